@@ -1,0 +1,192 @@
+package io.memescope.core.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigValueFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Reads Memescope's settings once, at the edge of a program, and hands out a validated {@link
+ * MemescopeConfig}.
+ *
+ * <pre>{@code
+ * MemescopeConfig config = new ConfigLoader()
+ *     .optFile(Path.of("memescope.conf"))
+ *     .optEnvironment(System.getenv())
+ *     .optOverride("kafka.port", "19092")
+ *     .load();
+ * }</pre>
+ *
+ * Precedence: overrides, then environment ({@code MEMESCOPE_KAFKA_PORT} for {@code kafka.port}),
+ * then the file, then {@code memescope-defaults.conf}. Keys that the defaults do not define are
+ * rejected, so a typo never silently falls back to a default.
+ */
+public final class ConfigLoader {
+  static final String DEFAULTS_RESOURCE = "memescope-defaults.conf";
+  static final String ENV_PREFIX = "MEMESCOPE_";
+
+  private Path file;
+  private Map<String, String> environment = Map.of();
+  private final Map<String, String> overrides = new LinkedHashMap<>();
+
+  /** A HOCON file of settings; it must exist. */
+  public ConfigLoader optFile(Path file) {
+    this.file = file;
+    return this;
+  }
+
+  public ConfigLoader optEnvironment(Map<String, String> environment) {
+    this.environment = Map.copyOf(environment);
+    return this;
+  }
+
+  public ConfigLoader optOverride(String key, String value) {
+    overrides.put(key, value);
+    return this;
+  }
+
+  public ConfigLoader optOverrides(Map<String, String> values) {
+    overrides.putAll(values);
+    return this;
+  }
+
+  /** The defaults alone, as documented in {@code memescope-defaults.conf}. */
+  public static Config defaults() {
+    return ConfigFactory.parseResources(
+        ConfigLoader.class,
+        "/" + DEFAULTS_RESOURCE,
+        ConfigParseOptions.defaults().setAllowMissing(false));
+  }
+
+  public MemescopeConfig load() {
+    return MemescopeConfig.from(merged());
+  }
+
+  /** The merged, validated raw configuration (for {@code memescope config}). */
+  public Config merged() {
+    Config defaults = defaults();
+    List<String> problems = new ArrayList<>();
+    Config fromFile = readFile(problems);
+    Config fromEnv = readEnvironment(defaults);
+    Config fromOverrides = readOverrides(problems);
+    rejectUnknownKeys(fromFile, defaults, problems);
+    rejectUnknownKeys(fromOverrides, defaults, problems);
+    if (!problems.isEmpty()) {
+      throw new InvalidConfigException(problems);
+    }
+    Config merged =
+        fromOverrides.withFallback(fromEnv).withFallback(fromFile).withFallback(defaults);
+    try {
+      merged = merged.resolve();
+      merged.checkValid(defaults);
+    } catch (ConfigException.ValidationFailed e) {
+      e.problems()
+          .forEach(
+              p -> problems.add(p.path() + ": " + p.problem() + " (" + describe(p.origin()) + ")"));
+      throw new InvalidConfigException(problems);
+    } catch (ConfigException e) {
+      throw new InvalidConfigException(List.of(e.getMessage()));
+    }
+    return merged;
+  }
+
+  private Config readFile(List<String> problems) {
+    if (file == null) {
+      return ConfigFactory.empty();
+    }
+    if (!Files.isRegularFile(file)) {
+      problems.add("config file " + file + " does not exist");
+      return ConfigFactory.empty();
+    }
+    try {
+      return ConfigFactory.parseFile(
+          file.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
+    } catch (ConfigException e) {
+      problems.add(e.getMessage());
+      return ConfigFactory.empty();
+    }
+  }
+
+  private Config readEnvironment(Config defaults) {
+    Config result = ConfigFactory.empty();
+    for (String key : defaults.entrySet().stream().map(Map.Entry::getKey).toList()) {
+      String value = environment.get(envName(key));
+      if (value != null) {
+        result =
+            result.withValue(
+                key, ConfigValueFactory.fromAnyRef(value, "environment " + envName(key)));
+      }
+    }
+    return result;
+  }
+
+  private Config readOverrides(List<String> problems) {
+    Config result = ConfigFactory.empty();
+    for (Map.Entry<String, String> e : overrides.entrySet()) {
+      try {
+        result =
+            result.withValue(
+                e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue(), "command line --set"));
+      } catch (ConfigException.BadPath bad) {
+        problems.add("'" + e.getKey() + "' is not a valid setting name (command line --set)");
+      }
+    }
+    return result;
+  }
+
+  /** The environment variable that overrides {@code key}. */
+  public static String envName(String key) {
+    return ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+  }
+
+  private static void rejectUnknownKeys(Config given, Config defaults, List<String> problems) {
+    for (var entry : given.entrySet()) {
+      String key = entry.getKey();
+      if (!defaults.hasPath(key)) {
+        String hint = closestKey(key, defaults).map(k -> " (did you mean " + k + "?)").orElse("");
+        problems.add(
+            "unknown setting '" + key + "' in " + describe(entry.getValue().origin()) + hint);
+      }
+    }
+  }
+
+  private static Optional<String> closestKey(String key, Config defaults) {
+    return defaults.entrySet().stream()
+        .map(Map.Entry::getKey)
+        .min(Comparator.comparingInt(k -> editDistance(k, key)))
+        .filter(k -> editDistance(k, key) <= Math.max(2, key.length() / 4));
+  }
+
+  static int editDistance(String a, String b) {
+    int[] prev = new int[b.length() + 1];
+    int[] cur = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      prev[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      cur[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+        cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+      }
+      int[] t = prev;
+      prev = cur;
+      cur = t;
+    }
+    return prev[b.length()];
+  }
+
+  private static String describe(com.typesafe.config.ConfigOrigin origin) {
+    return origin == null ? "unknown origin" : origin.description();
+  }
+}

@@ -1,0 +1,111 @@
+package io.memescope.core.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * Typed, range-checked reads from a merged configuration. Problems are collected rather than thrown
+ * one by one, so a user sees every bad key at once.
+ */
+final class SettingsReader {
+  private final Config config;
+  private final List<String> problems = new ArrayList<>();
+
+  SettingsReader(Config config) {
+    this.config = config;
+  }
+
+  String string(String key) {
+    return read(key, () -> config.getString(key), "");
+  }
+
+  String nonBlank(String key) {
+    String value = string(key);
+    if (value.isBlank()) {
+      problem(key, "must not be empty");
+    }
+    return value;
+  }
+
+  int intInRange(String key, int min, int max) {
+    int value = read(key, () -> config.getInt(key), min);
+    if (value < min || value > max) {
+      problem(key, "is " + value + ", must be between " + min + " and " + max);
+    }
+    return value;
+  }
+
+  int port(String key) {
+    return intInRange(key, 1, 65535);
+  }
+
+  boolean bool(String key) {
+    return read(key, () -> config.getBoolean(key), false);
+  }
+
+  Duration positiveDuration(String key) {
+    Duration value = read(key, () -> config.getDuration(key), Duration.ofSeconds(1));
+    if (value.isZero() || value.isNegative()) {
+      problem(key, "must be a positive duration such as 30s");
+    }
+    return value;
+  }
+
+  long megabytesAtLeast(String key, long minMegabytes) {
+    long bytes = read(key, () -> config.getBytes(key), minMegabytes << 20);
+    long mb = bytes >> 20;
+    if (mb < minMegabytes) {
+      problem(key, "is " + mb + "m, must be at least " + minMegabytes + "m");
+    }
+    return mb;
+  }
+
+  Path path(String key) {
+    return Path.of(string(key));
+  }
+
+  /** A host name or address; local-stack hosts must also be loopback, checked by the launcher. */
+  String host(String key) {
+    String value = nonBlank(key);
+    try {
+      InetAddress.getByName(value);
+    } catch (UnknownHostException e) {
+      problem(key, "'" + value + "' does not resolve");
+    }
+    return value;
+  }
+
+  Config config() {
+    return config;
+  }
+
+  void problem(String key, String message) {
+    String origin =
+        config.hasPath(key) ? " (" + config.getValue(key).origin().description() + ")" : "";
+    problems.add(key + " " + message + origin);
+  }
+
+  void throwIfProblems() {
+    if (!problems.isEmpty()) {
+      throw new InvalidConfigException(problems);
+    }
+  }
+
+  private <T> T read(String key, Supplier<T> reader, T fallback) {
+    try {
+      return reader.get();
+    } catch (ConfigException.Missing e) {
+      problems.add(key + " is missing");
+    } catch (ConfigException e) {
+      problems.add(key + ": " + e.getMessage());
+    }
+    return fallback;
+  }
+}

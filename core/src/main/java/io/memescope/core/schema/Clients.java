@@ -1,0 +1,58 @@
+package io.memescope.core.schema;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
+import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
+import io.memescope.core.config.CassandraSettings;
+import io.memescope.core.config.KafkaSettings;
+import io.memescope.core.config.MilvusSettings;
+import io.milvus.v2.client.ConnectConfig;
+import io.milvus.v2.client.MilvusClientV2;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Properties;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+
+/** Clients of the three stores, built from configuration. The caller closes what it gets. */
+public final class Clients {
+  private Clients() {}
+
+  public static Admin kafkaAdmin(KafkaSettings kafka) {
+    Properties props = new Properties();
+    props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000);
+    return Admin.create(props);
+  }
+
+  /** A session not bound to a keyspace. */
+  public static CqlSession cassandra(CassandraSettings cassandra) {
+    return cassandraBuilder(cassandra).build();
+  }
+
+  /** A session bound to Memescope's keyspace. */
+  public static CqlSession cassandraKeyspace(CassandraSettings cassandra) {
+    return cassandraBuilder(cassandra).withKeyspace(cassandra.keyspace()).build();
+  }
+
+  private static com.datastax.oss.driver.api.core.CqlSessionBuilder cassandraBuilder(
+      CassandraSettings cassandra) {
+    Duration timeout = cassandra.requestTimeout();
+    return CqlSession.builder()
+        .addContactPoint(new InetSocketAddress(cassandra.host(), cassandra.nativePort()))
+        .withLocalDatacenter(cassandra.localDatacenter())
+        .withConfigLoader(
+            DriverConfigLoader.programmaticBuilder()
+                .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, timeout)
+                .withDuration(DefaultDriverOption.CONNECTION_CONNECT_TIMEOUT, timeout)
+                .withDuration(DefaultDriverOption.CONNECTION_INIT_QUERY_TIMEOUT, timeout)
+                .withDuration(DefaultDriverOption.CONTROL_CONNECTION_TIMEOUT, timeout)
+                .withDuration(DefaultDriverOption.METADATA_SCHEMA_REQUEST_TIMEOUT, timeout)
+                .build());
+  }
+
+  public static MilvusClientV2 milvus(MilvusSettings milvus) {
+    return new MilvusClientV2(
+        ConnectConfig.builder().uri(milvus.uri()).connectTimeoutMs(10_000).build());
+  }
+}

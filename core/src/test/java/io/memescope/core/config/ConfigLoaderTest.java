@@ -1,0 +1,141 @@
+package io.memescope.core.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+  @TempDir Path dir;
+
+  @Test
+  void defaults_are_complete_and_valid() {
+    MemescopeConfig config = MemescopeConfig.defaults();
+
+    assertThat(config.home()).isEqualTo(Path.of(".memescope"));
+    assertThat(config.kafka().bootstrapServers()).isEqualTo("127.0.0.1:9092");
+    assertThat(config.kafka().topic("models").compacted()).isTrue();
+    assertThat(config.kafka().topic("crawl-urls").name()).isEqualTo("memescope.crawl.urls");
+    assertThat(config.cassandra().keyspace()).isEqualTo("memescope");
+    assertThat(config.milvus().uri()).isEqualTo("http://127.0.0.1:19530");
+    assertThat(config.flink().restUrl()).isEqualTo("http://127.0.0.1:8081");
+    assertThat(config.stack().startTimeout()).isEqualTo(Duration.ofSeconds(150));
+  }
+
+  @Test
+  void file_then_environment_then_command_line_take_precedence() throws IOException {
+    Path file = write("kafka.port = 1111\ncassandra.native-port = 2222\nmilvus.port = 3333\n");
+
+    MemescopeConfig config =
+        new ConfigLoader()
+            .optFile(file)
+            .optEnvironment(
+                Map.of("MEMESCOPE_CASSANDRA_NATIVE_PORT", "4444", "MEMESCOPE_MILVUS_PORT", "5555"))
+            .optOverride("milvus.port", "6666")
+            .load();
+
+    assertThat(config.kafka().port()).isEqualTo(1111);
+    assertThat(config.cassandra().nativePort()).isEqualTo(4444);
+    assertThat(config.milvus().port()).isEqualTo(6666);
+  }
+
+  @Test
+  void environment_names_follow_the_key() {
+    assertThat(ConfigLoader.envName("flink.taskmanager.process-memory"))
+        .isEqualTo("MEMESCOPE_FLINK_TASKMANAGER_PROCESS_MEMORY");
+    MemescopeConfig config =
+        new ConfigLoader()
+            .optEnvironment(Map.of("MEMESCOPE_KAFKA_TOPICS_CRAWL_URLS_PARTITIONS", "12"))
+            .load();
+    assertThat(config.kafka().topic("crawl-urls").partitions()).isEqualTo(12);
+  }
+
+  @Test
+  void unknown_key_in_file_is_rejected_with_a_suggestion() throws IOException {
+    Path file = write("kafka.prot = 1234\n");
+
+    assertThatThrownBy(() -> new ConfigLoader().optFile(file).load())
+        .isInstanceOf(InvalidConfigException.class)
+        .hasMessageContaining("unknown setting 'kafka.prot'")
+        .hasMessageContaining(file.getFileName().toString())
+        .hasMessageContaining("did you mean kafka.port?");
+  }
+
+  @Test
+  void unknown_key_on_command_line_is_rejected() {
+    assertThatThrownBy(() -> new ConfigLoader().optOverride("milvus.colection", "x").load())
+        .isInstanceOf(InvalidConfigException.class)
+        .hasMessageContaining("unknown setting 'milvus.colection'")
+        .hasMessageContaining("command line");
+  }
+
+  @Test
+  void wrong_type_names_the_key_and_the_file() throws IOException {
+    Path file = write("kafka.port = \"ninety\"\n");
+
+    assertThatThrownBy(() -> new ConfigLoader().optFile(file).load())
+        .isInstanceOf(InvalidConfigException.class)
+        .hasMessageContaining("kafka.port");
+  }
+
+  @Test
+  void out_of_range_values_are_all_reported_at_once() {
+    assertThatThrownBy(
+            () ->
+                new ConfigLoader()
+                    .optOverride("kafka.port", "70000")
+                    .optOverride("flink.taskmanager.slots", "0")
+                    .optOverride("stack.start-timeout", "0s")
+                    .load())
+        .isInstanceOfSatisfying(
+            InvalidConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .anySatisfy(p -> assertThat(p).startsWith("kafka.port is 70000"))
+                    .anySatisfy(p -> assertThat(p).startsWith("flink.taskmanager.slots is 0"))
+                    .anySatisfy(p -> assertThat(p).startsWith("stack.start-timeout")));
+  }
+
+  @Test
+  void two_services_on_one_port_is_an_error_naming_both_keys() {
+    assertThatThrownBy(() -> new ConfigLoader().optOverride("milvus.port", "9092").load())
+        .isInstanceOf(InvalidConfigException.class)
+        .hasMessageContaining("milvus.port is 9092, the same port as kafka.port");
+  }
+
+  @Test
+  void invalid_enumerations_and_names_are_rejected() {
+    assertThatThrownBy(() -> new ConfigLoader().optOverride("milvus.metric", "EUCLID").load())
+        .hasMessageContaining("milvus.metric 'EUCLID' is not one of");
+    assertThatThrownBy(
+            () -> new ConfigLoader().optOverride("cassandra.keyspace", "drop table;").load())
+        .hasMessageContaining("cassandra.keyspace 'drop table;' is not a valid keyspace name");
+  }
+
+  @Test
+  void missing_config_file_is_an_error() {
+    assertThatThrownBy(() -> new ConfigLoader().optFile(dir.resolve("nope.conf")).load())
+        .hasMessageContaining("nope.conf does not exist");
+  }
+
+  @Test
+  void malformed_file_is_an_error_with_its_line() throws IOException {
+    Path file = write("kafka {\n  port = \n");
+
+    assertThatThrownBy(() -> new ConfigLoader().optFile(file).load())
+        .isInstanceOf(InvalidConfigException.class)
+        .hasMessageContaining(file.getFileName().toString());
+  }
+
+  private Path write(String text) throws IOException {
+    Path file = dir.resolve("memescope.conf");
+    Files.writeString(file, text);
+    return file;
+  }
+}
