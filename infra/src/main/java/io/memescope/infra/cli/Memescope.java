@@ -1,0 +1,91 @@
+package io.memescope.infra.cli;
+
+import io.memescope.core.config.ConfigLoader;
+import io.memescope.core.config.InvalidConfigException;
+import io.memescope.core.config.MemescopeConfig;
+import io.memescope.infra.stack.StackException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+
+/** The {@code memescope} command line. */
+@Command(
+    name = "memescope",
+    mixinStandardHelpOptions = true,
+    version = "memescope 0.1.0",
+    description = "A live, self-curating semantic index of memes and other images.",
+    subcommands = {
+      UpCommand.class,
+      DownCommand.class,
+      StatusCommand.class,
+      LogsCommand.class,
+      ConfigCommand.class,
+      CommandLine.HelpCommand.class
+    })
+public final class Memescope {
+  static final String DEFAULT_CONFIG_FILE = "memescope.conf";
+
+  @Option(
+      names = "--config",
+      scope = ScopeType.INHERIT,
+      paramLabel = "FILE",
+      description = "Settings file (HOCON). Default: ./memescope.conf when it exists.")
+  Path configFile;
+
+  @Option(
+      names = "--home",
+      scope = ScopeType.INHERIT,
+      paramLabel = "DIR",
+      description = "Directory of the local stack's data, logs and pid files (setting `home`).")
+  Path home;
+
+  @Option(
+      names = "--set",
+      scope = ScopeType.INHERIT,
+      paramLabel = "KEY=VALUE",
+      description = "Override one setting, e.g. --set kafka.port=19092. Repeatable.")
+  Map<String, String> overrides = new LinkedHashMap<>();
+
+  /** The configuration, loaded once per run from the file, the environment and the options. */
+  MemescopeConfig config() {
+    return loader().load();
+  }
+
+  ConfigLoader loader() {
+    ConfigLoader loader = new ConfigLoader().optEnvironment(System.getenv());
+    Path file = configFile;
+    if (file == null && Files.isRegularFile(Path.of(DEFAULT_CONFIG_FILE))) {
+      file = Path.of(DEFAULT_CONFIG_FILE);
+    }
+    if (file != null) {
+      loader.optFile(file);
+    }
+    loader.optOverrides(overrides);
+    if (home != null) {
+      loader.optOverride("home", home.toString());
+    }
+    return loader;
+  }
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  public static int run(String... args) {
+    CommandLine cli = new CommandLine(new Memescope());
+    cli.setExecutionExceptionHandler(
+        (e, commandLine, parseResult) -> {
+          if (e instanceof StackException || e instanceof InvalidConfigException) {
+            commandLine.getErr().println("memescope: " + e.getMessage());
+            return 1;
+          }
+          throw e;
+        });
+    return cli.execute(args);
+  }
+}

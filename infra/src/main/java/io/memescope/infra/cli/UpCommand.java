@@ -1,0 +1,79 @@
+package io.memescope.infra.cli;
+
+import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.schema.Schema;
+import io.memescope.infra.stack.LocalStack;
+import io.memescope.infra.stack.StackException;
+import io.memescope.infra.stack.StackLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+@Command(
+    name = "up",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Start the local stack (Kafka, Cassandra, Milvus Lite, a Flink session cluster) and apply"
+          + " the schema. Healthy running services are reused, so `up` is safe to repeat."
+    })
+final class UpCommand implements Callable<Integer> {
+  @ParentCommand Memescope parent;
+
+  @Parameters(
+      paramLabel = "SERVICE",
+      arity = "0..*",
+      description = "Only these services (default: all). See `memescope status`.")
+  List<String> services = new ArrayList<>();
+
+  @Option(names = "--no-schema", description = "Do not apply the schema after start.")
+  boolean noSchema;
+
+  @Override
+  public Integer call() {
+    MemescopeConfig config = parent.config();
+    LocalStack stack = new LocalStack(config);
+    long begin = System.nanoTime();
+    Console.line("memescope: local stack in " + StackLayout.show(stack.layout().home()));
+    try {
+      for (LocalStack.Started s : stack.up(services, Console::step)) {
+        Console.step(
+            s.service().name(),
+            (s.reused() ? "reused" : "ready in " + Console.seconds(s.took()))
+                + "  "
+                + s.service().endpoint());
+      }
+    } catch (StackException e) {
+      throw new StackException(
+          e.getMessage()
+              + "\n(services that started are still running; `./memescope down` stops them)");
+    }
+    if (services.isEmpty() && !noSchema) {
+      Schema.apply(config).forEach(change -> Console.step("schema", change));
+    }
+    Console.line(
+        "memescope: up in "
+            + Console.seconds(java.time.Duration.ofNanos(System.nanoTime() - begin)));
+    Console.line("  Flink UI    " + config.flink().restUrl());
+    Console.line("  Kafka       " + config.kafka().bootstrapServers());
+    Console.line(
+        "  Cassandra   "
+            + config.cassandra().host()
+            + ":"
+            + config.cassandra().nativePort()
+            + " (keyspace "
+            + config.cassandra().keyspace()
+            + ")");
+    Console.line(
+        "  Milvus      "
+            + config.milvus().uri()
+            + " (collection "
+            + config.milvus().collection()
+            + ")");
+    Console.line("Stop it with `./memescope down`; inspect with `./memescope status`.");
+    return 0;
+  }
+}

@@ -1,0 +1,134 @@
+package io.memescope.infra.flink;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The parts of Flink's REST API that Memescope uses: cluster overview, TaskManagers, and job-jar
+ * upload, run and status. Works against any Flink 2.x session cluster.
+ */
+public final class FlinkRestClient {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private final URI base;
+  private final HttpClient http;
+  private final Duration timeout;
+
+  public FlinkRestClient(String restUrl, Duration timeout) {
+    this.base = URI.create(restUrl.endsWith("/") ? restUrl : restUrl + "/");
+    this.timeout = timeout;
+    this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+  }
+
+  /** Thrown when the cluster answers with an error or not at all. */
+  public static final class FlinkRestException extends RuntimeException {
+    public FlinkRestException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  public JsonNode overview() {
+    return get("overview");
+  }
+
+  /** Resource ids of the registered TaskManagers. */
+  public List<String> taskManagerIds() {
+    List<String> ids = new ArrayList<>();
+    get("taskmanagers").path("taskmanagers").forEach(tm -> ids.add(tm.path("id").asText()));
+    return ids;
+  }
+
+  /** Uploads a job jar; returns the id the cluster gave it. */
+  public String uploadJar(Path jar) {
+    String boundary = "----memescope" + UUID.randomUUID();
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    try {
+      body.write(
+          ("--"
+                  + boundary
+                  + "\r\nContent-Disposition: form-data; name=\"jarfile\"; filename=\""
+                  + jar.getFileName()
+                  + "\"\r\nContent-Type: application/java-archive\r\n\r\n")
+              .getBytes(StandardCharsets.UTF_8));
+      body.write(Files.readAllBytes(jar));
+      body.write(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new FlinkRestException("cannot read job jar " + jar, e);
+    }
+    JsonNode answer =
+        send(
+            HttpRequest.newBuilder(base.resolve("jars/upload"))
+                .timeout(timeout.multipliedBy(10))
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray()))
+                .build());
+    String filename = answer.path("filename").asText();
+    return filename.substring(filename.lastIndexOf('/') + 1);
+  }
+
+  /** Runs an uploaded jar's entry class; returns the job id. */
+  public String runJar(String jarId, String entryClass, List<String> args) {
+    String body;
+    try {
+      body = JSON.writeValueAsString(Map.of("entryClass", entryClass, "programArgsList", args));
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    JsonNode answer =
+        send(
+            HttpRequest.newBuilder(base.resolve("jars/" + jarId + "/run"))
+                .timeout(timeout.multipliedBy(10))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build());
+    return answer.path("jobid").asText();
+  }
+
+  public String jobState(String jobId) {
+    return get("jobs/" + jobId).path("state").asText();
+  }
+
+  public void deleteJar(String jarId) {
+    send(HttpRequest.newBuilder(base.resolve("jars/" + jarId)).timeout(timeout).DELETE().build());
+  }
+
+  private JsonNode get(String path) {
+    return send(HttpRequest.newBuilder(base.resolve(path)).timeout(timeout).GET().build());
+  }
+
+  private JsonNode send(HttpRequest request) {
+    try {
+      HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
+      if (response.statusCode() / 100 != 2) {
+        throw new FlinkRestException(
+            request.method()
+                + " "
+                + request.uri()
+                + " answered "
+                + response.statusCode()
+                + ": "
+                + response.body(),
+            null);
+      }
+      return response.body().isBlank() ? JSON.createObjectNode() : JSON.readTree(response.body());
+    } catch (IOException e) {
+      throw new FlinkRestException(request.method() + " " + request.uri() + " failed: " + e, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new FlinkRestException("interrupted", e);
+    }
+  }
+}

@@ -1,0 +1,262 @@
+package io.memescope.infra.stack;
+
+import io.memescope.core.config.MemescopeConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * The local stack: real Kafka, Cassandra, Milvus and Flink processes on loopback, with data and
+ * logs under one home directory. {@link #up} is idempotent (a healthy running service is reused),
+ * {@link #down} stops everything the stack started, and {@link #status} probes each service.
+ */
+public final class LocalStack {
+  private final MemescopeConfig config;
+  private final StackLayout layout;
+  private final List<Service> services;
+  private final Supervisor supervisor = new Supervisor();
+
+  public LocalStack(MemescopeConfig config) {
+    this.config = config;
+    this.layout = new StackLayout(config.home());
+    this.services = Services.all(config, layout);
+  }
+
+  public StackLayout layout() {
+    return layout;
+  }
+
+  public List<Service> services() {
+    return services;
+  }
+
+  /** The services named, in stack order; every name must exist. */
+  public List<Service> select(List<String> names) {
+    if (names.isEmpty()) {
+      return services;
+    }
+    List<Service> selected = new ArrayList<>();
+    for (String name : names) {
+      selected.add(service(name));
+    }
+    return selected;
+  }
+
+  public Service service(String name) {
+    return services.stream()
+        .filter(s -> s.name().equals(name))
+        .findFirst()
+        .orElseThrow(
+            () ->
+                new StackException(
+                    "no service '"
+                        + name
+                        + "'; the services are "
+                        + services.stream().map(Service::name).toList()));
+  }
+
+  /** One service's outcome of {@link #up}. */
+  public record Started(Service service, boolean reused, Duration took) {}
+
+  /**
+   * Starts the given services (all when empty) in parallel and waits until each is ready. Throws a
+   * {@link StackException} listing one diagnosis per failed service; services that did start are
+   * left running, and {@link #down} stops them.
+   */
+  public List<Started> up(List<String> names, ProgressListener progress) {
+    List<Service> selected = select(names);
+    selected.forEach(this::checkLoopback);
+    try (FileLock lock = lock()) {
+      ExecutorService pool = Executors.newFixedThreadPool(selected.size());
+      try {
+        Map<Service, Future<Started>> futures = new LinkedHashMap<>();
+        for (Service service : selected) {
+          futures.put(service, pool.submit(() -> start(service, progress)));
+        }
+        List<Started> started = new ArrayList<>();
+        List<String> failures = new ArrayList<>();
+        for (var entry : futures.entrySet()) {
+          try {
+            started.add(entry.getValue().get());
+          } catch (ExecutionException e) {
+            failures.add(e.getCause().getMessage());
+          }
+        }
+        if (!failures.isEmpty()) {
+          throw new StackException(String.join("\n", failures));
+        }
+        return started;
+      } finally {
+        pool.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StackException("interrupted while starting the stack");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Stops the given services (all when empty), in reverse order; returns the names stopped. */
+  public List<String> down(List<String> names, ProgressListener progress) {
+    List<Service> selected = new ArrayList<>(select(names));
+    java.util.Collections.reverse(selected);
+    List<String> stopped = new ArrayList<>();
+    try (FileLock lock = lock()) {
+      for (Service service : selected) {
+        int count = supervisor.stop(service, config.stack().stopTimeout());
+        if (count > 0) {
+          progress.step(service.name(), "stopped");
+          stopped.add(service.name());
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return stopped;
+  }
+
+  /** What one service looks like now. */
+  public record ServiceStatus(
+      String name,
+      String state,
+      boolean healthy,
+      Long pid,
+      String endpoint,
+      Map<String, Integer> ports,
+      String log,
+      String detail) {}
+
+  /** Every service's status; the probes run in parallel, so this takes as long as the slowest. */
+  public List<ServiceStatus> status() {
+    ExecutorService pool = Executors.newFixedThreadPool(services.size());
+    try {
+      List<Future<ServiceStatus>> futures =
+          services.stream().map(s -> pool.submit(() -> status(s))).toList();
+      List<ServiceStatus> result = new ArrayList<>();
+      for (Future<ServiceStatus> future : futures) {
+        result.add(future.get());
+      }
+      return result;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StackException("interrupted while probing the stack");
+    } catch (ExecutionException e) {
+      throw new StackException("probe failed: " + e.getCause(), e.getCause());
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  public ServiceStatus status(Service service) {
+    var process = supervisor.running(service);
+    Long pid = process.map(ProcessHandle::pid).orElse(null);
+    String state;
+    Health health;
+    if (process.isEmpty()) {
+      state = "stopped";
+      health = Health.down("not running");
+    } else {
+      health = service.probe();
+      state = health.healthy() ? "healthy" : "unhealthy";
+    }
+    return new ServiceStatus(
+        service.name(),
+        state,
+        health.healthy(),
+        pid,
+        service.endpoint(),
+        service.ports(),
+        StackLayout.show(service.logFile()),
+        health.detail());
+  }
+
+  private Started start(Service service, ProgressListener progress) throws IOException {
+    long begin = System.nanoTime();
+    var existing = supervisor.running(service);
+    if (existing.isPresent()) {
+      progress.step(service.name(), "already running (pid " + existing.get().pid() + ")");
+      awaitReady(service, existing.get(), begin);
+      return new Started(service, true, Duration.ofNanos(System.nanoTime() - begin));
+    }
+    supervisor.checkPortsFree(service);
+    StackLayout.createDirectories(service.dataDir());
+    StackLayout.createDirectories(service.confDir());
+    service.prepare(progress);
+    progress.step(service.name(), "starting (log " + StackLayout.show(service.logFile()) + ")");
+    ProcessHandle process = supervisor.launch(service, service.command());
+    awaitReady(service, process, begin);
+    return new Started(service, false, Duration.ofNanos(System.nanoTime() - begin));
+  }
+
+  private void awaitReady(Service service, ProcessHandle process, long begin) {
+    long deadline = begin + config.stack().startTimeout().toNanos();
+    while (true) {
+      if (!process.isAlive()) {
+        throw new StackException(
+            service.name()
+                + " exited during start-up: "
+                + LogDiagnosis.lastError(service.logFile())
+                + "; see "
+                + StackLayout.show(service.logFile()));
+      }
+      Health health = service.probe();
+      if (health.healthy()) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new StackException(
+            service.name()
+                + " did not become ready within "
+                + config.stack().startTimeout().toSeconds()
+                + "s ("
+                + health.detail()
+                + "); see "
+                + StackLayout.show(service.logFile()));
+      }
+      Supervisor.sleep(Supervisor.poll());
+    }
+  }
+
+  private void checkLoopback(Service service) {
+    try {
+      if (!java.net.InetAddress.getByName(service.host()).isLoopbackAddress()) {
+        throw new StackException(
+            service.name()
+                + ": the local stack binds loopback addresses only, but its host is "
+                + service.host()
+                + "; point the setting at 127.0.0.1, or run that service elsewhere");
+      }
+    } catch (java.net.UnknownHostException e) {
+      throw new StackException(service.name() + ": host " + service.host() + " does not resolve");
+    }
+  }
+
+  private FileLock lock() throws IOException {
+    Path file = layout.lockFile();
+    StackLayout.createDirectories(file.getParent());
+    FileChannel channel =
+        FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    FileLock lock = channel.tryLock();
+    if (lock == null) {
+      channel.close();
+      throw new StackException(
+          "another memescope command is starting or stopping the stack in "
+              + StackLayout.show(layout.home())
+              + "; wait for it to finish");
+    }
+    return lock;
+  }
+}

@@ -1,0 +1,247 @@
+package io.memescope.infra.stack;
+
+import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.config.MilvusSettings;
+import io.milvus.v2.client.ConnectConfig;
+import io.milvus.v2.client.MilvusClientV2;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Milvus Lite's gRPC server (PyPI {@code milvus-lite}), run from a virtual environment that the
+ * stack creates and keeps in step with the pinned requirements. It speaks the Milvus protocol that
+ * the Java SDK uses; production runs Milvus standalone or distributed instead.
+ */
+final class MilvusService extends Service {
+  static final String REQUIREMENTS = "milvus-requirements.txt";
+  private static final String STAMP = ".memescope-requirements.sha256";
+  private final MilvusSettings milvus;
+
+  MilvusService(MemescopeConfig config, StackLayout layout) {
+    super(config, layout);
+    this.milvus = config.milvus();
+  }
+
+  @Override
+  public String name() {
+    return "milvus";
+  }
+
+  @Override
+  public String host() {
+    return milvus.host();
+  }
+
+  @Override
+  public Map<String, Integer> ports() {
+    return Map.of("milvus.port", milvus.port());
+  }
+
+  @Override
+  public String endpoint() {
+    return milvus.uri();
+  }
+
+  Path venv() {
+    return milvus.venv().map(Path::toAbsolutePath).orElse(layout.home().resolve("venv"));
+  }
+
+  private Path venvPython() {
+    return venv().resolve("bin/python");
+  }
+
+  @Override
+  protected void prepare(ProgressListener progress) throws IOException {
+    String requirements = requirements();
+    String wanted = sha256(requirements);
+    Path stamp = venv().resolve(STAMP);
+    if (Files.isExecutable(venvPython())
+        && Files.isRegularFile(stamp)
+        && Files.readString(stamp).strip().equals(wanted)) {
+      return;
+    }
+    progress.step(
+        name(),
+        "installing Milvus Lite into "
+            + StackLayout.show(venv())
+            + " (once; pip output in "
+            + StackLayout.show(logFile())
+            + ")");
+    if (!Files.isExecutable(venvPython())) {
+      run(
+          List.of(python(), "-m", "venv", "--clear", venv().toString()),
+          "create the virtual environment",
+          300);
+    }
+    Path file = confDir().resolve(REQUIREMENTS);
+    Files.writeString(file, requirements);
+    run(
+        List.of(
+            venvPython().toString(),
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--no-input",
+            "--progress-bar",
+            "off",
+            "-r",
+            file.toString()),
+        "install Milvus Lite with pip",
+        900);
+    Files.writeString(stamp, wanted);
+  }
+
+  /** The configured interpreter, checked: a clear error if it is missing or too old. */
+  private String python() {
+    String python = milvus.python();
+    try {
+      Process check =
+          new ProcessBuilder(python, "-c", "import sys, venv; assert sys.version_info >= (3, 10)")
+              .redirectErrorStream(true)
+              .start();
+      String out = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (check.waitFor() != 0) {
+        throw new StackException(
+            "milvus: "
+                + python
+                + " (milvus.python) cannot create virtual environments or is older than 3.10: "
+                + lastLine(out)
+                + "; install Python 3.10+ with its venv module (Debian: python3-venv)");
+      }
+      return python;
+    } catch (IOException e) {
+      throw new StackException(
+          "milvus: Python interpreter '"
+              + python
+              + "' (milvus.python) was not found; install Python 3.10+ with pip and venv, or set"
+              + " milvus.python to its path");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StackException("milvus: interrupted");
+    }
+  }
+
+  private void run(List<String> command, String what, int timeoutSeconds) throws IOException {
+    Process process =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile().toFile()))
+            .start();
+    try {
+      if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        throw new StackException(
+            "milvus: could not "
+                + what
+                + " within "
+                + timeoutSeconds
+                + "s; see "
+                + StackLayout.show(logFile()));
+      }
+      if (process.exitValue() != 0) {
+        throw new StackException(
+            "milvus: could not "
+                + what
+                + ": "
+                + LogDiagnosis.lastError(logFile())
+                + "; see "
+                + StackLayout.show(logFile()));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StackException("milvus: interrupted");
+    }
+  }
+
+  @Override
+  protected List<String> command() {
+    List<String> command = new ArrayList<>();
+    command.add(venvPython().toString());
+    command.addAll(
+        List.of(
+            "-m",
+            "milvus_lite",
+            "server",
+            "--data-dir",
+            dataDir().toString(),
+            "--host",
+            milvus.host(),
+            "--port",
+            Integer.toString(milvus.port())));
+    return command;
+  }
+
+  @Override
+  protected Map<String, String> environment() {
+    return Map.of("PYTHONUNBUFFERED", "1");
+  }
+
+  /** Milvus Lite closes its data directory cleanly on SIGINT; SIGTERM would leave its lock. */
+  @Override
+  protected String stopSignal() {
+    return "INT";
+  }
+
+  @Override
+  public Health probe() {
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress(milvus.host(), milvus.port()), 1000);
+    } catch (IOException e) {
+      return Health.down("port " + milvus.port() + " closed");
+    }
+    MilvusClientV2 client = null;
+    try {
+      client =
+          new MilvusClientV2(
+              ConnectConfig.builder()
+                  .uri(milvus.uri())
+                  .connectTimeoutMs(3000)
+                  .rpcDeadlineMs(3000)
+                  .build());
+      int collections = client.listCollections().getCollectionNames().size();
+      return Health.ok(collections + " collection(s)");
+    } catch (RuntimeException e) {
+      return Health.down("not answering: " + e.getMessage());
+    } finally {
+      if (client != null) {
+        client.close();
+      }
+    }
+  }
+
+  static String requirements() {
+    try (InputStream in = MilvusService.class.getResourceAsStream(REQUIREMENTS)) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException | NullPointerException e) {
+      throw new StackException("milvus: " + REQUIREMENTS + " is missing from the build");
+    }
+  }
+
+  private static String sha256(String text) {
+    try {
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String lastLine(String out) {
+    String[] lines = out.strip().split("\n");
+    return lines.length == 0 ? "" : lines[lines.length - 1];
+  }
+}

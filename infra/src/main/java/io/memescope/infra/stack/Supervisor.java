@@ -1,0 +1,177 @@
+package io.memescope.infra.stack;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Starts, finds and stops the process of a {@link Service}. Processes run in a session of their own
+ * ({@code setsid}), so they outlive the CLI and a Ctrl+C in its terminal; a pid file records each,
+ * and a process counts as the service's only if its command line names the service's data
+ * directory, so a reused pid is never mistaken for it.
+ */
+final class Supervisor {
+  private static final Duration POLL = Duration.ofMillis(500);
+
+  /** The running process of {@code service}, if any. */
+  Optional<ProcessHandle> running(Service service) {
+    Path pidFile = service.layout.pidFile(service.name());
+    Optional<ProcessHandle> fromPidFile = readPid(pidFile).flatMap(ProcessHandle::of);
+    if (fromPidFile.isPresent() && isProcessOf(fromPidFile.get(), service)) {
+      return fromPidFile;
+    }
+    return ProcessHandle.allProcesses().filter(p -> isProcessOf(p, service)).findFirst();
+  }
+
+  /** Every process that belongs to {@code service}, found by its data directory. */
+  List<ProcessHandle> allProcesses(Service service) {
+    return ProcessHandle.allProcesses().filter(p -> isProcessOf(p, service)).toList();
+  }
+
+  /** Refuses to start when another process holds one of the service's ports. */
+  void checkPortsFree(Service service) {
+    for (Map.Entry<String, Integer> port : service.ports().entrySet()) {
+      if (!isFree(service.host(), port.getValue())) {
+        throw new StackException(
+            service.name()
+                + ": port "
+                + port.getValue()
+                + " on "
+                + service.host()
+                + " ("
+                + port.getKey()
+                + ") is already in use by another process; stop that process or set "
+                + port.getKey().replaceFirst(" .*", "")
+                + " to a free port");
+      }
+    }
+  }
+
+  ProcessHandle launch(Service service, List<String> command) throws IOException {
+    Path log = service.logFile();
+    StackLayout.createDirectories(log.getParent());
+    StackLayout.createDirectories(service.layout.pidFile(service.name()).getParent());
+    List<String> full = new ArrayList<>();
+    if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
+      full.add("/usr/bin/setsid");
+    }
+    full.addAll(command);
+    ProcessBuilder builder =
+        new ProcessBuilder(full)
+            .directory(service.dataDir().toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    builder.environment().putAll(service.environment());
+    Files.writeString(
+        log,
+        "---- memescope: starting " + service.name() + " at " + java.time.Instant.now() + "\n",
+        StandardCharsets.UTF_8,
+        java.nio.file.StandardOpenOption.CREATE,
+        java.nio.file.StandardOpenOption.APPEND);
+    Process process = builder.start();
+    Files.writeString(service.layout.pidFile(service.name()), Long.toString(process.pid()));
+    return process.toHandle();
+  }
+
+  /** Stops every process of {@code service}; returns how many there were. */
+  int stop(Service service, Duration timeout) {
+    List<ProcessHandle> processes = allProcesses(service);
+    for (ProcessHandle process : processes) {
+      signal(process, service.stopSignal());
+    }
+    long deadline = System.nanoTime() + timeout.toNanos();
+    for (ProcessHandle process : processes) {
+      long left = deadline - System.nanoTime();
+      try {
+        process.onExit().get(Math.max(left, 1), TimeUnit.NANOSECONDS);
+      } catch (Exception e) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+      }
+    }
+    try {
+      Files.deleteIfExists(service.layout.pidFile(service.name()));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return processes.size();
+  }
+
+  static boolean isFree(String host, int port) {
+    try (ServerSocket socket = new ServerSocket()) {
+      socket.setReuseAddress(true);
+      socket.bind(new InetSocketAddress(InetAddress.getByName(host), port));
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  static void sleep(Duration duration) {
+    try {
+      Thread.sleep(duration.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StackException("interrupted");
+    }
+  }
+
+  static Duration poll() {
+    return POLL;
+  }
+
+  private static void signal(ProcessHandle process, String signal) {
+    if ("TERM".equals(signal)) {
+      process.destroy();
+      return;
+    }
+    try {
+      new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid()))
+          .redirectErrorStream(true)
+          .start()
+          .waitFor(5, TimeUnit.SECONDS);
+    } catch (IOException e) {
+      process.destroy();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      process.destroy();
+    }
+  }
+
+  private static boolean isProcessOf(ProcessHandle process, Service service) {
+    java.util.regex.Pattern marker =
+        java.util.regex.Pattern.compile(
+            java.util.regex.Pattern.quote(service.dataDir().toString()) + "(?=$|[/\\s:=\"])");
+    return commandLine(process).map(c -> marker.matcher(c).find()).orElse(false);
+  }
+
+  private static Optional<String> commandLine(ProcessHandle process) {
+    Path proc = Path.of("/proc", Long.toString(process.pid()), "cmdline");
+    try {
+      byte[] raw = Files.readAllBytes(proc);
+      return Optional.of(new String(raw, StandardCharsets.UTF_8).replace('\0', ' '));
+    } catch (IOException | SecurityException e) {
+      return process.info().commandLine();
+    }
+  }
+
+  private static Optional<Long> readPid(Path pidFile) {
+    try {
+      return Optional.of(Long.parseLong(Files.readString(pidFile).strip()));
+    } catch (IOException | NumberFormatException e) {
+      return Optional.empty();
+    }
+  }
+}
