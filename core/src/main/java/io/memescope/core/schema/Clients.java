@@ -51,8 +51,16 @@ public final class Clients {
                 .build());
   }
 
+  /**
+   * A Milvus client whose calls fail after 30 s. Without a deadline, a call made while the server
+   * is down blocks forever, silently.
+   */
   public static MilvusClientV2 milvus(MilvusSettings milvus) {
     return new MilvusClientV2(
-        ConnectConfig.builder().uri(milvus.uri()).connectTimeoutMs(10_000).build());
+        ConnectConfig.builder()
+            .uri(milvus.uri())
+            .connectTimeoutMs(10_000)
+            .rpcDeadlineMs(30_000)
+            .build());
   }
 }

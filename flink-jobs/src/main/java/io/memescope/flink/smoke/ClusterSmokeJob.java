@@ -1,13 +1,14 @@
 package io.memescope.flink.smoke;
 
+import java.nio.charset.StandardCharsets;
 import org.apache.flink.api.common.RuntimeExecutionMode;
-import org.apache.flink.api.common.serialization.SimpleStringSchema;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.ParameterTool;
+import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
  * A bounded job that proves a cluster can run Memescope's job jar end to end: it sums the numbers
@@ -44,11 +45,12 @@ public final class ClusterSmokeJob {
   private static KafkaSink<String> sink(String bootstrap, String topic) {
     return KafkaSink.<String>builder()
         .setBootstrapServers(bootstrap)
+        // In batch mode a reduce's results carry the end-of-input timestamp (Long.MAX_VALUE),
+        // which Kafka 4 brokers reject; a record without a timestamp is stamped when sent.
         .setRecordSerializer(
-            KafkaRecordSerializationSchema.builder()
-                .setTopic(topic)
-                .setValueSerializationSchema(new SimpleStringSchema())
-                .build())
+            (KafkaRecordSerializationSchema<String>)
+                (element, context, timestamp) ->
+                    new ProducerRecord<>(topic, element.getBytes(StandardCharsets.UTF_8)))
         .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
         .build();
   }

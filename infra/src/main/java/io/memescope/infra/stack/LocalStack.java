@@ -83,7 +83,7 @@ public final class LocalStack {
       try {
         Map<Service, Future<Started>> futures = new LinkedHashMap<>();
         for (Service service : selected) {
-          futures.put(service, pool.submit(() -> start(service, progress)));
+          futures.put(service, pool.submit(() -> startOrDiagnose(service, progress)));
         }
         List<Started> started = new ArrayList<>();
         List<String> failures = new ArrayList<>();
@@ -183,6 +183,16 @@ public final class LocalStack {
         health.detail());
   }
 
+  private Started startOrDiagnose(Service service, ProgressListener progress) {
+    try {
+      return start(service, progress);
+    } catch (IOException | UncheckedIOException e) {
+      throw new StackException(
+          service.name() + ": " + e.getMessage() + "; see " + StackLayout.show(service.logFile()),
+          e);
+    }
+  }
+
   private Started start(Service service, ProgressListener progress) throws IOException {
     long begin = System.nanoTime();
     var existing = supervisor.running(service);
@@ -194,6 +204,7 @@ public final class LocalStack {
     supervisor.checkPortsFree(service);
     StackLayout.createDirectories(service.dataDir());
     StackLayout.createDirectories(service.confDir());
+    StackLayout.createDirectories(service.logFile().getParent());
     service.prepare(progress);
     progress.step(service.name(), "starting (log " + StackLayout.show(service.logFile()) + ")");
     ProcessHandle process = supervisor.launch(service, service.command());

@@ -1,0 +1,142 @@
+package io.memescope.infra.stack;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.memescope.core.config.MemescopeConfig;
+import io.memescope.infra.cli.Memescope;
+import io.memescope.infra.testing.TestStack;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** How the stack behaves as a whole: reuse, status, and each kind of failure during `up`. */
+class LocalStackIT {
+  @TempDir Path home;
+
+  @Test
+  void up_again_reuses_every_healthy_service() {
+    MemescopeConfig config = TestStack.config();
+
+    List<LocalStack.Started> again = new LocalStack(config).up(List.of(), ProgressListener.SILENT);
+
+    assertThat(again).hasSize(5).allSatisfy(s -> assertThat(s.reused()).isTrue());
+  }
+
+  @Test
+  void status_json_reports_every_service_healthy_with_exit_code_zero() throws IOException {
+    TestStack.config();
+    Path root = Runtimes.root();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    PrintStream original = System.out;
+    int exit;
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    try {
+      exit =
+          Memescope.run(
+              "--home", root.resolve(".memescope-test").toString(),
+              "--config", root.resolve("infra/src/test/resources/test-stack.conf").toString(),
+              "status", "--json");
+    } finally {
+      System.setOut(original);
+    }
+
+    JsonNode status = new ObjectMapper().readTree(out.toString(StandardCharsets.UTF_8));
+    assertThat(exit).isZero();
+    assertThat(status.path("healthy").asBoolean()).isTrue();
+    assertThat(status.path("services"))
+        .extracting(s -> s.path("name").asText())
+        .containsExactly("kafka", "cassandra", "milvus", "flink-jobmanager", "flink-taskmanager-0");
+    assertThat(status.path("services"))
+        .allSatisfy(s -> assertThat(s.path("state").asText()).isEqualTo("healthy"));
+  }
+
+  @Test
+  void a_taken_port_is_named_and_nothing_is_started() throws IOException {
+    try (ServerSocket squatter = new ServerSocket()) {
+      squatter.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+      int port = squatter.getLocalPort();
+      LocalStack stack = isolated(Map.of("kafka.port", Integer.toString(port)));
+
+      assertThatThrownBy(() -> stack.up(List.of("kafka"), ProgressListener.SILENT))
+          .isInstanceOf(StackException.class)
+          .hasMessage(
+              "kafka: port "
+                  + port
+                  + " on 127.0.0.1 (kafka.port) is already in use by another process; stop that"
+                  + " process or set kafka.port to a free port");
+      assertThat(stack.status(stack.service("kafka")).state()).isEqualTo("stopped");
+      assertThat(stack.service("kafka").logFile()).doesNotExist();
+    }
+  }
+
+  @Test
+  void a_corrupt_data_directory_gives_a_one_line_diagnosis_naming_the_log() throws IOException {
+    LocalStack stack = isolated(Map.of("kafka.port", "39092", "kafka.controller-port", "39093"));
+    Path meta = stack.service("kafka").dataDir().resolve("kraft-logs/meta.properties");
+    Files.createDirectories(meta.getParent());
+    Files.writeString(meta, "\u0000\u0001 not a properties file, node.id=banana\n");
+
+    try {
+      assertThatThrownBy(() -> stack.up(List.of("kafka"), ProgressListener.SILENT))
+          .isInstanceOf(StackException.class)
+          .hasMessageStartingWith("kafka exited during start-up: ")
+          .hasMessageEndingWith("see " + StackLayout.show(stack.service("kafka").logFile()))
+          .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+    } finally {
+      stack.down(List.of(), ProgressListener.SILENT);
+    }
+    assertThat(Supervisor.isFree("127.0.0.1", 39092)).isTrue();
+  }
+
+  @Test
+  void a_missing_python_fails_milvus_clearly_and_down_stops_what_did_start() {
+    LocalStack stack =
+        isolated(
+            Map.of(
+                "kafka.port", "39192",
+                "kafka.controller-port", "39193",
+                "milvus.port", "39530",
+                "milvus.python", "/nonexistent/python3",
+                "milvus.venv", home.resolve("venv").toString()));
+
+    assertThatThrownBy(() -> stack.up(List.of("kafka", "milvus"), ProgressListener.SILENT))
+        .isInstanceOf(StackException.class)
+        .hasMessage(
+            "milvus: Python interpreter '/nonexistent/python3' (milvus.python) was not found;"
+                + " install Python 3.10+ with pip and venv, or set milvus.python to its path");
+    assertThat(stack.status(stack.service("kafka")).healthy()).isTrue();
+
+    assertThat(stack.down(List.of(), ProgressListener.SILENT)).containsExactly("kafka");
+
+    assertThat(new Supervisor().allProcesses(stack.service("kafka"))).isEmpty();
+    assertThat(Supervisor.isFree("127.0.0.1", 39192)).isTrue();
+    assertThat(Supervisor.isFree("127.0.0.1", 39193)).isTrue();
+  }
+
+  @Test
+  void a_non_loopback_host_is_refused() {
+    LocalStack stack = isolated(Map.of("kafka.host", "8.8.8.8"));
+    assertThatThrownBy(() -> stack.up(List.of("kafka"), ProgressListener.SILENT))
+        .hasMessageContaining("binds loopback addresses only");
+  }
+
+  private LocalStack isolated(Map<String, String> overrides) {
+    Map<String, String> all = new java.util.HashMap<>(overrides);
+    all.put("home", home.toString());
+    all.put("stack.start-timeout", "90s");
+    return new LocalStack(TestStack.load(all));
+  }
+}
