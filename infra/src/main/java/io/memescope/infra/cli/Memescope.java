@@ -3,6 +3,8 @@ package io.memescope.infra.cli;
 import io.memescope.core.config.ConfigLoader;
 import io.memescope.core.config.InvalidConfigException;
 import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.model.ModelFormatException;
+import io.memescope.core.schema.SchemaException;
 import io.memescope.infra.stack.StackException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -80,7 +82,10 @@ public final class Memescope {
     CommandLine cli = new CommandLine(new Memescope());
     cli.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
-          if (e instanceof StackException || e instanceof InvalidConfigException) {
+          if (e instanceof StackException
+              || e instanceof InvalidConfigException
+              || e instanceof SchemaException
+              || e instanceof ModelFormatException) {
             commandLine.getErr().println("memescope: " + e.getMessage());
             return 1;
           }

@@ -2,6 +2,7 @@ package io.memescope.infra.cli;
 
 import io.memescope.core.config.MemescopeConfig;
 import io.memescope.core.schema.Schema;
+import io.memescope.core.schema.SchemaException;
 import io.memescope.infra.stack.LocalStack;
 import io.memescope.infra.stack.StackException;
 import io.memescope.infra.stack.StackLayout;
@@ -52,7 +53,7 @@ final class UpCommand implements Callable<Integer> {
               + "\n(services that started are still running; `./memescope down` stops them)");
     }
     if (services.isEmpty() && !noSchema) {
-      Schema.apply(config).forEach(change -> Console.step("schema", change));
+      applySchema(config);
     }
     Console.line(
         "memescope: up in "
@@ -75,5 +76,16 @@ final class UpCommand implements Callable<Integer> {
             + ")");
     Console.line("Stop it with `./memescope down`; inspect with `./memescope status`.");
     return 0;
+  }
+
+  private static void applySchema(MemescopeConfig config) {
+    try {
+      Schema.apply(config).forEach(change -> Console.step("schema", change));
+    } catch (SchemaException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      // A store that went away between its readiness probe and the schema step.
+      throw new SchemaException("schema could not be applied: " + e.getMessage(), e);
+    }
   }
 }
