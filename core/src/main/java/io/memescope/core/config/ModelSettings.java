@@ -1,10 +1,35 @@
 package io.memescope.core.config;
 
+import io.memescope.core.embed.EncoderOptions;
 import java.nio.file.Path;
 
-/** Which embedding model the system uses. */
-public record ModelSettings(Path dir) {
+/** Which embedding model the system uses, and how it runs. */
+public record ModelSettings(Path dir, String device, int batchSize, int workers, long maxPixels) {
+  public EncoderOptions encoderOptions() {
+    return new EncoderOptions(device, batchSize, workers, maxPixels);
+  }
+
   static ModelSettings read(SettingsReader r) {
-    return new ModelSettings(r.path("model.dir"));
+    String device = r.nonBlank("model.device");
+    if (!device.matches("auto|cpu|gpu|gpu:\\d+")) {
+      r.problem("model.device", "is '" + device + "', must be auto, cpu, gpu or gpu:N");
+      device = "auto";
+    }
+    long maxPixels = 0;
+    try {
+      maxPixels = r.config().getLong("model.max-pixels");
+    } catch (com.typesafe.config.ConfigException e) {
+      r.problem("model.max-pixels", "must be a whole number");
+    }
+    if (maxPixels < 1) {
+      r.problem("model.max-pixels", "must be positive");
+      maxPixels = 1;
+    }
+    return new ModelSettings(
+        r.path("model.dir"),
+        device,
+        r.intInRange("model.batch-size", 1, 4096),
+        r.intInRange("model.workers", 1, 64),
+        maxPixels);
   }
 }

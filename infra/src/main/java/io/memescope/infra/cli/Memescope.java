@@ -27,6 +27,8 @@ import picocli.CommandLine.ScopeType;
       StatusCommand.class,
       LogsCommand.class,
       ConfigCommand.class,
+      EmbedCommand.class,
+      ModelCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Memescope {
@@ -75,6 +77,8 @@ public final class Memescope {
   }
 
   public static void main(String[] args) {
+    // Initialise logging before the parallel starts do, or SLF4J replays their calls noisily.
+    org.slf4j.LoggerFactory.getILoggerFactory();
     System.exit(run(args));
   }
 

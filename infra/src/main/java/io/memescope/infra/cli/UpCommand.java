@@ -1,6 +1,8 @@
 package io.memescope.infra.cli;
 
 import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.model.ModelFormatException;
+import io.memescope.core.model.ModelMetadata;
 import io.memescope.core.schema.Schema;
 import io.memescope.core.schema.SchemaException;
 import io.memescope.infra.stack.LocalStack;
@@ -74,8 +76,30 @@ final class UpCommand implements Callable<Integer> {
             + " (collection "
             + config.milvus().collection()
             + ")");
+    modelBanner(config);
     Console.line("Stop it with `./memescope down`; inspect with `./memescope status`.");
     return 0;
+  }
+
+  private static void modelBanner(MemescopeConfig config) {
+    try {
+      ModelMetadata meta = ModelMetadata.read(config.model().dir());
+      Console.line(
+          "  Model       "
+              + meta.name()
+              + ", "
+              + meta.embeddingDim()
+              + " dimensions ("
+              + config.model().dir()
+              + ")");
+      if (meta.tiny()) {
+        Console.line(
+            "  NOTE: this is the tiny random-weight TEST model: search results are not semantic until a real"
+                + " model is installed (./memescope model install ViT-B-32 --pretrained laion2b_s34b_b79k).");
+      }
+    } catch (ModelFormatException e) {
+      Console.line("  Model       none: " + e.getMessage());
+    }
   }
 
   private static void applySchema(MemescopeConfig config) {

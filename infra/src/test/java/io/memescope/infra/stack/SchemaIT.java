@@ -160,10 +160,16 @@ class SchemaIT {
     return TestStack.load(overrides);
   }
 
+  /** Metadata of a model of {@code dimension}; the schema needs nothing else of it. */
   private void writeModel(int dimension) throws IOException {
     Files.writeString(
         modelDir.resolve("metadata.json"),
-        "{\"name\":\"test\",\"embedding_dim\":" + dimension + "}");
+        "{\"name\":\"test\",\"embedding_dim\":"
+            + dimension
+            + ",\"mean\":[0.5,0.5,0.5],\"std\":[0.5,0.5,0.5]}");
+    for (String file : List.of("image_encoder.pt", "text_encoder.pt", "tokenizer.json")) {
+      Files.writeString(modelDir.resolve(file), "");
+    }
   }
 
   private static String topic(MemescopeConfig config, String key) {

@@ -1,0 +1,105 @@
+package io.memescope.core.embed;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.zip.CRC32;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+
+/** What happens to each kind of bad input: a clear reason, never a crash. */
+class ImageDecoderTest {
+  private final ImageDecoder decoder = new ImageDecoder(10_000_000);
+
+  @Test
+  void empty_input_is_refused() {
+    assertThatThrownBy(() -> decoder.decode(new byte[0]))
+        .isInstanceOfSatisfying(
+            ImageDecodeException.class,
+            e -> assertThat(e.reason()).isEqualTo(ImageDecodeException.Reason.EMPTY));
+  }
+
+  @Test
+  void html_is_not_an_image() {
+    assertThatThrownBy(() -> decoder.decode("<html><body>404</body></html>".getBytes()))
+        .isInstanceOfSatisfying(
+            ImageDecodeException.class,
+            e -> assertThat(e.reason()).isEqualTo(ImageDecodeException.Reason.NOT_AN_IMAGE));
+  }
+
+  @Test
+  void truncated_png_is_corrupt() throws Exception {
+    byte[] png = png(64, 48);
+    assertThatThrownBy(() -> decoder.decode(Arrays.copyOf(png, png.length / 2)))
+        .isInstanceOfSatisfying(
+            ImageDecodeException.class,
+            e -> assertThat(e.reason()).isEqualTo(ImageDecodeException.Reason.CORRUPT));
+  }
+
+  @Test
+  void a_decompression_bomb_is_refused_from_its_header_alone() throws Exception {
+    byte[] png = png(8, 8);
+    // Claim 60000 x 60000 in IHDR (with a valid CRC): 3.6 billion pixels, a few bytes of input.
+    ByteBuffer buffer = ByteBuffer.wrap(png);
+    buffer.putInt(16, 60_000).putInt(20, 60_000);
+    CRC32 crc = new CRC32();
+    crc.update(png, 12, 17);
+    buffer.putInt(29, (int) crc.getValue());
+
+    assertThatThrownBy(() -> decoder.decode(png))
+        .isInstanceOfSatisfying(
+            ImageDecodeException.class,
+            e -> {
+              assertThat(e.reason()).isEqualTo(ImageDecodeException.Reason.TOO_MANY_PIXELS);
+              assertThat(e.getMessage()).contains("60000x60000");
+            });
+  }
+
+  @Test
+  void modes_follow_pillow() throws Exception {
+    assertThat(decoder.decode(png(4, 3)).mode()).isEqualTo("RGB");
+    BufferedImage grey = new BufferedImage(4, 3, BufferedImage.TYPE_BYTE_GRAY);
+    grey.getRaster().setSample(1, 1, 0, 77);
+    PilImage pil = decoder.decode(encode(grey, "png"));
+    assertThat(pil.mode()).isEqualTo("L");
+    assertThat(pil.pixels()[1 * 4 + 1]).as("grey samples are not gamma-converted").isEqualTo(77);
+    BufferedImage argb = new BufferedImage(4, 3, BufferedImage.TYPE_INT_ARGB);
+    argb.setRGB(0, 0, 0x80112233);
+    PilImage rgba = decoder.decode(encode(argb, "png"));
+    assertThat(rgba.mode()).isEqualTo("RGBA");
+    assertThat(Arrays.copyOf(rgba.pixels(), 4)).containsExactly(0x11, 0x22, 0x33, 0x80);
+    assertThat(decoder.decode(encode(argb, "gif")).mode()).isEqualTo("P");
+  }
+
+  @Test
+  void orientation_six_turns_the_image_clockwise() {
+    // 2x1: [a b] rotated 90 degrees clockwise is a 1x2 column [a; b].
+    PilImage in = new PilImage("L", 2, 1, new int[] {10, 20}, null);
+    PilImage out = Orientation.apply(in, 6);
+    assertThat(out.width()).isEqualTo(1);
+    assertThat(out.height()).isEqualTo(2);
+    assertThat(out.pixels()).containsExactly(10, 20);
+    PilImage ccw = Orientation.apply(in, 8);
+    assertThat(ccw.pixels()).containsExactly(20, 10);
+  }
+
+  private static byte[] png(int w, int h) throws Exception {
+    BufferedImage image = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        image.setRGB(x, y, (x * 40) << 16 | (y * 40) << 8 | 128);
+      }
+    }
+    return encode(image, "png");
+  }
+
+  private static byte[] encode(BufferedImage image, String format) throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    assertThat(ImageIO.write(image, format, out)).isTrue();
+    return out.toByteArray();
+  }
+}

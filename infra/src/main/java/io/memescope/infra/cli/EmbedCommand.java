@@ -1,0 +1,73 @@
+package io.memescope.infra.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.embed.ClipEncoder;
+import io.memescope.core.embed.ImageDecodeException;
+import io.memescope.infra.stack.StackException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+@Command(
+    name = "embed",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Print the embedding of texts and images as JSON arrays, one line per input (texts first).",
+      "Example: memescope embed --text \"a photo of a cat\" --image cat.jpg"
+    })
+final class EmbedCommand implements Callable<Integer> {
+  @ParentCommand Memescope parent;
+
+  @Option(names = "--text", paramLabel = "TEXT", description = "A text to embed. Repeatable.")
+  List<String> texts = new ArrayList<>();
+
+  @Option(
+      names = "--image",
+      paramLabel = "PATH",
+      description = "An image file to embed. Repeatable.")
+  List<Path> images = new ArrayList<>();
+
+  @Option(
+      names = "--model",
+      paramLabel = "DIR",
+      description = "Model directory (default: setting model.dir).")
+  Path model;
+
+  @Override
+  public Integer call() throws Exception {
+    if (texts.isEmpty() && images.isEmpty()) {
+      throw new StackException("embed: give at least one --text or --image");
+    }
+    MemescopeConfig config = parent.config();
+    Path dir = model != null ? model : config.model().dir();
+    List<byte[]> files = new ArrayList<>();
+    for (Path image : images) {
+      if (!Files.isRegularFile(image)) {
+        throw new StackException("embed: no such file " + image);
+      }
+      files.add(Files.readAllBytes(image));
+    }
+    ObjectMapper json = new ObjectMapper();
+    try (ClipEncoder encoder = ClipEncoder.load(dir, config.model().encoderOptions())) {
+      for (float[] v : encoder.embedTexts(texts)) {
+        System.out.println(json.writeValueAsString(v));
+      }
+      for (int i = 0; i < files.size(); i++) {
+        try {
+          System.out.println(
+              json.writeValueAsString(encoder.embedImageBytes(List.of(files.get(i)))[0]));
+        } catch (ImageDecodeException e) {
+          throw new StackException(
+              "embed: " + images.get(i) + ": " + e.reason() + ": " + e.getMessage());
+        }
+      }
+    }
+    return 0;
+  }
+}
