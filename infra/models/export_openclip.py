@@ -75,7 +75,10 @@ MAX_ABS_DIFF = 1e-5
 
 
 def load_real(name: str, pretrained: str):
-    model, _, preprocess = open_clip.create_model_and_transforms(name, pretrained=pretrained)
+    # "random": the full architecture with random weights, for benchmarks where no weights can be
+    # downloaded; its metadata says tiny=true (not semantic).
+    model, _, preprocess = open_clip.create_model_and_transforms(
+        name, pretrained=None if pretrained == RANDOM else pretrained)
     tokenizer = open_clip.get_tokenizer(name)
     return model, preprocess, tokenizer
 
@@ -218,6 +221,9 @@ def check_close(what, got, want):
 # metadata
 
 
+RANDOM = "random"
+
+
 def write_metadata(out: Path, model, name: str, pretrained: str, tiny: bool, seed: int, tokenizer):
     pp = dict(model.visual.preprocess_cfg)
     size = pp["size"]
@@ -262,7 +268,7 @@ def write_metadata(out: Path, model, name: str, pretrained: str, tiny: bool, see
         "license": license_,
         "torch_version": torch.__version__,
         "open_clip_version": open_clip.__version__,
-        "tiny": tiny,
+        "tiny": tiny or pretrained == RANDOM,
     }
     if meta["text_pooling"] != "argmax":
         print(f"WARNING: text pooling is {meta['text_pooling']!r}, not argmax", file=sys.stderr)
@@ -533,7 +539,8 @@ def main(argv=None):
     src.add_argument("--model", help="open_clip model name, e.g. ViT-B-32 (needs --pretrained)")
     src.add_argument("--tiny", action="store_true",
                      help="build a tiny random-weight ViT-B-32-family model (test fixture, not semantic)")
-    p.add_argument("--pretrained", help="open_clip pretrained tag, e.g. laion2b_s34b_b79k (downloads weights)")
+    p.add_argument("--pretrained", help="open_clip pretrained tag, e.g. laion2b_s34b_b79k (downloads weights),"
+                                        " or 'random' for the architecture with random weights (benchmarks)")
     p.add_argument("--seed", type=int, default=0, help="random seed for --tiny and the trace checks (default 0)")
     p.add_argument("--out", required=True, type=Path, help="output model directory")
     p.add_argument("--golden", type=Path, help="also write golden sample images and vectors to this directory")

@@ -15,9 +15,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Token ids as open_clip's tokenizer makes them: text cleaned as {@link TextCleaner} does,
- * byte-pair encoded with the model's Hugging Face {@code tokenizer.json}, start and end tokens
- * added, truncated to the context length with the end token kept last, padded with the pad id.
+ * Token ids as open_clip's tokenizer makes them. In {@code clip} mode (CLIP BPE, see {@link
+ * ModelMetadata#tokenizerMode()}): text cleaned as {@link TextCleaner} does, byte-pair encoded with
+ * the model's Hugging Face {@code tokenizer.json}, start and end tokens added, truncated to the
+ * context length with the end token kept last, padded with the pad id.
  *
  * <p>Special tokens follow the reference, not Hugging Face: the literal text {@code <end_of_text>}
  * (and {@code <start_of_text>}) becomes the special token, as in open_clip, while {@code
@@ -28,16 +29,30 @@ public final class ClipTokenizer implements AutoCloseable {
   private static final Pattern SPECIAL = Pattern.compile("<start_of_text>|<end_of_text>");
 
   private final HuggingFaceTokenizer tokenizer;
+  private final boolean clipMode;
+  private final String textClean;
   private final int contextLength;
   private final int sot;
   private final int eot;
   private final int pad;
 
   public ClipTokenizer(Path modelDir, ModelMetadata meta) throws IOException {
+    this.clipMode = "clip".equals(meta.tokenizerMode());
+    this.textClean = meta.textClean();
+    Path file = modelDir.resolve(meta.tokenizer());
+    // hf mode is open_clip's HFTokenizer: the file's own special tokens, truncation and padding.
     this.tokenizer =
-        HuggingFaceTokenizer.newInstance(
-            plainTokenizer(modelDir.resolve(meta.tokenizer())),
-            Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
+        clipMode
+            ? HuggingFaceTokenizer.newInstance(
+                plainTokenizer(file),
+                Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"))
+            : HuggingFaceTokenizer.newInstance(
+                file,
+                Map.of(
+                    "addSpecialTokens", "true",
+                    "truncation", "true",
+                    "padding", "false",
+                    "maxLength", Integer.toString(meta.contextLength())));
     this.contextLength = meta.contextLength();
     this.sot = meta.sotTokenId();
     this.eot = meta.eotTokenId();
@@ -50,9 +65,12 @@ public final class ClipTokenizer implements AutoCloseable {
 
   /** Exactly {@link #contextLength()} ids. */
   public long[] encode(String text) {
+    if (!clipMode) {
+      return pad(tokenizer.encode(TextCleaner.clean(text, textClean)).getIds());
+    }
     List<Long> ids = new ArrayList<>();
     ids.add((long) sot);
-    String cleaned = TextCleaner.clean(text);
+    String cleaned = TextCleaner.clean(text, textClean);
     Matcher special = SPECIAL.matcher(cleaned);
     int from = 0;
     while (special.find()) {
@@ -62,14 +80,17 @@ public final class ClipTokenizer implements AutoCloseable {
     }
     addPiece(cleaned.substring(from), ids);
     ids.add((long) eot);
-    long[] out = new long[contextLength];
-    Arrays.fill(out, pad);
-    for (int i = 0; i < Math.min(ids.size(), contextLength); i++) {
-      out[i] = ids.get(i);
-    }
+    long[] out = pad(ids.stream().mapToLong(Long::longValue).toArray());
     if (ids.size() > contextLength) {
       out[contextLength - 1] = eot;
     }
+    return out;
+  }
+
+  private long[] pad(long[] ids) {
+    long[] out = new long[contextLength];
+    Arrays.fill(out, pad);
+    System.arraycopy(ids, 0, out, 0, Math.min(ids.length, contextLength));
     return out;
   }
 

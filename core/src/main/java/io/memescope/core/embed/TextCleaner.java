@@ -18,6 +18,9 @@ final class TextCleaner {
   private static final Pattern SINGLE_QUOTES = Pattern.compile("[\u02bc\u2018-\u201b]");
   private static final Pattern DOUBLE_QUOTES = Pattern.compile("[\u201c-\u201f]");
   private static final Pattern LINE_BREAKS = Pattern.compile("\r\n|[\r\u2028\u2029\u0085]");
+  // Python's string.punctuation.
+  private static final Pattern PUNCTUATION =
+      Pattern.compile("[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~]");
   private static final Pattern WHITESPACE =
       Pattern.compile("\\s+", Pattern.UNICODE_CHARACTER_CLASS);
   private static final Map<Character, String> LIGATURES =
@@ -47,10 +50,32 @@ final class TextCleaner {
 
   private TextCleaner() {}
 
+  /** open_clip's {@code clean='lower'}, the CLIP default. */
   static String clean(String text) {
-    String fixed = fixText(text);
-    String unescaped = StringEscapeUtils.unescapeHtml4(StringEscapeUtils.unescapeHtml4(fixed));
-    return WHITESPACE.matcher(unescaped).replaceAll(" ").strip().toLowerCase(java.util.Locale.ROOT);
+    return clean(text, "lower");
+  }
+
+  /**
+   * open_clip's text cleaning by name: {@code lower}, {@code canonicalize} or {@code whitespace}.
+   */
+  static String clean(String text, String mode) {
+    String basic =
+        StringEscapeUtils.unescapeHtml4(StringEscapeUtils.unescapeHtml4(fixText(text))).strip();
+    return switch (mode) {
+      case "canonicalize" -> canonicalize(basic);
+      case "whitespace" -> collapse(basic);
+      default -> collapse(basic).toLowerCase(java.util.Locale.ROOT);
+    };
+  }
+
+  private static String collapse(String text) {
+    return WHITESPACE.matcher(text).replaceAll(" ").strip();
+  }
+
+  /** open_clip's {@code canonicalize_text}: no underscores or ASCII punctuation, lower case. */
+  static String canonicalize(String text) {
+    String s = PUNCTUATION.matcher(text.replace('_', ' ')).replaceAll("");
+    return collapse(s.toLowerCase(java.util.Locale.ROOT));
   }
 
   /** The deterministic part of {@code ftfy.fix_text}, in ftfy's order. */

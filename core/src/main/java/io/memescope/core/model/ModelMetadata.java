@@ -34,6 +34,8 @@ public record ModelMetadata(
     int padTokenId,
     String textPooling,
     boolean lowercase,
+    String tokenizerMode,
+    String textClean,
     String imageEncoder,
     String textEncoder,
     String tokenizer,
@@ -45,6 +47,18 @@ public record ModelMetadata(
   static final Set<String> RESIZE_MODES = Set.of("shortest", "squash");
   static final Set<String> CROP_MODES = Set.of("center", "none");
   static final Set<String> INTERPOLATIONS = Set.of("bicubic", "bilinear");
+
+  /**
+   * {@code clip}: open_clip's SimpleTokenizer (CLIP BPE; start/end tokens added by Memescope, pad
+   * 0). {@code hf}: open_clip's HFTokenizer (the tokenizer file adds its own special tokens; padded
+   * with {@code pad_token_id}), as SigLIP models use.
+   */
+  static final Set<String> TOKENIZER_MODES = Set.of("clip", "hf");
+
+  /**
+   * open_clip's text cleaning: {@code lower}, {@code canonicalize} (SigLIP), {@code whitespace}.
+   */
+  static final Set<String> TEXT_CLEANS = Set.of("lower", "canonicalize", "whitespace");
 
   /** Reads {@code dir/metadata.json} and checks that the files it names exist. */
   public static ModelMetadata read(Path dir) {
@@ -76,6 +90,8 @@ public record ModelMetadata(
             f.optInt("pad_token_id", 0),
             f.oneOf("text_pooling", Set.of("argmax", "last", "first"), "argmax"),
             f.optBool("lowercase", true),
+            f.oneOf("tokenizer_mode", TOKENIZER_MODES, "clip"),
+            f.oneOf("text_clean", TEXT_CLEANS, "lower"),
             f.file(dir, "image_encoder", "image_encoder.pt"),
             f.file(dir, "text_encoder", "text_encoder.pt"),
             f.file(dir, "tokenizer", "tokenizer.json"),
