@@ -27,17 +27,23 @@ public final class Clients {
 
   /** A session not bound to a keyspace. */
   public static CqlSession cassandra(CassandraSettings cassandra) {
-    return cassandraBuilder(cassandra).build();
+    return cassandraBuilder(cassandra, cassandra.requestTimeout(), true).build();
   }
 
   /** A session bound to Memescope's keyspace. */
   public static CqlSession cassandraKeyspace(CassandraSettings cassandra) {
-    return cassandraBuilder(cassandra).withKeyspace(cassandra.keyspace()).build();
+    return cassandraBuilder(cassandra, cassandra.requestTimeout(), true)
+        .withKeyspace(cassandra.keyspace())
+        .build();
+  }
+
+  /** A session for a quick liveness check: short timeouts, no schema or token metadata. */
+  public static CqlSession cassandraProbe(CassandraSettings cassandra, Duration timeout) {
+    return cassandraBuilder(cassandra, timeout, false).build();
   }
 
   private static com.datastax.oss.driver.api.core.CqlSessionBuilder cassandraBuilder(
-      CassandraSettings cassandra) {
-    Duration timeout = cassandra.requestTimeout();
+      CassandraSettings cassandra, Duration timeout, boolean metadata) {
     return CqlSession.builder()
         .addContactPoint(new InetSocketAddress(cassandra.host(), cassandra.nativePort()))
         .withLocalDatacenter(cassandra.localDatacenter())
@@ -48,6 +54,8 @@ public final class Clients {
                 .withDuration(DefaultDriverOption.CONNECTION_INIT_QUERY_TIMEOUT, timeout)
                 .withDuration(DefaultDriverOption.CONTROL_CONNECTION_TIMEOUT, timeout)
                 .withDuration(DefaultDriverOption.METADATA_SCHEMA_REQUEST_TIMEOUT, timeout)
+                .withBoolean(DefaultDriverOption.METADATA_SCHEMA_ENABLED, metadata)
+                .withBoolean(DefaultDriverOption.METADATA_TOKEN_MAP_ENABLED, metadata)
                 .build());
   }
 
@@ -56,11 +64,15 @@ public final class Clients {
    * is down blocks forever, silently.
    */
   public static MilvusClientV2 milvus(MilvusSettings milvus) {
+    return milvus(milvus, Duration.ofSeconds(10), Duration.ofSeconds(30));
+  }
+
+  public static MilvusClientV2 milvus(MilvusSettings milvus, Duration connect, Duration deadline) {
     return new MilvusClientV2(
         ConnectConfig.builder()
             .uri(milvus.uri())
-            .connectTimeoutMs(10_000)
-            .rpcDeadlineMs(30_000)
+            .connectTimeoutMs(connect.toMillis())
+            .rpcDeadlineMs(deadline.toMillis())
             .build());
   }
 }

@@ -1,10 +1,9 @@
 package io.memescope.infra.stack;
 
 import com.datastax.oss.driver.api.core.CqlSession;
-import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
-import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
 import io.memescope.core.config.CassandraSettings;
 import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.schema.Clients;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -144,20 +143,7 @@ final class CassandraService extends Service {
     } catch (IOException e) {
       return Health.down("CQL port " + cassandra.nativePort() + " closed");
     }
-    Duration timeout = Duration.ofSeconds(3);
-    try (CqlSession session =
-        CqlSession.builder()
-            .addContactPoint(new InetSocketAddress(cassandra.host(), cassandra.nativePort()))
-            .withLocalDatacenter(cassandra.localDatacenter())
-            .withConfigLoader(
-                DriverConfigLoader.programmaticBuilder()
-                    .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, timeout)
-                    .withDuration(DefaultDriverOption.CONNECTION_INIT_QUERY_TIMEOUT, timeout)
-                    .withDuration(DefaultDriverOption.CONTROL_CONNECTION_TIMEOUT, timeout)
-                    .withBoolean(DefaultDriverOption.METADATA_SCHEMA_ENABLED, false)
-                    .withBoolean(DefaultDriverOption.METADATA_TOKEN_MAP_ENABLED, false)
-                    .build())
-            .build()) {
+    try (CqlSession session = Clients.cassandraProbe(cassandra, Duration.ofSeconds(3))) {
       String version =
           session.execute("SELECT release_version FROM system.local").one().getString(0);
       return Health.ok("Cassandra " + version);

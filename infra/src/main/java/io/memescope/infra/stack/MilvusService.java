@@ -2,7 +2,7 @@ package io.memescope.infra.stack;
 
 import io.memescope.core.config.MemescopeConfig;
 import io.memescope.core.config.MilvusSettings;
-import io.milvus.v2.client.ConnectConfig;
+import io.memescope.core.schema.Clients;
 import io.milvus.v2.client.MilvusClientV2;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -204,13 +205,7 @@ final class MilvusService extends Service {
     }
     MilvusClientV2 client = null;
     try {
-      client =
-          new MilvusClientV2(
-              ConnectConfig.builder()
-                  .uri(milvus.uri())
-                  .connectTimeoutMs(3000)
-                  .rpcDeadlineMs(3000)
-                  .build());
+      client = Clients.milvus(milvus, Duration.ofSeconds(3), Duration.ofSeconds(3));
       int collections = client.listCollections().getCollectionNames().size();
       return Health.ok(collections + " collection(s)");
     } catch (RuntimeException e) {
