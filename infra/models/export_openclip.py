@@ -7,7 +7,8 @@ A model directory holds:
                        -> float32 [N,D], encode_image output, NOT L2-normalised
     text_encoder.pt    TorchScript (torch.jit.trace): int64 [N,context_length] token ids
                        -> float32 [N,D], encode_text output, NOT L2-normalised
-    tokenizer.json     Hugging Face tokenizer file of the CLIP BPE vocabulary (49408 ids)
+    tokenizer.json     Hugging Face tokenizer file: the CLIP BPE vocabulary (49408 ids) for CLIP models,
+                       the model's own fast tokenizer for open_clip HFTokenizer models (SigLIP)
     metadata.json      name, embedding dim, preprocessing and tokenisation parameters
 
 Real model (needs network access to download the weights):
@@ -18,6 +19,13 @@ Real model (needs network access to download the weights):
 Tiny random-weight fixture for tests (no network):
 
     python infra/models/export_openclip.py --tiny --seed 0 --out models/tiny --golden models/tiny/golden
+
+SigLIP-family models (open_clip HFTokenizer, clean='canonicalize', pool_type='last', squash resize):
+
+    python infra/models/export_openclip.py --model ViT-B-16-SigLIP --pretrained webli \
+        --out models/vit-b-16-siglip --golden models/vit-b-16-siglip/golden
+    python infra/models/export_openclip.py --tiny-siglip --seed 0 --out models/tiny-siglip \
+        --golden models/tiny-siglip/golden
 
 See infra/models/README.md for the exact preprocessing and tokenisation rules.
 """
@@ -65,6 +73,43 @@ TINY_CFG = {
     },
 }
 
+TINY_SIGLIP_MODEL_NAME = "memescope-tiny-SigLIP"
+TINY_SIGLIP_CONTEXT = 64
+TINY_SIGLIP_VOCAB = 1000
+# The SigLIP family as open_clip builds it for ViT-B-16-SigLIP (CustomTextCLIP; text tower: no causal
+# mask, projection with bias, features of the LAST position, LayerNorm eps 1e-6; context 64;
+# logit bias), with tiny widths. The vision tower is open_clip's own VisionTransformer (patch 32), not
+# timm's SigLIP ViT: the Java side only runs the traced file, the vision architecture does not matter
+# for parity. Widths 32 keep the fixture small (~0.5 MB + 0.25 MB of TorchScript); patch 32 with the
+# class/positional embeddings scaled down (as for --tiny) keeps the image vectors sensitive to
+# preprocessing bugs. vocab_size is the tiny tokenizer's. Preprocessing (mean/std 0.5, squash, bicubic)
+# is passed to create_model_and_transforms, as open_clip's "webli" pretrained cfgs set it.
+TINY_SIGLIP_CFG = {
+    "embed_dim": 64,
+    "init_logit_bias": -10,
+    "custom_text": True,
+    "vision_cfg": {
+        "image_size": 224,
+        "layers": 2,
+        "width": 32,
+        "head_width": 16,  # 2 heads
+        "patch_size": 32,
+    },
+    "text_cfg": {
+        "context_length": TINY_SIGLIP_CONTEXT,
+        "vocab_size": TINY_SIGLIP_VOCAB,
+        "width": 32,
+        "heads": 2,
+        "layers": 2,
+        "no_causal_mask": True,
+        "proj_bias": True,
+        "pool_type": "last",
+        "norm_kwargs": {"eps": 1e-6},
+    },
+}
+SIGLIP_MEAN = (0.5, 0.5, 0.5)
+SIGLIP_STD = (0.5, 0.5, 0.5)
+
 TRACE_BATCH = 2
 CHECK_BATCHES = (1, 2, 5)
 MAX_ABS_DIFF = 1e-5
@@ -96,6 +141,43 @@ def load_tiny(seed: int):
     # cosine up to ~0.98). Shrinking them 100x (still non-zero, so patch order matters) spreads the
     # golden image vectors (max pairwise cosine ~0.93) and makes the fixture sensitive to
     # preprocessing bugs (transposed/shifted/BGR input), while +-1/255 pixel noise stays at cos > 0.9999.
+    with torch.no_grad():
+        model.visual.class_embedding.mul_(0.01)
+        model.visual.positional_embedding.mul_(0.01)
+    return model, preprocess, tokenizer
+
+
+def load_tiny_siglip(seed: int):
+    """Tiny random SigLIP-family model + open_clip HFTokenizer over a tiny offline Unigram tokenizer."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import tiny_unigram
+    from open_clip.transform import image_transform
+
+    tok = tiny_unigram.build_tokenizer(TINY_SIGLIP_VOCAB)
+    if tok.get_vocab_size() != TINY_SIGLIP_VOCAB:
+        raise SystemExit(f"tiny tokenizer has {tok.get_vocab_size()} ids, expected {TINY_SIGLIP_VOCAB}")
+    with tempfile.TemporaryDirectory() as tmp:
+        tok_dir = Path(tmp) / "tokenizer"
+        # pad with </s> (id 1), as ViT-B-16-SigLIP does (big_vision pad_value=1; open_clip's
+        # SigLipTokenizer sets pad_token_id = 1 for the T5 vocabularies). The fixture therefore pads with
+        # a non-zero id, unlike CLIP, so a hard-coded 0 shows up as a parity failure.
+        tiny_unigram.save_pretrained_fast(tok, tok_dir, TINY_SIGLIP_CONTEXT, pad_token=tiny_unigram.EOS)
+        tokenizer = oc_tokenizer.HFTokenizer(str(tok_dir), context_length=TINY_SIGLIP_CONTEXT,
+                                             clean="canonicalize")
+        cfg_file = Path(tmp) / f"{TINY_SIGLIP_MODEL_NAME}.json"
+        cfg_file.write_text(json.dumps(TINY_SIGLIP_CFG))
+        open_clip.add_model_config(cfg_file)
+        torch.manual_seed(seed)
+        model, _, preprocess = open_clip.create_model_and_transforms(
+            TINY_SIGLIP_MODEL_NAME, pretrained=None, image_mean=SIGLIP_MEAN, image_std=SIGLIP_STD,
+            image_interpolation="bicubic", image_resize_mode="squash")
+    want = image_transform(224, is_train=False, mean=SIGLIP_MEAN, std=SIGLIP_STD, resize_mode="squash",
+                           interpolation="bicubic")
+    if repr(preprocess) != repr(want):
+        raise SystemExit(f"unexpected preprocess:\n{preprocess}\nwanted:\n{want}")
+    # as for --tiny: spread the image vectors (see load_tiny)
     with torch.no_grad():
         model.visual.class_embedding.mul_(0.01)
         model.visual.positional_embedding.mul_(0.01)
@@ -163,13 +245,20 @@ class TextEncoder(torch.nn.Module):
         return x
 
 
+def text_vocab_size(model) -> int:
+    text = model.text if hasattr(model, "text") else model
+    if hasattr(text, "vocab_size"):
+        return int(text.vocab_size)
+    return int(text.token_embedding.num_embeddings)
+
+
 def text_pooling(model) -> str:
     if hasattr(model, "text"):
         return getattr(model.text, "pool_type", "unknown")
     return model.text_pool_type
 
 
-def export_torchscript(model, out: Path, image_size: int, context_length: int, vocab_size: int, seed: int):
+def export_torchscript(model, out: Path, image_size: int, context_length: int, spec: dict, seed: int):
     g = torch.Generator().manual_seed(seed + 1000)
     img_enc = ImageEncoder(model).eval()
     txt_enc = TextEncoder(model).eval()
@@ -178,6 +267,8 @@ def export_torchscript(model, out: Path, image_size: int, context_length: int, v
         return torch.randn(n, 3, image_size, image_size, generator=g)
 
     def sample_tokens(n):
+        if spec["mode"] == "hf":
+            return sample_tokens_hf(n)
         # realistic token rows: SOT, random ids, EOT at varying positions, zero padding
         rows = torch.zeros(n, context_length, dtype=torch.long)
         for i in range(n):
@@ -189,12 +280,29 @@ def export_torchscript(model, out: Path, image_size: int, context_length: int, v
             rows[i, 1 + length] = 49407
         return rows
 
+    def sample_tokens_hf(n):
+        # [BOS] ordinary ids [EOS], padded with pad_token_id; lengths vary, one row is full (truncated)
+        specials = [spec[k] for k in ("sot_token_id", "eot_token_id", "pad_token_id") if spec[k] >= 0]
+        lo = max(specials) + 1 if max(specials) + 1 < spec["vocab_size"] else 0
+        rows = torch.full((n, context_length), spec["pad_token_id"], dtype=torch.long)
+        for i in range(n):
+            prefix = [spec["sot_token_id"]] if spec["sot_token_id"] >= 0 else []
+            suffix = [spec["eot_token_id"]] if spec["eot_token_id"] >= 0 else []
+            room = context_length - len(prefix) - len(suffix)
+            length = room if i == n - 1 else int(torch.randint(0, room + 1, (1,), generator=g))
+            body = torch.randint(lo, spec["vocab_size"], (length,), generator=g).tolist()
+            row = prefix + body + suffix
+            rows[i, :len(row)] = torch.tensor(row, dtype=torch.long)
+        return rows
+
     with torch.no_grad():
         traced_img = torch.jit.trace(img_enc, sample_images(TRACE_BATCH), check_trace=False)
         traced_txt = torch.jit.trace(txt_enc, sample_tokens(TRACE_BATCH), check_trace=False)
     img_path, txt_path = out / "image_encoder.pt", out / "text_encoder.pt"
     torch.jit.save(traced_img, str(img_path))
     torch.jit.save(traced_txt, str(txt_path))
+    strip_debug_records(img_path)
+    strip_debug_records(txt_path)
 
     # Re-load what was written and compare with eager open_clip for several batch sizes.
     loaded_img = torch.jit.load(str(img_path)).eval()
@@ -224,43 +332,162 @@ def check_close(what, got, want):
 RANDOM = "random"
 
 
-def write_metadata(out: Path, model, name: str, pretrained: str, tiny: bool, seed: int, tokenizer):
+CLEAN_NAMES = {
+    oc_tokenizer._clean_lower: "lower",
+    oc_tokenizer._clean_canonicalize: "canonicalize",
+    oc_tokenizer._clean_whitespace: "whitespace",
+}
+
+
+def tokenizer_spec(tokenizer, model) -> dict:
+    """What the Java side needs to know to reproduce `tokenizer`; refuses what it cannot reproduce.
+
+    mode "clip": open_clip's SimpleTokenizer (CLIP BPE, the exporter copies --tokenizer-json).
+    mode "hf": open_clip's HFTokenizer in its standard mode; "backend" is a copy of its Hugging Face
+    fast tokenizer with truncation and padding switched off (that is what tokenizer.json holds).
+    """
+    clean = CLEAN_NAMES.get(getattr(tokenizer, "clean_fn", None))
+    if isinstance(tokenizer, oc_tokenizer.SimpleTokenizer):
+        if getattr(tokenizer, "reduction_fn", None) is not None:
+            raise SystemExit("SimpleTokenizer with a reduction_fn (token masking) is not supported")
+        if clean != "lower":
+            raise SystemExit(f"SimpleTokenizer with clean={clean!r} is not supported (only 'lower')")
+        return {
+            "mode": "clip", "clean": "lower", "context_length": int(tokenizer.context_length),
+            "sot_token_id": int(tokenizer.sot_token_id), "eot_token_id": int(tokenizer.eot_token_id),
+            "pad_token_id": 0, "vocab_size": 49408, "backend": None,
+        }
+    if isinstance(tokenizer, oc_tokenizer.HFTokenizer):
+        from tokenizers import Tokenizer
+
+        hf = tokenizer.tokenizer
+        if clean is None:
+            raise SystemExit(f"HFTokenizer with an unknown clean function {tokenizer.clean_fn!r}")
+        if tokenizer.tokenizer_mode:
+            raise SystemExit(f"HFTokenizer tokenizer_mode={tokenizer.tokenizer_mode!r} is not supported")
+        if tokenizer.strip_sep_token:
+            raise SystemExit("HFTokenizer with strip_sep_token=True (CLIPA) is not supported")
+        if not getattr(hf, "is_fast", False):
+            raise SystemExit(f"{type(hf).__name__} is not a Hugging Face fast tokenizer (no tokenizer.json)")
+        if getattr(hf, "padding_side", "right") != "right" or getattr(hf, "truncation_side", "right") != "right":
+            raise SystemExit(f"padding_side={hf.padding_side} truncation_side={hf.truncation_side}: only right")
+        if hf.pad_token_id is None:
+            raise SystemExit("the Hugging Face tokenizer has no pad token")
+        # an independent copy: transformers leaves its own truncation/padding settings on the backend
+        backend = Tokenizer.from_str(hf.backend_tokenizer.to_str())
+        backend.no_truncation()
+        backend.no_padding()
+        return {
+            "mode": "hf", "clean": clean, "context_length": int(tokenizer.context_length),
+            "sot_token_id": -1 if hf.bos_token_id is None else int(hf.bos_token_id),
+            "eot_token_id": -1 if hf.eos_token_id is None else int(hf.eos_token_id),
+            "pad_token_id": int(hf.pad_token_id), "vocab_size": text_vocab_size(model), "backend": backend,
+        }
+    raise SystemExit(f"tokenizer {type(tokenizer).__name__} is neither open_clip's SimpleTokenizer nor HFTokenizer")
+
+
+def hf_recipe_ids(spec: dict, text: str, clean_fn, truncate: bool = True):
+    """The Java recipe for mode "hf", with the Rust `tokenizers` library on tokenizer.json: clean,
+    encode with special tokens, truncate to context_length with the library's own truncation (which
+    keeps the post-processor's special tokens), pad with pad_token_id. Returns (ids, untruncated_length)."""
+    backend = spec["backend"]
+    cleaned = clean_fn(text)
+    untruncated = len(backend.encode(cleaned, add_special_tokens=True).ids)
+    if not truncate:
+        return None, untruncated
+    backend.enable_truncation(max_length=spec["context_length"])
+    try:
+        ids = backend.encode(cleaned, add_special_tokens=True).ids
+    finally:
+        backend.no_truncation()
+    return ids + [spec["pad_token_id"]] * (spec["context_length"] - len(ids)), untruncated
+
+
+def check_hf_recipe(spec: dict, tokenizer):
+    """The Java recipe (clean, then tokenizer.json with special tokens, library truncation, pad) must give
+    open_clip's HFTokenizer ids for every golden text and some extra edge cases; the export stops if not."""
+    extra = ["x " * 200, "word " * (spec["context_length"] - 2), "word " * (spec["context_length"] - 1),
+             "word " * spec["context_length"], "under_score snake_case_name", "  \u00a0\u2003 ", "\u0130stanbul STRASSE \u00df",
+             "\u00bfqu\u00e9? \u00a1s\u00ed! \u2026 \u00ab\u00bb", "tab\tsep\u3000ideographic space"]
+    texts = [t for t, _ in GOLDEN_TEXTS] + extra
+    want = tokenizer(texts).tolist()
+    for text, w in zip(texts, want):
+        got, _ = hf_recipe_ids(spec, text, tokenizer.clean_fn)
+        if got != w:
+            raise SystemExit(f"tokenizer.json recipe differs from open_clip HFTokenizer for {text!r}:\n"
+                             f"  recipe    {got}\n  open_clip {w}")
+    print(f"  ok tokenizer.json recipe == open_clip HFTokenizer on {len(texts)} texts")
+
+
+def strip_debug_records(path: Path) -> None:
+    """Drop TorchScript's *.debug_pkl records: they hold the absolute paths and line numbers of the
+    Python that was traced (machine-specific, and they change whenever this script is edited), and
+    libtorch does not need them. Rewritten with PyTorch's own writer, which keeps record alignment
+    and writes deterministic archives."""
+    reader = torch._C.PyTorchFileReader(str(path))
+    records = [(name, reader.get_record(name)) for name in reader.get_all_records()
+               if not name.endswith(".debug_pkl")]
+    tmp = path.with_suffix(".tmp")
+    writer = torch._C.PyTorchFileWriter(str(tmp))
+    for name, data in records:
+        writer.write_record(name, data, len(data))
+    writer.write_end_of_file()
+    del writer
+    tmp.replace(path)
+
+
+def write_metadata(out: Path, model, name: str, pretrained: str, tiny: str, seed: int, tokenizer, spec: dict):
+    """tiny: "" (a real model), "clip" (--tiny) or "siglip" (--tiny-siglip)."""
     pp = dict(model.visual.preprocess_cfg)
     size = pp["size"]
     if isinstance(size, (list, tuple)):
         if size[0] != size[1]:
             raise SystemExit(f"non-square image size {size} is not supported by this exporter")
         size = size[0]
-    if pp.get("resize_mode", "shortest") != "shortest":
-        raise SystemExit(f"resize_mode {pp.get('resize_mode')} is not supported by this exporter")
-    if getattr(tokenizer, "reduction_fn", None) is not None or not isinstance(tokenizer, oc_tokenizer.SimpleTokenizer):
-        raise SystemExit(f"tokenizer {type(tokenizer).__name__} is not open_clip's plain SimpleTokenizer")
+    resize_mode = pp.get("resize_mode", "shortest")
+    if resize_mode not in ("shortest", "squash"):
+        raise SystemExit(f"resize_mode {resize_mode} is not supported by this exporter")
+    if pp.get("interpolation", "bicubic") != "bicubic":
+        raise SystemExit(f"interpolation {pp.get('interpolation')} is not supported by this exporter")
     embedding_dim = int(model.text_projection.shape[-1]) if not hasattr(model, "text") else int(
-        model.encode_text(torch.zeros(1, tokenizer.context_length, dtype=torch.long)).shape[-1])
-    if tiny:
+        model.encode_text(torch.zeros(1, spec["context_length"], dtype=torch.long)).shape[-1])
+    if tiny == "clip":
         source = (f"open_clip {TINY_MODEL_NAME} (ViT-B-32 architecture family, tiny widths), random weights, "
                   f"generated by infra/models/export_openclip.py --tiny --seed {seed}")
         license_ = "MIT (random weights generated by Memescope; tokenizer.json: CLIP BPE vocabulary, MIT, OpenAI)"
+    elif tiny == "siglip":
+        source = (f"open_clip {TINY_SIGLIP_MODEL_NAME} (SigLIP family: CustomTextCLIP, text pool_type last, "
+                  f"no causal mask, HFTokenizer clean=canonicalize; tiny widths, open_clip ViT image tower), "
+                  f"random weights and a tiny Unigram tokenizer built from a built-in corpus, generated by "
+                  f"infra/models/export_openclip.py --tiny-siglip --seed {seed}")
+        license_ = "MIT (random weights and tokenizer generated by Memescope)"
+    elif spec["mode"] == "hf":
+        source = (f"open_clip {name} pretrained={pretrained}, exported by "
+                  f"infra/models/export_openclip.py --model {name} --pretrained {pretrained}")
+        license_ = ("see the open_clip pretrained model card of this tag (OpenCLIP code: MIT); tokenizer.json: "
+                    "the model's Hugging Face tokenizer, see its model card")
     else:
         source = (f"open_clip {name} pretrained={pretrained}, exported by "
                   f"infra/models/export_openclip.py --model {name} --pretrained {pretrained}")
         license_ = "see the open_clip pretrained model card of this tag (OpenCLIP code: MIT); tokenizer.json: MIT"
     meta = {
-        "name": TINY_MODEL_NAME if tiny else f"{name}/{pretrained}",
+        "name": {"clip": TINY_MODEL_NAME, "siglip": TINY_SIGLIP_MODEL_NAME}.get(tiny, f"{name}/{pretrained}"),
         "pretrained": "random-tiny" if tiny else pretrained,
         "embedding_dim": embedding_dim,
         "image_size": int(size),
-        "resize_mode": "shortest",
-        "crop_mode": "center",
+        "resize_mode": resize_mode,
+        "crop_mode": "center" if resize_mode == "shortest" else "none",
         "interpolation": pp.get("interpolation", "bicubic"),
         "mean": [float(v) for v in pp["mean"]],
         "std": [float(v) for v in pp["std"]],
-        "context_length": int(tokenizer.context_length),
-        "sot_token_id": int(tokenizer.sot_token_id),
-        "eot_token_id": int(tokenizer.eot_token_id),
-        "pad_token_id": 0,
+        "context_length": spec["context_length"],
+        "sot_token_id": spec["sot_token_id"],
+        "eot_token_id": spec["eot_token_id"],
+        "pad_token_id": spec["pad_token_id"],
         "text_pooling": text_pooling(model),
-        "lowercase": True,
+        "lowercase": spec["clean"] in ("lower", "canonicalize"),
+        "tokenizer_mode": spec["mode"],
+        "text_clean": spec["clean"],
         "image_encoder": "image_encoder.pt",
         "text_encoder": "text_encoder.pt",
         "tokenizer": "tokenizer.json",
@@ -268,10 +495,11 @@ def write_metadata(out: Path, model, name: str, pretrained: str, tiny: bool, see
         "license": license_,
         "torch_version": torch.__version__,
         "open_clip_version": open_clip.__version__,
-        "tiny": tiny or pretrained == RANDOM,
+        "tiny": bool(tiny) or pretrained == RANDOM,
     }
-    if meta["text_pooling"] != "argmax":
-        print(f"WARNING: text pooling is {meta['text_pooling']!r}, not argmax", file=sys.stderr)
+    expected_pool = "argmax" if spec["mode"] == "clip" else "last"
+    if meta["text_pooling"] != expected_pool:
+        print(f"WARNING: text pooling is {meta['text_pooling']!r}, not {expected_pool}", file=sys.stderr)
     (out / "metadata.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return meta
 
@@ -429,6 +657,27 @@ GOLDEN_TEXTS = [
 ]
 
 
+# Notes for the same texts under an open_clip HFTokenizer with clean='canonicalize' (SigLIP), by index
+# into GOLDEN_TEXTS; {L} is the context length. Texts not listed keep their note.
+HF_TEXT_NOTES = {
+    2: "mixed case: lowercased by canonicalize",
+    3: "punctuation (ASCII string.punctuation) removed by canonicalize",
+    4: "canonicalize removes the apostrophes: dont youve im well theyd its",
+    5: "curly apostrophe: ftfy turns it into ', then canonicalize removes it",
+    6: "numbers: canonicalize removes . and , (3.14 -> 314)",
+    9: "CJK (the tiny fixture's vocabulary has no CJK: one fused <unk>)",
+    10: "emoji (the tiny fixture's vocabulary has none: <unk>)",
+    11: "HTML entity unescaped, then & removed by canonicalize",
+    12: "double-escaped entity: html.unescape twice, then & and < removed by canonicalize",
+    15: "empty: [EOS, pad...] (no BOS for T5/SigLIP-style tokenizers)",
+    16: "long (>{L} tokens): the library's truncation keeps the first {L}-1 ids and the EOS",
+    17: "only punctuation: canonicalize leaves the empty string",
+    18: "URL: punctuation removed by canonicalize",
+    20: "curly quotes straightened, BOM removed (ftfy), quotes removed by canonicalize",
+    22: "special-token-like text: canonicalize removes < | >",
+    23: "canonicalize turns _ into a space and removes < >: 'hello end of text world'",
+}
+
 # ---------------------------------------------------------------------------------------------
 # golden writer
 
@@ -442,7 +691,7 @@ def l2n(x: torch.Tensor) -> torch.Tensor:
     return torch.nn.functional.normalize(x, dim=-1)
 
 
-def write_golden(golden: Path, model, preprocess, tokenizer, traced_img, traced_txt, meta):
+def write_golden(golden: Path, model, preprocess, tokenizer, traced_img, traced_txt, meta, spec):
     golden.mkdir(parents=True, exist_ok=True)
     items = generate_images(golden)
 
@@ -483,13 +732,17 @@ def write_golden(golden: Path, model, preprocess, tokenizer, traced_img, traced_
         traced_t = traced_txt(tokens)
     check_close("text_encoder.pt on the golden texts", traced_t, eager_t)
     tvecs = l2n(eager_t).numpy()
-    for (text, note), ids, v in zip(GOLDEN_TEXTS, tokens.tolist(), tvecs):
-        n_bpe = len(tokenizer.encode(text))
+    for i, ((text, note), ids, v) in enumerate(zip(GOLDEN_TEXTS, tokens.tolist(), tvecs)):
+        if spec["mode"] == "hf":
+            _, untruncated = hf_recipe_ids(spec, text, tokenizer.clean_fn, truncate=False)
+            note = HF_TEXT_NOTES.get(i, note).format(L=spec["context_length"])
+        else:
+            untruncated = len(tokenizer.encode(text)) + 2
         texts.append({
             "text": text,
             "note": note,
             "cleaned": tokenizer.clean_fn(text),
-            "untruncated_length": n_bpe + 2,
+            "untruncated_length": untruncated,
             "token_ids": ids,
             "vector": f32_list(v),
         })
@@ -503,11 +756,19 @@ def write_golden(golden: Path, model, preprocess, tokenizer, traced_img, traced_
         "embedding_dim": meta["embedding_dim"],
         "vectors": "L2-normalised float32 outputs of the encoders (eager open_clip)",
         "image_pipeline": "PIL.Image.open -> frame 0 -> PIL.ImageOps.exif_transpose (EXIF orientation honoured) "
-                          "-> open_clip preprocess (Resize shortest side bicubic, CenterCrop, convert('RGB'), "
-                          "ToTensor, Normalize); see infra/models/README.md",
+                          + ("-> open_clip preprocess (Resize shortest side bicubic, CenterCrop, convert('RGB'), "
+                             "ToTensor, Normalize); see infra/models/README.md" if meta["resize_mode"] == "shortest"
+                             else "-> open_clip preprocess (Resize to image_size x image_size bicubic ('squash', "
+                                  "aspect ratio not kept, no crop), convert('RGB'), ToTensor, Normalize); "
+                                  "see infra/models/README.md"),
         "preprocessed_sha256": "sha256 of the preprocessed [3,H,W] float32 tensor, little-endian, CHW order",
         "pre_f32_files": "<file>.pre.f32 = that same raw tensor (3*H*W float32 little-endian, CHW)",
-        "token_ids": "open_clip SimpleTokenizer (open_clip.get_tokenizer) output, the reference",
+        "token_ids": ("open_clip SimpleTokenizer (open_clip.get_tokenizer) output, the reference"
+                      if spec["mode"] == "clip" else
+                      f"open_clip HFTokenizer (clean={spec['clean']!r}, context_length {spec['context_length']}) "
+                      "output, the reference; identical to tokenizer.json via the Hugging Face tokenizers library: "
+                      "encode(cleaned, add_special_tokens=True) with truncation to context_length, padded with "
+                      "pad_token_id (checked by the exporter)"),
         "tiny": meta["tiny"],
         "pillow_version": PIL.__version__,
         "torch_version": torch.__version__,
@@ -515,6 +776,11 @@ def write_golden(golden: Path, model, preprocess, tokenizer, traced_img, traced_
         "images": images,
         "texts": texts,
     }
+    if spec["mode"] == "hf":
+        doc = {**{k: v for k, v in doc.items() if k not in ("images", "texts")},
+               "untruncated_length": "number of ids (special tokens included) before truncation and padding",
+               "pad_token_id": spec["pad_token_id"], "eot_token_id": spec["eot_token_id"],
+               "images": images, "texts": texts}
     (golden / "golden.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
@@ -532,27 +798,31 @@ def report_distinctness(what, vecs):
 
 def main(argv=None):
     p = argparse.ArgumentParser(
-        description="Export an open_clip CLIP model (or a tiny random-weight one) to Memescope's "
+        description="Export an open_clip CLIP or SigLIP model (or a tiny random-weight one) to Memescope's "
                     "model-directory format: image_encoder.pt, text_encoder.pt (TorchScript), "
                     "tokenizer.json, metadata.json; optionally golden vectors.")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--model", help="open_clip model name, e.g. ViT-B-32 (needs --pretrained)")
     src.add_argument("--tiny", action="store_true",
                      help="build a tiny random-weight ViT-B-32-family model (test fixture, not semantic)")
+    src.add_argument("--tiny-siglip", action="store_true",
+                     help="build a tiny random-weight SigLIP-family model with a tiny offline Unigram "
+                          "tokenizer (test fixture, not semantic)")
     p.add_argument("--pretrained", help="open_clip pretrained tag, e.g. laion2b_s34b_b79k (downloads weights),"
                                         " or 'random' for the architecture with random weights (benchmarks)")
     p.add_argument("--seed", type=int, default=0, help="random seed for --tiny and the trace checks (default 0)")
     p.add_argument("--out", required=True, type=Path, help="output model directory")
     p.add_argument("--golden", type=Path, help="also write golden sample images and vectors to this directory")
     p.add_argument("--tokenizer-json", type=Path, default=DEFAULT_TOKENIZER_JSON,
-                   help=f"Hugging Face tokenizer.json to copy (default {DEFAULT_TOKENIZER_JSON})")
+                   help=f"CLIP models only: Hugging Face tokenizer.json to copy (default {DEFAULT_TOKENIZER_JSON}); "
+                        "HFTokenizer models (SigLIP) get their own tokenizer's JSON")
     p.add_argument("--threads", type=int, default=1,
                    help="torch intra-op threads (default 1, for reproducible floating point)")
     args = p.parse_args(argv)
     if args.model and not args.pretrained:
         p.error("--model needs --pretrained")
-    if args.tiny and args.pretrained:
-        p.error("--tiny takes no --pretrained")
+    if (args.tiny or args.tiny_siglip) and args.pretrained:
+        p.error("--tiny/--tiny-siglip take no --pretrained")
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -561,22 +831,33 @@ def main(argv=None):
     if args.tiny:
         print(f"building tiny random model (seed {args.seed})")
         model, preprocess, tokenizer = load_tiny(args.seed)
-        name, pretrained = TINY_MODEL_NAME, "random-tiny"
+        name, pretrained, tiny = TINY_MODEL_NAME, "random-tiny", "clip"
+    elif args.tiny_siglip:
+        print(f"building tiny random SigLIP-family model (seed {args.seed})")
+        model, preprocess, tokenizer = load_tiny_siglip(args.seed)
+        name, pretrained, tiny = TINY_SIGLIP_MODEL_NAME, "random-tiny", "siglip"
     else:
         print(f"loading {args.model} pretrained={args.pretrained}")
         model, preprocess, tokenizer = load_real(args.model, args.pretrained)
-        name, pretrained = args.model, args.pretrained
+        name, pretrained, tiny = args.model, args.pretrained, ""
     model.eval()
     model.float()
 
-    meta = write_metadata(args.out, model, name, pretrained, args.tiny, args.seed, tokenizer)
+    spec = tokenizer_spec(tokenizer, model)
+    meta = write_metadata(args.out, model, name, pretrained, tiny, args.seed, tokenizer, spec)
     print(f"exporting TorchScript to {args.out}")
     traced_img, traced_txt = export_torchscript(
-        model, args.out, meta["image_size"], meta["context_length"], 49408, args.seed)
-    shutil.copyfile(args.tokenizer_json, args.out / "tokenizer.json")
+        model, args.out, meta["image_size"], meta["context_length"], spec, args.seed)
+    if spec["mode"] == "clip":
+        shutil.copyfile(args.tokenizer_json, args.out / "tokenizer.json")
+    else:
+        # the model's own fast tokenizer (normaliser, pre-tokeniser, model, post-processor adding the
+        # special tokens), truncation and padding off: Memescope truncates and pads itself
+        (args.out / "tokenizer.json").write_text(spec["backend"].to_str(pretty=True) + "\n", encoding="utf-8")
+        check_hf_recipe(spec, tokenizer)
     if args.golden:
         print(f"writing golden samples to {args.golden}")
-        write_golden(args.golden, model, preprocess, tokenizer, traced_img, traced_txt, meta)
+        write_golden(args.golden, model, preprocess, tokenizer, traced_img, traced_txt, meta, spec)
     for f in sorted(args.out.rglob("*")):
         if f.is_file():
             print(f"  {f.stat().st_size:>10}  {f}")

@@ -1,10 +1,11 @@
 package io.memescope.core.embed;
 
 /**
- * Pillow's {@code Image.resize} and {@code Image.crop}, reproduced to the bit: the same filter
- * support, the same fixed-point coefficients, horizontal pass before vertical, NEAREST for palette
- * images, and alpha premultiplied around the filter. CLIP-family models were trained on Pillow's
- * output, and a near miss here costs search quality silently, so this is not a generic resizer.
+ * Pillow's {@code Image.resize} and {@code Image.crop}, reproduced to the bit (Pillow 13, the
+ * version the exporter pins): the same filter support, the same fixed-point coefficients, the same
+ * order of the two passes, NEAREST for palette images, and alpha premultiplied around the filter.
+ * CLIP-family models were trained on Pillow's output, and a near miss here costs search quality
+ * silently, so this is not a generic resizer.
  */
 public final class PilResample {
   private static final int PRECISION_BITS = 32 - 8 - 2;
@@ -87,15 +88,25 @@ public final class PilResample {
   }
 
   static PilImage resample(PilImage in, int width, int height) {
+    // Pillow 13: when the height shrinks by more than twice as many pixels as the width, the
+    // vertical pass runs first. The order changes the rounding, so it is part of the reference.
+    int dy = in.height() - height;
+    boolean horizontalFirst = !(dy > 0 && dy > (in.width() - width) * 2);
+    return horizontalFirst
+        ? horizontalThenVertical(in, width, height)
+        : verticalThenHorizontal(in, width, height);
+  }
+
+  private static PilImage horizontalThenVertical(PilImage in, int width, int height) {
     int b = in.bands();
     int[] src = in.pixels();
     int srcWidth = in.width();
     int rows = in.height();
     Coefficients vertical = coefficients(in.height(), height);
-    int firstRow = 0;
     int[] vBounds = vertical.bounds().clone();
     if (width != in.width()) {
-      firstRow = vBounds[0];
+      // Only the rows the vertical pass reads are resampled horizontally.
+      int firstRow = vBounds[0];
       int lastRow = vBounds[height * 2 - 2] + vBounds[height * 2 - 1];
       for (int i = 0; i < height; i++) {
         vBounds[i * 2] -= firstRow;
@@ -109,6 +120,24 @@ public final class PilResample {
       rows = height;
     }
     return new PilImage(in.mode(), srcWidth, rows, src, in.palette());
+  }
+
+  private static PilImage verticalThenHorizontal(PilImage in, int width, int height) {
+    int b = in.bands();
+    Coefficients vertical = coefficients(in.height(), height);
+    int[] src =
+        vertical(
+            in.pixels(),
+            in.width(),
+            b,
+            height,
+            vertical.ksize(),
+            vertical.bounds(),
+            vertical.weights());
+    if (width != in.width()) {
+      src = horizontal(src, in.width(), b, 0, height, width);
+    }
+    return new PilImage(in.mode(), width, height, src, in.palette());
   }
 
   private static int[] horizontal(

@@ -4,16 +4,25 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 
-/** The committed tiny model and the golden vectors its export script wrote. */
+/** The committed fixture models and the golden vectors their export script wrote. */
 final class GoldenFixture {
-  static final Path MODEL = locate();
-  static final Path GOLDEN = MODEL.resolve("golden");
+  /** One fixture per model family the exporter supports: CLIP (BPE) and SigLIP (HF tokenizer). */
+  static final List<String> MODELS = List.of("tiny", "tiny-siglip");
+
+  static final Path MODEL = model("tiny");
 
   private GoldenFixture() {}
 
-  static JsonNode golden() throws IOException {
-    return new ObjectMapper().readTree(GOLDEN.resolve("golden.json").toFile());
+  static Path model(String name) {
+    String root = System.getProperty("memescope.root");
+    Path base = root != null ? Path.of(root) : Path.of("..");
+    return base.resolve("models").resolve(name).toAbsolutePath().normalize();
+  }
+
+  static JsonNode golden(Path model) throws IOException {
+    return new ObjectMapper().readTree(model.resolve("golden/golden.json").toFile());
   }
 
   static float[] vector(JsonNode node) {
@@ -34,11 +43,5 @@ final class GoldenFixture {
       nb += (double) b[i] * b[i];
     }
     return dot / Math.sqrt(na * nb);
-  }
-
-  private static Path locate() {
-    String root = System.getProperty("memescope.root");
-    Path base = root != null ? Path.of(root) : Path.of("..");
-    return base.resolve("models/tiny").toAbsolutePath().normalize();
   }
 }
