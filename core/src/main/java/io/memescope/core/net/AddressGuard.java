@@ -1,0 +1,114 @@
+package io.memescope.core.net;
+
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import okhttp3.Dns;
+
+/**
+ * Refuses to connect to addresses that a URL from the internet must never reach: loopback, private,
+ * link-local (cloud metadata at 169.254.169.254 included), carrier-grade NAT, multicast,
+ * unspecified, and their IPv6 and IPv4-mapped forms. It is OkHttp's {@link Dns}, so the check
+ * applies to the addresses actually connected to: after every redirect, and whatever a hostname
+ * resolves to. Hosts listed in {@code allowedHosts} (a source that explicitly allows them, such as
+ * a NAS on the LAN) are exempt.
+ *
+ * <pre>{@code
+ * OkHttpClient client = new OkHttpClient.Builder().dns(new AddressGuard(Set.of())).build();
+ * }</pre>
+ */
+public final class AddressGuard implements Dns {
+  private final Set<String> allowedHosts;
+  private final Dns resolver;
+
+  public AddressGuard(Set<String> allowedHosts) {
+    this(allowedHosts, Dns.SYSTEM);
+  }
+
+  AddressGuard(Set<String> allowedHosts, Dns resolver) {
+    this.allowedHosts =
+        allowedHosts.stream()
+            .map(h -> h.toLowerCase(Locale.ROOT))
+            .collect(java.util.stream.Collectors.toUnmodifiableSet());
+    this.resolver = resolver;
+  }
+
+  @Override
+  public List<InetAddress> lookup(String hostname) throws UnknownHostException {
+    List<InetAddress> addresses = resolver.lookup(hostname);
+    if (allowedHosts.contains(hostname.toLowerCase(Locale.ROOT))) {
+      return addresses;
+    }
+    for (InetAddress address : addresses) {
+      String why = forbidden(address);
+      if (why != null) {
+        throw new BlockedAddressException(
+            hostname + " resolves to " + address.getHostAddress() + ", a " + why + " address");
+      }
+    }
+    return addresses;
+  }
+
+  /** Why {@code address} may not be contacted, or null when it is a public address. */
+  public static String forbidden(InetAddress address) {
+    if (address instanceof Inet6Address v6) {
+      byte[] b = v6.getAddress();
+      if (isMappedV4(b)) {
+        try {
+          return forbidden(InetAddress.getByAddress(java.util.Arrays.copyOfRange(b, 12, 16)));
+        } catch (UnknownHostException e) {
+          return "malformed";
+        }
+      }
+      if ((b[0] & 0xfe) == 0xfc) {
+        return "unique-local (private)";
+      }
+    }
+    if (address.isLoopbackAddress()) {
+      return "loopback";
+    }
+    if (address.isAnyLocalAddress()) {
+      return "unspecified";
+    }
+    if (address.isLinkLocalAddress()) {
+      return "link-local (cloud metadata)";
+    }
+    if (address.isSiteLocalAddress()) {
+      return "private";
+    }
+    if (address.isMulticastAddress()) {
+      return "multicast";
+    }
+    if (address instanceof Inet4Address) {
+      byte[] b = address.getAddress();
+      int first = b[0] & 0xff;
+      int second = b[1] & 0xff;
+      if (first == 0) {
+        return "this-network";
+      }
+      if (first == 100 && second >= 64 && second <= 127) {
+        return "carrier-grade NAT";
+      }
+      if (first == 198 && (second == 18 || second == 19)) {
+        return "benchmarking";
+      }
+      if (first >= 240) {
+        return "reserved";
+      }
+    }
+    return null;
+  }
+
+  private static boolean isMappedV4(byte[] b) {
+    for (int i = 0; i < 10; i++) {
+      if (b[i] != 0) {
+        return false;
+      }
+    }
+    return (b[10] & 0xff) == 0xff && (b[11] & 0xff) == 0xff;
+  }
+}

@@ -1,0 +1,49 @@
+package io.memescope.core.records;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Instant;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class UrlNormalizerTest {
+  @Test
+  void spellings_of_one_resource_normalise_alike() {
+    String expected = "https://i.redd.it/abc.jpg";
+    assertThat(UrlNormalizer.normalise("HTTPS://I.Redd.IT:443/abc.jpg#top")).isEqualTo(expected);
+    assertThat(UrlNormalizer.normalise("https://i.redd.it/x/../abc.jpg?utm_source=x&fbclid=1"))
+        .isEqualTo(expected);
+    assertThat(UrlNormalizer.normalise("http://example.com")).isEqualTo("http://example.com/");
+    assertThat(UrlNormalizer.normalise("http://example.com:8080/a?b=2&a=1"))
+        .isEqualTo("http://example.com:8080/a?b=2&a=1");
+  }
+
+  @Test
+  void unusable_urls_say_why() {
+    assertThatThrownBy(() -> UrlNormalizer.normalise("javascript:alert(1)"))
+        .hasMessageContaining("unsupported URL scheme");
+    assertThatThrownBy(() -> UrlNormalizer.normalise("http://exa mple.com/"))
+        .hasMessageContaining("not a URL");
+  }
+
+  @Test
+  void records_round_trip_as_versioned_json_and_ignore_unknown_fields() throws Exception {
+    CrawlRecord record =
+        CrawlRecord.of(
+            "https://i.redd.it/abc.jpg",
+            "reddit:memes",
+            Instant.parse("2026-11-23T12:00:00Z"),
+            "when the code compiles",
+            "https://reddit.com/r/memes/comments/1",
+            "u1",
+            Map.of("score", "42"));
+
+    String json = new String(Json.write(record), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(json).contains("\"v\":1").contains("\"discoveredAt\":\"2026-11-23T12:00:00Z\"");
+    assertThat(record.urlHash()).hasSize(32).isEqualTo(UrlHash.of("https://i.redd.it/abc.jpg"));
+
+    byte[] future = json.replace("{\"v\":1", "{\"v\":1,\"newField\":[1,2]").getBytes();
+    assertThat(Json.read(future, CrawlRecord.class)).isEqualTo(record);
+  }
+}
