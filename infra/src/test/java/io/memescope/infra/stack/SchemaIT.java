@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.schema.CassandraMigrations;
 import io.memescope.core.schema.Clients;
 import io.memescope.core.schema.MilvusCollection;
 import io.memescope.core.schema.Schema;
@@ -56,7 +57,7 @@ class SchemaIT {
                   "SELECT count(*) FROM " + config.cassandra().keyspace() + ".schema_migrations")
               .one()
               .getLong(0);
-      assertThat(applied).isEqualTo(1);
+      assertThat(applied).isEqualTo(CassandraMigrations.available().size());
       assertThat(
               session
                   .getMetadata()

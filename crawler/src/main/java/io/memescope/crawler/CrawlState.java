@@ -1,0 +1,66 @@
+package io.memescope.crawler;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.datastax.oss.driver.api.core.cql.Row;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * What the crawlers remember across restarts, in Cassandra: each source's cursor ({@code
+ * crawl_cursors}) and every URL hash already published ({@code crawl_seen_urls}).
+ */
+public final class CrawlState {
+  private final CqlSession session;
+  private final PreparedStatement readCursor;
+  private final PreparedStatement writeCursor;
+  private final PreparedStatement deleteCursor;
+  private final PreparedStatement readSeen;
+  private final PreparedStatement writeSeen;
+
+  /** {@code session} must be bound to Memescope's keyspace. */
+  public CrawlState(CqlSession session) {
+    this.session = session;
+    this.readCursor = session.prepare("SELECT cursor FROM crawl_cursors WHERE source_id = ?");
+    this.writeCursor =
+        session.prepare(
+            "INSERT INTO crawl_cursors (source_id, cursor, updated_at) VALUES (?, ?, ?)");
+    this.deleteCursor = session.prepare("DELETE FROM crawl_cursors WHERE source_id = ?");
+    this.readSeen = session.prepare("SELECT url_hash FROM crawl_seen_urls WHERE url_hash IN ?");
+    this.writeSeen =
+        session.prepare(
+            "INSERT INTO crawl_seen_urls (url_hash, source, first_seen) VALUES (?, ?, ?)");
+  }
+
+  public Optional<String> cursor(String source) {
+    Row row = session.execute(readCursor.bind(source)).one();
+    return Optional.ofNullable(row).map(r -> r.getString("cursor"));
+  }
+
+  public void saveCursor(String source, Optional<String> cursor, Instant now) {
+    if (cursor.isPresent()) {
+      session.execute(writeCursor.bind(source, cursor.get(), now));
+    } else {
+      session.execute(deleteCursor.bind(source));
+    }
+  }
+
+  /** The hashes among {@code hashes} that were published before. */
+  public Set<String> seen(List<String> hashes) {
+    Set<String> seen = new HashSet<>();
+    for (int from = 0; from < hashes.size(); from += 100) {
+      List<String> chunk = hashes.subList(from, Math.min(from + 100, hashes.size()));
+      session.execute(readSeen.bind(chunk)).forEach(row -> seen.add(row.getString("url_hash")));
+    }
+    return seen;
+  }
+
+  public void markSeen(List<String> hashes, String source, Instant now) {
+    for (String hash : hashes) {
+      session.execute(writeSeen.bind(hash, source, now));
+    }
+  }
+}
