@@ -58,9 +58,14 @@ public final class CrawlState {
     return seen;
   }
 
+  /** Records {@code hashes} as published; the writes run concurrently, and all must succeed. */
   public void markSeen(List<String> hashes, String source, Instant now) {
+    List<java.util.concurrent.CompletableFuture<?>> writes = new java.util.ArrayList<>();
     for (String hash : hashes) {
-      session.execute(writeSeen.bind(hash, source, now));
+      writes.add(session.executeAsync(writeSeen.bind(hash, source, now)).toCompletableFuture());
     }
+    java.util.concurrent.CompletableFuture.allOf(
+            writes.toArray(new java.util.concurrent.CompletableFuture<?>[0]))
+        .join();
   }
 }
