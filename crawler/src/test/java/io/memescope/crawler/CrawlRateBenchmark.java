@@ -8,7 +8,7 @@ import io.memescope.core.schema.Clients;
 import io.memescope.core.schema.KafkaTopics;
 import io.memescope.crawler.http.PoliteClient;
 import io.memescope.crawler.publish.CrawlPublisher;
-import io.memescope.crawler.reddit.RedditCrawl;
+import io.memescope.crawler.reddit.RedditListing;
 import io.memescope.crawler.reddit.RedditListingParser;
 import io.memescope.infra.testing.TestStack;
 import java.time.Clock;
@@ -38,15 +38,14 @@ public final class CrawlRateBenchmark {
             CrawlPublisher publisher =
                 new CrawlPublisher(config.kafka().bootstrapServers(), topic(config))) {
           String source = TestStack.uniqueName("bench");
-          RedditCrawl crawl =
-              new RedditCrawl(
+          RedditListing listing =
+              new RedditListing(
                   source,
                   reddit.listingUrl(),
                   new PoliteClient(Set.of("127.0.0.1"), 8 << 20, 4, Duration.ofMillis(200)),
                   new RedditListingParser(source, "https://www.reddit.com", false),
-                  publisher,
-                  new CrawlState(session),
                   Clock.systemUTC());
+          Crawl crawl = new Crawl(listing, publisher, new CrawlState(session), Clock.systemUTC());
           long start = System.nanoTime();
           CrawlResult result = crawl.run(Integer.MAX_VALUE);
           double seconds = (System.nanoTime() - start) / 1e9;

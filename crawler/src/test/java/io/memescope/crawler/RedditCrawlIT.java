@@ -12,7 +12,7 @@ import io.memescope.core.schema.Clients;
 import io.memescope.core.schema.KafkaTopics;
 import io.memescope.crawler.http.PoliteClient;
 import io.memescope.crawler.publish.CrawlPublisher;
-import io.memescope.crawler.reddit.RedditCrawl;
+import io.memescope.crawler.reddit.RedditListing;
 import io.memescope.crawler.reddit.RedditListingParser;
 import io.memescope.infra.testing.TestStack;
 import java.time.Clock;
@@ -151,15 +151,14 @@ class RedditCrawlIT {
   private CrawlResult crawl(RedditFixtureServer reddit, String topic, String source, int maxPages) {
     PoliteClient http = new PoliteClient(Set.of("127.0.0.1"), 8 << 20, 4, Duration.ofMillis(200));
     try (CrawlPublisher publisher = new CrawlPublisher(config.kafka().bootstrapServers(), topic)) {
-      return new RedditCrawl(
+      RedditListing listing =
+          new RedditListing(
               source,
               reddit.listingUrl(),
               http,
               new RedditListingParser(source, "https://www.reddit.com", false),
-              publisher,
-              new CrawlState(session),
-              CLOCK)
-          .run(maxPages);
+              CLOCK);
+      return new Crawl(listing, publisher, new CrawlState(session), CLOCK).run(maxPages);
     }
   }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.memescope.core.records.CrawlRecord;
 import io.memescope.core.records.Json;
 import io.memescope.core.records.UrlNormalizer;
+import io.memescope.crawler.SourcePage;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -36,7 +37,7 @@ public final class RedditListingParser {
   }
 
   /** Parses one page; malformed JSON or a page that is not a listing is an {@link IOException}. */
-  public ListingPage parse(byte[] body, Instant now) throws IOException {
+  public SourcePage parse(byte[] body, Instant now) throws IOException {
     JsonNode root;
     try {
       root = Json.mapper().readTree(body);
@@ -69,7 +70,7 @@ public final class RedditListingParser {
       }
     }
     String after = data.path("after").isTextual() ? data.path("after").asText() : null;
-    return new ListingPage(records, skipped, Optional.ofNullable(after).filter(a -> !a.isBlank()));
+    return new SourcePage(records, skipped, Optional.ofNullable(after).filter(a -> !a.isBlank()));
   }
 
   private String skipReason(JsonNode post) {

@@ -1,15 +1,10 @@
-package io.memescope.crawler.reddit;
+package io.memescope.crawler;
 
 import io.memescope.core.records.CrawlRecord;
-import io.memescope.crawler.CrawlResult;
-import io.memescope.crawler.CrawlState;
 import io.memescope.crawler.http.FetchException;
-import io.memescope.crawler.http.PoliteClient;
 import io.memescope.crawler.publish.CrawlPublisher;
 import io.memescope.crawler.publish.PublishException;
 import java.io.IOException;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -20,36 +15,22 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * One pass over a Reddit-style listing, page by page from the saved cursor ({@code after}). Each
- * page's new records are published, then marked as seen, then the cursor moves: a crash at any
- * point repeats at most one page, and de-duplication by URL hash keeps it from being published
- * twice. At the end of the listing the cursor is cleared, so the next pass starts at the newest
- * posts again.
+ * One pass over a {@link PagedSource}, page by page from the saved cursor. Each page's new records
+ * are published, then marked as seen, then the cursor moves: a crash at any point repeats at most
+ * one page, and de-duplication by URL hash keeps it from being published twice. At the end of the
+ * source the cursor is cleared, so the next pass starts at the newest items again. A page that
+ * cannot be fetched or read ends the pass with an error and the cursor where it was.
  */
-public final class RedditCrawl {
+public final class Crawl {
+  private final PagedSource pages;
   private final String source;
-  private final String listingUrl;
-  private final PoliteClient http;
-  private final RedditListingParser parser;
   private final CrawlPublisher publisher;
   private final CrawlState state;
   private final Clock clock;
 
-  /**
-   * @param listingUrl e.g. {@code https://www.reddit.com/r/memes/new.json}
-   */
-  public RedditCrawl(
-      String source,
-      String listingUrl,
-      PoliteClient http,
-      RedditListingParser parser,
-      CrawlPublisher publisher,
-      CrawlState state,
-      Clock clock) {
-    this.source = source;
-    this.listingUrl = listingUrl;
-    this.http = http;
-    this.parser = parser;
+  public Crawl(PagedSource pages, CrawlPublisher publisher, CrawlState state, Clock clock) {
+    this.pages = pages;
+    this.source = pages.id();
     this.publisher = publisher;
     this.state = state;
     this.clock = clock;
@@ -57,26 +38,25 @@ public final class RedditCrawl {
 
   /** Crawls at most {@code maxPages} pages. */
   public CrawlResult run(int maxPages) {
-    int pages = 0;
+    int count = 0;
     int discovered = 0;
     int published = 0;
     Map<String, Integer> skipped = new LinkedHashMap<>();
     List<String> errors = new ArrayList<>();
     Optional<String> cursor = state.cursor(source);
     boolean end = false;
-    while (pages < maxPages && !end) {
-      String url = pageUrl(cursor);
-      ListingPage page;
+    while (count < maxPages && !end) {
+      SourcePage page;
       try {
-        page = parser.parse(http.get(url), clock.instant());
+        page = pages.fetch(cursor);
       } catch (FetchException e) {
         errors.add(source + ": " + e.reason() + ": " + e.getMessage());
         break;
       } catch (IOException e) {
-        errors.add(source + ": page " + url + " is unusable: " + e.getMessage());
+        errors.add(source + ": unusable page: " + e.getMessage());
         break;
       }
-      pages++;
+      count++;
       discovered += page.records().size();
       page.skipped().forEach((k, v) -> skipped.merge(k, v, Integer::sum));
       List<CrawlRecord> fresh = fresh(page.records(), skipped);
@@ -92,7 +72,7 @@ public final class RedditCrawl {
       state.saveCursor(source, cursor, clock.instant());
       end = cursor.isEmpty();
     }
-    return new CrawlResult(pages, discovered, published, skipped, end, errors);
+    return new CrawlResult(count, discovered, published, skipped, end, errors);
   }
 
   private List<CrawlRecord> fresh(List<CrawlRecord> records, Map<String, Integer> skipped) {
@@ -109,12 +89,5 @@ public final class RedditCrawl {
       skipped.merge("already_published", seen.size(), Integer::sum);
     }
     return keep.stream().map(unique::get).toList();
-  }
-
-  private String pageUrl(Optional<String> after) {
-    String base = listingUrl + (listingUrl.contains("?") ? "&" : "?") + "limit=100&raw_json=1";
-    return after
-        .map(a -> base + "&after=" + URLEncoder.encode(a, StandardCharsets.UTF_8))
-        .orElse(base);
   }
 }
