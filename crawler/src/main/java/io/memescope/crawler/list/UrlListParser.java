@@ -1,0 +1,122 @@
+package io.memescope.crawler.list;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.memescope.core.records.Json;
+import io.memescope.crawler.ImageLinks;
+import io.memescope.crawler.SourcePage;
+import java.io.IOException;
+import java.io.StringReader;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVRecord;
+
+/**
+ * URL list files, read a page of lines at a time (the cursor is the next line number): plain text
+ * (one URL per line, {@code #} comments), JSON lines ({@code {"url": ..., "title": ...}} plus any
+ * other fields as metadata), or CSV with a header that has a {@code url} column.
+ */
+public final class UrlListParser {
+  private final String source;
+
+  public UrlListParser(String source) {
+    this.source = source;
+  }
+
+  /** Lines {@code from} (0-based) to {@code from + count} of {@code text}. */
+  public SourcePage page(String text, int from, int count, Instant now) throws IOException {
+    List<String> lines = text.lines().toList();
+    boolean csv = !lines.isEmpty() && isCsvHeader(lines.get(0));
+    int start = Math.max(from, csv ? 1 : 0);
+    int end = Math.min(start + count, lines.size());
+    Map<String, Integer> skipped = new LinkedHashMap<>();
+    List<io.memescope.core.records.CrawlRecord> records = new ArrayList<>();
+    List<String> header = csv ? parseCsv(lines.get(0)) : List.of();
+    for (int i = start; i < end; i++) {
+      String line = lines.get(i).strip();
+      if (line.isEmpty() || line.startsWith("#")) {
+        continue;
+      }
+      Map<String, String> fields =
+          csv
+              ? zip(header, parseCsv(line))
+              : line.startsWith("{") ? json(line, i) : Map.of("url", line);
+      String url = fields.get("url");
+      if (url == null || url.isBlank()) {
+        skipped.merge("no_url", 1, Integer::sum);
+        continue;
+      }
+      Map<String, String> extra = new LinkedHashMap<>(fields);
+      for (String k : List.of("url", "title", "page", "author")) {
+        extra.remove(k);
+      }
+      records.addAll(
+          ImageLinks.records(
+              List.of(url),
+              source,
+              now,
+              fields.get("title"),
+              fields.get("page"),
+              fields.get("author"),
+              extra,
+              skipped));
+    }
+    Optional<String> next =
+        end < lines.size() ? Optional.of(Integer.toString(end)) : Optional.empty();
+    return new SourcePage(records, skipped, next);
+  }
+
+  private static boolean isCsvHeader(String line) {
+    return line.contains(",")
+        && parseCsvQuietly(line).stream().anyMatch(h -> h.strip().equalsIgnoreCase("url"));
+  }
+
+  private static Map<String, String> json(String line, int index) throws IOException {
+    JsonNode node;
+    try {
+      node = Json.mapper().readTree(line);
+    } catch (IOException e) {
+      throw new IOException("line " + (index + 1) + " is not valid JSON: " + e.getMessage(), e);
+    }
+    Map<String, String> fields = new LinkedHashMap<>();
+    node.fields()
+        .forEachRemaining(
+            e ->
+                fields.put(
+                    e.getKey(),
+                    e.getValue().isValueNode() ? e.getValue().asText() : e.getValue().toString()));
+    return fields;
+  }
+
+  private static Map<String, String> zip(List<String> header, List<String> values) {
+    Map<String, String> fields = new LinkedHashMap<>();
+    for (int i = 0; i < Math.min(header.size(), values.size()); i++) {
+      fields.put(header.get(i).strip().toLowerCase(java.util.Locale.ROOT), values.get(i));
+    }
+    return fields;
+  }
+
+  private static List<String> parseCsv(String line) throws IOException {
+    try (var parser = CSVFormat.DEFAULT.parse(new StringReader(line))) {
+      List<String> values = new ArrayList<>();
+      for (CSVRecord record : parser) {
+        record.forEach(values::add);
+      }
+      return values;
+    } catch (java.io.UncheckedIOException e) {
+      throw new IOException("not valid CSV: " + e.getCause().getMessage(), e);
+    }
+  }
+
+  private static List<String> parseCsvQuietly(String line) {
+    try {
+      return parseCsv(line);
+    } catch (IOException e) {
+      return List.of();
+    }
+  }
+}

@@ -1,0 +1,41 @@
+package io.memescope.crawler.list;
+
+import io.memescope.crawler.PagedSource;
+import io.memescope.crawler.SourcePage;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Optional;
+
+/** A URL list file, {@code pageLines} lines per page; the cursor is the next line number. */
+public final class UrlListSource implements PagedSource {
+  private final String id;
+  private final Path file;
+  private final int pageLines;
+  private final Clock clock;
+
+  public UrlListSource(String id, Path file, int pageLines, Clock clock) {
+    this.id = id;
+    this.file = file;
+    this.pageLines = pageLines;
+    this.clock = clock;
+  }
+
+  @Override
+  public String id() {
+    return id;
+  }
+
+  @Override
+  public SourcePage fetch(Optional<String> cursor) throws IOException {
+    String text = Files.readString(file, StandardCharsets.UTF_8);
+    int from = cursor.map(Integer::parseInt).orElse(0);
+    try {
+      return new UrlListParser(id).page(text, from, pageLines, clock.instant());
+    } catch (IOException e) {
+      throw new IOException(file + ": " + e.getMessage(), e);
+    }
+  }
+}

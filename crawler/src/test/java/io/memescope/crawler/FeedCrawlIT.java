@@ -1,0 +1,113 @@
+package io.memescope.crawler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.sun.net.httpserver.HttpServer;
+import io.memescope.core.config.KafkaSettings.TopicSpec;
+import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.schema.CassandraMigrations;
+import io.memescope.core.schema.Clients;
+import io.memescope.core.schema.KafkaTopics;
+import io.memescope.crawler.feed.FeedSource;
+import io.memescope.crawler.http.PoliteClient;
+import io.memescope.crawler.publish.CrawlPublisher;
+import io.memescope.infra.testing.TestStack;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.junit.jupiter.api.Test;
+
+/** An RSS feed served on loopback, crawled into the test stack's Kafka and Cassandra. */
+class FeedCrawlIT {
+  static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-23T12:00:00Z"), ZoneOffset.UTC);
+
+  @Test
+  void a_feed_is_published_once_and_a_malformed_one_is_reported_without_losing_the_source()
+      throws Exception {
+    MemescopeConfig config = TestStack.config();
+    try (CqlSession plain = Clients.cassandra(config.cassandra())) {
+      new CassandraMigrations(plain, config.cassandra()).apply();
+    }
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    String[] body = {rss(run, 30)};
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext(
+        "/feed.xml",
+        exchange -> {
+          byte[] bytes = body[0].getBytes(StandardCharsets.UTF_8);
+          exchange.getResponseHeaders().add("Content-Type", "application/rss+xml");
+          exchange.sendResponseHeaders(200, bytes.length);
+          exchange.getResponseBody().write(bytes);
+          exchange.close();
+        });
+    server.start();
+    String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/feed.xml";
+    String source = TestStack.uniqueName("feed");
+    String topic = TestStack.uniqueName("feedtopic");
+    try (Admin admin = Clients.kafkaAdmin(config.kafka())) {
+      new KafkaTopics(admin, 1, Duration.ofSeconds(30))
+          .apply(List.of(new TopicSpec("t", topic, 1, false, Duration.ofHours(1))));
+    }
+    try (CqlSession session = Clients.cassandraKeyspace(config.cassandra());
+        CrawlPublisher publisher = new CrawlPublisher(config.kafka().bootstrapServers(), topic)) {
+      FeedSource feed =
+          new FeedSource(
+              source,
+              url,
+              new PoliteClient(Set.of("127.0.0.1"), 1 << 20, 3, Duration.ofMillis(100)),
+              CLOCK);
+      Crawl crawl = new Crawl(feed, publisher, new CrawlState(session), CLOCK);
+
+      CrawlResult first = crawl.run(10);
+      CrawlResult again = crawl.run(10);
+      body[0] = "<rss><channel><item><title>broken";
+      CrawlResult broken = crawl.run(10);
+      body[0] = rss(run, 31);
+      CrawlResult healed = crawl.run(10);
+
+      assertThat(first.published()).isEqualTo(30);
+      assertThat(first.reachedEnd()).isTrue();
+      assertThat(again.published()).isZero();
+      assertThat(again.skipped()).containsEntry("already_published", 30);
+      assertThat(broken.errors())
+          .singleElement()
+          .asString()
+          .contains(source)
+          .contains("not a valid RSS or Atom feed");
+      assertThat(healed.errors()).isEmpty();
+      assertThat(healed.published()).as("only the new item").isEqualTo(1);
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  private static String rss(String run, int items) {
+    StringBuilder xml =
+        new StringBuilder(
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title><link>http://x/</link><description>d</description>");
+    for (int i = 0; i < items; i++) {
+      xml.append("<item><title>meme ")
+          .append(i)
+          .append("</title><link>http://memes.example/")
+          .append(run)
+          .append("/p/")
+          .append(i)
+          .append("</link><enclosure type=\"image/jpeg\" length=\"1\" url=\"http://memes.example/")
+          .append(run)
+          .append("/i/")
+          .append(i)
+          .append(".jpg\"/></item>");
+    }
+    return xml.append("</channel></rss>").toString();
+  }
+}

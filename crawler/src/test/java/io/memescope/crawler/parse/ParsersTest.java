@@ -1,0 +1,156 @@
+package io.memescope.crawler.parse;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.memescope.core.records.CrawlRecord;
+import io.memescope.crawler.SourcePage;
+import io.memescope.crawler.feed.FeedParser;
+import io.memescope.crawler.html.HtmlPageParser;
+import io.memescope.crawler.list.UrlListParser;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+class ParsersTest {
+  static final Instant NOW = Instant.parse("2026-11-23T12:00:00Z");
+
+  @Test
+  void rss_gives_enclosures_media_content_thumbnails_and_images_in_html() throws Exception {
+    String rss =
+        """
+        <?xml version="1.0"?>
+        <rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/">
+          <channel><title>Memes</title><link>https://memes.example/</link><description>d</description>
+            <item><title>Enclosed</title><link>https://memes.example/p/1</link>
+              <enclosure url="https://cdn.example/1.jpg" type="image/jpeg" length="1"/></item>
+            <item><title>Media</title><link>https://memes.example/p/2</link>
+              <media:content url="https://cdn.example/2.png" medium="image"/>
+              <media:thumbnail url="https://cdn.example/2-thumb.png"/></item>
+            <item><title>Inline</title><link>https://memes.example/p/3</link>
+              <description>&lt;p&gt;look &lt;img src="/img/3.gif"&gt;&lt;/p&gt;</description></item>
+            <item><title>Text only</title><link>https://memes.example/p/4</link><description>none</description></item>
+          </channel>
+        </rss>
+        """;
+    SourcePage page =
+        new FeedParser("feed:memes")
+            .parse(rss.getBytes(StandardCharsets.UTF_8), "https://memes.example/feed", NOW);
+
+    assertThat(page.records())
+        .extracting(CrawlRecord::url)
+        .containsExactly(
+            "https://cdn.example/1.jpg",
+            "https://cdn.example/2.png",
+            "https://cdn.example/2-thumb.png",
+            "https://memes.example/img/3.gif");
+    assertThat(page.records().get(0).title()).isEqualTo("Enclosed");
+    assertThat(page.records().get(0).page()).isEqualTo("https://memes.example/p/1");
+    assertThat(page.skipped()).containsEntry("no_image", 1);
+  }
+
+  @Test
+  void atom_enclosure_links_are_read() throws Exception {
+    String atom =
+        """
+        <?xml version="1.0" encoding="utf-8"?>
+        <feed xmlns="http://www.w3.org/2005/Atom"><title>A</title><id>urn:a</id><updated>2026-11-23T00:00:00Z</updated>
+          <entry><title>One</title><id>urn:1</id><updated>2026-11-23T00:00:00Z</updated>
+            <link rel="alternate" href="https://a.example/1"/>
+            <link rel="enclosure" type="image/webp" href="https://a.example/1.webp"/>
+            <author><name>ann</name></author></entry>
+        </feed>
+        """;
+    SourcePage page =
+        new FeedParser("feed:a")
+            .parse(atom.getBytes(StandardCharsets.UTF_8), "https://a.example/atom", NOW);
+
+    assertThat(page.records())
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.url()).isEqualTo("https://a.example/1.webp");
+              assertThat(r.author()).isEqualTo("ann");
+              assertThat(r.extra()).containsEntry("published", "2026-11-23T00:00:00Z");
+            });
+  }
+
+  @Test
+  void malformed_xml_and_external_entities_are_refused_clearly() {
+    FeedParser parser = new FeedParser("feed:x");
+    assertThatThrownBy(
+            () -> parser.parse("<rss><channel><item>".getBytes(), "https://x.example/", NOW))
+        .hasMessageContaining("not a valid RSS or Atom feed");
+    String xxe =
+        """
+        <?xml version="1.0"?><!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+        <rss version="2.0"><channel><title>&xxe;</title></channel></rss>
+        """;
+    assertThatThrownBy(() -> parser.parse(xxe.getBytes(), "https://x.example/", NOW))
+        .hasMessageContaining("not a valid RSS or Atom feed");
+  }
+
+  @Test
+  void html_gives_og_image_and_the_widest_srcset_candidate() {
+    String html =
+        """
+        <html><head><title>Page title</title>
+          <meta property="og:image" content="https://site.example/og.jpg"></head>
+        <body><img src="small.jpg" srcset="small.jpg 480w, big.jpg 1080w"><img src="/a/plain.png">
+          <img src="data:image/png;base64,AAAA"></body></html>
+        """;
+    SourcePage page =
+        new HtmlPageParser("html:site")
+            .parse(html.getBytes(), "https://site.example/dir/page.html", NOW);
+
+    assertThat(page.records())
+        .extracting(CrawlRecord::url)
+        .containsExactly(
+            "https://site.example/og.jpg",
+            "https://site.example/dir/big.jpg",
+            "https://site.example/a/plain.png");
+    assertThat(page.records().get(0).title()).isEqualTo("Page title");
+  }
+
+  @Test
+  void url_lists_in_text_jsonl_and_csv_are_paged_by_line() throws Exception {
+    UrlListParser parser = new UrlListParser("list:x");
+    String text =
+        "# my memes\nhttps://a.example/1.jpg\n\nhttps://a.example/2.jpg\nhttps://a.example/3.jpg\n";
+    SourcePage first = parser.page(text, 0, 3, NOW);
+    assertThat(first.records())
+        .extracting(CrawlRecord::url)
+        .containsExactly("https://a.example/1.jpg");
+    assertThat(first.after()).contains("3");
+    SourcePage rest = parser.page(text, 3, 3, NOW);
+    assertThat(rest.records())
+        .extracting(CrawlRecord::url)
+        .containsExactly("https://a.example/2.jpg", "https://a.example/3.jpg");
+    assertThat(rest.after()).isEmpty();
+
+    SourcePage jsonl =
+        parser.page(
+            "{\"url\":\"https://b.example/x.png\",\"title\":\"T\",\"score\":5}\n", 0, 10, NOW);
+    assertThat(jsonl.records())
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.title()).isEqualTo("T");
+              assertThat(r.extra()).containsEntry("score", "5");
+            });
+
+    SourcePage csv = parser.page("title,url\n\"Hi, there\",https://c.example/y.gif\n", 0, 10, NOW);
+    assertThat(csv.records())
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.url()).isEqualTo("https://c.example/y.gif");
+              assertThat(r.title()).isEqualTo("Hi, there");
+            });
+
+    assertThatThrownBy(() -> parser.page("{\"url\": oops}\n", 0, 10, NOW))
+        .hasMessageContaining("line 1 is not valid JSON");
+    assertThat(parser.page("javascript:alert(1)\n", 0, 10, NOW).skipped())
+        .containsEntry("bad_url", 1);
+  }
+}
