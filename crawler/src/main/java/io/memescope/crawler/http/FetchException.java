@@ -5,6 +5,7 @@ public final class FetchException extends Exception {
   /** Why a fetch failed. */
   public enum Reason {
     BLOCKED_ADDRESS,
+    ROBOTS_DISALLOWED,
     HTTP_STATUS,
     TOO_LARGE,
     TIMEOUT,
