@@ -51,26 +51,35 @@ public final class RedditListingParser {
     List<CrawlRecord> records = new ArrayList<>();
     Map<String, Integer> skipped = new LinkedHashMap<>();
     for (JsonNode child : data.path("children")) {
-      JsonNode post = child.path("data");
-      String skip = skipReason(post);
-      if (skip != null) {
-        skipped.merge(skip, 1, Integer::sum);
-        continue;
-      }
-      List<String> urls = imageUrls(post);
-      if (urls.isEmpty()) {
-        skipped.merge("no_image", 1, Integer::sum);
-      }
-      for (String url : urls) {
-        try {
-          records.add(record(UrlNormalizer.normalise(url), post, now));
-        } catch (IllegalArgumentException e) {
-          skipped.merge("bad_url", 1, Integer::sum);
-        }
-      }
+      records.addAll(postRecords(child.path("data"), now, skipped));
     }
     String after = data.path("after").isTextual() ? data.path("after").asText() : null;
     return new SourcePage(records, skipped, Optional.ofNullable(after).filter(a -> !a.isBlank()));
+  }
+
+  /**
+   * The records of one post (a listing child's {@code data}, or a line of a dump file); what is
+   * skipped is counted in {@code skipped} by reason.
+   */
+  public List<CrawlRecord> postRecords(JsonNode post, Instant now, Map<String, Integer> skipped) {
+    List<CrawlRecord> records = new ArrayList<>();
+    String skip = skipReason(post);
+    if (skip != null) {
+      skipped.merge(skip, 1, Integer::sum);
+      return records;
+    }
+    List<String> urls = imageUrls(post);
+    if (urls.isEmpty()) {
+      skipped.merge("no_image", 1, Integer::sum);
+    }
+    for (String url : urls) {
+      try {
+        records.add(record(UrlNormalizer.normalise(url), post, now));
+      } catch (IllegalArgumentException e) {
+        skipped.merge("bad_url", 1, Integer::sum);
+      }
+    }
+    return records;
   }
 
   private String skipReason(JsonNode post) {

@@ -1,0 +1,89 @@
+package io.memescope.crawler.dir;
+
+import io.memescope.core.records.CrawlRecord;
+import io.memescope.core.records.UrlNormalizer;
+import io.memescope.crawler.PagedSource;
+import io.memescope.crawler.SourcePage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * A directory tree of images, walked in path order, {@code pageFiles} files per page; the cursor is
+ * the last path published. Every file is resolved (symbolic links followed) and must lie inside the
+ * root, so a link cannot smuggle {@code /etc} into the index. Records carry {@code file://} URLs,
+ * which the fetcher reads only from its configured roots. A changed file is a new URL only when its
+ * path changes; content changes are caught by the ingest job's hashes.
+ */
+public final class DirectorySource implements PagedSource {
+  private static final Pattern IMAGE = Pattern.compile("(?i).*\\.(jpe?g|png|gif|webp|bmp)$");
+
+  private final String id;
+  private final Path root;
+  private final int pageFiles;
+  private final Clock clock;
+
+  public DirectorySource(String id, Path root, int pageFiles, Clock clock) throws IOException {
+    this.id = id;
+    this.root = root.toRealPath();
+    this.pageFiles = pageFiles;
+    this.clock = clock;
+  }
+
+  @Override
+  public String id() {
+    return id;
+  }
+
+  @Override
+  public SourcePage fetch(Optional<String> cursor) throws IOException {
+    Map<String, Integer> skipped = new LinkedHashMap<>();
+    List<Path> files;
+    try (Stream<Path> walk = Files.walk(root)) {
+      files =
+          walk.filter(p -> IMAGE.matcher(p.getFileName().toString()).matches())
+              .map(Path::toString)
+              .sorted()
+              .filter(p -> cursor.isEmpty() || p.compareTo(cursor.get()) > 0)
+              .limit(pageFiles + 1L)
+              .map(Path::of)
+              .toList();
+    }
+    boolean more = files.size() > pageFiles;
+    List<Path> page = more ? files.subList(0, pageFiles) : files;
+    List<CrawlRecord> records = new ArrayList<>();
+    for (Path file : page) {
+      Path real;
+      try {
+        real = file.toRealPath();
+      } catch (IOException e) {
+        skipped.merge("unreadable", 1, Integer::sum);
+        continue;
+      }
+      if (!real.startsWith(root) || !Files.isRegularFile(real)) {
+        skipped.merge("outside_root", 1, Integer::sum);
+        continue;
+      }
+      records.add(
+          CrawlRecord.of(
+              UrlNormalizer.normalise(real.toUri().toString()),
+              id,
+              clock.instant(),
+              real.getFileName().toString(),
+              null,
+              null,
+              Map.of("bytes", Long.toString(Files.size(real)))));
+    }
+    Optional<String> next =
+        more ? Optional.of(page.get(page.size() - 1).toString()) : Optional.empty();
+    return new SourcePage(records, skipped, next);
+  }
+}

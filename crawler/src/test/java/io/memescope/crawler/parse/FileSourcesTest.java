@@ -1,0 +1,115 @@
+package io.memescope.crawler.parse;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.github.luben.zstd.ZstdOutputStream;
+import io.memescope.core.records.CrawlRecord;
+import io.memescope.crawler.SourcePage;
+import io.memescope.crawler.dir.DirectorySource;
+import io.memescope.crawler.dump.RedditDumpSource;
+import io.memescope.crawler.reddit.RedditListingParser;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FileSourcesTest {
+  static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-23T12:00:00Z"), ZoneOffset.UTC);
+  @TempDir Path dir;
+
+  @Test
+  void a_directory_is_paged_in_path_order_and_links_out_of_the_root_are_refused() throws Exception {
+    Path root = Files.createDirectories(dir.resolve("memes"));
+    Files.createDirectories(root.resolve("b"));
+    for (String name : List.of("a1.jpg", "a2.PNG", "notes.txt", "b/c.gif", "b/d.webp")) {
+      Files.writeString(root.resolve(name), "x");
+    }
+    Path outside = Files.writeString(dir.resolve("secret.jpg"), "x");
+    Files.createSymbolicLink(root.resolve("b/zz-link.jpg"), outside);
+    DirectorySource source = new DirectorySource("dir:memes", root, 2, CLOCK);
+
+    List<String> urls = new ArrayList<>();
+    SourcePage page = source.fetch(Optional.empty());
+    int pages = 1;
+    page.records().forEach(r -> urls.add(r.url()));
+    while (page.after().isPresent()) {
+      page = source.fetch(page.after());
+      pages++;
+      page.records().forEach(r -> urls.add(r.url()));
+    }
+    String base = root.toRealPath().toUri().toString();
+    assertThat(urls)
+        .containsExactly(base + "a1.jpg", base + "a2.PNG", base + "b/c.gif", base + "b/d.webp");
+    assertThat(pages).isEqualTo(3);
+    assertThat(page.skipped()).containsEntry("outside_root", 1);
+  }
+
+  @Test
+  void a_zstd_dump_is_streamed_page_by_page_and_resumes_by_line() throws Exception {
+    Path dump = dir.resolve("RS_2026-10.zst");
+    try (OutputStream out = new ZstdOutputStream(Files.newOutputStream(dump)).setLong(27)) {
+      for (int i = 0; i < 25; i++) {
+        String line =
+            i == 7
+                ? "{not json"
+                : "{\"name\":\"t3_"
+                    + i
+                    + "\",\"title\":\"t"
+                    + i
+                    + "\",\"url\":\"https://i.redd.it/"
+                    + i
+                    + ".jpg\",\"over_18\":"
+                    + (i == 3)
+                    + ",\"permalink\":\"/r/m/comments/"
+                    + i
+                    + "/\"}";
+        out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+      }
+    }
+    RedditDumpSource source =
+        new RedditDumpSource(
+            "dump:RS_2026-10",
+            dump,
+            10,
+            new RedditListingParser("dump:RS_2026-10", "https://www.reddit.com", false),
+            CLOCK);
+
+    SourcePage first = source.fetch(Optional.empty());
+    assertThat(first.after()).contains("10");
+    assertThat(first.skipped()).containsEntry("nsfw", 1).containsEntry("bad_json", 1);
+    assertThat(first.records()).hasSize(8);
+
+    // A restart with the saved cursor continues at line 10.
+    SourcePage second = source.fetch(first.after());
+    assertThat(second.records())
+        .extracting(CrawlRecord::url)
+        .first()
+        .isEqualTo("https://i.redd.it/10.jpg");
+    SourcePage third = source.fetch(second.after());
+    assertThat(third.records()).hasSize(5);
+    assertThat(third.after()).isEmpty();
+  }
+
+  @Test
+  void a_file_that_is_not_zstd_is_a_clear_error() throws Exception {
+    Path bogus = Files.writeString(dir.resolve("bogus.zst"), "plain text, not zstd");
+    RedditDumpSource source =
+        new RedditDumpSource(
+            "dump:x",
+            bogus,
+            10,
+            new RedditListingParser("dump:x", "https://www.reddit.com", false),
+            CLOCK);
+    assertThatThrownBy(() -> source.fetch(Optional.empty()))
+        .hasMessageContaining("cannot read as zstd-compressed NDJSON");
+  }
+}
