@@ -38,6 +38,11 @@ public final class Crawl {
 
   /** Crawls at most {@code maxPages} pages. */
   public CrawlResult run(int maxPages) {
+    return run(maxPages, progress -> {});
+  }
+
+  /** Crawls at most {@code maxPages} pages, reporting the running totals after each page. */
+  public CrawlResult run(int maxPages, java.util.function.Consumer<CrawlResult> progress) {
     int count = 0;
     int discovered = 0;
     int published = 0;
@@ -71,6 +76,8 @@ public final class Crawl {
       cursor = page.after();
       state.saveCursor(source, cursor, clock.instant());
       end = cursor.isEmpty();
+      progress.accept(
+          new CrawlResult(count, discovered, published, Map.copyOf(skipped), end, List.of()));
     }
     return new CrawlResult(count, discovered, published, skipped, end, errors);
   }

@@ -16,6 +16,7 @@ public record MemescopeConfig(
     CassandraSettings cassandra,
     MilvusSettings milvus,
     FlinkSettings flink,
+    CrawlerSettings crawler,
     ModelSettings model) {
 
   /** The defaults alone: handy in tests and tools. */
@@ -33,6 +34,7 @@ public record MemescopeConfig(
             CassandraSettings.read(reader),
             MilvusSettings.read(reader),
             FlinkSettings.read(reader),
+            CrawlerSettings.read(reader),
             ModelSettings.read(reader));
     result.checkPortsDistinct(reader);
     reader.throwIfProblems();

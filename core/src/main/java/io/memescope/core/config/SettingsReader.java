@@ -87,8 +87,14 @@ final class SettingsReader {
   }
 
   void problem(String key, String message) {
-    String origin =
-        config.hasPath(key) ? " (" + config.getValue(key).origin().description() + ")" : "";
+    String origin = "";
+    try {
+      if (config.hasPath(key)) {
+        origin = " (" + config.getValue(key).origin().description() + ")";
+      }
+    } catch (ConfigException.BadPath e) {
+      // e.g. crawler.sources[1].id: a place inside a list, not a path the library can look up
+    }
     problems.add(key + " " + message + origin);
   }
 

@@ -28,6 +28,7 @@ import picocli.CommandLine.ScopeType;
       LogsCommand.class,
       ConfigCommand.class,
       EmbedCommand.class,
+      CrawlCommand.class,
       ModelCommand.class,
       CommandLine.HelpCommand.class
     })

@@ -1,0 +1,105 @@
+package io.memescope.crawler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.records.CrawlRecord;
+import io.memescope.core.records.Json;
+import io.memescope.core.schema.CassandraMigrations;
+import io.memescope.core.schema.Clients;
+import io.memescope.core.schema.KafkaTopics;
+import io.memescope.infra.stack.Runtimes;
+import io.memescope.infra.testing.TestStack;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** `memescope crawl SOURCE` as a user runs it: a source from the config file, into the stack. */
+class CrawlMainIT {
+  @TempDir Path dir;
+
+  @Test
+  void a_configured_url_list_is_crawled_page_by_page_into_the_crawl_topic() throws Exception {
+    MemescopeConfig stack = TestStack.config();
+    try (CqlSession plain = Clients.cassandra(stack.cassandra());
+        Admin admin = Clients.kafkaAdmin(stack.kafka())) {
+      new CassandraMigrations(plain, stack.cassandra()).apply();
+      new KafkaTopics(admin, 1, Duration.ofSeconds(30)).apply(stack.kafka());
+    }
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    StringBuilder list = new StringBuilder("# test list\n");
+    for (int i = 0; i < 120; i++) {
+      list.append("https://memes.example/").append(run).append('/').append(i).append(".jpg\n");
+    }
+    Path urls = Files.writeString(dir.resolve("urls.txt"), list);
+    Path conf =
+        Files.writeString(
+            dir.resolve("memescope.conf"),
+            "include file(\""
+                + Runtimes.root().resolve("infra/src/test/resources/test-stack.conf")
+                + "\")\ncrawler.page-size = 50\ncrawler.sources = [ { id = \"list-"
+                + run
+                + "\", type = list, location = \""
+                + urls
+                + "\" } ]\n");
+
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    PrintStream original = System.out;
+    int exit;
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    try {
+      exit =
+          CrawlMain.run(
+              "list-" + run, "--config", conf.toString(), "--home", stack.home().toString());
+    } finally {
+      System.setOut(original);
+    }
+
+    String printed = out.toString(StandardCharsets.UTF_8);
+    assertThat(exit).as(printed).isZero();
+    assertThat(printed)
+        .contains("page 3:")
+        .contains("list-" + run + ": 3 page(s), 120 published, reached the end");
+    assertThat(consume(stack, "list-" + run, 120)).hasSize(120);
+  }
+
+  private static Set<String> consume(MemescopeConfig stack, String source, int expected)
+      throws Exception {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafka().bootstrapServers());
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, TestStack.uniqueName("g"));
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    Set<String> urls = new HashSet<>();
+    try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(p)) {
+      consumer.subscribe(List.of(stack.kafka().topic("crawl-urls").name()));
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (urls.size() < expected && System.nanoTime() < deadline) {
+        for (var r : consumer.poll(Duration.ofMillis(300))) {
+          CrawlRecord record = Json.read(r.value(), CrawlRecord.class);
+          if (record.source().equals(source)) {
+            urls.add(record.url());
+          }
+        }
+      }
+    }
+    return urls;
+  }
+}
