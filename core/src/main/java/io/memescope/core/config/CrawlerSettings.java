@@ -10,7 +10,15 @@ import java.util.Set;
 
 /** The crawler's sources and politeness settings. */
 public record CrawlerSettings(
-    List<SourceSpec> sources, Duration minInterval, long maxResponseBytes, int pageSize) {
+    List<SourceSpec> sources,
+    Duration minInterval,
+    long maxResponseBytes,
+    int pageSize,
+    Duration pollInterval,
+    double jitter,
+    int pagesPerPass,
+    String metricsHost,
+    int metricsPort) {
 
   /** One configured source. */
   public record SourceSpec(
@@ -78,6 +86,24 @@ public record CrawlerSettings(
         List.copyOf(sources),
         r.positiveDuration("crawler.min-interval"),
         r.megabytesAtLeast("crawler.max-response-bytes", 1) << 20,
-        r.intInRange("crawler.page-size", 1, 100_000));
+        r.intInRange("crawler.page-size", 1, 100_000),
+        r.positiveDuration("crawler.poll-interval"),
+        jitter(r),
+        r.intInRange("crawler.pages-per-pass", 1, 1_000_000),
+        r.host("crawler.metrics-host"),
+        r.port("crawler.metrics-port"));
+  }
+
+  private static double jitter(SettingsReader r) {
+    double jitter = 0;
+    try {
+      jitter = r.config().getDouble("crawler.jitter");
+    } catch (ConfigException e) {
+      r.problem("crawler.jitter", "must be a number between 0 and 1");
+    }
+    if (jitter < 0 || jitter > 1) {
+      r.problem("crawler.jitter", "is " + jitter + ", must be between 0 and 1");
+    }
+    return jitter;
   }
 }

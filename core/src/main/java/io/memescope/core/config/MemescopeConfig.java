@@ -17,7 +17,15 @@ public record MemescopeConfig(
     MilvusSettings milvus,
     FlinkSettings flink,
     CrawlerSettings crawler,
-    ModelSettings model) {
+    ModelSettings model,
+    Config source) {
+
+  /** The merged settings as HOCON, for handing to another process of the stack. */
+  public String render() {
+    return source
+        .root()
+        .render(com.typesafe.config.ConfigRenderOptions.concise().setFormatted(true));
+  }
 
   /** The defaults alone: handy in tests and tools. */
   public static MemescopeConfig defaults() {
@@ -35,7 +43,8 @@ public record MemescopeConfig(
             MilvusSettings.read(reader),
             FlinkSettings.read(reader),
             CrawlerSettings.read(reader),
-            ModelSettings.read(reader));
+            ModelSettings.read(reader),
+            config);
     result.checkPortsDistinct(reader);
     reader.throwIfProblems();
     return result;
@@ -50,6 +59,7 @@ public record MemescopeConfig(
     ports.put("cassandra.storage-port", cassandra.storagePort());
     ports.put("cassandra.jmx-port", cassandra.jmxPort());
     ports.put("milvus.port", milvus.port());
+    ports.put("crawler.metrics-port", crawler.metricsPort());
     ports.put("flink.rest-port", flink.restPort());
     ports.put("flink.rpc-port", flink.rpcPort());
     ports.put("flink.blob-port", flink.blobPort());

@@ -42,20 +42,19 @@ final class UpCommand implements Callable<Integer> {
     long begin = System.nanoTime();
     Console.line("memescope: local stack in " + StackLayout.show(stack.layout().home()));
     try {
-      for (LocalStack.Started s : stack.up(services, Console::step)) {
-        Console.step(
-            s.service().name(),
-            (s.reused() ? "reused" : "ready in " + Console.seconds(s.took()))
-                + "  "
-                + s.service().endpoint());
+      if (services.isEmpty()) {
+        report(stack.up(stack.infrastructure(), Console::step));
+        if (!noSchema) {
+          applySchema(config);
+        }
+        report(stack.up(stack.applications(), Console::step));
+      } else {
+        report(stack.up(services, Console::step));
       }
     } catch (StackException e) {
       throw new StackException(
           e.getMessage()
               + "\n(services that started are still running; `./memescope down` stops them)");
-    }
-    if (services.isEmpty() && !noSchema) {
-      applySchema(config);
     }
     Console.line(
         "memescope: up in "
@@ -76,9 +75,27 @@ final class UpCommand implements Callable<Integer> {
             + " (collection "
             + config.milvus().collection()
             + ")");
+    Console.line(
+        "  Crawler     "
+            + config.crawler().sources().size()
+            + " source(s); metrics http://"
+            + config.crawler().metricsHost()
+            + ":"
+            + config.crawler().metricsPort()
+            + "/metrics");
     modelBanner(config);
     Console.line("Stop it with `./memescope down`; inspect with `./memescope status`.");
     return 0;
+  }
+
+  private static void report(List<LocalStack.Started> started) {
+    for (LocalStack.Started s : started) {
+      Console.step(
+          s.service().name(),
+          (s.reused() ? "reused" : "ready in " + Console.seconds(s.took()))
+              + "  "
+              + s.service().endpoint());
+    }
   }
 
   private static void modelBanner(MemescopeConfig config) {

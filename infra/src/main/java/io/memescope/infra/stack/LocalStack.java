@@ -70,13 +70,35 @@ public final class LocalStack {
   /** One service's outcome of {@link #up}. */
   public record Started(Service service, boolean reused, Duration took) {}
 
+  /** The names of the infrastructure services (brokers, stores, the Flink cluster). */
+  public List<String> infrastructure() {
+    return services.stream().filter(s -> !s.application()).map(Service::name).toList();
+  }
+
+  /** The names of the application processes, which need the infrastructure and the schema. */
+  public List<String> applications() {
+    return services.stream().filter(Service::application).map(Service::name).toList();
+  }
+
   /**
-   * Starts the given services (all when empty) in parallel and waits until each is ready. Throws a
-   * {@link StackException} listing one diagnosis per failed service; services that did start are
-   * left running, and {@link #down} stops them.
+   * Starts the given services (all when empty): the infrastructure in parallel, then the
+   * applications, each waited for until ready. Throws a {@link StackException} listing one
+   * diagnosis per failed service; services that did start are left running, and {@link #down} stops
+   * them.
    */
   public List<Started> up(List<String> names, ProgressListener progress) {
     List<Service> selected = select(names);
+    List<Started> started =
+        new ArrayList<>(
+            startAll(selected.stream().filter(s -> !s.application()).toList(), progress));
+    started.addAll(startAll(selected.stream().filter(Service::application).toList(), progress));
+    return started;
+  }
+
+  private List<Started> startAll(List<Service> selected, ProgressListener progress) {
+    if (selected.isEmpty()) {
+      return List.of();
+    }
     selected.forEach(this::checkLoopback);
     try (FileLock lock = lock()) {
       ExecutorService pool = Executors.newFixedThreadPool(selected.size());

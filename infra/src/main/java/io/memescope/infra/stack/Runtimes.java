@@ -21,6 +21,23 @@ public final class Runtimes {
     return Path.of(root).toAbsolutePath().normalize();
   }
 
+  /** The classpath of an application module's process: its classes and its dependencies. */
+  public static String applicationClasspath(String module) {
+    Path file = root().resolve(module + "/target/classpath.txt");
+    if (!Files.isRegularFile(file)) {
+      throw new StackException(
+          module
+              + ": "
+              + file
+              + " is missing; build with `mvn -q -DskipTests package` (./memescope does this)");
+    }
+    try {
+      return root().resolve(module + "/target/classes") + ":" + Files.readString(file).strip();
+    } catch (IOException e) {
+      throw new StackException(module + ": cannot read " + file + ": " + e.getMessage(), e);
+    }
+  }
+
   public static String classpath(String runtime) {
     Path file = root().resolve("infra/runtimes/" + runtime + "/target/classpath.txt");
     if (!Files.isRegularFile(file)) {

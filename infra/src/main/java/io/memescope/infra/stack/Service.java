@@ -40,6 +40,14 @@ public abstract class Service {
   /** A quick check (a few seconds at most) that the service answers its clients. */
   public abstract Health probe();
 
+  /**
+   * Application processes (the crawler, later the job submitter, serving, the rater) start after
+   * the infrastructure and the schema.
+   */
+  public boolean application() {
+    return false;
+  }
+
   protected Map<String, String> environment() {
     return Map.of();
   }

@@ -17,6 +17,7 @@ final class Services {
     for (int i = 0; i < config.flink().taskManagerCount(); i++) {
       services.add(FlinkService.taskManager(config, layout, i));
     }
+    services.add(new CrawlerProcess(config, layout));
     return services;
   }
 }

@@ -2,10 +2,11 @@ package io.memescope.infra.testing;
 
 import io.memescope.core.config.ConfigLoader;
 import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.schema.Schema;
 import io.memescope.infra.stack.LocalStack;
+import io.memescope.infra.stack.ProgressListener;
 import io.memescope.infra.stack.Runtimes;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -27,10 +28,13 @@ public final class TestStack {
   public static synchronized MemescopeConfig config() {
     if (config == null) {
       MemescopeConfig candidate = load(Map.of());
-      new LocalStack(candidate)
-          .up(
-              List.of(),
-              (service, message) -> System.out.println("[test-stack] " + service + ": " + message));
+      LocalStack stack = new LocalStack(candidate);
+      ProgressListener log =
+          (service, message) -> System.out.println("[test-stack] " + service + ": " + message);
+      stack.up(stack.infrastructure(), log);
+      // Applications need the schema (the crawler opens the keyspace), as at `memescope up`.
+      Schema.apply(candidate);
+      stack.up(stack.applications(), log);
       config = candidate;
     }
     return config;
