@@ -10,6 +10,7 @@ import java.util.Set;
 
 /** The crawler's sources and politeness settings. */
 public record CrawlerSettings(
+    boolean enabled,
     List<SourceSpec> sources,
     Duration minInterval,
     long maxResponseBytes,
@@ -83,6 +84,7 @@ public record CrawlerSettings(
                   : Set.of()));
     }
     return new CrawlerSettings(
+        r.bool("crawler.enabled"),
         List.copyOf(sources),
         r.positiveDuration("crawler.min-interval"),
         r.megabytesAtLeast("crawler.max-response-bytes", 1) << 20,

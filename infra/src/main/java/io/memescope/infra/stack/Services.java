@@ -17,7 +17,9 @@ final class Services {
     for (int i = 0; i < config.flink().taskManagerCount(); i++) {
       services.add(FlinkService.taskManager(config, layout, i));
     }
-    services.add(new CrawlerProcess(config, layout));
+    if (config.crawler().enabled()) {
+      services.add(new CrawlerProcess(config, layout));
+    }
     return services;
   }
 }

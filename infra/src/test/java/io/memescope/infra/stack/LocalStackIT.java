@@ -32,7 +32,7 @@ class LocalStackIT {
 
     List<LocalStack.Started> again = new LocalStack(config).up(List.of(), ProgressListener.SILENT);
 
-    assertThat(again).hasSize(6).allSatisfy(s -> assertThat(s.reused()).isTrue());
+    assertThat(again).hasSize(5).allSatisfy(s -> assertThat(s.reused()).isTrue());
   }
 
   @Test
@@ -58,8 +58,7 @@ class LocalStackIT {
     assertThat(status.path("healthy").asBoolean()).isTrue();
     assertThat(status.path("services"))
         .extracting(s -> s.path("name").asText())
-        .containsExactly(
-            "kafka", "cassandra", "milvus", "flink-jobmanager", "flink-taskmanager-0", "crawler");
+        .containsExactly("kafka", "cassandra", "milvus", "flink-jobmanager", "flink-taskmanager-0");
     assertThat(status.path("services"))
         .allSatisfy(s -> assertThat(s.path("state").asText()).isEqualTo("healthy"));
   }
