@@ -23,10 +23,8 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.UUID;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -81,12 +79,7 @@ class CrawlMainIT {
 
   private static Set<String> consume(MemescopeConfig stack, String source, int expected)
       throws Exception {
-    Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafka().bootstrapServers());
-    p.put(ConsumerConfig.GROUP_ID_CONFIG, TestStack.uniqueName("g"));
-    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
-    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    Properties p = TestStack.consumerProperties(ByteArrayDeserializer.class);
     Set<String> urls = new HashSet<>();
     try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(p)) {
       consumer.subscribe(List.of(stack.kafka().topic("crawl-urls").name()));

@@ -4,11 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.sun.net.httpserver.HttpServer;
-import io.memescope.core.config.KafkaSettings.TopicSpec;
 import io.memescope.core.config.MemescopeConfig;
 import io.memescope.core.schema.CassandraMigrations;
 import io.memescope.core.schema.Clients;
-import io.memescope.core.schema.KafkaTopics;
 import io.memescope.crawler.feed.FeedSource;
 import io.memescope.crawler.http.PoliteClient;
 import io.memescope.crawler.publish.CrawlPublisher;
@@ -20,10 +18,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.List;
 import java.util.Set;
 import java.util.UUID;
-import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.Test;
 
 /** An RSS feed served on loopback, crawled into the test stack's Kafka and Cassandra. */
@@ -53,11 +49,7 @@ class FeedCrawlIT {
     server.start();
     String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/feed.xml";
     String source = TestStack.uniqueName("feed");
-    String topic = TestStack.uniqueName("feedtopic");
-    try (Admin admin = Clients.kafkaAdmin(config.kafka())) {
-      new KafkaTopics(admin, 1, Duration.ofSeconds(30))
-          .apply(List.of(new TopicSpec("t", topic, 1, false, Duration.ofHours(1))));
-    }
+    String topic = TestStack.createTopic("feedtopic", 1);
     try (CqlSession session = Clients.cassandraKeyspace(config.cassandra());
         CrawlPublisher publisher = new CrawlPublisher(config.kafka().bootstrapServers(), topic)) {
       FeedSource feed =

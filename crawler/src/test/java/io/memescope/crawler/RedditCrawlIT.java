@@ -3,13 +3,11 @@ package io.memescope.crawler;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.datastax.oss.driver.api.core.CqlSession;
-import io.memescope.core.config.KafkaSettings.TopicSpec;
 import io.memescope.core.config.MemescopeConfig;
 import io.memescope.core.records.CrawlRecord;
 import io.memescope.core.records.Json;
 import io.memescope.core.schema.CassandraMigrations;
 import io.memescope.core.schema.Clients;
-import io.memescope.core.schema.KafkaTopics;
 import io.memescope.crawler.http.PoliteClient;
 import io.memescope.crawler.publish.CrawlPublisher;
 import io.memescope.crawler.reddit.RedditListing;
@@ -23,11 +21,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.Set;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -163,22 +158,12 @@ class RedditCrawlIT {
   }
 
   private static String topic() {
-    String name = TestStack.uniqueName("crawl");
-    try (Admin admin = Clients.kafkaAdmin(config.kafka())) {
-      new KafkaTopics(admin, 1, Duration.ofSeconds(30))
-          .apply(List.of(new TopicSpec("crawl", name, 2, false, Duration.ofHours(1))));
-    }
-    return name;
+    return TestStack.createTopic("crawl", 2);
   }
 
   /** Every URL on the topic: reads until {@code atLeast} arrived and then 2 quiet seconds. */
   private static List<String> consumeUrls(String topic, int atLeast) throws Exception {
-    Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
-    p.put(ConsumerConfig.GROUP_ID_CONFIG, TestStack.uniqueName("g"));
-    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
-    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+    Properties p = TestStack.consumerProperties(ByteArrayDeserializer.class);
     List<String> urls = new ArrayList<>();
     try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(p)) {
       consumer.subscribe(List.of(topic));

@@ -3,10 +3,7 @@ package io.memescope.flink.smoke;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.memescope.core.config.KafkaSettings;
-import io.memescope.core.config.KafkaSettings.TopicSpec;
 import io.memescope.core.config.MemescopeConfig;
-import io.memescope.core.schema.Clients;
-import io.memescope.core.schema.KafkaTopics;
 import io.memescope.infra.flink.FlinkRestClient;
 import io.memescope.infra.testing.TestStack;
 import java.nio.file.Path;
@@ -15,8 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
@@ -29,11 +24,7 @@ class ClusterSmokeJobIT {
   void job_jar_submitted_to_the_session_cluster_finishes_and_writes_correct_sums()
       throws Exception {
     MemescopeConfig config = TestStack.config();
-    String topic = TestStack.uniqueName("smoke");
-    try (Admin admin = Clients.kafkaAdmin(config.kafka())) {
-      new KafkaTopics(admin, 1, Duration.ofSeconds(30))
-          .apply(List.of(new TopicSpec("smoke", topic, 1, false, Duration.ofHours(1))));
-    }
+    String topic = TestStack.createTopic("smoke", 1);
     Path jar = Path.of(System.getProperty("memescope.jobJar"));
     assertThat(jar).exists();
 
@@ -77,12 +68,7 @@ class ClusterSmokeJobIT {
   }
 
   private static Map<Long, Long> consume(KafkaSettings kafka, String topic, int expected) {
-    Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-    p.put(ConsumerConfig.GROUP_ID_CONFIG, TestStack.uniqueName("smoke"));
-    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
-    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+    Properties p = TestStack.consumerProperties(StringDeserializer.class);
     Map<Long, Long> sums = new TreeMap<>();
     try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p)) {
       consumer.subscribe(List.of(topic));

@@ -3,16 +3,12 @@ package io.memescope.infra.stack;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.memescope.core.config.KafkaSettings;
-import io.memescope.core.config.KafkaSettings.TopicSpec;
-import io.memescope.core.schema.Clients;
-import io.memescope.core.schema.KafkaTopics;
 import io.memescope.infra.testing.TestStack;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -28,11 +24,7 @@ class KafkaRoundTripIT {
 
   @Test
   void records_produced_to_a_fresh_topic_are_consumed_back_in_order_per_key() throws Exception {
-    String topic = TestStack.uniqueName("roundtrip");
-    try (Admin admin = Clients.kafkaAdmin(kafka)) {
-      new KafkaTopics(admin, 1, Duration.ofSeconds(30))
-          .apply(List.of(new TopicSpec("test", topic, 3, false, Duration.ofHours(1))));
-    }
+    String topic = TestStack.createTopic("roundtrip", 3);
 
     try (KafkaProducer<String, String> producer = new KafkaProducer<>(producerProps())) {
       for (int i = 0; i < 100; i++) {

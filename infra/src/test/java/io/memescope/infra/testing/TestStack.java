@@ -1,14 +1,23 @@
 package io.memescope.infra.testing;
 
 import io.memescope.core.config.ConfigLoader;
+import io.memescope.core.config.KafkaSettings.TopicSpec;
 import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.schema.Clients;
+import io.memescope.core.schema.KafkaTopics;
 import io.memescope.core.schema.Schema;
 import io.memescope.infra.stack.LocalStack;
 import io.memescope.infra.stack.ProgressListener;
 import io.memescope.infra.stack.Runtimes;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
  * The local stack that integration tests share: started once per build (the first test JVM starts
@@ -49,6 +58,27 @@ public final class TestStack {
         .optOverride("model.dir", root.resolve("models/tiny").toString())
         .optOverrides(overrides)
         .load();
+  }
+
+  /** Creates a fresh topic on the test stack's Kafka and returns its name. */
+  public static String createTopic(String prefix, int partitions) {
+    String name = uniqueName(prefix);
+    try (Admin admin = Clients.kafkaAdmin(config().kafka())) {
+      new KafkaTopics(admin, 1, Duration.ofSeconds(30))
+          .apply(List.of(new TopicSpec(prefix, name, partitions, false, Duration.ofHours(1))));
+    }
+    return name;
+  }
+
+  /** A consumer of the test stack in a group of its own, reading from the beginning. */
+  public static Properties consumerProperties(Class<?> valueDeserializer) {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config().kafka().bootstrapServers());
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, uniqueName("group"));
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, valueDeserializer);
+    return p;
   }
 
   /** A name no other test uses, for a fresh topic, keyspace or collection. */
