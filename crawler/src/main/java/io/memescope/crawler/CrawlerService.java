@@ -46,6 +46,9 @@ public final class CrawlerService implements AutoCloseable {
   private final CqlSession session;
   private final CrawlPublisher publisher;
   private final HTTPServer metrics;
+  private final CrawlState state;
+  private final java.util.Map<String, Crawl> crawls =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   public CrawlerService(MemescopeConfig config) throws Exception {
     this.config = config;
@@ -62,6 +65,7 @@ public final class CrawlerService implements AutoCloseable {
             .registry(registry)
             .buildAndStart();
     this.session = Clients.cassandraKeyspace(config.cassandra());
+    this.state = new CrawlState(session);
     this.publisher =
         new CrawlPublisher(
             config.kafka().bootstrapServers(), config.kafka().topic("crawl-urls").name());
@@ -87,13 +91,7 @@ public final class CrawlerService implements AutoCloseable {
   private void pass(SourceSpec spec) {
     Duration next = jittered(settings.pollInterval());
     try {
-      Crawl crawl =
-          new Crawl(
-              Sources.create(spec, settings, Clock.systemUTC()),
-              publisher,
-              new CrawlState(session),
-              Clock.systemUTC());
-      CrawlResult result = crawl.run(settings.pagesPerPass());
+      CrawlResult result = crawl(spec).run(settings.pagesPerPass());
       discovered.labelValues(spec.id()).inc(result.discovered());
       published.labelValues(spec.id()).inc(result.published());
       result.skipped().forEach((reason, n) -> skipped.labelValues(spec.id(), reason).inc(n));
@@ -116,6 +114,25 @@ public final class CrawlerService implements AutoCloseable {
     if (!scheduler.isShutdown()) {
       scheduler.schedule(() -> pass(spec), next.toMillis(), TimeUnit.MILLISECONDS);
     }
+  }
+
+  /**
+   * The source's crawl, built on its first pass and kept: its HTTP client holds the robots.txt
+   * cache and the per-host spacing, which must outlive a pass. A source that cannot be built yet (a
+   * directory not mounted) is tried again on the next pass.
+   */
+  private Crawl crawl(SourceSpec spec) throws java.io.IOException {
+    Crawl crawl = crawls.get(spec.id());
+    if (crawl == null) {
+      crawl =
+          new Crawl(
+              Sources.create(spec, settings, Clock.systemUTC()),
+              publisher,
+              state,
+              Clock.systemUTC());
+      crawls.put(spec.id(), crawl);
+    }
+    return crawl;
   }
 
   private Duration jittered(Duration base) {

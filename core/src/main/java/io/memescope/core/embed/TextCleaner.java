@@ -50,11 +50,6 @@ final class TextCleaner {
 
   private TextCleaner() {}
 
-  /** open_clip's {@code clean='lower'}, the CLIP default. */
-  static String clean(String text) {
-    return clean(text, "lower");
-  }
-
   /**
    * open_clip's text cleaning by name: {@code lower}, {@code canonicalize} or {@code whitespace}.
    */

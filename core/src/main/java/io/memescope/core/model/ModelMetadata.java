@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -201,10 +200,5 @@ public record ModelMetadata(
       }
       return name;
     }
-  }
-
-  /** Names of the files this metadata refers to. */
-  public List<String> files() {
-    return List.of(imageEncoder, textEncoder, tokenizer);
   }
 }
