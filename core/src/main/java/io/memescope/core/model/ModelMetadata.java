@@ -45,7 +45,9 @@ public record ModelMetadata(
   public static final String FILE = "metadata.json";
   static final Set<String> RESIZE_MODES = Set.of("shortest", "squash");
   static final Set<String> CROP_MODES = Set.of("center", "none");
-  static final Set<String> INTERPOLATIONS = Set.of("bicubic", "bilinear");
+  // Only what ClipPreprocessor implements: a model asking for another filter is refused rather
+  // than silently resized with the wrong one.
+  static final Set<String> INTERPOLATIONS = Set.of("bicubic");
 
   /**
    * {@code clip}: open_clip's SimpleTokenizer (CLIP BPE; start/end tokens added by Memescope, pad
