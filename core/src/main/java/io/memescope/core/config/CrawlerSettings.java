@@ -2,6 +2,7 @@ package io.memescope.core.config;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -13,20 +14,80 @@ public record CrawlerSettings(
     boolean enabled,
     List<SourceSpec> sources,
     Duration minInterval,
+    int perHostConcurrency,
     long maxResponseBytes,
     int pageSize,
     Duration pollInterval,
     double jitter,
     int pagesPerPass,
+    Duration sourcesRefresh,
     String metricsHost,
     int metricsPort) {
 
-  /** One configured source. */
+  /**
+   * One source, from {@code crawler.sources} or added at run time ({@code memescope sources add}).
+   *
+   * @param depth (html) how many links away from {@code location} to follow, on the same host
+   * @param maxPages (html) pages read per pass when following links
+   */
   public record SourceSpec(
-      String id, String type, String location, boolean allowNsfw, Set<String> allowPrivateHosts) {}
+      String id,
+      String type,
+      String location,
+      boolean allowNsfw,
+      Set<String> allowPrivateHosts,
+      int depth,
+      int maxPages) {
+    public static final int DEFAULT_MAX_PAGES = 100;
+
+    public SourceSpec {
+      allowPrivateHosts = Set.copyOf(allowPrivateHosts);
+    }
+
+    /** A source with the defaults for everything but its id, type and location. */
+    public static SourceSpec of(String id, String type, String location) {
+      return new SourceSpec(id, type, location, false, Set.of(), 0, DEFAULT_MAX_PAGES);
+    }
+
+    /** What is wrong with this source, one line per problem, each starting with its key. */
+    public List<String> problems() {
+      List<String> problems = new ArrayList<>();
+      if (!id.matches("[A-Za-z0-9_.:-]{1,100}")) {
+        problems.add("id: '" + id + "' must be 1-100 letters, digits or _ . : -");
+      }
+      if (!TYPES.contains(type)) {
+        problems.add("type: is '" + type + "', must be one of " + TYPES);
+      }
+      if (location.isBlank()) {
+        problems.add("location: is missing");
+      } else if (Set.of("reddit", "feed", "html").contains(type)) {
+        try {
+          URI uri = new URI(location);
+          if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())
+              || uri.getHost() == null) {
+            problems.add("location: a " + type + " source needs an http(s) URL, not " + location);
+          }
+        } catch (java.net.URISyntaxException e) {
+          problems.add("location: not a URL: " + e.getMessage());
+        }
+      }
+      if (depth < 0 || depth > 10) {
+        problems.add("depth: is " + depth + ", must be 0-10");
+      } else if (depth > 0 && !"html".equals(type)) {
+        problems.add("depth: only html sources follow links");
+      }
+      if (maxPages < 1 || maxPages > 100_000) {
+        problems.add("max-pages: is " + maxPages + ", must be 1-100000");
+      }
+      return problems;
+    }
+  }
 
   static final Set<String> TYPES = Set.of("reddit", "feed", "html", "list", "dir", "dump");
+  private static final Set<String> SOURCE_KEYS =
+      Set.of("id", "type", "location", "allow-nsfw", "allow-private-hosts", "depth", "max-pages");
 
+  /** The configured source {@code id}. */
   public SourceSpec source(String id) {
     return sources.stream()
         .filter(s -> s.id().equals(id))
@@ -55,43 +116,45 @@ public record CrawlerSettings(
       String at = "crawler.sources[" + i + "]";
       Config c = list.get(i);
       for (String key : c.root().keySet()) {
-        if (!Set.of("id", "type", "location", "allow-nsfw", "allow-private-hosts").contains(key)) {
+        if (!SOURCE_KEYS.contains(key)) {
           r.problem(at + "." + key, "is not a source setting");
         }
       }
-      String id = c.hasPath("id") ? c.getString("id") : "";
-      String type = c.hasPath("type") ? c.getString("type") : "";
-      String location = c.hasPath("location") ? c.getString("location") : "";
-      if (!id.matches("[A-Za-z0-9_.:-]{1,100}")) {
-        r.problem(at + ".id", "must be 1-100 letters, digits or _ . : -");
-      } else if (!ids.add(id)) {
-        r.problem(at + ".id", "'" + id + "' is used twice");
+      try {
+        SourceSpec spec =
+            new SourceSpec(
+                c.hasPath("id") ? c.getString("id") : "",
+                c.hasPath("type") ? c.getString("type") : "",
+                c.hasPath("location") ? c.getString("location") : "",
+                c.hasPath("allow-nsfw") && c.getBoolean("allow-nsfw"),
+                c.hasPath("allow-private-hosts")
+                    ? Set.copyOf(c.getStringList("allow-private-hosts"))
+                    : Set.of(),
+                c.hasPath("depth") ? c.getInt("depth") : 0,
+                c.hasPath("max-pages") ? c.getInt("max-pages") : SourceSpec.DEFAULT_MAX_PAGES);
+        for (String problem : spec.problems()) {
+          int colon = problem.indexOf(": ");
+          r.problem(at + "." + problem.substring(0, colon), problem.substring(colon + 2));
+        }
+        if (!ids.add(spec.id())) {
+          r.problem(at + ".id", "'" + spec.id() + "' is used twice");
+        }
+        sources.add(spec);
+      } catch (ConfigException e) {
+        r.problem(at, e.getMessage());
       }
-      if (!TYPES.contains(type)) {
-        r.problem(at + ".type", "is '" + type + "', must be one of " + TYPES);
-      }
-      if (location.isBlank()) {
-        r.problem(at + ".location", "is missing");
-      }
-      sources.add(
-          new SourceSpec(
-              id,
-              type,
-              location,
-              c.hasPath("allow-nsfw") && c.getBoolean("allow-nsfw"),
-              c.hasPath("allow-private-hosts")
-                  ? Set.copyOf(c.getStringList("allow-private-hosts"))
-                  : Set.of()));
     }
     return new CrawlerSettings(
         r.bool("crawler.enabled"),
         List.copyOf(sources),
         r.positiveDuration("crawler.min-interval"),
+        r.intInRange("crawler.per-host-concurrency", 1, 64),
         r.megabytesAtLeast("crawler.max-response-bytes", 1) << 20,
         r.intInRange("crawler.page-size", 1, 100_000),
         r.positiveDuration("crawler.poll-interval"),
         jitter(r),
         r.intInRange("crawler.pages-per-pass", 1, 1_000_000),
+        r.positiveDuration("crawler.sources-refresh"),
         r.host("crawler.metrics-host"),
         r.port("crawler.metrics-port"));
   }

@@ -1,5 +1,6 @@
 package io.memescope.core.records;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
@@ -33,6 +34,12 @@ public record CrawlRecord(
 
   public static final int VERSION = 1;
 
+  /**
+   * Key of {@link #extra()} for the version of the content behind the URL where a source knows it
+   * (a local file's size and modification time): a changed file is announced again under its URL.
+   */
+  public static final String CONTENT_VERSION = "content-version";
+
   public CrawlRecord {
     Objects.requireNonNull(url, "url");
     Objects.requireNonNull(urlHash, "urlHash");
@@ -60,5 +67,15 @@ public record CrawlRecord(
         page,
         author,
         extra);
+  }
+
+  /**
+   * The key under which de-duplication remembers this record: the URL hash, or for content with a
+   * known version the hash of URL and version, so that a changed file is new again.
+   */
+  @JsonIgnore
+  public String seenKey() {
+    String contentVersion = extra.get(CONTENT_VERSION);
+    return contentVersion == null ? urlHash : UrlHash.of(url + "#" + contentVersion);
   }
 }

@@ -8,10 +8,8 @@ import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongConsumer;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
@@ -20,10 +18,13 @@ import okhttp3.Response;
 
 /**
  * HTTP GET as a well-behaved crawler does it: a User-Agent that names the project, robots.txt
- * obeyed (its Crawl-delay too), at most one request per {@code minInterval} to each host, connect
- * and read timeouts, a cap on the response size, the {@link AddressGuard} on every connection
- * (redirects included), and retries with exponential backoff on 429 and 5xx that honour {@code
- * Retry-After}. Thread-safe.
+ * obeyed (its Crawl-delay too), at most one request per {@code minInterval} to each host and at
+ * most the {@link HostGate}'s number in flight, connect and read timeouts, a cap on the response
+ * size, the {@link AddressGuard} on every connection (redirects included), retries with exponential
+ * backoff on 429 and 5xx that honour {@code Retry-After}, and a pause when a host says its rate
+ * limit is used up ({@code x-ratelimit-remaining} below 1, as Reddit sends it) until {@code
+ * x-ratelimit-reset} seconds have passed. Every failed request is reported to the {@link Listener}
+ * by host. Thread-safe.
  */
 public final class PoliteClient {
   public static final String USER_AGENT = "Memescope/0.1 (+https://github.com/memescope)";
@@ -35,7 +36,15 @@ public final class PoliteClient {
   private final Duration minInterval;
   private final LongConsumer sleeper;
   private final RobotsRules robots = new RobotsRules(Clock.systemUTC());
-  private final Map<String, Long> nextSlotNanos = new ConcurrentHashMap<>();
+  private final HostGate gate;
+  private final Listener listener;
+
+  /** Told of every failed request: the host and a reason such as {@code http_429} or timeout. */
+  public interface Listener {
+    Listener NONE = (host, reason) -> {};
+
+    void failed(String host, String reason);
+  }
 
   /** A client without a per-host interval (local sources, tests); robots.txt is still obeyed. */
   public PoliteClient(
@@ -50,15 +59,28 @@ public final class PoliteClient {
       Duration firstBackoff,
       Duration minInterval) {
     this(
-        allowedPrivateHosts, maxBytes, maxAttempts, firstBackoff, minInterval, PoliteClient::sleep);
+        allowedPrivateHosts,
+        maxBytes,
+        maxAttempts,
+        firstBackoff,
+        minInterval,
+        new HostGate(2),
+        Listener.NONE,
+        PoliteClient::sleep);
   }
 
-  PoliteClient(
+  /**
+   * @param gate per-host limits, shared by the clients of one process
+   * @param sleeper waits the given milliseconds (tests record instead)
+   */
+  public PoliteClient(
       Set<String> allowedPrivateHosts,
       long maxBytes,
       int maxAttempts,
       Duration firstBackoff,
       Duration minInterval,
+      HostGate gate,
+      Listener listener,
       LongConsumer sleeper) {
     this.http =
         new OkHttpClient.Builder()
@@ -74,10 +96,34 @@ public final class PoliteClient {
     this.firstBackoff = firstBackoff;
     this.minInterval = minInterval;
     this.sleeper = sleeper;
+    this.gate = gate;
+    this.listener = listener;
+  }
+
+  /** The default way to wait. */
+  public static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** The body of a 2xx answer to GET {@code url}. */
   public byte[] get(String url) throws FetchException {
+    try {
+      return fetch(url);
+    } catch (FetchException e) {
+      HttpUrl parsed = HttpUrl.parse(url);
+      if (e.reason() != FetchException.Reason.HTTP_STATUS) { // statuses are counted as they come
+        listener.failed(
+            parsed == null ? "invalid" : parsed.host(), e.reason().name().toLowerCase());
+      }
+      throw e;
+    }
+  }
+
+  private byte[] fetch(String url) throws FetchException {
     HttpUrl parsed = HttpUrl.parse(url);
     if (parsed == null) {
       throw new FetchException(FetchException.Reason.NETWORK, "not an http(s) URL: " + url, null);
@@ -93,19 +139,22 @@ public final class PoliteClient {
     long interval = Math.max(minInterval.toMillis(), Math.max(rules.getCrawlDelay(), 0));
     Duration backoff = firstBackoff;
     for (int attempt = 1; ; attempt++) {
-      throttle(origin, interval);
       Request request = new Request.Builder().url(url).header("User-Agent", USER_AGENT).build();
-      try (Response response = http.newCall(request).execute()) {
+      Duration wait;
+      try (HostGate.Permit permit = gate.enter(origin, interval, sleeper);
+          Response response = http.newCall(request).execute()) {
+        rateLimitPause(response).ifPresent(pause -> gate.pause(origin, pause));
         int code = response.code();
         if (response.isSuccessful()) {
           return read(response, url);
         }
+        listener.failed(parsed.host(), "http_" + code);
         boolean retryable = code == 429 || code >= 500;
         if (!retryable || attempt >= maxAttempts) {
           throw new FetchException(
               FetchException.Reason.HTTP_STATUS, "GET " + url + " answered " + code, null);
         }
-        sleeper.accept(retryAfter(response).orElse(backoff).toMillis());
+        wait = retryAfter(response).orElse(backoff);
         backoff = backoff.multipliedBy(2);
       } catch (BlockedAddressException e) {
         throw blocked(url, e);
@@ -118,25 +167,34 @@ public final class PoliteClient {
         throw new FetchException(
             FetchException.Reason.NETWORK, "GET " + url + ": " + e.getMessage(), e);
       }
+      sleeper.accept(wait.toMillis()); // outside the permit: a waiting retry holds no slot
+    }
+  }
+
+  /**
+   * The pause a host asks for when its rate-limit budget is used up: {@code x-ratelimit-reset}
+   * seconds when {@code x-ratelimit-remaining} is below 1.
+   */
+  static Optional<Duration> rateLimitPause(Response response) {
+    String remaining = response.header("x-ratelimit-remaining");
+    String reset = response.header("x-ratelimit-reset");
+    if (remaining == null || reset == null) {
+      return Optional.empty();
+    }
+    try {
+      if (Double.parseDouble(remaining.strip()) >= 1) {
+        return Optional.empty();
+      }
+      double seconds = Math.min(Math.max(Double.parseDouble(reset.strip()), 0), 3600);
+      return Optional.of(Duration.ofMillis((long) (seconds * 1000)));
+    } catch (NumberFormatException e) {
+      return Optional.empty();
     }
   }
 
   private static FetchException blocked(String url, BlockedAddressException e) {
     return new FetchException(
         FetchException.Reason.BLOCKED_ADDRESS, "GET " + url + ": " + e.getMessage(), e);
-  }
-
-  /** Waits until {@code origin} may be asked again, and books the slot after that. */
-  private void throttle(String origin, long intervalMillis) {
-    if (intervalMillis <= 0) {
-      return;
-    }
-    long step = intervalMillis * 1_000_000;
-    long now = System.nanoTime();
-    long mine = nextSlotNanos.merge(origin, now, (next, ignored) -> Math.max(next + step, now));
-    if (mine > now) {
-      sleeper.accept((mine - now) / 1_000_000);
-    }
   }
 
   private RobotsRules.Loader.Answer fetchRobots(String url) throws IOException {
@@ -177,14 +235,6 @@ public final class PoliteClient {
       return Optional.of(Duration.ofSeconds(Math.min(Long.parseLong(value.strip()), 3600)));
     } catch (NumberFormatException e) {
       return Optional.empty(); // an HTTP date: fall back to our own backoff
-    }
-  }
-
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 }

@@ -22,6 +22,10 @@ class PoliteClientTest {
   String base;
   final List<Long> sleeps = new CopyOnWriteArrayList<>();
   final AtomicInteger unavailable = new AtomicInteger();
+  final List<String> failures = new CopyOnWriteArrayList<>();
+  HostGate gate = new HostGate(2);
+  final AtomicInteger inFlight = new AtomicInteger();
+  final AtomicInteger maxInFlight = new AtomicInteger();
 
   @BeforeEach
   void start() throws Exception {
@@ -31,6 +35,29 @@ class PoliteClientTest {
     server.createContext("/public/", e -> send(e, 200, "ok"));
     server.createContext("/private/", e -> send(e, 200, "secret"));
     server.createContext("/big", e -> send(e, 200, "x".repeat(5000)));
+    server.createContext("/missing", e -> send(e, 404, "no"));
+    server.createContext(
+        "/limited",
+        e -> {
+          e.getResponseHeaders().add("x-ratelimit-used", "100");
+          e.getResponseHeaders().add("x-ratelimit-remaining", "0.0");
+          e.getResponseHeaders().add("x-ratelimit-reset", "42");
+          send(e, 200, "last one");
+        });
+    server.createContext(
+        "/slow",
+        e -> {
+          int now = inFlight.incrementAndGet();
+          maxInFlight.accumulateAndGet(now, Math::max);
+          try {
+            Thread.sleep(150);
+          } catch (InterruptedException ignored) {
+            Thread.currentThread().interrupt();
+          }
+          inFlight.decrementAndGet();
+          send(e, 200, "slow");
+        });
+    server.setExecutor(java.util.concurrent.Executors.newFixedThreadPool(8));
     server.createContext(
         "/flaky",
         e -> {
@@ -52,7 +79,14 @@ class PoliteClientTest {
 
   private PoliteClient client(Duration interval) {
     return new PoliteClient(
-        Set.of("127.0.0.1"), 1000, 3, Duration.ofMillis(100), interval, sleeps::add);
+        Set.of("127.0.0.1"),
+        1000,
+        3,
+        Duration.ofMillis(100),
+        interval,
+        gate,
+        (host, reason) -> failures.add(host + " " + reason),
+        sleeps::add);
   }
 
   @Test
@@ -90,6 +124,46 @@ class PoliteClientTest {
         .isInstanceOfSatisfying(
             FetchException.class,
             e -> assertThat(e.reason()).isEqualTo(FetchException.Reason.TOO_LARGE));
+  }
+
+  @Test
+  void a_used_up_rate_limit_pauses_the_host_until_its_reset() throws Exception {
+    PoliteClient client = client(Duration.ZERO);
+    client.get(base + "/limited");
+    sleeps.clear();
+    client.get(base + "/public/next");
+    // x-ratelimit-remaining 0 and reset 42 s: the next request to the host waited ~42 s.
+    assertThat(sleeps).singleElement().satisfies(ms -> assertThat(ms).isBetween(41_000L, 42_000L));
+  }
+
+  @Test
+  void requests_in_flight_to_one_host_are_capped_across_threads() throws Exception {
+    for (int limit : new int[] {1, 3}) {
+      gate = new HostGate(limit);
+      maxInFlight.set(0);
+      PoliteClient client = client(Duration.ZERO);
+      var pool = java.util.concurrent.Executors.newFixedThreadPool(6);
+      List<java.util.concurrent.Future<byte[]>> calls = new java.util.ArrayList<>();
+      for (int i = 0; i < 12; i++) {
+        calls.add(pool.submit(() -> client.get(base + "/slow")));
+      }
+      for (var call : calls) {
+        assertThat(new String(call.get(), StandardCharsets.UTF_8)).isEqualTo("slow");
+      }
+      pool.shutdown();
+      assertThat(maxInFlight.get()).as("limit %d", limit).isEqualTo(limit);
+    }
+  }
+
+  @Test
+  void failed_requests_are_reported_by_host_and_reason() {
+    PoliteClient client = client(Duration.ZERO);
+    assertThatThrownBy(() -> client.get(base + "/missing"));
+    assertThatThrownBy(() -> client.get(base + "/private/x"));
+    assertThatThrownBy(() -> client.get(base + "/big"));
+    assertThat(failures)
+        .containsExactly(
+            "127.0.0.1 http_404", "127.0.0.1 robots_disallowed", "127.0.0.1 too_large");
   }
 
   private static void send(com.sun.net.httpserver.HttpExchange e, int status, String body)
