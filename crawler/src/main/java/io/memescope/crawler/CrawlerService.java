@@ -6,26 +6,38 @@ import io.memescope.core.config.CrawlerSettings;
 import io.memescope.core.config.CrawlerSettings.SourceSpec;
 import io.memescope.core.config.MemescopeConfig;
 import io.memescope.core.schema.Clients;
+import io.memescope.crawler.dir.DirectorySource;
+import io.memescope.crawler.dir.DirectoryWatcher;
+import io.memescope.crawler.http.HostGate;
 import io.memescope.crawler.publish.CrawlPublisher;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The long-running crawler that {@code memescope up} starts: every configured source is polled
- * every {@code crawler.poll-interval} (varied by {@code crawler.jitter}), {@code pages-per-pass}
- * pages at a time; a pass that stopped in the middle of a long source continues shortly after, and
- * a failed pass only delays the next poll, so a source that breaks keeps being polled. Prometheus
- * metrics on {@code crawler.metrics-host:metrics-port/metrics}.
+ * The long-running crawler that {@code memescope up} starts. Every source, configured or added at
+ * run time ({@link SourceRegistry}, re-read every {@code crawler.sources-refresh}), is polled every
+ * {@code crawler.poll-interval} (varied by {@code crawler.jitter}), {@code pages-per-pass} pages at
+ * a time; a pass that stopped in the middle of a long source continues shortly after, and a failed
+ * pass only delays the next poll, so a source that breaks keeps being polled. Directory sources are
+ * also watched, and a change wakes them within a second. All sources share one {@link HostGate}, so
+ * per-host limits hold across sources. Prometheus metrics on {@code
+ * crawler.metrics-host:metrics-port/metrics}.
  *
  * <pre>{@code
  * java -cp ... io.memescope.crawler.CrawlerService memescope.conf
@@ -35,29 +47,35 @@ public final class CrawlerService implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(CrawlerService.class);
   private static final Duration CONTINUE_AFTER = Duration.ofSeconds(1);
 
-  private final MemescopeConfig config;
   private final CrawlerSettings settings;
   private final PrometheusRegistry registry = new PrometheusRegistry();
   private final Counter discovered;
   private final Counter published;
   private final Counter skipped;
   private final Counter errors;
-  private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2);
+  private final Counter httpErrors;
+  private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(4);
   private final CqlSession session;
   private final CrawlPublisher publisher;
   private final HTTPServer metrics;
   private final CrawlState state;
-  private final java.util.Map<String, Crawl> crawls =
-      new java.util.concurrent.ConcurrentHashMap<>();
+  private final SourceRegistry sources;
+  private final HostGate gate;
+  private final Map<String, SourceTask> tasks = new ConcurrentHashMap<>();
 
   public CrawlerService(MemescopeConfig config) throws Exception {
-    this.config = config;
     this.settings = config.crawler();
     this.discovered = counter("memescope_crawl_discovered", "Image URLs found", "source");
     this.published = counter("memescope_crawl_published", "Records published to Kafka", "source");
     this.skipped =
         counter("memescope_crawl_skipped", "URLs skipped, by reason", "source", "reason");
     this.errors = counter("memescope_crawl_errors", "Failed passes", "source");
+    this.httpErrors =
+        counter(
+            "memescope_crawl_http_errors",
+            "Failed HTTP requests (retries included), by host and reason",
+            "host",
+            "reason");
     this.metrics =
         HTTPServer.builder()
             .hostname(settings.metricsHost())
@@ -66,6 +84,8 @@ public final class CrawlerService implements AutoCloseable {
             .buildAndStart();
     this.session = Clients.cassandraKeyspace(config.cassandra());
     this.state = new CrawlState(session);
+    this.sources = new SourceRegistry(settings, session);
+    this.gate = new HostGate(settings.perHostConcurrency());
     this.publisher =
         new CrawlPublisher(
             config.kafka().bootstrapServers(), config.kafka().topic("crawl-urls").name());
@@ -75,64 +95,173 @@ public final class CrawlerService implements AutoCloseable {
     return Counter.builder().name(name).help(help).labelNames(labels).register(registry);
   }
 
-  /** Schedules every configured source; returns at once. */
+  /** Schedules every source, and the refresh of the list; returns at once. */
   public void start() {
     LOG.info(
-        "crawling {} source(s); metrics on {}:{}",
+        "crawler service: {} configured source(s); metrics on {}:{}",
         settings.sources().size(),
         settings.metricsHost(),
         settings.metricsPort());
-    for (SourceSpec spec : settings.sources()) {
-      scheduler.schedule(
-          () -> pass(spec), jittered(Duration.ofSeconds(2)).toMillis(), TimeUnit.MILLISECONDS);
-    }
+    scheduler.scheduleWithFixedDelay(
+        this::refresh, 0, settings.sourcesRefresh().toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  private void pass(SourceSpec spec) {
-    Duration next = jittered(settings.pollInterval());
+  /** The ids of the sources being crawled now. */
+  public java.util.Set<String> active() {
+    return java.util.Set.copyOf(tasks.keySet());
+  }
+
+  /** Starts sources that are new or changed, stops those that are gone. */
+  private void refresh() {
+    List<SourceSpec> specs;
     try {
-      CrawlResult result = crawl(spec).run(settings.pagesPerPass());
-      discovered.labelValues(spec.id()).inc(result.discovered());
-      published.labelValues(spec.id()).inc(result.published());
-      result.skipped().forEach((reason, n) -> skipped.labelValues(spec.id(), reason).inc(n));
-      if (!result.errors().isEmpty()) {
-        errors.labelValues(spec.id()).inc();
-        result.errors().forEach(e -> LOG.warn("{}", e));
-      } else if (!result.reachedEnd()) {
-        next = CONTINUE_AFTER;
-      }
-      LOG.info(
-          "{}: {} page(s), {} published; next pass in {}s",
-          spec.id(),
-          result.pages(),
-          result.published(),
-          next.toSeconds());
-    } catch (Exception e) {
-      errors.labelValues(spec.id()).inc();
-      LOG.warn("{}: pass failed: {}", spec.id(), e.toString());
+      specs = sources.list().stream().map(SourceRegistry.Entry::spec).toList();
+    } catch (RuntimeException e) {
+      LOG.warn("cannot read the crawl sources (keeping the current ones): {}", e.toString());
+      return;
     }
-    if (!scheduler.isShutdown()) {
-      scheduler.schedule(() -> pass(spec), next.toMillis(), TimeUnit.MILLISECONDS);
+    Map<String, SourceSpec> wanted = new HashMap<>();
+    specs.forEach(s -> wanted.put(s.id(), s));
+    for (var it = tasks.entrySet().iterator(); it.hasNext(); ) {
+      var entry = it.next();
+      SourceSpec spec = wanted.get(entry.getKey());
+      if (spec == null || !spec.equals(entry.getValue().spec)) {
+        LOG.info("{}: {}", entry.getKey(), spec == null ? "removed" : "changed");
+        entry.getValue().cancel();
+        it.remove();
+      }
+    }
+    for (SourceSpec spec : specs) {
+      tasks.computeIfAbsent(
+          spec.id(),
+          id -> {
+            LOG.info("{}: crawling {} {}", id, spec.type(), spec.location());
+            SourceTask task = new SourceTask(spec);
+            task.schedule(jittered(Duration.ofSeconds(2)));
+            return task;
+          });
     }
   }
 
-  /**
-   * The source's crawl, built on its first pass and kept: its HTTP client holds the robots.txt
-   * cache and the per-host spacing, which must outlive a pass. A source that cannot be built yet (a
-   * directory not mounted) is tried again on the next pass.
-   */
-  private Crawl crawl(SourceSpec spec) throws java.io.IOException {
-    Crawl crawl = crawls.get(spec.id());
-    if (crawl == null) {
-      crawl =
-          new Crawl(
-              Sources.create(spec, settings, Clock.systemUTC()),
-              publisher,
-              state,
-              Clock.systemUTC());
-      crawls.put(spec.id(), crawl);
+  /** One source's schedule: at most one pass at a time, woken early by a directory watch. */
+  private final class SourceTask {
+    final SourceSpec spec;
+    private Crawl crawl;
+    private DirectoryWatcher watcher;
+    private ScheduledFuture<?> next;
+    private boolean running;
+    private boolean wake;
+    private boolean cancelled;
+
+    SourceTask(SourceSpec spec) {
+      this.spec = spec;
     }
-    return crawl;
+
+    synchronized void schedule(Duration delay) {
+      if (cancelled || scheduler.isShutdown()) {
+        return;
+      }
+      if (running) {
+        wake = true;
+        return;
+      }
+      if (next != null && !next.isDone()) {
+        if (next.getDelay(TimeUnit.MILLISECONDS) <= delay.toMillis()) {
+          return;
+        }
+        next.cancel(false);
+      }
+      next = scheduler.schedule(this::run, delay.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    synchronized void cancel() {
+      cancelled = true;
+      if (next != null) {
+        next.cancel(false);
+      }
+      closeWatcher();
+    }
+
+    private void run() {
+      synchronized (this) {
+        if (cancelled) {
+          return;
+        }
+        running = true;
+        wake = false;
+      }
+      Duration after = pass();
+      synchronized (this) {
+        running = false;
+        next = null;
+        if (wake && after.compareTo(CONTINUE_AFTER) > 0) {
+          after = CONTINUE_AFTER;
+        }
+      }
+      schedule(after);
+    }
+
+    private Duration pass() {
+      Duration next = jittered(settings.pollInterval());
+      try {
+        CrawlResult result = crawl().run(settings.pagesPerPass());
+        discovered.labelValues(spec.id()).inc(result.discovered());
+        published.labelValues(spec.id()).inc(result.published());
+        result.skipped().forEach((reason, n) -> skipped.labelValues(spec.id(), reason).inc(n));
+        if (!result.errors().isEmpty()) {
+          errors.labelValues(spec.id()).inc();
+          result.errors().forEach(e -> LOG.warn("{}", e));
+        } else if (!result.reachedEnd()) {
+          next = CONTINUE_AFTER;
+        }
+        LOG.info(
+            "{}: {} page(s), {} published; next pass in {}s",
+            spec.id(),
+            result.pages(),
+            result.published(),
+            next.toSeconds());
+      } catch (Exception e) {
+        errors.labelValues(spec.id()).inc();
+        LOG.warn("{}: pass failed: {}", spec.id(), e.toString());
+      }
+      return next;
+    }
+
+    /**
+     * The source's crawl, built on its first pass and kept: its HTTP client holds the robots.txt
+     * cache, and a dump its open stream. A source that cannot be built yet (a directory not
+     * mounted) is tried again on the next pass.
+     */
+    private synchronized Crawl crawl() throws IOException {
+      if (crawl == null) {
+        PagedSource pages =
+            Sources.create(
+                spec,
+                settings,
+                gate,
+                (host, reason) -> httpErrors.labelValues(host, reason).inc(),
+                Clock.systemUTC());
+        if (pages instanceof DirectorySource dir) {
+          try {
+            watcher = new DirectoryWatcher(dir.root(), () -> schedule(CONTINUE_AFTER));
+          } catch (IOException e) {
+            LOG.warn("{}: cannot watch {} ({}); polling only", spec.id(), dir.root(), e);
+          }
+        }
+        crawl = new Crawl(pages, publisher, state, Clock.systemUTC());
+      }
+      return crawl;
+    }
+
+    private void closeWatcher() {
+      if (watcher != null) {
+        try {
+          watcher.close();
+        } catch (IOException e) {
+          LOG.debug("closing the watch of {}", spec.id(), e);
+        }
+      }
+    }
   }
 
   private Duration jittered(Duration base) {
@@ -142,6 +271,7 @@ public final class CrawlerService implements AutoCloseable {
 
   @Override
   public void close() throws InterruptedException {
+    tasks.values().forEach(SourceTask::cancel);
     scheduler.shutdownNow();
     scheduler.awaitTermination(10, TimeUnit.SECONDS);
     publisher.close();

@@ -6,6 +6,7 @@ import io.memescope.crawler.dir.DirectorySource;
 import io.memescope.crawler.dump.RedditDumpSource;
 import io.memescope.crawler.feed.FeedSource;
 import io.memescope.crawler.html.HtmlPageSource;
+import io.memescope.crawler.http.HostGate;
 import io.memescope.crawler.http.PoliteClient;
 import io.memescope.crawler.list.UrlListSource;
 import io.memescope.crawler.reddit.RedditListing;
@@ -20,7 +21,27 @@ import java.time.Duration;
 public final class Sources {
   private Sources() {}
 
+  /** A source with per-host limits of its own (a one-off crawl). */
   public static PagedSource create(SourceSpec spec, CrawlerSettings settings, Clock clock)
+      throws IOException {
+    return create(
+        spec,
+        settings,
+        new HostGate(settings.perHostConcurrency()),
+        PoliteClient.Listener.NONE,
+        clock);
+  }
+
+  /**
+   * A source whose requests go through {@code gate}, shared by all sources of the process, and
+   * whose failed requests are reported to {@code listener}.
+   */
+  public static PagedSource create(
+      SourceSpec spec,
+      CrawlerSettings settings,
+      HostGate gate,
+      PoliteClient.Listener listener,
+      Clock clock)
       throws IOException {
     PoliteClient http =
         new PoliteClient(
@@ -28,7 +49,10 @@ public final class Sources {
             settings.maxResponseBytes(),
             5,
             Duration.ofSeconds(2),
-            settings.minInterval());
+            settings.minInterval(),
+            gate,
+            listener,
+            PoliteClient::sleep);
     return switch (spec.type()) {
       case "reddit" ->
           new RedditListing(
@@ -38,7 +62,9 @@ public final class Sources {
               new RedditListingParser(spec.id(), site(spec.location()), spec.allowNsfw()),
               clock);
       case "feed" -> new FeedSource(spec.id(), spec.location(), http, clock);
-      case "html" -> new HtmlPageSource(spec.id(), spec.location(), http, clock);
+      case "html" ->
+          new HtmlPageSource(
+              spec.id(), spec.location(), http, clock, spec.depth(), spec.maxPages());
       case "list" ->
           new UrlListSource(spec.id(), Path.of(spec.location()), settings.pageSize(), clock);
       case "dir" ->

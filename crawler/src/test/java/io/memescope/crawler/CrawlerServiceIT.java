@@ -100,6 +100,127 @@ class CrawlerServiceIT {
     }
   }
 
+  @Test
+  void sources_added_at_run_time_are_crawled_watched_and_removed() throws Exception {
+    MemescopeConfig stack = TestStack.config();
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    Path memes = Files.createDirectories(dir.resolve("memes-" + run));
+    Files.writeString(memes.resolve("one.jpg"), "1");
+    Files.writeString(memes.resolve("two.png"), "2");
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext(
+        "/",
+        e -> {
+          e.sendResponseHeaders(404, -1);
+          e.close();
+        });
+    server.start();
+    int metricsPort;
+    try (var socket = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      metricsPort = socket.getLocalPort();
+    }
+    // Only the watch and the refresh can make anything happen quickly: polls are 10 minutes apart.
+    Path conf =
+        Files.writeString(
+            dir.resolve("memescope.conf"),
+            "include file(\""
+                + Runtimes.root().resolve("infra/src/test/resources/test-stack.conf")
+                + "\")\nhome = \""
+                + stack.home()
+                + "\"\ncrawler { enabled = true, metrics-port = "
+                + metricsPort
+                + ", poll-interval = 10m, sources-refresh = 1s, sources = [] }\n");
+    MemescopeConfig config = new ConfigLoader().optFile(conf).load();
+    String[] settings = {"--config", conf.toString()};
+    String dirSource = "dir-" + run;
+    String published = "memescope_crawl_published_total{source=\"" + dirSource + "\"} ";
+
+    try (CrawlerService service = new CrawlerService(config)) {
+      service.start();
+      assertThat(sources(settings, "add", dirSource, "dir", memes.toString())).startsWith("0 ");
+      assertThat(
+              sources(
+                  settings,
+                  "add",
+                  "broken-" + run,
+                  "feed",
+                  "http://127.0.0.1:" + server.getAddress().getPort() + "/feed.xml",
+                  "--allow-private-host",
+                  "127.0.0.1"))
+          .startsWith("0 ");
+      assertThat(sources(settings, "add", dirSource, "dir", memes.toString()))
+          .as("an id is taken once")
+          .startsWith("1 ")
+          .contains("exists already");
+      assertThat(sources(settings, "add", "bad id!", "rss", "x"))
+          .startsWith("1 ")
+          .contains("id: 'bad id!'")
+          .contains("type: is 'rss'");
+      assertThat(sources(settings, "list"))
+          .containsPattern(dirSource + " +dir +added +" + memes.toRealPath())
+          .containsPattern("broken-" + run + " +feed +added .*allow-private-hosts=127.0.0.1");
+
+      String metrics = awaitMetrics(metricsPort, published + "2.0");
+      assertThat(metrics).contains(published + "2.0");
+      assertThat(awaitMetrics(metricsPort, "reason=\"http_404\""))
+          .as("errors by host")
+          .contains("memescope_crawl_http_errors_total{host=\"127.0.0.1\",reason=\"http_404\"}");
+
+      Files.writeString(memes.resolve("three.gif"), "3");
+      assertThat(awaitMetrics(metricsPort, published + "3.0"))
+          .as("a new file is published soon, well before the next poll")
+          .contains(published + "3.0");
+      Files.writeString(memes.resolve("one.jpg"), "1, edited");
+      Files.setLastModifiedTime(
+          memes.resolve("one.jpg"), java.nio.file.attribute.FileTime.fromMillis(123_000));
+      assertThat(awaitMetrics(metricsPort, published + "4.0"))
+          .as("a file changed in place is published again")
+          .contains(published + "4.0");
+
+      assertThat(sources(settings, "remove", dirSource)).startsWith("0 ");
+      long deadline = System.nanoTime() + 20_000_000_000L;
+      while (service.active().contains(dirSource) && System.nanoTime() < deadline) {
+        Thread.sleep(200);
+      }
+      assertThat(service.active()).doesNotContain(dirSource).contains("broken-" + run);
+      assertThat(sources(settings, "remove", dirSource)).startsWith("1 ").contains("no source");
+    } finally {
+      server.stop(0);
+      sources(settings, "remove", "broken-" + run);
+    }
+  }
+
+  /** Runs {@code memescope sources ...}; returns the exit code, a space, and what it printed. */
+  private static String sources(String[] settings, String... args) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream stdout = System.out;
+    java.io.PrintStream stderr = System.err;
+    java.io.PrintStream capture = new java.io.PrintStream(out, true, StandardCharsets.UTF_8);
+    System.setOut(capture);
+    System.setErr(capture);
+    int exit;
+    try {
+      String[] all = java.util.Arrays.copyOf(args, args.length + settings.length);
+      System.arraycopy(settings, 0, all, args.length, settings.length);
+      exit = SourcesMain.run(all);
+    } finally {
+      System.setOut(stdout);
+      System.setErr(stderr);
+    }
+    return exit + " " + out.toString(StandardCharsets.UTF_8);
+  }
+
+  private static String awaitMetrics(int port, String expected) throws Exception {
+    String metrics = "";
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (System.nanoTime() < deadline && !metrics.contains(expected)) {
+      Thread.sleep(300);
+      metrics = get("http://127.0.0.1:" + port + "/metrics");
+    }
+    return metrics;
+  }
+
   private static String get(String url) throws Exception {
     return HttpClient.newHttpClient()
         .send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString())

@@ -20,8 +20,10 @@ import java.util.stream.Stream;
  * A directory tree of images, walked in path order, {@code pageFiles} files per page; the cursor is
  * the last path published. Every file is resolved (symbolic links followed) and must lie inside the
  * root, so a link cannot smuggle {@code /etc} into the index. Records carry {@code file://} URLs,
- * which the fetcher reads only from its configured roots. A changed file is a new URL only when its
- * path changes; content changes are caught by the ingest job's hashes.
+ * which the fetcher reads only from its configured roots. Each record carries the file's size and
+ * modification time as its {@link CrawlRecord#CONTENT_VERSION}, so a file that changes in place is
+ * published again. The crawler service also watches the tree ({@link DirectoryWatcher}) and runs a
+ * pass soon after anything in it changes.
  */
 public final class DirectorySource implements PagedSource {
   private static final Pattern IMAGE = Pattern.compile("(?i).*\\.(jpe?g|png|gif|webp|bmp)$");
@@ -36,6 +38,11 @@ public final class DirectorySource implements PagedSource {
     this.root = root.toRealPath();
     this.pageFiles = pageFiles;
     this.clock = clock;
+  }
+
+  /** The resolved root of the tree. */
+  public Path root() {
+    return root;
   }
 
   @Override
@@ -72,6 +79,7 @@ public final class DirectorySource implements PagedSource {
         skipped.merge("outside_root", 1, Integer::sum);
         continue;
       }
+      long size = Files.size(real);
       records.add(
           CrawlRecord.of(
               UrlNormalizer.normalise(real.toUri().toString()),
@@ -80,7 +88,11 @@ public final class DirectorySource implements PagedSource {
               real.getFileName().toString(),
               null,
               null,
-              Map.of("bytes", Long.toString(Files.size(real)))));
+              Map.of(
+                  "bytes",
+                  Long.toString(size),
+                  CrawlRecord.CONTENT_VERSION,
+                  size + "-" + Files.getLastModifiedTime(real).toMillis())));
     }
     Optional<String> next =
         more ? Optional.of(page.get(page.size() - 1).toString()) : Optional.empty();

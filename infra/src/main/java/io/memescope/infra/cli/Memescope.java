@@ -29,6 +29,7 @@ import picocli.CommandLine.ScopeType;
       ConfigCommand.class,
       EmbedCommand.class,
       CrawlCommand.class,
+      SourcesCommand.class,
       ModelCommand.class,
       CommandLine.HelpCommand.class
     })

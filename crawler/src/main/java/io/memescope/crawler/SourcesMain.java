@@ -1,0 +1,207 @@
+package io.memescope.crawler;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import io.memescope.core.config.ConfigLoader;
+import io.memescope.core.config.CrawlerSettings.SourceSpec;
+import io.memescope.core.config.InvalidConfigException;
+import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.schema.Clients;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code memescope sources list|add|remove}: the crawl sources of the config file and those added
+ * at run time (kept in Cassandra). The running crawler service picks changes up within {@code
+ * crawler.sources-refresh}.
+ */
+@Command(
+    name = "memescope sources",
+    mixinStandardHelpOptions = true,
+    description = "List, add or remove crawl sources; the crawler service follows within seconds.",
+    subcommands = {SourcesMain.List.class, SourcesMain.Add.class, SourcesMain.Remove.class})
+public final class SourcesMain implements Callable<Integer> {
+  @Override
+  public Integer call() {
+    CommandLine.usage(this, System.out);
+    return 2;
+  }
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  public static int run(String... args) {
+    CommandLine cli = new CommandLine(new SourcesMain());
+    cli.setExecutionExceptionHandler(
+        (e, commandLine, parse) -> {
+          commandLine.getErr().println("memescope sources: " + e.getMessage());
+          return 1;
+        });
+    return cli.execute(args);
+  }
+
+  /** The settings options every subcommand takes. */
+  static final class Settings {
+    @Option(names = "--config", paramLabel = "FILE", description = "Settings file (HOCON).")
+    Path configFile;
+
+    @Option(names = "--home", paramLabel = "DIR", description = "Setting `home`.")
+    Path home;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override one setting.")
+    Map<String, String> overrides = new LinkedHashMap<>();
+
+    MemescopeConfig load() {
+      ConfigLoader loader =
+          new ConfigLoader().optEnvironment(System.getenv()).optOverrides(overrides);
+      Path file = configFile != null ? configFile : Path.of("memescope.conf");
+      if (configFile != null || Files.isRegularFile(file)) {
+        loader.optFile(file);
+      }
+      if (home != null) {
+        loader.optOverride("home", home.toString());
+      }
+      try {
+        return loader.load();
+      } catch (InvalidConfigException e) {
+        throw new IllegalStateException(e.getMessage(), e);
+      }
+    }
+
+    <T> T withRegistry(java.util.function.Function<SourceRegistry, T> action) {
+      MemescopeConfig config = load();
+      try (CqlSession session = Clients.cassandraKeyspace(config.cassandra())) {
+        return action.apply(new SourceRegistry(config.crawler(), session));
+      } catch (com.datastax.oss.driver.api.core.AllNodesFailedException e) {
+        throw new IllegalStateException(
+            "Cassandra at "
+                + config.cassandra().host()
+                + ":"
+                + config.cassandra().nativePort()
+                + " does not answer; start the stack with ./memescope up");
+      }
+    }
+  }
+
+  @Command(name = "list", mixinStandardHelpOptions = true, description = "List the sources.")
+  static final class List implements Callable<Integer> {
+    @Mixin Settings settings;
+
+    @Override
+    public Integer call() {
+      var entries = settings.withRegistry(SourceRegistry::list);
+      if (entries.isEmpty()) {
+        System.out.println("no sources; add one with `memescope sources add`");
+        return 0;
+      }
+      System.out.printf("%-24s %-6s %-7s %s%n", "ID", "TYPE", "FROM", "LOCATION");
+      for (SourceRegistry.Entry e : entries) {
+        SourceSpec s = e.spec();
+        StringBuilder options = new StringBuilder();
+        if (s.allowNsfw()) {
+          options.append(" allow-nsfw");
+        }
+        if (!s.allowPrivateHosts().isEmpty()) {
+          options.append(" allow-private-hosts=").append(String.join(",", s.allowPrivateHosts()));
+        }
+        if (s.depth() > 0) {
+          options.append(" depth=").append(s.depth()).append(" max-pages=").append(s.maxPages());
+        }
+        System.out.printf(
+            "%-24s %-6s %-7s %s%s%n",
+            s.id(), s.type(), e.configured() ? "config" : "added", s.location(), options);
+      }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "add",
+      mixinStandardHelpOptions = true,
+      description = "Add a source: memescope sources add ID TYPE LOCATION [options].")
+  static final class Add implements Callable<Integer> {
+    @Mixin Settings settings;
+
+    @Parameters(index = "0", paramLabel = "ID", description = "Unique id, e.g. reddit-memes.")
+    String id;
+
+    @Parameters(
+        index = "1",
+        paramLabel = "TYPE",
+        description = "reddit | feed | html | list | dir | dump")
+    String type;
+
+    @Parameters(index = "2", paramLabel = "LOCATION", description = "A URL or a path.")
+    String location;
+
+    @Option(names = "--allow-nsfw", description = "Publish posts marked NSFW (reddit, dump).")
+    boolean allowNsfw;
+
+    @Option(
+        names = "--allow-private-host",
+        paramLabel = "HOST",
+        description = "A host that may resolve to a private address (repeatable).")
+    Set<String> privateHosts = new LinkedHashSet<>();
+
+    @Option(names = "--depth", description = "(html) Follow same-host links this many hops.")
+    int depth;
+
+    @Option(
+        names = "--max-pages",
+        description = "(html) Pages read per pass when following links (default 100).")
+    int maxPages = SourceSpec.DEFAULT_MAX_PAGES;
+
+    @Override
+    public Integer call() {
+      String where = location;
+      if (Set.of("list", "dir", "dump").contains(type)) {
+        Path path = Path.of(location).toAbsolutePath().normalize();
+        if (!Files.exists(path)) {
+          throw new IllegalArgumentException("location: " + path + " does not exist");
+        }
+        where = path.toString();
+      }
+      SourceSpec spec = new SourceSpec(id, type, where, allowNsfw, privateHosts, depth, maxPages);
+      settings.withRegistry(
+          r -> {
+            r.add(spec, Instant.now());
+            return null;
+          });
+      System.out.println("added " + id + " (" + type + " " + where + ")");
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "remove",
+      mixinStandardHelpOptions = true,
+      description = "Remove an added source and its cursor; the URLs it published stay remembered.")
+  static final class Remove implements Callable<Integer> {
+    @Mixin Settings settings;
+
+    @Parameters(paramLabel = "ID")
+    String id;
+
+    @Override
+    public Integer call() {
+      settings.withRegistry(
+          r -> {
+            r.remove(id);
+            return null;
+          });
+      System.out.println("removed " + id);
+      return 0;
+    }
+  }
+}

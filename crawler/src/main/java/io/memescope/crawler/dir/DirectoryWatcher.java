@@ -1,0 +1,81 @@
+package io.memescope.crawler.dir;
+
+import static java.nio.file.StandardWatchEventKinds.ENTRY_CREATE;
+import static java.nio.file.StandardWatchEventKinds.ENTRY_MODIFY;
+import static java.nio.file.StandardWatchEventKinds.OVERFLOW;
+
+import java.io.IOException;
+import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.WatchEvent;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Watches a directory tree (inotify on Linux) and calls {@code onChange} when a file is created or
+ * modified anywhere in it; directories created later are watched too. The callback only wakes the
+ * source: the walk that follows finds what changed, so lost events (an overflow, a tree larger than
+ * the system's watch limit) cost only latency, as the regular poll still runs.
+ */
+public final class DirectoryWatcher implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(DirectoryWatcher.class);
+
+  private final WatchService watcher;
+  private final Runnable onChange;
+  private final Thread thread;
+
+  public DirectoryWatcher(Path root, Runnable onChange) throws IOException {
+    this.watcher = FileSystems.getDefault().newWatchService();
+    this.onChange = onChange;
+    registerTree(root);
+    this.thread = new Thread(this::loop, "watch-" + root.getFileName());
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  private void registerTree(Path dir) throws IOException {
+    try (Stream<Path> dirs = Files.walk(dir)) {
+      for (Path d : (Iterable<Path>) dirs.filter(Files::isDirectory)::iterator) {
+        d.register(watcher, ENTRY_CREATE, ENTRY_MODIFY);
+      }
+    }
+  }
+
+  private void loop() {
+    try {
+      while (true) {
+        WatchKey key = watcher.take();
+        Path dir = (Path) key.watchable();
+        for (WatchEvent<?> event : key.pollEvents()) {
+          if (event.kind() == ENTRY_CREATE) {
+            Path created = dir.resolve((Path) event.context());
+            if (Files.isDirectory(created)) {
+              try {
+                registerTree(created);
+              } catch (IOException e) {
+                LOG.warn("cannot watch {}: {}", created, e.toString());
+              }
+            }
+          } else if (event.kind() == OVERFLOW) {
+            LOG.info("watch events lost under {}; the next pass walks the whole tree", dir);
+          }
+        }
+        key.reset();
+        onChange.run();
+      }
+    } catch (InterruptedException | ClosedWatchServiceException e) {
+      // closed
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    watcher.close();
+    thread.interrupt();
+  }
+}

@@ -1,0 +1,44 @@
+package io.memescope.infra.cli;
+
+import io.memescope.infra.stack.Runtimes;
+import io.memescope.infra.stack.StackException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Runs a command of the crawler module in a process of its own, with the CLI's settings: the
+ * crawler has its own classpath, as every application process of the stack does.
+ */
+final class CrawlerLauncher {
+  private CrawlerLauncher() {}
+
+  static int run(Memescope parent, String mainClass, String verb, List<String> args)
+      throws IOException, InterruptedException {
+    Path root = Runtimes.root();
+    Path classpath = root.resolve("crawler/target/classpath.txt");
+    if (!Files.isRegularFile(classpath)) {
+      throw new StackException(
+          verb + ": the crawler is not built; run ./memescope (it builds) or mvn package");
+    }
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-Dmemescope.root=" + root);
+    command.add("-cp");
+    command.add(root.resolve("crawler/target/classes") + ":" + Files.readString(classpath).strip());
+    command.add(mainClass);
+    command.addAll(args);
+    if (!args.contains("--help") && !args.contains("-h") && !args.isEmpty()) {
+      if (parent.configFile != null) {
+        command.addAll(List.of("--config", parent.configFile.toString()));
+      }
+      if (parent.home != null) {
+        command.addAll(List.of("--home", parent.home.toString()));
+      }
+      parent.overrides.forEach((k, v) -> command.addAll(List.of("--set", k + "=" + v)));
+    }
+    return new ProcessBuilder(command).inheritIO().start().waitFor();
+  }
+}
