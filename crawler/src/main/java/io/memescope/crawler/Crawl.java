@@ -19,7 +19,8 @@ import java.util.Set;
  * are published, then marked as seen, then the cursor moves: a crash at any point repeats at most
  * one page, and de-duplication by URL hash keeps it from being published twice. At the end of the
  * source the cursor is cleared, so the next pass starts at the newest items again. A page that
- * cannot be fetched or read ends the pass with an error and the cursor where it was.
+ * cannot be fetched or read ends the pass with an error and the cursor where it was. Records are
+ * remembered by {@link CrawlRecord#seenKey()}: a local file that changed is published again.
  */
 public final class Crawl {
   private final PagedSource pages;
@@ -71,7 +72,7 @@ public final class Crawl {
         errors.add(source + ": " + e.getMessage());
         break;
       }
-      state.markSeen(fresh.stream().map(CrawlRecord::urlHash).toList(), source, clock.instant());
+      state.markSeen(fresh.stream().map(CrawlRecord::seenKey).toList(), source, clock.instant());
       published += fresh.size();
       cursor = page.after();
       state.saveCursor(source, cursor, clock.instant());
@@ -85,7 +86,7 @@ public final class Crawl {
   private List<CrawlRecord> fresh(List<CrawlRecord> records, Map<String, Integer> skipped) {
     Map<String, CrawlRecord> unique = new LinkedHashMap<>();
     for (CrawlRecord r : records) {
-      if (unique.putIfAbsent(r.urlHash(), r) != null) {
+      if (unique.putIfAbsent(r.seenKey(), r) != null) {
         skipped.merge("duplicate_in_page", 1, Integer::sum);
       }
     }

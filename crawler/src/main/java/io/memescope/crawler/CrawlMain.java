@@ -11,21 +11,26 @@ import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import me.tongfei.progressbar.DelegatingProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code memescope crawl SOURCE}: one pass over a configured source into the running stack, with a
- * progress line per page. Exit code 0 when the pass ended without errors.
+ * {@code memescope crawl SOURCE}: one pass over a source (configured or added with {@code memescope
+ * sources add}) into the running stack, with a progress bar. Exit code 0 when the pass ended
+ * without errors.
  */
 @Command(
     name = "crawl",
     mixinStandardHelpOptions = true,
-    description = "Crawl one configured source (crawler.sources) once, into the running stack.")
+    description = "Crawl one source (see `memescope sources list`) once, into the running stack.")
 public final class CrawlMain implements Callable<Integer> {
-  @Parameters(paramLabel = "SOURCE", description = "The id of a source in crawler.sources.")
+  @Parameters(paramLabel = "SOURCE", description = "The id of a source.")
   String source;
 
   @Option(
@@ -60,24 +65,35 @@ public final class CrawlMain implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     MemescopeConfig config = loadConfig();
-    var spec = config.crawler().source(source);
-    PagedSource pages = Sources.create(spec, config.crawler(), Clock.systemUTC());
     String topic = config.kafka().topic("crawl-urls").name();
     try (CqlSession session = Clients.cassandraKeyspace(config.cassandra());
         CrawlPublisher publisher = new CrawlPublisher(config.kafka().bootstrapServers(), topic)) {
-      CrawlResult result =
-          new Crawl(pages, publisher, new CrawlState(session), Clock.systemUTC())
-              .run(
-                  maxPages,
-                  p ->
-                      System.out.printf(
-                          "  %-20s page %d: %d found, %d published, skipped %s%n",
-                          source, p.pages(), p.discovered(), p.published(), p.skipped()));
+      SourceRegistry registry = new SourceRegistry(config.crawler(), session);
+      var spec =
+          registry
+              .find(source)
+              .orElseThrow(
+                  () ->
+                      new IllegalArgumentException(
+                          "no source '"
+                              + source
+                              + "'; known: "
+                              + registry.list().stream().map(e -> e.spec().id()).toList()
+                              + " (memescope sources list)"));
+      PagedSource pages = Sources.create(spec, config.crawler(), Clock.systemUTC());
+      CrawlResult result;
+      try (Progress progress = new Progress(source, pages)) {
+        result =
+            new Crawl(pages, publisher, new CrawlState(session), Clock.systemUTC())
+                .run(maxPages, progress::show);
+      }
       System.out.printf(
-          "%s: %d page(s), %d published%s%n",
+          "%s: %d page(s), %d found, %d published, skipped %s%s%n",
           source,
           result.pages(),
+          result.discovered(),
           result.published(),
+          result.skipped(),
           !result.errors().isEmpty()
               ? ", stopped by an error (the cursor is kept; the next pass retries)"
               : result.reachedEnd() ? ", reached the end" : ", more to come (the cursor is saved)");
@@ -90,6 +106,59 @@ public final class CrawlMain implements Callable<Integer> {
               + ":"
               + config.cassandra().nativePort()
               + " does not answer; start the stack with ./memescope up");
+    }
+  }
+
+  /**
+   * A bar on the terminal (stderr); without one (a log, CI), a progress line every two seconds on
+   * stdout. In percent where the source knows its size (files, dumps, a site walk), otherwise an
+   * open-ended count of records published. Built at the first page, when that is known.
+   */
+  private static final class Progress implements AutoCloseable {
+    private final String source;
+    private final PagedSource pages;
+    private ProgressBar bar;
+    private boolean percent;
+
+    Progress(String source, PagedSource pages) {
+      this.source = source;
+      this.pages = pages;
+    }
+
+    void show(CrawlResult so) {
+      java.util.OptionalDouble done = pages.progress();
+      if (bar == null) {
+        percent = done.isPresent();
+        ProgressBarBuilder builder =
+            new ProgressBarBuilder()
+                .setTaskName(source)
+                .setInitialMax(percent ? 100 : -1)
+                .setUnit(percent ? "%" : " rec", 1)
+                .setUpdateIntervalMillis(System.console() != null ? 200 : 2000);
+        if (!percent) {
+          builder.showSpeed();
+        }
+        if (System.console() == null) {
+          builder
+              .setStyle(ProgressBarStyle.ASCII)
+              .setConsumer(
+                  new DelegatingProgressBarConsumer(line -> System.out.println(line.strip()), 140));
+        }
+        bar = builder.build();
+      }
+      int skippedCount = so.skipped().values().stream().mapToInt(Integer::intValue).sum();
+      bar.setExtraMessage(
+          " pages %d, found %d, published %d, skipped %d"
+              .formatted(so.pages(), so.discovered(), so.published(), skippedCount));
+      bar.stepTo(
+          percent && done.isPresent() ? Math.round(done.getAsDouble() * 100) : so.published());
+    }
+
+    @Override
+    public void close() {
+      if (bar != null) {
+        bar.close();
+      }
     }
   }
 

@@ -18,4 +18,9 @@ public interface PagedSource {
    * fetched.
    */
   SourcePage fetch(Optional<String> cursor) throws FetchException, IOException;
+
+  /** How much of the source the last {@link #fetch} has read, 0 to 1, where the source knows. */
+  default java.util.OptionalDouble progress() {
+    return java.util.OptionalDouble.empty();
+  }
 }

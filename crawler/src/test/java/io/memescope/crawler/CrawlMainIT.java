@@ -71,9 +71,11 @@ class CrawlMainIT {
 
     String printed = out.toString(StandardCharsets.UTF_8);
     assertThat(exit).as(printed).isZero();
+    // Without a terminal the progress bar is printed as lines: a list file knows its size.
     assertThat(printed)
-        .contains("page 3:")
-        .contains("list-" + run + ": 3 page(s), 120 published, reached the end");
+        .containsPattern("list-" + run + " +100% .*pages 3, found 120, published 120")
+        .contains(
+            "list-" + run + ": 3 page(s), 120 found, 120 published, skipped {}, reached the end");
     assertThat(consume(stack, "list-" + run, 120)).hasSize(120);
   }
 

@@ -25,9 +25,10 @@ import java.util.Optional;
  * A Reddit dump file for backfill: zstd-compressed NDJSON submissions as the public archives
  * distribute them (long-window frames included), streamed line by line, never held in memory.
  * {@code pageLines} submissions per page; the cursor is the number of lines consumed, so a restart
- * resumes where it stopped (the stream is decompressed again up to that line, as zstd streams
- * cannot be entered in the middle). Same metadata and filters as the listings; a malformed line is
- * counted under {@code bad_json} and skipped.
+ * resumes where it stopped. The stream stays open from page to page, so a pass over the file reads
+ * it once; only after a restart is it decompressed again up to the cursor, as a zstd frame cannot
+ * be entered in the middle. Same metadata and filters as the listings; a malformed line is counted
+ * under {@code bad_json} and skipped.
  */
 public final class RedditDumpSource implements PagedSource {
   /** The archives are compressed with --long=31. */
@@ -38,6 +39,10 @@ public final class RedditDumpSource implements PagedSource {
   private final int pageLines;
   private final RedditListingParser parser;
   private final Clock clock;
+  private BufferedReader reader;
+  private CountingStream counted;
+  private long line;
+  private long size;
 
   public RedditDumpSource(
       String id, Path file, int pageLines, RedditListingParser parser, Clock clock) {
@@ -54,19 +59,14 @@ public final class RedditDumpSource implements PagedSource {
   }
 
   @Override
-  public SourcePage fetch(Optional<String> cursor) throws IOException {
+  public synchronized SourcePage fetch(Optional<String> cursor) throws IOException {
     long from = cursor.map(Long::parseLong).orElse(0L);
     Map<String, Integer> skipped = new LinkedHashMap<>();
     List<CrawlRecord> records = new ArrayList<>();
-    long line = 0;
     boolean more;
-    try (InputStream raw = Files.newInputStream(file);
-        ZstdInputStream zstd = new ZstdInputStream(raw);
-        BufferedReader reader =
-            new BufferedReader(
-                new InputStreamReader(zstd.setLongMax(LONG_WINDOW_LOG), StandardCharsets.UTF_8))) {
-      while (line < from && reader.readLine() != null) {
-        line++;
+    try {
+      if (reader == null || line != from) {
+        open(from);
       }
       String text;
       while (line < from + pageLines && (text = reader.readLine()) != null) {
@@ -83,11 +83,83 @@ public final class RedditDumpSource implements PagedSource {
         }
         records.addAll(parser.postRecords(post, clock.instant(), skipped));
       }
-      more = reader.readLine() != null;
+      reader.mark(1);
+      more = reader.read() != -1;
+      reader.reset();
+      if (!more) {
+        close();
+      }
     } catch (IOException e) {
+      close();
       throw new IOException(file + ": cannot read as zstd-compressed NDJSON: " + e.getMessage(), e);
     }
     return new SourcePage(
         records, skipped, more ? Optional.of(Long.toString(line)) : Optional.empty());
+  }
+
+  /**
+   * Opens the file and skips to {@code from}: once per process, as the stream is kept open between
+   * pages (a zstd stream cannot be entered in the middle, so a restart decompresses up to there).
+   */
+  private void open(long from) throws IOException {
+    close();
+    size = Files.size(file);
+    counted = new CountingStream(Files.newInputStream(file));
+    ZstdInputStream zstd = new ZstdInputStream(counted);
+    reader =
+        new BufferedReader(
+            new InputStreamReader(zstd.setLongMax(LONG_WINDOW_LOG), StandardCharsets.UTF_8),
+            1 << 16);
+    line = 0;
+    while (line < from && reader.readLine() != null) {
+      line++;
+    }
+  }
+
+  @Override
+  public synchronized java.util.OptionalDouble progress() {
+    if (reader == null || size == 0) {
+      return java.util.OptionalDouble.empty();
+    }
+    return java.util.OptionalDouble.of(Math.min(1.0, counted.count / (double) size));
+  }
+
+  /** Closes the open stream, if any. */
+  public synchronized void close() {
+    if (reader != null) {
+      try {
+        reader.close();
+      } catch (IOException e) {
+        // nothing was written
+      }
+      reader = null;
+    }
+  }
+
+  /** Counts the compressed bytes read, for progress. */
+  private static final class CountingStream extends java.io.FilterInputStream {
+    volatile long count;
+
+    CountingStream(InputStream in) {
+      super(in);
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = super.read();
+      if (b >= 0) {
+        count++;
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n = super.read(b, off, len);
+      if (n > 0) {
+        count += n;
+      }
+      return n;
+    }
   }
 }

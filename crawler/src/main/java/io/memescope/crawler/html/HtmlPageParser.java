@@ -1,17 +1,25 @@
 package io.memescope.crawler.html;
 
+import io.memescope.core.records.UrlNormalizer;
 import io.memescope.crawler.ImageLinks;
 import io.memescope.crawler.SourcePage;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.jsoup.Jsoup;
 import org.jsoup.nodes.Document;
+import org.jsoup.nodes.Element;
 
-/** An HTML page's images (img src/srcset, og:image), titled by og:title or the page title. */
+/**
+ * An HTML page's images (img src/srcset, og:image), titled by og:title or the page title, and its
+ * links to other pages on the same host.
+ */
 public final class HtmlPageParser {
   private final String source;
 
@@ -19,7 +27,14 @@ public final class HtmlPageParser {
     this.source = source;
   }
 
+  /** A page's images, and the normalised same-host http(s) links in it, fragments removed. */
+  public record Parsed(SourcePage page, List<String> sameHostLinks) {}
+
   public SourcePage parse(byte[] body, String pageUrl, Instant now) {
+    return parseWithLinks(body, pageUrl, now).page();
+  }
+
+  public Parsed parseWithLinks(byte[] body, String pageUrl, Instant now) {
     String html = new String(body, StandardCharsets.UTF_8);
     Document doc = Jsoup.parse(html, pageUrl);
     String title = doc.select("meta[property=og:title]").attr("content");
@@ -28,17 +43,35 @@ public final class HtmlPageParser {
     }
     Map<String, Integer> skipped = new LinkedHashMap<>();
     List<String> urls = ImageLinks.inHtml(html, pageUrl);
-    return new SourcePage(
-        ImageLinks.records(
-            urls,
-            source,
-            now,
-            title.isBlank() ? null : title.strip(),
-            pageUrl,
-            null,
-            Map.of(),
-            skipped),
-        skipped,
-        Optional.empty());
+    SourcePage page =
+        new SourcePage(
+            ImageLinks.records(
+                urls,
+                source,
+                now,
+                title.isBlank() ? null : title.strip(),
+                pageUrl,
+                null,
+                Map.of(),
+                skipped),
+            skipped,
+            Optional.empty());
+    String host = URI.create(pageUrl).getHost();
+    Set<String> links = new LinkedHashSet<>();
+    for (Element a : doc.select("a[href]")) {
+      String href = a.absUrl("href");
+      try {
+        URI uri = new URI(href);
+        if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
+            || host == null
+            || !host.equalsIgnoreCase(uri.getHost())) {
+          continue;
+        }
+        links.add(UrlNormalizer.normalise(href)); // drops the fragment too
+      } catch (java.net.URISyntaxException | IllegalArgumentException e) {
+        // not a link we can follow
+      }
+    }
+    return new Parsed(page, List.copyOf(links));
   }
 }

@@ -1,24 +1,50 @@
 package io.memescope.crawler.html;
 
+import com.fasterxml.jackson.core.type.TypeReference;
+import io.memescope.core.records.Json;
+import io.memescope.core.records.UrlHash;
 import io.memescope.crawler.PagedSource;
 import io.memescope.crawler.SourcePage;
 import io.memescope.crawler.http.FetchException;
 import io.memescope.crawler.http.PoliteClient;
+import java.io.IOException;
 import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
-/** One HTML page, read whole on every pass. */
+/**
+ * An HTML page, read whole on every pass; with {@code depth} above 0, also the pages it links to on
+ * the same host, breadth first, up to {@code depth} links away and {@code maxPages} pages per pass.
+ * Each page is one page of the crawl, and the cursor holds the rest of the walk (the pages queued
+ * and those read), so a restart in the middle continues the walk. A linked page that cannot be
+ * fetched (a 404, robots.txt) is skipped under {@code page_<reason>}; only the start page failing
+ * fails the pass.
+ */
 public final class HtmlPageSource implements PagedSource {
   private final String id;
   private final String url;
   private final PoliteClient http;
   private final Clock clock;
+  private final int depth;
+  private final int maxPages;
+  private volatile double done = -1;
 
   public HtmlPageSource(String id, String url, PoliteClient http, Clock clock) {
+    this(id, url, http, clock, 0, 1);
+  }
+
+  public HtmlPageSource(
+      String id, String url, PoliteClient http, Clock clock, int depth, int maxPages) {
     this.id = id;
     this.url = url;
     this.http = http;
     this.clock = clock;
+    this.depth = depth;
+    this.maxPages = maxPages;
   }
 
   @Override
@@ -26,8 +52,66 @@ public final class HtmlPageSource implements PagedSource {
     return id;
   }
 
+  /** The walk so far: pages to read with their distance from the start, hashes of pages read. */
+  record Walk(List<Queued> queue, List<String> read) {}
+
+  record Queued(String url, int depth) {}
+
   @Override
-  public SourcePage fetch(Optional<String> cursor) throws FetchException {
-    return new HtmlPageParser(id).parse(http.get(url), url, clock.instant());
+  public SourcePage fetch(Optional<String> cursor) throws FetchException, IOException {
+    Walk walk =
+        cursor.isPresent()
+            ? Json.mapper().readValue(cursor.get(), new TypeReference<Walk>() {})
+            : new Walk(List.of(new Queued(url, 0)), List.of());
+    ArrayDeque<Queued> queue = new ArrayDeque<>(walk.queue());
+    LinkedHashSet<String> read = new LinkedHashSet<>(walk.read());
+    Queued next = queue.removeFirst();
+    read.add(key(next.url()));
+    SourcePage page;
+    try {
+      HtmlPageParser.Parsed parsed =
+          new HtmlPageParser(id).parseWithLinks(http.get(next.url()), next.url(), clock.instant());
+      page = parsed.page();
+      if (next.depth() < depth) {
+        LinkedHashSet<String> queued = new LinkedHashSet<>();
+        queue.forEach(q -> queued.add(key(q.url())));
+        for (String link : parsed.sameHostLinks()) {
+          if (read.size() + queue.size() >= maxPages) {
+            break;
+          }
+          String k = key(link);
+          if (!read.contains(k) && queued.add(k)) {
+            queue.addLast(new Queued(link, next.depth() + 1));
+          }
+        }
+      }
+    } catch (FetchException e) {
+      if (next.depth() == 0) {
+        throw e;
+      }
+      page =
+          new SourcePage(
+              List.of(), Map.of("page_" + e.reason().name().toLowerCase(), 1), Optional.empty());
+    }
+    Optional<String> after =
+        queue.isEmpty() || read.size() >= maxPages
+            ? Optional.empty()
+            : Optional.of(
+                Json.mapper()
+                    .writeValueAsString(new Walk(new ArrayList<>(queue), List.copyOf(read))));
+    done =
+        after.isEmpty()
+            ? 1.0
+            : read.size() / (double) Math.min(maxPages, read.size() + queue.size());
+    return new SourcePage(page.records(), page.skipped(), after);
+  }
+
+  @Override
+  public java.util.OptionalDouble progress() {
+    return done < 0 ? java.util.OptionalDouble.empty() : java.util.OptionalDouble.of(done);
+  }
+
+  private static String key(String url) {
+    return UrlHash.of(url).substring(0, 16);
   }
 }

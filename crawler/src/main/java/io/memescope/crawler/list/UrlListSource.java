@@ -15,6 +15,7 @@ public final class UrlListSource implements PagedSource {
   private final Path file;
   private final int pageLines;
   private final Clock clock;
+  private volatile double done = -1;
 
   public UrlListSource(String id, Path file, int pageLines, Clock clock) {
     this.id = id;
@@ -33,9 +34,17 @@ public final class UrlListSource implements PagedSource {
     String text = Files.readString(file, StandardCharsets.UTF_8);
     int from = cursor.map(Integer::parseInt).orElse(0);
     try {
-      return new UrlListParser(id).page(text, from, pageLines, clock.instant());
+      SourcePage page = new UrlListParser(id).page(text, from, pageLines, clock.instant());
+      long lines = Math.max(1, text.lines().count());
+      done = page.after().map(a -> Integer.parseInt(a) / (double) lines).orElse(1.0);
+      return page;
     } catch (IOException e) {
       throw new IOException(file + ": " + e.getMessage(), e);
     }
+  }
+
+  @Override
+  public java.util.OptionalDouble progress() {
+    return done < 0 ? java.util.OptionalDouble.empty() : java.util.OptionalDouble.of(done);
   }
 }

@@ -54,6 +54,34 @@ class FileSourcesTest {
   }
 
   @Test
+  void a_file_changed_in_place_gets_a_new_seen_key_and_the_watcher_sees_new_files()
+      throws Exception {
+    Path root = Files.createDirectories(dir.resolve("watched"));
+    Path meme = Files.writeString(root.resolve("a.jpg"), "first");
+    DirectorySource source = new DirectorySource("dir:w", root, 10, CLOCK);
+    var before = source.fetch(Optional.empty()).records().get(0);
+    Files.writeString(meme, "second version");
+    Files.setLastModifiedTime(meme, java.nio.file.attribute.FileTime.fromMillis(1_000_000));
+    var after = source.fetch(Optional.empty()).records().get(0);
+    assertThat(after.url()).isEqualTo(before.url());
+    assertThat(after.urlHash()).isEqualTo(before.urlHash());
+    assertThat(after.seenKey()).isNotEqualTo(before.seenKey());
+
+    var wakes = new java.util.concurrent.LinkedBlockingQueue<String>();
+    try (var watcher =
+        new io.memescope.crawler.dir.DirectoryWatcher(source.root(), () -> wakes.add("wake"))) {
+      Path sub = Files.createDirectories(root.resolve("new/deeper"));
+      assertThat(wakes.poll(10, java.util.concurrent.TimeUnit.SECONDS)).isNotNull();
+      Thread.sleep(300); // the new directories are registered before their files arrive
+      wakes.clear();
+      Files.writeString(sub.resolve("b.png"), "x");
+      assertThat(wakes.poll(10, java.util.concurrent.TimeUnit.SECONDS))
+          .as("a file in a directory created after the watch began")
+          .isNotNull();
+    }
+  }
+
+  @Test
   void a_zstd_dump_is_streamed_page_by_page_and_resumes_by_line() throws Exception {
     Path dump = dir.resolve("RS_2026-10.zst");
     try (OutputStream out = new ZstdOutputStream(Files.newOutputStream(dump)).setLong(27)) {

@@ -1,0 +1,138 @@
+package io.memescope.crawler.html;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpServer;
+import io.memescope.core.records.CrawlRecord;
+import io.memescope.crawler.SourcePage;
+import io.memescope.crawler.http.PoliteClient;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Following same-host links, against a small site of our own on loopback: index → a, b (→ c → d), a
+ * broken link, a page robots.txt disallows, and a link to another host. Each page has one image.
+ */
+class HtmlPageSourceTest {
+  HttpServer server;
+  String base;
+  final Map<String, Integer> hits = new ConcurrentHashMap<>();
+
+  @BeforeEach
+  void start() throws Exception {
+    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    Map<String, String> pages = new HashMap<>();
+    pages.put(
+        "/",
+        "<a href='/a.html'>a</a> <a href='b.html#top'>b</a> <a href='/gone.html'>x</a>"
+            + " <a href='/private/p.html'>p</a> <a href='http://other.example/o.html'>o</a>"
+            + " <a href='mailto:x@y'>m</a>");
+    pages.put("/a.html", "<a href='/'>home</a> <a href='/b.html'>b again</a>");
+    pages.put("/b.html", "<a href='/c.html'>c</a>");
+    pages.put("/c.html", "<a href='/d.html'>d</a>");
+    pages.put("/d.html", "");
+    pages.put("/private/p.html", "");
+    server.createContext(
+        "/",
+        e -> {
+          String path = e.getRequestURI().getPath();
+          hits.merge(path, 1, Integer::sum);
+          String body;
+          int status = 200;
+          if (path.equals("/robots.txt")) {
+            body = "User-agent: *\nDisallow: /private/\n";
+          } else if (pages.containsKey(path)) {
+            String name = path.equals("/") ? "index" : path.substring(1).replace(".html", "");
+            body =
+                "<html><head><title>"
+                    + name
+                    + "</title></head><body><img src='/img/"
+                    + name.replace('/', '-')
+                    + ".jpg'>"
+                    + pages.get(path)
+                    + "</body></html>";
+          } else {
+            status = 404;
+            body = "not here";
+          }
+          byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+          e.sendResponseHeaders(status, bytes.length);
+          e.getResponseBody().write(bytes);
+          e.close();
+        });
+    server.start();
+    base = "http://127.0.0.1:" + server.getAddress().getPort();
+  }
+
+  @AfterEach
+  void stop() {
+    server.stop(0);
+  }
+
+  private HtmlPageSource source(int depth, int maxPages) {
+    PoliteClient http = new PoliteClient(Set.of("127.0.0.1"), 1 << 20, 2, Duration.ofMillis(10));
+    return new HtmlPageSource("site", base + "/", http, Clock.systemUTC(), depth, maxPages);
+  }
+
+  /** The images of a whole walk, in order, by file name; skips are added to {@code skipped}. */
+  private static List<String> walk(HtmlPageSource source, Map<String, Integer> skipped)
+      throws Exception {
+    List<String> images = new ArrayList<>();
+    Optional<String> cursor = Optional.empty();
+    do {
+      SourcePage page = source.fetch(cursor);
+      page.records().stream().map(CrawlRecord::url).forEach(images::add);
+      page.skipped().forEach((k, v) -> skipped.merge(k, v, Integer::sum));
+      cursor = page.after();
+    } while (cursor.isPresent());
+    return images.stream().map(u -> u.substring(u.lastIndexOf('/') + 1)).toList();
+  }
+
+  @Test
+  void depth_zero_reads_only_the_start_page() throws Exception {
+    assertThat(walk(source(0, 100), new HashMap<>())).containsExactly("index.jpg");
+  }
+
+  @Test
+  void links_are_followed_breadth_first_on_the_same_host_to_the_depth() throws Exception {
+    Map<String, Integer> skipped = new HashMap<>();
+    List<String> images = walk(source(2, 100), skipped);
+    // depth 1: a, b (the fragment dropped), gone (404), private (robots); depth 2: c. Not d.
+    assertThat(images).containsExactly("index.jpg", "a.jpg", "b.jpg", "c.jpg");
+    assertThat(skipped)
+        .containsEntry("page_http_status", 1)
+        .containsEntry("page_robots_disallowed", 1);
+    assertThat(hits).doesNotContainKey("/d.html").doesNotContainKey("/private/p.html");
+    assertThat(hits.get("/b.html")).as("b is read once, though linked twice").isEqualTo(1);
+  }
+
+  @Test
+  void max_pages_bounds_a_walk_and_the_cursor_resumes_it() throws Exception {
+    HtmlPageSource source = source(3, 3);
+    SourcePage first = source.fetch(Optional.empty());
+    assertThat(first.after()).isPresent();
+    // A new source object (a restarted crawler) continues from the cursor.
+    HtmlPageSource restarted = source(3, 3);
+    SourcePage second = restarted.fetch(first.after());
+    SourcePage third = restarted.fetch(second.after());
+    assertThat(third.after()).as("3 pages read: the pass ends").isEmpty();
+    assertThat(List.of(first, second, third))
+        .flatExtracting(SourcePage::records)
+        .extracting(
+            r -> ((CrawlRecord) r).url().substring(((CrawlRecord) r).url().lastIndexOf('/') + 1))
+        .containsExactly("index.jpg", "a.jpg", "b.jpg");
+  }
+}
