@@ -93,7 +93,19 @@ public final class ImageDecoder {
                   + " pixels is more than the limit of "
                   + maxPixels);
         }
-        return reader.read(0);
+        List<String> warnings = new ArrayList<>();
+        reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+        BufferedImage image = reader.read(0);
+        for (String warning : warnings) {
+          // Pillow refuses a truncated file ("image file is truncated"); ImageIO would fill the
+          // missing rows with grey and only warn.
+          String w = warning.toLowerCase(java.util.Locale.ROOT);
+          if (w.contains("premature end") || w.contains("truncat")) {
+            throw new ImageDecodeException(
+                ImageDecodeException.Reason.CORRUPT, "truncated image: " + warning);
+          }
+        }
+        return image;
       } finally {
         reader.dispose();
       }

@@ -41,6 +41,23 @@ class ImageDecoderTest {
   }
 
   @Test
+  void truncated_jpeg_is_corrupt_not_filled_with_grey() throws Exception {
+    BufferedImage image = new BufferedImage(200, 150, BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < 150; y++) {
+      for (int x = 0; x < 200; x++) {
+        image.setRGB(x, y, (x ^ y) << 16 | (x * y) << 8 | (x + y));
+      }
+    }
+    byte[] jpeg = encode(image, "jpeg");
+    assertThat(decoder.decode(jpeg).width()).isEqualTo(200);
+    assertThatThrownBy(() -> decoder.decode(Arrays.copyOf(jpeg, jpeg.length * 2 / 3)))
+        .isInstanceOfSatisfying(
+            ImageDecodeException.class,
+            e -> assertThat(e.reason()).isEqualTo(ImageDecodeException.Reason.CORRUPT))
+        .hasMessageContaining("truncated");
+  }
+
+  @Test
   void a_decompression_bomb_is_refused_from_its_header_alone() throws Exception {
     byte[] png = png(8, 8);
     // Claim 60000 x 60000 in IHDR (with a valid CRC): 3.6 billion pixels, a few bytes of input.
