@@ -1,0 +1,200 @@
+package io.memescope.core.image;
+
+import io.memescope.core.embed.PilImage;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferInt;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Iterator;
+import javax.imageio.IIOImage;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.ImageOutputStream;
+
+/**
+ * JPEG thumbnails for the masonry wall: a column is {@link #SMALL} wide on phones and dense grids,
+ * {@link #LARGE} for the enlarged view, and the height follows the image, so only the width is
+ * bounded. Transparency is flattened onto white (a wall's background; JPEG has no alpha), and
+ * images are never enlarged: a thumbnail of a small meme is the meme re-encoded.
+ *
+ * <p>Downscaling halves the image with bilinear filtering (which, at exactly half, averages each
+ * 2x2 block) until it is within twice the target, then finishes with one bicubic step: the quality
+ * of an area filter at the speed of Java2D's bilinear loops. A single bicubic or bilinear step over
+ * a large factor would skip most source pixels and alias captions and fine textures.
+ */
+public final class Thumbnailer {
+  /** A named width bound. */
+  public record Size(String name, int maxWidth) {
+    public Size {
+      if (maxWidth < 1) {
+        throw new IllegalArgumentException("maxWidth must be positive: " + maxWidth);
+      }
+    }
+  }
+
+  /**
+   * An encoded thumbnail. {@code data} is the file itself; like any record holding an array, two
+   * thumbnails compare equal only if they share the array.
+   *
+   * @param size the size's name ({@link Size#name()})
+   * @param format the image format's short name, {@code jpeg}
+   */
+  public record Thumbnail(String size, String format, int width, int height, byte[] data) {
+    /** The MIME type to serve {@code data} with. */
+    public String contentType() {
+      return "image/" + format;
+    }
+  }
+
+  /** Dense wall columns. */
+  public static final Size SMALL = new Size("small", 256);
+
+  /** The enlarged view. */
+  public static final Size LARGE = new Size("large", 720);
+
+  /**
+   * JPEG quality (0..1): high enough that flat meme backgrounds and caption edges show no blocks.
+   */
+  public static final float QUALITY = 0.85f;
+
+  /** JPEG's largest side; a taller image is scaled to fit it. */
+  static final int JPEG_MAX_SIDE = 65_535;
+
+  private Thumbnailer() {}
+
+  public static Thumbnail of(PilImage image, Size size) {
+    return of(image, size.name(), size.maxWidth());
+  }
+
+  /**
+   * The image scaled to at most {@code maxWidth} wide (aspect ratio kept, never enlarged, at least
+   * one pixel each way), on white, as a JPEG.
+   */
+  public static Thumbnail of(PilImage image, String sizeName, int maxWidth) {
+    if (maxWidth < 1) {
+      throw new IllegalArgumentException("maxWidth must be positive: " + maxWidth);
+    }
+    int width = image.width();
+    int height = image.height();
+    double scale =
+        Math.min(
+            1.0, Math.min((double) maxWidth / width, (double) JPEG_MAX_SIDE / Math.max(height, 1)));
+    int targetWidth = Math.max(1, Math.min(width, (int) Math.round(width * scale)));
+    int targetHeight = Math.max(1, Math.min(height, (int) Math.round(height * scale)));
+    BufferedImage scaled = downscale(onWhite(image), targetWidth, targetHeight);
+    return new Thumbnail(sizeName, "jpeg", targetWidth, targetHeight, jpeg(scaled));
+  }
+
+  /** The image as opaque RGB, alpha composited onto white ({@code c a + 255 (1 - a)}, rounded). */
+  static BufferedImage onWhite(PilImage image) {
+    int n = image.width() * image.height();
+    BufferedImage out =
+        new BufferedImage(image.width(), image.height(), BufferedImage.TYPE_INT_RGB);
+    int[] rgb = ((DataBufferInt) out.getRaster().getDataBuffer()).getData();
+    int[] px = image.pixels();
+    int b = image.bands();
+    switch (image.mode()) {
+      case "P" -> {
+        int[] palette = image.palette();
+        for (int i = 0; i < n; i++) {
+          rgb[i] = palette[px[i]] & 0xffffff;
+        }
+      }
+      case "RGBA" -> {
+        for (int i = 0, j = 0; i < n; i++, j += b) {
+          int a = px[j + 3];
+          rgb[i] = pack(over(px[j], a), over(px[j + 1], a), over(px[j + 2], a));
+        }
+      }
+      case "LA" -> {
+        for (int i = 0, j = 0; i < n; i++, j += b) {
+          int v = over(px[j], px[j + 1]);
+          rgb[i] = pack(v, v, v);
+        }
+      }
+      default -> {
+        if (b >= 3) {
+          for (int i = 0, j = 0; i < n; i++, j += b) {
+            rgb[i] = pack(px[j], px[j + 1], px[j + 2]);
+          }
+        } else {
+          for (int i = 0, j = 0; i < n; i++, j += b) {
+            rgb[i] = pack(px[j], px[j], px[j]);
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  private static int over(int colour, int alpha) {
+    return (colour * alpha + 255 * (255 - alpha) + 127) / 255;
+  }
+
+  private static int pack(int r, int g, int b) {
+    return (r << 16) | (g << 8) | b;
+  }
+
+  /** Progressive halving with bilinear filtering, then one bicubic step to the exact size. */
+  static BufferedImage downscale(BufferedImage image, int width, int height) {
+    BufferedImage current = image;
+    int w = current.getWidth();
+    int h = current.getHeight();
+    while (w / 2 >= width && h / 2 >= height) {
+      w /= 2;
+      h /= 2;
+      current = draw(current, w, h, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+    }
+    // One side may still be more than twice its target (extreme aspect ratios round differently):
+    // halve that side alone.
+    while (w / 2 >= width || h / 2 >= height) {
+      w = w / 2 >= width ? w / 2 : w;
+      h = h / 2 >= height ? h / 2 : h;
+      current = draw(current, w, h, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+    }
+    if (w != width || h != height) {
+      current = draw(current, width, height, RenderingHints.VALUE_INTERPOLATION_BICUBIC);
+    }
+    return current;
+  }
+
+  private static BufferedImage draw(BufferedImage image, int width, int height, Object hint) {
+    BufferedImage out = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = out.createGraphics();
+    try {
+      g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, hint);
+      g.setRenderingHint(RenderingHints.KEY_RENDERING, RenderingHints.VALUE_RENDER_QUALITY);
+      g.drawImage(image, 0, 0, width, height, null);
+    } finally {
+      g.dispose();
+    }
+    return out;
+  }
+
+  /** Baseline JPEG at {@link #QUALITY}, through whichever JPEG writer ImageIO offers first. */
+  static byte[] jpeg(BufferedImage image) {
+    Iterator<ImageWriter> writers = ImageIO.getImageWritersByFormatName("jpeg");
+    if (!writers.hasNext()) {
+      throw new IllegalStateException("no JPEG writer registered with ImageIO");
+    }
+    ImageWriter writer = writers.next();
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
+      ImageWriteParam param = writer.getDefaultWriteParam();
+      param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+      param.setCompressionQuality(QUALITY);
+      writer.setOutput(out);
+      writer.write(null, new IIOImage(image, null, null), param);
+    } catch (IOException e) {
+      // Writing to memory: an IOException here is a writer bug, not bad input.
+      throw new UncheckedIOException("cannot encode a JPEG thumbnail", e);
+    } finally {
+      writer.dispose();
+    }
+    return bytes.toByteArray();
+  }
+}

@@ -1,0 +1,142 @@
+package io.memescope.core.image;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.data.Offset.offset;
+
+import io.memescope.core.embed.PilImage;
+import io.memescope.core.image.Thumbnailer.Thumbnail;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.util.Arrays;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+
+class ThumbnailerTest {
+  @Test
+  void standard_sizes() {
+    assertThat(Thumbnailer.SMALL).isEqualTo(new Thumbnailer.Size("small", 256));
+    assertThat(Thumbnailer.LARGE).isEqualTo(new Thumbnailer.Size("large", 720));
+  }
+
+  @Test
+  void a_large_image_is_scaled_to_the_width_keeping_the_aspect_ratio() throws IOException {
+    PilImage meme = TestImages.pil(TestImages.meme(3, 1000, 750));
+
+    Thumbnail small = Thumbnailer.of(meme, Thumbnailer.SMALL);
+    Thumbnail large = Thumbnailer.of(meme, Thumbnailer.LARGE);
+
+    assertThat(small.size()).isEqualTo("small");
+    assertThat(small.format()).isEqualTo("jpeg");
+    assertThat(small.contentType()).isEqualTo("image/jpeg");
+    assertThat(new int[] {small.width(), small.height()}).containsExactly(256, 192);
+    assertThat(new int[] {large.width(), large.height()}).containsExactly(720, 540);
+    BufferedImage decoded = decode(small);
+    assertThat(decoded.getWidth()).isEqualTo(256);
+    assertThat(decoded.getHeight()).isEqualTo(192);
+    assertThat(decode(large).getWidth()).isEqualTo(720);
+  }
+
+  @Test
+  void odd_aspect_ratios_round_and_keep_at_least_one_pixel() throws IOException {
+    Thumbnail thin = Thumbnailer.of(grey(5000, 3, 128), Thumbnailer.SMALL);
+    assertThat(new int[] {thin.width(), thin.height()}).containsExactly(256, 1);
+    assertThat(decode(thin).getHeight()).isEqualTo(1);
+
+    Thumbnail tall = Thumbnailer.of(grey(1000, 3001, 128), "x", 300);
+    assertThat(new int[] {tall.width(), tall.height()}).containsExactly(300, 900);
+  }
+
+  @Test
+  void a_small_image_is_never_enlarged() throws IOException {
+    Thumbnail thumbnail = Thumbnailer.of(TestImages.pil(TestImages.meme(4, 200, 90)), "large", 720);
+    assertThat(new int[] {thumbnail.width(), thumbnail.height()}).containsExactly(200, 90);
+    assertThat(decode(thumbnail).getWidth()).isEqualTo(200);
+  }
+
+  @Test
+  void transparency_is_flattened_onto_white() throws IOException {
+    int w = 600;
+    int h = 400;
+    int[] px = new int[w * h * 4];
+    for (int i = 0; i < w * h; i++) {
+      boolean left = (i % w) < w / 2;
+      // Left: black, fully transparent. Right: red at half opacity.
+      px[i * 4] = left ? 0 : 255;
+      px[i * 4 + 3] = left ? 0 : 128;
+    }
+    BufferedImage decoded = decode(Thumbnailer.of(new PilImage("RGBA", w, h, px, null), "s", 60));
+
+    assertRgbNear(decoded.getRGB(10, 20), 255, 255, 255);
+    assertRgbNear(decoded.getRGB(50, 20), 255, 127, 127);
+  }
+
+  @Test
+  void grey_and_palette_images_become_colour_jpegs() throws IOException {
+    BufferedImage fromGrey = decode(Thumbnailer.of(grey(300, 300, 200), "s", 100));
+    assertRgbNear(fromGrey.getRGB(50, 50), 200, 200, 200);
+
+    int[] palette = {0x0000ff, 0x00ff00};
+    int[] indices = new int[100 * 100];
+    Arrays.fill(indices, 1);
+    BufferedImage fromPalette =
+        decode(Thumbnailer.of(new PilImage("P", 100, 100, indices, palette), "s", 50));
+    assertRgbNear(fromPalette.getRGB(25, 25), 0, 255, 0);
+  }
+
+  @Test
+  void downscaling_averages_fine_detail_instead_of_aliasing() throws IOException {
+    // One-pixel black and white stripes: a good filter turns them into even grey, while point
+    // sampling would give black, white or moiré bands.
+    int w = 2048;
+    int h = 512;
+    int[] px = new int[w * h];
+    for (int i = 0; i < px.length; i++) {
+      px[i] = (i % w) % 2 == 0 ? 0 : 255;
+    }
+    BufferedImage decoded = decode(Thumbnailer.of(new PilImage("L", w, h, px, null), "s", 200));
+    for (int x = 5; x < decoded.getWidth() - 5; x += 7) {
+      int grey = decoded.getRGB(x, decoded.getHeight() / 2) & 0xff;
+      assertThat(grey).as("x = %d", x).isBetween(110, 145);
+    }
+  }
+
+  @Test
+  void output_is_a_jpeg_of_reasonable_size() throws IOException {
+    Thumbnail thumbnail = Thumbnailer.of(TestImages.pil(TestImages.meme(5, 1200, 900)), "l", 720);
+    assertThat(thumbnail.data()).startsWith((byte) 0xff, (byte) 0xd8);
+    assertThat(
+            ImageIO.getImageReaders(
+                    ImageIO.createImageInputStream(new ByteArrayInputStream(thumbnail.data())))
+                .next()
+                .getFormatName())
+        .isEqualToIgnoringCase("jpeg");
+    // 720x540 at quality 0.85: tens of kilobytes, not hundreds.
+    assertThat(thumbnail.data().length).isBetween(5_000, 200_000);
+  }
+
+  @Test
+  void a_non_positive_width_is_refused() {
+    assertThatThrownBy(() -> Thumbnailer.of(grey(10, 10, 0), "zero", 0))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  private static PilImage grey(int w, int h, int value) {
+    int[] px = new int[w * h];
+    Arrays.fill(px, value);
+    return new PilImage("L", w, h, px, null);
+  }
+
+  private static BufferedImage decode(Thumbnail thumbnail) throws IOException {
+    BufferedImage image = ImageIO.read(new ByteArrayInputStream(thumbnail.data()));
+    assertThat(image).as("decodes as an image").isNotNull();
+    return image;
+  }
+
+  private static void assertRgbNear(int rgb, int r, int g, int b) {
+    assertThat((rgb >> 16) & 0xff).as("red").isCloseTo(r, offset(6));
+    assertThat((rgb >> 8) & 0xff).as("green").isCloseTo(g, offset(6));
+    assertThat(rgb & 0xff).as("blue").isCloseTo(b, offset(6));
+  }
+}
