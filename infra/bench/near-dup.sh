@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark: near-duplicate detection with PerceptualHash against Python imagehash's phash
 # (results: docs/benchmarks.md, "Near-duplicate detection").
-#   infra/bench/near-dup.sh [WORK_DIR]     default: a new temporary directory
+#   infra/bench/near-dup.sh [WORK_DIR [SEED]]   default: a new temporary directory, seed 5
+# Another SEED makes another set (same photos, other memes, crops and captions) and leaves the plot
+# alone: the documented figures are seed 5's.
 # Makes .memescope-bench/near-dup-venv from infra/bench/near-dup-requirements.txt (PyPI), writes
 # the image set with infra/bench/near_dup.py, hashes it with imagehash and with the Java
 # NearDupBenchmark (core's test classpath), then prints precision and recall per threshold for
@@ -24,8 +26,11 @@ mvn -B -q -ntp -Dstyle.color=never dependency:build-classpath -pl core -Dmdep.in
   -Dmdep.outputFile=target/test-classpath.txt >&2
 
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(java -version 2>&1 | head -1)"
-"$VENV/bin/python" infra/bench/near_dup.py generate "$WORK"
+SEED="${2:-}"
+"$VENV/bin/python" infra/bench/near_dup.py generate "$WORK" ${SEED:+--seed "$SEED"}
 java -cp "core/target/test-classes:core/target/classes:$(cat core/target/test-classpath.txt)" \
   io.memescope.core.image.NearDupBenchmark "$WORK"
-"$VENV/bin/python" infra/bench/near_dup.py evaluate "$WORK" --plot docs/img/near-dup.png
+PLOT=()
+[[ -z "$SEED" ]] && PLOT=(--plot docs/img/near-dup.png)
+"$VENV/bin/python" infra/bench/near_dup.py evaluate "$WORK" "${PLOT[@]}"
 echo "files: $WORK"
