@@ -1,0 +1,199 @@
+package io.memescope.core.fetch;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * How {@link ImageFetcher} fetches: timeouts, the size cap, redirects, which private hosts and
+ * local directories a source may reach, and how many requests run at once. Each URL comes from the
+ * internet, so every limit is finite: a fetch always ends within {@link #callTimeout()}.
+ *
+ * @param connectTimeout to open a TCP (and TLS) connection
+ * @param readTimeout longest silence while reading the answer
+ * @param callTimeout the whole fetch, redirects and body included; also bounds {@code file:} reads
+ * @param maxBytes the largest body accepted; a larger one is {@link RejectReason#TOO_LARGE}
+ * @param maxRedirects redirects followed before giving up with {@link RejectReason#REDIRECT_LOOP}
+ * @param allowedPrivateHosts host names (lower-cased here) exempt from the {@link
+ *     io.memescope.core.net.AddressGuard}, such as a NAS on the LAN a source names explicitly
+ * @param allowedFileRoots directories whose files {@code file:} URLs may read; empty: none
+ * @param userAgent sent with every request
+ * @param maxRequests HTTP requests in flight at once (OkHttp's dispatcher), body reads included
+ * @param maxRequestsPerHost of those, to one host
+ */
+public record FetchSettings(
+    Duration connectTimeout,
+    Duration readTimeout,
+    Duration callTimeout,
+    long maxBytes,
+    int maxRedirects,
+    Set<String> allowedPrivateHosts,
+    List<Path> allowedFileRoots,
+    String userAgent,
+    int maxRequests,
+    int maxRequestsPerHost) {
+
+  /** Names the project, as the crawler does, so that site owners know whom to ask. */
+  public static final String DEFAULT_USER_AGENT = "Memescope/0.1 (+https://github.com/memescope)";
+
+  /** Largest cap: the body must fit in one Java array. */
+  public static final long MAX_BYTES_LIMIT = Integer.MAX_VALUE - 16;
+
+  public FetchSettings {
+    positive(connectTimeout, "connectTimeout");
+    positive(readTimeout, "readTimeout");
+    positive(callTimeout, "callTimeout");
+    if (maxBytes < 1 || maxBytes > MAX_BYTES_LIMIT) {
+      throw new IllegalArgumentException(
+          "maxBytes must be between 1 and " + MAX_BYTES_LIMIT + ", not " + maxBytes);
+    }
+    if (maxRedirects < 0) {
+      throw new IllegalArgumentException("maxRedirects must not be negative: " + maxRedirects);
+    }
+    if (maxRequests < 1 || maxRequestsPerHost < 1) {
+      throw new IllegalArgumentException(
+          "maxRequests and maxRequestsPerHost must be at least 1, not "
+              + maxRequests
+              + " and "
+              + maxRequestsPerHost);
+    }
+    allowedPrivateHosts =
+        Objects.requireNonNull(allowedPrivateHosts, "allowedPrivateHosts").stream()
+            .map(h -> h.toLowerCase(Locale.ROOT))
+            .collect(Collectors.toUnmodifiableSet());
+    allowedFileRoots =
+        Objects.requireNonNull(allowedFileRoots, "allowedFileRoots").stream()
+            .map(p -> p.toAbsolutePath().normalize())
+            .toList();
+    if (userAgent == null || userAgent.isBlank()) {
+      throw new IllegalArgumentException("userAgent must not be blank");
+    }
+  }
+
+  /**
+   * Sensible limits for meme images: 5 s to connect, 10 s of silence, 30 s in all, 16 MiB, 5
+   * redirects, no private hosts, no local files, 64 requests in flight and 8 per host.
+   */
+  public static FetchSettings defaults() {
+    return new FetchSettings(
+        Duration.ofSeconds(5),
+        Duration.ofSeconds(10),
+        Duration.ofSeconds(30),
+        16L * 1024 * 1024,
+        5,
+        Set.of(),
+        List.of(),
+        DEFAULT_USER_AGENT,
+        64,
+        8);
+  }
+
+  public FetchSettings withTimeouts(Duration connect, Duration read, Duration call) {
+    return new FetchSettings(
+        connect,
+        read,
+        call,
+        maxBytes,
+        maxRedirects,
+        allowedPrivateHosts,
+        allowedFileRoots,
+        userAgent,
+        maxRequests,
+        maxRequestsPerHost);
+  }
+
+  public FetchSettings withMaxBytes(long bytes) {
+    return new FetchSettings(
+        connectTimeout,
+        readTimeout,
+        callTimeout,
+        bytes,
+        maxRedirects,
+        allowedPrivateHosts,
+        allowedFileRoots,
+        userAgent,
+        maxRequests,
+        maxRequestsPerHost);
+  }
+
+  public FetchSettings withMaxRedirects(int redirects) {
+    return new FetchSettings(
+        connectTimeout,
+        readTimeout,
+        callTimeout,
+        maxBytes,
+        redirects,
+        allowedPrivateHosts,
+        allowedFileRoots,
+        userAgent,
+        maxRequests,
+        maxRequestsPerHost);
+  }
+
+  public FetchSettings withAllowedPrivateHosts(Set<String> hosts) {
+    return new FetchSettings(
+        connectTimeout,
+        readTimeout,
+        callTimeout,
+        maxBytes,
+        maxRedirects,
+        hosts,
+        allowedFileRoots,
+        userAgent,
+        maxRequests,
+        maxRequestsPerHost);
+  }
+
+  public FetchSettings withAllowedFileRoots(List<Path> roots) {
+    return new FetchSettings(
+        connectTimeout,
+        readTimeout,
+        callTimeout,
+        maxBytes,
+        maxRedirects,
+        allowedPrivateHosts,
+        roots,
+        userAgent,
+        maxRequests,
+        maxRequestsPerHost);
+  }
+
+  public FetchSettings withUserAgent(String agent) {
+    return new FetchSettings(
+        connectTimeout,
+        readTimeout,
+        callTimeout,
+        maxBytes,
+        maxRedirects,
+        allowedPrivateHosts,
+        allowedFileRoots,
+        agent,
+        maxRequests,
+        maxRequestsPerHost);
+  }
+
+  public FetchSettings withConcurrency(int requests, int requestsPerHost) {
+    return new FetchSettings(
+        connectTimeout,
+        readTimeout,
+        callTimeout,
+        maxBytes,
+        maxRedirects,
+        allowedPrivateHosts,
+        allowedFileRoots,
+        userAgent,
+        requests,
+        requestsPerHost);
+  }
+
+  private static void positive(Duration duration, String name) {
+    Objects.requireNonNull(duration, name);
+    if (duration.isNegative() || duration.isZero()) {
+      throw new IllegalArgumentException(name + " must be positive, not " + duration);
+    }
+  }
+}
