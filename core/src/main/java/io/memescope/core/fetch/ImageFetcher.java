@@ -7,7 +7,6 @@ import io.memescope.core.net.BlockedAddressException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
-import java.net.InetAddress;
 import java.net.ProtocolException;
 import java.net.Proxy;
 import java.net.SocketTimeoutException;
@@ -41,7 +40,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.regex.Pattern;
 import okhttp3.Call;
 import okhttp3.Callback;
 import okhttp3.ConnectionPool;
@@ -118,10 +116,6 @@ public final class ImageFetcher implements AutoCloseable {
   static final Duration GRACE = Duration.ofSeconds(1);
 
   private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
-
-  /** OkHttp's test for a host it connects to without DNS ({@code Util.canParseAsIpAddress}). */
-  private static final Pattern IP_LITERAL =
-      Pattern.compile("([0-9a-fA-F]*:[0-9a-fA-F:.]*)|([\\d.]+)");
 
   private final FetchSettings settings;
   private final ThreadPoolExecutor dispatcherExecutor;
@@ -238,22 +232,7 @@ public final class ImageFetcher implements AutoCloseable {
    * http://169.254.169.254/} through. Runs in an interceptor, that is for every hop.
    */
   static void checkIpLiteral(HttpUrl url, Set<String> allowedHosts) throws BlockedAddressException {
-    String host = url.host();
-    if (!IP_LITERAL.matcher(host).matches()
-        || allowedHosts.contains(host.toLowerCase(Locale.ROOT))
-        || allowedHosts.contains("[" + host.toLowerCase(Locale.ROOT) + "]")) {
-      return; // a name: the AddressGuard checks what it resolves to
-    }
-    InetAddress address;
-    try {
-      address = InetAddress.getByName(host); // a literal: parsed, not looked up
-    } catch (UnknownHostException e) {
-      return; // OkHttp fails on it in the same way
-    }
-    String why = AddressGuard.forbidden(address);
-    if (why != null) {
-      throw new BlockedAddressException(host + " is a " + why + " address");
-    }
+    AddressGuard.checkLiteral(url.host(), allowedHosts);
   }
 
   /** For tests: the executor OkHttp's dispatcher runs calls on. */

@@ -53,6 +53,35 @@ public final class AddressGuard implements Dns {
     return addresses;
   }
 
+  /** OkHttp's test for a host it connects to without DNS ({@code Util.canParseAsIpAddress}). */
+  private static final java.util.regex.Pattern IP_LITERAL =
+      java.util.regex.Pattern.compile("([0-9a-fA-F]*:[0-9a-fA-F:.]*)|([\\d.]+)");
+
+  /**
+   * Refuses a host written as an IP address ({@code 127.0.0.1}, {@code [::1]}, {@code 2130706433})
+   * that is not public, unless allowed. OkHttp connects to such a host without asking its {@link
+   * Dns}, so a client must call this for every request it sends, redirects included.
+   */
+  public static void checkLiteral(String host, Set<String> allowedHosts)
+      throws BlockedAddressException {
+    String h = host.toLowerCase(Locale.ROOT);
+    if (!IP_LITERAL.matcher(h).matches()
+        || allowedHosts.contains(h)
+        || allowedHosts.contains("[" + h + "]")) {
+      return; // a name: lookup() checks what it resolves to
+    }
+    InetAddress address;
+    try {
+      address = InetAddress.getByName(h.startsWith("[") ? h.substring(1, h.length() - 1) : h);
+    } catch (UnknownHostException e) {
+      return; // not an address after all; the connection fails the same way
+    }
+    String why = forbidden(address);
+    if (why != null) {
+      throw new BlockedAddressException(host + " is a " + why + " address");
+    }
+  }
+
   /** Why {@code address} may not be contacted, or null when it is a public address. */
   public static String forbidden(InetAddress address) {
     if (address instanceof Inet6Address v6) {

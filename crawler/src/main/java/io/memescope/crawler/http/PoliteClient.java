@@ -85,11 +85,19 @@ public final class PoliteClient {
     this.http =
         new OkHttpClient.Builder()
             .dns(new AddressGuard(allowedPrivateHosts))
+            .proxy(java.net.Proxy.NO_PROXY) // through a proxy the guard would see only the proxy
             .connectTimeout(Duration.ofSeconds(10))
             .readTimeout(Duration.ofSeconds(30))
             .callTimeout(Duration.ofSeconds(60))
-            .followRedirects(true)
-            .followSslRedirects(true)
+            // Redirects are followed here, one request each, so that every hop passes the
+            // checks: OkHttp connects to a host written as an IP address without asking the Dns.
+            .followRedirects(false)
+            .followSslRedirects(false)
+            .addInterceptor(
+                chain -> {
+                  AddressGuard.checkLiteral(chain.request().url().host(), allowedPrivateHosts);
+                  return chain.proceed(chain.request());
+                })
             .build();
     this.maxBytes = maxBytes;
     this.maxAttempts = maxAttempts;
@@ -123,7 +131,31 @@ public final class PoliteClient {
     }
   }
 
+  private static final int MAX_REDIRECTS = 5;
+
+  /** Follows up to {@link #MAX_REDIRECTS} redirects; each hop is a request of its own. */
   private byte[] fetch(String url) throws FetchException {
+    java.util.Set<String> visited = new java.util.HashSet<>();
+    String current = url;
+    for (int hop = 0; ; hop++) {
+      if (!visited.add(current) || hop > MAX_REDIRECTS) {
+        throw new FetchException(
+            FetchException.Reason.HTTP_STATUS,
+            "GET " + url + ": redirect loop or more than " + MAX_REDIRECTS + " redirects",
+            null);
+      }
+      Hop answer = fetchHop(current);
+      if (answer.body() != null) {
+        return answer.body();
+      }
+      current = answer.location();
+    }
+  }
+
+  /** A hop's answer: the body, or where it redirects to. */
+  private record Hop(byte[] body, String location) {}
+
+  private Hop fetchHop(String url) throws FetchException {
     HttpUrl parsed = HttpUrl.parse(url);
     if (parsed == null) {
       throw new FetchException(FetchException.Reason.NETWORK, "not an http(s) URL: " + url, null);
@@ -146,7 +178,18 @@ public final class PoliteClient {
         rateLimitPause(response).ifPresent(pause -> gate.pause(origin, pause));
         int code = response.code();
         if (response.isSuccessful()) {
-          return read(response, url);
+          return new Hop(read(response, url), null);
+        }
+        if (response.isRedirect()) {
+          String location = response.header("Location");
+          HttpUrl next = location == null ? null : parsed.resolve(location);
+          if (next == null) {
+            throw new FetchException(
+                FetchException.Reason.HTTP_STATUS,
+                "GET " + url + " redirects (" + code + ") to no http(s) URL: " + location,
+                null);
+          }
+          return new Hop(null, next.toString());
         }
         listener.failed(parsed.host(), "http_" + code);
         boolean retryable = code == 429 || code >= 500;

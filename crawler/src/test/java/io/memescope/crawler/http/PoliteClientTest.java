@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
+import io.memescope.crawler.http.PoliteClient.Listener;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -36,6 +37,25 @@ class PoliteClientTest {
     server.createContext("/private/", e -> send(e, 200, "secret"));
     server.createContext("/big", e -> send(e, 200, "x".repeat(5000)));
     server.createContext("/missing", e -> send(e, 404, "no"));
+    server.createContext(
+        "/to-loopback",
+        e -> {
+          e.getResponseHeaders()
+              .add("Location", "http://127.0.0.1:" + server.getAddress().getPort() + "/public/x");
+          send(e, 302, "");
+        });
+    server.createContext(
+        "/loop",
+        e -> {
+          e.getResponseHeaders().add("Location", "/loop");
+          send(e, 301, "");
+        });
+    server.createContext(
+        "/moved",
+        e -> {
+          e.getResponseHeaders().add("Location", "/public/moved-here");
+          send(e, 302, "");
+        });
     server.createContext(
         "/limited",
         e -> {
@@ -164,6 +184,43 @@ class PoliteClientTest {
     assertThat(failures)
         .containsExactly(
             "127.0.0.1 http_404", "127.0.0.1 robots_disallowed", "127.0.0.1 too_large");
+  }
+
+  @Test
+  void an_ip_address_host_is_checked_directly_and_after_a_redirect() throws Exception {
+    int port = server.getAddress().getPort();
+    // OkHttp never asks the Dns about a host written as an IP address: the client must check it.
+    PoliteClient onlyLocalhost =
+        new PoliteClient(
+            Set.of("localhost"),
+            1000,
+            1,
+            Duration.ofMillis(1),
+            Duration.ZERO,
+            gate,
+            Listener.NONE,
+            sleeps::add);
+    assertThat(
+            new String(
+                onlyLocalhost.get("http://localhost:" + port + "/moved"), StandardCharsets.UTF_8))
+        .as("a redirect on the same host is followed")
+        .isEqualTo("ok");
+    for (String url :
+        List.of(
+            "http://localhost:" + port + "/to-loopback",
+            "http://127.0.0.1:" + port + "/public/a",
+            "http://[::1]:" + port + "/public/a",
+            "http://2130706433:" + port + "/public/a",
+            "http://169.254.169.254/latest/meta-data/")) {
+      assertThatThrownBy(() -> onlyLocalhost.get(url))
+          .as(url)
+          .isInstanceOfSatisfying(
+              FetchException.class,
+              e -> assertThat(e.reason()).isEqualTo(FetchException.Reason.BLOCKED_ADDRESS));
+    }
+    assertThatThrownBy(() -> client(Duration.ZERO).get(base + "/loop"))
+        .isInstanceOf(FetchException.class)
+        .hasMessageContaining("redirect loop");
   }
 
   private static void send(com.sun.net.httpserver.HttpExchange e, int status, String body)
