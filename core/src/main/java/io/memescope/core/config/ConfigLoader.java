@@ -36,12 +36,22 @@ public final class ConfigLoader {
   static final String ENV_PREFIX = "MEMESCOPE_";
 
   private Path file;
+  private String text;
   private Map<String, String> environment = Map.of();
   private final Map<String, String> overrides = new LinkedHashMap<>();
 
   /** A HOCON file of settings; it must exist. */
   public ConfigLoader optFile(Path file) {
     this.file = file;
+    return this;
+  }
+
+  /**
+   * Settings as HOCON text, in place of a file: how a process of the stack hands its settings to
+   * another ({@link MemescopeConfig#render()}), e.g. to a Flink job.
+   */
+  public ConfigLoader optText(String hocon) {
+    this.text = hocon;
     return this;
   }
 
@@ -101,6 +111,14 @@ public final class ConfigLoader {
   }
 
   private Config readFile(List<String> problems) {
+    if (text != null) {
+      try {
+        return ConfigFactory.parseString(text);
+      } catch (ConfigException e) {
+        problems.add(e.getMessage());
+        return ConfigFactory.empty();
+      }
+    }
     if (file == null) {
       return ConfigFactory.empty();
     }
@@ -134,11 +152,22 @@ public final class ConfigLoader {
     Config result = ConfigFactory.empty();
     for (Map.Entry<String, String> e : overrides.entrySet()) {
       try {
+        String value = e.getValue().strip();
+        // A list or an object is written in HOCON: --set 'ingest.fetch.file-roots=["/data"]'.
         result =
             result.withValue(
-                e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue(), "command line --set"));
+                e.getKey(),
+                value.startsWith("[") || value.startsWith("{")
+                    ? ConfigFactory.parseString(
+                            "value = " + value,
+                            ConfigParseOptions.defaults()
+                                .setOriginDescription("command line --set"))
+                        .getValue("value")
+                    : ConfigValueFactory.fromAnyRef(e.getValue(), "command line --set"));
       } catch (ConfigException.BadPath bad) {
         problems.add("'" + e.getKey() + "' is not a valid setting name (command line --set)");
+      } catch (ConfigException bad) {
+        problems.add(e.getKey() + ": cannot read '" + e.getValue() + "': " + bad.getMessage());
       }
     }
     return result;

@@ -18,6 +18,7 @@ public record MemescopeConfig(
     FlinkSettings flink,
     CrawlerSettings crawler,
     ModelSettings model,
+    IngestSettings ingest,
     Config source) {
 
   /** The merged settings as HOCON, for handing to another process of the stack. */
@@ -44,6 +45,7 @@ public record MemescopeConfig(
             FlinkSettings.read(reader),
             CrawlerSettings.read(reader),
             ModelSettings.read(reader),
+            IngestSettings.read(reader),
             config);
     result.checkPortsDistinct(reader);
     reader.throwIfProblems();

@@ -29,6 +29,26 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void lists_can_be_set_on_the_command_line_and_rendered_settings_load_back() {
+    MemescopeConfig config =
+        new ConfigLoader()
+            .optOverride("ingest.fetch.allow-private-hosts", "[localhost, nas.lan]")
+            .optOverride("ingest.fetch.timeout", "4s")
+            .load();
+    assertThat(config.ingest().allowPrivateHosts())
+        .containsExactlyInAnyOrder("localhost", "nas.lan");
+
+    MemescopeConfig again = new ConfigLoader().optText(config.render()).load();
+    assertThat(again.ingest()).isEqualTo(config.ingest());
+    assertThat(again.crawler()).isEqualTo(config.crawler());
+
+    assertThatThrownBy(
+            () -> new ConfigLoader().optOverride("ingest.fetch.allow-private-hosts", "[a,").load())
+        .isInstanceOf(InvalidConfigException.class)
+        .hasMessageContaining("ingest.fetch.allow-private-hosts");
+  }
+
+  @Test
   void file_then_environment_then_command_line_take_precedence() throws IOException {
     Path file = write("kafka.port = 1111\ncassandra.native-port = 2222\nmilvus.port = 3333\n");
 

@@ -30,6 +30,7 @@ import picocli.CommandLine.ScopeType;
       EmbedCommand.class,
       CrawlCommand.class,
       SourcesCommand.class,
+      IngestCommand.class,
       ModelCommand.class,
       CommandLine.HelpCommand.class
     })

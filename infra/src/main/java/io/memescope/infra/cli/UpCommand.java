@@ -5,6 +5,7 @@ import io.memescope.core.model.ModelFormatException;
 import io.memescope.core.model.ModelMetadata;
 import io.memescope.core.schema.Schema;
 import io.memescope.core.schema.SchemaException;
+import io.memescope.infra.flink.IngestJobs;
 import io.memescope.infra.stack.LocalStack;
 import io.memescope.infra.stack.StackException;
 import io.memescope.infra.stack.StackLayout;
@@ -48,6 +49,9 @@ final class UpCommand implements Callable<Integer> {
           applySchema(config);
         }
         report(stack.up(stack.applications(), Console::step));
+        if (config.ingest().enabled() && !noSchema) {
+          submitIngest(config);
+        }
       } else {
         report(stack.up(services, Console::step));
       }
@@ -86,6 +90,21 @@ final class UpCommand implements Callable<Integer> {
     modelBanner(config);
     Console.line("Stop it with `./memescope down`; inspect with `./memescope status`.");
     return 0;
+  }
+
+  /** Submits the ingest job to the session cluster, or finds it running. */
+  static void submitIngest(MemescopeConfig config) {
+    long begin = System.nanoTime();
+    var submission = new IngestJobs(config).ensureRunning(IngestCommand.jobJar());
+    Console.step(
+        "ingest",
+        (submission.reused()
+                ? "reused"
+                : "submitted in "
+                    + Console.seconds(java.time.Duration.ofNanos(System.nanoTime() - begin))
+                    + submission.restoredFrom().map(c -> ", resumed from " + c).orElse(""))
+            + "  job "
+            + submission.jobId());
   }
 
   private static void report(List<LocalStack.Started> started) {

@@ -81,9 +81,20 @@ public final class FlinkRestClient {
 
   /** Runs an uploaded jar's entry class; returns the job id. */
   public String runJar(String jarId, String entryClass, List<String> args) {
+    return runJar(jarId, entryClass, args, null);
+  }
+
+  /** Runs an uploaded jar's entry class, restoring {@code savepointPath} when given. */
+  public String runJar(String jarId, String entryClass, List<String> args, String savepointPath) {
     String body;
     try {
-      body = JSON.writeValueAsString(Map.of("entryClass", entryClass, "programArgsList", args));
+      Map<String, Object> request = new java.util.LinkedHashMap<>();
+      request.put("entryClass", entryClass);
+      request.put("programArgsList", args);
+      if (savepointPath != null) {
+        request.put("savepointPath", savepointPath);
+      }
+      body = JSON.writeValueAsString(request);
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
@@ -95,6 +106,38 @@ public final class FlinkRestClient {
                 .POST(HttpRequest.BodyPublishers.ofString(body))
                 .build());
     return answer.path("jobid").asText();
+  }
+
+  /** A job as the cluster lists it. */
+  public record Job(String id, String name, String state) {}
+
+  /** Every job the cluster knows, running or ended. */
+  public List<Job> jobs() {
+    List<Job> jobs = new ArrayList<>();
+    get("jobs/overview")
+        .path("jobs")
+        .forEach(
+            j ->
+                jobs.add(
+                    new Job(
+                        j.path("jid").asText(),
+                        j.path("name").asText(),
+                        j.path("state").asText())));
+    return jobs;
+  }
+
+  /** The job's details ({@code GET /jobs/:id}): vertices with their metrics, state, times. */
+  public JsonNode job(String jobId) {
+    return get("jobs/" + jobId);
+  }
+
+  /** Cancels a job. */
+  public void cancel(String jobId) {
+    send(
+        HttpRequest.newBuilder(base.resolve("jobs/" + jobId + "?mode=cancel"))
+            .timeout(timeout)
+            .method("PATCH", HttpRequest.BodyPublishers.noBody())
+            .build());
   }
 
   public String jobState(String jobId) {

@@ -133,6 +133,11 @@ final class FlinkService extends Service {
     c.put("heartbeat.interval", 2000);
     c.put("heartbeat.timeout", 10000);
     c.put("state.backend.type", "rocksdb");
+    // Native libraries and ImageIO plugins are loaded from the TaskManager's classpath, once per
+    // JVM, whatever a job jar carries (infra/runtimes/flink/pom.xml).
+    c.put(
+        "classloader.parent-first-patterns.additional",
+        "ai.djl.;com.twelvemonkeys.;com.luciad.imageio.;org.sejda.imageio.");
     c.put("execution.checkpointing.dir", sharedData().resolve("checkpoints").toUri());
     c.put("execution.checkpointing.savepoint-dir", sharedData().resolve("savepoints").toUri());
     c.put("web.upload.dir", sharedData().resolve("upload"));

@@ -1,0 +1,75 @@
+package io.memescope.core.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The ingest job (module flink-jobs): parallelism, checkpoints, fetching, de-duplication and
+ * embedding batches.
+ *
+ * <p>Serializable: Flink ships it to the TaskManagers inside the job's functions.
+ *
+ * @param fileRoots absolute directories, as strings (paths do not serialize)
+ * @param nearDuplicateDistance the largest Hamming distance between two 64-bit perceptual hashes
+ *     that makes them one image; 0 turns near-duplicate detection off
+ */
+public record IngestSettings(
+    boolean enabled,
+    String jobName,
+    int parallelism,
+    int embedParallelism,
+    Duration checkpointInterval,
+    Duration seenUrlTtl,
+    Duration connectTimeout,
+    Duration readTimeout,
+    Duration fetchTimeout,
+    long maxBytes,
+    int maxRedirects,
+    int fetchConcurrency,
+    Set<String> allowPrivateHosts,
+    List<String> fileRoots,
+    int nearDuplicateDistance,
+    Duration embedMaxWait)
+    implements java.io.Serializable {
+
+  public List<Path> fileRootPaths() {
+    return fileRoots.stream().map(Path::of).toList();
+  }
+
+  static IngestSettings read(SettingsReader r) {
+    Set<String> hosts = Set.of();
+    List<String> roots = List.of();
+    try {
+      hosts = Set.copyOf(r.config().getStringList("ingest.fetch.allow-private-hosts"));
+    } catch (com.typesafe.config.ConfigException e) {
+      r.problem("ingest.fetch.allow-private-hosts", "must be a list of host names");
+    }
+    try {
+      roots =
+          r.config().getStringList("ingest.fetch.file-roots").stream()
+              .map(p -> Path.of(p).toAbsolutePath().normalize().toString())
+              .toList();
+    } catch (com.typesafe.config.ConfigException e) {
+      r.problem("ingest.fetch.file-roots", "must be a list of directories");
+    }
+    return new IngestSettings(
+        r.bool("ingest.enabled"),
+        r.nonBlank("ingest.job-name"),
+        r.intInRange("ingest.parallelism", 1, 1024),
+        r.intInRange("ingest.embed-parallelism", 1, 1024),
+        r.positiveDuration("ingest.checkpoint-interval"),
+        r.positiveDuration("ingest.seen-url-ttl"),
+        r.positiveDuration("ingest.fetch.connect-timeout"),
+        r.positiveDuration("ingest.fetch.read-timeout"),
+        r.positiveDuration("ingest.fetch.timeout"),
+        r.megabytesAtLeast("ingest.fetch.max-bytes", 1) << 20,
+        r.intInRange("ingest.fetch.max-redirects", 0, 20),
+        r.intInRange("ingest.fetch.concurrency", 1, 10_000),
+        hosts,
+        roots,
+        r.intInRange("ingest.near-duplicate-distance", 0, 32),
+        r.positiveDuration("ingest.embed-max-wait"));
+  }
+}

@@ -1,0 +1,90 @@
+package io.memescope.flink.ingest;
+
+import io.memescope.core.embed.ImageDecodeException;
+import io.memescope.core.embed.ImageDecoder;
+import io.memescope.core.embed.PilImage;
+import io.memescope.core.fetch.RejectReason;
+import io.memescope.core.image.PerceptualHash;
+import io.memescope.core.image.Thumbnailer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Turns fetched bytes into a {@link Candidate}: decoded safely (the pixel count is checked from the
+ * header, so a decompression bomb is refused before any pixel is decoded; an animated GIF gives its
+ * first frame), hashed (SHA-256 and a 64-bit perceptual hash), and thumbnailed in two sizes.
+ * Anything that fails goes to the rejects with its reason.
+ */
+final class Analyze extends ProcessFunction<Fetched, Candidate> {
+  private final long maxPixels;
+  private transient ImageDecoder decoder;
+
+  Analyze(long maxPixels) {
+    this.maxPixels = maxPixels;
+  }
+
+  @Override
+  public void processElement(Fetched fetched, Context ctx, Collector<Candidate> out) {
+    if (fetched.rejection() != null) {
+      ctx.output(IngestJob.REJECTS, fetched.rejection());
+      return;
+    }
+    if (decoder == null) {
+      decoder = new ImageDecoder(maxPixels);
+    }
+    UrlInfo info = fetched.info();
+    PilImage image;
+    try {
+      image = decoder.decode(fetched.bytes());
+    } catch (ImageDecodeException e) {
+      ctx.output(IngestJob.REJECTS, Rejection.of(info, "decode", reason(e).code(), e.getMessage()));
+      return;
+    } catch (RuntimeException | OutOfMemoryError e) {
+      ctx.output(
+          IngestJob.REJECTS,
+          Rejection.of(info, "decode", RejectReason.DECODE_ERROR.code(), e.toString()));
+      return;
+    }
+    byte[] sha = sha256(fetched.bytes());
+    List<Thumb> thumbs = new ArrayList<>();
+    for (var spec : List.of(Thumbnailer.SMALL, Thumbnailer.LARGE)) {
+      Thumbnailer.Thumbnail t = Thumbnailer.of(image, spec);
+      thumbs.add(new Thumb(t.size(), t.format(), t.width(), t.height(), t.data()));
+    }
+    out.collect(
+        new Candidate(
+            info,
+            HexFormat.of().formatHex(sha, 0, 16),
+            HexFormat.of().formatHex(sha),
+            PerceptualHash.of(image),
+            image.width(),
+            image.height(),
+            fetched.format(),
+            fetched.bytes().length,
+            fetched.bytes(),
+            thumbs));
+  }
+
+  static RejectReason reason(ImageDecodeException e) {
+    return switch (e.reason()) {
+      case EMPTY -> RejectReason.EMPTY;
+      case NOT_AN_IMAGE -> RejectReason.NOT_AN_IMAGE;
+      case TOO_MANY_PIXELS -> RejectReason.BOMB;
+      case UNSUPPORTED_FORMAT -> RejectReason.UNSUPPORTED_FORMAT;
+      default -> RejectReason.DECODE_ERROR;
+    };
+  }
+
+  private static byte[] sha256(byte[] bytes) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(bytes);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,154 @@
+package io.memescope.flink.ingest;
+
+import io.memescope.core.config.ModelSettings;
+import io.memescope.core.embed.ClipEncoder;
+import io.memescope.core.embed.EncoderOptions;
+import io.memescope.core.embed.ImageDecodeException;
+import io.memescope.core.fetch.RejectReason;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.externalresource.ExternalResourceInfo;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.streaming.api.functions.async.ResultFuture;
+import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Embeds new images in micro-batches: elements arrive through Flink's async I/O, a batcher thread
+ * takes up to {@code model.batch-size} of them, waiting at most {@code embedMaxWait} for a batch to
+ * fill, and completes each element's future with its vector. Latency is bounded by the wait, and
+ * nothing is lost at a checkpoint: the async operator stores the elements still in flight in the
+ * checkpoint and hands them in again after a restore.
+ *
+ * <p>The device comes from the TaskManager: when the cluster offers Flink's {@code gpu} external
+ * resource, the GPU index assigned to this slot is used; otherwise the configured {@code
+ * model.device} (by default, a GPU if DJL sees one, else the CPU).
+ */
+final class EmbedFunction extends RichAsyncFunction<Candidate, IndexEffect> {
+  private static final Logger LOG = LoggerFactory.getLogger(EmbedFunction.class);
+
+  private final String modelDir;
+  private final String configuredDevice;
+  private final int batchSize;
+  private final int workers;
+  private final long maxPixels;
+  private final Duration maxWait;
+  private transient ClipEncoder encoder;
+  private transient BlockingQueue<Pending> queue;
+  private transient Thread batcher;
+  private transient volatile boolean closing;
+
+  private record Pending(Candidate candidate, ResultFuture<IndexEffect> result) {}
+
+  EmbedFunction(ModelSettings model, Duration maxWait) {
+    this.modelDir = model.dir().toString();
+    this.configuredDevice = model.device();
+    this.batchSize = model.batchSize();
+    this.workers = model.workers();
+    this.maxPixels = model.maxPixels();
+    this.maxWait = maxWait;
+  }
+
+  @Override
+  public void open(OpenContext context) throws Exception {
+    String device = configuredDevice;
+    var gpus = getRuntimeContext().getExternalResourceInfos("gpu");
+    if (!gpus.isEmpty()) {
+      ExternalResourceInfo gpu = gpus.iterator().next();
+      device = "gpu:" + gpu.getProperty("index").orElse("0");
+    }
+    EncoderOptions options = new EncoderOptions(device, batchSize, workers, maxPixels);
+    encoder = ClipEncoder.load(Path.of(modelDir), options);
+    LOG.info("embedding with {} on {}", modelDir, encoder.device());
+    queue = new LinkedBlockingQueue<>();
+    batcher = new Thread(this::loop, "embed-batcher");
+    batcher.setDaemon(true);
+    batcher.start();
+  }
+
+  @Override
+  public void asyncInvoke(Candidate candidate, ResultFuture<IndexEffect> result) {
+    queue.add(new Pending(candidate, result));
+  }
+
+  private void loop() {
+    List<Pending> batch = new ArrayList<>();
+    while (!closing) {
+      try {
+        Pending first = queue.poll(100, TimeUnit.MILLISECONDS);
+        if (first == null) {
+          continue;
+        }
+        batch.add(first);
+        long deadline = System.nanoTime() + maxWait.toNanos();
+        while (batch.size() < batchSize) {
+          long left = deadline - System.nanoTime();
+          Pending next = left > 0 ? queue.poll(left, TimeUnit.NANOSECONDS) : queue.poll();
+          if (next == null) {
+            break;
+          }
+          batch.add(next);
+        }
+        embed(batch);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (RuntimeException e) {
+        batch.forEach(p -> p.result().completeExceptionally(e));
+      }
+      batch.clear();
+    }
+  }
+
+  /** One forward pass for the batch; an image the model's decoder refuses is rejected alone. */
+  private void embed(List<Pending> batch) {
+    List<byte[]> images = new ArrayList<>();
+    List<Pending> ok = List.copyOf(batch);
+    ok.forEach(p -> images.add(p.candidate().bytes()));
+    float[][] vectors;
+    try {
+      vectors = encoder.embedImageBytes(images);
+    } catch (ImageDecodeException e) {
+      // Rare (Analyze decoded it already): embed one by one so only the bad image is rejected.
+      for (Pending p : ok) {
+        try {
+          float[] v = encoder.embedImageBytes(List.of(p.candidate().bytes()))[0];
+          p.result().complete(List.of(IndexEffect.created(p.candidate(), v)));
+        } catch (ImageDecodeException bad) {
+          p.result()
+              .complete(
+                  List.of(
+                      IndexEffect.rejected(
+                          Rejection.of(
+                              p.candidate().info(),
+                              "embed",
+                              RejectReason.DECODE_ERROR.code(),
+                              bad.getMessage()))));
+        }
+      }
+      return;
+    }
+    for (int i = 0; i < ok.size(); i++) {
+      Pending p = ok.get(i);
+      p.result().complete(List.of(IndexEffect.created(p.candidate(), vectors[i])));
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    closing = true;
+    if (batcher != null) {
+      batcher.interrupt();
+      batcher.join(10_000);
+    }
+    if (encoder != null) {
+      encoder.close();
+    }
+  }
+}

@@ -1,0 +1,175 @@
+package io.memescope.flink.ingest;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.BatchStatement;
+import com.datastax.oss.driver.api.core.cql.BatchType;
+import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.google.gson.Gson;
+import com.google.gson.JsonObject;
+import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.records.Json;
+import io.memescope.core.schema.Clients;
+import io.memescope.core.schema.MilvusCollection;
+import io.milvus.v2.client.MilvusClientV2;
+import io.milvus.v2.service.vector.request.UpsertReq;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Writes {@link IndexEffect}s to the stores: Milvus (id, vector, quality, source, first seen),
+ * Cassandra (the image's hashes, size, format, every URL, source and title seen, first and last
+ * seen, thumbnails) and an event per effect on {@code memescope.ingest.indexed}. Every write is an
+ * upsert by image id (sets only grow), so writing a batch twice leaves the stores as writing it
+ * once: the {@link IndexSink}'s committer relies on that when it retries.
+ */
+final class IndexWriter implements AutoCloseable {
+  private final CqlSession session;
+  private final MilvusClientV2 milvus;
+  private final String collection;
+  private final KafkaProducer<String, byte[]> producer;
+  private final String indexedTopic;
+  private final PreparedStatement upsertImage;
+  private final PreparedStatement mergeImage;
+  private final PreparedStatement insertUrl;
+  private final PreparedStatement insertThumb;
+  private final Gson gson = new Gson();
+
+  IndexWriter(MemescopeConfig config) {
+    this.session = Clients.cassandraKeyspace(config.cassandra());
+    this.milvus = Clients.milvus(config.milvus());
+    this.collection = config.milvus().collection();
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+    this.producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+    this.indexedTopic = config.kafka().topic("ingest-indexed").name();
+    this.upsertImage =
+        session.prepare(
+            "UPDATE images SET sha256 = ?, phash = ?, width = ?, height = ?, format = ?,"
+                + " byte_size = ?, titles = titles + ?, sources = sources + ?, first_seen = ?,"
+                + " last_seen = ? WHERE id = ?");
+    this.mergeImage =
+        session.prepare(
+            "UPDATE images SET titles = titles + ?, sources = sources + ?, last_seen = ?"
+                + " WHERE id = ?");
+    this.insertUrl =
+        session.prepare(
+            "INSERT INTO image_urls (url_hash, url, image_id, source, title, page, first_seen)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?)");
+    this.insertThumb =
+        session.prepare(
+            "INSERT INTO image_thumbnails (image_id, size, format, width, height, data)"
+                + " VALUES (?, ?, ?, ?, ?, ?)");
+  }
+
+  /** Writes every effect; returns only when all stores have acknowledged everything. */
+  void write(List<IndexEffect> effects) throws Exception {
+    List<JsonObject> rows = new ArrayList<>();
+    Map<String, IndexEffect> newest = new LinkedHashMap<>();
+    List<CompletableFuture<?>> cql = new ArrayList<>();
+    for (IndexEffect e : effects) {
+      UrlInfo info = e.info();
+      Instant seen = Instant.ofEpochMilli(info.discoveredAt());
+      Set<String> titles = info.title() == null ? Set.of() : Set.of(info.title());
+      BatchStatement batch = BatchStatement.newInstance(BatchType.UNLOGGED);
+      if (IndexEffect.NEW.equals(e.kind())) {
+        Candidate c = e.image();
+        batch =
+            batch.add(
+                upsertImage.bind(
+                    c.sha256(),
+                    c.phash(),
+                    c.width(),
+                    c.height(),
+                    c.format(),
+                    c.byteSize(),
+                    titles,
+                    Set.of(info.source()),
+                    seen,
+                    seen,
+                    c.imageId()));
+        for (Thumb t : c.thumbs()) {
+          batch =
+              batch.add(
+                  insertThumb.bind(
+                      c.imageId(),
+                      t.size(),
+                      t.format(),
+                      t.width(),
+                      t.height(),
+                      ByteBuffer.wrap(t.data())));
+        }
+        newest.put(c.imageId(), e);
+      } else {
+        batch = batch.add(mergeImage.bind(titles, Set.of(info.source()), seen, e.imageId()));
+      }
+      batch =
+          batch.add(
+              insertUrl.bind(
+                  info.urlHash(),
+                  info.url(),
+                  e.imageId(),
+                  info.source(),
+                  info.title(),
+                  info.page(),
+                  seen));
+      cql.add(session.executeAsync(batch).toCompletableFuture());
+    }
+    for (IndexEffect e : newest.values()) {
+      JsonObject row = new JsonObject();
+      row.addProperty(MilvusCollection.ID, e.imageId());
+      row.add(MilvusCollection.VECTOR, gson.toJsonTree(e.vector()));
+      row.addProperty(MilvusCollection.QUALITY, 0f);
+      row.addProperty(MilvusCollection.SOURCE, e.info().source());
+      row.addProperty(MilvusCollection.FIRST_SEEN, e.info().discoveredAt());
+      rows.add(row);
+    }
+    if (!rows.isEmpty()) {
+      milvus.upsert(UpsertReq.builder().collectionName(collection).data(rows).build());
+    }
+    CompletableFuture.allOf(cql.toArray(new CompletableFuture<?>[0])).join();
+    List<Future<?>> sent = new ArrayList<>();
+    for (IndexEffect e : effects) {
+      Map<String, Object> event = new LinkedHashMap<>();
+      event.put("v", 1);
+      event.put("kind", e.kind());
+      event.put("imageId", e.imageId());
+      event.put("url", e.info().url());
+      event.put("urlHash", e.info().urlHash());
+      event.put("source", e.info().source());
+      if (!IndexEffect.NEW.equals(e.kind())) {
+        event.put("distance", e.distance());
+      }
+      sent.add(
+          producer.send(
+              new ProducerRecord<>(
+                  indexedTopic, e.imageId(), Json.mapper().writeValueAsBytes(event))));
+    }
+    producer.flush();
+    for (Future<?> f : sent) {
+      f.get();
+    }
+  }
+
+  @Override
+  public void close() {
+    producer.close();
+    session.close();
+    milvus.close();
+  }
+}

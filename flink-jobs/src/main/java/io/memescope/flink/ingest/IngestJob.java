@@ -1,0 +1,194 @@
+package io.memescope.flink.ingest;
+
+import io.memescope.core.config.ConfigLoader;
+import io.memescope.core.config.IngestSettings;
+import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.records.Json;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.serialization.AbstractDeserializationSchema;
+import org.apache.flink.api.common.serialization.SerializationSchema;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.streaming.api.datastream.AsyncDataStream;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+
+/**
+ * The ingest job: crawl records from Kafka → drop URLs already seen → fetch (async I/O) → decode,
+ * hash, thumbnail → drop exact and near duplicates, merging their URLs into the existing image →
+ * embed in micro-batches → index (Milvus, Cassandra, {@code memescope.ingest.indexed}), exactly
+ * once. Whatever fails goes to {@code memescope.ingest.rejects} with its stage and reason; bad
+ * input never fails the job.
+ *
+ * <pre>{@code
+ * flink run flink-jobs-job.jar --config-base64 <base64 of the settings as HOCON>
+ * }</pre>
+ *
+ * Every stateful operator has a fixed uid, so that a new version of the job restores the state of
+ * the old one.
+ */
+public final class IngestJob {
+  static final OutputTag<Rejection> REJECTS =
+      new OutputTag<>("rejects", TypeInformation.of(Rejection.class));
+
+  private IngestJob() {}
+
+  public static void main(String[] args) throws Exception {
+    String hocon = null;
+    for (int i = 0; i + 1 < args.length; i++) {
+      if (args[i].equals("--config-base64")) {
+        hocon = new String(Base64.getDecoder().decode(args[i + 1]), StandardCharsets.UTF_8);
+      }
+    }
+    if (hocon == null) {
+      throw new IllegalArgumentException("usage: IngestJob --config-base64 <settings>");
+    }
+    MemescopeConfig config = new ConfigLoader().optText(hocon).load();
+    Configuration conf = new Configuration();
+    conf.set(RestartStrategyOptions.RESTART_STRATEGY, "exponential-delay");
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+    build(env, config, hocon);
+    env.execute(config.ingest().jobName());
+  }
+
+  /** Adds the job's topology to {@code env}. */
+  public static void build(StreamExecutionEnvironment env, MemescopeConfig config, String hocon) {
+    IngestSettings s = config.ingest();
+    env.setParallelism(s.parallelism());
+    env.enableCheckpointing(s.checkpointInterval().toMillis(), CheckpointingMode.EXACTLY_ONCE);
+    env.getCheckpointConfig()
+        .setExternalizedCheckpointRetention(
+            org.apache.flink.configuration.ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+    env.getCheckpointConfig().setMinPauseBetweenCheckpoints(s.checkpointInterval().toMillis() / 2);
+
+    KafkaSource<byte[]> source =
+        KafkaSource.<byte[]>builder()
+            .setBootstrapServers(config.kafka().bootstrapServers())
+            .setTopics(config.kafka().topic("crawl-urls").name())
+            .setGroupId(s.jobName())
+            .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+            .setValueOnlyDeserializer(new RawBytes())
+            .build();
+    SingleOutputStreamOperator<UrlInfo> parsed =
+        env.fromSource(source, WatermarkStrategy.noWatermarks(), "crawl-urls")
+            .uid("crawl-urls")
+            .process(new ParseRecords())
+            .uid("parse")
+            .name("parse");
+    DataStream<UrlInfo> unseen =
+        parsed
+            .keyBy(UrlInfo::seenKey)
+            .process(new SeenUrlFilter(s.seenUrlTtl()))
+            .uid("seen-urls")
+            .name("drop seen URLs");
+    DataStream<Fetched> fetched =
+        AsyncDataStream.unorderedWait(
+                unseen,
+                new FetchFunction(s),
+                s.fetchTimeout().toMillis() + 5_000,
+                TimeUnit.MILLISECONDS,
+                s.fetchConcurrency())
+            .uid("fetch")
+            .name("fetch");
+    SingleOutputStreamOperator<Candidate> analyzed =
+        fetched
+            .process(new Analyze(config.model().maxPixels()))
+            .uid("analyze")
+            .name("decode, hash, thumbnail");
+    SingleOutputStreamOperator<Candidate> distinct =
+        analyzed
+            .keyBy(c -> 0)
+            .process(new Deduplicator(s.nearDuplicateDistance()))
+            .uid("dedup")
+            .name("de-duplicate")
+            .setParallelism(1)
+            .setMaxParallelism(1);
+    SingleOutputStreamOperator<IndexEffect> embedded =
+        AsyncDataStream.unorderedWait(
+                distinct,
+                new EmbedFunction(config.model(), s.embedMaxWait()),
+                10,
+                TimeUnit.MINUTES,
+                config.model().batchSize() * config.model().workers() * 2)
+            .uid("embed")
+            .name("embed")
+            .setParallelism(s.embedParallelism())
+            .slotSharingGroup("embed");
+    SingleOutputStreamOperator<IndexEffect> effects =
+        embedded
+            .union(distinct.getSideOutput(Deduplicator.MERGES))
+            .process(new RouteRejected())
+            .uid("route")
+            .name("route");
+    effects.sinkTo(new IndexSink(hocon)).uid("index").name("index");
+
+    String rejectsTopic = config.kafka().topic("ingest-rejects").name();
+    KafkaSink<Rejection> rejects =
+        KafkaSink.<Rejection>builder()
+            .setBootstrapServers(config.kafka().bootstrapServers())
+            .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
+            .setRecordSerializer(
+                KafkaRecordSerializationSchema.<Rejection>builder()
+                    .setTopic(rejectsTopic)
+                    .setKeySerializationSchema(new RejectionKey())
+                    .setValueSerializationSchema(new RejectionJson())
+                    .build())
+            .build();
+    parsed
+        .getSideOutput(REJECTS)
+        .union(analyzed.getSideOutput(REJECTS), effects.getSideOutput(REJECTS))
+        .sinkTo(rejects)
+        .uid("rejects")
+        .name("rejects");
+  }
+
+  /** Kafka values as they are; parsing happens in {@link ParseRecords}, where it can reject. */
+  static final class RawBytes extends AbstractDeserializationSchema<byte[]> {
+    @Override
+    public byte[] deserialize(byte[] message) {
+      return message == null ? new byte[0] : message;
+    }
+  }
+
+  /** Rejections are keyed by URL hash (none for a record that could not be read). */
+  static final class RejectionKey implements SerializationSchema<Rejection> {
+    @Override
+    public byte[] serialize(Rejection r) {
+      return r.urlHash() == null ? null : r.urlHash().getBytes(StandardCharsets.UTF_8);
+    }
+  }
+
+  static final class RejectionJson implements SerializationSchema<Rejection> {
+    @Override
+    public byte[] serialize(Rejection r) {
+      return Json.write(r);
+    }
+  }
+
+  /** Sends the embedder's rejections to the rejects, the rest on to the index. */
+  static final class RouteRejected extends ProcessFunction<IndexEffect, IndexEffect> {
+    @Override
+    public void processElement(IndexEffect e, Context ctx, Collector<IndexEffect> out) {
+      if (IndexEffect.REJECTED.equals(e.kind())) {
+        ctx.output(REJECTS, e.rejection());
+      } else {
+        out.collect(e);
+      }
+    }
+  }
+}

@@ -1,0 +1,35 @@
+package io.memescope.flink.ingest;
+
+import io.memescope.core.fetch.RejectReason;
+
+/**
+ * A URL the job gave up on, as published to {@code memescope.ingest.rejects} (JSON, keyed by the
+ * URL hash).
+ *
+ * @param stage where it failed: {@code parse}, {@code fetch}, {@code decode}, {@code embed}
+ * @param reason a stable code ({@link RejectReason#code()}, or {@code bad_record})
+ */
+public record Rejection(
+    int v,
+    String url,
+    String urlHash,
+    String source,
+    String stage,
+    String reason,
+    String detail,
+    long at) {
+
+  public static final int VERSION = 1;
+
+  public static Rejection of(UrlInfo info, String stage, String reason, String detail) {
+    return new Rejection(
+        VERSION,
+        info.url(),
+        info.urlHash(),
+        info.source(),
+        stage,
+        reason,
+        detail,
+        System.currentTimeMillis());
+  }
+}

@@ -1,0 +1,138 @@
+package io.memescope.infra.flink;
+
+import io.memescope.core.config.MemescopeConfig;
+import io.memescope.infra.stack.Runtimes;
+import io.memescope.infra.stack.StackException;
+import io.memescope.infra.stack.StackLayout;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * Submits the ingest job (module flink-jobs) to the session cluster, or finds it running. A job
+ * submitted again after the cluster stopped resumes from its newest retained checkpoint, so the
+ * seen-URL and de-duplication state survive {@code down} and {@code up}.
+ */
+public final class IngestJobs {
+  public static final String ENTRY_CLASS = "io.memescope.flink.ingest.IngestJob";
+
+  private final MemescopeConfig config;
+  private final FlinkRestClient rest;
+
+  public IngestJobs(MemescopeConfig config) {
+    this.config = config;
+    this.rest = new FlinkRestClient(config.flink().restUrl(), Duration.ofSeconds(30));
+  }
+
+  /** What {@link #ensureRunning} did. */
+  public record Submission(String jobId, boolean reused, Optional<String> restoredFrom) {}
+
+  /** The running (or starting) ingest job, if any. */
+  public Optional<FlinkRestClient.Job> running() {
+    return rest.jobs().stream()
+        .filter(j -> j.name().equals(config.ingest().jobName()))
+        .filter(
+            j -> List.of("RUNNING", "CREATED", "INITIALIZING", "RESTARTING").contains(j.state()))
+        .findFirst();
+  }
+
+  /** Submits the job unless it runs already. */
+  public Submission ensureRunning(Path jobJar) {
+    Optional<FlinkRestClient.Job> job = running();
+    if (job.isPresent()) {
+      return new Submission(job.get().id(), true, Optional.empty());
+    }
+    if (!Files.isRegularFile(jobJar)) {
+      throw new StackException(
+          "the ingest job jar " + jobJar + " is missing; build with ./memescope (it builds)");
+    }
+    // The TaskManagers read the model from its absolute path; they run in the stack's directory
+    // on this machine, and the settings travel with the job.
+    String hocon =
+        config
+            .source()
+            .withValue(
+                "model.dir",
+                com.typesafe.config.ConfigValueFactory.fromAnyRef(
+                    Runtimes.root()
+                        .resolve(config.model().dir())
+                        .toAbsolutePath()
+                        .normalize()
+                        .toString()))
+            .root()
+            .render(com.typesafe.config.ConfigRenderOptions.concise());
+    String encoded = Base64.getEncoder().encodeToString(hocon.getBytes(StandardCharsets.UTF_8));
+    Optional<String> checkpoint = newestCheckpoint();
+    String jarId = rest.uploadJar(jobJar);
+    try {
+      String id =
+          rest.runJar(
+              jarId, ENTRY_CLASS, List.of("--config-base64", encoded), checkpoint.orElse(null));
+      Files.createDirectories(lastJobFile().getParent());
+      Files.writeString(lastJobFile(), id + "\n");
+      return new Submission(id, false, checkpoint);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } finally {
+      rest.deleteJar(jarId);
+    }
+  }
+
+  /** Cancels the running job; its last checkpoint is kept for the next submission. */
+  public Optional<String> cancel() {
+    Optional<FlinkRestClient.Job> job = running();
+    job.ifPresent(j -> rest.cancel(j.id()));
+    return job.map(FlinkRestClient.Job::id);
+  }
+
+  /** Where the id of the job's last submission is kept, per job name. */
+  private Path lastJobFile() {
+    return new StackLayout(config.home())
+        .dataDir("flink-jobmanager")
+        .resolve("ingest-" + config.ingest().jobName() + ".last-job");
+  }
+
+  /** The newest completed checkpoint of the job's last run, if one was retained. */
+  Optional<String> newestCheckpoint() {
+    Path root;
+    try {
+      if (!Files.isRegularFile(lastJobFile())) {
+        return Optional.empty();
+      }
+      root =
+          new StackLayout(config.home())
+              .dataDir("flink-jobmanager")
+              .resolve("checkpoints")
+              .resolve(Files.readString(lastJobFile()).strip());
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+    if (!Files.isDirectory(root)) {
+      return Optional.empty();
+    }
+    try (Stream<Path> files =
+        Files.find(root, 2, (p, a) -> p.getFileName().toString().equals("_metadata"))) {
+      return files
+          .map(Path::getParent)
+          .max(Comparator.comparing(IngestJobs::modified))
+          .map(p -> p.toUri().toString());
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static java.nio.file.attribute.FileTime modified(Path p) {
+    try {
+      return Files.getLastModifiedTime(p.resolve("_metadata"));
+    } catch (IOException e) {
+      return java.nio.file.attribute.FileTime.fromMillis(0);
+    }
+  }
+}
