@@ -23,6 +23,18 @@ import org.apache.flink.util.Collector;
 final class Analyze extends ProcessFunction<Fetched, Candidate> {
   private final long maxPixels;
   private transient ImageDecoder decoder;
+  private transient Counters rejects;
+
+  @Override
+  public void open(org.apache.flink.api.common.functions.OpenContext context) {
+    decoder = new ImageDecoder(maxPixels);
+    rejects = new Counters(getRuntimeContext().getMetricGroup(), "rejects");
+  }
+
+  private void reject(Context ctx, Rejection rejection) {
+    rejects.inc(rejection.reason());
+    ctx.output(IngestJob.REJECTS, rejection);
+  }
 
   Analyze(long maxPixels) {
     this.maxPixels = maxPixels;
@@ -31,23 +43,18 @@ final class Analyze extends ProcessFunction<Fetched, Candidate> {
   @Override
   public void processElement(Fetched fetched, Context ctx, Collector<Candidate> out) {
     if (fetched.rejection() != null) {
-      ctx.output(IngestJob.REJECTS, fetched.rejection());
+      reject(ctx, fetched.rejection());
       return;
-    }
-    if (decoder == null) {
-      decoder = new ImageDecoder(maxPixels);
     }
     UrlInfo info = fetched.info();
     PilImage image;
     try {
       image = decoder.decode(fetched.bytes());
     } catch (ImageDecodeException e) {
-      ctx.output(IngestJob.REJECTS, Rejection.of(info, "decode", reason(e).code(), e.getMessage()));
+      reject(ctx, Rejection.of(info, "decode", reason(e).code(), e.getMessage()));
       return;
     } catch (RuntimeException | OutOfMemoryError e) {
-      ctx.output(
-          IngestJob.REJECTS,
-          Rejection.of(info, "decode", RejectReason.DECODE_ERROR.code(), e.toString()));
+      reject(ctx, Rejection.of(info, "decode", RejectReason.DECODE_ERROR.code(), e.toString()));
       return;
     }
     byte[] sha = sha256(fetched.bytes());

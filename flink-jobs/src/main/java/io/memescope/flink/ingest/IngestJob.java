@@ -182,11 +182,22 @@ public final class IngestJob {
 
   /** Sends the embedder's rejections to the rejects, the rest on to the index. */
   static final class RouteRejected extends ProcessFunction<IndexEffect, IndexEffect> {
+    private transient Counters rejects;
+    private transient Counters indexed;
+
+    @Override
+    public void open(org.apache.flink.api.common.functions.OpenContext context) {
+      rejects = new Counters(getRuntimeContext().getMetricGroup(), "rejects");
+      indexed = new Counters(getRuntimeContext().getMetricGroup(), "indexed");
+    }
+
     @Override
     public void processElement(IndexEffect e, Context ctx, Collector<IndexEffect> out) {
       if (IndexEffect.REJECTED.equals(e.kind())) {
+        rejects.inc(e.rejection().reason());
         ctx.output(REJECTS, e.rejection());
       } else {
+        indexed.inc(e.kind());
         out.collect(e);
       }
     }

@@ -11,6 +11,13 @@ import org.apache.flink.util.Collector;
  * unknown version, a missing field) is rejected with reason {@code bad_record}, never thrown.
  */
 final class ParseRecords extends ProcessFunction<byte[], UrlInfo> {
+  private transient Counters rejects;
+
+  @Override
+  public void open(org.apache.flink.api.common.functions.OpenContext context) {
+    rejects = new Counters(getRuntimeContext().getMetricGroup(), "rejects");
+  }
+
   @Override
   public void processElement(byte[] value, Context ctx, Collector<UrlInfo> out) {
     try {
@@ -24,6 +31,7 @@ final class ParseRecords extends ProcessFunction<byte[], UrlInfo> {
           value == null
               ? ""
               : new String(value, 0, Math.min(value.length, 200), StandardCharsets.UTF_8);
+      rejects.inc("bad_record");
       ctx.output(
           IngestJob.REJECTS,
           new Rejection(

@@ -45,13 +45,75 @@ import org.junit.jupiter.api.Test;
  * bad URL must be in the rejects topic with its reason, and the job must still be running.
  */
 class IngestJobIT {
-  static final int GOOD = 300;
-  static final int EXACT = 25;
-  static final int NEAR = 25;
+  static final int GOOD = 1000;
+  static final int EXACT = 50;
+  static final int NEAR = 50;
 
   @Test
   void a_hostile_corpus_is_indexed_once_and_every_bad_url_rejected_with_its_reason()
       throws Exception {
+    MemescopeConfig config = jobConfig();
+    IngestJobs jobs = new IngestJobs(config);
+    try (Corpus corpus = new Corpus(GOOD, EXACT, NEAR, config.ingest().jobName().hashCode())) {
+      var submission = publishAndSubmit(config, corpus);
+      assertThat(submission.reused()).isFalse();
+      assertThat(jobs.ensureRunning(Path.of("unused")).reused())
+          .as("a second `up` finds the job running")
+          .isTrue();
+      checkOutcome(config, corpus, submission.jobId(), c -> {});
+    } finally {
+      jobs.cancel();
+    }
+  }
+
+  @Test
+  void a_task_manager_killed_mid_ingest_loses_and_duplicates_nothing() throws Exception {
+    faultTest("flink-taskmanager-0");
+  }
+
+  @Test
+  void a_kafka_broker_killed_mid_ingest_loses_and_duplicates_nothing() throws Exception {
+    faultTest("kafka");
+  }
+
+  /** Kills {@code service} with SIGKILL once a quarter of the images are indexed, restarts it. */
+  private static void faultTest(String service) throws Exception {
+    MemescopeConfig config = jobConfig();
+    IngestJobs jobs = new IngestJobs(config);
+    try (Corpus corpus = new Corpus(400, 20, 20, config.ingest().jobName().hashCode())) {
+      var submission = publishAndSubmit(config, corpus);
+      checkOutcome(
+          config,
+          corpus,
+          submission.jobId(),
+          indexed -> {
+            if (indexed == 100) {
+              kill(service);
+            }
+          });
+    } finally {
+      jobs.cancel();
+    }
+  }
+
+  static void kill(String service) {
+    MemescopeConfig stack = TestStack.config();
+    Path pidFile = stack.home().resolve("run").resolve(service + ".pid");
+    try {
+      long pid = Long.parseLong(java.nio.file.Files.readString(pidFile).strip());
+      ProcessHandle process = ProcessHandle.of(pid).orElseThrow();
+      process.destroyForcibly();
+      process.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+      System.out.println("[fault] killed " + service + " (pid " + pid + ")");
+      Thread.sleep(3_000);
+      var local = new io.memescope.infra.stack.LocalStack(stack);
+      local.up(List.of(service), (s, m) -> System.out.println("[fault] " + s + ": " + m));
+    } catch (Exception e) {
+      throw new IllegalStateException("could not kill and restart " + service, e);
+    }
+  }
+
+  private static MemescopeConfig jobConfig() {
     TestStack.config();
     String run = TestStack.uniqueName("ingest");
     MemescopeConfig config =
@@ -69,27 +131,43 @@ class IngestJobIT {
                 Map.entry("ingest.fetch.read-timeout", "2s"),
                 Map.entry("ingest.fetch.max-bytes", "8m")));
     Schema.apply(config);
-    IngestJobs jobs = new IngestJobs(config);
-    try (Corpus corpus = new Corpus(GOOD, EXACT, NEAR, run.hashCode())) {
-      List<String> urls = new ArrayList<>(corpus.good.keySet());
-      urls.addAll(corpus.exactOf.keySet());
-      urls.addAll(corpus.nearOf.keySet());
-      urls.addAll(corpus.hostile.keySet());
-      publish(config, urls);
-      publishGarbage(config);
+    return config;
+  }
 
-      var submission = jobs.ensureRunning(Path.of(System.getProperty("memescope.jobJar")));
-      assertThat(submission.reused()).isFalse();
-      assertThat(jobs.ensureRunning(Path.of("unused")).reused())
-          .as("a second `up` finds the job running")
-          .isTrue();
+  private static IngestJobs.Submission publishAndSubmit(MemescopeConfig config, Corpus corpus)
+      throws Exception {
+    List<String> urls = new ArrayList<>(corpus.good.keySet());
+    urls.addAll(corpus.exactOf.keySet());
+    urls.addAll(corpus.nearOf.keySet());
+    urls.addAll(corpus.hostile.keySet());
+    java.util.Collections.shuffle(urls, new java.util.Random(7));
+    publish(config, urls);
+    publishGarbage(config);
+    return new IngestJobs(config).ensureRunning(Path.of(System.getProperty("memescope.jobJar")));
+  }
 
-      assertThat(corpus.nearOf).as("near copies generated").hasSizeGreaterThan(NEAR / 2);
-      int expectedEvents = GOOD + EXACT + corpus.nearOf.size();
+  /**
+   * Waits for every URL to be indexed or rejected (calling {@code progress} with the number of
+   * indexed URLs so far), then checks the topics, Milvus and Cassandra against the corpus.
+   */
+  private static void checkOutcome(
+      MemescopeConfig config, Corpus corpus, String jobId, java.util.function.IntConsumer progress)
+      throws Exception {
+    {
+      assertThat(corpus.nearOf).as("near copies generated").isNotEmpty();
+      int goodCount = corpus.good.size();
+      int expectedEvents = goodCount + corpus.exactOf.size() + corpus.nearOf.size();
       int expectedRejects = corpus.hostile.size() + 1;
       Map<String, JsonNode> indexed = new HashMap<>();
       Map<String, JsonNode> rejects = new HashMap<>();
-      consume(config, indexed, rejects, expectedEvents, expectedRejects, Duration.ofMinutes(5));
+      consume(
+          config,
+          indexed,
+          rejects,
+          expectedEvents,
+          expectedRejects,
+          Duration.ofMinutes(6),
+          progress);
 
       // Every bad URL is rejected with its reason (the garbage record under bad_record).
       Map<String, String> reasons = new HashMap<>();
@@ -109,26 +187,35 @@ class IngestJobIT {
             idOfUrl.put(url, e.path("imageId").asText());
             kindOfUrl.put(url, e.path("kind").asText());
           });
+      // Each original with its copies is one image: one URL of the group is "new" (whichever
+      // arrived first; the URLs are published shuffled), the others are duplicates of it, and
+      // the image id is the SHA-256 prefix of the bytes of the URL that came first.
+      Map<String, List<String>> groups = new HashMap<>();
+      corpus.good.keySet().forEach(u -> groups.computeIfAbsent(u, k -> new ArrayList<>()).add(u));
+      corpus.exactOf.forEach((copy, original) -> groups.get(original).add(copy));
+      corpus.nearOf.forEach((copy, original) -> groups.get(original).add(copy));
       Set<String> ids = new HashSet<>();
-      for (var good : corpus.good.entrySet()) {
-        String url = UrlNormalizer.normalise(good.getKey());
-        assertThat(kindOfUrl.get(url)).as(url).isEqualTo("new");
-        assertThat(idOfUrl.get(url)).isEqualTo(imageId(good.getValue()));
-        ids.add(idOfUrl.get(url));
+      for (var group : groups.entrySet()) {
+        List<String> members = group.getValue().stream().map(UrlNormalizer::normalise).toList();
+        List<String> created =
+            members.stream().filter(u -> "new".equals(kindOfUrl.get(u))).toList();
+        assertThat(created).as("the URL indexed as new among %s", members).hasSize(1);
+        String id = idOfUrl.get(created.get(0));
+        for (String u : members) {
+          assertThat(idOfUrl.get(u)).as(u).isEqualTo(id);
+          if (!u.equals(created.get(0))) {
+            boolean sameBytes =
+                java.util.Arrays.equals(corpus.bytes(u), corpus.bytes(created.get(0)));
+            assertThat(kindOfUrl.get(u))
+                .as(u)
+                .isEqualTo(sameBytes ? "exact_duplicate" : "near_duplicate");
+          }
+        }
+        byte[] firstBytes = corpus.bytes(created.get(0));
+        assertThat(id).isEqualTo(imageId(firstBytes));
+        ids.add(id);
       }
-      assertThat(ids).hasSize(GOOD);
-      for (var dup : corpus.exactOf.entrySet()) {
-        String url = UrlNormalizer.normalise(dup.getKey());
-        assertThat(kindOfUrl.get(url)).isEqualTo("exact_duplicate");
-        assertThat(idOfUrl.get(url))
-            .isEqualTo(idOfUrl.get(UrlNormalizer.normalise(dup.getValue())));
-      }
-      for (var near : corpus.nearOf.entrySet()) {
-        String url = UrlNormalizer.normalise(near.getKey());
-        assertThat(kindOfUrl.get(url)).as(url).isEqualTo("near_duplicate");
-        assertThat(idOfUrl.get(url))
-            .isEqualTo(idOfUrl.get(UrlNormalizer.normalise(near.getValue())));
-      }
+      assertThat(ids).hasSize(goodCount);
 
       // The stores hold exactly those images.
       MilvusClientV2 milvus = Clients.milvus(config.milvus());
@@ -146,7 +233,7 @@ class IngestJobIT {
                 .getQueryResults();
         Set<String> inMilvus = new HashSet<>();
         rows.forEach(r -> inMilvus.add((String) r.getEntity().get("id")));
-        assertThat(rows).hasSize(GOOD);
+        assertThat(rows).hasSize(goodCount);
         assertThat(inMilvus).isEqualTo(ids);
       } finally {
         milvus.close();
@@ -163,7 +250,7 @@ class IngestJobIT {
             withThumbs++;
           }
         }
-        assertThat(withThumbs).isEqualTo(GOOD);
+        assertThat(withThumbs).isEqualTo(goodCount);
         for (var dup : corpus.exactOf.keySet()) {
           Row url =
               cql.execute(
@@ -176,11 +263,7 @@ class IngestJobIT {
         }
       }
       FlinkRestClient rest = new FlinkRestClient(config.flink().restUrl(), Duration.ofSeconds(10));
-      assertThat(rest.jobState(submission.jobId()))
-          .as("bad input never fails the job")
-          .isEqualTo("RUNNING");
-    } finally {
-      jobs.cancel();
+      assertThat(rest.jobState(jobId)).as("bad input never fails the job").isEqualTo("RUNNING");
     }
   }
 
@@ -230,7 +313,8 @@ class IngestJobIT {
       Map<String, JsonNode> rejects,
       int events,
       int rejected,
-      Duration timeout)
+      Duration timeout,
+      java.util.function.IntConsumer progress)
       throws Exception {
     Properties p = TestStack.consumerProperties(ByteArrayDeserializer.class);
     try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(p)) {
@@ -242,7 +326,9 @@ class IngestJobIT {
         for (var r : consumer.poll(Duration.ofMillis(500))) {
           JsonNode node = Json.mapper().readTree(r.value());
           if (r.topic().equals(indexedTopic)) {
-            indexed.put(node.path("url").asText(), node);
+            if (indexed.put(node.path("url").asText(), node) == null) {
+              progress.accept(indexed.size());
+            }
           } else {
             rejects.put(
                 node.path("url").isNull() || node.path("url").isMissingNode()

@@ -10,8 +10,11 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ParentCommand;
 
@@ -50,33 +53,79 @@ final class IngestCommand implements Callable<Integer> {
   @Command(
       name = "status",
       mixinStandardHelpOptions = true,
-      description = "State and throughput per stage.")
+      description =
+          "State, records per stage, URLs indexed by kind, rejects by reason, and the lag of the"
+              + " crawl topic behind the job.")
   static final class Status implements Callable<Integer> {
     @ParentCommand IngestCommand ingest;
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
       MemescopeConfig config = ingest.parent.config();
       var job = new IngestJobs(config).running();
       if (job.isEmpty()) {
         System.out.println("ingest: not running (`./memescope up` or `./memescope ingest submit`)");
         return 3;
       }
+      String id = job.get().id();
       FlinkRestClient rest = new FlinkRestClient(config.flink().restUrl(), Duration.ofSeconds(10));
-      JsonNode details = rest.job(job.get().id());
-      System.out.printf("ingest: %s, job %s%n", job.get().state(), job.get().id());
-      System.out.printf("  %-28s %12s %12s%n", "STAGE", "RECORDS IN", "RECORDS OUT");
+      JsonNode details = rest.job(id);
+      System.out.printf("ingest: %s, job %s%n", job.get().state(), id);
+      System.out.printf("  %-44s %12s %12s%n", "STAGE", "RECORDS IN", "RECORDS OUT");
+      java.util.Map<String, Double> counters = new java.util.TreeMap<>();
+      double perSecond = 0;
       for (JsonNode v : details.path("vertices")) {
         JsonNode m = v.path("metrics");
+        String name = v.path("name").asText();
         System.out.printf(
-            "  %-28s %12d %12d%n",
-            v.path("name").asText().length() > 28
-                ? v.path("name").asText().substring(0, 28)
-                : v.path("name").asText(),
+            "  %-44s %12d %12d%n",
+            name.length() > 44 ? name.substring(0, 41) + "..." : name,
             m.path("read-records").asLong(),
             m.path("write-records").asLong());
+        String vid = v.path("id").asText();
+        List<String> ids =
+            rest.vertexMetricIds(id, vid).stream()
+                .filter(
+                    n ->
+                        n.matches(".*\\.(rejects|indexed)_[a-z_]+")
+                            || name.contains("index") && n.endsWith("numRecordsInPerSecond"))
+                .toList();
+        for (var e : rest.vertexMetricSums(id, vid, ids).entrySet()) {
+          if (e.getKey().endsWith("numRecordsInPerSecond")) {
+            perSecond = Math.max(perSecond, e.getValue());
+          } else {
+            String counter = e.getKey().substring(e.getKey().lastIndexOf('.') + 1);
+            counters.merge(counter, e.getValue(), Double::sum);
+          }
+        }
       }
+      System.out.printf("  index writes now: %.1f URLs/s%n", perSecond);
+      counters.forEach((k, v) -> System.out.printf("  %-30s %10.0f%n", k, v));
+      System.out.printf("  lag (crawl records not yet read): %d%n", lag(config));
       return 0;
+    }
+
+    /** Records of the crawl topic past the job's committed offsets. */
+    private static long lag(MemescopeConfig config) throws Exception {
+      String topic = config.kafka().topic("crawl-urls").name();
+      try (var admin = io.memescope.core.schema.Clients.kafkaAdmin(config.kafka())) {
+        var committed =
+            admin
+                .listConsumerGroupOffsets(config.ingest().jobName())
+                .partitionsToOffsetAndMetadata()
+                .get();
+        var partitions =
+            admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions();
+        java.util.Map<TopicPartition, OffsetSpec> latest = new java.util.HashMap<>();
+        partitions.forEach(
+            p -> latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
+        long lag = 0;
+        for (var e : admin.listOffsets(latest).all().get().entrySet()) {
+          var c = committed.get(e.getKey());
+          lag += e.getValue().offset() - (c == null ? 0 : c.offset());
+        }
+        return lag;
+      }
     }
   }
 

@@ -131,6 +131,26 @@ public final class FlinkRestClient {
     return get("jobs/" + jobId);
   }
 
+  /** Ids of the metrics a vertex's subtasks report (aggregatable over subtasks). */
+  public List<String> vertexMetricIds(String jobId, String vertexId) {
+    List<String> ids = new ArrayList<>();
+    get("jobs/" + jobId + "/vertices/" + vertexId + "/subtasks/metrics")
+        .forEach(m -> ids.add(m.path("id").asText()));
+    return ids;
+  }
+
+  /** The sums over a vertex's subtasks of the given metrics. */
+  public Map<String, Double> vertexMetricSums(String jobId, String vertexId, List<String> ids) {
+    Map<String, Double> sums = new java.util.LinkedHashMap<>();
+    if (ids.isEmpty()) {
+      return sums;
+    }
+    String query = java.net.URLEncoder.encode(String.join(",", ids), StandardCharsets.UTF_8);
+    get("jobs/" + jobId + "/vertices/" + vertexId + "/subtasks/metrics?agg=sum&get=" + query)
+        .forEach(m -> sums.put(m.path("id").asText(), m.path("sum").asDouble()));
+    return sums;
+  }
+
   /** Cancels a job. */
   public void cancel(String jobId) {
     send(

@@ -44,6 +44,8 @@ final class FlinkService extends Service {
 
   // Fixed parts of the memory model (MiB); the heap takes what is left of the process size.
   static final long METASPACE = 160;
+  // The ingest job's libraries (DJL, the Cassandra and Milvus drivers, Kafka) need more.
+  static final long TM_METASPACE = 256;
   static final long JM_OFF_HEAP = 64;
   static final long JM_OVERHEAD = 64;
   static final long TM_OVERHEAD = 96;
@@ -133,11 +135,14 @@ final class FlinkService extends Service {
     c.put("heartbeat.interval", 2000);
     c.put("heartbeat.timeout", 10000);
     c.put("state.backend.type", "rocksdb");
-    // Native libraries and ImageIO plugins are loaded from the TaskManager's classpath, once per
-    // JVM, whatever a job jar carries (infra/runtimes/flink/pom.xml).
+    // memescope-core and its libraries (native code, drivers with threads) are loaded from the
+    // TaskManager's classpath, once per JVM, whatever a job jar carries
+    // (infra/runtimes/flink/pom.xml).
     c.put(
         "classloader.parent-first-patterns.additional",
-        "ai.djl.;com.twelvemonkeys.;com.luciad.imageio.;org.sejda.imageio.");
+        "io.memescope.core.;ai.djl.;com.twelvemonkeys.;com.luciad.imageio.;org.sejda.imageio.;"
+            + "com.datastax.;io.milvus.;okhttp3.;okio.;org.apache.kafka.;com.fasterxml.jackson.;"
+            + "org.xerial.snappy.;com.github.luben.;net.jpountz.");
     c.put("execution.checkpointing.dir", sharedData().resolve("checkpoints").toUri());
     c.put("execution.checkpointing.savepoint-dir", sharedData().resolve("savepoints").toUri());
     c.put("web.upload.dir", sharedData().resolve("upload"));
@@ -166,7 +171,7 @@ final class FlinkService extends Service {
       c.put("taskmanager.memory.managed.size", TM_MANAGED + "m");
       c.put("taskmanager.memory.network.min", TM_NETWORK + "m");
       c.put("taskmanager.memory.network.max", TM_NETWORK + "m");
-      c.put("taskmanager.memory.jvm-metaspace.size", METASPACE + "m");
+      c.put("taskmanager.memory.jvm-metaspace.size", TM_METASPACE + "m");
       c.put("taskmanager.memory.jvm-overhead.min", TM_OVERHEAD + "m");
       c.put("taskmanager.memory.jvm-overhead.max", TM_OVERHEAD + "m");
     }
@@ -179,7 +184,7 @@ final class FlinkService extends Service {
 
   private long taskHeap() {
     return flink.taskManagerMemoryMegabytes()
-        - METASPACE
+        - TM_METASPACE
         - TM_OVERHEAD
         - TM_FRAMEWORK_HEAP
         - TM_FRAMEWORK_OFF_HEAP
@@ -205,7 +210,7 @@ final class FlinkService extends Service {
       memory.addAll(List.of("-Xmx" + heap + "m", "-Xms" + heap + "m"));
       memory.add("-XX:MaxDirectMemorySize=" + (TM_FRAMEWORK_OFF_HEAP + TM_NETWORK) + "m");
     }
-    memory.add("-XX:MaxMetaspaceSize=" + METASPACE + "m");
+    memory.add("-XX:MaxMetaspaceSize=" + (isJobManager() ? METASPACE : TM_METASPACE) + "m");
     return java.options(memory)
         .option("-XX:+UseG1GC")
         .options(JDK17_OPTIONS)

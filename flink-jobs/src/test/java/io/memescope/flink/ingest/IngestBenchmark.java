@@ -1,0 +1,166 @@
+package io.memescope.flink.ingest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.embed.ClipEncoder;
+import io.memescope.core.records.Json;
+import io.memescope.infra.flink.FlinkRestClient;
+import io.memescope.infra.flink.IngestJobs;
+import io.memescope.infra.testing.TestStack;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * The ingest benchmark of issue 5, on the test stack: (1) the embedder alone (the tiny model, one
+ * thread, the job's batch size) on the corpus's images; (2) the whole job on the same images served
+ * over HTTP, from the first image indexed to the last; (3) the TaskManager's heap after a full GC
+ * once 1,000 and once all images are indexed.
+ *
+ * <pre>{@code infra/bench/ingest.sh [IMAGES]}</pre>
+ */
+public final class IngestBenchmark {
+  public static void main(String[] args) throws Exception {
+    int images = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
+    MemescopeConfig stack = TestStack.config();
+    String run = TestStack.uniqueName("bench");
+    MemescopeConfig config =
+        TestStack.load(
+            java.util.Map.of(
+                "kafka.topics.crawl-urls.name",
+                run + ".crawl.urls",
+                "kafka.topics.ingest-indexed.name",
+                run + ".indexed",
+                "kafka.topics.ingest-rejects.name",
+                run + ".rejects",
+                "milvus.collection",
+                run,
+                "ingest.job-name",
+                run,
+                "ingest.fetch.allow-private-hosts",
+                "[localhost]"));
+    io.memescope.core.schema.Schema.apply(config);
+    System.out.printf("generating %d images...%n", images);
+    try (Corpus corpus = new Corpus(images, 0, 0, 42, false)) {
+      List<byte[]> bytes = new ArrayList<>(corpus.good.values());
+
+      // 1. The embedder alone.
+      int batch = config.model().batchSize();
+      double embedder;
+      try (ClipEncoder encoder =
+          ClipEncoder.load(config.model().dir(), config.model().encoderOptions())) {
+        encoder.embedImageBytes(bytes.subList(0, Math.min(200, bytes.size()))); // warm-up
+        long start = System.nanoTime();
+        for (int i = 0; i < bytes.size(); i += batch) {
+          encoder.embedImageBytes(bytes.subList(i, Math.min(i + batch, bytes.size())));
+          progress("embedder alone", i + batch, bytes.size());
+        }
+        embedder = bytes.size() / ((System.nanoTime() - start) / 1e9);
+      }
+      System.out.printf("%nembedder alone: %.1f images/s (batch %d)%n", embedder, batch);
+
+      // 2. The job, end to end.
+      IngestJobIT.publish(config, new ArrayList<>(corpus.good.keySet()));
+      IngestJobs jobs = new IngestJobs(config);
+      var submission =
+          jobs.ensureRunning(Path.of(System.getProperty("memescope.jobJar", jobJar())));
+      FlinkRestClient rest = new FlinkRestClient(stack.flink().restUrl(), Duration.ofSeconds(10));
+      Properties p = TestStack.consumerProperties(ByteArrayDeserializer.class);
+      Set<String> indexed = new HashSet<>();
+      long first = 0;
+      long last = 0;
+      long heapAt1000 = -1;
+      try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(p)) {
+        consumer.subscribe(List.of(config.kafka().topic("ingest-indexed").name()));
+        long deadline = System.nanoTime() + Duration.ofMinutes(30).toNanos();
+        while (indexed.size() < images && System.nanoTime() < deadline) {
+          for (var r : consumer.poll(Duration.ofMillis(500))) {
+            JsonNode e = Json.mapper().readTree(r.value());
+            if (indexed.add(e.path("url").asText())) {
+              last = System.nanoTime();
+              if (first == 0) {
+                first = last;
+              }
+            }
+          }
+          progress("ingest job", indexed.size(), images);
+          if (heapAt1000 < 0 && indexed.size() >= 1000) {
+            heapAt1000 = heapAfterGc(stack);
+          }
+        }
+      }
+      long heapAtEnd = heapAfterGc(stack);
+      double job = (indexed.size() - 1) / ((last - first) / 1e9);
+      System.out.printf(
+          "%n%nimages %d, indexed %d%nembedder alone: %.1f images/s%ningest job end to end:"
+              + " %.1f images/s (%.2fx)%nTaskManager heap after a full GC: %.0f MB after 1,000"
+              + " images, %.0f MB after %d%n",
+          images,
+          indexed.size(),
+          embedder,
+          job,
+          job / embedder,
+          heapAt1000 / 1e6,
+          heapAtEnd / 1e6,
+          indexed.size());
+      jobs.cancel();
+      System.out.println("job " + submission.jobId() + " " + rest.jobState(submission.jobId()));
+    }
+  }
+
+  private static String jobJar() throws Exception {
+    try (var files = Files.list(Path.of("flink-jobs/target"))) {
+      return files
+          .filter(f -> f.getFileName().toString().endsWith("-job.jar"))
+          .findFirst()
+          .orElseThrow()
+          .toString();
+    }
+  }
+
+  /** The TaskManager's heap in use right after a full GC (jcmd on its pid). */
+  private static long heapAfterGc(MemescopeConfig stack) throws Exception {
+    long pid =
+        Long.parseLong(
+            Files.readString(stack.home().resolve("run/flink-taskmanager-0.pid")).strip());
+    Process gc =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                Long.toString(pid),
+                "GC.run")
+            .redirectErrorStream(true)
+            .start();
+    gc.getInputStream().readAllBytes();
+    gc.waitFor();
+    Process heap =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                Long.toString(pid),
+                "GC.heap_info")
+            .redirectErrorStream(true)
+            .start();
+    String info = new String(heap.getInputStream().readAllBytes());
+    heap.waitFor();
+    // "garbage-first heap   total 1048576K, used 123456K [...]"
+    var m = java.util.regex.Pattern.compile("used (\\d+)K").matcher(info);
+    return m.find() ? Long.parseLong(m.group(1)) * 1024 : -1;
+  }
+
+  private static long lastPrint;
+
+  private static void progress(String what, int done, int total) {
+    long now = System.nanoTime();
+    if (now - lastPrint > 2_000_000_000L || done >= total) {
+      lastPrint = now;
+      System.out.printf("\r%-16s %6d / %d", what, Math.min(done, total), total);
+      System.out.flush();
+    }
+  }
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Benchmark: the ingest job end to end against the embedder alone, and the TaskManager's heap after
+# 1,000 and after all images (issue 5). Runs on the test stack (started if needed; stop it with
+# ./memescope --home .memescope-test --config infra/src/test/resources/test-stack.conf down).
+#   infra/bench/ingest.sh [IMAGES]      default 10000
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+mvn -B -q -ntp -Dstyle.color=never -DskipTests -Dspotless.check.skip=true package -pl flink-jobs -am >&2
+echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(java -version 2>&1 | head -1)"
+JAR="$(ls flink-jobs/target/*-job.jar)"
+java -Dmemescope.root="$ROOT" -Dmemescope.jobJar="$JAR" \
+  -cp "flink-jobs/target/test-classes:flink-jobs/target/classes:$(cat flink-jobs/target/test-classpath.txt)" \
+  io.memescope.flink.ingest.IngestBenchmark "${1:-10000}"
