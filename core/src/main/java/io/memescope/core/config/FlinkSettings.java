@@ -7,6 +7,7 @@ public record FlinkSettings(
     int rpcPort,
     int blobPort,
     int queryPort,
+    int metricsPort,
     long jobManagerMemoryMegabytes,
     int taskManagerCount,
     int taskManagerSlots,
@@ -15,6 +16,13 @@ public record FlinkSettings(
 
   public String restUrl() {
     return "http://" + host + ":" + restPort;
+  }
+
+  /**
+   * Where TaskManager {@code index} serves its Prometheus metrics (the JobManager: metricsPort).
+   */
+  public int taskManagerMetricsPort(int index) {
+    return metricsPort + 1 + index;
   }
 
   public int taskManagerRpcPort(int index) {
@@ -37,6 +45,7 @@ public record FlinkSettings(
             r.port("flink.rpc-port"),
             r.port("flink.blob-port"),
             r.port("flink.query-port"),
+            r.port("flink.metrics-port"),
             r.megabytesAtLeast("flink.jobmanager.process-memory", 512),
             r.intInRange("flink.taskmanager.count", 1, 16),
             r.intInRange("flink.taskmanager.slots", 1, 64),

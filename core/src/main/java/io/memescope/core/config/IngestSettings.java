@@ -12,6 +12,8 @@ import java.util.Set;
  * <p>Serializable: Flink ships it to the TaskManagers inside the job's functions.
  *
  * @param fileRoots absolute directories, as strings (paths do not serialize)
+ * @param embedGpus GPUs each embedding subtask asks the cluster for (Flink's {@code gpu} external
+ *     resource; the cluster must have fine-grained resource management on); 0 asks for none
  * @param nearDuplicateDistance the largest Hamming distance between two 64-bit perceptual hashes
  *     that makes them one image; 0 turns near-duplicate detection off
  */
@@ -31,7 +33,8 @@ public record IngestSettings(
     Set<String> allowPrivateHosts,
     List<String> fileRoots,
     int nearDuplicateDistance,
-    Duration embedMaxWait)
+    Duration embedMaxWait,
+    int embedGpus)
     implements java.io.Serializable {
 
   public List<Path> fileRootPaths() {
@@ -70,6 +73,7 @@ public record IngestSettings(
         hosts,
         roots,
         r.intInRange("ingest.near-duplicate-distance", 0, 32),
-        r.positiveDuration("ingest.embed-max-wait"));
+        r.positiveDuration("ingest.embed-max-wait"),
+        r.intInRange("ingest.embed-gpus", 0, 16));
   }
 }

@@ -66,6 +66,7 @@ public record MemescopeConfig(
     ports.put("flink.rpc-port", flink.rpcPort());
     ports.put("flink.blob-port", flink.blobPort());
     ports.put("flink.query-port", flink.queryPort());
+    ports.put("flink.metrics-port", flink.metricsPort());
     for (int i = 0; i < flink.taskManagerCount(); i++) {
       ports.put(
           "flink.taskmanager.port-base (taskmanager " + i + " rpc)", flink.taskManagerRpcPort(i));
@@ -74,6 +75,8 @@ public record MemescopeConfig(
       ports.put(
           "flink.taskmanager.port-base (taskmanager " + i + " query)",
           flink.taskManagerQueryPort(i));
+      ports.put(
+          "flink.metrics-port (taskmanager " + i + " metrics)", flink.taskManagerMetricsPort(i));
     }
     return ports;
   }

@@ -128,7 +128,7 @@ public final class IngestJob {
             .uid("embed")
             .name("embed")
             .setParallelism(s.embedParallelism())
-            .slotSharingGroup("embed");
+            .slotSharingGroup(embedGroup(s));
     SingleOutputStreamOperator<IndexEffect> effects =
         embedded
             .union(distinct.getSideOutput(Deduplicator.MERGES))
@@ -156,6 +156,21 @@ public final class IngestJob {
         .uid("rejects")
         .name("rejects");
   }
+
+  /**
+   * The embedder's slot-sharing group: a group of its own, so that its slots can be placed on GPU
+   * TaskManagers; with {@code ingest.embed-gpus} above 0 it requests that many of Flink's {@code
+   * gpu} external resource (which needs fine-grained resource management on the cluster).
+   */
+  static org.apache.flink.api.common.operators.SlotSharingGroup embedGroup(IngestSettings s) {
+    var group = org.apache.flink.api.common.operators.SlotSharingGroup.newBuilder(EMBED_GROUP);
+    if (s.embedGpus() > 0) {
+      group.setCpuCores(1.0).setTaskHeapMemoryMB(1024).setExternalResource("gpu", s.embedGpus());
+    }
+    return group.build();
+  }
+
+  static final String EMBED_GROUP = "embed";
 
   /** Kafka values as they are; parsing happens in {@link ParseRecords}, where it can reject. */
   static final class RawBytes extends AbstractDeserializationSchema<byte[]> {

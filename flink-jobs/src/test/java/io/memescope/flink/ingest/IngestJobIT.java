@@ -61,6 +61,23 @@ class IngestJobIT {
           .as("a second `up` finds the job running")
           .isTrue();
       checkOutcome(config, corpus, submission.jobId(), c -> {});
+
+      // Flink's metrics, ours included, in Prometheus format on the TaskManager (loopback only).
+      String metrics =
+          java.net.http.HttpClient.newHttpClient()
+              .send(
+                  java.net.http.HttpRequest.newBuilder(
+                          java.net.URI.create(
+                              "http://127.0.0.1:"
+                                  + config.flink().taskManagerMetricsPort(0)
+                                  + "/metrics"))
+                      .build(),
+                  java.net.http.HttpResponse.BodyHandlers.ofString())
+              .body();
+      assertThat(metrics)
+          .containsPattern("rejects_timeout\\{[^}]*\\} 1\\.0")
+          .containsPattern("indexed_near_duplicate\\{")
+          .contains("flink_taskmanager_Status_JVM_Memory_Heap_Used");
     } finally {
       jobs.cancel();
     }

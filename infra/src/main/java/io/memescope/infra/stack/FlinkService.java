@@ -97,10 +97,12 @@ final class FlinkService extends Service {
       ports.put("flink.rpc-port", flink.rpcPort());
       ports.put("flink.blob-port", flink.blobPort());
       ports.put("flink.query-port", flink.queryPort());
+      ports.put("flink.metrics-port", flink.metricsPort());
     } else {
       ports.put("flink.taskmanager.port-base (rpc)", flink.taskManagerRpcPort(index));
       ports.put("flink.taskmanager.port-base (data)", flink.taskManagerDataPort(index));
       ports.put("flink.taskmanager.port-base (query)", flink.taskManagerQueryPort(index));
+      ports.put("flink.metrics-port (taskmanager)", flink.taskManagerMetricsPort(index));
     }
     return ports;
   }
@@ -135,6 +137,14 @@ final class FlinkService extends Service {
     c.put("heartbeat.interval", 2000);
     c.put("heartbeat.timeout", 10000);
     c.put("state.backend.type", "rocksdb");
+    // Prometheus metrics, on loopback like everything else (Flink's own reporter binds 0.0.0.0).
+    c.put(
+        "metrics.reporter.prom.factory.class",
+        "io.memescope.flink.metrics.BoundPrometheusReporterFactory");
+    c.put("metrics.reporter.prom.host", h);
+    c.put(
+        "metrics.reporter.prom.port",
+        isJobManager() ? flink.metricsPort() : flink.taskManagerMetricsPort(index));
     // memescope-core and its libraries (native code, drivers with threads) are loaded from the
     // TaskManager's classpath, once per JVM, whatever a job jar carries
     // (infra/runtimes/flink/pom.xml).

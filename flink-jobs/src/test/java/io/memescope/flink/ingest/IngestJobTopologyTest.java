@@ -1,0 +1,56 @@
+package io.memescope.flink.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.memescope.core.config.ConfigLoader;
+import io.memescope.core.config.MemescopeConfig;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.graph.StreamGraph;
+import org.apache.flink.streaming.api.graph.StreamNode;
+import org.junit.jupiter.api.Test;
+
+/** The job's graph, as the cluster would receive it: uids, parallelism, the GPU slot group. */
+class IngestJobTopologyTest {
+  private static StreamGraph graph(Map<String, String> overrides) {
+    MemescopeConfig config = new ConfigLoader().optOverrides(overrides).load();
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    IngestJob.build(env, config, config.render());
+    return env.getStreamGraph();
+  }
+
+  private static Map<String, StreamNode> byUid(StreamGraph graph) {
+    return graph.getStreamNodes().stream()
+        .filter(n -> n.getTransformationUID() != null)
+        .collect(Collectors.toMap(StreamNode::getTransformationUID, n -> n, (a, b) -> a));
+  }
+
+  @Test
+  void every_stateful_stage_has_a_stable_uid_and_dedup_sees_everything() {
+    Map<String, StreamNode> nodes = byUid(graph(Map.of()));
+    assertThat(nodes)
+        .containsKeys("crawl-urls", "parse", "seen-urls", "fetch", "analyze", "dedup", "embed");
+    assertThat(nodes.get("dedup").getParallelism()).isEqualTo(1);
+    assertThat(nodes.get("fetch").getParallelism()).isEqualTo(2);
+  }
+
+  @Test
+  void the_embedder_has_its_own_slot_group_which_asks_for_gpus_only_when_configured() {
+    StreamGraph local = graph(Map.of());
+    StreamNode embed = byUid(local).get("embed");
+    assertThat(embed.getSlotSharingGroup()).isEqualTo(IngestJob.EMBED_GROUP);
+    assertThat(byUid(local).get("fetch").getSlotSharingGroup()).isNotEqualTo(IngestJob.EMBED_GROUP);
+    assertThat(local.getSlotSharingGroupResource(IngestJob.EMBED_GROUP)).isEmpty();
+
+    StreamGraph gpu = graph(Map.of("ingest.embed-gpus", "1", "ingest.embed-parallelism", "4"));
+    assertThat(byUid(gpu).get("embed").getParallelism()).isEqualTo(4);
+    assertThat(gpu.getSlotSharingGroupResource(IngestJob.EMBED_GROUP))
+        .hasValueSatisfying(
+            profile ->
+                assertThat(profile.getExtendedResources())
+                    .containsKey("gpu")
+                    .satisfies(
+                        r -> assertThat(r.get("gpu").getValue().doubleValue()).isEqualTo(1.0)));
+  }
+}
