@@ -47,6 +47,9 @@ final class IndexWriter implements AutoCloseable {
   private final PreparedStatement insertThumb;
   private final Gson gson = new Gson();
 
+  /** Cassandra writes in flight at once: well under the driver's 1,024 per connection. */
+  static final int MAX_IN_FLIGHT = 256;
+
   IndexWriter(MemescopeConfig config) {
     this.session = Clients.cassandraKeyspace(config.cassandra());
     this.milvus = Clients.milvus(config.milvus());
@@ -129,6 +132,11 @@ final class IndexWriter implements AutoCloseable {
                   info.page(),
                   seen));
       cql.add(session.executeAsync(batch).toCompletableFuture());
+      if (cql.size() >= MAX_IN_FLIGHT) {
+        // More at once than the driver's connection takes fails with "no connection available".
+        CompletableFuture.allOf(cql.toArray(new CompletableFuture<?>[0])).join();
+        cql.clear();
+      }
     }
     for (IndexEffect e : newest.values()) {
       JsonObject row = new JsonObject();
@@ -139,8 +147,12 @@ final class IndexWriter implements AutoCloseable {
       row.addProperty(MilvusCollection.FIRST_SEEN, e.info().discoveredAt());
       rows.add(row);
     }
-    if (!rows.isEmpty()) {
-      milvus.upsert(UpsertReq.builder().collectionName(collection).data(rows).build());
+    for (int from = 0; from < rows.size(); from += 500) {
+      milvus.upsert(
+          UpsertReq.builder()
+              .collectionName(collection)
+              .data(rows.subList(from, Math.min(from + 500, rows.size())))
+              .build());
     }
     CompletableFuture.allOf(cql.toArray(new CompletableFuture<?>[0])).join();
     List<Future<?>> sent = new ArrayList<>();

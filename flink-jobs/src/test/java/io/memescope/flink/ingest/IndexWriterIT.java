@@ -1,0 +1,107 @@
+package io.memescope.flink.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.schema.Clients;
+import io.memescope.core.schema.Schema;
+import io.memescope.infra.testing.TestStack;
+import io.milvus.v2.client.MilvusClientV2;
+import io.milvus.v2.common.ConsistencyLevel;
+import io.milvus.v2.service.vector.request.QueryReq;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The index writer against the test stack's stores: one commit as large as a busy checkpoint
+ * interval (3,000 effects), written twice, leaves each image once.
+ */
+class IndexWriterIT {
+  @Test
+  void a_large_batch_written_twice_leaves_every_image_once() throws Exception {
+    TestStack.config();
+    String run = TestStack.uniqueName("writer");
+    MemescopeConfig config =
+        TestStack.load(
+            Map.of("milvus.collection", run, "kafka.topics.ingest-indexed.name", run + ".indexed"));
+    Schema.apply(config);
+    Random random = new Random(1);
+    List<IndexEffect> effects = new ArrayList<>();
+    List<String> ids = new ArrayList<>();
+    byte[] thumb = new byte[12_000]; // thumbnails as large as real ones
+    byte[] largeThumb = new byte[60_000];
+    for (int i = 0; i < 3000; i++) {
+      byte[] id = new byte[16];
+      random.nextBytes(id);
+      String imageId = HexFormat.of().formatHex(id);
+      UrlInfo info =
+          new UrlInfo(
+              "http://example.test/" + run + "/" + i + ".png",
+              imageId,
+              imageId,
+              "it",
+              "title " + i,
+              null,
+              null,
+              1_700_000_000_000L,
+              Map.of());
+      float[] vector = new float[64];
+      for (int d = 0; d < vector.length; d++) {
+        vector[d] = (float) random.nextGaussian();
+      }
+      Candidate c =
+          new Candidate(
+              info,
+              imageId,
+              imageId + imageId,
+              i,
+              10,
+              10,
+              "png",
+              100,
+              null,
+              List.of(
+                  new Thumb("small", "jpeg", 256, 256, thumb),
+                  new Thumb("large", "jpeg", 720, 720, largeThumb)));
+      effects.add(IndexEffect.created(c, vector));
+      ids.add(imageId);
+    }
+    try (IndexWriter writer = new IndexWriter(config)) {
+      writer.write(effects);
+      writer.write(effects); // a retried commit
+    }
+    MilvusClientV2 milvus = Clients.milvus(config.milvus());
+    try {
+      long count =
+          milvus
+              .query(
+                  QueryReq.builder()
+                      .collectionName(run)
+                      .filter("id != \"\"")
+                      .outputFields(List.of("count(*)"))
+                      .consistencyLevel(ConsistencyLevel.STRONG)
+                      .build())
+              .getQueryResults()
+              .get(0)
+              .getEntity()
+              .values()
+              .stream()
+              .mapToLong(v -> ((Number) v).longValue())
+              .findFirst()
+              .orElse(-1);
+      assertThat(count).isEqualTo(3000);
+    } finally {
+      milvus.close();
+    }
+    try (CqlSession cql = Clients.cassandraKeyspace(config.cassandra())) {
+      for (String id : List.of(ids.get(0), ids.get(1500), ids.get(2999))) {
+        assertThat(cql.execute("SELECT titles FROM images WHERE id = ?", id).one()).isNotNull();
+      }
+    }
+  }
+}
