@@ -71,6 +71,9 @@ public final class IngestBenchmark {
       IngestJobs jobs = new IngestJobs(config);
       var submission =
           jobs.ensureRunning(Path.of(System.getProperty("memescope.jobJar", jobJar())));
+      // Interrupted (Ctrl-C), the benchmark must not leave its job holding the cluster's slots.
+      Thread cancel = new Thread(jobs::cancel);
+      Runtime.getRuntime().addShutdownHook(cancel);
       FlinkRestClient rest = new FlinkRestClient(stack.flink().restUrl(), Duration.ofSeconds(10));
       Properties p = TestStack.consumerProperties(ByteArrayDeserializer.class);
       Set<String> indexed = new HashSet<>();
@@ -111,6 +114,7 @@ public final class IngestBenchmark {
           heapAtEnd / 1e6,
           indexed.size());
       jobs.cancel();
+      Runtime.getRuntime().removeShutdownHook(cancel);
       System.out.println("job " + submission.jobId() + " " + rest.jobState(submission.jobId()));
     }
   }
