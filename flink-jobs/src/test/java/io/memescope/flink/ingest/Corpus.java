@@ -75,7 +75,19 @@ final class Corpus implements AutoCloseable {
         files.put("/copy/" + i + "/same", bytes);
         exactOf.put(base + "/copy/" + i + "/same", base + path);
       } else if (i < exactCount + nearCount) {
-        byte[] reencoded = jpeg(image, i % 3 == 0 ? 0.6f : 0.8f);
+        // Re-encoded, and every other one also resized to half its size.
+        BufferedImage copy = image;
+        if (i % 2 == 0) {
+          copy =
+              new BufferedImage(
+                  image.getWidth() / 2, image.getHeight() / 2, BufferedImage.TYPE_INT_RGB);
+          Graphics2D g = copy.createGraphics();
+          g.setRenderingHint(
+              RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+          g.drawImage(image, 0, 0, copy.getWidth(), copy.getHeight(), null);
+          g.dispose();
+        }
+        byte[] reencoded = jpeg(copy, i % 3 == 0 ? 0.6f : 0.8f);
         if (Long.bitCount(phash(reencoded) ^ hash) <= 4) { // well inside the job's distance, 6
           files.put("/near/" + i + ".jpg", reencoded);
           nearOf.put(base + "/near/" + i + ".jpg", base + path);

@@ -227,7 +227,7 @@ final class FlinkService extends Service {
         .property("log4j.configurationFile", confDir().resolve("log4j2.xml").toUri())
         .property("log.file", logFile())
         .property("memescope.data", dataDir())
-        .classpath(Runtimes.classpath("flink"))
+        .classpath(isolatedClasspath())
         .main(
             isJobManager()
                 ? "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint"
@@ -235,6 +235,34 @@ final class FlinkService extends Service {
             "--configDir",
             confDir().toString())
         .build();
+  }
+
+  /**
+   * The Flink classpath, with the project's own jars (memescope-core, the metrics reporter: build
+   * outputs under the repository) copied into this process's data directory first. A rebuild while
+   * the stack runs replaces those jars in place, which would corrupt the classes a running
+   * JobManager or TaskManager still has to load from them.
+   */
+  private String isolatedClasspath() {
+    Path root = Runtimes.root();
+    Path lib = dataDir().resolve("lib");
+    List<String> entries = new ArrayList<>();
+    try {
+      Files.createDirectories(lib);
+      for (String entry : Runtimes.classpath("flink").split(java.io.File.pathSeparator)) {
+        Path path = Path.of(entry);
+        if (path.startsWith(root) && Files.isRegularFile(path)) {
+          Path copy = lib.resolve(path.getFileName());
+          Files.copy(path, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+          entries.add(copy.toString());
+        } else {
+          entries.add(entry);
+        }
+      }
+    } catch (IOException e) {
+      throw new StackException(name() + ": cannot stage its classpath in " + lib + ": " + e);
+    }
+    return String.join(java.io.File.pathSeparator, entries);
   }
 
   @Override
