@@ -1,15 +1,10 @@
 package io.memescope.crawler;
 
 import com.datastax.oss.driver.api.core.CqlSession;
-import io.memescope.core.config.ConfigLoader;
-import io.memescope.core.config.InvalidConfigException;
 import io.memescope.core.config.MemescopeConfig;
 import io.memescope.core.schema.Clients;
 import io.memescope.crawler.publish.CrawlPublisher;
-import java.nio.file.Path;
 import java.time.Clock;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.DelegatingProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
@@ -39,14 +34,7 @@ public final class CrawlMain implements Callable<Integer> {
       description = "Stop after this many pages.")
   int maxPages;
 
-  @Option(names = "--config", paramLabel = "FILE", description = "Settings file (HOCON).")
-  Path configFile;
-
-  @Option(names = "--home", paramLabel = "DIR", description = "Setting `home`.")
-  Path home;
-
-  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override one setting.")
-  Map<String, String> overrides = new LinkedHashMap<>();
+  @picocli.CommandLine.Mixin SourcesMain.Settings settings;
 
   public static void main(String[] args) {
     System.exit(run(args));
@@ -64,7 +52,7 @@ public final class CrawlMain implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    MemescopeConfig config = loadConfig();
+    MemescopeConfig config = settings.load();
     String topic = config.kafka().topic("crawl-urls").name();
     try (CqlSession session = Clients.cassandraKeyspace(config.cassandra());
         CrawlPublisher publisher = new CrawlPublisher(config.kafka().bootstrapServers(), topic)) {
@@ -159,23 +147,6 @@ public final class CrawlMain implements Callable<Integer> {
       if (bar != null) {
         bar.close();
       }
-    }
-  }
-
-  private MemescopeConfig loadConfig() {
-    ConfigLoader loader =
-        new ConfigLoader().optEnvironment(System.getenv()).optOverrides(overrides);
-    Path file = configFile != null ? configFile : Path.of("memescope.conf");
-    if (configFile != null || java.nio.file.Files.isRegularFile(file)) {
-      loader.optFile(file);
-    }
-    if (home != null) {
-      loader.optOverride("home", home.toString());
-    }
-    try {
-      return loader.load();
-    } catch (InvalidConfigException e) {
-      throw new IllegalStateException(e.getMessage(), e);
     }
   }
 }

@@ -51,7 +51,7 @@ public final class SourcesMain implements Callable<Integer> {
     return cli.execute(args);
   }
 
-  /** The settings options every subcommand takes. */
+  /** The settings options every crawler command takes ({@code crawl} too). */
   static final class Settings {
     @Option(names = "--config", paramLabel = "FILE", description = "Settings file (HOCON).")
     Path configFile;
