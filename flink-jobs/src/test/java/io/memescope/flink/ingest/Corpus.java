@@ -41,6 +41,7 @@ final class Corpus implements AutoCloseable {
   final Map<String, String> hostile = new LinkedHashMap<>();
   private final Map<String, byte[]> files = new LinkedHashMap<>();
   private final HttpServer server;
+  private final java.util.concurrent.ExecutorService executor;
   final String base;
 
   Corpus(int goodCount, int exactCount, int nearCount, long seed) throws IOException {
@@ -55,7 +56,8 @@ final class Corpus implements AutoCloseable {
       throws IOException {
     Random random = new Random(seed);
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    server.setExecutor(Executors.newFixedThreadPool(16));
+    executor = Executors.newFixedThreadPool(16);
+    server.setExecutor(executor);
     base = "http://localhost:" + server.getAddress().getPort();
     java.util.List<Long> hashes = new java.util.ArrayList<>();
     for (int i = 0; i < goodCount; i++) {
@@ -265,6 +267,7 @@ final class Corpus implements AutoCloseable {
   @Override
   public void close() {
     server.stop(0);
+    executor.shutdownNow();
   }
 
   static String text(byte[] bytes) {

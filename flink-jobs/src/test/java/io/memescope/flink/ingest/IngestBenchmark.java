@@ -117,6 +117,7 @@ public final class IngestBenchmark {
       Runtime.getRuntime().removeShutdownHook(cancel);
       System.out.println("job " + submission.jobId() + " " + rest.jobState(submission.jobId()));
     }
+    System.exit(0); // client libraries may leave non-daemon threads behind
   }
 
   private static String jobJar() throws Exception {
