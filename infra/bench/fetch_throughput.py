@@ -295,6 +295,8 @@ def run_img2dataset(args):
     os.environ["NO_ALBUMENTATIONS_UPDATE"] = "1"
     from img2dataset import download
 
+    before = cpu_use(args.server_pid)
+
     if os.path.exists(args.out):
         shutil.rmtree(args.out)
     if args.shard is None:
@@ -317,6 +319,7 @@ def run_img2dataset(args):
         enable_wandb=False,
     )
     wall = time.perf_counter() - started
+    others = others_share(before, cpu_use(args.server_pid), wall)
     count = ok = failed_download = failed_resize = 0
     first, last = float("inf"), 0.0
     errors = {}
@@ -339,9 +342,33 @@ def run_img2dataset(args):
           f"= {ok / wall:.1f} images/s; shards ran {span:.2f} s = {ok / span:.1f} images/s")
     if errors:
         print(f"  errors: {errors}")
+    print(f"  other processes used {100 * others:.0f}% of the machine's CPU time meanwhile")
     print(f"RESULT {args.label} {ok} {failed_download + failed_resize} {wall:.3f} {ok / wall:.1f} "
-          f"{span:.3f} {ok / span:.1f}")
+          f"{others:.3f} {span:.3f} {ok / span:.1f}")
     shutil.rmtree(args.out, ignore_errors=True)
+
+
+def cpu_use(server_pid):
+    """CPU seconds so far: the machine's (busy ticks in /proc/stat), this process's and its
+    finished children's (img2dataset joins its workers before download() returns), the server's."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    with open("/proc/stat", encoding="ascii") as f:
+        cpu = f.readline().split()
+    machine = sum(int(cpu[i]) for i in (1, 2, 3, 6, 7, 8)) / ticks  # all but idle and iowait
+    t = os.times()
+    own = t.user + t.system + t.children_user + t.children_system
+    server = 0.0
+    if server_pid:
+        with open(f"/proc/{server_pid}/stat", encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        server = (int(fields[11]) + int(fields[12])) / ticks
+    return machine, own, server
+
+
+def others_share(before, after, wall):
+    """The share of all cores' time between two cpu_use() calls used by neither us nor the server."""
+    others = (after[0] - before[0]) - (after[1] - before[1]) - (after[2] - before[2])
+    return max(0.0, others) / (wall * os.cpu_count())
 
 
 # ---------------------------------------------------------------- table
@@ -361,21 +388,22 @@ def table(args):
     }
     rates = {"full": [], "small": [], "fetch": [], "call": [], "shards": []}
     print()
-    print("| round | what | ok | failed | time | images/s |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("| round | what | ok | failed | time | images/s | CPU taken by other processes |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for r in rows:
         label, ok, failed, wall, rate = r[0], int(r[1]), int(r[2]), float(r[3]), float(r[4])
+        others = f"{100 * float(r[5]):.0f} %"
         round_no = "".join(c for c in label.split("-")[1] if c.isdigit()) or "-"
         if label.startswith("img2dataset"):
-            span, span_rate = float(r[5]), float(r[6])
+            span, span_rate = float(r[6]), float(r[7])
             rates["call"].append(rate)
             rates["shards"].append(span_rate)
             print(f"| {round_no} | img2dataset: its shards (the whole download() call) | {ok} | {failed} "
-                  f"| {span:.2f} s ({wall:.2f} s) | **{span_rate:.1f}** ({rate:.1f}) |")
+                  f"| {span:.2f} s ({wall:.2f} s) | **{span_rate:.1f}** ({rate:.1f}) | {others} |")
         else:
             kind = label.rsplit("-", 1)[1]
             rates[kind].append(rate)
-            print(f"| {round_no} | {what[kind]} | {ok} | {failed} | {wall:.2f} s | **{rate:.1f}** |")
+            print(f"| {round_no} | {what[kind]} | {ok} | {failed} | {wall:.2f} s | **{rate:.1f}** | {others} |")
     mean = {k: statistics.mean(v) for k, v in rates.items() if v}
     print()
     print("mean images/s: " + ", ".join(f"{k} {v:.1f}" for k, v in mean.items()))
@@ -403,6 +431,7 @@ def main():
     i.add_argument("--threads", type=int, required=True)
     i.add_argument("--shard", type=int, help="URLs per shard; default: enough for 4 shards a process")
     i.add_argument("--label", default="img2dataset")
+    i.add_argument("--server-pid", type=int)
     t = sub.add_parser("table")
     t.add_argument("results")
     args = parser.parse_args()

@@ -51,14 +51,17 @@ import java.util.concurrent.atomic.LongAdder;
  *       put on the others.
  * </ul>
  *
- * <p>Each pass prints a line {@code RESULT LABEL-PASS OK FAILED SECONDS IMAGES_PER_S} for the
- * script to read, and the time each stage took, elapsed on the analysis threads (so CPU time, plus
- * any wait for a core when other processes want one) and summed over them.
+ * <p>Each pass prints a line {@code RESULT LABEL-PASS OK FAILED SECONDS IMAGES_PER_S OTHERS} for
+ * the script to read, where OTHERS is the share of the machine's CPU time that processes other than
+ * this one and the server (whose id {@code --server-pid} gives) used during the pass. It also
+ * prints the time each stage took, elapsed on the analysis threads (so CPU time, plus any wait for
+ * a core when other processes want one) and summed over them.
  *
  * <pre>
  * java -cp core/target/test-classes:core/target/classes:... \
  *   io.memescope.core.fetch.FetchPipelineBenchmark URLS_FILE [--in-flight 64] [--per-host N]
  *   [--threads NPROC] [--warmup ALL|N] [--passes full[,small][,fetch]] [--label ours]
+ *   [--server-pid PID]
  * </pre>
  */
 public final class FetchPipelineBenchmark {
@@ -105,6 +108,7 @@ public final class FetchPipelineBenchmark {
     int warmup = -1;
     List<Mode> passes = List.of(Mode.FULL);
     String label = "ours";
+    long serverPid = -1;
     for (int i = 1; i < args.length; i++) {
       switch (args[i]) {
         case "--in-flight" -> inFlight = Integer.parseInt(args[++i]);
@@ -120,6 +124,7 @@ public final class FetchPipelineBenchmark {
                     .map(m -> Mode.valueOf(m.strip().toUpperCase(Locale.ROOT)))
                     .toList();
         case "--label" -> label = args[++i];
+        case "--server-pid" -> serverPid = Long.parseLong(args[++i]);
         default -> usage();
       }
     }
@@ -174,16 +179,23 @@ public final class FetchPipelineBenchmark {
       for (Mode mode : passes) {
         System.gc();
         String name = label + "-" + mode.name().toLowerCase(Locale.ROOT);
+        CpuUse before = CpuUse.now(serverPid);
         Pass p = pass(fetcher, pool, urls, inFlight, mode, name);
+        double others = CpuUse.now(serverPid).othersShare(before, p.wallNanos());
         report(name, p, mode, threads);
         System.out.printf(
             Locale.ROOT,
-            "RESULT %s %d %d %.3f %.1f%n",
+            "  other processes used %.0f%% of the machine's CPU time meanwhile%n",
+            100 * others);
+        System.out.printf(
+            Locale.ROOT,
+            "RESULT %s %d %d %.3f %.1f %.3f%n",
             name,
             p.ok(),
             p.failed(),
             p.wallNanos() / 1e9,
-            p.imagesPerSecond());
+            p.imagesPerSecond(),
+            others);
       }
     } finally {
       pool.shutdownNow();
@@ -193,7 +205,7 @@ public final class FetchPipelineBenchmark {
   private static void usage() {
     System.err.println(
         "usage: FetchPipelineBenchmark URLS_FILE [--in-flight N] [--per-host N] [--threads P]"
-            + " [--warmup ALL|N] [--passes full,small,fetch] [--label NAME]");
+            + " [--warmup ALL|N] [--passes full,small,fetch] [--label NAME] [--server-pid PID]");
     System.exit(2);
   }
 
@@ -376,6 +388,53 @@ public final class FetchPipelineBenchmark {
         seconds,
         p.fetchWaitNanos() / 1e9,
         p.checksum());
+  }
+
+  /**
+   * CPU time so far: of the whole machine (busy ticks in {@code /proc/stat}), of this process, and
+   * of the server process, so that a pass can say how much of the machine others took meanwhile.
+   * Linux only; zeros elsewhere.
+   */
+  record CpuUse(double machineSeconds, double ownSeconds, double serverSeconds) {
+    /** USER_HZ, the unit of /proc's tick counts: 100 on every Linux architecture in use. */
+    static final double TICKS_PER_SECOND = 100;
+
+    static CpuUse now(long serverPid) {
+      double machine = 0;
+      double server = 0;
+      try {
+        String[] cpu = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+        // user nice system idle iowait irq softirq steal: all but idle and iowait are busy
+        long busy = 0;
+        for (int i : new int[] {1, 2, 3, 6, 7, 8}) {
+          busy += Long.parseLong(cpu[i]);
+        }
+        machine = busy / TICKS_PER_SECOND;
+        if (serverPid > 0) {
+          String stat = Files.readString(Path.of("/proc/" + serverPid + "/stat"));
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          server = (Long.parseLong(f[11]) + Long.parseLong(f[12])) / TICKS_PER_SECOND;
+        }
+      } catch (java.io.IOException | RuntimeException e) {
+        // not Linux, or the server is gone: no figure
+      }
+      var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+      double own =
+          os instanceof com.sun.management.OperatingSystemMXBean sun
+              ? sun.getProcessCpuTime() / 1e9
+              : 0;
+      return new CpuUse(machine, own, server);
+    }
+
+    /** The share of all cores' time since {@code before} used by neither us nor the server. */
+    double othersShare(CpuUse before, long wallNanos) {
+      double others =
+          (machineSeconds - before.machineSeconds)
+              - (ownSeconds - before.ownSeconds)
+              - (serverSeconds - before.serverSeconds);
+      double capacity = wallNanos / 1e9 * Runtime.getRuntime().availableProcessors();
+      return Math.max(0, others) / capacity;
+    }
   }
 
   /** Prints the count done every two seconds on standard error. */
