@@ -5,7 +5,11 @@ import com.drew.metadata.Metadata;
 import com.drew.metadata.exif.ExifIFD0Directory;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
+import java.awt.image.ComponentColorModel;
+import java.awt.image.DataBuffer;
+import java.awt.image.DataBufferByte;
 import java.awt.image.IndexColorModel;
+import java.awt.image.PixelInterleavedSampleModel;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -138,6 +142,10 @@ public final class ImageDecoder {
     }
     boolean alpha = cm.hasAlpha();
     int b = alpha ? 4 : 3;
+    int[] direct = interleavedSrgb(image, b);
+    if (direct != null) {
+      return new PilImage(alpha ? "RGBA" : "RGB", w, h, direct, null);
+    }
     int[] argb = image.getRGB(0, 0, w, h, null, 0, w);
     int[] pixels = new int[w * h * b];
     for (int i = 0; i < argb.length; i++) {
@@ -150,6 +158,67 @@ public final class ImageDecoder {
       }
     }
     return new PilImage(alpha ? "RGBA" : "RGB", w, h, pixels, null);
+  }
+
+  /**
+   * The samples of an 8-bit, pixel-interleaved, non-premultiplied sRGB image, read straight from
+   * its buffer in R, G, B (, A) order; null for any other layout. This is what ImageIO's JPEG and
+   * PNG readers give for colour images ({@code TYPE_3BYTE_BGR}, {@code TYPE_4BYTE_ABGR} and their
+   * custom equivalents), and for it {@link BufferedImage#getRGB} returns these very samples, only
+   * through a colour-model call per pixel (most of the decoding time of a JPEG).
+   */
+  static int[] interleavedSrgb(BufferedImage image, int bands) {
+    ColorModel cm = image.getColorModel();
+    Raster raster = image.getRaster();
+    if (!(cm instanceof ComponentColorModel)
+        || !cm.getColorSpace().isCS_sRGB()
+        || cm.isAlphaPremultiplied()
+        || cm.getTransferType() != DataBuffer.TYPE_BYTE
+        || cm.getNumComponents() != bands
+        || raster.getNumBands() != bands
+        || !(raster.getSampleModel() instanceof PixelInterleavedSampleModel sm)
+        || !(raster.getDataBuffer() instanceof DataBufferByte buffer)
+        || buffer.getNumBanks() != 1) {
+      return null;
+    }
+    for (int i = 0; i < bands; i++) {
+      if (cm.getComponentSize(i) != 8) {
+        return null;
+      }
+    }
+    int w = image.getWidth();
+    int h = image.getHeight();
+    int[] bandOffsets = sm.getBandOffsets();
+    int pixelStride = sm.getPixelStride();
+    int scanline = sm.getScanlineStride();
+    int origin =
+        buffer.getOffset()
+            - raster.getSampleModelTranslateY() * scanline
+            - raster.getSampleModelTranslateX() * pixelStride;
+    byte[] data = buffer.getData();
+    int[] out = new int[w * h * bands];
+    int j = 0;
+    for (int y = 0; y < h; y++) {
+      int row = origin + y * scanline;
+      if (bands == 3) {
+        int r = row + bandOffsets[0];
+        int g = row + bandOffsets[1];
+        int b = row + bandOffsets[2];
+        for (int x = 0; x < w; x++, r += pixelStride, g += pixelStride, b += pixelStride) {
+          out[j++] = data[r] & 0xff;
+          out[j++] = data[g] & 0xff;
+          out[j++] = data[b] & 0xff;
+        }
+      } else {
+        for (int x = 0; x < w; x++) {
+          int p = row + x * pixelStride;
+          for (int k = 0; k < bands; k++) {
+            out[j++] = data[p + bandOffsets[k]] & 0xff;
+          }
+        }
+      }
+    }
+    return out;
   }
 
   private static int orientation(byte[] bytes) {

@@ -104,6 +104,61 @@ class ImageDecoderTest {
     assertThat(ccw.pixels()).containsExactly(20, 10);
   }
 
+  @Test
+  void interleaved_colour_images_read_from_the_buffer_give_what_get_rgb_gives() throws Exception {
+    java.util.Random random = new java.util.Random(7);
+    for (int type : new int[] {BufferedImage.TYPE_3BYTE_BGR, BufferedImage.TYPE_4BYTE_ABGR}) {
+      BufferedImage image = new BufferedImage(37, 23, type);
+      for (int y = 0; y < 23; y++) {
+        for (int x = 0; x < 37; x++) {
+          image.setRGB(x, y, random.nextInt());
+        }
+      }
+      // the whole image, and a sub-image whose raster starts inside its parent's buffer
+      for (BufferedImage im : new BufferedImage[] {image, image.getSubimage(5, 3, 20, 17)}) {
+        boolean alpha = type == BufferedImage.TYPE_4BYTE_ABGR;
+        int[] direct = ImageDecoder.interleavedSrgb(im, alpha ? 4 : 3);
+        assertThat(direct).isNotNull();
+        assertThat(direct).containsExactly(viaGetRgb(im, alpha));
+      }
+    }
+    // what the readers give: a JPEG (3-byte BGR) and an RGBA PNG
+    BufferedImage photo = new BufferedImage(64, 40, BufferedImage.TYPE_INT_ARGB);
+    for (int y = 0; y < 40; y++) {
+      for (int x = 0; x < 64; x++) {
+        photo.setRGB(x, y, (x * 4 + y) << 24 | (x * 4) << 16 | (y * 6) << 8 | (x ^ y));
+      }
+    }
+    BufferedImage rgb = new BufferedImage(64, 40, BufferedImage.TYPE_INT_RGB);
+    rgb.getGraphics().drawImage(photo, 0, 0, null);
+    for (byte[] file : new byte[][] {encode(rgb, "jpeg"), encode(photo, "png")}) {
+      BufferedImage read = ImageIO.read(new java.io.ByteArrayInputStream(file));
+      boolean alpha = read.getColorModel().hasAlpha();
+      assertThat(ImageDecoder.interleavedSrgb(read, alpha ? 4 : 3))
+          .containsExactly(viaGetRgb(read, alpha));
+      assertThat(decoder.decode(file).pixels()).containsExactly(viaGetRgb(read, alpha));
+    }
+    // anything else is left to getRGB
+    assertThat(ImageDecoder.interleavedSrgb(rgb, 3)).isNull();
+  }
+
+  private static int[] viaGetRgb(BufferedImage image, boolean alpha) {
+    int w = image.getWidth();
+    int h = image.getHeight();
+    int b = alpha ? 4 : 3;
+    int[] argb = image.getRGB(0, 0, w, h, null, 0, w);
+    int[] out = new int[w * h * b];
+    for (int i = 0; i < argb.length; i++) {
+      out[i * b] = (argb[i] >> 16) & 0xff;
+      out[i * b + 1] = (argb[i] >> 8) & 0xff;
+      out[i * b + 2] = argb[i] & 0xff;
+      if (alpha) {
+        out[i * b + 3] = argb[i] >>> 24;
+      }
+    }
+    return out;
+  }
+
   private static byte[] png(int w, int h) throws Exception {
     BufferedImage image = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
     for (int y = 0; y < h; y++) {
