@@ -8,7 +8,12 @@ import java.awt.image.DataBufferInt;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageWriteParam;
@@ -78,15 +83,39 @@ public final class Thumbnailer {
     if (maxWidth < 1) {
       throw new IllegalArgumentException("maxWidth must be positive: " + maxWidth);
     }
-    int width = image.width();
-    int height = image.height();
+    int[] target = target(image.width(), image.height(), maxWidth);
+    BufferedImage scaled = downscale(onWhite(image), target[0], target[1]);
+    return new Thumbnail(sizeName, "jpeg", target[0], target[1], jpeg(scaled));
+  }
+
+  /**
+   * Thumbnails of several sizes, in the order given, each of the same dimensions {@link
+   * #of(PilImage, Size)} gives. The image is flattened onto white once, and each size is scaled
+   * from the next larger one rather than from the full image, which saves most of the work of all
+   * but the largest (the ingest job makes two per image).
+   */
+  public static List<Thumbnail> of(PilImage image, List<Size> sizes) {
+    List<Size> largestFirst = new ArrayList<>(sizes);
+    largestFirst.sort(Comparator.comparingInt(Size::maxWidth).reversed());
+    Map<Size, Thumbnail> made = new HashMap<>();
+    BufferedImage source = onWhite(image);
+    for (Size size : largestFirst) {
+      int[] target = target(image.width(), image.height(), size.maxWidth());
+      source = downscale(source, target[0], target[1]);
+      made.put(size, new Thumbnail(size.name(), "jpeg", target[0], target[1], jpeg(source)));
+    }
+    return sizes.stream().map(made::get).toList();
+  }
+
+  /** Width and height at most {@code maxWidth} wide (and JPEG's limit high), never enlarged. */
+  private static int[] target(int width, int height, int maxWidth) {
     double scale =
         Math.min(
             1.0, Math.min((double) maxWidth / width, (double) JPEG_MAX_SIDE / Math.max(height, 1)));
-    int targetWidth = Math.max(1, Math.min(width, (int) Math.round(width * scale)));
-    int targetHeight = Math.max(1, Math.min(height, (int) Math.round(height * scale)));
-    BufferedImage scaled = downscale(onWhite(image), targetWidth, targetHeight);
-    return new Thumbnail(sizeName, "jpeg", targetWidth, targetHeight, jpeg(scaled));
+    return new int[] {
+      Math.max(1, Math.min(width, (int) Math.round(width * scale))),
+      Math.max(1, Math.min(height, (int) Math.round(height * scale)))
+    };
   }
 
   /** The image as opaque RGB, alpha composited onto white ({@code c a + 255 (1 - a)}, rounded). */

@@ -78,7 +78,7 @@ public final class FetchPipelineBenchmark {
     FETCH
   }
 
-  private static final String[] STAGES = {"decode", "sha256", "thumb-256", "thumb-720", "phash"};
+  private static final String[] STAGES = {"decode", "sha256", "thumbnails", "unused", "phash"};
 
   private FetchPipelineBenchmark() {}
 
@@ -310,16 +310,21 @@ public final class FetchPipelineBenchmark {
     String id = HexFormat.of().formatHex(sha, 0, 16);
     String hex = HexFormat.of().formatHex(sha);
     long t2 = System.nanoTime();
-    Thumbnailer.Thumbnail small = Thumbnailer.of(image, Thumbnailer.SMALL);
-    long t3 = System.nanoTime();
     if (mode == Mode.SMALL) {
+      Thumbnailer.Thumbnail small = Thumbnailer.of(image, Thumbnailer.SMALL);
+      long t3 = System.nanoTime();
       stages[0].add(t1 - t0);
       stages[1].add(t2 - t1);
       stages[2].add(t3 - t2);
       return id.hashCode() + hex.length() + small.data().length + image.width();
     }
-    Thumbnailer.Thumbnail large = Thumbnailer.of(image, Thumbnailer.LARGE);
-    long t4 = System.nanoTime();
+    // As Analyze does: both sizes in one call, the small one scaled from the large one.
+    List<Thumbnailer.Thumbnail> thumbs =
+        Thumbnailer.of(image, List.of(Thumbnailer.SMALL, Thumbnailer.LARGE));
+    Thumbnailer.Thumbnail small = thumbs.get(0);
+    Thumbnailer.Thumbnail large = thumbs.get(1);
+    long t3 = System.nanoTime();
+    long t4 = t3; // both thumbnails are timed under stage 2
     long phash = PerceptualHash.of(image);
     long t5 = System.nanoTime();
     stages[0].add(t1 - t0);

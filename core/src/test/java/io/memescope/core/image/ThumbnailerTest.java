@@ -117,6 +117,43 @@ class ThumbnailerTest {
   }
 
   @Test
+  void several_sizes_at_once_match_one_at_a_time() throws IOException {
+    PilImage meme = TestImages.pil(TestImages.meme(7, 1600, 1000));
+    java.util.List<Thumbnail> both =
+        Thumbnailer.of(meme, java.util.List.of(Thumbnailer.SMALL, Thumbnailer.LARGE));
+    assertThat(both).extracting(Thumbnail::size).containsExactly("small", "large");
+    for (Thumbnail cascaded : both) {
+      Thumbnail alone =
+          Thumbnailer.of(
+              meme, cascaded.size().equals("small") ? Thumbnailer.SMALL : Thumbnailer.LARGE);
+      assertThat(new int[] {cascaded.width(), cascaded.height()})
+          .containsExactly(alone.width(), alone.height());
+      // Scaled from the large one instead of from the full image: the same picture, within
+      // what JPEG and one more resampling step change.
+      BufferedImage a = decode(cascaded);
+      BufferedImage b = decode(alone);
+      long diff = 0;
+      for (int y = 0; y < a.getHeight(); y++) {
+        for (int x = 0; x < a.getWidth(); x++) {
+          int p = a.getRGB(x, y);
+          int q = b.getRGB(x, y);
+          for (int shift = 0; shift < 24; shift += 8) {
+            diff += Math.abs(((p >> shift) & 0xff) - ((q >> shift) & 0xff));
+          }
+        }
+      }
+      double mean = diff / (3.0 * a.getWidth() * a.getHeight());
+      assertThat(mean).as("mean difference of %s", cascaded.size()).isLessThan(4.0);
+    }
+    // The smallest image needs no cascade: one size in, one out.
+    assertThat(
+            Thumbnailer.of(
+                grey(100, 50, 10), java.util.List.of(Thumbnailer.LARGE, Thumbnailer.SMALL)))
+        .extracting(Thumbnail::width)
+        .containsExactly(100, 100);
+  }
+
+  @Test
   void a_non_positive_width_is_refused() {
     assertThatThrownBy(() -> Thumbnailer.of(grey(10, 10, 0), "zero", 0))
         .isInstanceOf(IllegalArgumentException.class);

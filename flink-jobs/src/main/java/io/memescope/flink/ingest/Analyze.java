@@ -59,8 +59,8 @@ final class Analyze extends ProcessFunction<Fetched, Candidate> {
     }
     byte[] sha = sha256(fetched.bytes());
     List<Thumb> thumbs = new ArrayList<>();
-    for (var spec : List.of(Thumbnailer.SMALL, Thumbnailer.LARGE)) {
-      Thumbnailer.Thumbnail t = Thumbnailer.of(image, spec);
+    for (Thumbnailer.Thumbnail t :
+        Thumbnailer.of(image, List.of(Thumbnailer.SMALL, Thumbnailer.LARGE))) {
       thumbs.add(new Thumb(t.size(), t.format(), t.width(), t.height(), t.data()));
     }
     out.collect(
