@@ -2,7 +2,6 @@ package io.memescope.crawler;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import io.memescope.core.config.MemescopeConfig;
-import io.memescope.core.schema.Clients;
 import io.memescope.crawler.publish.CrawlPublisher;
 import java.time.Clock;
 import java.util.concurrent.Callable;
@@ -10,7 +9,6 @@ import me.tongfei.progressbar.DelegatingProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -41,20 +39,14 @@ public final class CrawlMain implements Callable<Integer> {
   }
 
   public static int run(String... args) {
-    CommandLine cli = new CommandLine(new CrawlMain());
-    cli.setExecutionExceptionHandler(
-        (e, commandLine, parse) -> {
-          commandLine.getErr().println("memescope crawl: " + e.getMessage());
-          return 1;
-        });
-    return cli.execute(args);
+    return SourcesMain.execute(new CrawlMain(), "crawl", args);
   }
 
   @Override
   public Integer call() throws Exception {
     MemescopeConfig config = settings.load();
     String topic = config.kafka().topic("crawl-urls").name();
-    try (CqlSession session = Clients.cassandraKeyspace(config.cassandra());
+    try (CqlSession session = SourcesMain.Settings.openKeyspace(config);
         CrawlPublisher publisher = new CrawlPublisher(config.kafka().bootstrapServers(), topic)) {
       SourceRegistry registry = new SourceRegistry(config.crawler(), session);
       var spec =
@@ -87,13 +79,6 @@ public final class CrawlMain implements Callable<Integer> {
               : result.reachedEnd() ? ", reached the end" : ", more to come (the cursor is saved)");
       result.errors().forEach(e -> System.err.println("memescope crawl: " + e));
       return result.errors().isEmpty() ? 0 : 1;
-    } catch (com.datastax.oss.driver.api.core.AllNodesFailedException e) {
-      throw new IllegalStateException(
-          "Cassandra at "
-              + config.cassandra().host()
-              + ":"
-              + config.cassandra().nativePort()
-              + " does not answer; start the stack with ./memescope up");
     }
   }
 

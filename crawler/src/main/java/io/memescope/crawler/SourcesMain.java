@@ -42,10 +42,15 @@ public final class SourcesMain implements Callable<Integer> {
   }
 
   public static int run(String... args) {
-    CommandLine cli = new CommandLine(new SourcesMain());
+    return execute(new SourcesMain(), "sources", args);
+  }
+
+  /** Runs a crawler command; a failure is one line ({@code memescope NAME: why}) and exit 1. */
+  static int execute(Object command, String name, String... args) {
+    CommandLine cli = new CommandLine(command);
     cli.setExecutionExceptionHandler(
         (e, commandLine, parse) -> {
-          commandLine.getErr().println("memescope sources: " + e.getMessage());
+          commandLine.getErr().println("memescope " + name + ": " + e.getMessage());
           return 1;
         });
     return cli.execute(args);
@@ -81,8 +86,15 @@ public final class SourcesMain implements Callable<Integer> {
 
     <T> T withRegistry(java.util.function.Function<SourceRegistry, T> action) {
       MemescopeConfig config = load();
-      try (CqlSession session = Clients.cassandraKeyspace(config.cassandra())) {
+      try (CqlSession session = openKeyspace(config)) {
         return action.apply(new SourceRegistry(config.crawler(), session));
+      }
+    }
+
+    /** A session on Memescope's keyspace, or an error that says to start the stack. */
+    static CqlSession openKeyspace(MemescopeConfig config) {
+      try {
+        return Clients.cassandraKeyspace(config.cassandra());
       } catch (com.datastax.oss.driver.api.core.AllNodesFailedException e) {
         throw new IllegalStateException(
             "Cassandra at "

@@ -64,8 +64,8 @@ import okhttp3.ResponseBody;
  *       metadata addresses are {@link RejectReason#BLOCKED_ADDRESS} unless the host is in {@link
  *       FetchSettings#allowedPrivateHosts()}. OkHttp asks no DNS for a host written as an address
  *       ({@code http://127.0.0.1/}, {@code http://[::1]/}, {@code http://2130706433/}), so those
- *       are checked by {@link #checkIpLiteral} on every hop. No proxy is used, as through one the
- *       guard would only see the proxy's address.
+ *       are checked by {@link AddressGuard#checkLiteral} on every hop. No proxy is used, as through
+ *       one the guard would only see the proxy's address.
  *   <li>Redirects are followed here, not by OkHttp, so that a loop is recognised as soon as a URL
  *       comes round again and a chain longer than {@link FetchSettings#maxRedirects()} ends as
  *       {@link RejectReason#REDIRECT_LOOP}; a redirect to anything but http(s) is {@link
@@ -165,7 +165,8 @@ public final class ImageFetcher implements AutoCloseable {
                   if (attempt != null) {
                     attempt.started();
                   }
-                  checkIpLiteral(chain.request().url(), settings.allowedPrivateHosts());
+                  AddressGuard.checkLiteral(
+                      chain.request().url().host(), settings.allowedPrivateHosts());
                   return chain.proceed(chain.request());
                 })
             .build();
@@ -231,10 +232,6 @@ public final class ImageFetcher implements AutoCloseable {
    * accepts, the pattern below), so the guard alone would let {@code http://127.0.0.1/} and {@code
    * http://169.254.169.254/} through. Runs in an interceptor, that is for every hop.
    */
-  static void checkIpLiteral(HttpUrl url, Set<String> allowedHosts) throws BlockedAddressException {
-    AddressGuard.checkLiteral(url.host(), allowedHosts);
-  }
-
   /** For tests: the executor OkHttp's dispatcher runs calls on. */
   ExecutorService dispatcherExecutor() {
     return dispatcherExecutor;

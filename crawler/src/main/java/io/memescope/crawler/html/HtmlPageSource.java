@@ -33,10 +33,6 @@ public final class HtmlPageSource implements PagedSource {
   private final int maxPages;
   private volatile double done = -1;
 
-  public HtmlPageSource(String id, String url, PoliteClient http, Clock clock) {
-    this(id, url, http, clock, 0, 1);
-  }
-
   public HtmlPageSource(
       String id, String url, PoliteClient http, Clock clock, int depth, int maxPages) {
     this.id = id;

@@ -71,10 +71,4 @@ public final class HostGate {
       host.nextSlotNanos = Math.max(host.nextSlotNanos, System.nanoTime() + pause.toNanos());
     }
   }
-
-  /** Requests to {@code origin} in flight now. */
-  public int inFlight(String origin) {
-    Host host = hosts.get(origin);
-    return host == null ? 0 : concurrency - host.inFlight.availablePermits();
-  }
 }

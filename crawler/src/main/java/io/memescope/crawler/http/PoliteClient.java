@@ -49,21 +49,12 @@ public final class PoliteClient {
   /** A client without a per-host interval (local sources, tests); robots.txt is still obeyed. */
   public PoliteClient(
       Set<String> allowedPrivateHosts, long maxBytes, int maxAttempts, Duration firstBackoff) {
-    this(allowedPrivateHosts, maxBytes, maxAttempts, firstBackoff, Duration.ZERO);
-  }
-
-  public PoliteClient(
-      Set<String> allowedPrivateHosts,
-      long maxBytes,
-      int maxAttempts,
-      Duration firstBackoff,
-      Duration minInterval) {
     this(
         allowedPrivateHosts,
         maxBytes,
         maxAttempts,
         firstBackoff,
-        minInterval,
+        Duration.ZERO,
         new HostGate(2),
         Listener.NONE,
         PoliteClient::sleep);

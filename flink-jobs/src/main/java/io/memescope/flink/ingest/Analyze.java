@@ -51,7 +51,7 @@ final class Analyze extends ProcessFunction<Fetched, Candidate> {
     try {
       image = decoder.decode(fetched.bytes());
     } catch (ImageDecodeException e) {
-      reject(ctx, Rejection.of(info, "decode", reason(e).code(), e.getMessage()));
+      reject(ctx, Rejection.of(info, "decode", RejectReason.of(e.reason()).code(), e.getMessage()));
       return;
     } catch (RuntimeException | OutOfMemoryError e) {
       reject(ctx, Rejection.of(info, "decode", RejectReason.DECODE_ERROR.code(), e.toString()));
@@ -75,16 +75,6 @@ final class Analyze extends ProcessFunction<Fetched, Candidate> {
             fetched.bytes().length,
             fetched.bytes(),
             thumbs));
-  }
-
-  static RejectReason reason(ImageDecodeException e) {
-    return switch (e.reason()) {
-      case EMPTY -> RejectReason.EMPTY;
-      case NOT_AN_IMAGE -> RejectReason.NOT_AN_IMAGE;
-      case TOO_MANY_PIXELS -> RejectReason.BOMB;
-      case UNSUPPORTED_FORMAT -> RejectReason.UNSUPPORTED_FORMAT;
-      default -> RejectReason.DECODE_ERROR;
-    };
   }
 
   private static byte[] sha256(byte[] bytes) {

@@ -34,6 +34,7 @@ final class Deduplicator extends KeyedProcessFunction<Integer, Candidate, Candid
   private final int maxDistance;
   private transient MapState<String, String> bySha;
   private transient MapState<Integer, long[]> buckets;
+  private transient int[] probes;
 
   Deduplicator(int maxDistance) {
     this.maxDistance = maxDistance;
@@ -41,6 +42,7 @@ final class Deduplicator extends KeyedProcessFunction<Integer, Candidate, Candid
 
   @Override
   public void open(OpenContext context) {
+    probes = Neighbours.masks(maxDistance / 4);
     bySha =
         getRuntimeContext()
             .getMapState(new MapStateDescriptor<>("by-sha256", Types.STRING, Types.STRING));
@@ -79,12 +81,11 @@ final class Deduplicator extends KeyedProcessFunction<Integer, Candidate, Candid
 
   /** The closest indexed image within {@code maxDistance}, ties broken by id; null if none. */
   private Match nearest(long phash) throws Exception {
-    int radius = maxDistance / 4;
     Match best = null;
     for (int chunk = 0; chunk < 4; chunk++) {
       int value = chunk(phash, chunk);
-      for (int probe : Neighbours.within(value, radius)) {
-        long[] entries = buckets.get(key(chunk, probe));
+      for (int mask : probes) {
+        long[] entries = buckets.get(key(chunk, value ^ mask));
         if (entries == null) {
           continue;
         }
@@ -132,23 +133,23 @@ final class Deduplicator extends KeyedProcessFunction<Integer, Candidate, Candid
     return HexFormat.of().toHexDigits(hi) + HexFormat.of().toHexDigits(lo);
   }
 
-  /** The 16-bit values within a Hamming radius of a value. */
+  /** The 16-bit masks of at most {@code radius} bits: XORed with a value, its neighbours. */
   static final class Neighbours {
     private Neighbours() {}
 
-    static int[] within(int value, int radius) {
+    static int[] masks(int radius) {
       java.util.List<Integer> out = new java.util.ArrayList<>();
-      collect(value, radius, 0, out);
+      collect(0, radius, 0, out);
       return out.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    private static void collect(int value, int radius, int from, java.util.List<Integer> out) {
-      out.add(value);
+    private static void collect(int mask, int radius, int from, java.util.List<Integer> out) {
+      out.add(mask);
       if (radius == 0) {
         return;
       }
       for (int bit = from; bit < 16; bit++) {
-        collect(value ^ (1 << bit), radius - 1, bit + 1, out);
+        collect(mask | (1 << bit), radius - 1, bit + 1, out);
       }
     }
   }
