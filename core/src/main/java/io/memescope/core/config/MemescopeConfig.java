@@ -19,6 +19,7 @@ public record MemescopeConfig(
     CrawlerSettings crawler,
     ModelSettings model,
     IngestSettings ingest,
+    ServingSettings serving,
     Config source) {
 
   /** The merged settings as HOCON, for handing to another process of the stack. */
@@ -46,6 +47,7 @@ public record MemescopeConfig(
             CrawlerSettings.read(reader),
             ModelSettings.read(reader),
             IngestSettings.read(reader),
+            ServingSettings.read(reader),
             config);
     result.checkPortsDistinct(reader);
     reader.throwIfProblems();
@@ -62,6 +64,7 @@ public record MemescopeConfig(
     ports.put("cassandra.jmx-port", cassandra.jmxPort());
     ports.put("milvus.port", milvus.port());
     ports.put("crawler.metrics-port", crawler.metricsPort());
+    ports.put("serving.port", serving.port());
     ports.put("flink.rest-port", flink.restPort());
     ports.put("flink.rpc-port", flink.rpcPort());
     ports.put("flink.blob-port", flink.blobPort());

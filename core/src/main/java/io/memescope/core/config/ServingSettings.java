@@ -1,0 +1,59 @@
+package io.memescope.core.config;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The serving API and search UI (module serving).
+ *
+ * @param adminKey the admin endpoints' key; empty means the stack's generated key file
+ * @param rateLimit read requests per second per client
+ * @param rateBurst requests a client may make at once above the rate
+ * @param maxUploadBytes largest query image, decoded
+ * @param fileRoots directories originals may be served from; empty means the ingest job's
+ * @param searchEf HNSW search breadth
+ */
+public record ServingSettings(
+    boolean enabled,
+    String host,
+    int port,
+    String adminKey,
+    int rateLimit,
+    int rateBurst,
+    int maxTerms,
+    int maxPageSize,
+    int defaultPageSize,
+    long maxUploadBytes,
+    List<Path> fileRoots,
+    int searchEf) {
+
+  static ServingSettings read(SettingsReader r) {
+    List<Path> roots = List.of();
+    try {
+      roots =
+          r.config().getStringList("serving.file-roots").stream()
+              .map(p -> Path.of(p).toAbsolutePath().normalize())
+              .toList();
+    } catch (com.typesafe.config.ConfigException e) {
+      r.problem("serving.file-roots", "must be a list of directories");
+    }
+    int maxPage = r.intInRange("serving.max-page-size", 1, 1000);
+    int defaultPage = r.intInRange("serving.default-page-size", 1, 1000);
+    if (defaultPage > maxPage) {
+      r.problem("serving.default-page-size", "must not exceed serving.max-page-size");
+    }
+    return new ServingSettings(
+        r.bool("serving.enabled"),
+        r.host("serving.host"),
+        r.port("serving.port"),
+        r.string("serving.admin-key"),
+        r.intInRange("serving.rate-limit", 1, 1_000_000),
+        r.intInRange("serving.rate-burst", 1, 1_000_000),
+        r.intInRange("serving.max-terms", 1, 256),
+        maxPage,
+        defaultPage,
+        r.megabytesAtLeast("serving.max-upload", 1) << 20,
+        roots,
+        r.intInRange("serving.search-ef", 1, 32_768));
+  }
+}
