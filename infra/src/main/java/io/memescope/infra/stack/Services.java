@@ -20,6 +20,9 @@ final class Services {
     if (config.crawler().enabled()) {
       services.add(new CrawlerProcess(config, layout));
     }
+    if (config.serving().enabled()) {
+      services.add(new ServingProcess(config, layout));
+    }
     return services;
   }
 }

@@ -1,0 +1,251 @@
+package io.memescope.serving;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
+import com.datastax.oss.driver.api.core.cql.BatchStatement;
+import com.datastax.oss.driver.api.core.cql.BatchType;
+import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.datastax.oss.driver.api.core.cql.Row;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Image metadata, URLs, thumbnails and takedowns in Cassandra, as serving reads and writes them.
+ */
+final class Catalog {
+  /** URLs shown with each search result; the detail view pages through all of them. */
+  static final int URLS_PER_RESULT = 3;
+
+  static final int MAX_URLS = 1000;
+
+  record Thumb(int width, int height) {}
+
+  /** What a search result shows of an image. */
+  record Summary(
+      String id,
+      int width,
+      int height,
+      Set<String> titles,
+      Set<String> sources,
+      Float quality,
+      Instant firstSeen,
+      Map<String, Thumb> thumbs,
+      List<String> urls) {}
+
+  record UrlSeen(String url, String source, String title, String page, Instant firstSeen) {}
+
+  /** Everything about one image. */
+  record Detail(
+      Summary summary,
+      String sha256,
+      long phash,
+      String format,
+      long byteSize,
+      Instant lastSeen,
+      String qualityVersion,
+      List<UrlSeen> urls) {}
+
+  record Thumbnail(String format, byte[] data) {}
+
+  private final Stores stores;
+  private volatile Statements statements;
+
+  private record Statements(
+      PreparedStatement summaries,
+      PreparedStatement thumbs,
+      PreparedStatement urls,
+      PreparedStatement detail,
+      PreparedStatement thumbnail,
+      PreparedStatement insertTakedown,
+      PreparedStatement deleteImage,
+      PreparedStatement deleteThumbs,
+      PreparedStatement urlHashes,
+      PreparedStatement deleteUrl) {}
+
+  Catalog(Stores stores) {
+    this.stores = stores;
+  }
+
+  private Statements statements(CqlSession s) {
+    Statements st = statements;
+    if (st == null) {
+      st =
+          new Statements(
+              s.prepare(
+                  "SELECT id, width, height, titles, sources, quality, first_seen FROM images"
+                      + " WHERE id IN ?"),
+              s.prepare(
+                  "SELECT image_id, size, width, height FROM image_thumbnails WHERE image_id IN ?"),
+              s.prepare(
+                  "SELECT url, source, title, page, first_seen FROM image_urls WHERE image_id = ?"
+                      + " LIMIT ?"),
+              s.prepare("SELECT * FROM images WHERE id = ?"),
+              s.prepare(
+                  "SELECT format, data FROM image_thumbnails WHERE image_id = ? AND size = ?"),
+              s.prepare(
+                  "INSERT INTO takedowns (sha256, image_id, phash, reason, taken_down_at)"
+                      + " VALUES (?, ?, ?, ?, ?)"),
+              s.prepare("DELETE FROM images WHERE id = ?"),
+              s.prepare("DELETE FROM image_thumbnails WHERE image_id = ?"),
+              s.prepare("SELECT url_hash FROM image_urls WHERE image_id = ?"),
+              s.prepare("DELETE FROM image_urls WHERE url_hash = ?"));
+      statements = st;
+    }
+    return st;
+  }
+
+  /** Summaries of the images that exist, by id; all lookups run at once. */
+  Map<String, Summary> summaries(Collection<String> ids) {
+    if (ids.isEmpty()) {
+      return Map.of();
+    }
+    return stores.cassandra(
+        s -> {
+          Statements st = statements(s);
+          List<String> idList = List.copyOf(ids);
+          CompletableFuture<List<Row>> images = all(s.executeAsync(st.summaries().bind(idList)));
+          CompletableFuture<List<Row>> thumbs = all(s.executeAsync(st.thumbs().bind(idList)));
+          Map<String, CompletableFuture<List<Row>>> urls = new HashMap<>();
+          for (String id : idList) {
+            urls.put(id, all(s.executeAsync(st.urls().bind(id, URLS_PER_RESULT))));
+          }
+          Map<String, Map<String, Thumb>> thumbsById = new HashMap<>();
+          for (Row r : thumbs.join()) {
+            thumbsById
+                .computeIfAbsent(r.getString("image_id"), k -> new LinkedHashMap<>())
+                .put(r.getString("size"), new Thumb(r.getInt("width"), r.getInt("height")));
+          }
+          Map<String, Summary> out = new HashMap<>();
+          for (Row r : images.join()) {
+            String id = r.getString("id");
+            if (r.isNull("width")) {
+              continue; // a merge wrote titles before the image itself: not complete yet
+            }
+            List<String> urlList = new ArrayList<>();
+            for (Row u : urls.get(id).join()) {
+              urlList.add(u.getString("url"));
+            }
+            out.put(id, summary(r, thumbsById.getOrDefault(id, Map.of()), urlList));
+          }
+          return out;
+        });
+  }
+
+  Optional<Detail> detail(String id) {
+    return stores.cassandra(
+        s -> {
+          Statements st = statements(s);
+          Row r = s.execute(st.detail().bind(id)).one();
+          if (r == null || r.isNull("width")) {
+            return Optional.empty();
+          }
+          Map<String, Thumb> thumbs = new LinkedHashMap<>();
+          for (Row t : s.execute(st.thumbs().bind(List.of(id)))) {
+            thumbs.put(t.getString("size"), new Thumb(t.getInt("width"), t.getInt("height")));
+          }
+          List<UrlSeen> urls = new ArrayList<>();
+          for (Row u : s.execute(st.urls().bind(id, MAX_URLS))) {
+            urls.add(
+                new UrlSeen(
+                    u.getString("url"),
+                    u.getString("source"),
+                    u.getString("title"),
+                    u.getString("page"),
+                    u.getInstant("first_seen")));
+          }
+          Summary summary =
+              summary(r, thumbs, urls.stream().limit(URLS_PER_RESULT).map(UrlSeen::url).toList());
+          return Optional.of(
+              new Detail(
+                  summary,
+                  r.getString("sha256"),
+                  r.getLong("phash"),
+                  r.getString("format"),
+                  r.getLong("byte_size"),
+                  r.getInstant("last_seen"),
+                  r.getString("quality_version"),
+                  urls));
+        });
+  }
+
+  Optional<Thumbnail> thumbnail(String id, String size) {
+    return stores.cassandra(
+        s -> {
+          Row r = s.execute(statements(s).thumbnail().bind(id, size)).one();
+          if (r == null) {
+            return Optional.empty();
+          }
+          ByteBuffer data = r.getByteBuffer("data");
+          byte[] bytes = new byte[data.remaining()];
+          data.get(bytes);
+          return Optional.of(new Thumbnail(r.getString("format"), bytes));
+        });
+  }
+
+  /**
+   * Records the takedown first (so that a crash half-way still blocks the content), then deletes
+   * the image's rows: the image, its thumbnails, and every URL row that points at it.
+   */
+  void takedown(Detail d, String reason, Instant at) {
+    stores.cassandra(
+        s -> {
+          Statements st = statements(s);
+          String id = d.summary().id();
+          s.execute(st.insertTakedown().bind(d.sha256(), id, d.phash(), reason, at));
+          List<String> hashes = new ArrayList<>();
+          for (Row r : s.execute(st.urlHashes().bind(id))) {
+            hashes.add(r.getString("url_hash"));
+          }
+          BatchStatement batch = BatchStatement.newInstance(BatchType.UNLOGGED);
+          for (String h : hashes) {
+            batch = batch.add(st.deleteUrl().bind(h));
+          }
+          if (!hashes.isEmpty()) {
+            s.execute(batch);
+          }
+          s.execute(st.deleteThumbs().bind(id));
+          s.execute(st.deleteImage().bind(id));
+          return null;
+        });
+  }
+
+  private static Summary summary(Row r, Map<String, Thumb> thumbs, List<String> urls) {
+    return new Summary(
+        r.getString("id"),
+        r.getInt("width"),
+        r.getInt("height"),
+        r.getSet("titles", String.class),
+        r.getSet("sources", String.class),
+        r.isNull("quality") ? null : r.getFloat("quality"),
+        r.getInstant("first_seen"),
+        thumbs,
+        urls);
+  }
+
+  /** Every row of an async result, all pages. */
+  private static CompletableFuture<List<Row>> all(CompletionStage<AsyncResultSet> stage) {
+    List<Row> rows = new ArrayList<>();
+    return collect(stage, rows).toCompletableFuture();
+  }
+
+  private static CompletionStage<List<Row>> collect(
+      CompletionStage<AsyncResultSet> stage, List<Row> rows) {
+    return stage.thenCompose(
+        rs -> {
+          rs.currentPage().forEach(rows::add);
+          return rs.hasMorePages()
+              ? collect(rs.fetchNextPage(), rows)
+              : CompletableFuture.completedFuture(rows);
+        });
+  }
+}

@@ -1,0 +1,135 @@
+package io.memescope.serving;
+
+import io.memescope.core.schema.MilvusCollection;
+import io.milvus.v2.client.MilvusClientV2;
+import io.milvus.v2.common.ConsistencyLevel;
+import io.milvus.v2.service.collection.request.GetCollectionStatsReq;
+import io.milvus.v2.service.collection.request.LoadCollectionReq;
+import io.milvus.v2.service.vector.request.DeleteReq;
+import io.milvus.v2.service.vector.request.GetReq;
+import io.milvus.v2.service.vector.request.SearchReq;
+import io.milvus.v2.service.vector.request.data.BaseVector;
+import io.milvus.v2.service.vector.request.data.FloatVec;
+import io.milvus.v2.service.vector.response.GetResp;
+import io.milvus.v2.service.vector.response.QueryResp;
+import io.milvus.v2.service.vector.response.SearchResp;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+
+/** The image collection in Milvus, as serving reads it. */
+final class Index {
+  /** Milvus refuses offset + limit above this. */
+  static final int MAX_WINDOW = 16_384;
+
+  private static final List<String> OUTPUT =
+      List.of(MilvusCollection.QUALITY, MilvusCollection.SOURCE, MilvusCollection.FIRST_SEEN);
+
+  /** One search hit with the scalars stored beside the vector. */
+  record Hit(String id, float score, Float quality, String source, Long firstSeen) {}
+
+  private final Stores stores;
+  private final String collection;
+  private final int ef;
+
+  Index(Stores stores, String collection, int ef) {
+    this.stores = stores;
+    this.collection = collection;
+    this.ef = ef;
+  }
+
+  /** Hits {@code offset} to {@code offset + limit} by descending similarity to {@code vector}. */
+  List<Hit> search(float[] vector, String filter, int offset, int limit) {
+    SearchReq.SearchReqBuilder request =
+        SearchReq.builder()
+            .collectionName(collection)
+            .annsField(MilvusCollection.VECTOR)
+            .data(List.<BaseVector>of(new FloatVec(vector)))
+            .offset(offset)
+            .limit(limit)
+            .outputFields(OUTPUT)
+            // HNSW needs ef >= offset + limit to return that many.
+            .searchParams(Map.of("ef", Math.max(ef, offset + limit)))
+            // New images appear within seconds without the cost of a strong read.
+            .consistencyLevel(ConsistencyLevel.BOUNDED);
+    if (!filter.isEmpty()) {
+      request.filter(filter);
+    }
+    SearchResp resp = loaded(c -> c.search(request.build()));
+    List<Hit> hits = new ArrayList<>();
+    for (SearchResp.SearchResult r : resp.getSearchResults().get(0)) {
+      Map<String, Object> e = r.getEntity();
+      hits.add(
+          new Hit(
+              String.valueOf(r.getId()),
+              r.getScore(),
+              e.get(MilvusCollection.QUALITY) instanceof Number n ? n.floatValue() : null,
+              e.get(MilvusCollection.SOURCE) instanceof String s ? s : null,
+              e.get(MilvusCollection.FIRST_SEEN) instanceof Number n ? n.longValue() : null));
+    }
+    return hits;
+  }
+
+  /** The stored vector of an image. */
+  Optional<float[]> vector(String id) {
+    GetResp resp =
+        loaded(
+            c ->
+                c.get(
+                    GetReq.builder()
+                        .collectionName(collection)
+                        .ids(List.of(id))
+                        .outputFields(List.of(MilvusCollection.VECTOR))
+                        .build()));
+    for (QueryResp.QueryResult r : resp.getGetResults()) {
+      Object v = r.getEntity().get(MilvusCollection.VECTOR);
+      if (v instanceof List<?> list) {
+        float[] out = new float[list.size()];
+        for (int i = 0; i < out.length; i++) {
+          out[i] = ((Number) list.get(i)).floatValue();
+        }
+        return Optional.of(out);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * Runs a read, loading the collection and retrying once if it fails: a Milvus server that
+   * restarted has every collection released, and refuses searches until one is loaded again (Milvus
+   * Lite says so with a status code the Java SDK cannot name).
+   */
+  private <T> T loaded(Function<MilvusClientV2, T> call) {
+    try {
+      return stores.milvus(call);
+    } catch (ApiException e) {
+      if (e.status() != 503) {
+        throw e;
+      }
+      try {
+        stores.milvus(
+            c -> {
+              c.loadCollection(LoadCollectionReq.builder().collectionName(collection).build());
+              return null;
+            });
+      } catch (ApiException reload) {
+        throw e;
+      }
+      return stores.milvus(call);
+    }
+  }
+
+  void delete(String id) {
+    stores.milvus(
+        c -> c.delete(DeleteReq.builder().collectionName(collection).ids(List.of(id)).build()));
+  }
+
+  long count() {
+    return stores.milvus(
+        c ->
+            c.getCollectionStats(GetCollectionStatsReq.builder().collectionName(collection).build())
+                .getNumOfEntities());
+  }
+}

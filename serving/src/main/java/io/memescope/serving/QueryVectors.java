@@ -1,0 +1,126 @@
+package io.memescope.serving;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.memescope.core.embed.ClipEncoder;
+import io.memescope.core.embed.ImageDecodeException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Turns a search's terms into one query vector: the weighted sum of each term's unit embedding, so
+ * that a negative weight pushes results away from that term. Text embeddings are cached (the same
+ * words come back often, and the text tower is the costly part of a text query).
+ */
+final class QueryVectors {
+  private final ClipEncoder encoder;
+  private final Index index;
+  private final int dimension;
+  private final Cache<String, float[]> texts;
+
+  QueryVectors(ClipEncoder encoder, Index index, long textCacheSize) {
+    this.encoder = encoder;
+    this.index = index;
+    this.dimension = encoder.metadata().embeddingDim();
+    this.texts = Caffeine.newBuilder().maximumSize(textCacheSize).build();
+  }
+
+  int dimension() {
+    return dimension;
+  }
+
+  float[] combine(List<SearchRequest.Term> terms) {
+    Map<String, float[]> textVectors = textVectors(terms);
+    float[] sum = new float[dimension];
+    for (int i = 0; i < terms.size(); i++) {
+      SearchRequest.Term t = terms.get(i);
+      String field = "terms[" + i + "]";
+      float[] v;
+      if (t.text() != null) {
+        v = textVectors.get(t.text());
+      } else if (t.image() != null) {
+        v = image(t.image(), field + ".image");
+      } else if (t.imageId() != null) {
+        v =
+            index
+                .vector(t.imageId())
+                .orElseThrow(
+                    () -> ApiException.badRequest(field + ".imageId", "no image has this id"));
+      } else {
+        v = t.embedding();
+      }
+      float[] unit = unit(v);
+      for (int d = 0; d < dimension; d++) {
+        sum[d] += t.weight() * unit[d];
+      }
+    }
+    double norm = norm(sum);
+    if (norm < 1e-6) {
+      throw ApiException.badRequest("terms", "the weighted terms cancel out; change a weight");
+    }
+    return unit(sum);
+  }
+
+  /** A random unit vector, the same for the same seed: the query of a random sample. */
+  float[] random(long seed) {
+    SplittableRandom random = new SplittableRandom(seed);
+    float[] v = new float[dimension];
+    for (int d = 0; d < dimension; d++) {
+      // Box-Muller: a Gaussian per dimension makes the direction uniform on the sphere.
+      double u1 = 1 - random.nextDouble();
+      double u2 = random.nextDouble();
+      v[d] = (float) (Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2));
+    }
+    return unit(v);
+  }
+
+  private Map<String, float[]> textVectors(List<SearchRequest.Term> terms) {
+    Map<String, float[]> out = new LinkedHashMap<>();
+    List<String> missing = new ArrayList<>();
+    for (SearchRequest.Term t : terms) {
+      if (t.text() != null && !out.containsKey(t.text())) {
+        float[] cached = texts.getIfPresent(t.text());
+        out.put(t.text(), cached);
+        if (cached == null) {
+          missing.add(t.text());
+        }
+      }
+    }
+    if (!missing.isEmpty()) {
+      float[][] vectors = encoder.embedTexts(missing);
+      for (int i = 0; i < missing.size(); i++) {
+        texts.put(missing.get(i), vectors[i]);
+        out.put(missing.get(i), vectors[i]);
+      }
+    }
+    return out;
+  }
+
+  private float[] image(byte[] bytes, String field) {
+    try {
+      return encoder.embedImageBytes(List.of(bytes))[0];
+    } catch (ImageDecodeException e) {
+      throw ApiException.badRequest(field, "cannot be used: " + e.getMessage());
+    }
+  }
+
+  static float[] unit(float[] v) {
+    double norm = norm(v);
+    float[] out = new float[v.length];
+    for (int i = 0; i < v.length; i++) {
+      out[i] = (float) (v[i] / norm);
+    }
+    return out;
+  }
+
+  private static double norm(float[] v) {
+    double s = 0;
+    for (float x : v) {
+      s += x * (double) x;
+    }
+    return Math.sqrt(s);
+  }
+}

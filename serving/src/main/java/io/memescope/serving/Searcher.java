@@ -1,0 +1,170 @@
+package io.memescope.serving;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.memescope.core.records.Json;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Ranked, paged search over the live index.
+ *
+ * <p>Pages never repeat an image, even while ingestion inserts or a takedown deletes: the cursor
+ * holds the score and id of the last result, and a page takes only hits ranked strictly after it
+ * (score descending, then id ascending). Its offset is a hint: Milvus is asked for a window that
+ * starts {@link #SLACK} places before it, so that up to that many insertions above the cursor
+ * between two pages cost nothing and are not skipped; more move the window on. A query pages
+ * through at most Milvus's 16,384 results.
+ */
+final class Searcher {
+  static final int SLACK = 20;
+
+  record Result(Index.Hit hit, Catalog.Summary summary) {}
+
+  record Page(List<Result> results, String cursor) {}
+
+  /** What a cursor carries: query key, last score and id, Milvus position, random seed. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  record Cursor(String q, float s, String i, int n, Long r) {}
+
+  private final Index index;
+  private final Catalog catalog;
+  private final QueryVectors vectors;
+
+  Searcher(Index index, Catalog catalog, QueryVectors vectors) {
+    this.index = index;
+    this.catalog = catalog;
+    this.vectors = vectors;
+  }
+
+  Page search(SearchRequest request) {
+    Cursor cursor = decode(request.cursor());
+    float[] vector;
+    Long seed = null;
+    if (request.terms().isEmpty()) {
+      seed =
+          cursor != null && cursor.r() != null
+              ? cursor.r()
+              : ThreadLocalRandom.current().nextLong();
+      vector = vectors.random(seed);
+    } else {
+      vector = vectors.combine(request.terms());
+    }
+    return page(vector, request.filters().milvusExpression(), request.limit(), cursor, seed, null);
+  }
+
+  Page similar(String id, int limit, String cursorText) {
+    float[] vector =
+        index.vector(id).orElseThrow(() -> ApiException.notFound("no image with id " + id));
+    return page(vector, "", limit, decode(cursorText), null, id);
+  }
+
+  private Page page(
+      float[] vector, String filter, int limit, Cursor cursor, Long seed, String exclude) {
+    String key = queryKey(vector, filter);
+    if (cursor != null && !cursor.q().equals(key)) {
+      throw ApiException.badRequest(
+          "cursor", "belongs to another query: send the same terms and filters as before");
+    }
+    Comparator<Index.Hit> order =
+        Comparator.comparing((Index.Hit h) -> -h.score()).thenComparing(Index.Hit::id);
+    List<Index.Hit> taken = new ArrayList<>();
+    Set<String> ids = new HashSet<>();
+    int position = cursor == null ? 0 : cursor.n();
+    int offset = Math.max(0, position - SLACK);
+    boolean more = false;
+    while (taken.size() < limit && offset < Index.MAX_WINDOW) {
+      int window = Math.min(limit - taken.size() + 2 * SLACK + 1, Index.MAX_WINDOW - offset);
+      List<Index.Hit> hits = new ArrayList<>(index.search(vector, filter, offset, window));
+      hits.sort(order);
+      for (int k = 0; k < hits.size(); k++) {
+        Index.Hit h = hits.get(k);
+        if (!after(h, cursor) || !ids.add(h.id()) || h.id().equals(exclude)) {
+          continue;
+        }
+        if (taken.size() == limit) {
+          more = true;
+          break;
+        }
+        taken.add(h);
+        position = offset + k + 1;
+      }
+      if (hits.size() < window) {
+        break; // the end of the results
+      }
+      if (taken.size() == limit) {
+        more = true;
+        break;
+      }
+      offset += hits.size();
+    }
+    Map<String, Catalog.Summary> summaries =
+        catalog.summaries(taken.stream().map(Index.Hit::id).toList());
+    List<Result> results = new ArrayList<>();
+    for (Index.Hit h : taken) {
+      Catalog.Summary s = summaries.get(h.id());
+      if (s != null) { // a hit whose metadata is not (or no longer) there is left out
+        results.add(new Result(h, s));
+      }
+    }
+    String next = null;
+    if (more && !taken.isEmpty() && position < Index.MAX_WINDOW) {
+      Index.Hit last = taken.get(taken.size() - 1);
+      next = encode(new Cursor(key, last.score(), last.id(), position, seed));
+    }
+    return new Page(results, next);
+  }
+
+  /** Whether {@code h} ranks strictly after the cursor's last result. */
+  private static boolean after(Index.Hit h, Cursor c) {
+    if (c == null) {
+      return true;
+    }
+    return h.score() < c.s() || (h.score() == c.s() && h.id().compareTo(c.i()) > 0);
+  }
+
+  static String queryKey(float[] vector, String filter) {
+    try {
+      MessageDigest sha = MessageDigest.getInstance("SHA-256");
+      ByteBuffer bytes = ByteBuffer.allocate(vector.length * 4);
+      for (float x : vector) {
+        bytes.putFloat(x);
+      }
+      sha.update(bytes.array());
+      sha.update(filter.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(sha.digest(), 0, 8);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static String encode(Cursor c) {
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(Json.write(c));
+  }
+
+  static Cursor decode(String text) {
+    if (text == null) {
+      return null;
+    }
+    try {
+      Cursor c = Json.read(Base64.getUrlDecoder().decode(text), Cursor.class);
+      if (c.q() == null || c.i() == null || c.n() < 0) {
+        throw new IOException("incomplete");
+      }
+      return c;
+    } catch (IOException | IllegalArgumentException e) {
+      throw ApiException.badRequest("cursor", "is not a cursor from an earlier answer");
+    }
+  }
+}

@@ -1,0 +1,498 @@
+package io.memescope.serving;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.github.bucket4j.Bucket;
+import io.github.bucket4j.ConsumptionProbe;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.Handler;
+import io.javalin.http.HandlerType;
+import io.javalin.http.HttpResponseException;
+import io.javalin.http.staticfiles.Location;
+import io.javalin.json.JavalinJackson;
+import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.config.ServingSettings;
+import io.memescope.core.embed.ClipEncoder;
+import io.memescope.core.records.Json;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.expositionformats.ExpositionFormats;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The serving API and the search UI: one Javalin server. Its routes are listed in {@link
+ * #routes()}, which the OpenAPI document ({@code openapi.json}) must match, route for route (a test
+ * checks it).
+ */
+public final class ServingApp implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ServingApp.class);
+  static final String UI = "/io/memescope/serving/ui";
+  static final String OPENAPI = "/io/memescope/serving/openapi.json";
+  static final List<String> THUMB_SIZES = List.of("small", "large");
+
+  /** One route of the API; {@code admin} routes need the admin key, others are rate-limited. */
+  record Route(HandlerType method, String path, boolean admin, Handler handler) {}
+
+  private final MemescopeConfig config;
+  private final ServingSettings settings;
+  private final String adminKey;
+  private final Stores stores;
+  private final Index index;
+  private final Catalog catalog;
+  private final ClipEncoder encoder;
+  private final Searcher searcher;
+  private final Takedowns takedowns;
+  private final Stats stats;
+  private final List<Path> fileRoots;
+  private final Cache<String, Bucket> buckets =
+      Caffeine.newBuilder().maximumSize(100_000).expireAfterAccess(Duration.ofMinutes(10)).build();
+  private final PrometheusRegistry registry = new PrometheusRegistry();
+  private final Counter requests;
+  private final Counter errors;
+  private final Histogram latency;
+  private final byte[] openApi;
+  private Javalin app;
+
+  /**
+   * @param adminKey the admin endpoints' key; empty disables them
+   */
+  public ServingApp(MemescopeConfig config, ClipEncoder encoder, String adminKey) {
+    this.config = config;
+    this.settings = config.serving();
+    this.adminKey = adminKey == null ? "" : adminKey;
+    this.encoder = encoder;
+    this.stores = new Stores(config);
+    this.index = new Index(stores, config.milvus().collection(), settings.searchEf());
+    this.catalog = new Catalog(stores);
+    this.searcher = new Searcher(index, catalog, new QueryVectors(encoder, index, 10_000));
+    this.takedowns = new Takedowns(catalog, index, config.kafka());
+    this.stats = new Stats(config.kafka(), index, encoder.metadata());
+    this.fileRoots =
+        settings.fileRoots().isEmpty() ? config.ingest().fileRootPaths() : settings.fileRoots();
+    this.requests =
+        Counter.builder()
+            .name("memescope_http_requests_total")
+            .help("HTTP requests answered, by route and status")
+            .labelNames("method", "route", "status")
+            .register(registry);
+    this.errors =
+        Counter.builder()
+            .name("memescope_http_errors_total")
+            .help("HTTP requests answered with a 4xx or 5xx status, by route and status")
+            .labelNames("method", "route", "status")
+            .register(registry);
+    this.latency =
+        Histogram.builder()
+            .name("memescope_http_request_duration_seconds")
+            .help("Time to answer an HTTP request, by route")
+            .labelNames("method", "route")
+            .classicUpperBounds(
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+            .register(registry);
+    this.openApi = resource(OPENAPI);
+  }
+
+  /** Every route of the API, for the server and for the test that checks the OpenAPI document. */
+  List<Route> routes() {
+    return List.of(
+        new Route(HandlerType.POST, "/api/search", false, this::search),
+        new Route(HandlerType.GET, "/api/images/{id}", false, this::image),
+        new Route(HandlerType.GET, "/api/images/{id}/similar", false, this::similar),
+        new Route(HandlerType.GET, "/api/images/{id}/thumbnail/{size}", false, this::thumbnail),
+        new Route(HandlerType.GET, "/api/images/{id}/original", false, this::original),
+        new Route(HandlerType.DELETE, "/api/images/{id}", true, this::takedown),
+        new Route(HandlerType.GET, "/api/stats", false, ctx -> ctx.json(stats.snapshot())),
+        new Route(HandlerType.GET, "/health", false, ctx -> ctx.json(Map.of("status", "ok"))),
+        new Route(HandlerType.GET, "/openapi.json", false, this::openApi));
+  }
+
+  /** Starts on {@code port} (0: any free port) and returns the port. */
+  public int start(String host, int port) {
+    app =
+        Javalin.create(
+            c -> {
+              c.jsonMapper(new JavalinJackson(Json.mapper(), false));
+              c.http.maxRequestSize = settings.maxUploadBytes() * 4 / 3 + 65_536;
+              c.startup.showJavalinBanner = false;
+              c.staticFiles.add(
+                  s -> {
+                    s.hostedPath = "/ui";
+                    s.directory = UI;
+                    s.location = Location.CLASSPATH;
+                    s.headers = Map.of("Cache-Control", "no-cache");
+                  });
+              c.routes.before(this::before);
+              c.routes.after(this::after);
+              for (Route r : routes()) {
+                c.routes.addHttpHandler(r.method(), r.path(), guarded(r));
+              }
+              c.routes.get("/", this::index);
+              c.routes.get("/metrics", this::metrics);
+              c.routes.exception(ApiException.class, this::apiError);
+              c.routes.exception(HttpResponseException.class, this::httpError);
+              c.routes.exception(
+                  JsonProcessingException.class,
+                  (e, ctx) ->
+                      apiError(
+                          ApiException.badRequest(
+                              "body", "is not valid JSON: " + e.getOriginalMessage()),
+                          ctx));
+              c.routes.exception(Exception.class, this::internalError);
+            });
+    app.start(host, port);
+    stats.start();
+    return app.port();
+  }
+
+  public int port() {
+    return app.port();
+  }
+
+  private Handler guarded(Route r) {
+    return ctx -> {
+      ctx.attribute("route", r.path());
+      if (r.admin()) {
+        authorize(ctx);
+      } else if (!"/health".equals(r.path())) {
+        rateLimit(ctx);
+      }
+      r.handler().handle(ctx);
+    };
+  }
+
+  private void before(Context ctx) {
+    ctx.attribute("t0", System.nanoTime());
+    ctx.header("X-Content-Type-Options", "nosniff");
+    ctx.header("Referrer-Policy", "no-referrer");
+  }
+
+  private void after(Context ctx) {
+    Long t0 = ctx.attribute("t0");
+    String route = ctx.attribute("route");
+    if (route == null) {
+      route =
+          ctx.path().startsWith("/ui/") || "/".equals(ctx.path())
+              ? "ui"
+              : ctx.path().equals("/metrics") ? "/metrics" : "unmatched";
+    }
+    String method = ctx.method().name();
+    int status = ctx.status().getCode();
+    requests.labelValues(method, route, Integer.toString(status)).inc();
+    if (status >= 400) {
+      errors.labelValues(method, route, Integer.toString(status)).inc();
+    }
+    if (t0 != null) {
+      latency.labelValues(method, route).observe((System.nanoTime() - t0) / 1e9);
+    }
+  }
+
+  private void rateLimit(Context ctx) {
+    Bucket bucket =
+        buckets.get(
+            ctx.ip(),
+            ip ->
+                Bucket.builder()
+                    .addLimit(
+                        l ->
+                            l.capacity(settings.rateBurst())
+                                .refillGreedy(settings.rateLimit(), Duration.ofSeconds(1)))
+                    .build());
+    ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(1);
+    if (!probe.isConsumed()) {
+      int wait = (int) Math.max(1, Math.ceil(probe.getNanosToWaitForRefill() / 1e9));
+      throw new ApiException(
+          429,
+          "too many requests from " + ctx.ip() + "; retry in " + wait + " s",
+          null,
+          wait,
+          null);
+    }
+  }
+
+  private void authorize(Context ctx) {
+    if (adminKey.isEmpty()) {
+      throw new ApiException(
+          403, "admin endpoints are disabled: no admin key is configured", null, 0, null);
+    }
+    String header = ctx.header("Authorization");
+    if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      ctx.header("WWW-Authenticate", "Bearer");
+      throw new ApiException(
+          401, "this endpoint needs the admin key: Authorization: Bearer <key>", null, 0, null);
+    }
+    byte[] given = header.substring(7).strip().getBytes(StandardCharsets.UTF_8);
+    if (!MessageDigest.isEqual(given, adminKey.getBytes(StandardCharsets.UTF_8))) {
+      throw new ApiException(403, "wrong admin key", null, 0, null);
+    }
+  }
+
+  private void search(Context ctx) throws IOException {
+    JsonNode body = Json.mapper().readTree(ctx.bodyAsBytes());
+    SearchRequest request = SearchRequest.parse(body, settings, encoder.metadata().embeddingDim());
+    ctx.json(page(searcher.search(request)));
+  }
+
+  private void similar(Context ctx) {
+    String id = imageId(ctx);
+    int limit = SearchRequest.limit(ctx.queryParam("limit"), settings);
+    String cursor = ctx.queryParam("cursor");
+    if (cursor != null && cursor.length() > SearchRequest.MAX_CURSOR) {
+      throw ApiException.badRequest("cursor", "is not a cursor from an earlier answer");
+    }
+    ctx.json(page(searcher.similar(id, limit, cursor)));
+  }
+
+  private void image(Context ctx) {
+    String id = imageId(ctx);
+    Catalog.Detail d =
+        catalog.detail(id).orElseThrow(() -> ApiException.notFound("no image with id " + id));
+    Map<String, Object> out = summary(d.summary());
+    out.put("format", d.format());
+    out.put("byteSize", d.byteSize());
+    out.put("sha256", d.sha256());
+    out.put("phash", HexFormat.of().toHexDigits(d.phash()));
+    out.put("lastSeen", d.lastSeen() == null ? null : d.lastSeen().toString());
+    out.put("qualityVersion", d.qualityVersion());
+    List<Map<String, Object>> urls = new ArrayList<>();
+    for (Catalog.UrlSeen u : d.urls()) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("url", u.url());
+      m.put("source", u.source());
+      m.put("title", u.title());
+      m.put("page", u.page());
+      m.put("firstSeen", u.firstSeen() == null ? null : u.firstSeen().toString());
+      urls.add(m);
+    }
+    out.put("urls", urls);
+    out.put("original", originalFile(d).isPresent() ? "/api/images/" + id + "/original" : null);
+    ctx.json(out);
+  }
+
+  private void thumbnail(Context ctx) {
+    String id = imageId(ctx);
+    String size = ctx.pathParam("size");
+    if (!THUMB_SIZES.contains(size)) {
+      throw ApiException.badRequest("size", "must be one of " + THUMB_SIZES);
+    }
+    Catalog.Thumbnail t =
+        catalog
+            .thumbnail(id, size)
+            .orElseThrow(() -> ApiException.notFound("no " + size + " thumbnail for " + id));
+    ctx.header("Cache-Control", "public, max-age=86400");
+    ctx.contentType("image/" + t.format().toLowerCase(Locale.ROOT)).result(t.data());
+  }
+
+  private void original(Context ctx) throws IOException {
+    String id = imageId(ctx);
+    Catalog.Detail d =
+        catalog.detail(id).orElseThrow(() -> ApiException.notFound("no image with id " + id));
+    Path file =
+        originalFile(d)
+            .orElseThrow(
+                () ->
+                    ApiException.notFound(
+                        "the original of " + id + " is not a file inside the allowed roots"));
+    ctx.header("Content-Security-Policy", "sandbox");
+    ctx.header("Content-Disposition", "inline");
+    ctx.contentType(mime(d.format())).result(Files.newInputStream(file));
+  }
+
+  /**
+   * The first of the image's file: URLs that names an existing regular file inside an allowed root,
+   * after resolving "..", and symbolic links, so nothing outside a root is ever served.
+   */
+  Optional<Path> originalFile(Catalog.Detail d) {
+    for (Catalog.UrlSeen u : d.urls()) {
+      if (!u.url().startsWith("file:")) {
+        continue;
+      }
+      try {
+        Path p = Path.of(URI.create(u.url())).toRealPath();
+        for (Path root : fileRoots) {
+          if (Files.isDirectory(root)
+              && p.startsWith(root.toRealPath())
+              && Files.isRegularFile(p)) {
+            return Optional.of(p);
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        // a vanished file or a malformed URL: try the next one
+      }
+    }
+    return Optional.empty();
+  }
+
+  private void takedown(Context ctx) {
+    String id = imageId(ctx);
+    String reason = ctx.queryParam("reason");
+    if (reason != null && reason.length() > 500) {
+      throw ApiException.badRequest("reason", "at most 500 characters");
+    }
+    ctx.json(takedowns.takedown(id, reason == null ? "" : reason));
+  }
+
+  private void openApi(Context ctx) {
+    ctx.contentType("application/json").result(openApi);
+  }
+
+  private void index(Context ctx) {
+    ctx.header("Content-Security-Policy", csp());
+    ctx.header("Cache-Control", "no-cache");
+    ctx.contentType("text/html; charset=utf-8").result(resource(UI + "/index.html"));
+  }
+
+  static String csp() {
+    return "default-src 'self'; img-src 'self' data: blob:; style-src 'self';"
+        + " script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none';"
+        + " frame-ancestors 'none'";
+  }
+
+  private void metrics(Context ctx) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ExpositionFormats.init().getPrometheusTextFormatWriter().write(out, registry.scrape());
+    ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(out.toByteArray());
+  }
+
+  private static String imageId(Context ctx) {
+    String id = ctx.pathParam("id");
+    if (!SearchRequest.IMAGE_ID.matcher(id).matches()) {
+      throw ApiException.badRequest("id", "must be an image id (32 lower-case hex digits)");
+    }
+    return id;
+  }
+
+  private Map<String, Object> page(Searcher.Page page) {
+    List<Map<String, Object>> results = new ArrayList<>();
+    for (Searcher.Result r : page.results()) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("id", r.hit().id());
+      m.put("score", r.hit().score());
+      m.putAll(summary(r.summary()));
+      m.remove("id");
+      Map<String, Object> ordered = new LinkedHashMap<>();
+      ordered.put("id", r.hit().id());
+      ordered.putAll(m);
+      results.add(ordered);
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("results", results);
+    out.put("cursor", page.cursor());
+    return out;
+  }
+
+  private static Map<String, Object> summary(Catalog.Summary s) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("id", s.id());
+    m.put("width", s.width());
+    m.put("height", s.height());
+    Map<String, Object> thumbs = new LinkedHashMap<>();
+    for (String size : THUMB_SIZES) {
+      Catalog.Thumb t = s.thumbs().get(size);
+      if (t != null) {
+        thumbs.put(
+            size,
+            Map.of(
+                "url", "/api/images/" + s.id() + "/thumbnail/" + size,
+                "width", t.width(),
+                "height", t.height()));
+      }
+    }
+    m.put("thumbnails", thumbs);
+    m.put("titles", List.copyOf(s.titles()));
+    m.put("sources", List.copyOf(s.sources()));
+    m.put("urls", s.urls());
+    m.put("quality", s.quality());
+    m.put("firstSeen", s.firstSeen() == null ? null : s.firstSeen().toString());
+    return m;
+  }
+
+  private void apiError(ApiException e, Context ctx) {
+    if (e.retryAfterSeconds() > 0) {
+      ctx.header("Retry-After", Integer.toString(e.retryAfterSeconds()));
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("error", e.getMessage());
+    if (e.field() != null) {
+      body.put("field", e.field());
+    }
+    ctx.status(e.status()).json(body);
+  }
+
+  private void httpError(HttpResponseException e, Context ctx) {
+    String message = e.getMessage();
+    String field = null;
+    if (e.getStatus() == 413) {
+      message =
+          "body: the request is over "
+              + (settings.maxUploadBytes() >> 20)
+              + " MiB of image (base64 adds a third)";
+      field = "body";
+    } else if (e.getStatus() == 404) {
+      message = "no such endpoint: " + ctx.method().name() + " " + ctx.path();
+    }
+    apiError(new ApiException(e.getStatus(), message, field, 0, null), ctx);
+  }
+
+  private void internalError(Exception e, Context ctx) {
+    String ref = UUID.randomUUID().toString().substring(0, 8);
+    LOG.error("internal error {} on {} {}", ref, ctx.method().name(), ctx.path(), e);
+    apiError(
+        new ApiException(500, "internal error; the server log has reference " + ref, null, 0, null),
+        ctx);
+  }
+
+  static String mime(String format) {
+    return switch (format == null ? "" : format.toUpperCase(Locale.ROOT)) {
+      case "JPEG" -> "image/jpeg";
+      case "PNG" -> "image/png";
+      case "GIF" -> "image/gif";
+      case "WEBP" -> "image/webp";
+      case "BMP" -> "image/bmp";
+      default -> "application/octet-stream";
+    };
+  }
+
+  static byte[] resource(String name) {
+    try (InputStream in = ServingApp.class.getResourceAsStream(name)) {
+      if (in == null) {
+        throw new IllegalStateException("resource " + name + " is missing from the build");
+      }
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    if (app != null) {
+      app.stop();
+    }
+    stats.close();
+    takedowns.close();
+    stores.close();
+  }
+}

@@ -1,0 +1,418 @@
+package io.memescope.serving;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.google.gson.Gson;
+import com.google.gson.JsonObject;
+import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.embed.ClipEncoder;
+import io.memescope.core.schema.Clients;
+import io.memescope.core.schema.MilvusCollection;
+import io.memescope.core.schema.Schema;
+import io.memescope.infra.testing.TestStack;
+import io.milvus.v2.client.MilvusClientV2;
+import io.milvus.v2.common.ConsistencyLevel;
+import io.milvus.v2.service.collection.request.DropCollectionReq;
+import io.milvus.v2.service.utility.request.FlushReq;
+import io.milvus.v2.service.vector.request.InsertReq;
+import io.milvus.v2.service.vector.request.SearchReq;
+import io.milvus.v2.service.vector.request.data.BaseVector;
+import io.milvus.v2.service.vector.request.data.FloatVec;
+import io.milvus.v2.service.vector.response.SearchResp;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Search latency and throughput through the API against Milvus alone, and the recall of the index
+ * settings against exact search (issue 6). {@code infra/bench/serving.sh [VECTORS] [RECALL_DIM]}.
+ *
+ * <p>Synthetic, clustered unit vectors (2,000 Gaussian centres with noise, as embeddings of a
+ * corpus cluster by subject) go into a fresh Milvus collection with the stack's index settings, and
+ * a row per image into a fresh Cassandra keyspace (metadata, two thumbnail records, a URL), so that
+ * the API does all of its work. The query is three weighted text terms; Milvus alone gets the same
+ * vector, the same page size, output fields and search parameters.
+ */
+public final class ServingBenchmark {
+  static final int CENTRES = 2000;
+  static final int LIMIT = 30;
+  static final String[] VOCAB = {
+    "cat", "dog", "coffee", "monday", "deploy", "friday", "bug", "pizza", "rain", "build", "boss",
+    "weekend", "code", "sleep", "meeting", "cake", "train", "moon", "beach", "exam"
+  };
+
+  public static void main(String[] args) throws Exception {
+    int n = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
+    int recallDim = args.length > 1 ? Integer.parseInt(args[1]) : 512;
+    TestStack.config();
+    String run = TestStack.uniqueName("bench");
+    MemescopeConfig config =
+        TestStack.load(
+            Map.of(
+                "milvus.collection",
+                run,
+                "cassandra.keyspace",
+                run,
+                "serving.rate-limit",
+                "1000000",
+                "serving.rate-burst",
+                "1000000"));
+    Schema.apply(config);
+    MilvusClientV2 milvus = Clients.milvus(config.milvus());
+    try (ClipEncoder encoder =
+        ClipEncoder.load(config.model().dir(), config.model().encoderOptions())) {
+      int dim = encoder.metadata().embeddingDim();
+      float[][] vectors = clustered(n, dim, 42);
+      load(config, milvus, vectors);
+      try (ServingApp app = new ServingApp(config, encoder, "")) {
+        String base = "http://127.0.0.1:" + app.start("127.0.0.1", 0);
+        QueryVectors qv = new QueryVectors(encoder, null, 10_000);
+        List<String> bodies = new ArrayList<>();
+        List<float[]> queryVectors = new ArrayList<>();
+        Random r = new Random(7);
+        for (int i = 0; i < 200; i++) {
+          String a = VOCAB[r.nextInt(VOCAB.length)];
+          String b = VOCAB[r.nextInt(VOCAB.length)] + " " + i;
+          String c = VOCAB[r.nextInt(VOCAB.length)];
+          bodies.add(
+              "{\"limit\":%d,\"terms\":[{\"text\":\"%s\",\"weight\":1},{\"text\":\"%s\",\"weight\":0.5},{\"text\":\"%s\",\"weight\":-0.5}]}"
+                  .formatted(LIMIT, a, b, c));
+          queryVectors.add(
+              qv.combine(
+                  List.of(
+                      new SearchRequest.Term(a, null, null, null, 1f),
+                      new SearchRequest.Term(b, null, null, null, 0.5f),
+                      new SearchRequest.Term(c, null, null, null, -0.5f))));
+        }
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        int ef = config.serving().searchEf();
+        // Cold: the first request of each query also runs the text tower for its new terms.
+        long[] cold = new long[bodies.size()];
+        for (int i = 0; i < bodies.size(); i++) {
+          long t0 = System.nanoTime();
+          api(http, base, bodies.get(i));
+          cold[i] = System.nanoTime() - t0;
+        }
+        System.out.println("cold API (text embeddings computed): " + summary(cold));
+        for (int round = 1; round <= 3; round++) {
+          long[] apiTimes = new long[2000];
+          long[] milvusTimes = new long[2000];
+          for (int i = 0; i < 2000; i++) {
+            int q = i % bodies.size();
+            long t0 = System.nanoTime();
+            api(http, base, bodies.get(q));
+            apiTimes[i] = System.nanoTime() - t0;
+            t0 = System.nanoTime();
+            direct(milvus, config, queryVectors.get(q), ef);
+            milvusTimes[i] = System.nanoTime() - t0;
+          }
+          System.out.printf(
+              "round %d, 1 client, 2000 queries each, interleaved:%n  API    %s%n  Milvus %s%n",
+              round, summary(apiTimes), summary(milvusTimes));
+        }
+        for (int clients : new int[] {4}) {
+          double apiRate =
+              throughput(clients, 20, i -> api(http, base, bodies.get(i % bodies.size())));
+          double milvusRate =
+              throughput(
+                  clients,
+                  20,
+                  i -> direct(milvus, config, queryVectors.get(i % queryVectors.size()), ef));
+          System.out.printf(
+              "throughput, %d clients, 20 s each: API %.0f queries/s, Milvus alone %.0f queries/s (%.2fx)%n",
+              clients, apiRate, milvusRate, apiRate / milvusRate);
+        }
+        System.out.printf(
+            "recall@10 at dimension %d (ef %d): %.4f%n",
+            dim, ef, recall(milvus, config.milvus().collection(), vectors, queryVectors, ef));
+      }
+      milvus.dropCollection(
+          DropCollectionReq.builder().collectionName(config.milvus().collection()).build());
+      if (recallDim > 0 && recallDim != dim) {
+        String name = run + "_d" + recallDim;
+        new MilvusCollection(milvus, config.milvus()).ensure(name, recallDim);
+        float[][] big = clustered(n, recallDim, 43);
+        insert(milvus, name, big);
+        List<float[]> queries = new ArrayList<>();
+        Random q = new Random(8);
+        for (int i = 0; i < 200; i++) {
+          queries.add(QueryVectors.unit(big[q.nextInt(n)].clone()));
+          float[] v = queries.get(i);
+          for (int d = 0; d < recallDim; d++) {
+            v[d] += (float) (q.nextGaussian() * 0.05);
+          }
+          queries.set(i, QueryVectors.unit(v));
+        }
+        int ef = config.serving().searchEf();
+        long[] times = new long[1000];
+        MemescopeConfig bigConfig = TestStack.load(Map.of("milvus.collection", name));
+        for (int i = 0; i < times.length; i++) {
+          long t0 = System.nanoTime();
+          direct(milvus, bigConfig, queries.get(i % queries.size()), ef);
+          times[i] = System.nanoTime() - t0;
+        }
+        System.out.printf(
+            "dimension %d, Milvus alone, 1 client: %s%nrecall@10 at dimension %d (ef %d): %.4f%n",
+            recallDim, summary(times), recallDim, ef, recall(milvus, name, big, queries, ef));
+        milvus.dropCollection(DropCollectionReq.builder().collectionName(name).build());
+      }
+    } finally {
+      milvus.close();
+    }
+    try (CqlSession cql = Clients.cassandra(config.cassandra())) {
+      cql.execute("DROP KEYSPACE IF EXISTS " + config.cassandra().keyspace());
+    }
+  }
+
+  interface Call {
+    void run(int i) throws Exception;
+  }
+
+  static double throughput(int clients, int seconds, Call call) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(clients);
+    AtomicBoolean stop = new AtomicBoolean();
+    AtomicLong done = new AtomicLong();
+    List<CompletableFuture<Void>> futures = new ArrayList<>();
+    long t0 = System.nanoTime();
+    for (int c = 0; c < clients; c++) {
+      int offset = c * 50;
+      futures.add(
+          CompletableFuture.runAsync(
+              () -> {
+                int i = offset;
+                while (!stop.get()) {
+                  try {
+                    call.run(i++);
+                  } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                  }
+                  done.incrementAndGet();
+                }
+              },
+              pool));
+    }
+    Thread.sleep(seconds * 1000L);
+    stop.set(true);
+    CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])).join();
+    pool.shutdown();
+    return done.get() / ((System.nanoTime() - t0) / 1e9);
+  }
+
+  static void api(HttpClient http, String base, String body) throws Exception {
+    HttpResponse<byte[]> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create(base + "/api/search"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+    if (r.statusCode() != 200 || r.body().length < 1000) {
+      throw new IllegalStateException(
+          "API answered " + r.statusCode() + ": " + new String(r.body()));
+    }
+  }
+
+  static List<SearchResp.SearchResult> direct(
+      MilvusClientV2 milvus, MemescopeConfig config, float[] vector, int ef) {
+    return milvus
+        .search(
+            SearchReq.builder()
+                .collectionName(config.milvus().collection())
+                .annsField(MilvusCollection.VECTOR)
+                .data(List.<BaseVector>of(new FloatVec(vector)))
+                .limit(LIMIT)
+                .outputFields(
+                    List.of(
+                        MilvusCollection.QUALITY,
+                        MilvusCollection.SOURCE,
+                        MilvusCollection.FIRST_SEEN))
+                .searchParams(Map.of("ef", Math.max(ef, LIMIT)))
+                .consistencyLevel(ConsistencyLevel.BOUNDED)
+                .build())
+        .getSearchResults()
+        .get(0);
+  }
+
+  static double recall(
+      MilvusClientV2 milvus, String collection, float[][] vectors, List<float[]> queries, int ef) {
+    double hits = 0;
+    for (float[] q : queries) {
+      Set<String> exact = new HashSet<>(exactTop(vectors, q, 10));
+      List<SearchResp.SearchResult> found =
+          milvus
+              .search(
+                  SearchReq.builder()
+                      .collectionName(collection)
+                      .annsField(MilvusCollection.VECTOR)
+                      .data(List.<BaseVector>of(new FloatVec(q)))
+                      .limit(10)
+                      .searchParams(Map.of("ef", ef))
+                      .build())
+              .getSearchResults()
+              .get(0);
+      for (SearchResp.SearchResult r : found) {
+        if (exact.contains(String.valueOf(r.getId()))) {
+          hits++;
+        }
+      }
+    }
+    return hits / (10.0 * queries.size());
+  }
+
+  static List<String> exactTop(float[][] vectors, float[] q, int k) {
+    Integer[] order = new Integer[vectors.length];
+    double[] score = new double[vectors.length];
+    for (int i = 0; i < vectors.length; i++) {
+      order[i] = i;
+      double s = 0;
+      for (int d = 0; d < q.length; d++) {
+        s += vectors[i][d] * (double) q[d];
+      }
+      score[i] = s;
+    }
+    Arrays.sort(order, (a, b) -> Double.compare(score[b], score[a]));
+    List<String> top = new ArrayList<>();
+    for (int i = 0; i < k; i++) {
+      top.add(id(order[i]));
+    }
+    return top;
+  }
+
+  static float[][] clustered(int n, int dim, long seed) {
+    Random r = new Random(seed);
+    float[][] centres = new float[CENTRES][dim];
+    for (float[] c : centres) {
+      for (int d = 0; d < dim; d++) {
+        c[d] = (float) r.nextGaussian();
+      }
+    }
+    float[][] out = new float[n][];
+    double noise = 0.6;
+    for (int i = 0; i < n; i++) {
+      float[] c = centres[r.nextInt(CENTRES)];
+      float[] v = new float[dim];
+      for (int d = 0; d < dim; d++) {
+        v[d] = (float) (c[d] + noise * r.nextGaussian());
+      }
+      out[i] = QueryVectors.unit(v);
+    }
+    return out;
+  }
+
+  static String id(int i) {
+    return "%032x".formatted(i);
+  }
+
+  static void load(MemescopeConfig config, MilvusClientV2 milvus, float[][] vectors)
+      throws Exception {
+    insert(milvus, config.milvus().collection(), vectors);
+    try (CqlSession cql = Clients.cassandraKeyspace(config.cassandra())) {
+      PreparedStatement image =
+          cql.prepare(
+              "INSERT INTO images (id, sha256, phash, width, height, format, byte_size, titles,"
+                  + " sources, first_seen, last_seen, quality) VALUES (?, ?, ?, ?, ?, 'JPEG', ?, ?,"
+                  + " ?, ?, ?, 0)");
+      PreparedStatement thumb =
+          cql.prepare(
+              "INSERT INTO image_thumbnails (image_id, size, format, width, height, data) VALUES"
+                  + " (?, ?, 'JPEG', ?, ?, ?)");
+      PreparedStatement url =
+          cql.prepare(
+              "INSERT INTO image_urls (url_hash, url, image_id, source, title, first_seen) VALUES"
+                  + " (?, ?, ?, 'bench', ?, ?)");
+      List<CompletableFuture<?>> inFlight = new ArrayList<>();
+      Instant now = Instant.now();
+      ByteBuffer empty = ByteBuffer.allocate(0);
+      for (int i = 0; i < vectors.length; i++) {
+        String id = id(i);
+        int w = 300 + i % 500;
+        int h = 200 + (i * 7) % 600;
+        inFlight.add(
+            cql.executeAsync(
+                    image.bind(
+                        id,
+                        id + id,
+                        (long) i,
+                        w,
+                        h,
+                        50_000L + i,
+                        Set.of("meme " + i),
+                        Set.of("bench"),
+                        now,
+                        now))
+                .toCompletableFuture());
+        inFlight.add(
+            cql.executeAsync(thumb.bind(id, "small", 256, 256 * h / w, empty))
+                .toCompletableFuture());
+        inFlight.add(
+            cql.executeAsync(
+                    thumb.bind(id, "large", Math.min(720, w), Math.min(720, w) * h / w, empty))
+                .toCompletableFuture());
+        inFlight.add(
+            cql.executeAsync(
+                    url.bind(id, "https://example.org/m/" + i + ".jpg", id, "meme " + i, now))
+                .toCompletableFuture());
+        if (inFlight.size() >= 512) {
+          CompletableFuture.allOf(inFlight.toArray(new CompletableFuture<?>[0])).join();
+          inFlight.clear();
+        }
+        if ((i + 1) % 20_000 == 0) {
+          System.out.printf("cassandra: %,d of %,d images written%n", i + 1, vectors.length);
+        }
+      }
+      CompletableFuture.allOf(inFlight.toArray(new CompletableFuture<?>[0])).join();
+    }
+  }
+
+  static void insert(MilvusClientV2 milvus, String collection, float[][] vectors) {
+    Gson gson = new Gson();
+    long t0 = System.nanoTime();
+    for (int from = 0; from < vectors.length; from += 2000) {
+      List<JsonObject> rows = new ArrayList<>();
+      for (int i = from; i < Math.min(vectors.length, from + 2000); i++) {
+        JsonObject row = new JsonObject();
+        row.addProperty(MilvusCollection.ID, id(i));
+        row.add(MilvusCollection.VECTOR, gson.toJsonTree(vectors[i]));
+        row.addProperty(MilvusCollection.QUALITY, 0f);
+        row.addProperty(MilvusCollection.SOURCE, "bench");
+        row.addProperty(MilvusCollection.FIRST_SEEN, System.currentTimeMillis());
+        rows.add(row);
+      }
+      milvus.insert(InsertReq.builder().collectionName(collection).data(rows).build());
+      if ((from / 2000) % 10 == 9) {
+        System.out.printf(
+            "milvus %s: %,d of %,d vectors inserted%n", collection, from + 2000, vectors.length);
+      }
+    }
+    milvus.flush(FlushReq.builder().collectionNames(List.of(collection)).build());
+    System.out.printf(
+        "milvus %s: %,d vectors inserted and flushed in %.0f s%n",
+        collection, vectors.length, (System.nanoTime() - t0) / 1e9);
+  }
+
+  static String summary(long[] nanos) {
+    long[] s = nanos.clone();
+    Arrays.sort(s);
+    return "p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, mean %.2f ms"
+        .formatted(
+            s[s.length / 2] / 1e6,
+            s[(int) (s.length * 0.9)] / 1e6,
+            s[(int) (s.length * 0.99)] / 1e6,
+            Arrays.stream(s).average().orElse(0) / 1e6);
+  }
+}

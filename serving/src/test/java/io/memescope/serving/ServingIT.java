@@ -1,0 +1,869 @@
+package io.memescope.serving;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SchemaLocation;
+import com.networknt.schema.SpecVersion;
+import com.sun.net.httpserver.HttpServer;
+import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.embed.ClipEncoder;
+import io.memescope.core.records.CrawlRecord;
+import io.memescope.core.records.Json;
+import io.memescope.core.records.Takedown;
+import io.memescope.core.records.UrlNormalizer;
+import io.memescope.core.schema.Clients;
+import io.memescope.core.schema.Schema;
+import io.memescope.infra.flink.IngestJobs;
+import io.memescope.infra.stack.Runtimes;
+import io.memescope.infra.testing.TestStack;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import javax.imageio.ImageIO;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The serving API on the test stack, over images that the real ingest job indexes while the tests
+ * run: search by text, image, id and embedding with weights, paging that never repeats while
+ * ingestion writes, filters, details, thumbnails, originals, takedown, validation, limits, metrics,
+ * a store that goes away, and the search UI in headless Chromium.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ServingIT {
+  static final int HTTP_IMAGES = 150;
+  static final int FILE_IMAGES = 10;
+
+  private final HttpClient http = HttpClient.newHttpClient();
+  private final Map<String, byte[]> served = new LinkedHashMap<>(); // path -> bytes
+  private final Map<String, String> captionOf = new HashMap<>(); // image id -> caption
+  private final Map<String, byte[]> bytesOf = new HashMap<>(); // image id -> bytes
+  private final Set<String> fileIds = new HashSet<>();
+  private MemescopeConfig config;
+  private IngestJobs jobs;
+  private HttpServer server;
+  private ClipEncoder encoder;
+  private ServingApp app;
+  private String base;
+  private String adminKey;
+  private Path files;
+
+  @BeforeAll
+  void indexACorpusAndStartTheServer() throws Exception {
+    TestStack.config();
+    files = Files.createTempDirectory("serving-it").toRealPath();
+    String run = TestStack.uniqueName("serving");
+    adminKey = UUID.randomUUID().toString();
+    config =
+        TestStack.load(
+            Map.ofEntries(
+                Map.entry("kafka.topics.crawl-urls.name", run + ".crawl.urls"),
+                Map.entry("kafka.topics.ingest-indexed.name", run + ".indexed"),
+                Map.entry("kafka.topics.ingest-rejects.name", run + ".rejects"),
+                Map.entry("kafka.topics.takedowns.name", run + ".takedowns"),
+                Map.entry("milvus.collection", run),
+                Map.entry("ingest.job-name", run),
+                Map.entry("ingest.checkpoint-interval", "2s"),
+                Map.entry("ingest.fetch.allow-private-hosts", "[localhost]"),
+                Map.entry("ingest.fetch.file-roots", "[\"" + files + "\"]"),
+                Map.entry("serving.admin-key", adminKey),
+                Map.entry("serving.rate-limit", "10000"),
+                Map.entry("serving.rate-burst", "10000")));
+    Schema.apply(config);
+    server = HttpServer.create(new InetSocketAddress("localhost", 0), 0);
+    server.createContext(
+        "/",
+        e -> {
+          byte[] body = served.get(e.getRequestURI().getPath());
+          if (body == null) {
+            e.sendResponseHeaders(404, -1);
+          } else {
+            e.getResponseHeaders().add("Content-Type", "application/octet-stream");
+            e.sendResponseHeaders(200, body.length);
+            e.getResponseBody().write(body);
+          }
+          e.close();
+        });
+    server.start();
+    List<CrawlRecord> records = new ArrayList<>();
+    for (int i = 0; i < HTTP_IMAGES; i++) {
+      records.add(httpImage(i, "it"));
+    }
+    for (int i = 0; i < FILE_IMAGES; i++) {
+      String caption = Memes.WORDS[i % Memes.WORDS.length] + " file " + i;
+      byte[] bytes = Memes.encode(Memes.meme(10_000 + i, caption), "png");
+      Path file = files.resolve("meme-" + i + ".png");
+      Files.write(file, bytes);
+      String id = imageId(bytes);
+      captionOf.put(id, caption);
+      bytesOf.put(id, bytes);
+      fileIds.add(id);
+      records.add(record(file.toUri().toString(), "files", caption));
+    }
+    publish(records);
+    jobs = new IngestJobs(config);
+    jobs.ensureRunning(jobJar());
+    encoder = ClipEncoder.load(config.model().dir(), config.model().encoderOptions());
+    app = new ServingApp(config, encoder, adminKey);
+    base = "http://127.0.0.1:" + app.start("127.0.0.1", 0);
+    awaitIndexed(HTTP_IMAGES + FILE_IMAGES, Duration.ofMinutes(5));
+  }
+
+  @AfterAll
+  void stop() {
+    if (app != null) {
+      app.close();
+    }
+    if (encoder != null) {
+      encoder.close();
+    }
+    if (jobs != null) {
+      jobs.cancel();
+    }
+    if (server != null) {
+      server.stop(0);
+    }
+  }
+
+  // ---- search ----------------------------------------------------------------------------
+
+  @Test
+  @Order(1)
+  void an_image_id_term_finds_the_image_itself_first_and_answers_match_the_openapi_schema()
+      throws Exception {
+    String id = someHttpImage();
+    JsonNode page = search(terms(idTerm(id, 1)), 10, null);
+    assertThat(page.path("results").get(0).path("id").asText()).isEqualTo(id);
+    assertThat(page.path("results").get(0).path("score").asDouble()).isGreaterThan(0.999);
+    assertThat(page.path("results")).hasSize(10);
+    assertValid("SearchResponse", page);
+    JsonNode first = page.path("results").get(0);
+    assertThat(first.path("titles").get(0).asText()).isEqualTo(captionOf.get(id));
+    assertThat(first.path("urls").get(0).asText()).startsWith("http://localhost:");
+    assertThat(first.path("thumbnails").path("small").path("url").asText())
+        .isEqualTo("/api/images/" + id + "/thumbnail/small");
+    assertThat(first.path("width").asInt())
+        .isEqualTo(ImageIO.read(new ByteArrayInputStream(bytesOf.get(id))).getWidth());
+  }
+
+  @Test
+  @Order(2)
+  void an_uploaded_image_and_its_embedding_find_that_image_first() throws Exception {
+    String id = someHttpImage();
+    ObjectNode term = Json.mapper().createObjectNode();
+    term.put("image", Base64.getEncoder().encodeToString(bytesOf.get(id)));
+    JsonNode page = search(terms(term), 5, null);
+    assertThat(page.path("results").get(0).path("id").asText()).isEqualTo(id);
+
+    float[] vector = encoder.embedImageBytes(List.of(bytesOf.get(id)))[0];
+    ObjectNode embedding = Json.mapper().createObjectNode();
+    ArrayNode values = embedding.putArray("embedding");
+    for (float v : vector) {
+      values.add(v);
+    }
+    embedding.put("weight", 2.5);
+    assertThat(search(terms(embedding), 5, null).path("results").get(0).path("id").asText())
+        .isEqualTo(id);
+  }
+
+  @Test
+  @Order(3)
+  void a_negative_weight_pushes_its_term_away() throws Exception {
+    List<String> ids = new ArrayList<>(captionOf.keySet());
+    String a = ids.get(0);
+    String b = search(terms(idTerm(a, 1)), 5, null).path("results").get(1).path("id").asText();
+    double before = scoreOf(search(terms(idTerm(a, 1)), 100, null), b);
+    JsonNode pushed = search(terms(idTerm(a, 1), idTerm(b, -0.8)), 100, null);
+    double after = scoreOf(pushed, b);
+    assertThat(after).as("score of the pushed-away image").isLessThan(before);
+    int rank = rank(pushed, b);
+    assertThat(rank < 0 || rank >= 10).as("rank of the pushed-away image: %d", rank).isTrue();
+    assertThat(ids(pushed)).as("the positive term still ranks high").contains(a);
+  }
+
+  @Test
+  @Order(4)
+  void text_terms_are_embedded_by_the_text_tower_and_ranked_as_milvus_ranks_them()
+      throws Exception {
+    JsonNode page =
+        search(terms(text("cat", 1), text("coffee", 0.5), text("monday", -0.5)), 20, null);
+    float[][] t = encoder.embedTexts(List.of("cat", "coffee", "monday"));
+    float[] q = new float[t[0].length];
+    float[] w = {1f, 0.5f, -0.5f};
+    for (int k = 0; k < 3; k++) {
+      float[] u = QueryVectors.unit(t[k]);
+      for (int d = 0; d < q.length; d++) {
+        q[d] += w[k] * u[d];
+      }
+    }
+    ObjectNode embedding = Json.mapper().createObjectNode();
+    ArrayNode values = embedding.putArray("embedding");
+    for (float v : QueryVectors.unit(q)) {
+      values.add(v);
+    }
+    JsonNode same = search(terms(embedding), 20, null);
+    assertThat(ids(page)).isEqualTo(ids(same));
+    assertThat(page.path("results")).hasSize(20);
+  }
+
+  @Test
+  @Order(5)
+  void pages_never_repeat_an_image_while_ingestion_adds_images_and_new_images_appear_in_seconds()
+      throws Exception {
+    ArrayNode query = terms(text("deploy", 1));
+    List<String> seen = new ArrayList<>();
+    String cursor = null;
+    int pages = 0;
+    boolean published = false;
+    Instant publishedAt = null;
+    List<String> newIds = new ArrayList<>();
+    do {
+      JsonNode page = search(query, 25, cursor);
+      seen.addAll(ids(page));
+      cursor = page.path("cursor").isNull() ? null : page.path("cursor").asText();
+      pages++;
+      if (pages == 2 && !published) {
+        // Ingestion writes between pages: 30 new images, some of them ranked above the cursor.
+        List<CrawlRecord> more = new ArrayList<>();
+        for (int i = HTTP_IMAGES; i < HTTP_IMAGES + 30; i++) {
+          more.add(httpImage(i, "it"));
+          newIds.add(imageId(served.get("/img/" + i + ".png")));
+        }
+        publish(more);
+        publishedAt = Instant.now();
+        awaitIndexed(HTTP_IMAGES + FILE_IMAGES + 30, Duration.ofMinutes(2));
+        published = true;
+      }
+    } while (cursor != null);
+    assertThat(seen).doesNotHaveDuplicates();
+    assertThat(pages).isGreaterThan(4);
+    Duration visible = Duration.between(publishedAt, Instant.now());
+    System.out.println(
+        "[serving] 30 new images searchable " + visible.toMillis() + " ms after publishing");
+    // Whatever a fresh query returns now includes the new images.
+    String newest = newIds.get(0);
+    assertThat(search(terms(idTerm(newest, 1)), 1, null).path("results").get(0).path("id").asText())
+        .isEqualTo(newest);
+    Set<String> all = new HashSet<>();
+    String c = null;
+    do {
+      JsonNode page = search(query, 100, c);
+      List<String> ids = ids(page);
+      assertThat(all).doesNotContainAnyElementsOf(ids);
+      all.addAll(ids);
+      c = page.path("cursor").isNull() ? null : page.path("cursor").asText();
+    } while (c != null);
+    assertThat(all).hasSize(HTTP_IMAGES + FILE_IMAGES + 30).containsAll(newIds);
+  }
+
+  @Test
+  @Order(6)
+  void no_terms_give_a_random_sample_that_pages_too() throws Exception {
+    JsonNode one = search(Json.mapper().createArrayNode(), 20, null);
+    JsonNode two = search(Json.mapper().createArrayNode(), 20, null);
+    assertThat(one.path("results")).hasSize(20);
+    assertThat(ids(one)).isNotEqualTo(ids(two));
+    JsonNode next = search(Json.mapper().createArrayNode(), 20, one.path("cursor").asText());
+    assertThat(ids(next)).hasSize(20).doesNotContainAnyElementsOf(ids(one));
+  }
+
+  @Test
+  @Order(7)
+  void filters_narrow_by_source_quality_and_time() throws Exception {
+    ObjectNode filters = Json.mapper().createObjectNode();
+    filters.putArray("sources").add("files");
+    JsonNode page = search(terms(text("cat", 1)), 100, null, filters);
+    assertThat(new HashSet<>(ids(page))).isEqualTo(fileIds);
+    ObjectNode quality = Json.mapper().createObjectNode().put("minQuality", 0.5);
+    assertThat(search(terms(text("cat", 1)), 100, null, quality).path("results")).isEmpty();
+    ObjectNode future = Json.mapper().createObjectNode().put("since", "2100-01-01");
+    assertThat(search(terms(text("cat", 1)), 100, null, future).path("results")).isEmpty();
+    ObjectNode past = Json.mapper().createObjectNode().put("until", "2000-01-01T00:00:00Z");
+    assertThat(search(terms(text("cat", 1)), 100, null, past).path("results")).isEmpty();
+  }
+
+  // ---- images ----------------------------------------------------------------------------
+
+  @Test
+  @Order(10)
+  void details_similar_thumbnails_and_originals() throws Exception {
+    String id = someHttpImage();
+    JsonNode detail = getJson("/api/images/" + id, 200);
+    assertValid("ImageDetail", detail);
+    assertThat(detail.path("sha256").asText()).isEqualTo(sha256(bytesOf.get(id)));
+    assertThat(detail.path("urls").get(0).path("source").asText()).isEqualTo("it");
+    assertThat(detail.path("original").isNull()).as("an http original is never served").isTrue();
+
+    JsonNode similar = getJson("/api/images/" + id + "/similar?limit=7", 200);
+    assertValid("SearchResponse", similar);
+    assertThat(ids(similar)).hasSize(7).doesNotContain(id);
+    JsonNode more =
+        getJson(
+            "/api/images/" + id + "/similar?limit=7&cursor=" + similar.path("cursor").asText(),
+            200);
+    assertThat(ids(more)).hasSize(7).doesNotContainAnyElementsOf(ids(similar));
+
+    for (String size : List.of("small", "large")) {
+      HttpResponse<byte[]> thumb = get("/api/images/" + id + "/thumbnail/" + size);
+      assertThat(thumb.statusCode()).isEqualTo(200);
+      assertThat(thumb.headers().firstValue("Content-Type")).hasValue("image/jpeg");
+      var image = ImageIO.read(new ByteArrayInputStream(thumb.body()));
+      assertThat(image.getWidth())
+          .isEqualTo(detail.path("thumbnails").path(size).path("width").asInt());
+    }
+    assertThat(get("/api/images/" + id + "/thumbnail/huge").statusCode()).isEqualTo(400);
+    assertThat(get("/api/images/" + id + "/original").statusCode()).isEqualTo(404);
+
+    String fileId = fileIds.iterator().next();
+    JsonNode fileDetail = getJson("/api/images/" + fileId, 200);
+    assertThat(fileDetail.path("original").asText())
+        .isEqualTo("/api/images/" + fileId + "/original");
+    HttpResponse<byte[]> original = get("/api/images/" + fileId + "/original");
+    assertThat(original.statusCode()).isEqualTo(200);
+    assertThat(original.body()).isEqualTo(bytesOf.get(fileId));
+    assertThat(original.headers().firstValue("Content-Type")).hasValue("image/png");
+
+    // Nothing outside the roots, however the URL is spelt.
+    var d =
+        new Catalog.Detail(
+            null,
+            "",
+            0,
+            "PNG",
+            0,
+            null,
+            null,
+            List.of(
+                new Catalog.UrlSeen("file:///etc/passwd", "x", null, null, null),
+                new Catalog.UrlSeen(files.toUri() + "../../../etc/passwd", "x", null, null, null),
+                new Catalog.UrlSeen(
+                    "file:" + files + "/%2e%2e/%2e%2e/etc/passwd", "x", null, null, null)));
+    Path link = files.resolve("link.png");
+    Files.createSymbolicLink(link, Path.of("/etc/passwd"));
+    var viaLink =
+        new Catalog.Detail(
+            null,
+            "",
+            0,
+            "PNG",
+            0,
+            null,
+            null,
+            List.of(new Catalog.UrlSeen(link.toUri().toString(), "x", null, null, null)));
+    assertThat(app.originalFile(d)).isEmpty();
+    assertThat(app.originalFile(viaLink)).isEmpty();
+    assertThat(get("/api/images/..%2F..%2Fetc%2Fpasswd/original").statusCode()).isIn(400, 404);
+    assertThat(get("/api/images/" + "0".repeat(32)).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  @Order(11)
+  void stats_count_the_images_and_name_the_model() throws Exception {
+    JsonNode stats = getJson("/api/stats", 200);
+    assertValid("Stats", stats);
+    assertThat(stats.path("images").asLong()).isEqualTo(HTTP_IMAGES + FILE_IMAGES + 30);
+    assertThat(stats.path("models").path("embedding").path("dimension").asInt())
+        .isEqualTo(encoder.metadata().embeddingDim());
+  }
+
+  // ---- refusals --------------------------------------------------------------------------
+
+  @Test
+  @Order(20)
+  void malformed_requests_are_400_naming_the_field() throws Exception {
+    Map<String, String> cases = new LinkedHashMap<>();
+    cases.put("[1,2]", "body");
+    cases.put("{\"terms\": 5}", "terms");
+    cases.put(
+        "{\"terms\": [{\"text\": \"a\", \"imageId\": \"" + "a".repeat(32) + "\"}]}", "terms[0]");
+    cases.put("{\"terms\": [{\"text\": \"a\", \"weight\": 0}]}", "terms[0].weight");
+    cases.put("{\"terms\": [{\"text\": \"a\", \"weight\": \"heavy\"}]}", "terms[0].weight");
+    cases.put("{\"terms\": [{\"text\": \"\"}]}", "terms[0].text");
+    cases.put("{\"terms\": [{\"text\": \"a\"}, {\"embedding\": [1, 2]}]}", "terms[1].embedding");
+    cases.put("{\"terms\": [{\"imageId\": \"../../etc\"}]}", "terms[0].imageId");
+    cases.put("{\"terms\": [{\"imageId\": \"" + "0".repeat(32) + "\"}]}", "terms[0].imageId");
+    cases.put("{\"terms\": [{\"image\": \"bm90IGFuIGltYWdl\"}]}", "terms[0].image");
+    cases.put("{\"terms\": [{\"image\": \"!!!\"}]}", "terms[0].image");
+    cases.put("{\"terms\": [{\"colour\": \"red\"}]}", "terms[0].colour");
+    cases.put("{\"terms\": [{\"text\": \"a\"}, {\"text\": \"a\", \"weight\": -1}]}", "terms");
+    cases.put("{\"limit\": 0}", "limit");
+    cases.put("{\"limit\": 1000}", "limit");
+    cases.put("{\"cursor\": \"garbage\"}", "cursor");
+    cases.put("{\"page\": 2}", "page");
+    cases.put("{\"filters\": {\"since\": \"yesterday\"}}", "filters.since");
+    cases.put("{\"filters\": {\"sources\": [\"a\\\" or 1==1\"]}}", "filters.sources[0]");
+    cases.put(
+        "{\"filters\": {\"since\": \"2026-02-01\", \"until\": \"2026-01-01\"}}", "filters.until");
+    cases.put("{\"terms\": [" + "{\"text\": \"a\"},".repeat(16) + "{\"text\": \"b\"}]}", "terms");
+    cases.put("{not json", "body");
+    for (var c : cases.entrySet()) {
+      HttpResponse<String> r = post("/api/search", c.getKey());
+      assertThat(r.statusCode()).as(c.getKey()).isEqualTo(400);
+      JsonNode body = Json.mapper().readTree(r.body());
+      assertValid("Error", body);
+      assertThat(body.path("field").asText()).as(c.getKey()).isEqualTo(c.getValue());
+      assertThat(r.body()).doesNotContain("Exception").doesNotContain("\tat ");
+    }
+    // A cursor of one query is refused for another.
+    JsonNode page = search(terms(text("cat", 1)), 5, null);
+    HttpResponse<String> other =
+        post(
+            "/api/search",
+            "{\"terms\":[{\"text\":\"dog\"}],\"cursor\":\"" + page.path("cursor").asText() + "\"}");
+    assertThat(other.statusCode()).isEqualTo(400);
+    assertThat(other.body()).contains("another query");
+    // Over the upload limit (8 MiB of image): 413, read no further.
+    String huge = "{\"terms\":[{\"image\":\"" + "A".repeat(12 << 20) + "\"}]}";
+    HttpResponse<String> tooLarge = post("/api/search", huge);
+    assertThat(tooLarge.statusCode()).isEqualTo(413);
+    assertThat(Json.mapper().readTree(tooLarge.body()).path("error").asText()).contains("MiB");
+    assertThat(get("/api/nothing-here").statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  @Order(21)
+  void reads_past_the_rate_limit_are_429_with_retry_after() throws Exception {
+    MemescopeConfig limited =
+        TestStack.load(
+            Map.of(
+                "milvus.collection", config.milvus().collection(),
+                "serving.rate-limit", "1",
+                "serving.rate-burst", "3"));
+    try (ServingApp strict = new ServingApp(limited, encoder, "")) {
+      String b = "http://127.0.0.1:" + strict.start("127.0.0.1", 0);
+      List<Integer> statuses = new ArrayList<>();
+      HttpResponse<String> last = null;
+      for (int i = 0; i < 5; i++) {
+        last =
+            http.send(
+                HttpRequest.newBuilder(URI.create(b + "/api/stats")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        statuses.add(last.statusCode());
+      }
+      assertThat(statuses.subList(0, 3)).containsOnly(200);
+      assertThat(statuses.get(4)).isEqualTo(429);
+      assertThat(last.headers().firstValue("Retry-After")).isPresent();
+      // Admin endpoints with no key configured are off.
+      HttpResponse<String> delete =
+          http.send(
+              HttpRequest.newBuilder(URI.create(b + "/api/images/" + someHttpImage()))
+                  .header("Authorization", "Bearer anything")
+                  .DELETE()
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(delete.statusCode()).isEqualTo(403);
+    }
+  }
+
+  @Test
+  @Order(22)
+  void unreachable_stores_give_503_with_a_retry_hint_never_a_stack_trace() throws Exception {
+    MemescopeConfig dead =
+        TestStack.load(Map.of("milvus.port", "1", "cassandra.native-port", "2", "kafka.port", "3"));
+    try (ServingApp broken = new ServingApp(dead, encoder, adminKey)) {
+      String b = "http://127.0.0.1:" + broken.start("127.0.0.1", 0);
+      for (String path :
+          List.of(
+              "/api/images/" + someHttpImage(), "/api/images/" + someHttpImage() + "/similar")) {
+        HttpResponse<String> r =
+            http.send(
+                HttpRequest.newBuilder(URI.create(b + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(path).isEqualTo(503);
+        assertThat(r.headers().firstValue("Retry-After")).hasValue("5");
+        assertThat(r.body()).contains("unavailable").doesNotContain("Exception");
+      }
+      HttpResponse<String> s =
+          http.send(
+              HttpRequest.newBuilder(URI.create(b + "/api/search"))
+                  .POST(HttpRequest.BodyPublishers.ofString("{\"terms\":[{\"text\":\"cat\"}]}"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(s.statusCode()).isEqualTo(503);
+      JsonNode stats =
+          Json.mapper()
+              .readTree(
+                  http.send(
+                          HttpRequest.newBuilder(URI.create(b + "/api/stats")).build(),
+                          HttpResponse.BodyHandlers.ofString())
+                      .body());
+      assertThat(stats.path("images").isNull()).isTrue();
+    }
+  }
+
+  @Test
+  @Order(23)
+  void metrics_count_requests_latency_and_errors() throws Exception {
+    String metrics = new String(get("/metrics").body());
+    assertThat(metrics)
+        .containsPattern(
+            "memescope_http_requests_total\\{method=\"POST\",route=\"/api/search\",status=\"200\"\\} \\d+")
+        .containsPattern(
+            "memescope_http_errors_total\\{method=\"POST\",route=\"/api/search\",status=\"400\"\\}")
+        .contains(
+            "memescope_http_request_duration_seconds_bucket{method=\"POST\",route=\"/api/search\",le=\"0.05\"}");
+  }
+
+  @Test
+  @Order(24)
+  void every_route_is_in_the_openapi_document_and_nothing_else_is() throws Exception {
+    JsonNode doc = getJson("/openapi.json", 200);
+    Set<String> documented = new HashSet<>();
+    doc.path("paths")
+        .fields()
+        .forEachRemaining(
+            p ->
+                p.getValue()
+                    .fieldNames()
+                    .forEachRemaining(m -> documented.add(m.toUpperCase() + " " + p.getKey())));
+    Set<String> served = new HashSet<>();
+    app.routes().forEach(r -> served.add(r.method().name() + " " + r.path()));
+    assertThat(documented).isEqualTo(served);
+  }
+
+  // ---- takedown --------------------------------------------------------------------------
+
+  @Test
+  @Order(30)
+  void a_takedown_needs_the_key_removes_the_image_everywhere_and_announces_it() throws Exception {
+    String id = someHttpImage();
+    HttpRequest.Builder delete =
+        HttpRequest.newBuilder(URI.create(base + "/api/images/" + id + "?reason=test")).DELETE();
+    assertThat(http.send(delete.build(), HttpResponse.BodyHandlers.ofString()).statusCode())
+        .isEqualTo(401);
+    assertThat(
+            http.send(
+                    delete.header("Authorization", "Bearer wrong").build(),
+                    HttpResponse.BodyHandlers.ofString())
+                .statusCode())
+        .isEqualTo(403);
+    HttpResponse<String> ok =
+        http.send(
+            HttpRequest.newBuilder(URI.create(base + "/api/images/" + id + "?reason=test"))
+                .header("Authorization", "Bearer " + adminKey)
+                .DELETE()
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(ok.statusCode()).isEqualTo(200);
+    assertValid("Takedown", Json.mapper().readTree(ok.body()));
+
+    assertThat(get("/api/images/" + id).statusCode()).isEqualTo(404);
+    assertThat(get("/api/images/" + id + "/thumbnail/small").statusCode()).isEqualTo(404);
+    HttpResponse<String> byId = post("/api/search", "{\"terms\":[{\"imageId\":\"" + id + "\"}]}");
+    assertThat(byId.statusCode()).isEqualTo(400);
+    ObjectNode term = Json.mapper().createObjectNode();
+    term.put("image", Base64.getEncoder().encodeToString(bytesOf.get(id)));
+    assertThat(ids(search(terms(term), 100, null))).doesNotContain(id);
+    try (CqlSession cql = Clients.cassandraKeyspace(config.cassandra())) {
+      var row =
+          cql.execute(
+                  "SELECT image_id, reason FROM takedowns WHERE sha256 = ?",
+                  sha256(bytesOf.get(id)))
+              .one();
+      assertThat(row).isNotNull();
+      assertThat(row.getString("image_id")).isEqualTo(id);
+      assertThat(cql.execute("SELECT url_hash FROM image_urls WHERE image_id = ?", id).all())
+          .isEmpty();
+    }
+    Properties p = TestStack.consumerProperties(ByteArrayDeserializer.class);
+    try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(p)) {
+      consumer.subscribe(List.of(config.kafka().topic("takedowns").name()));
+      List<Takedown> seen = new ArrayList<>();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (seen.isEmpty() && System.nanoTime() < deadline) {
+        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+          seen.add(Json.read(r.value(), Takedown.class));
+        }
+      }
+      assertThat(seen).extracting(Takedown::imageId).containsExactly(id);
+    }
+    assertThat(getJson("/api/stats", 200).path("images").asLong())
+        .isEqualTo(HTTP_IMAGES + FILE_IMAGES + 30 - 1);
+  }
+
+  // ---- the UI in a real browser ----------------------------------------------------------
+
+  @Test
+  @Order(40)
+  void the_search_ui_works_in_headless_chromium() throws Exception {
+    Path ui = Runtimes.root().resolve("serving/src/test/ui");
+    Path out = Runtimes.root().resolve("serving/target/ui-test");
+    Files.createDirectories(out);
+    Path upload = out.resolve("upload.png");
+    Files.write(upload, bytesOf.get(someHttpImage()));
+    run(
+        List.of("npm", "ci", "--no-audit", "--no-fund", "--prefix", ui.toString()),
+        Duration.ofMinutes(5));
+    run(
+        List.of(
+            "node",
+            ui.resolve("ui-test.mjs").toString(),
+            "--base-url",
+            base,
+            "--upload",
+            upload.toString(),
+            "--out",
+            out.toString()),
+        Duration.ofMinutes(5));
+  }
+
+  // ---- a store that goes away mid-stream -------------------------------------------------
+
+  @Test
+  @Order(50)
+  void milvus_killed_mid_stream_gives_503_and_the_api_recovers_when_it_is_back() throws Exception {
+    String id = someHttpImage();
+    assertThat(post("/api/search", "{\"terms\":[{\"imageId\":\"" + id + "\"}]}").statusCode())
+        .isEqualTo(200);
+    MemescopeConfig stack = TestStack.config();
+    long pid = Long.parseLong(Files.readString(stack.home().resolve("run/milvus.pid")).strip());
+    ProcessHandle process = ProcessHandle.of(pid).orElseThrow();
+    process.destroyForcibly();
+    process.onExit().get(30, TimeUnit.SECONDS);
+    HttpResponse<String> down = post("/api/search", "{\"terms\":[{\"imageId\":\"" + id + "\"}]}");
+    assertThat(down.statusCode()).isEqualTo(503);
+    assertThat(down.headers().firstValue("Retry-After")).isPresent();
+    assertThat(down.body()).contains("Milvus");
+    new io.memescope.infra.stack.LocalStack(stack)
+        .up(List.of("milvus"), (s, m) -> System.out.println("[fault] " + s + ": " + m));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    int status = 0;
+    while (status != 200 && System.nanoTime() < deadline) {
+      status = post("/api/search", "{\"terms\":[{\"imageId\":\"" + id + "\"}]}").statusCode();
+      Thread.sleep(1000);
+    }
+    assertThat(status).as("the API recovers once Milvus is back").isEqualTo(200);
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------
+
+  private CrawlRecord httpImage(int i, String source) {
+    String caption = Memes.WORDS[i % Memes.WORDS.length] + " " + i;
+    byte[] bytes = Memes.encode(Memes.meme(i, caption), i % 3 == 0 ? "jpg" : "png");
+    String path = "/img/" + i + ".png";
+    served.put(path, bytes);
+    String id = imageId(bytes);
+    captionOf.put(id, caption);
+    bytesOf.put(id, bytes);
+    return record("http://localhost:" + server.getAddress().getPort() + path, source, caption);
+  }
+
+  private static CrawlRecord record(String url, String source, String title) {
+    return CrawlRecord.of(
+        UrlNormalizer.normalise(url), source, Instant.now(), title, null, null, Map.of());
+  }
+
+  private void publish(List<CrawlRecord> records) {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
+    try (KafkaProducer<String, byte[]> producer =
+        new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+      for (CrawlRecord r : records) {
+        producer.send(
+            new ProducerRecord<>(
+                config.kafka().topic("crawl-urls").name(), r.urlHash(), Json.write(r)));
+      }
+    }
+  }
+
+  private void awaitIndexed(int count, Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    long images = -1;
+    while (System.nanoTime() < deadline) {
+      HttpResponse<byte[]> r = get("/api/stats");
+      if (r.statusCode() == 200) {
+        images = Json.mapper().readTree(r.body()).path("images").asLong(-1);
+        if (images >= count) {
+          return;
+        }
+      }
+      Thread.sleep(1000);
+    }
+    throw new AssertionError(
+        "only " + images + " of " + count + " images were indexed in " + timeout);
+  }
+
+  private String someHttpImage() {
+    for (var e : captionOf.entrySet()) {
+      if (!fileIds.contains(e.getKey()) && !takenDown.contains(e.getKey())) {
+        takenDown.add(
+            e.getKey()); // each caller gets its own image: a takedown cannot hit another test's
+        return e.getKey();
+      }
+    }
+    throw new IllegalStateException("no image left");
+  }
+
+  private final Set<String> takenDown = new HashSet<>();
+
+  private static ArrayNode terms(ObjectNode... terms) {
+    ArrayNode a = Json.mapper().createArrayNode();
+    for (ObjectNode t : terms) {
+      a.add(t);
+    }
+    return a;
+  }
+
+  private static ObjectNode text(String text, double weight) {
+    return Json.mapper().createObjectNode().put("text", text).put("weight", weight);
+  }
+
+  private static ObjectNode idTerm(String id, double weight) {
+    return Json.mapper().createObjectNode().put("imageId", id).put("weight", weight);
+  }
+
+  private JsonNode search(ArrayNode terms, int limit, String cursor) throws Exception {
+    return search(terms, limit, cursor, null);
+  }
+
+  private JsonNode search(ArrayNode terms, int limit, String cursor, ObjectNode filters)
+      throws Exception {
+    ObjectNode body = Json.mapper().createObjectNode();
+    body.set("terms", terms);
+    body.put("limit", limit);
+    if (cursor != null) {
+      body.put("cursor", cursor);
+    }
+    if (filters != null) {
+      body.set("filters", filters);
+    }
+    HttpResponse<String> r = post("/api/search", body.toString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return Json.mapper().readTree(r.body());
+  }
+
+  private static List<String> ids(JsonNode page) {
+    List<String> ids = new ArrayList<>();
+    page.path("results").forEach(r -> ids.add(r.path("id").asText()));
+    return ids;
+  }
+
+  private static double scoreOf(JsonNode page, String id) {
+    for (JsonNode r : page.path("results")) {
+      if (r.path("id").asText().equals(id)) {
+        return r.path("score").asDouble();
+      }
+    }
+    return -2;
+  }
+
+  private static int rank(JsonNode page, String id) {
+    return ids(page).indexOf(id);
+  }
+
+  private HttpResponse<String> post(String path, String body) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create(base + path))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  private HttpResponse<byte[]> get(String path) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create(base + path)).build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+  }
+
+  private JsonNode getJson(String path, int status) throws Exception {
+    HttpResponse<byte[]> r = get(path);
+    assertThat(r.statusCode()).as(path + ": " + new String(r.body())).isEqualTo(status);
+    return Json.mapper().readTree(r.body());
+  }
+
+  private static void assertValid(String schema, JsonNode value) {
+    JsonSchema s =
+        JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012)
+            .getSchema(
+                SchemaLocation.of(
+                    "classpath:io/memescope/serving/openapi.json#/components/schemas/" + schema));
+    assertThat(s.validate(value)).as(schema + ": " + value).isEmpty();
+  }
+
+  private static void run(List<String> command, Duration timeout) throws Exception {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    StringBuilder output = new StringBuilder();
+    Thread reader =
+        new Thread(
+            () -> {
+              try (var in = p.getInputStream()) {
+                byte[] buf = new byte[8192];
+                int n;
+                while ((n = in.read(buf)) > 0) {
+                  String s = new String(buf, 0, n);
+                  System.out.print(s);
+                  synchronized (output) {
+                    output.append(s);
+                  }
+                }
+              } catch (IOException e) {
+                // process gone
+              }
+            });
+    reader.start();
+    if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new AssertionError(command + " did not finish in " + timeout);
+    }
+    reader.join(5000);
+    assertThat(p.exitValue()).as(String.join(" ", command) + "\n" + output).isZero();
+  }
+
+  private static Path jobJar() {
+    return Path.of(System.getProperty("memescope.jobJar"));
+  }
+
+  static String sha256(byte[] bytes) throws Exception {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+  }
+
+  static String imageId(byte[] bytes) {
+    try {
+      return sha256(bytes).substring(0, 32);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
