@@ -35,7 +35,7 @@ import org.apache.flink.util.OutputTag;
  * start) and are kept in broadcast state: {@link #TAKEDOWNS} (SHA-256 → pHash) and {@link
  * #TAKEN_DOWN_IDS} (image id → SHA-256). Before anything else, a candidate is rejected as {@code
  * taken_down} (stage {@code dedup}) when its SHA-256 is taken down, or its pHash is within {@code
- * maxDistance} bits of a taken-down one (equal to one when the distance is 0). The pHash check is a
+ * maxDistance} bits of a taken-down one (equal to it when the distance is 0). The pHash check is a
  * linear scan of the takedowns: a few thousand XOR-and-popcounts, microseconds per candidate, next
  * to milliseconds of decoding; should takedowns ever number in the hundreds of thousands, they
  * would get a multi-index hash of their own like the one below. A candidate that passes is still
@@ -113,7 +113,7 @@ final class Deduplicator
     String known = bySha.get(c.sha256());
     if (known != null) {
       if (takenDownIds.contains(known)) {
-        reject(ctx, c, "the same bytes as a copy merged into taken-down image " + known);
+        reject(ctx, c, "SHA-256 filed under taken-down image " + known);
         return;
       }
       ctx.output(MERGES, IndexEffect.merged(IndexEffect.EXACT, known, c.info(), 0));

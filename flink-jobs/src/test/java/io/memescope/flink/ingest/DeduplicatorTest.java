@@ -323,6 +323,22 @@ class DeduplicatorTest {
   }
 
   @Test
+  void a_takedown_survives_flinks_serializer() throws Exception {
+    // It travels from the parser to the de-duplicator over the network (a broadcast edge).
+    var type = org.apache.flink.api.common.typeinfo.TypeInformation.of(Takedown.class);
+    var serializer =
+        type.createSerializer(new org.apache.flink.api.common.serialization.SerializerConfigImpl());
+    Takedown t = takedownOf(candidate("a", PHASH, "u:a"));
+    var out = new org.apache.flink.core.memory.DataOutputSerializer(256);
+    serializer.serialize(t, out);
+    var in = new org.apache.flink.core.memory.DataInputDeserializer(out.getCopyOfBuffer());
+    assertThat(serializer.deserialize(in)).isEqualTo(t);
+    assertThat(type)
+        .as("a POJO (record) type, not Kryo")
+        .isInstanceOf(org.apache.flink.api.java.typeutils.PojoTypeInfo.class);
+  }
+
+  @Test
   void malformed_takedowns_are_skipped_and_counted_never_thrown() throws Exception {
     Candidate a = candidate("a", PHASH, "u:a");
     byte[] good = Json.write(takedownOf(a));
