@@ -4,6 +4,7 @@ import io.memescope.core.config.ConfigLoader;
 import io.memescope.core.config.IngestSettings;
 import io.memescope.core.config.MemescopeConfig;
 import io.memescope.core.records.Json;
+import io.memescope.core.records.Takedown;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.concurrent.TimeUnit;
@@ -30,10 +31,10 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 /**
  * The ingest job: crawl records from Kafka → drop URLs already seen → fetch (async I/O) → decode,
- * hash, thumbnail → drop exact and near duplicates, merging their URLs into the existing image →
- * embed in micro-batches → index (Milvus, Cassandra, {@code memescope.ingest.indexed}), exactly
- * once. Whatever fails goes to {@code memescope.ingest.rejects} with its stage and reason; bad
- * input never fails the job.
+ * hash, thumbnail → drop taken-down content (the takedowns topic, broadcast) and exact and near
+ * duplicates, merging their URLs into the existing image → embed in micro-batches → index (Milvus,
+ * Cassandra, {@code memescope.ingest.indexed}), exactly once. Whatever fails goes to {@code
+ * memescope.ingest.rejects} with its stage and reason; bad input never fails the job.
  *
  * <pre>{@code
  * flink run flink-jobs-job.jar --config-base64 <base64 of the settings as HOCON>
@@ -110,9 +111,28 @@ public final class IngestJob {
             .process(new Analyze(config.model().maxPixels()))
             .uid("analyze")
             .name("decode, hash, thumbnail");
+    // Takedowns (published by the serving API), every one since the topic began, so that a job
+    // started without state knows them all; broadcast into the de-duplicator, which blocks them.
+    KafkaSource<byte[]> takedownSource =
+        KafkaSource.<byte[]>builder()
+            .setBootstrapServers(config.kafka().bootstrapServers())
+            .setTopics(config.kafka().topic("takedowns").name())
+            .setGroupId(s.jobName() + ".takedowns")
+            .setStartingOffsets(OffsetsInitializer.earliest())
+            .setValueOnlyDeserializer(new RawBytes())
+            .build();
+    DataStream<Takedown> takedowns =
+        env.fromSource(takedownSource, WatermarkStrategy.noWatermarks(), "takedowns")
+            .uid("takedowns")
+            .setParallelism(1)
+            .process(new ParseTakedowns())
+            .uid("parse-takedowns")
+            .name("parse takedowns")
+            .setParallelism(1);
     SingleOutputStreamOperator<Candidate> distinct =
         analyzed
             .keyBy(c -> 0)
+            .connect(takedowns.broadcast(Deduplicator.TAKEDOWNS, Deduplicator.TAKEN_DOWN_IDS))
             .process(new Deduplicator(s.nearDuplicateDistance()))
             .uid("dedup")
             .name("de-duplicate")
@@ -151,7 +171,10 @@ public final class IngestJob {
             .build();
     parsed
         .getSideOutput(REJECTS)
-        .union(analyzed.getSideOutput(REJECTS), effects.getSideOutput(REJECTS))
+        .union(
+            analyzed.getSideOutput(REJECTS),
+            distinct.getSideOutput(REJECTS),
+            effects.getSideOutput(REJECTS))
         .sinkTo(rejects)
         .uid("rejects")
         .name("rejects");

@@ -6,8 +6,11 @@ import io.memescope.core.fetch.RejectReason;
  * A URL the job gave up on, as published to {@code memescope.ingest.rejects} (JSON, keyed by the
  * URL hash).
  *
- * @param stage where it failed: {@code parse}, {@code fetch}, {@code decode}, {@code embed}
- * @param reason a stable code ({@link RejectReason#code()}, or {@code bad_record})
+ * @param stage where it failed: {@code parse}, {@code fetch}, {@code decode}, {@code dedup}, {@code
+ *     embed}
+ * @param reason a stable code: {@link RejectReason#code()}, {@code bad_record} (stage {@code
+ *     parse}: not a crawl record) or {@code taken_down} (stage {@code dedup}: the content, or a
+ *     near copy of it, was taken down through the serving API)
  */
 public record Rejection(
     int v,

@@ -40,6 +40,8 @@ public final class IngestBenchmark {
                 run + ".indexed",
                 "kafka.topics.ingest-rejects.name",
                 run + ".rejects",
+                "kafka.topics.takedowns.name",
+                run + ".takedowns",
                 "milvus.collection",
                 run,
                 "ingest.job-name",

@@ -130,7 +130,11 @@ class IngestJobIT {
     }
   }
 
-  private static MemescopeConfig jobConfig() {
+  /**
+   * Settings for one run of the job on the test stack: topics, collection and job name of its own
+   * (the takedowns topic too, so that no other test's takedowns block this run's images).
+   */
+  static MemescopeConfig jobConfig() {
     TestStack.config();
     String run = TestStack.uniqueName("ingest");
     MemescopeConfig config =
@@ -140,6 +144,7 @@ class IngestJobIT {
                 Map.entry("kafka.topics.crawl-urls.partitions", "2"),
                 Map.entry("kafka.topics.ingest-indexed.name", run + ".indexed"),
                 Map.entry("kafka.topics.ingest-rejects.name", run + ".rejects"),
+                Map.entry("kafka.topics.takedowns.name", run + ".takedowns"),
                 Map.entry("milvus.collection", run),
                 Map.entry("ingest.job-name", run),
                 Map.entry("ingest.checkpoint-interval", "2s"),

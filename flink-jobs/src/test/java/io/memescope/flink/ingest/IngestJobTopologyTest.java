@@ -36,6 +36,24 @@ class IngestJobTopologyTest {
   }
 
   @Test
+  void takedowns_are_read_once_and_broadcast_into_the_deduplicator() {
+    StreamGraph graph = graph(Map.of());
+    Map<String, StreamNode> nodes = byUid(graph);
+    assertThat(nodes).containsKeys("takedowns", "parse-takedowns");
+    assertThat(nodes.get("takedowns").getParallelism()).isEqualTo(1);
+    assertThat(nodes.get("parse-takedowns").getParallelism()).isEqualTo(1);
+    // The de-duplicator's inputs: the candidates, keyed, and the takedowns, broadcast.
+    var inputs = nodes.get("dedup").getInEdges();
+    assertThat(inputs)
+        .extracting(e -> graph.getStreamNode(e.getSourceId()).getTransformationUID())
+        .containsExactlyInAnyOrder("analyze", "parse-takedowns");
+    assertThat(inputs)
+        .filteredOn(e -> e.getSourceId() == nodes.get("parse-takedowns").getId())
+        .singleElement()
+        .satisfies(e -> assertThat(e.getPartitioner().isBroadcast()).isTrue());
+  }
+
+  @Test
   void the_embedder_has_its_own_slot_group_which_asks_for_gpus_only_when_configured() {
     StreamGraph local = graph(Map.of());
     StreamNode embed = byUid(local).get("embed");

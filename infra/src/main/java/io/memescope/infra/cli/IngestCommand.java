@@ -87,7 +87,7 @@ final class IngestCommand implements Callable<Integer> {
             rest.vertexMetricIds(id, vid).stream()
                 .filter(
                     n ->
-                        n.matches(".*\\.(rejects|indexed)_[a-z_]+")
+                        n.matches(".*\\.(rejects|indexed|takedowns)_[a-z_]+")
                             || name.contains("index") && n.endsWith("numRecordsInPerSecond"))
                 .toList();
         for (var e : rest.vertexMetricSums(id, vid, ids).entrySet()) {
