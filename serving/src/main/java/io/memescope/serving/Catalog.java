@@ -6,6 +6,7 @@ import com.datastax.oss.driver.api.core.cql.BatchStatement;
 import com.datastax.oss.driver.api.core.cql.BatchType;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
+import io.memescope.core.image.Thumbnailer;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -82,8 +83,8 @@ final class Catalog {
       st =
           new Statements(
               s.prepare(
-                  "SELECT id, width, height, titles, sources, quality, first_seen FROM images"
-                      + " WHERE id IN ?"),
+                  "SELECT id, width, height, titles, sources, quality, first_seen, first_url"
+                      + " FROM images WHERE id IN ?"),
               s.prepare(
                   "SELECT image_id, size, width, height FROM image_thumbnails WHERE image_id IN ?"),
               s.prepare(
@@ -112,30 +113,30 @@ final class Catalog {
     return stores.cassandra(
         s -> {
           Statements st = statements(s);
-          List<String> idList = List.copyOf(ids);
-          CompletableFuture<List<Row>> images = all(s.executeAsync(st.summaries().bind(idList)));
-          CompletableFuture<List<Row>> thumbs = all(s.executeAsync(st.thumbs().bind(idList)));
+          List<Row> rows = all(s.executeAsync(st.summaries().bind(List.copyOf(ids)))).join();
+          // Rows written before first_url existed: their URLs from the index, all at once.
           Map<String, CompletableFuture<List<Row>>> urls = new HashMap<>();
-          for (String id : idList) {
-            urls.put(id, all(s.executeAsync(st.urls().bind(id, URLS_PER_RESULT))));
-          }
-          Map<String, Map<String, Thumb>> thumbsById = new HashMap<>();
-          for (Row r : thumbs.join()) {
-            thumbsById
-                .computeIfAbsent(r.getString("image_id"), k -> new LinkedHashMap<>())
-                .put(r.getString("size"), new Thumb(r.getInt("width"), r.getInt("height")));
+          for (Row r : rows) {
+            if (r.isNull("first_url")) {
+              String id = r.getString("id");
+              urls.put(id, all(s.executeAsync(st.urls().bind(id, URLS_PER_RESULT))));
+            }
           }
           Map<String, Summary> out = new HashMap<>();
-          for (Row r : images.join()) {
+          for (Row r : rows) {
             String id = r.getString("id");
             if (r.isNull("width")) {
               continue; // a merge wrote titles before the image itself: not complete yet
             }
             List<String> urlList = new ArrayList<>();
-            for (Row u : urls.get(id).join()) {
-              urlList.add(u.getString("url"));
+            if (!r.isNull("first_url")) {
+              urlList.add(r.getString("first_url"));
+            } else {
+              for (Row u : urls.get(id).join()) {
+                urlList.add(u.getString("url"));
+              }
             }
-            out.put(id, summary(r, thumbsById.getOrDefault(id, Map.of()), urlList));
+            out.put(id, summary(r, thumbs(r.getInt("width"), r.getInt("height")), urlList));
           }
           return out;
         });
@@ -217,6 +218,19 @@ final class Catalog {
           s.execute(st.deleteImage().bind(id));
           return null;
         });
+  }
+
+  /**
+   * The sizes of an image's thumbnails, computed as {@link Thumbnailer} computes them, so that a
+   * page of results needs no read of the thumbnails table.
+   */
+  static Map<String, Thumb> thumbs(int width, int height) {
+    Map<String, Thumb> out = new LinkedHashMap<>();
+    for (Thumbnailer.Size size : List.of(Thumbnailer.SMALL, Thumbnailer.LARGE)) {
+      int[] t = Thumbnailer.target(width, height, size.maxWidth());
+      out.put(size.name(), new Thumb(t[0], t[1]));
+    }
+    return out;
   }
 
   private static Summary summary(Row r, Map<String, Thumb> thumbs, List<String> urls) {

@@ -85,7 +85,10 @@ final class Searcher {
     int offset = Math.max(0, position - SLACK);
     boolean more = false;
     while (taken.size() < limit && offset < Index.MAX_WINDOW) {
-      int window = Math.min(limit - taken.size() + 2 * SLACK + 1, Index.MAX_WINDOW - offset);
+      // A first page needs one hit more than it shows (to know whether there are more, and one
+      // for an excluded image); later pages a margin on both sides of the cursor's position.
+      int margin = cursor == null ? 2 : 2 * SLACK + 1;
+      int window = Math.min(limit - taken.size() + margin, Index.MAX_WINDOW - offset);
       List<Index.Hit> hits = new ArrayList<>(index.search(vector, filter, offset, window));
       hits.sort(order);
       for (int k = 0; k < hits.size(); k++) {

@@ -59,19 +59,20 @@ public final class ServingBenchmark {
   public static void main(String[] args) throws Exception {
     int n = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
     int recallDim = args.length > 1 ? Integer.parseInt(args[1]) : 512;
+    // Another Milvus than the stack's (Milvus standalone from infra/bench/milvus_standalone.py).
+    String milvusPort = args.length > 2 ? args[2] : "";
     TestStack.config();
     String run = TestStack.uniqueName("bench");
-    MemescopeConfig config =
-        TestStack.load(
-            Map.of(
-                "milvus.collection",
-                run,
-                "cassandra.keyspace",
-                run,
-                "serving.rate-limit",
-                "1000000",
-                "serving.rate-burst",
-                "1000000"));
+    Map<String, String> overrides = new java.util.HashMap<>();
+    overrides.put("milvus.collection", run);
+    overrides.put("cassandra.keyspace", run);
+    overrides.put("serving.rate-limit", "1000000");
+    overrides.put("serving.rate-burst", "1000000");
+    if (!milvusPort.isEmpty()) {
+      overrides.put("milvus.port", milvusPort);
+    }
+    MemescopeConfig config = TestStack.load(overrides);
+    System.out.println("Milvus at " + config.milvus().uri() + ", " + n + " vectors");
     Schema.apply(config);
     MilvusClientV2 milvus = Clients.milvus(config.milvus());
     try (ClipEncoder encoder =
@@ -109,10 +110,10 @@ public final class ServingBenchmark {
           cold[i] = System.nanoTime() - t0;
         }
         System.out.println("cold API (text embeddings computed): " + summary(cold));
-        for (int round = 1; round <= 3; round++) {
-          long[] apiTimes = new long[2000];
-          long[] milvusTimes = new long[2000];
-          for (int i = 0; i < 2000; i++) {
+        for (int round = 1; round <= 2; round++) {
+          long[] apiTimes = new long[1000];
+          long[] milvusTimes = new long[1000];
+          for (int i = 0; i < apiTimes.length; i++) {
             int q = i % bodies.size();
             long t0 = System.nanoTime();
             api(http, base, bodies.get(q));
@@ -122,7 +123,7 @@ public final class ServingBenchmark {
             milvusTimes[i] = System.nanoTime() - t0;
           }
           System.out.printf(
-              "round %d, 1 client, 2000 queries each, interleaved:%n  API    %s%n  Milvus %s%n",
+              "round %d, 1 client, 1000 queries each, interleaved:%n  API    %s%n  Milvus %s%n",
               round, summary(apiTimes), summary(milvusTimes));
         }
         for (int clients : new int[] {4}) {
@@ -137,9 +138,11 @@ public final class ServingBenchmark {
               "throughput, %d clients, 20 s each: API %.0f queries/s, Milvus alone %.0f queries/s (%.2fx)%n",
               clients, apiRate, milvusRate, apiRate / milvusRate);
         }
-        System.out.printf(
-            "recall@10 at dimension %d (ef %d): %.4f%n",
-            dim, ef, recall(milvus, config.milvus().collection(), vectors, queryVectors, ef));
+        for (int e : new int[] {32, 64, 128, 256}) {
+          System.out.printf(
+              "recall@10 at dimension %d (ef %d): %.4f%n",
+              dim, e, recall(milvus, config.milvus().collection(), vectors, queryVectors, e));
+        }
       }
       milvus.dropCollection(
           DropCollectionReq.builder().collectionName(config.milvus().collection()).build());
@@ -160,15 +163,20 @@ public final class ServingBenchmark {
         }
         int ef = config.serving().searchEf();
         long[] times = new long[1000];
-        MemescopeConfig bigConfig = TestStack.load(Map.of("milvus.collection", name));
+        Map<String, String> big2 = new java.util.HashMap<>(overrides);
+        big2.put("milvus.collection", name);
+        MemescopeConfig bigConfig = TestStack.load(big2);
         for (int i = 0; i < times.length; i++) {
           long t0 = System.nanoTime();
           direct(milvus, bigConfig, queries.get(i % queries.size()), ef);
           times[i] = System.nanoTime() - t0;
         }
-        System.out.printf(
-            "dimension %d, Milvus alone, 1 client: %s%nrecall@10 at dimension %d (ef %d): %.4f%n",
-            recallDim, summary(times), recallDim, ef, recall(milvus, name, big, queries, ef));
+        System.out.printf("dimension %d, Milvus alone, 1 client: %s%n", recallDim, summary(times));
+        for (int e : new int[] {32, 64, 128, 256}) {
+          System.out.printf(
+              "recall@10 at dimension %d (ef %d): %.4f%n",
+              recallDim, e, recall(milvus, name, big, queries, e));
+        }
         milvus.dropCollection(DropCollectionReq.builder().collectionName(name).build());
       }
     } finally {
@@ -325,8 +333,8 @@ public final class ServingBenchmark {
       PreparedStatement image =
           cql.prepare(
               "INSERT INTO images (id, sha256, phash, width, height, format, byte_size, titles,"
-                  + " sources, first_seen, last_seen, quality) VALUES (?, ?, ?, ?, ?, 'JPEG', ?, ?,"
-                  + " ?, ?, ?, 0)");
+                  + " sources, first_seen, last_seen, quality, first_url) VALUES (?, ?, ?, ?, ?,"
+                  + " 'JPEG', ?, ?, ?, ?, ?, 0, ?)");
       PreparedStatement thumb =
           cql.prepare(
               "INSERT INTO image_thumbnails (image_id, size, format, width, height, data) VALUES"
@@ -354,7 +362,8 @@ public final class ServingBenchmark {
                         Set.of("meme " + i),
                         Set.of("bench"),
                         now,
-                        now))
+                        now,
+                        "https://example.org/m/" + i + ".jpg"))
                 .toCompletableFuture());
         inFlight.add(
             cql.executeAsync(thumb.bind(id, "small", 256, 256 * h / w, empty))
@@ -400,6 +409,36 @@ public final class ServingBenchmark {
       }
     }
     milvus.flush(FlushReq.builder().collectionNames(List.of(collection)).build());
+    // Measure the index, not a brute-force scan of segments still being indexed.
+    long lastRows = -1;
+    long lastProgress = System.nanoTime();
+    while (System.nanoTime() - lastProgress < 30_000_000_000L) {
+      var desc =
+          milvus
+              .describeIndex(
+                  io.milvus.v2.service.index.request.DescribeIndexReq.builder()
+                      .collectionName(collection)
+                      .fieldName(MilvusCollection.VECTOR)
+                      .build())
+              .getIndexDescriptions()
+              .get(0);
+      if (desc.getIndexedRows() >= vectors.length || desc.getTotalRows() == 0) {
+        System.out.printf(
+            "milvus %s: index %s built over %,d rows%n",
+            collection, desc.getIndexType(), desc.getIndexedRows());
+        break;
+      }
+      if (desc.getIndexedRows() != lastRows) {
+        lastRows = desc.getIndexedRows();
+        lastProgress = System.nanoTime();
+      }
+      try {
+        Thread.sleep(1000);
+      } catch (InterruptedException ex) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
     System.out.printf(
         "milvus %s: %,d vectors inserted and flushed in %.0f s%n",
         collection, vectors.length, (System.nanoTime() - t0) / 1e9);

@@ -620,6 +620,29 @@ class ServingIT {
     }
     assertThat(getJson("/api/stats", 200).path("images").asLong())
         .isEqualTo(HTTP_IMAGES + FILE_IMAGES + 30 - 1);
+
+    // The running ingest job refuses the same bytes under a new URL from now on.
+    String again = "/img/again-" + id + ".png";
+    served.put(again, bytesOf.get(id));
+    String url = "http://localhost:" + server.getAddress().getPort() + again;
+    publish(List.of(record(url, "it", "posted again")));
+    Properties rp = TestStack.consumerProperties(ByteArrayDeserializer.class);
+    try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(rp)) {
+      consumer.subscribe(List.of(config.kafka().topic("ingest-rejects").name()));
+      JsonNode reject = null;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+      while (reject == null && System.nanoTime() < deadline) {
+        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+          JsonNode v = Json.mapper().readTree(r.value());
+          if (v.path("url").asText().equals(UrlNormalizer.normalise(url))) {
+            reject = v;
+          }
+        }
+      }
+      assertThat(reject).as("a reject for the re-posted copy").isNotNull();
+      assertThat(reject.path("reason").asText()).isEqualTo("taken_down");
+    }
+    assertThat(get("/api/images/" + id).statusCode()).isEqualTo(404);
   }
 
   // ---- the UI in a real browser ----------------------------------------------------------

@@ -108,7 +108,7 @@ public final class Thumbnailer {
   }
 
   /** Width and height at most {@code maxWidth} wide (and JPEG's limit high), never enlarged. */
-  private static int[] target(int width, int height, int maxWidth) {
+  public static int[] target(int width, int height, int maxWidth) {
     double scale =
         Math.min(
             1.0, Math.min((double) maxWidth / width, (double) JPEG_MAX_SIDE / Math.max(height, 1)));

@@ -65,7 +65,7 @@ final class IndexWriter implements AutoCloseable {
         session.prepare(
             "UPDATE images SET sha256 = ?, phash = ?, width = ?, height = ?, format = ?,"
                 + " byte_size = ?, titles = titles + ?, sources = sources + ?, first_seen = ?,"
-                + " last_seen = ? WHERE id = ?");
+                + " last_seen = ?, first_url = ? WHERE id = ?");
     this.mergeImage =
         session.prepare(
             "UPDATE images SET titles = titles + ?, sources = sources + ?, last_seen = ?"
@@ -105,6 +105,7 @@ final class IndexWriter implements AutoCloseable {
                     Set.of(info.source()),
                     seen,
                     seen,
+                    info.url(),
                     c.imageId()));
         for (Thumb t : c.thumbs()) {
           batch =
