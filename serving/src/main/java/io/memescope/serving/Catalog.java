@@ -6,8 +6,11 @@ import com.datastax.oss.driver.api.core.cql.BatchStatement;
 import com.datastax.oss.driver.api.core.cql.BatchType;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.memescope.core.image.Thumbnailer;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -73,8 +76,39 @@ final class Catalog {
       PreparedStatement urlHashes,
       PreparedStatement deleteUrl) {}
 
-  Catalog(Stores stores) {
+  private final Cache<String, Summary> cache;
+
+  /**
+   * @param cacheFor how long a result's metadata is reused before it is read again (titles, sources
+   *     and quality change while an image lives); zero reads it for every page
+   */
+  Catalog(Stores stores, Duration cacheFor) {
     this.stores = stores;
+    this.cache =
+        cacheFor.isZero()
+            ? null
+            : Caffeine.newBuilder().maximumSize(200_000).expireAfterWrite(cacheFor).build();
+  }
+
+  /** Summaries of the images that exist, by id, from the cache where they are fresh. */
+  Map<String, Summary> summaries(Collection<String> ids) {
+    if (cache == null) {
+      return read(ids);
+    }
+    Map<String, Summary> out = new HashMap<>(cache.getAllPresent(ids));
+    if (out.size() < ids.size()) {
+      List<String> missing = ids.stream().filter(id -> !out.containsKey(id)).toList();
+      Map<String, Summary> read = read(missing);
+      cache.putAll(read);
+      out.putAll(read);
+    }
+    return out;
+  }
+
+  void forget(String id) {
+    if (cache != null) {
+      cache.invalidate(id);
+    }
   }
 
   private Statements statements(CqlSession s) {
@@ -105,8 +139,8 @@ final class Catalog {
     return st;
   }
 
-  /** Summaries of the images that exist, by id; all lookups run at once. */
-  Map<String, Summary> summaries(Collection<String> ids) {
+  /** Summaries of the images that exist, by id, read from Cassandra in one query. */
+  private Map<String, Summary> read(Collection<String> ids) {
     if (ids.isEmpty()) {
       return Map.of();
     }
@@ -216,6 +250,7 @@ final class Catalog {
           }
           s.execute(st.deleteThumbs().bind(id));
           s.execute(st.deleteImage().bind(id));
+          forget(id);
           return null;
         });
   }

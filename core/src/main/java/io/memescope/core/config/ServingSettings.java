@@ -1,6 +1,7 @@
 package io.memescope.core.config;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -12,6 +13,7 @@ import java.util.List;
  * @param maxUploadBytes largest query image, decoded
  * @param fileRoots directories originals may be served from; empty means the ingest job's
  * @param searchEf HNSW search breadth
+ * @param metadataCache how long search results reuse an image's metadata; zero: not at all
  */
 public record ServingSettings(
     boolean enabled,
@@ -25,7 +27,8 @@ public record ServingSettings(
     int defaultPageSize,
     long maxUploadBytes,
     List<Path> fileRoots,
-    int searchEf) {
+    int searchEf,
+    Duration metadataCache) {
 
   static ServingSettings read(SettingsReader r) {
     List<Path> roots = List.of();
@@ -54,6 +57,7 @@ public record ServingSettings(
         defaultPage,
         r.megabytesAtLeast("serving.max-upload", 1) << 20,
         roots,
-        r.intInRange("serving.search-ef", 1, 32_768));
+        r.intInRange("serving.search-ef", 1, 32_768),
+        r.nonNegativeDuration("serving.metadata-cache"));
   }
 }

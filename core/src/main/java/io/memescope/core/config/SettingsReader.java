@@ -50,6 +50,14 @@ final class SettingsReader {
     return read(key, () -> config.getBoolean(key), false);
   }
 
+  Duration nonNegativeDuration(String key) {
+    Duration value = read(key, () -> config.getDuration(key), Duration.ZERO);
+    if (value.isNegative()) {
+      problem(key, "must be a duration such as 10s, or 0s");
+    }
+    return value;
+  }
+
   Duration positiveDuration(String key) {
     Duration value = read(key, () -> config.getDuration(key), Duration.ofSeconds(1));
     if (value.isZero() || value.isNegative()) {
