@@ -393,6 +393,88 @@ await check('e. keyboard and theme: "/" focuses the box, Escape closes the detai
 });
 
 // ---------------------------------------------------------------------------------------------
+// f. editing terms, the URL and history; g. paste and drop
+
+const SECOND = `${QUERY}s`; // a second text term: any word returns results
+
+await check('f. terms: sign, weight and remove change the search and the URL; back and forward restore them', async () => {
+  const page = await openPage();
+  await page.goto('/');
+  await searchAnswer(page, (b) => !b.cursor);
+  const input = page.getByTestId('search-input');
+  const chips = page.getByTestId('term');
+  for (const word of [QUERY, SECOND]) {
+    await input.fill(word);
+    await page.getByTestId('add-term').click();
+  }
+  ok(await chips.count() === 2, `${await chips.count()} term chips after adding two`);
+  ok(await input.inputValue() === '', 'adding a term left its text in the box');
+  await chips.nth(1).getByTestId('term-sign').click();
+  ok(await chips.nth(1).getByTestId('term-sign').getAttribute('aria-pressed') === 'true', 'the sign toggle is not pressed');
+  await chips.nth(1).getByTestId('term-weight').fill('0.5');
+  let since = page.searches.length;
+  await chips.nth(1).getByTestId('term-weight').press('Enter');
+  const wanted = [{ text: QUERY, weight: 1 }, { text: SECOND, weight: -0.5 }];
+  const both = await lastSearchAnswer(page, (b) => !b.cursor && b.terms?.length === 2, since);
+  ok(JSON.stringify(both.body.terms) === JSON.stringify(wanted), `sent ${JSON.stringify(both.body.terms)}, wanted ${JSON.stringify(wanted)}`);
+  await waitForFirstTile(page, both.answer.results[0].id);
+  const bothUrl = page.url();
+  ok(decodeURIComponent(bothUrl).includes(SECOND) && decodeURIComponent(bothUrl).includes('-0.5'), `the URL ${bothUrl} lacks the negative term`);
+
+  since = page.searches.length;
+  await chips.nth(1).getByTestId('term-remove').click();
+  const one = await lastSearchAnswer(page, (b) => !b.cursor && b.terms?.length === 1, since);
+  ok(one.body.terms[0].text === QUERY, `after removing, sent ${JSON.stringify(one.body.terms)}`);
+  await waitForFirstTile(page, one.answer.results[0].id);
+  ok(!decodeURIComponent(page.url()).includes(SECOND), 'the removed term is still in the URL');
+
+  since = page.searches.length;
+  await page.goBack();
+  const back = await lastSearchAnswer(page, (b) => !b.cursor, since);
+  ok(JSON.stringify(back.body.terms) === JSON.stringify(wanted), `back searched ${JSON.stringify(back.body.terms)}`);
+  ok(page.url() === bothUrl, `back went to ${page.url()}`);
+  ok(await chips.count() === 2 && await chips.nth(1).getByTestId('term-weight').inputValue() === '0.5'
+    && await chips.nth(1).getByTestId('term-sign').getAttribute('aria-pressed') === 'true', 'back did not restore the chips');
+  since = page.searches.length;
+  await page.goForward();
+  const forward = await lastSearchAnswer(page, (b) => !b.cursor, since);
+  ok(forward.body.terms.length === 1 && await chips.count() === 1, 'forward did not restore the one-term query');
+  since = page.searches.length;
+  await page.goto(bothUrl);
+  const loaded = await lastSearchAnswer(page, (b) => !b.cursor, 0);
+  ok(JSON.stringify(loaded.body.terms) === JSON.stringify(wanted), `opening the URL searched ${JSON.stringify(loaded.body.terms)}`);
+  return `URL ${new URL(bothUrl).search}`;
+});
+
+await check('g. paste and drop: an image file pasted or dropped on the page becomes an image term', async () => {
+  const page = await openPage();
+  await page.goto('/');
+  await searchAnswer(page, (b) => !b.cursor);
+  const bytes = [...readFileSync(UPLOAD)];
+  const type = UPLOAD.endsWith('.png') ? 'image/png' : UPLOAD.match(/\.jpe?g$/i) ? 'image/jpeg' : '';
+  const chips = page.getByTestId('term');
+  await page.evaluate(({ bytes, type }) => {
+    const data = new DataTransfer();
+    data.items.add(new File([new Uint8Array(bytes)], 'pasted.png', { type }));
+    document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  }, { bytes, type });
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="term"] img').length === 1);
+  await page.evaluate(({ bytes, type }) => {
+    const data = new DataTransfer();
+    data.items.add(new File([new Uint8Array(bytes)], 'dropped.png', { type }));
+    for (const name of ['dragenter', 'dragover', 'drop']) {
+      document.body.dispatchEvent(new DragEvent(name, { dataTransfer: data, bubbles: true, cancelable: true }));
+    }
+  }, { bytes, type });
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="term"] img').length === 2);
+  const since = 0;
+  const { body } = await lastSearchAnswer(page, (b) => !b.cursor && b.terms?.filter((t) => typeof t.image === 'string').length === 2, since);
+  ok(body.terms.length === 2, `sent ${body.terms.length} terms`);
+  ok(await chips.count() === 2, `${await chips.count()} chips`);
+  return 'two image chips, one search with both';
+});
+
+// ---------------------------------------------------------------------------------------------
 // Errors (answers faked by the test: a real server gives them only under load or outage)
 
 await check('errors: 429/503 say when to try again, 400 names the field, in the status area', async () => {

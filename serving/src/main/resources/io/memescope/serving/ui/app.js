@@ -9,6 +9,7 @@ const RATIO_MAX = 2.5;
 const THEME_KEY = 'memescope.theme';
 const SEARCH_DELAY = 300; // ms between the last change of a term or filter and its search
 const MAX_AUTO_RETRIES = 3; // of one search after a 429 or 503
+const THUMBNAIL_RETRIES = 3;
 const UPLOAD_AS_IS = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/bmp']);
 const UPLOAD_MAX_BYTES = 4 << 20; // larger images are scaled down before upload (the API takes 8 MB)
 const UPLOAD_MAX_SIDE = 1600;
@@ -510,9 +511,9 @@ function setStatus(text, { error = false } = {}) {
 }
 
 function errorText(e) {
-  let text = e.message.replace(/\s+$/, '');
-  if (!/[.!?]$/.test(text)) text += '.';
+  let text = e.message.trim().replace(/[.!]+$/, '');
   if (e.field) text += ` (field: ${e.field})`;
+  text += '.';
   if (e.status === 429 || e.status === 503) {
     text += e.retryAfter ? ` Try again in ${e.retryAfter} s.` : ' Try again shortly.';
   }
@@ -738,14 +739,14 @@ function makeTile(r) {
     img.width = small.width > 0 ? small.width : 256;
     img.height = small.height > 0 ? small.height : Math.round(256 * aspectRatio(r));
     img.addEventListener('load', () => tile.classList.add('loaded'), { once: true });
+    let retries = 0;
     img.addEventListener('error', () => {
-      // Once more a little later (the API may have said 429), then give up.
-      if (img.dataset.retried) {
+      // The API may have said 429 or 503: a few more tries, further apart, then give up.
+      if (retries === THUMBNAIL_RETRIES || !tile.isConnected) {
         tile.classList.add('broken');
         return;
       }
-      img.dataset.retried = '1';
-      setTimeout(() => { img.src = small.url; }, 1500 + Math.random() * 1500);
+      setTimeout(() => { img.src = small.url; }, 2000 * 2 ** retries++ * (1 + Math.random()));
     });
     img.src = small.url;
   } else {
