@@ -286,9 +286,11 @@ function renderTerms() {
 function updateUrlNote() {
   const uploads = terms.filter((t) => t.kind === 'image').length;
   if (uploads > 0) {
-    ui.urlNote.textContent = 'Uploaded images are not part of the page address: a reload or a shared link leaves them out.';
+    ui.urlNote.textContent = 'Uploaded images are not in the link.';
+    ui.urlNote.title = 'Uploaded images are not part of the page address: a reload or a shared link leaves them out.';
   } else if (droppedImages > 0) {
-    ui.urlNote.textContent = `${droppedImages === 1 ? 'An uploaded image was' : `${droppedImages} uploaded images were`} left out: uploads are not part of the page address.`;
+    ui.urlNote.textContent = `${droppedImages === 1 ? 'An uploaded image was' : `${droppedImages} uploaded images were`} left out: uploads are not in the link.`;
+    ui.urlNote.title = '';
   }
   ui.urlNote.hidden = uploads === 0 && droppedImages === 0;
 }
@@ -346,8 +348,8 @@ ui.addTerm.addEventListener('click', () => {
   const text = ui.input.value.trim();
   if (text) {
     ui.input.value = '';
-    addTerm({ kind: 'text', value: text });
-    scheduleSearch();
+    if (addTerm({ kind: 'text', value: text })) scheduleSearch();
+    else setStatus(`${termName({ kind: 'text', value: text })} is a term already.`);
   } else {
     setStatus('Type a text first, then add it as a term to weigh it or make it negative.');
   }
@@ -436,7 +438,8 @@ document.addEventListener('dragover', (e) => {
   e.preventDefault();
   e.dataTransfer.dropEffect = 'copy';
 });
-document.addEventListener('dragleave', () => {
+document.addEventListener('dragleave', (e) => {
+  if (!droppable(e)) return;
   dragDepth = Math.max(0, dragDepth - 1);
   if (dragDepth === 0) document.body.classList.remove('dragging');
 });
@@ -554,7 +557,8 @@ function scheduleSearch(delay = SEARCH_DELAY) {
   searchTimer = setTimeout(() => runSearch(currentQuery(), 'push'), delay);
 }
 
-function runSearch(q, historyMode) {
+/** Shows the first page of `q`; historyMode 'push', 'replace' or 'none' says what history gets. */
+function runSearch(q, historyMode, { focusFirst = false } = {}) {
   clearTimeout(searchTimer);
   const problem = validate(q);
   markInvalid(problem);
@@ -575,6 +579,7 @@ function runSearch(q, historyMode) {
   clearTimeout(search.retryTimer);
   search.retryTimer = 0;
   search.seen = new Set();
+  search.focusFirst = focusFirst;
   clearWall();
   ui.end.hidden = true;
   setStatus(isRandom(q) ? 'Loading a random sample…' : 'Searching…');
@@ -1032,8 +1037,7 @@ ui.detailMore.addEventListener('click', () => {
   terms = [];
   droppedImages = 0;
   addTerm({ kind: 'imageId', value: id });
-  search.focusFirst = true;
-  runSearch(currentQuery(), 'push');
+  runSearch(currentQuery(), 'push', { focusFirst: true });
 });
 
 ui.detailAdd.addEventListener('click', () => {
