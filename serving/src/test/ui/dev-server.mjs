@@ -1,7 +1,8 @@
 // DEVELOPMENT AID ONLY, not used by any test: a fake serving API for working on the search UI
 // without the stack. It serves the UI's files from src/main/resources and makes up 240 images
 // with random sizes, SVG thumbnails and toy embeddings (an image is most similar to itself).
-//   node serving/src/test/ui/dev-server.mjs [--port 8765] [--latency MS] [--thumb-latency MS]
+//   node serving/src/test/ui/dev-server.mjs [--port 8765] [--latency MS] [--thumb-latency MS] [--busy FRACTION]
+// --busy 0.2 answers a fifth of the API's requests with 429 and Retry-After: 1, like a rate limit.
 // A text term "error400", "error429" or "error503" answers that error, to see how the UI says it.
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
@@ -10,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const { values: opts } = parseArgs({
-  options: { port: { type: 'string', default: '8765' }, latency: { type: 'string', default: '150' }, 'thumb-latency': { type: 'string', default: '0' } },
+  options: { port: { type: 'string', default: '8765' }, latency: { type: 'string', default: '150' }, 'thumb-latency': { type: 'string', default: '0' }, busy: { type: 'string', default: '0' } },
 });
 const UI = fileURLToPath(new URL('../../main/resources/io/memescope/serving/ui/', import.meta.url));
 const DIM = 16;
@@ -101,6 +102,7 @@ async function handle(req, res) {
       const file = url.pathname === '/' ? 'index.html' : url.pathname.slice(4);
       return send(200, await readFile(UI + file), TYPES[file.split('.').pop()]);
     }
+    if (url.pathname.startsWith('/api/') && Math.random() < Number(opts.busy)) throw new HttpError(429, 'too many requests (mock)', undefined, { 'Retry-After': '1' });
     let m;
     if (req.method === 'POST' && url.pathname === '/api/search') {
       let raw = '';

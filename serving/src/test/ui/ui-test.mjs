@@ -43,6 +43,12 @@ if (!existsSync(UPLOAD)) usage(`${UPLOAD} does not exist`);
 if (!existsSync(opts.chromium)) usage(`${opts.chromium} is missing: run infra/bin/ensure-chromium`);
 mkdirSync(OUT, { recursive: true });
 
+try {
+  await fetch(`${BASE}/`, { signal: AbortSignal.timeout(10000) });
+} catch (e) {
+  usage(`${BASE}/ cannot be reached: ${e.cause?.code ?? e.cause?.message ?? e.message}`);
+}
+
 let chromium;
 try {
   ({ chromium } = await import('playwright-core'));
@@ -84,15 +90,23 @@ function isSearch(request) {
   return request.method() === 'POST' && new URL(request.url()).pathname === '/api/search';
 }
 
-/** The answer of the next search whose request body passes `test` (sent from now on, or already). */
+/**
+ * The answer of the first search from `since` on whose request body passes `test`, sent already
+ * or still to come. One the API turned away with 429 or 503 does not count: the UI tries again.
+ */
 async function searchAnswer(page, test, { since = 0 } = {}) {
   const deadline = Date.now() + TIMEOUT;
   for (;;) {
-    const found = page.searches.slice(since).find((s) => test(s.body ?? {}));
+    const index = page.searches.findIndex((s, i) => i >= since && test(s.body ?? {}));
+    const found = page.searches[index];
     if (found) {
       const response = await found.request.response();
       ok(response, `search request ${JSON.stringify(found.body).slice(0, 120)} got no response`);
       const answer = await response.json().catch(() => null);
+      if ([429, 503].includes(response.status()) && Date.now() < deadline) {
+        since = index + 1;
+        continue;
+      }
       ok(response.ok(), `search answered ${response.status()}: ${JSON.stringify(answer)}`);
       ok(answer && Array.isArray(answer.results), 'search answer has no results array');
       return { body: found.body, answer };
@@ -102,20 +116,32 @@ async function searchAnswer(page, test, { since = 0 } = {}) {
   }
 }
 
-/** The last search whose body passes `test`, once no newer one follows it (a newer search aborts older ones). */
+/**
+ * The answer of the last search whose body passes `test`, once no newer one has followed it for a
+ * moment (a newer search aborts older ones; the UI tries again after a 429 or 503).
+ */
 async function lastSearchAnswer(page, test, since) {
   const deadline = Date.now() + TIMEOUT;
+  const matching = () => page.searches.slice(since).filter((s) => test(s.body ?? {}));
   for (;;) {
-    const last = () => page.searches.slice(since).filter((s) => test(s.body ?? {})).pop();
-    const found = last();
-    if (found) {
-      await found.request.response();
-      await page.waitForTimeout(300);
-      if (last() === found) return { ...(await searchAnswer(page, (b) => b === found.body, { since })), count: page.searches.slice(since).filter((s) => test(s.body ?? {})).length };
-    } else {
-      ok(Date.now() < deadline, 'no such search request was sent');
+    const found = matching().pop();
+    ok(found || Date.now() < deadline, 'no such search request was sent');
+    if (!found) {
       await page.waitForTimeout(50);
+      continue;
     }
+    const response = await found.request.response();
+    await page.waitForTimeout(300);
+    if (matching().pop() !== found) continue;
+    if (response && [429, 503].includes(response.status()) && Date.now() < deadline) {
+      await page.waitForTimeout(500);
+      continue;
+    }
+    ok(response, `search request ${JSON.stringify(found.body).slice(0, 120)} got no response`);
+    const answer = await response.json().catch(() => null);
+    ok(response.ok(), `search answered ${response.status()}: ${JSON.stringify(answer)}`);
+    ok(answer && Array.isArray(answer.results), 'search answer has no results array');
+    return { body: found.body, answer, count: matching().length };
   }
 }
 
