@@ -2,7 +2,7 @@
 // in docs/serving.md; the UI is described in docs/search-ui.md.
 
 const PAGE_SIZE = 30;
-const MIN_COLUMN = 200; // px; as many columns as fit, at least two
+const MIN_COLUMN = 180; // px; as many columns as fit, at least two
 const GAP = 8; // px between tiles, both ways
 const RATIO_MIN = 0.25; // height / width of a tile: extreme images are cropped to these
 const RATIO_MAX = 2.5;
