@@ -1,0 +1,538 @@
+#!/usr/bin/env node
+// Browser tests of the search UI, against a running serving API that holds indexed images.
+//   npm ci --prefix serving/src/test/ui
+//   node serving/src/test/ui/ui-test.mjs --base-url http://127.0.0.1:PORT --upload FILE.png --out DIR
+//        [--query WORD] [--chromium PATH] [--timeout MS]
+// Drives Debian's Chromium (infra/bin/ensure-chromium installs it) with playwright-core, which
+// never downloads a browser. Prints one line per check, "ok ..." or "FAIL ...", then
+// "ui-test: N passed, N failed"; exits 0 only when every check passed (2: could not run at all).
+// Screenshots of the wall (light and dark) and of the detail view go to --out.
+// Assumes a corpus of more than 60 images in which a search for --query has at least 2 pages of
+// 30; titles and contents may be anything.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+function usage(message) {
+  console.error(`ui-test: ${message}`);
+  console.error('usage: node ui-test.mjs --base-url http://127.0.0.1:PORT --upload FILE.png --out DIR [--query WORD] [--chromium PATH] [--timeout MS]');
+  process.exit(2);
+}
+
+let opts;
+try {
+  ({ values: opts } = parseArgs({
+    options: {
+      'base-url': { type: 'string' },
+      upload: { type: 'string' },
+      out: { type: 'string' },
+      query: { type: 'string', default: 'cat' },
+      chromium: { type: 'string', default: process.env.CHROMIUM || '/usr/bin/chromium' },
+      timeout: { type: 'string', default: '60000' },
+    },
+  }));
+} catch (e) {
+  usage(e.message);
+}
+const BASE = (opts['base-url'] ?? usage('--base-url is required')).replace(/\/+$/, '');
+const UPLOAD = resolve(opts.upload ?? usage('--upload is required'));
+const OUT = resolve(opts.out ?? usage('--out is required'));
+const QUERY = opts.query;
+const TIMEOUT = Number(opts.timeout);
+if (!existsSync(UPLOAD)) usage(`${UPLOAD} does not exist`);
+if (!existsSync(opts.chromium)) usage(`${opts.chromium} is missing: run infra/bin/ensure-chromium`);
+mkdirSync(OUT, { recursive: true });
+
+try {
+  await fetch(`${BASE}/`, { signal: AbortSignal.timeout(10000) });
+} catch (e) {
+  usage(`${BASE}/ cannot be reached: ${e.cause?.code ?? e.cause?.message ?? e.message}`);
+}
+
+let chromium;
+try {
+  ({ chromium } = await import('playwright-core'));
+} catch {
+  usage('playwright-core is missing: run npm ci --prefix serving/src/test/ui');
+}
+
+const browser = await chromium.launch({
+  executablePath: opts.chromium,
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+});
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+const pageErrors = [];
+const contexts = [];
+
+function ok(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+/** A page in a context of its own (its own storage), recording every search request it sends. */
+async function openPage({ colorScheme = 'light' } = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme, baseURL: BASE });
+  contexts.push(context);
+  context.setDefaultTimeout(TIMEOUT);
+  const page = await context.newPage();
+  page.searches = []; // {body, request} in the order they were sent
+  page.on('request', (request) => {
+    if (isSearch(request)) page.searches.push({ body: request.postDataJSON(), request });
+  });
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  return page;
+}
+
+function isSearch(request) {
+  return request.method() === 'POST' && new URL(request.url()).pathname === '/api/search';
+}
+
+/**
+ * The answer of the first search from `since` on whose request body passes `test`, sent already
+ * or still to come. One the API turned away with 429 or 503 does not count: the UI tries again.
+ */
+async function searchAnswer(page, test, { since = 0 } = {}) {
+  const deadline = Date.now() + TIMEOUT;
+  for (;;) {
+    const index = page.searches.findIndex((s, i) => i >= since && test(s.body ?? {}));
+    const found = page.searches[index];
+    if (found) {
+      const response = await found.request.response();
+      ok(response, `search request ${JSON.stringify(found.body).slice(0, 120)} got no response`);
+      const answer = await response.json().catch(() => null);
+      if ([429, 503].includes(response.status()) && Date.now() < deadline) {
+        since = index + 1;
+        continue;
+      }
+      ok(response.ok(), `search answered ${response.status()}: ${JSON.stringify(answer)}`);
+      ok(answer && Array.isArray(answer.results), 'search answer has no results array');
+      return { body: found.body, answer };
+    }
+    ok(Date.now() < deadline, 'no such search request was sent');
+    await page.waitForTimeout(50);
+  }
+}
+
+/**
+ * The answer of the last search whose body passes `test`, once no newer one has followed it for a
+ * moment (a newer search aborts older ones; the UI tries again after a 429 or 503).
+ */
+async function lastSearchAnswer(page, test, since) {
+  const deadline = Date.now() + TIMEOUT;
+  const matching = () => page.searches.slice(since).filter((s) => test(s.body ?? {}));
+  for (;;) {
+    const found = matching().pop();
+    ok(found || Date.now() < deadline, 'no such search request was sent');
+    if (!found) {
+      await page.waitForTimeout(50);
+      continue;
+    }
+    const response = await found.request.response();
+    await page.waitForTimeout(300);
+    if (matching().pop() !== found) continue;
+    if (response && [429, 503].includes(response.status()) && Date.now() < deadline) {
+      await page.waitForTimeout(500);
+      continue;
+    }
+    ok(response, `search request ${JSON.stringify(found.body).slice(0, 120)} got no response`);
+    const answer = await response.json().catch(() => null);
+    ok(response.ok(), `search answered ${response.status()}: ${JSON.stringify(answer)}`);
+    ok(answer && Array.isArray(answer.results), 'search answer has no results array');
+    return { body: found.body, answer, count: matching().length };
+  }
+}
+
+const tileIds = (page) => page.$$eval('[data-testid="result"]', (tiles) => tiles.map((t) => t.dataset.id));
+
+async function waitForFirstTile(page, id) {
+  await page.waitForFunction((want) => document.querySelector('[data-testid="result"]')?.dataset.id === want, id);
+}
+
+function duplicates(ids) {
+  const seen = new Set();
+  return ids.filter((id) => (seen.has(id) ? true : (seen.add(id), false)));
+}
+
+/** Geometry of the tiles of these ids, relative to the wall, and whether their image has loaded. */
+function tileGeometry(page, ids) {
+  return page.evaluate((wanted) => {
+    const wall = document.querySelector('[data-testid="wall"]').getBoundingClientRect();
+    return wanted.map((id) => {
+      const tile = document.querySelector(`[data-testid="result"][data-id="${CSS.escape(id)}"]`);
+      if (!tile) return { id, missing: true };
+      const r = tile.getBoundingClientRect();
+      const img = tile.querySelector('img');
+      return {
+        id, x: r.x - wall.x, y: r.y - wall.y, w: r.width, h: r.height,
+        loaded: !!img && img.naturalWidth > 0,
+        lazy: img?.loading === 'lazy',
+        sized: !!img && Number(img.getAttribute('width')) > 0 && Number(img.getAttribute('height')) > 0,
+      };
+    });
+  }, ids);
+}
+
+async function waitForVisibleThumbnails(page) {
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="result"]')]
+    .filter((t) => { const r = t.getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight; })
+    .every((t) => t.classList.contains('broken') || t.querySelector('img')?.naturalWidth > 0), null, { timeout: 20000 })
+    .catch(() => {}); // a screenshot with a thumbnail missing is still worth saving
+}
+
+const results = [];
+async function check(name, fn) {
+  try {
+    const detail = await fn();
+    console.log(`ok   ${name}${detail ? `: ${detail}` : ''}`);
+    results.push(true);
+  } catch (e) {
+    console.log(`FAIL ${name}: ${String(e.message).split('\n')[0]}`);
+    results.push(false);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// a. search, b. scrolling, screenshots: one page
+
+const wallPage = await openPage();
+let firstPage = null;
+
+await check('a. search: Enter shows pre-sized tiles and puts the query in the URL', async () => {
+  const page = wallPage;
+  // Thumbnails wait until the tiles have been measured: their size cannot come from the image.
+  const held = [];
+  let holding = true;
+  await page.route('**/*', (route) => {
+    if (holding && route.request().resourceType() === 'image') held.push(route);
+    else route.continue();
+  });
+  try {
+    await page.goto('/');
+    await searchAnswer(page, (b) => !b.cursor); // the random sample shown first
+    const input = page.getByTestId('search-input');
+    await input.click();
+    await input.pressSequentially(QUERY);
+    const since = page.searches.length;
+    await input.press('Enter');
+    const { body, answer } = await searchAnswer(page, (b) => !b.cursor && b.terms?.some((t) => t.text === QUERY), { since });
+    firstPage = answer;
+    ok(answer.results.length > 0, `no results for "${QUERY}"`);
+    await waitForFirstTile(page, answer.results[0].id);
+    const ids = [...new Set(answer.results.map((r) => r.id))];
+    const before = await tileGeometry(page, ids);
+    const missing = before.filter((t) => t.missing);
+    ok(missing.length === 0, `${missing.length} results have no tile`);
+    const flat = before.filter((t) => !(t.h > 0 && t.w > 0));
+    ok(flat.length === 0, `${flat.length} tiles have no size before their thumbnail loads`);
+    ok(before.every((t) => !t.loaded), 'a thumbnail loaded although all were held');
+    ok(before.every((t) => t.lazy && t.sized), 'thumbnails need loading="lazy" and width/height attributes');
+    const byId = new Map(answer.results.map((r) => [r.id, r]));
+    const skewed = before.filter((t) => {
+      const r = byId.get(t.id);
+      const ratio = r.height / r.width;
+      return ratio >= 0.3 && ratio <= 2.4 && Math.abs(t.h / t.w - ratio) > 0.03;
+    });
+    ok(skewed.length === 0, `${skewed.length} tiles are not sized to their image's aspect ratio`);
+    const url = new URL(page.url());
+    ok(decodeURIComponent(url.search + url.hash).includes(QUERY), `the URL ${page.url()} does not hold the query`);
+    ok(body.limit === undefined || body.limit > 0, 'limit must be positive');
+
+    holding = false;
+    for (const route of held.splice(0)) await route.continue().catch(() => {});
+    await page.waitForFunction((id) => document.querySelector(`[data-testid="result"][data-id="${CSS.escape(id)}"] img`)?.naturalWidth > 0, ids[0]);
+    await waitForVisibleThumbnails(page);
+    const after = await tileGeometry(page, ids);
+    const moved = after.filter((t, i) => Math.abs(t.x - before[i].x) > 0.5 || Math.abs(t.y - before[i].y) > 0.5 || Math.abs(t.h - before[i].h) > 0.5);
+    ok(moved.length === 0, `${moved.length} tiles moved or resized when their thumbnail loaded`);
+    return `${ids.length} tiles sized before any thumbnail loaded, none moved after; URL ${url.search}`;
+  } finally {
+    holding = false;
+    for (const route of held.splice(0)) await route.continue().catch(() => {});
+  }
+});
+
+await check('b. scrolling: the bottom of the wall loads the next page, no image twice', async () => {
+  const page = wallPage;
+  ok(firstPage, 'needs check a');
+  ok(typeof firstPage.cursor === 'string' && firstPage.cursor, `the first page of "${QUERY}" has no cursor: fewer than 2 pages`);
+  const firstBody = page.searches.find((s) => s.body?.terms?.some((t) => t.text === QUERY) && !s.body.cursor).body;
+  const count = (await tileIds(page)).length;
+  await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+  const { body, answer } = await searchAnswer(page, (b) => b.cursor === firstPage.cursor);
+  ok(JSON.stringify(body.terms) === JSON.stringify(firstBody.terms) && JSON.stringify(body.filters) === JSON.stringify(firstBody.filters),
+    'the next page was asked with other terms or filters than the first');
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="result"]').length > n, count);
+  // Once more, to see a third page come (or the end).
+  let pages = 2;
+  if (answer.cursor) {
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    await searchAnswer(page, (b) => b.cursor === answer.cursor);
+    pages = 3;
+  }
+  await page.waitForTimeout(300);
+  const ids = await tileIds(page);
+  const dup = duplicates(ids);
+  ok(dup.length === 0, `data-id shown twice: ${dup.slice(0, 3).join(', ')}`);
+  const shown = new Set(ids);
+  const lost = answer.results.filter((r) => !shown.has(r.id));
+  ok(lost.length === 0, `${lost.length} results of page 2 are not on the wall`);
+  return `page 2 asked with page 1's cursor, tiles ${count} -> ${ids.length} over ${pages} pages, all data-id distinct`;
+});
+
+await check('screenshots of the wall, light and dark', async () => {
+  const page = wallPage;
+  ok((await tileIds(page)).length > 0, 'no wall to take');
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.evaluate(() => document.activeElement?.blur());
+  const theme = () => page.evaluate(() => document.documentElement.dataset.theme);
+  if ((await theme()) !== 'light') await page.getByTestId('theme-toggle').click();
+  await waitForVisibleThumbnails(page);
+  await page.screenshot({ path: join(OUT, 'wall-light.png') });
+  await page.getByTestId('theme-toggle').click();
+  ok((await theme()) === 'dark', 'the toggle did not switch to dark');
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(OUT, 'wall-dark.png') });
+  await page.getByTestId('result').first().click();
+  await page.getByTestId('detail').waitFor({ state: 'visible' });
+  await page.waitForFunction(() => document.querySelector('[data-testid="detail-image"]')?.complete).catch(() => {});
+  await page.waitForTimeout(500);
+  await page.screenshot({ path: join(OUT, 'detail-dark.png') });
+  await page.keyboard.press('Escape');
+  return `${OUT}/wall-light.png, wall-dark.png, detail-dark.png`;
+});
+
+// ---------------------------------------------------------------------------------------------
+// c. more like this, from a shared URL and by keyboard only
+
+await check('c. more like this: keyboard opens the detail, its button searches by imageId, the image comes first', async () => {
+  const page = await openPage();
+  await page.goto(`/?q=${encodeURIComponent(QUERY)}`);
+  const { answer } = await searchAnswer(page, (b) => !b.cursor && b.terms?.some((t) => t.text === QUERY));
+  ok(answer.results.length > 0, 'no results');
+  ok(await page.getByTestId('search-input').inputValue() === QUERY, 'the search box does not show the query of the URL');
+  await waitForFirstTile(page, answer.results[0].id);
+  let focused = null;
+  for (let i = 0; i < 60 && !focused; i++) {
+    await page.keyboard.press('Tab');
+    focused = await page.evaluate(() => (document.activeElement?.dataset.testid === 'result' ? document.activeElement.dataset.id : null));
+  }
+  ok(focused, 'Tab never reached a result');
+  const firstId = (await tileIds(page))[0];
+  ok(focused === firstId, 'the first result reached by Tab is not the first tile');
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  ok(outline !== 'none', 'a focused result shows no focus outline');
+  await page.keyboard.press('Enter');
+  const dialog = page.getByTestId('detail');
+  await dialog.waitFor({ state: 'visible' });
+  ok(await dialog.evaluate((d) => (d instanceof HTMLDialogElement && d.open) || (d.getAttribute('role') === 'dialog' && d.getAttribute('aria-modal') === 'true')),
+    'the detail view is not a modal dialog');
+  const since = page.searches.length;
+  await page.getByTestId('detail-more-like-this').focus();
+  await page.keyboard.press('Enter');
+  const { body, answer: similar } = await searchAnswer(page, (b) => !b.cursor && b.terms?.some((t) => 'imageId' in t), { since });
+  ok(body.terms.length === 1 && body.terms[0].imageId === focused && body.terms[0].weight === 1,
+    `more like this sent ${JSON.stringify(body.terms)}, not one imageId term of weight 1 for ${focused}`);
+  ok(similar.results[0]?.id === focused, `the first similar image is ${similar.results[0]?.id}, not the image itself ${focused}`);
+  await waitForFirstTile(page, focused);
+  await dialog.waitFor({ state: 'hidden' });
+  ok(page.url().includes(focused), 'the URL does not hold the imageId term');
+  return `image ${focused.slice(0, 12)}… is first among its ${similar.results.length} most similar`;
+});
+
+// ---------------------------------------------------------------------------------------------
+// d. image upload
+
+const MAGIC = { png: '89504e47', jpeg: 'ffd8ff', gif: '47494638', webp: '52494646', bmp: '424d' };
+
+await check('d. image upload: the file becomes a term chip and its base64 is searched', async () => {
+  const page = await openPage();
+  await page.goto('/');
+  await searchAnswer(page, (b) => !b.cursor);
+  const since = page.searches.length;
+  await page.getByTestId('upload-input').setInputFiles(UPLOAD);
+  const chip = page.getByTestId('term').filter({ has: page.locator('img') });
+  await chip.first().waitFor({ state: 'visible' });
+  ok(await chip.count() === 1, `${await chip.count()} image chips after one upload`);
+  await page.getByTestId('search-button').click();
+  // Adding an image may search at once, and the button again: the wall shows the last search.
+  const { body, answer, count } = await lastSearchAnswer(page, (b) => !b.cursor && b.terms?.some((t) => typeof t.image === 'string'), since);
+  const image = body.terms.find((t) => typeof t.image === 'string').image;
+  ok(!image.startsWith('data:') && /^[A-Za-z0-9+/]+={0,2}$/.test(image), 'the image term is not plain base64');
+  const head = Buffer.from(image.slice(0, 16), 'base64').toString('hex');
+  ok(Object.values(MAGIC).some((m) => head.startsWith(m)), `the uploaded bytes are no image (${head})`);
+  if (readFileSync(UPLOAD).length < 4 << 20) {
+    ok(Buffer.from(image, 'base64').equals(readFileSync(UPLOAD)), 'a small upload was not sent as it is');
+  }
+  ok(answer.results.length > 0, 'no results for the image');
+  await waitForFirstTile(page, answer.results[0].id);
+  const note = page.getByTestId('url-note');
+  ok(await note.isVisible(), 'no note that the uploaded image is not in the URL');
+  ok(!page.url().includes(image.slice(0, 40)), 'the image went into the URL');
+  return `${count} search(es) with the image (${Math.round(image.length * 3 / 4 / 1024)} KB), ${answer.results.length} results`;
+});
+
+// ---------------------------------------------------------------------------------------------
+// e. keyboard and theme
+
+await check('e. keyboard and theme: "/" focuses the box, Escape closes the detail, the theme follows the system and persists', async () => {
+  const page = await openPage({ colorScheme: 'dark' });
+  await page.goto('/');
+  const { answer } = await searchAnswer(page, (b) => !b.cursor);
+  await waitForFirstTile(page, answer.results[0].id);
+  const theme = () => page.evaluate(() => document.documentElement.dataset.theme);
+  const background = () => page.evaluate(() => {
+    const [r, g, b] = getComputedStyle(document.body).backgroundColor.match(/[\d.]+/g).map(Number);
+    return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+  });
+  ok(await theme() === 'dark', `a system in dark mode gives data-theme=${await theme()}`);
+  ok(await background() < 0.15, 'the dark theme is not dark');
+
+  await page.evaluate(() => document.activeElement?.blur());
+  await page.keyboard.press('/');
+  ok(await page.evaluate(() => document.activeElement?.dataset.testid) === 'search-input', '"/" did not focus the search box');
+  ok(!(await page.getByTestId('search-input').inputValue()).includes('/'), '"/" was typed into the box');
+
+  const tile = page.getByTestId('result').nth(1);
+  const id = await tile.getAttribute('data-id');
+  await tile.focus();
+  await page.keyboard.press('Enter');
+  const dialog = page.getByTestId('detail');
+  await dialog.waitFor({ state: 'visible' });
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'hidden' });
+  ok(await page.evaluate(() => document.activeElement?.dataset.id) === id, 'focus did not return to the result after Escape');
+
+  await page.getByTestId('theme-toggle').click();
+  ok(await theme() === 'light', 'the toggle did not switch data-theme to light');
+  ok(await background() > 0.6, 'the light theme is not light');
+  await page.reload();
+  await page.getByTestId('search-input').waitFor();
+  ok(await theme() === 'light', 'the theme chosen was not kept over a reload');
+  await page.getByTestId('theme-toggle').click();
+  await page.reload();
+  await page.getByTestId('search-input').waitFor();
+  ok(await theme() === 'dark', 'switching back was not kept');
+  return 'data-theme dark (system) -> light -> reload light -> dark -> reload dark';
+});
+
+// ---------------------------------------------------------------------------------------------
+// f. editing terms, the URL and history; g. paste and drop
+
+const SECOND = `${QUERY}s`; // a second text term: any word returns results
+
+await check('f. terms: sign, weight and remove change the search and the URL; back and forward restore them', async () => {
+  const page = await openPage();
+  await page.goto('/');
+  await searchAnswer(page, (b) => !b.cursor);
+  const input = page.getByTestId('search-input');
+  const chips = page.getByTestId('term');
+  for (const word of [QUERY, SECOND]) {
+    await input.fill(word);
+    await page.getByTestId('add-term').click();
+  }
+  ok(await chips.count() === 2, `${await chips.count()} term chips after adding two`);
+  ok(await input.inputValue() === '', 'adding a term left its text in the box');
+  await chips.nth(1).getByTestId('term-sign').click();
+  ok(await chips.nth(1).getByTestId('term-sign').getAttribute('aria-pressed') === 'true', 'the sign toggle is not pressed');
+  await chips.nth(1).getByTestId('term-weight').fill('0.5');
+  let since = page.searches.length;
+  await chips.nth(1).getByTestId('term-weight').press('Enter');
+  const wanted = [{ text: QUERY, weight: 1 }, { text: SECOND, weight: -0.5 }];
+  const both = await lastSearchAnswer(page, (b) => !b.cursor && b.terms?.length === 2, since);
+  ok(JSON.stringify(both.body.terms) === JSON.stringify(wanted), `sent ${JSON.stringify(both.body.terms)}, wanted ${JSON.stringify(wanted)}`);
+  await waitForFirstTile(page, both.answer.results[0].id);
+  const bothUrl = page.url();
+  ok(decodeURIComponent(bothUrl).includes(SECOND) && decodeURIComponent(bothUrl).includes('-0.5'), `the URL ${bothUrl} lacks the negative term`);
+
+  since = page.searches.length;
+  await chips.nth(1).getByTestId('term-remove').click();
+  const one = await lastSearchAnswer(page, (b) => !b.cursor && b.terms?.length === 1, since);
+  ok(one.body.terms[0].text === QUERY, `after removing, sent ${JSON.stringify(one.body.terms)}`);
+  await waitForFirstTile(page, one.answer.results[0].id);
+  ok(!decodeURIComponent(page.url()).includes(SECOND), 'the removed term is still in the URL');
+
+  since = page.searches.length;
+  await page.goBack();
+  const back = await lastSearchAnswer(page, (b) => !b.cursor, since);
+  ok(JSON.stringify(back.body.terms) === JSON.stringify(wanted), `back searched ${JSON.stringify(back.body.terms)}`);
+  ok(page.url() === bothUrl, `back went to ${page.url()}`);
+  ok(await chips.count() === 2 && await chips.nth(1).getByTestId('term-weight').inputValue() === '0.5'
+    && await chips.nth(1).getByTestId('term-sign').getAttribute('aria-pressed') === 'true', 'back did not restore the chips');
+  since = page.searches.length;
+  await page.goForward();
+  const forward = await lastSearchAnswer(page, (b) => !b.cursor, since);
+  ok(forward.body.terms.length === 1 && await chips.count() === 1, 'forward did not restore the one-term query');
+  since = page.searches.length;
+  await page.goto(bothUrl);
+  const loaded = await lastSearchAnswer(page, (b) => !b.cursor, 0);
+  ok(JSON.stringify(loaded.body.terms) === JSON.stringify(wanted), `opening the URL searched ${JSON.stringify(loaded.body.terms)}`);
+  return `URL ${new URL(bothUrl).search}`;
+});
+
+await check('g. paste and drop: an image file pasted or dropped on the page becomes an image term', async () => {
+  const page = await openPage();
+  await page.goto('/');
+  await searchAnswer(page, (b) => !b.cursor);
+  const bytes = [...readFileSync(UPLOAD)];
+  const type = UPLOAD.endsWith('.png') ? 'image/png' : UPLOAD.match(/\.jpe?g$/i) ? 'image/jpeg' : '';
+  const chips = page.getByTestId('term');
+  await page.evaluate(({ bytes, type }) => {
+    const data = new DataTransfer();
+    data.items.add(new File([new Uint8Array(bytes)], 'pasted.png', { type }));
+    document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  }, { bytes, type });
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="term"] img').length === 1);
+  await page.evaluate(({ bytes, type }) => {
+    const data = new DataTransfer();
+    data.items.add(new File([new Uint8Array(bytes)], 'dropped.png', { type }));
+    for (const name of ['dragenter', 'dragover', 'drop']) {
+      document.body.dispatchEvent(new DragEvent(name, { dataTransfer: data, bubbles: true, cancelable: true }));
+    }
+  }, { bytes, type });
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="term"] img').length === 2);
+  const since = 0;
+  const { body } = await lastSearchAnswer(page, (b) => !b.cursor && b.terms?.filter((t) => typeof t.image === 'string').length === 2, since);
+  ok(body.terms.length === 2, `sent ${body.terms.length} terms`);
+  ok(await chips.count() === 2, `${await chips.count()} chips`);
+  return 'two image chips, one search with both';
+});
+
+// ---------------------------------------------------------------------------------------------
+// Errors (answers faked by the test: a real server gives them only under load or outage)
+
+await check('errors: 429/503 say when to try again, 400 names the field, in the status area', async () => {
+  const page = await openPage();
+  await page.goto('/');
+  await searchAnswer(page, (b) => !b.cursor);
+  const status = page.getByTestId('status');
+  ok(['status', 'alert'].includes(await status.getAttribute('role')) || await status.getAttribute('aria-live'), 'the status area is no live region');
+  const fake = async (status, headers, body) => {
+    await page.route('**/api/search', (route) => route.fulfill({ status, headers, contentType: 'application/json', body: JSON.stringify(body) }), { times: 1 });
+  };
+  const input = page.getByTestId('search-input');
+  await fake(429, { 'Retry-After': '9' }, { error: 'Too many requests' });
+  await input.fill(QUERY);
+  await input.press('Enter');
+  await page.waitForFunction(() => /try again in 9 s/i.test(document.querySelector('[data-testid="status"]').textContent));
+  await fake(400, {}, { error: 'weight must not be 0', field: 'terms[0].weight' });
+  await input.fill(`${QUERY} again`);
+  await input.press('Enter');
+  await page.waitForFunction(() => {
+    const text = document.querySelector('[data-testid="status"]').textContent;
+    return text.includes('weight must not be 0') && text.includes('terms[0].weight');
+  });
+  return `"${await status.textContent()}"`;
+});
+
+await check('no uncaught errors in the pages', async () => {
+  ok(pageErrors.length === 0, `${pageErrors.length}: ${pageErrors.slice(0, 3).join(' | ')}`);
+});
+
+for (const context of contexts) await context.close().catch(() => {});
+await browser.close();
+const passed = results.filter(Boolean).length;
+console.log(`ui-test: ${passed} passed, ${results.length - passed} failed`);
+process.exit(passed === results.length ? 0 : 1);
