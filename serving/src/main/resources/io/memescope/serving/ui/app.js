@@ -1086,3 +1086,16 @@ window.addEventListener('popstate', (e) => {
 // Reloading keeps history.state; uploads it names are gone by then and are left out.
 showQuery(history.state?.memescope ? history.state.query : searchStringToQuery(location.search));
 runSearch(currentQuery(), 'replace');
+
+// Say so when the index was built with the random-weight test model: its results are not semantic.
+fetch('/api/stats')
+  .then((r) => (r.ok ? r.json() : null))
+  .then((stats) => {
+    const model = stats?.models?.embedding;
+    if (!model?.testModel) return;
+    const notice = document.getElementById('notice');
+    notice.textContent = `The index uses ${model.name}, a random-weight test model: results are not ` +
+      'semantic. Install a real model with ./memescope model install.';
+    notice.hidden = false;
+  })
+  .catch(() => {});
