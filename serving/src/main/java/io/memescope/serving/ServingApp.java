@@ -124,8 +124,8 @@ public final class ServingApp implements AutoCloseable {
         new Route(HandlerType.GET, "/api/images/{id}/thumbnail/{size}", false, this::thumbnail),
         new Route(HandlerType.GET, "/api/images/{id}/original", false, this::original),
         new Route(HandlerType.DELETE, "/api/images/{id}", true, this::takedown),
-        new Route(HandlerType.GET, "/api/stats", false, ctx -> ctx.json(stats.snapshot())),
-        new Route(HandlerType.GET, "/health", false, ctx -> ctx.json(Map.of("status", "ok"))),
+        new Route(HandlerType.GET, "/api/stats", false, ctx -> json(ctx, stats.snapshot())),
+        new Route(HandlerType.GET, "/health", false, ctx -> json(ctx, Map.of("status", "ok"))),
         new Route(HandlerType.GET, "/openapi.json", false, this::openApi));
   }
 
@@ -257,7 +257,7 @@ public final class ServingApp implements AutoCloseable {
   private void search(Context ctx) throws IOException {
     JsonNode body = Json.mapper().readTree(ctx.bodyAsBytes());
     SearchRequest request = SearchRequest.parse(body, settings, encoder.metadata().embeddingDim());
-    ctx.json(page(searcher.search(request)));
+    json(ctx, page(searcher.search(request)));
   }
 
   private void similar(Context ctx) {
@@ -267,7 +267,7 @@ public final class ServingApp implements AutoCloseable {
     if (cursor != null && cursor.length() > SearchRequest.MAX_CURSOR) {
       throw ApiException.badRequest("cursor", "is not a cursor from an earlier answer");
     }
-    ctx.json(page(searcher.similar(id, limit, cursor)));
+    json(ctx, page(searcher.similar(id, limit, cursor)));
   }
 
   private void image(Context ctx) {
@@ -293,7 +293,7 @@ public final class ServingApp implements AutoCloseable {
     }
     out.put("urls", urls);
     out.put("original", originalFile(d).isPresent() ? "/api/images/" + id + "/original" : null);
-    ctx.json(out);
+    json(ctx, out);
   }
 
   private void thumbnail(Context ctx) {
@@ -356,7 +356,7 @@ public final class ServingApp implements AutoCloseable {
     if (reason != null && reason.length() > 500) {
       throw ApiException.badRequest("reason", "at most 500 characters");
     }
-    ctx.json(takedowns.takedown(id, reason == null ? "" : reason));
+    json(ctx, takedowns.takedown(id, reason == null ? "" : reason));
   }
 
   private void openApi(Context ctx) {
@@ -379,6 +379,11 @@ public final class ServingApp implements AutoCloseable {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ExpositionFormats.init().getPrometheusTextFormatWriter().write(out, registry.scrape());
     ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(out.toByteArray());
+  }
+
+  /** Writes {@code value} as the JSON body, serialised straight to UTF-8 bytes. */
+  private static void json(Context ctx, Object value) {
+    ctx.contentType("application/json").result(Json.write(value));
   }
 
   private static String imageId(Context ctx) {
@@ -443,7 +448,7 @@ public final class ServingApp implements AutoCloseable {
     if (e.field() != null) {
       body.put("field", e.field());
     }
-    ctx.status(e.status()).json(body);
+    json(ctx.status(e.status()), body);
   }
 
   private void httpError(HttpResponseException e, Context ctx) {

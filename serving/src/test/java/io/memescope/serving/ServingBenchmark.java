@@ -113,6 +113,8 @@ public final class ServingBenchmark {
         for (int round = 1; round <= 2; round++) {
           long[] apiTimes = new long[1000];
           long[] milvusTimes = new long[1000];
+          long[] floorTimes = new long[1000];
+          HttpRequest health = HttpRequest.newBuilder(URI.create(base + "/health")).build();
           for (int i = 0; i < apiTimes.length; i++) {
             int q = i % bodies.size();
             long t0 = System.nanoTime();
@@ -121,10 +123,14 @@ public final class ServingBenchmark {
             t0 = System.nanoTime();
             direct(milvus, config, queryVectors.get(q), ef);
             milvusTimes[i] = System.nanoTime() - t0;
+            t0 = System.nanoTime();
+            http.send(health, HttpResponse.BodyHandlers.discarding());
+            floorTimes[i] = System.nanoTime() - t0;
           }
           System.out.printf(
-              "round %d, 1 client, 1000 queries each, interleaved:%n  API    %s%n  Milvus %s%n",
-              round, summary(apiTimes), summary(milvusTimes));
+              "round %d, 1 client, 1000 queries each, interleaved:%n  API    %s%n  Milvus %s%n"
+                  + "  HTTP floor (GET /health) %s%n",
+              round, summary(apiTimes), summary(milvusTimes), summary(floorTimes));
         }
         for (int clients : new int[] {4}) {
           double apiRate =
