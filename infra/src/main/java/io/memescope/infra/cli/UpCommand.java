@@ -87,6 +87,18 @@ final class UpCommand implements Callable<Integer> {
             + ":"
             + config.crawler().metricsPort()
             + "/metrics");
+    if (config.serving().enabled()) {
+      Console.line(
+          "  Search      http://"
+              + config.serving().host()
+              + ":"
+              + config.serving().port()
+              + "/ (API under /api; admin key "
+              + (config.serving().adminKey().isBlank()
+                  ? "in " + config.home().resolve("conf").resolve("admin-key")
+                  : "from serving.admin-key")
+              + ")");
+    }
     modelBanner(config);
     Console.line("Stop it with `./memescope down`; inspect with `./memescope status`.");
     return 0;

@@ -65,9 +65,32 @@ final class ServingProcess extends Service {
 
   @Override
   protected void prepare(ProgressListener progress) throws IOException {
+    // The server runs in its own directory: paths go to it absolute, the model's as the ingest
+    // job gets it (relative to the repository).
+    com.typesafe.config.Config settings =
+        config
+            .source()
+            .withValue("home", value(config.home().toAbsolutePath().normalize().toString()))
+            .withValue(
+                "model.dir",
+                value(
+                    Runtimes.root()
+                        .resolve(config.model().dir())
+                        .toAbsolutePath()
+                        .normalize()
+                        .toString()))
+            .withValue(
+                "serving.file-roots",
+                value(
+                    serving.fileRoots().isEmpty()
+                        ? config.ingest().fileRoots()
+                        : serving.fileRoots().stream().map(Path::toString).toList()));
     Files.writeString(
         settingsFile(),
-        "# The stack's effective settings, written at every start.\n" + config.render());
+        "# The stack's effective settings, written at every start.\n"
+            + settings
+                .root()
+                .render(com.typesafe.config.ConfigRenderOptions.concise().setFormatted(true)));
     Path key = adminKeyFile(config);
     if (serving.adminKey().isBlank() && !Files.exists(key)) {
       Files.createDirectories(key.getParent());
@@ -77,6 +100,10 @@ final class ServingProcess extends Service {
       Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
       progress.step(name(), "generated an admin key in " + key);
     }
+  }
+
+  private static com.typesafe.config.ConfigValue value(Object v) {
+    return com.typesafe.config.ConfigValueFactory.fromAnyRef(v);
   }
 
   @Override
