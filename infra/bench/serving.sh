@@ -9,6 +9,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 mvn -B -q -ntp -Dstyle.color=never -DskipTests -Dspotless.check.skip=true package -pl serving -am >&2
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(java -version 2>&1 | head -1)"
-java -Dmemescope.root="$ROOT" -Xmx4g \
+# Extra JVM options in BENCH_OPTS, e.g. BENCH_OPTS=-Dset.serving.metadata-cache=0s for any setting.
+java -Dmemescope.root="$ROOT" -Xmx4g ${BENCH_OPTS:-} \
   -cp "serving/target/test-classes:serving/target/classes:$(cat serving/target/test-classpath.txt)" \
   io.memescope.serving.ServingBenchmark "${1:-100000}" "${2:-512}" ${3:-}

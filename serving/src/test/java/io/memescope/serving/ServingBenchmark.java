@@ -71,6 +71,13 @@ public final class ServingBenchmark {
     if (!milvusPort.isEmpty()) {
       overrides.put("milvus.port", milvusPort);
     }
+    // Any setting, as -Dset.KEY=VALUE (e.g. -Dset.serving.metadata-cache=0s).
+    for (String name : System.getProperties().stringPropertyNames()) {
+      if (name.startsWith("set.")) {
+        overrides.put(name.substring(4), System.getProperty(name));
+        System.out.println("setting " + name.substring(4) + " = " + System.getProperty(name));
+      }
+    }
     MemescopeConfig config = TestStack.load(overrides);
     System.out.println("Milvus at " + config.milvus().uri() + ", " + n + " vectors");
     Schema.apply(config);
