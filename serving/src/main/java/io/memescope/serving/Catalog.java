@@ -261,7 +261,7 @@ final class Catalog {
    */
   static Map<String, Thumb> thumbs(int width, int height) {
     Map<String, Thumb> out = new LinkedHashMap<>();
-    for (Thumbnailer.Size size : List.of(Thumbnailer.SMALL, Thumbnailer.LARGE)) {
+    for (Thumbnailer.Size size : Thumbnailer.SIZES) {
       int[] t = Thumbnailer.target(width, height, size.maxWidth());
       out.put(size.name(), new Thumb(t[0], t[1]));
     }

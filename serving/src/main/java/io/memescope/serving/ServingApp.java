@@ -12,10 +12,10 @@ import io.javalin.http.Handler;
 import io.javalin.http.HandlerType;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.staticfiles.Location;
-import io.javalin.json.JavalinJackson;
 import io.memescope.core.config.MemescopeConfig;
 import io.memescope.core.config.ServingSettings;
 import io.memescope.core.embed.ClipEncoder;
+import io.memescope.core.image.Thumbnailer;
 import io.memescope.core.records.Json;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Histogram;
@@ -51,7 +51,8 @@ public final class ServingApp implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ServingApp.class);
   static final String UI = "/io/memescope/serving/ui";
   static final String OPENAPI = "/io/memescope/serving/openapi.json";
-  static final List<String> THUMB_SIZES = List.of("small", "large");
+  static final List<String> THUMB_SIZES =
+      Thumbnailer.SIZES.stream().map(Thumbnailer.Size::name).toList();
 
   /** One route of the API; {@code admin} routes need the admin key, others are rate-limited. */
   record Route(HandlerType method, String path, boolean admin, Handler handler) {}
@@ -74,6 +75,8 @@ public final class ServingApp implements AutoCloseable {
   private final Counter errors;
   private final Histogram latency;
   private final byte[] openApi;
+  private final byte[] indexPage;
+  private final ExpositionFormats exposition = ExpositionFormats.init();
   private Javalin app;
 
   /**
@@ -113,6 +116,7 @@ public final class ServingApp implements AutoCloseable {
                 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
             .register(registry);
     this.openApi = resource(OPENAPI);
+    this.indexPage = resource(UI + "/index.html");
   }
 
   /** Every route of the API, for the server and for the test that checks the OpenAPI document. */
@@ -134,7 +138,6 @@ public final class ServingApp implements AutoCloseable {
     app =
         Javalin.create(
             c -> {
-              c.jsonMapper(new JavalinJackson(Json.mapper(), false));
               c.http.maxRequestSize = settings.maxUploadBytes() * 4 / 3 + 65_536;
               c.startup.showJavalinBanner = false;
               c.staticFiles.add(
@@ -366,7 +369,7 @@ public final class ServingApp implements AutoCloseable {
   private void index(Context ctx) {
     ctx.header("Content-Security-Policy", csp());
     ctx.header("Cache-Control", "no-cache");
-    ctx.contentType("text/html; charset=utf-8").result(resource(UI + "/index.html"));
+    ctx.contentType("text/html; charset=utf-8").result(indexPage);
   }
 
   static String csp() {
@@ -400,12 +403,8 @@ public final class ServingApp implements AutoCloseable {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("id", r.hit().id());
       m.put("score", r.hit().score());
-      m.putAll(summary(r.summary()));
-      m.remove("id");
-      Map<String, Object> ordered = new LinkedHashMap<>();
-      ordered.put("id", r.hit().id());
-      ordered.putAll(m);
-      results.add(ordered);
+      m.putAll(summary(r.summary())); // "id" again: it keeps its place
+      results.add(m);
     }
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("results", results);

@@ -2,6 +2,7 @@ package io.memescope.serving;
 
 import io.memescope.core.config.ConfigLoader;
 import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.config.ServingSettings;
 import io.memescope.core.embed.ClipEncoder;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -48,11 +49,7 @@ public final class ServingMain {
     if (!config.serving().adminKey().isBlank()) {
       return config.serving().adminKey().strip();
     }
-    Path file = keyFile(config);
+    Path file = ServingSettings.adminKeyFile(config.home());
     return Files.isRegularFile(file) ? Files.readString(file).strip() : "";
-  }
-
-  public static Path keyFile(MemescopeConfig config) {
-    return config.home().resolve("conf").resolve("admin-key");
   }
 }

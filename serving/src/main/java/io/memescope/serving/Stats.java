@@ -3,20 +3,16 @@ package io.memescope.serving;
 import io.memescope.core.config.KafkaSettings;
 import io.memescope.core.model.ModelMetadata;
 import io.memescope.core.schema.Clients;
+import io.memescope.core.schema.KafkaTopics;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.ListOffsetsResult;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.admin.TopicDescription;
-import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,15 +57,9 @@ final class Stats implements AutoCloseable {
         admin = Clients.kafkaAdmin(kafka);
       }
       String topic = kafka.topic("ingest-indexed").name();
-      TopicDescription d =
-          admin.describeTopics(List.of(topic)).allTopicNames().get(10, TimeUnit.SECONDS).get(topic);
-      Map<TopicPartition, OffsetSpec> request = new LinkedHashMap<>();
-      d.partitions()
-          .forEach(p -> request.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
       long total = 0;
-      for (ListOffsetsResult.ListOffsetsResultInfo info :
-          admin.listOffsets(request).all().get(10, TimeUnit.SECONDS).values()) {
-        total += info.offset();
+      for (long end : KafkaTopics.endOffsets(admin, topic, Duration.ofSeconds(10)).values()) {
+        total += end;
       }
       synchronized (samples) {
         long now = System.nanoTime();

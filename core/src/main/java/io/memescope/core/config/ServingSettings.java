@@ -30,6 +30,14 @@ public record ServingSettings(
     int searchEf,
     Duration metadataCache) {
 
+  /**
+   * Where the stack keeps the admin key it generates when {@code serving.admin-key} is empty:
+   * {@code <home>/conf/admin-key}.
+   */
+  public static Path adminKeyFile(Path home) {
+    return home.resolve("conf").resolve("admin-key");
+  }
+
   static ServingSettings read(SettingsReader r) {
     List<Path> roots = List.of();
     try {

@@ -61,6 +61,9 @@ public final class Thumbnailer {
   /** The enlarged view. */
   public static final Size LARGE = new Size("large", 720);
 
+  /** The sizes ingestion makes of every image, and serving shows. */
+  public static final List<Size> SIZES = List.of(SMALL, LARGE);
+
   /**
    * JPEG quality (0..1): high enough that flat meme backgrounds and caption edges show no blocks.
    */

@@ -17,8 +17,10 @@ import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -40,6 +42,27 @@ public final class KafkaTopics {
   }
 
   /** Applies every topic of {@code settings}; returns what it changed, one line each. */
+  /** The end offset of each partition of {@code topic}: what a consumer at the head would read. */
+  public static Map<TopicPartition, Long> endOffsets(Admin admin, String topic, Duration timeout)
+      throws ExecutionException, InterruptedException, TimeoutException {
+    TopicDescription d =
+        admin
+            .describeTopics(List.of(topic))
+            .allTopicNames()
+            .get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+            .get(topic);
+    Map<TopicPartition, OffsetSpec> request = new java.util.HashMap<>();
+    d.partitions()
+        .forEach(p -> request.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
+    Map<TopicPartition, Long> out = new java.util.HashMap<>();
+    admin
+        .listOffsets(request)
+        .all()
+        .get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+        .forEach((tp, info) -> out.put(tp, info.offset()));
+    return out;
+  }
+
   public List<String> apply(KafkaSettings settings) {
     return apply(settings.topics().values());
   }

@@ -59,8 +59,7 @@ final class Analyze extends ProcessFunction<Fetched, Candidate> {
     }
     byte[] sha = sha256(fetched.bytes());
     List<Thumb> thumbs = new ArrayList<>();
-    for (Thumbnailer.Thumbnail t :
-        Thumbnailer.of(image, List.of(Thumbnailer.SMALL, Thumbnailer.LARGE))) {
+    for (Thumbnailer.Thumbnail t : Thumbnailer.of(image, Thumbnailer.SIZES)) {
       thumbs.add(new Thumb(t.size(), t.format(), t.width(), t.height(), t.data()));
     }
     out.collect(

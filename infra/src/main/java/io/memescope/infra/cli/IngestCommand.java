@@ -13,8 +13,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.common.TopicPartition;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ParentCommand;
 
@@ -114,15 +112,12 @@ final class IngestCommand implements Callable<Integer> {
                 .listConsumerGroupOffsets(config.ingest().jobName())
                 .partitionsToOffsetAndMetadata()
                 .get();
-        var partitions =
-            admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions();
-        java.util.Map<TopicPartition, OffsetSpec> latest = new java.util.HashMap<>();
-        partitions.forEach(
-            p -> latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
         long lag = 0;
-        for (var e : admin.listOffsets(latest).all().get().entrySet()) {
+        for (var e :
+            io.memescope.core.schema.KafkaTopics.endOffsets(admin, topic, Duration.ofSeconds(30))
+                .entrySet()) {
           var c = committed.get(e.getKey());
-          lag += e.getValue().offset() - (c == null ? 0 : c.offset());
+          lag += e.getValue() - (c == null ? 0 : c.offset());
         }
         return lag;
       }

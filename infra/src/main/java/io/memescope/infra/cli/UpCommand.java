@@ -95,7 +95,7 @@ final class UpCommand implements Callable<Integer> {
               + config.serving().port()
               + "/ (API under /api; admin key "
               + (config.serving().adminKey().isBlank()
-                  ? "in " + config.home().resolve("conf").resolve("admin-key")
+                  ? "in " + io.memescope.core.config.ServingSettings.adminKeyFile(config.home())
                   : "from serving.admin-key")
               + ")");
     }

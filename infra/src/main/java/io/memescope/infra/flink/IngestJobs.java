@@ -53,19 +53,9 @@ public final class IngestJobs {
       throw new StackException(
           "the ingest job jar " + jobJar + " is missing; build with ./memescope (it builds)");
     }
-    // The TaskManagers read the model from its absolute path; they run in the stack's directory
-    // on this machine, and the settings travel with the job.
+    // The TaskManagers run in directories of their own on this machine: paths go absolute.
     String hocon =
-        config
-            .source()
-            .withValue(
-                "model.dir",
-                com.typesafe.config.ConfigValueFactory.fromAnyRef(
-                    Runtimes.root()
-                        .resolve(config.model().dir())
-                        .toAbsolutePath()
-                        .normalize()
-                        .toString()))
+        Runtimes.settingsForProcesses(config)
             .root()
             .render(com.typesafe.config.ConfigRenderOptions.concise());
     String encoded = Base64.getEncoder().encodeToString(hocon.getBytes(StandardCharsets.UTF_8));

@@ -2,22 +2,13 @@ package io.memescope.infra.stack;
 
 import io.memescope.core.config.CrawlerSettings;
 import io.memescope.core.config.MemescopeConfig;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The crawler service (module crawler) as a process of the stack: it reads the stack's effective
- * settings from a file written at every start, and answers on its metrics port when ready.
+ * The crawler service (module crawler) as a process of the stack; ready when its metrics answer.
  */
-final class CrawlerProcess extends Service {
+final class CrawlerProcess extends ApplicationProcess {
   private final CrawlerSettings crawler;
 
   CrawlerProcess(MemescopeConfig config, StackLayout layout) {
@@ -28,11 +19,6 @@ final class CrawlerProcess extends Service {
   @Override
   public String name() {
     return "crawler";
-  }
-
-  @Override
-  public boolean application() {
-    return true;
   }
 
   @Override
@@ -47,18 +33,17 @@ final class CrawlerProcess extends Service {
 
   @Override
   public String endpoint() {
-    return "http://" + crawler.metricsHost() + ":" + crawler.metricsPort() + "/metrics";
-  }
-
-  private Path settingsFile() {
-    return confDir().resolve("memescope.conf");
+    return readyUrl();
   }
 
   @Override
-  protected void prepare(ProgressListener progress) throws IOException {
-    Files.writeString(
-        settingsFile(),
-        "# The stack's effective settings, written at every start.\n" + config.render());
+  protected String readyUrl() {
+    return "http://" + crawler.metricsHost() + ":" + crawler.metricsPort() + "/metrics";
+  }
+
+  @Override
+  protected String readyDetail() {
+    return crawler.sources().size() + " source(s) configured";
   }
 
   @Override
@@ -70,28 +55,5 @@ final class CrawlerProcess extends Service {
         .classpath(Runtimes.applicationClasspath("crawler"))
         .main("io.memescope.crawler.CrawlerService", settingsFile().toString())
         .build();
-  }
-
-  @Override
-  public Health probe() {
-    try {
-      HttpResponse<Void> response =
-          HttpClient.newBuilder()
-              .connectTimeout(Duration.ofSeconds(2))
-              .build()
-              .send(
-                  HttpRequest.newBuilder(URI.create(endpoint()))
-                      .timeout(Duration.ofSeconds(3))
-                      .build(),
-                  HttpResponse.BodyHandlers.discarding());
-      return response.statusCode() == 200
-          ? Health.ok(crawler.sources().size() + " source(s) configured")
-          : Health.down("metrics answered " + response.statusCode());
-    } catch (IOException e) {
-      return Health.down("metrics port " + crawler.metricsPort() + " not answering");
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return Health.down("interrupted");
-    }
   }
 }

@@ -1,5 +1,8 @@
 package io.memescope.infra.stack;
 
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigValueFactory;
+import io.memescope.core.config.MemescopeConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +22,29 @@ public final class Runtimes {
           "memescope.root is not set: run Memescope through ./memescope at the repository root");
     }
     return Path.of(root).toAbsolutePath().normalize();
+  }
+
+  /**
+   * The settings as another process of the stack must read them. The stack's processes and the
+   * Flink TaskManagers run in directories of their own, so every path that resolves against where
+   * the CLI runs goes to them absolute: {@code home}, the file roots, and {@code model.dir} (which
+   * resolves against the repository, where {@code models/} is).
+   */
+  public static Config settingsForProcesses(MemescopeConfig config) {
+    return config
+        .source()
+        .withValue("home", value(config.home().toAbsolutePath().normalize().toString()))
+        .withValue(
+            "model.dir",
+            value(root().resolve(config.model().dir()).toAbsolutePath().normalize().toString()))
+        .withValue("ingest.fetch.file-roots", value(config.ingest().fileRoots()))
+        .withValue(
+            "serving.file-roots",
+            value(config.serving().fileRoots().stream().map(Path::toString).toList()));
+  }
+
+  private static com.typesafe.config.ConfigValue value(Object v) {
+    return ConfigValueFactory.fromAnyRef(v);
   }
 
   /** The classpath of an application module's process: its classes and its dependencies. */
