@@ -21,6 +21,7 @@ import io.memescope.core.schema.Clients;
 import io.memescope.core.schema.Schema;
 import io.memescope.infra.flink.IngestJobs;
 import io.memescope.infra.stack.Runtimes;
+import io.memescope.infra.testing.Memes;
 import io.memescope.infra.testing.TestStack;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;

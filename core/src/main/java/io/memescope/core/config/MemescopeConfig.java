@@ -20,6 +20,7 @@ public record MemescopeConfig(
     ModelSettings model,
     IngestSettings ingest,
     ServingSettings serving,
+    RaterSettings rater,
     Config source) {
 
   /** The merged settings as HOCON, for handing to another process of the stack. */
@@ -48,6 +49,7 @@ public record MemescopeConfig(
             ModelSettings.read(reader),
             IngestSettings.read(reader),
             ServingSettings.read(reader),
+            RaterSettings.read(reader),
             config);
     result.checkPortsDistinct(reader);
     reader.throwIfProblems();
@@ -65,6 +67,7 @@ public record MemescopeConfig(
     ports.put("milvus.port", milvus.port());
     ports.put("crawler.metrics-port", crawler.metricsPort());
     ports.put("serving.port", serving.port());
+    ports.put("rater.port", rater.port());
     ports.put("flink.rest-port", flink.restPort());
     ports.put("flink.rpc-port", flink.rpcPort());
     ports.put("flink.blob-port", flink.blobPort());

@@ -99,6 +99,18 @@ final class UpCommand implements Callable<Integer> {
                   : "from serving.admin-key")
               + ")");
     }
+    if (config.rater().enabled()) {
+      Console.line(
+          "  Rating      http://"
+              + config.rater().host()
+              + ":"
+              + config.rater().port()
+              + "/ (first admin: admin, password "
+              + (config.rater().adminPassword().isBlank()
+                  ? "in " + io.memescope.core.config.RaterSettings.adminPasswordFile(config.home())
+                  : "from rater.admin-password")
+              + ")");
+    }
     modelBanner(config);
     Console.line("Stop it with `./memescope down`; inspect with `./memescope status`.");
     return 0;

@@ -23,6 +23,9 @@ final class Services {
     if (config.serving().enabled()) {
       services.add(new ServingProcess(config, layout));
     }
+    if (config.rater().enabled()) {
+      services.add(new RaterProcess(config, layout));
+    }
     return services;
   }
 }

@@ -1,4 +1,4 @@
-package io.memescope.serving;
+package io.memescope.infra.testing;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
@@ -14,14 +14,14 @@ import java.util.Random;
 import javax.imageio.ImageIO;
 
 /** Generated meme-like pictures: a random background with shapes and a bold outlined caption. */
-final class Memes {
-  static final String[] WORDS = {
+public final class Memes {
+  public static final String[] WORDS = {
     "cat", "dog", "build", "monday", "coffee", "deploy", "friday", "bug", "pizza", "rain"
   };
 
   private Memes() {}
 
-  static BufferedImage meme(long seed, String caption) {
+  public static BufferedImage meme(long seed, String caption) {
     Random r = new Random(seed);
     int w = 200 + r.nextInt(240);
     int h = 160 + r.nextInt(240);
@@ -55,7 +55,7 @@ final class Memes {
     return image;
   }
 
-  static byte[] encode(BufferedImage image, String format) {
+  public static byte[] encode(BufferedImage image, String format) {
     try {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       ImageIO.write(image, format, out);

@@ -1,0 +1,150 @@
+package io.memescope.core.rating;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.BatchStatement;
+import com.datastax.oss.driver.api.core.cql.BatchStatementBuilder;
+import com.datastax.oss.driver.api.core.cql.BatchType;
+import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.datastax.oss.driver.api.core.cql.Row;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The queues of pairs waiting for ratings (table {@code rating_queue}), as the trainer's active
+ * learning and the rater app's admins fill and clear them. Entries keep the order they were added
+ * in; the rater app hands them out from the front.
+ */
+public final class RatingQueue {
+  /** A pair to rate, left and right as they should be shown. */
+  public record Pair(String left, String right) {
+    public Pair {
+      PairKey.of(left, right); // rejects a pair of one image
+    }
+  }
+
+  /** A queue's contents at a glance. */
+  public record Summary(String name, int depth, int leased, Map<String, Integer> iterations) {}
+
+  private static final Instant NO_LEASE = Instant.EPOCH;
+  private final CqlSession session;
+  private final PreparedStatement insert;
+  private final PreparedStatement last;
+
+  /** {@code session} must be bound to Memescope's keyspace. */
+  public RatingQueue(CqlSession session) {
+    this.session = session;
+    this.insert =
+        session.prepare(
+            "INSERT INTO rating_queue (queue, rank, pair_key, left_id, right_id, iteration,"
+                + " ratings_wanted, rated_by, leased_by, lease_until, enqueued_at)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, {}, null, ?, ?)");
+    this.last =
+        session.prepare("SELECT rank FROM rating_queue WHERE queue = ? ORDER BY rank DESC LIMIT 1");
+  }
+
+  /**
+   * Appends pairs to the end of {@code queue}, in the given order.
+   *
+   * @param ratingsWanted raters each pair should get; 0 chooses per pair: 2 for a share {@code
+   *     overlap} of the pairs (the same pairs whoever adds them), 1 for the rest
+   * @return how many were added
+   */
+  public int enqueue(
+      String queue, String iteration, List<Pair> pairs, int ratingsWanted, double overlap) {
+    ensureQueue(queue);
+    Row row = session.execute(last.bind(queue)).one();
+    long rank = row == null ? 0 : row.getLong("rank") + 1;
+    Instant now = Instant.now();
+    for (int from = 0; from < pairs.size(); from += 50) {
+      BatchStatementBuilder batch = BatchStatement.builder(BatchType.UNLOGGED);
+      for (Pair p : pairs.subList(from, Math.min(pairs.size(), from + 50))) {
+        String key = PairKey.of(p.left(), p.right());
+        int wanted = ratingsWanted > 0 ? ratingsWanted : (fraction(key) < overlap ? 2 : 1);
+        batch.addStatement(
+            insert.bind(queue, rank++, key, p.left(), p.right(), iteration, wanted, NO_LEASE, now));
+      }
+      session.execute(batch.build()); // one partition: applied as one write
+    }
+    return pairs.size();
+  }
+
+  /** Creates the queue if it does not exist. */
+  public void ensureQueue(String queue) {
+    session.execute(
+        "INSERT INTO rating_queues (name, created_at) VALUES (?, ?) IF NOT EXISTS",
+        queue,
+        Instant.now());
+  }
+
+  /** Removes every entry of {@code queue}; returns how many there were. */
+  public int clear(String queue) {
+    int depth = summary(queue).depth();
+    session.execute("DELETE FROM rating_queue WHERE queue = ?", queue);
+    return depth;
+  }
+
+  /** The names of all queues. */
+  public List<String> names() {
+    return session.execute("SELECT name FROM rating_queues").all().stream()
+        .map(r -> r.getString("name"))
+        .sorted()
+        .toList();
+  }
+
+  /** Depth, leased entries and entries per iteration label of one queue. */
+  public Summary summary(String queue) {
+    int depth = 0;
+    int leased = 0;
+    Map<String, Integer> iterations = new LinkedHashMap<>();
+    Instant now = Instant.now();
+    for (Row r :
+        session.execute(
+            "SELECT iteration, leased_by, lease_until FROM rating_queue WHERE queue = ?", queue)) {
+      depth++;
+      Instant until = r.getInstant("lease_until");
+      if (r.getString("leased_by") != null && until != null && until.isAfter(now)) {
+        leased++;
+      }
+      String iteration = r.getString("iteration");
+      iterations.merge(iteration == null ? "" : iteration, 1, Integer::sum);
+    }
+    return new Summary(queue, depth, leased, iterations);
+  }
+
+  /** The number of entries in {@code queue}. */
+  public int depth(String queue) {
+    Row r = session.execute("SELECT count(*) FROM rating_queue WHERE queue = ?", queue).one();
+    return r == null ? 0 : (int) r.getLong(0);
+  }
+
+  /** The raters of the entries of {@code queue}, for tests and tools. */
+  public Map<String, Set<String>> ratedBy(String queue) {
+    Map<String, Set<String>> result = new LinkedHashMap<>();
+    for (Row r :
+        session.execute("SELECT pair_key, rated_by FROM rating_queue WHERE queue = ?", queue)) {
+      result.put(r.getString("pair_key"), r.getSet("rated_by", String.class));
+    }
+    return result;
+  }
+
+  /** A number in [0, 1) fixed by the pair, so that overlap picks the same pairs everywhere. */
+  static double fraction(String pairKey) {
+    try {
+      byte[] h =
+          MessageDigest.getInstance("SHA-256").digest(pairKey.getBytes(StandardCharsets.UTF_8));
+      long v = 0;
+      for (int i = 0; i < 7; i++) {
+        v = (v << 8) | (h[i] & 0xff);
+      }
+      return v / (double) (1L << 56);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

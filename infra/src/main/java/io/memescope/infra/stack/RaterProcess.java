@@ -1,0 +1,81 @@
+package io.memescope.infra.stack;
+
+import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.config.RaterSettings;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The rater web app (module rater-web) as a process of the stack. When no admin password is
+ * configured, the first start generates one into {@link RaterSettings#adminPasswordFile}, readable
+ * by its owner only; the app creates the account {@code admin} with it while there are no raters.
+ */
+final class RaterProcess extends ApplicationProcess {
+  private final RaterSettings rater;
+
+  RaterProcess(MemescopeConfig config, StackLayout layout) {
+    super(config, layout);
+    this.rater = config.rater();
+  }
+
+  @Override
+  public String name() {
+    return "rater";
+  }
+
+  @Override
+  public String host() {
+    return rater.host();
+  }
+
+  @Override
+  public Map<String, Integer> ports() {
+    return Map.of("rater.port", rater.port());
+  }
+
+  @Override
+  public String endpoint() {
+    return "http://" + rater.host() + ":" + rater.port() + "/";
+  }
+
+  @Override
+  protected String readyUrl() {
+    return "http://" + rater.host() + ":" + rater.port() + "/health";
+  }
+
+  @Override
+  protected String readyDetail() {
+    return "rating pages and API";
+  }
+
+  @Override
+  protected void prepare(ProgressListener progress) throws IOException {
+    super.prepare(progress);
+    Path file = RaterSettings.adminPasswordFile(config.home());
+    if (rater.adminPassword().isBlank() && !Files.exists(file)) {
+      Files.createDirectories(file.getParent());
+      byte[] bytes = new byte[15];
+      new SecureRandom().nextBytes(bytes);
+      Files.writeString(file, Base64.getUrlEncoder().withoutPadding().encodeToString(bytes) + "\n");
+      Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+      progress.step(name(), "generated the first admin's password in " + file);
+    }
+  }
+
+  @Override
+  protected List<String> command() {
+    return new JavaCommand(config.stack())
+        .heapMegabytes(256)
+        .option("-XX:+UseSerialGC")
+        .property("memescope.data", dataDir())
+        .classpath(Runtimes.applicationClasspath("rater-web"))
+        .main("io.memescope.rater.RaterMain", settingsFile().toString())
+        .build();
+  }
+}

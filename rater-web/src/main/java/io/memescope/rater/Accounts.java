@@ -1,0 +1,354 @@
+package io.memescope.rater;
+
+import com.datastax.oss.driver.api.core.cql.Row;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.password4j.Argon2Function;
+import com.password4j.Password;
+import com.password4j.types.Argon2;
+import io.github.bucket4j.Bucket;
+import io.memescope.core.config.RaterSettings;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * Raters, their passwords (Argon2id) and their sign-in sessions. A session is a random token in an
+ * HttpOnly cookie; Cassandra keeps only the token's SHA-256, with the CSRF token that every write
+ * of the session must echo.
+ */
+final class Accounts {
+  static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+  static final int MIN_PASSWORD = 10;
+  static final int MAX_PASSWORD = 1024;
+
+  /**
+   * Argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane); stored hashes carry their
+   * own parameters, so raising these later still verifies old ones.
+   */
+  private static final Argon2Function KDF = Argon2Function.getInstance(19_456, 2, 1, 32, Argon2.ID);
+
+  /** A rater account. */
+  record Rater(String username, String role, boolean disabled, String queue, Instant createdAt) {
+    boolean admin() {
+      return "admin".equals(role);
+    }
+  }
+
+  /** A signed-in session: its rater and the CSRF token of its writes. */
+  record Session(String tokenHash, Rater rater, String csrf) {}
+
+  /** A new session: the token for the cookie, and the session. */
+  record SignIn(String token, Session session) {}
+
+  private final Db db;
+  private final RaterSettings settings;
+  private final SecureRandom random = new SecureRandom();
+  private final String dummyHash;
+  private final Cache<String, Optional<Rater>> raters =
+      Caffeine.newBuilder().maximumSize(10_000).expireAfterWrite(Duration.ofSeconds(30)).build();
+  private final Cache<String, Optional<Session>> sessions =
+      Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(Duration.ofSeconds(30)).build();
+  private final Cache<String, Bucket> failures =
+      Caffeine.newBuilder().maximumSize(100_000).expireAfterAccess(Duration.ofMinutes(5)).build();
+
+  Accounts(Db db, RaterSettings settings) {
+    this.db = db;
+    this.settings = settings;
+    this.dummyHash = hash("not a password of anyone's");
+  }
+
+  static String hash(String password) {
+    return Password.hash(password).addRandomSalt(16).with(KDF).getResult();
+  }
+
+  static boolean verify(String password, String hash) {
+    try {
+      return Password.check(password, hash).with(Argon2Function.getInstanceFromHash(hash));
+    } catch (RuntimeException e) {
+      return false; // not a hash we can read
+    }
+  }
+
+  Optional<Rater> rater(String username) {
+    return raters.get(
+        username,
+        u ->
+            db.call(
+                s ->
+                    Optional.ofNullable(
+                            s.execute(
+                                    db.prepare(
+                                            s,
+                                            "SELECT username, role, disabled, queue, created_at"
+                                                + " FROM raters WHERE username = ?")
+                                        .bind(u))
+                                .one())
+                        .map(this::toRater)));
+  }
+
+  List<Rater> all() {
+    return db.call(
+        s ->
+            s
+                .execute("SELECT username, role, disabled, queue, created_at FROM raters")
+                .all()
+                .stream()
+                .map(this::toRater)
+                .sorted(java.util.Comparator.comparing(Rater::username))
+                .toList());
+  }
+
+  boolean anyRaters() {
+    return db.call(s -> s.execute("SELECT username FROM raters LIMIT 1").one() != null);
+  }
+
+  /** Creates a rater; 409 when the name is taken. */
+  Rater create(String username, String password, String role, String queue) {
+    checkUsername(username);
+    checkPassword(password);
+    checkRole(role);
+    String q = queue == null || queue.isBlank() ? settings.defaultQueue() : checkQueue(queue);
+    Instant now = Instant.now();
+    String hashed = hash(password);
+    boolean applied =
+        db.call(
+            s ->
+                s.execute(
+                        db.prepare(
+                                s,
+                                "INSERT INTO raters (username, password_hash, role, disabled,"
+                                    + " queue, created_at) VALUES (?, ?, ?, false, ?, ?)"
+                                    + " IF NOT EXISTS")
+                            .bind(username, hashed, role, q, now))
+                    .wasApplied());
+    if (!applied) {
+      throw new ApiException(409, "username: " + username + " exists", "username", 0, null);
+    }
+    raters.invalidate(username);
+    return new Rater(username, role, false, q, now);
+  }
+
+  /** Changes what is given (null: unchanged) of an existing rater. */
+  Rater update(String username, String password, String role, Boolean disabled, String queue) {
+    Rater r =
+        rater(username).orElseThrow(() -> ApiException.status(404, "no rater named " + username));
+    if (password != null) {
+      checkPassword(password);
+    }
+    if (role != null) {
+      checkRole(role);
+    }
+    if (queue != null) {
+      checkQueue(queue);
+    }
+    String hashed = password == null ? null : hash(password);
+    db.call(
+        s -> {
+          if (hashed != null) {
+            s.execute("UPDATE raters SET password_hash = ? WHERE username = ?", hashed, username);
+          }
+          if (role != null) {
+            s.execute("UPDATE raters SET role = ? WHERE username = ?", role, username);
+          }
+          if (disabled != null) {
+            s.execute("UPDATE raters SET disabled = ? WHERE username = ?", disabled, username);
+          }
+          if (queue != null) {
+            s.execute("UPDATE raters SET queue = ? WHERE username = ?", queue, username);
+          }
+          return null;
+        });
+    raters.invalidate(username);
+    return new Rater(
+        username,
+        role == null ? r.role() : role,
+        disabled == null ? r.disabled() : disabled,
+        queue == null ? r.queue() : queue,
+        r.createdAt());
+  }
+
+  /**
+   * Checks a password and opens a session. Failed attempts are limited per user name and per
+   * client: past the limit, 429 until a minute has refilled the allowance.
+   */
+  SignIn signIn(String username, String password, String client) {
+    Bucket byName = failureBucket("user:" + username, settings.loginAttempts());
+    // A client address may be a whole office behind one NAT: it gets ten users' allowance.
+    Bucket byClient = failureBucket("client:" + client, settings.loginAttempts() * 10);
+    if (byName.getAvailableTokens() <= 0 || byClient.getAvailableTokens() <= 0) {
+      throw new ApiException(429, "too many sign-in attempts; wait a minute", null, 60, null);
+    }
+    String stored =
+        USERNAME.matcher(username).matches()
+            ? db.call(
+                s ->
+                    Optional.ofNullable(
+                            s.execute(
+                                    db.prepare(
+                                            s,
+                                            "SELECT password_hash FROM raters WHERE username = ?")
+                                        .bind(username))
+                                .one())
+                        .map(r -> r.getString("password_hash"))
+                        .orElse(null))
+            : null;
+    // An unknown name costs the same hash as a known one, so timing does not tell them apart.
+    boolean ok = verify(password, stored == null ? dummyHash : stored) && stored != null;
+    Optional<Rater> rater = ok ? rater(username) : Optional.empty();
+    if (rater.isEmpty() || rater.get().disabled()) {
+      byName.tryConsume(1);
+      byClient.tryConsume(1);
+      throw ApiException.status(401, "wrong username or password");
+    }
+    String token = token();
+    String csrf = token();
+    String tokenHash = sha256(token);
+    db.call(
+        s ->
+            s.execute(
+                db.prepare(
+                        s,
+                        "INSERT INTO rater_sessions (token_hash, username, csrf, created_at)"
+                            + " VALUES (?, ?, ?, ?) USING TTL ?")
+                    .bind(
+                        tokenHash,
+                        username,
+                        csrf,
+                        Instant.now(),
+                        (int) settings.sessionTtl().toSeconds())));
+    Session session = new Session(tokenHash, rater.get(), csrf);
+    sessions.put(tokenHash, Optional.of(session));
+    return new SignIn(token, session);
+  }
+
+  /** The live session of a cookie token, if it is one and its rater may still sign in. */
+  Optional<Session> session(String token) {
+    if (token == null || token.isEmpty() || token.length() > 100) {
+      return Optional.empty();
+    }
+    String tokenHash = sha256(token);
+    Optional<Session> stored =
+        sessions.get(
+            tokenHash,
+            h ->
+                db.call(
+                    s -> {
+                      Row r =
+                          s.execute(
+                                  db.prepare(
+                                          s,
+                                          "SELECT username, csrf FROM rater_sessions"
+                                              + " WHERE token_hash = ?")
+                                      .bind(h))
+                              .one();
+                      return r == null
+                          ? Optional.<Session>empty()
+                          : rater(r.getString("username"))
+                              .map(rt -> new Session(h, rt, r.getString("csrf")));
+                    }));
+    // The account (role, disabled) is looked up afresh, from a cache of at most 30 s.
+    return stored.flatMap(
+        sn ->
+            rater(sn.rater().username())
+                .filter(r -> !r.disabled())
+                .map(r -> new Session(sn.tokenHash(), r, sn.csrf())));
+  }
+
+  void signOut(Session session) {
+    db.call(
+        s ->
+            s.execute(
+                db.prepare(s, "DELETE FROM rater_sessions WHERE token_hash = ?")
+                    .bind(session.tokenHash())));
+    sessions.put(session.tokenHash(), Optional.empty());
+  }
+
+  /** The name of the first admin, created when there are no raters at all. */
+  static final String FIRST_ADMIN = "admin";
+
+  /** Creates {@code admin} with {@code password} when there are no raters; true if it did. */
+  boolean bootstrap(String password) {
+    if (password.isBlank() || anyRaters()) {
+      return false;
+    }
+    try {
+      create(FIRST_ADMIN, password, "admin", null);
+      return true;
+    } catch (ApiException e) {
+      if (e.status() == 409) {
+        return false; // another instance was faster
+      }
+      throw e;
+    }
+  }
+
+  private Bucket failureBucket(String key, int perMinute) {
+    return failures.get(
+        key,
+        k ->
+            Bucket.builder()
+                .addLimit(l -> l.capacity(perMinute).refillGreedy(perMinute, Duration.ofMinutes(1)))
+                .build());
+  }
+
+  private Rater toRater(Row r) {
+    return new Rater(
+        r.getString("username"),
+        r.getString("role"),
+        r.getBoolean("disabled"),
+        r.getString("queue") == null ? settings.defaultQueue() : r.getString("queue"),
+        r.getInstant("created_at"));
+  }
+
+  private String token() {
+    byte[] b = new byte[32];
+    random.nextBytes(b);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+  }
+
+  static String sha256(String s) {
+    try {
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static void checkUsername(String username) {
+    if (username == null || !USERNAME.matcher(username).matches()) {
+      throw ApiException.badRequest(
+          "username", "1 to 64 letters, digits, dots, dashes or underscores");
+    }
+  }
+
+  static void checkPassword(String password) {
+    if (password == null || password.length() < MIN_PASSWORD || password.length() > MAX_PASSWORD) {
+      throw ApiException.badRequest(
+          "password", "at least " + MIN_PASSWORD + " and at most " + MAX_PASSWORD + " characters");
+    }
+  }
+
+  static void checkRole(String role) {
+    if (!"rater".equals(role) && !"admin".equals(role)) {
+      throw ApiException.badRequest("role", "must be rater or admin");
+    }
+  }
+
+  static String checkQueue(String queue) {
+    if (queue == null || !RaterSettings.NAME.matcher(queue).matches()) {
+      throw ApiException.badRequest("queue", "must match " + RaterSettings.NAME.pattern());
+    }
+    return queue;
+  }
+}

@@ -1,0 +1,318 @@
+package io.memescope.rater;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.ResultSet;
+import com.datastax.oss.driver.api.core.cql.Row;
+import com.datastax.oss.driver.api.core.cql.SimpleStatement;
+import com.datastax.oss.driver.api.core.uuid.Uuids;
+import io.memescope.core.config.RaterSettings;
+import io.memescope.core.rating.PairKey;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Hands out pairs to rate. A rater gets the first entry of their queue that they have not rated,
+ * skipped or already hold, and that no other rater holds; when the queue has none, a random pair
+ * from the index. Taking a queue entry is a lightweight transaction on its lease columns, so that
+ * two raters never hold one entry at once; the lease runs out after {@code rater.lease}. Every pair
+ * handed out is recorded in {@code rater_leases}, which links it to the rating it becomes.
+ */
+final class Pairs {
+  static final String QUEUE = "queue";
+  static final String RANDOM = "random";
+  static final Instant NO_LEASE = Instant.EPOCH;
+
+  /** Queue entries looked at per request before falling back to a random pair. */
+  static final int SCAN = 2_000;
+
+  /** A pair handed to a rater. {@code queue}, {@code rank} are null for random pairs. */
+  record Lease(
+      String rater,
+      UUID id,
+      String pairKey,
+      String left,
+      String right,
+      String origin,
+      String queue,
+      Long rank,
+      String iteration,
+      int ratingsWanted,
+      UUID ratingId,
+      boolean released) {}
+
+  private final Db db;
+  private final RaterSettings settings;
+
+  Pairs(Db db, RaterSettings settings) {
+    this.db = db;
+    this.settings = settings;
+  }
+
+  /** The next pair for {@code rater} from {@code queue}, else a random one; empty if none. */
+  Optional<Lease> next(String rater, String queue) {
+    return db.call(
+        s -> {
+          Set<String> held = held(s, rater);
+          Optional<Lease> queued = fromQueue(s, rater, queue, held);
+          return queued.isPresent() ? queued : random(s, rater, held);
+        });
+  }
+
+  /** The lease {@code id} of {@code rater}, if it is one of theirs and has not expired. */
+  Optional<Lease> lease(String rater, UUID id) {
+    if (id.version() != 1) {
+      return Optional.empty(); // leases are time-based UUIDs; anything else was never one
+    }
+    return db.call(
+        s ->
+            Optional.ofNullable(
+                    s.execute(
+                            db.prepare(
+                                    s, "SELECT * FROM rater_leases WHERE rater = ? AND lease = ?")
+                                .bind(rater, id))
+                        .one())
+                .map(Pairs::toLease));
+  }
+
+  /** Gives back pairs the rater no longer holds (page reload); null: every pair they hold. */
+  void release(String rater, Collection<UUID> leases) {
+    db.call(
+        s -> {
+          for (Row r :
+              s.execute(db.prepare(s, "SELECT * FROM rater_leases WHERE rater = ?").bind(rater))) {
+            Lease l = toLease(r);
+            if (!l.released() && (leases == null || leases.contains(l.id()))) {
+              release(s, l);
+            }
+          }
+          return null;
+        });
+  }
+
+  /** Skips a pair: released, and not shown to this rater again. */
+  void skip(Lease l) {
+    db.call(
+        s -> {
+          s.execute(
+              db.prepare(
+                      s, "INSERT INTO rater_skips (rater, pair_key, skipped_at) VALUES (?, ?, ?)")
+                  .bind(l.rater(), l.pairKey(), Instant.now()));
+          release(s, l);
+          return null;
+        });
+  }
+
+  /** Marks a lease released and frees its queue entry if the rater still holds it. */
+  void release(CqlSession s, Lease l) {
+    if (QUEUE.equals(l.origin())) {
+      s.execute(
+          db.prepare(
+                  s,
+                  "UPDATE rating_queue SET leased_by = null, lease_until = ?"
+                      + " WHERE queue = ? AND rank = ? AND pair_key = ? IF leased_by = ?")
+              .bind(NO_LEASE, l.queue(), l.rank(), l.pairKey(), l.rater()));
+    }
+    s.execute(
+        db.prepare(s, "UPDATE rater_leases SET released = true WHERE rater = ? AND lease = ?")
+            .bind(l.rater(), l.id()));
+  }
+
+  /** Records a new lease of {@code rater} on a pair. */
+  Lease record(
+      CqlSession s,
+      String rater,
+      String left,
+      String right,
+      String origin,
+      String queue,
+      Long rank,
+      String iteration,
+      int wanted) {
+    Lease l =
+        new Lease(
+            rater,
+            Uuids.timeBased(),
+            PairKey.of(left, right),
+            left,
+            right,
+            origin,
+            queue,
+            rank,
+            iteration,
+            wanted,
+            null,
+            false);
+    s.execute(
+        db.prepare(
+                s,
+                "INSERT INTO rater_leases (rater, lease, pair_key, left_id, right_id, origin,"
+                    + " queue, rank, iteration, ratings_wanted, released)"
+                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, false)")
+            .bind(rater, l.id(), l.pairKey(), left, right, origin, queue, rank, iteration, wanted));
+    return l;
+  }
+
+  /** Pairs the rater holds now (leased, neither rated nor released). */
+  private Set<String> held(CqlSession s, String rater) {
+    Set<String> held = new HashSet<>();
+    for (Row r :
+        s.execute(
+            db.prepare(s, "SELECT pair_key, rating_id, released FROM rater_leases WHERE rater = ?")
+                .bind(rater))) {
+      if (r.getUuid("rating_id") == null && !r.getBoolean("released")) {
+        held.add(r.getString("pair_key"));
+      }
+    }
+    return held;
+  }
+
+  private Optional<Lease> fromQueue(CqlSession s, String rater, String queue, Set<String> held) {
+    Instant now = Instant.now();
+    int seen = 0;
+    ResultSet rows =
+        s.execute(
+            SimpleStatement.newInstance(
+                    "SELECT rank, pair_key, left_id, right_id, iteration, ratings_wanted,"
+                        + " rated_by, leased_by, lease_until FROM rating_queue WHERE queue = ?",
+                    queue)
+                .setPageSize(200));
+    for (Row r : rows) {
+      if (++seen > SCAN) {
+        break;
+      }
+      String key = r.getString("pair_key");
+      String leasedBy = r.getString("leased_by");
+      Instant until = r.getInstant("lease_until");
+      Set<String> ratedBy = r.getSet("rated_by", String.class);
+      if (ratedBy.size() >= Math.max(1, r.getInt("ratings_wanted"))) {
+        // Rated enough while someone else held it: it goes once nobody holds it.
+        s.execute(
+            db.prepare(
+                    s,
+                    "DELETE FROM rating_queue WHERE queue = ? AND rank = ? AND pair_key = ?"
+                        + " IF lease_until < ?")
+                .bind(queue, r.getLong("rank"), key, now));
+        continue;
+      }
+      if (ratedBy.contains(rater)
+          || held.contains(key)
+          || (leasedBy != null && until != null && until.isAfter(now))
+          || seenBefore(s, rater, key)) {
+        continue;
+      }
+      long rank = r.getLong("rank");
+      Instant newUntil = now.plus(settings.lease());
+      ResultSet claim =
+          leasedBy == null
+              ? s.execute(
+                  db.prepare(
+                          s,
+                          "UPDATE rating_queue SET leased_by = ?, lease_until = ?"
+                              + " WHERE queue = ? AND rank = ? AND pair_key = ?"
+                              + " IF leased_by = null")
+                      .bind(rater, newUntil, queue, rank, key))
+              : s.execute(
+                  db.prepare(
+                          s,
+                          "UPDATE rating_queue SET leased_by = ?, lease_until = ?"
+                              + " WHERE queue = ? AND rank = ? AND pair_key = ?"
+                              + " IF leased_by = ? AND lease_until = ?")
+                      .bind(rater, newUntil, queue, rank, key, leasedBy, until));
+      if (claim.wasApplied()) {
+        return Optional.of(
+            record(
+                s,
+                rater,
+                r.getString("left_id"),
+                r.getString("right_id"),
+                QUEUE,
+                queue,
+                rank,
+                r.getString("iteration"),
+                Math.max(1, r.getInt("ratings_wanted"))));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Whether the rater has rated or skipped this pair, in either order. */
+  private boolean seenBefore(CqlSession s, String rater, String pairKey) {
+    return s.execute(
+                    db.prepare(
+                            s, "SELECT rater FROM ratings_by_pair WHERE pair_key = ? AND rater = ?")
+                        .bind(pairKey, rater))
+                .one()
+            != null
+        || s.execute(
+                    db.prepare(
+                            s, "SELECT pair_key FROM rater_skips WHERE rater = ? AND pair_key = ?")
+                        .bind(rater, pairKey))
+                .one()
+            != null;
+  }
+
+  private Optional<Lease> random(CqlSession s, String rater, Set<String> held) {
+    for (int attempt = 0; attempt < 20; attempt++) {
+      Optional<List<String>> pair = randomPair(s);
+      if (pair.isEmpty()) {
+        return Optional.empty(); // fewer than two images in the index
+      }
+      String a = pair.get().get(0);
+      String b = pair.get().get(1);
+      String key = PairKey.of(a, b);
+      if (!held.contains(key) && !seenBefore(s, rater, key)) {
+        return Optional.of(record(s, rater, a, b, RANDOM, null, null, null, 1));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Two different images of the index, each at a random token; empty if it has fewer than two. */
+  Optional<List<String>> randomPair(CqlSession s) {
+    String a = randomImage(s);
+    if (a == null) {
+      return Optional.empty();
+    }
+    for (int i = 0; i < 8; i++) {
+      String b = randomImage(s);
+      if (b != null && !b.equals(a)) {
+        return Optional.of(
+            ThreadLocalRandom.current().nextBoolean() ? List.of(a, b) : List.of(b, a));
+      }
+    }
+    return Optional.empty();
+  }
+
+  private String randomImage(CqlSession s) {
+    long token = ThreadLocalRandom.current().nextLong();
+    Row r =
+        s.execute(db.prepare(s, "SELECT id FROM images WHERE token(id) > ? LIMIT 1").bind(token))
+            .one();
+    if (r == null) {
+      r = s.execute("SELECT id FROM images LIMIT 1").one(); // wrapped past the last token
+    }
+    return r == null ? null : r.getString("id");
+  }
+
+  static Lease toLease(Row r) {
+    return new Lease(
+        r.getString("rater"),
+        r.getUuid("lease"),
+        r.getString("pair_key"),
+        r.getString("left_id"),
+        r.getString("right_id"),
+        r.getString("origin"),
+        r.getString("queue"),
+        r.isNull("rank") ? null : r.getLong("rank"),
+        r.getString("iteration"),
+        r.isNull("ratings_wanted") ? 1 : r.getInt("ratings_wanted"),
+        r.getUuid("rating_id"),
+        !r.isNull("released") && r.getBoolean("released"));
+  }
+}

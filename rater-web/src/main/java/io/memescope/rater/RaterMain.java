@@ -1,0 +1,49 @@
+package io.memescope.rater;
+
+import io.memescope.core.config.ConfigLoader;
+import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.config.RaterSettings;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The rater app as a process of the stack: {@code RaterMain CONFIG_FILE}. When there are no raters
+ * yet it creates the first admin, {@code admin}, with {@code rater.admin-password} or, when that is
+ * empty, the password in {@code <home>/conf/rater-admin-password} that {@code memescope up} writes.
+ */
+public final class RaterMain {
+  private static final Logger LOG = LoggerFactory.getLogger(RaterMain.class);
+
+  private RaterMain() {}
+
+  public static void main(String[] args) throws Exception {
+    if (args.length != 1) {
+      System.err.println("usage: RaterMain CONFIG_FILE");
+      System.exit(2);
+    }
+    MemescopeConfig config = new ConfigLoader().optFile(Path.of(args[0])).load();
+    RaterApp app = new RaterApp(config);
+    Runtime.getRuntime().addShutdownHook(new Thread(app::close));
+    int port = app.start(config.rater().host(), config.rater().port());
+    try {
+      if (app.bootstrapAdmin(adminPassword(config))) {
+        LOG.info("created the first admin account, {}", Accounts.FIRST_ADMIN);
+      }
+    } catch (ApiException e) {
+      // Cassandra is not reachable yet: the next start creates the account.
+      LOG.warn("could not check for the first admin account: {}", e.getMessage());
+    }
+    LOG.info("rater app on http://{}:{}/", config.rater().host(), port);
+  }
+
+  static String adminPassword(MemescopeConfig config) throws IOException {
+    if (!config.rater().adminPassword().isBlank()) {
+      return config.rater().adminPassword().strip();
+    }
+    Path file = RaterSettings.adminPasswordFile(config.home());
+    return Files.isRegularFile(file) ? Files.readString(file).strip() : "";
+  }
+}

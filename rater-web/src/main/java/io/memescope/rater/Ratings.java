@@ -1,0 +1,369 @@
+package io.memescope.rater;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.BatchStatement;
+import com.datastax.oss.driver.api.core.cql.BatchType;
+import com.datastax.oss.driver.api.core.cql.ResultSet;
+import com.datastax.oss.driver.api.core.cql.Row;
+import com.datastax.oss.driver.api.core.cql.SimpleStatement;
+import com.datastax.oss.driver.api.core.uuid.Uuids;
+import io.memescope.core.config.RaterSettings;
+import io.memescope.core.rating.RatingScale;
+import io.memescope.core.records.Json;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneId;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * Ratings: storing them (idempotent per lease, so that a client may retry any submission), undoing
+ * the last one, counting them and exporting them. A rating is written to {@code ratings_by_rater}
+ * and {@code ratings_by_pair} in one logged batch; a queued pair records its rater and is deleted
+ * once it has the ratings it wanted.
+ */
+final class Ratings {
+  /** A rating as stored. */
+  record Stored(
+      UUID id,
+      String rater,
+      UUID lease,
+      String pairKey,
+      String left,
+      String right,
+      Map<String, Integer> scores,
+      String origin,
+      String queue,
+      Long rank,
+      String iteration,
+      int ratingsWanted) {
+    Instant ratedAt() {
+      return Instant.ofEpochMilli(Uuids.unixTimestamp(id));
+    }
+  }
+
+  /** An undone rating and the new lease that hands its pair back to the rater. */
+  record Undone(Stored rating, Pairs.Lease lease) {}
+
+  private final Db db;
+  private final Pairs pairs;
+  private final RaterSettings settings;
+
+  Ratings(Db db, Pairs pairs, RaterSettings settings) {
+    this.db = db;
+    this.pairs = pairs;
+    this.settings = settings;
+  }
+
+  /**
+   * Checks {@code scores} against the configured dimensions: every one present, each on the scale,
+   * nothing else.
+   */
+  Map<String, Integer> validate(Map<String, Object> scores) {
+    if (scores == null) {
+      throw ApiException.badRequest("scores", "is required: one value per dimension");
+    }
+    Map<String, Integer> out = new LinkedHashMap<>();
+    for (String d : settings.dimensions()) {
+      Object v = scores.get(d);
+      if (v == null) {
+        throw ApiException.badRequest("scores." + d, "is required");
+      }
+      if (!(v instanceof Integer i) || !RatingScale.valid(i)) {
+        throw ApiException.badRequest(
+            "scores." + d,
+            "must be an integer from -2 (left much better) to 2 (right much better)");
+      }
+      out.put(d, i);
+    }
+    for (String k : scores.keySet()) {
+      if (!settings.dimensions().contains(k)) {
+        throw ApiException.badRequest(
+            "scores." + k, "is not a dimension; the dimensions are " + settings.dimensions());
+      }
+    }
+    return out;
+  }
+
+  /** Stores the rating of a lease; the same lease again gives the same rating id. */
+  UUID submit(Pairs.Lease lease, Map<String, Integer> scores) {
+    return db.call(
+        s -> {
+          UUID id = lease.ratingId();
+          if (id == null) {
+            UUID fresh = Uuids.timeBased();
+            ResultSet claim =
+                s.execute(
+                    db.prepare(
+                            s,
+                            "UPDATE rater_leases SET rating_id = ?, released = true"
+                                + " WHERE rater = ? AND lease = ? IF rating_id = null")
+                        .bind(fresh, lease.rater(), lease.id()));
+            id = claim.wasApplied() ? fresh : claim.one().getUuid("rating_id");
+            if (id == null) {
+              throw new ApiException(409, "unknown or expired lease", "lease", 0, null);
+            }
+          }
+          // Written again on a retry: the same rows, so a retry after a crash between the claim
+          // and these writes still stores the rating.
+          write(s, lease, id, scores);
+          return id;
+        });
+  }
+
+  private void write(CqlSession s, Pairs.Lease l, UUID id, Map<String, Integer> scores) {
+    boolean shared = false;
+    for (Row r :
+        s.execute(
+            db.prepare(s, "SELECT rater FROM ratings_by_pair WHERE pair_key = ?")
+                .bind(l.pairKey()))) {
+      shared |= !r.getString("rater").equals(l.rater());
+    }
+    s.execute(
+        BatchStatement.newInstance(
+            BatchType.LOGGED,
+            db.prepare(
+                    s,
+                    "INSERT INTO ratings_by_rater (rater, rating_id, lease, pair_key, left_id,"
+                        + " right_id, scores, origin, queue, rank, iteration, ratings_wanted)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                .bind(
+                    l.rater(),
+                    id,
+                    l.id(),
+                    l.pairKey(),
+                    l.left(),
+                    l.right(),
+                    scores,
+                    l.origin(),
+                    l.queue(),
+                    l.rank(),
+                    l.iteration(),
+                    l.ratingsWanted()),
+            db.prepare(
+                    s,
+                    "INSERT INTO ratings_by_pair (pair_key, rater, rating_id, left_id, right_id,"
+                        + " scores) VALUES (?, ?, ?, ?, ?, ?)")
+                .bind(l.pairKey(), l.rater(), id, l.left(), l.right(), scores)));
+    if (shared) {
+      s.execute(
+          db.prepare(s, "INSERT INTO shared_pairs (pair_key, since) VALUES (?, ?) IF NOT EXISTS")
+              .bind(l.pairKey(), Instant.now()));
+    }
+    if (Pairs.QUEUE.equals(l.origin())) {
+      rated(s, l);
+    }
+  }
+
+  /** Records the rater on the queue entry, frees it, and deletes it once it has its ratings. */
+  private void rated(CqlSession s, Pairs.Lease l) {
+    Set<String> me = Set.of(l.rater());
+    boolean mine =
+        s.execute(
+                db.prepare(
+                        s,
+                        "UPDATE rating_queue SET rated_by = rated_by + ?, leased_by = null,"
+                            + " lease_until = ? WHERE queue = ? AND rank = ? AND pair_key = ?"
+                            + " IF leased_by = ?")
+                    .bind(me, Pairs.NO_LEASE, l.queue(), l.rank(), l.pairKey(), l.rater()))
+            .wasApplied();
+    if (!mine) { // the lease ran out and someone else holds it, or the entry is gone
+      s.execute(
+          db.prepare(
+                  s,
+                  "UPDATE rating_queue SET rated_by = rated_by + ?"
+                      + " WHERE queue = ? AND rank = ? AND pair_key = ? IF EXISTS")
+              .bind(me, l.queue(), l.rank(), l.pairKey()));
+    }
+    Row r =
+        s.execute(
+                db.prepare(
+                        s,
+                        "SELECT rated_by, ratings_wanted FROM rating_queue"
+                            + " WHERE queue = ? AND rank = ? AND pair_key = ?")
+                    .bind(l.queue(), l.rank(), l.pairKey()))
+            .one();
+    if (r != null && r.getSet("rated_by", String.class).size() >= r.getInt("ratings_wanted")) {
+      s.execute(
+          db.prepare(
+                  s,
+                  "DELETE FROM rating_queue WHERE queue = ? AND rank = ? AND pair_key = ?"
+                      + " IF lease_until < ?")
+              .bind(l.queue(), l.rank(), l.pairKey(), Instant.now()));
+    }
+  }
+
+  /**
+   * Undoes the rater's latest rating if it is younger than {@code rater.undo-window}: deletes it,
+   * puts a queued pair back in its queue, and hands the pair back to the rater on a new lease.
+   */
+  Optional<Undone> undo(String rater) {
+    return db.call(
+        s -> {
+          Row r =
+              s.execute(
+                      db.prepare(s, "SELECT * FROM ratings_by_rater WHERE rater = ? LIMIT 1")
+                          .bind(rater))
+                  .one();
+          if (r == null) {
+            return Optional.empty();
+          }
+          Stored rating = toStored(r);
+          if (rating.ratedAt().isBefore(Instant.now().minus(settings.undoWindow()))) {
+            return Optional.empty();
+          }
+          s.execute(
+              BatchStatement.newInstance(
+                  BatchType.LOGGED,
+                  db.prepare(s, "DELETE FROM ratings_by_rater WHERE rater = ? AND rating_id = ?")
+                      .bind(rater, rating.id()),
+                  db.prepare(s, "DELETE FROM ratings_by_pair WHERE pair_key = ? AND rater = ?")
+                      .bind(rating.pairKey(), rater)));
+          // The old lease goes, so that a late retry of the undone submission finds no lease
+          // (409) instead of storing the rating again.
+          s.execute(
+              db.prepare(s, "DELETE FROM rater_leases WHERE rater = ? AND lease = ?")
+                  .bind(rater, rating.lease()));
+          Pairs.Lease lease;
+          if (Pairs.QUEUE.equals(rating.origin())) {
+            requeue(s, rating);
+            lease =
+                pairs.record(
+                    s,
+                    rater,
+                    rating.left(),
+                    rating.right(),
+                    Pairs.QUEUE,
+                    rating.queue(),
+                    rating.rank(),
+                    rating.iteration(),
+                    rating.ratingsWanted());
+          } else {
+            lease =
+                pairs.record(
+                    s, rater, rating.left(), rating.right(), rating.origin(), null, null, null, 1);
+          }
+          return Optional.of(new Undone(rating, lease));
+        });
+  }
+
+  /** Puts an undone queued pair back, held by its rater, without their rating. */
+  private void requeue(CqlSession s, Stored r) {
+    Instant until = Instant.now().plus(settings.lease());
+    boolean back =
+        s.execute(
+                db.prepare(
+                        s,
+                        "UPDATE rating_queue SET rated_by = rated_by - ?, leased_by = ?,"
+                            + " lease_until = ? WHERE queue = ? AND rank = ? AND pair_key = ?"
+                            + " IF EXISTS")
+                    .bind(Set.of(r.rater()), r.rater(), until, r.queue(), r.rank(), r.pairKey()))
+            .wasApplied();
+    if (!back) { // it had all its ratings and was deleted: re-create it with the others' raters
+      Set<String> others = new HashSet<>();
+      for (Row row :
+          s.execute(
+              db.prepare(s, "SELECT rater FROM ratings_by_pair WHERE pair_key = ?")
+                  .bind(r.pairKey()))) {
+        others.add(row.getString("rater"));
+      }
+      others.remove(r.rater());
+      s.execute(
+          db.prepare(
+                  s,
+                  "INSERT INTO rating_queue (queue, rank, pair_key, left_id, right_id, iteration,"
+                      + " ratings_wanted, rated_by, leased_by, lease_until, enqueued_at)"
+                      + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS")
+              .bind(
+                  r.queue(),
+                  r.rank(),
+                  r.pairKey(),
+                  r.left(),
+                  r.right(),
+                  r.iteration(),
+                  r.ratingsWanted(),
+                  others,
+                  r.rater(),
+                  until,
+                  Instant.now()));
+    }
+  }
+
+  /** The rater's ratings since the start of today in {@code zone}, and in all. */
+  long[] counts(String rater, ZoneId zone) {
+    Instant midnight = LocalDate.now(zone).atStartOfDay(zone).toInstant();
+    return db.call(
+        s -> {
+          long today =
+              s.execute(
+                      db.prepare(
+                              s,
+                              "SELECT count(*) FROM ratings_by_rater WHERE rater = ?"
+                                  + " AND rating_id >= ?")
+                          .bind(rater, Uuids.startOf(midnight.toEpochMilli())))
+                  .one()
+                  .getLong(0);
+          long total =
+              s.execute(
+                      db.prepare(s, "SELECT count(*) FROM ratings_by_rater WHERE rater = ?")
+                          .bind(rater))
+                  .one()
+                  .getLong(0);
+          return new long[] {today, total};
+        });
+  }
+
+  /** Writes every rating as one JSON object per line (JSONL), rater by rater, newest first. */
+  void export(OutputStream out) {
+    db.call(
+        s -> {
+          ResultSet rows =
+              s.execute(
+                  SimpleStatement.newInstance("SELECT * FROM ratings_by_rater").setPageSize(1000));
+          try {
+            for (Row r : rows) {
+              Stored st = toStored(r);
+              Map<String, Object> line = new LinkedHashMap<>();
+              line.put("id", st.id().toString());
+              line.put("rater", st.rater());
+              line.put("left", st.left());
+              line.put("right", st.right());
+              line.put("scores", st.scores());
+              line.put("origin", st.origin());
+              line.put("queue", st.queue());
+              line.put("iteration", st.iteration());
+              line.put("ratedAt", st.ratedAt().toString());
+              out.write(Json.write(line));
+              out.write('\n');
+            }
+            out.flush();
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+          return null;
+        });
+  }
+
+  static Stored toStored(Row r) {
+    return new Stored(
+        r.getUuid("rating_id"),
+        r.getString("rater"),
+        r.getUuid("lease"),
+        r.getString("pair_key"),
+        r.getString("left_id"),
+        r.getString("right_id"),
+        new LinkedHashMap<>(r.getMap("scores", String.class, Integer.class)),
+        r.getString("origin"),
+        r.getString("queue"),
+        r.isNull("rank") ? null : r.getLong("rank"),
+        r.getString("iteration"),
+        r.isNull("ratings_wanted") ? 1 : r.getInt("ratings_wanted"));
+  }
+}

@@ -1,0 +1,882 @@
+package io.memescope.rater;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.Row;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.rating.PairKey;
+import io.memescope.core.rating.RatingQueue;
+import io.memescope.core.records.Json;
+import io.memescope.core.schema.Clients;
+import io.memescope.infra.stack.Runtimes;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The rater app on port 0 against the test stack's Cassandra (a keyspace of its own with generated
+ * memes and real thumbnails), through a real HTTP client: sign-in, sessions, CSRF, validation, the
+ * queue and its leases, ratings, undo, skip, agreement, export, a Cassandra that is not there, and
+ * the rating page in headless Chromium driven by the keyboard alone.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class RaterIT {
+  static final String ADMIN_PASSWORD = "admin password for the tests";
+  static final String PASSWORD = "a rater's password";
+  static final Map<String, Integer> SCORES =
+      Map.of("usefulness", -2, "memeness", 0, "aesthetics", 1);
+
+  private final HttpClient http = HttpClient.newHttpClient();
+  private MemescopeConfig config;
+  private RaterApp app;
+  private RaterApp shortLeases;
+  private String base;
+  private List<String> images;
+  private CqlSession cql;
+
+  @BeforeAll
+  void start() throws Exception {
+    config = RaterFixture.config(Map.of("rater.overlap", "0"));
+    images = RaterFixture.seedImages(config, 60);
+    cql = Clients.cassandraKeyspace(config.cassandra());
+    app = new RaterApp(config);
+    base = "http://127.0.0.1:" + app.start("127.0.0.1", 0);
+    assertThat(app.bootstrapAdmin(ADMIN_PASSWORD)).isTrue();
+    assertThat(app.bootstrapAdmin("another admin password"))
+        .as("only when there are none")
+        .isFalse();
+  }
+
+  @AfterAll
+  void stop() {
+    if (app != null) {
+      app.close();
+    }
+    if (shortLeases != null) {
+      shortLeases.close();
+    }
+    if (cql != null) {
+      cql.close();
+    }
+  }
+
+  // ---- accounts and sessions ----------------------------------------------------------------
+
+  @Test
+  @Order(1)
+  void the_admin_creates_raters_who_sign_in_with_a_secure_http_only_cookie() throws Exception {
+    Session admin = signIn("admin", ADMIN_PASSWORD);
+    assertThat(admin.me().path("role").asText()).isEqualTo("admin");
+    for (String name : List.of("ann", "bob", "cy", "dora")) {
+      HttpResponse<String> r =
+          admin.send(
+              "POST",
+              "/api/admin/raters",
+              "{\"username\":\"" + name + "\",\"password\":\"" + PASSWORD + "\"}");
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+    }
+    assertThat(
+            admin
+                .send(
+                    "POST",
+                    "/api/admin/raters",
+                    "{\"username\":\"ann\",\"password\":\"" + PASSWORD + "\"}")
+                .statusCode())
+        .as("a name is taken once")
+        .isEqualTo(409);
+
+    HttpResponse<String> login = login("ann", PASSWORD);
+    assertThat(login.statusCode()).isEqualTo(200);
+    String setCookie = login.headers().firstValue("Set-Cookie").orElseThrow();
+    assertThat(setCookie)
+        .startsWith(RaterApp.COOKIE + "=")
+        .contains("HttpOnly")
+        .contains("Secure")
+        .containsIgnoringCase("SameSite=Strict")
+        .contains("Path=/");
+    String hash =
+        cql.execute("SELECT password_hash FROM raters WHERE username = 'ann'").one().getString(0);
+    assertThat(hash).startsWith("$argon2id$").doesNotContain(PASSWORD);
+    String token = setCookie.substring(RaterApp.COOKIE.length() + 1, setCookie.indexOf(';'));
+    assertThat(
+            cql.execute("SELECT count(*) FROM rater_sessions WHERE token_hash = ?", token)
+                .one()
+                .getLong(0))
+        .as("the token itself is not stored")
+        .isZero();
+
+    assertThat(login("ann", "wrong password!").statusCode()).isEqualTo(401);
+    HttpResponse<String> unknown = login("nobody", PASSWORD);
+    assertThat(unknown.statusCode()).isEqualTo(401);
+    assertThat(unknown.body())
+        .isEqualTo(login("ann", "wrong password!").body())
+        .contains("wrong username or password");
+
+    assertThat(get("/api/me", null).statusCode()).isEqualTo(401);
+    HttpResponse<String> page = get("/", null);
+    assertThat(page.statusCode()).isEqualTo(302);
+    assertThat(page.headers().firstValue("Location")).hasValue("/login?next=/");
+    Session ann = signIn("ann", PASSWORD);
+    assertThat(get("/", ann.cookie).statusCode()).isEqualTo(200);
+    assertThat(get("/", ann.cookie).headers().firstValue("Content-Security-Policy").orElseThrow())
+        .contains("script-src 'self'");
+    assertThat(get("/admin", ann.cookie).statusCode()).as("a rater is not an admin").isEqualTo(403);
+    assertThat(ann.send("GET", "/api/admin/raters", null).statusCode()).isEqualTo(403);
+
+    HttpResponse<String> form =
+        http.send(
+            HttpRequest.newBuilder(URI.create(base + "/api/login"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("username=ann&password=x"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(form.statusCode()).as("a cross-site form cannot sign anyone in").isEqualTo(415);
+
+    Session other = signIn("bob", PASSWORD);
+    assertThat(other.send("POST", "/api/logout", "{}").statusCode()).isEqualTo(204);
+    assertThat(other.send("GET", "/api/me", null).statusCode()).as("signed out").isEqualTo(401);
+
+    // A disabled rater's sessions stop working (within the 30 s account cache; this instance
+    // drops its cache entry at once) and they cannot sign in.
+    Session cy = signIn("cy", PASSWORD);
+    assertThat(admin.send("PATCH", "/api/admin/raters/cy", "{\"disabled\":true}").statusCode())
+        .isEqualTo(200);
+    assertThat(cy.send("GET", "/api/me", null).statusCode()).isEqualTo(401);
+    assertThat(login("cy", PASSWORD).statusCode()).isEqualTo(401);
+    assertThat(admin.send("PATCH", "/api/admin/raters/cy", "{\"disabled\":false}").statusCode())
+        .isEqualTo(200);
+    assertThat(login("cy", PASSWORD).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  @Order(2)
+  void every_write_needs_the_sessions_csrf_token_and_our_origin() throws Exception {
+    Session ann = signIn("ann", PASSWORD);
+    HttpResponse<String> none = send("POST", "/api/pairs/next", "{}", Map.of("Cookie", ann.cookie));
+    assertThat(none.statusCode()).isEqualTo(403);
+    assertThat(none.body()).contains("CSRF");
+    HttpResponse<String> wrong =
+        send(
+            "POST",
+            "/api/pairs/next",
+            "{}",
+            Map.of("Cookie", ann.cookie, RaterApp.CSRF_HEADER, "x" + ann.csrf));
+    assertThat(wrong.statusCode()).isEqualTo(403);
+    Session bob = signIn("bob", PASSWORD);
+    HttpResponse<String> someoneElses =
+        send(
+            "POST",
+            "/api/pairs/next",
+            "{}",
+            Map.of("Cookie", ann.cookie, RaterApp.CSRF_HEADER, bob.csrf));
+    assertThat(someoneElses.statusCode()).as("another session's token").isEqualTo(403);
+    HttpResponse<String> evil =
+        send(
+            "POST",
+            "/api/pairs/next",
+            "{}",
+            Map.of(
+                "Cookie",
+                ann.cookie,
+                RaterApp.CSRF_HEADER,
+                ann.csrf,
+                "Origin",
+                "https://evil.example"));
+    assertThat(evil.statusCode()).isEqualTo(403);
+    assertThat(evil.body()).contains("cross-origin");
+    HttpResponse<String> ok = ann.send("POST", "/api/pairs/next", "{\"reset\":true}");
+    assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+    assertThat(Json.mapper().readTree(ok.body()).path("pair").path("lease").asText()).isNotEmpty();
+    assertThat(ann.send("POST", "/api/pairs/next", "{\"reset\":true}").statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  @Order(3)
+  void malformed_requests_are_400s_that_name_the_field() throws Exception {
+    Session ann = signIn("ann", PASSWORD);
+    Session admin = signIn("admin", ADMIN_PASSWORD);
+    String lease = ann.next().path("lease").asText();
+    Map<String, String> cases = new java.util.LinkedHashMap<>();
+    cases.put("{\"lease\":\"" + lease + "\"}", "scores");
+    cases.put(
+        "{\"lease\":\"" + lease + "\",\"scores\":{\"usefulness\":1,\"memeness\":1}}",
+        "scores.aesthetics");
+    cases.put(
+        "{\"lease\":\""
+            + lease
+            + "\",\"scores\":{\"usefulness\":3,\"memeness\":1,\"aesthetics\":0}}",
+        "scores.usefulness");
+    cases.put(
+        "{\"lease\":\""
+            + lease
+            + "\",\"scores\":{\"usefulness\":\"x\",\"memeness\":1,\"aesthetics\":0}}",
+        "scores.usefulness");
+    cases.put(
+        "{\"lease\":\""
+            + lease
+            + "\",\"scores\":{\"usefulness\":1.5,\"memeness\":1,\"aesthetics\":0}}",
+        "scores.usefulness");
+    cases.put(
+        "{\"lease\":\""
+            + lease
+            + "\",\"scores\":{\"usefulness\":1,\"memeness\":1,\"aesthetics\":0,\"color\":1}}",
+        "scores.color");
+    cases.put("{\"lease\":\"not-a-uuid\",\"scores\":{}}", "lease");
+    cases.put("{\"lease\":7,\"scores\":{}}", "lease");
+    cases.put("{\"scores\":{}}", "lease");
+    cases.put("[1,2]", "body");
+    cases.put("{\"lease\":", "body");
+    cases.put("", "body");
+    for (var c : cases.entrySet()) {
+      HttpResponse<String> r = ann.send("POST", "/api/ratings", c.getKey());
+      assertThat(r.statusCode()).as(c.getKey() + " -> " + r.body()).isEqualTo(400);
+      assertThat(Json.mapper().readTree(r.body()).path("field").asText())
+          .as(c.getKey())
+          .isEqualTo(c.getValue());
+    }
+    HttpResponse<String> unknown =
+        ann.send(
+            "POST",
+            "/api/ratings",
+            "{\"lease\":\""
+                + java.util.UUID.randomUUID()
+                + "\",\"scores\":"
+                + Json.mapper().writeValueAsString(SCORES)
+                + "}");
+    assertThat(unknown.statusCode()).isEqualTo(409);
+    assertThat(Json.mapper().readTree(unknown.body()).path("field").asText()).isEqualTo("lease");
+    HttpResponse<String> bobs =
+        signIn("bob", PASSWORD).send("POST", "/api/ratings", rating(lease, SCORES));
+    assertThat(bobs.statusCode()).as("a lease is its rater's alone").isEqualTo(409);
+    assertThat(ann.send("GET", "/api/stats?tz=Mars/Olympus", null).statusCode()).isEqualTo(400);
+    assertThat(
+            ann.send("POST", "/api/ratings", "{\"x\":\"" + "y".repeat(1_100_000) + "\"}")
+                .statusCode())
+        .as("over the 1 MiB body limit")
+        .isEqualTo(413);
+    Map<String, String> adminCases = new java.util.LinkedHashMap<>();
+    adminCases.put("{\"username\":\"eve\",\"password\":\"short\"}", "password");
+    adminCases.put("{\"username\":\"e v e\",\"password\":\"" + PASSWORD + "\"}", "username");
+    adminCases.put(
+        "{\"username\":\"eve\",\"password\":\"" + PASSWORD + "\",\"role\":\"root\"}", "role");
+    adminCases.put(
+        "{\"username\":\"eve\",\"password\":\"" + PASSWORD + "\",\"queue\":\"Bad Queue\"}",
+        "queue");
+    for (var c : adminCases.entrySet()) {
+      HttpResponse<String> r = admin.send("POST", "/api/admin/raters", c.getKey());
+      assertThat(r.statusCode()).as(c.getKey()).isEqualTo(400);
+      assertThat(Json.mapper().readTree(r.body()).path("field").asText()).isEqualTo(c.getValue());
+    }
+    HttpResponse<String> sameImage =
+        admin.send(
+            "POST",
+            "/api/admin/queues/default/pairs",
+            "{\"pairs\":[{\"left\":\""
+                + images.get(0)
+                + "\",\"right\":\""
+                + images.get(0)
+                + "\"}]}");
+    assertThat(Json.mapper().readTree(sameImage.body()).path("field").asText())
+        .isEqualTo("pairs[0].right");
+    HttpResponse<String> notId =
+        admin.send(
+            "POST",
+            "/api/admin/queues/default/pairs",
+            "{\"pairs\":[{\"left\":\"../../etc\",\"right\":\"" + images.get(0) + "\"}]}");
+    assertThat(Json.mapper().readTree(notId.body()).path("field").asText())
+        .isEqualTo("pairs[0].left");
+    assertThat(ann.send("GET", "/images/..%2F..%2Fetc/large", null).statusCode()).isEqualTo(400);
+    assertThat(ann.send("GET", "/images/" + images.get(0) + "/huge", null).statusCode())
+        .isEqualTo(400);
+    assertThat(ann.send("POST", "/api/pairs/next", "{\"reset\":true}").statusCode()).isEqualTo(200);
+  }
+
+  // ---- the queue, leases and ratings --------------------------------------------------------
+
+  @Test
+  @Order(10)
+  void queued_pairs_come_first_with_their_iteration_and_two_raters_never_hold_one_at_once()
+      throws Exception {
+    Session admin = signIn("admin", ADMIN_PASSWORD);
+    List<String> pairs = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      pairs.add(
+          "{\"left\":\"" + images.get(2 * i) + "\",\"right\":\"" + images.get(2 * i + 1) + "\"}");
+    }
+    HttpResponse<String> added =
+        admin.send(
+            "POST",
+            "/api/admin/queues/default/pairs",
+            "{\"iteration\":\"al-1\",\"pairs\":[" + String.join(",", pairs) + "]}");
+    assertThat(added.statusCode()).as(added.body()).isEqualTo(201);
+    Session ann = signIn("ann", PASSWORD);
+    Session bob = signIn("bob", PASSWORD);
+    // A page load releases what the rater held and leases the first pair.
+    List<JsonNode> first = List.of(ann.reset(), bob.reset());
+    // Both ask at once, four times each: ten different queued pairs between them.
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      List<Future<List<JsonNode>>> got = new ArrayList<>();
+      for (Session s : List.of(ann, bob)) {
+        Callable<List<JsonNode>> four =
+            () -> {
+              List<JsonNode> out = new ArrayList<>();
+              for (int i = 0; i < 4; i++) {
+                out.add(s.next());
+              }
+              return out;
+            };
+        got.add(pool.submit(four));
+      }
+      Set<String> keys = new HashSet<>();
+      List<JsonNode> all = new ArrayList<>(first);
+      for (var f : got) {
+        all.addAll(f.get(60, TimeUnit.SECONDS));
+      }
+      {
+        for (JsonNode p : all) {
+          assertThat(p.path("origin").asText()).as(p.toString()).isEqualTo("queue");
+          assertThat(p.path("iteration").asText()).isEqualTo("al-1");
+          assertThat(p.path("left").path("thumbnail").asText()).startsWith("/images/");
+          assertThat(p.path("left").path("width").asInt()).isPositive();
+          assertThat(keys.add(key(p))).as("one holder per pair").isTrue();
+        }
+      }
+      assertThat(keys).hasSize(10);
+    } finally {
+      pool.shutdown();
+    }
+    assertThat(new RatingQueue(cql).summary("default").leased()).isEqualTo(10);
+    JsonNode random = ann.next();
+    assertThat(random.path("origin").asText()).as("all queued pairs are held").isEqualTo("random");
+  }
+
+  @Test
+  @Order(11)
+  void an_expired_lease_lets_another_rater_take_the_pair_and_the_late_rating_is_still_kept()
+      throws Exception {
+    MemescopeConfig shortConfig =
+        io.memescope.infra.testing.TestStack.load(
+            Map.of("cassandra.keyspace", config.cassandra().keyspace(), "rater.lease", "2s"));
+    shortLeases = new RaterApp(shortConfig);
+    String shortBase = "http://127.0.0.1:" + shortLeases.start("127.0.0.1", 0);
+    Session annShort = new Session(shortBase, signIn("ann", PASSWORD));
+    Session cyShort = new Session(shortBase, signIn("cy", PASSWORD));
+    JsonNode held = annShort.reset(); // frees ann's five and takes one of them again
+    assertThat(held.path("origin").asText()).isEqualTo("queue");
+    Thread.sleep(2_500);
+    Set<String> cys = new HashSet<>();
+    for (int i = 0; i < 10; i++) {
+      cys.add(key(cyShort.next()));
+    }
+    assertThat(cys).as("cy takes the pair whose lease ran out").contains(key(held));
+    HttpResponse<String> late =
+        annShort.send("POST", "/api/ratings", rating(held.path("lease").asText(), SCORES));
+    assertThat(late.statusCode()).as("nothing a rater enters is lost").isEqualTo(201);
+    assertThat(ratingsOf("ann")).anyMatch(r -> r.getString("pair_key").equals(key(held)));
+    cyShort.reset();
+  }
+
+  @Test
+  @Order(12)
+  void ratings_land_in_both_tables_once_even_when_resubmitted_and_rated_pairs_never_return()
+      throws Exception {
+    Session bob = signIn("bob", PASSWORD);
+    JsonNode reset = bob.reset();
+    int before = ratingsOf("bob").size();
+    Set<String> rated = new HashSet<>();
+    for (int i = 0; i < 6; i++) {
+      JsonNode p = i == 0 ? reset : bob.next();
+      String body = rating(p.path("lease").asText(), SCORES);
+      HttpResponse<String> first = bob.send("POST", "/api/ratings", body);
+      assertThat(first.statusCode()).as(first.body()).isEqualTo(201);
+      HttpResponse<String> again = bob.send("POST", "/api/ratings", body);
+      assertThat(Json.mapper().readTree(again.body()).path("id").asText())
+          .as("a retried submission is the same rating")
+          .isEqualTo(Json.mapper().readTree(first.body()).path("id").asText());
+      rated.add(key(p));
+    }
+    List<Row> rows = ratingsOf("bob");
+    assertThat(rows).hasSize(before + 6);
+    for (Row r : rows) {
+      assertThat(r.getMap("scores", String.class, Integer.class)).isEqualTo(SCORES);
+      Row byPair =
+          cql.execute(
+                  "SELECT rating_id FROM ratings_by_pair WHERE pair_key = ? AND rater = 'bob'",
+                  r.getString("pair_key"))
+              .one();
+      assertThat(byPair.getUuid(0)).isEqualTo(r.getUuid("rating_id"));
+    }
+    // Queued pairs with all the ratings they wanted leave the queue.
+    for (String k : new RatingQueue(cql).ratedBy("default").keySet()) {
+      assertThat(rated).doesNotContain(k);
+    }
+    // bob's rated pairs, queued again (either way round) for two raters, go to others only.
+    Session admin = signIn("admin", ADMIN_PASSWORD);
+    List<String> again = new ArrayList<>();
+    for (String k : rated) {
+      String[] ids = k.split(":");
+      again.add("{\"left\":\"" + ids[1] + "\",\"right\":\"" + ids[0] + "\"}");
+    }
+    admin.send("DELETE", "/api/admin/queues/default", null);
+    admin.send(
+        "POST",
+        "/api/admin/queues/default/pairs",
+        "{\"iteration\":\"al-2\",\"ratingsWanted\":2,\"pairs\":[" + String.join(",", again) + "]}");
+    for (int i = 0; i < 8; i++) {
+      JsonNode p = bob.next();
+      assertThat(rated).as("bob never gets a pair he rated").doesNotContain(key(p));
+      assertThat(p.path("origin").asText()).isEqualTo("random");
+    }
+    bob.reset();
+  }
+
+  @Test
+  @Order(13)
+  void two_raters_on_the_same_pairs_give_agreement_figures() throws Exception {
+    // The six al-2 pairs are bob's, shown the other way round; ann rates them now.
+    Session ann = signIn("ann", PASSWORD);
+    JsonNode reset = ann.reset();
+    int n = 0;
+    for (int i = 0; i < 6; i++) {
+      JsonNode p = i == 0 ? reset : ann.next();
+      assertThat(p.path("iteration").asText()).isEqualTo("al-2");
+      // bob said usefulness -2 (left much better) as the pair was shown to him. ann agrees on the
+      // side (with a 1-point preference, so never exactly) on three pairs and disagrees on three;
+      // memeness is 0 for both, always.
+      Row bobs =
+          cql.execute(
+                  "SELECT left_id, right_id FROM ratings_by_pair WHERE pair_key = ? AND rater = 'bob'",
+                  key(p))
+              .one();
+      int bobSide = PairKey.inKeyOrder(bobs.getString(0), bobs.getString(1)) ? -1 : 1;
+      int annOrientation =
+          PairKey.inKeyOrder(
+                  p.path("left").path("id").asText(), p.path("right").path("id").asText())
+              ? 1
+              : -1;
+      int side = i < 3 ? bobSide : -bobSide;
+      Map<String, Integer> s =
+          Map.of("usefulness", side * annOrientation, "memeness", 0, "aesthetics", -1);
+      assertThat(ann.send("POST", "/api/ratings", rating(p.path("lease").asText(), s)).statusCode())
+          .isEqualTo(201);
+      n++;
+    }
+    assertThat(n).isEqualTo(6);
+    // The entries want two raters of their own (bob's ratings came before they were queued).
+    assertThat(new RatingQueue(cql).ratedBy("default").values())
+        .hasSize(6)
+        .allMatch(r -> r.equals(Set.of("ann")));
+    Thread.sleep(100);
+    JsonNode stats = Json.mapper().readTree(ann.send("GET", "/api/stats", null).body());
+    JsonNode agreement = stats.path("agreement");
+    // ann's late rating of an al-1 pair that cy may also have rated adds at most one pair.
+    assertThat(agreement.path("pairs").asInt()).isBetween(6, 7);
+    JsonNode usefulness = agreement.path("dimensions").path("usefulness");
+    int pairs = usefulness.path("pairs").asInt();
+    if (pairs == 6) {
+      assertThat(usefulness.path("sameSide").asDouble()).isEqualTo(0.5);
+      assertThat(usefulness.path("exact").asDouble()).isEqualTo(0.0);
+      assertThat(agreement.path("dimensions").path("memeness").path("exact").asDouble())
+          .isEqualTo(1.0);
+    }
+    assertThat(stats.path("me").path("total").asInt()).isEqualTo(ratingsOf("ann").size());
+    assertThat(stats.path("me").path("today").asInt()).isEqualTo(ratingsOf("ann").size());
+    assertThat(stats.path("queue").path("depth").asInt()).isEqualTo(6);
+    HttpResponse<String> cleared =
+        signIn("admin", ADMIN_PASSWORD).send("DELETE", "/api/admin/queues/default", null);
+    assertThat(Json.mapper().readTree(cleared.body()).path("removed").asInt()).isEqualTo(6);
+  }
+
+  @Test
+  @Order(14)
+  void undo_takes_back_the_last_rating_and_hands_its_pair_back_and_skip_drops_a_pair()
+      throws Exception {
+    Session admin = signIn("admin", ADMIN_PASSWORD);
+    admin.send(
+        "POST",
+        "/api/admin/queues/default/pairs",
+        "{\"iteration\":\"al-3\",\"pairs\":[{\"left\":\""
+            + images.get(40)
+            + "\",\"right\":\""
+            + images.get(41)
+            + "\"},{\"left\":\""
+            + images.get(42)
+            + "\",\"right\":\""
+            + images.get(43)
+            + "\"}]}");
+    Session dora = signIn("dora", PASSWORD);
+    JsonNode p = dora.reset();
+    assertThat(p.path("iteration").asText()).isEqualTo("al-3");
+    String oldLease = p.path("lease").asText();
+    assertThat(dora.send("POST", "/api/ratings", rating(oldLease, SCORES)).statusCode())
+        .isEqualTo(201);
+    assertThat(new RatingQueue(cql).depth("default")).isEqualTo(1);
+
+    HttpResponse<String> undo = dora.send("POST", "/api/ratings/undo", "{}");
+    assertThat(undo.statusCode()).as(undo.body()).isEqualTo(200);
+    JsonNode back = Json.mapper().readTree(undo.body());
+    assertThat(key(back.path("pair"))).isEqualTo(key(p));
+    assertThat(back.path("pair").path("left").path("id").asText())
+        .isEqualTo(p.path("left").path("id").asText());
+    assertThat(back.path("scores").path("usefulness").asInt()).isEqualTo(-2);
+    assertThat(ratingsOf("dora")).isEmpty();
+    assertThat(
+            cql.execute(
+                    "SELECT count(*) FROM ratings_by_pair WHERE pair_key = ? AND rater = 'dora'",
+                    key(p))
+                .one()
+                .getLong(0))
+        .isZero();
+    assertThat(new RatingQueue(cql).depth("default")).as("the queued pair is back").isEqualTo(2);
+    assertThat(dora.send("POST", "/api/ratings", rating(oldLease, SCORES)).statusCode())
+        .as("a late retry of the undone submission stores nothing")
+        .isEqualTo(409);
+    assertThat(ratingsOf("dora")).isEmpty();
+    Map<String, Integer> changed = Map.of("usefulness", 2, "memeness", 1, "aesthetics", 0);
+    assertThat(
+            dora.send(
+                    "POST",
+                    "/api/ratings",
+                    rating(back.path("pair").path("lease").asText(), changed))
+                .statusCode())
+        .isEqualTo(201);
+    assertThat(ratingsOf("dora"))
+        .singleElement()
+        .satisfies(
+            r -> assertThat(r.getMap("scores", String.class, Integer.class)).isEqualTo(changed));
+
+    JsonNode skipped = dora.next();
+    assertThat(skipped.path("iteration").asText()).isEqualTo("al-3");
+    assertThat(
+            dora.send(
+                    "POST",
+                    "/api/pairs/skip",
+                    "{\"lease\":\"" + skipped.path("lease").asText() + "\"}")
+                .statusCode())
+        .isEqualTo(204);
+    for (int i = 0; i < 5; i++) {
+      assertThat(key(dora.next()))
+          .as("a skipped pair does not come back")
+          .isNotEqualTo(key(skipped));
+    }
+    JsonNode taken = signIn("bob", PASSWORD).next();
+    assertThat(key(taken)).as("the skipped pair is free for others").isEqualTo(key(skipped));
+    assertThat(ratingsOf("dora")).hasSize(1);
+    dora.reset();
+    // Undo twice: the second undoes nothing more than dora's one rating.
+    assertThat(dora.send("POST", "/api/ratings/undo", "{}").statusCode()).isEqualTo(200);
+    assertThat(dora.send("POST", "/api/ratings/undo", "{}").statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  @Order(15)
+  void the_export_holds_every_rating_exactly_once() throws Exception {
+    Session admin = signIn("admin", ADMIN_PASSWORD);
+    HttpResponse<String> r = admin.send("GET", "/api/admin/export", null);
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.headers().firstValue("Content-Type").orElseThrow())
+        .startsWith("application/x-ndjson");
+    Set<String> ids = new HashSet<>();
+    for (String line : r.body().split("\n")) {
+      JsonNode n = Json.mapper().readTree(line);
+      assertThat(ids.add(n.path("id").asText())).isTrue();
+      assertThat(n.path("scores").size()).isEqualTo(3);
+      assertThat(n.path("ratedAt").asText()).endsWith("Z");
+      assertThat(PairKey.of(n.path("left").asText(), n.path("right").asText())).isNotEmpty();
+    }
+    long stored = cql.execute("SELECT count(*) FROM ratings_by_rater").one().getLong(0);
+    assertThat(ids).hasSize((int) stored);
+  }
+
+  @Test
+  @Order(16)
+  void thumbnails_come_from_cassandra_to_signed_in_raters_only() throws Exception {
+    Session ann = signIn("ann", PASSWORD);
+    HttpResponse<byte[]> img =
+        http.send(
+            HttpRequest.newBuilder(URI.create(base + "/images/" + images.get(5) + "/large"))
+                .header("Cookie", ann.cookie)
+                .build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(img.statusCode()).isEqualTo(200);
+    assertThat(img.headers().firstValue("Content-Type").orElseThrow()).startsWith("image/");
+    assertThat(img.headers().firstValue("Cache-Control").orElseThrow()).contains("immutable");
+    assertThat(javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(img.body())).getWidth())
+        .isPositive();
+    assertThat(get("/images/" + images.get(5) + "/large", null).statusCode()).isEqualTo(401);
+    assertThat(ann.send("GET", "/images/" + "0".repeat(32) + "/large", null).statusCode())
+        .isEqualTo(404);
+  }
+
+  // ---- the rating page in a real browser, keyboard only -------------------------------------
+
+  @Test
+  @Order(20)
+  void a_rater_rates_twenty_pairs_undoes_one_and_skips_one_by_keyboard_in_chromium()
+      throws Exception {
+    Session admin = signIn("admin", ADMIN_PASSWORD);
+    assertThat(
+            admin
+                .send(
+                    "POST",
+                    "/api/admin/raters",
+                    "{\"username\":\"erin\",\"password\":\""
+                        + PASSWORD
+                        + "\",\"queue\":\"erin-q\"}")
+                .statusCode())
+        .isEqualTo(201);
+    List<String> queued = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      queued.add("{\"left\":\"" + images.get(i) + "\",\"right\":\"" + images.get(59 - i) + "\"}");
+    }
+    admin.send(
+        "POST",
+        "/api/admin/queues/erin-q/pairs",
+        "{\"iteration\":\"al-ui\",\"pairs\":[" + String.join(",", queued) + "]}");
+    Path ui = Runtimes.root().resolve("rater-web/src/test/ui");
+    Path out = Runtimes.root().resolve("rater-web/target/ui-test");
+    Files.createDirectories(out);
+    run(
+        List.of("npm", "ci", "--no-audit", "--no-fund", "--prefix", ui.toString()),
+        Duration.ofMinutes(5));
+    run(
+        List.of(
+            "node",
+            ui.resolve("rater-test.mjs").toString(),
+            "--base-url",
+            base.replace("127.0.0.1", "localhost"),
+            "--user",
+            "erin",
+            "--password",
+            PASSWORD,
+            "--out",
+            out.toString()),
+        Duration.ofMinutes(5));
+    JsonNode result = Json.mapper().readTree(out.resolve("rater-result.json").toFile());
+    Map<String, Map<String, Integer>> expected = new HashMap<>();
+    for (JsonNode r : result.path("ratings")) {
+      expected.put(
+          r.path("left").asText() + "|" + r.path("right").asText(),
+          Json.mapper()
+              .convertValue(
+                  r.path("scores"),
+                  new com.fasterxml.jackson.core.type.TypeReference<Map<String, Integer>>() {}));
+    }
+    assertThat(expected).hasSize(20);
+    Map<String, Map<String, Integer>> stored = new HashMap<>();
+    int fromQueue = 0;
+    for (Row r : ratingsOf("erin")) {
+      stored.put(
+          r.getString("left_id") + "|" + r.getString("right_id"),
+          r.getMap("scores", String.class, Integer.class));
+      if ("queue".equals(r.getString("origin"))) {
+        fromQueue++;
+        assertThat(r.getString("iteration")).isEqualTo("al-ui");
+      }
+    }
+    assertThat(stored)
+        .as("exactly the twenty ratings, the re-rated one with its new values")
+        .isEqualTo(expected);
+    String undoneKey =
+        result.path("undone").path("left").asText()
+            + "|"
+            + result.path("undone").path("right").asText();
+    assertThat(stored.get(undoneKey))
+        .isNotEqualTo(Json.mapper().convertValue(result.path("undone").path("scores"), Map.class));
+    String skippedPair =
+        PairKey.of(
+            result.path("skipped").path("left").asText(),
+            result.path("skipped").path("right").asText());
+    assertThat(
+            cql.execute(
+                    "SELECT count(*) FROM ratings_by_pair WHERE pair_key = ? AND rater = 'erin'",
+                    skippedPair)
+                .one()
+                .getLong(0))
+        .isZero();
+    assertThat(
+            cql.execute(
+                    "SELECT count(*) FROM rater_skips WHERE rater = 'erin' AND pair_key = ?",
+                    skippedPair)
+                .one()
+                .getLong(0))
+        .isEqualTo(1);
+    assertThat(fromQueue).as("the queue's pairs came first").isGreaterThanOrEqualTo(7);
+  }
+
+  // ---- failure ------------------------------------------------------------------------------
+
+  @Test
+  @Order(30)
+  void without_cassandra_the_app_starts_and_answers_503_with_a_retry_hint() throws Exception {
+    MemescopeConfig broken =
+        io.memescope.infra.testing.TestStack.load(
+            Map.of("cassandra.native-port", "1", "cassandra.request-timeout", "2s"));
+    try (RaterApp down = new RaterApp(broken)) {
+      String downBase = "http://127.0.0.1:" + down.start("127.0.0.1", 0);
+      HttpResponse<String> health = send("GET", downBase + "/health", null, Map.of());
+      assertThat(health.statusCode()).isEqualTo(200);
+      HttpResponse<String> r =
+          send(
+              "POST",
+              downBase + "/api/login",
+              "{\"username\":\"ann\",\"password\":\"" + PASSWORD + "\"}",
+              Map.of("Content-Type", "application/json"));
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
+      assertThat(r.headers().firstValue("Retry-After")).hasValue("5");
+      assertThat(r.body()).contains("Cassandra").doesNotContain("Exception");
+    }
+  }
+
+  @Test
+  @Order(40)
+  void repeated_wrong_passwords_lock_the_name_for_a_minute() throws Exception {
+    Session admin = signIn("admin", ADMIN_PASSWORD);
+    admin.send(
+        "POST", "/api/admin/raters", "{\"username\":\"gus\",\"password\":\"" + PASSWORD + "\"}");
+    for (int i = 0; i < config.rater().loginAttempts(); i++) {
+      HttpResponse<String> r = login("gus", "wrong password " + i);
+      assertThat(r.statusCode()).as("attempt " + i + ": " + r.body()).isEqualTo(401);
+    }
+    HttpResponse<String> locked = login("gus", PASSWORD);
+    assertThat(locked.statusCode()).as("even the right password, for now").isEqualTo(429);
+    assertThat(locked.headers().firstValue("Retry-After")).isPresent();
+    assertThat(login("ann", PASSWORD).statusCode()).as("other names are not locked").isEqualTo(200);
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  private List<Row> ratingsOf(String rater) {
+    return cql.execute("SELECT * FROM ratings_by_rater WHERE rater = ?", rater).all();
+  }
+
+  private static String key(JsonNode pair) {
+    return PairKey.of(
+        pair.path("left").path("id").asText(), pair.path("right").path("id").asText());
+  }
+
+  private static String rating(String lease, Map<String, Integer> scores) throws Exception {
+    return "{\"lease\":\""
+        + lease
+        + "\",\"scores\":"
+        + Json.mapper().writeValueAsString(scores)
+        + "}";
+  }
+
+  private HttpResponse<String> login(String user, String password) throws Exception {
+    return send(
+        "POST",
+        "/api/login",
+        Json.mapper().writeValueAsString(Map.of("username", user, "password", password)),
+        Map.of("Content-Type", "application/json"));
+  }
+
+  private Session signIn(String user, String password) throws Exception {
+    HttpResponse<String> r = login(user, password);
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    String c = r.headers().firstValue("Set-Cookie").orElseThrow();
+    return new Session(
+        base,
+        c.substring(0, c.indexOf(';')),
+        Json.mapper().readTree(r.body()).path("csrf").asText());
+  }
+
+  private HttpResponse<String> get(String path, String cookie) throws Exception {
+    return send("GET", path, null, cookie == null ? Map.of() : Map.of("Cookie", cookie));
+  }
+
+  private HttpResponse<String> send(
+      String method, String path, String body, Map<String, String> headers) throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(path.startsWith("http") ? path : base + path))
+            .method(
+                method,
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body));
+    headers.forEach(b::header);
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static void run(List<String> command, Duration limit) throws Exception {
+    Process p = new ProcessBuilder(command).inheritIO().start();
+    if (!p.waitFor(limit.toSeconds(), TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new AssertionError(command + " took longer than " + limit);
+    }
+    assertThat(p.exitValue()).as(String.join(" ", command)).isZero();
+  }
+
+  /** A signed-in client: the session cookie, and the CSRF token its writes carry. */
+  final class Session {
+    final String base;
+    final String cookie;
+    final String csrf;
+
+    Session(String base, String cookie, String csrf) {
+      this.base = base;
+      this.cookie = cookie;
+      this.csrf = csrf;
+    }
+
+    Session(String base, Session other) {
+      this(base, other.cookie, other.csrf);
+    }
+
+    HttpResponse<String> send(String method, String path, String body) throws Exception {
+      Map<String, String> h = new HashMap<>(Map.of("Cookie", cookie));
+      if (!"GET".equals(method)) {
+        h.put(RaterApp.CSRF_HEADER, csrf);
+        h.put("Content-Type", "application/json");
+        h.put("Origin", base);
+      }
+      return RaterIT.this.send(method, base + path, body, h);
+    }
+
+    JsonNode me() throws Exception {
+      return Json.mapper().readTree(send("GET", "/api/me", null).body());
+    }
+
+    /** What a page load does: release every pair held, and lease the first one. */
+    JsonNode reset() throws Exception {
+      HttpResponse<String> r = send("POST", "/api/pairs/next", "{\"reset\":true}");
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      return Json.mapper().readTree(r.body()).path("pair");
+    }
+
+    /** The next pair, which must exist. */
+    JsonNode next() throws Exception {
+      HttpResponse<String> r = send("POST", "/api/pairs/next", "{}");
+      assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+      JsonNode pair = Json.mapper().readTree(r.body()).path("pair");
+      assertThat(pair.isObject()).as(r.body()).isTrue();
+      return pair;
+    }
+  }
+}
