@@ -77,6 +77,7 @@ public final class RaterApp implements AutoCloseable {
   private final Counter actions;
   private final Histogram latency;
   private final Map<String, byte[]> pages = new LinkedHashMap<>();
+  private final boolean testModel;
   private Javalin app;
 
   public RaterApp(io.memescope.core.config.MemescopeConfig config) {
@@ -105,6 +106,7 @@ public final class RaterApp implements AutoCloseable {
             .labelNames("method", "route", "status")
             .classicUpperBounds(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
             .register(registry);
+    this.testModel = testModel(config);
     for (String page : List.of("login", "rate", "admin")) {
       pages.put(page, resource(UI + "/" + page + ".html"));
     }
@@ -330,6 +332,8 @@ public final class RaterApp implements AutoCloseable {
     out.put("dimensions", dims);
     out.put("scale", RatingScale.POINTS);
     out.put("arrowKeys", settings.dimensions().size() == 1);
+    // Ratings of images embedded by the random-weight test model teach nothing: say so.
+    out.put("testModel", testModel);
     json(ctx, out);
   }
 
@@ -760,6 +764,15 @@ public final class RaterApp implements AutoCloseable {
       case "WEBP" -> "image/webp";
       default -> "application/octet-stream";
     };
+  }
+
+  private static boolean testModel(io.memescope.core.config.MemescopeConfig config) {
+    try {
+      return io.memescope.core.model.ModelMetadata.read(config.model().dir()).tiny();
+    } catch (RuntimeException e) {
+      LOG.warn("cannot read the model's metadata in {}: {}", config.model().dir(), e.getMessage());
+      return false;
+    }
   }
 
   static byte[] resource(String name) {

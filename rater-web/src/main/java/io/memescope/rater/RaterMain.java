@@ -27,7 +27,7 @@ public final class RaterMain {
     MemescopeConfig config = new ConfigLoader().optFile(Path.of(args[0])).load();
     RaterApp app = new RaterApp(config);
     Runtime.getRuntime().addShutdownHook(new Thread(app::close));
-    int port = app.start(config.rater().host(), config.rater().port());
+    // Before the server answers, so that "ready" means the first admin can sign in.
     try {
       if (app.bootstrapAdmin(adminPassword(config))) {
         LOG.info("created the first admin account, {}", Accounts.FIRST_ADMIN);
@@ -36,6 +36,7 @@ public final class RaterMain {
       // Cassandra is not reachable yet: the next start creates the account.
       LOG.warn("could not check for the first admin account: {}", e.getMessage());
     }
+    int port = app.start(config.rater().host(), config.rater().port());
     LOG.info("rater app on http://{}:{}/", config.rater().host(), port);
   }
 

@@ -1,0 +1,63 @@
+package io.memescope.rater;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.config.RaterSettings;
+import io.memescope.core.records.Json;
+import io.memescope.infra.stack.LocalStack;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The rater process as {@code ./memescope up} runs it: its own JVM and directory, the settings
+ * file, and the first admin's generated password, with which the admin signs in.
+ */
+class RaterProcessIT {
+  @Test
+  void up_starts_the_app_with_a_first_admin_whose_generated_password_signs_in() throws Exception {
+    MemescopeConfig config = RaterFixture.config(Map.of("rater.enabled", "true"));
+    LocalStack stack = new LocalStack(config);
+    Path file = RaterSettings.adminPasswordFile(config.home());
+    Files.deleteIfExists(file);
+    try {
+      stack.up(List.of("rater"), (s, m) -> System.out.println("[rater-process] " + s + ": " + m));
+      String password = Files.readString(file).strip();
+      assertThat(password).hasSizeGreaterThanOrEqualTo(20);
+      assertThat(Files.getPosixFilePermissions(file))
+          .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+      HttpClient http = HttpClient.newHttpClient();
+      String base = "http://127.0.0.1:" + config.rater().port();
+      HttpResponse<String> login =
+          http.send(
+              HttpRequest.newBuilder(URI.create(base + "/api/login"))
+                  .header("Content-Type", "application/json")
+                  .POST(
+                      HttpRequest.BodyPublishers.ofString(
+                          Json.mapper()
+                              .writeValueAsString(
+                                  Map.of("username", "admin", "password", password))))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(login.statusCode()).as(login.body()).isEqualTo(200);
+      assertThat(Json.mapper().readTree(login.body()).path("role").asText()).isEqualTo("admin");
+      HttpResponse<String> page =
+          http.send(
+              HttpRequest.newBuilder(URI.create(base + "/login")).build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(page.statusCode()).isEqualTo(200);
+      assertThat(page.body()).contains("/ui/");
+    } finally {
+      stack.down(List.of("rater"), (s, m) -> {});
+    }
+    assertThat(stack.status(stack.service("rater")).healthy()).isFalse();
+  }
+}
