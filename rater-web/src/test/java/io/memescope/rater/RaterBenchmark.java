@@ -14,15 +14,16 @@ import java.util.Map;
  * Benchmark of the rating page (issue 7): the time from the last keypress of a pair to the next
  * pair fully shown, measured in headless Chromium by the page itself, on the test stack. Seeds a
  * keyspace of its own with generated memes and their thumbnails, queues half the pairs (as active
- * learning would) so that both queued and random pairs are measured, starts the app and runs
- * {@code rater-bench.mjs}. Run it with {@code infra/bench/rater.sh [PAIRS]}.
+ * learning would) so that both queued and random pairs are measured, starts the app and runs {@code
+ * rater-bench.mjs}. Run it with {@code infra/bench/rater.sh [PAIRS]}.
  */
 public final class RaterBenchmark {
   private RaterBenchmark() {}
 
   public static void main(String[] args) throws Exception {
     int pairs = args.length > 0 ? Integer.parseInt(args[0]) : 200;
-    System.out.println("setting up: test stack, " + (pairs + 50) + " images, a queue of " + pairs / 2);
+    System.out.println(
+        "setting up: test stack, " + (pairs + 50) + " images, a queue of " + pairs / 2);
     MemescopeConfig config = RaterFixture.config(Map.of());
     List<String> ids = RaterFixture.seedImages(config, pairs + 50);
     try (var s = Clients.cassandraKeyspace(config.cassandra())) {
