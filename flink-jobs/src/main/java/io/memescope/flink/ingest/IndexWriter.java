@@ -45,6 +45,7 @@ final class IndexWriter implements AutoCloseable {
   private final PreparedStatement mergeImage;
   private final PreparedStatement insertUrl;
   private final PreparedStatement insertThumb;
+  private final PreparedStatement setQuality;
   private final Gson gson = new Gson();
 
   /** Cassandra writes in flight at once: well under the driver's 1,024 per connection. */
@@ -78,6 +79,9 @@ final class IndexWriter implements AutoCloseable {
         session.prepare(
             "INSERT INTO image_thumbnails (image_id, size, format, width, height, data)"
                 + " VALUES (?, ?, ?, ?, ?, ?)");
+    this.setQuality =
+        session.prepare(
+            "UPDATE images SET quality = ?, quality_version = ?, quality_scores = ? WHERE id = ?");
   }
 
   /** Writes every effect; returns only when all stores have acknowledged everything. */
@@ -107,6 +111,15 @@ final class IndexWriter implements AutoCloseable {
                     seen,
                     info.url(),
                     c.imageId()));
+        if (e.quality() != null) {
+          batch =
+              batch.add(
+                  setQuality.bind(
+                      e.quality().overall(),
+                      e.quality().version(),
+                      e.quality().scores(),
+                      c.imageId()));
+        }
         for (Thumb t : c.thumbs()) {
           batch =
               batch.add(
@@ -143,7 +156,7 @@ final class IndexWriter implements AutoCloseable {
       JsonObject row = new JsonObject();
       row.addProperty(MilvusCollection.ID, e.imageId());
       row.add(MilvusCollection.VECTOR, gson.toJsonTree(e.vector()));
-      row.addProperty(MilvusCollection.QUALITY, 0f);
+      row.addProperty(MilvusCollection.QUALITY, e.quality() == null ? 0f : e.quality().overall());
       row.addProperty(MilvusCollection.SOURCE, e.info().source());
       row.addProperty(MilvusCollection.FIRST_SEEN, e.info().discoveredAt());
       rows.add(row);
@@ -167,6 +180,9 @@ final class IndexWriter implements AutoCloseable {
       event.put("source", e.info().source());
       if (!IndexEffect.NEW.equals(e.kind())) {
         event.put("distance", e.distance());
+      } else if (e.quality() != null) {
+        event.put("quality", e.quality().overall());
+        event.put("qualityVersion", e.quality().version());
       }
       sent.add(
           producer.send(
