@@ -17,7 +17,9 @@ import java.util.regex.Pattern;
  * A validated search: its terms, page size, cursor and filters. Every refusal names the field, as
  * {@code terms[2].weight}.
  */
-record SearchRequest(List<Term> terms, int limit, String cursor, Filters filters) {
+record SearchRequest(List<Term> terms, int limit, String cursor, Filters filters, String sort) {
+  static final String RELEVANCE = "relevance";
+  static final String QUALITY = "quality";
 
   /** One term: exactly one of text, image bytes, image id or embedding, and its weight. */
   record Term(String text, byte[] image, String imageId, float[] embedding, float weight) {}
@@ -54,7 +56,8 @@ record SearchRequest(List<Term> terms, int limit, String cursor, Filters filters
   static final int MAX_CURSOR = 1024;
   static final int MAX_SOURCES = 50;
   static final float MAX_WEIGHT = 100f;
-  private static final Set<String> TOP_FIELDS = Set.of("terms", "limit", "cursor", "filters");
+  private static final Set<String> TOP_FIELDS =
+      Set.of("terms", "limit", "cursor", "filters", "sort");
   private static final Set<String> TERM_KINDS = Set.of("text", "image", "imageId", "embedding");
   private static final Set<String> FILTER_FIELDS =
       Set.of("minQuality", "sources", "since", "until");
@@ -82,7 +85,15 @@ record SearchRequest(List<Term> terms, int limit, String cursor, Filters filters
     int limit = limit(body.get("limit"), settings);
     String cursor = cursor(body.get("cursor"));
     Filters filters = filters(body.get("filters"));
-    return new SearchRequest(List.copyOf(terms), limit, cursor, filters);
+    String sort = RELEVANCE;
+    JsonNode sortNode = body.get("sort");
+    if (sortNode != null && !sortNode.isNull()) {
+      if (!sortNode.isTextual() || !Set.of(RELEVANCE, QUALITY).contains(sortNode.asText())) {
+        throw ApiException.badRequest("sort", "must be relevance or quality");
+      }
+      sort = sortNode.asText();
+    }
+    return new SearchRequest(List.copyOf(terms), limit, cursor, filters, sort);
   }
 
   static int limit(JsonNode node, ServingSettings settings) {

@@ -36,16 +36,18 @@ final class Searcher {
 
   /** What a cursor carries: query key, last score and id, Milvus position, random seed. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  record Cursor(String q, float s, String i, int n, Long r) {}
+  record Cursor(String q, float s, String i, int n, Long r, Float u) {}
 
   private final Index index;
   private final Catalog catalog;
   private final QueryVectors vectors;
+  private final int qualityWindow;
 
-  Searcher(Index index, Catalog catalog, QueryVectors vectors) {
+  Searcher(Index index, Catalog catalog, QueryVectors vectors, int qualityWindow) {
     this.index = index;
     this.catalog = catalog;
     this.vectors = vectors;
+    this.qualityWindow = qualityWindow;
   }
 
   Page search(SearchRequest request) {
@@ -61,7 +63,74 @@ final class Searcher {
     } else {
       vector = vectors.combine(request.terms());
     }
-    return page(vector, request.filters().milvusExpression(), request.limit(), cursor, seed, null);
+    String filter = request.filters().milvusExpression();
+    if (SearchRequest.QUALITY.equals(request.sort())) {
+      return byQuality(vector, filter, request.limit(), cursor, seed);
+    }
+    return page(vector, filter, request.limit(), cursor, seed, null);
+  }
+
+  /**
+   * The {@code qualityWindow} images most similar to the query, highest quality first (then by
+   * similarity, then id). The cursor holds the last result's quality, score and id, so pages never
+   * repeat an image while the window stays put; ingestion can move images into or out of the window
+   * between pages.
+   */
+  private Page byQuality(float[] vector, String filter, int limit, Cursor cursor, Long seed) {
+    String key = queryKey(vector, filter + "|sort=quality");
+    if (cursor != null && (!cursor.q().equals(key) || cursor.u() == null)) {
+      throw ApiException.badRequest(
+          "cursor", "belongs to another query: send the same terms, filters and sort as before");
+    }
+    Comparator<Index.Hit> order =
+        Comparator.comparing((Index.Hit h) -> -quality(h))
+            .thenComparing(h -> -h.score())
+            .thenComparing(Index.Hit::id);
+    List<Index.Hit> hits =
+        new ArrayList<>(index.search(vector, filter, 0, Math.min(qualityWindow, Index.MAX_WINDOW)));
+    hits.sort(order);
+    List<Index.Hit> taken = new ArrayList<>();
+    boolean more = false;
+    for (Index.Hit h : hits) {
+      if (cursor != null && !afterByQuality(h, cursor)) {
+        continue;
+      }
+      if (taken.size() == limit) {
+        more = true;
+        break;
+      }
+      taken.add(h);
+    }
+    Map<String, Catalog.Summary> summaries =
+        catalog.summaries(taken.stream().map(Index.Hit::id).toList());
+    List<Result> results = new ArrayList<>();
+    for (Index.Hit h : taken) {
+      Catalog.Summary s = summaries.get(h.id());
+      if (s != null) {
+        results.add(new Result(h, s));
+      }
+    }
+    String next = null;
+    if (more) {
+      Index.Hit last = taken.get(taken.size() - 1);
+      next = encode(new Cursor(key, last.score(), last.id(), 0, seed, quality(last)));
+    }
+    return new Page(results, next);
+  }
+
+  private static float quality(Index.Hit h) {
+    return h.quality() == null ? 0f : h.quality();
+  }
+
+  private static boolean afterByQuality(Index.Hit h, Cursor c) {
+    float q = quality(h);
+    if (q != c.u()) {
+      return q < c.u();
+    }
+    if (h.score() != c.s()) {
+      return h.score() < c.s();
+    }
+    return h.id().compareTo(c.i()) > 0;
   }
 
   Page similar(String id, int limit, String cursorText) {
@@ -124,7 +193,7 @@ final class Searcher {
     String next = null;
     if (more && !taken.isEmpty() && position < Index.MAX_WINDOW) {
       Index.Hit last = taken.get(taken.size() - 1);
-      next = encode(new Cursor(key, last.score(), last.id(), position, seed));
+      next = encode(new Cursor(key, last.score(), last.id(), position, seed, null));
     }
     return new Page(results, next);
   }

@@ -90,7 +90,9 @@ public final class ServingApp implements AutoCloseable {
     this.stores = new Stores(config);
     this.index = new Index(stores, config.milvus().collection(), settings.searchEf());
     this.catalog = new Catalog(stores, settings.metadataCache());
-    this.searcher = new Searcher(index, catalog, new QueryVectors(encoder, index, 10_000));
+    this.searcher =
+        new Searcher(
+            index, catalog, new QueryVectors(encoder, index, 10_000), settings.qualitySortWindow());
     this.takedowns = new Takedowns(catalog, index, config.kafka());
     this.stats = new Stats(config.kafka(), index, encoder.metadata());
     this.fileRoots =

@@ -14,6 +14,7 @@ import java.util.List;
  * @param fileRoots directories originals may be served from; empty means the ingest job's
  * @param searchEf HNSW search breadth
  * @param metadataCache how long search results reuse an image's metadata; zero: not at all
+ * @param qualitySortWindow how many of the most similar images a quality-sorted search orders
  */
 public record ServingSettings(
     boolean enabled,
@@ -28,7 +29,8 @@ public record ServingSettings(
     long maxUploadBytes,
     List<Path> fileRoots,
     int searchEf,
-    Duration metadataCache) {
+    Duration metadataCache,
+    int qualitySortWindow) {
 
   /**
    * Where the stack keeps the admin key it generates when {@code serving.admin-key} is empty:
@@ -66,6 +68,7 @@ public record ServingSettings(
         r.megabytesAtLeast("serving.max-upload", 1) << 20,
         roots,
         r.intInRange("serving.search-ef", 1, 32_768),
-        r.nonNegativeDuration("serving.metadata-cache"));
+        r.nonNegativeDuration("serving.metadata-cache"),
+        r.intInRange("serving.quality-sort-window", 1, 16_384));
   }
 }
