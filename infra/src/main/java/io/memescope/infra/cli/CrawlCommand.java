@@ -22,6 +22,6 @@ final class CrawlCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException, InterruptedException {
-    return CrawlerLauncher.run(parent, "io.memescope.crawler.CrawlMain", "crawl", args);
+    return ModuleLauncher.run(parent, "crawler", "io.memescope.crawler.CrawlMain", "crawl", args);
   }
 }

@@ -32,6 +32,7 @@ import picocli.CommandLine.ScopeType;
       SourcesCommand.class,
       IngestCommand.class,
       ModelCommand.class,
+      TrainCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Memescope {

@@ -22,6 +22,7 @@ final class SourcesCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException, InterruptedException {
-    return CrawlerLauncher.run(parent, "io.memescope.crawler.SourcesMain", "sources", args);
+    return ModuleLauncher.run(
+        parent, "crawler", "io.memescope.crawler.SourcesMain", "sources", args);
   }
 }

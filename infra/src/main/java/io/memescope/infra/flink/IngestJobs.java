@@ -75,6 +75,37 @@ public final class IngestJobs {
     }
   }
 
+  /** The entry class of the bounded job that re-scores every image with one quality model. */
+  public static final String RESCORE_ENTRY_CLASS = "io.memescope.flink.rescore.RescoreJob";
+
+  /**
+   * Submits the re-scoring job for quality model {@code version} (from the same jar as the ingest
+   * job) and returns its id; it runs beside the ingest job and finishes by itself.
+   */
+  public String submitRescore(Path jobJar, String version) {
+    if (!Files.isRegularFile(jobJar)) {
+      throw new StackException(
+          "the job jar " + jobJar + " is missing; build with ./memescope (it builds)");
+    }
+    String hocon =
+        Runtimes.settingsForProcesses(config)
+            .root()
+            .render(com.typesafe.config.ConfigRenderOptions.concise());
+    String encoded = Base64.getEncoder().encodeToString(hocon.getBytes(StandardCharsets.UTF_8));
+    String jarId = rest.uploadJar(jobJar);
+    try {
+      return rest.runJar(
+          jarId, RESCORE_ENTRY_CLASS, List.of("--config-base64", encoded, "--version", version));
+    } finally {
+      rest.deleteJar(jarId);
+    }
+  }
+
+  /** The state of a job by id (RUNNING, FINISHED, FAILED, ...). */
+  public String state(String jobId) {
+    return rest.jobState(jobId);
+  }
+
   /** Cancels the running job; its last checkpoint is kept for the next submission. */
   public Optional<String> cancel() {
     Optional<FlinkRestClient.Job> job = running();

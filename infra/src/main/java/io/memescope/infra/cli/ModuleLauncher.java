@@ -9,25 +9,30 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Runs a command of the crawler module in a process of its own, with the CLI's settings: the
- * crawler has its own classpath, as every application process of the stack does.
+ * Runs a command of an application module (crawler, trainer) in a process of its own, with the
+ * CLI's settings: each module has its own classpath, as every application process of the stack
+ * does.
  */
-final class CrawlerLauncher {
-  private CrawlerLauncher() {}
+final class ModuleLauncher {
+  private ModuleLauncher() {}
 
-  static int run(Memescope parent, String mainClass, String verb, List<String> args)
+  static int run(Memescope parent, String module, String mainClass, String verb, List<String> args)
       throws IOException, InterruptedException {
     Path root = Runtimes.root();
-    Path classpath = root.resolve("crawler/target/classpath.txt");
+    Path classpath = root.resolve(module + "/target/classpath.txt");
     if (!Files.isRegularFile(classpath)) {
       throw new StackException(
-          verb + ": the crawler is not built; run ./memescope (it builds) or mvn package");
+          verb
+              + ": module "
+              + module
+              + " is not built; run ./memescope (it builds) or mvn package");
     }
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Dmemescope.root=" + root);
     command.add("-cp");
-    command.add(root.resolve("crawler/target/classes") + ":" + Files.readString(classpath).strip());
+    command.add(
+        root.resolve(module + "/target/classes") + ":" + Files.readString(classpath).strip());
     command.add(mainClass);
     command.addAll(args);
     if (!args.contains("--help") && !args.contains("-h") && !args.isEmpty()) {
