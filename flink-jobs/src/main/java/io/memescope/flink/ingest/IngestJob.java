@@ -24,8 +24,6 @@ import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.streaming.api.functions.ProcessFunction;
-import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
@@ -149,12 +147,32 @@ public final class IngestJob {
             .name("embed")
             .setParallelism(s.embedParallelism())
             .slotSharingGroup(embedGroup(s));
+    // Quality model versions (published by the trainer) from the compacted models topic, from
+    // its start so that a job started without state finds the current one; broadcast to the
+    // scorer, which loads each version's parameters from the registry.
+    KafkaSource<byte[]> modelSource =
+        KafkaSource.<byte[]>builder()
+            .setBootstrapServers(config.kafka().bootstrapServers())
+            .setTopics(config.kafka().topic("models").name())
+            .setGroupId(s.jobName() + ".models")
+            .setStartingOffsets(OffsetsInitializer.earliest())
+            .setValueOnlyDeserializer(new RawBytes())
+            .build();
+    DataStream<io.memescope.core.quality.ModelVersion> models =
+        env.fromSource(modelSource, WatermarkStrategy.noWatermarks(), "models")
+            .uid("models")
+            .setParallelism(1)
+            .process(new ParseModelVersions())
+            .uid("parse-models")
+            .name("parse model versions")
+            .setParallelism(1);
     SingleOutputStreamOperator<IndexEffect> effects =
         embedded
             .union(distinct.getSideOutput(Deduplicator.MERGES))
-            .process(new RouteRejected())
+            .connect(models.broadcast(ScoreAndRoute.MODELS))
+            .process(new ScoreAndRoute(hocon))
             .uid("route")
-            .name("route");
+            .name("score and route");
     effects.sinkTo(new IndexSink(hocon)).uid("index").name("index");
 
     String rejectsTopic = config.kafka().topic("ingest-rejects").name();
@@ -215,29 +233,6 @@ public final class IngestJob {
     @Override
     public byte[] serialize(Rejection r) {
       return Json.write(r);
-    }
-  }
-
-  /** Sends the embedder's rejections to the rejects, the rest on to the index. */
-  static final class RouteRejected extends ProcessFunction<IndexEffect, IndexEffect> {
-    private transient Counters rejects;
-    private transient Counters indexed;
-
-    @Override
-    public void open(org.apache.flink.api.common.functions.OpenContext context) {
-      rejects = new Counters(getRuntimeContext().getMetricGroup(), "rejects");
-      indexed = new Counters(getRuntimeContext().getMetricGroup(), "indexed");
-    }
-
-    @Override
-    public void processElement(IndexEffect e, Context ctx, Collector<IndexEffect> out) {
-      if (IndexEffect.REJECTED.equals(e.kind())) {
-        rejects.inc(e.rejection().reason());
-        ctx.output(REJECTS, e.rejection());
-      } else {
-        indexed.inc(e.kind());
-        out.collect(e);
-      }
     }
   }
 }

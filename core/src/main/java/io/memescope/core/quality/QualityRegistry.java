@@ -1,0 +1,142 @@
+package io.memescope.core.quality;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.datastax.oss.driver.api.core.cql.Row;
+import com.fasterxml.jackson.core.type.TypeReference;
+import io.memescope.core.records.Json;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The quality model registry: every published version of the quality model, with its parameters, in
+ * Cassandra's {@code quality_models} (migration V007). The ingest job, the re-scoring job and
+ * serving all load a version from here by name; the compacted {@code memescope.models} topic only
+ * says which name is current.
+ */
+public final class QualityRegistry {
+  private static final DateTimeFormatter STAMP =
+      DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+
+  /**
+   * One version.
+   *
+   * @param params the ensemble's parameters as {@link QualityModel#save()} wrote them
+   * @param quantiles the raw score distribution over the corpus it was published for
+   * @param metrics held-out figures of its training run (accuracy, log loss, calibration error)
+   * @param report the training run's JSON report
+   */
+  public record Entry(
+      String version,
+      Instant createdAt,
+      QualitySpec spec,
+      byte[] params,
+      ScoreQuantiles quantiles,
+      Map<String, Double> metrics,
+      int trainingPairs,
+      String report) {
+
+    /** What the models topic says about this version. */
+    public ModelVersion announcement() {
+      return new ModelVersion(
+          ModelVersion.FORMAT,
+          version,
+          createdAt,
+          spec.dimensions(),
+          spec.members(),
+          trainingPairs,
+          metrics);
+    }
+  }
+
+  private final CqlSession session;
+  private final PreparedStatement insert;
+  private final PreparedStatement select;
+
+  public QualityRegistry(CqlSession session) {
+    this.session = session;
+    this.insert =
+        session.prepare(
+            "INSERT INTO quality_models (version, created_at, spec, params, quantiles, metrics,"
+                + " training_pairs, report) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    this.select = session.prepare("SELECT * FROM quality_models WHERE version = ?");
+  }
+
+  /** A new, time-ordered version name: {@code q-20261124T011500Z-3f2a}. */
+  public static String newVersion(Instant at) {
+    byte[] suffix = new byte[2];
+    ThreadLocalRandom.current().nextBytes(suffix);
+    return "q-" + STAMP.format(at) + "-" + HexFormat.of().formatHex(suffix);
+  }
+
+  public void save(Entry e) {
+    session.execute(
+        insert.bind(
+            e.version(),
+            e.createdAt(),
+            new String(Json.write(e.spec()), java.nio.charset.StandardCharsets.UTF_8),
+            ByteBuffer.wrap(e.params()),
+            new String(Json.write(e.quantiles()), java.nio.charset.StandardCharsets.UTF_8),
+            new String(Json.write(e.metrics()), java.nio.charset.StandardCharsets.UTF_8),
+            e.trainingPairs(),
+            e.report()));
+  }
+
+  public Optional<Entry> get(String version) {
+    Row r = session.execute(select.bind(version)).one();
+    return r == null ? Optional.empty() : Optional.of(entry(r, true));
+  }
+
+  /** Every version without its parameters, newest first. */
+  public List<Entry> versions() {
+    List<Entry> out = new ArrayList<>();
+    for (Row r :
+        session.execute(
+            "SELECT version, created_at, spec, quantiles, metrics, training_pairs"
+                + " FROM quality_models")) {
+      out.add(entry(r, false));
+    }
+    out.sort(Comparator.comparing(Entry::createdAt).reversed());
+    return out;
+  }
+
+  /** The newest version without its parameters. */
+  public Optional<Entry> latest() {
+    List<Entry> all = versions();
+    return all.isEmpty() ? Optional.empty() : Optional.of(all.get(0));
+  }
+
+  private static Entry entry(Row r, boolean full) {
+    try {
+      ByteBuffer params = full ? r.getByteBuffer("params") : null;
+      byte[] bytes = null;
+      if (params != null) {
+        bytes = new byte[params.remaining()];
+        params.duplicate().get(bytes);
+      }
+      return new Entry(
+          r.getString("version"),
+          r.getInstant("created_at"),
+          Json.mapper().readValue(r.getString("spec"), QualitySpec.class),
+          bytes,
+          Json.mapper().readValue(r.getString("quantiles"), ScoreQuantiles.class),
+          Json.mapper().readValue(r.getString("metrics"), new TypeReference<>() {}),
+          r.getInt("training_pairs"),
+          full ? r.getString("report") : null);
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "quality model " + r.getString("version") + " in the registry is unreadable", e);
+    }
+  }
+}
