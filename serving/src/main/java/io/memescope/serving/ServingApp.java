@@ -94,7 +94,7 @@ public final class ServingApp implements AutoCloseable {
         new Searcher(
             index, catalog, new QueryVectors(encoder, index, 10_000), settings.qualitySortWindow());
     this.takedowns = new Takedowns(catalog, index, config.kafka());
-    this.stats = new Stats(config.kafka(), index, encoder.metadata());
+    this.stats = new Stats(config.kafka(), index, encoder.metadata(), stores);
     this.fileRoots =
         settings.fileRoots().isEmpty() ? config.ingest().fileRootPaths() : settings.fileRoots();
     this.requests =
@@ -406,6 +406,9 @@ public final class ServingApp implements AutoCloseable {
       m.put("id", r.hit().id());
       m.put("score", r.hit().score());
       m.putAll(summary(r.summary())); // "id" again: it keeps its place
+      if (r.hit().quality() != null) {
+        m.put("quality", r.hit().quality()); // the index's value: the one results are ranked by
+      }
       results.add(m);
     }
     Map<String, Object> out = new LinkedHashMap<>();

@@ -2,6 +2,7 @@ package io.memescope.serving;
 
 import io.memescope.core.config.KafkaSettings;
 import io.memescope.core.model.ModelMetadata;
+import io.memescope.core.quality.QualityRegistry;
 import io.memescope.core.schema.Clients;
 import io.memescope.core.schema.KafkaTopics;
 import java.time.Duration;
@@ -39,12 +40,49 @@ final class Stats implements AutoCloseable {
             t.setDaemon(true);
             return t;
           });
+  private final Stores stores;
+  private volatile Map<String, Object> quality;
+  private volatile long qualityReadAt;
   private Admin admin;
 
-  Stats(KafkaSettings kafka, Index index, ModelMetadata model) {
+  Stats(KafkaSettings kafka, Index index, ModelMetadata model, Stores stores) {
     this.kafka = kafka;
     this.index = index;
     this.model = model;
+    this.stores = stores;
+  }
+
+  /**
+   * The newest quality model version in the registry (what the ingest job scores new images with),
+   * read at most every ten seconds; null before the first is published or while Cassandra is away.
+   */
+  private Map<String, Object> qualityModel() {
+    long now = System.nanoTime();
+    if (now - qualityReadAt < TimeUnit.SECONDS.toNanos(10)) {
+      return quality;
+    }
+    try {
+      quality =
+          stores
+              .cassandra(s -> new QualityRegistry(s).latest())
+              .map(
+                  e -> {
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("version", e.version());
+                    m.put("createdAt", e.createdAt().toString());
+                    m.put("dimensions", e.spec().dimensions());
+                    m.put("members", e.spec().members());
+                    m.put("trainingPairs", e.trainingPairs());
+                    m.put("metrics", e.metrics());
+                    return m;
+                  })
+              .orElse(null);
+    } catch (RuntimeException e) {
+      LOG.debug("cannot read the quality model registry: {}", e.toString());
+      quality = null;
+    }
+    qualityReadAt = now;
+    return quality;
   }
 
   void start() {
@@ -109,8 +147,7 @@ final class Stats implements AutoCloseable {
     embedding.put("testModel", model.tiny());
     Map<String, Object> models = new LinkedHashMap<>();
     models.put("embedding", embedding);
-    // The quality model and its versions come with the trainer (issue 8).
-    models.put("quality", null);
+    models.put("quality", qualityModel());
     out.put("models", models);
     return out;
   }

@@ -324,6 +324,97 @@ class ServingIT {
     assertThat(search(terms(text("cat", 1)), 100, null, past).path("results")).isEmpty();
   }
 
+  @Test
+  @Order(8)
+  void sort_by_quality_ranks_the_best_matches_by_quality_and_pages_never_repeat() throws Exception {
+    // Distinct qualities in the index, as the ingest job writes them once a quality model is
+    // published (issue 8); the end-to-end path is QualityPipelineIT's.
+    Map<String, Float> qualityOf = new HashMap<>();
+    List<String> all = new ArrayList<>(bytesOf.keySet());
+    java.util.Collections.sort(all);
+    for (int i = 0; i < all.size(); i++) {
+      qualityOf.put(all.get(i), (float) ((i * 37L) % all.size()) / all.size());
+    }
+    setQualities(qualityOf);
+
+    List<JsonNode> results = new ArrayList<>();
+    String cursor = null;
+    do {
+      JsonNode page = search(terms(text("cat", 1)), 25, cursor, null, "quality");
+      page.path("results").forEach(results::add);
+      cursor = page.path("cursor").isNull() ? null : page.path("cursor").asText();
+    } while (cursor != null);
+    List<String> ids = results.stream().map(r -> r.path("id").asText()).toList();
+    assertThat(ids).doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(all);
+    for (int i = 0; i < results.size(); i++) {
+      JsonNode r = results.get(i);
+      assertThat((float) r.path("quality").asDouble())
+          .isEqualTo(qualityOf.get(r.path("id").asText()));
+      if (i > 0) {
+        assertThat(r.path("quality").asDouble())
+            .as("quality never rises down the list")
+            .isLessThanOrEqualTo(results.get(i - 1).path("quality").asDouble());
+      }
+    }
+
+    ObjectNode best = Json.mapper().createObjectNode().put("minQuality", 0.5);
+    List<String> good = ids(search(terms(text("cat", 1)), 200, null, best, "quality"));
+    assertThat(good)
+        .containsExactlyInAnyOrderElementsOf(
+            qualityOf.entrySet().stream()
+                .filter(e -> e.getValue() >= 0.5f)
+                .map(Map.Entry::getKey)
+                .toList());
+
+    JsonNode relevance = search(terms(text("cat", 1)), 5, null);
+    ObjectNode mixed = Json.mapper().createObjectNode();
+    mixed.set("terms", terms(text("cat", 1)));
+    mixed.put("sort", "quality").put("cursor", relevance.path("cursor").asText());
+    HttpResponse<String> r = post("/api/search", mixed.toString());
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(Json.mapper().readTree(r.body()).path("field").asText()).isEqualTo("cursor");
+    ObjectNode wrong = Json.mapper().createObjectNode().put("sort", "newest");
+    r = post("/api/search", wrong.toString());
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(Json.mapper().readTree(r.body()).path("field").asText()).isEqualTo("sort");
+  }
+
+  /** Rewrites the quality of indexed images in Milvus, keeping the rest of each row. */
+  private void setQualities(Map<String, Float> qualityOf) {
+    var milvus = Clients.milvus(config.milvus());
+    try {
+      String in =
+          qualityOf.keySet().stream()
+              .map(id -> "\"" + id + "\"")
+              .collect(java.util.stream.Collectors.joining(",", "[", "]"));
+      var rows =
+          milvus
+              .query(
+                  io.milvus.v2.service.vector.request.QueryReq.builder()
+                      .collectionName(config.milvus().collection())
+                      .filter(io.memescope.core.schema.MilvusCollection.ID + " in " + in)
+                      .outputFields(List.of("*"))
+                      .build())
+              .getQueryResults();
+      assertThat(rows).hasSize(qualityOf.size());
+      com.google.gson.Gson gson = new com.google.gson.Gson();
+      List<com.google.gson.JsonObject> updated = new ArrayList<>();
+      for (var row : rows) {
+        com.google.gson.JsonObject o = gson.toJsonTree(row.getEntity()).getAsJsonObject();
+        String id = o.get(io.memescope.core.schema.MilvusCollection.ID).getAsString();
+        o.addProperty(io.memescope.core.schema.MilvusCollection.QUALITY, qualityOf.get(id));
+        updated.add(o);
+      }
+      milvus.upsert(
+          io.milvus.v2.service.vector.request.UpsertReq.builder()
+              .collectionName(config.milvus().collection())
+              .data(updated)
+              .build());
+    } finally {
+      milvus.close();
+    }
+  }
+
   // ---- images ----------------------------------------------------------------------------
 
   @Test
@@ -783,7 +874,15 @@ class ServingIT {
 
   private JsonNode search(ArrayNode terms, int limit, String cursor, ObjectNode filters)
       throws Exception {
+    return search(terms, limit, cursor, filters, null);
+  }
+
+  private JsonNode search(
+      ArrayNode terms, int limit, String cursor, ObjectNode filters, String sort) throws Exception {
     ObjectNode body = Json.mapper().createObjectNode();
+    if (sort != null) {
+      body.put("sort", sort);
+    }
     body.set("terms", terms);
     body.put("limit", limit);
     if (cursor != null) {

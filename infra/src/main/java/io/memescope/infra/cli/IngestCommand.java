@@ -4,15 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.memescope.core.config.MemescopeConfig;
 import io.memescope.infra.flink.FlinkRestClient;
 import io.memescope.infra.flink.IngestJobs;
-import io.memescope.infra.stack.Runtimes;
-import io.memescope.infra.stack.StackException;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ParentCommand;
 
@@ -37,15 +32,7 @@ final class IngestCommand implements Callable<Integer> {
 
   /** The shaded job jar the build makes. */
   static Path jobJar() {
-    Path target = Runtimes.root().resolve("flink-jobs/target");
-    try (Stream<Path> files = Files.list(target)) {
-      return files
-          .filter(p -> p.getFileName().toString().endsWith("-job.jar"))
-          .findFirst()
-          .orElseThrow(() -> new StackException("no job jar in " + target + "; run ./memescope"));
-    } catch (IOException e) {
-      throw new StackException("no job jar in " + target + "; run ./memescope (it builds)");
-    }
+    return IngestJobs.jobJar();
   }
 
   @Command(

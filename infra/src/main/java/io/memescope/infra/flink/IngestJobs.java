@@ -101,6 +101,19 @@ public final class IngestJobs {
     }
   }
 
+  /** The shaded job jar the build makes (flink-jobs/target/*-job.jar). */
+  public static Path jobJar() {
+    Path target = Runtimes.root().resolve("flink-jobs/target");
+    try (java.util.stream.Stream<Path> files = Files.list(target)) {
+      return files
+          .filter(p -> p.getFileName().toString().endsWith("-job.jar"))
+          .findFirst()
+          .orElseThrow(() -> new StackException("no job jar in " + target + "; run ./memescope"));
+    } catch (IOException e) {
+      throw new StackException("no job jar in " + target + "; run ./memescope (it builds)");
+    }
+  }
+
   /** The state of a job by id (RUNNING, FINISHED, FAILED, ...). */
   public String state(String jobId) {
     return rest.jobState(jobId);
