@@ -1,0 +1,424 @@
+package io.memescope.trainer;
+
+import ai.djl.Device;
+import ai.djl.Model;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.Trainer;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.Tracker;
+import io.memescope.core.quality.QualityModel;
+import io.memescope.core.quality.QualitySpec;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+/**
+ * Trains a {@link QualityModel} on rated pairs with DJL's training API on the PyTorch engine: each
+ * member an MLP trained as a Bradley-Terry model ({@link BradleyTerryLoss}) with Adam, from its own
+ * initialisation and in its own data order, until its validation loss has not improved for {@code
+ * patience} epochs; it keeps its best parameters.
+ *
+ * <pre>{@code
+ * QualityTrainer trainer = new QualityTrainer(TrainingOptions.defaults());
+ * try (QualityTrainer.Result r = trainer.train(spec, comparisons, embeddings)) {
+ *   byte[] parameters = r.model().save();
+ *   r.report().writeJson(dir.resolve("report.json"));
+ *   LearningCurve.write(r.report(), dir.resolve("learning-curve.png"));
+ * }
+ * }</pre>
+ */
+public final class QualityTrainer {
+  private final TrainingOptions options;
+
+  /** A trained model and the report of its run; closing it closes the model. */
+  public record Result(QualityModel model, TrainingReport report) implements AutoCloseable {
+    @Override
+    public void close() {
+      model.close();
+    }
+  }
+
+  public QualityTrainer(TrainingOptions options) {
+    this.options = options;
+  }
+
+  public TrainingOptions options() {
+    return options;
+  }
+
+  /**
+   * Splits {@code comparisons} by image ({@link Split#byImage}, {@code validationFraction}) and
+   * trains a new model on them.
+   *
+   * @param embeddings image id → embedding; pairs with an image missing here are left out (counted
+   *     in the report)
+   */
+  public Result train(
+      QualitySpec spec, List<Comparison> comparisons, Map<String, float[]> embeddings) {
+    List<Comparison> usable = usable(comparisons, embeddings);
+    Split split = Split.byImage(usable, options.validationFraction(), options.seed());
+    return train(spec, split, embeddings, null, comparisons.size() - usable.size());
+  }
+
+  /**
+   * Trains on a given split.
+   *
+   * @param warmStart parameters to start from (a model of the same spec, not changed), or null for
+   *     a fresh initialisation
+   */
+  public Result train(
+      QualitySpec spec, Split split, Map<String, float[]> embeddings, QualityModel warmStart) {
+    return train(spec, split, embeddings, warmStart, 0);
+  }
+
+  private Result train(
+      QualitySpec spec,
+      Split split,
+      Map<String, float[]> embeddings,
+      QualityModel warmStart,
+      int missing) {
+    Instant started = Instant.now();
+    long t0 = System.nanoTime();
+    List<Comparison> train = usable(split.train(), embeddings);
+    List<Comparison> val = usable(split.validation(), embeddings);
+    missing += split.train().size() - train.size() + split.validation().size() - val.size();
+    if (train.isEmpty()) {
+      throw new IllegalArgumentException("no training pairs with embeddings");
+    }
+    for (Comparison c : train) {
+      if (c.dimensions() != spec.outputs()) {
+        throw new IllegalArgumentException(
+            c + " has " + c.dimensions() + " targets, the model " + spec.outputs());
+      }
+    }
+    QualityModel model;
+    if (warmStart != null) {
+      if (!warmStart.spec().equals(spec)) {
+        throw new IllegalArgumentException("warm start of another spec: " + warmStart.spec());
+      }
+      try {
+        model = QualityModel.load(spec, warmStart.save());
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    } else {
+      model = QualityModel.create(spec, options.seed());
+    }
+    Batches batches = new Batches(train, embeddings, spec.embeddingDim());
+    ValidationSet vs = new ValidationSet(val, embeddings);
+    List<TrainingReport.MemberCurve> curves = new ArrayList<>();
+    long pairsTrained = 0;
+    long trainNanos = 0;
+    try (ProgressBar bar = progressBar(spec.members() * options.maxEpochs())) {
+      for (int m = 0; m < spec.members(); m++) {
+        MemberRun run = trainMember(model, m, batches, vs, bar);
+        curves.add(run.curve);
+        pairsTrained += run.pairs;
+        trainNanos += run.nanos;
+      }
+    } catch (RuntimeException e) {
+      model.close();
+      throw e;
+    }
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    if (!val.isEmpty()) {
+      double[][] p = vs.ensembleProbabilities(model);
+      PairMetrics all = PairMetrics.of(p, val);
+      metrics.put("accuracy", all.accuracy());
+      metrics.put("log_loss", all.logLoss());
+      metrics.put("calibration_error", all.calibrationError());
+      for (int d = 0; d < spec.outputs(); d++) {
+        metrics.put("accuracy." + spec.dimensions().get(d), dimensionAccuracy(p, val, d));
+      }
+    } else {
+      metrics.put("accuracy", Double.NaN);
+      metrics.put("log_loss", Double.NaN);
+      metrics.put("calibration_error", Double.NaN);
+    }
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    TrainingReport report =
+        new TrainingReport(
+            spec,
+            options,
+            started,
+            seconds,
+            train.size(),
+            val.size(),
+            split.dropped(),
+            missing,
+            curves,
+            metrics,
+            trainNanos == 0 ? 0 : pairsTrained / (trainNanos / 1e9));
+    return new Result(model, report);
+  }
+
+  private record MemberRun(TrainingReport.MemberCurve curve, long pairs, long nanos) {}
+
+  private MemberRun trainMember(
+      QualityModel qm, int m, Batches batches, ValidationSet vs, ProgressBar bar) {
+    Model model = qm.member(m);
+    long seed = options.seed() * 1_000_003L + m;
+    Random order = new Random(seed);
+    DefaultTrainingConfig config =
+        new DefaultTrainingConfig(new BradleyTerryLoss())
+            .optOptimizer(
+                Optimizer.adam()
+                    .optLearningRateTracker(Tracker.fixed((float) options.learningRate()))
+                    .optWeightDecays((float) options.weightDecay())
+                    .build())
+            .optDevices(new Device[] {Device.cpu()});
+    List<Double> trainLoss = new ArrayList<>();
+    List<Double> valLoss = new ArrayList<>();
+    List<Double> valAcc = new ArrayList<>();
+    double best = Double.POSITIVE_INFINITY;
+    int bestEpoch = 0;
+    byte[] bestParams = null;
+    long pairs = 0;
+    long nanos = 0;
+    synchronized (QualityTrainer.class) { // dropout draws from the engine's global generator
+      Engine.getEngine("PyTorch").setRandomSeed((int) (seed & 0x7fffffff));
+    }
+    try (Trainer trainer = model.newTrainer(config)) {
+      trainer.initialize(new Shape(1, batches.dim));
+      for (int epoch = 1; epoch <= options.maxEpochs(); epoch++) {
+        int[] idx = batches.order(order, options.bootstrap());
+        long e0 = System.nanoTime();
+        double lossSum = 0;
+        for (int from = 0; from < idx.length; from += options.batchSize()) {
+          int to = Math.min(idx.length, from + options.batchSize());
+          try (NDManager bm = trainer.getManager().newSubManager()) {
+            NDList[] xy = batches.batch(bm, idx, from, to);
+            try (GradientCollector gc = trainer.newGradientCollector()) {
+              NDList pred = trainer.forward(xy[0]);
+              NDArray loss = trainer.getLoss().evaluate(xy[1], pred);
+              gc.backward(loss);
+              lossSum += loss.getFloat() * (to - from);
+            }
+            trainer.step();
+          }
+        }
+        nanos += System.nanoTime() - e0;
+        pairs += idx.length;
+        trainLoss.add(lossSum / idx.length);
+        if (vs.isEmpty()) {
+          bestEpoch = epoch;
+          bar.step();
+          continue;
+        }
+        double[][] p = vs.memberProbabilities(qm, m);
+        PairMetrics pm = PairMetrics.of(p, vs.pairs);
+        valLoss.add(pm.logLoss());
+        valAcc.add(pm.accuracy());
+        bar.setExtraMessage(
+            String.format(
+                " member %d/%d epoch %d: val loss %.4f, acc %.3f",
+                m + 1, qm.size(), epoch, pm.logLoss(), pm.accuracy()));
+        bar.step();
+        if (pm.logLoss() < best - 1e-5) {
+          best = pm.logLoss();
+          bestEpoch = epoch;
+          bestParams = QualityModel.memberParameters(model.getBlock());
+        } else if (epoch - bestEpoch >= options.patience()) {
+          bar.stepBy(options.maxEpochs() - epoch);
+          break;
+        }
+      }
+    }
+    if (bestParams != null) {
+      qm.restoreMember(m, bestParams);
+    }
+    return new MemberRun(
+        new TrainingReport.MemberCurve(m, seed, bestEpoch, trainLoss, valLoss, valAcc),
+        pairs,
+        nanos);
+  }
+
+  private static double dimensionAccuracy(double[][] p, List<Comparison> pairs, int d) {
+    int decided = 0;
+    int correct = 0;
+    for (int i = 0; i < pairs.size(); i++) {
+      double t = pairs.get(i).target(d);
+      if (Double.isNaN(t) || t == 0.5) {
+        continue;
+      }
+      decided++;
+      if ((p[i][d] > 0.5) == (t > 0.5)) {
+        correct++;
+      }
+    }
+    return decided == 0 ? Double.NaN : correct / (double) decided;
+  }
+
+  private static List<Comparison> usable(
+      List<Comparison> comparisons, Map<String, float[]> embeddings) {
+    List<Comparison> out = new ArrayList<>(comparisons.size());
+    for (Comparison c : comparisons) {
+      if (c.hasTarget()
+          && embeddings.containsKey(c.leftId())
+          && embeddings.containsKey(c.rightId())) {
+        out.add(c);
+      }
+    }
+    return out;
+  }
+
+  private ProgressBar progressBar(int max) {
+    ProgressBarBuilder b =
+        new ProgressBarBuilder()
+            .setTaskName("training")
+            .setInitialMax(max)
+            .setUnit(" epochs", 1)
+            .setStyle(ProgressBarStyle.ASCII)
+            .setUpdateIntervalMillis(200)
+            .setMaxRenderedLength(120);
+    if (!options.progress() || System.console() == null) {
+      b.setConsumer(new me.tongfei.progressbar.DelegatingProgressBarConsumer(line -> {}));
+    }
+    return b.build();
+  }
+
+  /** The training pairs as flat arrays, cut into [2B, D] inputs and [B, K] targets and masks. */
+  private static final class Batches {
+    final int dim;
+    final int k;
+    final int n;
+    final float[][] left;
+    final float[][] right;
+    final float[] targets;
+    final float[] masks;
+
+    Batches(List<Comparison> pairs, Map<String, float[]> embeddings, int dim) {
+      this.dim = dim;
+      this.n = pairs.size();
+      this.k = pairs.get(0).dimensions();
+      left = new float[n][];
+      right = new float[n][];
+      targets = new float[n * k];
+      masks = new float[n * k];
+      for (int i = 0; i < n; i++) {
+        Comparison c = pairs.get(i);
+        left[i] = check(embeddings.get(c.leftId()), c.leftId());
+        right[i] = check(embeddings.get(c.rightId()), c.rightId());
+        for (int d = 0; d < k; d++) {
+          double t = c.target(d);
+          targets[i * k + d] = Double.isNaN(t) ? 0.5f : (float) t;
+          masks[i * k + d] = Double.isNaN(t) ? 0f : 1f;
+        }
+      }
+    }
+
+    private float[] check(float[] e, String id) {
+      if (e.length != dim) {
+        throw new IllegalArgumentException(
+            "embedding of " + id + " has " + e.length + " floats, the model reads " + dim);
+      }
+      return e;
+    }
+
+    /** This epoch's order: a permutation, or a bootstrap resample of the same size. */
+    int[] order(Random r, boolean bootstrap) {
+      int[] idx = new int[n];
+      for (int i = 0; i < n; i++) {
+        idx[i] = bootstrap ? r.nextInt(n) : i;
+      }
+      if (!bootstrap) {
+        for (int i = n - 1; i > 0; i--) {
+          int j = r.nextInt(i + 1);
+          int t = idx[i];
+          idx[i] = idx[j];
+          idx[j] = t;
+        }
+      }
+      return idx;
+    }
+
+    NDList[] batch(NDManager manager, int[] idx, int from, int to) {
+      int b = to - from;
+      float[] x = new float[2 * b * dim];
+      float[] t = new float[b * k];
+      float[] mask = new float[b * k];
+      for (int i = 0; i < b; i++) {
+        int p = idx[from + i];
+        System.arraycopy(left[p], 0, x, i * dim, dim);
+        System.arraycopy(right[p], 0, x, (b + i) * dim, dim);
+        System.arraycopy(targets, p * k, t, i * k, k);
+        System.arraycopy(masks, p * k, mask, i * k, k);
+      }
+      return new NDList[] {
+        new NDList(manager.create(x, new Shape(2L * b, dim))),
+        new NDList(manager.create(t, new Shape(b, k)), manager.create(mask, new Shape(b, k)))
+      };
+    }
+  }
+
+  /** Validation pairs over their distinct images, scored once per image. */
+  private static final class ValidationSet {
+    final List<Comparison> pairs;
+    final float[][] images;
+    final int[] left;
+    final int[] right;
+
+    ValidationSet(List<Comparison> pairs, Map<String, float[]> embeddings) {
+      this.pairs = pairs;
+      Map<String, Integer> index = new HashMap<>();
+      List<float[]> list = new ArrayList<>();
+      left = new int[pairs.size()];
+      right = new int[pairs.size()];
+      for (int i = 0; i < pairs.size(); i++) {
+        Comparison c = pairs.get(i);
+        left[i] = index.computeIfAbsent(c.leftId(), id -> add(list, embeddings.get(id)));
+        right[i] = index.computeIfAbsent(c.rightId(), id -> add(list, embeddings.get(id)));
+      }
+      images = list.toArray(new float[0][]);
+    }
+
+    private static int add(List<float[]> list, float[] e) {
+      list.add(e);
+      return list.size() - 1;
+    }
+
+    boolean isEmpty() {
+      return pairs.isEmpty();
+    }
+
+    double[][] memberProbabilities(QualityModel model, int m) {
+      float[][] s = model.memberScores(m, images);
+      double[][] p = new double[pairs.size()][];
+      for (int i = 0; i < p.length; i++) {
+        p[i] = QualityModel.fromScores(s[left[i]], s[right[i]]);
+      }
+      return p;
+    }
+
+    double[][] ensembleProbabilities(QualityModel model) {
+      float[][][] s = model.memberScores(images);
+      double[][] p = new double[pairs.size()][];
+      for (int i = 0; i < p.length; i++) {
+        double[][] pm = QualityModel.memberWinProbabilities(s, left[i], right[i]);
+        double[] mean = new double[pm[0].length];
+        for (double[] row : pm) {
+          for (int d = 0; d < mean.length; d++) {
+            mean[d] += row[d] / pm.length;
+          }
+        }
+        p[i] = mean;
+      }
+      return p;
+    }
+  }
+}

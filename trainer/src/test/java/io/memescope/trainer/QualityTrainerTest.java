@@ -1,0 +1,52 @@
+package io.memescope.trainer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.memescope.core.quality.QualitySpec;
+import io.memescope.trainer.bench.Simulation;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+class QualityTrainerTest {
+  private static final List<String> DIMS = List.of("usefulness", "memeness");
+
+  @Test
+  void trainingOnASmallSimulatedSetRanksHeldOutImages() {
+    Simulation sim = Simulation.standard(1200, 32, DIMS, 1);
+    int[] trainImages = IntStream.range(0, 900).toArray();
+    int[] testImages = IntStream.range(900, 1200).toArray();
+    Random r = new Random(2);
+    List<Comparison> pairs = sim.randomComparisons(trainImages, 1500, r);
+    QualitySpec spec = new QualitySpec(DIMS, 32, List.of(64, 32), 3, 0.1);
+    TrainingOptions options = TrainingOptions.defaults().withProgress(false).withEpochs(60, 8);
+    long t0 = System.nanoTime();
+    try (QualityTrainer.Result result =
+        new QualityTrainer(options).train(spec, pairs, sim.embeddingMap())) {
+      TrainingReport report = result.report();
+      int[][] testPairs = new int[2000][];
+      for (int i = 0; i < testPairs.length; i++) {
+        int a = r.nextInt(testImages.length);
+        int b = (a + 1 + r.nextInt(testImages.length - 1)) % testImages.length;
+        testPairs[i] = new int[] {a, b};
+      }
+      float[][] scores = result.model().scores(sim.embeddings(testImages));
+      double acc = sim.trueAccuracy(testImages, scores, testPairs);
+      System.out.printf(
+          "true acc %.3f, val acc %.3f, log loss %.3f, ece %.3f, train %d val %d dropped %d,"
+              + " %.0f pairs/s, %.1f s, epochs %s%n",
+          acc,
+          report.metric("accuracy"),
+          report.metric("log_loss"),
+          report.metric("calibration_error"),
+          report.trainPairs(),
+          report.validationPairs(),
+          report.droppedPairs(),
+          report.pairsPerSecond(),
+          (System.nanoTime() - t0) / 1e9,
+          report.members().stream().map(m -> m.trainLoss().size() + "/" + m.bestEpoch()).toList());
+      assertThat(acc).isGreaterThan(0.8);
+    }
+  }
+}
