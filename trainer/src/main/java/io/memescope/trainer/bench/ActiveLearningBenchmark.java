@@ -1,0 +1,400 @@
+package io.memescope.trainer.bench;
+
+import io.memescope.core.quality.QualityModel;
+import io.memescope.core.quality.QualitySpec;
+import io.memescope.core.rating.PairKey;
+import io.memescope.core.records.Json;
+import io.memescope.trainer.ActiveLearning;
+import io.memescope.trainer.ActiveLearning.Strategy;
+import io.memescope.trainer.Comparison;
+import io.memescope.trainer.QualityTrainer;
+import io.memescope.trainer.Split;
+import io.memescope.trainer.TrainingOptions;
+import java.awt.Color;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/**
+ * Active learning against random pairs, with a simulated rater ({@link Simulation}). Pool-based:
+ * per seed, a corpus of generated embeddings is split into a pool (pairs are drawn from it) and a
+ * test set of images (never rated); both strategies start from the same random seed set of ratings
+ * and add batches of pairs, retraining the ensemble (warm-started) after each; accuracy is measured
+ * on fixed random pairs of test images against the true utility. The reference "all labels"
+ * accuracy is that of a model trained on a large random set. Reports, per strategy, the labels
+ * needed to reach 90 % of the reference accuracy.
+ *
+ * <pre>java ... io.memescope.trainer.bench.ActiveLearningBenchmark [key=value ...]</pre>
+ *
+ * Keys (defaults in brackets): seeds [5], images [3000], dim [64], initial [100], batch [100],
+ * budget [1000], full [4000], members [5], epochs [15], candidates [5000], diversity [0.5],
+ * strategy [disagreement], out [target/active-learning], png [docs/img/active-learning.png].
+ */
+public final class ActiveLearningBenchmark {
+  private static final List<String> DIMS = List.of("usefulness", "memeness", "aesthetics");
+
+  private final Map<String, String> args;
+  private final int seeds;
+  private final int images;
+  private final int dim;
+  private final int initial;
+  private final int batch;
+  private final int budget;
+  private final int full;
+  private final int members;
+  private final int epochs;
+  private final int steps;
+  private final boolean bootstrap;
+  private final int fullEpochs;
+  private final int candidates;
+  private final double diversity;
+  private final Strategy active;
+  private final List<Integer> hidden;
+
+  /** One strategy's curve on one seed. */
+  public record Curve(String strategy, long seed, List<Integer> labels, List<Double> accuracy) {}
+
+  /** Everything the benchmark measured, written as JSON. */
+  public record Results(
+      Map<String, String> settings,
+      List<Double> fullAccuracy,
+      List<Curve> curves,
+      Map<String, List<Double>> labelsTo90,
+      Map<String, List<Double>> labelsTo90ChanceAdjusted,
+      double seconds) {}
+
+  ActiveLearningBenchmark(Map<String, String> args) {
+    this.args = args;
+    seeds = integer("seeds", 5);
+    images = integer("images", 3000);
+    dim = integer("dim", 64);
+    initial = integer("initial", 100);
+    batch = integer("batch", 100);
+    budget = integer("budget", 1000);
+    full = integer("full", 4000);
+    members = integer("members", 5);
+    epochs = integer("epochs", 15);
+    steps = integer("steps", 150);
+    bootstrap = Boolean.parseBoolean(args.getOrDefault("bootstrap", "true"));
+    fullEpochs = integer("full-epochs", 40);
+    candidates = integer("candidates", 5000);
+    diversity = Double.parseDouble(args.getOrDefault("diversity", "0.5"));
+    active = Strategy.parse(args.getOrDefault("strategy", "disagreement"));
+    hidden =
+        List.of(args.getOrDefault("hidden", "64,32").split(",")).stream()
+            .map(String::trim)
+            .map(Integer::parseInt)
+            .toList();
+  }
+
+  public static void main(String[] argv) throws IOException {
+    Map<String, String> args = new LinkedHashMap<>();
+    for (String a : argv) {
+      int eq = a.indexOf('=');
+      if (eq < 0) {
+        throw new IllegalArgumentException("arguments are key=value: " + a);
+      }
+      args.put(a.substring(0, eq), a.substring(eq + 1));
+    }
+    new ActiveLearningBenchmark(args).run();
+  }
+
+  private int integer(String key, int fallback) {
+    return Integer.parseInt(args.getOrDefault(key, Integer.toString(fallback)));
+  }
+
+  void run() throws IOException {
+    long t0 = System.nanoTime();
+    Path out = Path.of(args.getOrDefault("out", "target/active-learning"));
+    Files.createDirectories(out);
+    QualitySpec spec = new QualitySpec(DIMS, dim, hidden, members, 0.1);
+    List<Double> fullAcc = new ArrayList<>();
+    List<Curve> curves = new ArrayList<>();
+    Map<String, List<Double>> to90 = new LinkedHashMap<>();
+    Map<String, List<Double>> to90adj = new LinkedHashMap<>();
+    List<Strategy> strategies = List.of(Strategy.RANDOM, active);
+    for (int s = 0; s < seeds; s++) {
+      long seed = 1000 + s;
+      Simulation sim = Simulation.standard(images, dim, DIMS, seed);
+      int poolSize = images * 4 / 5;
+      int[] pool = new int[poolSize];
+      int[] test = new int[images - poolSize];
+      for (int i = 0; i < images; i++) {
+        if (i < poolSize) {
+          pool[i] = i;
+        } else {
+          test[i - poolSize] = i;
+        }
+      }
+      Random r = new Random(seed);
+      int[][] testPairs = new int[4000][];
+      for (int i = 0; i < testPairs.length; i++) {
+        int a = r.nextInt(test.length);
+        int b = (a + 1 + r.nextInt(test.length - 1)) % test.length;
+        testPairs[i] = new int[] {a, b};
+      }
+      float[][] testEmb = sim.embeddings(test);
+      Map<String, float[]> emb = sim.embeddingMap();
+      List<Comparison> fullSet = sim.randomComparisons(pool, full, new Random(seed * 31));
+      double accFull;
+      try (QualityTrainer.Result res =
+          trainer(seed, fullEpochs).train(spec, Split.none(fullSet), emb, null)) {
+        accFull = sim.trueAccuracy(test, res.model().scores(testEmb), testPairs);
+      }
+      fullAcc.add(accFull);
+      log("seed %d: all %d labels -> accuracy %.4f", seed, full, accFull);
+      List<String> poolIds = new ArrayList<>();
+      for (int i : pool) {
+        poolIds.add(Simulation.id(i));
+      }
+      float[][] poolEmb = sim.embeddings(pool);
+      for (Strategy strategy : strategies) {
+        List<Comparison> labels =
+            new ArrayList<>(sim.randomComparisons(pool, initial, new Random(seed * 17)));
+        Random rater = new Random(seed * 101 + strategy.ordinal());
+        List<Integer> xs = new ArrayList<>();
+        List<Double> ys = new ArrayList<>();
+        QualityModel model = null;
+        int round = 0;
+        while (true) {
+          QualityTrainer.Result res =
+              trainer(seed + round, roundEpochs(labels.size()))
+                  .train(spec, Split.none(labels), emb, model);
+          if (model != null) {
+            model.close();
+          }
+          model = res.model();
+          double acc = sim.trueAccuracy(test, model.scores(testEmb), testPairs);
+          xs.add(labels.size());
+          ys.add(acc);
+          log(
+              "seed %d %-12s labels %4d accuracy %.4f (%.0f%% of all-labels)",
+              seed, strategy.label(), labels.size(), acc, 100 * acc / accFull);
+          if (labels.size() >= budget) {
+            break;
+          }
+          Set<String> exclude = new HashSet<>();
+          for (Comparison c : labels) {
+            exclude.add(PairKey.of(c.leftId(), c.rightId()));
+          }
+          ActiveLearning.Options o =
+              new ActiveLearning.Options(
+                  strategy,
+                  candidates,
+                  Math.min(batch, budget - labels.size()),
+                  diversity,
+                  seed * 7919 + round);
+          for (ActiveLearning.Selection sel :
+              ActiveLearning.select(model, poolIds, poolEmb, exclude, o)) {
+            labels.add(sim.comparison(index(sel.leftId()), index(sel.rightId()), rater));
+          }
+          round++;
+        }
+        model.close();
+        curves.add(new Curve(strategy.label(), seed, xs, ys));
+        to90.computeIfAbsent(strategy.label(), k -> new ArrayList<>())
+            .add(labelsToReach(xs, ys, 0.9 * accFull));
+        to90adj
+            .computeIfAbsent(strategy.label(), k -> new ArrayList<>())
+            .add(labelsToReach(xs, ys, 0.5 + 0.9 * (accFull - 0.5)));
+      }
+    }
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    Map<String, String> settings = new LinkedHashMap<>();
+    settings.put("seeds", "" + seeds);
+    settings.put("images", "" + images);
+    settings.put("dim", "" + dim);
+    settings.put("dimensions", "" + DIMS.size());
+    settings.put("initial", "" + initial);
+    settings.put("batch", "" + batch);
+    settings.put("budget", "" + budget);
+    settings.put("full", "" + full);
+    settings.put("members", "" + members);
+    settings.put("hidden", "" + hidden);
+    settings.put("epochs", "" + epochs);
+    settings.put("steps", "" + steps);
+    settings.put("bootstrap", "" + bootstrap);
+    settings.put("full-epochs", "" + fullEpochs);
+    settings.put("candidates", "" + candidates);
+    settings.put("diversity", "" + diversity);
+    settings.put("strategy", active.label());
+    Results results = new Results(settings, fullAcc, curves, to90, to90adj, seconds);
+    Files.write(
+        out.resolve("results.json"),
+        Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(results));
+    Path png = Path.of(args.getOrDefault("png", "docs/img/active-learning.png"));
+    if (png.getParent() != null) {
+      Files.createDirectories(png.getParent());
+    }
+    chart(curves, fullAcc, strategies, png);
+    printTable(results, strategies);
+  }
+
+  private static final int BATCH = 64;
+
+  private QualityTrainer trainer(long seed, int epochCount) {
+    return new QualityTrainer(
+        new TrainingOptions(1e-3, 1e-4, BATCH, epochCount, epochCount, 0, seed, bootstrap, false));
+  }
+
+  /** Epochs of one round: at least {@code epochs}, and at least {@code steps} optimiser steps. */
+  private int roundEpochs(int labels) {
+    return Math.max(epochs, (int) Math.ceil(steps * (double) BATCH / labels));
+  }
+
+  private static int index(String id) {
+    return Integer.parseInt(id.substring(id.indexOf('-') + 1));
+  }
+
+  /** The first label count at which the curve reaches {@code target}, linearly interpolated. */
+  static double labelsToReach(List<Integer> xs, List<Double> ys, double target) {
+    for (int i = 0; i < xs.size(); i++) {
+      if (ys.get(i) >= target) {
+        if (i == 0) {
+          return xs.get(0);
+        }
+        double x0 = xs.get(i - 1);
+        double y0 = ys.get(i - 1);
+        return x0 + (target - y0) / (ys.get(i) - y0) * (xs.get(i) - x0);
+      }
+    }
+    return Double.NaN; // not reached within the budget
+  }
+
+  private void printTable(Results r, List<Strategy> strategies) {
+    System.out.printf(
+        "%nall-labels accuracy (%d random labels): %s, mean %.4f%n",
+        full, fmt(r.fullAccuracy(), "%.4f"), mean(r.fullAccuracy()));
+    System.out.println();
+    System.out.println(
+        "| strategy | labels to 90 % of all-labels accuracy, per seed | mean | chance-adjusted"
+            + " (90 % of the way from 0.5), mean |");
+    System.out.println("| --- | --- | --- | --- |");
+    for (Strategy s : strategies) {
+      List<Double> v = r.labelsTo90().get(s.label());
+      List<Double> a = r.labelsTo90ChanceAdjusted().get(s.label());
+      System.out.printf(
+          "| %s | %s | %.0f | %.0f (%s) |%n",
+          s.label(), fmt(v, "%.0f"), mean(v), mean(a), fmt(a, "%.0f"));
+    }
+    double ratio = mean(r.labelsTo90().get(active.label())) / mean(r.labelsTo90().get("random"));
+    double ratioAdj =
+        mean(r.labelsTo90ChanceAdjusted().get(active.label()))
+            / mean(r.labelsTo90ChanceAdjusted().get("random"));
+    System.out.printf(
+        "%n%s / random: %.2f (chance-adjusted %.2f); goal <= 0.60. Ran %.0f s.%n",
+        active.label(), ratio, ratioAdj, r.seconds());
+    // mean accuracy per label count
+    System.out.println();
+    System.out.print("| labels |");
+    for (Strategy s : strategies) {
+      System.out.print(" " + s.label() + " accuracy (mean ± sd) |");
+    }
+    System.out.println();
+    System.out.println("| --- |" + " --- |".repeat(strategies.size()));
+    List<Integer> xs = r.curves().get(0).labels();
+    for (int i = 0; i < xs.size(); i++) {
+      System.out.print("| " + xs.get(i) + " |");
+      for (Strategy s : strategies) {
+        double[] ms = meanSd(r.curves(), s.label(), i);
+        System.out.printf(" %.4f ± %.4f |", ms[0], ms[1]);
+      }
+      System.out.println();
+    }
+  }
+
+  private static double[] meanSd(List<Curve> curves, String strategy, int i) {
+    List<Double> v = new ArrayList<>();
+    for (Curve c : curves) {
+      if (c.strategy().equals(strategy) && i < c.accuracy().size()) {
+        v.add(c.accuracy().get(i));
+      }
+    }
+    double m = mean(v);
+    double sq = 0;
+    for (double x : v) {
+      sq += (x - m) * (x - m);
+    }
+    return new double[] {m, v.size() > 1 ? Math.sqrt(sq / (v.size() - 1)) : 0};
+  }
+
+  private static double mean(List<Double> v) {
+    double s = 0;
+    int n = 0;
+    for (double x : v) {
+      if (!Double.isNaN(x)) {
+        s += x;
+        n++;
+      }
+    }
+    return n < v.size() ? Double.NaN : s / n; // NaN when any seed did not reach the target
+  }
+
+  private static String fmt(List<Double> v, String f) {
+    List<String> s = new ArrayList<>();
+    for (double x : v) {
+      s.add(Double.isNaN(x) ? "not reached" : String.format(f, x));
+    }
+    return String.join(", ", s);
+  }
+
+  private void chart(List<Curve> curves, List<Double> fullAcc, List<Strategy> strategies, Path png)
+      throws IOException {
+    XYChart chart =
+        new XYChartBuilder()
+            .width(900)
+            .height(560)
+            .title("Active learning (" + active.label() + ") vs random pairs, " + seeds + " seeds")
+            .xAxisTitle("labels (rated pairs)")
+            .yAxisTitle("held-out pairwise accuracy vs true utility")
+            .build();
+    chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideSE);
+    chart.getStyler().setChartBackgroundColor(Color.WHITE);
+    Color[] colors = {new Color(120, 120, 120), new Color(200, 60, 40)};
+    int ci = 0;
+    for (Strategy s : strategies) {
+      List<Integer> xs = curves.get(0).labels();
+      double[] x = new double[xs.size()];
+      double[] m = new double[xs.size()];
+      double[] sd = new double[xs.size()];
+      for (int i = 0; i < xs.size(); i++) {
+        x[i] = xs.get(i);
+        double[] ms = meanSd(curves, s.label(), i);
+        m[i] = ms[0];
+        sd[i] = ms[1];
+      }
+      XYSeries series = chart.addSeries(s.label() + " (mean ± sd)", x, m, sd);
+      series.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+      series.setLineColor(colors[ci % colors.length]);
+      series.setMarkerColor(colors[ci % colors.length]);
+      series.setMarker(SeriesMarkers.CIRCLE);
+      ci++;
+    }
+    double mf = mean(fullAcc);
+    List<Integer> xs = curves.get(0).labels();
+    XYSeries f =
+        chart.addSeries(
+            String.format("90 %% of all-labels accuracy (%.3f)", 0.9 * mf),
+            new double[] {xs.get(0), xs.get(xs.size() - 1)},
+            new double[] {0.9 * mf, 0.9 * mf});
+    f.setMarker(SeriesMarkers.NONE);
+    f.setLineColor(new Color(40, 90, 200));
+    BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
+  }
+
+  private static void log(String format, Object... values) {
+    System.err.printf(format + "%n", values);
+  }
+}
