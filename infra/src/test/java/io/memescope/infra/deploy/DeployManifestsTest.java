@@ -20,8 +20,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The cluster deployment files (infra/k8s, infra/compose, infra/docker) run what the local stack
- * runs: the same job jar and entry class, and settings that the services' own loader accepts.
- * Files only: no cluster, no network. Schema validation of the manifests is {@code
+ * runs: the same job jar and entry class, and settings that the services' own loader accepts. Files
+ * only: no cluster, no network. Schema validation of the manifests is {@code
  * infra/bin/validate-deploy} (docs/deploy.md).
  */
 class DeployManifestsTest {
@@ -115,9 +115,9 @@ class DeployManifestsTest {
   }
 
   /**
-   * The settings as the services load them. The loader also checks that host names resolve,
-   * which cluster names (Services) do only inside the cluster: those four are replaced by
-   * loopback here, and everything else is checked as it stands.
+   * The settings as the services load them. The loader also checks that host names resolve, which
+   * cluster names (Services) do only inside the cluster: those four are replaced by loopback here,
+   * and everything else is checked as it stands.
    */
   private static MemescopeConfig load(String file) {
     ConfigLoader loader = new ConfigLoader().optFile(ROOT.resolve(file));
@@ -132,8 +132,7 @@ class DeployManifestsTest {
   @Test
   void secretsComeFromTheEnvironmentBySubstitution() {
     // What the Secret's envFrom gives the pods: HOCON's ${?MEMESCOPE_...} picks it up.
-    var merged =
-        new ConfigLoader().optFile(ROOT.resolve("infra/k8s/base/memescope.conf")).merged();
+    var merged = new ConfigLoader().optFile(ROOT.resolve("infra/k8s/base/memescope.conf")).merged();
     assertThat(merged.getString("serving.admin-key")).isEqualTo(envOrEmpty("SERVING_ADMIN_KEY"));
   }
 
