@@ -36,6 +36,7 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
  *
  * <pre>{@code
  * flink run flink-jobs-job.jar --config-base64 <base64 of the settings as HOCON>
+ * flink run flink-jobs-job.jar --config /opt/memescope/conf/memescope.conf   (a cluster)
  * }</pre>
  *
  * Every stateful operator has a fixed uid, so that a new version of the job restores the state of
@@ -52,10 +53,21 @@ public final class IngestJob {
     for (int i = 0; i + 1 < args.length; i++) {
       if (args[i].equals("--config-base64")) {
         hocon = new String(Base64.getDecoder().decode(args[i + 1]), StandardCharsets.UTF_8);
+      } else if (args[i].equals("--config")) {
+        // A settings file on the JobManager (a cluster's mounted memescope.conf; its
+        // ${?MEMESCOPE_...} substitutions read the JobManager's environment). The merged,
+        // resolved settings travel on to the operators as text, as with --config-base64.
+        hocon =
+            new ConfigLoader()
+                .optFile(java.nio.file.Path.of(args[i + 1]))
+                .merged()
+                .root()
+                .render(com.typesafe.config.ConfigRenderOptions.concise());
       }
     }
     if (hocon == null) {
-      throw new IllegalArgumentException("usage: IngestJob --config-base64 <settings>");
+      throw new IllegalArgumentException(
+          "usage: IngestJob --config-base64 <settings> | --config <settings file>");
     }
     MemescopeConfig config = new ConfigLoader().optText(hocon).load();
     Configuration conf = new Configuration();
