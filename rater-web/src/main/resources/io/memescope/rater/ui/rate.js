@@ -459,7 +459,17 @@ async function send() {
   } finally {
     sending = false;
     renderOutbox();
+    if (!outbox.length) statsSoon();
   }
+}
+
+/** The queue's depth changes as pairs are rated: ask again a little after the outbox empties. */
+let statsTimer = null;
+let statsAt = 0;
+function statsSoon() {
+  if (statsTimer) return;
+  const delay = Math.max(2000, statsAt + 10000 - Date.now());
+  statsTimer = setTimeout(() => { statsTimer = null; refreshStats(); }, delay);
 }
 
 function drop(item) {
@@ -500,6 +510,7 @@ function renderOutbox() {
 // ---- progress -----------------------------------------------------------------------------
 
 async function refreshStats() {
+  statsAt = Date.now();
   try {
     const s = await api('GET', withTz('/api/stats'));
     counts.today = s.me?.today ?? counts.today;
