@@ -8,6 +8,7 @@
 //        [--images N] [--queue N] [--fail FRACTION] [--test-model]
 // Accounts: admin / "dev password" (admin) and ann / "ann password" (rater, queue "default").
 // --fail 0.3 answers 30% of rating and skip POSTs with 503 + Retry-After: 1, to watch the outbox.
+// DEV_LOG=1 prints every request with its status.
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -490,6 +491,7 @@ async function page(res, name) {
 
 const server = createServer(async (req, res) => {
   const url = new URL(req.url, 'http://x');
+  if (process.env.DEV_LOG) res.on('finish', () => console.log(`${req.method} ${url.pathname} ${res.statusCode}`));
   const path = url.pathname;
   res.setHeader('Content-Security-Policy', CSP);
   res.setHeader('X-Content-Type-Options', 'nosniff');

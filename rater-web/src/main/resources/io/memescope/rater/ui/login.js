@@ -38,7 +38,6 @@ function lockFor(seconds) {
   countdown = setInterval(tick, 1000);
 }
 
-if (!username.value) username.focus();
 
 form.addEventListener('submit', async (event) => {
   event.preventDefault();

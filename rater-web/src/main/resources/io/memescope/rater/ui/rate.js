@@ -184,8 +184,10 @@ function prepare(pair) {
 }
 
 /** Keeps PREFETCH pairs ahead, one request at a time (two at once could lease the same pair). */
+let fillTimer = null; // the one pending retry of fill()
+
 async function fill() {
-  if (!active || fetching || emptyMessage !== null || ahead.length >= PREFETCH) return;
+  if (!active || fetching || fillTimer || emptyMessage !== null || ahead.length >= PREFETCH) return;
   fetching = true;
   try {
     let body = {};
@@ -215,7 +217,7 @@ async function fill() {
     if (e instanceof ApiError && e.status === 401) return;
     const delay = Math.max(Math.min(30000, 1000 * 2 ** fetchBackoff++), (e.retryAfter || 0) * 1000);
     if (!current) showProblem(`Cannot fetch the next pair: ${e.message}. Trying again in ${Math.round(delay / 1000)} s.`);
-    setTimeout(fill, delay);
+    fillTimer = setTimeout(() => { fillTimer = null; fill(); }, delay);
     return;
   } finally {
     fetching = false;
@@ -661,7 +663,14 @@ async function main() {
   renderButtons();
   document.addEventListener('keydown', onKey);
   outboxEl.addEventListener('click', () => { sendBackoff = 0; send(); });
-  addEventListener('online', () => { sendBackoff = 0; send(); if (!current) fill(); });
+  addEventListener('online', () => {
+    sendBackoff = 0;
+    fetchBackoff = 0;
+    clearTimeout(fillTimer);
+    fillTimer = null;
+    send();
+    fill();
+  });
   $('sign-out').addEventListener('click', leave);
   refreshStats();
   setInterval(refreshStats, STATS_EVERY_MS);
