@@ -11,10 +11,11 @@
 import { api, ApiError, setCsrf, el, withTz, signOut } from '/ui/api.js';
 
 const PREFETCH = 2; // pairs fetched and decoded ahead of the one on screen
-const HISTORY = 50; // rated pairs whose decoded images are kept for a quick local undo
+const HISTORY = 5; // rated pairs whose decoded images are kept for a quick local undo
 const STATS_EVERY_MS = 30000;
 const EMPTY_RETRY_MS = 15000;
 const SYMBOLS = ['«', '‹', '=', '›', '»'];
+const LEASE = /^[0-9a-f]{8}-[0-9a-f]{4}-1[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/i; // leases are time UUIDs
 
 const $ = (id) => document.getElementById(id);
 const pairEl = $('pair');
@@ -195,7 +196,7 @@ async function fill() {
       // Pairs held by an earlier page (a reload, a closed tab) go back; never those still in the
       // outbox, whose ratings would otherwise be offered again.
       const unsent = new Set(outbox.map((o) => o.lease));
-      const release = loadStore('held').filter((l) => typeof l === 'string' && !unsent.has(l)).slice(0, 100);
+      const release = loadStore('held').filter((l) => typeof l === 'string' && LEASE.test(l) && !unsent.has(l)).slice(0, 100);
       if (release.length) body = { release };
     }
     const answer = await api('POST', '/api/pairs/next', body);
@@ -426,7 +427,7 @@ async function send() {
       renderOutbox();
       try {
         if (item.kind === 'rate') {
-          const r = await api('POST', '/api/ratings', { lease: item.lease, scores: item.scores });
+          const r = await api('POST', withTz('/api/ratings'), { lease: item.lease, scores: item.scores });
           if (r && typeof r.total === 'number') {
             counts.today = r.today;
             counts.total = r.total;
