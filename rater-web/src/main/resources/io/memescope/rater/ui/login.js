@@ -1,0 +1,75 @@
+// Sign-in page: JSON POST to /api/login, then back to ?next= (a path of this app) or the rating page.
+import { api, ApiError } from '/ui/api.js';
+
+const form = document.getElementById('login-form');
+const username = document.getElementById('username');
+const password = document.getElementById('password');
+const button = document.getElementById('sign-in');
+const error = document.getElementById('login-error');
+let lockedUntil = 0;
+let countdown = null;
+
+/** Only a path of this app: never another site (an open redirect). */
+function nextPath() {
+  const next = new URLSearchParams(location.search).get('next') || '/';
+  return next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') && !next.startsWith('/login') ? next : '/';
+}
+
+function showError(message) {
+  error.textContent = message;
+  error.hidden = false;
+}
+
+function lockFor(seconds) {
+  lockedUntil = Date.now() + seconds * 1000;
+  clearInterval(countdown);
+  const tick = () => {
+    const left = Math.ceil((lockedUntil - Date.now()) / 1000);
+    if (left <= 0) {
+      clearInterval(countdown);
+      button.disabled = false;
+      showError('You can try again now.');
+      return;
+    }
+    button.disabled = true;
+    showError(`Too many sign-in attempts. Try again in ${left} s.`);
+  };
+  tick();
+  countdown = setInterval(tick, 1000);
+}
+
+
+form.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  if (Date.now() < lockedUntil) return;
+  if (!username.value.trim() || !password.value) {
+    showError('Enter your username and password.');
+    (username.value.trim() ? password : username).focus();
+    return;
+  }
+  button.disabled = true;
+  button.textContent = 'Signing in…';
+  error.hidden = true;
+  try {
+    await api('POST', '/api/login', { username: username.value.trim(), password: password.value }, { redirect401: false });
+    location.replace(nextPath());
+    return;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) {
+      showError('Wrong username or password.');
+      password.value = '';
+      password.focus();
+    } else if (e instanceof ApiError && e.status === 429) {
+      lockFor(e.retryAfter || 60);
+    } else if (e instanceof ApiError && e.network) {
+      showError('The server cannot be reached. Check the connection and try again.');
+    } else if (e instanceof ApiError && e.status === 503) {
+      showError(`The server is busy (${e.message}). Try again in ${e.retryAfter || 5} s.`);
+    } else {
+      showError(`Sign-in failed: ${e.message}`);
+    }
+  } finally {
+    button.textContent = 'Sign in';
+    if (Date.now() >= lockedUntil) button.disabled = false;
+  }
+});

@@ -1,0 +1,699 @@
+// The rating page. Two images side by side; one key per dimension and point of the scale; when
+// every dimension has its point the pair goes to the outbox and the next pair, fetched and decoded
+// beforehand, is shown at once. Space skips, Backspace (or Ctrl+Z) undoes the last rating.
+//
+// The outbox: ratings and skips wait in localStorage and are POSTed one at a time, in order,
+// retried with backoff while the server cannot be reached or answers 5xx/429 (a rating is keyed by
+// its lease, so a retry never stores it twice). Only one tab of a browser rates at a time (Web
+// Locks). For tests: #pair carries data-left / data-right / data-seq / data-state, #outbox carries
+// data-pending, and window.__raterBench records the time from the last key of a pair to the next
+// pair painted (also as performance measures named "rater:key-to-shown").
+import { api, ApiError, setCsrf, el, withTz, signOut } from '/ui/api.js';
+
+const PREFETCH = 2; // pairs fetched and decoded ahead of the one on screen
+const HISTORY = 5; // rated pairs whose decoded images are kept for a quick local undo
+const STATS_EVERY_MS = 30000;
+const EMPTY_RETRY_MS = 15000;
+const SYMBOLS = ['«', '‹', '=', '›', '»'];
+const LEASE = /^[0-9a-f]{8}-[0-9a-f]{4}-1[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/i; // leases are time UUIDs
+
+const $ = (id) => document.getElementById(id);
+const pairEl = $('pair');
+const leftFrame = $('left-frame');
+const rightFrame = $('right-frame');
+const keysEl = $('keys');
+const statusEl = $('status');
+const outboxEl = $('outbox');
+const progressEl = $('progress');
+const problemEl = $('problem');
+
+const bench = {
+  samples: [], // ms from the last key of a pair to the next pair painted
+  shown: 0,
+  get pending() { return outbox.length; },
+};
+window.__raterBench = bench;
+
+let me = null;
+let dims = []; // [{name, label, keys}]
+let scale = []; // [{value, label}]
+const keyMap = new Map(); // key -> {dim, value}
+const buttons = new Map(); // `${dim}|${value}` -> button
+let active = false; // this tab holds the rating lock
+
+let current = null; // {entry, values, touched:Set, previous}
+const ahead = []; // prepared entries, next first
+const history = new Map(); // lease -> entry, of recently rated pairs
+let fetching = false;
+let firstFetch = true;
+let emptyMessage = null;
+let emptyTimer = null;
+let fetchBackoff = 0;
+let waitingSince = null; // the key time of the pair whose successor is not ready yet
+let busy = false; // an undo is under way
+let seq = 0;
+const counts = { today: null, total: null, queue: null, depth: null };
+
+// ---- storage ------------------------------------------------------------------------------
+
+const storeKey = (what) => `memescope.rater.${what}:${me.username}`;
+let outbox = [];
+
+function loadStore(what) {
+  try {
+    const v = JSON.parse(localStorage.getItem(storeKey(what)) || '[]');
+    return Array.isArray(v) ? v : [];
+  } catch {
+    return [];
+  }
+}
+
+function saveOutbox() {
+  try {
+    localStorage.setItem(storeKey('outbox'), JSON.stringify(outbox));
+  } catch (e) {
+    showProblem(`This browser would not keep the unsent ratings (${e.message}); keep this tab open until they are saved.`);
+  }
+  renderOutbox();
+}
+
+/** The leases this tab holds (on screen and prefetched), released when a page opens next time. */
+function saveHeld() {
+  const held = [current?.entry.pair.lease, ...ahead.map((e) => e.pair.lease)].filter(Boolean);
+  try {
+    localStorage.setItem(storeKey('held'), JSON.stringify(held));
+  } catch {
+    // not worth a message: the leases run out on their own
+  }
+}
+
+// ---- messages -----------------------------------------------------------------------------
+
+let statusTimer = null;
+function say(message, { sticky = false } = {}) {
+  clearTimeout(statusTimer);
+  statusEl.textContent = message;
+  if (!sticky && message) statusTimer = setTimeout(() => { statusEl.textContent = ''; }, 6000);
+}
+
+function showProblem(message) {
+  problemEl.textContent = message || '';
+  problemEl.hidden = !message;
+}
+
+function describe(scores) {
+  return dims.map((d) => `${d.label} ${formatValue(scores[d.name])}`).join(' · ');
+}
+
+const formatValue = (v) => (v > 0 ? `+${v}` : String(v));
+
+// ---- the key map --------------------------------------------------------------------------
+
+function buildKeys() {
+  keysEl.replaceChildren();
+  keyMap.clear();
+  buttons.clear();
+  const head = el('div', { class: 'dim-row scale-head', 'aria-hidden': 'true' },
+    el('span', { class: 'dim-label' }),
+    scale.map((p) => el('span', { class: 'scale-label', text: p.label })));
+  keysEl.append(head);
+  for (const d of dims) {
+    const labelId = `dim-${d.name}`;
+    const row = el('div', { class: 'dim-row', role: 'group', 'aria-labelledby': labelId, dataset: { dim: d.name } },
+      el('span', { class: 'dim-label', id: labelId }, d.label, el('span', { class: 'was', text: 'previous' })));
+    scale.forEach((p, i) => {
+      const key = (d.keys || '')[i] || '';
+      if (key) keyMap.set(key.toLowerCase(), { dim: d.name, value: p.value });
+      const b = el('button', {
+        type: 'button',
+        class: 'point',
+        'aria-pressed': 'false',
+        'aria-label': `${d.label}: ${p.label}${key ? ` (key ${key.toUpperCase()})` : ''}`,
+        'aria-keyshortcuts': key ? key.toUpperCase() : null,
+        title: `${p.label}${key ? ` — key ${key.toUpperCase()}` : ''}`,
+        dataset: { dim: d.name, value: String(p.value), key },
+      }, el('kbd', { text: key.toUpperCase() }), el('span', { class: 'sym', 'aria-hidden': 'true', text: SYMBOLS[i] || String(p.value) }));
+      b.addEventListener('click', (e) => {
+        if (e.detail > 0) b.blur(); // a mouse click: keep Space and Enter for the page
+        choose(d.name, p.value, performance.now());
+      });
+      buttons.set(`${d.name}|${p.value}`, b);
+      row.append(b);
+    });
+    keysEl.append(row);
+  }
+  if (me.arrowKeys) {
+    $('hints').append(' · ', el('kbd', { text: '←' }), ' / ', el('kbd', { text: '→' }), ' left / right better (with ',
+      el('kbd', { text: 'Shift' }), ': much better), ', el('kbd', { text: '↓' }), ' tie');
+  }
+}
+
+function renderButtons() {
+  for (const d of dims) {
+    const value = current ? current.values[d.name] : undefined;
+    const previous = !!current?.previous && !current.touched.has(d.name);
+    keysEl.querySelector(`.dim-row[data-dim="${CSS.escape(d.name)}"]`)?.classList.toggle('previous', previous);
+    for (const p of scale) {
+      const b = buttons.get(`${d.name}|${p.value}`);
+      b.setAttribute('aria-pressed', String(value === p.value));
+      b.disabled = !current;
+    }
+  }
+}
+
+// ---- pairs --------------------------------------------------------------------------------
+
+function image(ref, side) {
+  const img = new Image();
+  if (ref.width > 0 && ref.height > 0) {
+    img.width = ref.width;
+    img.height = ref.height;
+  }
+  img.alt = `${side} image`;
+  img.draggable = false;
+  img.dataset.id = ref.id;
+  img.src = ref.thumbnail || `/images/${ref.id}/large`;
+  return img;
+}
+
+/** Starts loading and decoding the pair's images; entry.ready resolves when both are decoded. */
+function prepare(pair) {
+  const entry = { pair, left: image(pair.left, 'Left'), right: image(pair.right, 'Right'), decoded: false };
+  const decode = (img) => img.decode().catch(() => { img.classList.add('broken'); });
+  entry.ready = Promise.all([decode(entry.left), decode(entry.right)]).then(() => { entry.decoded = true; });
+  return entry;
+}
+
+/** Keeps PREFETCH pairs ahead, one request at a time (two at once could lease the same pair). */
+let fillTimer = null; // the one pending retry of fill()
+
+async function fill() {
+  if (!active || fetching || fillTimer || emptyMessage !== null || ahead.length >= PREFETCH) return;
+  fetching = true;
+  try {
+    let body = {};
+    if (firstFetch) {
+      // Pairs held by an earlier page (a reload, a closed tab) go back; never those still in the
+      // outbox, whose ratings would otherwise be offered again.
+      const unsent = new Set(outbox.map((o) => o.lease));
+      const release = loadStore('held').filter((l) => typeof l === 'string' && LEASE.test(l) && !unsent.has(l)).slice(0, 100);
+      if (release.length) body = { release };
+    }
+    const answer = await api('POST', '/api/pairs/next', body);
+    firstFetch = false;
+    fetchBackoff = 0;
+    showProblem('');
+    if (!answer || !answer.pair) {
+      emptyMessage = answer?.message || 'Nothing to rate right now.';
+      clearTimeout(emptyTimer);
+      emptyTimer = setTimeout(() => { emptyMessage = null; fill(); }, EMPTY_RETRY_MS);
+      if (!current && ahead.length === 0) showEmpty();
+      return;
+    }
+    const entry = prepare(answer.pair);
+    ahead.push(entry);
+    saveHeld();
+    if (!current && !busy) advance(waitingSince);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return;
+    const delay = Math.max(Math.min(30000, 1000 * 2 ** fetchBackoff++), (e.retryAfter || 0) * 1000);
+    if (!current) showProblem(`Cannot fetch the next pair: ${e.message}. Trying again in ${Math.round(delay / 1000)} s.`);
+    fillTimer = setTimeout(() => { fillTimer = null; fill(); }, delay);
+    return;
+  } finally {
+    fetching = false;
+  }
+  fill();
+}
+
+/** Shows the next prepared pair, or waits for it; t0 is the key time that asked for it. */
+function advance(t0) {
+  const entry = ahead[0];
+  if (!entry) {
+    waitingSince = t0;
+    setEmptyOrLoading();
+    fill();
+    return;
+  }
+  if (!entry.decoded) {
+    waitingSince = t0;
+    setEmptyOrLoading();
+    entry.ready.then(() => { if (!current && !busy && ahead[0] === entry) advance(waitingSince); });
+    return;
+  }
+  ahead.shift();
+  waitingSince = null;
+  show(entry, null, t0);
+  fill();
+}
+
+function setEmptyOrLoading() {
+  current = null;
+  if (emptyMessage !== null && ahead.length === 0) {
+    showEmpty();
+    return;
+  }
+  pairEl.dataset.state = 'loading';
+  pairEl.setAttribute('aria-busy', 'true');
+  renderButtons();
+}
+
+function showEmpty() {
+  pairEl.dataset.state = 'empty';
+  pairEl.dataset.left = '';
+  pairEl.dataset.right = '';
+  pairEl.setAttribute('aria-busy', 'false');
+  leftFrame.replaceChildren();
+  rightFrame.replaceChildren();
+  $('empty-text').textContent = emptyMessage;
+  $('empty').hidden = false;
+  renderButtons();
+}
+
+/** Puts the entry on screen; `previous`: the scores of an undone rating, pre-selected. */
+function show(entry, previous, t0) {
+  const { pair } = entry;
+  $('empty').hidden = true;
+  leftFrame.replaceChildren(entry.left);
+  rightFrame.replaceChildren(entry.right);
+  current = { entry, values: previous ? { ...previous } : {}, touched: new Set(), previous: previous || null };
+  seq += 1;
+  pairEl.dataset.left = pair.left.id;
+  pairEl.dataset.right = pair.right.id;
+  pairEl.dataset.seq = String(seq);
+  pairEl.dataset.undone = previous ? 'true' : 'false';
+  pairEl.dataset.state = 'ready';
+  pairEl.setAttribute('aria-busy', 'false');
+  $('pair-meta').textContent = pair.origin === 'queue'
+    ? `Queue ${pair.queue}${pair.iteration ? ` · ${pair.iteration}` : ''}`
+    : 'Random pair from the index';
+  renderButtons();
+  saveHeld();
+  bench.shown = seq;
+  if (t0 != null) {
+    // Painted: the frame that draws the swap has run once the task after its rAF runs.
+    requestAnimationFrame(() => setTimeout(() => {
+      const end = performance.now();
+      bench.samples.push(end - t0);
+      try {
+        performance.measure('rater:key-to-shown', { start: t0, end });
+      } catch {
+        // an old browser without measure options: the samples are enough
+      }
+    }, 0));
+  }
+}
+
+// ---- rating, skipping, undoing ------------------------------------------------------------
+
+function choose(dim, value, t) {
+  if (!active || !current || busy) return;
+  current.values[dim] = value;
+  current.touched.add(dim);
+  renderButtons();
+  const complete = current.previous
+    ? dims.every((d) => current.touched.has(d.name))
+    : dims.every((d) => current.values[d.name] !== undefined);
+  if (complete) submit(t);
+}
+
+function submit(t) {
+  const c = current;
+  const scores = {};
+  for (const d of dims) scores[d.name] = c.values[d.name];
+  outbox.push({ kind: 'rate', lease: c.entry.pair.lease, scores, pair: c.entry.pair, at: Date.now() });
+  saveOutbox();
+  history.set(c.entry.pair.lease, c.entry);
+  while (history.size > HISTORY) history.delete(history.keys().next().value);
+  current = null;
+  advance(t);
+  say(`Rated: ${describe(scores)}. Backspace undoes it.`);
+  send();
+}
+
+function skip(t) {
+  if (!active || !current || busy) return;
+  const c = current;
+  outbox.push({ kind: 'skip', lease: c.entry.pair.lease, pair: c.entry.pair, at: Date.now() });
+  saveOutbox();
+  current = null;
+  advance(t);
+  say('Skipped: you will not see that pair again.');
+  send();
+}
+
+/** Back to the pair rated last, its values pre-selected. */
+async function undo() {
+  if (!active || busy) return;
+  busy = true;
+  try {
+    for (;;) {
+      // Not sent yet: take it out of the outbox, no server needed.
+      let i = outbox.length - 1;
+      while (i >= 0 && outbox[i].kind !== 'rate') i--;
+      if (i >= 0 && outbox[i] !== inFlight) {
+        const [item] = outbox.splice(i, 1);
+        saveOutbox();
+        let entry = history.get(item.lease);
+        if (!entry) entry = prepare(item.pair);
+        await entry.ready;
+        putBack();
+        show(entry, item.scores, null);
+        say(`Undone, never sent: ${describe(item.scores)}. Change any value, or press Enter to keep them.`);
+        return;
+      }
+      if (i >= 0) {
+        // Being sent right now: wait for the answer, then undo on the server (or locally, if it failed).
+        say('Undoing: waiting for the last rating to reach the server…', { sticky: true });
+        await inFlightDone;
+        continue;
+      }
+      break;
+    }
+    say('Undoing…', { sticky: true });
+    let answer;
+    try {
+      answer = await api('POST', '/api/ratings/undo', {});
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) say('Nothing to undo: only your ratings of the last hour can be undone.');
+      else if (!(e instanceof ApiError && e.status === 401)) say(`Cannot undo now: ${e.message}`);
+      return;
+    }
+    const entry = prepare(answer.pair);
+    await entry.ready;
+    putBack();
+    show(entry, answer.scores, null);
+    say(`Undone: ${describe(answer.scores)}. Change any value, or press Enter to keep them.`);
+  } finally {
+    busy = false;
+    if (!current) advance(waitingSince);
+  }
+}
+
+/** The pair on screen goes back to the front of the line (its half-made choices are dropped). */
+function putBack() {
+  if (current) {
+    ahead.unshift(current.entry);
+    current = null;
+  }
+}
+
+function keepPrevious(t) {
+  if (!current?.previous || busy) return;
+  if (dims.every((d) => current.values[d.name] !== undefined)) submit(t);
+}
+
+// ---- the outbox ---------------------------------------------------------------------------
+
+let sending = false;
+let inFlight = null;
+let inFlightDone = Promise.resolve();
+let retryTimer = null;
+let retryAt = 0;
+let sendBackoff = 0;
+let sendError = '';
+
+async function send() {
+  if (sending || !active) return;
+  clearTimeout(retryTimer);
+  retryTimer = null;
+  sending = true;
+  try {
+    while (outbox.length) {
+      const item = outbox[0];
+      inFlight = item;
+      let done;
+      inFlightDone = new Promise((r) => { done = r; });
+      renderOutbox();
+      try {
+        if (item.kind === 'rate') {
+          const r = await api('POST', withTz('/api/ratings'), { lease: item.lease, scores: item.scores });
+          if (r && typeof r.total === 'number') {
+            counts.today = r.today;
+            counts.total = r.total;
+            renderProgress();
+          }
+        } else {
+          await api('POST', '/api/pairs/skip', { lease: item.lease });
+        }
+        drop(item);
+        sendBackoff = 0;
+        sendError = '';
+      } catch (e) {
+        if (e instanceof ApiError && (e.transient || e.status >= 500)) {
+          const delay = Math.max(Math.min(30000, 1000 * 2 ** sendBackoff++), (e.retryAfter || 0) * 1000);
+          sendError = e.network ? 'the server cannot be reached' : e.message;
+          retryAt = Date.now() + delay;
+          retryTimer = setTimeout(send, delay);
+          break;
+        }
+        if (e instanceof ApiError && e.status === 401) break; // signing in again; the outbox waits
+        // Refused for good (the lease is unknown or expired, or the rating malformed): keeping it
+        // would block every rating after it.
+        drop(item);
+        if (!(item.kind === 'skip' && e.status === 409)) {
+          showProblem(`A ${item.kind === 'rate' ? 'rating' : 'skip'} was refused by the server and dropped: ${e.message}`);
+        }
+      } finally {
+        inFlight = null;
+        done();
+      }
+    }
+  } finally {
+    sending = false;
+    renderOutbox();
+    if (!outbox.length) statsSoon();
+  }
+}
+
+/** The queue's depth changes as pairs are rated: ask again a little after the outbox empties. */
+let statsTimer = null;
+let statsAt = 0;
+function statsSoon() {
+  if (statsTimer) return;
+  const delay = Math.max(2000, statsAt + 10000 - Date.now());
+  statsTimer = setTimeout(() => { statsTimer = null; refreshStats(); }, delay);
+}
+
+function drop(item) {
+  const i = outbox.indexOf(item);
+  if (i >= 0) {
+    outbox.splice(i, 1);
+    saveOutbox();
+  }
+}
+
+let outboxTicker = null;
+function renderOutbox() {
+  const n = outbox.length;
+  outboxEl.dataset.pending = String(n);
+  clearInterval(outboxTicker);
+  if (n === 0) {
+    outboxEl.dataset.state = 'idle';
+    outboxEl.textContent = 'All saved';
+    outboxEl.title = 'Every rating of this page is saved on the server';
+    return;
+  }
+  if (retryTimer) {
+    const tick = () => {
+      const s = Math.max(0, Math.ceil((retryAt - Date.now()) / 1000));
+      outboxEl.textContent = `${n} unsent · retry in ${s} s`;
+    };
+    outboxEl.dataset.state = 'error';
+    outboxEl.title = `Kept in this browser and sent as soon as the server answers (${sendError}). Click to retry now.`;
+    tick();
+    outboxTicker = setInterval(tick, 1000);
+    return;
+  }
+  outboxEl.dataset.state = 'sending';
+  outboxEl.textContent = `Saving ${n}…`;
+  outboxEl.title = 'Kept in this browser until the server has it';
+}
+
+// ---- progress -----------------------------------------------------------------------------
+
+async function refreshStats() {
+  statsAt = Date.now();
+  try {
+    const s = await api('GET', withTz('/api/stats'));
+    counts.today = s.me?.today ?? counts.today;
+    counts.total = s.me?.total ?? counts.total;
+    counts.queue = s.queue?.name ?? counts.queue;
+    counts.depth = s.queue?.depth ?? counts.depth;
+    renderProgress();
+  } catch (e) {
+    // figures can wait for the next round; the rating itself is what matters
+  }
+}
+
+function renderProgress() {
+  const parts = [];
+  if (counts.today !== null) parts.push(`Today ${counts.today}`);
+  if (counts.total !== null) parts.push(`Total ${counts.total}`);
+  if (counts.depth !== null) parts.push(`Queue ${counts.queue}: ${counts.depth} left`);
+  progressEl.textContent = parts.join(' · ') || '…';
+}
+
+// ---- keys ---------------------------------------------------------------------------------
+
+function onKey(e) {
+  if (!active || e.isComposing) return;
+  const target = e.target;
+  if (target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement) return;
+  const onButton = target instanceof HTMLButtonElement || target instanceof HTMLAnchorElement;
+  const k = e.key;
+  if ((k === 'z' || k === 'Z') && (e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey) {
+    e.preventDefault();
+    if (!e.repeat) undo();
+    return;
+  }
+  if (e.ctrlKey || e.metaKey || e.altKey) return;
+  if (k === 'Backspace') {
+    e.preventDefault();
+    if (!e.repeat) undo();
+    return;
+  }
+  if (k === ' ' || k === 'Spacebar') {
+    if (onButton) return; // pressing the focused button
+    e.preventDefault();
+    if (!e.repeat) skip(e.timeStamp);
+    return;
+  }
+  if (k === 'Enter') {
+    if (onButton) return;
+    e.preventDefault();
+    if (!e.repeat) keepPrevious(e.timeStamp);
+    return;
+  }
+  if (me.arrowKeys && dims.length === 1 && k.startsWith('Arrow')) {
+    const v = { ArrowLeft: e.shiftKey ? -2 : -1, ArrowRight: e.shiftKey ? 2 : 1, ArrowDown: 0, ArrowUp: 0 }[k];
+    if (v !== undefined) {
+      e.preventDefault();
+      if (!e.repeat) choose(dims[0].name, v, e.timeStamp);
+    }
+    return;
+  }
+  const hit = keyMap.get(k.length === 1 ? k.toLowerCase() : '');
+  if (hit) {
+    e.preventDefault();
+    if (!e.repeat) choose(hit.dim, hit.value, e.timeStamp);
+  }
+}
+
+// ---- one tab at a time --------------------------------------------------------------------
+
+function start() {
+  if (active) return;
+  active = true;
+  $('other-tab').hidden = true;
+  outbox = loadStore('outbox').filter((o) => o && typeof o.lease === 'string' && (o.kind === 'rate' || o.kind === 'skip'));
+  renderOutbox();
+  send();
+  setEmptyOrLoading();
+  fill();
+}
+
+function waitForOtherTab() {
+  $('other-tab').hidden = false;
+  pairEl.dataset.state = 'other-tab';
+  pairEl.setAttribute('aria-busy', 'false');
+}
+
+const forever = () => new Promise(() => {});
+
+function claimTab() {
+  const name = `memescope-rater:${me.username}`;
+  if (navigator.locks) {
+    navigator.locks.request(name, { ifAvailable: true }, (lock) => {
+      if (lock) {
+        start();
+        return forever();
+      }
+      waitForOtherTab();
+      navigator.locks.request(name, () => {
+        start();
+        return forever();
+      });
+      return undefined;
+    });
+    return;
+  }
+  // No Web Locks (a page not served from a secure context): ask the other tabs over a channel.
+  const channel = new BroadcastChannel(name);
+  const id = Math.random().toString(36).slice(2);
+  let answered = false;
+  channel.onmessage = (m) => {
+    const msg = m.data || {};
+    if (msg.type === 'hello' && active) channel.postMessage({ type: 'here', to: msg.id });
+    else if (msg.type === 'here' && msg.to === id) answered = true;
+    else if (msg.type === 'bye' && !active) {
+      channel.postMessage({ type: 'hello', id });
+      setTimeout(decide, 300);
+    }
+  };
+  const decide = () => {
+    if (active) return;
+    if (answered) {
+      answered = false;
+      waitForOtherTab();
+    } else start();
+  };
+  addEventListener('pagehide', () => { if (active) channel.postMessage({ type: 'bye' }); });
+  channel.postMessage({ type: 'hello', id });
+  setTimeout(decide, 300);
+}
+
+// ---- start --------------------------------------------------------------------------------
+
+async function main() {
+  try {
+    me = await api('GET', '/api/me');
+  } catch (e) {
+    if (!(e instanceof ApiError && e.status === 401)) {
+      showProblem(`Cannot load your account: ${e.message}. Reload the page to try again.`);
+    }
+    return;
+  }
+  setCsrf(me.csrf);
+  dims = me.dimensions || [];
+  scale = me.scale || [];
+  $('who').textContent = me.username;
+  $('admin-link').hidden = me.role !== 'admin';
+  $('test-model').hidden = !me.testModel;
+  buildKeys();
+  renderButtons();
+  document.addEventListener('keydown', onKey);
+  outboxEl.addEventListener('click', () => { sendBackoff = 0; send(); });
+  addEventListener('online', () => {
+    sendBackoff = 0;
+    fetchBackoff = 0;
+    clearTimeout(fillTimer);
+    fillTimer = null;
+    send();
+    fill();
+  });
+  $('sign-out').addEventListener('click', leave);
+  refreshStats();
+  setInterval(refreshStats, STATS_EVERY_MS);
+  claimTab();
+}
+
+async function leave() {
+  if (outbox.length) {
+    say('Saving the last ratings before signing out…', { sticky: true });
+    send();
+    const until = Date.now() + 5000;
+    while (outbox.length && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    if (outbox.length && !confirm(`${outbox.length} rating(s) are not saved on the server yet. They stay in this browser and are sent when you sign in here again. Sign out anyway?`)) {
+      say('');
+      return;
+    }
+  }
+  try {
+    await signOut();
+  } catch (e) {
+    say(`Cannot sign out: ${e.message}`);
+  }
+}
+
+main();

@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+// Browser test of the rating page, keyboard only (no mouse), against a running rater app whose
+// dimensions are usefulness, memeness and aesthetics:
+//   npm ci --prefix rater-web/src/test/ui
+//   node rater-web/src/test/ui/rater-test.mjs --base-url http://localhost:PORT --user U --password P --out DIR
+//        [--chromium /usr/bin/chromium] [--timeout MS]
+// Signs in on /login, rates exactly 20 pairs with varied keys, undoes one rating with Backspace and
+// rates that pair again with other values, skips one pair with Space, checks a second tab is told
+// that another tab rates, waits until the outbox is empty, and writes DIR/rater-result.json:
+//   {"ratings":[{left,right,scores}] (the 20 final ratings), "undone":{left,right,scores (the
+//    original ones)}, "skipped":{left,right}}
+// Any console error (CSP violations included), uncaught exception, HTTP 5xx or failed request
+// fails it. Exit status: 0 passed, 1 failed (the reason on stderr), 2 could not run.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { options, launch, watch, check, signIn, keyMap, pairShown, pressed, outboxEmpty } from './lib.mjs';
+
+const NAME = 'rater-test';
+const { values: opts } = options(NAME, { out: { type: 'string', required: true } },
+  'node rater-test.mjs --base-url URL --user U --password P --out DIR [--chromium PATH] [--timeout MS]');
+const BASE = opts['base-url'];
+const OUT = resolve(opts.out);
+const TIMEOUT = Number(opts.timeout);
+const DIMENSIONS = ['usefulness', 'memeness', 'aesthetics'];
+const RATINGS = 20;
+const UNDO_AFTER = 4; // Backspace after the 4th rating
+const SKIP_AT = 9; // Space on the pair shown after the 9th rating
+mkdirSync(OUT, { recursive: true });
+
+const browser = await launch(NAME, opts.chromium, BASE);
+const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+context.setDefaultTimeout(TIMEOUT);
+const problems = await watch(context);
+let failed = null;
+
+try {
+  const page = await context.newPage();
+  const step = (message) => console.log(`${NAME}: ${message}`);
+  const noProblems = () => check(problems.length === 0, problems.join('\n'));
+
+  await signIn(page, BASE, opts.user, opts.password);
+  step('signed in by keyboard');
+  const keys = await keyMap(page);
+  for (const d of DIMENSIONS) {
+    check(keys[d], `the key map has no row for ${d} (rows: ${Object.keys(keys).join(', ')})`);
+    for (const v of [-2, -1, 0, 1, 2]) {
+      const k = keys[d][v];
+      check(k && k.key && k.shown.toLowerCase() === k.key.toLowerCase(), `${d} ${v}: no key shown on its button`);
+    }
+  }
+  const press = async (scores) => {
+    for (const d of DIMENSIONS) await page.keyboard.press(keys[d][scores[d]].key);
+  };
+  // Varied: every point of every dimension comes up, in different combinations.
+  const scoresFor = (n) => Object.fromEntries(DIMENSIONS.map((d, i) => [d, ((n * 3 + i * 2 + Math.floor(n / 5)) % 5) - 2]));
+
+  const ratings = []; // final ratings in order: {left, right, scores}
+  let undone = null;
+  let skipped = null;
+  let shown = await pairShown(page, { timeout: TIMEOUT });
+  let made = 0;
+  while (ratings.length < RATINGS) {
+    check(shown.painted.length === 2 && shown.painted.every(Boolean), `pair #${shown.seq} is on screen without both images loaded`);
+    check(/^[0-9a-f]{32}$/.test(shown.left) && /^[0-9a-f]{32}$/.test(shown.right) && shown.left !== shown.right,
+      `pair #${shown.seq} has odd ids: ${shown.left} / ${shown.right}`);
+    if (ratings.length === SKIP_AT && !skipped) {
+      skipped = { left: shown.left, right: shown.right };
+      await page.keyboard.press('Space');
+      shown = await pairShown(page, { after: shown.seq });
+      check(!(shown.left === skipped.left && shown.right === skipped.right), 'Space did not move on from the pair');
+      step(`skipped ${skipped.left} / ${skipped.right}`);
+      continue;
+    }
+    const scores = scoresFor(made++);
+    await press(scores);
+    const rated = { left: shown.left, right: shown.right, scores };
+    ratings.push(rated);
+    shown = await pairShown(page, { after: shown.seq });
+    if (ratings.length === UNDO_AFTER && !undone) {
+      await page.keyboard.press('Backspace');
+      shown = await pairShown(page, { after: shown.seq });
+      check(shown.undone, 'Backspace did not bring back an undone pair');
+      check(shown.left === rated.left && shown.right === rated.right,
+        `Backspace brought back ${shown.left} / ${shown.right}, not the pair rated last (${rated.left} / ${rated.right})`);
+      const before = await pressed(page);
+      check(JSON.stringify(before) === JSON.stringify(scores),
+        `the undone pair shows ${JSON.stringify(before)} pre-selected, not its old values ${JSON.stringify(scores)}`);
+      ratings.pop();
+      undone = rated;
+      const again = Object.fromEntries(DIMENSIONS.map((d) => [d, ((scores[d] + 4) % 5) - 2]));
+      await press(again);
+      ratings.push({ left: rated.left, right: rated.right, scores: again });
+      shown = await pairShown(page, { after: shown.seq });
+      step(`undid ${JSON.stringify(scores)} and rated the pair again with ${JSON.stringify(again)}`);
+    }
+    noProblems();
+  }
+  step(`rated ${ratings.length} pairs`);
+
+  // Only one tab rates: a second one says so and shows no pair.
+  const second = await context.newPage();
+  await second.goto(`${BASE}/`);
+  await second.waitForSelector('#other-tab:not([hidden])', { timeout: 10000 })
+    .catch(() => { throw new Error('a second tab does not say that another tab is rating'); });
+  const state = await second.$eval('#pair', (p) => p.dataset.state);
+  check(state === 'other-tab', `the second tab's pair is in state ${state}, not other-tab`);
+  await second.close();
+  step('a second tab waits for the first');
+
+  await outboxEmpty(page, Math.max(TIMEOUT, 60000));
+  step('outbox empty: every rating is on the server');
+  await page.waitForTimeout(300); // a late error still counts
+  noProblems();
+
+  const keysOf = new Set(ratings.map((r) => `${r.left}|${r.right}`));
+  check(keysOf.size === RATINGS, `the ${RATINGS} ratings are not of ${RATINGS} different pairs`);
+  writeFileSync(join(OUT, 'rater-result.json'), JSON.stringify({ ratings, undone, skipped }, null, 2) + '\n');
+  await page.screenshot({ path: join(OUT, 'rater-page.png') }).catch(() => {});
+  step(`passed; ${join(OUT, 'rater-result.json')}`);
+} catch (e) {
+  failed = e;
+  for (const p of context.pages()) {
+    await p.screenshot({ path: join(OUT, 'rater-failure.png') }).catch(() => {});
+    break;
+  }
+} finally {
+  await browser.close().catch(() => {});
+}
+if (failed) {
+  console.error(`${NAME}: FAILED: ${failed.message}`);
+  if (problems.length) console.error(`${NAME}: problems seen in the browser:\n  ${problems.join('\n  ')}`);
+  process.exit(1);
+}
