@@ -110,7 +110,7 @@ public final class RescoreJob {
     private transient String collection;
     private transient Counter rescored;
     private transient Counter superseded;
-    private final Gson gson = new Gson();
+    private transient Gson gson;
 
     RescoreSlice(String hocon, String version) {
       this.hocon = hocon;
@@ -121,6 +121,7 @@ public final class RescoreJob {
     public void open(OpenContext context) {
       MemescopeConfig config = new ConfigLoader().optText(hocon).load();
       collection = config.milvus().collection();
+      gson = new Gson();
       milvus = Clients.milvus(config.milvus());
       session = Clients.cassandraKeyspace(config.cassandra());
       registry = new QualityRegistry(session);

@@ -72,7 +72,7 @@ final class IngestCommand implements Callable<Integer> {
             rest.vertexMetricIds(id, vid).stream()
                 .filter(
                     n ->
-                        n.matches(".*\\.(rejects|indexed|takedowns)_[a-z_]+")
+                        n.matches(".*\\.(rejects|indexed|takedowns|quality|models)_[a-z_]+")
                             || name.contains("index") && n.endsWith("numRecordsInPerSecond"))
                 .toList();
         for (var e : rest.vertexMetricSums(id, vid, ids).entrySet()) {
@@ -87,7 +87,20 @@ final class IngestCommand implements Callable<Integer> {
       System.out.printf("  index writes now: %.1f URLs/s%n", perSecond);
       counters.forEach((k, v) -> System.out.printf("  %-30s %10.0f%n", k, v));
       System.out.printf("  lag (crawl records not yet read): %d%n", lag(config));
+      System.out.printf("  quality model: %s%n", qualityModel(config));
       return 0;
+    }
+
+    /** The newest published quality model version, which the job scores new images with. */
+    private static String qualityModel(MemescopeConfig config) {
+      try (var session = io.memescope.core.schema.Clients.cassandraKeyspace(config.cassandra())) {
+        return new io.memescope.core.quality.QualityRegistry(session)
+            .latest()
+            .map(e -> e.version() + " (published " + e.createdAt() + ")")
+            .orElse("none published yet (`./memescope train run --publish`)");
+      } catch (RuntimeException e) {
+        return "unknown (" + e.getMessage() + ")";
+      }
     }
 
     /** Records of the crawl topic past the job's committed offsets. */

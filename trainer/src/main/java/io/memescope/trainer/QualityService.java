@@ -1,0 +1,248 @@
+package io.memescope.trainer;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.config.TrainerSettings;
+import io.memescope.core.quality.QualityModel;
+import io.memescope.core.quality.QualityRegistry;
+import io.memescope.core.quality.QualitySpec;
+import io.memescope.core.quality.ScoreQuantiles;
+import io.memescope.core.rating.RatingQueue;
+import io.memescope.core.schema.Clients;
+import io.memescope.infra.flink.IngestJobs;
+import io.memescope.trainer.data.IndexEmbeddings;
+import io.memescope.trainer.data.ModelPublisher;
+import io.memescope.trainer.data.StoredRatings;
+import io.milvus.v2.client.MilvusClientV2;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What {@code memescope train} does, against the running stack: train the quality model on the
+ * stored ratings with embeddings from the index, publish a version (registry, models topic, the
+ * re-scoring job), and choose the next pairs to rate by active learning.
+ */
+public final class QualityService implements AutoCloseable {
+  private final MemescopeConfig config;
+  private final TrainerSettings settings;
+  private final CqlSession session;
+  private final MilvusClientV2 milvus;
+  private final PrintStream out;
+
+  /** A training run's outcome; {@code version} is published when {@code rescoreJob} is set. */
+  public record Published(
+      String version, Path runDir, TrainingReport report, boolean published, String rescoreJob) {}
+
+  /** Pairs put into a rating queue. */
+  public record Selection(
+      String queue, String iteration, String version, List<ActiveLearning.Selection> pairs) {}
+
+  public QualityService(MemescopeConfig config) {
+    this(config, config.trainer(), System.out);
+  }
+
+  public QualityService(MemescopeConfig config, TrainerSettings settings, PrintStream out) {
+    this.config = config;
+    this.settings = settings;
+    this.out = out;
+    this.session = Clients.cassandraKeyspace(config.cassandra());
+    try {
+      this.milvus = Clients.milvus(config.milvus());
+    } catch (RuntimeException e) {
+      session.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Trains a new version on every stored rating.
+   *
+   * @param runs where each run's directory (report.json, learning-curve.png) goes
+   * @param publish register and announce it, and start re-scoring the index
+   * @param progress draw a progress bar
+   */
+  public Published train(Path runs, boolean publish, boolean progress) throws Exception {
+    List<String> dimensions = config.rater().dimensions();
+    List<StoredRatings.Rating> ratings = new StoredRatings(session).all();
+    List<Comparison> comparisons = new ArrayList<>();
+    Set<String> ids = new HashSet<>();
+    for (StoredRatings.Rating r : ratings) {
+      if (r.left().equals(r.right())) {
+        continue;
+      }
+      Comparison c = Comparison.fromScores(r.left(), r.right(), dimensions, r.scores());
+      if (c.hasTarget()) {
+        comparisons.add(c);
+        ids.add(r.left());
+        ids.add(r.right());
+      }
+    }
+    if (comparisons.size() < settings.minRatings()) {
+      throw new IllegalStateException(
+          "only "
+              + comparisons.size()
+              + " usable ratings; training needs at least "
+              + settings.minRatings()
+              + " (trainer.min-ratings): rate more pairs first");
+    }
+    out.printf(
+        "%d ratings on %d images; reading their embeddings from Milvus%n",
+        comparisons.size(), ids.size());
+    IndexEmbeddings index = new IndexEmbeddings(milvus, config.milvus().collection());
+    Map<String, float[]> embeddings = index.fetch(ids);
+    if (embeddings.isEmpty()) {
+      throw new IllegalStateException("none of the rated images is in the index any more");
+    }
+    int dim = embeddings.values().iterator().next().length;
+    QualitySpec spec =
+        new QualitySpec(dimensions, dim, settings.hidden(), settings.members(), settings.dropout());
+    TrainingOptions options = options(settings, progress);
+    Instant now = Instant.now();
+    String version = QualityRegistry.newVersion(now);
+    Path dir = runs.resolve(version);
+    Files.createDirectories(dir);
+    try (QualityTrainer.Result result =
+        new QualityTrainer(options).train(spec, comparisons, embeddings)) {
+      TrainingReport report = result.report();
+      report.writeJson(dir.resolve("report.json"));
+      LearningCurve.write(report, dir.resolve("learning-curve.png"));
+      out.printf(
+          "trained %s: %d training and %d validation pairs, held-out accuracy %.3f, log loss %.3f,"
+              + " calibration error %.3f; report in %s%n",
+          version,
+          report.trainPairs(),
+          report.validationPairs(),
+          report.metric("accuracy"),
+          report.metric("log_loss"),
+          report.metric("calibration_error"),
+          dir);
+      if (!publish) {
+        return new Published(version, dir, report, false, null);
+      }
+      Map<String, float[]> sample = index.sample(settings.quantileSample(), now.toEpochMilli());
+      float[][] raw = result.model().scores(sample.values().toArray(new float[0][]));
+      ScoreQuantiles quantiles = ScoreQuantiles.of(dimensions, raw);
+      Map<String, Double> metrics = new LinkedHashMap<>();
+      report.metrics().forEach((k, v) -> metrics.put(k, Double.isFinite(v) ? v : null));
+      metrics.values().removeIf(java.util.Objects::isNull);
+      QualityRegistry.Entry entry =
+          new QualityRegistry.Entry(
+              version,
+              now,
+              spec,
+              result.model().save(),
+              quantiles,
+              metrics,
+              report.trainPairs(),
+              new String(Files.readAllBytes(dir.resolve("report.json")), StandardCharsets.UTF_8));
+      new ModelPublisher(config, new QualityRegistry(session)).publish(entry);
+      out.printf(
+          "published %s (score quantiles from %d images); the ingest job scores new images with"
+              + " it from now on%n",
+          version, sample.size());
+      String job = null;
+      if (settings.rescore()) {
+        job = new IngestJobs(config).submitRescore(IngestJobs.jobJar(), version);
+        out.printf("re-scoring the index in Flink job %s%n", job);
+      }
+      return new Published(version, dir, report, true, job);
+    }
+  }
+
+  /**
+   * Chooses {@code count} pairs by {@code strategy} with the given version (the newest when null)
+   * and appends them to {@code queue} under the label {@code iteration}.
+   */
+  public Selection select(
+      String queue, String iteration, int count, String strategy, String version)
+      throws IOException {
+    ActiveLearning.Strategy s = ActiveLearning.Strategy.parse(strategy);
+    QualityRegistry registry = new QualityRegistry(session);
+    QualityRegistry.Entry entry = null;
+    if (version != null) {
+      entry =
+          registry
+              .get(version)
+              .orElseThrow(() -> new IllegalArgumentException("no quality model " + version));
+    } else if (s != ActiveLearning.Strategy.RANDOM) {
+      String latest =
+          registry
+              .latest()
+              .orElseThrow(
+                  () ->
+                      new IllegalStateException(
+                          "no quality model is published yet: train one first, or choose"
+                              + " --strategy random"))
+              .version();
+      entry = registry.get(latest).orElseThrow();
+    }
+    IndexEmbeddings index = new IndexEmbeddings(milvus, config.milvus().collection());
+    Map<String, float[]> pool = index.sample(settings.pool(), System.nanoTime());
+    List<String> ids = new ArrayList<>(pool.keySet());
+    float[][] embeddings = pool.values().toArray(new float[0][]);
+    Set<String> exclude = new StoredRatings(session).ratedOrQueued();
+    ActiveLearning.Options options =
+        new ActiveLearning.Options(
+            s, settings.candidates(), count, settings.diversity(), System.nanoTime());
+    List<ActiveLearning.Selection> chosen;
+    if (entry == null) {
+      chosen = ActiveLearning.select(null, ids, embeddings, exclude, options);
+    } else {
+      try (QualityModel model = QualityModel.load(entry.spec(), entry.params())) {
+        chosen = ActiveLearning.select(model, ids, embeddings, exclude, options);
+      }
+    }
+    List<RatingQueue.Pair> pairs = new ArrayList<>();
+    for (ActiveLearning.Selection c : chosen) {
+      pairs.add(new RatingQueue.Pair(c.leftId(), c.rightId()));
+    }
+    new RatingQueue(session).enqueue(queue, iteration, pairs, 0, config.rater().overlap());
+    out.printf(
+        "queued %d pairs (%s%s, from %d images) in %s as iteration %s%n",
+        pairs.size(),
+        s.label(),
+        entry == null ? "" : " under " + entry.version(),
+        ids.size(),
+        queue,
+        iteration);
+    return new Selection(queue, iteration, entry == null ? null : entry.version(), chosen);
+  }
+
+  /** How {@link QualityTrainer} trains, from the settings. */
+  public static TrainingOptions options(TrainerSettings s, boolean progress) {
+    return new TrainingOptions(
+        s.learningRate(),
+        s.weightDecay(),
+        s.batchSize(),
+        s.maxEpochs(),
+        s.patience(),
+        s.validationFraction(),
+        s.seed(),
+        s.bootstrap(),
+        progress);
+  }
+
+  /** Every published version, newest first. */
+  public List<QualityRegistry.Entry> versions() {
+    return new QualityRegistry(session).versions();
+  }
+
+  @Override
+  public void close() {
+    try {
+      milvus.close();
+    } finally {
+      session.close();
+    }
+  }
+}

@@ -1,0 +1,235 @@
+package io.memescope.trainer;
+
+import io.memescope.core.config.ConfigLoader;
+import io.memescope.core.config.InvalidConfigException;
+import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.quality.QualityRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code memescope train}: the quality model against the running stack. {@code run} trains on every
+ * stored rating (and with {@code --publish} registers the version, announces it to the ingest job
+ * and re-scores the index); {@code select} puts the next pairs to rate into a rating queue by
+ * active learning; {@code versions} lists what was published.
+ */
+@Command(
+    name = "train",
+    mixinStandardHelpOptions = true,
+    subcommands = {TrainMain.Run.class, TrainMain.Select.class, TrainMain.Versions.class},
+    description = {
+      "The quality model: train it on the ratings and publish it, choose the next pairs to rate,"
+          + " list versions.",
+      "",
+      "  memescope train run --publish      train on every rating, publish, re-score the index",
+      "  memescope train select -n 200      queue the pairs the model is least sure about",
+      "  memescope train versions           what was published"
+    })
+public final class TrainMain implements Callable<Integer> {
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  public static int run(String... args) {
+    CommandLine cli = new CommandLine(new TrainMain());
+    cli.setExecutionExceptionHandler(
+        (e, commandLine, parse) -> {
+          commandLine.getErr().println("memescope train: " + e.getMessage());
+          return 1;
+        });
+    return cli.execute(args);
+  }
+
+  @Override
+  public Integer call() {
+    CommandLine.usage(this, System.out);
+    return 2;
+  }
+
+  /** The settings options every subcommand takes (the CLI passes its own on). */
+  static final class Settings {
+    @Option(names = "--config", paramLabel = "FILE", description = "Settings file (HOCON).")
+    Path configFile;
+
+    @Option(names = "--home", paramLabel = "DIR", description = "Setting `home`.")
+    Path home;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override one setting.")
+    Map<String, String> overrides = new LinkedHashMap<>();
+
+    MemescopeConfig load() {
+      ConfigLoader loader =
+          new ConfigLoader().optEnvironment(System.getenv()).optOverrides(overrides);
+      Path file = configFile != null ? configFile : Path.of("memescope.conf");
+      if (configFile != null || Files.isRegularFile(file)) {
+        loader.optFile(file);
+      }
+      if (home != null) {
+        loader.optOverride("home", home.toString());
+      }
+      try {
+        return loader.load();
+      } catch (InvalidConfigException e) {
+        throw new IllegalStateException(e.getMessage(), e);
+      }
+    }
+  }
+
+  @Command(
+      name = "run",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Train a new version on every stored rating, embeddings from the index. Writes"
+            + " report.json and learning-curve.png into a directory of its own.",
+        "With --publish: register it, announce it on the models topic (the running ingest job"
+            + " scores new images with it) and start re-scoring the index."
+      })
+  static final class Run implements Callable<Integer> {
+    @Mixin Settings settings;
+
+    @Option(names = "--publish", description = "Publish the version (see above).")
+    boolean publish;
+
+    @Option(
+        names = "--out",
+        paramLabel = "DIR",
+        description = "Where run directories go (default: <home>/trainer/runs).")
+    Path out;
+
+    @Option(names = "--no-progress", description = "No progress bar.")
+    boolean noProgress;
+
+    @Override
+    public Integer call() throws Exception {
+      MemescopeConfig config = settings.load();
+      Path runs = out != null ? out : config.home().resolve("trainer").resolve("runs");
+      try (QualityService service = new QualityService(config)) {
+        QualityService.Published p = service.train(runs, publish, !noProgress);
+        System.out.println(
+            p.published()
+                ? "version " + p.version() + " is live"
+                : "version "
+                    + p.version()
+                    + " trained, not published (add --publish); report in "
+                    + p.runDir());
+      }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "select",
+      mixinStandardHelpOptions = true,
+      description =
+          "Active learning: sample candidate pairs from the index, rank them by the strategy, keep"
+              + " a diverse batch of unrated ones and append it to a rating queue under an"
+              + " iteration label.")
+  static final class Select implements Callable<Integer> {
+    @Mixin Settings settings;
+
+    @Option(
+        names = {"-n", "--count"},
+        paramLabel = "N",
+        description = "Pairs to queue (default: trainer.active.batch).")
+    Integer count;
+
+    @Option(
+        names = "--strategy",
+        paramLabel = "NAME",
+        description = "disagreement, uncertainty or random (default: trainer.active.strategy).")
+    String strategy;
+
+    @Option(
+        names = "--queue",
+        paramLabel = "NAME",
+        description = "The rating queue (default: rater.default-queue).")
+    String queue;
+
+    @Option(
+        names = "--iteration",
+        paramLabel = "LABEL",
+        description = "The iteration label (default: al-<time>).")
+    String iteration;
+
+    @Option(
+        names = "--version",
+        paramLabel = "VERSION",
+        description = "The model version (default: the newest).")
+    String version;
+
+    @Override
+    public Integer call() throws Exception {
+      MemescopeConfig config = settings.load();
+      String label =
+          iteration != null
+              ? iteration
+              : "al-"
+                  + DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
+                      .withZone(ZoneOffset.UTC)
+                      .format(Instant.now());
+      try (QualityService service = new QualityService(config)) {
+        service.select(
+            queue != null ? queue : config.rater().defaultQueue(),
+            label,
+            count != null ? count : config.trainer().batch(),
+            strategy != null ? strategy : config.trainer().strategy(),
+            version);
+      }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "versions",
+      mixinStandardHelpOptions = true,
+      description = "The published versions, newest (live) first, with their held-out figures.")
+  static final class Versions implements Callable<Integer> {
+    @Mixin Settings settings;
+
+    @Override
+    public Integer call() throws Exception {
+      MemescopeConfig config = settings.load();
+      try (QualityService service = new QualityService(config)) {
+        List<QualityRegistry.Entry> all = service.versions();
+        if (all.isEmpty()) {
+          System.out.println("no quality model published yet: memescope train run --publish");
+          return 0;
+        }
+        System.out.printf(
+            "%-28s %-20s %7s %8s %8s %8s%n",
+            "VERSION", "CREATED", "PAIRS", "ACCURACY", "LOG-LOSS", "ECE");
+        boolean first = true;
+        for (QualityRegistry.Entry e : all) {
+          System.out.printf(
+              "%-28s %-20s %7d %8s %8s %8s%s%n",
+              e.version(),
+              DateTimeFormatter.ISO_INSTANT.format(
+                  e.createdAt().truncatedTo(java.time.temporal.ChronoUnit.SECONDS)),
+              e.trainingPairs(),
+              figure(e.metrics().get("accuracy")),
+              figure(e.metrics().get("log_loss")),
+              figure(e.metrics().get("calibration_error")),
+              first ? "  (live)" : "");
+          first = false;
+        }
+      }
+      return 0;
+    }
+
+    private static String figure(Double v) {
+      return v == null ? "-" : String.format("%.3f", v);
+    }
+  }
+}

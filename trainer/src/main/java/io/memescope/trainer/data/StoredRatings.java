@@ -1,0 +1,60 @@
+package io.memescope.trainer.data;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.Row;
+import com.datastax.oss.driver.api.core.cql.SimpleStatement;
+import io.memescope.core.rating.PairKey;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The ratings people gave on the rater app, from Cassandra's {@code ratings_by_rater}: every rater,
+ * every rating, paged by the driver.
+ */
+public final class StoredRatings {
+  /** One rating: scores -2..2 per dimension about the pair as shown (left, right). */
+  public record Rating(String rater, String left, String right, Map<String, Integer> scores) {}
+
+  private final CqlSession session;
+
+  public StoredRatings(CqlSession session) {
+    this.session = session;
+  }
+
+  public List<Rating> all() {
+    List<Rating> out = new ArrayList<>();
+    for (Row r :
+        session.execute(
+            SimpleStatement.newInstance(
+                    "SELECT rater, left_id, right_id, scores FROM ratings_by_rater")
+                .setPageSize(5000))) {
+      out.add(
+          new Rating(
+              r.getString("rater"),
+              r.getString("left_id"),
+              r.getString("right_id"),
+              r.getMap("scores", String.class, Integer.class)));
+    }
+    return out;
+  }
+
+  /** The pairs (as {@link PairKey}s) rated by anyone, or waiting in any rating queue. */
+  public Set<String> ratedOrQueued() {
+    Set<String> out = new HashSet<>();
+    for (Row r :
+        session.execute(
+            SimpleStatement.newInstance("SELECT pair_key FROM ratings_by_pair")
+                .setPageSize(5000))) {
+      out.add(r.getString("pair_key"));
+    }
+    for (Row r :
+        session.execute(
+            SimpleStatement.newInstance("SELECT pair_key FROM rating_queue").setPageSize(5000))) {
+      out.add(r.getString("pair_key"));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,353 @@
+package io.memescope.trainer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.datastax.oss.driver.api.core.cql.Row;
+import com.sun.net.httpserver.HttpServer;
+import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.quality.QualityRegistry;
+import io.memescope.core.rating.PairKey;
+import io.memescope.core.rating.RatingQueue;
+import io.memescope.core.records.CrawlRecord;
+import io.memescope.core.records.Json;
+import io.memescope.core.records.UrlNormalizer;
+import io.memescope.core.schema.Clients;
+import io.memescope.core.schema.MilvusCollection;
+import io.memescope.core.schema.Schema;
+import io.memescope.infra.flink.IngestJobs;
+import io.memescope.infra.testing.Memes;
+import io.memescope.infra.testing.TestStack;
+import io.milvus.v2.client.MilvusClientV2;
+import io.milvus.v2.service.vector.request.QueryReq;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The quality model's whole loop on the test stack: the real ingest job indexes memes unscored;
+ * ratings (simulated, written where the rater app writes them) train a model, which is published to
+ * the registry and the models topic; the running job scores new images with it without a restart;
+ * the re-scoring job scores the old ones; active learning fills a rating queue.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class QualityPipelineIT {
+  static final int FIRST = 40;
+  static final int LATER = 16;
+
+  private final Map<String, byte[]> served = new HashMap<>();
+  private final List<String> firstIds = new ArrayList<>();
+  private final List<String> laterIds = new ArrayList<>();
+  private final List<CrawlRecord> laterRecords = new ArrayList<>();
+  private MemescopeConfig config;
+  private HttpServer server;
+  private IngestJobs jobs;
+  private CqlSession cql;
+  private Path runs;
+  private QualityService.Published published;
+
+  @BeforeAll
+  void indexUnscoredImages() throws Exception {
+    TestStack.config();
+    String run = TestStack.uniqueName("quality");
+    runs = Files.createTempDirectory("quality-runs");
+    config =
+        TestStack.load(
+            Map.ofEntries(
+                Map.entry("cassandra.keyspace", run),
+                Map.entry("kafka.topics.crawl-urls.name", run + ".crawl.urls"),
+                Map.entry("kafka.topics.ingest-indexed.name", run + ".indexed"),
+                Map.entry("kafka.topics.ingest-rejects.name", run + ".rejects"),
+                Map.entry("kafka.topics.takedowns.name", run + ".takedowns"),
+                Map.entry("kafka.topics.models.name", run + ".models"),
+                Map.entry("milvus.collection", run),
+                Map.entry("ingest.job-name", run),
+                Map.entry("ingest.checkpoint-interval", "2s"),
+                Map.entry("ingest.fetch.allow-private-hosts", "[localhost]")));
+    Schema.apply(config);
+    cql = Clients.cassandraKeyspace(config.cassandra());
+    server = HttpServer.create(new InetSocketAddress("localhost", 0), 0);
+    server.createContext(
+        "/",
+        e -> {
+          byte[] body = served.get(e.getRequestURI().getPath());
+          if (body == null) {
+            e.sendResponseHeaders(404, -1);
+          } else {
+            e.getResponseHeaders().add("Content-Type", "application/octet-stream");
+            e.sendResponseHeaders(200, body.length);
+            e.getResponseBody().write(body);
+          }
+          e.close();
+        });
+    server.start();
+    List<CrawlRecord> first = new ArrayList<>();
+    for (int i = 0; i < FIRST + LATER; i++) {
+      String caption = Memes.WORDS[i % Memes.WORDS.length] + " " + i;
+      byte[] bytes = Memes.encode(Memes.meme(500 + i, caption), "png");
+      served.put("/m/" + i + ".png", bytes);
+      String url = "http://localhost:" + server.getAddress().getPort() + "/m/" + i + ".png";
+      CrawlRecord r =
+          CrawlRecord.of(
+              UrlNormalizer.normalise(url), "it", Instant.now(), caption, null, null, Map.of());
+      if (i < FIRST) {
+        firstIds.add(imageId(bytes));
+        first.add(r);
+      } else {
+        laterIds.add(imageId(bytes));
+        laterRecords.add(r);
+      }
+    }
+    // A malformed announcement first: the job skips it and goes on unscored.
+    send(config.kafka().topic("models").name(), "quality", "{not json".getBytes());
+    publish(first);
+    jobs = new IngestJobs(config);
+    jobs.ensureRunning(Path.of(System.getProperty("memescope.jobJar")));
+    await("the first images indexed", Duration.ofMinutes(4), () -> countImages() >= FIRST);
+  }
+
+  @AfterAll
+  void stop() {
+    if (jobs != null) {
+      jobs.cancel();
+    }
+    if (server != null) {
+      server.stop(0);
+    }
+    if (cql != null) {
+      cql.close();
+    }
+  }
+
+  @Test
+  @Order(1)
+  void before_any_model_images_are_indexed_unscored() {
+    for (String id : firstIds) {
+      Row r = image(id);
+      assertThat(r).as(id).isNotNull();
+      assertThat(r.getString("quality_version")).isNull();
+    }
+  }
+
+  @Test
+  @Order(2)
+  void training_on_stored_ratings_publishes_a_version_and_rescoring_updates_every_old_image()
+      throws Exception {
+    seedRatings(160);
+    try (QualityService service = new QualityService(config)) {
+      published = service.train(runs, true, false);
+    }
+    String version = published.version();
+    assertThat(Files.exists(runs.resolve(version).resolve("report.json"))).isTrue();
+    assertThat(Files.size(runs.resolve(version).resolve("learning-curve.png"))).isPositive();
+    QualityRegistry.Entry entry = new QualityRegistry(cql).get(version).orElseThrow();
+    assertThat(entry.params()).isNotEmpty();
+    assertThat(entry.trainingPairs()).isPositive();
+    assertThat(entry.quantiles().percentiles()).containsOnlyKeys(config.rater().dimensions());
+    assertThat(published.rescoreJob()).isNotNull();
+    await(
+        "the re-scoring job finished",
+        Duration.ofMinutes(4),
+        () -> {
+          String state = jobs.state(published.rescoreJob());
+          assertThat(state).isNotIn("FAILED", "CANCELED");
+          return "FINISHED".equals(state);
+        });
+    Map<String, Float> milvusQuality = milvusQuality(firstIds);
+    for (String id : firstIds) {
+      Row r = image(id);
+      assertThat(r.getString("quality_version")).as(id).isEqualTo(version);
+      Map<String, Float> scores = r.getMap("quality_scores", String.class, Float.class);
+      assertThat(scores).containsOnlyKeys(config.rater().dimensions());
+      scores.values().forEach(v -> assertThat(v).isBetween(0f, 1f));
+      double mean = scores.values().stream().mapToDouble(Float::doubleValue).average().orElse(-1);
+      assertThat(r.getFloat("quality"))
+          .isCloseTo((float) mean, org.assertj.core.data.Offset.offset(1e-5f));
+      assertThat(milvusQuality.get(id))
+          .as("Milvus agrees with Cassandra")
+          .isEqualTo(r.getFloat("quality"));
+    }
+  }
+
+  @Test
+  @Order(3)
+  void the_running_ingest_job_scores_new_images_with_the_published_version_without_a_restart()
+      throws Exception {
+    String jobBefore = jobs.running().orElseThrow().id();
+    publish(laterRecords);
+    await(
+        "the later images indexed and scored",
+        Duration.ofMinutes(3),
+        () ->
+            laterIds.stream()
+                .allMatch(
+                    id -> {
+                      Row r = image(id);
+                      return r != null
+                          && published.version().equals(r.getString("quality_version"));
+                    }));
+    assertThat(jobs.running().orElseThrow().id())
+        .as("the same job, never restarted")
+        .isEqualTo(jobBefore);
+    Map<String, Float> milvusQuality = milvusQuality(laterIds);
+    for (String id : laterIds) {
+      assertThat(milvusQuality.get(id)).isEqualTo(image(id).getFloat("quality"));
+    }
+  }
+
+  @Test
+  @Order(4)
+  void active_learning_fills_the_rating_queue_with_unrated_pairs_under_an_iteration_label()
+      throws Exception {
+    Set<String> rated = new HashSet<>();
+    for (Row r : cql.execute("SELECT pair_key FROM ratings_by_pair")) {
+      rated.add(r.getString("pair_key"));
+    }
+    QualityService.Selection selection;
+    try (QualityService service = new QualityService(config)) {
+      selection = service.select("al-queue", "it-1", 12, "disagreement", null);
+    }
+    assertThat(selection.pairs()).hasSize(12);
+    assertThat(selection.version()).isEqualTo(published.version());
+    RatingQueue.Summary summary = new RatingQueue(cql).summary("al-queue");
+    assertThat(summary.depth()).isEqualTo(12);
+    assertThat(summary.iterations()).containsExactly(Map.entry("it-1", 12));
+    Set<String> queued = new HashSet<>();
+    for (Row r :
+        cql.execute("SELECT pair_key, iteration FROM rating_queue WHERE queue = 'al-queue'")) {
+      assertThat(r.getString("iteration")).isEqualTo("it-1");
+      queued.add(r.getString("pair_key"));
+    }
+    assertThat(queued).hasSize(12).doesNotContainAnyElementsOf(rated);
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------
+
+  /** Ratings as the rater app stores them, drawn from a hidden preference for low caption ids. */
+  private void seedRatings(int n) {
+    PreparedStatement byRater =
+        cql.prepare(
+            "INSERT INTO ratings_by_rater (rater, rating_id, pair_key, left_id, right_id, scores,"
+                + " origin) VALUES (?, now(), ?, ?, ?, ?, 'random')");
+    PreparedStatement byPair =
+        cql.prepare(
+            "INSERT INTO ratings_by_pair (pair_key, rater, left_id, right_id, scores)"
+                + " VALUES (?, ?, ?, ?, ?)");
+    Random random = new Random(7);
+    for (int k = 0; k < n; k++) {
+      int a = random.nextInt(FIRST);
+      int b = random.nextInt(FIRST);
+      if (a == b) {
+        continue;
+      }
+      int v = a < b ? -1 - random.nextInt(2) : 1 + random.nextInt(2); // lower index is better
+      Map<String, Integer> scores = new HashMap<>();
+      for (String d : config.rater().dimensions()) {
+        scores.put(d, v);
+      }
+      String left = firstIds.get(a);
+      String right = firstIds.get(b);
+      String rater = "sim-" + (k % 3);
+      cql.execute(byRater.bind(rater, PairKey.of(left, right), left, right, scores));
+      cql.execute(byPair.bind(PairKey.of(left, right), rater, left, right, scores));
+    }
+  }
+
+  private Row image(String id) {
+    return cql.execute(
+            "SELECT id, quality, quality_version, quality_scores FROM images WHERE id = ?", id)
+        .one();
+  }
+
+  private long countImages() {
+    return cql.execute("SELECT count(*) FROM images").one().getLong(0);
+  }
+
+  private Map<String, Float> milvusQuality(List<String> ids) {
+    MilvusClientV2 milvus = Clients.milvus(config.milvus());
+    try {
+      Map<String, Float> out = new HashMap<>();
+      String in = String.join("\",\"", ids);
+      milvus
+          .query(
+              QueryReq.builder()
+                  .collectionName(config.milvus().collection())
+                  .filter(MilvusCollection.ID + " in [\"" + in + "\"]")
+                  .outputFields(List.of(MilvusCollection.ID, MilvusCollection.QUALITY))
+                  .build())
+          .getQueryResults()
+          .forEach(
+              r ->
+                  out.put(
+                      (String) r.getEntity().get(MilvusCollection.ID),
+                      ((Number) r.getEntity().get(MilvusCollection.QUALITY)).floatValue()));
+      return out;
+    } finally {
+      milvus.close();
+    }
+  }
+
+  private void publish(List<CrawlRecord> records) {
+    for (CrawlRecord r : records) {
+      send(config.kafka().topic("crawl-urls").name(), r.urlHash(), Json.write(r));
+    }
+  }
+
+  private void send(String topic, String key, byte[] value) {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
+    try (KafkaProducer<String, byte[]> producer =
+        new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+      producer.send(new ProducerRecord<>(topic, key, value));
+    }
+  }
+
+  private static void await(String what, Duration timeout, BooleanSupplier condition)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (condition.getAsBoolean()) {
+        return;
+      }
+      Thread.sleep(1000);
+    }
+    throw new AssertionError("timed out after " + timeout + " waiting for " + what);
+  }
+
+  private static String imageId(byte[] bytes) {
+    try {
+      return HexFormat.of()
+          .formatHex(MessageDigest.getInstance("SHA-256").digest(bytes))
+          .substring(0, 32);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
