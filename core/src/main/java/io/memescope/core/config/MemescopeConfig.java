@@ -21,6 +21,7 @@ public record MemescopeConfig(
     IngestSettings ingest,
     ServingSettings serving,
     RaterSettings rater,
+    TrainerSettings trainer,
     Config source) {
 
   /** The merged settings as HOCON, for handing to another process of the stack. */
@@ -50,6 +51,7 @@ public record MemescopeConfig(
             IngestSettings.read(reader),
             ServingSettings.read(reader),
             RaterSettings.read(reader),
+            TrainerSettings.read(reader),
             config);
     result.checkPortsDistinct(reader);
     reader.throwIfProblems();
