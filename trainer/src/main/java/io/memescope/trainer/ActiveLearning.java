@@ -67,6 +67,16 @@ public final class ActiveLearning {
       return new Options(Strategy.DISAGREEMENT, 20000, 200, 0.5, 42);
     }
 
+    /** The options of {@code trainer.active} in the configuration. */
+    public static Options from(io.memescope.core.config.TrainerSettings t) {
+      return new Options(
+          Strategy.parse(t.activeStrategy()),
+          t.activeCandidates(),
+          t.activeBatchSize(),
+          t.activeDiversity(),
+          t.seed());
+    }
+
     public Options with(Strategy s, long newSeed) {
       return new Options(s, candidates, batchSize, diversity, newSeed);
     }

@@ -2,13 +2,11 @@ package io.memescope.trainer;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import javax.imageio.ImageIO;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -17,93 +15,89 @@ import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
- * A training run's learning curves as one PNG: loss (train solid, validation dashed) and held-out
- * pairwise accuracy per epoch, one colour per ensemble member, the kept epoch marked in the title.
+ * Draws a training run's learning curves as a PNG: per member, training and validation loss by
+ * epoch (left) and validation pairwise accuracy (right), with each member's kept epoch marked.
+ * Needs no display ({@code java.awt.headless} is set if unset).
  */
 public final class LearningCurve {
-  private static final Color[] COLOURS = {
-    new Color(0x1f77b4),
-    new Color(0xff7f0e),
-    new Color(0x2ca02c),
-    new Color(0xd62728),
-    new Color(0x9467bd),
-    new Color(0x8c564b),
-    new Color(0xe377c2),
-    new Color(0x7f7f7f)
+  private static final Color[] COLORS = {
+    new Color(31, 119, 180),
+    new Color(255, 127, 14),
+    new Color(44, 160, 44),
+    new Color(214, 39, 40),
+    new Color(148, 103, 189),
+    new Color(140, 86, 75),
+    new Color(227, 119, 194),
+    new Color(127, 127, 127)
   };
 
   private LearningCurve() {}
 
   public static void write(TrainingReport report, Path png) throws IOException {
-    XYChart loss =
-        new XYChartBuilder()
-            .width(800)
-            .height(420)
-            .title("Loss (train solid, validation dashed)")
-            .xAxisTitle("epoch")
-            .yAxisTitle("Bradley-Terry cross-entropy")
-            .build();
-    XYChart accuracy =
-        new XYChartBuilder()
-            .width(800)
-            .height(380)
-            .title(
-                String.format(
-                    "Held-out pairwise accuracy (ensemble: %.3f on %d pairs)",
-                    report.metric("accuracy"), report.validationPairs()))
-            .xAxisTitle("epoch")
-            .yAxisTitle("accuracy")
-            .build();
-    for (XYChart c : List.of(loss, accuracy)) {
-      c.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
-      c.getStyler().setChartBackgroundColor(Color.WHITE);
-      c.getStyler().setMarkerSize(0);
+    if (System.getProperty("java.awt.headless") == null) {
+      System.setProperty("java.awt.headless", "true");
     }
-    int i = 0;
+    XYChart loss = chart("Bradley-Terry loss", "loss");
+    XYChart accuracy = chart("Validation pairwise accuracy (ties excluded)", "accuracy");
     for (TrainingReport.MemberCurve m : report.members()) {
-      Color colour = COLOURS[i++ % COLOURS.length];
-      String name = "member " + m.member() + " (best " + m.bestEpoch() + ")";
-      add(loss, name + " train", m.trainLoss(), colour, false);
-      add(loss, name + " val", m.validationLoss(), colour, true);
-      add(accuracy, name, m.validationAccuracy(), colour, false);
-    }
-    BufferedImage top = BitmapEncoder.getBufferedImage(loss);
-    BufferedImage bottom = BitmapEncoder.getBufferedImage(accuracy);
-    BufferedImage out =
-        new BufferedImage(
-            Math.max(top.getWidth(), bottom.getWidth()),
-            top.getHeight() + bottom.getHeight(),
-            BufferedImage.TYPE_INT_RGB);
-    var g = out.createGraphics();
-    g.setColor(Color.WHITE);
-    g.fillRect(0, 0, out.getWidth(), out.getHeight());
-    g.drawImage(top, 0, 0, null);
-    g.drawImage(bottom, 0, top.getHeight(), null);
-    g.dispose();
-    Files.createDirectories(png.toAbsolutePath().getParent());
-    ImageIO.write(out, "png", png.toFile());
-  }
-
-  private static void add(XYChart chart, String name, List<Double> ys, Color colour, boolean dash) {
-    List<Integer> xs = new ArrayList<>();
-    List<Double> values = new ArrayList<>();
-    for (int e = 0; e < ys.size(); e++) {
-      Double y = ys.get(e);
-      if (y != null && Double.isFinite(y)) {
-        xs.add(e + 1);
-        values.add(y);
+      Color c = COLORS[m.member() % COLORS.length];
+      add(loss, "member " + m.member() + " train", m.trainLoss(), c, true);
+      if (!m.validationLoss().isEmpty()) {
+        add(loss, "member " + m.member() + " validation", m.validationLoss(), c, false);
+        add(accuracy, "member " + m.member(), m.validationAccuracy(), c, false);
+        XYSeries best =
+            loss.addSeries(
+                "member " + m.member() + " kept (epoch " + m.bestEpoch() + ")",
+                new double[] {m.bestEpoch()},
+                new double[] {m.validationLoss().get(m.bestEpoch() - 1)});
+        best.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+        best.setMarker(SeriesMarkers.DIAMOND);
+        best.setMarkerColor(c);
+        best.setShowInLegend(false);
       }
     }
+    if (accuracy.getSeriesMap().isEmpty()) {
+      accuracy.setTitle("no validation pairs");
+    }
+    try (OutputStream out = Files.newOutputStream(png)) {
+      BitmapEncoder.saveBitmap(List.of(loss, accuracy), 1, 2, out, BitmapEncoder.BitmapFormat.PNG);
+    }
+  }
+
+  private static XYChart chart(String title, String y) {
+    XYChart chart =
+        new XYChartBuilder()
+            .width(640)
+            .height(440)
+            .title(title)
+            .xAxisTitle("epoch")
+            .yAxisTitle(y)
+            .build();
+    chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+    chart.getStyler().setChartBackgroundColor(Color.WHITE);
+    chart.getStyler().setMarkerSize(4);
+    chart.getStyler().setLegendFont(chart.getStyler().getLegendFont().deriveFont(9f));
+    return chart;
+  }
+
+  private static void add(
+      XYChart chart, String name, List<Double> values, Color color, boolean dashed) {
     if (values.isEmpty()) {
       return;
     }
-    XYSeries s = chart.addSeries(name, xs, values);
-    s.setLineColor(colour);
+    double[] x = new double[values.size()];
+    double[] y = new double[values.size()];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = i + 1;
+      y[i] = values.get(i);
+    }
+    XYSeries s = chart.addSeries(name, x, y);
+    s.setLineColor(color);
     s.setMarker(SeriesMarkers.NONE);
-    if (dash) {
+    if (dashed) {
       s.setLineStyle(
           new BasicStroke(
-              1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
+              1.2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {4f, 3f}, 0f));
     }
   }
 }

@@ -104,9 +104,8 @@ public final class QualityService implements AutoCloseable {
       throw new IllegalStateException("none of the rated images is in the index any more");
     }
     int dim = embeddings.values().iterator().next().length;
-    QualitySpec spec =
-        new QualitySpec(dimensions, dim, settings.hidden(), settings.members(), settings.dropout());
-    TrainingOptions options = options(settings, progress);
+    QualitySpec spec = settings.spec(dimensions, dim);
+    TrainingOptions options = TrainingOptions.from(settings).withProgress(progress);
     Instant now = Instant.now();
     String version = QualityRegistry.newVersion(now);
     Path dir = runs.resolve(version);
@@ -187,13 +186,13 @@ public final class QualityService implements AutoCloseable {
       entry = registry.get(latest).orElseThrow();
     }
     IndexEmbeddings index = new IndexEmbeddings(milvus, config.milvus().collection());
-    Map<String, float[]> pool = index.sample(settings.pool(), System.nanoTime());
+    Map<String, float[]> pool = index.sample(settings.activePool(), System.nanoTime());
     List<String> ids = new ArrayList<>(pool.keySet());
     float[][] embeddings = pool.values().toArray(new float[0][]);
     Set<String> exclude = new StoredRatings(session).ratedOrQueued();
     ActiveLearning.Options options =
         new ActiveLearning.Options(
-            s, settings.candidates(), count, settings.diversity(), System.nanoTime());
+            s, settings.activeCandidates(), count, settings.activeDiversity(), System.nanoTime());
     List<ActiveLearning.Selection> chosen;
     if (entry == null) {
       chosen = ActiveLearning.select(null, ids, embeddings, exclude, options);
@@ -216,20 +215,6 @@ public final class QualityService implements AutoCloseable {
         queue,
         iteration);
     return new Selection(queue, iteration, entry == null ? null : entry.version(), chosen);
-  }
-
-  /** How {@link QualityTrainer} trains, from the settings. */
-  public static TrainingOptions options(TrainerSettings s, boolean progress) {
-    return new TrainingOptions(
-        s.learningRate(),
-        s.weightDecay(),
-        s.batchSize(),
-        s.maxEpochs(),
-        s.patience(),
-        s.validationFraction(),
-        s.seed(),
-        s.bootstrap(),
-        progress);
   }
 
   /** Every published version, newest first. */

@@ -183,8 +183,8 @@ public final class TrainMain implements Callable<Integer> {
         service.select(
             queue != null ? queue : config.rater().defaultQueue(),
             label,
-            count != null ? count : config.trainer().batch(),
-            strategy != null ? strategy : config.trainer().strategy(),
+            count != null ? count : config.trainer().activeBatchSize(),
+            strategy != null ? strategy : config.trainer().activeStrategy(),
             version);
       }
       return 0;

@@ -47,6 +47,20 @@ public record TrainingOptions(
     return new TrainingOptions(1e-3, 1e-4, 128, 200, 10, 0.2, 42, false, true);
   }
 
+  /** The options of {@code trainer { ... }} in the configuration. */
+  public static TrainingOptions from(io.memescope.core.config.TrainerSettings t) {
+    return new TrainingOptions(
+        t.learningRate(),
+        t.weightDecay(),
+        t.batchSize(),
+        t.maxEpochs(),
+        t.patience(),
+        t.validationFraction(),
+        t.seed(),
+        t.bootstrap(),
+        t.progress());
+  }
+
   public TrainingOptions withSeed(long s) {
     return new TrainingOptions(
         learningRate,

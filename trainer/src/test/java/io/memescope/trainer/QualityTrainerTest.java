@@ -4,16 +4,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.memescope.core.quality.QualitySpec;
 import io.memescope.trainer.bench.Simulation;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class QualityTrainerTest {
   private static final List<String> DIMS = List.of("usefulness", "memeness");
 
+  @TempDir Path dir;
+
   @Test
-  void trainingOnASmallSimulatedSetRanksHeldOutImages() {
+  void trainingOnASmallSimulatedSetRanksHeldOutImages() throws IOException {
     Simulation sim = Simulation.standard(1200, 32, DIMS, 1);
     int[] trainImages = IntStream.range(0, 900).toArray();
     int[] testImages = IntStream.range(900, 1200).toArray();
@@ -46,7 +52,25 @@ class QualityTrainerTest {
           report.pairsPerSecond(),
           (System.nanoTime() - t0) / 1e9,
           report.members().stream().map(m -> m.trainLoss().size() + "/" + m.bestEpoch()).toList());
+      // The stated bar: 1500 noisy ratings of 900 images rank unseen images right 80 % of the time
+      // (an untrained model: 50 %; this setup reaches about 0.84).
       assertThat(acc).isGreaterThan(0.8);
+      assertThat(report.metric("accuracy")).isGreaterThan(0.7);
+      assertThat(report.trainPairs() + report.validationPairs() + report.droppedPairs())
+          .isEqualTo(1500);
+      assertThat(report.members()).hasSize(3);
+      for (TrainingReport.MemberCurve m : report.members()) {
+        assertThat(m.validationLoss().get(m.bestEpoch() - 1))
+            .isCloseTo(
+                m.validationLoss().stream().mapToDouble(Double::doubleValue).min().orElseThrow(),
+                org.assertj.core.data.Offset.offset(1e-4));
+      }
+      report.writeJson(dir.resolve("report.json"));
+      assertThat(TrainingReport.readJson(dir.resolve("report.json")).members())
+          .isEqualTo(report.members());
+      LearningCurve.write(report, dir.resolve("curve.png"));
+      byte[] png = Files.readAllBytes(dir.resolve("curve.png"));
+      assertThat(png).startsWith((byte) 0x89, (byte) 'P', (byte) 'N', (byte) 'G');
     }
   }
 }

@@ -42,6 +42,14 @@ final class SettingsReader {
     return value;
   }
 
+  double doubleInRange(String key, double min, double max) {
+    double value = read(key, () -> config.getDouble(key), min);
+    if (!(value >= min && value <= max)) {
+      problem(key, "is " + value + ", must be between " + min + " and " + max);
+    }
+    return value;
+  }
+
   int port(String key) {
     return intInRange(key, 1, 65535);
   }

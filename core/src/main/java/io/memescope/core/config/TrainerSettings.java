@@ -1,17 +1,33 @@
 package io.memescope.core.config;
 
-import java.util.ArrayList;
+import com.typesafe.config.ConfigException;
+import io.memescope.core.quality.QualitySpec;
 import java.util.List;
-import java.util.Locale;
+import java.util.Set;
 
 /**
- * The quality model trainer ({@code memescope train}, module trainer): the model's shape, how it is
- * trained, published and how active learning picks pairs. The dimensions are {@code
- * rater.dimensions}.
+ * The quality-model trainer (module trainer): the model's shape, how it trains, and how active
+ * learning picks the next pairs to rate.
+ *
+ * @param hidden hidden layer sizes of each member's MLP, input side first
+ * @param members ensemble size
+ * @param dropout dropout rate after each hidden layer while training
+ * @param patience epochs without a better validation loss before a member stops
+ * @param validationFraction share of rated pairs held out, split by image
+ * @param bootstrap members train on bootstrap resamples rather than on all pairs
+ * @param activeStrategy disagreement, uncertainty or random
+ * @param activeCandidates random pairs sampled and scored per active-learning batch
+ * @param activeBatchSize pairs an active-learning batch puts into the rating queue
+ * @param activeDiversity 0..1, how strongly similar pairs are held back within a batch
+ * @param activePool images sampled from the index to draw candidate pairs from
+ * @param minRatings training refuses to run on fewer usable ratings
+ * @param quantileSample images sampled from the index to fix a published version's score
+ *     distribution
+ * @param rescore whether publishing starts the re-scoring job over the whole index
  */
 public record TrainerSettings(
-    int members,
     List<Integer> hidden,
+    int members,
     double dropout,
     double learningRate,
     double weightDecay,
@@ -21,64 +37,67 @@ public record TrainerSettings(
     double validationFraction,
     long seed,
     boolean bootstrap,
+    boolean progress,
+    String activeStrategy,
+    int activeCandidates,
+    int activeBatchSize,
+    double activeDiversity,
+    int activePool,
     int minRatings,
     int quantileSample,
-    boolean rescore,
-    String strategy,
-    int pool,
-    int candidates,
-    double diversity,
-    int batch) {
+    boolean rescore) {
 
-  static final List<String> STRATEGIES = List.of("disagreement", "uncertainty", "random");
+  public static final Set<String> STRATEGIES = Set.of("disagreement", "uncertainty", "random");
 
-  static TrainerSettings read(SettingsReader r) {
-    List<Integer> hidden = new ArrayList<>();
-    try {
-      hidden.addAll(r.config().getIntList("trainer.hidden"));
-    } catch (com.typesafe.config.ConfigException e) {
-      r.problem("trainer.hidden", "must be a list of layer sizes such as [256, 64]");
-    }
-    if (hidden.stream().anyMatch(h -> h < 1 || h > 65536)) {
-      r.problem("trainer.hidden", "sizes must be between 1 and 65536");
-    }
-    String strategy = r.nonBlank("trainer.active.strategy").toLowerCase(Locale.ROOT);
-    if (!STRATEGIES.contains(strategy)) {
-      r.problem("trainer.active.strategy", "is '" + strategy + "', must be one of " + STRATEGIES);
-    }
-    return new TrainerSettings(
-        r.intInRange("trainer.members", 1, 64),
-        List.copyOf(hidden),
-        fraction(r, "trainer.dropout", 0, 0.95),
-        fraction(r, "trainer.learning-rate", 1e-7, 1),
-        fraction(r, "trainer.weight-decay", 0, 1),
-        r.intInRange("trainer.batch-size", 1, 1 << 16),
-        r.intInRange("trainer.max-epochs", 1, 100_000),
-        r.intInRange("trainer.patience", 1, 100_000),
-        fraction(r, "trainer.validation-fraction", 0, 0.9),
-        r.intInRange("trainer.seed", Integer.MIN_VALUE, Integer.MAX_VALUE),
-        r.bool("trainer.bootstrap"),
-        r.intInRange("trainer.min-ratings", 1, Integer.MAX_VALUE),
-        r.intInRange("trainer.quantile-sample", 101, 10_000_000),
-        r.bool("trainer.rescore"),
-        strategy,
-        r.intInRange("trainer.active.pool", 2, 10_000_000),
-        r.intInRange("trainer.active.candidates", 1, 100_000_000),
-        fraction(r, "trainer.active.diversity", 0, 1),
-        r.intInRange("trainer.active.batch", 1, 1_000_000));
+  /** The model these settings describe, for the given dimensions and embedding length. */
+  public QualitySpec spec(List<String> dimensions, int embeddingDim) {
+    return new QualitySpec(dimensions, embeddingDim, hidden, members, dropout);
   }
 
-  private static double fraction(SettingsReader r, String key, double min, double max) {
-    double v = min;
+  static TrainerSettings read(SettingsReader r) {
+    List<Integer> hidden = List.of();
     try {
-      v = r.config().getDouble(key);
-    } catch (com.typesafe.config.ConfigException e) {
-      r.problem(key, "must be a number");
-      return min;
+      hidden = List.copyOf(r.config().getIntList("trainer.hidden"));
+    } catch (ConfigException e) {
+      r.problem("trainer.hidden", "must be a list of layer sizes, e.g. [256, 64]");
     }
-    if (!(v >= min && v <= max)) {
-      r.problem(key, "is " + v + ", must be between " + min + " and " + max);
+    for (int h : hidden) {
+      if (h < 1 || h > 65536) {
+        r.problem("trainer.hidden", "sizes must be between 1 and 65536");
+      }
     }
-    return v;
+    String strategy = r.nonBlank("trainer.active.strategy");
+    if (!STRATEGIES.contains(strategy)) {
+      r.problem("trainer.active.strategy", "must be disagreement, uncertainty or random");
+    }
+    double validation = r.doubleInRange("trainer.validation-fraction", 0, 0.9);
+    double dropout = r.doubleInRange("trainer.dropout", 0, 0.9);
+    long seed = 0;
+    try {
+      seed = r.config().getLong("trainer.seed");
+    } catch (ConfigException e) {
+      r.problem("trainer.seed", "must be an integer");
+    }
+    return new TrainerSettings(
+        hidden,
+        r.intInRange("trainer.members", 1, 100),
+        dropout,
+        r.doubleInRange("trainer.learning-rate", 1e-7, 1),
+        r.doubleInRange("trainer.weight-decay", 0, 1),
+        r.intInRange("trainer.batch-size", 1, 1 << 20),
+        r.intInRange("trainer.max-epochs", 1, 100_000),
+        r.intInRange("trainer.patience", 1, 100_000),
+        validation,
+        seed,
+        r.bool("trainer.bootstrap"),
+        r.bool("trainer.progress"),
+        strategy,
+        r.intInRange("trainer.active.candidates", 1, 100_000_000),
+        r.intInRange("trainer.active.batch-size", 1, 1_000_000),
+        r.doubleInRange("trainer.active.diversity", 0, 1),
+        r.intInRange("trainer.active.pool", 2, 10_000_000),
+        r.intInRange("trainer.min-ratings", 1, Integer.MAX_VALUE),
+        r.intInRange("trainer.quantile-sample", 101, 10_000_000),
+        r.bool("trainer.rescore"));
   }
 }

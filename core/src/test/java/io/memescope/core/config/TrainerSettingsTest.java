@@ -1,0 +1,37 @@
+package io.memescope.core.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.memescope.core.quality.QualitySpec;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class TrainerSettingsTest {
+
+  @Test
+  void defaultsDescribeAFiveMemberEnsemble() {
+    TrainerSettings t = MemescopeConfig.defaults().trainer();
+    assertThat(t.members()).isEqualTo(5);
+    assertThat(t.hidden()).containsExactly(256, 64);
+    assertThat(t.activeStrategy()).isEqualTo("disagreement");
+    QualitySpec spec = t.spec(List.of("usefulness", "memeness"), 512);
+    assertThat(spec.outputs()).isEqualTo(2);
+    assertThat(spec.embeddingDim()).isEqualTo(512);
+  }
+
+  @Test
+  void badValuesAreReportedByKey() {
+    assertThatThrownBy(
+            () ->
+                new ConfigLoader()
+                    .optOverride("trainer.active.strategy", "greedy")
+                    .optOverride("trainer.validation-fraction", "1.5")
+                    .optOverride("trainer.hidden", "[64, 0]")
+                    .load())
+        .isInstanceOf(InvalidConfigException.class)
+        .hasMessageContaining("trainer.active.strategy")
+        .hasMessageContaining("trainer.validation-fraction")
+        .hasMessageContaining("trainer.hidden");
+  }
+}
