@@ -117,6 +117,19 @@ public final class ServingApp implements AutoCloseable {
             .classicUpperBounds(
                 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
             .register(registry);
+    io.prometheus.metrics.core.metrics.GaugeWithCallback.builder()
+        .name("memescope_model_info")
+        .help("The models in use: 1 per kind (embedding, quality) and version")
+        .labelNames("kind", "version")
+        .callback(
+            cb -> {
+              cb.call(1, "embedding", encoder.metadata().name());
+              String quality = stats.qualityVersion();
+              if (quality != null) {
+                cb.call(1, "quality", quality);
+              }
+            })
+        .register(registry);
     this.openApi = resource(OPENAPI);
     this.indexPage = resource(UI + "/index.html");
   }

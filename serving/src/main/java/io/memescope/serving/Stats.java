@@ -56,7 +56,7 @@ final class Stats implements AutoCloseable {
    * The newest quality model version in the registry (what the ingest job scores new images with),
    * read at most every ten seconds; null before the first is published or while Cassandra is away.
    */
-  private Map<String, Object> qualityModel() {
+  private synchronized Map<String, Object> qualityModel() {
     long now = System.nanoTime();
     if (now - qualityReadAt < TimeUnit.SECONDS.toNanos(10)) {
       return quality;
@@ -125,6 +125,12 @@ final class Stats implements AutoCloseable {
       double seconds = (last.nanos() - first.nanos()) / 1e9;
       return seconds <= 0 ? null : (last.offsets() - first.offsets()) / seconds;
     }
+  }
+
+  /** The live quality model version, or null (none published, or the registry unreachable). */
+  String qualityVersion() {
+    Map<String, Object> q = qualityModel();
+    return q == null ? null : (String) q.get("version");
   }
 
   Map<String, Object> snapshot() {

@@ -42,6 +42,9 @@ final class EmbedFunction extends RichAsyncFunction<Candidate, IndexEffect> {
   private transient ClipEncoder encoder;
   private transient BlockingQueue<Pending> queue;
   private transient Thread batcher;
+  // Forward-pass time and size of each batch (a summary with quantiles in Prometheus).
+  private transient org.apache.flink.metrics.Histogram batchMillis;
+  private transient org.apache.flink.metrics.Histogram batchImages;
   private transient volatile boolean closing;
 
   private record Pending(Candidate candidate, ResultFuture<IndexEffect> result) {}
@@ -66,6 +69,15 @@ final class EmbedFunction extends RichAsyncFunction<Candidate, IndexEffect> {
     EncoderOptions options = new EncoderOptions(device, batchSize, workers, maxPixels);
     encoder = ClipEncoder.load(Path.of(modelDir), options);
     LOG.info("embedding with {} on {}", modelDir, encoder.device());
+    var metrics = getRuntimeContext().getMetricGroup();
+    batchMillis =
+        metrics.histogram(
+            "embed_batch_ms",
+            new org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram(1000));
+    batchImages =
+        metrics.histogram(
+            "embed_batch_images",
+            new org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram(1000));
     queue = new LinkedBlockingQueue<>();
     batcher = new Thread(this::loop, "embed-batcher");
     batcher.setDaemon(true);
@@ -95,7 +107,10 @@ final class EmbedFunction extends RichAsyncFunction<Candidate, IndexEffect> {
           }
           batch.add(next);
         }
+        long t0 = System.nanoTime();
         embed(batch);
+        batchMillis.update((System.nanoTime() - t0) / 1_000_000);
+        batchImages.update(batch.size());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
