@@ -60,6 +60,7 @@ public final class ActiveLearningBenchmark {
   private final int epochs;
   private final int steps;
   private final boolean bootstrap;
+  private final boolean warm;
   private final int fullEpochs;
   private final int candidates;
   private final double diversity;
@@ -91,6 +92,7 @@ public final class ActiveLearningBenchmark {
     epochs = integer("epochs", 5);
     steps = integer("steps", 60);
     bootstrap = Boolean.parseBoolean(args.getOrDefault("bootstrap", "true"));
+    warm = Boolean.parseBoolean(args.getOrDefault("warm", "true"));
     fullEpochs = integer("full-epochs", 20);
     candidates = integer("candidates", 20000);
     diversity = Double.parseDouble(args.getOrDefault("diversity", "1.0"));
@@ -174,7 +176,7 @@ public final class ActiveLearningBenchmark {
         while (true) {
           QualityTrainer.Result res =
               trainer(seed + round, roundEpochs(labels.size()))
-                  .train(spec, Split.none(labels), emb, model);
+                  .train(spec, Split.none(labels), emb, warm ? model : null);
           if (model != null) {
             model.close();
           }
@@ -229,6 +231,7 @@ public final class ActiveLearningBenchmark {
     settings.put("epochs", "" + epochs);
     settings.put("steps", "" + steps);
     settings.put("bootstrap", "" + bootstrap);
+    settings.put("warm", "" + warm);
     settings.put("full-epochs", "" + fullEpochs);
     settings.put("candidates", "" + candidates);
     settings.put("diversity", "" + diversity);
