@@ -90,6 +90,14 @@ public final class ActiveLearning {
 
   private ActiveLearning() {}
 
+  /** The selections as rating-queue pairs, in order, for {@code RatingQueue.enqueue}. */
+  public static List<io.memescope.core.rating.RatingQueue.Pair> queuePairs(
+      List<Selection> selections) {
+    return selections.stream()
+        .map(s -> new io.memescope.core.rating.RatingQueue.Pair(s.leftId(), s.rightId()))
+        .toList();
+  }
+
   /**
    * The next batch of pairs to rate.
    *
