@@ -20,6 +20,8 @@ import java.util.Set;
  *       averaged over dimensions: where the members disagree, a rating teaches the most.
  *   <li>{@link Strategy#UNCERTAINTY}: closeness of the ensemble's P to 0.5, 1 − 2·|P − 0.5|
  *       averaged over dimensions.
+ *   <li>{@link Strategy#INFORMATION}: the members' disagreement as mutual information (BALD): the
+ *       entropy of the ensemble's P minus the members' mean entropy, averaged over dimensions.
  *   <li>{@link Strategy#RANDOM}: uniform random pairs (the baseline); no diversity penalty.
  * </ul>
  *
@@ -34,6 +36,7 @@ public final class ActiveLearning {
   public enum Strategy {
     DISAGREEMENT,
     UNCERTAINTY,
+    INFORMATION,
     RANDOM;
 
     /** Parses {@code disagreement}, {@code uncertainty} or {@code random}, any case. */
@@ -86,6 +89,14 @@ public final class ActiveLearning {
   public record Selection(String leftId, String rightId, double score) {}
 
   private ActiveLearning() {}
+
+  /** The selections as rating-queue pairs, in order, for {@code RatingQueue.enqueue}. */
+  public static List<io.memescope.core.rating.RatingQueue.Pair> queuePairs(
+      List<Selection> selections) {
+    return selections.stream()
+        .map(s -> new io.memescope.core.rating.RatingQueue.Pair(s.leftId(), s.rightId()))
+        .toList();
+  }
 
   /**
    * The next batch of pairs to rate.
@@ -150,11 +161,22 @@ public final class ActiveLearning {
           var += (row[d] - mean) * (row[d] - mean);
         }
         total += var / members;
+      } else if (strategy == Strategy.INFORMATION) {
+        double h = 0;
+        for (double[] row : p) {
+          h += entropy(row[d]) / members;
+        }
+        total += entropy(mean) - h;
       } else {
         total += 1 - 2 * Math.abs(mean - 0.5);
       }
     }
     return total / k;
+  }
+
+  private static double entropy(double p) {
+    double q = Math.min(1 - 1e-12, Math.max(1e-12, p));
+    return -(q * Math.log(q) + (1 - q) * Math.log(1 - q));
   }
 
   /** Up to {@code n} distinct random pairs of distinct images, not in {@code exclude}. */

@@ -148,7 +148,8 @@ public final class TrainMain implements Callable<Integer> {
     @Option(
         names = "--strategy",
         paramLabel = "NAME",
-        description = "disagreement, uncertainty or random (default: trainer.active.strategy).")
+        description =
+            "disagreement, uncertainty, information or random (default: trainer.active.strategy).")
     String strategy;
 
     @Option(

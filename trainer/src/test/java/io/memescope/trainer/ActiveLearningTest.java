@@ -35,6 +35,16 @@ class ActiveLearningTest {
   }
 
   @Test
+  void informationIsZeroWhereMembersAgree() {
+    assertThat(ActiveLearning.score(Strategy.INFORMATION, SCORES, 0, 1)).isCloseTo(0, within());
+    assertThat(ActiveLearning.score(Strategy.INFORMATION, SCORES, 2, 3)).isGreaterThan(0.1);
+  }
+
+  private static org.assertj.core.data.Offset<Double> within() {
+    return org.assertj.core.data.Offset.offset(1e-9);
+  }
+
+  @Test
   void uncertaintyPrefersProbabilitiesNearOneHalf() {
     float[][][] s = {{{0f}, {0.1f}, {4f}}};
     assertThat(ActiveLearning.score(Strategy.UNCERTAINTY, s, 0, 1))

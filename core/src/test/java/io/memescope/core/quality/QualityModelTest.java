@@ -65,6 +65,27 @@ class QualityModelTest {
   }
 
   @Test
+  void scoringFromSeveralThreadsAtOnceGivesTheSameScores() throws Exception {
+    float[][] x = embeddings(300, 16, 9);
+    try (QualityModel model = QualityModel.create(SPEC, 13)) {
+      float[][][] expected = model.memberScores(x);
+      java.util.concurrent.ExecutorService pool =
+          java.util.concurrent.Executors.newFixedThreadPool(4);
+      try {
+        List<java.util.concurrent.Future<float[][][]>> futures = new java.util.ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+          futures.add(pool.submit(() -> model.memberScores(x)));
+        }
+        for (var f : futures) {
+          assertThat(f.get()).isDeepEqualTo(expected);
+        }
+      } finally {
+        pool.shutdown();
+      }
+    }
+  }
+
+  @Test
   void loadRejectsParametersOfAnotherShape() {
     byte[] blob;
     try (QualityModel model = QualityModel.create(SPEC, 11)) {

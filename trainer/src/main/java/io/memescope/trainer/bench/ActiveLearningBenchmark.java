@@ -38,9 +38,12 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  *
  * <pre>java ... io.memescope.trainer.bench.ActiveLearningBenchmark [key=value ...]</pre>
  *
- * Keys (defaults in brackets): seeds [5], images [3000], dim [64], initial [100], batch [100],
- * budget [1000], full [4000], members [5], epochs [15], candidates [5000], diversity [0.5],
- * strategy [disagreement], out [target/active-learning], png [docs/img/active-learning.png].
+ * Keys (defaults in brackets): seeds [5], images [3000], dim [64], hidden [64,32], members [5],
+ * initial [50] random labels to start from, batch [50] labels per round, budget [800] labels in
+ * all, full [3000] random labels of the reference model, epochs [5] at least per round, steps [60]
+ * optimiser steps at least per round, full-epochs [20], candidates [20000] pairs scored per round,
+ * diversity [1.0], bootstrap [true], strategy [disagreement], out [target/active-learning], png
+ * [docs/img/active-learning.png].
  */
 public final class ActiveLearningBenchmark {
   private static final List<String> DIMS = List.of("usefulness", "memeness", "aesthetics");
@@ -57,6 +60,7 @@ public final class ActiveLearningBenchmark {
   private final int epochs;
   private final int steps;
   private final boolean bootstrap;
+  private final boolean warm;
   private final int fullEpochs;
   private final int candidates;
   private final double diversity;
@@ -80,17 +84,18 @@ public final class ActiveLearningBenchmark {
     seeds = integer("seeds", 5);
     images = integer("images", 3000);
     dim = integer("dim", 64);
-    initial = integer("initial", 100);
-    batch = integer("batch", 100);
-    budget = integer("budget", 1000);
-    full = integer("full", 4000);
+    initial = integer("initial", 50);
+    batch = integer("batch", 50);
+    budget = integer("budget", 800);
+    full = integer("full", 3000);
     members = integer("members", 5);
-    epochs = integer("epochs", 15);
-    steps = integer("steps", 150);
+    epochs = integer("epochs", 5);
+    steps = integer("steps", 60);
     bootstrap = Boolean.parseBoolean(args.getOrDefault("bootstrap", "true"));
-    fullEpochs = integer("full-epochs", 40);
-    candidates = integer("candidates", 5000);
-    diversity = Double.parseDouble(args.getOrDefault("diversity", "0.5"));
+    warm = Boolean.parseBoolean(args.getOrDefault("warm", "true"));
+    fullEpochs = integer("full-epochs", 20);
+    candidates = integer("candidates", 20000);
+    diversity = Double.parseDouble(args.getOrDefault("diversity", "1.0"));
     active = Strategy.parse(args.getOrDefault("strategy", "disagreement"));
     hidden =
         List.of(args.getOrDefault("hidden", "64,32").split(",")).stream()
@@ -171,7 +176,7 @@ public final class ActiveLearningBenchmark {
         while (true) {
           QualityTrainer.Result res =
               trainer(seed + round, roundEpochs(labels.size()))
-                  .train(spec, Split.none(labels), emb, model);
+                  .train(spec, Split.none(labels), emb, warm ? model : null);
           if (model != null) {
             model.close();
           }
@@ -226,6 +231,7 @@ public final class ActiveLearningBenchmark {
     settings.put("epochs", "" + epochs);
     settings.put("steps", "" + steps);
     settings.put("bootstrap", "" + bootstrap);
+    settings.put("warm", "" + warm);
     settings.put("full-epochs", "" + fullEpochs);
     settings.put("candidates", "" + candidates);
     settings.put("diversity", "" + diversity);
