@@ -645,7 +645,8 @@ class ServingIT {
             "memescope_http_errors_total\\{method=\"POST\",route=\"/api/search\",status=\"400\"\\}")
         .contains(
             "memescope_http_request_duration_seconds_bucket{method=\"POST\",route=\"/api/search\",le=\"0.05\"}")
-        .containsPattern("memescope_model_info\\{kind=\"embedding\",version=\"[^\"]+\"\\} 1(\\.0)?\n");
+        .containsPattern(
+            "memescope_model_info\\{kind=\"embedding\",version=\"[^\"]+\"\\} 1(\\.0)?\n");
   }
 
   @Test
