@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
  * active learning; {@code versions} lists what was published.
  */
 @Command(
-    name = "train",
+    name = "memescope train",
     mixinStandardHelpOptions = true,
     subcommands = {TrainMain.Run.class, TrainMain.Select.class, TrainMain.Versions.class},
     description = {
