@@ -2,6 +2,9 @@ package io.memescope.infra.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.memescope.core.config.ConfigLoader;
 import io.memescope.core.config.KafkaSettings.TopicSpec;
 import io.memescope.core.config.MemescopeConfig;
@@ -9,9 +12,15 @@ import io.memescope.infra.flink.IngestJobs;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -176,5 +185,186 @@ class DeployManifestsTest {
     assertThat(read("infra/k8s/base/crawler.yaml")).contains("io.memescope.crawler.CrawlerService");
     assertThat(read("infra/k8s/base/serving.yaml")).contains("io.memescope.serving.ServingMain");
     assertThat(read("infra/k8s/base/rater.yaml")).contains("io.memescope.rater.RaterMain");
+  }
+
+  // --- Cassandra metrics: image, rules, scrape configs, dashboard --------------------------
+
+  private static final String AGENT_JAR = "/opt/jmx_exporter/jmx_prometheus_javaagent.jar";
+  private static final String AGENT_CONFIG = "/opt/jmx_exporter/cassandra.yml";
+  private static final String METRICS_PORT = "7070";
+
+  @Test
+  void theCassandraImageStartsTheExporterAgentWithTheRules() throws IOException {
+    String dockerfile = read("infra/docker/cassandra.Dockerfile");
+    assertThat(dockerfile)
+        .contains("FROM cassandra:5.0")
+        .containsPattern(
+            "ADD --checksum=sha256:[0-9a-f]{64} [^\\n]*\\\\\\s+https://repo1\\.maven\\.org/maven2/io/prometheus/jmx/"
+                + "jmx_prometheus_javaagent/([^/]+)/jmx_prometheus_javaagent-\\1\\.jar\\s*\\\\\\s+"
+                + Pattern.quote(AGENT_JAR))
+        // The build context is infra/docker, where the rules file is.
+        .containsPattern("COPY [^\\n]*cassandra-jmx-exporter\\.yml " + Pattern.quote(AGENT_CONFIG))
+        .contains(
+            "ENV JVM_EXTRA_OPTS=\"-javaagent:"
+                + AGENT_JAR
+                + "="
+                + METRICS_PORT
+                + ":"
+                + AGENT_CONFIG
+                + "\"");
+    assertThat(ROOT.resolve("infra/docker/cassandra-jmx-exporter.yml")).isRegularFile();
+  }
+
+  @Test
+  void bothDeploymentsRunTheCassandraImageAndScrapeItsMetricsPort() throws IOException {
+    String statefulSet = read("infra/k8s/base/cassandra.yaml");
+    assertThat(statefulSet)
+        .contains("image: memescope/cassandra:")
+        .contains("{name: metrics, containerPort: " + METRICS_PORT + "}")
+        .contains("prometheus.io/scrape: \"true\"")
+        .contains("prometheus.io/port: \"" + METRICS_PORT + "\"")
+        // An env entry would replace the image's JVM_EXTRA_OPTS and with it the agent.
+        .doesNotContainPattern("name:\\s*JVM_EXTRA_OPTS");
+    assertThat(read("infra/observability/prometheus.yml"))
+        .containsPattern("job_name: cassandra\\n(?:\\s+#[^\\n]*\\n)*\\s+kubernetes_sd_configs:")
+        .containsPattern("regex: cassandra\\n\\s+action: keep");
+
+    String compose = read("infra/compose/docker-compose.yml");
+    String service =
+        first(Pattern.compile("\\n  cassandra:\\n((?:    .*\\n|\\s*\\n)+)"), compose, "cassandra");
+    assertThat(service)
+        .contains("image: memescope/cassandra:")
+        .contains("dockerfile: cassandra.Dockerfile")
+        .contains("context: ../docker")
+        .doesNotContainPattern("JVM_EXTRA_OPTS\\s*[:=]");
+    assertThat(read("infra/observability/prometheus-compose.yml"))
+        .contains("targets: [\"cassandra:" + METRICS_PORT + "\"]");
+  }
+
+  /**
+   * Every cassandra_* series the dashboard queries is one the exporter rules produce, with labels
+   * and label values the rules can give it; the latency rules convert Cassandra's microseconds.
+   */
+  @Test
+  void theDashboardQueriesOnlyCassandraMetricsThatTheRulesProduce() throws IOException {
+    JsonNode config =
+        new ObjectMapper(new YAMLFactory())
+            .readTree(ROOT.resolve("infra/docker/cassandra-jmx-exporter.yml").toFile());
+    assertThat(config.path("lowercaseOutputName").asBoolean()).isTrue();
+    Map<String, Map<String, List<Pattern>>> produced = new LinkedHashMap<>();
+    for (JsonNode rule : config.withArray("rules")) {
+      String pattern = rule.path("pattern").asText();
+      assertThat(pattern).as("rule pattern").isNotBlank();
+      Pattern.compile(pattern); // the exporter compiles it as a Java regex too
+      List<String> groups = captureGroups(pattern);
+      for (String name : expand(rule.path("name").asText(), groups, true)) {
+        if (!name.matches("[a-z_:][a-z0-9_:]*")) {
+          throw new AssertionError(
+              "not a literal metric name: " + name + " (rule " + pattern + ")");
+        }
+        if (name.endsWith("_seconds") && pattern.contains("name=Latency")) {
+          assertThat(rule.path("valueFactor").asDouble())
+              .as(name + " from microseconds")
+              .isEqualTo(1e-6);
+        }
+        Map<String, List<Pattern>> labels =
+            produced.computeIfAbsent(name, k -> new LinkedHashMap<>());
+        rule.path("labels")
+            .fields()
+            .forEachRemaining(
+                l -> {
+                  List<Pattern> values = labels.computeIfAbsent(l.getKey(), k -> new ArrayList<>());
+                  for (String v : expand(l.getValue().asText(), groups, false)) {
+                    values.add(Pattern.compile(Pattern.quote(v).replace("\0", "\\E.*\\Q")));
+                  }
+                });
+      }
+    }
+    assertThat(produced)
+        .containsKeys(
+            "cassandra_clientrequest_latency_seconds",
+            "cassandra_compaction_pending_tasks",
+            "cassandra_dropped_messages_total",
+            "cassandra_storage_load_bytes");
+
+    JsonNode dashboard =
+        new ObjectMapper()
+            .readTree(ROOT.resolve("infra/observability/grafana/memescope.json").toFile());
+    Pattern series = Pattern.compile("\\b(cassandra_[a-zA-Z0-9_:]*)\\s*(?:\\{([^}]*)\\})?");
+    Pattern matcher = Pattern.compile("(\\w+)\\s*(=~|!=|!~|=)\\s*\"([^\"]*)\"");
+    Set<String> queried = new LinkedHashSet<>();
+    for (JsonNode panel : dashboard.withArray("panels")) {
+      for (JsonNode target : panel.path("targets")) {
+        Matcher m = series.matcher(target.path("expr").asText());
+        while (m.find()) {
+          String name = m.group(1);
+          queried.add(name);
+          assertThat(produced).as("rules for " + name).containsKey(name);
+          Matcher sel = matcher.matcher(m.group(2) == null ? "" : m.group(2));
+          while (sel.find()) {
+            String label = sel.group(1);
+            if (List.of("pod", "instance", "job").contains(label)) {
+              continue; // added by the scrape configs
+            }
+            List<Pattern> values = produced.get(name).get(label);
+            assertThat(values).as(name + " label " + label).isNotNull();
+            if (sel.group(2).equals("=")) {
+              String value = sel.group(3);
+              assertThat(values.stream().anyMatch(p -> p.matcher(value).matches()))
+                  .as(name + "{" + label + "=\"" + value + "\"}")
+                  .isTrue();
+            }
+          }
+        }
+      }
+    }
+    assertThat(queried).contains("cassandra_clientrequest_latency_seconds");
+  }
+
+  /** The capturing groups of a regex, in the order of their numbers ($1, $2, ...). */
+  private static List<String> captureGroups(String regex) {
+    List<String> groups = new ArrayList<>();
+    Deque<int[]> open = new ArrayDeque<>(); // {start of content, group index or -1}
+    for (int i = 0; i < regex.length(); i++) {
+      char c = regex.charAt(i);
+      if (c == '\\') {
+        i++;
+      } else if (c == '(') {
+        boolean capturing = i + 1 >= regex.length() || regex.charAt(i + 1) != '?';
+        open.push(new int[] {i + 1, capturing ? groups.size() : -1});
+        if (capturing) {
+          groups.add(null);
+        }
+      } else if (c == ')') {
+        int[] g = open.pop();
+        if (g[1] >= 0) {
+          groups.set(g[1], regex.substring(g[0], i));
+        }
+      }
+    }
+    return groups;
+  }
+
+  /**
+   * The strings a rule's template can give: $n becomes each alternative of group n when that group
+   * is a list of literals, or NUL (any text) otherwise. Names are lowercased (lowercaseOutputName),
+   * label values are not.
+   */
+  private static List<String> expand(String template, List<String> groups, boolean lowercase) {
+    Matcher ref = Pattern.compile("\\$(\\d+)").matcher(template);
+    if (!ref.find()) {
+      return List.of(lowercase ? template.toLowerCase(Locale.ROOT) : template);
+    }
+    String group = groups.get(Integer.parseInt(ref.group(1)) - 1);
+    List<String> alternatives =
+        group.matches("\\w+(\\|\\w+)*") ? List.of(group.split("\\|")) : List.of("\0");
+    List<String> out = new ArrayList<>();
+    for (String alt : alternatives) {
+      String head = template.substring(0, ref.start()) + alt;
+      for (String rest : expand(template.substring(ref.end()), groups, lowercase)) {
+        out.add((lowercase ? head.toLowerCase(Locale.ROOT) : head) + rest);
+      }
+    }
+    return out;
   }
 }
