@@ -131,6 +131,7 @@ public final class QualityService implements AutoCloseable {
       Map<String, float[]> sample = index.sample(settings.quantileSample(), now.toEpochMilli());
       float[][] raw = result.model().scores(sample.values().toArray(new float[0][]));
       ScoreQuantiles quantiles = ScoreQuantiles.of(dimensions, raw);
+      ScoreDistribution.write(dimensions, raw, dir.resolve("score-distribution.png"));
       Map<String, Double> metrics = new LinkedHashMap<>();
       report.metrics().forEach((k, v) -> metrics.put(k, Double.isFinite(v) ? v : null));
       metrics.values().removeIf(java.util.Objects::isNull);

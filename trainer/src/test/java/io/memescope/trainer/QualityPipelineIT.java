@@ -64,6 +64,7 @@ class QualityPipelineIT {
 
   private final Map<String, byte[]> served = new HashMap<>();
   private final List<String> firstIds = new ArrayList<>();
+  private final Map<String, Double> brightness = new HashMap<>();
   private final List<String> laterIds = new ArrayList<>();
   private final List<CrawlRecord> laterRecords = new ArrayList<>();
   private MemescopeConfig config;
@@ -117,6 +118,7 @@ class QualityPipelineIT {
       CrawlRecord r =
           CrawlRecord.of(
               UrlNormalizer.normalise(url), "it", Instant.now(), caption, null, null, Map.of());
+      brightness.put(imageId(bytes), brightness(bytes));
       if (i < FIRST) {
         firstIds.add(imageId(bytes));
         first.add(r);
@@ -166,7 +168,11 @@ class QualityPipelineIT {
     }
     String version = published.version();
     assertThat(Files.exists(runs.resolve(version).resolve("report.json"))).isTrue();
-    assertThat(Files.size(runs.resolve(version).resolve("learning-curve.png"))).isPositive();
+    for (String png : List.of("learning-curve.png", "score-distribution.png")) {
+      assertThat(javax.imageio.ImageIO.read(runs.resolve(version).resolve(png).toFile()).getWidth())
+          .as(png + ", a readable picture")
+          .isGreaterThan(600);
+    }
     QualityRegistry.Entry entry = new QualityRegistry(cql).get(version).orElseThrow();
     assertThat(entry.params()).isNotEmpty();
     assertThat(entry.trainingPairs()).isPositive();
@@ -193,6 +199,54 @@ class QualityPipelineIT {
       assertThat(milvusQuality.get(id))
           .as("Milvus agrees with Cassandra")
           .isEqualTo(r.getFloat("quality"));
+    }
+    // The model learned the rater's preference: it orders the images by brightness (chance: 0).
+    double rho =
+        spearman(
+            firstIds.stream().map(id -> (double) milvusQuality.get(id)).toList(),
+            firstIds.stream().map(brightness::get).toList());
+    System.out.printf("Spearman rho(quality, brightness) over %d images: %.3f%n", FIRST, rho);
+    assertThat(rho).isGreaterThan(0.5);
+  }
+
+  private static double spearman(List<Double> x, List<Double> y) {
+    double[] rx = ranks(x);
+    double[] ry = ranks(y);
+    double sum = 0;
+    for (int i = 0; i < rx.length; i++) {
+      sum += (rx[i] - ry[i]) * (rx[i] - ry[i]);
+    }
+    int n = rx.length;
+    return 1 - 6 * sum / (n * ((double) n * n - 1));
+  }
+
+  private static double[] ranks(List<Double> v) {
+    Integer[] order = new Integer[v.size()];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    java.util.Arrays.sort(order, java.util.Comparator.comparing(v::get));
+    double[] r = new double[v.size()];
+    for (int k = 0; k < order.length; k++) {
+      r[order[k]] = k;
+    }
+    return r;
+  }
+
+  private static double brightness(byte[] bytes) {
+    try {
+      java.awt.image.BufferedImage img =
+          javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(bytes));
+      double sum = 0;
+      for (int y = 0; y < img.getHeight(); y++) {
+        for (int x = 0; x < img.getWidth(); x++) {
+          int rgb = img.getRGB(x, y);
+          sum += 0.299 * ((rgb >> 16) & 0xff) + 0.587 * ((rgb >> 8) & 0xff) + 0.114 * (rgb & 0xff);
+        }
+      }
+      return sum / (img.getWidth() * (double) img.getHeight());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 
@@ -250,7 +304,10 @@ class QualityPipelineIT {
 
   // ---- helpers -----------------------------------------------------------------------------
 
-  /** Ratings as the rater app stores them, drawn from a hidden preference for low caption ids. */
+  /**
+   * Ratings as the rater app stores them, from a simulated rater who prefers brighter images (mean
+   * luminance): a preference the embedding can carry, so the model can learn it.
+   */
   private void seedRatings(int n) {
     PreparedStatement byRater =
         cql.prepare(
@@ -267,7 +324,8 @@ class QualityPipelineIT {
       if (a == b) {
         continue;
       }
-      int v = a < b ? -1 - random.nextInt(2) : 1 + random.nextInt(2); // lower index is better
+      double diff = brightness.get(firstIds.get(a)) - brightness.get(firstIds.get(b));
+      int v = diff > 40 ? -2 : diff > 8 ? -1 : diff > -8 ? 0 : diff > -40 ? 1 : 2; // -2: left best
       Map<String, Integer> scores = new HashMap<>();
       for (String d : config.rater().dimensions()) {
         scores.put(d, v);
