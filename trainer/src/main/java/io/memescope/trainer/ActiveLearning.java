@@ -37,7 +37,6 @@ public final class ActiveLearning {
     DISAGREEMENT,
     UNCERTAINTY,
     INFORMATION,
-    AMBIGUITY,
     RANDOM;
 
     /** Parses {@code disagreement}, {@code uncertainty} or {@code random}, any case. */
@@ -133,24 +132,9 @@ public final class ActiveLearning {
     }
     // Score every image that appears once, then every candidate pair from the scores.
     float[][][] scores = model.memberScores(embeddings);
-    if (options.strategy() == Strategy.AMBIGUITY) {
-      List<Selection> out = new ArrayList<>();
-      for (int[] p : ambiguousPairs(scores, embeddings, ids, exclude, options)) {
-        out.add(
-            new Selection(
-                ids.get(p[0]), ids.get(p[1]), score(Strategy.DISAGREEMENT, scores, p[0], p[1])));
-      }
-      return out;
-    }
     double[] value = new double[pairs.length];
     for (int i = 0; i < pairs.length; i++) {
       value[i] = score(options.strategy(), scores, pairs[i][0], pairs[i][1]);
-    }
-    if (DENSITY > 0) {
-      double[] dens = density(embeddings, options.seed());
-      for (int i = 0; i < pairs.length; i++) {
-        value[i] *= Math.pow(dens[pairs[i][0]] * dens[pairs[i][1]], DENSITY);
-      }
     }
     int[] chosen = diverseTop(pairs, value, embeddings, options.batchSize(), options.diversity());
     List<Selection> out = new ArrayList<>(chosen.length);
@@ -188,187 +172,6 @@ public final class ActiveLearning {
       }
     }
     return total / k;
-  }
-
-  static final String MODE = System.getProperty("al.mode", "disagree");
-  static final int WINDOW = Integer.getInteger("al.window", 20);
-  static final double DENSITY = Double.parseDouble(System.getProperty("al.density", "0"));
-
-  /**
-   * Pair construction: images whose score the members disagree on (variance across members of the
-   * member-centred score), chosen greedily with a penalty for resembling images already chosen,
-   * each paired with a partner of close predicted score.
-   */
-  static List<int[]> ambiguousPairs(
-      float[][][] scores, float[][] embeddings, List<String> ids, Set<String> exclude, Options o) {
-    int members = scores.length;
-    int n = scores[0].length;
-    int k = scores[0][0].length;
-    double[][][] c = new double[members][n][k];
-    for (int m = 0; m < members; m++) {
-      for (int d = 0; d < k; d++) {
-        double mean = 0;
-        for (int i = 0; i < n; i++) {
-          mean += scores[m][i][d];
-        }
-        mean /= n;
-        for (int i = 0; i < n; i++) {
-          c[m][i][d] = scores[m][i][d] - mean;
-        }
-      }
-    }
-    double[][] mu = new double[n][k];
-    double[] unsure = new double[n];
-    for (int i = 0; i < n; i++) {
-      for (int d = 0; d < k; d++) {
-        double mean = 0;
-        for (int m = 0; m < members; m++) {
-          mean += c[m][i][d] / members;
-        }
-        double var = 0;
-        for (int m = 0; m < members; m++) {
-          var += (c[m][i][d] - mean) * (c[m][i][d] - mean) / members;
-        }
-        mu[i][d] = mean;
-        unsure[i] += var / k;
-      }
-    }
-    double[] sd = new double[k];
-    for (int d = 0; d < k; d++) {
-      double sq = 0;
-      for (int i = 0; i < n; i++) {
-        sq += mu[i][d] * mu[i][d];
-      }
-      sd[d] = Math.max(1e-9, Math.sqrt(sq / n));
-    }
-    int dim = embeddings[0].length;
-    if (DENSITY > 0) {
-      Random r = new Random(o.seed());
-      int sample = Math.min(n, 300);
-      int[] ref = new int[sample];
-      for (int j = 0; j < sample; j++) {
-        ref[j] = r.nextInt(n);
-      }
-      for (int i = 0; i < n; i++) {
-        double dens = 0;
-        for (int j : ref) {
-          dens += Math.max(0, dot(embeddings[i], embeddings[j], dim));
-        }
-        unsure[i] *= Math.pow(dens / sample, DENSITY);
-      }
-    }
-    double[] maxSim = new double[n];
-    boolean[] used = new boolean[n];
-    List<int[]> out = new ArrayList<>();
-    int count = Math.min(o.batchSize(), n / 2);
-    for (int b = 0; b < count; b++) {
-      int anchor = -1;
-      double best = Double.NEGATIVE_INFINITY;
-      for (int i = 0; i < n; i++) {
-        if (!used[i]) {
-          double v = unsure[i] * (1 - o.diversity() * maxSim[i]);
-          if (v > best) {
-            best = v;
-            anchor = i;
-          }
-        }
-      }
-      used[anchor] = true;
-      // partner: among the WINDOW unused images of closest predicted score, the one the members
-      // disagree most on the order with (or simply the closest)
-      int[] nearest = closest(mu, sd, anchor, used, exclude, ids, WINDOW);
-      int partner = -1;
-      double bestP = Double.NEGATIVE_INFINITY;
-      for (int j : nearest) {
-        double v;
-        if (MODE.equals("close")) {
-          v = -distance(mu, sd, anchor, j);
-        } else if (MODE.equals("unsure")) {
-          v = unsure[j];
-        } else {
-          v = score(Strategy.DISAGREEMENT, scores, anchor, j);
-        }
-        if (v > bestP) {
-          bestP = v;
-          partner = j;
-        }
-      }
-      if (partner < 0) {
-        continue;
-      }
-      used[partner] = true;
-      out.add(new int[] {anchor, partner});
-      for (int chosen : new int[] {anchor, partner}) {
-        for (int i = 0; i < n; i++) {
-          if (!used[i]) {
-            maxSim[i] = Math.max(maxSim[i], Math.abs(dot(embeddings[i], embeddings[chosen], dim)));
-          }
-        }
-      }
-    }
-    return out;
-  }
-
-  /** Each image's mean positive cosine to a random sample of images: high in dense regions. */
-  static double[] density(float[][] embeddings, long seed) {
-    int n = embeddings.length;
-    int dim = embeddings[0].length;
-    Random r = new Random(seed);
-    int sample = Math.min(n, 300);
-    int[] ref = new int[sample];
-    for (int j = 0; j < sample; j++) {
-      ref[j] = r.nextInt(n);
-    }
-    double[] out = new double[n];
-    for (int i = 0; i < n; i++) {
-      double dens = 0;
-      for (int j : ref) {
-        dens += Math.max(0, dot(embeddings[i], embeddings[j], dim));
-      }
-      out[i] = dens / sample;
-    }
-    return out;
-  }
-
-  private static double dot(float[] a, float[] b, int dim) {
-    double s = 0;
-    for (int d = 0; d < dim; d++) {
-      s += a[d] * b[d];
-    }
-    return s;
-  }
-
-  private static double distance(double[][] mu, double[] sd, int a, int b) {
-    double s = 0;
-    for (int d = 0; d < sd.length; d++) {
-      double x = (mu[a][d] - mu[b][d]) / sd[d];
-      s += x * x;
-    }
-    return s;
-  }
-
-  /** The {@code w} unused images, not paired with {@code a} before, of closest predicted score. */
-  private static int[] closest(
-      double[][] mu,
-      double[] sd,
-      int a,
-      boolean[] used,
-      Set<String> exclude,
-      List<String> ids,
-      int w) {
-    int n = mu.length;
-    List<double[]> cand = new ArrayList<>();
-    for (int j = 0; j < n; j++) {
-      if (!used[j] && j != a && !exclude.contains(PairKey.of(ids.get(a), ids.get(j)))) {
-        cand.add(new double[] {distance(mu, sd, a, j), j});
-      }
-    }
-    cand.sort((x, y) -> Double.compare(x[0], y[0]));
-    int[] out = new int[Math.min(w, cand.size())];
-    for (int i = 0; i < out.length; i++) {
-      out[i] = (int) cand.get(i)[1];
-    }
-    return out;
   }
 
   private static double entropy(double p) {
