@@ -138,7 +138,9 @@ public final class QualityService implements AutoCloseable {
       QualityRegistry.Entry entry =
           new QualityRegistry.Entry(
               version,
-              now,
+              // Stamped at publication, not at the start of training: "newest" must mean
+              // "published last", which is what the compacted topic keeps.
+              Instant.now(),
               spec,
               result.model().save(),
               quantiles,

@@ -21,6 +21,14 @@ public record ScoreQuantiles(Map<String, float[]> percentiles) {
     if (scores.length == 0) {
       throw new IllegalArgumentException("no scores to take quantiles of");
     }
+    for (float[] row : scores) {
+      for (float v : row) {
+        if (!Float.isFinite(v)) {
+          throw new IllegalArgumentException(
+              "the model gives non-finite scores (" + v + "): it diverged; not publishable");
+        }
+      }
+    }
     Map<String, float[]> out = new LinkedHashMap<>();
     for (int d = 0; d < dimensions.size(); d++) {
       float[] column = new float[scores.length];
@@ -45,6 +53,9 @@ public record ScoreQuantiles(Map<String, float[]> percentiles) {
     float[] q = percentiles.get(dimension);
     if (q == null) {
       throw new IllegalArgumentException("no quantiles for dimension " + dimension);
+    }
+    if (Float.isNaN(score)) {
+      throw new IllegalArgumentException("score on " + dimension + " is NaN");
     }
     if (score <= q[0]) {
       return 0f;

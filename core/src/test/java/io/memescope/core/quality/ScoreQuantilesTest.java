@@ -25,6 +25,18 @@ class ScoreQuantilesTest {
   }
 
   @Test
+  void a_diverged_model_is_refused_not_scored() {
+    float[][] scores = {{0f}, {1f}, {Float.NaN}};
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> ScoreQuantiles.of(List.of("a"), scores))
+        .hasMessageContaining("not publishable");
+    ScoreQuantiles q = ScoreQuantiles.of(List.of("a"), new float[][] {{0f}, {1f}});
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> q.percentile("a", Float.NaN))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("NaN");
+  }
+
+  @Test
   void percentile_is_monotonic_even_with_ties_in_the_sample() {
     Random r = new Random(1);
     float[][] scores = new float[500][1];

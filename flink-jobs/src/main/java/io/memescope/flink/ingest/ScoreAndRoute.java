@@ -79,7 +79,17 @@ final class ScoreAndRoute extends BroadcastProcessFunction<IndexEffect, ModelVer
       out.collect(e);
       return;
     }
-    QualityScorer.Score score = s.score(new float[][] {e.vector()})[0];
+    QualityScorer.Score score;
+    try {
+      score = s.score(new float[][] {e.vector()})[0];
+    } catch (RuntimeException ex) {
+      // A model that cannot score (a native error, a non-finite score) must not fail the job:
+      // restored with the same broadcast state, it would fail again on the next image, forever.
+      quality.inc("score_failed");
+      LOG.warn("quality model {} failed on image {}: {}", s.version(), e.imageId(), ex.toString());
+      out.collect(e);
+      return;
+    }
     quality.inc("scored");
     out.collect(
         e.scored(new IndexEffect.Quality(s.version(), score.overall(), score.dimensions())));

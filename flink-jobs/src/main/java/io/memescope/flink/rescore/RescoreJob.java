@@ -107,6 +107,9 @@ public final class RescoreJob {
     private transient QualityScorer scorer;
     private transient java.time.Instant createdAt;
     private transient PreparedStatement setQuality;
+    private transient PreparedStatement existing;
+    private transient PreparedStatement deleteImage;
+    private transient Counter takenDown;
     private transient String collection;
     private transient Counter rescored;
     private transient Counter superseded;
@@ -135,7 +138,10 @@ public final class RescoreJob {
       setQuality =
           session.prepare(
               "UPDATE images SET quality = ?, quality_version = ?, quality_scores = ? WHERE id = ?");
+      existing = session.prepare("SELECT id, sha256 FROM images WHERE id IN ?");
+      deleteImage = session.prepare("DELETE FROM images WHERE id = ?");
       rescored = getRuntimeContext().getMetricGroup().counter("quality_rescored");
+      takenDown = getRuntimeContext().getMetricGroup().counter("quality_rescore_taken_down");
       superseded = getRuntimeContext().getMetricGroup().counter("quality_superseded_slices");
     }
 
@@ -174,7 +180,22 @@ public final class RescoreJob {
       return rows.size();
     }
 
-    private void write(List<QueryResp.QueryResult> rows) {
+    private void write(List<QueryResp.QueryResult> all) {
+      // Only images that still exist: one taken down since the slice was read must not come back.
+      List<String> allIds = new ArrayList<>();
+      for (QueryResp.QueryResult r : all) {
+        allIds.add((String) r.getEntity().get(MilvusCollection.ID));
+      }
+      java.util.Set<String> alive = indexed(allIds);
+      List<QueryResp.QueryResult> rows = new ArrayList<>();
+      for (QueryResp.QueryResult r : all) {
+        if (alive.contains((String) r.getEntity().get(MilvusCollection.ID))) {
+          rows.add(r);
+        }
+      }
+      if (rows.isEmpty()) {
+        return;
+      }
       List<JsonObject> objects = new ArrayList<>(rows.size());
       float[][] vectors = new float[rows.size()][];
       for (int i = 0; i < rows.size(); i++) {
@@ -203,7 +224,44 @@ public final class RescoreJob {
       }
       milvus.upsert(UpsertReq.builder().collectionName(collection).data(objects).build());
       CompletableFuture.allOf(cql.toArray(new CompletableFuture<?>[0])).join();
-      rescored.inc(objects.size());
+      // A takedown between the check above and these writes deleted the image from both stores
+      // first: the upsert re-inserted its vector and the UPDATE a row of quality columns alone.
+      // Undo both for whatever is no longer a whole image.
+      List<String> written = new ArrayList<>();
+      for (JsonObject o : objects) {
+        written.add(o.get(MilvusCollection.ID).getAsString());
+      }
+      java.util.Set<String> stillAlive = indexed(written);
+      List<Object> gone = new ArrayList<>();
+      for (String id : written) {
+        if (!stillAlive.contains(id)) {
+          gone.add(id);
+          session.execute(deleteImage.bind(id));
+        }
+      }
+      if (!gone.isEmpty()) {
+        milvus.delete(
+            io.milvus.v2.service.vector.request.DeleteReq.builder()
+                .collectionName(collection)
+                .ids(gone)
+                .build());
+        takenDown.inc(gone.size());
+      }
+      rescored.inc(objects.size() - gone.size());
+    }
+
+    /** Which of {@code ids} are whole images in Cassandra (a row with its content hash). */
+    private java.util.Set<String> indexed(List<String> ids) {
+      java.util.Set<String> out = new java.util.HashSet<>();
+      for (int from = 0; from < ids.size(); from += 100) {
+        for (com.datastax.oss.driver.api.core.cql.Row r :
+            session.execute(existing.bind(ids.subList(from, Math.min(ids.size(), from + 100))))) {
+          if (r.getString("sha256") != null) {
+            out.add(r.getString("id"));
+          }
+        }
+      }
+      return out;
     }
 
     @Override

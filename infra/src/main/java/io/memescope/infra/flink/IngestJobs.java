@@ -83,6 +83,10 @@ public final class IngestJobs {
    * job) and returns its id; it runs beside the ingest job and finishes by itself.
    */
   public String submitRescore(Path jobJar, String version) {
+    // An older version's re-scoring, still running, would overwrite slices this one has done.
+    for (String older : cancelRescores()) {
+      System.out.println("cancelled the re-scoring job " + older + " of an older version");
+    }
     if (!Files.isRegularFile(jobJar)) {
       throw new StackException(
           "the job jar " + jobJar + " is missing; build with ./memescope (it builds)");
@@ -112,6 +116,20 @@ public final class IngestJobs {
     } catch (IOException e) {
       throw new StackException("no job jar in " + target + "; run ./memescope (it builds)");
     }
+  }
+
+  /** Cancels every running re-scoring job of this ingest job; returns their ids. */
+  public List<String> cancelRescores() {
+    String prefix = config.ingest().jobName() + "-rescore-";
+    List<String> cancelled = new java.util.ArrayList<>();
+    for (FlinkRestClient.Job j : rest.jobs()) {
+      if (j.name().startsWith(prefix)
+          && List.of("RUNNING", "CREATED", "INITIALIZING", "RESTARTING").contains(j.state())) {
+        rest.cancel(j.id());
+        cancelled.add(j.id());
+      }
+    }
+    return cancelled;
   }
 
   /** The state of a job by id (RUNNING, FINISHED, FAILED, ...). */

@@ -6,7 +6,6 @@ import io.milvus.v2.service.vector.request.QueryReq;
 import io.milvus.v2.service.vector.response.QueryResp;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,7 +13,6 @@ import java.util.Random;
 
 /** Image embeddings from the index (Milvus): by id, or a uniform random sample. */
 public final class IndexEmbeddings {
-  private static final String HEX = "0123456789abcdef";
   private static final int CHUNK = 500;
   private static final int SLICE_LIMIT = 16_384;
 
@@ -48,25 +46,47 @@ public final class IndexEmbeddings {
 
   /**
    * About {@code n} images chosen uniformly at random: image ids are content hashes, so the images
-   * whose ids start with randomly chosen two-digit prefixes are a uniform sample.
+   * whose ids start with randomly chosen prefixes are a uniform sample. Prefixes are long enough
+   * that each holds about {@link #PER_PREFIX} images, so that a prefix is read whole (a query's
+   * first rows, in Milvus's order, would not be random); only the last one may be cut short.
    */
   public Map<String, float[]> sample(int n, long seed) {
-    List<String> prefixes = new ArrayList<>();
-    for (char a : HEX.toCharArray()) {
-      for (char b : HEX.toCharArray()) {
-        prefixes.add("" + a + b);
-      }
-    }
-    Collections.shuffle(prefixes, new Random(seed));
+    long total =
+        milvus
+            .getCollectionStats(
+                io.milvus.v2.service.collection.request.GetCollectionStatsReq.builder()
+                    .collectionName(collection)
+                    .build())
+            .getNumOfEntities();
+    int digits = prefixDigits(total);
+    Random random = new Random(seed);
     Map<String, float[]> out = new LinkedHashMap<>();
-    for (String p : prefixes) {
-      if (out.size() >= n) {
-        break;
+    java.util.Set<Integer> tried = new java.util.HashSet<>();
+    int prefixes = 1 << (4 * digits);
+    while (out.size() < n && tried.size() < prefixes) {
+      int p = random.nextInt(prefixes);
+      if (!tried.add(p)) {
+        continue;
       }
+      String prefix = String.format("%0" + digits + "x", p);
       read(
-          MilvusCollection.ID + " like \"" + p + "%\"", Math.min(SLICE_LIMIT, n - out.size()), out);
+          MilvusCollection.ID + " like \"" + prefix + "%\"",
+          Math.min(SLICE_LIMIT, n - out.size()),
+          out);
     }
     return out;
+  }
+
+  /** Images a prefix should hold at most, so that it is read whole. */
+  static final int PER_PREFIX = 2_000;
+
+  /** Hex digits of the prefixes for a collection of {@code total} images (2 to 6). */
+  static int prefixDigits(long total) {
+    int digits = 2;
+    while (digits < 6 && total / (1L << (4 * digits)) > PER_PREFIX) {
+      digits++;
+    }
+    return digits;
   }
 
   private void read(String filter, int limit, Map<String, float[]> out) {
