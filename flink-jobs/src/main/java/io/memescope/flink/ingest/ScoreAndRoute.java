@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * loaded from the registry when the first image needs them, without a restart. Until a version has
  * been published, and while a version cannot be loaded (the registry unreachable: retried every
  * {@link #RETRY_MILLIS}), images go on unscored, counted as {@code quality_unscored}: scoring never
- * holds up ingestion, and the re-scoring job catches up with the rest.
+ * holds up ingestion; the next version's re-scoring job scores what was left unscored.
  */
 final class ScoreAndRoute extends BroadcastProcessFunction<IndexEffect, ModelVersion, IndexEffect> {
   private static final Logger LOG = LoggerFactory.getLogger(ScoreAndRoute.class);
