@@ -154,7 +154,18 @@ public final class QualityService implements AutoCloseable {
           version, sample.size());
       String job = null;
       if (settings.rescore()) {
-        job = new IngestJobs(config).submitRescore(IngestJobs.jobJar(), version);
+        try {
+          job = new IngestJobs(config).submitRescore(IngestJobs.jobJar(), version);
+        } catch (RuntimeException e) {
+          throw new IllegalStateException(
+              "version "
+                  + version
+                  + " is live, but the re-scoring job could not be started ("
+                  + e.getMessage()
+                  + "): images indexed before it keep their old scores until the next"
+                  + " publication",
+              e);
+        }
         out.printf("re-scoring the index in Flink job %s%n", job);
       }
       return new Published(version, dir, report, true, job);

@@ -26,9 +26,26 @@ public final class ModelPublisher {
     this.registry = registry;
   }
 
-  public void publish(QualityRegistry.Entry entry) throws Exception {
-    registry.save(entry);
-    announce(config, entry.announcement());
+  public void publish(QualityRegistry.Entry entry) {
+    try {
+      registry.save(entry);
+    } catch (RuntimeException e) {
+      throw new IllegalStateException(
+          "could not store version " + entry.version() + " in the registry: " + e.getMessage(), e);
+    }
+    try {
+      announce(config, entry.announcement());
+    } catch (Exception e) {
+      throw new IllegalStateException(
+          "version "
+              + entry.version()
+              + " is in the registry, but announcing it on "
+              + config.kafka().topic("models").name()
+              + " failed ("
+              + e.getMessage()
+              + "): the ingest job does not know it; publish again",
+          e);
+    }
   }
 
   /** Puts {@code version} on the models topic and waits for the broker's acknowledgement. */
