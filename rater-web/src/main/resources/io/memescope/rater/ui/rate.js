@@ -690,18 +690,23 @@ function claimTab() {
   // every other waiting tab joins the round with its own hello (and answers a newcomer's). After
   // the window, unless someone answered "here", the tab with the lowest id seen (ids start with the
   // time the tab opened: the oldest wins) starts and the others wait, looking again once in case
-  // the winner went away meanwhile. So a closing tab's "bye", or tabs opened together, start one.
+  // the winner went away meanwhile, and every few seconds. So a closing tab's "bye", or tabs opened
+  // together, start one.
   const WINDOW_MS = 300;
+  const RECHECK_MS = 2000;
+  const RECHECK_WINDOW_MS = 1000;
   const channel = new BroadcastChannel(name);
   const id = `${Date.now().toString(36).padStart(9, '0')}-${Math.random().toString(36).slice(2)}`;
   let round = null; // {seen: Set of ids, answered}
   let again = null;
-  const begin = () => {
+  // A periodic look uses a longer window (which joiners adopt): a busy active tab must not lose its
+  // place for answering late.
+  const begin = (window = WINDOW_MS) => {
     if (active || round) return;
     clearTimeout(again);
     round = { seen: new Set([id]), answered: false };
-    channel.postMessage({ type: 'hello', id });
-    setTimeout(decide, WINDOW_MS);
+    channel.postMessage({ type: 'hello', id, window });
+    setTimeout(decide, window);
   };
   const decide = () => {
     const r = round;
@@ -713,7 +718,9 @@ function claimTab() {
       return;
     }
     waitForOtherTab();
-    if (!r.answered) again = setTimeout(begin, 3 * WINDOW_MS); // the winner should answer by then
+    // Look again: soon if the winner has yet to answer, else now and then, in case the active tab
+    // went away without a bye (a crash, or a bye lost as the tab closed).
+    again = r.answered ? setTimeout(begin, RECHECK_MS, RECHECK_WINDOW_MS) : setTimeout(begin, 3 * WINDOW_MS);
   };
   channel.onmessage = (m) => {
     const msg = m.data || {};
@@ -721,13 +728,16 @@ function claimTab() {
       if (active) channel.postMessage({ type: 'here' });
       else {
         // Join the round, or tell a newcomer that this tab is in it too (once per id).
-        if (!round) begin();
+        if (!round) begin(Math.min(Math.max(Number(msg.window) || WINDOW_MS, WINDOW_MS), RECHECK_WINDOW_MS));
         else if (!round.seen.has(msg.id)) channel.postMessage({ type: 'hello', id });
         round.seen.add(msg.id);
       }
     } else if (msg.type === 'here') {
       if (round) round.answered = true;
-    } else if (msg.type === 'bye' && !active) begin();
+    } else if (msg.type === 'bye' && !active) {
+      if (round) round.answered = false; // the tab that answered is gone
+      else begin();
+    }
   };
   addEventListener('pagehide', () => { if (active) channel.postMessage({ type: 'bye' }); });
   begin();
