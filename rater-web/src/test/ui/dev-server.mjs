@@ -5,9 +5,12 @@
 // contract (routes, JSON shapes, CSP, cookie + X-CSRF-Token, leases, idempotent ratings, undo,
 // skip), not the implementation; RaterIT runs the same browser test against the real app.
 //   node rater-web/src/test/ui/dev-server.mjs [--port 8766] [--latency MS] [--thumb-latency MS]
-//        [--images N] [--queue N] [--fail FRACTION] [--test-model]
+//        [--images N] [--queue N] [--fail FRACTION] [--test-model] [--lax-csrf]
 // Accounts: admin / "dev password" (admin) and ann / "ann password" (rater, queue "default").
 // --fail 0.3 answers 30% of rating and skip POSTs with 503 + Retry-After: 1, to watch the outbox.
+// --lax-csrf skips the X-CSRF-Token check, so that a write of a page whose user is no longer the
+// cookie's (another sign-in in the same browser) reaches the other user's session and gets 409, as
+// it could when sign-ins race (rater-tabs-test.mjs).
 // DEV_LOG=1 prints every request with its status.
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
@@ -26,6 +29,7 @@ const { values: opts } = parseArgs({
     queue: { type: 'string', default: '8' },
     fail: { type: 'string', default: '0' },
     'test-model': { type: 'boolean', default: false },
+    'lax-csrf': { type: 'boolean', default: false },
   },
 });
 const UI = fileURLToPath(new URL('../../main/resources/io/memescope/rater/ui/', import.meta.url));
@@ -531,7 +535,7 @@ const server = createServer(async (req, res) => {
         s = sessionOf(req);
         if (!s) throw new HttpError(401, 'sign in');
         if (r.access === 'admin' && s.rater.role !== 'admin') throw new HttpError(403, 'this needs the admin role');
-        if (write && req.headers['x-csrf-token'] !== s.csrf) throw new HttpError(403, 'CSRF token missing or wrong');
+        if (write && !opts['lax-csrf'] && req.headers['x-csrf-token'] !== s.csrf) throw new HttpError(403, 'CSRF token missing or wrong');
       }
       const body = await readBody(req);
       if (path.startsWith('/api/')) await sleep(LATENCY);

@@ -26,6 +26,7 @@ final class Stats implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Stats.class);
   static final Duration WINDOW = Duration.ofSeconds(60);
   static final Duration SAMPLE_EVERY = Duration.ofSeconds(5);
+  static final Duration QUALITY_EVERY = Duration.ofSeconds(10);
 
   private record Sample(long nanos, long offsets) {}
 
@@ -41,8 +42,7 @@ final class Stats implements AutoCloseable {
             return t;
           });
   private final Stores stores;
-  private volatile Map<String, Object> quality;
-  private volatile long qualityReadAt;
+  private volatile Map<String, Object> quality; // written only by the sampler thread
   private Admin admin;
 
   Stats(KafkaSettings kafka, Index index, ModelMetadata model, Stores stores) {
@@ -54,15 +54,18 @@ final class Stats implements AutoCloseable {
 
   /**
    * The newest quality model version in the registry (what the ingest job scores new images with),
-   * read at most every ten seconds; null before the first is published or while Cassandra is away.
+   * as last read by the sampler thread; null before the first is published, before the first read
+   * or while Cassandra is away. Never reads Cassandra itself, so a request never waits for it.
    */
-  private synchronized Map<String, Object> qualityModel() {
-    long now = System.nanoTime();
-    if (now - qualityReadAt < TimeUnit.SECONDS.toNanos(10)) {
-      return quality;
-    }
+  private Map<String, Object> qualityModel() {
+    return quality;
+  }
+
+  /** Reads the quality model registry (on the sampler thread, every QUALITY_EVERY). */
+  private void refreshQuality() {
+    Map<String, Object> q;
     try {
-      quality =
+      q =
           stores
               .cassandra(s -> new QualityRegistry(s).latest())
               .map(
@@ -79,14 +82,15 @@ final class Stats implements AutoCloseable {
               .orElse(null);
     } catch (RuntimeException e) {
       LOG.debug("cannot read the quality model registry: {}", e.toString());
-      quality = null;
+      q = null;
     }
-    qualityReadAt = now;
-    return quality;
+    quality = q;
   }
 
   void start() {
     sampler.scheduleWithFixedDelay(this::sample, 0, SAMPLE_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+    sampler.scheduleWithFixedDelay(
+        this::refreshQuality, 0, QUALITY_EVERY.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   private void sample() {

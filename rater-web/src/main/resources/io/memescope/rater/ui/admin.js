@@ -196,7 +196,7 @@ async function main() {
     failed('Cannot load your account', e);
     return;
   }
-  setCsrf(me.csrf);
+  setCsrf(me.csrf, me.username);
   $('who').textContent = me.username;
   $('test-model').hidden = !me.testModel;
   $('refresh').addEventListener('click', () => { say(''); refresh(); });

@@ -3,20 +3,27 @@
 // to the sign-in page (coming back here afterwards).
 
 let csrf = null;
+let user = null; // who this page is for: a write is never retried under someone else's session
 
-/** Sets the CSRF token that writes carry (from /api/login or /api/me). */
-export function setCsrf(token) {
+/**
+ * Sets the CSRF token that writes carry (from /api/login or /api/me) and, when given, the user the
+ * page belongs to.
+ */
+export function setCsrf(token, username) {
   csrf = token || null;
+  if (username !== undefined) user = username || null;
 }
 
 export class ApiError extends Error {
-  constructor(status, message, { field = null, retryAfter = 0, network = false } = {}) {
+  constructor(status, message, { field = null, retryAfter = 0, network = false, signedInAs = null } = {}) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.field = field;
     this.retryAfter = retryAfter;
     this.network = network;
+    /** Set when the browser's session now belongs to this other user (a sign-in in another tab). */
+    this.signedInAs = signedInAs;
   }
 
   /** Worth trying again later: no answer at all, or the server said "not now". */
@@ -69,13 +76,32 @@ export async function api(method, path, body, { redirect401 = true, signal, keep
   if (response.status === 401 && redirect401) {
     signInAgain();
   }
-  // A sign-in in another tab gives the cookie a new session and a new token: fetch it, try once more.
+  // A sign-in in another tab gives the cookie a new session and a new token: fetch it, try once
+  // more, but only if the session is still this page's user's. Someone else's session must never
+  // carry this page's writes (their ratings would go to the wrong account, or be refused and lost).
   if (response.status === 403 && write && /csrf/i.test(message) && !retriedCsrf) {
     const me = await api('GET', '/api/me', undefined, { redirect401, signal });
+    if (user && me && me.username !== user) {
+      throw new ApiError(403, `you are signed in as ${me.username} in another tab of this browser: reload this page`,
+        { signedInAs: me.username });
+    }
     setCsrf(me.csrf);
     return api(method, path, body, { redirect401, signal, keepalive, retriedCsrf: true });
   }
   throw new ApiError(response.status, message, { field: data && data.field, retryAfter });
+}
+
+/**
+ * Whose session the browser's cookie holds now: the username, null when signed out, undefined when
+ * the server cannot say (unreachable, 5xx).
+ */
+export async function sessionUser() {
+  try {
+    const me = await api('GET', '/api/me', undefined, { redirect401: false });
+    return me && typeof me.username === 'string' ? me.username : undefined;
+  } catch (e) {
+    return e instanceof ApiError && e.status === 401 ? null : undefined;
+  }
 }
 
 /** The browser's IANA time zone for ?tz= (today's count), or '' when it has none worth sending. */

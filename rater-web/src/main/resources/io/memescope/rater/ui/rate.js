@@ -8,7 +8,7 @@
 // Locks). For tests: #pair carries data-left / data-right / data-seq / data-state, #outbox carries
 // data-pending, and window.__raterBench records the time from the last key of a pair to the next
 // pair painted (also as performance measures named "rater:key-to-shown").
-import { api, ApiError, setCsrf, el, withTz, signOut } from '/ui/api.js';
+import { api, ApiError, setCsrf, el, withTz, signOut, sessionUser, signInAgain } from '/ui/api.js';
 
 const PREFETCH = 2; // pairs fetched and decoded ahead of the one on screen
 const HISTORY = 5; // rated pairs whose decoded images are kept for a quick local undo
@@ -40,6 +40,8 @@ let scale = []; // [{value, label}]
 const keyMap = new Map(); // key -> {dim, value}
 const buttons = new Map(); // `${dim}|${value}` -> button
 let active = false; // this tab holds the rating lock
+let switchedTo = null; // the user another tab signed in as: this tab stops, its outbox kept as it is
+const rating = () => active && !switchedTo;
 
 let current = null; // {entry, values, touched:Set, previous}
 const ahead = []; // prepared entries, next first
@@ -188,7 +190,7 @@ function prepare(pair) {
 let fillTimer = null; // the one pending retry of fill()
 
 async function fill() {
-  if (!active || fetching || fillTimer || emptyMessage !== null || ahead.length >= PREFETCH) return;
+  if (!rating() || fetching || fillTimer || emptyMessage !== null || ahead.length >= PREFETCH) return;
   fetching = true;
   try {
     let body = {};
@@ -216,6 +218,10 @@ async function fill() {
     if (!current && !busy) advance(waitingSince);
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return;
+    if (e instanceof ApiError && e.signedInAs) {
+      switched(e.signedInAs);
+      return;
+    }
     const delay = Math.max(Math.min(30000, 1000 * 2 ** fetchBackoff++), (e.retryAfter || 0) * 1000);
     if (!current) showProblem(`Cannot fetch the next pair: ${e.message}. Trying again in ${Math.round(delay / 1000)} s.`);
     fillTimer = setTimeout(() => { fillTimer = null; fill(); }, delay);
@@ -307,7 +313,7 @@ function show(entry, previous, t0) {
 // ---- rating, skipping, undoing ------------------------------------------------------------
 
 function choose(dim, value, t) {
-  if (!active || !current || busy) return;
+  if (!rating() || !current || busy) return;
   current.values[dim] = value;
   current.touched.add(dim);
   renderButtons();
@@ -332,7 +338,7 @@ function submit(t) {
 }
 
 function skip(t) {
-  if (!active || !current || busy) return;
+  if (!rating() || !current || busy) return;
   const c = current;
   outbox.push({ kind: 'skip', lease: c.entry.pair.lease, pair: c.entry.pair, at: Date.now() });
   saveOutbox();
@@ -344,7 +350,7 @@ function skip(t) {
 
 /** Back to the pair rated last, its values pre-selected. */
 async function undo() {
-  if (!active || busy) return;
+  if (!rating() || busy) return;
   busy = true;
   try {
     for (;;) {
@@ -364,8 +370,18 @@ async function undo() {
       }
       if (i >= 0) {
         // Being sent right now: wait for the answer, then undo on the server (or locally, if it failed).
+        const waited = outbox[i];
         say('Undoing: waiting for the last rating to reach the server…', { sticky: true });
         await inFlightDone;
+        if (!rating()) {
+          say('');
+          return;
+        }
+        if (waited.refused) {
+          // Dropped: undoing now would undo the rating before it, which is not what was asked.
+          say('Nothing undone: the server refused that rating (see above), so it is not saved.');
+          return;
+        }
         continue;
       }
       break;
@@ -375,7 +391,8 @@ async function undo() {
     try {
       answer = await api('POST', '/api/ratings/undo', {});
     } catch (e) {
-      if (e instanceof ApiError && e.status === 404) say('Nothing to undo: only your ratings of the last hour can be undone.');
+      if (e instanceof ApiError && e.signedInAs) switched(e.signedInAs);
+      else if (e instanceof ApiError && e.status === 404) say('Nothing to undo: only your ratings of the last hour can be undone.');
       else if (!(e instanceof ApiError && e.status === 401)) say(`Cannot undo now: ${e.message}`);
       return;
     }
@@ -386,7 +403,7 @@ async function undo() {
     say(`Undone: ${describe(answer.scores)}. Change any value, or press Enter to keep them.`);
   } finally {
     busy = false;
-    if (!current) advance(waitingSince);
+    if (!current && rating()) advance(waitingSince);
   }
 }
 
@@ -414,7 +431,7 @@ let sendBackoff = 0;
 let sendError = '';
 
 async function send() {
-  if (sending || !active) return;
+  if (sending || !rating()) return;
   clearTimeout(retryTimer);
   retryTimer = null;
   sending = true;
@@ -440,16 +457,35 @@ async function send() {
         sendBackoff = 0;
         sendError = '';
       } catch (e) {
-        if (e instanceof ApiError && (e.transient || e.status >= 500)) {
-          const delay = Math.max(Math.min(30000, 1000 * 2 ** sendBackoff++), (e.retryAfter || 0) * 1000);
-          sendError = e.network ? 'the server cannot be reached' : e.message;
+        const retry = (error) => {
+          const delay = Math.max(Math.min(30000, 1000 * 2 ** sendBackoff++), (error.retryAfter || 0) * 1000);
+          sendError = error.network ? 'the server cannot be reached' : error.message;
           retryAt = Date.now() + delay;
           retryTimer = setTimeout(send, delay);
+        };
+        // A CSRF refusal even with a fresh token: sign-ins in other tabs raced; try again later.
+        const csrfRace = e instanceof ApiError && e.status === 403 && !e.signedInAs && /csrf/i.test(e.message);
+        if (e instanceof ApiError && (e.transient || e.status >= 500 || csrfRace)) {
+          retry(e);
           break;
         }
         if (e instanceof ApiError && e.status === 401) break; // signing in again; the outbox waits
+        if (e instanceof ApiError && e.signedInAs) {
+          switched(e.signedInAs); // kept for when this user signs in here again
+          break;
+        }
+        // Refused (409: the lease is unknown). Only for good if the session is still this user's:
+        // under another user's session every lease of this one is unknown.
+        const who = await sessionUser();
+        if (who !== me.username) {
+          if (who) switched(who);
+          else if (who === null) signInAgain();
+          else retry(new ApiError(0, 'the server cannot be reached', { network: true }));
+          break;
+        }
         // Refused for good (the lease is unknown or expired, or the rating malformed): keeping it
         // would block every rating after it.
+        item.refused = true;
         drop(item);
         if (!(item.kind === 'skip' && e.status === 409)) {
           showProblem(`A ${item.kind === 'rate' ? 'rating' : 'skip'} was refused by the server and dropped: ${e.message}`);
@@ -464,6 +500,30 @@ async function send() {
     renderOutbox();
     if (!outbox.length) statsSoon();
   }
+}
+
+/**
+ * Someone else signed in in another tab of this browser: the cookie is theirs now. This tab stops
+ * (no sending, no new pairs, no keys) and leaves this user's outbox in localStorage untouched, to be
+ * sent when they sign in here again.
+ */
+function switched(who) {
+  if (switchedTo) return;
+  switchedTo = who;
+  clearTimeout(retryTimer);
+  retryTimer = null;
+  clearTimeout(fillTimer);
+  fillTimer = null;
+  clearTimeout(emptyTimer);
+  pairEl.dataset.state = 'other-user';
+  pairEl.setAttribute('aria-busy', 'false');
+  current = null;
+  renderButtons();
+  const n = outbox.length;
+  showProblem(`You are now signed in as ${who} in another tab of this browser, so this tab has stopped rating as ${me.username}. `
+    + `Reload the page to rate as ${who}.${n ? ` ${me.username}'s ${n} unsent rating(s) stay in this browser and are sent when ${me.username} signs in here again.` : ''}`);
+  say('');
+  renderOutbox();
 }
 
 /** The queue's depth changes as pairs are rated: ask again a little after the outbox empties. */
@@ -488,6 +548,12 @@ function renderOutbox() {
   const n = outbox.length;
   outboxEl.dataset.pending = String(n);
   clearInterval(outboxTicker);
+  if (switchedTo && n > 0) {
+    outboxEl.dataset.state = 'error';
+    outboxEl.textContent = `${n} unsent · kept for ${me.username}`;
+    outboxEl.title = `Kept in this browser; sent when ${me.username} signs in here again`;
+    return;
+  }
   if (n === 0) {
     outboxEl.dataset.state = 'idle';
     outboxEl.textContent = 'All saved';
@@ -513,6 +579,7 @@ function renderOutbox() {
 // ---- progress -----------------------------------------------------------------------------
 
 async function refreshStats() {
+  if (switchedTo) return; // the figures would be the other user's
   statsAt = Date.now();
   try {
     const s = await api('GET', withTz('/api/stats'));
@@ -537,7 +604,7 @@ function renderProgress() {
 // ---- keys ---------------------------------------------------------------------------------
 
 function onKey(e) {
-  if (!active || e.isComposing) return;
+  if (!rating() || e.isComposing) return;
   const target = e.target;
   if (target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement) return;
   const onButton = target instanceof HTMLButtonElement || target instanceof HTMLAnchorElement;
@@ -583,7 +650,7 @@ function onKey(e) {
 // ---- one tab at a time --------------------------------------------------------------------
 
 function start() {
-  if (active) return;
+  if (active || switchedTo) return;
   active = true;
   $('other-tab').hidden = true;
   outbox = loadStore('outbox').filter((o) => o && typeof o.lease === 'string' && (o.kind === 'rate' || o.kind === 'skip'));
@@ -618,29 +685,62 @@ function claimTab() {
     });
     return;
   }
-  // No Web Locks (a page not served from a secure context): ask the other tabs over a channel.
+  // No Web Locks (a page not served from a secure context): an election over a channel. A tab
+  // that looks for the active one says hello with its random id; the active tab answers "here";
+  // every other waiting tab joins the round with its own hello (and answers a newcomer's). After
+  // the window, unless someone answered "here", the tab with the lowest id seen (ids start with the
+  // time the tab opened: the oldest wins) starts and the others wait, looking again once in case
+  // the winner went away meanwhile, and every few seconds. So a closing tab's "bye", or tabs opened
+  // together, start one.
+  const WINDOW_MS = 300;
+  const RECHECK_MS = 2000;
+  const RECHECK_WINDOW_MS = 1000;
   const channel = new BroadcastChannel(name);
-  const id = Math.random().toString(36).slice(2);
-  let answered = false;
-  channel.onmessage = (m) => {
-    const msg = m.data || {};
-    if (msg.type === 'hello' && active) channel.postMessage({ type: 'here', to: msg.id });
-    else if (msg.type === 'here' && msg.to === id) answered = true;
-    else if (msg.type === 'bye' && !active) {
-      channel.postMessage({ type: 'hello', id });
-      setTimeout(decide, 300);
-    }
+  const id = `${Date.now().toString(36).padStart(9, '0')}-${Math.random().toString(36).slice(2)}`;
+  let round = null; // {seen: Set of ids, answered}
+  let again = null;
+  // A periodic look uses a longer window (which joiners adopt): a busy active tab must not lose its
+  // place for answering late.
+  const begin = (window = WINDOW_MS) => {
+    if (active || round) return;
+    clearTimeout(again);
+    round = { seen: new Set([id]), answered: false };
+    channel.postMessage({ type: 'hello', id, window });
+    setTimeout(decide, window);
   };
   const decide = () => {
-    if (active) return;
-    if (answered) {
-      answered = false;
-      waitForOtherTab();
-    } else start();
+    const r = round;
+    round = null;
+    if (active || !r) return;
+    const lowest = [...r.seen].sort()[0];
+    if (!r.answered && lowest === id) {
+      start();
+      return;
+    }
+    waitForOtherTab();
+    // Look again: soon if the winner has yet to answer, else now and then, in case the active tab
+    // went away without a bye (a crash, or a bye lost as the tab closed).
+    again = r.answered ? setTimeout(begin, RECHECK_MS, RECHECK_WINDOW_MS) : setTimeout(begin, 3 * WINDOW_MS);
+  };
+  channel.onmessage = (m) => {
+    const msg = m.data || {};
+    if (msg.type === 'hello' && typeof msg.id === 'string') {
+      if (active) channel.postMessage({ type: 'here' });
+      else {
+        // Join the round, or tell a newcomer that this tab is in it too (once per id).
+        if (!round) begin(Math.min(Math.max(Number(msg.window) || WINDOW_MS, WINDOW_MS), RECHECK_WINDOW_MS));
+        else if (!round.seen.has(msg.id)) channel.postMessage({ type: 'hello', id });
+        round.seen.add(msg.id);
+      }
+    } else if (msg.type === 'here') {
+      if (round) round.answered = true;
+    } else if (msg.type === 'bye' && !active) {
+      if (round) round.answered = false; // the tab that answered is gone
+      else begin();
+    }
   };
   addEventListener('pagehide', () => { if (active) channel.postMessage({ type: 'bye' }); });
-  channel.postMessage({ type: 'hello', id });
-  setTimeout(decide, 300);
+  begin();
 }
 
 // ---- start --------------------------------------------------------------------------------
@@ -654,7 +754,7 @@ async function main() {
     }
     return;
   }
-  setCsrf(me.csrf);
+  setCsrf(me.csrf, me.username);
   dims = me.dimensions || [];
   scale = me.scale || [];
   $('who').textContent = me.username;
@@ -679,7 +779,7 @@ async function main() {
 }
 
 async function leave() {
-  if (outbox.length) {
+  if (outbox.length && !switchedTo) {
     say('Saving the last ratings before signing out…', { sticky: true });
     send();
     const until = Date.now() + 5000;
