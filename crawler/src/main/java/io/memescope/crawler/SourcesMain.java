@@ -68,17 +68,8 @@ public final class SourcesMain implements Callable<Integer> {
     Map<String, String> overrides = new LinkedHashMap<>();
 
     MemescopeConfig load() {
-      ConfigLoader loader =
-          new ConfigLoader().optEnvironment(System.getenv()).optOverrides(overrides);
-      Path file = configFile != null ? configFile : Path.of("memescope.conf");
-      if (configFile != null || Files.isRegularFile(file)) {
-        loader.optFile(file);
-      }
-      if (home != null) {
-        loader.optOverride("home", home.toString());
-      }
       try {
-        return loader.load();
+        return ConfigLoader.forCommandLine(configFile, home, overrides).load();
       } catch (InvalidConfigException e) {
         throw new IllegalStateException(e.getMessage(), e);
       }

@@ -4,7 +4,6 @@ import io.memescope.core.config.ConfigLoader;
 import io.memescope.core.config.InvalidConfigException;
 import io.memescope.core.config.MemescopeConfig;
 import io.memescope.core.quality.QualityRegistry;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -70,17 +69,8 @@ public final class TrainMain implements Callable<Integer> {
     Map<String, String> overrides = new LinkedHashMap<>();
 
     MemescopeConfig load() {
-      ConfigLoader loader =
-          new ConfigLoader().optEnvironment(System.getenv()).optOverrides(overrides);
-      Path file = configFile != null ? configFile : Path.of("memescope.conf");
-      if (configFile != null || Files.isRegularFile(file)) {
-        loader.optFile(file);
-      }
-      if (home != null) {
-        loader.optOverride("home", home.toString());
-      }
       try {
-        return loader.load();
+        return ConfigLoader.forCommandLine(configFile, home, overrides).load();
       } catch (InvalidConfigException e) {
         throw new IllegalStateException(e.getMessage(), e);
       }

@@ -70,6 +70,36 @@ public final class ConfigLoader {
     return this;
   }
 
+  /**
+   * The settings file a command reads when none is named, if it exists in the working directory.
+   */
+  public static final String DEFAULT_FILE = "memescope.conf";
+
+  /**
+   * How every command-line program of the project reads its settings: the {@code MEMESCOPE_*}
+   * environment, the named settings file (else {@value #DEFAULT_FILE} when it exists), the {@code
+   * --set} overrides, and {@code --home}.
+   *
+   * @param configFile the {@code --config} file, or null
+   * @param home the {@code --home} directory, or null
+   */
+  public static ConfigLoader forCommandLine(
+      Path configFile, Path home, Map<String, String> overrides) {
+    ConfigLoader loader =
+        new ConfigLoader().optEnvironment(System.getenv()).optOverrides(overrides);
+    Path file = configFile;
+    if (file == null && java.nio.file.Files.isRegularFile(Path.of(DEFAULT_FILE))) {
+      file = Path.of(DEFAULT_FILE);
+    }
+    if (file != null) {
+      loader.optFile(file);
+    }
+    if (home != null) {
+      loader.optOverride("home", home.toString());
+    }
+    return loader;
+  }
+
   /** The defaults alone, as documented in {@code memescope-defaults.conf}. */
   public static Config defaults() {
     return ConfigFactory.parseResources(

@@ -39,6 +39,8 @@ final class ScoreAndRoute extends BroadcastProcessFunction<IndexEffect, ModelVer
   private transient CqlSession session;
   private transient QualityRegistry registry;
   private transient QualityScorer scorer;
+  // The announcement (JSON, as in the broadcast state) that the scorer was loaded for.
+  private transient String announced;
   private transient String failedVersion;
   private transient long retryAt;
   private transient Counters rejects;
@@ -115,8 +117,12 @@ final class ScoreAndRoute extends BroadcastProcessFunction<IndexEffect, ModelVer
     if (json == null) {
       return null;
     }
+    if (json.equals(announced) && scorer != null) {
+      return scorer; // the usual case, every image: no parsing
+    }
     ModelVersion wanted = Json.read(json.getBytes(StandardCharsets.UTF_8), ModelVersion.class);
     if (scorer != null && scorer.version().equals(wanted.version())) {
+      announced = json;
       return scorer;
     }
     if (wanted.version().equals(failedVersion) && System.currentTimeMillis() < retryAt) {
@@ -140,6 +146,7 @@ final class ScoreAndRoute extends BroadcastProcessFunction<IndexEffect, ModelVer
         scorer.close();
       }
       scorer = loaded;
+      announced = json;
       failedVersion = null;
       quality.inc("loaded");
       LOG.info("scoring with quality model {}", wanted.version());

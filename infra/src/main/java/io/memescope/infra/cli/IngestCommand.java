@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.memescope.core.config.MemescopeConfig;
 import io.memescope.infra.flink.FlinkRestClient;
 import io.memescope.infra.flink.IngestJobs;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -28,11 +27,6 @@ final class IngestCommand implements Callable<Integer> {
   public Integer call() {
     picocli.CommandLine.usage(this, System.out);
     return 2;
-  }
-
-  /** The shaded job jar the build makes. */
-  static Path jobJar() {
-    return IngestJobs.jobJar();
   }
 
   @Command(

@@ -6,7 +6,6 @@ import io.memescope.core.config.MemescopeConfig;
 import io.memescope.core.model.ModelFormatException;
 import io.memescope.core.schema.SchemaException;
 import io.memescope.infra.stack.StackException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -36,7 +35,7 @@ import picocli.CommandLine.ScopeType;
       CommandLine.HelpCommand.class
     })
 public final class Memescope {
-  static final String DEFAULT_CONFIG_FILE = "memescope.conf";
+  static final String DEFAULT_CONFIG_FILE = ConfigLoader.DEFAULT_FILE;
 
   @Option(
       names = "--config",
@@ -65,19 +64,7 @@ public final class Memescope {
   }
 
   ConfigLoader loader() {
-    ConfigLoader loader = new ConfigLoader().optEnvironment(System.getenv());
-    Path file = configFile;
-    if (file == null && Files.isRegularFile(Path.of(DEFAULT_CONFIG_FILE))) {
-      file = Path.of(DEFAULT_CONFIG_FILE);
-    }
-    if (file != null) {
-      loader.optFile(file);
-    }
-    loader.optOverrides(overrides);
-    if (home != null) {
-      loader.optOverride("home", home.toString());
-    }
-    return loader;
+    return ConfigLoader.forCommandLine(configFile, home, overrides);
   }
 
   public static void main(String[] args) {

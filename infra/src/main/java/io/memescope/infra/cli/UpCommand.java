@@ -119,7 +119,7 @@ final class UpCommand implements Callable<Integer> {
   /** Submits the ingest job to the session cluster, or finds it running. */
   static void submitIngest(MemescopeConfig config) {
     long begin = System.nanoTime();
-    var submission = new IngestJobs(config).ensureRunning(IngestCommand.jobJar());
+    var submission = new IngestJobs(config).ensureRunning(IngestJobs.jobJar());
     Console.step(
         "ingest",
         (submission.reused()

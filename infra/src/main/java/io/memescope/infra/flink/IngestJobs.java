@@ -53,12 +53,7 @@ public final class IngestJobs {
       throw new StackException(
           "the ingest job jar " + jobJar + " is missing; build with ./memescope (it builds)");
     }
-    // The TaskManagers run in directories of their own on this machine: paths go absolute.
-    String hocon =
-        Runtimes.settingsForProcesses(config)
-            .root()
-            .render(com.typesafe.config.ConfigRenderOptions.concise());
-    String encoded = Base64.getEncoder().encodeToString(hocon.getBytes(StandardCharsets.UTF_8));
+    String encoded = encodedSettings();
     Optional<String> checkpoint = newestCheckpoint();
     String jarId = rest.uploadJar(jobJar);
     try {
@@ -91,11 +86,7 @@ public final class IngestJobs {
       throw new StackException(
           "the job jar " + jobJar + " is missing; build with ./memescope (it builds)");
     }
-    String hocon =
-        Runtimes.settingsForProcesses(config)
-            .root()
-            .render(com.typesafe.config.ConfigRenderOptions.concise());
-    String encoded = Base64.getEncoder().encodeToString(hocon.getBytes(StandardCharsets.UTF_8));
+    String encoded = encodedSettings();
     String jarId = rest.uploadJar(jobJar);
     try {
       return rest.runJar(
@@ -103,6 +94,18 @@ public final class IngestJobs {
     } finally {
       rest.deleteJar(jarId);
     }
+  }
+
+  /**
+   * The settings as a job's {@code --config-base64} argument. The TaskManagers run in directories
+   * of their own on this machine: paths go absolute.
+   */
+  private String encodedSettings() {
+    String hocon =
+        Runtimes.settingsForProcesses(config)
+            .root()
+            .render(com.typesafe.config.ConfigRenderOptions.concise());
+    return Base64.getEncoder().encodeToString(hocon.getBytes(StandardCharsets.UTF_8));
   }
 
   /** The shaded job jar the build makes (flink-jobs/target/*-job.jar). */
