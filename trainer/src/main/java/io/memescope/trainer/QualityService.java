@@ -55,7 +55,17 @@ public final class QualityService implements AutoCloseable {
     this.config = config;
     this.settings = settings;
     this.out = out;
-    this.session = Clients.cassandraKeyspace(config.cassandra());
+    try {
+      this.session = Clients.cassandraKeyspace(config.cassandra());
+    } catch (com.datastax.oss.driver.api.core.AllNodesFailedException e) {
+      throw new IllegalStateException(
+          "Cassandra at "
+              + config.cassandra().host()
+              + ":"
+              + config.cassandra().nativePort()
+              + " does not answer; start the stack with ./memescope up",
+          e);
+    }
     try {
       this.milvus = Clients.milvus(config.milvus());
     } catch (RuntimeException e) {
