@@ -60,7 +60,14 @@ public final class RaterBenchmark {
   }
 
   private static void run(List<String> command) throws Exception {
-    int rc = new ProcessBuilder(command).inheritIO().start().waitFor();
+    // Not our stdin: node switches an inherited stdin to non-blocking mode.
+    Process p =
+        new ProcessBuilder(command)
+            .redirectOutput(ProcessBuilder.Redirect.INHERIT)
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start();
+    p.getOutputStream().close();
+    int rc = p.waitFor();
     if (rc != 0) {
       throw new IllegalStateException(String.join(" ", command) + " exited with " + rc);
     }

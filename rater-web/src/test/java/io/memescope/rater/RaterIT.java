@@ -825,7 +825,14 @@ class RaterIT {
   }
 
   private static void run(List<String> command, Duration limit) throws Exception {
-    Process p = new ProcessBuilder(command).inheritIO().start();
+    // Output to ours, but not our stdin: it is surefire's command channel, and node switches an
+    // inherited stdin to non-blocking mode, which corrupts that channel (EAGAIN in the fork).
+    Process p =
+        new ProcessBuilder(command)
+            .redirectOutput(ProcessBuilder.Redirect.INHERIT)
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start();
+    p.getOutputStream().close();
     if (!p.waitFor(limit.toSeconds(), TimeUnit.SECONDS)) {
       p.destroyForcibly();
       throw new AssertionError(command + " took longer than " + limit);
