@@ -20,13 +20,22 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Image metadata, URLs, thumbnails and takedowns in Cassandra, as serving reads and writes them.
  */
 final class Catalog {
+  private static final Logger LOG = LoggerFactory.getLogger(Catalog.class);
+
   /** URLs shown with each search result; the detail view pages through all of them. */
   static final int URLS_PER_RESULT = 3;
 
@@ -76,38 +85,125 @@ final class Catalog {
       PreparedStatement urlHashes,
       PreparedStatement deleteUrl) {}
 
-  private final Cache<String, Summary> cache;
+  /** A summary and when it was read ({@link System#nanoTime}). */
+  private record Cached(Summary summary, long readAt) {}
+
+  private final Cache<String, Cached> cache;
+  private final long refreshAfterNanos;
+
+  /** Ids being read again in the background, so that a popular page is read once, not per hit. */
+  private final Set<String> refreshing = ConcurrentHashMap.newKeySet();
+
+  /** One thread re-reads stale metadata; when it falls behind, stale entries wait for max age. */
+  private final ThreadPoolExecutor refresher;
 
   /**
    * @param cacheFor how long a result's metadata is reused before it is read again (titles, sources
    *     and quality change while an image lives); zero reads it for every page
+   * @param maxAge metadata older than {@code cacheFor} is still used while a background read
+   *     replaces it, up to this age; older, it is read before answering
    */
-  Catalog(Stores stores, Duration cacheFor) {
+  Catalog(Stores stores, Duration cacheFor, Duration maxAge) {
     this.stores = stores;
-    this.cache =
-        cacheFor.isZero()
-            ? null
-            : Caffeine.newBuilder().maximumSize(200_000).expireAfterWrite(cacheFor).build();
+    this.refreshAfterNanos = cacheFor.toNanos();
+    if (cacheFor.isZero()) {
+      this.cache = null;
+      this.refresher = null;
+    } else {
+      this.cache =
+          Caffeine.newBuilder()
+              .maximumSize(200_000)
+              .expireAfterWrite(maxAge.compareTo(cacheFor) < 0 ? cacheFor : maxAge)
+              .build();
+      this.refresher =
+          new ThreadPoolExecutor(
+              1,
+              1,
+              0,
+              TimeUnit.SECONDS,
+              new ArrayBlockingQueue<>(64),
+              r -> {
+                Thread t = new Thread(r, "metadata-refresh");
+                t.setDaemon(true);
+                return t;
+              });
+    }
   }
 
-  /** Summaries of the images that exist, by id, from the cache where they are fresh. */
+  /**
+   * Summaries of the images that exist, by id. Fresh cached ones are used as they are; missing ones
+   * are read now; stale ones (older than the cache time, younger than the max age) are used once
+   * more and read again in the background, so a popular page never waits for Cassandra.
+   */
   Map<String, Summary> summaries(Collection<String> ids) {
     if (cache == null) {
       return read(ids);
     }
-    Map<String, Summary> out = new HashMap<>(cache.getAllPresent(ids));
-    if (out.size() < ids.size()) {
-      List<String> missing = ids.stream().filter(id -> !out.containsKey(id)).toList();
+    Map<String, Summary> out = new HashMap<>();
+    List<String> missing = new ArrayList<>();
+    List<String> stale = new ArrayList<>();
+    long now = System.nanoTime();
+    for (String id : ids) {
+      Cached c = cache.getIfPresent(id);
+      if (c == null) {
+        missing.add(id);
+        continue;
+      }
+      out.put(id, c.summary());
+      if (now - c.readAt() > refreshAfterNanos && refreshing.add(id)) {
+        stale.add(id);
+      }
+    }
+    if (!stale.isEmpty()) {
+      refreshLater(stale);
+    }
+    if (!missing.isEmpty()) {
       Map<String, Summary> read = read(missing);
-      cache.putAll(read);
+      read.forEach((id, summary) -> cache.put(id, new Cached(summary, now)));
       out.putAll(read);
     }
     return out;
   }
 
+  private void refreshLater(List<String> ids) {
+    Runnable refresh =
+        () -> {
+          try {
+            long readAt = System.nanoTime();
+            Map<String, Summary> read = read(ids);
+            for (String id : ids) {
+              Summary fresh = read.get(id);
+              // Only replace what is still cached: a takedown (forget) while this read ran must
+              // not bring the image's metadata back.
+              cache
+                  .asMap()
+                  .computeIfPresent(
+                      id, (k, old) -> fresh == null ? null : new Cached(fresh, readAt));
+            }
+          } catch (RuntimeException e) {
+            LOG.debug("re-reading metadata of {} images failed: {}", ids.size(), e.toString());
+          } finally {
+            ids.forEach(refreshing::remove);
+          }
+        };
+    try {
+      refresher.execute(refresh);
+    } catch (RejectedExecutionException e) {
+      // Closed, or 64 pages behind: the entries stay as they are until a later page (or their
+      // max age) reads them again.
+      ids.forEach(refreshing::remove);
+    }
+  }
+
   void forget(String id) {
     if (cache != null) {
       cache.invalidate(id);
+    }
+  }
+
+  void close() {
+    if (refresher != null) {
+      refresher.shutdownNow();
     }
   }
 

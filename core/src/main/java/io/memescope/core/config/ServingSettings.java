@@ -13,7 +13,9 @@ import java.util.List;
  * @param maxUploadBytes largest query image, decoded
  * @param fileRoots directories originals may be served from; empty means the ingest job's
  * @param searchEf HNSW search breadth
- * @param metadataCache how long search results reuse an image's metadata; zero: not at all
+ * @param metadataCache how long search results reuse an image's metadata before reading it again in
+ *     the background; zero: not at all
+ * @param metadataMaxAge how old reused metadata may be at most: older is read before answering
  * @param qualitySortWindow how many of the most similar images a quality-sorted search orders
  */
 public record ServingSettings(
@@ -30,6 +32,7 @@ public record ServingSettings(
     List<Path> fileRoots,
     int searchEf,
     Duration metadataCache,
+    Duration metadataMaxAge,
     int qualitySortWindow) {
 
   /**
@@ -55,6 +58,11 @@ public record ServingSettings(
     if (defaultPage > maxPage) {
       r.problem("serving.default-page-size", "must not exceed serving.max-page-size");
     }
+    Duration metadataCache = r.nonNegativeDuration("serving.metadata-cache");
+    Duration metadataMaxAge = r.nonNegativeDuration("serving.metadata-max-age");
+    if (metadataMaxAge.compareTo(metadataCache) < 0) {
+      r.problem("serving.metadata-max-age", "must be at least serving.metadata-cache");
+    }
     return new ServingSettings(
         r.bool("serving.enabled"),
         r.host("serving.host"),
@@ -68,7 +76,8 @@ public record ServingSettings(
         r.megabytesAtLeast("serving.max-upload", 1) << 20,
         roots,
         r.intInRange("serving.search-ef", 1, 32_768),
-        r.nonNegativeDuration("serving.metadata-cache"),
+        metadataCache,
+        metadataMaxAge,
         r.intInRange("serving.quality-sort-window", 1, 16_384));
   }
 }

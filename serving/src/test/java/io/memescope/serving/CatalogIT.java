@@ -1,0 +1,127 @@
+package io.memescope.serving;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.schema.Clients;
+import io.memescope.core.schema.Schema;
+import io.memescope.infra.testing.TestStack;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The search results' metadata cache on the test stack's Cassandra: fresh metadata is reused, stale
+ * metadata is used once more while it is read again in the background, metadata past its max age is
+ * read before answering, and a forgotten (taken-down) image is read afresh.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class CatalogIT {
+  private MemescopeConfig config;
+  private CqlSession cql;
+  private Stores stores;
+
+  @BeforeAll
+  void keyspace() {
+    TestStack.config();
+    config = TestStack.load(Map.of("cassandra.keyspace", TestStack.uniqueName("catalog")));
+    Schema.apply(config);
+    cql = Clients.cassandraKeyspace(config.cassandra());
+    stores = new Stores(config);
+  }
+
+  @AfterAll
+  void drop() {
+    stores.close();
+    cql.execute("DROP KEYSPACE IF EXISTS " + config.cassandra().keyspace());
+    cql.close();
+  }
+
+  private void write(String id, String title) {
+    cql.execute(
+        "INSERT INTO images (id, width, height, titles, sources, first_seen, first_url)"
+            + " VALUES (?, 640, 480, ?, {'it'}, ?, 'https://example.org/x.jpg')",
+        id,
+        Set.of(title),
+        Instant.parse("2026-12-01T00:00:00Z"));
+  }
+
+  private static Set<String> titles(Catalog catalog, String id) {
+    Catalog.Summary s = catalog.summaries(List.of(id)).get(id);
+    return s == null ? null : s.titles();
+  }
+
+  @Test
+  void stale_metadata_is_served_once_more_and_replaced_in_the_background() throws Exception {
+    Catalog catalog = new Catalog(stores, Duration.ofMillis(300), Duration.ofSeconds(60));
+    try {
+      String id = "c1".repeat(16);
+      write(id, "first");
+      assertThat(titles(catalog, id)).containsExactly("first"); // read now: not cached yet
+      write(id, "second");
+      assertThat(titles(catalog, id)).containsExactly("first"); // fresh: reused
+      Thread.sleep(400);
+      // Stale: this answer still uses the cached title (no wait for Cassandra) ...
+      assertThat(titles(catalog, id)).containsExactly("first");
+      // ... and a background read replaces it soon after.
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (!Set.of("second").equals(titles(catalog, id)) && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertThat(titles(catalog, id)).containsExactly("second");
+
+      // An image gone from Cassandra (taken down by another replica) leaves the cache at its
+      // next background read instead of being shown with its old metadata.
+      cql.execute("DELETE FROM images WHERE id = ?", id);
+      Thread.sleep(400);
+      titles(catalog, id); // stale: triggers the read that finds it gone
+      deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (titles(catalog, id) != null && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertThat(titles(catalog, id)).isNull();
+    } finally {
+      catalog.close();
+    }
+  }
+
+  @Test
+  void metadata_past_its_max_age_or_forgotten_is_read_before_answering() throws Exception {
+    Catalog catalog = new Catalog(stores, Duration.ofMillis(200), Duration.ofMillis(500));
+    try {
+      String id = "c2".repeat(16);
+      write(id, "first");
+      assertThat(titles(catalog, id)).containsExactly("first");
+      write(id, "second");
+      Thread.sleep(700); // past the max age, without a request in between to refresh it
+      assertThat(titles(catalog, id)).containsExactly("second");
+
+      write(id, "third");
+      catalog.forget(id); // what a takedown does
+      assertThat(titles(catalog, id)).containsExactly("third");
+    } finally {
+      catalog.close();
+    }
+  }
+
+  @Test
+  void no_cache_reads_every_time() {
+    Catalog catalog = new Catalog(stores, Duration.ZERO, Duration.ZERO);
+    try {
+      String id = "c3".repeat(16);
+      write(id, "first");
+      assertThat(titles(catalog, id)).containsExactly("first");
+      write(id, "second");
+      assertThat(titles(catalog, id)).containsExactly("second");
+    } finally {
+      catalog.close();
+    }
+  }
+}
