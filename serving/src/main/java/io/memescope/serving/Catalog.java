@@ -36,6 +36,9 @@ import org.slf4j.LoggerFactory;
 final class Catalog {
   private static final Logger LOG = LoggerFactory.getLogger(Catalog.class);
 
+  /** How long background metadata reads stop after one failed. */
+  static final Duration REFRESH_PAUSE = Duration.ofSeconds(5);
+
   /** URLs shown with each search result; the detail view pages through all of them. */
   static final int URLS_PER_RESULT = 3;
 
@@ -97,6 +100,9 @@ final class Catalog {
   /** One thread re-reads stale metadata; when it falls behind, stale entries wait for max age. */
   private final ThreadPoolExecutor refresher;
 
+  /** After a failed background read, none is tried until then ({@link System#nanoTime}). */
+  private volatile long refreshPausedUntil = System.nanoTime();
+
   /**
    * @param cacheFor how long a result's metadata is reused before it is read again (titles, sources
    *     and quality change while an image lives); zero reads it for every page
@@ -150,7 +156,9 @@ final class Catalog {
         continue;
       }
       out.put(id, c.summary());
-      if (now - c.readAt() > refreshAfterNanos && refreshing.add(id)) {
+      if (now - c.readAt() > refreshAfterNanos
+          && now - refreshPausedUntil >= 0
+          && refreshing.add(id)) {
         stale.add(id);
       }
     }
@@ -181,7 +189,14 @@ final class Catalog {
                       id, (k, old) -> fresh == null ? null : new Cached(fresh, readAt));
             }
           } catch (RuntimeException e) {
-            LOG.debug("re-reading metadata of {} images failed: {}", ids.size(), e.toString());
+            // Cassandra is away: keep serving what is cached (up to its max age) and do not
+            // queue a read per request meanwhile; one warning per pause.
+            refreshPausedUntil = System.nanoTime() + REFRESH_PAUSE.toNanos();
+            LOG.warn(
+                "re-reading the metadata of {} images failed, next try in {} s: {}",
+                ids.size(),
+                REFRESH_PAUSE.toSeconds(),
+                e.toString());
           } finally {
             ids.forEach(refreshing::remove);
           }

@@ -16,6 +16,7 @@ import java.util.List;
  * @param metadataCache how long search results reuse an image's metadata before reading it again in
  *     the background; zero: not at all
  * @param metadataMaxAge how old reused metadata may be at most: older is read before answering
+ *     (never below {@code metadataCache})
  * @param qualitySortWindow how many of the most similar images a quality-sorted search orders
  */
 public record ServingSettings(
@@ -59,9 +60,10 @@ public record ServingSettings(
       r.problem("serving.default-page-size", "must not exceed serving.max-page-size");
     }
     Duration metadataCache = r.nonNegativeDuration("serving.metadata-cache");
+    // A max age below the cache time would make the cache time meaningless: the larger wins.
     Duration metadataMaxAge = r.nonNegativeDuration("serving.metadata-max-age");
     if (metadataMaxAge.compareTo(metadataCache) < 0) {
-      r.problem("serving.metadata-max-age", "must be at least serving.metadata-cache");
+      metadataMaxAge = metadataCache;
     }
     return new ServingSettings(
         r.bool("serving.enabled"),
