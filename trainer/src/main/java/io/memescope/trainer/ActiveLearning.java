@@ -22,13 +22,22 @@ import java.util.Set;
  *       averaged over dimensions.
  *   <li>{@link Strategy#INFORMATION}: the members' disagreement as mutual information (BALD): the
  *       entropy of the ensemble's P minus the members' mean entropy, averaged over dimensions.
+ *   <li>{@link Strategy#DESIGN} (the default): a greedy D-optimal design for a Bradley-Terry model
+ *       that is linear in the embedding. Each pick is the candidate with the most Fisher
+ *       information about the directions of embedding space that the ratings so far (and the picks
+ *       before it) leave open: w · Δxᵀ A⁻¹ Δx, with Δx the pair's embedding difference, w = P(1 −
+ *       P) under the ensemble, and A = I + Σ w Δx Δxᵀ over the pairs rated, queued or picked.
+ *       Redundancy is built in (A grows with every pick), so the diversity setting is not used. It
+ *       needs about 0.7× the labels of random pairs on the benchmark, where disagreement needs 0.9×
+ *       (docs/benchmarks.md).
  *   <li>{@link Strategy#RANDOM}: uniform random pairs (the baseline); no diversity penalty.
  * </ul>
  *
- * <p>Diversity: a candidate's score is multiplied by (1 − diversity · s), where s is the largest
- * |cosine| between its pair-difference embedding (left − right) and those of the pairs already
- * chosen, and a pair whose image is already in the batch is skipped (while others remain). With
- * diversity 0 the batch is simply the top scores.
+ * <p>Diversity (all strategies but {@link Strategy#DESIGN}, whose batch counts its own picks): a
+ * candidate's score is multiplied by (1 − diversity · s), where s is the largest |cosine| between
+ * its pair-difference embedding (left − right) and those of the pairs already chosen, and a pair
+ * whose image is already in the batch is skipped (while others remain). With diversity 0 the batch
+ * is simply the top scores.
  */
 public final class ActiveLearning {
 
@@ -37,9 +46,14 @@ public final class ActiveLearning {
     DISAGREEMENT,
     UNCERTAINTY,
     INFORMATION,
-    RANDOM;
+    RANDOM,
+    // After RANDOM: the benchmark seeds each strategy's simulated rater with its ordinal, and the
+    // recorded baselines stay comparable.
+    DESIGN;
 
-    /** Parses {@code disagreement}, {@code uncertainty} or {@code random}, any case. */
+    /**
+     * Parses a strategy's {@link #label()} ({@code design}, {@code disagreement}, ...), any case.
+     */
     public static Strategy parse(String name) {
       return valueOf(name.trim().toUpperCase(Locale.ROOT));
     }
@@ -67,7 +81,7 @@ public final class ActiveLearning {
 
     /** The defaults of {@code trainer.active} in memescope-defaults.conf. */
     public static Options defaults() {
-      return new Options(Strategy.DISAGREEMENT, 20000, 200, 0.5, 42);
+      return new Options(Strategy.DESIGN, 20000, 200, 0.5, 42);
     }
 
     /** The options of {@code trainer.active} in the configuration. */
@@ -85,7 +99,10 @@ public final class ActiveLearning {
     }
   }
 
-  /** A chosen pair, left and right as they should be shown, and its strategy score. */
+  /**
+   * A chosen pair, left and right as they should be shown, and its strategy score (for {@link
+   * Strategy#DESIGN}, the pair's Fisher information under the model, not its place in the design).
+   */
   public record Selection(String leftId, String rightId, double score) {}
 
   private ActiveLearning() {}
@@ -112,6 +129,22 @@ public final class ActiveLearning {
       float[][] embeddings,
       Set<String> exclude,
       Options options) {
+    return select(model, ids, embeddings, exclude, java.util.Map.of(), options);
+  }
+
+  /**
+   * As {@link #select(QualityModel, List, float[][], Set, Options)}, with the embeddings of images
+   * outside the sample that rated or queued pairs ({@code exclude}) involve: {@link
+   * Strategy#DESIGN} counts those pairs as known directions. A sample of the index rarely holds
+   * both images of a rated pair, so without them the design would start from nothing known.
+   */
+  public static List<Selection> select(
+      QualityModel model,
+      List<String> ids,
+      float[][] embeddings,
+      Set<String> exclude,
+      java.util.Map<String, float[]> rated,
+      Options options) {
     if (ids.size() != embeddings.length) {
       throw new IllegalArgumentException("ids and embeddings differ in length");
     }
@@ -130,13 +163,35 @@ public final class ActiveLearning {
     if (model == null) {
       throw new IllegalArgumentException(options.strategy().label() + " needs a model");
     }
-    // Score every image that appears once, then every candidate pair from the scores.
-    float[][][] scores = model.memberScores(embeddings);
+    // Score every image that appears once, then every candidate pair from the scores. The design
+    // also scores the rated images outside the sample, placed after it (never candidates).
+    List<String> known = ids;
+    float[][] all = embeddings;
+    if (options.strategy() == Strategy.DESIGN && !rated.isEmpty()) {
+      Set<String> inSample = new HashSet<>(ids);
+      known = new ArrayList<>(ids);
+      List<float[]> extra = new ArrayList<>();
+      for (java.util.Map.Entry<String, float[]> e : rated.entrySet()) {
+        if (!inSample.contains(e.getKey())) {
+          known.add(e.getKey());
+          extra.add(e.getValue());
+        }
+      }
+      all = new float[ids.size() + extra.size()][];
+      System.arraycopy(embeddings, 0, all, 0, ids.size());
+      for (int i = 0; i < extra.size(); i++) {
+        all[ids.size() + i] = extra.get(i);
+      }
+    }
+    float[][][] scores = model.memberScores(all);
     double[] value = new double[pairs.length];
     for (int i = 0; i < pairs.length; i++) {
       value[i] = score(options.strategy(), scores, pairs[i][0], pairs[i][1]);
     }
-    int[] chosen = diverseTop(pairs, value, embeddings, options.batchSize(), options.diversity());
+    int[] chosen =
+        options.strategy() == Strategy.DESIGN
+            ? design(pairs, value, all, labelled(known, exclude, scores), options.batchSize())
+            : diverseTop(pairs, value, embeddings, options.batchSize(), options.diversity());
     List<Selection> out = new ArrayList<>(chosen.length);
     for (int c : chosen) {
       out.add(new Selection(ids.get(pairs[c][0]), ids.get(pairs[c][1]), value[c]));
@@ -161,6 +216,8 @@ public final class ActiveLearning {
           var += (row[d] - mean) * (row[d] - mean);
         }
         total += var / members;
+      } else if (strategy == Strategy.DESIGN) {
+        total += mean * (1 - mean); // the Fisher information of one rating under the model
       } else if (strategy == Strategy.INFORMATION) {
         double h = 0;
         for (double[] row : p) {
@@ -172,6 +229,186 @@ public final class ActiveLearning {
       }
     }
     return total / k;
+  }
+
+  /**
+   * The prior precision of the design: how much every direction counts as known before any rating.
+   * One rating adds w·|Δx|² (at most about 0.5: w ≤ 0.25, |Δx|² ≤ 2 for unit embeddings) along its
+   * direction, so with 1 a direction counts as open until a few ratings have covered it. On the
+   * benchmark (3 seeds each, docs/benchmarks.md) 0.1, 1 and 10 did about as well; 0.01 worse.
+   */
+  static final double PRIOR = 1.0;
+
+  /**
+   * The pairs already rated or queued among {@code ids} (both images in the sample), each as {left,
+   * right, weight} with the weight its Fisher information under the model.
+   */
+  static List<double[]> labelled(List<String> ids, Set<String> exclude, float[][][] scores) {
+    java.util.Map<String, Integer> position = new java.util.HashMap<>();
+    for (int i = 0; i < ids.size(); i++) {
+      position.put(ids.get(i), i);
+    }
+    List<double[]> out = new ArrayList<>();
+    for (String key : exclude) {
+      int colon = key.indexOf(':');
+      if (colon < 0) {
+        continue;
+      }
+      Integer a = position.get(key.substring(0, colon));
+      Integer b = position.get(key.substring(colon + 1));
+      if (a != null && b != null) {
+        out.add(new double[] {a, b, score(Strategy.DESIGN, scores, a, b)});
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Greedy D-optimal design for a Bradley-Terry model that is linear in the embedding: each pick is
+   * the candidate with the most information about the directions the ratings so far have not pinned
+   * down, w · Δxᵀ A⁻¹ Δx, where Δx is the pair's embedding difference, w its Fisher information p(1
+   * − p) under the model, and A = λI + Σ w Δx Δxᵀ over the pairs already rated or queued and those
+   * picked before it. Pairs with an image already picked wait until no other is left, as in {@link
+   * #diverseTop}.
+   */
+  static int[] design(
+      int[][] pairs, double[] weight, float[][] embeddings, List<double[]> labelled, int n) {
+    int dim = embeddings[0].length;
+    double[][] a = new double[dim][dim];
+    for (int i = 0; i < dim; i++) {
+      a[i][i] = PRIOR;
+    }
+    double[] dx = new double[dim];
+    for (double[] l : labelled) {
+      difference(embeddings, (int) l[0], (int) l[1], dx);
+      for (int i = 0; i < dim; i++) {
+        double wi = finite(l[2]) * dx[i];
+        for (int j = 0; j < dim; j++) {
+          a[i][j] += wi * dx[j];
+        }
+      }
+    }
+    double[][] inv = invert(a);
+    double[][] diffs = new double[pairs.length][dim];
+    double[] leverage = new double[pairs.length];
+    double[] tmp = new double[dim];
+    for (int c = 0; c < pairs.length; c++) {
+      difference(embeddings, pairs[c][0], pairs[c][1], diffs[c]);
+      multiply(inv, diffs[c], tmp);
+      leverage[c] = dot(diffs[c], tmp);
+    }
+    int count = Math.min(n, pairs.length);
+    boolean[] taken = new boolean[pairs.length];
+    Set<Integer> usedImages = new HashSet<>();
+    int[] out = new int[count];
+    double[] u = new double[dim];
+    double[] v = new double[dim];
+    for (int k = 0; k < count; k++) {
+      int best = -1;
+      double bestValue = Double.NEGATIVE_INFINITY;
+      boolean bestFresh = false;
+      for (int c = 0; c < pairs.length; c++) {
+        if (taken[c]) {
+          continue;
+        }
+        boolean fresh = !usedImages.contains(pairs[c][0]) && !usedImages.contains(pairs[c][1]);
+        double value = finite(weight[c]) * Math.max(0, leverage[c]);
+        if (best < 0 || (fresh && !bestFresh) || (fresh == bestFresh && value > bestValue)) {
+          best = c;
+          bestValue = value;
+          bestFresh = fresh;
+        }
+      }
+      taken[best] = true;
+      out[k] = best;
+      usedImages.add(pairs[best][0]);
+      usedImages.add(pairs[best][1]);
+      // Sherman-Morrison: A += u uᵀ with u = √w Δx; every leverage drops by (Δxᵀ A⁻¹ u)² / (1 +
+      // uᵀ A⁻¹ u).
+      double root = Math.sqrt(finite(weight[best]));
+      for (int i = 0; i < dim; i++) {
+        u[i] = root * diffs[best][i];
+      }
+      multiply(inv, u, v);
+      double denominator = 1 + dot(u, v);
+      for (int c = 0; c < pairs.length; c++) {
+        if (!taken[c]) {
+          double t = dot(diffs[c], v);
+          leverage[c] -= t * t / denominator;
+        }
+      }
+      for (int i = 0; i < dim; i++) {
+        for (int j = 0; j < dim; j++) {
+          inv[i][j] -= v[i] * v[j] / denominator;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** A weight as the design uses it: a model that gives NaN (diverged) teaches nothing. */
+  private static double finite(double w) {
+    return Double.isFinite(w) && w > 0 ? w : 0;
+  }
+
+  private static void difference(float[][] embeddings, int left, int right, double[] out) {
+    float[] l = embeddings[left];
+    float[] r = embeddings[right];
+    for (int d = 0; d < out.length; d++) {
+      out[d] = l[d] - r[d];
+    }
+  }
+
+  private static void multiply(double[][] m, double[] x, double[] out) {
+    for (int i = 0; i < out.length; i++) {
+      out[i] = dot(m[i], x);
+    }
+  }
+
+  private static double dot(double[] x, double[] y) {
+    double s = 0;
+    for (int i = 0; i < x.length; i++) {
+      s += x[i] * y[i];
+    }
+    return s;
+  }
+
+  /** The inverse of a symmetric positive definite matrix (Gauss-Jordan; the matrix is kept). */
+  static double[][] invert(double[][] m) {
+    int n = m.length;
+    double[][] a = new double[n][2 * n];
+    for (int i = 0; i < n; i++) {
+      System.arraycopy(m[i], 0, a[i], 0, n);
+      a[i][n + i] = 1;
+    }
+    for (int col = 0; col < n; col++) {
+      int pivot = col;
+      for (int r = col + 1; r < n; r++) {
+        if (Math.abs(a[r][col]) > Math.abs(a[pivot][col])) {
+          pivot = r;
+        }
+      }
+      double[] swap = a[col];
+      a[col] = a[pivot];
+      a[pivot] = swap;
+      double p = a[col][col];
+      for (int j = 0; j < 2 * n; j++) {
+        a[col][j] /= p;
+      }
+      for (int r = 0; r < n; r++) {
+        if (r != col && a[r][col] != 0) {
+          double f = a[r][col];
+          for (int j = 0; j < 2 * n; j++) {
+            a[r][j] -= f * a[col][j];
+          }
+        }
+      }
+    }
+    double[][] out = new double[n][n];
+    for (int i = 0; i < n; i++) {
+      System.arraycopy(a[i], n, out[i], 0, n);
+    }
+    return out;
   }
 
   private static double entropy(double p) {
@@ -252,7 +489,7 @@ public final class ActiveLearning {
         }
         boolean fresh = !usedImages.contains(pairs[i][0]) && !usedImages.contains(pairs[i][1]);
         double v = value[i] * (1 - diversity * maxSim[i]);
-        if ((fresh && !bestFresh) || (fresh == bestFresh && v > bestValue)) {
+        if (best < 0 || (fresh && !bestFresh) || (fresh == bestFresh && v > bestValue)) {
           best = i;
           bestValue = v;
           bestFresh = fresh;

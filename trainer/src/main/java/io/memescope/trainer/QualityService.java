@@ -183,6 +183,26 @@ public final class QualityService implements AutoCloseable {
   }
 
   /**
+   * The embeddings of the images of up to {@code maxPairs} rated or queued pairs (a random choice
+   * when there are more) that the sample lacks, so that the design knows which directions the
+   * ratings have covered: a sample of the index rarely holds both images of a rated pair.
+   */
+  static Map<String, float[]> ratedImages(
+      IndexEmbeddings index, Set<String> ratedOrQueued, Set<String> sample, int maxPairs) {
+    List<String> keys = new ArrayList<>(ratedOrQueued);
+    java.util.Collections.shuffle(keys, new java.util.Random(keys.size()));
+    Set<String> wanted = new java.util.LinkedHashSet<>();
+    for (String key : keys.subList(0, Math.min(maxPairs, keys.size()))) {
+      for (String id : key.split(":")) {
+        if (!sample.contains(id)) {
+          wanted.add(id);
+        }
+      }
+    }
+    return wanted.isEmpty() ? Map.of() : index.fetch(wanted);
+  }
+
+  /**
    * Chooses {@code count} pairs by {@code strategy} with the given version (the newest when null)
    * and appends them to {@code queue} under the label {@code iteration}.
    */
@@ -221,8 +241,12 @@ public final class QualityService implements AutoCloseable {
     if (entry == null) {
       chosen = ActiveLearning.select(null, ids, embeddings, exclude, options);
     } else {
+      Map<String, float[]> rated =
+          s == ActiveLearning.Strategy.DESIGN
+              ? ratedImages(index, exclude, pool.keySet(), settings.activePool())
+              : Map.of();
       try (QualityModel model = QualityModel.load(entry.spec(), entry.params())) {
-        chosen = ActiveLearning.select(model, ids, embeddings, exclude, options);
+        chosen = ActiveLearning.select(model, ids, embeddings, exclude, rated, options);
       }
     }
     List<RatingQueue.Pair> pairs = new ArrayList<>();

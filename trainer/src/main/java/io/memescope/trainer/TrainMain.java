@@ -139,7 +139,7 @@ public final class TrainMain implements Callable<Integer> {
         names = "--strategy",
         paramLabel = "NAME",
         description =
-            "disagreement, uncertainty, information or random (default: trainer.active.strategy).")
+            "design, disagreement, uncertainty, information or random (default: trainer.active.strategy).")
     String strategy;
 
     @Option(

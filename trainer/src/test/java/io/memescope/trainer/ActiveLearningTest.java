@@ -66,6 +66,112 @@ class ActiveLearningTest {
   }
 
   @Test
+  void designPicksTheDirectionsTheRatingsSoFarLeaveOpen() {
+    // Images on three axes: pairs along x (0-1, 6-7), along y (2-3) and along z (4-5).
+    float[][] emb = {
+      {1, 0, 0},
+      {-1, 0, 0},
+      {0, 1, 0},
+      {0, -1, 0},
+      {0, 0, 1},
+      {0, 0, -1},
+      {0.9f, 0, 0},
+      {-0.9f, 0, 0},
+      {0, 0, 0.9f},
+      {0, 0, -0.9f}
+    };
+    int[][] pairs = {{6, 7}, {2, 3}, {4, 5}};
+    double[] weight = {0.25, 0.25, 0.25};
+    // Nothing rated yet: all three directions are open; a longer difference (y or z: |Δx|² = 4)
+    // beats the shorter x pair (3.24); y and z tie, and the first wins.
+    assertThat(ActiveLearning.design(pairs, weight, emb, List.of(), 1)).containsExactly(1);
+    // Pair 0-1 (along x) is rated, y has one rating too: z is the most open, then y, x last.
+    List<double[]> rated = List.of(new double[] {0, 1, 0.25}, new double[] {2, 3, 0.05});
+    assertThat(ActiveLearning.design(pairs, weight, emb, rated, 3)).containsExactly(2, 1, 0);
+    // The batch counts its own picks: after one z pair, the second (worth 0.81 before) is worth
+    // less than an open y (0.8).
+    int[][] twoZ = {{4, 5}, {8, 9}, {2, 3}};
+    double[] w3 = {0.25, 0.25, 0.2};
+    assertThat(ActiveLearning.design(twoZ, w3, emb, List.of(), 2)).containsExactly(0, 2);
+    // A pair the model is sure of (P near 0 or 1) teaches little, however open its direction:
+    // here x, the most rated direction, wins over open y and z pairs the model is sure of.
+    double[] sure = {0.25, 0.001, 0.001};
+    assertThat(ActiveLearning.design(pairs, sure, emb, rated, 1)).containsExactly(0);
+  }
+
+  @Test
+  void designScoresAreTheFisherInformationAndLabelledPairsComeFromTheExcludedKeys() {
+    float[][][] s = {{{0f}, {0f}, {6f}}, {{0f}, {0f}, {6f}}};
+    assertThat(ActiveLearning.score(Strategy.DESIGN, s, 0, 1)).isCloseTo(0.25, within());
+    assertThat(ActiveLearning.score(Strategy.DESIGN, s, 0, 2)).isLessThan(0.01);
+    List<String> ids = List.of("a", "b", "c");
+    List<double[]> labelled =
+        ActiveLearning.labelled(
+            ids, Set.of(PairKey.of("a", "b"), PairKey.of("c", "zz-not-in-the-sample")), s);
+    assertThat(labelled).hasSize(1);
+    assertThat(labelled.get(0)[0]).isEqualTo(0); // "a"
+    assertThat(labelled.get(0)[1]).isEqualTo(1); // "b"
+    assertThat(labelled.get(0)[2]).isCloseTo(0.25, within());
+  }
+
+  @Test
+  void designSelectionAvoidsWhatRatedImagesOutsideTheSampleCovered() {
+    // The sample: pairs along x or along y. Rated pairs outside the sample cover x many times.
+    QualitySpec spec = new QualitySpec(List.of("q"), 2, List.of(4), 3, 0);
+    List<String> ids = new ArrayList<>();
+    float[][] emb = new float[40][];
+    for (int i = 0; i < 40; i++) {
+      ids.add("s" + i);
+      float t = (i % 20) / 10f - 1;
+      emb[i] = i < 20 ? new float[] {t, 0} : new float[] {0, t};
+    }
+    Map<String, float[]> rated = new HashMap<>();
+    Set<String> exclude = new HashSet<>();
+    for (int i = 0; i < 200; i++) {
+      rated.put("rl" + i, new float[] {1, 0});
+      rated.put("rr" + i, new float[] {-1, 0});
+      exclude.add(PairKey.of("rl" + i, "rr" + i));
+    }
+    try (QualityModel model = QualityModel.create(spec, 3)) {
+      Options o = new Options(Strategy.DESIGN, 500, 4, 0, 5);
+      int yPairs = 0;
+      for (Selection s : ActiveLearning.select(model, ids, emb, exclude, rated, o)) {
+        assertThat(s.leftId()).startsWith("s"); // rated images are context, never candidates
+        assertThat(s.rightId()).startsWith("s");
+        if (Integer.parseInt(s.leftId().substring(1)) >= 20
+            && Integer.parseInt(s.rightId().substring(1)) >= 20) {
+          yPairs++;
+        }
+      }
+      assertThat(yPairs).isEqualTo(4); // x is known: the design asks about y only
+      // Without the rated context both directions are open: after a y pair, x is the more open.
+      int yAlone = 0;
+      for (Selection s : ActiveLearning.select(model, ids, emb, exclude, o)) {
+        if (Integer.parseInt(s.leftId().substring(1)) >= 20
+            && Integer.parseInt(s.rightId().substring(1)) >= 20) {
+          yAlone++;
+        }
+      }
+      assertThat(yAlone).isLessThan(yPairs);
+    }
+  }
+
+  @Test
+  void invertGivesTheInverse() {
+    double[][] m = {{4, 1, 0}, {1, 3, 1}, {0, 1, 2}};
+    double[][] inv = ActiveLearning.invert(m);
+    for (int i = 0; i < 3; i++) {
+      for (int j = 0; j < 3; j++) {
+        double sum = 0;
+        for (int k = 0; k < 3; k++) {
+          sum += m[i][k] * inv[k][j];
+        }
+        assertThat(sum).isCloseTo(i == j ? 1 : 0, org.assertj.core.data.Offset.offset(1e-12));
+      }
+    }
+  }
+
+  @Test
   void selectionReturnsTheBestCandidatesExcludingRatedPairs() {
     QualitySpec spec = new QualitySpec(List.of("a", "b"), 8, List.of(16), 5, 0);
     Random r = new Random(1);

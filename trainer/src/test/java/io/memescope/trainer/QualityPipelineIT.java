@@ -292,7 +292,7 @@ class QualityPipelineIT {
     }
     QualityService.Selection selection;
     try (QualityService service = new QualityService(config)) {
-      selection = service.select("al-queue", "it-1", 12, "disagreement", null);
+      selection = service.select("al-queue", "it-1", 12, "design", null);
     }
     assertThat(selection.pairs()).hasSize(12);
     assertThat(selection.version()).isEqualTo(published.version());

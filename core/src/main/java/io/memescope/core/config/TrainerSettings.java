@@ -15,7 +15,7 @@ import java.util.Set;
  * @param patience epochs without a better validation loss before a member stops
  * @param validationFraction share of rated pairs held out, split by image
  * @param bootstrap members train on bootstrap resamples rather than on all pairs
- * @param activeStrategy disagreement, uncertainty, information or random
+ * @param activeStrategy design, disagreement, uncertainty, information or random
  * @param activeCandidates random pairs sampled and scored per active-learning batch
  * @param activeBatchSize pairs an active-learning batch puts into the rating queue
  * @param activeDiversity 0..1, how strongly similar pairs are held back within a batch
@@ -48,7 +48,7 @@ public record TrainerSettings(
     boolean rescore) {
 
   public static final Set<String> STRATEGIES =
-      Set.of("disagreement", "uncertainty", "information", "random");
+      Set.of("design", "disagreement", "uncertainty", "information", "random");
 
   /** The model these settings describe, for the given dimensions and embedding length. */
   public QualitySpec spec(List<String> dimensions, int embeddingDim) {
@@ -70,7 +70,8 @@ public record TrainerSettings(
     String strategy = r.nonBlank("trainer.active.strategy");
     if (!STRATEGIES.contains(strategy)) {
       r.problem(
-          "trainer.active.strategy", "must be disagreement, uncertainty, information or random");
+          "trainer.active.strategy",
+          "must be design, disagreement, uncertainty, information or random");
     }
     double validation = r.doubleInRange("trainer.validation-fraction", 0, 0.9);
     double dropout = r.doubleInRange("trainer.dropout", 0, 0.9);

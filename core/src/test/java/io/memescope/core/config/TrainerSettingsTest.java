@@ -14,7 +14,7 @@ class TrainerSettingsTest {
     TrainerSettings t = MemescopeConfig.defaults().trainer();
     assertThat(t.members()).isEqualTo(5);
     assertThat(t.hidden()).containsExactly(256, 64);
-    assertThat(t.activeStrategy()).isEqualTo("disagreement");
+    assertThat(t.activeStrategy()).isEqualTo("design");
     QualitySpec spec = t.spec(List.of("usefulness", "memeness"), 512);
     assertThat(spec.outputs()).isEqualTo(2);
     assertThat(spec.embeddingDim()).isEqualTo(512);

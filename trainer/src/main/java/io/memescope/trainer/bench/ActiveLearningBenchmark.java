@@ -42,7 +42,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * initial [50] random labels to start from, batch [50] labels per round, budget [800] labels in
  * all, full [3000] random labels of the reference model, epochs [5] at least per round, steps [60]
  * optimiser steps at least per round, full-epochs [20], candidates [20000] pairs scored per round,
- * diversity [1.0], bootstrap [true], strategy [disagreement], out [target/active-learning], png
+ * diversity [1.0], bootstrap [true], strategy [design], out [target/active-learning], png
  * [docs/img/active-learning.png].
  */
 public final class ActiveLearningBenchmark {
@@ -96,7 +96,7 @@ public final class ActiveLearningBenchmark {
     fullEpochs = integer("full-epochs", 20);
     candidates = integer("candidates", 20000);
     diversity = Double.parseDouble(args.getOrDefault("diversity", "1.0"));
-    active = Strategy.parse(args.getOrDefault("strategy", "disagreement"));
+    active = Strategy.parse(args.getOrDefault("strategy", "design"));
     hidden =
         List.of(args.getOrDefault("hidden", "64,32").split(",")).stream()
             .map(String::trim)
