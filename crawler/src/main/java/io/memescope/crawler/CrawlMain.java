@@ -2,6 +2,7 @@ package io.memescope.crawler;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.schema.Clients;
 import io.memescope.crawler.publish.CrawlPublisher;
 import java.time.Clock;
 import java.util.concurrent.Callable;
@@ -46,7 +47,7 @@ public final class CrawlMain implements Callable<Integer> {
   public Integer call() throws Exception {
     MemescopeConfig config = settings.load();
     String topic = config.kafka().topic("crawl-urls").name();
-    try (CqlSession session = SourcesMain.Settings.openKeyspace(config);
+    try (CqlSession session = Clients.cassandraKeyspaceForCommandLine(config.cassandra());
         CrawlPublisher publisher = new CrawlPublisher(config.kafka().bootstrapServers(), topic)) {
       SourceRegistry registry = new SourceRegistry(config.crawler(), session);
       var spec =

@@ -77,22 +77,8 @@ public final class SourcesMain implements Callable<Integer> {
 
     <T> T withRegistry(java.util.function.Function<SourceRegistry, T> action) {
       MemescopeConfig config = load();
-      try (CqlSession session = openKeyspace(config)) {
+      try (CqlSession session = Clients.cassandraKeyspaceForCommandLine(config.cassandra())) {
         return action.apply(new SourceRegistry(config.crawler(), session));
-      }
-    }
-
-    /** A session on Memescope's keyspace, or an error that says to start the stack. */
-    static CqlSession openKeyspace(MemescopeConfig config) {
-      try {
-        return Clients.cassandraKeyspace(config.cassandra());
-      } catch (com.datastax.oss.driver.api.core.AllNodesFailedException e) {
-        throw new IllegalStateException(
-            "Cassandra at "
-                + config.cassandra().host()
-                + ":"
-                + config.cassandra().nativePort()
-                + " does not answer; start the stack with ./memescope up");
       }
     }
   }

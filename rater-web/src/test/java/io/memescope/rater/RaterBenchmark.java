@@ -6,6 +6,7 @@ import io.memescope.core.schema.Clients;
 import io.memescope.infra.stack.Runtimes;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +19,9 @@ import java.util.Map;
  * rater-bench.mjs}. Run it with {@code infra/bench/rater.sh [PAIRS]}.
  */
 public final class RaterBenchmark {
+  /** For npm ci and for the benchmark itself, each. */
+  private static final Duration LIMIT = Duration.ofHours(1);
+
   private RaterBenchmark() {}
 
   public static void main(String[] args) throws Exception {
@@ -40,8 +44,9 @@ public final class RaterBenchmark {
       Path ui = Runtimes.root().resolve("rater-web/src/test/ui");
       Path out = Runtimes.root().resolve("rater-web/target/bench/rater-bench.json");
       Files.createDirectories(out.getParent());
-      run(List.of("npm", "ci", "--no-audit", "--no-fund", "--prefix", ui.toString()));
-      run(
+      RaterIT.run(
+          List.of("npm", "ci", "--no-audit", "--no-fund", "--prefix", ui.toString()), LIMIT);
+      RaterIT.run(
           List.of(
               "node",
               ui.resolve("rater-bench.mjs").toString(),
@@ -54,22 +59,9 @@ public final class RaterBenchmark {
               "--pairs",
               Integer.toString(pairs),
               "--out",
-              out.toString()));
+              out.toString()),
+          LIMIT);
       System.out.println("results: " + out);
-    }
-  }
-
-  private static void run(List<String> command) throws Exception {
-    // Not our stdin: node switches an inherited stdin to non-blocking mode.
-    Process p =
-        new ProcessBuilder(command)
-            .redirectOutput(ProcessBuilder.Redirect.INHERIT)
-            .redirectError(ProcessBuilder.Redirect.INHERIT)
-            .start();
-    p.getOutputStream().close();
-    int rc = p.waitFor();
-    if (rc != 0) {
-      throw new IllegalStateException(String.join(" ", command) + " exited with " + rc);
     }
   }
 }

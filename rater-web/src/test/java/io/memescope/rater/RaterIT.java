@@ -824,7 +824,8 @@ class RaterIT {
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  private static void run(List<String> command, Duration limit) throws Exception {
+  /** Runs {@code command} (npm, node) to completion within {@code limit}; it must exit 0. */
+  static void run(List<String> command, Duration limit) throws Exception {
     // Output to ours, but not our stdin: it is surefire's command channel, and node switches an
     // inherited stdin to non-blocking mode, which corrupts that channel (EAGAIN in the fork).
     Process p =

@@ -4,11 +4,14 @@ import io.memescope.core.quality.QualityModel;
 import io.memescope.core.rating.PairKey;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.function.IntToDoubleFunction;
 
 /**
  * Chooses which pairs raters should rate next. Samples {@code candidates} random pairs from the
@@ -129,7 +132,7 @@ public final class ActiveLearning {
       float[][] embeddings,
       Set<String> exclude,
       Options options) {
-    return select(model, ids, embeddings, exclude, java.util.Map.of(), options);
+    return select(model, ids, embeddings, exclude, Map.of(), options);
   }
 
   /**
@@ -143,7 +146,7 @@ public final class ActiveLearning {
       List<String> ids,
       float[][] embeddings,
       Set<String> exclude,
-      java.util.Map<String, float[]> rated,
+      Map<String, float[]> rated,
       Options options) {
     if (ids.size() != embeddings.length) {
       throw new IllegalArgumentException("ids and embeddings differ in length");
@@ -171,7 +174,7 @@ public final class ActiveLearning {
       Set<String> inSample = new HashSet<>(ids);
       known = new ArrayList<>(ids);
       List<float[]> extra = new ArrayList<>();
-      for (java.util.Map.Entry<String, float[]> e : rated.entrySet()) {
+      for (Map.Entry<String, float[]> e : rated.entrySet()) {
         if (!inSample.contains(e.getKey())) {
           known.add(e.getKey());
           extra.add(e.getValue());
@@ -244,7 +247,7 @@ public final class ActiveLearning {
    * right, weight} with the weight its Fisher information under the model.
    */
   static List<double[]> labelled(List<String> ids, Set<String> exclude, float[][][] scores) {
-    java.util.Map<String, Integer> position = new java.util.HashMap<>();
+    Map<String, Integer> position = new HashMap<>();
     for (int i = 0; i < ids.size(); i++) {
       position.put(ids.get(i), i);
     }
@@ -304,25 +307,8 @@ public final class ActiveLearning {
     double[] u = new double[dim];
     double[] v = new double[dim];
     for (int k = 0; k < count; k++) {
-      int best = -1;
-      double bestValue = Double.NEGATIVE_INFINITY;
-      boolean bestFresh = false;
-      for (int c = 0; c < pairs.length; c++) {
-        if (taken[c]) {
-          continue;
-        }
-        boolean fresh = !usedImages.contains(pairs[c][0]) && !usedImages.contains(pairs[c][1]);
-        double value = finite(weight[c]) * Math.max(0, leverage[c]);
-        if (best < 0 || (fresh && !bestFresh) || (fresh == bestFresh && value > bestValue)) {
-          best = c;
-          bestValue = value;
-          bestFresh = fresh;
-        }
-      }
-      taken[best] = true;
+      int best = take(pairs, taken, usedImages, c -> finite(weight[c]) * Math.max(0, leverage[c]));
       out[k] = best;
-      usedImages.add(pairs[best][0]);
-      usedImages.add(pairs[best][1]);
       // Sherman-Morrison: A += u uᵀ with u = √w Δx; every leverage drops by (Δxᵀ A⁻¹ u)² / (1 +
       // uᵀ A⁻¹ u).
       double root = Math.sqrt(finite(weight[best]));
@@ -441,6 +427,34 @@ public final class ActiveLearning {
   }
 
   /**
+   * One greedy step of a batch: the candidate not yet taken with the highest {@code value}, among
+   * those whose images are not in the batch yet while any is left; marks it taken and its images
+   * used. Also takes a candidate when every value is NaN.
+   */
+  private static int take(
+      int[][] pairs, boolean[] taken, Set<Integer> usedImages, IntToDoubleFunction value) {
+    int best = -1;
+    double bestValue = Double.NEGATIVE_INFINITY;
+    boolean bestFresh = false;
+    for (int c = 0; c < pairs.length; c++) {
+      if (taken[c]) {
+        continue;
+      }
+      boolean fresh = !usedImages.contains(pairs[c][0]) && !usedImages.contains(pairs[c][1]);
+      double v = value.applyAsDouble(c);
+      if (best < 0 || (fresh && !bestFresh) || (fresh == bestFresh && v > bestValue)) {
+        best = c;
+        bestValue = v;
+        bestFresh = fresh;
+      }
+    }
+    taken[best] = true;
+    usedImages.add(pairs[best][0]);
+    usedImages.add(pairs[best][1]);
+    return best;
+  }
+
+  /**
    * Greedy diverse selection: repeatedly the candidate with the best penalised score, where the
    * penalty grows with the similarity of its difference vector to the chosen ones; candidates with
    * an image already chosen wait until no other is left.
@@ -480,25 +494,8 @@ public final class ActiveLearning {
     Set<Integer> usedImages = new HashSet<>();
     int[] out = new int[count];
     for (int k = 0; k < count; k++) {
-      int best = -1;
-      double bestValue = Double.NEGATIVE_INFINITY;
-      boolean bestFresh = false;
-      for (int i = 0; i < pairs.length; i++) {
-        if (taken[i]) {
-          continue;
-        }
-        boolean fresh = !usedImages.contains(pairs[i][0]) && !usedImages.contains(pairs[i][1]);
-        double v = value[i] * (1 - diversity * maxSim[i]);
-        if (best < 0 || (fresh && !bestFresh) || (fresh == bestFresh && v > bestValue)) {
-          best = i;
-          bestValue = v;
-          bestFresh = fresh;
-        }
-      }
-      taken[best] = true;
+      int best = take(pairs, taken, usedImages, i -> value[i] * (1 - diversity * maxSim[i]));
       out[k] = best;
-      usedImages.add(pairs[best][0]);
-      usedImages.add(pairs[best][1]);
       float[] chosen = diff[best];
       for (int i = 0; i < pairs.length; i++) {
         if (!taken[i]) {

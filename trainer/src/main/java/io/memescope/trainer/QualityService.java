@@ -55,17 +55,7 @@ public final class QualityService implements AutoCloseable {
     this.config = config;
     this.settings = settings;
     this.out = out;
-    try {
-      this.session = Clients.cassandraKeyspace(config.cassandra());
-    } catch (com.datastax.oss.driver.api.core.AllNodesFailedException e) {
-      throw new IllegalStateException(
-          "Cassandra at "
-              + config.cassandra().host()
-              + ":"
-              + config.cassandra().nativePort()
-              + " does not answer; start the stack with ./memescope up",
-          e);
-    }
+    this.session = Clients.cassandraKeyspaceForCommandLine(config.cassandra());
     try {
       this.milvus = Clients.milvus(config.milvus());
     } catch (RuntimeException e) {

@@ -37,6 +37,24 @@ public final class Clients {
         .build();
   }
 
+  /**
+   * A session bound to Memescope's keyspace for a command-line tool: when no node answers, an error
+   * that says where Cassandra was expected and to start the stack, not the driver's.
+   */
+  public static CqlSession cassandraKeyspaceForCommandLine(CassandraSettings cassandra) {
+    try {
+      return cassandraKeyspace(cassandra);
+    } catch (com.datastax.oss.driver.api.core.AllNodesFailedException e) {
+      throw new IllegalStateException(
+          "Cassandra at "
+              + cassandra.host()
+              + ":"
+              + cassandra.nativePort()
+              + " does not answer; start the stack with ./memescope up",
+          e);
+    }
+  }
+
   /** A session for a quick liveness check: short timeouts, no schema or token metadata. */
   public static CqlSession cassandraProbe(CassandraSettings cassandra, Duration timeout) {
     return cassandraBuilder(cassandra, timeout, false).build();

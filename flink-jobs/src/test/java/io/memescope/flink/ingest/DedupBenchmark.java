@@ -16,7 +16,6 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.state.MapState;
-import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.runtime.state.KeyedStateBackend;
@@ -27,13 +26,11 @@ import org.apache.flink.state.rocksdb.RocksDBKeyedStateBackend;
 import org.apache.flink.state.rocksdb.RocksDBOptions;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.Output;
-import org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.LatencyMarker;
 import org.apache.flink.streaming.runtime.streamrecord.RecordAttributes;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
-import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
 import org.apache.flink.util.OutputTag;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.FlushOptions;
@@ -125,16 +122,7 @@ public final class DedupBenchmark {
             .configure(conf, DedupBenchmark.class.getClassLoader());
     backend.setDbStoragePath(dir.toAbsolutePath().toString());
 
-    var harness =
-        new KeyedBroadcastOperatorTestHarness<Integer, Candidate, Takedown, Candidate>(
-            new CoBroadcastWithKeyedOperator<>(
-                new Deduplicator(distance),
-                List.of(Deduplicator.TAKEDOWNS, Deduplicator.TAKEN_DOWN_IDS)),
-            c -> 0,
-            Types.INT,
-            1,
-            1,
-            0);
+    var harness = DeduplicatorTest.unopened(distance);
     harness.setStateBackend(backend);
     harness.setup();
     Counting out = new Counting();

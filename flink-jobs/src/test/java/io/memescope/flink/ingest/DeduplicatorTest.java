@@ -56,19 +56,27 @@ class DeduplicatorTest {
         Deduplicator.TAKEN_DOWN_IDS);
   }
 
+  /**
+   * A harness around a fresh operator, neither set up nor opened: for a chosen state backend or
+   * restored state (key: the constant 0, one subtask).
+   */
+  static KeyedBroadcastOperatorTestHarness<Integer, Candidate, Takedown, Candidate> unopened(
+      int distance) throws Exception {
+    return new KeyedBroadcastOperatorTestHarness<>(
+        new CoBroadcastWithKeyedOperator<>(
+            new Deduplicator(distance),
+            List.of(Deduplicator.TAKEDOWNS, Deduplicator.TAKEN_DOWN_IDS)),
+        c -> 0,
+        Types.INT,
+        1,
+        1,
+        0);
+  }
+
   /** A harness to restore {@code state} into, then open. */
   static KeyedBroadcastOperatorTestHarness<Integer, Candidate, Takedown, Candidate> restored(
       int distance, OperatorSubtaskState state) throws Exception {
-    var restored =
-        new KeyedBroadcastOperatorTestHarness<Integer, Candidate, Takedown, Candidate>(
-            new CoBroadcastWithKeyedOperator<>(
-                new Deduplicator(distance),
-                List.of(Deduplicator.TAKEDOWNS, Deduplicator.TAKEN_DOWN_IDS)),
-            c -> 0,
-            Types.INT,
-            1,
-            1,
-            0);
+    var restored = unopened(distance);
     restored.initializeState(state);
     restored.open();
     return restored;
