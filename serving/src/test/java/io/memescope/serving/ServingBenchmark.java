@@ -127,12 +127,14 @@ public final class ServingBenchmark {
         // selector thread and the caller), and OkHttp, a blocking client that does the exchange on
         // the calling thread, as most API clients do. The server is the same.
         OkHttpClient ok = new OkHttpClient.Builder().build();
-        int rounds = 5;
-        // Rounds 2 to 5 pooled: round 1 still warms the JIT and the caches.
-        long[][] pooled = new long[3][(rounds - 1) * 1000];
+        // -Dbench.rounds=N for more rounds (5 by default); round 1 still warms the JIT and the
+        // caches, so rounds 2 to N are pooled.
+        int rounds = Math.max(2, Integer.getInteger("bench.rounds", 5));
+        long[][] pooled = new long[4][(rounds - 1) * 1000];
         for (int round = 1; round <= rounds; round++) {
           long[] apiTimes = new long[1000];
           long[] okTimes = new long[1000];
+          long[] plainTimes = new long[1000];
           long[] milvusTimes = new long[1000];
           long[] floorTimes = new long[1000];
           long[] okFloorTimes = new long[1000];
@@ -147,6 +149,9 @@ public final class ServingBenchmark {
             api(ok, base, bodies.get(q));
             okTimes[i] = System.nanoTime() - t0;
             t0 = System.nanoTime();
+            api(ok, base, bodies.get(q), "identity");
+            plainTimes[i] = System.nanoTime() - t0;
+            t0 = System.nanoTime();
             direct(milvus, config, queryVectors.get(q), ef);
             milvusTimes[i] = System.nanoTime() - t0;
             t0 = System.nanoTime();
@@ -160,12 +165,14 @@ public final class ServingBenchmark {
           }
           System.out.printf(
               "round %d, 1 client, 1000 queries each, interleaved:%n"
-                  + "  API, JDK HttpClient  %s%n  API, OkHttp          %s%n  Milvus alone         %s%n"
+                  + "  API, JDK HttpClient  %s%n  API, OkHttp          %s%n"
+                  + "  API, OkHttp, no gzip %s%n  Milvus alone         %s%n"
                   + "  GET /health, JDK     %s%n  GET /health, OkHttp  %s%n"
                   + "  API / Milvus: JDK p50 %.2fx p99 %.2fx, OkHttp p50 %.2fx p99 %.2fx%n",
               round,
               summary(apiTimes),
               summary(okTimes),
+              summary(plainTimes),
               summary(milvusTimes),
               summary(floorTimes),
               summary(okFloorTimes),
@@ -177,20 +184,25 @@ public final class ServingBenchmark {
             System.arraycopy(apiTimes, 0, pooled[0], (round - 2) * 1000, 1000);
             System.arraycopy(okTimes, 0, pooled[1], (round - 2) * 1000, 1000);
             System.arraycopy(milvusTimes, 0, pooled[2], (round - 2) * 1000, 1000);
+            System.arraycopy(plainTimes, 0, pooled[3], (round - 2) * 1000, 1000);
           }
         }
         System.out.printf(
             "rounds 2-%d pooled:%n  API, JDK HttpClient  %s%n  API, OkHttp          %s%n"
-                + "  Milvus alone         %s%n"
-                + "  API / Milvus: JDK p50 %.2fx p99 %.2fx, OkHttp p50 %.2fx p99 %.2fx%n",
+                + "  API, OkHttp, no gzip %s%n  Milvus alone         %s%n"
+                + "  API / Milvus: JDK p50 %.2fx p99 %.2fx, OkHttp p50 %.2fx p99 %.2fx,"
+                + " OkHttp without gzip p50 %.2fx p99 %.2fx%n",
             rounds,
             summary(pooled[0]),
             summary(pooled[1]),
+            summary(pooled[3]),
             summary(pooled[2]),
             quantile(pooled[0], 0.5) / quantile(pooled[2], 0.5),
             quantile(pooled[0], 0.99) / quantile(pooled[2], 0.99),
             quantile(pooled[1], 0.5) / quantile(pooled[2], 0.5),
-            quantile(pooled[1], 0.99) / quantile(pooled[2], 0.99));
+            quantile(pooled[1], 0.99) / quantile(pooled[2], 0.99),
+            quantile(pooled[3], 0.5) / quantile(pooled[2], 0.5),
+            quantile(pooled[3], 0.99) / quantile(pooled[2], 0.99));
         for (int clients : new int[] {4}) {
           double apiRate =
               throughput(clients, 20, i -> api(http, base, bodies.get(i % bodies.size())));
@@ -302,13 +314,21 @@ public final class ServingBenchmark {
   }
 
   static void api(OkHttpClient ok, String base, String body) throws Exception {
-    try (Response r =
-        ok.newCall(
-                new Request.Builder()
-                    .url(base + "/api/search")
-                    .post(RequestBody.create(body, JSON))
-                    .build())
-            .execute()) {
+    api(ok, base, body, null);
+  }
+
+  /**
+   * One search through OkHttp, which asks for gzip and inflates the answer itself unless {@code
+   * acceptEncoding} says otherwise.
+   */
+  static void api(OkHttpClient ok, String base, String body, String acceptEncoding)
+      throws Exception {
+    Request.Builder request =
+        new Request.Builder().url(base + "/api/search").post(RequestBody.create(body, JSON));
+    if (acceptEncoding != null) {
+      request.header("Accept-Encoding", acceptEncoding);
+    }
+    try (Response r = ok.newCall(request.build()).execute()) {
       byte[] bytes = r.body().bytes();
       if (r.code() != 200 || bytes.length < 1000) {
         throw new IllegalStateException("API answered " + r.code() + ": " + new String(bytes));
