@@ -18,6 +18,7 @@ import java.util.List;
  * @param metadataMaxAge how old reused metadata may be at most: older is read before answering
  *     (never below {@code metadataCache})
  * @param qualitySortWindow how many of the most similar images a quality-sorted search orders
+ * @param gzipLoopback whether answers to clients on the loopback interface are gzipped too
  */
 public record ServingSettings(
     boolean enabled,
@@ -34,7 +35,8 @@ public record ServingSettings(
     int searchEf,
     Duration metadataCache,
     Duration metadataMaxAge,
-    int qualitySortWindow) {
+    int qualitySortWindow,
+    boolean gzipLoopback) {
 
   /**
    * Where the stack keeps the admin key it generates when {@code serving.admin-key} is empty:
@@ -80,6 +82,7 @@ public record ServingSettings(
         r.intInRange("serving.search-ef", 1, 32_768),
         metadataCache,
         metadataMaxAge,
-        r.intInRange("serving.quality-sort-window", 1, 16_384));
+        r.intInRange("serving.quality-sort-window", 1, 16_384),
+        r.bool("serving.gzip-loopback"));
   }
 }
