@@ -27,6 +27,7 @@ import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -132,39 +133,42 @@ public final class ServingBenchmark {
         int rounds = Math.max(2, Integer.getInteger("bench.rounds", 5));
         long[][] pooled = new long[4][(rounds - 1) * 1000];
         for (int round = 1; round <= rounds; round++) {
-          long[] apiTimes = new long[1000];
-          long[] okTimes = new long[1000];
-          long[] plainTimes = new long[1000];
-          long[] milvusTimes = new long[1000];
-          long[] floorTimes = new long[1000];
-          long[] okFloorTimes = new long[1000];
+          // The six calls run in a new random order for every query, so that none always follows
+          // the same one (the JDK client's selector thread, for one, is still busy for a moment
+          // after its call returns).
+          long[][] times = new long[6][1000];
+          long[] apiTimes = times[0];
+          long[] okTimes = times[1];
+          long[] plainTimes = times[2];
+          long[] milvusTimes = times[3];
+          long[] floorTimes = times[4];
+          long[] okFloorTimes = times[5];
           HttpRequest health = HttpRequest.newBuilder(URI.create(base + "/health")).build();
           Request okHealth = new Request.Builder().url(base + "/health").build();
+          List<Integer> order = new ArrayList<>(List.of(0, 1, 2, 3, 4, 5));
+          Random shuffle = new Random(round);
           for (int i = 0; i < apiTimes.length; i++) {
             int q = i % bodies.size();
-            long t0 = System.nanoTime();
-            api(http, base, bodies.get(q));
-            apiTimes[i] = System.nanoTime() - t0;
-            t0 = System.nanoTime();
-            api(ok, base, bodies.get(q));
-            okTimes[i] = System.nanoTime() - t0;
-            t0 = System.nanoTime();
-            api(ok, base, bodies.get(q), "identity");
-            plainTimes[i] = System.nanoTime() - t0;
-            t0 = System.nanoTime();
-            direct(milvus, config, queryVectors.get(q), ef);
-            milvusTimes[i] = System.nanoTime() - t0;
-            t0 = System.nanoTime();
-            http.send(health, HttpResponse.BodyHandlers.discarding());
-            floorTimes[i] = System.nanoTime() - t0;
-            t0 = System.nanoTime();
-            try (Response hr = ok.newCall(okHealth).execute()) {
-              hr.body().bytes();
+            Collections.shuffle(order, shuffle);
+            for (int call : order) {
+              long t0 = System.nanoTime();
+              switch (call) {
+                case 0 -> api(http, base, bodies.get(q));
+                case 1 -> api(ok, base, bodies.get(q));
+                case 2 -> api(ok, base, bodies.get(q), "identity");
+                case 3 -> direct(milvus, config, queryVectors.get(q), ef);
+                case 4 -> http.send(health, HttpResponse.BodyHandlers.discarding());
+                default -> {
+                  try (Response hr = ok.newCall(okHealth).execute()) {
+                    hr.body().bytes();
+                  }
+                }
+              }
+              times[call][i] = System.nanoTime() - t0;
             }
-            okFloorTimes[i] = System.nanoTime() - t0;
           }
           System.out.printf(
-              "round %d, 1 client, 1000 queries each, interleaved:%n"
+              "round %d, 1 client, 1000 queries each, interleaved in random order:%n"
                   + "  API, JDK HttpClient  %s%n  API, OkHttp          %s%n"
                   + "  API, OkHttp, no gzip %s%n  Milvus alone         %s%n"
                   + "  GET /health, JDK     %s%n  GET /health, OkHttp  %s%n"
