@@ -103,6 +103,9 @@ final class Catalog {
   /** After a failed background read, none is tried until then ({@link System#nanoTime}). */
   private volatile long refreshPausedUntil = System.nanoTime();
 
+  /** Runs between a background read and its use; tests hold it to race a takedown against it. */
+  volatile Runnable afterBackgroundRead = () -> {};
+
   /**
    * @param cacheFor how long a result's metadata is reused before it is read again (titles, sources
    *     and quality change while an image lives); zero reads it for every page
@@ -179,6 +182,7 @@ final class Catalog {
           try {
             long readAt = System.nanoTime();
             Map<String, Summary> read = read(ids);
+            afterBackgroundRead.run();
             for (String id : ids) {
               Summary fresh = read.get(id);
               // Only replace what is still cached: a takedown (forget) while this read ran must
@@ -208,6 +212,11 @@ final class Catalog {
       // max age) reads them again.
       ids.forEach(refreshing::remove);
     }
+  }
+
+  /** Whether a background read of {@code id} is queued or running. */
+  boolean refreshing(String id) {
+    return refreshing.contains(id);
   }
 
   void forget(String id) {

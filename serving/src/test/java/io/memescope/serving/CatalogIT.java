@@ -12,6 +12,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -20,7 +22,8 @@ import org.junit.jupiter.api.TestInstance;
 /**
  * The search results' metadata cache on the test stack's Cassandra: fresh metadata is reused, stale
  * metadata is used once more while it is read again in the background, metadata past its max age is
- * read before answering, and a forgotten (taken-down) image is read afresh.
+ * read before answering, and a forgotten (taken-down) image is read afresh, even when the takedown
+ * lands while a background read of it is in flight.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CatalogIT {
@@ -107,6 +110,45 @@ class CatalogIT {
       catalog.forget(id); // what a takedown does
       assertThat(titles(catalog, id)).containsExactly("third");
     } finally {
+      catalog.close();
+    }
+  }
+
+  @Test
+  void a_takedown_while_a_background_read_is_in_flight_is_not_undone() throws Exception {
+    Catalog catalog = new Catalog(stores, Duration.ofMillis(200), Duration.ofSeconds(60));
+    CountDownLatch readDone = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    catalog.afterBackgroundRead =
+        () -> {
+          readDone.countDown();
+          try {
+            release.await(10, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        };
+    try {
+      String id = "c4".repeat(16);
+      write(id, "first");
+      assertThat(titles(catalog, id)).containsExactly("first");
+      Thread.sleep(300);
+      assertThat(titles(catalog, id)).containsExactly("first"); // stale: read in the background
+      // The background read has the row and waits before putting it in the cache ...
+      assertThat(readDone.await(10, TimeUnit.SECONDS)).isTrue();
+      // ... when the takedown deletes the row and drops the image from the cache.
+      cql.execute("DELETE FROM images WHERE id = ?", id);
+      catalog.forget(id);
+      release.countDown();
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (catalog.refreshing(id) && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      assertThat(catalog.refreshing(id)).isFalse();
+      // The read that finished after the takedown did not bring the old metadata back.
+      assertThat(titles(catalog, id)).isNull();
+    } finally {
+      release.countDown();
       catalog.close();
     }
   }
