@@ -12,10 +12,13 @@ import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.Enumeration;
 import java.util.List;
+import java.util.regex.Pattern;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 
 /**
@@ -27,9 +30,11 @@ import org.eclipse.jetty.ee10.servlet.FilterHolder;
  * loopback connection (a reverse proxy on the same host, a local client) has no wire. On the
  * project's 2-core benchmark machine compressing and inflating a page took about 0.18 ms of a 2.8
  * ms search through the API, and saved nothing (docs/benchmarks.md, "Serving"); at 13 kB per page
- * it pays for itself only on links slower than about 500 Mbit/s. Clients that reach the API through
- * a tunnel that ends on loopback (ssh -L) look local too: set {@code serving.gzip-loopback} for
- * them.
+ * it pays for itself only on links slower than about 500 Mbit/s, and next to the thumbnails a page
+ * of the search wall loads (JPEGs, several hundred kB) the 11 kB it saves is small. The server
+ * listens on loopback only by default ({@code serving.host}), and then every client is local: those
+ * that reach the API through a tunnel ending on loopback (ssh -L), or through a sidecar proxy that
+ * does not compress, want {@code serving.gzip-loopback}.
  */
 final class Compression {
   private Compression() {}
@@ -47,17 +52,32 @@ final class Compression {
     }
   }
 
-  /** Whether {@code address}, a literal IP address as the servlet API gives it, is loopback. */
+  /**
+   * Whether {@code address}, a literal IP address as the servlet API gives it (IPv6 possibly in
+   * brackets, with a scope), is loopback. Anything that is not a literal is not: no name is ever
+   * looked up.
+   */
   static boolean isLoopback(String address) {
-    if (address == null) {
+    if (address == null || address.isEmpty()) {
       return false;
     }
-    String a = address.startsWith("[") ? address.substring(1, address.length() - 1) : address;
-    if (a.startsWith("::ffff:")) { // IPv4-mapped IPv6
-      a = a.substring(7);
+    String a =
+        address.startsWith("[") && address.endsWith("]")
+            ? address.substring(1, address.length() - 1)
+            : address;
+    if (!LITERAL.matcher(a).matches()) {
+      return false;
     }
-    return a.startsWith("127.") || a.equals("::1") || a.equals("0:0:0:0:0:0:0:1");
+    try {
+      return InetAddress.getByName(a).isLoopbackAddress(); // a literal: parsed, not resolved
+    } catch (UnknownHostException e) {
+      return false;
+    }
   }
+
+  /** An IPv4 or IPv6 literal, IPv6 with an optional scope ({@code %eth0}). */
+  private static final Pattern LITERAL =
+      Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[\\w.-]+)?");
 
   /** Hides {@code Accept-Encoding} from what follows when the client is on loopback. */
   static final class LoopbackIdentity implements Filter {

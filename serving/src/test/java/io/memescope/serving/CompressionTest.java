@@ -122,6 +122,11 @@ class CompressionTest {
     assertThat(Compression.isLoopback("10.0.0.1")).isFalse();
     assertThat(Compression.isLoopback("192.168.127.1")).isFalse();
     assertThat(Compression.isLoopback("::ffff:10.1.2.3")).isFalse();
+    assertThat(Compression.isLoopback("[0:0:0:0:0:0:0:1]")).isTrue();
+    assertThat(Compression.isLoopback("::1%1")).isTrue();
+    assertThat(Compression.isLoopback("fe80::1%1")).isFalse();
+    assertThat(Compression.isLoopback("localhost")).isFalse(); // not a literal: never looked up
+    assertThat(Compression.isLoopback("")).isFalse();
     assertThat(Compression.isLoopback("fe80:0:0:0:0:0:0:1")).isFalse();
     assertThat(Compression.isLoopback(null)).isFalse();
   }

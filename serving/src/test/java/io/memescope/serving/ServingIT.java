@@ -650,6 +650,23 @@ class ServingIT {
   }
 
   @Test
+  @Order(23)
+  void answers_to_this_loopback_client_are_not_gzipped_even_when_it_asks() throws Exception {
+    HttpResponse<byte[]> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create(base + "/api/search"))
+                .header("Content-Type", "application/json")
+                .header("Accept-Encoding", "gzip")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"limit\":30}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body().length).isGreaterThan(1500); // large enough for Javalin to compress
+    assertThat(r.headers().firstValue("Content-Encoding")).isEmpty();
+    assertThat(Json.mapper().readTree(r.body()).path("results").size()).isPositive();
+  }
+
+  @Test
   @Order(24)
   void every_route_is_in_the_openapi_document_and_nothing_else_is() throws Exception {
     JsonNode doc = getJson("/openapi.json", 200);
