@@ -253,12 +253,12 @@ public final class ActiveLearning {
     }
     List<double[]> out = new ArrayList<>();
     for (String key : exclude) {
-      int colon = key.indexOf(':');
-      if (colon < 0) {
+      String[] pair = PairKey.ids(key);
+      if (pair == null) {
         continue;
       }
-      Integer a = position.get(key.substring(0, colon));
-      Integer b = position.get(key.substring(colon + 1));
+      Integer a = position.get(pair[0]);
+      Integer b = position.get(pair[1]);
       if (a != null && b != null) {
         out.add(new double[] {a, b, score(Strategy.DESIGN, scores, a, b)});
       }

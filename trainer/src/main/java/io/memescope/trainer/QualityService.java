@@ -7,6 +7,7 @@ import io.memescope.core.quality.QualityModel;
 import io.memescope.core.quality.QualityRegistry;
 import io.memescope.core.quality.QualitySpec;
 import io.memescope.core.quality.ScoreQuantiles;
+import io.memescope.core.rating.PairKey;
 import io.memescope.core.rating.RatingQueue;
 import io.memescope.core.schema.Clients;
 import io.memescope.infra.flink.IngestJobs;
@@ -183,7 +184,8 @@ public final class QualityService implements AutoCloseable {
     java.util.Collections.shuffle(keys, new java.util.Random(keys.size()));
     Set<String> wanted = new java.util.LinkedHashSet<>();
     for (String key : keys.subList(0, Math.min(maxPairs, keys.size()))) {
-      for (String id : key.split(":")) {
+      String[] pair = PairKey.ids(key);
+      for (String id : pair == null ? new String[0] : pair) {
         if (!sample.contains(id)) {
           wanted.add(id);
         }

@@ -14,6 +14,12 @@ public final class PairKey {
     return a.compareTo(b) < 0 ? a + ":" + b : b + ":" + a;
   }
 
+  /** The two ids of a key made by {@link #of}, in key order; null for anything else. */
+  public static String[] ids(String key) {
+    int colon = key.indexOf(':');
+    return colon < 0 ? null : new String[] {key.substring(0, colon), key.substring(colon + 1)};
+  }
+
   /** Whether {@code left} is the first id of the key, i.e. shown as stored. */
   public static boolean inKeyOrder(String left, String right) {
     return left.compareTo(right) < 0;
