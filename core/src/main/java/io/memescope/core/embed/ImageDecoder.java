@@ -3,6 +3,8 @@ package io.memescope.core.embed;
 import com.drew.imaging.ImageMetadataReader;
 import com.drew.metadata.Metadata;
 import com.drew.metadata.exif.ExifIFD0Directory;
+import com.drew.metadata.jpeg.JpegDirectory;
+import io.memescope.core.image.NativeCodecs;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
 import java.awt.image.ComponentColorModel;
@@ -25,15 +27,27 @@ import javax.imageio.stream.ImageInputStream;
  * would open it in, with the EXIF orientation applied as {@code ImageOps.exif_transpose} does. The
  * pixel count is checked from the header before any pixel is decoded, so a decompression bomb costs
  * nothing.
+ *
+ * <p>Well-formed 8-bit JPEGs and PNGs are decoded by OpenCV ({@link NativeCodecs}: libjpeg-turbo,
+ * libpng), about twice as fast; everything else, and everything where the natives are unavailable,
+ * by ImageIO. Both paths give the same samples (ImageDecoderTest compares them; ClipParityTest
+ * checks JPEGs and PNGs bit for bit against Pillow's preprocessing).
  */
 public final class ImageDecoder {
   /** Pillow's own default bomb limit is about 89 million pixels; ours is configurable. */
   public static final long DEFAULT_MAX_PIXELS = 64_000_000L;
 
   private final long maxPixels;
+  private final boolean nativeCodecs;
 
   public ImageDecoder(long maxPixels) {
+    this(maxPixels, true);
+  }
+
+  /** With {@code nativeCodecs} false, ImageIO decodes everything (tests compare the two paths). */
+  ImageDecoder(long maxPixels, boolean nativeCodecs) {
     this.maxPixels = maxPixels;
+    this.nativeCodecs = nativeCodecs;
   }
 
   public ImageDecoder() {
@@ -44,9 +58,113 @@ public final class ImageDecoder {
     if (bytes == null || bytes.length == 0) {
       throw new ImageDecodeException(ImageDecodeException.Reason.EMPTY, "no bytes");
     }
-    BufferedImage image = read(bytes);
-    PilImage pil = toPil(image);
-    return Orientation.apply(pil, orientation(bytes));
+    Metadata metadata = metadata(bytes);
+    WellFormed file = nativeCodecs ? wellFormed(bytes, metadata) : null;
+    PilImage pil = null;
+    if (file != null) {
+      pil = NativeCodecs.decode(bytes, file.channels());
+      if (pil != null && (pil.width() != file.width() || pil.height() != file.height())) {
+        pil = null;
+      }
+    }
+    if (pil == null) {
+      pil = toPil(read(bytes));
+    }
+    return Orientation.apply(pil, orientation(metadata));
+  }
+
+  /**
+   * A file OpenCV may decode: a well-formed 8-bit JPEG or PNG whose size is within the limit.
+   *
+   * @param width as stored, before {@code orientation}
+   * @param channels 1 (grey), 3 (RGB) or 4 (RGBA)
+   * @param orientation the EXIF orientation, 1 when there is none
+   */
+  public record WellFormed(int width, int height, int channels, int orientation) {}
+
+  /**
+   * The header of a file that OpenCV's codecs may decode ({@link #decode} says which), with its
+   * size checked against the pixel limit; null for any other file, and wherever the natives are
+   * unavailable. Callers that decode natively themselves fall back to {@link #decode} when OpenCV
+   * refuses the file after all.
+   *
+   * @throws ImageDecodeException for no bytes, or a size over the limit
+   */
+  public WellFormed wellFormed(byte[] bytes) throws ImageDecodeException {
+    if (bytes == null || bytes.length == 0) {
+      throw new ImageDecodeException(ImageDecodeException.Reason.EMPTY, "no bytes");
+    }
+    return nativeCodecs ? wellFormed(bytes, metadata(bytes)) : null;
+  }
+
+  /**
+   * What OpenCV decodes: a well-formed 8-bit JPEG (grey or YCbCr, ending in its EOI marker) or PNG
+   * (grey, RGB or RGBA without a tRNS chunk, ending in IEND), whose samples come in the mode Pillow
+   * opens it in; null for anything else, which ImageIO then decodes or explains. A truncated file
+   * never ends in its end marker, so it always takes ImageIO's path, which refuses it as Pillow
+   * does rather than filling the missing rows with grey as libjpeg does.
+   */
+  private WellFormed wellFormed(byte[] bytes, Metadata metadata) throws ImageDecodeException {
+    if (!NativeCodecs.available()) {
+      return null;
+    }
+    int width;
+    int height;
+    int channels;
+    if (isJpeg(bytes)) {
+      JpegDirectory jpeg =
+          metadata == null ? null : metadata.getFirstDirectoryOfType(JpegDirectory.class);
+      if (jpeg == null
+          || !endsWith(bytes, 0xff, 0xd9)
+          || jpeg.getInteger(JpegDirectory.TAG_DATA_PRECISION) == null
+          || jpeg.getInteger(JpegDirectory.TAG_DATA_PRECISION) != 8
+          || jpeg.getInteger(JpegDirectory.TAG_IMAGE_WIDTH) == null
+          || jpeg.getInteger(JpegDirectory.TAG_IMAGE_HEIGHT) == null
+          || jpeg.getInteger(JpegDirectory.TAG_NUMBER_OF_COMPONENTS) == null) {
+        return null;
+      }
+      width = jpeg.getInteger(JpegDirectory.TAG_IMAGE_WIDTH);
+      height = jpeg.getInteger(JpegDirectory.TAG_IMAGE_HEIGHT);
+      channels = jpeg.getInteger(JpegDirectory.TAG_NUMBER_OF_COMPONENTS);
+      if (channels != 1 && channels != 3) {
+        return null; // CMYK and YCCK: ImageIO's path
+      }
+    } else {
+      PngHeader png = PngHeader.read(bytes);
+      if (png == null || png.bitDepth() != 8 || png.transparencyChunk() || !png.complete()) {
+        return null;
+      }
+      width = png.width();
+      height = png.height();
+      channels =
+          switch (png.colourType()) {
+            case 0 -> 1;
+            case 2 -> 3;
+            case 6 -> 4;
+            default -> 0; // palette and grey with alpha: ImageIO's path keeps Pillow's modes
+          };
+      if (channels == 0) {
+        return null;
+      }
+    }
+    checkPixels(width, height);
+    return new WellFormed(width, height, channels, orientation(metadata));
+  }
+
+  private void checkPixels(long width, long height) throws ImageDecodeException {
+    if (width * height > maxPixels) {
+      throw new ImageDecodeException(
+          ImageDecodeException.Reason.TOO_MANY_PIXELS,
+          width + "x" + height + " pixels is more than the limit of " + maxPixels);
+    }
+  }
+
+  private static boolean isJpeg(byte[] b) {
+    return b.length > 3 && (b[0] & 0xff) == 0xff && (b[1] & 0xff) == 0xd8 && (b[2] & 0xff) == 0xff;
+  }
+
+  private static boolean endsWith(byte[] b, int first, int second) {
+    return b.length >= 2 && (b[b.length - 2] & 0xff) == first && (b[b.length - 1] & 0xff) == second;
   }
 
   private BufferedImage read(byte[] bytes) throws ImageDecodeException {
@@ -87,16 +205,7 @@ public final class ImageDecoder {
     try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
       try {
         reader.setInput(in, true, true);
-        long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
-        if (pixels > maxPixels) {
-          throw new ImageDecodeException(
-              ImageDecodeException.Reason.TOO_MANY_PIXELS,
-              reader.getWidth(0)
-                  + "x"
-                  + reader.getHeight(0)
-                  + " pixels is more than the limit of "
-                  + maxPixels);
-        }
+        checkPixels(reader.getWidth(0), reader.getHeight(0));
         List<String> warnings = new ArrayList<>();
         reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
         BufferedImage image = reader.read(0);
@@ -221,15 +330,24 @@ public final class ImageDecoder {
     return out;
   }
 
-  private static int orientation(byte[] bytes) {
+  /** The file's metadata (header and EXIF); null when none can be read. */
+  private static Metadata metadata(byte[] bytes) {
     try {
-      Metadata metadata = ImageMetadataReader.readMetadata(new ByteArrayInputStream(bytes));
-      ExifIFD0Directory exif = metadata.getFirstDirectoryOfType(ExifIFD0Directory.class);
+      return ImageMetadataReader.readMetadata(new ByteArrayInputStream(bytes));
+    } catch (Exception e) {
+      return null;
+    }
+  }
+
+  private static int orientation(Metadata metadata) {
+    try {
+      ExifIFD0Directory exif =
+          metadata == null ? null : metadata.getFirstDirectoryOfType(ExifIFD0Directory.class);
       if (exif != null && exif.containsTag(ExifIFD0Directory.TAG_ORIENTATION)) {
         return exif.getInt(ExifIFD0Directory.TAG_ORIENTATION);
       }
     } catch (Exception e) {
-      // No readable metadata: the image is shown as stored, as Pillow does.
+      // No readable orientation: the image is shown as stored, as Pillow does.
     }
     return 1;
   }

@@ -64,6 +64,39 @@ public final class PerceptualHash {
   }
 
   /**
+   * The hash of an image held as OpenCV holds it, interleaved bytes row by row: grey (1 channel),
+   * BGR (3) or BGRA (4, alpha ignored as {@code convert('L')} ignores it). The same value {@link
+   * #of(PilImage)} gives for the same samples.
+   */
+  public static long ofInterleaved(byte[] samples, int width, int height, int channels) {
+    if (channels != 1 && channels != 3 && channels != 4) {
+      throw new IllegalArgumentException("1, 3 or 4 channels, not " + channels);
+    }
+    if ((long) width * height * channels != samples.length) {
+      throw new IllegalArgumentException("samples do not fill " + width + "x" + height);
+    }
+    RowSource rows =
+        (y, row) -> {
+          int i = y * width * channels;
+          if (channels == 1) {
+            for (int x = 0; x < width; x++) {
+              row[x] = samples[i + x] & 0xff;
+            }
+          } else {
+            for (int x = 0; x < width; x++, i += channels) {
+              row[x] = luma(samples[i + 2] & 0xff, samples[i + 1] & 0xff, samples[i] & 0xff);
+            }
+          }
+        };
+    return hash(greySample(rows, width, height));
+  }
+
+  /** Fills {@code row} with row {@code y} of the image in {@code convert('L')}'s grey. */
+  private interface RowSource {
+    void row(int y, int[] row);
+  }
+
+  /**
    * Hamming distance between two hashes: 0 for identical, 64 for complements. A median split
    * usually sets exactly 32 bits, so distances are almost always even. On the near-duplicate
    * benchmark (docs/benchmarks.md) 12 is the largest threshold with no false match.
@@ -84,9 +117,12 @@ public final class PerceptualHash {
 
   /** {@code image.convert('L').resize((32, 32), LANCZOS)} as Pillow 13 computes it, row-major. */
   static int[] greySample(PilImage image) {
-    int width = image.width();
-    int height = image.height();
     int[] paletteLuma = paletteLuma(image);
+    return greySample(
+        (y, row) -> lumaRow(image, paletteLuma, y, row), image.width(), image.height());
+  }
+
+  private static int[] greySample(RowSource rows, int width, int height) {
     int[] row = new int[width];
     int[] out = new int[SAMPLE_SIZE * SAMPLE_SIZE];
     boolean resizeX = width != SAMPLE_SIZE;
@@ -103,7 +139,7 @@ public final class PerceptualHash {
       int[] acc = new int[SAMPLE_SIZE * width];
       Arrays.fill(acc, HALF);
       for (int y = 0; y < height; y++) {
-        lumaRow(image, paletteLuma, y, row);
+        rows.row(y, row);
         accumulate(vertical, y, row, width, acc);
       }
       for (int yy = 0; yy < SAMPLE_SIZE; yy++) {
@@ -129,7 +165,7 @@ public final class PerceptualHash {
     int[] acc = new int[SAMPLE_SIZE * SAMPLE_SIZE];
     Arrays.fill(acc, HALF);
     for (int y = firstRow; y < lastRow; y++) {
-      lumaRow(image, paletteLuma, y, row);
+      rows.row(y, row);
       int[] filtered = narrow;
       if (resizeX) {
         filterRow(horizontal, row, narrow, 0);

@@ -3,6 +3,7 @@ package io.memescope.core.embed;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.memescope.core.image.NativeCodecs;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -140,6 +141,80 @@ class ImageDecoderTest {
     }
     // anything else is left to getRGB
     assertThat(ImageDecoder.interleavedSrgb(rgb, 3)).isNull();
+  }
+
+  @Test
+  void opencv_and_imageio_give_the_same_samples_and_modes() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        NativeCodecs.available(), () -> "no OpenCV here: " + NativeCodecs.problem());
+    ImageDecoder javaOnly = new ImageDecoder(ImageDecoder.DEFAULT_MAX_PIXELS, false);
+    java.util.Random random = new java.util.Random(11);
+    BufferedImage colour = new BufferedImage(97, 61, BufferedImage.TYPE_INT_ARGB);
+    BufferedImage grey = new BufferedImage(97, 61, BufferedImage.TYPE_BYTE_GRAY);
+    for (int y = 0; y < 61; y++) {
+      for (int x = 0; x < 97; x++) {
+        // smooth gradients with noise and a hard edge: what JPEG's IDCT and upsampling round
+        int noise = random.nextInt(24);
+        int argb = (x * 2 + y) << 24 | (x * 2 + noise) << 16 | (y * 4) << 8 | (x > 40 ? 230 : 20);
+        colour.setRGB(x, y, argb);
+        grey.getRaster().setSample(x, y, 0, (x * 2 + noise) & 0xff);
+      }
+    }
+    BufferedImage opaque = new BufferedImage(97, 61, BufferedImage.TYPE_INT_RGB);
+    opaque.getGraphics().drawImage(colour, 0, 0, null);
+    Object[][] files = {
+      {encode(opaque, "png"), "RGB"},
+      {encode(colour, "png"), "RGBA"},
+      {encode(grey, "png"), "L"},
+      {encode(opaque, "jpeg"), "RGB"},
+      {encode(grey, "jpeg"), "L"},
+    };
+    for (Object[] file : files) {
+      byte[] bytes = (byte[]) file[0];
+      PilImage fast = decoder.decode(bytes);
+      PilImage slow = javaOnly.decode(bytes);
+      assertThat(fast.mode()).isEqualTo(file[1]);
+      assertThat(slow.mode()).isEqualTo(file[1]);
+      assertThat(fast.width()).isEqualTo(97);
+      assertThat(fast.height()).isEqualTo(61);
+      assertThat(fast.pixels()).as("samples of a %s", file[1]).containsExactly(slow.pixels());
+    }
+  }
+
+  @Test
+  void a_jpeg_bomb_is_refused_from_its_header_before_opencv_sees_it() throws Exception {
+    BufferedImage small = new BufferedImage(8, 8, BufferedImage.TYPE_INT_RGB);
+    byte[] jpeg = encode(small, "jpeg");
+    int sof = 2;
+    while (!((jpeg[sof] & 0xff) == 0xff && (jpeg[sof + 1] & 0xff) == 0xc0)) {
+      sof++;
+    }
+    // SOF0: marker, length (2), precision (1), height (2), width (2); the file still ends in EOI
+    ByteBuffer.wrap(jpeg).putShort(sof + 5, (short) 65_000).putShort(sof + 7, (short) 65_000);
+    assertThat(jpeg[jpeg.length - 1] & 0xff).isEqualTo(0xd9);
+    assertThatThrownBy(() -> decoder.decode(jpeg))
+        .isInstanceOfSatisfying(
+            ImageDecodeException.class,
+            e -> {
+              assertThat(e.reason()).isEqualTo(ImageDecodeException.Reason.TOO_MANY_PIXELS);
+              assertThat(e.getMessage()).contains("65000x65000");
+            });
+  }
+
+  @Test
+  void a_png_that_opencv_refuses_is_explained_by_imageio() throws Exception {
+    byte[] png = png(64, 48);
+    PngHeader header = PngHeader.read(png);
+    assertThat(header.complete()).isTrue();
+    // Scramble the compressed image data (IDAT starts after the 8-byte signature and 25-byte
+    // IHDR, 8 bytes of length and type): the file still ends in IEND, so OpenCV gets it first.
+    for (int i = 33 + 8 + 2; i < 33 + 8 + 30; i++) {
+      png[i] ^= 0x5a;
+    }
+    assertThatThrownBy(() -> decoder.decode(png))
+        .isInstanceOfSatisfying(
+            ImageDecodeException.class,
+            e -> assertThat(e.reason()).isEqualTo(ImageDecodeException.Reason.CORRUPT));
   }
 
   private static int[] viaGetRgb(BufferedImage image, boolean alpha) {

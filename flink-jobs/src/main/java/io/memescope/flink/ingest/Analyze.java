@@ -2,9 +2,8 @@ package io.memescope.flink.ingest;
 
 import io.memescope.core.embed.ImageDecodeException;
 import io.memescope.core.embed.ImageDecoder;
-import io.memescope.core.embed.PilImage;
 import io.memescope.core.fetch.RejectReason;
-import io.memescope.core.image.PerceptualHash;
+import io.memescope.core.image.ImageAnalysis;
 import io.memescope.core.image.Thumbnailer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -47,9 +46,9 @@ final class Analyze extends ProcessFunction<Fetched, Candidate> {
       return;
     }
     UrlInfo info = fetched.info();
-    PilImage image;
+    ImageAnalysis image;
     try {
-      image = decoder.decode(fetched.bytes());
+      image = ImageAnalysis.of(decoder, fetched.bytes(), Thumbnailer.SIZES);
     } catch (ImageDecodeException e) {
       reject(ctx, Rejection.of(info, "decode", RejectReason.of(e.reason()).code(), e.getMessage()));
       return;
@@ -59,7 +58,7 @@ final class Analyze extends ProcessFunction<Fetched, Candidate> {
     }
     byte[] sha = sha256(fetched.bytes());
     List<Thumb> thumbs = new ArrayList<>();
-    for (Thumbnailer.Thumbnail t : Thumbnailer.of(image, Thumbnailer.SIZES)) {
+    for (Thumbnailer.Thumbnail t : image.thumbnails()) {
       thumbs.add(new Thumb(t.size(), t.format(), t.width(), t.height(), t.data()));
     }
     out.collect(
@@ -67,7 +66,7 @@ final class Analyze extends ProcessFunction<Fetched, Candidate> {
             info,
             HexFormat.of().formatHex(sha, 0, 16),
             HexFormat.of().formatHex(sha),
-            PerceptualHash.of(image),
+            image.perceptualHash(),
             image.width(),
             image.height(),
             fetched.format(),

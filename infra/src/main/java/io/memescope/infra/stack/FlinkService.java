@@ -151,7 +151,7 @@ final class FlinkService extends Service {
     c.put(
         "classloader.parent-first-patterns.additional",
         "io.memescope.core.;ai.djl.;com.twelvemonkeys.;com.luciad.imageio.;org.sejda.imageio.;"
-            + "com.datastax.;io.milvus.;okhttp3.;okio.;org.apache.kafka.;com.fasterxml.jackson.;"
+            + "org.bytedeco.;com.datastax.;io.milvus.;okhttp3.;okio.;org.apache.kafka.;com.fasterxml.jackson.;"
             + "org.xerial.snappy.;com.github.luben.;net.jpountz.");
     c.put("execution.checkpointing.dir", sharedData().resolve("checkpoints").toUri());
     c.put("execution.checkpointing.savepoint-dir", sharedData().resolve("savepoints").toUri());

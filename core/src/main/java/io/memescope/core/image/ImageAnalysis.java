@@ -1,0 +1,47 @@
+package io.memescope.core.image;
+
+import io.memescope.core.embed.ImageDecodeException;
+import io.memescope.core.embed.ImageDecoder;
+import io.memescope.core.embed.PilImage;
+import java.util.List;
+
+/**
+ * What the ingest job keeps of a fetched image besides its bytes: its size, its {@link
+ * PerceptualHash} and its {@link Thumbnailer} thumbnails, from one decode.
+ *
+ * <p>A well-formed JPEG or PNG without an EXIF rotation (most of what a crawl brings) is decoded
+ * once by OpenCV and hashed and scaled from the decoded bytes ({@link NativeCodecs#analyse}); every
+ * other file goes through {@link ImageDecoder#decode}. The two give the same hash, the same
+ * thumbnail sizes, and thumbnails within JPEG's noise of each other (ImageAnalysisTest).
+ *
+ * @param width after EXIF orientation, as {@link ImageDecoder#decode} gives it
+ * @param thumbnails in the order of the sizes asked for
+ */
+public record ImageAnalysis(
+    int width, int height, long perceptualHash, List<Thumbnailer.Thumbnail> thumbnails) {
+
+  /**
+   * @throws ImageDecodeException with the reason the file cannot be indexed, as {@link
+   *     ImageDecoder#decode} gives it
+   */
+  public static ImageAnalysis of(ImageDecoder decoder, byte[] bytes, List<Thumbnailer.Size> sizes)
+      throws ImageDecodeException {
+    ImageDecoder.WellFormed file = decoder.wellFormed(bytes);
+    if (file != null && file.orientation() == 1) {
+      List<Thumbnailer.Size> order = Thumbnailer.largestFirst(sizes);
+      List<int[]> targets = Thumbnailer.targets(file.width(), file.height(), order);
+      NativeCodecs.Analysis fast =
+          NativeCodecs.analyse(bytes, file.channels(), targets, Thumbnailer.QUALITY_PERCENT);
+      if (fast != null && fast.width() == file.width() && fast.height() == file.height()) {
+        return new ImageAnalysis(
+            file.width(),
+            file.height(),
+            fast.perceptualHash(),
+            Thumbnailer.inOrder(sizes, order, targets, fast.jpegs()));
+      }
+    }
+    PilImage image = decoder.decode(bytes);
+    return new ImageAnalysis(
+        image.width(), image.height(), PerceptualHash.of(image), Thumbnailer.of(image, sizes));
+  }
+}

@@ -1,0 +1,258 @@
+package io.memescope.core.image;
+
+import static org.bytedeco.opencv.global.opencv_core.CV_8U;
+import static org.bytedeco.opencv.global.opencv_core.CV_8UC1;
+import static org.bytedeco.opencv.global.opencv_core.CV_8UC3;
+import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_UNCHANGED;
+import static org.bytedeco.opencv.global.opencv_imgcodecs.IMWRITE_JPEG_QUALITY;
+import static org.bytedeco.opencv.global.opencv_imgcodecs.imdecode;
+import static org.bytedeco.opencv.global.opencv_imgcodecs.imencode;
+import static org.bytedeco.opencv.global.opencv_imgproc.COLOR_BGR2RGB;
+import static org.bytedeco.opencv.global.opencv_imgproc.COLOR_BGRA2RGBA;
+import static org.bytedeco.opencv.global.opencv_imgproc.COLOR_GRAY2BGR;
+import static org.bytedeco.opencv.global.opencv_imgproc.INTER_AREA;
+import static org.bytedeco.opencv.global.opencv_imgproc.INTER_LINEAR;
+import static org.bytedeco.opencv.global.opencv_imgproc.cvtColor;
+import static org.bytedeco.opencv.global.opencv_imgproc.resize;
+
+import io.memescope.core.embed.PilImage;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.opencv.global.opencv_core;
+import org.bytedeco.opencv.global.opencv_imgcodecs;
+import org.bytedeco.opencv.global.opencv_imgproc;
+import org.bytedeco.opencv.opencv_core.Mat;
+import org.bytedeco.opencv.opencv_core.Size;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * OpenCV's JPEG and PNG codecs (libjpeg-turbo, libpng) and its SIMD resizing, through JavaCPP: the
+ * fast path of {@link io.memescope.core.embed.ImageDecoder} and {@link Thumbnailer}, which decode
+ * and thumbnail three times faster than ImageIO and Java2D (docs/benchmarks.md, "Fetch, decode,
+ * thumbnail and hash throughput").
+ *
+ * <p>This class only runs the codecs; what may reach them is its callers' decision. The decoder
+ * hands over only well-formed 8-bit JPEGs and PNGs whose size it has checked against its pixel
+ * limit from the header, and takes every other file, and every file OpenCV refuses, through
+ * ImageIO, whose error reasons it reports.
+ *
+ * <p>The natives are loaded on first use, once per JVM. Where they cannot load (another platform
+ * than {@code javacpp.platform} at build time, or a JVM that loaded them in another class loader)
+ * {@link #available()} is false, the reason is logged once, and callers use the Java codecs:
+ * slower, never wrong. {@code -Dmemescope.native-codecs=false} turns the natives off.
+ *
+ * <p>OpenCV's own thread pool is set to one thread: the callers run on as many threads as the
+ * stage's parallelism, and a second pool per JVM would only compete with them for the same cores.
+ */
+public final class NativeCodecs {
+  /** The system property that turns the native codecs off ({@code false}). */
+  public static final String PROPERTY = "memescope.native-codecs";
+
+  private static final Logger LOG = LoggerFactory.getLogger(NativeCodecs.class);
+
+  private NativeCodecs() {}
+
+  private static final class Loaded {
+    /** Null when the natives are loaded; otherwise why not. */
+    static final String PROBLEM = load();
+
+    private static String load() {
+      if ("false".equalsIgnoreCase(System.getProperty(PROPERTY, "true").trim())) {
+        return PROPERTY + "=false";
+      }
+      try {
+        Loader.load(opencv_core.class);
+        Loader.load(opencv_imgproc.class);
+        Loader.load(opencv_imgcodecs.class);
+        opencv_core.setNumThreads(1);
+        return null;
+      } catch (Throwable e) { // UnsatisfiedLinkError, NoClassDefFoundError: any reason at all
+        LOG.warn(
+            "OpenCV's codecs are not available; decoding with ImageIO instead: {}", e.toString());
+        return e.toString();
+      }
+    }
+  }
+
+  /** Whether the native codecs loaded; false falls back to ImageIO and Java2D. */
+  public static boolean available() {
+    return Loaded.PROBLEM == null;
+  }
+
+  /** Why {@link #available()} is false; null when it is true. */
+  public static String problem() {
+    return Loaded.PROBLEM;
+  }
+
+  /**
+   * Decodes a JPEG or PNG as stored (no EXIF rotation, alpha kept) into {@code L}, {@code RGB} or
+   * {@code RGBA} samples; null when OpenCV cannot decode it to 8-bit samples with {@code channels}
+   * channels. The caller has checked the pixel count.
+   */
+  public static PilImage decode(byte[] bytes, int channels) {
+    requireAvailable();
+    try (PointerScope scope = new PointerScope()) {
+      Mat encoded = new Mat(1, bytes.length, CV_8UC1, new BytePointer(bytes));
+      Mat image = imdecode(encoded, IMREAD_UNCHANGED);
+      if (image == null
+          || image.empty()
+          || image.depth() != CV_8U
+          || image.channels() != channels) {
+        return null;
+      }
+      String mode;
+      Mat rgb;
+      switch (channels) {
+        case 1 -> {
+          mode = "L";
+          rgb = image;
+        }
+        case 3 -> {
+          mode = "RGB";
+          rgb = new Mat();
+          cvtColor(image, rgb, COLOR_BGR2RGB);
+        }
+        case 4 -> {
+          mode = "RGBA";
+          rgb = new Mat();
+          cvtColor(image, rgb, COLOR_BGRA2RGBA);
+        }
+        default -> {
+          return null;
+        }
+      }
+      int n = rgb.cols() * rgb.rows() * channels;
+      byte[] samples = new byte[n];
+      rgb.data().capacity(n).get(samples);
+      int[] pixels = new int[n];
+      for (int i = 0; i < n; i++) {
+        pixels[i] = samples[i] & 0xff;
+      }
+      return new PilImage(mode, rgb.cols(), rgb.rows(), pixels, null);
+    }
+  }
+
+  /**
+   * JPEGs of an opaque image at each of {@code sizes} ({width, height} pairs, largest first), each
+   * scaled from the one before: halved with area averaging (the mean of each 2x2 block) while both
+   * sides are at least twice the target, then one bilinear step to the exact size. Within a factor
+   * of two a bilinear step still reads every source pixel, so nothing aliases.
+   *
+   * @param bgr 3 bytes per pixel, blue first, row by row
+   */
+  public static List<byte[]> jpegThumbnails(
+      byte[] bgr, int width, int height, List<int[]> sizes, int quality) {
+    requireAvailable();
+    try (PointerScope scope = new PointerScope()) {
+      return jpegs(new Mat(height, width, CV_8UC3, new BytePointer(bgr)), sizes, quality);
+    }
+  }
+
+  /**
+   * What the ingest job keeps of an image, from one decode.
+   *
+   * @param width as stored (no EXIF rotation)
+   * @param jpegs thumbnails in the order of the sizes asked for
+   */
+  public record Analysis(int width, int height, long perceptualHash, List<byte[]> jpegs) {}
+
+  /**
+   * Decodes a JPEG or PNG as stored and returns its {@link PerceptualHash} (of the samples as
+   * decoded) and {@link #jpegThumbnails} of it (alpha composited onto white as {@link Thumbnailer}
+   * does), without ever widening the samples into a {@link PilImage}; null when OpenCV cannot
+   * decode it to 8-bit samples with {@code channels} channels. The caller has checked the pixel
+   * count, and applies no EXIF orientation (it takes images with one the long way).
+   */
+  public static Analysis analyse(byte[] bytes, int channels, List<int[]> sizes, int quality) {
+    requireAvailable();
+    try (PointerScope scope = new PointerScope()) {
+      Mat image =
+          imdecode(new Mat(1, bytes.length, CV_8UC1, new BytePointer(bytes)), IMREAD_UNCHANGED);
+      if (image == null
+          || image.empty()
+          || image.depth() != CV_8U
+          || image.channels() != channels) {
+        return null;
+      }
+      int width = image.cols();
+      int height = image.rows();
+      byte[] samples = new byte[width * height * channels];
+      image.data().capacity(samples.length).get(samples);
+      long hash = PerceptualHash.ofInterleaved(samples, width, height, channels);
+      Mat opaque = image;
+      if (channels == 1) {
+        opaque = new Mat();
+        cvtColor(image, opaque, COLOR_GRAY2BGR);
+      } else if (channels == 4) {
+        opaque = new Mat(height, width, CV_8UC3, new BytePointer(onWhite(samples)));
+      }
+      return new Analysis(width, height, hash, jpegs(opaque, sizes, quality));
+    }
+  }
+
+  /**
+   * BGRA composited onto white as {@link Thumbnailer} does: {@code (c a + 255 (255 - a) + 127) /
+   * 255}.
+   */
+  private static byte[] onWhite(byte[] bgra) {
+    byte[] bgr = new byte[bgra.length / 4 * 3];
+    for (int i = 0, j = 0; i < bgra.length; i += 4, j += 3) {
+      int a = bgra[i + 3] & 0xff;
+      int white = 255 * (255 - a) + 127;
+      bgr[j] = (byte) (((bgra[i] & 0xff) * a + white) / 255);
+      bgr[j + 1] = (byte) (((bgra[i + 1] & 0xff) * a + white) / 255);
+      bgr[j + 2] = (byte) (((bgra[i + 2] & 0xff) * a + white) / 255);
+    }
+    return bgr;
+  }
+
+  private static List<byte[]> jpegs(Mat opaque, List<int[]> sizes, int quality) {
+    List<byte[]> out = new ArrayList<>(sizes.size());
+    Mat current = opaque;
+    IntPointer params = new IntPointer(IMWRITE_JPEG_QUALITY, quality);
+    for (int[] size : sizes) {
+      current = downscale(current, size[0], size[1]);
+      BytePointer jpeg = new BytePointer();
+      if (!imencode(".jpg", current, jpeg, params)) {
+        throw new IllegalStateException("OpenCV could not encode a JPEG thumbnail");
+      }
+      byte[] data = new byte[(int) jpeg.limit()];
+      jpeg.get(data);
+      out.add(data);
+    }
+    return out;
+  }
+
+  private static Mat downscale(Mat image, int width, int height) {
+    Mat current = image;
+    int w = current.cols();
+    int h = current.rows();
+    while (w / 2 >= width || h / 2 >= height) {
+      // Both sides halve together; one still more than twice its target (extreme aspect ratios
+      // round differently) halves alone.
+      boolean both = w / 2 >= width && h / 2 >= height;
+      w = both || w / 2 >= width ? w / 2 : w;
+      h = both || h / 2 >= height ? h / 2 : h;
+      Mat half = new Mat();
+      resize(current, half, new Size(w, h), 0, 0, INTER_AREA);
+      current = half;
+    }
+    if (w != width || h != height) {
+      Mat last = new Mat();
+      resize(current, last, new Size(width, height), 0, 0, INTER_LINEAR);
+      current = last;
+    }
+    return current;
+  }
+
+  private static void requireAvailable() {
+    if (!available()) {
+      throw new IllegalStateException("OpenCV's codecs are not available: " + problem());
+    }
+  }
+}

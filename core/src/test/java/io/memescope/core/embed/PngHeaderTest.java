@@ -1,0 +1,79 @@
+package io.memescope.core.embed;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+
+class PngHeaderTest {
+  @Test
+  void reads_ihdr_and_sees_the_end() throws Exception {
+    PngHeader header = PngHeader.read(png(BufferedImage.TYPE_INT_ARGB));
+    assertThat(header).isEqualTo(new PngHeader(30, 20, 8, 6, false, true));
+    assertThat(PngHeader.read(png(BufferedImage.TYPE_BYTE_GRAY)).colourType()).isZero();
+    assertThat(PngHeader.read(png(BufferedImage.TYPE_INT_RGB)).colourType()).isEqualTo(2);
+  }
+
+  @Test
+  void a_truncated_file_is_not_complete() throws Exception {
+    byte[] png = png(BufferedImage.TYPE_INT_RGB);
+    PngHeader cut = PngHeader.read(Arrays.copyOf(png, png.length - 20));
+    assertThat(cut.width()).isEqualTo(30);
+    assertThat(cut.complete()).isFalse();
+  }
+
+  @Test
+  void a_trns_chunk_before_the_image_data_is_seen() throws Exception {
+    byte[] png = png(BufferedImage.TYPE_INT_RGB);
+    // tRNS for an RGB image: one 16-bit sample per channel, the colour shown as transparent
+    byte[] chunk =
+        ByteBuffer.allocate(12 + 6)
+            .putInt(6)
+            .put("tRNS".getBytes(StandardCharsets.US_ASCII))
+            .putShort((short) 0)
+            .putShort((short) 0)
+            .putShort((short) 0)
+            .putInt(0)
+            .array();
+    byte[] withTrns = new byte[png.length + chunk.length];
+    System.arraycopy(png, 0, withTrns, 0, 33); // signature and IHDR
+    System.arraycopy(chunk, 0, withTrns, 33, chunk.length);
+    System.arraycopy(png, 33, withTrns, 33 + chunk.length, png.length - 33);
+    assertThat(PngHeader.read(png).transparencyChunk()).isFalse();
+    assertThat(PngHeader.read(withTrns).transparencyChunk()).isTrue();
+    assertThat(PngHeader.read(withTrns).complete()).isTrue();
+  }
+
+  @Test
+  void anything_else_has_no_header() throws Exception {
+    byte[] png = png(BufferedImage.TYPE_INT_RGB);
+    assertThat(PngHeader.read(new byte[0])).isNull();
+    assertThat(
+            PngHeader.read(
+                "<html><body>not a png at all, really</body></html>"
+                    .getBytes(StandardCharsets.US_ASCII)))
+        .isNull();
+    byte[] wrongSignature = png.clone();
+    wrongSignature[1] = 'Q';
+    assertThat(PngHeader.read(wrongSignature)).isNull();
+    byte[] huge = png.clone();
+    ByteBuffer.wrap(huge).putInt(16, 0x8000_0000); // 2^31 wide: past an int, left to ImageIO
+    assertThat(PngHeader.read(huge)).isNull();
+    byte[] lyingLength = png.clone();
+    ByteBuffer.wrap(lyingLength).putInt(33, Integer.MAX_VALUE); // the chunk after IHDR
+    assertThat(PngHeader.read(lyingLength).complete()).isTrue();
+  }
+
+  private static byte[] png(int type) throws Exception {
+    BufferedImage image = new BufferedImage(30, 20, type);
+    image.setRGB(3, 4, 0x80ff2040);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    assertThat(ImageIO.write(image, "png", out)).isTrue();
+    return out.toByteArray();
+  }
+}
