@@ -33,8 +33,8 @@ import org.slf4j.LoggerFactory;
 /**
  * OpenCV's JPEG and PNG codecs (libjpeg-turbo, libpng) and its SIMD resizing, through JavaCPP: the
  * fast path of {@link io.memescope.core.embed.ImageDecoder} and {@link Thumbnailer}, which decode
- * and thumbnail three times faster than ImageIO and Java2D (docs/benchmarks.md, "Fetch, decode,
- * thumbnail and hash throughput").
+ * and thumbnail with them (docs/benchmarks.md, "Fetch, decode, thumbnail and hash throughput": the
+ * ingest job's per-image analysis went from 37.5 to 192 images/s on two cores).
  *
  * <p>This class only runs the codecs; what may reach them is its callers' decision. The decoder
  * hands over only well-formed 8-bit JPEGs and PNGs whose size it has checked against its pixel

@@ -33,8 +33,9 @@ import javax.imageio.stream.ImageOutputStream;
  * last step was bicubic, which cost 24 ms of Java2D's time per large image for no visible gain at
  * thumbnail size.)
  *
- * <p>Where OpenCV's natives load ({@link NativeCodecs}) it scales and encodes (libjpeg-turbo),
- * about six times faster; otherwise Java2D and ImageIO do, with the same steps and sizes.
+ * <p>Where OpenCV's natives load ({@link NativeCodecs}) it scales and encodes (libjpeg-turbo): both
+ * sizes in 3.6 ms per image of the fetch benchmark's corpus, against Java2D's and ImageIO's 19.5
+ * (with the bicubic step). Otherwise Java2D and ImageIO do, with the same steps and sizes.
  */
 public final class Thumbnailer {
   /** A named width bound. */
