@@ -36,6 +36,18 @@ class IngestJobTopologyTest {
   }
 
   @Test
+  void checkpoints_are_exactly_once_and_turn_unaligned_when_a_barrier_waits() {
+    StreamGraph graph = graph(Map.of("ingest.checkpoint-interval", "7s"));
+    var checkpoints = graph.getCheckpointConfig();
+    assertThat(checkpoints.getCheckpointInterval()).isEqualTo(7_000);
+    assertThat(checkpoints.getCheckpointingConsistencyMode())
+        .isEqualTo(org.apache.flink.core.execution.CheckpointingMode.EXACTLY_ONCE);
+    assertThat(checkpoints.isUnalignedCheckpointsEnabled()).isTrue();
+    assertThat(checkpoints.getAlignedCheckpointTimeout())
+        .isEqualTo(java.time.Duration.ofSeconds(1));
+  }
+
+  @Test
   void takedowns_are_read_once_and_broadcast_into_the_deduplicator() {
     StreamGraph graph = graph(Map.of());
     Map<String, StreamNode> nodes = byUid(graph);
