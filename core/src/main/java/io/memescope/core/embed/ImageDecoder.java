@@ -3,7 +3,6 @@ package io.memescope.core.embed;
 import com.drew.imaging.ImageMetadataReader;
 import com.drew.metadata.Metadata;
 import com.drew.metadata.exif.ExifIFD0Directory;
-import com.drew.metadata.jpeg.JpegDirectory;
 import io.memescope.core.image.NativeCodecs;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
@@ -99,11 +98,12 @@ public final class ImageDecoder {
   }
 
   /**
-   * What OpenCV decodes: a well-formed 8-bit JPEG (grey or YCbCr, ending in its EOI marker) or PNG
-   * (grey, RGB or RGBA without a tRNS chunk, ending in IEND), whose samples come in the mode Pillow
-   * opens it in; null for anything else, which ImageIO then decodes or explains. A truncated file
-   * never ends in its end marker, so it always takes ImageIO's path, which refuses it as Pillow
-   * does rather than filling the missing rows with grey as libjpeg does.
+   * What OpenCV decodes: a well-formed 8-bit JPEG (grey or YCbCr, its frame header found as libjpeg
+   * finds it ({@link JpegHeader}), ending in its EOI marker) or PNG (grey, RGB or RGBA, not
+   * animated, without a tRNS chunk, ending in IEND), whose samples come in the mode Pillow opens it
+   * in; null for anything else, which ImageIO then decodes or explains. A truncated file never ends
+   * in its end marker, so it always takes ImageIO's path, which refuses it as Pillow does rather
+   * than filling the missing rows with grey as libjpeg does.
    */
   private WellFormed wellFormed(byte[] bytes, Metadata metadata) throws ImageDecodeException {
     if (!NativeCodecs.available()) {
@@ -113,26 +113,23 @@ public final class ImageDecoder {
     int height;
     int channels;
     if (isJpeg(bytes)) {
-      JpegDirectory jpeg =
-          metadata == null ? null : metadata.getFirstDirectoryOfType(JpegDirectory.class);
-      if (jpeg == null
-          || !endsWith(bytes, 0xff, 0xd9)
-          || jpeg.getInteger(JpegDirectory.TAG_DATA_PRECISION) == null
-          || jpeg.getInteger(JpegDirectory.TAG_DATA_PRECISION) != 8
-          || jpeg.getInteger(JpegDirectory.TAG_IMAGE_WIDTH) == null
-          || jpeg.getInteger(JpegDirectory.TAG_IMAGE_HEIGHT) == null
-          || jpeg.getInteger(JpegDirectory.TAG_NUMBER_OF_COMPONENTS) == null) {
+      JpegHeader jpeg = JpegHeader.read(bytes);
+      if (jpeg == null || !endsWith(bytes, 0xff, 0xd9) || jpeg.precision() != 8) {
         return null;
       }
-      width = jpeg.getInteger(JpegDirectory.TAG_IMAGE_WIDTH);
-      height = jpeg.getInteger(JpegDirectory.TAG_IMAGE_HEIGHT);
-      channels = jpeg.getInteger(JpegDirectory.TAG_NUMBER_OF_COMPONENTS);
+      width = jpeg.width();
+      height = jpeg.height();
+      channels = jpeg.components();
       if (channels != 1 && channels != 3) {
         return null; // CMYK and YCCK: ImageIO's path
       }
     } else {
       PngHeader png = PngHeader.read(bytes);
-      if (png == null || png.bitDepth() != 8 || png.transparencyChunk() || !png.complete()) {
+      if (png == null
+          || png.bitDepth() != 8
+          || png.transparencyChunk()
+          || png.animated()
+          || !png.complete()) {
         return null;
       }
       width = png.width();

@@ -6,9 +6,10 @@ import java.nio.charset.StandardCharsets;
 /**
  * What the decoder needs to know of a PNG before handing it to OpenCV: IHDR's fields, whether a
  * tRNS chunk comes before the image data (a transparent colour, which Pillow keeps as such and
- * libpng turns into an alpha channel), and whether the file ends with its IEND chunk (a truncated
- * file does not). Chunk lengths are walked, not trusted: a length that runs past the end stops the
- * walk.
+ * libpng turns into an alpha channel), whether an acTL chunk makes it an animated PNG (OpenCV gives
+ * the first animation frame, Pillow and ImageIO the still image in IDAT), and whether the file ends
+ * with its IEND chunk (a truncated file does not). Chunk lengths are walked, not trusted: a length
+ * that runs past the end stops the walk.
  *
  * @param colourType IHDR's colour type: 0 grey, 2 RGB, 3 palette, 4 grey and alpha, 6 RGBA
  */
@@ -18,6 +19,7 @@ record PngHeader(
     int bitDepth,
     int colourType,
     boolean transparencyChunk,
+    boolean animated,
     boolean complete) {
 
   private static final byte[] SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
@@ -48,12 +50,16 @@ record PngHeader(
       return null; // zero, or past 2^31 (PNG allows it): ImageIO's path judges such files
     }
     boolean transparency = false;
+    boolean animated = false;
     long at = 8;
     while (at + 8 <= bytes.length) {
       long length = in.getInt((int) at) & 0xffffffffL;
       String type = type(bytes, (int) at + 4);
       if (type.equals("tRNS")) {
         transparency = true;
+      }
+      if (type.equals("acTL")) {
+        animated = true;
       }
       if (type.equals("IDAT") || at + 12 + length > bytes.length) {
         break;
@@ -64,7 +70,7 @@ record PngHeader(
     for (int i = 0; complete && i < IEND.length; i++) {
       complete = bytes[bytes.length - IEND.length + i] == IEND[i];
     }
-    return new PngHeader(width, height, bitDepth, colourType, transparency, complete);
+    return new PngHeader(width, height, bitDepth, colourType, transparency, animated, complete);
   }
 
   private static String type(byte[] bytes, int at) {

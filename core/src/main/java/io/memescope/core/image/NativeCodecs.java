@@ -96,6 +96,15 @@ public final class NativeCodecs {
    */
   public static PilImage decode(byte[] bytes, int channels) {
     requireAvailable();
+    try {
+      return decodeSamples(bytes, channels);
+    } catch (RuntimeException e) { // OpenCV's own refusal (cv::Exception): the caller falls back
+      LOG.debug("OpenCV could not decode {} bytes: {}", bytes.length, e.toString());
+      return null;
+    }
+  }
+
+  private static PilImage decodeSamples(byte[] bytes, int channels) {
     try (PointerScope scope = new PointerScope()) {
       Mat encoded = new Mat(1, bytes.length, CV_8UC1, new BytePointer(bytes));
       Mat image = imdecode(encoded, IMREAD_UNCHANGED);
@@ -126,7 +135,10 @@ public final class NativeCodecs {
           return null;
         }
       }
-      int n = rgb.cols() * rgb.rows() * channels;
+      int n = samples(rgb.cols(), rgb.rows(), channels);
+      if (n < 0) {
+        return null;
+      }
       byte[] samples = new byte[n];
       rgb.data().capacity(n).get(samples);
       int[] pixels = new int[n];
@@ -170,6 +182,16 @@ public final class NativeCodecs {
    */
   public static Analysis analyse(byte[] bytes, int channels, List<int[]> sizes, int quality) {
     requireAvailable();
+    try {
+      return analyseSamples(bytes, channels, sizes, quality);
+    } catch (RuntimeException e) { // OpenCV's own refusal (cv::Exception): the caller falls back
+      LOG.debug("OpenCV could not analyse {} bytes: {}", bytes.length, e.toString());
+      return null;
+    }
+  }
+
+  private static Analysis analyseSamples(
+      byte[] bytes, int channels, List<int[]> sizes, int quality) {
     try (PointerScope scope = new PointerScope()) {
       Mat image =
           imdecode(new Mat(1, bytes.length, CV_8UC1, new BytePointer(bytes)), IMREAD_UNCHANGED);
@@ -181,7 +203,11 @@ public final class NativeCodecs {
       }
       int width = image.cols();
       int height = image.rows();
-      byte[] samples = new byte[width * height * channels];
+      int n = samples(width, height, channels);
+      if (n < 0) {
+        return null;
+      }
+      byte[] samples = new byte[n];
       image.data().capacity(samples.length).get(samples);
       long hash = PerceptualHash.ofInterleaved(samples, width, height, channels);
       Mat opaque = image;
@@ -248,6 +274,12 @@ public final class NativeCodecs {
       current = last;
     }
     return current;
+  }
+
+  /** The number of samples, or -1 when they would not fit in one Java array. */
+  private static int samples(int width, int height, int channels) {
+    long n = (long) width * height * channels;
+    return n > Integer.MAX_VALUE - 16 ? -1 : (int) n;
   }
 
   private static void requireAvailable() {

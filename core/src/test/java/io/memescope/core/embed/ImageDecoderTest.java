@@ -202,6 +202,110 @@ class ImageDecoderTest {
   }
 
   @Test
+  void a_jpeg_that_hides_its_real_size_from_lenient_header_readers_is_still_refused()
+      throws Exception {
+    // A real 4000x4000 JPEG with RST0 between SOI and its frame, and a comment right after the
+    // frame holding a fake 50x50 frame (metadata-extractor reads that one). With a limit of
+    // 10,000 pixels the decoder must refuse it from the header, not decode 16 million pixels.
+    BufferedImage big = new BufferedImage(4000, 4000, BufferedImage.TYPE_BYTE_GRAY);
+    byte[] plain = encode(big, "jpeg");
+    ByteArrayOutputStream crafted = new ByteArrayOutputStream();
+    crafted.write(plain, 0, 2); // SOI
+    crafted.write(new byte[] {(byte) 0xff, (byte) 0xd0}); // RST0, no length
+    crafted.write(plain, 2, plain.length - 2);
+    ImageDecoder strict = new ImageDecoder(10_000);
+    assertThatThrownBy(() -> strict.decode(crafted.toByteArray()))
+        .isInstanceOfSatisfying(
+            ImageDecodeException.class,
+            e -> assertThat(e.reason()).isEqualTo(ImageDecodeException.Reason.TOO_MANY_PIXELS));
+    assertThat(strict.wellFormed(crafted.toByteArray())).as("not for OpenCV").isNull();
+  }
+
+  @Test
+  void an_animated_png_gives_its_still_image_as_pillow_does() throws Exception {
+    // An APNG whose IDAT still image is red and whose animation frames are green and blue:
+    // OpenCV would give the green frame, Pillow (and ImageIO) the red still image.
+    BufferedImage red = new BufferedImage(4, 4, BufferedImage.TYPE_INT_RGB);
+    BufferedImage green = new BufferedImage(4, 4, BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < 4; y++) {
+      for (int x = 0; x < 4; x++) {
+        red.setRGB(x, y, 0xff0000);
+        green.setRGB(x, y, 0x00ff00);
+      }
+    }
+    byte[] still = encode(red, "png");
+    byte[] frame = encode(green, "png");
+    byte[] apng = apng(still, frame);
+    PilImage decoded = decoder.decode(apng);
+    assertThat(Arrays.copyOf(decoded.pixels(), 3)).containsExactly(255, 0, 0);
+    assertThat(decoder.wellFormed(apng)).isNull();
+  }
+
+  /** The still image, then two animation frames (green, then blue) that are not it. */
+  private static byte[] apng(byte[] still, byte[] green) throws Exception {
+    BufferedImage blueImage = new BufferedImage(4, 4, BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < 4; y++) {
+      for (int x = 0; x < 4; x++) {
+        blueImage.setRGB(x, y, 0x0000ff);
+      }
+    }
+    byte[] blue = encode(blueImage, "png");
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(still, 0, 33); // signature and IHDR
+    out.write(chunk("acTL", ByteBuffer.allocate(8).putInt(2).putInt(0).array()));
+    out.write(chunk("IDAT", idat(still))); // before any fcTL: not part of the animation
+    int sequence = 0;
+    for (byte[] frame : new byte[][] {green, blue}) {
+      out.write(
+          chunk(
+              "fcTL",
+              ByteBuffer.allocate(26)
+                  .putInt(sequence++)
+                  .putInt(4)
+                  .putInt(4)
+                  .putInt(0)
+                  .putInt(0)
+                  .putShort((short) 1)
+                  .putShort((short) 10)
+                  .put((byte) 0)
+                  .put((byte) 0)
+                  .array()));
+      byte[] data = idat(frame);
+      out.write(
+          chunk("fdAT", ByteBuffer.allocate(4 + data.length).putInt(sequence++).put(data).array()));
+    }
+    out.write(chunk("IEND", new byte[0]));
+    return out.toByteArray();
+  }
+
+  /** The compressed image data of a PNG (its IDAT chunks' contents, joined). */
+  private static byte[] idat(byte[] png) {
+    ByteArrayOutputStream data = new ByteArrayOutputStream();
+    ByteBuffer in = ByteBuffer.wrap(png);
+    for (int at = 8; at < png.length; ) {
+      int length = in.getInt(at);
+      if (new String(png, at + 4, 4, java.nio.charset.StandardCharsets.US_ASCII).equals("IDAT")) {
+        data.write(png, at + 8, length);
+      }
+      at += 12 + length;
+    }
+    return data.toByteArray();
+  }
+
+  private static byte[] chunk(String type, byte[] data) {
+    byte[] typeBytes = type.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    CRC32 crc = new CRC32();
+    crc.update(typeBytes);
+    crc.update(data);
+    return ByteBuffer.allocate(12 + data.length)
+        .putInt(data.length)
+        .put(typeBytes)
+        .put(data)
+        .putInt((int) crc.getValue())
+        .array();
+  }
+
+  @Test
   void a_png_that_opencv_refuses_is_explained_by_imageio() throws Exception {
     byte[] png = png(64, 48);
     PngHeader header = PngHeader.read(png);

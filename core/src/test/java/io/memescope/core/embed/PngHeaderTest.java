@@ -14,7 +14,7 @@ class PngHeaderTest {
   @Test
   void reads_ihdr_and_sees_the_end() throws Exception {
     PngHeader header = PngHeader.read(png(BufferedImage.TYPE_INT_ARGB));
-    assertThat(header).isEqualTo(new PngHeader(30, 20, 8, 6, false, true));
+    assertThat(header).isEqualTo(new PngHeader(30, 20, 8, 6, false, false, true));
     assertThat(PngHeader.read(png(BufferedImage.TYPE_BYTE_GRAY)).colourType()).isZero();
     assertThat(PngHeader.read(png(BufferedImage.TYPE_INT_RGB)).colourType()).isEqualTo(2);
   }
@@ -47,6 +47,26 @@ class PngHeaderTest {
     assertThat(PngHeader.read(png).transparencyChunk()).isFalse();
     assertThat(PngHeader.read(withTrns).transparencyChunk()).isTrue();
     assertThat(PngHeader.read(withTrns).complete()).isTrue();
+  }
+
+  @Test
+  void an_actl_chunk_marks_an_animated_png() throws Exception {
+    byte[] png = png(BufferedImage.TYPE_INT_RGB);
+    // acTL: number of frames, number of plays
+    byte[] chunk =
+        ByteBuffer.allocate(12 + 8)
+            .putInt(8)
+            .put("acTL".getBytes(StandardCharsets.US_ASCII))
+            .putInt(1)
+            .putInt(0)
+            .putInt(0)
+            .array();
+    byte[] apng = new byte[png.length + chunk.length];
+    System.arraycopy(png, 0, apng, 0, 33);
+    System.arraycopy(chunk, 0, apng, 33, chunk.length);
+    System.arraycopy(png, 33, apng, 33 + chunk.length, png.length - 33);
+    assertThat(PngHeader.read(png).animated()).isFalse();
+    assertThat(PngHeader.read(apng).animated()).isTrue();
   }
 
   @Test

@@ -1,0 +1,68 @@
+package io.memescope.core.embed;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.util.Arrays;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+
+class JpegHeaderTest {
+  @Test
+  void reads_the_frame_of_a_plain_jpeg() throws Exception {
+    assertThat(JpegHeader.read(jpeg(BufferedImage.TYPE_INT_RGB)))
+        .isEqualTo(new JpegHeader(8, 37, 21, 3));
+    assertThat(JpegHeader.read(jpeg(BufferedImage.TYPE_BYTE_GRAY)).components()).isEqualTo(1);
+  }
+
+  @Test
+  void a_frame_hidden_from_lenient_readers_is_not_trusted() {
+    // RST0 has no length. A reader that gives it one takes the real frame's marker (FFC0) as
+    // that length, jumps ahead into the comment and finds the small frame hidden there; libjpeg
+    // reads the real frame, 4000x4000. This walk must not report 50x50.
+    byte[] crafted =
+        bytes(
+            0xff, 0xd8, 0xff, 0xd0, // SOI, RST0
+            0xff, 0xc0, 0x00, 0x0b, 0x08, 0x0f, 0xa0, 0x0f, 0xa0, 0x01, 0x01, 0x11, 0x00, // SOF0
+            0xff, 0xfe, 0x00, 0x0d, // COM hiding a small SOF0
+            0xff, 0xc0, 0x00, 0x0b, 0x08, 0x00, 0x32, 0x00, 0x32, 0x01, 0x01, 0xff, 0xd9);
+    assertThat(JpegHeader.read(crafted)).isNull();
+    assertThat(JpegHeader.read(Arrays.copyOfRange(crafted, 0, 2))).isNull();
+  }
+
+  @Test
+  void anything_unusual_before_the_frame_is_left_to_imageio() throws Exception {
+    byte[] plain = jpeg(BufferedImage.TYPE_INT_RGB);
+    byte[] garbage = new byte[plain.length + 1];
+    System.arraycopy(plain, 0, garbage, 0, 2);
+    garbage[2] = 0x42; // a stray byte between SOI and the first segment
+    System.arraycopy(plain, 2, garbage, 3, plain.length - 2);
+    assertThat(JpegHeader.read(garbage)).isNull();
+
+    byte[] lying = plain.clone();
+    lying[4] = (byte) 0xff; // the first segment's length now runs past the end
+    lying[5] = (byte) 0xff;
+    assertThat(JpegHeader.read(lying)).isNull();
+
+    assertThat(JpegHeader.read(Arrays.copyOf(plain, 30))).as("cut before the frame").isNull();
+    assertThat(JpegHeader.read(new byte[0])).isNull();
+    assertThat(JpegHeader.read(bytes(0x89, 'P', 'N', 'G'))).isNull();
+  }
+
+  private static byte[] bytes(int... values) {
+    byte[] out = new byte[values.length];
+    for (int i = 0; i < values.length; i++) {
+      out[i] = (byte) values[i];
+    }
+    return out;
+  }
+
+  private static byte[] jpeg(int type) throws Exception {
+    BufferedImage image = new BufferedImage(37, 21, type);
+    image.setRGB(3, 4, 0xff2040);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    assertThat(ImageIO.write(image, "jpeg", out)).isTrue();
+    return out.toByteArray();
+  }
+}
