@@ -5,7 +5,6 @@ import static org.bytedeco.opencv.global.opencv_core.CV_8UC1;
 import static org.bytedeco.opencv.global.opencv_core.CV_8UC3;
 import static org.bytedeco.opencv.global.opencv_imgcodecs.IMREAD_UNCHANGED;
 import static org.bytedeco.opencv.global.opencv_imgcodecs.IMWRITE_JPEG_QUALITY;
-import static org.bytedeco.opencv.global.opencv_imgcodecs.imdecode;
 import static org.bytedeco.opencv.global.opencv_imgcodecs.imencode;
 import static org.bytedeco.opencv.global.opencv_imgproc.COLOR_BGR2RGB;
 import static org.bytedeco.opencv.global.opencv_imgproc.COLOR_BGRA2RGBA;
@@ -106,12 +105,8 @@ public final class NativeCodecs {
 
   private static PilImage decodeSamples(byte[] bytes, int channels) {
     try (PointerScope scope = new PointerScope()) {
-      Mat encoded = new Mat(1, bytes.length, CV_8UC1, new BytePointer(bytes));
-      Mat image = imdecode(encoded, IMREAD_UNCHANGED);
-      if (image == null
-          || image.empty()
-          || image.depth() != CV_8U
-          || image.channels() != channels) {
+      Mat image = imdecode(bytes, channels);
+      if (image == null) {
         return null;
       }
       String mode;
@@ -193,12 +188,8 @@ public final class NativeCodecs {
   private static Analysis analyseSamples(
       byte[] bytes, int channels, List<int[]> sizes, int quality) {
     try (PointerScope scope = new PointerScope()) {
-      Mat image =
-          imdecode(new Mat(1, bytes.length, CV_8UC1, new BytePointer(bytes)), IMREAD_UNCHANGED);
-      if (image == null
-          || image.empty()
-          || image.depth() != CV_8U
-          || image.channels() != channels) {
+      Mat image = imdecode(bytes, channels);
+      if (image == null) {
         return null;
       }
       int width = image.cols();
@@ -222,17 +213,26 @@ public final class NativeCodecs {
   }
 
   /**
-   * BGRA composited onto white as {@link Thumbnailer} does: {@code (c a + 255 (255 - a) + 127) /
-   * 255}.
+   * The file decoded as stored, in the current {@link PointerScope}; null unless it has 8-bit
+   * samples with {@code channels} channels.
    */
+  private static Mat imdecode(byte[] bytes, int channels) {
+    Mat image =
+        opencv_imgcodecs.imdecode(
+            new Mat(1, bytes.length, CV_8UC1, new BytePointer(bytes)), IMREAD_UNCHANGED);
+    return image == null || image.empty() || image.depth() != CV_8U || image.channels() != channels
+        ? null
+        : image;
+  }
+
+  /** BGRA composited onto white with {@link Thumbnailer}'s formula. */
   private static byte[] onWhite(byte[] bgra) {
     byte[] bgr = new byte[bgra.length / 4 * 3];
     for (int i = 0, j = 0; i < bgra.length; i += 4, j += 3) {
       int a = bgra[i + 3] & 0xff;
-      int white = 255 * (255 - a) + 127;
-      bgr[j] = (byte) (((bgra[i] & 0xff) * a + white) / 255);
-      bgr[j + 1] = (byte) (((bgra[i + 1] & 0xff) * a + white) / 255);
-      bgr[j + 2] = (byte) (((bgra[i + 2] & 0xff) * a + white) / 255);
+      bgr[j] = (byte) Thumbnailer.over(bgra[i] & 0xff, a);
+      bgr[j + 1] = (byte) Thumbnailer.over(bgra[i + 1] & 0xff, a);
+      bgr[j + 2] = (byte) Thumbnailer.over(bgra[i + 2] & 0xff, a);
     }
     return bgr;
   }

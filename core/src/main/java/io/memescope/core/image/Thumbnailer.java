@@ -92,10 +92,7 @@ public final class Thumbnailer {
    * one pixel each way), on white, as a JPEG.
    */
   public static Thumbnail of(PilImage image, String sizeName, int maxWidth) {
-    if (maxWidth < 1) {
-      throw new IllegalArgumentException("maxWidth must be positive: " + maxWidth);
-    }
-    return of(image, List.of(new Size(sizeName, maxWidth))).get(0);
+    return of(image, List.of(new Size(sizeName, maxWidth))).get(0); // Size checks maxWidth
   }
 
   /**
@@ -232,7 +229,8 @@ public final class Thumbnailer {
     }
   }
 
-  private static int over(int colour, int alpha) {
+  /** One sample over white: {@code (c a + 255 (255 - a) + 127) / 255}. */
+  static int over(int colour, int alpha) {
     return (colour * alpha + 255 * (255 - alpha) + 127) / 255;
   }
 

@@ -40,10 +40,7 @@ class PngHeaderTest {
             .putShort((short) 0)
             .putInt(0)
             .array();
-    byte[] withTrns = new byte[png.length + chunk.length];
-    System.arraycopy(png, 0, withTrns, 0, 33); // signature and IHDR
-    System.arraycopy(chunk, 0, withTrns, 33, chunk.length);
-    System.arraycopy(png, 33, withTrns, 33 + chunk.length, png.length - 33);
+    byte[] withTrns = afterIhdr(png, chunk);
     assertThat(PngHeader.read(png).transparencyChunk()).isFalse();
     assertThat(PngHeader.read(withTrns).transparencyChunk()).isTrue();
     assertThat(PngHeader.read(withTrns).complete()).isTrue();
@@ -61,10 +58,7 @@ class PngHeaderTest {
             .putInt(0)
             .putInt(0)
             .array();
-    byte[] apng = new byte[png.length + chunk.length];
-    System.arraycopy(png, 0, apng, 0, 33);
-    System.arraycopy(chunk, 0, apng, 33, chunk.length);
-    System.arraycopy(png, 33, apng, 33 + chunk.length, png.length - 33);
+    byte[] apng = afterIhdr(png, chunk);
     assertThat(PngHeader.read(png).animated()).isFalse();
     assertThat(PngHeader.read(apng).animated()).isTrue();
   }
@@ -87,6 +81,15 @@ class PngHeaderTest {
     byte[] lyingLength = png.clone();
     ByteBuffer.wrap(lyingLength).putInt(33, Integer.MAX_VALUE); // the chunk after IHDR
     assertThat(PngHeader.read(lyingLength).complete()).isTrue();
+  }
+
+  /** {@code png} with {@code chunk} inserted right after its signature and IHDR. */
+  private static byte[] afterIhdr(byte[] png, byte[] chunk) {
+    byte[] out = new byte[png.length + chunk.length];
+    System.arraycopy(png, 0, out, 0, 33);
+    System.arraycopy(chunk, 0, out, 33, chunk.length);
+    System.arraycopy(png, 33, out, 33 + chunk.length, png.length - 33);
+    return out;
   }
 
   private static byte[] png(int type) throws Exception {
