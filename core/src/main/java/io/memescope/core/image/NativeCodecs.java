@@ -15,6 +15,7 @@ import static org.bytedeco.opencv.global.opencv_imgproc.cvtColor;
 import static org.bytedeco.opencv.global.opencv_imgproc.resize;
 
 import io.memescope.core.embed.PilImage;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.javacpp.BytePointer;
@@ -134,11 +135,10 @@ public final class NativeCodecs {
       if (n < 0) {
         return null;
       }
-      byte[] samples = new byte[n];
-      rgb.data().capacity(n).get(samples);
+      ByteBuffer samples = rgb.data().capacity(n).asByteBuffer();
       int[] pixels = new int[n];
       for (int i = 0; i < n; i++) {
-        pixels[i] = samples[i] & 0xff;
+        pixels[i] = samples.get(i) & 0xff;
       }
       return new PilImage(mode, rgb.cols(), rgb.rows(), pixels, null);
     }
@@ -198,8 +198,8 @@ public final class NativeCodecs {
       if (n < 0) {
         return null;
       }
-      byte[] samples = new byte[n];
-      image.data().capacity(samples.length).get(samples);
+      // Read in place: copying a megapixel's samples out costs a third of hashing them.
+      ByteBuffer samples = image.data().capacity(n).asByteBuffer();
       long hash = PerceptualHash.ofInterleaved(samples, width, height, channels);
       Mat opaque = image;
       if (channels == 1) {
@@ -226,13 +226,13 @@ public final class NativeCodecs {
   }
 
   /** BGRA composited onto white with {@link Thumbnailer}'s formula. */
-  private static byte[] onWhite(byte[] bgra) {
-    byte[] bgr = new byte[bgra.length / 4 * 3];
-    for (int i = 0, j = 0; i < bgra.length; i += 4, j += 3) {
-      int a = bgra[i + 3] & 0xff;
-      bgr[j] = (byte) Thumbnailer.over(bgra[i] & 0xff, a);
-      bgr[j + 1] = (byte) Thumbnailer.over(bgra[i + 1] & 0xff, a);
-      bgr[j + 2] = (byte) Thumbnailer.over(bgra[i + 2] & 0xff, a);
+  private static byte[] onWhite(ByteBuffer bgra) {
+    byte[] bgr = new byte[bgra.limit() / 4 * 3];
+    for (int i = 0, j = 0; j < bgr.length; i += 4, j += 3) {
+      int a = bgra.get(i + 3) & 0xff;
+      bgr[j] = (byte) Thumbnailer.over(bgra.get(i) & 0xff, a);
+      bgr[j + 1] = (byte) Thumbnailer.over(bgra.get(i + 1) & 0xff, a);
+      bgr[j + 2] = (byte) Thumbnailer.over(bgra.get(i + 2) & 0xff, a);
     }
     return bgr;
   }

@@ -1,6 +1,7 @@
 package io.memescope.core.image;
 
 import io.memescope.core.embed.PilImage;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
@@ -69,10 +70,18 @@ public final class PerceptualHash {
    * #of(PilImage)} gives for the same samples.
    */
   public static long ofInterleaved(byte[] samples, int width, int height, int channels) {
+    return ofInterleaved(ByteBuffer.wrap(samples), width, height, channels);
+  }
+
+  /**
+   * {@link #ofInterleaved(byte[], int, int, int)} over a buffer, read from its position 0 to its
+   * limit; a direct buffer lets the hash read a decoder's native memory without copying it.
+   */
+  public static long ofInterleaved(ByteBuffer samples, int width, int height, int channels) {
     if (channels != 1 && channels != 3 && channels != 4) {
       throw new IllegalArgumentException("1, 3 or 4 channels, not " + channels);
     }
-    if ((long) width * height * channels != samples.length) {
+    if ((long) width * height * channels != samples.limit()) {
       throw new IllegalArgumentException("samples do not fill " + width + "x" + height);
     }
     RowSource rows =
@@ -80,11 +89,12 @@ public final class PerceptualHash {
           int i = y * width * channels;
           if (channels == 1) {
             for (int x = 0; x < width; x++) {
-              row[x] = samples[i + x] & 0xff;
+              row[x] = samples.get(i + x) & 0xff;
             }
           } else {
             for (int x = 0; x < width; x++, i += channels) {
-              row[x] = luma(samples[i + 2] & 0xff, samples[i + 1] & 0xff, samples[i] & 0xff);
+              row[x] =
+                  luma(samples.get(i + 2) & 0xff, samples.get(i + 1) & 0xff, samples.get(i) & 0xff);
             }
           }
         };

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.memescope.core.embed.PilImage;
 import io.memescope.core.embed.PilResample;
 import java.awt.image.BufferedImage;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntBinaryOperator;
@@ -133,6 +134,47 @@ class PerceptualHashTest {
     }
     assertThat(PerceptualHash.of(new PilImage("RGBA", 200, 150, rgba, null)))
         .isEqualTo(PerceptualHash.of(rgb));
+  }
+
+  /**
+   * OpenCV's layout (BGR, BGRA or grey bytes), from a Java array or read in place from native
+   * memory, hashes to the imagehash values pinned above for the same pictures.
+   */
+  @Test
+  void interleaved_samples_hash_as_the_same_picture_does() {
+    PilImage rgb =
+        rgb(
+            97,
+            61,
+            (x, y) -> (x * 7 + y * 3) % 256,
+            (x, y) -> (x * y) % 256,
+            (x, y) -> ((x ^ y) * 5) % 256);
+    PilImage rgba = rgba(40, 300);
+    PilImage grey = grey(32, 100, (x, y) -> (x * x + y * 9) % 256);
+    assertThat(interleavedHashes(rgb)).containsOnly("8803073d1e1f3e7e");
+    assertThat(interleavedHashes(rgba)).containsOnly("83853f6a4b5ad307");
+    assertThat(interleavedHashes(grey)).containsOnly("875f0785079f071e");
+  }
+
+  /** The hash of OpenCV's byte order of {@code image} from a byte[] and from a direct buffer. */
+  private static List<String> interleavedHashes(PilImage image) {
+    int bands = image.bands();
+    int[] px = image.pixels();
+    byte[] samples = new byte[px.length];
+    for (int i = 0; i < px.length; i += bands) {
+      for (int c = 0; c < bands; c++) {
+        // RGB(A) to BGR(A): swap the first and third channel.
+        int from = bands >= 3 && c < 3 ? 2 - c : c;
+        samples[i + c] = (byte) px[i + from];
+      }
+    }
+    ByteBuffer direct = ByteBuffer.allocateDirect(samples.length);
+    direct.put(samples).flip();
+    int w = image.width();
+    int h = image.height();
+    return List.of(
+        PerceptualHash.toHex(PerceptualHash.ofInterleaved(samples, w, h, bands)),
+        PerceptualHash.toHex(PerceptualHash.ofInterleaved(direct, w, h, bands)));
   }
 
   private static String hex(PilImage image) {
