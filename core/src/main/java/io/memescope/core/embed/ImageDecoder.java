@@ -55,11 +55,23 @@ public final class ImageDecoder {
   }
 
   public PilImage decode(byte[] bytes) throws ImageDecodeException {
+    return decode(bytes, nativeCodecs);
+  }
+
+  /**
+   * As {@link #decode}, but never through OpenCV: for a caller that gave a {@link #wellFormed} file
+   * to OpenCV itself and was refused, so that OpenCV is not asked a second time.
+   */
+  public PilImage decodeWithoutNatives(byte[] bytes) throws ImageDecodeException {
+    return decode(bytes, false);
+  }
+
+  private PilImage decode(byte[] bytes, boolean tryNative) throws ImageDecodeException {
     if (bytes == null || bytes.length == 0) {
       throw new ImageDecodeException(ImageDecodeException.Reason.EMPTY, "no bytes");
     }
     Metadata metadata = metadata(bytes);
-    WellFormed file = nativeCodecs ? wellFormed(bytes, metadata) : null;
+    WellFormed file = tryNative ? wellFormed(bytes, metadata) : null;
     PilImage pil = null;
     if (file != null) {
       pil = NativeCodecs.decode(bytes, file.channels());

@@ -40,7 +40,9 @@ public record ImageAnalysis(
             Thumbnailer.inOrder(sizes, order, targets, fast.jpegs()));
       }
     }
-    PilImage image = decoder.decode(bytes);
+    // OpenCV refused the file (or it is not one for OpenCV): ImageIO decodes or explains it.
+    boolean refused = file != null && file.orientation() == 1;
+    PilImage image = refused ? decoder.decodeWithoutNatives(bytes) : decoder.decode(bytes);
     return new ImageAnalysis(
         image.width(), image.height(), PerceptualHash.of(image), Thumbnailer.of(image, sizes));
   }

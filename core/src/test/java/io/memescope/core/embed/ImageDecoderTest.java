@@ -178,6 +178,9 @@ class ImageDecoderTest {
       assertThat(fast.width()).isEqualTo(97);
       assertThat(fast.height()).isEqualTo(61);
       assertThat(fast.pixels()).as("samples of a %s", file[1]).containsExactly(slow.pixels());
+      PilImage fallback = decoder.decodeWithoutNatives(bytes);
+      assertThat(fallback.mode()).isEqualTo(file[1]);
+      assertThat(fallback.pixels()).containsExactly(slow.pixels());
     }
   }
 

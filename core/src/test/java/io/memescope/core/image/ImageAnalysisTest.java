@@ -126,6 +126,29 @@ class ImageAnalysisTest {
             e -> assertThat(e.reason()).isEqualTo(ImageDecodeException.Reason.TOO_MANY_PIXELS));
   }
 
+  @Test
+  void a_file_opencv_refuses_is_explained_by_imageio() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        NativeCodecs.available(), () -> "no OpenCV here: " + NativeCodecs.problem());
+    // A PNG whose header is sound but whose image data is scrambled: OpenCV gets it first, refuses
+    // it, and the reason comes from ImageIO, which is asked without OpenCV being asked again.
+    byte[] png = encode(TestImages.meme(2, 64, 48), "png");
+    int idat = new String(png, java.nio.charset.StandardCharsets.ISO_8859_1).indexOf("IDAT");
+    for (int i = idat + 6; i < idat + 34; i++) {
+      png[i] ^= 0x5a;
+    }
+    ImageDecoder.WellFormed file = decoder.wellFormed(png);
+    assertThat(file).as("OpenCV's to decode, from its header").isNotNull();
+    assertThat(
+            NativeCodecs.analyse(png, file.channels(), java.util.List.of(new int[] {32, 24}), 85))
+        .as("refused by OpenCV")
+        .isNull();
+    assertThatThrownBy(() -> ImageAnalysis.of(decoder, png, Thumbnailer.SIZES))
+        .isInstanceOfSatisfying(
+            ImageDecodeException.class,
+            e -> assertThat(e.reason()).isEqualTo(ImageDecodeException.Reason.CORRUPT));
+  }
+
   private static java.nio.file.Path goldenFixture(String name) {
     java.nio.file.Path dir = java.nio.file.Path.of("").toAbsolutePath();
     while (dir != null && !java.nio.file.Files.isDirectory(dir.resolve("models/tiny/golden"))) {
