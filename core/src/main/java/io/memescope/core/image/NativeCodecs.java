@@ -18,6 +18,7 @@ import io.memescope.core.embed.PilImage;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Loader;
@@ -54,6 +55,13 @@ public final class NativeCodecs {
   public static final String PROPERTY = "memescope.native-codecs";
 
   private static final Logger LOG = LoggerFactory.getLogger(NativeCodecs.class);
+
+  /** Files handed to OpenCV's decoder since the class loaded (tests: nothing is decoded twice). */
+  private static final AtomicLong DECODES = new AtomicLong();
+
+  static long decodes() {
+    return DECODES.get();
+  }
 
   private NativeCodecs() {}
 
@@ -217,10 +225,16 @@ public final class NativeCodecs {
    * samples with {@code channels} channels.
    */
   private static Mat imdecode(byte[] bytes, int channels) {
+    DECODES.incrementAndGet();
     Mat image =
         opencv_imgcodecs.imdecode(
             new Mat(1, bytes.length, CV_8UC1, new BytePointer(bytes)), IMREAD_UNCHANGED);
-    return image == null || image.empty() || image.depth() != CV_8U || image.channels() != channels
+    // Continuous rows (as imdecode allocates them) are what the samples are read as.
+    return image == null
+            || image.empty()
+            || image.depth() != CV_8U
+            || image.channels() != channels
+            || !image.isContinuous()
         ? null
         : image;
   }

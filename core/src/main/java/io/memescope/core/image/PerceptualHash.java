@@ -74,13 +74,15 @@ public final class PerceptualHash {
   }
 
   /**
-   * {@link #ofInterleaved(byte[], int, int, int)} over a buffer, read from its position 0 to its
-   * limit; a direct buffer lets the hash read a decoder's native memory without copying it.
+   * {@link #ofInterleaved(byte[], int, int, int)} over a buffer's remaining bytes (from its
+   * position to its limit; the position is not moved); a direct buffer lets the hash read a
+   * decoder's native memory without copying it.
    */
-  public static long ofInterleaved(ByteBuffer samples, int width, int height, int channels) {
+  public static long ofInterleaved(ByteBuffer buffer, int width, int height, int channels) {
     if (channels != 1 && channels != 3 && channels != 4) {
       throw new IllegalArgumentException("1, 3 or 4 channels, not " + channels);
     }
+    ByteBuffer samples = buffer.slice();
     if ((long) width * height * channels != samples.limit()) {
       throw new IllegalArgumentException("samples do not fill " + width + "x" + height);
     }

@@ -55,6 +55,23 @@ class ImageAnalysisTest {
       byte[] bytes = (byte[]) file[1];
       ImageAnalysis fast = ImageAnalysis.of(decoder, bytes, Thumbnailer.SIZES);
       PilImage image = decoder.decode(bytes);
+      ImageDecoder.WellFormed header = decoder.wellFormed(bytes);
+      if (header != null) {
+        // The native path itself, not a silent fall-back to ImageIO, gave that analysis.
+        NativeCodecs.Analysis direct =
+            NativeCodecs.analyse(
+                bytes,
+                header.channels(),
+                List.of(
+                    new int[] {
+                      fast.thumbnails().get(0).width(), fast.thumbnails().get(0).height()
+                    }),
+                Thumbnailer.QUALITY_PERCENT);
+        assertThat(direct).as("OpenCV's analysis of a %s", file[0]).isNotNull();
+        assertThat(direct.perceptualHash()).isEqualTo(fast.perceptualHash());
+      } else {
+        assertThat(file[0]).asString().contains("Java path");
+      }
       List<Thumbnail> slow = Thumbnailer.of(image, Thumbnailer.SIZES, false);
       assertThat(fast.width()).as("%s", file[0]).isEqualTo(image.width());
       assertThat(fast.height()).as("%s", file[0]).isEqualTo(image.height());
@@ -143,10 +160,12 @@ class ImageAnalysisTest {
             NativeCodecs.analyse(png, file.channels(), java.util.List.of(new int[] {32, 24}), 85))
         .as("refused by OpenCV")
         .isNull();
+    long before = NativeCodecs.decodes();
     assertThatThrownBy(() -> ImageAnalysis.of(decoder, png, Thumbnailer.SIZES))
         .isInstanceOfSatisfying(
             ImageDecodeException.class,
             e -> assertThat(e.reason()).isEqualTo(ImageDecodeException.Reason.CORRUPT));
+    assertThat(NativeCodecs.decodes() - before).as("files handed to OpenCV").isEqualTo(1);
   }
 
   private static java.nio.file.Path goldenFixture(String name) {

@@ -170,11 +170,16 @@ class PerceptualHashTest {
     }
     ByteBuffer direct = ByteBuffer.allocateDirect(samples.length);
     direct.put(samples).flip();
+    // A buffer whose samples start past its beginning and end before its capacity.
+    ByteBuffer offset = ByteBuffer.allocateDirect(samples.length + 7);
+    offset.put(new byte[] {1, 2, 3}).put(samples).put(new byte[] {4, 5, 6, 7});
+    offset.position(3).limit(3 + samples.length);
     int w = image.width();
     int h = image.height();
     return List.of(
         PerceptualHash.toHex(PerceptualHash.ofInterleaved(samples, w, h, bands)),
-        PerceptualHash.toHex(PerceptualHash.ofInterleaved(direct, w, h, bands)));
+        PerceptualHash.toHex(PerceptualHash.ofInterleaved(direct, w, h, bands)),
+        PerceptualHash.toHex(PerceptualHash.ofInterleaved(offset, w, h, bands)));
   }
 
   private static String hex(PilImage image) {
