@@ -38,18 +38,19 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  *
  * <pre>java ... io.memescope.trainer.bench.ActiveLearningBenchmark [key=value ...]</pre>
  *
- * Keys (defaults in brackets): seeds [5], images [3000], dim [64], hidden [64,32], members [5],
- * initial [50] random labels to start from, batch [50] labels per round, budget [800] labels in
- * all, full [3000] random labels of the reference model, epochs [5] at least per round, steps [60]
- * optimiser steps at least per round, full-epochs [20], candidates [20000] pairs scored per round,
- * diversity [1.0], bootstrap [true], strategy [design], out [target/active-learning], png
- * [docs/img/active-learning.png].
+ * Keys (defaults in brackets): seeds [5], first-seed [1000] (seeds run from it up), images [3000],
+ * dim [64], hidden [64,32], members [5], initial [50] random labels to start from, batch [50]
+ * labels per round, budget [800] labels in all, full [3000] random labels of the reference model,
+ * epochs [5] at least per round, steps [60] optimiser steps at least per round, full-epochs [20],
+ * candidates [20000] pairs scored per round, diversity [1.0], bootstrap [true], strategy [design],
+ * out [target/active-learning], png [docs/img/active-learning.png].
  */
 public final class ActiveLearningBenchmark {
   private static final List<String> DIMS = List.of("usefulness", "memeness", "aesthetics");
 
   private final Map<String, String> args;
   private final int seeds;
+  private final int firstSeed;
   private final int images;
   private final int dim;
   private final int initial;
@@ -82,6 +83,7 @@ public final class ActiveLearningBenchmark {
   ActiveLearningBenchmark(Map<String, String> args) {
     this.args = args;
     seeds = integer("seeds", 5);
+    firstSeed = integer("first-seed", 1000);
     images = integer("images", 3000);
     dim = integer("dim", 64);
     initial = integer("initial", 50);
@@ -131,7 +133,7 @@ public final class ActiveLearningBenchmark {
     Map<String, List<Double>> to90adj = new LinkedHashMap<>();
     List<Strategy> strategies = List.of(Strategy.RANDOM, active);
     for (int s = 0; s < seeds; s++) {
-      long seed = 1000 + s;
+      long seed = firstSeed + s;
       Simulation sim = Simulation.standard(images, dim, DIMS, seed);
       int poolSize = images * 4 / 5;
       int[] pool = new int[poolSize];
