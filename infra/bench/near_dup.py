@@ -359,8 +359,8 @@ def evaluate(directory, plot):
 
 
 def crop_variants(path):
-    """imagehash pHashes of CROP_VARIANTS: the picture less CROP_FRACTION of each dimension, the
-    cut taken from the start, the middle or the end of each axis (3 x 3 placements)."""
+    """imagehash pHashes of nine crops: the picture less CROP_FRACTION of each dimension, the cut
+    taken from the start, the middle or the end of each axis (3 x 3 placements)."""
     with Image.open(path) as image:
         image.load()
         w, h = image.size
@@ -396,13 +396,14 @@ def crop_variant_probe(directory, main, by_key, by_template, positives):
              for a, b in itertools.combinations(main, 2)]
     distances = [(distance(a, b), same) for a, b, same in pairs]
     template_distances = [distance(a, b) for a, b in by_template.values()]
+    copies = {name: [distance(by_key[(o, "original")], f) for (o, tr), f in by_key.items()
+                     if tr == name] for name in TRANSFORMS}
     print(f"\ncrop-variant probe (full pHash against the other's full and {len(variants[files[0]])}"
           f" crop pHashes, crops of {CROP_FRACTION:.3f} per dimension):")
     for t in (6, 8, 10, 12):
         tp = sum(1 for d, same in distances if same and d <= t)
         fp = sum(1 for d, same in distances if not same and d <= t)
-        found = {name: sum(distance(by_key[(o, "original")], f) <= t
-                           for (o, tr), f in by_key.items() if tr == name) for name in TRANSFORMS}
+        found = {name: sum(d <= t for d in copies[name]) for name in TRANSFORMS}
         merged = sum(d <= t for d in template_distances)
         print(f"T = {t}: precision {tp / max(1, tp + fp):.4f}, recall {tp / positives:.4f}, "
               f"{fp} false pairs; per transform: "

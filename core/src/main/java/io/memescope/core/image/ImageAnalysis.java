@@ -27,7 +27,8 @@ public record ImageAnalysis(
   public static ImageAnalysis of(ImageDecoder decoder, byte[] bytes, List<Thumbnailer.Size> sizes)
       throws ImageDecodeException {
     ImageDecoder.WellFormed file = decoder.wellFormed(bytes);
-    if (file != null && file.orientation() == 1) {
+    boolean forOpenCv = file != null && file.orientation() == 1;
+    if (forOpenCv) {
       List<Thumbnailer.Size> order = Thumbnailer.largestFirst(sizes);
       List<int[]> targets = Thumbnailer.targets(file.width(), file.height(), order);
       NativeCodecs.Analysis fast =
@@ -41,8 +42,7 @@ public record ImageAnalysis(
       }
     }
     // OpenCV refused the file (or it is not one for OpenCV): ImageIO decodes or explains it.
-    boolean refused = file != null && file.orientation() == 1;
-    PilImage image = refused ? decoder.decodeWithoutNatives(bytes) : decoder.decode(bytes);
+    PilImage image = forOpenCv ? decoder.decodeWithoutNatives(bytes) : decoder.decode(bytes);
     return new ImageAnalysis(
         image.width(), image.height(), PerceptualHash.of(image), Thumbnailer.of(image, sizes));
   }

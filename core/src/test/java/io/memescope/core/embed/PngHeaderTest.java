@@ -31,16 +31,7 @@ class PngHeaderTest {
   void a_trns_chunk_before_the_image_data_is_seen() throws Exception {
     byte[] png = png(BufferedImage.TYPE_INT_RGB);
     // tRNS for an RGB image: one 16-bit sample per channel, the colour shown as transparent
-    byte[] chunk =
-        ByteBuffer.allocate(12 + 6)
-            .putInt(6)
-            .put("tRNS".getBytes(StandardCharsets.US_ASCII))
-            .putShort((short) 0)
-            .putShort((short) 0)
-            .putShort((short) 0)
-            .putInt(0)
-            .array();
-    byte[] withTrns = afterIhdr(png, chunk);
+    byte[] withTrns = afterIhdr(png, chunk("tRNS", new byte[6]));
     assertThat(PngHeader.read(png).transparencyChunk()).isFalse();
     assertThat(PngHeader.read(withTrns).transparencyChunk()).isTrue();
     assertThat(PngHeader.read(withTrns).complete()).isTrue();
@@ -50,15 +41,7 @@ class PngHeaderTest {
   void an_actl_chunk_marks_an_animated_png() throws Exception {
     byte[] png = png(BufferedImage.TYPE_INT_RGB);
     // acTL: number of frames, number of plays
-    byte[] chunk =
-        ByteBuffer.allocate(12 + 8)
-            .putInt(8)
-            .put("acTL".getBytes(StandardCharsets.US_ASCII))
-            .putInt(1)
-            .putInt(0)
-            .putInt(0)
-            .array();
-    byte[] apng = afterIhdr(png, chunk);
+    byte[] apng = afterIhdr(png, chunk("acTL", ByteBuffer.allocate(8).putInt(1).putInt(0).array()));
     assertThat(PngHeader.read(png).animated()).isFalse();
     assertThat(PngHeader.read(apng).animated()).isTrue();
   }
@@ -81,6 +64,16 @@ class PngHeaderTest {
     byte[] lyingLength = png.clone();
     ByteBuffer.wrap(lyingLength).putInt(33, Integer.MAX_VALUE); // the chunk after IHDR
     assertThat(PngHeader.read(lyingLength).complete()).isTrue();
+  }
+
+  /** A chunk: length, type, data, and a CRC of zero (the header reader does not check it). */
+  private static byte[] chunk(String type, byte[] data) {
+    return ByteBuffer.allocate(12 + data.length)
+        .putInt(data.length)
+        .put(type.getBytes(StandardCharsets.US_ASCII))
+        .put(data)
+        .putInt(0)
+        .array();
   }
 
   /** {@code png} with {@code chunk} inserted right after its signature and IHDR. */
