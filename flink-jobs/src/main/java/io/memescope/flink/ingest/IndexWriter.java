@@ -4,6 +4,7 @@ import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.BatchStatement;
 import com.datastax.oss.driver.api.core.cql.BatchType;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.datastax.oss.driver.api.core.cql.Statement;
 import com.google.gson.Gson;
 import com.google.gson.JsonObject;
 import io.memescope.core.config.MemescopeConfig;
@@ -120,16 +121,18 @@ final class IndexWriter implements AutoCloseable {
                       e.quality().scores(),
                       c.imageId()));
         }
+        // Each thumbnail on its own: tens of kilobytes each, they would take the batch past
+        // Cassandra's batch_size_fail_threshold (50 KiB by default), a write refused forever.
         for (Thumb t : c.thumbs()) {
-          batch =
-              batch.add(
-                  insertThumb.bind(
-                      c.imageId(),
-                      t.size(),
-                      t.format(),
-                      t.width(),
-                      t.height(),
-                      ByteBuffer.wrap(t.data())));
+          submit(
+              cql,
+              insertThumb.bind(
+                  c.imageId(),
+                  t.size(),
+                  t.format(),
+                  t.width(),
+                  t.height(),
+                  ByteBuffer.wrap(t.data())));
         }
         newest.put(c.imageId(), e);
       } else {
@@ -145,12 +148,7 @@ final class IndexWriter implements AutoCloseable {
                   info.title(),
                   info.page(),
                   seen));
-      cql.add(session.executeAsync(batch).toCompletableFuture());
-      if (cql.size() >= MAX_IN_FLIGHT) {
-        // More at once than the driver's connection takes fails with "no connection available".
-        CompletableFuture.allOf(cql.toArray(new CompletableFuture<?>[0])).join();
-        cql.clear();
-      }
+      submit(cql, batch);
     }
     for (IndexEffect e : newest.values()) {
       JsonObject row = new JsonObject();
@@ -193,6 +191,16 @@ final class IndexWriter implements AutoCloseable {
     for (Future<?> f : sent) {
       f.get();
     }
+  }
+
+  /** Sends one statement, waiting first for those in flight when there are too many. */
+  private void submit(List<CompletableFuture<?>> cql, Statement<?> statement) {
+    if (cql.size() >= MAX_IN_FLIGHT) {
+      // More at once than the driver's connection takes fails with "no connection available".
+      CompletableFuture.allOf(cql.toArray(new CompletableFuture<?>[0])).join();
+      cql.clear();
+    }
+    cql.add(session.executeAsync(statement).toCompletableFuture());
   }
 
   @Override

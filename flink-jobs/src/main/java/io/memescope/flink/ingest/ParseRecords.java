@@ -8,9 +8,21 @@ import org.apache.flink.util.Collector;
 
 /**
  * Reads {@link CrawlRecord}s from the crawl topic's bytes; a record that is not one (bad JSON, an
- * unknown version, a missing field) is rejected with reason {@code bad_record}, never thrown.
+ * unknown version, a missing field, a URL or source id longer than the stores take) is rejected
+ * with reason {@code bad_record}, never thrown. Descriptive text is cut to a bound instead: a title
+ * or author to {@link #MAX_TEXT} characters, a page URL longer than {@link #MAX_URL} dropped. Every
+ * row the index writes thus stays far below Cassandra's batch limit, whatever a publisher sends.
  */
 final class ParseRecords extends ProcessFunction<byte[], UrlInfo> {
+  /** The longest image or page URL kept (browsers and CDNs give up around here too). */
+  static final int MAX_URL = 8192;
+
+  /** The longest title or author kept, in characters. */
+  static final int MAX_TEXT = 1000;
+
+  /** Milvus's {@code source} field (MilvusCollection). */
+  static final int MAX_SOURCE = 256;
+
   private transient Counters rejects;
 
   @Override
@@ -25,7 +37,7 @@ final class ParseRecords extends ProcessFunction<byte[], UrlInfo> {
       if (record.version() != CrawlRecord.VERSION) {
         throw new IllegalArgumentException("unknown record version " + record.version());
       }
-      out.collect(UrlInfo.of(record));
+      out.collect(UrlInfo.of(bounded(record)));
     } catch (Exception e) {
       String text =
           value == null
@@ -44,5 +56,45 @@ final class ParseRecords extends ProcessFunction<byte[], UrlInfo> {
               e.getClass().getSimpleName() + ": " + e.getMessage() + " in: " + text,
               System.currentTimeMillis()));
     }
+  }
+
+  /** The record with its text fields within bounds; throws when the URL or source is not. */
+  static CrawlRecord bounded(CrawlRecord r) {
+    if (r.url().length() > MAX_URL) {
+      throw new IllegalArgumentException(
+          "url is " + r.url().length() + " characters long, at most " + MAX_URL + " are taken");
+    }
+    if (r.source().length() > MAX_SOURCE) {
+      throw new IllegalArgumentException(
+          "source is " + r.source().length() + " characters long, at most " + MAX_SOURCE);
+    }
+    String page = r.page() != null && r.page().length() > MAX_URL ? null : r.page();
+    String title = cut(r.title());
+    String author = cut(r.author());
+    if (page == r.page() && title == r.title() && author == r.author()) {
+      return r;
+    }
+    return new CrawlRecord(
+        r.version(),
+        r.url(),
+        r.urlHash(),
+        r.source(),
+        r.discoveredAt(),
+        title,
+        page,
+        author,
+        r.extra());
+  }
+
+  /** At most {@link #MAX_TEXT} characters, never cutting a surrogate pair; ends in "…" if cut. */
+  private static String cut(String text) {
+    if (text == null || text.length() <= MAX_TEXT) {
+      return text;
+    }
+    int end = MAX_TEXT - 1;
+    if (Character.isHighSurrogate(text.charAt(end - 1))) {
+      end--;
+    }
+    return text.substring(0, end) + "\u2026";
   }
 }

@@ -163,7 +163,10 @@ class IngestJobIT {
     urls.addAll(corpus.nearOf.keySet());
     urls.addAll(corpus.hostile.keySet());
     java.util.Collections.shuffle(urls, new java.util.Random(7));
+    String longTitled = longTitleUrl(corpus);
+    urls.remove(longTitled);
     publish(config, urls);
+    publish(config, List.of(longTitled), u -> LONG_TITLE);
     publishGarbage(config);
     return new IngestJobs(config).ensureRunning(Path.of(System.getProperty("memescope.jobJar")));
   }
@@ -179,7 +182,7 @@ class IngestJobIT {
       assertThat(corpus.nearOf).as("near copies generated").isNotEmpty();
       int goodCount = corpus.good.size();
       int expectedEvents = goodCount + corpus.exactOf.size() + corpus.nearOf.size();
-      int expectedRejects = corpus.hostile.size() + 1;
+      int expectedRejects = corpus.hostile.size() + 2; // and the two bad records
       Map<String, JsonNode> indexed = new HashMap<>();
       Map<String, JsonNode> rejects = new HashMap<>();
       consume(
@@ -200,6 +203,14 @@ class IngestJobIT {
             .isEqualTo(bad.getValue());
       }
       assertThat(reasons).containsValue("bad_record").hasSize(expectedRejects);
+      String tooLong = "url is " + LONG_URL.length() + " characters long, at most 8192 are taken";
+      assertThat(reasons.entrySet())
+          .as("the record with a URL of %d characters", LONG_URL.length())
+          .anySatisfy(
+              r -> {
+                assertThat(r.getKey()).contains(tooLong);
+                assertThat(r.getValue()).isEqualTo("bad_record");
+              });
 
       // Every good image once; duplicates are URLs of their original.
       Map<String, String> idOfUrl = new HashMap<>();
@@ -273,6 +284,16 @@ class IngestJobIT {
           }
         }
         assertThat(withThumbs).isEqualTo(goodCount);
+        // A 100,000-character title is indexed, cut to 1,000 characters (whole, it would take
+        // the index writer's batch past Cassandra's limit and hold every commit after it).
+        Row titled =
+            cql.execute(
+                    "SELECT title FROM image_urls WHERE url_hash = ?",
+                    io.memescope.core.records.UrlHash.of(
+                        UrlNormalizer.normalise(longTitleUrl(corpus))))
+                .one();
+        assertThat(titled).isNotNull();
+        assertThat(titled.getString("title")).hasSize(ParseRecords.MAX_TEXT);
         for (var dup : corpus.exactOf.keySet()) {
           Row url =
               cql.execute(
@@ -293,7 +314,21 @@ class IngestJobIT {
     return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes), 0, 16);
   }
 
+  static final String LONG_TITLE = "t".repeat(100_000);
+  static final String LONG_URL = "http://localhost:1/" + "u".repeat(9_000) + ".png";
+
+  /** The good URL published with {@link #LONG_TITLE}. */
+  private static String longTitleUrl(Corpus corpus) {
+    return corpus.good.keySet().stream().sorted().findFirst().orElseThrow();
+  }
+
   static void publish(MemescopeConfig config, List<String> urls) throws Exception {
+    publish(config, urls, url -> "title of " + url);
+  }
+
+  static void publish(
+      MemescopeConfig config, List<String> urls, java.util.function.UnaryOperator<String> title)
+      throws Exception {
     try (KafkaProducer<String, byte[]> producer = producer(config)) {
       for (String url : urls) {
         CrawlRecord r =
@@ -301,7 +336,7 @@ class IngestJobIT {
                 UrlNormalizer.normalise(url),
                 "it",
                 Instant.now(),
-                "title of " + url,
+                title.apply(url),
                 null,
                 null,
                 Map.of());
@@ -314,11 +349,19 @@ class IngestJobIT {
     }
   }
 
-  static void publishGarbage(MemescopeConfig config) {
+  /** A record that is not JSON, and one whose URL is longer than the stores take. */
+  static void publishGarbage(MemescopeConfig config) throws Exception {
     try (KafkaProducer<String, byte[]> producer = producer(config)) {
       producer.send(
           new ProducerRecord<>(
               config.kafka().topic("crawl-urls").name(), "x", "{not json".getBytes()));
+      CrawlRecord longUrl =
+          CrawlRecord.of(LONG_URL, "it", Instant.now(), null, null, null, Map.of());
+      producer.send(
+          new ProducerRecord<>(
+              config.kafka().topic("crawl-urls").name(),
+              longUrl.urlHash(),
+              Json.mapper().writeValueAsBytes(longUrl)));
     }
   }
 

@@ -1,0 +1,63 @@
+package io.memescope.flink.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.memescope.core.records.CrawlRecord;
+import java.time.Instant;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Whatever a publisher sends, the rows the index writes stay within what the stores take: an
+ * oversized URL or source id is refused (it would be refused by Milvus or Cassandra on every retry,
+ * holding the job's commits), long descriptive text is cut.
+ */
+class ParseRecordsTest {
+  private static CrawlRecord record(String url, String source, String title, String page) {
+    return CrawlRecord.of(url, source, Instant.EPOCH, title, page, title, Map.of());
+  }
+
+  @Test
+  void an_ordinary_record_passes_unchanged() {
+    CrawlRecord r = record("https://example.com/a.png", "reddit:memes", "a title", "https://x/p");
+    assertThat(ParseRecords.bounded(r)).isSameAs(r);
+  }
+
+  @Test
+  void a_url_or_source_longer_than_the_stores_take_is_refused_with_its_length() {
+    String longUrl = "https://example.com/" + "a".repeat(ParseRecords.MAX_URL);
+    assertThatThrownBy(() -> ParseRecords.bounded(record(longUrl, "s", null, null)))
+        .hasMessageContaining("url is " + longUrl.length() + " characters long");
+    String longSource = "s".repeat(ParseRecords.MAX_SOURCE + 1);
+    assertThatThrownBy(
+            () -> ParseRecords.bounded(record("https://example.com/a.png", longSource, null, null)))
+        .hasMessageContaining("source is 257 characters long");
+    // At the limits, both are taken.
+    String url = "https://example.com/" + "a".repeat(ParseRecords.MAX_URL - 20);
+    String source = "s".repeat(ParseRecords.MAX_SOURCE);
+    assertThat(ParseRecords.bounded(record(url, source, null, null)).url()).isEqualTo(url);
+  }
+
+  @Test
+  void long_titles_and_authors_are_cut_and_a_long_page_url_is_dropped() {
+    String title = "x".repeat(100_000);
+    String page = "https://example.com/" + "p".repeat(ParseRecords.MAX_URL);
+    CrawlRecord r = ParseRecords.bounded(record("https://example.com/a.png", "s", title, page));
+    assertThat(r.title()).hasSize(ParseRecords.MAX_TEXT).endsWith("\u2026").startsWith("xxx");
+    assertThat(r.author()).isEqualTo(r.title());
+    assertThat(r.page()).isNull();
+    assertThat(r.url()).isEqualTo("https://example.com/a.png");
+    assertThat(r.urlHash())
+        .isEqualTo(record("https://example.com/a.png", "s", null, null).urlHash());
+  }
+
+  @Test
+  void a_cut_never_splits_a_surrogate_pair() {
+    // 998 ASCII characters, then emoji (two chars each): the cut falls inside the first one.
+    String title = "x".repeat(ParseRecords.MAX_TEXT - 2) + "\uD83D\uDE00".repeat(10);
+    String cut = ParseRecords.bounded(record("https://e.com/a", "s", title, null)).title();
+    assertThat(cut).isEqualTo("x".repeat(ParseRecords.MAX_TEXT - 2) + "\u2026");
+    assertThat(Character.isHighSurrogate(cut.charAt(cut.length() - 2))).isFalse();
+  }
+}
