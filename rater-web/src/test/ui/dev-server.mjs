@@ -442,6 +442,9 @@ route('PATCH', '/api/admin/raters/{username}', 'admin', async (req, body, res, s
     if (pw.length < 10) throw bad('password', 'at least 10 characters');
     r.password = pw;
   }
+  if (body.role !== undefined && body.role !== 'admin' && r.username === s.rater.username) {
+    throw bad('role', 'you cannot take the admin role from your own account; another admin can');
+  }
   if (body.role !== undefined) r.role = text(body, 'role', 16);
   if (body.disabled !== undefined) r.disabled = body.disabled;
   if (body.queue !== undefined) r.queue = text(body, 'queue', 64);

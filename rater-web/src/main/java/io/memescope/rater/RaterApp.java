@@ -562,6 +562,14 @@ public final class RaterApp implements AutoCloseable {
         throw ApiException.badRequest("disabled", "you cannot disable your own account");
       }
     }
+    // Nor take away your own admin role: with the last admin gone, nobody could manage accounts
+    // (the first admin is only created while there are no accounts at all).
+    if (body.has("role")
+        && !"admin".equals(body.get("role").asText())
+        && username.equals(sessionOf(ctx).rater().username())) {
+      throw ApiException.badRequest(
+          "role", "you cannot take the admin role from your own account; another admin can");
+    }
     Accounts.Rater r =
         accounts.update(
             username,
@@ -636,6 +644,7 @@ public final class RaterApp implements AutoCloseable {
         }
         list.add(new RatingQueue.Pair(left, right));
       }
+      refuseUnknownImages(list);
     }
     int wantedFinal = wanted;
     int added =
@@ -644,6 +653,59 @@ public final class RaterApp implements AutoCloseable {
                 new RatingQueue(s)
                     .enqueue(queue, iteration, list, wantedFinal, settings.overlap()));
     json(ctx.status(201), Map.of("added", added));
+  }
+
+  /**
+   * Refuses (400, naming the first) a pair whose image is not in the index: a rater would be shown
+   * a missing picture, and the rating would train on an image without an embedding.
+   */
+  private void refuseUnknownImages(List<RatingQueue.Pair> list) {
+    Set<String> ids = new java.util.LinkedHashSet<>();
+    list.forEach(
+        p -> {
+          ids.add(p.left());
+          ids.add(p.right());
+        });
+    Set<String> missing =
+        db.call(
+            s -> {
+              var select = db.prepare(s, "SELECT id FROM images WHERE id = ?");
+              Set<String> out = new HashSet<>();
+              List<String> all = new ArrayList<>(ids);
+              for (int from = 0; from < all.size(); from += 256) {
+                List<String> chunk = all.subList(from, Math.min(from + 256, all.size()));
+                List<java.util.concurrent.CompletableFuture<Boolean>> found = new ArrayList<>();
+                for (String id : chunk) {
+                  found.add(
+                      s.executeAsync(select.bind(id))
+                          .thenApply(rs -> rs.one() != null)
+                          .toCompletableFuture());
+                }
+                for (int i = 0; i < chunk.size(); i++) {
+                  boolean there;
+                  try {
+                    there = found.get(i).join();
+                  } catch (java.util.concurrent.CompletionException e) {
+                    // The driver's own exception, so that an unreachable Cassandra is a 503.
+                    throw e.getCause() instanceof RuntimeException r ? r : e;
+                  }
+                  if (!there) {
+                    out.add(chunk.get(i));
+                  }
+                }
+              }
+              return out;
+            });
+    for (int i = 0; i < list.size(); i++) {
+      RatingQueue.Pair p = list.get(i);
+      for (String side : List.of("left", "right")) {
+        String id = side.equals("left") ? p.left() : p.right();
+        if (missing.contains(id)) {
+          throw ApiException.badRequest(
+              "pairs[" + i + "]." + side, "no image has the id " + id + " in the index");
+        }
+      }
+    }
   }
 
   private void clearQueue(Context ctx) {

@@ -171,6 +171,14 @@ class RaterIT {
     assertThat(admin.send("PATCH", "/api/admin/raters/cy", "{\"disabled\":false}").statusCode())
         .isEqualTo(200);
     assertThat(login("cy", PASSWORD).statusCode()).isEqualTo(200);
+
+    // Nor can an admin take its own admin role (with the last admin gone, nobody could manage
+    // accounts again); it stays an admin.
+    HttpResponse<String> demote =
+        admin.send("PATCH", "/api/admin/raters/admin", "{\"role\":\"rater\"}");
+    assertThat(demote.statusCode()).isEqualTo(400);
+    assertThat(demote.body()).contains("role").contains("your own account");
+    assertThat(admin.send("GET", "/api/admin/raters", null).statusCode()).isEqualTo(200);
   }
 
   @Test
@@ -310,6 +318,27 @@ class RaterIT {
             "{\"pairs\":[{\"left\":\"../../etc\",\"right\":\"" + images.get(0) + "\"}]}");
     assertThat(Json.mapper().readTree(notId.body()).path("field").asText())
         .isEqualTo("pairs[0].left");
+    // Well-formed ids of images that are not in the index: refused, and nothing is queued.
+    String ghost = "0".repeat(32);
+    HttpResponse<String> ghostPair =
+        admin.send(
+            "POST",
+            "/api/admin/queues/ghost/pairs",
+            "{\"pairs\":[{\"left\":\""
+                + images.get(0)
+                + "\",\"right\":\""
+                + images.get(1)
+                + "\"},{\"left\":\""
+                + images.get(2)
+                + "\",\"right\":\""
+                + ghost
+                + "\"}]}");
+    assertThat(ghostPair.statusCode()).as(ghostPair.body()).isEqualTo(400);
+    assertThat(Json.mapper().readTree(ghostPair.body()).path("field").asText())
+        .isEqualTo("pairs[1].right");
+    assertThat(ghostPair.body()).contains("no image has the id " + ghost);
+    assertThat(cql.execute("SELECT pair_key FROM rating_queue WHERE queue = 'ghost'").all())
+        .isEmpty();
     assertThat(ann.send("GET", "/images/..%2F..%2Fetc/large", null).statusCode()).isEqualTo(400);
     assertThat(ann.send("GET", "/images/" + images.get(0) + "/huge", null).statusCode())
         .isEqualTo(400);
@@ -419,6 +448,15 @@ class RaterIT {
       assertThat(Json.mapper().readTree(again.body()).path("id").asText())
           .as("a retried submission is the same rating")
           .isEqualTo(Json.mapper().readTree(first.body()).path("id").asText());
+      if (i == 0) {
+        // The same lease with other scores is refused: a retry never changes a rating.
+        Map<String, Integer> other = new java.util.LinkedHashMap<>(SCORES);
+        other.replaceAll((d, v) -> v == 2 ? -2 : 2);
+        HttpResponse<String> changed =
+            bob.send("POST", "/api/ratings", rating(p.path("lease").asText(), other));
+        assertThat(changed.statusCode()).as(changed.body()).isEqualTo(409);
+        assertThat(changed.body()).contains("undo");
+      }
       rated.add(key(p));
     }
     List<Row> rows = ratingsOf("bob");
