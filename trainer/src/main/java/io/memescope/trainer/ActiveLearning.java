@@ -58,7 +58,16 @@ public final class ActiveLearning {
      * Parses a strategy's {@link #label()} ({@code design}, {@code disagreement}, ...), any case.
      */
     public static Strategy parse(String name) {
-      return valueOf(name.trim().toUpperCase(Locale.ROOT));
+      try {
+        return valueOf(name.trim().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(
+            "no strategy '"
+                + name
+                + "': choose "
+                + String.join(
+                    ", ", java.util.Arrays.stream(values()).map(Strategy::label).toList()));
+      }
     }
 
     public String label() {

@@ -201,6 +201,17 @@ public final class QualityService implements AutoCloseable {
   public Selection select(
       String queue, String iteration, int count, String strategy, String version)
       throws IOException {
+    if (!io.memescope.core.config.RaterSettings.NAME.matcher(queue).matches()) {
+      throw new IllegalArgumentException(
+          "queue '"
+              + queue
+              + "' must match "
+              + io.memescope.core.config.RaterSettings.NAME.pattern()
+              + " (the rater app manages no other names)");
+    }
+    if (count < 1) {
+      throw new IllegalArgumentException("the number of pairs must be at least 1, not " + count);
+    }
     ActiveLearning.Strategy s = ActiveLearning.Strategy.parse(strategy);
     QualityRegistry registry = new QualityRegistry(session);
     QualityRegistry.Entry entry = null;

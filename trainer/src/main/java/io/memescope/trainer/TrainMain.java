@@ -3,6 +3,7 @@ package io.memescope.trainer;
 import io.memescope.core.config.ConfigLoader;
 import io.memescope.core.config.InvalidConfigException;
 import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.config.RaterSettings;
 import io.memescope.core.quality.QualityRegistry;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -16,6 +17,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code memescope train}: the quality model against the running stack. {@code run} trains on every
@@ -45,7 +47,7 @@ public final class TrainMain implements Callable<Integer> {
     CommandLine cli = new CommandLine(new TrainMain());
     cli.setExecutionExceptionHandler(
         (e, commandLine, parse) -> {
-          commandLine.getErr().println("memescope train: " + e.getMessage());
+          commandLine.getErr().println("memescope train: " + describe(e));
           return 1;
         });
     return cli.execute(args);
@@ -55,6 +57,28 @@ public final class TrainMain implements Callable<Integer> {
   public Integer call() {
     CommandLine.usage(this, System.out);
     return 2;
+  }
+
+  /**
+   * An error as a user can act on it: a file-system error names the file and what went wrong (its
+   * message alone is often just the path).
+   */
+  static String describe(Exception e) {
+    if (e instanceof java.nio.file.FileSystemException f) {
+      String what = f.getReason();
+      if (what == null) {
+        what =
+            f instanceof java.nio.file.AccessDeniedException
+                ? "permission denied"
+                : f instanceof java.nio.file.NoSuchFileException
+                    ? "no such file or directory"
+                    : f instanceof java.nio.file.FileAlreadyExistsException
+                        ? "already exists"
+                        : f.getClass().getSimpleName();
+      }
+      return (f.getFile() != null ? f.getFile() + ": " : "") + what;
+    }
+    return e.getMessage() != null ? e.getMessage() : e.toString();
   }
 
   /** The settings options every subcommand takes (the CLI passes its own on). */
@@ -105,6 +129,7 @@ public final class TrainMain implements Callable<Integer> {
     public Integer call() throws Exception {
       MemescopeConfig config = settings.load();
       Path runs = out != null ? out : config.home().resolve("trainer").resolve("runs");
+      java.nio.file.Files.createDirectories(runs); // an unwritable --out fails now, not after
       try (QualityService service = new QualityService(config)) {
         QualityService.Published p = service.train(runs, publish, !noProgress);
         System.out.println(
@@ -132,7 +157,7 @@ public final class TrainMain implements Callable<Integer> {
     @Option(
         names = {"-n", "--count"},
         paramLabel = "N",
-        description = "Pairs to queue (default: trainer.active.batch).")
+        description = "Pairs to queue, at least 1 (default: trainer.active.batch-size).")
     Integer count;
 
     @Option(
@@ -154,14 +179,40 @@ public final class TrainMain implements Callable<Integer> {
         description = "The iteration label (default: al-<time>).")
     String iteration;
 
+    // Not --version: that is the standard option printing the program's version, and picocli
+    // drops the standard --help and --version of a command that redefines one of them.
     @Option(
-        names = "--version",
+        names = "--model-version",
         paramLabel = "VERSION",
         description = "The model version (default: the newest).")
     String version;
 
+    @Spec CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
+      // What the command line got wrong, before anything is loaded.
+      if (count != null && count < 1) {
+        throw new CommandLine.ParameterException(
+            spec.commandLine(), "-n must be at least 1, not " + count);
+      }
+      if (strategy != null) {
+        try {
+          ActiveLearning.Strategy.parse(strategy);
+        } catch (IllegalArgumentException e) {
+          throw new CommandLine.ParameterException(
+              spec.commandLine(), "--strategy: " + e.getMessage());
+        }
+      }
+      if (queue != null && !RaterSettings.NAME.matcher(queue).matches()) {
+        throw new CommandLine.ParameterException(
+            spec.commandLine(),
+            "--queue '"
+                + queue
+                + "' must match "
+                + RaterSettings.NAME.pattern()
+                + ", as the rater app's queues do");
+      }
       MemescopeConfig config = settings.load();
       String label =
           iteration != null
