@@ -168,6 +168,12 @@ public final class SourcesMain implements Callable<Integer> {
             return null;
           });
       System.out.println("added " + id + " (" + type + " " + where + ")");
+      if ("dir".equals(type)) {
+        String warning = outsideFileRoots(Path.of(where), settings.load().ingest().fileRootPaths());
+        if (warning != null) {
+          System.err.println(warning);
+        }
+      }
       return 0;
     }
   }
@@ -192,5 +198,27 @@ public final class SourcesMain implements Callable<Integer> {
       System.out.println("removed " + id);
       return 0;
     }
+  }
+
+  /**
+   * A warning when the ingest job would refuse a directory's files ({@code file_not_allowed}): it
+   * reads {@code file:} URLs only under {@code ingest.fetch.file-roots}; null when it would not.
+   */
+  static String outsideFileRoots(Path dir, java.util.List<Path> roots) {
+    Path d = dir.toAbsolutePath().normalize();
+    for (Path root : roots) {
+      if (d.startsWith(root.toAbsolutePath().normalize())) {
+        return null;
+      }
+    }
+    return "warning: "
+        + d
+        + " is not under ingest.fetch.file-roots "
+        + roots
+        + ", so the ingest job will reject its files as file_not_allowed. Add it in"
+        + " memescope.conf (ingest.fetch.file-roots = [\""
+        + d
+        + "\"]), then restart the job and serving to apply it: ./memescope ingest cancel &&"
+        + " ./memescope down serving && ./memescope up (README, \"Crawling\").";
   }
 }

@@ -82,7 +82,7 @@ final class UpCommand implements Callable<Integer> {
     Console.line(
         "  Crawler     "
             + config.crawler().sources().size()
-            + " source(s); metrics http://"
+            + " source(s) in the settings (all: ./memescope sources list); metrics http://"
             + config.crawler().metricsHost()
             + ":"
             + config.crawler().metricsPort()

@@ -1,0 +1,31 @@
+package io.memescope.crawler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Adding a dir source warns when the ingest job would refuse its files. */
+class SourcesMainTest {
+  @Test
+  void a_directory_outside_the_file_roots_gets_a_warning_that_says_what_to_do() {
+    String w = SourcesMain.outsideFileRoots(Path.of("/data/memes"), List.of(Path.of("/srv/a")));
+    assertThat(w)
+        .contains("/data/memes is not under ingest.fetch.file-roots [/srv/a]")
+        .contains("file_not_allowed")
+        .contains("ingest.fetch.file-roots = [\"/data/memes\"]")
+        .contains("./memescope ingest cancel");
+    assertThat(SourcesMain.outsideFileRoots(Path.of("/data/memes"), List.of())).isNotNull();
+  }
+
+  @Test
+  void a_directory_under_a_root_gets_none() {
+    List<Path> roots = List.of(Path.of("/srv/a"), Path.of("/data"));
+    assertThat(SourcesMain.outsideFileRoots(Path.of("/data/memes/x"), roots)).isNull();
+    assertThat(SourcesMain.outsideFileRoots(Path.of("/data"), roots)).isNull();
+    // A sibling whose name starts like a root is not under it.
+    assertThat(SourcesMain.outsideFileRoots(Path.of("/database"), roots)).isNotNull();
+    assertThat(SourcesMain.outsideFileRoots(Path.of("/data/../etc"), roots)).isNotNull();
+  }
+}
