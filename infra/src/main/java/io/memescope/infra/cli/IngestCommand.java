@@ -67,11 +67,13 @@ final class IngestCommand implements Callable<Integer> {
                 .filter(
                     n ->
                         n.matches(".*\\.(rejects|indexed|takedowns|quality|models)_[a-z_]+")
-                            || name.contains("index") && n.endsWith("numRecordsInPerSecond"))
+                            // The index sink's writer: one record per URL written. (Its
+                            // committer gets a summary per checkpoint even when idle.)
+                            || n.endsWith("index__Writer.numRecordsInPerSecond"))
                 .toList();
         for (var e : rest.vertexMetricSums(id, vid, ids).entrySet()) {
           if (e.getKey().endsWith("numRecordsInPerSecond")) {
-            perSecond = Math.max(perSecond, e.getValue());
+            perSecond += e.getValue();
           } else {
             String counter = e.getKey().substring(e.getKey().lastIndexOf('.') + 1);
             counters.merge(counter, e.getValue(), Double::sum);
