@@ -170,7 +170,8 @@ public final class RaterApp implements AutoCloseable {
                   (e, ctx) ->
                       apiError(
                           ApiException.badRequest(
-                              "body", "is not valid JSON: " + e.getOriginalMessage()),
+                              "body",
+                              "is not valid JSON: " + io.memescope.core.records.Json.describe(e)),
                           ctx));
               c.routes.exception(Exception.class, this::internalError);
             });

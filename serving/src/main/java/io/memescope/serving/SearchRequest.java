@@ -250,8 +250,10 @@ record SearchRequest(List<Term> terms, int limit, String cursor, Filters filters
     Float minQuality = null;
     JsonNode q = node.get("minQuality");
     if (q != null && !q.isNull()) {
-      if (!q.isNumber() || !Double.isFinite(q.asDouble())) {
-        throw ApiException.badRequest("filters.minQuality", "must be a number");
+      if (!q.isNumber() || !(q.asDouble() >= 0 && q.asDouble() <= 1)) {
+        throw ApiException.badRequest(
+            "filters.minQuality",
+            "must be a number from 0 to 1 (qualities are percentiles of the scored images)");
       }
       minQuality = (float) q.asDouble();
     }

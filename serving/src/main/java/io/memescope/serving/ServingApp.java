@@ -178,7 +178,8 @@ public final class ServingApp implements AutoCloseable {
                   (e, ctx) ->
                       apiError(
                           ApiException.badRequest(
-                              "body", "is not valid JSON: " + e.getOriginalMessage()),
+                              "body",
+                              "is not valid JSON: " + io.memescope.core.records.Json.describe(e)),
                           ctx));
               c.routes.exception(Exception.class, this::internalError);
             });
@@ -448,7 +449,12 @@ public final class ServingApp implements AutoCloseable {
         strings(g, "titles", s.titles());
         strings(g, "sources", s.sources());
         strings(g, "urls", s.urls());
+        // Milvus has the freshest score, but no null: an unscored image is 0 there, and null in
+        // Cassandra's row, as the detail view gives it.
         Float quality = r.hit().quality() != null ? r.hit().quality() : s.quality();
+        if (quality != null && quality == 0f && s.quality() == null) {
+          quality = null;
+        }
         g.writeFieldName("quality");
         if (quality == null) {
           g.writeNull();

@@ -33,4 +33,24 @@ public final class Json {
   public static ObjectMapper mapper() {
     return MAPPER;
   }
+
+  /**
+   * What is wrong with a request body, for its sender: where ("line 1, column 10") and Jackson's
+   * reason without its internals (the source description, the feature that would allow it).
+   */
+  public static String describe(com.fasterxml.jackson.core.JsonProcessingException e) {
+    String reason = e.getOriginalMessage() == null ? "unreadable" : e.getOriginalMessage();
+    for (String cut :
+        new String[] {" (start marker", ": enable ", "\n at [Source", " at [Source"}) {
+      int at = reason.indexOf(cut);
+      if (at > 0) {
+        reason = reason.substring(0, at);
+      }
+    }
+    reason = reason.strip();
+    var where = e.getLocation();
+    return where == null || where.getLineNr() < 1
+        ? reason
+        : "line " + where.getLineNr() + ", column " + where.getColumnNr() + ": " + reason;
+  }
 }
