@@ -159,6 +159,10 @@ public final class SourcesMain implements Callable<Integer> {
         if (!Files.exists(path)) {
           throw new IllegalArgumentException("location: " + path + " does not exist");
         }
+        if ("dir".equals(type) && !Files.isDirectory(path)) {
+          throw new IllegalArgumentException(
+              "location: " + path + " is a file, not a directory (a list of URLs is type list)");
+        }
         where = path.toString();
       }
       SourceSpec spec = new SourceSpec(id, type, where, allowNsfw, privateHosts, depth, maxPages);

@@ -28,4 +28,26 @@ class SourcesMainTest {
     assertThat(SourcesMain.outsideFileRoots(Path.of("/database"), roots)).isNotNull();
     assertThat(SourcesMain.outsideFileRoots(Path.of("/data/../etc"), roots)).isNotNull();
   }
+
+  @Test
+  void a_dir_source_on_a_file_is_refused_before_anything_is_stored() throws Exception {
+    Path file = java.nio.file.Files.createTempFile("memescope-urls", ".txt");
+    try {
+      java.io.PrintStream err = System.err;
+      java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+      System.setErr(
+          new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+      int code;
+      try {
+        code = SourcesMain.run("add", "x", "dir", file.toString());
+      } finally {
+        System.setErr(err);
+      }
+      assertThat(code).isEqualTo(1);
+      assertThat(captured.toString(java.nio.charset.StandardCharsets.UTF_8))
+          .contains("is a file, not a directory");
+    } finally {
+      java.nio.file.Files.delete(file);
+    }
+  }
 }
