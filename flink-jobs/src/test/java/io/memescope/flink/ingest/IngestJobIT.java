@@ -108,6 +108,14 @@ class IngestJobIT {
               kill(service);
             }
           });
+      if (service.startsWith("flink-taskmanager")) {
+        // What `ingest status` reports of it: the restart and the failure behind it.
+        FlinkRestClient rest =
+            new FlinkRestClient(config.flink().restUrl(), Duration.ofSeconds(10));
+        assertThat(rest.restarts(submission.jobId())).isPositive();
+        assertThat(rest.lastFailure(submission.jobId())).isNotBlank();
+        System.out.println("[fault] latest failure: " + rest.lastFailure(submission.jobId()));
+      }
     } finally {
       jobs.cancel();
     }

@@ -50,6 +50,19 @@ final class IngestCommand implements Callable<Integer> {
       FlinkRestClient rest = new FlinkRestClient(config.flink().restUrl(), Duration.ofSeconds(10));
       JsonNode details = rest.job(id);
       System.out.printf("ingest: %s, job %s%n", job.get().state(), id);
+      // A job that keeps failing and restarting still shows RUNNING between attempts.
+      long restarts = rest.restarts(id);
+      if (restarts > 0) {
+        String failure = rest.lastFailure(id);
+        System.out.printf(
+            "  restarted %d time(s) after failures; the latest: %s%n",
+            restarts,
+            failure == null
+                ? "(not recorded)"
+                : failure.length() > 300 ? failure.substring(0, 297) + "..." : failure);
+        System.out.println(
+            "  (the TaskManager's log has the details: ./memescope logs flink-taskmanager-0)");
+      }
       System.out.printf("  %-44s %12s %12s%n", "STAGE", "RECORDS IN", "RECORDS OUT");
       java.util.Map<String, Double> counters = new java.util.TreeMap<>();
       double perSecond = 0;

@@ -151,6 +151,33 @@ public final class FlinkRestClient {
     return sums;
   }
 
+  /** How often the job has restarted after a failure ({@code numRestarts}); 0 if unknown. */
+  public long restarts(String jobId) {
+    for (JsonNode m : get("jobs/" + jobId + "/metrics?get=numRestarts")) {
+      return m.path("value").asLong(0);
+    }
+    return 0;
+  }
+
+  /**
+   * The first line of the job's latest failure ({@code GET /jobs/:id/exceptions}), or null when it
+   * has none.
+   */
+  public String lastFailure(String jobId) {
+    JsonNode entries =
+        get("jobs/" + jobId + "/exceptions?maxExceptions=1")
+            .path("exceptionHistory")
+            .path("entries");
+    if (!entries.isArray() || entries.isEmpty()) {
+      return null;
+    }
+    JsonNode e = entries.get(0);
+    String trace = e.path("stacktrace").asText("");
+    String first =
+        trace.isBlank() ? e.path("exceptionName").asText("") : trace.lines().findFirst().orElse("");
+    return first.isBlank() ? null : first.strip();
+  }
+
   /** Cancels a job. */
   public void cancel(String jobId) {
     send(
