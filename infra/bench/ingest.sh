@@ -2,7 +2,8 @@
 # Benchmark: the ingest job end to end against the embedder alone, and the TaskManager's heap after
 # 1,000 and after all images (issue 5). Runs on the test stack (started if needed; stop it with
 # ./memescope --home .memescope-test --config infra/src/test/resources/test-stack.conf down).
-#   infra/bench/ingest.sh [IMAGES]      default 10000
+#   infra/bench/ingest.sh [IMAGES [WARMUP]]   defaults 10000 and 1000 (other images indexed before
+#                                             the timed run; 0 times a freshly submitted job)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -11,4 +12,4 @@ echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(java -
 JAR="$(ls flink-jobs/target/*-job.jar)"
 java -Dmemescope.root="$ROOT" -Dmemescope.jobJar="$JAR" \
   -cp "flink-jobs/target/test-classes:flink-jobs/target/classes:$(cat flink-jobs/target/test-classpath.txt)" \
-  io.memescope.flink.ingest.IngestBenchmark "${1:-10000}"
+  io.memescope.flink.ingest.IngestBenchmark "${1:-10000}" "${2:-1000}"

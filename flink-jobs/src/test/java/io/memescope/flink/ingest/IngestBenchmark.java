@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -20,15 +21,21 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * The ingest benchmark of issue 5, on the test stack: (1) the embedder alone (the tiny model, one
- * thread, the job's batch size) on the corpus's images; (2) the whole job on the same images served
- * over HTTP, from the publication of their URLs (to the job, running and idle) to the last image
- * indexed; (3) the TaskManager's heap after a full GC once 1,000 and once all images are indexed.
+ * thread, the job's batch size) on the corpus's images, after a warm-up; (2) the whole job on the
+ * same images served over HTTP, after a warm-up of other images, from the publication of their URLs
+ * (to the job, running and idle) to the last image indexed, with the CPU each process of the stack
+ * and each thread of the TaskManager spent; (3) the TaskManager's heap after a full GC once 1,000
+ * and once all images are indexed.
  *
- * <pre>{@code infra/bench/ingest.sh [IMAGES]}</pre>
+ * <pre>{@code infra/bench/ingest.sh [IMAGES [WARMUP]]}</pre>
  */
 public final class IngestBenchmark {
   public static void main(String[] args) throws Exception {
     int images = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
+    // Images indexed before the timed run, as the embedder alone is warmed up before its own: a
+    // freshly submitted job's classes are new to the JIT (its compiler threads took 1.1 ms of CPU
+    // per image over the first 10,000), which a running job has long paid.
+    int warmup = args.length > 1 ? Integer.parseInt(args[1]) : 1_000;
     MemescopeConfig stack = TestStack.config();
     String run = TestStack.uniqueName("bench");
     MemescopeConfig config =
@@ -87,14 +94,35 @@ public final class IngestBenchmark {
       long heapAt1000 = -1;
       long published;
       CpuMeter jobCpu;
+      ProcessCpu byProcess;
+      Map<Long, Map.Entry<String, Long>> tmThreads;
       try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(p)) {
         consumer.subscribe(List.of(config.kafka().topic("ingest-indexed").name()));
         while (consumer.assignment().isEmpty()) {
           consumer.poll(Duration.ofMillis(200)); // joined, so no event can be missed
         }
         awaitTasksRunning(rest, submission.jobId());
+        if (warmup > 0) {
+          try (Corpus warm = new Corpus(warmup, 0, 0, 4242, false)) {
+            IngestJobIT.publish(config, new ArrayList<>(warm.good.keySet()));
+            Set<String> seen = new HashSet<>();
+            long until = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+            while (seen.size() < warmup && System.nanoTime() < until) {
+              for (var r : consumer.poll(Duration.ofMillis(500))) {
+                seen.add(Json.mapper().readTree(r.value()).path("url").asText());
+              }
+              progress("warm-up", seen.size(), warmup);
+            }
+            if (seen.size() < warmup) {
+              throw new IllegalStateException("warm-up: " + seen.size() + " of " + warmup);
+            }
+          }
+          System.out.println();
+        }
         published = System.nanoTime();
         jobCpu = new CpuMeter();
+        byProcess = new ProcessCpu(ProcessCpu.stackProcesses(stack.home()));
+        tmThreads = ProcessCpu.threads(taskManagerPid(stack));
         IngestJobIT.publish(config, new ArrayList<>(corpus.good.keySet()));
         long deadline = System.nanoTime() + Duration.ofMinutes(30).toNanos();
         while (indexed.size() < images && System.nanoTime() < deadline) {
@@ -114,6 +142,9 @@ public final class IngestBenchmark {
         }
       }
       jobCpu.stop();
+      Map<String, Long> processTicks = byProcess.since();
+      Map<String, Long> tmByThread =
+          ProcessCpu.byThreadName(tmThreads, ProcessCpu.threads(taskManagerPid(stack)));
       long heapAtEnd = heapAfterGc(stack);
       // Indexed events come when a checkpoint commits (every ingest.checkpoint-interval), in
       // bursts: from the publication to the last one counts every image's work and at most one
@@ -122,11 +153,12 @@ public final class IngestBenchmark {
       double job = indexed.size() / ((last - published) / 1e9);
       double afterFirstCommit = (indexed.size() - 1) / ((last - first) / 1e9);
       System.out.printf(
-          "%n%nimages %d, indexed %d%nembedder alone: %.1f images/s%ningest job end to end,"
+          "%n%nimages %d (after %d warm-up images), indexed %d%nembedder alone: %.1f images/s%ningest job end to end,"
               + " publication to last indexed: %.1f images/s (%.2fx) in %.1f s; first indexed"
               + " after %.1f s%n(first indexed to last: %.1f images/s, %.2fx)%nTaskManager heap"
               + " after a full GC: %.0f MB after 1,000 images, %.0f MB after %d%n",
           images,
+          warmup,
           indexed.size(),
           embedder,
           job,
@@ -146,6 +178,24 @@ public final class IngestBenchmark {
           embedderCpu.cpuMillis() / bytes.size(),
           jobCpu.busyShare() * 100,
           jobCpu.cpuMillis() / indexed.size());
+      // Where the job's CPU went: each service of the stack with its child processes, the
+      // benchmark's own process (serving the images, publishing, consuming), and the rest.
+      System.out.println("CPU per indexed image, by process:");
+      long named = 0;
+      for (var e : processTicks.entrySet()) {
+        named += e.getValue();
+        System.out.printf("  %-44s %6.2f ms%n", e.getKey(), e.getValue() * 10.0 / indexed.size());
+      }
+      System.out.printf(
+          "  %-44s %6.2f ms%n",
+          "everything else on the machine", (jobCpu.cpuMillis() - named * 10.0) / indexed.size());
+      System.out.println("the TaskManager's CPU per indexed image, by thread name (the top 15):");
+      tmByThread.entrySet().stream()
+          .limit(15)
+          .forEach(
+              e ->
+                  System.out.printf(
+                      "  %-44s %6.2f ms%n", e.getKey(), e.getValue() * 10.0 / indexed.size()));
       jobs.cancel();
       Runtime.getRuntime().removeShutdownHook(cancel);
       System.out.println("job " + submission.jobId() + " " + rest.jobState(submission.jobId()));
@@ -220,11 +270,14 @@ public final class IngestBenchmark {
     }
   }
 
+  private static long taskManagerPid(MemescopeConfig stack) throws java.io.IOException {
+    return Long.parseLong(
+        Files.readString(stack.home().resolve("run/flink-taskmanager-0.pid")).strip());
+  }
+
   /** The TaskManager's heap in use right after a full GC (jcmd on its pid). */
   private static long heapAfterGc(MemescopeConfig stack) throws Exception {
-    long pid =
-        Long.parseLong(
-            Files.readString(stack.home().resolve("run/flink-taskmanager-0.pid")).strip());
+    long pid = taskManagerPid(stack);
     Process gc =
         new ProcessBuilder(
                 Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
