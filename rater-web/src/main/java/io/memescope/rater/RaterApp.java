@@ -146,6 +146,7 @@ public final class RaterApp implements AutoCloseable {
         Javalin.create(
             c -> {
               c.http.maxRequestSize = MAX_BODY;
+              c.http.prefer405over404 = true; // GET /api/search: wrong method, not missing
               c.startup.showJavalinBanner = false;
               c.staticFiles.add(
                   s -> {
@@ -298,7 +299,7 @@ public final class RaterApp implements AutoCloseable {
       throw new ApiException(
           415, "body: send JSON (Content-Type: application/json)", "body", 0, null);
     }
-    JsonNode body = body(ctx);
+    JsonNode body = body(ctx, "username", "password");
     String username = text(body, "username", 64);
     String password = text(body, "password", Accounts.MAX_PASSWORD);
     Accounts.SignIn in = accounts.signIn(username, password, ctx.ip());
@@ -350,8 +351,11 @@ public final class RaterApp implements AutoCloseable {
 
   private void next(Context ctx) throws IOException {
     Accounts.Session s = sessionOf(ctx);
-    JsonNode body = bodyOrEmpty(ctx);
+    JsonNode body = bodyOrEmpty(ctx, "reset", "release");
     String rater = s.rater().username();
+    if (body.has("reset") && !body.get("reset").isBoolean()) {
+      throw ApiException.badRequest("reset", "must be true or false");
+    }
     if (body.path("reset").asBoolean(false)) {
       pairs.release(rater, null);
     } else if (body.has("release")) {
@@ -414,7 +418,7 @@ public final class RaterApp implements AutoCloseable {
 
   private void rate(Context ctx) throws IOException {
     Accounts.Session s = sessionOf(ctx);
-    JsonNode body = body(ctx);
+    JsonNode body = body(ctx, "lease", "scores");
     UUID id = uuid(text(body, "lease", 64), "lease");
     JsonNode scoresNode = body.get("scores");
     if (scoresNode == null || !scoresNode.isObject()) {
@@ -446,7 +450,7 @@ public final class RaterApp implements AutoCloseable {
 
   private void skip(Context ctx) throws IOException {
     Accounts.Session s = sessionOf(ctx);
-    UUID id = uuid(text(body(ctx), "lease", 64), "lease");
+    UUID id = uuid(text(body(ctx, "lease"), "lease", 64), "lease");
     Pairs.Lease lease =
         pairs
             .lease(s.rater().username(), id)
@@ -539,7 +543,7 @@ public final class RaterApp implements AutoCloseable {
   }
 
   private void createRater(Context ctx) throws IOException {
-    JsonNode body = body(ctx);
+    JsonNode body = body(ctx, "username", "password", "role", "queue");
     Accounts.Rater r =
         accounts.create(
             text(body, "username", 64),
@@ -552,7 +556,7 @@ public final class RaterApp implements AutoCloseable {
   private void updateRater(Context ctx) throws IOException {
     String username = ctx.pathParam("username");
     Accounts.checkUsername(username);
-    JsonNode body = body(ctx);
+    JsonNode body = body(ctx, "password", "role", "disabled", "queue");
     Boolean disabled = null;
     if (body.has("disabled")) {
       if (!body.get("disabled").isBoolean()) {
@@ -595,7 +599,7 @@ public final class RaterApp implements AutoCloseable {
 
   private void enqueue(Context ctx) throws IOException {
     String queue = Accounts.checkQueue(ctx.pathParam("name"));
-    JsonNode body = body(ctx);
+    JsonNode body = body(ctx, "iteration", "ratingsWanted", "random", "pairs");
     String iteration = body.has("iteration") ? text(body, "iteration", 100) : "manual";
     int wanted = 0;
     if (body.has("ratingsWanted")) {
@@ -634,6 +638,10 @@ public final class RaterApp implements AutoCloseable {
             "is required: a list of 1 to " + MAX_ENQUEUE + " {left, right} (or give random)");
       }
       for (int i = 0; i < n.size(); i++) {
+        if (!n.get(i).isObject()) {
+          throw ApiException.badRequest("pairs[" + i + "]", "must be an object {left, right}");
+        }
+        onlyFields(n.get(i), "pairs[" + i + "].", List.of("left", "right"));
         String left = n.get(i).path("left").asText("");
         String right = n.get(i).path("right").asText("");
         if (!IMAGE_ID.matcher(left).matches()) {
@@ -742,8 +750,25 @@ public final class RaterApp implements AutoCloseable {
     return n;
   }
 
-  private static JsonNode bodyOrEmpty(Context ctx) throws IOException {
-    return ctx.bodyAsBytes().length == 0 ? Json.mapper().createObjectNode() : body(ctx);
+  private static JsonNode bodyOrEmpty(Context ctx, String... fields) throws IOException {
+    return ctx.bodyAsBytes().length == 0 ? Json.mapper().createObjectNode() : body(ctx, fields);
+  }
+
+  /** The body, a JSON object with no other fields than {@code fields} (else 400 naming one). */
+  private static JsonNode body(Context ctx, String... fields) throws IOException {
+    JsonNode n = body(ctx);
+    onlyFields(n, "", List.of(fields));
+    return n;
+  }
+
+  private static void onlyFields(JsonNode n, String prefix, List<String> fields) {
+    for (var names = n.fieldNames(); names.hasNext(); ) {
+      String name = names.next();
+      if (!fields.contains(name)) {
+        throw ApiException.badRequest(
+            prefix + name, "is not a field of this request; the fields are " + fields);
+      }
+    }
   }
 
   private static String text(JsonNode body, String field, int max) {
@@ -808,6 +833,8 @@ public final class RaterApp implements AutoCloseable {
       field = "body";
     } else if (e.getStatus() == 404) {
       message = "no such endpoint: " + ctx.method().name() + " " + ctx.path();
+    } else if (e.getStatus() == 405) {
+      message = ctx.method().name() + " is not allowed on " + ctx.path();
     }
     apiError(new ApiException(e.getStatus(), message, field, 0, null), ctx);
   }

@@ -254,6 +254,13 @@ class RaterIT {
             + lease
             + "\",\"scores\":{\"usefulness\":1,\"memeness\":1,\"aesthetics\":0,\"color\":1}}",
         "scores.color");
+    cases.put(
+        "{\"lease\":\""
+            + lease
+            + "\",\"scores\":"
+            + Json.mapper().writeValueAsString(SCORES)
+            + ",\"extra\":1}",
+        "extra");
     cases.put("{\"lease\":\"not-a-uuid\",\"scores\":{}}", "lease");
     cases.put("{\"lease\":7,\"scores\":{}}", "lease");
     cases.put("{\"scores\":{}}", "lease");
@@ -282,6 +289,13 @@ class RaterIT {
         signIn("bob", PASSWORD).send("POST", "/api/ratings", rating(lease, SCORES));
     assertThat(bobs.statusCode()).as("a lease is its rater's alone").isEqualTo(409);
     assertThat(ann.send("GET", "/api/stats?tz=Mars/Olympus", null).statusCode()).isEqualTo(400);
+    // Fields a request does not have are refused, as the serving API does, not ignored.
+    HttpResponse<String> foo = ann.send("POST", "/api/pairs/next", "{\"foo\":1}");
+    assertThat(foo.statusCode()).isEqualTo(400);
+    assertThat(Json.mapper().readTree(foo.body()).path("field").asText()).isEqualTo("foo");
+    HttpResponse<String> yes = ann.send("POST", "/api/pairs/next", "{\"reset\":\"yes\"}");
+    assertThat(yes.statusCode()).isEqualTo(400);
+    assertThat(Json.mapper().readTree(yes.body()).path("field").asText()).isEqualTo("reset");
     assertThat(
             ann.send("POST", "/api/ratings", "{\"x\":\"" + "y".repeat(1_100_000) + "\"}")
                 .statusCode())
@@ -295,6 +309,7 @@ class RaterIT {
     adminCases.put(
         "{\"username\":\"eve\",\"password\":\"" + PASSWORD + "\",\"queue\":\"Bad Queue\"}",
         "queue");
+    adminCases.put("{\"username\":\"eve\",\"password\":\"" + PASSWORD + "\",\"extra\":1}", "extra");
     for (var c : adminCases.entrySet()) {
       HttpResponse<String> r = admin.send("POST", "/api/admin/raters", c.getKey());
       assertThat(r.statusCode()).as(c.getKey()).isEqualTo(400);

@@ -155,6 +155,7 @@ public final class ServingApp implements AutoCloseable {
         Javalin.create(
             c -> {
               c.http.maxRequestSize = settings.maxUploadBytes() * 4 / 3 + 65_536;
+              c.http.prefer405over404 = true; // GET /api/search: wrong method, not missing
               Compression.configure(c, settings.gzipLoopback());
               c.startup.showJavalinBanner = false;
               c.staticFiles.add(
@@ -531,6 +532,8 @@ public final class ServingApp implements AutoCloseable {
       field = "body";
     } else if (e.getStatus() == 404) {
       message = "no such endpoint: " + ctx.method().name() + " " + ctx.path();
+    } else if (e.getStatus() == 405) {
+      message = ctx.method().name() + " is not allowed on " + ctx.path();
     }
     apiError(new ApiException(e.getStatus(), message, field, 0, null), ctx);
   }

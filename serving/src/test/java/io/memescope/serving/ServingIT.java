@@ -565,6 +565,11 @@ class ServingIT {
     assertThat(tooLarge.statusCode()).isEqualTo(413);
     assertThat(Json.mapper().readTree(tooLarge.body()).path("error").asText()).contains("MiB");
     assertThat(get("/api/nothing-here").statusCode()).isEqualTo(404);
+    // A path that exists, with the wrong method: 405, not "no such endpoint".
+    HttpResponse<byte[]> wrongMethod = get("/api/search");
+    assertThat(wrongMethod.statusCode()).isEqualTo(405);
+    assertThat(Json.mapper().readTree(wrongMethod.body()).path("error").asText())
+        .isEqualTo("GET is not allowed on /api/search");
   }
 
   @Test
