@@ -204,14 +204,24 @@ public final class SourcesMain implements Callable<Integer> {
     }
   }
 
+  /** The path with its links resolved where it exists, as the fetcher resolves it. */
+  private static Path real(Path p) {
+    Path abs = p.toAbsolutePath().normalize();
+    try {
+      return abs.toRealPath();
+    } catch (java.io.IOException e) {
+      return abs;
+    }
+  }
+
   /**
    * A warning when the ingest job would refuse a directory's files ({@code file_not_allowed}): it
    * reads {@code file:} URLs only under {@code ingest.fetch.file-roots}; null when it would not.
    */
   static String outsideFileRoots(Path dir, java.util.List<Path> roots) {
-    Path d = dir.toAbsolutePath().normalize();
+    Path d = real(dir);
     for (Path root : roots) {
-      if (d.startsWith(root.toAbsolutePath().normalize())) {
+      if (d.startsWith(real(root))) {
         return null;
       }
     }

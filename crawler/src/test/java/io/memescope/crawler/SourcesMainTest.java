@@ -50,4 +50,16 @@ class SourcesMainTest {
       java.nio.file.Files.delete(file);
     }
   }
+
+  @Test
+  void a_link_inside_a_root_that_leads_out_of_it_gets_a_warning(
+      @org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+    Path root = java.nio.file.Files.createDirectory(tmp.resolve("root"));
+    Path outside = java.nio.file.Files.createDirectory(tmp.resolve("outside"));
+    Path inside = java.nio.file.Files.createDirectory(root.resolve("memes"));
+    Path link = java.nio.file.Files.createSymbolicLink(root.resolve("link"), outside);
+    assertThat(SourcesMain.outsideFileRoots(inside, List.of(root))).isNull();
+    // The fetcher resolves links too: the files behind this one are outside the root.
+    assertThat(SourcesMain.outsideFileRoots(link, List.of(root))).contains("is not under");
+  }
 }
