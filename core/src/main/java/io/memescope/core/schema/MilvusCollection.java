@@ -26,7 +26,9 @@ public final class MilvusCollection {
   public static final String SOURCE = "source";
   public static final String FIRST_SEEN = "first_seen";
   static final int ID_LENGTH = 32;
-  static final int SOURCE_LENGTH = 256;
+
+  /** Milvus counts a VarChar's length in UTF-8 bytes. */
+  public static final int SOURCE_LENGTH = 256;
 
   private final MilvusClientV2 client;
   private final MilvusSettings settings;

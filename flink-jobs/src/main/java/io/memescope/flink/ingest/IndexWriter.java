@@ -1,8 +1,6 @@
 package io.memescope.flink.ingest;
 
 import com.datastax.oss.driver.api.core.CqlSession;
-import com.datastax.oss.driver.api.core.cql.BatchStatement;
-import com.datastax.oss.driver.api.core.cql.BatchType;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Statement;
 import com.google.gson.Gson;
@@ -94,35 +92,33 @@ final class IndexWriter implements AutoCloseable {
       UrlInfo info = e.info();
       Instant seen = Instant.ofEpochMilli(info.discoveredAt());
       Set<String> titles = info.title() == null ? Set.of() : Set.of(info.title());
-      BatchStatement batch = BatchStatement.newInstance(BatchType.UNLOGGED);
+      // One statement per row, no batches: an unlogged batch across partitions is not atomic
+      // anyway, and Cassandra refuses one over batch_size_fail_threshold (50 KiB by default)
+      // on every retry, which would hold every commit after it. Each write is an idempotent
+      // upsert, so a retried commit writes the same rows again.
       if (IndexEffect.NEW.equals(e.kind())) {
         Candidate c = e.image();
-        batch =
-            batch.add(
-                upsertImage.bind(
-                    c.sha256(),
-                    c.phash(),
-                    c.width(),
-                    c.height(),
-                    c.format(),
-                    c.byteSize(),
-                    titles,
-                    Set.of(info.source()),
-                    seen,
-                    seen,
-                    info.url(),
-                    c.imageId()));
+        submit(
+            cql,
+            upsertImage.bind(
+                c.sha256(),
+                c.phash(),
+                c.width(),
+                c.height(),
+                c.format(),
+                c.byteSize(),
+                titles,
+                Set.of(info.source()),
+                seen,
+                seen,
+                info.url(),
+                c.imageId()));
         if (e.quality() != null) {
-          batch =
-              batch.add(
-                  setQuality.bind(
-                      e.quality().overall(),
-                      e.quality().version(),
-                      e.quality().scores(),
-                      c.imageId()));
+          submit(
+              cql,
+              setQuality.bind(
+                  e.quality().overall(), e.quality().version(), e.quality().scores(), c.imageId()));
         }
-        // Each thumbnail on its own: tens of kilobytes each, they would take the batch past
-        // Cassandra's batch_size_fail_threshold (50 KiB by default), a write refused forever.
         for (Thumb t : c.thumbs()) {
           submit(
               cql,
@@ -136,19 +132,18 @@ final class IndexWriter implements AutoCloseable {
         }
         newest.put(c.imageId(), e);
       } else {
-        batch = batch.add(mergeImage.bind(titles, Set.of(info.source()), seen, e.imageId()));
+        submit(cql, mergeImage.bind(titles, Set.of(info.source()), seen, e.imageId()));
       }
-      batch =
-          batch.add(
-              insertUrl.bind(
-                  info.urlHash(),
-                  info.url(),
-                  e.imageId(),
-                  info.source(),
-                  info.title(),
-                  info.page(),
-                  seen));
-      submit(cql, batch);
+      submit(
+          cql,
+          insertUrl.bind(
+              info.urlHash(),
+              info.url(),
+              e.imageId(),
+              info.source(),
+              info.title(),
+              info.page(),
+              seen));
     }
     for (IndexEffect e : newest.values()) {
       JsonObject row = new JsonObject();

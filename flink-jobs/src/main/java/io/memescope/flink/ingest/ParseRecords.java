@@ -2,26 +2,29 @@ package io.memescope.flink.ingest;
 
 import io.memescope.core.records.CrawlRecord;
 import io.memescope.core.records.Json;
+import io.memescope.core.records.UrlHash;
+import io.memescope.core.schema.MilvusCollection;
 import java.nio.charset.StandardCharsets;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
  * Reads {@link CrawlRecord}s from the crawl topic's bytes; a record that is not one (bad JSON, an
- * unknown version, a missing field, a URL or source id longer than the stores take) is rejected
- * with reason {@code bad_record}, never thrown. Descriptive text is cut to a bound instead: a title
- * or author to {@link #MAX_TEXT} characters, a page URL longer than {@link #MAX_URL} dropped. Every
- * row the index writes thus stays far below Cassandra's batch limit, whatever a publisher sends.
+ * unknown version, a missing field, a URL hash that is not {@link UrlHash#of} its URL, a URL or
+ * source id longer than the stores take) is rejected with reason {@code bad_record}, never thrown.
+ * Descriptive text is cut to a bound instead: a title or author to {@link #MAX_TEXT} characters, a
+ * page URL longer than {@link #MAX_URL} bytes dropped. A value the stores would refuse on every
+ * retry would otherwise hold the index sink's commits for good.
  */
 final class ParseRecords extends ProcessFunction<byte[], UrlInfo> {
-  /** The longest image or page URL kept (browsers and CDNs give up around here too). */
+  /** The longest image or page URL kept, in UTF-8 bytes (browsers and CDNs stop near here). */
   static final int MAX_URL = 8192;
 
   /** The longest title or author kept, in characters. */
   static final int MAX_TEXT = 1000;
 
-  /** Milvus's {@code source} field (MilvusCollection). */
-  static final int MAX_SOURCE = 256;
+  /** Milvus's {@code source} field, in UTF-8 bytes. */
+  static final int MAX_SOURCE = MilvusCollection.SOURCE_LENGTH;
 
   private transient Counters rejects;
 
@@ -60,15 +63,21 @@ final class ParseRecords extends ProcessFunction<byte[], UrlInfo> {
 
   /** The record with its text fields within bounds; throws when the URL or source is not. */
   static CrawlRecord bounded(CrawlRecord r) {
-    if (r.url().length() > MAX_URL) {
+    int urlBytes = utf8(r.url());
+    if (urlBytes > MAX_URL) {
       throw new IllegalArgumentException(
-          "url is " + r.url().length() + " characters long, at most " + MAX_URL + " are taken");
+          "url is " + urlBytes + " bytes long, at most " + MAX_URL + " are taken");
     }
-    if (r.source().length() > MAX_SOURCE) {
+    if (!r.urlHash().equals(UrlHash.of(r.url()))) {
       throw new IllegalArgumentException(
-          "source is " + r.source().length() + " characters long, at most " + MAX_SOURCE);
+          "urlHash " + abbreviated(r.urlHash()) + " is not UrlHash.of(url) " + UrlHash.of(r.url()));
     }
-    String page = r.page() != null && r.page().length() > MAX_URL ? null : r.page();
+    int sourceBytes = utf8(r.source());
+    if (sourceBytes > MAX_SOURCE || r.source().isEmpty()) {
+      throw new IllegalArgumentException(
+          "source is " + sourceBytes + " bytes long, it must have 1 to " + MAX_SOURCE);
+    }
+    String page = r.page() != null && utf8(r.page()) > MAX_URL ? null : r.page();
     String title = cut(r.title());
     String author = cut(r.author());
     if (page == r.page() && title == r.title() && author == r.author()) {
@@ -84,6 +93,14 @@ final class ParseRecords extends ProcessFunction<byte[], UrlInfo> {
         page,
         author,
         r.extra());
+  }
+
+  private static int utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8).length;
+  }
+
+  private static String abbreviated(String s) {
+    return s.length() > 40 ? s.substring(0, 40) + "..." : s;
   }
 
   /** At most {@link #MAX_TEXT} characters, never cutting a surrogate pair; ends in "…" if cut. */

@@ -112,9 +112,10 @@ class IngestJobIT {
         // What `ingest status` reports of it: the restart and the failure behind it.
         FlinkRestClient rest =
             new FlinkRestClient(config.flink().restUrl(), Duration.ofSeconds(10));
-        assertThat(rest.restarts(submission.jobId())).isPositive();
-        assertThat(rest.lastFailure(submission.jobId())).isNotBlank();
-        System.out.println("[fault] latest failure: " + rest.lastFailure(submission.jobId()));
+        FlinkRestClient.Failures failures = rest.failures(submission.jobId(), 100);
+        assertThat(failures.count()).isPositive();
+        assertThat(failures.latest()).isNotBlank();
+        System.out.println("[fault] failures: " + failures);
       }
     } finally {
       jobs.cancel();
@@ -211,7 +212,7 @@ class IngestJobIT {
             .isEqualTo(bad.getValue());
       }
       assertThat(reasons).containsValue("bad_record").hasSize(expectedRejects);
-      String tooLong = "url is " + LONG_URL.length() + " characters long, at most 8192 are taken";
+      String tooLong = "url is " + LONG_URL.length() + " bytes long, at most 8192 are taken";
       assertThat(reasons.entrySet())
           .as("the record with a URL of %d characters", LONG_URL.length())
           .anySatisfy(

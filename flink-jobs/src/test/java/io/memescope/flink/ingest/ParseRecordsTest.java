@@ -28,11 +28,22 @@ class ParseRecordsTest {
   void a_url_or_source_longer_than_the_stores_take_is_refused_with_its_length() {
     String longUrl = "https://example.com/" + "a".repeat(ParseRecords.MAX_URL);
     assertThatThrownBy(() -> ParseRecords.bounded(record(longUrl, "s", null, null)))
-        .hasMessageContaining("url is " + longUrl.length() + " characters long");
+        .hasMessageContaining("url is " + longUrl.length() + " bytes long");
     String longSource = "s".repeat(ParseRecords.MAX_SOURCE + 1);
     assertThatThrownBy(
             () -> ParseRecords.bounded(record("https://example.com/a.png", longSource, null, null)))
-        .hasMessageContaining("source is 257 characters long");
+        .hasMessageContaining("source is 257 bytes long");
+    // Milvus counts bytes: 120 characters of two or three bytes each are over its 256.
+    String wideSource = "\u00e9\u00e9\u4e2d".repeat(40);
+    assertThatThrownBy(
+            () -> ParseRecords.bounded(record("https://example.com/a.png", wideSource, null, null)))
+        .hasMessageContaining("source is 280 bytes long");
+    assertThatThrownBy(
+            () -> ParseRecords.bounded(record("https://example.com/a.png", "", null, null)))
+        .hasMessageContaining("source is 0 bytes long");
+    String wideUrl = "https://example.com/" + "\u4e2d".repeat(3000);
+    assertThatThrownBy(() -> ParseRecords.bounded(record(wideUrl, "s", null, null)))
+        .hasMessageContaining("url is 9020 bytes long");
     // At the limits, both are taken.
     String url = "https://example.com/" + "a".repeat(ParseRecords.MAX_URL - 20);
     String source = "s".repeat(ParseRecords.MAX_SOURCE);
@@ -59,5 +70,24 @@ class ParseRecordsTest {
     String cut = ParseRecords.bounded(record("https://e.com/a", "s", title, null)).title();
     assertThat(cut).isEqualTo("x".repeat(ParseRecords.MAX_TEXT - 2) + "\u2026");
     assertThat(Character.isHighSurrogate(cut.charAt(cut.length() - 2))).isFalse();
+  }
+
+  @Test
+  void a_url_hash_that_is_not_the_urls_own_is_refused() {
+    CrawlRecord good = record("https://example.com/a.png", "s", null, null);
+    CrawlRecord forged =
+        new CrawlRecord(
+            CrawlRecord.VERSION,
+            good.url(),
+            "x".repeat(70_000),
+            "s",
+            Instant.EPOCH,
+            null,
+            null,
+            null,
+            Map.of());
+    assertThatThrownBy(() -> ParseRecords.bounded(forged))
+        .hasMessageContaining("is not UrlHash.of(url) " + good.urlHash())
+        .hasMessageContaining("xxx...");
   }
 }

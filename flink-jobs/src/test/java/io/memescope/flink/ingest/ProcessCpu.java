@@ -75,7 +75,13 @@ final class ProcessCpu {
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         long pid = Long.parseLong(n);
         parent.put(pid, Long.parseLong(f[1]));
-        own.put(pid, Long.parseLong(f[11]) + Long.parseLong(f[12]));
+        // utime, stime, and cutime, cstime: the children it has reaped (gone from /proc).
+        own.put(
+            pid,
+            Long.parseLong(f[11])
+                + Long.parseLong(f[12])
+                + Long.parseLong(f[13])
+                + Long.parseLong(f[14]));
       }
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);

@@ -51,17 +51,16 @@ final class IngestCommand implements Callable<Integer> {
       JsonNode details = rest.job(id);
       System.out.printf("ingest: %s, job %s%n", job.get().state(), id);
       // A job that keeps failing and restarting still shows RUNNING between attempts.
-      long restarts = rest.restarts(id);
-      if (restarts > 0) {
-        String failure = rest.lastFailure(id);
+      FlinkRestClient.Failures failures = rest.failures(id, 100);
+      if (failures.count() > 0) {
+        String latest = failures.latest() == null ? "(not recorded)" : failures.latest();
         System.out.printf(
-            "  restarted %d time(s) after failures; the latest: %s%n",
-            restarts,
-            failure == null
-                ? "(not recorded)"
-                : failure.length() > 300 ? failure.substring(0, 297) + "..." : failure);
+            "  failed and restarted %d%s time(s); the latest: %s%n",
+            failures.count(),
+            failures.more() ? "+" : "",
+            latest.length() > 400 ? latest.substring(0, 397) + "..." : latest);
         System.out.println(
-            "  (the TaskManager's log has the details: ./memescope logs flink-taskmanager-0)");
+            "  (details in the TaskManager's log: ./memescope logs flink-taskmanager-0)");
       }
       System.out.printf("  %-44s %12s %12s%n", "STAGE", "RECORDS IN", "RECORDS OUT");
       java.util.Map<String, Double> counters = new java.util.TreeMap<>();

@@ -151,32 +151,37 @@ public final class FlinkRestClient {
     return sums;
   }
 
-  /** How often the job has restarted after a failure ({@code numRestarts}); 0 if unknown. */
-  public long restarts(String jobId) {
-    for (JsonNode m : get("jobs/" + jobId + "/metrics?get=numRestarts")) {
-      return m.path("value").asLong(0);
-    }
-    return 0;
-  }
-
   /**
-   * The first line of the job's latest failure ({@code GET /jobs/:id/exceptions}), or null when it
-   * has none.
+   * The job's failures so far, from its exception history ({@code GET /jobs/:id/exceptions}, read
+   * from the execution graph; the {@code numRestarts} metric is served from a cache that may be
+   * seconds old): how many (at most {@code max}; {@code more} when the history holds more), and the
+   * newest as one line, its first and, where it has one, its deepest cause.
    */
-  public String lastFailure(String jobId) {
-    JsonNode entries =
-        get("jobs/" + jobId + "/exceptions?maxExceptions=1")
-            .path("exceptionHistory")
-            .path("entries");
+  public Failures failures(String jobId, int max) {
+    JsonNode history =
+        get("jobs/" + jobId + "/exceptions?maxExceptions=" + max).path("exceptionHistory");
+    JsonNode entries = history.path("entries");
     if (!entries.isArray() || entries.isEmpty()) {
-      return null;
+      return new Failures(0, false, null);
     }
     JsonNode e = entries.get(0);
     String trace = e.path("stacktrace").asText("");
-    String first =
-        trace.isBlank() ? e.path("exceptionName").asText("") : trace.lines().findFirst().orElse("");
-    return first.isBlank() ? null : first.strip();
+    List<String> lines = trace.lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
+    String latest = lines.isEmpty() ? e.path("exceptionName").asText("") : lines.get(0);
+    String cause = null;
+    for (String l : lines) {
+      if (l.startsWith("Caused by: ")) {
+        cause = l.substring("Caused by: ".length());
+      }
+    }
+    if (cause != null && !latest.contains(cause)) {
+      latest = latest + " (caused by " + cause + ")";
+    }
+    return new Failures(entries.size(), history.path("truncated").asBoolean(false), latest);
   }
+
+  /** See {@link #failures}. */
+  public record Failures(int count, boolean more, String latest) {}
 
   /** Cancels a job. */
   public void cancel(String jobId) {
