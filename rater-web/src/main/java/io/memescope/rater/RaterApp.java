@@ -678,7 +678,9 @@ public final class RaterApp implements AutoCloseable {
     Set<String> missing =
         db.call(
             s -> {
-              var select = db.prepare(s, "SELECT id FROM images WHERE id = ?");
+              // An indexed image has its hashes; a row with only a quality (a re-scoring that
+              // raced a takedown) is not one.
+              var select = db.prepare(s, "SELECT sha256 FROM images WHERE id = ?");
               Set<String> out = new HashSet<>();
               List<String> all = new ArrayList<>(ids);
               for (int from = 0; from < all.size(); from += 256) {
@@ -687,7 +689,11 @@ public final class RaterApp implements AutoCloseable {
                 for (String id : chunk) {
                   found.add(
                       s.executeAsync(select.bind(id))
-                          .thenApply(rs -> rs.one() != null)
+                          .thenApply(
+                              rs -> {
+                                var row = rs.one();
+                                return row != null && !row.isNull("sha256");
+                              })
                           .toCompletableFuture());
                 }
                 for (int i = 0; i < chunk.size(); i++) {

@@ -94,31 +94,14 @@ final class Ratings {
 
   /**
    * Stores the rating of a lease; the same lease again gives the same rating id. Again with other
-   * scores it is refused (409): a retry never changes a rating, undo does.
+   * scores it replaces them: the page sends that when its first attempt's answer was lost and the
+   * rater corrected the rating before it knew the first had landed.
    */
   UUID submit(Pairs.Lease lease, Map<String, Integer> scores) {
     return db.call(
         s -> {
           UUID id = lease.ratingId();
-          if (id != null) {
-            Row stored =
-                s.execute(
-                        db.prepare(
-                                s,
-                                "SELECT scores FROM ratings_by_rater WHERE rater = ? AND"
-                                    + " rating_id = ?")
-                            .bind(lease.rater(), id))
-                    .one();
-            if (stored != null
-                && !stored.getMap("scores", String.class, Integer.class).equals(scores)) {
-              throw new ApiException(
-                  409,
-                  "this pair was rated already, with other scores; undo the rating to change it",
-                  "scores",
-                  0,
-                  null);
-            }
-          } else {
+          if (id == null) {
             UUID fresh = Uuids.timeBased();
             ResultSet claim =
                 s.execute(
