@@ -19,9 +19,15 @@ public final class Clients {
   private Clients() {}
 
   public static Admin kafkaAdmin(KafkaSettings kafka) {
+    return kafkaAdmin(kafka, 30_000);
+  }
+
+  /** An admin client whose calls give up after {@code apiTimeoutMillis}. */
+  public static Admin kafkaAdmin(KafkaSettings kafka, int apiTimeoutMillis) {
     Properties props = new Properties();
     props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-    props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000);
+    props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, apiTimeoutMillis);
+    props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.min(apiTimeoutMillis, 30_000));
     return Admin.create(props);
   }
 

@@ -48,6 +48,9 @@ final class EmbedCommand implements Callable<Integer> {
     Path dir = model != null ? model : config.model().dir();
     List<byte[]> files = new ArrayList<>();
     for (Path image : images) {
+      if (Files.isDirectory(image)) {
+        throw new StackException("embed: " + image + " is a directory, not an image file");
+      }
       if (!Files.isRegularFile(image)) {
         throw new StackException("embed: no such file " + image);
       }
@@ -55,17 +58,21 @@ final class EmbedCommand implements Callable<Integer> {
     }
     ObjectMapper json = new ObjectMapper();
     try (ClipEncoder encoder = ClipEncoder.load(dir, config.model().encoderOptions())) {
-      for (float[] v : encoder.embedTexts(texts)) {
-        System.out.println(json.writeValueAsString(v));
-      }
+      // Every input first, then the output: a script gets all the lines or none.
+      List<float[]> imageVectors = new ArrayList<>();
       for (int i = 0; i < files.size(); i++) {
         try {
-          System.out.println(
-              json.writeValueAsString(encoder.embedImageBytes(List.of(files.get(i)))[0]));
+          imageVectors.add(encoder.embedImageBytes(List.of(files.get(i)))[0]);
         } catch (ImageDecodeException e) {
           throw new StackException(
               "embed: " + images.get(i) + ": " + e.reason() + ": " + e.getMessage());
         }
+      }
+      for (float[] v : encoder.embedTexts(texts)) {
+        System.out.println(json.writeValueAsString(v));
+      }
+      for (float[] v : imageVectors) {
+        System.out.println(json.writeValueAsString(v));
       }
     }
     return 0;

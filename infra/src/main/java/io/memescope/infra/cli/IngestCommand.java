@@ -93,8 +93,12 @@ final class IngestCommand implements Callable<Integer> {
         }
       }
       System.out.printf("  index writes now: %.1f URLs/s%n", perSecond);
+      if (!counters.isEmpty()) {
+        // Flink metrics: they start from zero whenever the job (re)starts.
+        System.out.println("  counts since the job's last start or restart:");
+      }
       counters.forEach((k, v) -> System.out.printf("  %-30s %10.0f%n", k, v));
-      System.out.printf("  lag (crawl records not yet read): %d%n", lag(config));
+      System.out.printf("  lag (crawl records not yet read): %s%n", lagText(config));
       System.out.printf("  quality model: %s%n", qualityModel(config));
       return 0;
     }
@@ -111,18 +115,37 @@ final class IngestCommand implements Callable<Integer> {
       }
     }
 
+    /** The lag, or why it cannot be known (Kafka down: the rest of the status still stands). */
+    private static String lagText(MemescopeConfig config) {
+      try {
+        return Long.toString(lag(config));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return "unknown (interrupted)";
+      } catch (Exception e) {
+        Throwable cause = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
+        return "unknown: Kafka at "
+            + config.kafka().bootstrapServers()
+            + " did not answer ("
+            + cause.getClass().getSimpleName()
+            + ": "
+            + cause.getMessage()
+            + "); ./memescope status";
+      }
+    }
+
     /** Records of the crawl topic past the job's committed offsets. */
     private static long lag(MemescopeConfig config) throws Exception {
       String topic = config.kafka().topic("crawl-urls").name();
-      try (var admin = io.memescope.core.schema.Clients.kafkaAdmin(config.kafka())) {
+      try (var admin = io.memescope.core.schema.Clients.kafkaAdmin(config.kafka(), 5_000)) {
         var committed =
             admin
                 .listConsumerGroupOffsets(config.ingest().jobName())
                 .partitionsToOffsetAndMetadata()
-                .get();
+                .get(10, java.util.concurrent.TimeUnit.SECONDS);
         long lag = 0;
         for (var e :
-            io.memescope.core.schema.KafkaTopics.endOffsets(admin, topic, Duration.ofSeconds(30))
+            io.memescope.core.schema.KafkaTopics.endOffsets(admin, topic, Duration.ofSeconds(10))
                 .entrySet()) {
           var c = committed.get(e.getKey());
           lag += e.getValue() - (c == null ? 0 : c.offset());
