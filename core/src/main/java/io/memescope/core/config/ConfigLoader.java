@@ -117,7 +117,7 @@ public final class ConfigLoader {
     Config defaults = defaults();
     List<String> problems = new ArrayList<>();
     Config fromFile = readFile(problems);
-    Config fromEnv = readEnvironment(defaults);
+    Config fromEnv = readEnvironment(defaults, problems);
     Config fromOverrides = readOverrides(problems);
     rejectUnknownKeys(fromFile, defaults, problems);
     rejectUnknownKeys(fromOverrides, defaults, problems);
@@ -165,14 +165,34 @@ public final class ConfigLoader {
     }
   }
 
-  private Config readEnvironment(Config defaults) {
+  private Config readEnvironment(Config defaults, List<String> problems) {
     Config result = ConfigFactory.empty();
-    for (String key : defaults.entrySet().stream().map(Map.Entry::getKey).toList()) {
-      String value = environment.get(envName(key));
-      if (value != null) {
-        result =
-            result.withValue(
-                key, ConfigValueFactory.fromAnyRef(value, "environment " + envName(key)));
+    for (var entry : defaults.entrySet()) {
+      String key = entry.getKey();
+      String name = envName(key);
+      String value = environment.get(name);
+      if (value == null) {
+        continue;
+      }
+      String v = value.strip();
+      try {
+        // A list setting takes HOCON ('["a", "b"]') or, simpler for a shell, "a,b".
+        com.typesafe.config.ConfigValue parsed =
+            v.startsWith("[") || v.startsWith("{")
+                ? ConfigFactory.parseString(
+                        "value = " + v,
+                        ConfigParseOptions.defaults().setOriginDescription("environment " + name))
+                    .getValue("value")
+                : entry.getValue().valueType() == com.typesafe.config.ConfigValueType.LIST
+                    ? ConfigValueFactory.fromIterable(
+                        v.isEmpty()
+                            ? List.of()
+                            : java.util.Arrays.stream(v.split(",")).map(String::strip).toList(),
+                        "environment " + name)
+                    : ConfigValueFactory.fromAnyRef(value, "environment " + name);
+        result = result.withValue(key, parsed);
+      } catch (ConfigException bad) {
+        problems.add(key + ": cannot read " + name + "='" + value + "': " + bad.getMessage());
       }
     }
     return result;

@@ -77,6 +77,26 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void a_list_setting_comes_from_the_environment_as_hocon_or_comma_separated() {
+    MemescopeConfig plain =
+        new ConfigLoader()
+            .optEnvironment(Map.of("MEMESCOPE_INGEST_FETCH_ALLOW_PRIVATE_HOSTS", "127.0.0.1, nas"))
+            .load();
+    assertThat(plain.ingest().allowPrivateHosts()).containsExactlyInAnyOrder("127.0.0.1", "nas");
+    MemescopeConfig hocon =
+        new ConfigLoader()
+            .optEnvironment(Map.of("MEMESCOPE_INGEST_FETCH_FILE_ROOTS", "[\"/data/a\", \"/b\"]"))
+            .load();
+    assertThat(hocon.ingest().fileRoots()).containsExactly("/data/a", "/b");
+    assertThatThrownBy(
+            () ->
+                new ConfigLoader()
+                    .optEnvironment(Map.of("MEMESCOPE_INGEST_FETCH_FILE_ROOTS", "[\"/data\""))
+                    .load())
+        .hasMessageContaining("MEMESCOPE_INGEST_FETCH_FILE_ROOTS");
+  }
+
+  @Test
   void unknown_key_in_file_is_rejected_with_a_suggestion() throws IOException {
     Path file = write("kafka.prot = 1234\n");
 
