@@ -155,6 +155,14 @@ public final class SourcesMain implements Callable<Integer> {
     public Integer call() {
       String where = location;
       if (Set.of("list", "dir", "dump").contains(type)) {
+        if (location.matches("(?i)[a-z][a-z0-9+.-]*://.*")) {
+          throw new IllegalArgumentException(
+              "location: a "
+                  + type
+                  + " source reads a local path, not "
+                  + location
+                  + " (download the file first; html and feed sources take URLs)");
+        }
         Path path = Path.of(location).toAbsolutePath().normalize();
         if (!Files.exists(path)) {
           throw new IllegalArgumentException("location: " + path + " does not exist");
@@ -162,6 +170,10 @@ public final class SourcesMain implements Callable<Integer> {
         if ("dir".equals(type) && !Files.isDirectory(path)) {
           throw new IllegalArgumentException(
               "location: " + path + " is a file, not a directory (a list of URLs is type list)");
+        }
+        if (!"dir".equals(type) && Files.isDirectory(path)) {
+          throw new IllegalArgumentException(
+              "location: " + path + " is a directory; a " + type + " source reads one file");
         }
         where = path.toString();
       }
@@ -177,6 +189,11 @@ public final class SourcesMain implements Callable<Integer> {
         if (warning != null) {
           System.err.println(warning);
         }
+      }
+      String hosts =
+          privateHostsTheJobRefuses(privateHosts, settings.load().ingest().allowPrivateHosts());
+      if (hosts != null) {
+        System.err.println(hosts);
       }
       return 0;
     }
@@ -234,5 +251,26 @@ public final class SourcesMain implements Callable<Integer> {
         + d
         + "\"]), then restart the job and serving to apply it: ./memescope ingest cancel &&"
         + " ./memescope down serving && ./memescope up (README, \"Crawling\").";
+  }
+
+  /**
+   * A warning when a source may crawl private hosts that the ingest job would still refuse to fetch
+   * images from ({@code blocked_address}): the job has its own list, {@code
+   * ingest.fetch.allow-private-hosts}; null when it allows them all.
+   */
+  static String privateHostsTheJobRefuses(
+      java.util.Collection<String> sourceHosts, java.util.Collection<String> jobHosts) {
+    java.util.List<String> refused =
+        sourceHosts.stream().filter(h -> !jobHosts.contains(h)).toList();
+    if (refused.isEmpty()) {
+      return null;
+    }
+    return "warning: the ingest job fetches images only from the private hosts in"
+        + " ingest.fetch.allow-private-hosts "
+        + jobHosts
+        + ", so images on "
+        + refused
+        + " will be rejected as blocked_address. Add them in memescope.conf, then restart the"
+        + " job: ./memescope ingest cancel && ./memescope up (README, \"Crawling\").";
   }
 }

@@ -62,4 +62,35 @@ class SourcesMainTest {
     // The fetcher resolves links too: the files behind this one are outside the root.
     assertThat(SourcesMain.outsideFileRoots(link, List.of(root))).contains("is not under");
   }
+
+  @Test
+  void private_hosts_the_job_would_refuse_get_a_warning() {
+    assertThat(SourcesMain.privateHostsTheJobRefuses(List.of("127.0.0.1", "nas"), List.of("nas")))
+        .contains("images on [127.0.0.1] will be rejected as blocked_address")
+        .contains("ingest.fetch.allow-private-hosts [nas]");
+    assertThat(SourcesMain.privateHostsTheJobRefuses(List.of("nas"), List.of("nas"))).isNull();
+    assertThat(SourcesMain.privateHostsTheJobRefuses(List.of(), List.of())).isNull();
+  }
+
+  @Test
+  void a_list_source_on_a_url_or_a_directory_is_refused_with_what_it_takes() throws Exception {
+    for (String[] c :
+        new String[][] {
+          {"list", "http://127.0.0.1:18000/list.txt", "reads a local path, not http://"},
+          {"list", System.getProperty("java.io.tmpdir"), "is a directory; a list source"},
+        }) {
+      java.io.PrintStream err = System.err;
+      java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+      System.setErr(
+          new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+      int code;
+      try {
+        code = SourcesMain.run("add", "x", c[0], c[1]);
+      } finally {
+        System.setErr(err);
+      }
+      assertThat(code).as(c[1]).isEqualTo(1);
+      assertThat(captured.toString(java.nio.charset.StandardCharsets.UTF_8)).contains(c[2]);
+    }
+  }
 }

@@ -18,7 +18,8 @@ import org.apache.commons.csv.CSVRecord;
 /**
  * URL list files, read a page of lines at a time (the cursor is the next line number): plain text
  * (one URL per line, {@code #} comments), JSON lines ({@code {"url": ..., "title": ...}} plus any
- * other fields as metadata), or CSV with a header that has a {@code url} column.
+ * other fields as metadata), or CSV with a header that has a {@code url} (or {@code image_url})
+ * column. A line that cannot be read (bad JSON) is skipped and counted, never the whole list.
  */
 public final class UrlListParser {
   private final String source;
@@ -41,10 +42,16 @@ public final class UrlListParser {
       if (line.isEmpty() || line.startsWith("#")) {
         continue;
       }
-      Map<String, String> fields =
-          csv
-              ? zip(header, parseCsv(line))
-              : line.startsWith("{") ? json(line, i) : Map.of("url", line);
+      Map<String, String> fields;
+      try {
+        fields =
+            csv
+                ? zip(header, parseCsv(line))
+                : line.startsWith("{") ? json(line, i) : Map.of("url", line);
+      } catch (IOException bad) {
+        skipped.merge("bad_line", 1, Integer::sum);
+        continue;
+      }
       String url = fields.get("url");
       if (url == null || url.isBlank()) {
         skipped.merge("no_url", 1, Integer::sum);
@@ -72,7 +79,14 @@ public final class UrlListParser {
 
   private static boolean isCsvHeader(String line) {
     return line.contains(",")
-        && parseCsvQuietly(line).stream().anyMatch(h -> h.strip().equalsIgnoreCase("url"));
+        && parseCsvQuietly(line).stream().anyMatch(h -> URL_COLUMNS.contains(column(h)));
+  }
+
+  /** Names of the column that holds the image URL (the first one found is used). */
+  private static final List<String> URL_COLUMNS = List.of("url", "image_url");
+
+  private static String column(String header) {
+    return header.strip().toLowerCase(java.util.Locale.ROOT);
   }
 
   private static Map<String, String> json(String line, int index) throws IOException {
@@ -95,7 +109,10 @@ public final class UrlListParser {
   private static Map<String, String> zip(List<String> header, List<String> values) {
     Map<String, String> fields = new LinkedHashMap<>();
     for (int i = 0; i < Math.min(header.size(), values.size()); i++) {
-      fields.put(header.get(i).strip().toLowerCase(java.util.Locale.ROOT), values.get(i));
+      fields.put(column(header.get(i)), values.get(i));
+    }
+    if (!fields.containsKey("url") && fields.containsKey("image_url")) {
+      fields.put("url", fields.remove("image_url"));
     }
     return fields;
   }

@@ -31,7 +31,18 @@ public final class UrlListSource implements PagedSource {
 
   @Override
   public SourcePage fetch(Optional<String> cursor) throws IOException {
-    String text = Files.readString(file, StandardCharsets.UTF_8);
+    String text;
+    try {
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new IOException(file + ": not UTF-8 text; save the list as UTF-8", e);
+    } catch (IOException e) {
+      throw new IOException(
+          file + ": " + (Files.isDirectory(file) ? "a directory, not a list file" : e), e);
+    }
+    if (text.startsWith("\uFEFF")) {
+      text = text.substring(1); // the byte-order mark spreadsheets write first
+    }
     int from = cursor.map(Integer::parseInt).orElse(0);
     try {
       SourcePage page = new UrlListParser(id).page(text, from, pageLines, clock.instant());

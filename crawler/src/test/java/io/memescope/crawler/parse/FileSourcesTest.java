@@ -140,4 +140,36 @@ class FileSourcesTest {
     assertThatThrownBy(() -> source.fetch(Optional.empty()))
         .hasMessageContaining("cannot read as zstd-compressed NDJSON");
   }
+
+  @Test
+  void a_list_file_with_a_byte_order_mark_or_not_in_utf8_is_read_or_explained() throws Exception {
+    Path bom = dir.resolve("excel.csv");
+    java.nio.file.Files.writeString(
+        bom, "\uFEFFurl,title\nhttps://f.example/a.png,first\n", StandardCharsets.UTF_8);
+    var page =
+        new io.memescope.crawler.list.UrlListSource("list:bom", bom, 100, CLOCK)
+            .fetch(java.util.Optional.empty());
+    assertThat(page.records())
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.url()).isEqualTo("https://f.example/a.png");
+              assertThat(r.title()).isEqualTo("first");
+            });
+    assertThat(page.skipped()).isEmpty();
+
+    Path latin1 = dir.resolve("latin1.csv");
+    java.nio.file.Files.writeString(
+        latin1, "url,title\nhttps://f.example/b.png,caf\u00e9\n", StandardCharsets.ISO_8859_1);
+    assertThatThrownBy(
+            () ->
+                new io.memescope.crawler.list.UrlListSource("list:l", latin1, 100, CLOCK)
+                    .fetch(java.util.Optional.empty()))
+        .hasMessageContaining(latin1 + ": not UTF-8 text");
+    assertThatThrownBy(
+            () ->
+                new io.memescope.crawler.list.UrlListSource("list:d", dir, 100, CLOCK)
+                    .fetch(java.util.Optional.empty()))
+        .hasMessageContaining(dir + ": a directory, not a list file");
+  }
 }

@@ -148,8 +148,26 @@ class ParsersTest {
               assertThat(r.title()).isEqualTo("Hi, there");
             });
 
-    assertThatThrownBy(() -> parser.page("{\"url\": oops}\n", 0, 10, NOW))
-        .hasMessageContaining("line 1 is not valid JSON");
+    // A broken line is skipped and counted; the lines around it still count.
+    SourcePage broken =
+        parser.page(
+            "{\"url\":\"https://d.example/1.png\"}\n{\"url\": oops}\n"
+                + "{\"url\":\"https://d.example/3.png\"}\n",
+            0,
+            10,
+            NOW);
+    assertThat(broken.records())
+        .extracting(CrawlRecord::url)
+        .containsExactly("https://d.example/1.png", "https://d.example/3.png");
+    assertThat(broken.skipped()).containsEntry("bad_line", 1);
+    // A CSV whose URL column is image_url.
+    assertThat(parser.page("image_url,title\nhttps://e.example/z.png,zed\n", 0, 10, NOW).records())
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.url()).isEqualTo("https://e.example/z.png");
+              assertThat(r.title()).isEqualTo("zed");
+            });
     assertThat(parser.page("javascript:alert(1)\n", 0, 10, NOW).skipped())
         .containsEntry("bad_url", 1);
   }
