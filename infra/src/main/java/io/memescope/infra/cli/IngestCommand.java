@@ -18,7 +18,8 @@ import picocli.CommandLine.ParentCommand;
     subcommands = {
       IngestCommand.Status.class,
       IngestCommand.Submit.class,
-      IngestCommand.Cancel.class
+      IngestCommand.Cancel.class,
+      IngestCommand.Retry.class
     })
 final class IngestCommand implements Callable<Integer> {
   @ParentCommand Memescope parent;
@@ -181,6 +182,74 @@ final class IngestCommand implements Callable<Integer> {
     public Integer call() {
       var cancelled = new IngestJobs(ingest.parent.config()).cancel();
       System.out.println(cancelled.map(id -> "cancelled job " + id).orElse("ingest: not running"));
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "retry",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Publish again the URLs the job rejected for a reason that may have passed (by default"
+            + " timeout, network, http_status), within a time window, unless indexed meanwhile."
+            + " After fixing a setting, name its reason: --reason file_not_allowed.",
+        "The job fetches each once more; the title of the first record is not kept."
+      })
+  static final class Retry implements Callable<Integer> {
+    @ParentCommand IngestCommand ingest;
+
+    @picocli.CommandLine.Option(
+        names = "--reason",
+        split = ",",
+        paramLabel = "CODE",
+        description = "Reject reasons to retry (default: timeout,network,http_status).")
+    java.util.List<String> reasons;
+
+    @picocli.CommandLine.Option(
+        names = "--since",
+        paramLabel = "DURATION",
+        defaultValue = "24h",
+        description = "How far back to look, e.g. 30m, 24h, 7d (default: 24h).")
+    String since;
+
+    @picocli.CommandLine.Option(
+        names = "--dry-run",
+        description = "Only say what would be published.")
+    boolean dryRun;
+
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      java.util.Set<String> codes =
+          reasons == null
+              ? io.memescope.infra.flink.IngestRetry.TRANSIENT
+              : java.util.Set.copyOf(reasons);
+      for (String code : codes) {
+        if (io.memescope.core.fetch.RejectReason.fromCode(code).isEmpty()
+            && !java.util.Set.of("taken_down", "bad_record").contains(code)) {
+          throw new picocli.CommandLine.ParameterException(
+              spec.commandLine(),
+              "--reason: no reject reason '"
+                  + code
+                  + "'; the reasons are the codes of `ingest status`, e.g. network, timeout");
+        }
+      }
+      Duration window;
+      try {
+        // HOCON's durations, as in the settings: 30m, 24h, 7d.
+        window =
+            com.typesafe.config.ConfigFactory.parseMap(java.util.Map.of("d", since))
+                .getDuration("d");
+        if (window.isNegative() || window.isZero()) {
+          throw new IllegalArgumentException("not positive");
+        }
+      } catch (RuntimeException e) {
+        throw new picocli.CommandLine.ParameterException(
+            spec.commandLine(), "--since: not a duration such as 30m, 24h or 7d: " + since);
+      }
+      new io.memescope.infra.flink.IngestRetry(ingest.parent.config(), java.time.Clock.systemUTC())
+          .retry(codes, window, dryRun, System.out);
       return 0;
     }
   }
