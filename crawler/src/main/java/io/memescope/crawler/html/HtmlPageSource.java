@@ -99,7 +99,17 @@ public final class HtmlPageSource implements PagedSource {
         after.isEmpty()
             ? 1.0
             : read.size() / (double) Math.min(maxPages, read.size() + queue.size());
-    return new SourcePage(page.records(), page.skipped(), after);
+    // The images too obey robots.txt (of their own origin): the ingest job fetches them.
+    List<io.memescope.core.records.CrawlRecord> allowed = new ArrayList<>();
+    Map<String, Integer> skipped = new java.util.LinkedHashMap<>(page.skipped());
+    for (var r : page.records()) {
+      if (http.allowedByRobots(r.url())) {
+        allowed.add(r);
+      } else {
+        skipped.merge("robots_disallowed", 1, Integer::sum);
+      }
+    }
+    return new SourcePage(allowed, skipped, after);
   }
 
   @Override

@@ -143,6 +143,19 @@ public final class PoliteClient {
     }
   }
 
+  /**
+   * Whether the robots.txt of the URL's origin lets this crawler fetch it (loaded once per origin
+   * and cached, as for pages): for image URLs found on pages, which the ingest job fetches.
+   */
+  public boolean allowedByRobots(String url) {
+    HttpUrl parsed = HttpUrl.parse(url);
+    if (parsed == null) {
+      return true; // not http(s): the URL checks refuse it, not robots.txt
+    }
+    String origin = parsed.scheme() + "://" + parsed.host() + ":" + parsed.port();
+    return robots.rules(origin, this::fetchRobots).isAllowed(url);
+  }
+
   /** A hop's answer: the body, or where it redirects to. */
   private record Hop(byte[] body, String location) {}
 

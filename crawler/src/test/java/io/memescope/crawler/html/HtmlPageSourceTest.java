@@ -39,7 +39,7 @@ class HtmlPageSourceTest {
         "/",
         "<a href='/a.html'>a</a> <a href='b.html#top'>b</a> <a href='/gone.html'>x</a>"
             + " <a href='/private/p.html'>p</a> <a href='http://other.example/o.html'>o</a>"
-            + " <a href='mailto:x@y'>m</a>");
+            + " <a href='mailto:x@y'>m</a> <img src='/private/secret.jpg'>");
     pages.put("/a.html", "<a href='/'>home</a> <a href='/b.html'>b again</a>");
     pages.put("/b.html", "<a href='/c.html'>c</a>");
     pages.put("/c.html", "<a href='/d.html'>d</a>");
@@ -103,7 +103,10 @@ class HtmlPageSourceTest {
 
   @Test
   void depth_zero_reads_only_the_start_page() throws Exception {
-    assertThat(walk(source(0, 100), new HashMap<>())).containsExactly("index.jpg");
+    Map<String, Integer> skipped = new HashMap<>();
+    // The start page also shows /private/secret.jpg, which robots.txt disallows: not published.
+    assertThat(walk(source(0, 100), skipped)).containsExactly("index.jpg");
+    assertThat(skipped).containsEntry("robots_disallowed", 1);
   }
 
   @Test
