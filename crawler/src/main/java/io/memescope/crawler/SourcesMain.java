@@ -184,16 +184,16 @@ public final class SourcesMain implements Callable<Integer> {
             return null;
           });
       System.out.println("added " + id + " (" + type + " " + where + ")");
-      if ("dir".equals(type)) {
-        String warning = outsideFileRoots(Path.of(where), settings.load().ingest().fileRootPaths());
+      // What the ingest job, which fetches the images, would refuse of this source.
+      var ingest = settings.load().ingest();
+      for (String warning :
+          new String[] {
+            "dir".equals(type) ? outsideFileRoots(Path.of(where), ingest.fileRootPaths()) : null,
+            privateHostsTheJobRefuses(privateHosts, ingest.allowPrivateHosts())
+          }) {
         if (warning != null) {
           System.err.println(warning);
         }
-      }
-      String hosts =
-          privateHostsTheJobRefuses(privateHosts, settings.load().ingest().allowPrivateHosts());
-      if (hosts != null) {
-        System.err.println(hosts);
       }
       return 0;
     }

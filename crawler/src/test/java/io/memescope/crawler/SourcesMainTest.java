@@ -33,19 +33,9 @@ class SourcesMainTest {
   void a_dir_source_on_a_file_is_refused_before_anything_is_stored() throws Exception {
     Path file = java.nio.file.Files.createTempFile("memescope-urls", ".txt");
     try {
-      java.io.PrintStream err = System.err;
-      java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
-      System.setErr(
-          new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
-      int code;
-      try {
-        code = SourcesMain.run("add", "x", "dir", file.toString());
-      } finally {
-        System.setErr(err);
-      }
-      assertThat(code).isEqualTo(1);
-      assertThat(captured.toString(java.nio.charset.StandardCharsets.UTF_8))
-          .contains("is a file, not a directory");
+      Outcome o = run("add", "x", "dir", file.toString());
+      assertThat(o.code()).isEqualTo(1);
+      assertThat(o.err()).contains("is a file, not a directory");
     } finally {
       java.nio.file.Files.delete(file);
     }
@@ -79,18 +69,24 @@ class SourcesMainTest {
           {"list", "http://127.0.0.1:18000/list.txt", "reads a local path, not http://"},
           {"list", System.getProperty("java.io.tmpdir"), "is a directory; a list source"},
         }) {
-      java.io.PrintStream err = System.err;
-      java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
-      System.setErr(
-          new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
-      int code;
-      try {
-        code = SourcesMain.run("add", "x", c[0], c[1]);
-      } finally {
-        System.setErr(err);
-      }
-      assertThat(code).as(c[1]).isEqualTo(1);
-      assertThat(captured.toString(java.nio.charset.StandardCharsets.UTF_8)).contains(c[2]);
+      Outcome o = run("add", "x", c[0], c[1]);
+      assertThat(o.code()).as(c[1]).isEqualTo(1);
+      assertThat(o.err()).contains(c[2]);
+    }
+  }
+
+  private record Outcome(int code, String err) {}
+
+  /** {@code memescope sources ARGS}, with what it printed on standard error. */
+  private static Outcome run(String... args) {
+    java.io.PrintStream err = System.err;
+    java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      int code = SourcesMain.run(args);
+      return new Outcome(code, captured.toString(java.nio.charset.StandardCharsets.UTF_8));
+    } finally {
+      System.setErr(err);
     }
   }
 }

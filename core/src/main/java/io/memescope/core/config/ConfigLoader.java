@@ -176,20 +176,17 @@ public final class ConfigLoader {
       }
       String v = value.strip();
       try {
-        // A list setting takes HOCON ('["a", "b"]') or, simpler for a shell, "a,b".
+        // A list setting also takes, simpler for a shell than HOCON, "a,b".
+        boolean plainList =
+            !isHocon(v) && entry.getValue().valueType() == com.typesafe.config.ConfigValueType.LIST;
         com.typesafe.config.ConfigValue parsed =
-            v.startsWith("[") || v.startsWith("{")
-                ? ConfigFactory.parseString(
-                        "value = " + v,
-                        ConfigParseOptions.defaults().setOriginDescription("environment " + name))
-                    .getValue("value")
-                : entry.getValue().valueType() == com.typesafe.config.ConfigValueType.LIST
-                    ? ConfigValueFactory.fromIterable(
-                        v.isEmpty()
-                            ? List.of()
-                            : java.util.Arrays.stream(v.split(",")).map(String::strip).toList(),
-                        "environment " + name)
-                    : ConfigValueFactory.fromAnyRef(value, "environment " + name);
+            plainList
+                ? ConfigValueFactory.fromIterable(
+                    v.isEmpty()
+                        ? List.of()
+                        : java.util.Arrays.stream(v.split(",")).map(String::strip).toList(),
+                    "environment " + name)
+                : value(value, "environment " + name);
         result = result.withValue(key, parsed);
       } catch (ConfigException bad) {
         problems.add(key + ": cannot read " + name + "='" + value + "': " + bad.getMessage());
@@ -198,22 +195,28 @@ public final class ConfigLoader {
     return result;
   }
 
+  /**
+   * A value from the environment or the command line: a list or an object is written in HOCON
+   * (--set 'ingest.fetch.file-roots=["/data"]'), anything else is taken as it is.
+   */
+  private static com.typesafe.config.ConfigValue value(String raw, String origin) {
+    String v = raw.strip();
+    return isHocon(v)
+        ? ConfigFactory.parseString(
+                "value = " + v, ConfigParseOptions.defaults().setOriginDescription(origin))
+            .getValue("value")
+        : ConfigValueFactory.fromAnyRef(raw, origin);
+  }
+
+  private static boolean isHocon(String stripped) {
+    return stripped.startsWith("[") || stripped.startsWith("{");
+  }
+
   private Config readOverrides(List<String> problems) {
     Config result = ConfigFactory.empty();
     for (Map.Entry<String, String> e : overrides.entrySet()) {
       try {
-        String value = e.getValue().strip();
-        // A list or an object is written in HOCON: --set 'ingest.fetch.file-roots=["/data"]'.
-        result =
-            result.withValue(
-                e.getKey(),
-                value.startsWith("[") || value.startsWith("{")
-                    ? ConfigFactory.parseString(
-                            "value = " + value,
-                            ConfigParseOptions.defaults()
-                                .setOriginDescription("command line --set"))
-                        .getValue("value")
-                    : ConfigValueFactory.fromAnyRef(e.getValue(), "command line --set"));
+        result = result.withValue(e.getKey(), value(e.getValue(), "command line --set"));
       } catch (ConfigException.BadPath bad) {
         problems.add("'" + e.getKey() + "' is not a valid setting name (command line --set)");
       } catch (ConfigException bad) {

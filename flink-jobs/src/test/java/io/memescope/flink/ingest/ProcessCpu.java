@@ -71,8 +71,7 @@ final class ProcessCpu {
         } catch (IOException gone) {
           continue; // exited meanwhile
         }
-        // "pid (comm) state ppid ... utime stime ...": comm may hold spaces, so split after ')'.
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        String[] f = fields(stat);
         long pid = Long.parseLong(n);
         parent.put(pid, Long.parseLong(f[1]));
         // utime, stime, and cutime, cstime: the children it has reaped (gone from /proc).
@@ -117,7 +116,7 @@ final class ProcessCpu {
           continue;
         }
         String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        String[] f = fields(stat);
         out.put(
             Long.parseLong(t.getFileName().toString()),
             Map.entry(name, Long.parseLong(f[11]) + Long.parseLong(f[12])));
@@ -145,5 +144,13 @@ final class ProcessCpu {
         .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
         .forEach(e -> out.put(e.getKey(), e.getValue()));
     return out;
+  }
+
+  /**
+   * The fields of a {@code stat} line after the name, from the state on: "pid (comm) state ppid ...
+   * utime stime cutime cstime ..."; comm may hold spaces, so it splits after the last ')'.
+   */
+  private static String[] fields(String stat) {
+    return stat.substring(stat.lastIndexOf(')') + 2).split(" ");
   }
 }
