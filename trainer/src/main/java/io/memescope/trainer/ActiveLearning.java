@@ -133,7 +133,9 @@ public final class ActiveLearning {
    * @param ids the images pairs may be drawn from (e.g. a sample of the index)
    * @param embeddings their embeddings, in the order of {@code ids}
    * @param exclude pair keys ({@link PairKey#of}) not to propose again: already rated or queued
-   * @param model the current model; may be null for {@link Strategy#RANDOM}
+   * @param model the current model; may be null for {@link Strategy#RANDOM}, and for {@link
+   *     Strategy#DESIGN} before any model exists (a cold start: pairs spread over the embedding
+   *     space, as if every outcome were a coin toss)
    */
   public static List<Selection> select(
       QualityModel model,
@@ -172,7 +174,7 @@ public final class ActiveLearning {
       }
       return out;
     }
-    if (model == null) {
+    if (model == null && options.strategy() != Strategy.DESIGN) {
       throw new IllegalArgumentException(options.strategy().label() + " needs a model");
     }
     // Score every image that appears once, then every candidate pair from the scores. The design
@@ -195,7 +197,10 @@ public final class ActiveLearning {
         all[ids.size() + i] = extra.get(i);
       }
     }
-    float[][][] scores = model.memberScores(all);
+    // Without a model (nothing rated yet) the design starts cold: every pair counts as a coin toss,
+    // so it spreads its pairs over the directions of embedding space (and around those already
+    // queued).
+    float[][][] scores = model == null ? null : model.memberScores(all);
     double[] value = new double[pairs.length];
     for (int i = 0; i < pairs.length; i++) {
       value[i] = score(options.strategy(), scores, pairs[i][0], pairs[i][1]);
@@ -213,6 +218,9 @@ public final class ActiveLearning {
 
   /** The strategy's score of one pair from [member][image][dimension] raw scores. */
   static double score(Strategy strategy, float[][][] scores, int left, int right) {
+    if (scores == null) {
+      return COLD;
+    }
     double[][] p = QualityModel.memberWinProbabilities(scores, left, right);
     int members = p.length;
     int k = p[0].length;
@@ -250,6 +258,9 @@ public final class ActiveLearning {
    * benchmark (3 seeds each, docs/benchmarks.md) 0.1, 1 and 10 did about as well; 0.01 worse.
    */
   static final double PRIOR = 1.0;
+
+  /** The Fisher information of a rating before any model: P = 0.5, so 0.5 · (1 − 0.5). */
+  static final double COLD = 0.25;
 
   /**
    * The pairs already rated or queued among {@code ids} (both images in the sample), each as {left,

@@ -221,16 +221,15 @@ public final class QualityService implements AutoCloseable {
               .get(version)
               .orElseThrow(() -> new IllegalArgumentException("no quality model " + version));
     } else if (s != ActiveLearning.Strategy.RANDOM) {
-      String latest =
-          registry
-              .latest()
-              .orElseThrow(
-                  () ->
-                      new IllegalStateException(
-                          "no quality model is published yet: train one first, or choose"
-                              + " --strategy random"))
-              .version();
-      entry = registry.get(latest).orElseThrow();
+      // The design needs no model to start: before the first one it spreads the pairs over the
+      // embedding space (a cold start); the other strategies score pairs with a model.
+      var latest = registry.latest();
+      if (latest.isEmpty() && s != ActiveLearning.Strategy.DESIGN) {
+        throw new IllegalStateException(
+            "no quality model is published yet: train one first, or choose --strategy design"
+                + " or random");
+      }
+      entry = latest.isEmpty() ? null : registry.get(latest.get().version()).orElseThrow();
     }
     IndexEmbeddings index = new IndexEmbeddings(milvus, config.milvus().collection());
     Map<String, float[]> pool = index.sample(settings.activePool(), System.nanoTime());
@@ -241,13 +240,13 @@ public final class QualityService implements AutoCloseable {
         new ActiveLearning.Options(
             s, settings.activeCandidates(), count, settings.activeDiversity(), System.nanoTime());
     List<ActiveLearning.Selection> chosen;
+    Map<String, float[]> rated =
+        s == ActiveLearning.Strategy.DESIGN
+            ? ratedImages(index, exclude, pool.keySet(), settings.activePool())
+            : Map.of();
     if (entry == null) {
-      chosen = ActiveLearning.select(null, ids, embeddings, exclude, options);
+      chosen = ActiveLearning.select(null, ids, embeddings, exclude, rated, options);
     } else {
-      Map<String, float[]> rated =
-          s == ActiveLearning.Strategy.DESIGN
-              ? ratedImages(index, exclude, pool.keySet(), settings.activePool())
-              : Map.of();
       try (QualityModel model = QualityModel.load(entry.spec(), entry.params())) {
         chosen = ActiveLearning.select(model, ids, embeddings, exclude, rated, options);
       }
@@ -261,7 +260,9 @@ public final class QualityService implements AutoCloseable {
         "queued %d pairs (%s%s, from %d images) in %s as iteration %s%n",
         pairs.size(),
         s.label(),
-        entry == null ? "" : " under " + entry.version(),
+        entry != null
+            ? " under " + entry.version()
+            : s == ActiveLearning.Strategy.DESIGN ? ", no model yet: spread over the index" : "",
         ids.size(),
         queue,
         iteration);

@@ -157,6 +157,55 @@ class ActiveLearningTest {
   }
 
   @Test
+  void designStartsColdWithoutAModelAndOtherStrategiesRefuseTo() {
+    // Before any model: pairs along x or along y, and queued pairs outside the sample cover x.
+    List<String> ids = new ArrayList<>();
+    float[][] emb = new float[40][];
+    for (int i = 0; i < 40; i++) {
+      ids.add("s" + i);
+      float t = (i % 20) / 10f - 1;
+      emb[i] = i < 20 ? new float[] {t, 0} : new float[] {0, t};
+    }
+    Map<String, float[]> rated = new HashMap<>();
+    Set<String> exclude = new HashSet<>();
+    for (int i = 0; i < 200; i++) {
+      rated.put("rl" + i, new float[] {1, 0});
+      rated.put("rr" + i, new float[] {-1, 0});
+      exclude.add(PairKey.of("rl" + i, "rr" + i));
+    }
+    Options o = new Options(Strategy.DESIGN, 500, 4, 0, 5);
+    List<Selection> chosen = ActiveLearning.select(null, ids, emb, exclude, rated, o);
+    assertThat(chosen).hasSize(4);
+    Set<String> images = new HashSet<>();
+    for (Selection s : chosen) {
+      assertThat(Integer.parseInt(s.leftId().substring(1))).isGreaterThanOrEqualTo(20);
+      assertThat(Integer.parseInt(s.rightId().substring(1))).isGreaterThanOrEqualTo(20);
+      assertThat(s.score()).isEqualTo(ActiveLearning.COLD);
+      images.add(s.leftId());
+      images.add(s.rightId());
+    }
+    assertThat(images).hasSize(8); // no image twice in a batch
+    // With nothing known, the design spreads its pairs over both directions.
+    double[] covered = new double[2];
+    for (Selection s : ActiveLearning.select(null, ids, emb, Set.of(), o)) {
+      float[] l = emb[Integer.parseInt(s.leftId().substring(1))];
+      float[] r = emb[Integer.parseInt(s.rightId().substring(1))];
+      for (int d = 0; d < 2; d++) {
+        covered[d] += (l[d] - r[d]) * (l[d] - r[d]);
+      }
+    }
+    assertThat(covered[0]).isGreaterThan(1.0);
+    assertThat(covered[1]).isGreaterThan(1.0);
+    for (Strategy needsModel :
+        List.of(Strategy.DISAGREEMENT, Strategy.UNCERTAINTY, Strategy.INFORMATION)) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+              () -> ActiveLearning.select(null, ids, emb, Set.of(), o.with(needsModel, 5)))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("needs a model");
+    }
+  }
+
+  @Test
   void invertGivesTheInverse() {
     double[][] m = {{4, 1, 0}, {1, 3, 1}, {0, 1, 2}};
     double[][] inv = ActiveLearning.invert(m);

@@ -1,6 +1,7 @@
 package io.memescope.trainer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
@@ -156,6 +157,22 @@ class QualityPipelineIT {
       assertThat(r).as(id).isNotNull();
       assertThat(r.getString("quality_version")).isNull();
     }
+  }
+
+  @Test
+  @Order(1)
+  void before_any_model_the_design_queues_pairs_spread_over_the_index_and_others_refuse()
+      throws Exception {
+    try (QualityService service = new QualityService(config)) {
+      QualityService.Selection cold = service.select("cold-queue", "it-0", 6, "design", null);
+      assertThat(cold.version()).isNull();
+      assertThat(cold.pairs()).hasSize(6);
+      assertThatThrownBy(() -> service.select("cold-queue", "it-0", 6, "disagreement", null))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("no quality model is published yet");
+    }
+    RatingQueue.Summary summary = new RatingQueue(cql).summary("cold-queue");
+    assertThat(summary.iterations()).containsExactly(Map.entry("it-0", 6));
   }
 
   @Test

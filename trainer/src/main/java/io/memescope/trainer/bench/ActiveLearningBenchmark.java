@@ -43,7 +43,9 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * labels per round, budget [800] labels in all, full [3000] random labels of the reference model,
  * epochs [5] at least per round, steps [60] optimiser steps at least per round, full-epochs [20],
  * candidates [20000] pairs scored per round, diversity [1.0], bootstrap [true], strategy [design],
- * out [target/active-learning], png [docs/img/active-learning.png].
+ * cold-start [false] (true: the design also picks the first {@code initial} pairs, without a model,
+ * as {@code train select} does before the first model; random pairs start random), out
+ * [target/active-learning], png [docs/img/active-learning.png].
  */
 public final class ActiveLearningBenchmark {
   private static final List<String> DIMS = List.of("usefulness", "memeness", "aesthetics");
@@ -66,6 +68,7 @@ public final class ActiveLearningBenchmark {
   private final int candidates;
   private final double diversity;
   private final Strategy active;
+  private final boolean coldStart;
   private final List<Integer> hidden;
 
   /** One strategy's curve on one seed. */
@@ -99,6 +102,7 @@ public final class ActiveLearningBenchmark {
     candidates = integer("candidates", 20000);
     diversity = Double.parseDouble(args.getOrDefault("diversity", "1.0"));
     active = Strategy.parse(args.getOrDefault("strategy", "design"));
+    coldStart = Boolean.parseBoolean(args.getOrDefault("cold-start", "false"));
     hidden =
         List.of(args.getOrDefault("hidden", "64,32").split(",")).stream()
             .map(String::trim)
@@ -168,9 +172,19 @@ public final class ActiveLearningBenchmark {
       }
       float[][] poolEmb = sim.embeddings(pool);
       for (Strategy strategy : strategies) {
-        List<Comparison> labels =
-            new ArrayList<>(sim.randomComparisons(pool, initial, new Random(seed * 17)));
         Random rater = new Random(seed * 101 + strategy.ordinal());
+        List<Comparison> labels = new ArrayList<>();
+        if (coldStart && strategy == Strategy.DESIGN) {
+          // As `train select` does before the first model: the design picks the first pairs too.
+          ActiveLearning.Options o =
+              new ActiveLearning.Options(strategy, candidates, initial, diversity, seed * 7919 - 1);
+          for (ActiveLearning.Selection sel :
+              ActiveLearning.select(null, poolIds, poolEmb, Set.of(), o)) {
+            labels.add(sim.comparison(index(sel.leftId()), index(sel.rightId()), rater));
+          }
+        } else {
+          labels.addAll(sim.randomComparisons(pool, initial, new Random(seed * 17)));
+        }
         List<Integer> xs = new ArrayList<>();
         List<Double> ys = new ArrayList<>();
         QualityModel model = null;
@@ -238,6 +252,7 @@ public final class ActiveLearningBenchmark {
     settings.put("candidates", "" + candidates);
     settings.put("diversity", "" + diversity);
     settings.put("strategy", active.label());
+    settings.put("cold-start", "" + coldStart);
     Results results = new Results(settings, fullAcc, curves, to90, to90adj, seconds);
     Files.write(
         out.resolve("results.json"),
