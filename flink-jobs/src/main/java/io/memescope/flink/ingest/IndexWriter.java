@@ -1,6 +1,9 @@
 package io.memescope.flink.ingest;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.BatchStatement;
+import com.datastax.oss.driver.api.core.cql.BatchStatementBuilder;
+import com.datastax.oss.driver.api.core.cql.DefaultBatchType;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Statement;
 import com.google.gson.Gson;
@@ -92,14 +95,17 @@ final class IndexWriter implements AutoCloseable {
       UrlInfo info = e.info();
       Instant seen = Instant.ofEpochMilli(info.discoveredAt());
       Set<String> titles = info.title() == null ? Set.of() : Set.of(info.title());
-      // One statement per row, no batches: an unlogged batch across partitions is not atomic
-      // anyway, and Cassandra refuses one over batch_size_fail_threshold (50 KiB by default)
-      // on every retry, which would hold every commit after it. Each write is an idempotent
+      // No batch across partitions: Cassandra refuses one over batch_size_fail_threshold (50 KiB
+      // by default) on every retry, which would hold every commit after it, and it would not be
+      // atomic anyway. The image's row and its thumbnails share one partition key (the image id)
+      // in one keyspace, so Cassandra applies them as one mutation: one request, written
+      // together, and never checked against that threshold (IndexWriterIT writes 72 KB of
+      // thumbnails). The URL's row has a partition of its own. Each write is an idempotent
       // upsert, so a retried commit writes the same rows again.
       if (IndexEffect.NEW.equals(e.kind())) {
         Candidate c = e.image();
-        submit(
-            cql,
+        BatchStatementBuilder image = BatchStatement.builder(DefaultBatchType.UNLOGGED);
+        image.addStatement(
             upsertImage.bind(
                 c.sha256(),
                 c.phash(),
@@ -114,14 +120,12 @@ final class IndexWriter implements AutoCloseable {
                 info.url(),
                 c.imageId()));
         if (e.quality() != null) {
-          submit(
-              cql,
+          image.addStatement(
               setQuality.bind(
                   e.quality().overall(), e.quality().version(), e.quality().scores(), c.imageId()));
         }
         for (Thumb t : c.thumbs()) {
-          submit(
-              cql,
+          image.addStatement(
               insertThumb.bind(
                   c.imageId(),
                   t.size(),
@@ -130,6 +134,7 @@ final class IndexWriter implements AutoCloseable {
                   t.height(),
                   ByteBuffer.wrap(t.data())));
         }
+        submit(cql, image.setIdempotence(true).build());
         newest.put(c.imageId(), e);
       } else {
         submit(cql, mergeImage.bind(titles, Set.of(info.source()), seen, e.imageId()));
