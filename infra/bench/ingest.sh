@@ -10,6 +10,13 @@ cd "$ROOT"
 mvn -B -q -ntp -Dstyle.color=never -DskipTests -Dspotless.check.skip=true package -pl flink-jobs -am >&2
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(java -version 2>&1 | head -1)"
 JAR="$(ls flink-jobs/target/*-job.jar)"
-java -Dmemescope.root="$ROOT" -Dmemescope.jobJar="$JAR" \
-  -cp "flink-jobs/target/test-classes:flink-jobs/target/classes:$(cat flink-jobs/target/test-classpath.txt)" \
-  io.memescope.flink.ingest.IngestBenchmark "${1:-10000}" "${2:-1000}"
+CP="flink-jobs/target/test-classes:flink-jobs/target/classes:$(cat flink-jobs/target/test-classpath.txt)"
+# The embedder alone with libtorch's own choice of threads (one per core), for comparison.
+echo "## the embedder alone, libtorch's default threads"
+env -u OMP_NUM_THREADS java -Dmemescope.root="$ROOT" -Dmemescope.bench.alone-only=true -cp "$CP" \
+  io.memescope.flink.ingest.IngestBenchmark "${1:-10000}"
+# Then both with the threads the stack gives its processes (model.torch-threads, 1 by default;
+# the benchmark warns when the TaskManager's differ).
+echo "## the embedder alone and the job, the stack's libtorch threads"
+OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" java -Dmemescope.root="$ROOT" -Dmemescope.jobJar="$JAR" \
+  -cp "$CP" io.memescope.flink.ingest.IngestBenchmark "${1:-10000}" "${2:-1000}"

@@ -14,6 +14,8 @@ import java.util.Set;
  * @param fileRoots absolute directories, as strings (paths do not serialize)
  * @param embedGpus GPUs each embedding subtask asks the cluster for (Flink's {@code gpu} external
  *     resource; the cluster must have fine-grained resource management on); 0 asks for none
+ * @param embedPreprocessThreads threads of each embedding subtask that decode and preprocess images
+ *     for the model, so that its forward passes never wait for them
  * @param nearDuplicateDistance the largest Hamming distance between two 64-bit perceptual hashes
  *     that makes them one image; 0 turns near-duplicate detection off
  */
@@ -34,6 +36,7 @@ public record IngestSettings(
     List<String> fileRoots,
     int nearDuplicateDistance,
     Duration embedMaxWait,
+    int embedPreprocessThreads,
     int embedGpus)
     implements java.io.Serializable {
 
@@ -74,6 +77,7 @@ public record IngestSettings(
         roots,
         r.intInRange("ingest.near-duplicate-distance", 0, 32),
         r.positiveDuration("ingest.embed-max-wait"),
+        r.intInRange("ingest.embed-preprocess-threads", 1, 256),
         r.intInRange("ingest.embed-gpus", 0, 16));
   }
 }

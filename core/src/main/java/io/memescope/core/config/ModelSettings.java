@@ -3,8 +3,19 @@ package io.memescope.core.config;
 import io.memescope.core.embed.EncoderOptions;
 import java.nio.file.Path;
 
-/** Which embedding model the system uses, and how it runs. */
-public record ModelSettings(Path dir, String device, int batchSize, int workers, long maxPixels) {
+/**
+ * Which embedding model the system uses, and how it runs.
+ *
+ * @param torchThreads libtorch's intra-op threads in the processes the local stack starts (as
+ *     {@code OMP_NUM_THREADS}, unless the environment sets it already); 0 leaves libtorch's own
+ *     choice, one per core
+ */
+public record ModelSettings(
+    Path dir, String device, int batchSize, int workers, long maxPixels, int torchThreads) {
+
+  /** The environment variable that sets libtorch's intra-op threads (it reads it once, at load). */
+  public static final String TORCH_THREADS_ENV = "OMP_NUM_THREADS";
+
   public EncoderOptions encoderOptions() {
     return new EncoderOptions(device, batchSize, workers, maxPixels);
   }
@@ -30,6 +41,7 @@ public record ModelSettings(Path dir, String device, int batchSize, int workers,
         device,
         r.intInRange("model.batch-size", 1, 4096),
         r.intInRange("model.workers", 1, 64),
-        maxPixels);
+        maxPixels,
+        r.intInRange("model.torch-threads", 0, 1024));
   }
 }

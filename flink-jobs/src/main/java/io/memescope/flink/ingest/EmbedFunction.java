@@ -4,14 +4,18 @@ import io.memescope.core.config.ModelSettings;
 import io.memescope.core.embed.ClipEncoder;
 import io.memescope.core.embed.EncoderOptions;
 import io.memescope.core.embed.ImageDecodeException;
+import io.memescope.core.embed.ImageDecoder;
 import io.memescope.core.fetch.RejectReason;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.flink.api.common.externalresource.ExternalResourceInfo;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
@@ -20,11 +24,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Embeds new images in micro-batches: elements arrive through Flink's async I/O, a batcher thread
- * takes up to {@code model.batch-size} of them, waiting at most {@code embedMaxWait} for a batch to
- * fill, and completes each element's future with its vector. Latency is bounded by the wait, and
- * nothing is lost at a checkpoint: the async operator stores the elements still in flight in the
- * checkpoint and hands them in again after a restore.
+ * Embeds new images in micro-batches: elements arrive through Flink's async I/O; {@code
+ * preprocessThreads} threads decode each and preprocess it for the model; a batcher thread takes up
+ * to {@code model.batch-size} prepared images, waiting at most {@code embedMaxWait} for a batch to
+ * fill, runs one forward pass, and completes each element's future with its vector. The model's
+ * thread thus only runs forward passes: Pillow-exact preprocessing costs several times the tiny
+ * model's forward pass, and on its thread it would cap the subtask at one core's worth of it. An
+ * image the model's decoder refuses is rejected alone. Latency is bounded by the wait, and nothing
+ * is lost at a checkpoint: the async operator stores the elements still in flight in the checkpoint
+ * and hands them in again after a restore.
  *
  * <p>The device comes from the TaskManager: when the cluster offers Flink's {@code gpu} external
  * resource, the GPU index assigned to this slot is used; otherwise the configured {@code
@@ -39,7 +47,10 @@ final class EmbedFunction extends RichAsyncFunction<Candidate, IndexEffect> {
   private final int workers;
   private final long maxPixels;
   private final Duration maxWait;
+  private final int preprocessThreads;
   private transient ClipEncoder encoder;
+  private transient ImageDecoder decoder;
+  private transient ExecutorService preprocessors;
   private transient BlockingQueue<Pending> queue;
   private transient Thread batcher;
   // Forward-pass time and size of each batch (a summary with quantiles in Prometheus).
@@ -47,15 +58,17 @@ final class EmbedFunction extends RichAsyncFunction<Candidate, IndexEffect> {
   private transient org.apache.flink.metrics.Histogram batchImages;
   private transient volatile boolean closing;
 
-  private record Pending(Candidate candidate, ResultFuture<IndexEffect> result) {}
+  /** An image ready for the model: its candidate, its preprocessed pixels, and its future. */
+  private record Pending(Candidate candidate, float[] pixels, ResultFuture<IndexEffect> result) {}
 
-  EmbedFunction(ModelSettings model, Duration maxWait) {
+  EmbedFunction(ModelSettings model, Duration maxWait, int preprocessThreads) {
     this.modelDir = model.dir().toString();
     this.configuredDevice = model.device();
     this.batchSize = model.batchSize();
     this.workers = model.workers();
     this.maxPixels = model.maxPixels();
     this.maxWait = maxWait;
+    this.preprocessThreads = preprocessThreads;
   }
 
   @Override
@@ -68,6 +81,7 @@ final class EmbedFunction extends RichAsyncFunction<Candidate, IndexEffect> {
     }
     EncoderOptions options = new EncoderOptions(device, batchSize, workers, maxPixels);
     encoder = ClipEncoder.load(Path.of(modelDir), options);
+    decoder = new ImageDecoder(maxPixels);
     LOG.info("embedding with {} on {}", modelDir, encoder.device());
     var metrics = getRuntimeContext().getMetricGroup();
     batchMillis =
@@ -79,6 +93,15 @@ final class EmbedFunction extends RichAsyncFunction<Candidate, IndexEffect> {
             "embed_batch_images",
             new org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram(1000));
     queue = new LinkedBlockingQueue<>();
+    AtomicInteger threads = new AtomicInteger();
+    preprocessors =
+        Executors.newFixedThreadPool(
+            preprocessThreads,
+            r -> {
+              Thread t = new Thread(r, "embed-preprocess-" + threads.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
     batcher = new Thread(this::loop, "embed-batcher");
     batcher.setDaemon(true);
     batcher.start();
@@ -86,7 +109,27 @@ final class EmbedFunction extends RichAsyncFunction<Candidate, IndexEffect> {
 
   @Override
   public void asyncInvoke(Candidate candidate, ResultFuture<IndexEffect> result) {
-    queue.add(new Pending(candidate, result));
+    preprocessors.execute(() -> prepare(candidate, result));
+  }
+
+  /** Decodes and preprocesses one image for the batcher; one the decoder refuses is rejected. */
+  private void prepare(Candidate candidate, ResultFuture<IndexEffect> result) {
+    float[] pixels;
+    try {
+      pixels = encoder.preprocessor().apply(decoder.decode(candidate.bytes()));
+    } catch (ImageDecodeException e) {
+      // Rare: Analyze decoded it already (but without the model's decoder settings).
+      result.complete(List.of(IndexEffect.rejected(rejection(candidate, e.getMessage()))));
+      return;
+    } catch (RuntimeException | OutOfMemoryError e) {
+      result.complete(List.of(IndexEffect.rejected(rejection(candidate, e.toString()))));
+      return;
+    }
+    queue.add(new Pending(candidate, pixels, result));
+  }
+
+  private static Rejection rejection(Candidate candidate, String message) {
+    return Rejection.of(candidate.info(), "embed", RejectReason.DECODE_ERROR.code(), message);
   }
 
   private void loop() {
@@ -121,36 +164,13 @@ final class EmbedFunction extends RichAsyncFunction<Candidate, IndexEffect> {
     }
   }
 
-  /** One forward pass for the batch; an image the model's decoder refuses is rejected alone. */
+  /** One forward pass for the batch. */
   private void embed(List<Pending> batch) {
-    List<byte[]> images = new ArrayList<>();
-    List<Pending> ok = List.copyOf(batch);
-    ok.forEach(p -> images.add(p.candidate().bytes()));
-    float[][] vectors;
-    try {
-      vectors = encoder.embedImageBytes(images);
-    } catch (ImageDecodeException e) {
-      // Rare (Analyze decoded it already): embed one by one so only the bad image is rejected.
-      for (Pending p : ok) {
-        try {
-          float[] v = encoder.embedImageBytes(List.of(p.candidate().bytes()))[0];
-          p.result().complete(List.of(IndexEffect.created(p.candidate(), v)));
-        } catch (ImageDecodeException bad) {
-          p.result()
-              .complete(
-                  List.of(
-                      IndexEffect.rejected(
-                          Rejection.of(
-                              p.candidate().info(),
-                              "embed",
-                              RejectReason.DECODE_ERROR.code(),
-                              bad.getMessage()))));
-        }
-      }
-      return;
-    }
-    for (int i = 0; i < ok.size(); i++) {
-      Pending p = ok.get(i);
+    List<float[]> pixels = new ArrayList<>(batch.size());
+    batch.forEach(p -> pixels.add(p.pixels()));
+    float[][] vectors = encoder.embedPreprocessed(pixels);
+    for (int i = 0; i < batch.size(); i++) {
+      Pending p = batch.get(i);
       p.result().complete(List.of(IndexEffect.created(p.candidate(), vectors[i])));
     }
   }
@@ -158,6 +178,10 @@ final class EmbedFunction extends RichAsyncFunction<Candidate, IndexEffect> {
   @Override
   public void close() throws Exception {
     closing = true;
+    if (preprocessors != null) {
+      preprocessors.shutdownNow();
+      preprocessors.awaitTermination(10, TimeUnit.SECONDS);
+    }
     if (batcher != null) {
       batcher.interrupt();
       batcher.join(10_000);

@@ -161,7 +161,7 @@ public final class IngestJob {
     SingleOutputStreamOperator<IndexEffect> embedded =
         AsyncDataStream.unorderedWait(
                 distinct,
-                new EmbedFunction(config.model(), s.embedMaxWait()),
+                new EmbedFunction(config.model(), s.embedMaxWait(), s.embedPreprocessThreads()),
                 10,
                 TimeUnit.MINUTES,
                 config.model().batchSize() * config.model().workers() * 2)

@@ -2,6 +2,7 @@ package io.memescope.flink.ingest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.config.ModelSettings;
 import io.memescope.core.embed.ClipEncoder;
 import io.memescope.core.records.Json;
 import io.memescope.infra.flink.FlinkRestClient;
@@ -76,10 +77,26 @@ public final class IngestBenchmark {
         embedder = bytes.size() / ((System.nanoTime() - start) / 1e9);
         embedderCpu.stop();
       }
-      System.out.printf("%nembedder alone: %.1f images/s (batch %d)%n", embedder, batch);
+      System.out.printf(
+          "%nembedder alone: %.1f images/s (batch %d, libtorch threads: %s), %.2f ms of CPU per"
+              + " image, machine %.0f%% busy%n",
+          embedder,
+          batch,
+          torchThreads(System.getenv(ModelSettings.TORCH_THREADS_ENV)),
+          embedderCpu.cpuMillis() / bytes.size(),
+          embedderCpu.busyShare() * 100);
+      if (Boolean.getBoolean("memescope.bench.alone-only")) {
+        return;
+      }
 
       // 2. The job, end to end: running and idle first, then the URLs, timed from their
       // publication to the last image indexed.
+      String tmThreadsEnv = environment(taskManagerPid(stack)).get(ModelSettings.TORCH_THREADS_ENV);
+      System.out.printf("TaskManager's libtorch threads: %s%n", torchThreads(tmThreadsEnv));
+      if (!java.util.Objects.equals(tmThreadsEnv, System.getenv(ModelSettings.TORCH_THREADS_ENV))) {
+        System.out.println(
+            "WARNING: the embedder alone ran with other libtorch threads than the TaskManager");
+      }
       IngestJobs jobs = new IngestJobs(config);
       var submission =
           jobs.ensureRunning(Path.of(System.getProperty("memescope.jobJar", jobJar())));
@@ -268,6 +285,23 @@ public final class IngestBenchmark {
           .orElseThrow()
           .toString();
     }
+  }
+
+  private static String torchThreads(String env) {
+    return env == null ? "libtorch's default, one per core" : env;
+  }
+
+  /** A process's environment, from /proc. */
+  private static Map<String, String> environment(long pid) throws java.io.IOException {
+    Map<String, String> env = new java.util.HashMap<>();
+    byte[] raw = java.nio.file.Files.readAllBytes(Path.of("/proc", Long.toString(pid), "environ"));
+    for (String entry : new String(raw, java.nio.charset.StandardCharsets.UTF_8).split("\0")) {
+      int eq = entry.indexOf('=');
+      if (eq > 0) {
+        env.put(entry.substring(0, eq), entry.substring(eq + 1));
+      }
+    }
+    return env;
   }
 
   private static long taskManagerPid(MemescopeConfig stack) throws java.io.IOException {

@@ -1,5 +1,6 @@
 package io.memescope.infra.stack;
 
+import io.memescope.core.config.ModelSettings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -74,6 +75,11 @@ final class Supervisor {
             .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
             .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
     builder.environment().putAll(service.environment());
+    int torchThreads = service.config.model().torchThreads();
+    if (torchThreads > 0 && System.getenv(ModelSettings.TORCH_THREADS_ENV) == null) {
+      // libtorch reads it once, when it loads: every process that may load it gets it.
+      builder.environment().put(ModelSettings.TORCH_THREADS_ENV, Integer.toString(torchThreads));
+    }
     Files.writeString(
         log,
         "---- memescope: starting " + service.name() + " at " + java.time.Instant.now() + "\n",

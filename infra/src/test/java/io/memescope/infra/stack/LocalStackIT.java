@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.config.ModelSettings;
 import io.memescope.infra.cli.Memescope;
 import io.memescope.infra.testing.TestStack;
 import java.io.ByteArrayOutputStream;
@@ -33,6 +34,26 @@ class LocalStackIT {
     List<LocalStack.Started> again = new LocalStack(config).up(List.of(), ProgressListener.SILENT);
 
     assertThat(again).hasSize(5).allSatisfy(s -> assertThat(s.reused()).isTrue());
+  }
+
+  @Test
+  void the_taskmanager_gets_libtorchs_threads_from_the_model_settings() throws IOException {
+    MemescopeConfig config = TestStack.config();
+    long pid =
+        Long.parseLong(
+            Files.readString(new StackLayout(config.home()).pidFile("flink-taskmanager-0"))
+                .strip());
+    String environ =
+        new String(
+            Files.readAllBytes(Path.of("/proc", Long.toString(pid), "environ")),
+            StandardCharsets.UTF_8);
+    // The stack's own setting, unless the environment it was started from chose already.
+    String inherited = System.getenv(ModelSettings.TORCH_THREADS_ENV);
+    String expected =
+        inherited != null ? inherited : Integer.toString(config.model().torchThreads());
+    assertThat(config.model().torchThreads()).isEqualTo(1);
+    assertThat(List.of(environ.split("\0")))
+        .contains(ModelSettings.TORCH_THREADS_ENV + "=" + expected);
   }
 
   @Test
