@@ -53,6 +53,7 @@ final class FlinkService extends Service {
   static final long TM_FRAMEWORK_OFF_HEAP = 128;
   static final long TM_NETWORK = 64;
   static final long TM_MANAGED = 256;
+  static final long TM_G1_REGION = 4;
 
   private final FlinkSettings flink;
   private final int index; // -1 for the JobManager
@@ -219,6 +220,11 @@ final class FlinkService extends Service {
       long heap = TM_FRAMEWORK_HEAP + taskHeap();
       memory.addAll(List.of("-Xmx" + heap + "m", "-Xms" + heap + "m"));
       memory.add("-XX:MaxDirectMemorySize=" + (TM_FRAMEWORK_OFF_HEAP + TM_NETWORK) + "m");
+      // G1 would pick 1 MB regions for this heap, which makes every array of 512 KB or more
+      // "humongous": the embedder's preprocessing allocates several per image (a 224x224 model
+      // input is 600 KB of floats), and their churn kept G1's concurrent marking busy (0.6 ms of
+      // CPU per image, docs/benchmarks.md). With 4 MB regions they are ordinary young objects.
+      memory.add("-XX:G1HeapRegionSize=" + TM_G1_REGION + "m");
     }
     memory.add("-XX:MaxMetaspaceSize=" + (isJobManager() ? METASPACE : TM_METASPACE) + "m");
     return java.options(memory)

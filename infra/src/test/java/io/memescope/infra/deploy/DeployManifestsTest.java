@@ -8,6 +8,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.memescope.core.config.ConfigLoader;
 import io.memescope.core.config.KafkaSettings.TopicSpec;
 import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.config.ModelSettings;
 import io.memescope.infra.flink.IngestJobs;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -99,6 +100,15 @@ class DeployManifestsTest {
         .contains("cp flink-jobs/target/memescope-flink-jobs-*-job.jar /out/usrlib/")
         .contains("FROM ${FLINK_IMAGE}")
         .contains("ARG FLINK_IMAGE=flink:" + flinkVersion() + "-java17");
+  }
+
+  @Test
+  void theClusterTaskManagersRunLibtorchWithTheThreadsTheLocalStackGivesIt() throws IOException {
+    String threads = Integer.toString(load("infra/compose/memescope.conf").model().torchThreads());
+    assertThat(read("infra/k8s/base/flink-ingest.yaml"))
+        .contains("{name: " + ModelSettings.TORCH_THREADS_ENV + ", value: \"" + threads + "\"}");
+    assertThat(read("infra/compose/docker-compose.yml"))
+        .contains(ModelSettings.TORCH_THREADS_ENV + ": \"" + threads + "\"");
   }
 
   private static String flinkVersion() throws IOException {
