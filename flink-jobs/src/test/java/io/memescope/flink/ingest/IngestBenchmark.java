@@ -330,9 +330,21 @@ public final class IngestBenchmark {
             .start();
     String info = new String(heap.getInputStream().readAllBytes());
     heap.waitFor();
-    // "garbage-first heap   total 1048576K, used 123456K [...]"
-    var m = java.util.regex.Pattern.compile("used (\\d+)K").matcher(info);
-    return m.find() ? Long.parseLong(m.group(1)) * 1024 : -1;
+    // One line per heap ("garbage-first heap   total 1048576K, used 123456K [...]") or per
+    // generation (" PSYoungGen      total 194560K, used 30537K [...]", " ParOldGen ..."); not
+    // Metaspace, which is not the heap.
+    var m =
+        java.util.regex.Pattern.compile(
+                "(?m)^\\s*(garbage-first heap|PSYoungGen|ParOldGen|def new generation|tenured"
+                    + " generation)\\s+total \\d+K, used (\\d+)K")
+            .matcher(info);
+    long used = 0;
+    boolean found = false;
+    while (m.find()) {
+      used += Long.parseLong(m.group(2)) * 1024;
+      found = true;
+    }
+    return found ? used : -1;
   }
 
   private static long lastPrint;
