@@ -17,6 +17,7 @@ import static org.bytedeco.opencv.global.opencv_imgproc.resize;
 import io.memescope.core.embed.PilImage;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.bytedeco.javacpp.BytePointer;
@@ -255,7 +256,14 @@ public final class NativeCodecs {
     List<byte[]> out = new ArrayList<>(sizes.size());
     Mat current = opaque;
     IntPointer params = new IntPointer(IMWRITE_JPEG_QUALITY, quality);
+    int[] previous = null;
     for (int[] size : sizes) {
+      if (previous != null && Arrays.equals(previous, size)) {
+        // An image narrower than both sizes has the same thumbnail twice: encode it once.
+        out.add(out.get(out.size() - 1));
+        continue;
+      }
+      previous = size;
       current = downscale(current, size[0], size[1]);
       BytePointer jpeg = new BytePointer();
       if (!imencode(".jpg", current, jpeg, params)) {

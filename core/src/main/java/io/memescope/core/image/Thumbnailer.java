@@ -9,6 +9,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -99,7 +100,8 @@ public final class Thumbnailer {
    * Thumbnails of several sizes, in the order given, each of the same dimensions {@link
    * #of(PilImage, Size)} gives. The image is flattened onto white once, and each size is scaled
    * from the next larger one rather than from the full image, which saves most of the work of all
-   * but the largest (the ingest job makes two per image).
+   * but the largest (the ingest job makes two per image). Sizes that come out the same (an image
+   * narrower than both) share one encoding: their {@code data} is the same array.
    */
   public static List<Thumbnail> of(PilImage image, List<Size> sizes) {
     return of(image, sizes, NativeCodecs.available());
@@ -118,7 +120,13 @@ public final class Thumbnailer {
     } else {
       jpegs = new ArrayList<>();
       BufferedImage source = onWhite(image);
+      int[] previous = null;
       for (int[] t : targets) {
+        if (previous != null && Arrays.equals(previous, t)) {
+          jpegs.add(jpegs.get(jpegs.size() - 1)); // narrower than both sizes: one encoding
+          continue;
+        }
+        previous = t;
         source = downscale(source, t[0], t[1]);
         jpegs.add(jpeg(source));
       }

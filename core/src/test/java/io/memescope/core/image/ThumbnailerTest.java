@@ -154,6 +154,36 @@ class ThumbnailerTest {
   }
 
   @Test
+  void sizes_that_come_out_the_same_share_one_encoding() throws IOException {
+    PilImage narrow = TestImages.pil(TestImages.meme(8, 200, 150)); // narrower than both sizes
+    PilImage between = TestImages.pil(TestImages.meme(9, 500, 300)); // only the small one scales
+    for (boolean nativeCodecs :
+        NativeCodecs.available() ? new boolean[] {true, false} : new boolean[] {false}) {
+      java.util.List<Thumbnail> same = Thumbnailer.of(narrow, Thumbnailer.SIZES, nativeCodecs);
+      assertThat(same).extracting(Thumbnail::width).containsExactly(200, 200);
+      assertThat(same.get(0).data()).as("native %s", nativeCodecs).isSameAs(same.get(1).data());
+      assertThat(decode(same.get(0)).getWidth()).isEqualTo(200);
+
+      java.util.List<Thumbnail> differ = Thumbnailer.of(between, Thumbnailer.SIZES, nativeCodecs);
+      assertThat(differ).extracting(Thumbnail::width).containsExactly(256, 500);
+      assertThat(differ.get(0).data()).isNotSameAs(differ.get(1).data());
+      assertThat(decode(differ.get(0)).getWidth()).isEqualTo(256);
+      assertThat(decode(differ.get(1)).getWidth()).isEqualTo(500);
+    }
+    if (NativeCodecs.available()) {
+      // The ingest job's path: one decode, both sizes.
+      byte[] jpeg = TestImages.jpeg(TestImages.meme(8, 200, 150), 0.9f);
+      NativeCodecs.Analysis analysis =
+          NativeCodecs.analyse(
+              jpeg,
+              3,
+              java.util.List.of(new int[] {200, 150}, new int[] {200, 150}),
+              Thumbnailer.QUALITY_PERCENT);
+      assertThat(analysis.jpegs().get(0)).isSameAs(analysis.jpegs().get(1));
+    }
+  }
+
+  @Test
   void a_non_positive_width_is_refused() {
     assertThatThrownBy(() -> Thumbnailer.of(grey(10, 10, 0), "zero", 0))
         .isInstanceOf(IllegalArgumentException.class);
