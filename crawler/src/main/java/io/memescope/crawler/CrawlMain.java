@@ -20,7 +20,7 @@ import picocli.CommandLine.Parameters;
  * without errors.
  */
 @Command(
-    name = "crawl",
+    name = "memescope crawl",
     mixinStandardHelpOptions = true,
     description = "Crawl one source (see `memescope sources list`) once, into the running stack.")
 public final class CrawlMain implements Callable<Integer> {
@@ -30,7 +30,7 @@ public final class CrawlMain implements Callable<Integer> {
   @Option(
       names = "--max-pages",
       defaultValue = "2147483647",
-      description = "Stop after this many pages.")
+      description = "Stop after this many pages (at least 1; default: all).")
   int maxPages;
 
   @picocli.CommandLine.Mixin SourcesMain.Settings settings;
@@ -45,6 +45,9 @@ public final class CrawlMain implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (maxPages < 1) { // before anything connects
+      throw new IllegalArgumentException("--max-pages must be at least 1, not " + maxPages);
+    }
     MemescopeConfig config = settings.load();
     String topic = config.kafka().topic("crawl-urls").name();
     try (CqlSession session = Clients.cassandraKeyspaceForCommandLine(config.cassandra());
