@@ -33,7 +33,7 @@ final class LogsCommand implements Callable<Integer> {
   @Option(
       names = {"-n", "--lines"},
       defaultValue = "100",
-      description = "Lines to print (default: ${DEFAULT-VALUE}).")
+      description = "Lines to print, 0 for none (default: ${DEFAULT-VALUE}).")
   int lines;
 
   @Option(
@@ -43,6 +43,9 @@ final class LogsCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException, InterruptedException {
+    if (lines < 0) {
+      throw new StackException("logs: --lines must be 0 or more, not " + lines);
+    }
     Service s = new LocalStack(parent.config()).service(service);
     Path log = s.logFile();
     if (!Files.exists(log)) {

@@ -1,0 +1,58 @@
+package io.memescope.infra.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code memescope logs}: the end of a service's log, or a clear refusal. */
+class LogsCommandTest {
+  @TempDir Path home;
+
+  @Test
+  void prints_the_last_lines_asked_for() throws Exception {
+    Path log = home.resolve("logs/kafka.log");
+    Files.createDirectories(log.getParent());
+    Files.writeString(log, "one\ntwo\nthree\n");
+    assertThat(run("logs", "kafka", "-n", "2")).isEqualTo(new Outcome(0, "two\nthree\n", ""));
+    assertThat(run("logs", "kafka", "-n", "0")).isEqualTo(new Outcome(0, "", ""));
+    assertThat(run("logs", "kafka").out()).isEqualTo("one\ntwo\nthree\n");
+  }
+
+  @Test
+  void a_negative_count_is_refused_instead_of_printing_nothing() throws Exception {
+    Path log = home.resolve("logs/kafka.log");
+    Files.createDirectories(log.getParent());
+    Files.writeString(log, "one\n");
+    assertThat(run("logs", "kafka", "-n", "-3"))
+        .isEqualTo(new Outcome(1, "", "memescope: logs: --lines must be 0 or more, not -3\n"));
+  }
+
+  private record Outcome(int code, String out, String err) {}
+
+  private Outcome run(String... args) {
+    String[] all = new String[args.length + 2];
+    all[0] = "--home";
+    all[1] = home.toString();
+    System.arraycopy(args, 0, all, 2, args.length);
+    PrintStream out = System.out;
+    PrintStream err = System.err;
+    ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
+    System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
+    try {
+      int code = Memescope.run(all);
+      return new Outcome(
+          code, stdout.toString(StandardCharsets.UTF_8), stderr.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(out);
+      System.setErr(err);
+    }
+  }
+}
