@@ -35,6 +35,16 @@ public final class ConfigLoader {
   static final String DEFAULTS_RESOURCE = "memescope-defaults.conf";
   static final String ENV_PREFIX = "MEMESCOPE_";
 
+  /** {@code MEMESCOPE_*} variables that are not settings: read by the launcher and compose. */
+  static final java.util.Set<String> NOT_SETTINGS =
+      java.util.Set.of("MEMESCOPE_JAVA_OPTS", "MEMESCOPE_MODELS");
+
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ConfigLoader.class);
+
+  /** The warnings this process has given: a program that loads its settings twice says it once. */
+  private static final java.util.Set<String> WARNED =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   private Path file;
   private String text;
   private Map<String, String> environment = Map.of();
@@ -118,6 +128,7 @@ public final class ConfigLoader {
     List<String> problems = new ArrayList<>();
     Config fromFile = readFile(problems);
     Config fromEnv = readEnvironment(defaults, problems);
+    unknownEnvironment(defaults).stream().filter(WARNED::add).forEach(LOG::warn); // once each
     Config fromOverrides = readOverrides(problems);
     rejectUnknownKeys(fromFile, defaults, problems);
     rejectUnknownKeys(fromOverrides, defaults, problems);
@@ -193,6 +204,31 @@ public final class ConfigLoader {
       }
     }
     return result;
+  }
+
+  /**
+   * A warning for each {@code MEMESCOPE_*} variable that names no setting (a typo would otherwise
+   * fall back to the default without a word), with the closest setting's variable where one is
+   * near. Not an error: the environment is shared with other programs and processes.
+   */
+  List<String> unknownEnvironment(Config defaults) {
+    java.util.Set<String> known = new java.util.HashSet<>(NOT_SETTINGS);
+    defaults.entrySet().forEach(e -> known.add(envName(e.getKey())));
+    return environment.keySet().stream()
+        .filter(name -> name.startsWith(ENV_PREFIX) && !known.contains(name))
+        .sorted()
+        .map(
+            name ->
+                "environment variable "
+                    + name
+                    + " is not a Memescope setting and is ignored"
+                    + known.stream()
+                        .filter(k -> !NOT_SETTINGS.contains(k))
+                        .min(Comparator.comparingInt(k -> editDistance(k, name)))
+                        .filter(k -> editDistance(k, name) <= Math.max(2, name.length() / 4))
+                        .map(k -> " (did you mean " + k + "?)")
+                        .orElse(""))
+        .toList();
   }
 
   /**

@@ -66,6 +66,29 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void an_environment_variable_that_names_no_setting_gets_a_warning_with_the_closest_one() {
+    ConfigLoader loader =
+        new ConfigLoader()
+            .optEnvironment(
+                Map.of(
+                    "MEMESCOPE_INGEST_FETCH_ALLOW_PRIVATE_HOST", "nas", // the S is missing
+                    "MEMESCOPE_KAFKA_PORT", "19092",
+                    "MEMESCOPE_JAVA_OPTS", "-Dx=y",
+                    "MEMESCOPE_MODELS", "../../models",
+                    "MEMESCOPE_NOTHING_LIKE_IT", "1",
+                    "PATH", "/usr/bin"));
+    assertThat(loader.unknownEnvironment(ConfigLoader.defaults()))
+        .containsExactly(
+            "environment variable MEMESCOPE_INGEST_FETCH_ALLOW_PRIVATE_HOST is not a Memescope"
+                + " setting and is ignored (did you mean"
+                + " MEMESCOPE_INGEST_FETCH_ALLOW_PRIVATE_HOSTS?)",
+            "environment variable MEMESCOPE_NOTHING_LIKE_IT is not a Memescope setting and is"
+                + " ignored");
+    // A warning, not an error: the rest still loads.
+    assertThat(loader.load().kafka().bootstrapServers()).isEqualTo("127.0.0.1:19092");
+  }
+
+  @Test
   void environment_names_follow_the_key() {
     assertThat(ConfigLoader.envName("flink.taskmanager.process-memory"))
         .isEqualTo("MEMESCOPE_FLINK_TASKMANAGER_PROCESS_MEMORY");
