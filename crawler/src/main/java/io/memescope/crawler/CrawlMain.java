@@ -35,6 +35,9 @@ public final class CrawlMain implements Callable<Integer> {
 
   @picocli.CommandLine.Mixin SourcesMain.Settings settings;
 
+  /** How long Kafka has to answer before the crawl starts. */
+  static final java.time.Duration KAFKA_CHECK = java.time.Duration.ofSeconds(10);
+
   public static void main(String[] args) {
     System.exit(run(args));
   }
@@ -50,6 +53,7 @@ public final class CrawlMain implements Callable<Integer> {
     }
     MemescopeConfig config = settings.load();
     String topic = config.kafka().topic("crawl-urls").name();
+    CrawlPublisher.checkReachable(config.kafka().bootstrapServers(), topic, KAFKA_CHECK);
     try (CqlSession session = Clients.cassandraKeyspaceForCommandLine(config.cassandra());
         CrawlPublisher publisher = new CrawlPublisher(config.kafka().bootstrapServers(), topic)) {
       SourceRegistry registry = new SourceRegistry(config.crawler(), session);

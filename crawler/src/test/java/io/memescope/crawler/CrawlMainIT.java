@@ -79,6 +79,83 @@ class CrawlMainIT {
     assertThat(consume(stack, "list-" + run, 120)).hasSize(120);
   }
 
+  @Test
+  void with_kafka_away_the_crawl_says_so_at_once_and_publishes_everything_once_it_is_back()
+      throws Exception {
+    MemescopeConfig stack = TestStack.config();
+    try (CqlSession plain = Clients.cassandra(stack.cassandra());
+        Admin admin = Clients.kafkaAdmin(stack.kafka())) {
+      new CassandraMigrations(plain, stack.cassandra()).apply();
+      new KafkaTopics(admin, 1, Duration.ofSeconds(30)).apply(stack.kafka());
+    }
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    StringBuilder list = new StringBuilder();
+    for (int i = 0; i < 10; i++) {
+      list.append("https://memes.example/").append(run).append("/down-").append(i).append(".jpg\n");
+    }
+    Path urls = Files.writeString(dir.resolve("down.txt"), list);
+    Path conf =
+        Files.writeString(
+            dir.resolve("down.conf"),
+            "include file(\""
+                + Runtimes.root().resolve("infra/src/test/resources/test-stack.conf")
+                + "\")\ncrawler.sources = [ { id = \"down-"
+                + run
+                + "\", type = list, location = \""
+                + urls
+                + "\" } ]\n");
+    String[] base = {"down-" + run, "--config", conf.toString(), "--home", stack.home().toString()};
+    int closedPort;
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      closedPort = socket.getLocalPort(); // nothing listens there once it is closed
+    }
+
+    // Kafka not there: refused within the check's time, not after the producer's minute.
+    long start = System.nanoTime();
+    Outcome away = crawl(base, "--set", "kafka.port=" + closedPort);
+    long seconds = Duration.ofNanos(System.nanoTime() - start).toSeconds();
+    assertThat(away.code()).isEqualTo(1);
+    assertThat(away.err())
+        .isEqualTo(
+            "memescope crawl: Kafka at 127.0.0.1:"
+                + closedPort
+                + " did not answer within 10 s: is the stack up? (`memescope status`)\n");
+    assertThat(seconds).as("seconds until the refusal").isLessThan(40);
+
+    // Kafka there but without the topic (a stack not set up by `up`).
+    Outcome noTopic = crawl(base, "--set", "kafka.topics.crawl-urls.name=memescope.none-" + run);
+    assertThat(noTopic.code()).isEqualTo(1);
+    assertThat(noTopic.err())
+        .contains("has no topic memescope.none-" + run + " (`memescope up` creates the topics)");
+
+    // Nothing was marked as published meanwhile: with Kafka back, all ten go out.
+    Outcome back = crawl(base);
+    assertThat(back.code()).as(back.err()).isZero();
+    assertThat(back.out()).contains("10 found, 10 published");
+    assertThat(consume(stack, "down-" + run, 10)).hasSize(10);
+  }
+
+  private record Outcome(int code, String out, String err) {}
+
+  private static Outcome crawl(String[] base, String... more) {
+    String[] args = java.util.Arrays.copyOf(base, base.length + more.length);
+    System.arraycopy(more, 0, args, base.length, more.length);
+    PrintStream out = System.out;
+    PrintStream err = System.err;
+    ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
+    System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
+    try {
+      int code = CrawlMain.run(args);
+      return new Outcome(
+          code, stdout.toString(StandardCharsets.UTF_8), stderr.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(out);
+      System.setErr(err);
+    }
+  }
+
   private static Set<String> consume(MemescopeConfig stack, String source, int expected)
       throws Exception {
     Properties p = TestStack.consumerProperties(ByteArrayDeserializer.class);

@@ -2,15 +2,20 @@ package io.memescope.crawler.publish;
 
 import io.memescope.core.records.CrawlRecord;
 import io.memescope.core.records.Json;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
@@ -24,9 +29,20 @@ public final class CrawlPublisher implements AutoCloseable {
   private final KafkaProducer<String, byte[]> producer;
   private final String topic;
 
+  /** How long a send may wait for Kafka's metadata (the producer's default, a minute). */
+  static final Duration MAX_BLOCK = Duration.ofMinutes(1);
+
+  /** How long closing waits for records still in flight; they were not acknowledged anyway. */
+  static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(5);
+
   public CrawlPublisher(String bootstrapServers, String topic) {
+    this(bootstrapServers, topic, MAX_BLOCK);
+  }
+
+  CrawlPublisher(String bootstrapServers, String topic, Duration maxBlock) {
     Properties p = new Properties();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, maxBlock.toMillis());
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 120_000);
@@ -38,28 +54,87 @@ public final class CrawlPublisher implements AutoCloseable {
     this.topic = topic;
   }
 
-  /** Sends every record and waits for all acknowledgements. */
+  /**
+   * Checks, within {@code timeout}, that Kafka answers and has {@code topic}, so that a command
+   * whose stack is down says so at once instead of after the producer's minute of retries.
+   *
+   * @throws PublishException saying which of the two is missing and what to do
+   */
+  public static void checkReachable(String bootstrapServers, String topic, Duration timeout)
+      throws PublishException {
+    Properties p = new Properties();
+    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
+    p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
+    try (Admin admin = Admin.create(p)) {
+      admin
+          .describeTopics(List.of(topic))
+          .allTopicNames()
+          .get(timeout.toMillis() + 1_000, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new PublishException("interrupted while checking Kafka at " + bootstrapServers, e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+        throw new PublishException(
+            "Kafka at "
+                + bootstrapServers
+                + " has no topic "
+                + topic
+                + " (`memescope up` creates the topics)",
+            e.getCause());
+      }
+      throw notAnswering(bootstrapServers, timeout, e.getCause());
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw notAnswering(bootstrapServers, timeout, e);
+    }
+  }
+
+  private static PublishException notAnswering(String servers, Duration timeout, Throwable cause) {
+    return new PublishException(
+        "Kafka at "
+            + servers
+            + " did not answer within "
+            + timeout.toSeconds()
+            + " s: is the stack up? (`memescope status`)",
+        cause);
+  }
+
+  /**
+   * Sends every record and waits for all acknowledgements. A send that fails at once (Kafka gone:
+   * no metadata within {@link #MAX_BLOCK}) ends the call there, instead of every further record of
+   * the page waiting as long again.
+   */
   public void publishAll(List<CrawlRecord> records) throws PublishException {
     List<Future<RecordMetadata>> sent = new ArrayList<>(records.size());
     for (CrawlRecord record : records) {
-      sent.add(producer.send(new ProducerRecord<>(topic, record.urlHash(), Json.write(record))));
+      Future<RecordMetadata> future =
+          producer.send(new ProducerRecord<>(topic, record.urlHash(), Json.write(record)));
+      sent.add(future);
+      if (future.isDone()) { // only a failure is done before the flush below
+        await(future);
+      }
     }
     producer.flush();
     for (Future<RecordMetadata> future : sent) {
-      try {
-        future.get();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new PublishException("interrupted while publishing to " + topic, e);
-      } catch (ExecutionException e) {
-        throw new PublishException(
-            "publishing to " + topic + " failed: " + e.getCause(), e.getCause());
-      }
+      await(future);
+    }
+  }
+
+  private void await(Future<RecordMetadata> future) throws PublishException {
+    try {
+      future.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new PublishException("interrupted while publishing to " + topic, e);
+    } catch (ExecutionException e) {
+      throw new PublishException(
+          "publishing to " + topic + " failed: " + e.getCause(), e.getCause());
     }
   }
 
   @Override
   public void close() {
-    producer.close();
+    producer.close(CLOSE_TIMEOUT);
   }
 }
