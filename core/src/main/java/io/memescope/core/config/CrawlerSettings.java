@@ -115,9 +115,12 @@ public record CrawlerSettings(
     for (int i = 0; i < list.size(); i++) {
       String at = "crawler.sources[" + i + "]";
       Config c = list.get(i);
+      // Where the entry, or one of its fields, was written: "memescope.conf: 12".
+      java.util.function.Function<String, com.typesafe.config.ConfigOrigin> origin =
+          key -> c.root().containsKey(key) ? c.root().get(key).origin() : c.root().origin();
       for (String key : c.root().keySet()) {
         if (!SOURCE_KEYS.contains(key)) {
-          r.problem(at + "." + key, "is not a source setting");
+          r.problem(at + "." + key, "is not a source setting", origin.apply(key));
         }
       }
       try {
@@ -134,14 +137,15 @@ public record CrawlerSettings(
                 c.hasPath("max-pages") ? c.getInt("max-pages") : SourceSpec.DEFAULT_MAX_PAGES);
         for (String problem : spec.problems()) {
           int colon = problem.indexOf(": ");
-          r.problem(at + "." + problem.substring(0, colon), problem.substring(colon + 2));
+          String field = problem.substring(0, colon);
+          r.problem(at + "." + field, problem.substring(colon + 2), origin.apply(field));
         }
         if (!ids.add(spec.id())) {
-          r.problem(at + ".id", "'" + spec.id() + "' is used twice");
+          r.problem(at + ".id", "'" + spec.id() + "' is used twice", origin.apply("id"));
         }
         sources.add(spec);
       } catch (ConfigException e) {
-        r.problem(at, e.getMessage());
+        r.problem(at, e.getMessage(), c.root().origin());
       }
     }
     return new CrawlerSettings(

@@ -114,6 +114,11 @@ final class SettingsReader {
     problems.add(key + " " + message + origin);
   }
 
+  /** A problem at a place the library cannot look up by path (inside a list), with its origin. */
+  void problem(String key, String message, com.typesafe.config.ConfigOrigin origin) {
+    problems.add(key + " " + message + (origin == null ? "" : " (" + origin.description() + ")"));
+  }
+
   void throwIfProblems() {
     if (!problems.isEmpty()) {
       throw new InvalidConfigException(problems);

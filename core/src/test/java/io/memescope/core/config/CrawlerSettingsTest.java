@@ -56,6 +56,19 @@ class CrawlerSettingsTest {
                             assertThat(p)
                                 .startsWith("crawler.sources[1].locaton is not a source setting"))
                     .anySatisfy(
-                        p -> assertThat(p).startsWith("crawler.sources[1].location is missing")));
+                        p -> assertThat(p).startsWith("crawler.sources[1].location is missing"))
+                    // Each names the file and line it came from.
+                    .contains(
+                        "crawler.sources[0].type is 'gopher', must be one of "
+                            + CrawlerSettings.TYPES
+                            + " ("
+                            + file.toAbsolutePath()
+                            + ": 2)",
+                        "crawler.sources[1].locaton is not a source setting ("
+                            + file.toAbsolutePath()
+                            + ": 3)",
+                        "crawler.sources[1].location is missing ("
+                            + file.toAbsolutePath()
+                            + ": 3)"));
   }
 }
