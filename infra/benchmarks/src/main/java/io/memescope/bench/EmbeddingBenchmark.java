@@ -43,6 +43,7 @@ public class EmbeddingBenchmark {
   List<float[]> images;
   List<String> texts;
   List<byte[]> files;
+  List<PilImage> decoded;
   final java.util.concurrent.atomic.AtomicInteger next =
       new java.util.concurrent.atomic.AtomicInteger();
 
@@ -63,8 +64,16 @@ public class EmbeddingBenchmark {
         files.add(Files.readAllBytes(p));
       }
     }
-    images = new ArrayList<>();
     ImageDecoder decoder = new ImageDecoder();
+    decoded = new ArrayList<>();
+    for (byte[] file : files) {
+      try {
+        decoded.add(decoder.decode(file));
+      } catch (io.memescope.core.embed.ImageDecodeException e) {
+        throw new IOException(e);
+      }
+    }
+    images = new ArrayList<>();
     for (int i = 0; i < batch; i++) {
       try {
         PilImage image = decoder.decode(files.get(i % files.size()));
@@ -94,6 +103,12 @@ public class EmbeddingBenchmark {
   @Benchmark
   public float[][] texts() {
     return encoder.embedTexts(texts);
+  }
+
+  /** Pillow-exact preprocessing alone of one decoded file (batch-independent). */
+  @Benchmark
+  public float[] preprocess() {
+    return encoder.preprocessor().apply(decoded.get(next.getAndIncrement() % decoded.size()));
   }
 
   /** Decoding and Pillow-exact preprocessing of one file (batch-independent). */
