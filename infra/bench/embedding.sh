@@ -20,7 +20,7 @@ run() { # name, model, batches, threads, workers, torch threads, methods
     org.openjdk.jmh.Main "EmbeddingBenchmark.($7)" "${JMH[@]}" -rff "/tmp/jmh-$1.json" \
     -t "$4" -p model="$2" -p batch="$3" -p workers="$5" 2>&1 | grep -E "^(Benchmark|EmbeddingBenchmark)"
 }
-run tiny-1x2 models/tiny 1,8,32 1 1 2 "imageTower|texts|decodeAndPreprocess"
+run tiny-1x2 models/tiny 1,8,32 1 1 2 "imageTower|texts|preprocess"  # and decodeAndPreprocess
 run tiny-2x1 models/tiny 1,8,32 2 2 1 "imageTower|texts"
 if [[ -n "${1:-}" ]]; then
   run full-1x2 "$1" 1,8 1 1 2 "imageTower|texts"
