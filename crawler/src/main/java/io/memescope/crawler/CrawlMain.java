@@ -53,7 +53,7 @@ public final class CrawlMain implements Callable<Integer> {
     }
     MemescopeConfig config = settings.load();
     String topic = config.kafka().topic("crawl-urls").name();
-    CrawlPublisher.checkReachable(config.kafka().bootstrapServers(), topic, KAFKA_CHECK);
+    CrawlPublisher.checkReachable(config.kafka(), topic, KAFKA_CHECK);
     try (CqlSession session = Clients.cassandraKeyspaceForCommandLine(config.cassandra());
         CrawlPublisher publisher = new CrawlPublisher(config.kafka().bootstrapServers(), topic)) {
       SourceRegistry registry = new SourceRegistry(config.crawler(), session);

@@ -10,6 +10,8 @@ import io.memescope.core.schema.CassandraMigrations;
 import io.memescope.core.schema.Clients;
 import io.memescope.core.schema.KafkaTopics;
 import io.memescope.infra.stack.Runtimes;
+import io.memescope.infra.testing.Console;
+import io.memescope.infra.testing.Console.Outcome;
 import io.memescope.infra.testing.TestStack;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -34,28 +36,14 @@ class CrawlMainIT {
 
   @Test
   void a_configured_url_list_is_crawled_page_by_page_into_the_crawl_topic() throws Exception {
-    MemescopeConfig stack = TestStack.config();
-    try (CqlSession plain = Clients.cassandra(stack.cassandra());
-        Admin admin = Clients.kafkaAdmin(stack.kafka())) {
-      new CassandraMigrations(plain, stack.cassandra()).apply();
-      new KafkaTopics(admin, 1, Duration.ofSeconds(30)).apply(stack.kafka());
-    }
+    MemescopeConfig stack = stackWithSchema();
     String run = UUID.randomUUID().toString().substring(0, 8);
     StringBuilder list = new StringBuilder("# test list\n");
     for (int i = 0; i < 120; i++) {
       list.append("https://memes.example/").append(run).append('/').append(i).append(".jpg\n");
     }
     Path urls = Files.writeString(dir.resolve("urls.txt"), list);
-    Path conf =
-        Files.writeString(
-            dir.resolve("memescope.conf"),
-            "include file(\""
-                + Runtimes.root().resolve("infra/src/test/resources/test-stack.conf")
-                + "\")\ncrawler.page-size = 50\ncrawler.sources = [ { id = \"list-"
-                + run
-                + "\", type = list, location = \""
-                + urls
-                + "\" } ]\n");
+    Path conf = listSource("list-" + run, urls, "crawler.page-size = 50\n");
 
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     PrintStream original = System.out;
@@ -82,28 +70,14 @@ class CrawlMainIT {
   @Test
   void with_kafka_away_the_crawl_says_so_at_once_and_publishes_everything_once_it_is_back()
       throws Exception {
-    MemescopeConfig stack = TestStack.config();
-    try (CqlSession plain = Clients.cassandra(stack.cassandra());
-        Admin admin = Clients.kafkaAdmin(stack.kafka())) {
-      new CassandraMigrations(plain, stack.cassandra()).apply();
-      new KafkaTopics(admin, 1, Duration.ofSeconds(30)).apply(stack.kafka());
-    }
+    MemescopeConfig stack = stackWithSchema();
     String run = UUID.randomUUID().toString().substring(0, 8);
     StringBuilder list = new StringBuilder();
     for (int i = 0; i < 10; i++) {
       list.append("https://memes.example/").append(run).append("/down-").append(i).append(".jpg\n");
     }
     Path urls = Files.writeString(dir.resolve("down.txt"), list);
-    Path conf =
-        Files.writeString(
-            dir.resolve("down.conf"),
-            "include file(\""
-                + Runtimes.root().resolve("infra/src/test/resources/test-stack.conf")
-                + "\")\ncrawler.sources = [ { id = \"down-"
-                + run
-                + "\", type = list, location = \""
-                + urls
-                + "\" } ]\n");
+    Path conf = listSource("down-" + run, urls, "");
     String[] base = {"down-" + run, "--config", conf.toString(), "--home", stack.home().toString()};
     int closedPort;
     try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
@@ -135,25 +109,36 @@ class CrawlMainIT {
     assertThat(consume(stack, "down-" + run, 10)).hasSize(10);
   }
 
-  private record Outcome(int code, String out, String err) {}
+  /** The test stack's settings, with the schema applied (topics and tables). */
+  private static MemescopeConfig stackWithSchema() throws Exception {
+    MemescopeConfig stack = TestStack.config();
+    try (CqlSession plain = Clients.cassandra(stack.cassandra());
+        Admin admin = Clients.kafkaAdmin(stack.kafka())) {
+      new CassandraMigrations(plain, stack.cassandra()).apply();
+      new KafkaTopics(admin, 1, Duration.ofSeconds(30)).apply(stack.kafka());
+    }
+    return stack;
+  }
+
+  /** A settings file: the test stack's, more settings, and one list source {@code id}. */
+  private Path listSource(String id, Path urls, String moreSettings) throws Exception {
+    return Files.writeString(
+        dir.resolve(id + ".conf"),
+        "include file(\""
+            + Runtimes.root().resolve("infra/src/test/resources/test-stack.conf")
+            + "\")\n"
+            + moreSettings
+            + "crawler.sources = [ { id = \""
+            + id
+            + "\", type = list, location = \""
+            + urls
+            + "\" } ]\n");
+  }
 
   private static Outcome crawl(String[] base, String... more) {
     String[] args = java.util.Arrays.copyOf(base, base.length + more.length);
     System.arraycopy(more, 0, args, base.length, more.length);
-    PrintStream out = System.out;
-    PrintStream err = System.err;
-    ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
-    try {
-      int code = CrawlMain.run(args);
-      return new Outcome(
-          code, stdout.toString(StandardCharsets.UTF_8), stderr.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(out);
-      System.setErr(err);
-    }
+    return Console.capture(() -> CrawlMain.run(args));
   }
 
   private static Set<String> consume(MemescopeConfig stack, String source, int expected)

@@ -2,9 +2,8 @@ package io.memescope.crawler;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import io.memescope.infra.testing.Console;
+import io.memescope.infra.testing.Console.Outcome;
 import org.junit.jupiter.api.Test;
 
 /** {@code memescope crawl}'s command line, before it connects to anything. */
@@ -28,22 +27,7 @@ class CrawlMainTest {
     }
   }
 
-  private record Outcome(int code, String out, String err) {}
-
   private static Outcome run(String... args) {
-    PrintStream out = System.out;
-    PrintStream err = System.err;
-    ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
-    try {
-      int code = CrawlMain.run(args);
-      return new Outcome(
-          code, stdout.toString(StandardCharsets.UTF_8), stderr.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(out);
-      System.setErr(err);
-    }
+    return Console.capture(() -> CrawlMain.run(args));
   }
 }

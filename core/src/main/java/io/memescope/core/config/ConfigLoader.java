@@ -222,10 +222,7 @@ public final class ConfigLoader {
                 "environment variable "
                     + name
                     + " is not a Memescope setting and is ignored"
-                    + known.stream()
-                        .filter(k -> !NOT_SETTINGS.contains(k))
-                        .min(Comparator.comparingInt(k -> editDistance(k, name)))
-                        .filter(k -> editDistance(k, name) <= Math.max(2, name.length() / 4))
+                    + closest(name, known.stream().filter(k -> !NOT_SETTINGS.contains(k)))
                         .map(k -> " (did you mean " + k + "?)")
                         .orElse(""))
         .toList();
@@ -279,10 +276,14 @@ public final class ConfigLoader {
   }
 
   private static Optional<String> closestKey(String key, Config defaults) {
-    return defaults.entrySet().stream()
-        .map(Map.Entry::getKey)
-        .min(Comparator.comparingInt(k -> editDistance(k, key)))
-        .filter(k -> editDistance(k, key) <= Math.max(2, key.length() / 4));
+    return closest(key, defaults.entrySet().stream().map(Map.Entry::getKey));
+  }
+
+  /** The candidate nearest to {@code name} in edit distance, if it is near enough to be a typo. */
+  private static Optional<String> closest(String name, java.util.stream.Stream<String> candidates) {
+    return candidates
+        .min(Comparator.comparingInt(k -> editDistance(k, name)))
+        .filter(k -> editDistance(k, name) <= Math.max(2, name.length() / 4));
   }
 
   static int editDistance(String a, String b) {

@@ -103,15 +103,15 @@ final class SettingsReader {
   }
 
   void problem(String key, String message) {
-    String origin = "";
+    com.typesafe.config.ConfigOrigin origin = null;
     try {
       if (config.hasPath(key)) {
-        origin = " (" + config.getValue(key).origin().description() + ")";
+        origin = config.getValue(key).origin();
       }
     } catch (ConfigException.BadPath e) {
       // e.g. crawler.sources[1].id: a place inside a list, not a path the library can look up
     }
-    problems.add(key + " " + message + origin);
+    problem(key, message, origin);
   }
 
   /** A problem at a place the library cannot look up by path (inside a list), with its origin. */

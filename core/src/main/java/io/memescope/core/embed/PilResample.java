@@ -102,10 +102,6 @@ public final class PilResample {
     return v < 0 ? 0 : Math.min(v, 255);
   }
 
-  static PilImage resample(PilImage in, int width, int height) {
-    return resample(in, width, height, 0, 0, width, height);
-  }
-
   /**
    * The window of a two-pass resample. Every output sample depends only on the samples its filter
    * covers, so computing fewer of them changes none: the horizontal pass computes only the window's

@@ -1,7 +1,9 @@
 package io.memescope.crawler.publish;
 
+import io.memescope.core.config.KafkaSettings;
 import io.memescope.core.records.CrawlRecord;
 import io.memescope.core.records.Json;
+import io.memescope.core.schema.Clients;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,7 +12,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -60,13 +61,10 @@ public final class CrawlPublisher implements AutoCloseable {
    *
    * @throws PublishException saying which of the two is missing and what to do
    */
-  public static void checkReachable(String bootstrapServers, String topic, Duration timeout)
+  public static void checkReachable(KafkaSettings kafka, String topic, Duration timeout)
       throws PublishException {
-    Properties p = new Properties();
-    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-    p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
-    p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
-    try (Admin admin = Admin.create(p)) {
+    String bootstrapServers = kafka.bootstrapServers();
+    try (Admin admin = Clients.kafkaAdmin(kafka, (int) timeout.toMillis())) {
       admin
           .describeTopics(List.of(topic))
           .allTopicNames()

@@ -58,7 +58,12 @@ class CrawlPublisherTest {
     assertThatThrownBy(
             () ->
                 CrawlPublisher.checkReachable(
-                    "127.0.0.1:" + closed, "memescope.crawl.urls", Duration.ofSeconds(2)))
+                    new io.memescope.core.config.ConfigLoader()
+                        .optOverride("kafka.port", String.valueOf(closed))
+                        .load()
+                        .kafka(),
+                    "memescope.crawl.urls",
+                    Duration.ofSeconds(2)))
         .isInstanceOf(PublishException.class)
         .hasMessage(
             "Kafka at 127.0.0.1:"

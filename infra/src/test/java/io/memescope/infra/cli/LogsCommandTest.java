@@ -2,9 +2,8 @@ package io.memescope.infra.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import io.memescope.infra.testing.Console;
+import io.memescope.infra.testing.Console.Outcome;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -33,26 +32,11 @@ class LogsCommandTest {
         .isEqualTo(new Outcome(1, "", "memescope: logs: --lines must be 0 or more, not -3\n"));
   }
 
-  private record Outcome(int code, String out, String err) {}
-
   private Outcome run(String... args) {
     String[] all = new String[args.length + 2];
     all[0] = "--home";
     all[1] = home.toString();
     System.arraycopy(args, 0, all, 2, args.length);
-    PrintStream out = System.out;
-    PrintStream err = System.err;
-    ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
-    System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
-    try {
-      int code = Memescope.run(all);
-      return new Outcome(
-          code, stdout.toString(StandardCharsets.UTF_8), stderr.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(out);
-      System.setErr(err);
-    }
+    return Console.capture(() -> Memescope.run(all));
   }
 }
