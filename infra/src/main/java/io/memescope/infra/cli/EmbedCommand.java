@@ -44,6 +44,12 @@ final class EmbedCommand implements Callable<Integer> {
     if (texts.isEmpty() && images.isEmpty()) {
       throw new StackException("embed: give at least one --text or --image");
     }
+    for (String text : texts) {
+      // As the search API does: a blank prompt embeds nothing anyone asked for.
+      if (text.isBlank()) {
+        throw new StackException("embed: --text must not be blank");
+      }
+    }
     MemescopeConfig config = parent.config();
     Path dir = model != null ? model : config.model().dir();
     List<byte[]> files = new ArrayList<>();
