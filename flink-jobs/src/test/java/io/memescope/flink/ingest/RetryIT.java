@@ -2,10 +2,13 @@ package io.memescope.flink.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.datastax.oss.driver.api.core.CqlSession;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
 import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.records.UrlHash;
 import io.memescope.core.records.UrlNormalizer;
+import io.memescope.core.schema.Clients;
 import io.memescope.infra.flink.IngestJobs;
 import io.memescope.infra.flink.IngestRetry;
 import java.awt.image.BufferedImage;
@@ -26,8 +29,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code memescope ingest retry} against the running job: an image whose host was down when it was
- * crawled is rejected as {@code network}; once the host is back, a retry publishes it again and the
- * job indexes it; a second retry finds it indexed and publishes nothing.
+ * crawled is rejected as {@code network}; once the host is back, a retry publishes it again, with
+ * the title of its first crawl record, and the job indexes it; a second retry finds it indexed and
+ * publishes nothing.
  */
 class RetryIT {
   @Test
@@ -76,6 +80,16 @@ class RetryIT {
         IngestJobIT.consume(config, after, new HashMap<>(), 1, 1, Duration.ofMinutes(3), n -> {});
         assertThat(after.get(url)).as("indexed after the retry").isNotNull();
         assertThat(after.get(url).path("kind").asText()).isEqualTo("new");
+        assertThat(first.withoutRecord()).isZero();
+        try (CqlSession cql = Clients.cassandraKeyspace(config.cassandra())) {
+          // The rejects topic has no title: the retry took it from the URL's crawl record.
+          assertThat(
+                  cql.execute("SELECT title FROM image_urls WHERE url_hash = ?", UrlHash.of(url))
+                      .one()
+                      .getString("title"))
+              .as("the title of the first crawl record")
+              .isEqualTo("title of " + url);
+        }
 
         // Only reasons that may pass are retried by default; the URL is indexed now anyway.
         IngestRetry.Result second =

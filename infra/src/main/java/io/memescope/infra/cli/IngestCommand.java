@@ -193,7 +193,8 @@ final class IngestCommand implements Callable<Integer> {
         "Publish again the URLs the job rejected for a reason that may have passed (by default"
             + " timeout, network, http_status), within a time window, unless indexed meanwhile."
             + " After fixing a setting, name its reason: --reason file_not_allowed.",
-        "The job fetches each once more; the title of the first record is not kept."
+        "The job fetches each once more, with the title and page of its crawl record while the"
+            + " crawl topic still holds it."
       })
   static final class Retry implements Callable<Integer> {
     @ParentCommand IngestCommand ingest;

@@ -38,8 +38,11 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * loses nothing for good. It reads the rejects topic over a time window, keeps each URL's latest
  * rejection, leaves out URLs that are indexed by now (Cassandra's {@code image_urls}), and
  * publishes the rest to the crawl topic with a retry mark in {@link CrawlRecord#CONTENT_VERSION}:
- * the job's seen-URL filter takes that as new content and fetches the URL once more. The title and
- * page of the first record are not in the rejects topic, so a retried URL comes without them.
+ * the job's seen-URL filter takes that as new content and fetches the URL once more. The rejects
+ * topic carries no title or page, so each retried URL's record is looked up in the crawl topic
+ * (from a day before the window, within its retention) and published again with its title, page,
+ * author and extra fields; a URL whose record is no longer there is published with its URL and
+ * source only, and the run says how many.
  */
 public final class IngestRetry {
   /** The reasons retried by default: failures of the moment, not of the content. */
@@ -53,9 +56,25 @@ public final class IngestRetry {
     this.clock = clock;
   }
 
-  /** What a run found and did; {@code byReason} counts the URLs published (or to publish). */
+  /**
+   * How far before the window the crawl topic is searched for a rejected URL's record: the record
+   * was published before its rejection, by as much as the job lagged behind then.
+   */
+  static final Duration RECORD_LOOKBACK = Duration.ofDays(1);
+
+  /** How long reading one topic may take. */
+  private static final Duration READ_LIMIT = Duration.ofMinutes(5);
+
+  /**
+   * What a run found and did; {@code byReason} counts the URLs published (or to publish), {@code
+   * withoutRecord} those of them whose crawl record was not found (published without a title).
+   */
   public record Result(
-      int rejections, int indexedSince, Map<String, Integer> byReason, List<String> urls) {
+      int rejections,
+      int indexedSince,
+      Map<String, Integer> byReason,
+      List<String> urls,
+      int withoutRecord) {
     public int published() {
       return urls.size();
     }
@@ -67,7 +86,8 @@ public final class IngestRetry {
    */
   public Result retry(Set<String> reasons, Duration since, boolean dryRun, PrintStream out)
       throws IOException {
-    Map<String, JsonNode> latest = latestRejections(clock.instant().minus(since));
+    Instant from = clock.instant().minus(since);
+    Map<String, JsonNode> latest = latestRejections(from);
     int rejections = latest.size();
     Map<String, JsonNode> chosen = new LinkedHashMap<>();
     latest.forEach(
@@ -89,29 +109,101 @@ public final class IngestRetry {
     Map<String, Integer> byReason = new TreeMap<>();
     chosen.values().forEach(r -> byReason.merge(r.path("reason").asText(), 1, Integer::sum));
     List<String> urls = new ArrayList<>(chosen.keySet());
+    Map<String, CrawlRecord> records =
+        urls.isEmpty() ? Map.of() : crawlRecords(chosen.keySet(), from.minus(RECORD_LOOKBACK));
+    int withoutRecord = urls.size() - records.size();
     if (!dryRun && !urls.isEmpty()) {
-      publish(chosen);
+      publish(chosen, records);
     }
     out.printf(
-        "%s %d of %d rejected URL(s) since %s %s; %d indexed meanwhile%n",
+        "%s %d of %d rejected URL(s) since %s %s; %d indexed meanwhile%s%n",
         dryRun ? "would publish" : "published",
         urls.size(),
         rejections,
-        clock.instant().minus(since),
+        from,
         byReason,
-        indexed);
-    return new Result(rejections, indexed, byReason, urls);
+        indexed,
+        withoutRecord == 0
+            ? ""
+            : "; "
+                + withoutRecord
+                + " without title or page (their crawl record is no longer in the crawl topic)");
+    return new Result(rejections, indexed, byReason, urls, withoutRecord);
   }
 
   /** Each URL's newest rejection at or after {@code from}, read up to the topic's current end. */
   private Map<String, JsonNode> latestRejections(Instant from) throws IOException {
     String topic = config.kafka().topic("ingest-rejects").name();
+    Map<String, JsonNode> latest = new HashMap<>();
+    boolean complete =
+        read(
+            topic,
+            from,
+            value -> {
+              JsonNode node;
+              try {
+                node = Json.mapper().readTree(value);
+              } catch (IOException unreadable) {
+                return; // not a rejection of ours
+              }
+              String url = node.path("url").asText("");
+              if (!url.isEmpty() && node.path("at").asLong(0) >= from.toEpochMilli()) {
+                JsonNode before = latest.get(url);
+                if (before == null || before.path("at").asLong() <= node.path("at").asLong()) {
+                  latest.put(url, node);
+                }
+              }
+            });
+    if (!complete) {
+      throw new IOException(
+          "reading " + topic + " took over " + READ_LIMIT.toMinutes() + " minutes");
+    }
+    return latest;
+  }
+
+  /**
+   * The newest crawl record of each of {@code urls} published at or after {@code from}, preferring
+   * one that carries a title, page or author (a retry's record without them does not hide the
+   * original). URLs whose record is not found are left out.
+   */
+  private Map<String, CrawlRecord> crawlRecords(Set<String> urls, Instant from) throws IOException {
+    Map<String, CrawlRecord> found = new HashMap<>();
+    read(
+        config.kafka().topic("crawl-urls").name(),
+        from,
+        value -> {
+          CrawlRecord r;
+          try {
+            r = Json.read(value, CrawlRecord.class);
+          } catch (IOException | RuntimeException unreadable) {
+            return; // the job rejects it as bad_record; nothing to take from it
+          }
+          if (r.url() == null || !urls.contains(r.url())) {
+            return;
+          }
+          CrawlRecord before = found.get(r.url());
+          if (before == null || described(r) || !described(before)) {
+            found.put(r.url(), r);
+          }
+        });
+    // Read up to the limit: what was found by then is used, the rest goes without a title.
+    return found;
+  }
+
+  private static boolean described(CrawlRecord r) {
+    return r.title() != null || r.page() != null || r.author() != null;
+  }
+
+  /**
+   * Reads {@code topic} from the first offsets at or after {@code from} up to its end as of now;
+   * false when that took longer than {@link #READ_LIMIT}.
+   */
+  private boolean read(String topic, Instant from, java.util.function.Consumer<byte[]> each) {
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15_000);
-    Map<String, JsonNode> latest = new HashMap<>();
     try (KafkaConsumer<String, byte[]> consumer =
         new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
       List<TopicPartition> partitions =
@@ -127,29 +219,19 @@ public final class IngestRetry {
         var at = starts.get(tp);
         consumer.seek(tp, at == null ? end.get(tp) : at.offset());
       }
-      long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+      long deadline = System.nanoTime() + READ_LIMIT.toNanos();
       while (!caughtUp(consumer, partitions, end)) {
         if (System.nanoTime() > deadline) {
-          throw new IOException("reading " + topic + " took over 5 minutes");
+          return false;
         }
         for (var r : consumer.poll(Duration.ofMillis(500))) {
-          JsonNode node;
-          try {
-            node = Json.mapper().readTree(r.value());
-          } catch (IOException unreadable) {
-            continue; // not a rejection of ours
-          }
-          String url = node.path("url").asText("");
-          if (!url.isEmpty() && node.path("at").asLong(0) >= from.toEpochMilli()) {
-            JsonNode before = latest.get(url);
-            if (before == null || before.path("at").asLong() <= node.path("at").asLong()) {
-              latest.put(url, node);
-            }
+          if (r.value() != null) {
+            each.accept(r.value());
           }
         }
       }
     }
-    return latest;
+    return true;
   }
 
   private static boolean caughtUp(
@@ -164,7 +246,8 @@ public final class IngestRetry {
     return true;
   }
 
-  private void publish(Map<String, JsonNode> chosen) throws IOException {
+  private void publish(Map<String, JsonNode> chosen, Map<String, CrawlRecord> records)
+      throws IOException {
     Properties p = new Properties();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -176,15 +259,21 @@ public final class IngestRetry {
       List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
       for (var e : chosen.entrySet()) {
         String source = e.getValue().path("source").asText("retry");
+        CrawlRecord original = records.get(e.getKey());
+        Map<String, String> extra = new HashMap<>();
+        if (original != null && original.extra() != null) {
+          extra.putAll(original.extra());
+        }
+        extra.put(CrawlRecord.CONTENT_VERSION, mark);
         CrawlRecord r =
             CrawlRecord.of(
                 e.getKey(),
                 source.isEmpty() ? "retry" : source,
                 clock.instant(),
-                null,
-                null,
-                null,
-                Map.of(CrawlRecord.CONTENT_VERSION, mark));
+                original == null ? null : original.title(),
+                original == null ? null : original.page(),
+                original == null ? null : original.author(),
+                extra);
         sent.add(producer.send(new ProducerRecord<>(topic, r.urlHash(), Json.write(r))));
       }
       producer.flush();
