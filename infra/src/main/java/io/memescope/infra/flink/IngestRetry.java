@@ -65,6 +65,9 @@ public final class IngestRetry {
   /** How long reading one topic may take. */
   private static final Duration READ_LIMIT = Duration.ofMinutes(5);
 
+  /** How often a long read says how far it got (on stderr). */
+  private static final Duration PROGRESS_EVERY = Duration.ofSeconds(10);
+
   /**
    * What a run found and did; {@code byReason} counts the URLs published (or to publish), {@code
    * withoutRecord} those of them whose crawl record was not found (published without a title).
@@ -215,16 +218,30 @@ public final class IngestRetry {
       Map<TopicPartition, Long> query = new HashMap<>();
       partitions.forEach(tp -> query.put(tp, from.toEpochMilli()));
       var starts = consumer.offsetsForTimes(query, Duration.ofSeconds(15));
+      long total = 0;
       for (TopicPartition tp : partitions) {
         var at = starts.get(tp);
-        consumer.seek(tp, at == null ? end.get(tp) : at.offset());
+        long start = at == null ? end.get(tp) : at.offset();
+        consumer.seek(tp, start);
+        total += end.get(tp) - start;
       }
-      long deadline = System.nanoTime() + READ_LIMIT.toNanos();
+      long began = System.nanoTime();
+      long deadline = began + READ_LIMIT.toNanos();
+      long nextReport = began + PROGRESS_EVERY.toNanos();
+      long read = 0;
       while (!caughtUp(consumer, partitions, end)) {
-        if (System.nanoTime() > deadline) {
+        long now = System.nanoTime();
+        if (now > deadline) {
+          System.err.printf("reading %s: gave up after %d of %d records%n", topic, read, total);
           return false;
         }
+        if (now > nextReport) {
+          // A long window of a busy topic takes a while: say how far it got.
+          System.err.printf("reading %s: %d of %d records%n", topic, read, total);
+          nextReport = now + PROGRESS_EVERY.toNanos();
+        }
         for (var r : consumer.poll(Duration.ofMillis(500))) {
+          read++;
           if (r.value() != null) {
             each.accept(r.value());
           }
