@@ -2,7 +2,6 @@ package io.memescope.infra.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.memescope.infra.testing.Console;
 import io.memescope.infra.testing.Console.Outcome;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -33,10 +32,6 @@ class EmbedCommandTest {
   }
 
   private Outcome run(String... args) {
-    String[] all = new String[args.length + 2];
-    all[0] = "--home";
-    all[1] = home.toString();
-    System.arraycopy(args, 0, all, 2, args.length);
-    return Console.capture(() -> Memescope.run(all));
+    return Cli.run(home, args);
   }
 }
