@@ -20,6 +20,8 @@ import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -96,6 +98,33 @@ class RetryIT {
             retry.retry(Set.of("network", "bad_url"), Duration.ofHours(1), false, System.out);
         assertThat(second.urls()).isEmpty();
         assertThat(second.indexedSince()).isEqualTo(1);
+
+        // A URL whose crawl record is no longer within reach goes without its title, and the run
+        // says so. Here the look-back is 0 and the window starts at the rejection itself, after
+        // the record was published; in use, a record older than the crawl topic's retention.
+        int closed;
+        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+          closed = free.getLocalPort();
+        }
+        String early = UrlNormalizer.normalise("http://localhost:" + closed + "/early.png");
+        IngestJobIT.publish(config, List.of(early));
+        Map<String, JsonNode> rejected = new HashMap<>();
+        IngestJobIT.consume(
+            config, new HashMap<>(), rejected, 0, 2, Duration.ofMinutes(3), n -> {});
+        assertThat(rejected.get(early)).as("rejected: nothing listens").isNotNull();
+        Instant at = Instant.ofEpochMilli(rejected.get(early).path("at").asLong());
+        Instant now = Instant.now();
+        ByteArrayOutputStream told = new ByteArrayOutputStream();
+        IngestRetry.Result bare =
+            new IngestRetry(config, Clock.fixed(now, ZoneOffset.UTC), Duration.ZERO)
+                .retry(
+                    IngestRetry.TRANSIENT, Duration.between(at, now), true, new PrintStream(told));
+        assertThat(bare.urls()).containsExactly(early);
+        assertThat(bare.withoutRecord()).isEqualTo(1);
+        assertThat(told.toString())
+            .contains("would publish 1 of 1")
+            .contains(
+                "1 without title or page (their crawl record is no longer in the crawl topic)");
       } finally {
         server.stop(0);
       }

@@ -50,17 +50,30 @@ public final class IngestRetry {
 
   private final MemescopeConfig config;
   private final Clock clock;
+  private final Duration recordLookback;
 
   public IngestRetry(MemescopeConfig config, Clock clock) {
+    this(config, clock, RECORD_LOOKBACK);
+  }
+
+  /**
+   * @param recordLookback how far before the window the crawl topic is searched for the rejected
+   *     URLs' records ({@link #RECORD_LOOKBACK} by default)
+   */
+  public IngestRetry(MemescopeConfig config, Clock clock, Duration recordLookback) {
+    if (recordLookback.isNegative()) {
+      throw new IllegalArgumentException("recordLookback must not be negative: " + recordLookback);
+    }
     this.config = config;
     this.clock = clock;
+    this.recordLookback = recordLookback;
   }
 
   /**
    * How far before the window the crawl topic is searched for a rejected URL's record: the record
    * was published before its rejection, by as much as the job lagged behind then.
    */
-  static final Duration RECORD_LOOKBACK = Duration.ofDays(1);
+  public static final Duration RECORD_LOOKBACK = Duration.ofDays(1);
 
   /** How long reading one topic may take. */
   private static final Duration READ_LIMIT = Duration.ofMinutes(5);
@@ -113,7 +126,7 @@ public final class IngestRetry {
     chosen.values().forEach(r -> byReason.merge(r.path("reason").asText(), 1, Integer::sum));
     List<String> urls = new ArrayList<>(chosen.keySet());
     Map<String, CrawlRecord> records =
-        urls.isEmpty() ? Map.of() : crawlRecords(chosen.keySet(), from.minus(RECORD_LOOKBACK));
+        urls.isEmpty() ? Map.of() : crawlRecords(chosen.keySet(), from.minus(recordLookback));
     int withoutRecord = urls.size() - records.size();
     if (!dryRun && !urls.isEmpty()) {
       publish(chosen, records);
@@ -134,14 +147,20 @@ public final class IngestRetry {
     return new Result(rejections, indexed, byReason, urls, withoutRecord);
   }
 
-  /** Each URL's newest rejection at or after {@code from}, read up to the topic's current end. */
+  /**
+   * Each URL's newest rejection at or after {@code from}, read up to the topic's current end. A
+   * rejection's Kafka timestamp is that of the crawl record it comes from (Flink's Kafka sink keeps
+   * the source's timestamps), earlier than the rejection by the job's lag then; so the topic is
+   * read from {@link #RECORD_LOOKBACK} before {@code from} and filtered on the rejection's own
+   * time.
+   */
   private Map<String, JsonNode> latestRejections(Instant from) throws IOException {
     String topic = config.kafka().topic("ingest-rejects").name();
     Map<String, JsonNode> latest = new HashMap<>();
     boolean complete =
         read(
             topic,
-            from,
+            from.minus(RECORD_LOOKBACK),
             value -> {
               JsonNode node;
               try {
