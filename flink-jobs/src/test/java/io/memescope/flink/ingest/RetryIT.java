@@ -40,10 +40,7 @@ class RetryIT {
   void a_url_rejected_while_its_host_was_down_is_indexed_after_a_retry() throws Exception {
     MemescopeConfig config = IngestJobIT.jobConfig();
     IngestJobs jobs = new IngestJobs(config);
-    int port;
-    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = free.getLocalPort(); // nothing listens there once it is closed
-    }
+    int port = closedPort();
     String url = UrlNormalizer.normalise("http://localhost:" + port + "/late.png");
     try {
       jobs.ensureRunning(Path.of(System.getProperty("memescope.jobJar", "unset")));
@@ -102,11 +99,7 @@ class RetryIT {
         // A URL whose crawl record is no longer within reach goes without its title, and the run
         // says so. Here the look-back is 0 and the window starts at the rejection itself, after
         // the record was published; in use, a record older than the crawl topic's retention.
-        int closed;
-        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-          closed = free.getLocalPort();
-        }
-        String early = UrlNormalizer.normalise("http://localhost:" + closed + "/early.png");
+        String early = UrlNormalizer.normalise("http://localhost:" + closedPort() + "/early.png");
         IngestJobIT.publish(config, List.of(early));
         Map<String, JsonNode> rejected = new HashMap<>();
         IngestJobIT.consume(
@@ -130,6 +123,13 @@ class RetryIT {
       }
     } finally {
       jobs.cancel();
+    }
+  }
+
+  /** A loopback port that nothing listens on (a socket's, once it is closed). */
+  private static int closedPort() throws Exception {
+    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return free.getLocalPort();
     }
   }
 

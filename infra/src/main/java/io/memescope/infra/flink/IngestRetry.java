@@ -48,6 +48,18 @@ public final class IngestRetry {
   /** The reasons retried by default: failures of the moment, not of the content. */
   public static final Set<String> TRANSIENT = Set.of("timeout", "network", "http_status");
 
+  /**
+   * How far before the window the crawl topic is searched for a rejected URL's record: the record
+   * was published before its rejection, by as much as the job lagged behind then.
+   */
+  public static final Duration RECORD_LOOKBACK = Duration.ofDays(1);
+
+  /** How long reading one topic may take. */
+  private static final Duration READ_LIMIT = Duration.ofMinutes(5);
+
+  /** How often a long read says how far it got (on stderr). */
+  private static final Duration PROGRESS_EVERY = Duration.ofSeconds(10);
+
   private final MemescopeConfig config;
   private final Clock clock;
   private final Duration recordLookback;
@@ -68,18 +80,6 @@ public final class IngestRetry {
     this.clock = clock;
     this.recordLookback = recordLookback;
   }
-
-  /**
-   * How far before the window the crawl topic is searched for a rejected URL's record: the record
-   * was published before its rejection, by as much as the job lagged behind then.
-   */
-  public static final Duration RECORD_LOOKBACK = Duration.ofDays(1);
-
-  /** How long reading one topic may take. */
-  private static final Duration READ_LIMIT = Duration.ofMinutes(5);
-
-  /** How often a long read says how far it got (on stderr). */
-  private static final Duration PROGRESS_EVERY = Duration.ofSeconds(10);
 
   /**
    * What a run found and did; {@code byReason} counts the URLs published (or to publish), {@code
@@ -188,7 +188,7 @@ public final class IngestRetry {
    * one that carries a title, page or author (a retry's record without them does not hide the
    * original). URLs whose record is not found are left out.
    */
-  private Map<String, CrawlRecord> crawlRecords(Set<String> urls, Instant from) throws IOException {
+  private Map<String, CrawlRecord> crawlRecords(Set<String> urls, Instant from) {
     Map<String, CrawlRecord> found = new HashMap<>();
     read(
         config.kafka().topic("crawl-urls").name(),
@@ -297,7 +297,7 @@ public final class IngestRetry {
         String source = e.getValue().path("source").asText("retry");
         CrawlRecord original = records.get(e.getKey());
         Map<String, String> extra = new HashMap<>();
-        if (original != null && original.extra() != null) {
+        if (original != null) {
           extra.putAll(original.extra());
         }
         extra.put(CrawlRecord.CONTENT_VERSION, mark);
