@@ -137,10 +137,30 @@ final class Accounts {
     return new Rater(username, role, false, q, now);
   }
 
-  /** Changes what is given (null: unchanged) of an existing rater. */
-  Rater update(String username, String password, String role, Boolean disabled, String queue) {
+  /**
+   * Changes what is given (null: unchanged) of an existing rater, on behalf of the admin {@code
+   * actor}, who must not be {@code username} when the change takes admin rights away (the caller
+   * refuses that). A change that takes an enabled admin's rights away (the role, or the account)
+   * first reads {@code actor} from Cassandra rather than from this instance's 30 s cache, and is
+   * refused (403) unless {@code actor} is still an enabled admin: so two admins who demote each
+   * other a few seconds apart, through different instances, cannot leave no admin. Requests that
+   * cross within the same few milliseconds still can; {@link #ensureAdmin} mends that at the next
+   * start.
+   */
+  Rater update(
+      String actor, String username, String password, String role, Boolean disabled, String queue) {
     Rater r =
         rater(username).orElseThrow(() -> ApiException.status(404, "no rater named " + username));
+    boolean takesAdmin =
+        r.admin()
+            && !r.disabled()
+            && ((role != null && !"admin".equals(role)) || Boolean.TRUE.equals(disabled));
+    if (takesAdmin) {
+      raters.invalidate(actor);
+      if (rater(actor).filter(a -> a.admin() && !a.disabled()).isEmpty()) {
+        throw ApiException.status(403, "this needs the admin role");
+      }
+    }
     if (password != null) {
       checkPassword(password);
     }
@@ -275,20 +295,62 @@ final class Accounts {
   /** The name of the first admin, created when there are no raters at all. */
   static final String FIRST_ADMIN = "admin";
 
-  /** Creates {@code admin} with {@code password} when there are no raters; true if it did. */
-  boolean bootstrap(String password) {
-    if (password.isBlank() || anyRaters()) {
-      return false;
+  /** What {@link #ensureAdmin} found or did. */
+  enum AdminCheck {
+    /** An enabled admin exists; nothing was changed. */
+    PRESENT,
+    /** There were no raters at all: {@code admin} was created. */
+    CREATED,
+    /**
+     * There were raters but no enabled admin: {@code admin} was made an enabled admin again (or
+     * created), with the given password.
+     */
+    RESTORED,
+    /** No enabled admin, and no password to give one: nothing was changed. */
+    NO_PASSWORD
+  }
+
+  /**
+   * Makes sure someone can manage accounts: with no raters at all, creates {@code admin} with
+   * {@code password}; with raters but no enabled admin (every admin disabled or demoted, as two
+   * admins demoting each other at the same moment can leave it), restores {@code admin} as an
+   * enabled admin with {@code password}. The password is the operator's ({@code
+   * rater.admin-password} or the file {@code up} wrote), so this is the way back in that needs
+   * access to the machine, not to the app.
+   */
+  AdminCheck ensureAdmin(String password) {
+    List<Rater> everyone = all();
+    if (everyone.stream().anyMatch(r -> r.admin() && !r.disabled())) {
+      return AdminCheck.PRESENT;
     }
-    try {
-      create(FIRST_ADMIN, password, "admin", null);
-      return true;
-    } catch (ApiException e) {
-      if (e.status() == 409) {
-        return false; // another instance was faster
+    if (password.isBlank()) {
+      return AdminCheck.NO_PASSWORD;
+    }
+    if (everyone.stream().noneMatch(r -> r.username().equals(FIRST_ADMIN))) {
+      try {
+        create(FIRST_ADMIN, password, "admin", null);
+      } catch (ApiException e) {
+        if (e.status() != 409) {
+          throw e;
+        }
+        return AdminCheck.PRESENT; // another instance was faster
       }
-      throw e;
+      return everyone.isEmpty() ? AdminCheck.CREATED : AdminCheck.RESTORED;
     }
+    checkPassword(password);
+    String hashed = hash(password);
+    db.call(
+        s -> {
+          s.execute(
+              db.prepare(
+                      s,
+                      "UPDATE raters SET role = 'admin', disabled = false, password_hash = ?"
+                          + " WHERE username = ?")
+                  .bind(hashed, FIRST_ADMIN));
+          return null;
+        });
+    raters.invalidate(FIRST_ADMIN);
+    return AdminCheck.RESTORED;
   }
 
   private Bucket failureBucket(String key, int perMinute) {

@@ -112,9 +112,12 @@ public final class RaterApp implements AutoCloseable {
     }
   }
 
-  /** Creates the first admin from {@code password} when there are no raters; true if it did. */
-  public boolean bootstrapAdmin(String password) {
-    return accounts.bootstrap(password);
+  /**
+   * Creates the first admin from {@code password} when there are no raters, or restores {@code
+   * admin} with it when no enabled admin is left ({@link Accounts#ensureAdmin}).
+   */
+  Accounts.AdminCheck ensureAdmin(String password) {
+    return accounts.ensureAdmin(password);
   }
 
   List<Route> routes() {
@@ -568,7 +571,7 @@ public final class RaterApp implements AutoCloseable {
       }
     }
     // Nor take away your own admin role: with the last admin gone, nobody could manage accounts
-    // (the first admin is only created while there are no accounts at all).
+    // until the app restored one at its next start.
     if (body.has("role")
         && !"admin".equals(body.get("role").asText())
         && username.equals(sessionOf(ctx).rater().username())) {
@@ -577,6 +580,7 @@ public final class RaterApp implements AutoCloseable {
     }
     Accounts.Rater r =
         accounts.update(
+            sessionOf(ctx).rater().username(),
             username,
             body.has("password") ? text(body, "password", Accounts.MAX_PASSWORD) : null,
             body.has("role") ? text(body, "role", 16) : null,

@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The rater app as a process of the stack: {@code RaterMain CONFIG_FILE}. When there are no raters
  * yet it creates the first admin, {@code admin}, with {@code rater.admin-password} or, when that is
- * empty, the password in {@code <home>/conf/rater-admin-password} that {@code memescope up} writes.
+ * empty, the password in {@code <home>/conf/rater-admin-password} that {@code memescope up} writes;
+ * when there are raters but no enabled admin, it restores {@code admin} with that password.
  */
 public final class RaterMain {
   private static final Logger LOG = LoggerFactory.getLogger(RaterMain.class);
@@ -29,12 +30,23 @@ public final class RaterMain {
     Runtime.getRuntime().addShutdownHook(new Thread(app::close));
     // Before the server answers, so that "ready" means the first admin can sign in.
     try {
-      if (app.bootstrapAdmin(adminPassword(config))) {
-        LOG.info("created the first admin account, {}", Accounts.FIRST_ADMIN);
+      switch (app.ensureAdmin(adminPassword(config))) {
+        case CREATED -> LOG.info("created the first admin account, {}", Accounts.FIRST_ADMIN);
+        case RESTORED ->
+            LOG.warn(
+                "no enabled admin was left: restored the account {} as an admin, with the"
+                    + " configured admin password",
+                Accounts.FIRST_ADMIN);
+        case NO_PASSWORD ->
+            LOG.warn(
+                "no enabled admin, and no admin password to create one with (rater.admin-password"
+                    + " or {})",
+                RaterSettings.adminPasswordFile(config.home()));
+        case PRESENT -> {}
       }
     } catch (ApiException e) {
-      // Cassandra is not reachable yet: the next start creates the account.
-      LOG.warn("could not check for the first admin account: {}", e.getMessage());
+      // Cassandra is not reachable yet: the next start checks again.
+      LOG.warn("could not check for an admin account: {}", e.getMessage());
     }
     int port = app.start(config.rater().host(), config.rater().port());
     LOG.info("rater app on http://{}:{}/", config.rater().host(), port);

@@ -40,7 +40,7 @@ public final class RaterBenchmark {
     String password = "benchmark password";
     try (RaterApp app = new RaterApp(config)) {
       String base = "http://localhost:" + app.start("127.0.0.1", 0);
-      app.bootstrapAdmin(password);
+      app.ensureAdmin(password);
       Path ui = Runtimes.root().resolve("rater-web/src/test/ui");
       Path out = Runtimes.root().resolve("rater-web/target/bench/rater-bench.json");
       Files.createDirectories(out.getParent());

@@ -66,10 +66,10 @@ class RaterIT {
     cql = Clients.cassandraKeyspace(config.cassandra());
     app = new RaterApp(config);
     base = "http://127.0.0.1:" + app.start("127.0.0.1", 0);
-    assertThat(app.bootstrapAdmin(ADMIN_PASSWORD)).isTrue();
-    assertThat(app.bootstrapAdmin("another admin password"))
-        .as("only when there are none")
-        .isFalse();
+    assertThat(app.ensureAdmin(ADMIN_PASSWORD)).isEqualTo(Accounts.AdminCheck.CREATED);
+    assertThat(app.ensureAdmin("another admin password"))
+        .as("only when there is no admin")
+        .isEqualTo(Accounts.AdminCheck.PRESENT);
   }
 
   @AfterAll
@@ -833,6 +833,60 @@ class RaterIT {
     assertThat(locked.statusCode()).as("even the right password, for now").isEqualTo(429);
     assertThat(locked.headers().firstValue("Retry-After")).isPresent();
     assertThat(login("ann", PASSWORD).statusCode()).as("other names are not locked").isEqualTo(200);
+  }
+
+  @Test
+  @Order(41)
+  void a_demoted_admin_cannot_demote_another_through_a_stale_instance_and_a_restart_restores_one()
+      throws Exception {
+    Session admin = signIn("admin", ADMIN_PASSWORD);
+    HttpResponse<String> made =
+        admin.send(
+            "POST",
+            "/api/admin/raters",
+            "{\"username\":\"fay\",\"password\":\"" + PASSWORD + "\",\"role\":\"admin\"}");
+    assertThat(made.statusCode()).as(made.body()).isEqualTo(201);
+    // A second instance of the app, as behind a load balancer: fay signs in there, and it caches
+    // her account (as an admin) for up to 30 s.
+    try (RaterApp other = new RaterApp(config)) {
+      String otherBase = "http://127.0.0.1:" + other.start("127.0.0.1", 0);
+      Session fay = new Session(otherBase, signIn("fay", PASSWORD));
+      assertThat(fay.me().path("role").asText()).isEqualTo("admin");
+
+      assertThat(admin.send("PATCH", "/api/admin/raters/fay", "{\"role\":\"rater\"}").statusCode())
+          .isEqualTo(200);
+      HttpResponse<String> back =
+          fay.send("PATCH", "/api/admin/raters/admin", "{\"role\":\"rater\"}");
+      assertThat(back.statusCode())
+          .as("fay is no admin any more, though the other instance's cache still says so")
+          .isEqualTo(403);
+      assertThat(roleOf("admin")).isEqualTo("admin");
+    }
+
+    // What two admins demoting each other in the same few milliseconds would leave: no admin.
+    cql.execute("UPDATE raters SET role = 'rater' WHERE username = 'admin'");
+    assertThat(app.ensureAdmin(""))
+        .as("nothing to restore it with")
+        .isEqualTo(Accounts.AdminCheck.NO_PASSWORD);
+    String operators = "the operator's new admin password";
+    assertThat(app.ensureAdmin(operators)).isEqualTo(Accounts.AdminCheck.RESTORED);
+    assertThat(roleOf("admin")).isEqualTo("admin");
+    assertThat(login("admin", ADMIN_PASSWORD).statusCode())
+        .as("the password is the operator's now")
+        .isEqualTo(401);
+    Session restored = signIn("admin", operators);
+    assertThat(restored.send("GET", "/api/admin/raters", null).statusCode()).isEqualTo(200);
+    assertThat(app.ensureAdmin("yet another password")).isEqualTo(Accounts.AdminCheck.PRESENT);
+    assertThat(
+            restored
+                .send(
+                    "PATCH", "/api/admin/raters/admin", "{\"password\":\"" + ADMIN_PASSWORD + "\"}")
+                .statusCode())
+        .isEqualTo(200);
+  }
+
+  private String roleOf(String username) {
+    return cql.execute("SELECT role FROM raters WHERE username = ?", username).one().getString(0);
   }
 
   // ---- helpers ------------------------------------------------------------------------------
