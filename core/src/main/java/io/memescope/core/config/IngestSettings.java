@@ -18,6 +18,8 @@ import java.util.Set;
  *     for the model, so that its forward passes never wait for them
  * @param nearDuplicateDistance the largest Hamming distance between two 64-bit perceptual hashes
  *     that makes them one image; 0 turns near-duplicate detection off
+ * @param refusedRobotsDirectives {@code X-Robots-Tag} directives that make an image answer a {@code
+ *     robots_tag} rejection; empty: the header is ignored
  */
 public record IngestSettings(
     boolean enabled,
@@ -34,6 +36,7 @@ public record IngestSettings(
     int fetchConcurrency,
     Set<String> allowPrivateHosts,
     List<String> fileRoots,
+    Set<String> refusedRobotsDirectives,
     int nearDuplicateDistance,
     Duration embedMaxWait,
     int embedPreprocessThreads,
@@ -47,6 +50,7 @@ public record IngestSettings(
   static IngestSettings read(SettingsReader r) {
     Set<String> hosts = Set.of();
     List<String> roots = List.of();
+    Set<String> robots = Set.of();
     try {
       hosts = Set.copyOf(r.config().getStringList("ingest.fetch.allow-private-hosts"));
     } catch (com.typesafe.config.ConfigException e) {
@@ -59,6 +63,12 @@ public record IngestSettings(
               .toList();
     } catch (com.typesafe.config.ConfigException e) {
       r.problem("ingest.fetch.file-roots", "must be a list of directories");
+    }
+    try {
+      robots = Set.copyOf(r.config().getStringList("ingest.fetch.refuse-robots-directives"));
+    } catch (com.typesafe.config.ConfigException e) {
+      r.problem(
+          "ingest.fetch.refuse-robots-directives", "must be a list of X-Robots-Tag directives");
     }
     return new IngestSettings(
         r.bool("ingest.enabled"),
@@ -75,6 +85,7 @@ public record IngestSettings(
         r.intInRange("ingest.fetch.concurrency", 1, 10_000),
         hosts,
         roots,
+        robots,
         r.intInRange("ingest.near-duplicate-distance", 0, 32),
         r.positiveDuration("ingest.embed-max-wait"),
         r.intInRange("ingest.embed-preprocess-threads", 1, 256),

@@ -24,6 +24,8 @@ import java.util.stream.Collectors;
  * @param userAgent sent with every request
  * @param maxRequests HTTP requests in flight at once (OkHttp's dispatcher), body reads included
  * @param maxRequestsPerHost of those, to one host
+ * @param refusedRobotsDirectives {@code X-Robots-Tag} directives (lower-cased here) that make an
+ *     answer {@link RejectReason#ROBOTS_TAG}; empty: the header is not looked at
  */
 public record FetchSettings(
     Duration connectTimeout,
@@ -35,13 +37,22 @@ public record FetchSettings(
     List<Path> allowedFileRoots,
     String userAgent,
     int maxRequests,
-    int maxRequestsPerHost) {
+    int maxRequestsPerHost,
+    Set<String> refusedRobotsDirectives) {
 
   /** Names the project, as the crawler does, so that site owners know whom to ask. */
   public static final String DEFAULT_USER_AGENT = "Memescope/0.1 (+https://github.com/memescope)";
 
   /** Largest cap: the body must fit in one Java array. */
   public static final long MAX_BYTES_LIMIT = Integer.MAX_VALUE - 16;
+
+  /**
+   * What img2dataset refuses by default, and what the directives mean for an image index: {@code
+   * noindex} and {@code noimageindex} (do not index it), {@code none} (noindex and nofollow), and
+   * the newer {@code noai} and {@code noimageai} (do not use it for AI).
+   */
+  public static final Set<String> DEFAULT_REFUSED_ROBOTS_DIRECTIVES =
+      Set.of("noindex", "noimageindex", "none", "noai", "noimageai");
 
   public FetchSettings {
     positive(connectTimeout, "connectTimeout");
@@ -72,11 +83,16 @@ public record FetchSettings(
     if (userAgent == null || userAgent.isBlank()) {
       throw new IllegalArgumentException("userAgent must not be blank");
     }
+    refusedRobotsDirectives =
+        Objects.requireNonNull(refusedRobotsDirectives, "refusedRobotsDirectives").stream()
+            .map(d -> d.strip().toLowerCase(Locale.ROOT))
+            .collect(Collectors.toUnmodifiableSet());
   }
 
   /**
    * Sensible limits for meme images: 5 s to connect, 10 s of silence, 30 s in all, 16 MiB, 5
-   * redirects, no private hosts, no local files, 64 requests in flight and 8 per host.
+   * redirects, no private hosts, no local files, 64 requests in flight and 8 per host, and the
+   * {@link #DEFAULT_REFUSED_ROBOTS_DIRECTIVES}.
    */
   public static FetchSettings defaults() {
     return new FetchSettings(
@@ -89,7 +105,8 @@ public record FetchSettings(
         List.of(),
         DEFAULT_USER_AGENT,
         64,
-        8);
+        8,
+        DEFAULT_REFUSED_ROBOTS_DIRECTIVES);
   }
 
   public FetchSettings withTimeouts(Duration connect, Duration read, Duration call) {
@@ -103,7 +120,8 @@ public record FetchSettings(
         allowedFileRoots,
         userAgent,
         maxRequests,
-        maxRequestsPerHost);
+        maxRequestsPerHost,
+        refusedRobotsDirectives);
   }
 
   public FetchSettings withMaxBytes(long bytes) {
@@ -117,7 +135,8 @@ public record FetchSettings(
         allowedFileRoots,
         userAgent,
         maxRequests,
-        maxRequestsPerHost);
+        maxRequestsPerHost,
+        refusedRobotsDirectives);
   }
 
   public FetchSettings withMaxRedirects(int redirects) {
@@ -131,7 +150,8 @@ public record FetchSettings(
         allowedFileRoots,
         userAgent,
         maxRequests,
-        maxRequestsPerHost);
+        maxRequestsPerHost,
+        refusedRobotsDirectives);
   }
 
   public FetchSettings withAllowedPrivateHosts(Set<String> hosts) {
@@ -145,7 +165,8 @@ public record FetchSettings(
         allowedFileRoots,
         userAgent,
         maxRequests,
-        maxRequestsPerHost);
+        maxRequestsPerHost,
+        refusedRobotsDirectives);
   }
 
   public FetchSettings withAllowedFileRoots(List<Path> roots) {
@@ -159,7 +180,8 @@ public record FetchSettings(
         roots,
         userAgent,
         maxRequests,
-        maxRequestsPerHost);
+        maxRequestsPerHost,
+        refusedRobotsDirectives);
   }
 
   public FetchSettings withUserAgent(String agent) {
@@ -173,7 +195,8 @@ public record FetchSettings(
         allowedFileRoots,
         agent,
         maxRequests,
-        maxRequestsPerHost);
+        maxRequestsPerHost,
+        refusedRobotsDirectives);
   }
 
   public FetchSettings withConcurrency(int requests, int requestsPerHost) {
@@ -187,7 +210,23 @@ public record FetchSettings(
         allowedFileRoots,
         userAgent,
         requests,
-        requestsPerHost);
+        requestsPerHost,
+        refusedRobotsDirectives);
+  }
+
+  public FetchSettings withRefusedRobotsDirectives(Set<String> directives) {
+    return new FetchSettings(
+        connectTimeout,
+        readTimeout,
+        callTimeout,
+        maxBytes,
+        maxRedirects,
+        allowedPrivateHosts,
+        allowedFileRoots,
+        userAgent,
+        maxRequests,
+        maxRequestsPerHost,
+        directives);
   }
 
   private static void positive(Duration duration, String name) {

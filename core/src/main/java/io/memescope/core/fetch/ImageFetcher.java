@@ -82,6 +82,10 @@ import okhttp3.ResponseBody;
  *       declared Content-Type: an HTML page served as {@code image/jpeg} is {@link
  *       RejectReason#NOT_AN_IMAGE}, an SVG {@link RejectReason#UNSUPPORTED_FORMAT}. Whether the
  *       image decodes is not checked here: a truncated JPEG is fetched, and decoding rejects it.
+ *   <li>An answer whose {@code X-Robots-Tag} asks all crawlers, or ours (the User-Agent's first
+ *       product token, {@code memescope}), not to index it ({@link
+ *       FetchSettings#refusedRobotsDirectives()}: {@code noindex}, {@code noai}, ...) is {@link
+ *       RejectReason#ROBOTS_TAG} before its body is read, as img2dataset does by default.
  * </ul>
  *
  * <p><b>Threads.</b> HTTP requests are enqueued on OkHttp's dispatcher. The body is read in
@@ -118,6 +122,10 @@ public final class ImageFetcher implements AutoCloseable {
   private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
 
   private final FetchSettings settings;
+
+  /** Our name in {@code X-Robots-Tag} headers addressed to one crawler. */
+  private final String crawler;
+
   private final ThreadPoolExecutor dispatcherExecutor;
   private final ThreadPoolExecutor fileReaders;
   private final OkHttpClient http;
@@ -125,6 +133,7 @@ public final class ImageFetcher implements AutoCloseable {
 
   public ImageFetcher(FetchSettings settings) {
     this.settings = settings;
+    this.crawler = RobotsTag.crawler(settings.userAgent());
     // Like OkHttp's default executor (threads on demand, none idle for long), but with daemon
     // threads of recognisable names, and ours to shut down on close.
     this.dispatcherExecutor =
@@ -326,6 +335,14 @@ public final class ImageFetcher implements AutoCloseable {
     long declared = body == null ? 0 : body.contentLength();
     byte[] bytes;
     try {
+      Optional<String> robots =
+          RobotsTag.refused(
+              response.headers("X-Robots-Tag"), crawler, settings.refusedRobotsDirectives());
+      if (robots.isPresent()) {
+        throw new Refusal(
+            RejectReason.ROBOTS_TAG,
+            "GET " + here + " answered with X-Robots-Tag " + robots.get() + ": not to be indexed");
+      }
       if (declared > settings.maxBytes()) {
         throw new Refusal(
             RejectReason.TOO_LARGE,

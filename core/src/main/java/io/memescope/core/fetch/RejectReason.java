@@ -36,7 +36,13 @@ public enum RejectReason {
   /** A URL that cannot be parsed, or whose scheme is neither http, https nor file. */
   BAD_URL,
   /** A successful answer with no bytes. */
-  EMPTY;
+  EMPTY,
+  /**
+   * The answer's {@code X-Robots-Tag} header, for all crawlers or for ours, holds a directive in
+   * {@link FetchSettings#refusedRobotsDirectives()}, such as {@code noindex} or {@code noai}: the
+   * site asks that the image not be indexed.
+   */
+  ROBOTS_TAG;
 
   /** The stable lower-case code, e.g. {@code too_large}. */
   public String code() {

@@ -124,6 +124,9 @@ class ImageFetcherTest {
     serve("/to-metadata", ex -> redirect(ex, "http://169.254.169.254/latest/meta-data/"));
     serve("/to-file", ex -> redirect(ex, "file:///etc/passwd"));
     serve("/missing", ex -> send(ex, 404, "text/html", "<html>nope</html>".getBytes()));
+    serve("/noindex.png", ex -> robots(ex, "noarchive", "noindex, nofollow"));
+    serve("/noai-for-us.png", ex -> robots(ex, "otherbot: noindex", "memescope: noai"));
+    serve("/noindex-for-others.png", ex -> robots(ex, "otherbot: noindex", "max-snippet: 20"));
     server.start();
   }
 
@@ -186,6 +189,14 @@ class ImageFetcherTest {
     try (OutputStream out = ex.getResponseBody()) {
       out.write(body);
     }
+  }
+
+  /** The good PNG, with an {@code X-Robots-Tag} header for each of {@code tags}. */
+  private static void robots(HttpExchange ex, String... tags) throws IOException {
+    for (String tag : tags) {
+      ex.getResponseHeaders().add("X-Robots-Tag", tag);
+    }
+    send(ex, 200, "image/png", png);
   }
 
   private static void redirect(HttpExchange ex, String location) throws IOException {
@@ -302,6 +313,23 @@ class ImageFetcherTest {
   }
 
   // ---------------------------------------------------------------- bad content
+
+  @Test
+  void an_x_robots_tag_that_forbids_indexing_for_all_or_for_us_is_refused() throws Exception {
+    Rejected all = rejected(get(url("/noindex.png")), RejectReason.ROBOTS_TAG);
+    assertThat(all.detail()).contains("X-Robots-Tag noindex").contains("/noindex.png");
+    assertThat(rejected(get(url("/noai-for-us.png")), RejectReason.ROBOTS_TAG).detail())
+        .contains("noai");
+    assertThat(fetched(get(url("/noindex-for-others.png"))).bytes())
+        .as("a tag for another crawler is not ours")
+        .isEqualTo(png);
+    try (ImageFetcher ignoring =
+        new ImageFetcher(settings().withRefusedRobotsDirectives(Set.of()))) {
+      assertThat(fetched(get(ignoring, url("/noindex.png"))).bytes())
+          .as("with no refused directives the header is ignored")
+          .isEqualTo(png);
+    }
+  }
 
   @Test
   void zero_bytes_are_empty() throws Exception {

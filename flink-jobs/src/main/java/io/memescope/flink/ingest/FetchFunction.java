@@ -30,6 +30,7 @@ final class FetchFunction extends RichAsyncFunction<UrlInfo, Fetched> {
         .withMaxRedirects(s.maxRedirects())
         .withAllowedPrivateHosts(s.allowPrivateHosts())
         .withAllowedFileRoots(s.fileRootPaths())
+        .withRefusedRobotsDirectives(s.refusedRobotsDirectives())
         .withConcurrency(s.fetchConcurrency(), Math.max(2, s.fetchConcurrency() / 4));
   }
 

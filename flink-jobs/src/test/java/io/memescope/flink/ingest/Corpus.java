@@ -114,6 +114,7 @@ final class Corpus implements AutoCloseable {
     hostile.put(base + "/bad/loop", "redirect_loop");
     hostile.put(base + "/bad/to-loopback", "blocked_address");
     hostile.put(base + "/bad/missing.png", "http_status");
+    hostile.put(base + "/bad/noindex.jpg", "robots_tag");
     server.createContext("/", this::serve);
     server.start();
   }
@@ -148,6 +149,13 @@ final class Corpus implements AutoCloseable {
           }
         }
         case "/bad/loop" -> redirect(e, "/bad/loop");
+        case "/bad/noindex.jpg" -> { // a good image whose site asks not to index it
+          byte[] body = files.get("/img/0.jpg");
+          e.getResponseHeaders().add("Content-Type", "image/jpeg");
+          e.getResponseHeaders().add("X-Robots-Tag", "noindex, noimageindex");
+          e.sendResponseHeaders(200, body.length);
+          e.getResponseBody().write(body);
+        }
         case "/bad/to-loopback" ->
             redirect(e, "http://127.0.0.1:" + server.getAddress().getPort() + "/img/0.jpg");
         default -> {
