@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A process of the Flink standalone session cluster: the JobManager, or TaskManager {@code index}.
@@ -246,6 +247,50 @@ final class FlinkService extends Service {
             "--configDir",
             confDir().toString())
         .build();
+  }
+
+  /**
+   * Flink loads memescope-core from the copy in its data directory (see {@link
+   * #isolatedClasspath}), and a job jar's own copy never replaces it: after a rebuild, a job
+   * submitted to this process runs against the old classes (and fails on a setting the old ones do
+   * not know). Says so, naming the jars that differ.
+   */
+  @Override
+  public Optional<String> outdated() {
+    List<Path> built = new ArrayList<>();
+    Path root = Runtimes.root();
+    for (String entry : Runtimes.classpath("flink").split(java.io.File.pathSeparator)) {
+      Path path = Path.of(entry);
+      if (path.startsWith(root) && Files.isRegularFile(path)) {
+        built.add(path);
+      }
+    }
+    List<String> stale = differing(dataDir().resolve("lib"), built);
+    return stale.isEmpty()
+        ? Optional.empty()
+        : Optional.of(
+            "runs an older build of "
+                + String.join(", ", stale)
+                + ", and jobs submitted to it run on those old classes; restart it to load the"
+                + " new ones: ./memescope down "
+                + name()
+                + " && ./memescope up");
+  }
+
+  /** The file names of {@code built} whose copy in {@code lib} is missing or differs. */
+  static List<String> differing(Path lib, List<Path> built) {
+    List<String> out = new ArrayList<>();
+    for (Path jar : built) {
+      Path copy = lib.resolve(jar.getFileName());
+      try {
+        if (!Files.isRegularFile(copy) || Files.mismatch(jar, copy) != -1) {
+          out.add(jar.getFileName().toString());
+        }
+      } catch (IOException e) {
+        out.add(jar.getFileName().toString());
+      }
+    }
+    return out;
   }
 
   /**

@@ -220,6 +220,7 @@ public final class LocalStack {
     var existing = supervisor.running(service);
     if (existing.isPresent()) {
       progress.step(service.name(), "already running (pid " + existing.get().pid() + ")");
+      service.outdated().ifPresent(warning -> progress.step(service.name(), warning));
       awaitReady(service, existing.get(), begin);
       return new Started(service, true, Duration.ofNanos(System.nanoTime() - begin));
     }

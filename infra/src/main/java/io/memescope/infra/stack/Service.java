@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * One server process of the local stack: how to prepare its files, the command that runs it, the
@@ -46,6 +47,14 @@ public abstract class Service {
    */
   public boolean application() {
     return false;
+  }
+
+  /**
+   * When the running process was started from an older build of the project than the one on disk
+   * now, what to tell the user; empty when it is current (or this service cannot tell).
+   */
+  public Optional<String> outdated() {
+    return Optional.empty();
   }
 
   protected Map<String, String> environment() {

@@ -31,9 +31,14 @@ class LocalStackIT {
   void up_again_reuses_every_healthy_service() {
     MemescopeConfig config = TestStack.config();
 
-    List<LocalStack.Started> again = new LocalStack(config).up(List.of(), ProgressListener.SILENT);
+    List<String> said = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<LocalStack.Started> again =
+        new LocalStack(config).up(List.of(), (service, message) -> said.add(message));
 
     assertThat(again).hasSize(5).allSatisfy(s -> assertThat(s.reused()).isTrue());
+    assertThat(said)
+        .as("this build's stack runs this build's jars")
+        .noneMatch(m -> m.contains("older build"));
   }
 
   @Test
