@@ -107,10 +107,6 @@ final class Accounts {
                 .toList());
   }
 
-  boolean anyRaters() {
-    return db.call(s -> s.execute("SELECT username FROM raters LIMIT 1").one() != null);
-  }
-
   /** Creates a rater; 409 when the name is taken. */
   Rater create(String username, String password, String role, String queue) {
     checkUsername(username);
