@@ -110,123 +110,91 @@ public record FetchSettings(
   }
 
   public FetchSettings withTimeouts(Duration connect, Duration read, Duration call) {
-    return new FetchSettings(
-        connect,
-        read,
-        call,
-        maxBytes,
-        maxRedirects,
-        allowedPrivateHosts,
-        allowedFileRoots,
-        userAgent,
-        maxRequests,
-        maxRequestsPerHost,
-        refusedRobotsDirectives);
+    return with(
+        c -> {
+          c.connectTimeout = connect;
+          c.readTimeout = read;
+          c.callTimeout = call;
+        });
   }
 
   public FetchSettings withMaxBytes(long bytes) {
-    return new FetchSettings(
-        connectTimeout,
-        readTimeout,
-        callTimeout,
-        bytes,
-        maxRedirects,
-        allowedPrivateHosts,
-        allowedFileRoots,
-        userAgent,
-        maxRequests,
-        maxRequestsPerHost,
-        refusedRobotsDirectives);
+    return with(c -> c.maxBytes = bytes);
   }
 
   public FetchSettings withMaxRedirects(int redirects) {
-    return new FetchSettings(
-        connectTimeout,
-        readTimeout,
-        callTimeout,
-        maxBytes,
-        redirects,
-        allowedPrivateHosts,
-        allowedFileRoots,
-        userAgent,
-        maxRequests,
-        maxRequestsPerHost,
-        refusedRobotsDirectives);
+    return with(c -> c.maxRedirects = redirects);
   }
 
   public FetchSettings withAllowedPrivateHosts(Set<String> hosts) {
-    return new FetchSettings(
-        connectTimeout,
-        readTimeout,
-        callTimeout,
-        maxBytes,
-        maxRedirects,
-        hosts,
-        allowedFileRoots,
-        userAgent,
-        maxRequests,
-        maxRequestsPerHost,
-        refusedRobotsDirectives);
+    return with(c -> c.allowedPrivateHosts = hosts);
   }
 
   public FetchSettings withAllowedFileRoots(List<Path> roots) {
-    return new FetchSettings(
-        connectTimeout,
-        readTimeout,
-        callTimeout,
-        maxBytes,
-        maxRedirects,
-        allowedPrivateHosts,
-        roots,
-        userAgent,
-        maxRequests,
-        maxRequestsPerHost,
-        refusedRobotsDirectives);
+    return with(c -> c.allowedFileRoots = roots);
   }
 
   public FetchSettings withUserAgent(String agent) {
-    return new FetchSettings(
-        connectTimeout,
-        readTimeout,
-        callTimeout,
-        maxBytes,
-        maxRedirects,
-        allowedPrivateHosts,
-        allowedFileRoots,
-        agent,
-        maxRequests,
-        maxRequestsPerHost,
-        refusedRobotsDirectives);
+    return with(c -> c.userAgent = agent);
   }
 
   public FetchSettings withConcurrency(int requests, int requestsPerHost) {
-    return new FetchSettings(
-        connectTimeout,
-        readTimeout,
-        callTimeout,
-        maxBytes,
-        maxRedirects,
-        allowedPrivateHosts,
-        allowedFileRoots,
-        userAgent,
-        requests,
-        requestsPerHost,
-        refusedRobotsDirectives);
+    return with(
+        c -> {
+          c.maxRequests = requests;
+          c.maxRequestsPerHost = requestsPerHost;
+        });
   }
 
   public FetchSettings withRefusedRobotsDirectives(Set<String> directives) {
+    return with(c -> c.refusedRobotsDirectives = directives);
+  }
+
+  /** A copy with what {@code change} sets changed, checked as any new settings are. */
+  private FetchSettings with(java.util.function.Consumer<Copy> change) {
+    Copy c = new Copy(this);
+    change.accept(c);
     return new FetchSettings(
-        connectTimeout,
-        readTimeout,
-        callTimeout,
-        maxBytes,
-        maxRedirects,
-        allowedPrivateHosts,
-        allowedFileRoots,
-        userAgent,
-        maxRequests,
-        maxRequestsPerHost,
-        directives);
+        c.connectTimeout,
+        c.readTimeout,
+        c.callTimeout,
+        c.maxBytes,
+        c.maxRedirects,
+        c.allowedPrivateHosts,
+        c.allowedFileRoots,
+        c.userAgent,
+        c.maxRequests,
+        c.maxRequestsPerHost,
+        c.refusedRobotsDirectives);
+  }
+
+  /** The components of a copy being made by {@link #with}. */
+  private static final class Copy {
+    Duration connectTimeout;
+    Duration readTimeout;
+    Duration callTimeout;
+    long maxBytes;
+    int maxRedirects;
+    Set<String> allowedPrivateHosts;
+    List<Path> allowedFileRoots;
+    String userAgent;
+    int maxRequests;
+    int maxRequestsPerHost;
+    Set<String> refusedRobotsDirectives;
+
+    Copy(FetchSettings s) {
+      connectTimeout = s.connectTimeout;
+      readTimeout = s.readTimeout;
+      callTimeout = s.callTimeout;
+      maxBytes = s.maxBytes;
+      maxRedirects = s.maxRedirects;
+      allowedPrivateHosts = s.allowedPrivateHosts;
+      allowedFileRoots = s.allowedFileRoots;
+      userAgent = s.userAgent;
+      maxRequests = s.maxRequests;
+      maxRequestsPerHost = s.maxRequestsPerHost;
+      refusedRobotsDirectives = s.refusedRobotsDirectives;
+    }
   }
 
   private static void positive(Duration duration, String name) {

@@ -32,6 +32,37 @@ class FetchSettingsTest {
   }
 
   @Test
+  void each_with_changes_its_own_settings_and_keeps_the_rest() {
+    FetchSettings d = FetchSettings.defaults();
+    FetchSettings s =
+        d.withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(3))
+            .withMaxBytes(1234)
+            .withMaxRedirects(2)
+            .withAllowedPrivateHosts(Set.of("nas"))
+            .withAllowedFileRoots(List.of(Path.of("/memes")))
+            .withUserAgent("Other/1")
+            .withConcurrency(7, 3)
+            .withRefusedRobotsDirectives(Set.of(" NoAI "));
+    assertThat(s)
+        .isEqualTo(
+            new FetchSettings(
+                Duration.ofSeconds(1),
+                Duration.ofSeconds(2),
+                Duration.ofSeconds(3),
+                1234,
+                2,
+                Set.of("nas"),
+                List.of(Path.of("/memes")),
+                "Other/1",
+                7,
+                3,
+                Set.of("noai")));
+    assertThat(d.withMaxBytes(99).withMaxBytes(d.maxBytes())).isEqualTo(d);
+    assertThat(d.refusedRobotsDirectives())
+        .isEqualTo(FetchSettings.DEFAULT_REFUSED_ROBOTS_DIRECTIVES);
+  }
+
+  @Test
   void nonsense_is_refused() {
     FetchSettings d = FetchSettings.defaults();
     assertThatThrownBy(() -> d.withMaxBytes(0)).isInstanceOf(IllegalArgumentException.class);
