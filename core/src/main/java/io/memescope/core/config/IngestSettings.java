@@ -48,28 +48,14 @@ public record IngestSettings(
   }
 
   static IngestSettings read(SettingsReader r) {
-    Set<String> hosts = Set.of();
-    List<String> roots = List.of();
-    Set<String> robots = Set.of();
-    try {
-      hosts = Set.copyOf(r.config().getStringList("ingest.fetch.allow-private-hosts"));
-    } catch (com.typesafe.config.ConfigException e) {
-      r.problem("ingest.fetch.allow-private-hosts", "must be a list of host names");
-    }
-    try {
-      roots =
-          r.config().getStringList("ingest.fetch.file-roots").stream()
-              .map(p -> Path.of(p).toAbsolutePath().normalize().toString())
-              .toList();
-    } catch (com.typesafe.config.ConfigException e) {
-      r.problem("ingest.fetch.file-roots", "must be a list of directories");
-    }
-    try {
-      robots = Set.copyOf(r.config().getStringList("ingest.fetch.refuse-robots-directives"));
-    } catch (com.typesafe.config.ConfigException e) {
-      r.problem(
-          "ingest.fetch.refuse-robots-directives", "must be a list of X-Robots-Tag directives");
-    }
+    Set<String> hosts = Set.copyOf(r.stringList("ingest.fetch.allow-private-hosts", "host names"));
+    List<String> roots =
+        r.stringList("ingest.fetch.file-roots", "directories").stream()
+            .map(p -> Path.of(p).toAbsolutePath().normalize().toString())
+            .toList();
+    Set<String> robots =
+        Set.copyOf(
+            r.stringList("ingest.fetch.refuse-robots-directives", "X-Robots-Tag directives"));
     return new IngestSettings(
         r.bool("ingest.enabled"),
         r.nonBlank("ingest.job-name"),

@@ -57,8 +57,8 @@ public record RaterSettings(
   }
 
   static RaterSettings read(SettingsReader r) {
-    List<String> dimensions = stringList(r, "rater.dimensions");
-    List<String> rows = stringList(r, "rater.key-rows");
+    List<String> dimensions = r.stringList("rater.dimensions", "strings");
+    List<String> rows = r.stringList("rater.key-rows", "strings");
     if (dimensions.isEmpty()) {
       r.problem("rater.dimensions", "must name at least one dimension");
     }
@@ -118,14 +118,5 @@ public record RaterSettings(
         thumbnail,
         r.string("rater.admin-password"),
         r.intInRange("rater.login-attempts", 1, 1000));
-  }
-
-  private static List<String> stringList(SettingsReader r, String key) {
-    try {
-      return List.copyOf(r.config().getStringList(key));
-    } catch (ConfigException e) {
-      r.problem(key, "must be a list of strings");
-      return List.of();
-    }
   }
 }

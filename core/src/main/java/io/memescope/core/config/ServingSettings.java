@@ -47,15 +47,10 @@ public record ServingSettings(
   }
 
   static ServingSettings read(SettingsReader r) {
-    List<Path> roots = List.of();
-    try {
-      roots =
-          r.config().getStringList("serving.file-roots").stream()
-              .map(p -> Path.of(p).toAbsolutePath().normalize())
-              .toList();
-    } catch (com.typesafe.config.ConfigException e) {
-      r.problem("serving.file-roots", "must be a list of directories");
-    }
+    List<Path> roots =
+        r.stringList("serving.file-roots", "directories").stream()
+            .map(p -> Path.of(p).toAbsolutePath().normalize())
+            .toList();
     int maxPage = r.intInRange("serving.max-page-size", 1, 1000);
     int defaultPage = r.intInRange("serving.default-page-size", 1, 1000);
     if (defaultPage > maxPage) {

@@ -98,6 +98,16 @@ final class SettingsReader {
     return value;
   }
 
+  /** A list of strings; when it is not one, the problem says it must be a list of {@code what}. */
+  List<String> stringList(String key, String what) {
+    try {
+      return List.copyOf(config.getStringList(key));
+    } catch (ConfigException e) {
+      problem(key, "must be a list of " + what);
+      return List.of();
+    }
+  }
+
   Config config() {
     return config;
   }

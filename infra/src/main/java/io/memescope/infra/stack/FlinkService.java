@@ -257,14 +257,7 @@ final class FlinkService extends Service {
    */
   @Override
   public Optional<String> outdated() {
-    List<Path> built = new ArrayList<>();
-    Path root = Runtimes.root();
-    for (String entry : Runtimes.classpath("flink").split(java.io.File.pathSeparator)) {
-      Path path = Path.of(entry);
-      if (path.startsWith(root) && Files.isRegularFile(path)) {
-        built.add(path);
-      }
-    }
+    List<Path> built = classpathEntries().stream().filter(FlinkService::builtByProject).toList();
     List<String> stale = differing(dataDir().resolve("lib"), built);
     return stale.isEmpty()
         ? Optional.empty()
@@ -300,25 +293,36 @@ final class FlinkService extends Service {
    * JobManager or TaskManager still has to load from them.
    */
   private String isolatedClasspath() {
-    Path root = Runtimes.root();
     Path lib = dataDir().resolve("lib");
     List<String> entries = new ArrayList<>();
     try {
       Files.createDirectories(lib);
-      for (String entry : Runtimes.classpath("flink").split(java.io.File.pathSeparator)) {
-        Path path = Path.of(entry);
-        if (path.startsWith(root) && Files.isRegularFile(path)) {
+      for (Path path : classpathEntries()) {
+        if (builtByProject(path)) {
           Path copy = lib.resolve(path.getFileName());
           Files.copy(path, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
           entries.add(copy.toString());
         } else {
-          entries.add(entry);
+          entries.add(path.toString());
         }
       }
     } catch (IOException e) {
       throw new StackException(name() + ": cannot stage its classpath in " + lib + ": " + e);
     }
     return String.join(java.io.File.pathSeparator, entries);
+  }
+
+  private static List<Path> classpathEntries() {
+    return java.util.Arrays.stream(Runtimes.classpath("flink").split(java.io.File.pathSeparator))
+        .map(Path::of)
+        .toList();
+  }
+
+  /**
+   * A jar of this repository's build (memescope-core, the metrics reporter), staged per process.
+   */
+  private static boolean builtByProject(Path entry) {
+    return entry.startsWith(Runtimes.root()) && Files.isRegularFile(entry);
   }
 
   @Override

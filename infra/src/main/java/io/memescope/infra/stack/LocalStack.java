@@ -161,6 +161,20 @@ public final class LocalStack {
       String log,
       String detail) {}
 
+  /**
+   * The services among {@code names} that are running on an older build of the project than the one
+   * on disk ({@link Service#outdated}), with what to tell the user about each.
+   */
+  public Map<String, String> outdated(List<String> names) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (Service service : select(names)) {
+      if (supervisor.running(service).isPresent()) {
+        service.outdated().ifPresent(why -> out.put(service.name(), why));
+      }
+    }
+    return out;
+  }
+
   /** Every service's status; the probes run in parallel, so this takes as long as the slowest. */
   public List<ServiceStatus> status() {
     ExecutorService pool = Executors.newFixedThreadPool(services.size());

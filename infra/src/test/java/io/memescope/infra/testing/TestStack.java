@@ -13,7 +13,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
 import org.apache.kafka.clients.admin.Admin;
@@ -43,13 +42,13 @@ public final class TestStack {
           (service, message) -> System.out.println("[test-stack] " + service + ": " + message);
       // A stack left running by an earlier build (a plain `mvn verify` does not stop it) would run
       // this build's jobs on that build's memescope-core: restart what is out of date.
-      for (String name : stack.infrastructure()) {
-        Optional<String> outdated = stack.service(name).outdated();
-        if (outdated.isPresent()) {
-          log.step(name, outdated.get() + " (restarting it for this build)");
-          stack.down(List.of(name), log);
-        }
-      }
+      stack
+          .outdated(stack.infrastructure())
+          .forEach(
+              (name, why) -> {
+                log.step(name, why + " (restarting it for this build)");
+                stack.down(List.of(name), log);
+              });
       stack.up(stack.infrastructure(), log);
       // Applications need the schema (the crawler opens the keyspace), as at `memescope up`.
       Schema.apply(candidate);
