@@ -3,6 +3,7 @@ package io.memescope.serving;
 import io.memescope.core.config.KafkaSettings;
 import io.memescope.core.records.Json;
 import io.memescope.core.records.Takedown;
+import io.memescope.core.schema.Clients;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -71,10 +72,7 @@ final class Takedowns implements AutoCloseable {
     if (p == null) {
       synchronized (this) {
         if (producer == null) {
-          Properties props = new Properties();
-          props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-          props.put(ProducerConfig.ACKS_CONFIG, "all");
-          props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+          Properties props = Clients.kafkaProducerProperties(kafka.bootstrapServers());
           props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
           props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 12_000);
           props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000);

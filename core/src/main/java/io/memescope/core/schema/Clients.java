@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.Properties;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
 
 /** Clients of the three stores, built from configuration. The caller closes what it gets. */
 public final class Clients {
@@ -29,6 +30,28 @@ public final class Clients {
     props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, apiTimeoutMillis);
     props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.min(apiTimeoutMillis, 30_000));
     return Admin.create(props);
+  }
+
+  /**
+   * The settings every Kafka producer of ours starts from: the bootstrap servers, idempotence with
+   * {@code acks=all}, and <b>one request in flight per connection</b>. The caller adds serializers
+   * and timeouts.
+   *
+   * <p>One in flight, not the client's five: Kafka up to 4.4 accepts any first sequence number from
+   * a producer it has no state for on a partition. A producer that writes to a partition just
+   * created (or just moved) can have its first request refused as "not leader" and the next one
+   * accepted; every retry of the first is then out of order, and its records expire after {@code
+   * delivery.timeout.ms} although the producer is idempotent (KAFKA-15591, fixed in 4.5). With one
+   * request in flight the second waits for the first. Our producers send small records at modest
+   * rates, where the cost is a round trip per request to each broker.
+   */
+  public static Properties kafkaProducerProperties(String bootstrapServers) {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1);
+    return p;
   }
 
   /** A session not bound to a keyspace. */

@@ -41,11 +41,8 @@ public final class CrawlPublisher implements AutoCloseable {
   }
 
   CrawlPublisher(String bootstrapServers, String topic, Duration maxBlock) {
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    Properties p = Clients.kafkaProducerProperties(bootstrapServers);
     p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, maxBlock.toMillis());
-    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 120_000);
     p.put(ProducerConfig.LINGER_MS_CONFIG, 20);
     p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "zstd");

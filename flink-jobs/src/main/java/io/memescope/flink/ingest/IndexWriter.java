@@ -57,10 +57,7 @@ final class IndexWriter implements AutoCloseable {
     this.session = Clients.cassandraKeyspace(config.cassandra());
     this.milvus = Clients.milvus(config.milvus());
     this.collection = config.milvus().collection();
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
-    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    Properties p = Clients.kafkaProducerProperties(config.kafka().bootstrapServers());
     p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
     this.producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
     this.indexedTopic = config.kafka().topic("ingest-indexed").name();

@@ -5,6 +5,7 @@ import io.memescope.core.config.IngestSettings;
 import io.memescope.core.config.MemescopeConfig;
 import io.memescope.core.records.Json;
 import io.memescope.core.records.Takedown;
+import io.memescope.core.schema.Clients;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.concurrent.TimeUnit;
@@ -201,6 +202,8 @@ public final class IngestJob {
     KafkaSink<Rejection> rejects =
         KafkaSink.<Rejection>builder()
             .setBootstrapServers(config.kafka().bootstrapServers())
+            .setKafkaProducerConfig(
+                Clients.kafkaProducerProperties(config.kafka().bootstrapServers()))
             .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)
             .setRecordSerializer(
                 KafkaRecordSerializationSchema.<Rejection>builder()

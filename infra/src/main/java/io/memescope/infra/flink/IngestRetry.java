@@ -24,7 +24,6 @@ import java.util.TreeMap;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -284,10 +283,7 @@ public final class IngestRetry {
 
   private void publish(Map<String, JsonNode> chosen, Map<String, CrawlRecord> records)
       throws IOException {
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
-    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    Properties p = Clients.kafkaProducerProperties(config.kafka().bootstrapServers());
     String topic = config.kafka().topic("crawl-urls").name();
     String mark = "retry-" + clock.millis();
     try (KafkaProducer<String, byte[]> producer =

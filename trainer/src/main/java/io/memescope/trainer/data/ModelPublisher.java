@@ -4,6 +4,7 @@ import io.memescope.core.config.MemescopeConfig;
 import io.memescope.core.quality.ModelVersion;
 import io.memescope.core.quality.QualityRegistry;
 import io.memescope.core.records.Json;
+import io.memescope.core.schema.Clients;
 import java.nio.charset.StandardCharsets;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
@@ -50,10 +51,7 @@ public final class ModelPublisher {
 
   /** Puts {@code version} on the models topic and waits for the broker's acknowledgement. */
   public static void announce(MemescopeConfig config, ModelVersion version) throws Exception {
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
-    p.put(ProducerConfig.ACKS_CONFIG, "all");
-    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    Properties p = Clients.kafkaProducerProperties(config.kafka().bootstrapServers());
     p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 15_000);
     p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
     p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 15_000);
