@@ -256,7 +256,7 @@ final class FlinkService extends Service {
    * not know). Says so, naming the jars that differ.
    */
   @Override
-  public Optional<String> outdated() {
+  public Optional<String> outdated(String commandLine) {
     List<Path> built = classpathEntries().stream().filter(FlinkService::builtByProject).toList();
     List<String> stale = differing(dataDir().resolve("lib"), built);
     return stale.isEmpty()

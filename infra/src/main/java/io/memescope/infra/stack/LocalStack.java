@@ -168,9 +168,10 @@ public final class LocalStack {
   public Map<String, String> outdated(List<String> names) {
     Map<String, String> out = new LinkedHashMap<>();
     for (Service service : select(names)) {
-      if (supervisor.running(service).isPresent()) {
-        service.outdated().ifPresent(why -> out.put(service.name(), why));
-      }
+      supervisor
+          .running(service)
+          .flatMap(p -> service.outdated(Supervisor.commandLine(p).orElse("")))
+          .ifPresent(why -> out.put(service.name(), why));
     }
     return out;
   }
@@ -234,7 +235,9 @@ public final class LocalStack {
     var existing = supervisor.running(service);
     if (existing.isPresent()) {
       progress.step(service.name(), "already running (pid " + existing.get().pid() + ")");
-      service.outdated().ifPresent(warning -> progress.step(service.name(), warning));
+      service
+          .outdated(Supervisor.commandLine(existing.get()).orElse(""))
+          .ifPresent(warning -> progress.step(service.name(), warning));
       awaitReady(service, existing.get(), begin);
       return new Started(service, true, Duration.ofNanos(System.nanoTime() - begin));
     }

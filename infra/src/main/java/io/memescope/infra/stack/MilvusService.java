@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -27,6 +28,17 @@ import java.util.concurrent.TimeUnit;
  */
 final class MilvusService extends Service {
   static final String REQUIREMENTS = "milvus-requirements.txt";
+
+  /**
+   * Requests are served one at a time. Milvus Lite 3.2.2's write path is not thread-safe under its
+   * default pool of 10: two upserts that are a new WAL file's first writes open it twice, and the
+   * file is left unreadable (the data stays in memory until a crash, then is gone), and two first
+   * requests after a restart can open a collection twice, the writes to one of them lost at once.
+   * The ingest job's two committers do exactly that. One worker serialises them (MilvusCrashIT;
+   * docs/ARCHITECTURE.md).
+   */
+  static final int GRPC_WORKERS = 1;
+
   private static final String STAMP = ".memescope-requirements.sha256";
   private final MilvusSettings milvus;
 
@@ -167,6 +179,22 @@ final class MilvusService extends Service {
     }
   }
 
+  /**
+   * A Milvus Lite started before the stack served it with {@link #GRPC_WORKERS} worker keeps the
+   * default pool, and with it the races that lose acknowledged writes.
+   */
+  @Override
+  public Optional<String> outdated(String commandLine) {
+    if (commandLine.contains("--max-workers " + GRPC_WORKERS)) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        "was started without --max-workers "
+            + GRPC_WORKERS
+            + ", so concurrent writes can corrupt its write-ahead log and a crash then loses"
+            + " them; restart it: ./memescope down milvus && ./memescope up");
+  }
+
   @Override
   protected List<String> command() {
     List<String> command = new ArrayList<>();
@@ -181,7 +209,9 @@ final class MilvusService extends Service {
             "--host",
             milvus.host(),
             "--port",
-            Integer.toString(milvus.port())));
+            Integer.toString(milvus.port()),
+            "--max-workers",
+            Integer.toString(GRPC_WORKERS)));
     return command;
   }
 

@@ -50,10 +50,11 @@ public abstract class Service {
   }
 
   /**
-   * When the running process was started from an older build of the project than the one on disk
-   * now, what to tell the user; empty when it is current (or this service cannot tell).
+   * When the running process, started with {@code commandLine}, was started from an older build of
+   * the project than the one on disk now, what to tell the user; empty when it is current (or this
+   * service cannot tell).
    */
-  public Optional<String> outdated() {
+  public Optional<String> outdated(String commandLine) {
     return Optional.empty();
   }
 

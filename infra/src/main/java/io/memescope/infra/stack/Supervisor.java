@@ -163,7 +163,8 @@ final class Supervisor {
     return commandLine(process).map(c -> marker.matcher(c).find()).orElse(false);
   }
 
-  private static Optional<String> commandLine(ProcessHandle process) {
+  /** The command line of {@code process}, its arguments separated by spaces. */
+  static Optional<String> commandLine(ProcessHandle process) {
     Path proc = Path.of("/proc", Long.toString(process.pid()), "cmdline");
     try {
       byte[] raw = Files.readAllBytes(proc);
