@@ -279,9 +279,7 @@ class IngestJobIT {
       MilvusClientV2 milvus = Clients.milvus(config.milvus());
       try {
         // A restarted Milvus Lite has every collection released, refusing queries until it is
-        // loaded again (as `up` and the serving API do; a no-op on a loaded collection). Loaded
-        // only now, once the job has written everything: see docs/ARCHITECTURE.md on Milvus Lite
-        // loading while a writer upserts.
+        // loaded again, as `up` and the serving API do (a no-op on a loaded collection).
         milvus.loadCollection(
             LoadCollectionReq.builder().collectionName(config.milvus().collection()).build());
         var rows =
