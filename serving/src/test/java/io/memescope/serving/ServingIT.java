@@ -809,18 +809,6 @@ class ServingIT {
     String id = someHttpImage();
     assertThat(post("/api/search", "{\"terms\":[{\"imageId\":\"" + id + "\"}]}").statusCode())
         .isEqualTo(200);
-    // Milvus Lite keeps rows written since its last flush in memory only (no write-ahead log as in
-    // Milvus standalone), so a kill -9 could take the upserts of the quality tests with it; this
-    // test is about the API, not about Lite's durability.
-    var milvus = Clients.milvus(config.milvus());
-    try {
-      milvus.flush(
-          io.milvus.v2.service.utility.request.FlushReq.builder()
-              .collectionNames(List.of(config.milvus().collection()))
-              .build());
-    } finally {
-      milvus.close();
-    }
     MemescopeConfig stack = TestStack.config();
     long pid = Long.parseLong(Files.readString(stack.home().resolve("run/milvus.pid")).strip());
     ProcessHandle process = ProcessHandle.of(pid).orElseThrow();

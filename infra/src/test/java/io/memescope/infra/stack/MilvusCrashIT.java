@@ -68,7 +68,7 @@ class MilvusCrashIT {
           for (int r = 0; r < ROWS; r++) {
             JsonObject row = new JsonObject();
             row.addProperty(MilvusCollection.ID, "w" + w + "r" + r);
-            row.add(MilvusCollection.VECTOR, gson.toJsonTree(vector(random)));
+            row.add(MilvusCollection.VECTOR, gson.toJsonTree(MilvusRoundTripIT.unit(random, DIM)));
             row.addProperty(MilvusCollection.QUALITY, 0f);
             row.addProperty(MilvusCollection.SOURCE, "crash-test");
             row.addProperty(MilvusCollection.FIRST_SEEN, 1_700_000_000_000L);
@@ -141,18 +141,5 @@ class MilvusCrashIT {
     process.onExit().get(30, TimeUnit.SECONDS);
     new LocalStack(config).up(List.of("milvus"), (s, m) -> System.out.println(s + ": " + m));
     Schema.apply(config);
-  }
-
-  private static float[] vector(Random random) {
-    float[] v = new float[DIM];
-    double norm = 0;
-    for (int i = 0; i < DIM; i++) {
-      v[i] = (float) random.nextGaussian();
-      norm += v[i] * v[i];
-    }
-    for (int i = 0; i < DIM; i++) {
-      v[i] /= (float) Math.sqrt(norm);
-    }
-    return v;
   }
 }

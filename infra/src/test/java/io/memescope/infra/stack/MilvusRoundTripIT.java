@@ -53,7 +53,7 @@ class MilvusRoundTripIT {
     List<float[]> vectors = new ArrayList<>();
     List<JsonObject> rows = new ArrayList<>();
     for (int i = 0; i < 100; i++) {
-      float[] v = unit(random);
+      float[] v = unit(random, DIM);
       vectors.add(v);
       rows.add(row("img" + i, v, i % 2 == 0 ? 0.9f : 0.1f, i < 50 ? "reddit" : "feed"));
     }
@@ -139,14 +139,15 @@ class MilvusRoundTripIT {
     return row;
   }
 
-  private static float[] unit(Random random) {
-    float[] v = new float[DIM];
+  /** A random vector of length 1 in {@code dim} dimensions. */
+  static float[] unit(Random random, int dim) {
+    float[] v = new float[dim];
     double norm = 0;
-    for (int i = 0; i < DIM; i++) {
+    for (int i = 0; i < dim; i++) {
       v[i] = (float) random.nextGaussian();
       norm += v[i] * v[i];
     }
-    for (int i = 0; i < DIM; i++) {
+    for (int i = 0; i < dim; i++) {
       v[i] /= (float) Math.sqrt(norm);
     }
     return v;
