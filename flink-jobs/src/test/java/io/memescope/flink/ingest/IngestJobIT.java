@@ -32,7 +32,6 @@ import java.util.Properties;
 import java.util.Set;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -395,8 +394,7 @@ class IngestJobIT {
   }
 
   static KafkaProducer<String, byte[]> producer(MemescopeConfig config) {
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
+    Properties p = Clients.kafkaProducerProperties(config.kafka().bootstrapServers());
     return new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
   }
 

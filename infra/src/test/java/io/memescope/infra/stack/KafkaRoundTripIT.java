@@ -73,9 +73,7 @@ class KafkaRoundTripIT {
     List<String> lost = new ArrayList<>();
     for (int round = 0; round < rounds; round++) {
       String topic = TestStack.createTopic("fresh", 4);
-      Properties p = Clients.kafkaProducerProperties(kafka.bootstrapServers());
-      p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
-      p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+      Properties p = producerProps();
       // Small batches and no linger, so that each partition gets several requests at once.
       p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
       p.put(ProducerConfig.BATCH_SIZE_CONFIG, 512);
@@ -105,20 +103,11 @@ class KafkaRoundTripIT {
     assertThat(lost).as("records lost in %d rounds", rounds).isEmpty();
   }
 
+  /** Our producers' settings ({@link Clients#kafkaProducerProperties}), with string serializers. */
   private Properties producerProps() {
-    Properties p = new Properties();
-    p.putAll(
-        Map.of(
-            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-            kafka.bootstrapServers(),
-            ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
-            true,
-            ProducerConfig.ACKS_CONFIG,
-            "all",
-            ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG,
-            StringSerializer.class,
-            ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
-            StringSerializer.class));
+    Properties p = Clients.kafkaProducerProperties(kafka.bootstrapServers());
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
     return p;
   }
 
