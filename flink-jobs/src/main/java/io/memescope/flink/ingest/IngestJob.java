@@ -201,7 +201,6 @@ public final class IngestJob {
     String rejectsTopic = config.kafka().topic("ingest-rejects").name();
     KafkaSink<Rejection> rejects =
         KafkaSink.<Rejection>builder()
-            .setBootstrapServers(config.kafka().bootstrapServers())
             .setKafkaProducerConfig(
                 Clients.kafkaProducerProperties(config.kafka().bootstrapServers()))
             .setDeliveryGuarantee(DeliveryGuarantee.AT_LEAST_ONCE)

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -170,10 +171,15 @@ public final class LocalStack {
     for (Service service : select(names)) {
       supervisor
           .running(service)
-          .flatMap(p -> service.outdated(Supervisor.commandLine(p).orElse("")))
+          .flatMap(p -> outdated(service, p))
           .ifPresent(why -> out.put(service.name(), why));
     }
     return out;
+  }
+
+  /** Whether {@code process}, running {@code service}, should be restarted, and why. */
+  private static Optional<String> outdated(Service service, ProcessHandle process) {
+    return service.outdated(Supervisor.commandLine(process).orElse(""));
   }
 
   /** Every service's status; the probes run in parallel, so this takes as long as the slowest. */
@@ -235,8 +241,7 @@ public final class LocalStack {
     var existing = supervisor.running(service);
     if (existing.isPresent()) {
       progress.step(service.name(), "already running (pid " + existing.get().pid() + ")");
-      service
-          .outdated(Supervisor.commandLine(existing.get()).orElse(""))
+      outdated(service, existing.get())
           .ifPresent(warning -> progress.step(service.name(), warning));
       awaitReady(service, existing.get(), begin);
       return new Started(service, true, Duration.ofNanos(System.nanoTime() - begin));
