@@ -214,6 +214,12 @@ class DeployManifestsTest {
                 + Pattern.quote(AGENT_JAR))
         // The build context is infra/docker, where the rules file is.
         .containsPattern("COPY [^\\n]*cassandra-jmx-exporter\\.yml " + Pattern.quote(AGENT_CONFIG))
+        // One node with replication factor 1 (the compose file) must not acknowledge writes that a
+        // crash can take back (docs/ARCHITECTURE.md): batch by default, checked in the build.
+        .contains("ARG COMMITLOG_SYNC=batch")
+        .contains("s/^commitlog_sync: periodic$/commitlog_sync: batch/")
+        .contains("/^commitlog_sync_period:/d")
+        .contains("grep -q '^commitlog_sync: batch$' /etc/cassandra/cassandra.yaml")
         .contains(
             "ENV JVM_EXTRA_OPTS=\"-javaagent:"
                 + AGENT_JAR
