@@ -809,8 +809,7 @@ class ServingIT {
     assertThat(post("/api/search", "{\"terms\":[{\"imageId\":\"" + id + "\"}]}").statusCode())
         .isEqualTo(200);
     MemescopeConfig stack = TestStack.config();
-    long pid = Long.parseLong(Files.readString(stack.home().resolve("run/milvus.pid")).strip());
-    ProcessHandle process = ProcessHandle.of(pid).orElseThrow();
+    ProcessHandle process = TestStack.process("milvus");
     process.destroyForcibly();
     process.onExit().get(30, TimeUnit.SECONDS);
     HttpResponse<String> down = post("/api/search", "{\"terms\":[{\"imageId\":\"" + id + "\"}]}");

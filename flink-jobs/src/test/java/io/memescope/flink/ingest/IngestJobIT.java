@@ -139,10 +139,9 @@ class IngestJobIT {
 
   static void kill(String service) {
     MemescopeConfig stack = TestStack.config();
-    Path pidFile = stack.home().resolve("run").resolve(service + ".pid");
     try {
-      long pid = Long.parseLong(java.nio.file.Files.readString(pidFile).strip());
-      ProcessHandle process = ProcessHandle.of(pid).orElseThrow();
+      ProcessHandle process = TestStack.process(service);
+      long pid = process.pid();
       process.destroyForcibly();
       process.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
       System.out.println("[fault] killed " + service + " (pid " + pid + ")");

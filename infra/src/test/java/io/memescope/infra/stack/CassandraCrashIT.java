@@ -9,7 +9,6 @@ import io.memescope.core.config.MemescopeConfig;
 import io.memescope.core.schema.Clients;
 import io.memescope.infra.testing.TestStack;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -27,7 +26,7 @@ import org.junit.jupiter.api.Test;
  * stops at the last marker. This test lost 186, 105 and 74 of about 3,000 acknowledged rows that
  * way in three runs out of three, and {@code IngestJobIT}'s Cassandra fault test lost an image (the
  * committer had completed its checkpoint, so nothing wrote it again). The stack runs the commit log
- * in {@code group} mode ({@link CassandraService#COMMITLOG_SYNC}): a write is acknowledged once it
+ * in {@code batch} mode ({@link CassandraService#COMMITLOG_SYNC}): a write is acknowledged once it
  * is on disk.
  */
 class CassandraCrashIT {
@@ -40,7 +39,7 @@ class CassandraCrashIT {
     String table = TestStack.uniqueName("crash");
     Set<String> acked = ConcurrentHashMap.newKeySet();
     AtomicBoolean stop = new AtomicBoolean();
-    ProcessHandle victim = cassandraProcess(config);
+    ProcessHandle victim = TestStack.process("cassandra");
     try (CqlSession writer = Clients.cassandraKeyspace(config.cassandra())) {
       writer.execute("CREATE TABLE " + table + " (id text PRIMARY KEY, body blob)");
       PreparedStatement insert =
@@ -91,10 +90,5 @@ class CassandraCrashIT {
       assertThat(missing).as("acknowledged rows missing after the crash").isEmpty();
       cql.execute("DROP TABLE " + table);
     }
-  }
-
-  private static ProcessHandle cassandraProcess(MemescopeConfig config) throws Exception {
-    long pid = Long.parseLong(Files.readString(config.home().resolve("run/cassandra.pid")).strip());
-    return ProcessHandle.of(pid).orElseThrow();
   }
 }

@@ -15,7 +15,6 @@ import io.milvus.v2.service.collection.request.DropCollectionReq;
 import io.milvus.v2.service.collection.request.LoadCollectionReq;
 import io.milvus.v2.service.vector.request.QueryReq;
 import io.milvus.v2.service.vector.request.UpsertReq;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -135,8 +134,7 @@ class MilvusCrashIT {
 
   /** SIGKILL, then start it again and load the stack's collection, as `up` does. */
   private static void killAndRestartMilvus(MemescopeConfig config) throws Exception {
-    long pid = Long.parseLong(Files.readString(config.home().resolve("run/milvus.pid")).strip());
-    ProcessHandle process = ProcessHandle.of(pid).orElseThrow();
+    ProcessHandle process = TestStack.process("milvus");
     process.destroyForcibly();
     process.onExit().get(30, TimeUnit.SECONDS);
     new LocalStack(config).up(List.of("milvus"), (s, m) -> System.out.println(s + ": " + m));

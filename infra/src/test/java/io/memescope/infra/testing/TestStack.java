@@ -9,6 +9,9 @@ import io.memescope.core.schema.Schema;
 import io.memescope.infra.stack.LocalStack;
 import io.memescope.infra.stack.ProgressListener;
 import io.memescope.infra.stack.Runtimes;
+import io.memescope.infra.stack.StackLayout;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -88,6 +91,15 @@ public final class TestStack {
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
     p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, valueDeserializer);
     return p;
+  }
+
+  /** The running process of one of the stack's services, from its pid file. */
+  public static ProcessHandle process(String service) throws IOException {
+    long pid =
+        Long.parseLong(Files.readString(new StackLayout(config().home()).pidFile(service)).strip());
+    return ProcessHandle.of(pid)
+        .orElseThrow(
+            () -> new IllegalStateException(service + " (pid " + pid + ") is not running"));
   }
 
   /** A name no other test uses, for a fresh topic, keyspace or collection. */
