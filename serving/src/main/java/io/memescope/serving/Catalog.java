@@ -83,6 +83,7 @@ final class Catalog {
       PreparedStatement detail,
       PreparedStatement thumbnail,
       PreparedStatement insertTakedown,
+      PreparedStatement insertTakedownId,
       PreparedStatement deleteImage,
       PreparedStatement deleteThumbs,
       PreparedStatement urlHashes,
@@ -250,6 +251,9 @@ final class Catalog {
               s.prepare(
                   "INSERT INTO takedowns (sha256, image_id, phash, reason, taken_down_at)"
                       + " VALUES (?, ?, ?, ?, ?)"),
+              s.prepare(
+                  "INSERT INTO takedowns_by_image (image_id, sha256, taken_down_at)"
+                      + " VALUES (?, ?, ?)"),
               s.prepare("DELETE FROM images WHERE id = ?"),
               s.prepare("DELETE FROM image_thumbnails WHERE image_id = ?"),
               s.prepare("SELECT url_hash FROM image_urls WHERE image_id = ?"),
@@ -348,15 +352,31 @@ final class Catalog {
   }
 
   /**
-   * Records the takedown first (so that a crash half-way still blocks the content), then deletes
-   * the image's rows: the image, its thumbnails, and every URL row that points at it.
+   * Records a takedown in {@code takedowns} (by SHA-256: the ingest job's refusal survives its
+   * state) and {@code takedowns_by_image} (by id: the job's index sink checks it when it commits),
+   * in one logged batch. Done before anything is deleted, so that a commit of the ingest job either
+   * sees the record and removes what it wrote, or wrote before it and is removed by the deletes.
    */
-  void takedown(Detail d, String reason, Instant at) {
+  void recordTakedown(Detail d, String reason, Instant at) {
     stores.cassandra(
         s -> {
           Statements st = statements(s);
           String id = d.summary().id();
-          s.execute(st.insertTakedown().bind(d.sha256(), id, d.phash(), reason, at));
+          s.execute(
+              BatchStatement.newInstance(
+                  BatchType.LOGGED,
+                  st.insertTakedown().bind(d.sha256(), id, d.phash(), reason, at),
+                  st.insertTakedownId().bind(id, d.sha256(), at)));
+          return null;
+        });
+  }
+
+  /** Deletes a taken-down image's rows: its URLs, its thumbnails, and its image row last. */
+  void deleteRows(Detail d) {
+    stores.cassandra(
+        s -> {
+          Statements st = statements(s);
+          String id = d.summary().id();
           List<String> hashes = new ArrayList<>();
           for (Row r : s.execute(st.urlHashes().bind(id))) {
             hashes.add(r.getString("url_hash"));

@@ -20,10 +20,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Takes an image down: announces it on {@code memescope.takedowns} (the ingest job refuses its
- * content and near copies from then on), deletes it from Milvus, records it in Cassandra's {@code
- * takedowns} and deletes its rows there, the image row last. Each step is idempotent and the image
- * row is what makes the image findable, so a takedown that failed half-way is finished by repeating
- * the request.
+ * content and near copies from then on), records it in Cassandra's {@code takedowns} and {@code
+ * takedowns_by_image}, deletes it from Milvus, and deletes its rows in Cassandra, the image row
+ * last. Recording comes before any delete: the ingest job's index sink reads the record when it
+ * commits and removes anything it wrote for the image, so a write decided before the job heard of
+ * the takedown either sees the record or happened before the deletes (docs/ARCHITECTURE.md,
+ * "Takedowns and the index sink"). Each step is idempotent and the image row is what makes the
+ * image findable, so a takedown that failed half-way is finished by repeating the request.
  */
 final class Takedowns implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Takedowns.class);
@@ -55,8 +58,9 @@ final class Takedowns implements AutoCloseable {
     } catch (Exception e) {
       throw ApiException.unavailable("Kafka", e);
     }
+    catalog.recordTakedown(d, reason, at);
     index.delete(id);
-    catalog.takedown(d, reason, at);
+    catalog.deleteRows(d);
     LOG.info("took down image {} (sha256 {}): {}", id, d.sha256(), reason);
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("id", id);

@@ -103,6 +103,10 @@ class ServingIT {
                 Map.entry("kafka.topics.ingest-rejects.name", run + ".rejects"),
                 Map.entry("kafka.topics.takedowns.name", run + ".takedowns"),
                 Map.entry("milvus.collection", run),
+                // A keyspace of its own: this corpus is the same every run, and the takedown
+                // below would keep its image out of the next run's index (the ingest job's sink
+                // checks the takedowns table).
+                Map.entry("cassandra.keyspace", run),
                 Map.entry("ingest.job-name", run),
                 Map.entry("ingest.checkpoint-interval", "2s"),
                 Map.entry("ingest.fetch.allow-private-hosts", "[localhost]"),
@@ -732,6 +736,12 @@ class ServingIT {
               .one();
       assertThat(row).isNotNull();
       assertThat(row.getString("image_id")).isEqualTo(id);
+      assertThat(
+              cql.execute("SELECT sha256 FROM takedowns_by_image WHERE image_id = ?", id)
+                  .one()
+                  .getString("sha256"))
+          .as("the record by id that the ingest job's index sink checks")
+          .isEqualTo(sha256(bytesOf.get(id)));
       assertThat(cql.execute("SELECT url_hash FROM image_urls WHERE image_id = ?", id).all())
           .isEmpty();
     }

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Set;
 import org.apache.flink.api.connector.sink2.Committer;
 import org.apache.flink.api.connector.sink2.CommitterInitContext;
 import org.apache.flink.api.connector.sink2.CommittingSinkWriter;
@@ -49,7 +50,7 @@ final class IndexSink implements Sink<IndexEffect>, SupportsCommitter<List<Index
 
   @Override
   public Committer<List<IndexEffect>> createCommitter(CommitterInitContext context) {
-    return new IndexCommitter(config);
+    return new IndexCommitter(config, new Counters(context.metricGroup(), "rejects"));
   }
 
   @Override
@@ -85,10 +86,12 @@ final class IndexSink implements Sink<IndexEffect>, SupportsCommitter<List<Index
 
   private static final class IndexCommitter implements Committer<List<IndexEffect>> {
     private final String config;
+    private final Counters rejects;
     private IndexWriter writer;
 
-    IndexCommitter(String config) {
+    IndexCommitter(String config, Counters rejects) {
       this.config = config;
+      this.rejects = rejects;
     }
 
     @Override
@@ -98,7 +101,15 @@ final class IndexSink implements Sink<IndexEffect>, SupportsCommitter<List<Index
           if (writer == null) {
             writer = new IndexWriter(new ConfigLoader().optText(config).load());
           }
-          writer.write(request.getCommittable());
+          Set<String> dropped = writer.write(request.getCommittable());
+          for (IndexEffect e : request.getCommittable()) {
+            if (dropped.contains(e.imageId())) {
+              rejects.inc("taken_down"); // counted with the de-duplicator's: one reason
+            }
+          }
+          if (!dropped.isEmpty()) {
+            LOG.info("not indexed, taken down before their effects were written: {}", dropped);
+          }
         } catch (Exception e) {
           LOG.warn(
               "writing {} effect(s) to the index failed (attempt {}); retrying: {}",

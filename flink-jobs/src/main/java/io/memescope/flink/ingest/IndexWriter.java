@@ -1,10 +1,12 @@
 package io.memescope.flink.ingest;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
 import com.datastax.oss.driver.api.core.cql.BatchStatement;
 import com.datastax.oss.driver.api.core.cql.BatchStatementBuilder;
 import com.datastax.oss.driver.api.core.cql.DefaultBatchType;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.Statement;
 import com.google.gson.Gson;
 import com.google.gson.JsonObject;
@@ -13,11 +15,13 @@ import io.memescope.core.records.Json;
 import io.memescope.core.schema.Clients;
 import io.memescope.core.schema.MilvusCollection;
 import io.milvus.v2.client.MilvusClientV2;
+import io.milvus.v2.service.vector.request.DeleteReq;
 import io.milvus.v2.service.vector.request.UpsertReq;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -48,10 +52,22 @@ final class IndexWriter implements AutoCloseable {
   private final PreparedStatement insertUrl;
   private final PreparedStatement insertThumb;
   private final PreparedStatement setQuality;
+  private final PreparedStatement takenDownIds;
+  private final PreparedStatement takenDownShas;
+  private final PreparedStatement deleteImage;
+  private final PreparedStatement deleteThumbs;
+  private final PreparedStatement deleteUrl;
+  private final String rejectsTopic;
   private final Gson gson = new Gson();
 
   /** Cassandra writes in flight at once: well under the driver's 1,024 per connection. */
   static final int MAX_IN_FLIGHT = 256;
+
+  /** Runs between the writes and the second read of the takedowns; tests race a takedown there. */
+  volatile Runnable afterStore = () -> {};
+
+  /** Keys per {@code IN} when reading the takedown records. */
+  static final int IN_CHUNK = 100;
 
   IndexWriter(MemescopeConfig config) {
     this.session = Clients.cassandraKeyspace(config.cassandra());
@@ -61,6 +77,7 @@ final class IndexWriter implements AutoCloseable {
     p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
     this.producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
     this.indexedTopic = config.kafka().topic("ingest-indexed").name();
+    this.rejectsTopic = config.kafka().topic("ingest-rejects").name();
     this.upsertImage =
         session.prepare(
             "UPDATE images SET sha256 = ?, phash = ?, width = ?, height = ?, format = ?,"
@@ -81,10 +98,61 @@ final class IndexWriter implements AutoCloseable {
     this.setQuality =
         session.prepare(
             "UPDATE images SET quality = ?, quality_version = ?, quality_scores = ? WHERE id = ?");
+    this.takenDownIds =
+        session.prepare("SELECT image_id FROM takedowns_by_image WHERE image_id IN ?");
+    this.takenDownShas = session.prepare("SELECT image_id FROM takedowns WHERE sha256 IN ?");
+    this.deleteImage = session.prepare("DELETE FROM images WHERE id = ?");
+    this.deleteThumbs = session.prepare("DELETE FROM image_thumbnails WHERE image_id = ?");
+    this.deleteUrl = session.prepare("DELETE FROM image_urls WHERE url_hash = ?");
   }
 
-  /** Writes every effect; returns only when all stores have acknowledged everything. */
-  void write(List<IndexEffect> effects) throws Exception {
+  /**
+   * Writes every effect; returns only when all stores have acknowledged everything. Effects for an
+   * image taken down through the serving API are not written, or are removed again, and go to the
+   * rejects topic (stage {@code index}, reason {@code taken_down}) instead of the indexed one.
+   *
+   * <p>The de-duplicator refuses taken-down content from the moment it reads the takedown, but an
+   * effect it decided earlier can still arrive here: a URL merged into the image a moment before
+   * the takedown (committed a checkpoint interval later), a retried commit, or a job started
+   * without state that reads crawl URLs before the takedowns topic. So the takedown records are
+   * read before writing (skip) and again after (undo). The serving API records a takedown before it
+   * deletes anything; a takedown recorded after the second read was therefore recorded after these
+   * writes were acknowledged, and its deletes remove them.
+   *
+   * @return the ids of the images whose effects were dropped for a takedown
+   */
+  Set<String> write(List<IndexEffect> effects) throws Exception {
+    Set<String> dropped = takenDown(effects);
+    List<IndexEffect> live = new ArrayList<>();
+    for (IndexEffect e : effects) {
+      if (!dropped.contains(e.imageId())) {
+        live.add(e);
+      }
+    }
+    store(live);
+    afterStore.run();
+    Set<String> late = takenDown(live);
+    if (!late.isEmpty()) {
+      undo(live, late);
+      dropped.addAll(late);
+    }
+    List<Future<?>> sent = new ArrayList<>();
+    for (IndexEffect e : effects) {
+      if (dropped.contains(e.imageId())) {
+        sent.add(producer.send(takenDownReject(e)));
+      } else {
+        sent.add(producer.send(indexedEvent(e)));
+      }
+    }
+    producer.flush();
+    for (Future<?> f : sent) {
+      f.get();
+    }
+    return dropped;
+  }
+
+  /** Writes the effects to Cassandra and Milvus. */
+  private void store(List<IndexEffect> effects) {
     List<JsonObject> rows = new ArrayList<>();
     Map<String, IndexEffect> newest = new LinkedHashMap<>();
     List<CompletableFuture<?>> cql = new ArrayList<>();
@@ -164,30 +232,100 @@ final class IndexWriter implements AutoCloseable {
               .build());
     }
     CompletableFuture.allOf(cql.toArray(new CompletableFuture<?>[0])).join();
-    List<Future<?>> sent = new ArrayList<>();
+  }
+
+  /** The ids of the effects' images that have been taken down: by id, and new ones by content. */
+  private Set<String> takenDown(List<IndexEffect> effects) {
+    Set<String> ids = new LinkedHashSet<>();
+    Map<String, String> shas = new LinkedHashMap<>();
     for (IndexEffect e : effects) {
-      Map<String, Object> event = new LinkedHashMap<>();
-      event.put("v", 1);
-      event.put("kind", e.kind());
-      event.put("imageId", e.imageId());
-      event.put("url", e.info().url());
-      event.put("urlHash", e.info().urlHash());
-      event.put("source", e.info().source());
-      if (!IndexEffect.NEW.equals(e.kind())) {
-        event.put("distance", e.distance());
-      } else if (e.quality() != null) {
-        event.put("quality", e.quality().overall());
-        event.put("qualityVersion", e.quality().version());
+      ids.add(e.imageId());
+      if (IndexEffect.NEW.equals(e.kind())) {
+        shas.put(e.image().sha256(), e.imageId());
       }
-      sent.add(
-          producer.send(
-              new ProducerRecord<>(
-                  indexedTopic, e.imageId(), Json.mapper().writeValueAsBytes(event))));
     }
-    producer.flush();
-    for (Future<?> f : sent) {
-      f.get();
+    List<CompletableFuture<List<String>>> reads = new ArrayList<>();
+    List<String> idList = new ArrayList<>(ids);
+    List<String> shaList = new ArrayList<>(shas.keySet());
+    for (int from = 0; from < idList.size(); from += IN_CHUNK) {
+      reads.add(
+          column(takenDownIds, idList.subList(from, Math.min(from + IN_CHUNK, idList.size()))));
     }
+    for (int from = 0; from < shaList.size(); from += IN_CHUNK) {
+      reads.add(
+          column(takenDownShas, shaList.subList(from, Math.min(from + IN_CHUNK, shaList.size()))));
+    }
+    Set<String> out = new LinkedHashSet<>();
+    for (CompletableFuture<List<String>> r : reads) {
+      out.addAll(r.join());
+    }
+    // An id of the takedowns table is the image's own (the first 128 bits of its SHA-256).
+    out.retainAll(ids);
+    return out;
+  }
+
+  /** The {@code image_id} column of the rows {@code select} finds for {@code keys}. */
+  private CompletableFuture<List<String>> column(PreparedStatement select, List<String> keys) {
+    return session
+        .executeAsync(select.bind(List.copyOf(keys)))
+        .toCompletableFuture()
+        .thenCompose(rs -> collect(rs, new ArrayList<>()));
+  }
+
+  private static CompletableFuture<List<String>> collect(AsyncResultSet rs, List<String> into) {
+    for (Row row : rs.currentPage()) {
+      into.add(row.getString(0));
+    }
+    if (rs.hasMorePages()) {
+      return rs.fetchNextPage().toCompletableFuture().thenCompose(next -> collect(next, into));
+    }
+    return CompletableFuture.completedFuture(into);
+  }
+
+  /**
+   * Removes what {@link #store} wrote for images taken down meanwhile: the vector, the image row
+   * and thumbnails (a merge's update would otherwise leave a partial row), and the URL rows.
+   */
+  private void undo(List<IndexEffect> written, Set<String> ids) {
+    milvus.delete(DeleteReq.builder().collectionName(collection).ids(new ArrayList<>(ids)).build());
+    List<CompletableFuture<?>> cql = new ArrayList<>();
+    for (IndexEffect e : written) {
+      if (ids.contains(e.imageId())) {
+        submit(cql, deleteUrl.bind(e.info().urlHash()));
+      }
+    }
+    for (String id : ids) {
+      submit(cql, deleteThumbs.bind(id));
+      submit(cql, deleteImage.bind(id));
+    }
+    CompletableFuture.allOf(cql.toArray(new CompletableFuture<?>[0])).join();
+  }
+
+  private ProducerRecord<String, byte[]> indexedEvent(IndexEffect e) throws Exception {
+    Map<String, Object> event = new LinkedHashMap<>();
+    event.put("v", 1);
+    event.put("kind", e.kind());
+    event.put("imageId", e.imageId());
+    event.put("url", e.info().url());
+    event.put("urlHash", e.info().urlHash());
+    event.put("source", e.info().source());
+    if (!IndexEffect.NEW.equals(e.kind())) {
+      event.put("distance", e.distance());
+    } else if (e.quality() != null) {
+      event.put("quality", e.quality().overall());
+      event.put("qualityVersion", e.quality().version());
+    }
+    return new ProducerRecord<>(indexedTopic, e.imageId(), Json.mapper().writeValueAsBytes(event));
+  }
+
+  private ProducerRecord<String, byte[]> takenDownReject(IndexEffect e) {
+    Rejection r =
+        Rejection.of(
+            e.info(),
+            "index",
+            "taken_down",
+            "image " + e.imageId() + " was taken down before this " + e.kind() + " was written");
+    return new ProducerRecord<>(rejectsTopic, r.urlHash(), Json.write(r));
   }
 
   /** Sends one statement, waiting first for those in flight when there are too many. */

@@ -7,10 +7,11 @@ import io.memescope.core.fetch.RejectReason;
  * URL hash).
  *
  * @param stage where it failed: {@code parse}, {@code fetch}, {@code decode}, {@code dedup}, {@code
- *     embed}
+ *     embed}, {@code index}
  * @param reason a stable code: {@link RejectReason#code()}, {@code bad_record} (stage {@code
  *     parse}: not a crawl record) or {@code taken_down} (stage {@code dedup}: the content, or a
- *     near copy of it, was taken down through the serving API)
+ *     near copy of it, was taken down through the serving API; stage {@code index}: the image was
+ *     taken down after the de-duplicator had decided on this URL, before it was written)
  */
 public record Rejection(
     int v,

@@ -135,9 +135,9 @@ class TakedownIT {
   }
 
   /**
-   * Takes {@code imageId} down as the serving API does (removes it from Milvus and Cassandra,
-   * records it in {@code takedowns}) and returns the record the API publishes, with the hashes as
-   * the job stored them.
+   * Takes {@code imageId} down as the serving API does (records it in {@code takedowns} and {@code
+   * takedowns_by_image}, removes it from Cassandra and Milvus) and returns the record the API
+   * publishes, with the hashes as the job stored them.
    */
   static Takedown takeDown(MemescopeConfig config, String imageId, String url) {
     Takedown takedown;
@@ -147,14 +147,7 @@ class TakedownIT {
       takedown =
           Takedown.of(
               imageId, image.getString("sha256"), image.getLong("phash"), "it", Instant.now());
-      cql.execute(
-          "INSERT INTO takedowns (sha256, image_id, phash, reason, taken_down_at)"
-              + " VALUES (?, ?, ?, ?, ?)",
-          takedown.sha256(),
-          imageId,
-          takedown.phash(),
-          takedown.reason(),
-          takedown.at());
+      record(cql, takedown);
       cql.execute("DELETE FROM image_urls WHERE url_hash = ?", UrlHash.of(url));
       cql.execute("DELETE FROM image_thumbnails WHERE image_id = ?", imageId);
       cql.execute("DELETE FROM images WHERE id = ?", imageId);
@@ -170,6 +163,23 @@ class TakedownIT {
       milvus.close();
     }
     return takedown;
+  }
+
+  /** Records a takedown in both tables, as the serving API does before it deletes anything. */
+  static void record(CqlSession cql, Takedown takedown) {
+    cql.execute(
+        "INSERT INTO takedowns (sha256, image_id, phash, reason, taken_down_at)"
+            + " VALUES (?, ?, ?, ?, ?)",
+        takedown.sha256(),
+        takedown.imageId(),
+        takedown.phash(),
+        takedown.reason(),
+        takedown.at());
+    cql.execute(
+        "INSERT INTO takedowns_by_image (image_id, sha256, taken_down_at) VALUES (?, ?, ?)",
+        takedown.imageId(),
+        takedown.sha256(),
+        takedown.at());
   }
 
   /** The sum over the job's vertices of the counter {@code name} (0 before it is registered). */
