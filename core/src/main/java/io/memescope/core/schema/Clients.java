@@ -97,6 +97,10 @@ public final class Clients {
         .withConfigLoader(
             DriverConfigLoader.programmaticBuilder()
                 .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, timeout)
+                // Not the driver's LOCAL_ONE: with replication factor 3 a read at ONE may miss a
+                // write acknowledged at ONE, and the index sink's takedown check relies on seeing
+                // every takedown recorded before it reads (one replica: the same as ONE).
+                .withString(DefaultDriverOption.REQUEST_CONSISTENCY, "LOCAL_QUORUM")
                 .withDuration(DefaultDriverOption.CONNECTION_CONNECT_TIMEOUT, timeout)
                 .withDuration(DefaultDriverOption.CONNECTION_INIT_QUERY_TIMEOUT, timeout)
                 .withDuration(DefaultDriverOption.CONTROL_CONNECTION_TIMEOUT, timeout)

@@ -54,6 +54,7 @@ final class IndexWriter implements AutoCloseable {
   private final PreparedStatement setQuality;
   private final PreparedStatement takenDownIds;
   private final PreparedStatement takenDownShas;
+  private final PreparedStatement insertTakedownId;
   private final PreparedStatement deleteImage;
   private final PreparedStatement deleteThumbs;
   private final PreparedStatement deleteUrl;
@@ -100,7 +101,11 @@ final class IndexWriter implements AutoCloseable {
             "UPDATE images SET quality = ?, quality_version = ?, quality_scores = ? WHERE id = ?");
     this.takenDownIds =
         session.prepare("SELECT image_id FROM takedowns_by_image WHERE image_id IN ?");
-    this.takenDownShas = session.prepare("SELECT image_id FROM takedowns WHERE sha256 IN ?");
+    this.takenDownShas =
+        session.prepare("SELECT image_id, sha256, taken_down_at FROM takedowns WHERE sha256 IN ?");
+    this.insertTakedownId =
+        session.prepare(
+            "INSERT INTO takedowns_by_image (image_id, sha256, taken_down_at) VALUES (?, ?, ?)");
     this.deleteImage = session.prepare("DELETE FROM images WHERE id = ?");
     this.deleteThumbs = session.prepare("DELETE FROM image_thumbnails WHERE image_id = ?");
     this.deleteUrl = session.prepare("DELETE FROM image_urls WHERE url_hash = ?");
@@ -116,8 +121,9 @@ final class IndexWriter implements AutoCloseable {
    * the takedown (committed a checkpoint interval later), a retried commit, or a job started
    * without state that reads crawl URLs before the takedowns topic. So the takedown records are
    * read before writing (skip) and again after (undo). The serving API records a takedown before it
-   * deletes anything; a takedown recorded after the second read was therefore recorded after these
-   * writes were acknowledged, and its deletes remove them.
+   * deletes anything; a takedown the second read misses was therefore recorded after these writes
+   * were acknowledged, and its deletes remove them. (Reads and writes are {@code LOCAL_QUORUM}, so
+   * on a replicated cluster a read sees every write acknowledged before it.)
    *
    * @return the ids of the images whose effects were dropped for a takedown
    */
@@ -131,10 +137,11 @@ final class IndexWriter implements AutoCloseable {
     }
     store(live);
     afterStore.run();
-    Set<String> late = takenDown(live);
-    if (!late.isEmpty()) {
-      undo(live, late);
-      dropped.addAll(late);
+    dropped.addAll(takenDown(live));
+    if (!dropped.isEmpty()) {
+      // Also for images dropped by the first read: an earlier attempt at this commit may have
+      // written them before it failed, and the takedown was recorded before this retry.
+      undo(effects, dropped);
     }
     List<Future<?>> sent = new ArrayList<>();
     for (IndexEffect e : effects) {
@@ -234,47 +241,63 @@ final class IndexWriter implements AutoCloseable {
     CompletableFuture.allOf(cql.toArray(new CompletableFuture<?>[0])).join();
   }
 
-  /** The ids of the effects' images that have been taken down: by id, and new ones by content. */
+  /**
+   * The ids of the effects' images that have been taken down: by id, and new ones by content. A
+   * takedown found only by content (recorded before {@code takedowns_by_image} existed) is added
+   * there, so that URLs merged into that id later are caught by id.
+   */
   private Set<String> takenDown(List<IndexEffect> effects) {
     Set<String> ids = new LinkedHashSet<>();
-    Map<String, String> shas = new LinkedHashMap<>();
+    Set<String> shas = new LinkedHashSet<>();
     for (IndexEffect e : effects) {
       ids.add(e.imageId());
       if (IndexEffect.NEW.equals(e.kind())) {
-        shas.put(e.image().sha256(), e.imageId());
+        shas.add(e.image().sha256());
       }
     }
-    List<CompletableFuture<List<String>>> reads = new ArrayList<>();
+    List<CompletableFuture<List<Row>>> byId = new ArrayList<>();
+    List<CompletableFuture<List<Row>>> bySha = new ArrayList<>();
     List<String> idList = new ArrayList<>(ids);
-    List<String> shaList = new ArrayList<>(shas.keySet());
+    List<String> shaList = new ArrayList<>(shas);
     for (int from = 0; from < idList.size(); from += IN_CHUNK) {
-      reads.add(
-          column(takenDownIds, idList.subList(from, Math.min(from + IN_CHUNK, idList.size()))));
+      byId.add(rows(takenDownIds, idList.subList(from, Math.min(from + IN_CHUNK, idList.size()))));
     }
     for (int from = 0; from < shaList.size(); from += IN_CHUNK) {
-      reads.add(
-          column(takenDownShas, shaList.subList(from, Math.min(from + IN_CHUNK, shaList.size()))));
+      bySha.add(
+          rows(takenDownShas, shaList.subList(from, Math.min(from + IN_CHUNK, shaList.size()))));
     }
     Set<String> out = new LinkedHashSet<>();
-    for (CompletableFuture<List<String>> r : reads) {
-      out.addAll(r.join());
+    for (CompletableFuture<List<Row>> r : byId) {
+      r.join().forEach(row -> out.add(row.getString("image_id")));
     }
-    // An id of the takedowns table is the image's own (the first 128 bits of its SHA-256).
+    List<CompletableFuture<?>> backfill = new ArrayList<>();
+    for (CompletableFuture<List<Row>> r : bySha) {
+      for (Row row : r.join()) {
+        String id = row.getString("image_id");
+        // An id of the takedowns table is the image's own (the first 128 bits of its SHA-256).
+        if (ids.contains(id) && out.add(id)) {
+          submit(
+              backfill,
+              insertTakedownId.bind(id, row.getString("sha256"), row.getInstant("taken_down_at")));
+        }
+      }
+    }
+    CompletableFuture.allOf(backfill.toArray(new CompletableFuture<?>[0])).join();
     out.retainAll(ids);
     return out;
   }
 
-  /** The {@code image_id} column of the rows {@code select} finds for {@code keys}. */
-  private CompletableFuture<List<String>> column(PreparedStatement select, List<String> keys) {
+  /** The rows {@code select} finds for {@code keys}, every page. */
+  private CompletableFuture<List<Row>> rows(PreparedStatement select, List<String> keys) {
     return session
         .executeAsync(select.bind(List.copyOf(keys)))
         .toCompletableFuture()
         .thenCompose(rs -> collect(rs, new ArrayList<>()));
   }
 
-  private static CompletableFuture<List<String>> collect(AsyncResultSet rs, List<String> into) {
+  private static CompletableFuture<List<Row>> collect(AsyncResultSet rs, List<Row> into) {
     for (Row row : rs.currentPage()) {
-      into.add(row.getString(0));
+      into.add(row);
     }
     if (rs.hasMorePages()) {
       return rs.fetchNextPage().toCompletableFuture().thenCompose(next -> collect(next, into));
@@ -283,13 +306,14 @@ final class IndexWriter implements AutoCloseable {
   }
 
   /**
-   * Removes what {@link #store} wrote for images taken down meanwhile: the vector, the image row
-   * and thumbnails (a merge's update would otherwise leave a partial row), and the URL rows.
+   * Removes whatever was written for these taken-down images, by this attempt or an earlier attempt
+   * at the same commit: the vector, the image row and thumbnails (a merge's update would otherwise
+   * leave a partial row), and the batch's URL rows. Each delete is idempotent.
    */
-  private void undo(List<IndexEffect> written, Set<String> ids) {
+  private void undo(List<IndexEffect> effects, Set<String> ids) {
     milvus.delete(DeleteReq.builder().collectionName(collection).ids(new ArrayList<>(ids)).build());
     List<CompletableFuture<?>> cql = new ArrayList<>();
-    for (IndexEffect e : written) {
+    for (IndexEffect e : effects) {
       if (ids.contains(e.imageId())) {
         submit(cql, deleteUrl.bind(e.info().urlHash()));
       }
