@@ -191,22 +191,8 @@ class IndexWriterTakedownIT {
 
   /** Records a takedown of {@code c}; {@code byId} also in the table by id; then deletes. */
   private void takeDown(Candidate c, boolean byId, boolean delete) {
-    Takedown t = Takedown.of(c.imageId(), c.sha256(), c.phash(), "test", Instant.now());
-    cql.execute(
-        "INSERT INTO takedowns (sha256, image_id, phash, reason, taken_down_at)"
-            + " VALUES (?, ?, ?, ?, ?)",
-        t.sha256(),
-        t.imageId(),
-        t.phash(),
-        t.reason(),
-        t.at());
-    if (byId) {
-      cql.execute(
-          "INSERT INTO takedowns_by_image (image_id, sha256, taken_down_at) VALUES (?, ?, ?)",
-          t.imageId(),
-          t.sha256(),
-          t.at());
-    }
+    TakedownIT.record(
+        cql, Takedown.of(c.imageId(), c.sha256(), c.phash(), "test", Instant.now()), byId);
     if (delete) {
       milvus.delete(
           DeleteReq.builder()

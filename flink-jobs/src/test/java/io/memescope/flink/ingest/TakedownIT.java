@@ -167,6 +167,14 @@ class TakedownIT {
 
   /** Records a takedown in both tables, as the serving API does before it deletes anything. */
   static void record(CqlSession cql, Takedown takedown) {
+    record(cql, takedown, true);
+  }
+
+  /**
+   * Records a takedown in {@code takedowns}, and with {@code byId} also in {@code
+   * takedowns_by_image}; without it, as a takedown recorded before migration V008 looks.
+   */
+  static void record(CqlSession cql, Takedown takedown, boolean byId) {
     cql.execute(
         "INSERT INTO takedowns (sha256, image_id, phash, reason, taken_down_at)"
             + " VALUES (?, ?, ?, ?, ?)",
@@ -175,11 +183,13 @@ class TakedownIT {
         takedown.phash(),
         takedown.reason(),
         takedown.at());
-    cql.execute(
-        "INSERT INTO takedowns_by_image (image_id, sha256, taken_down_at) VALUES (?, ?, ?)",
-        takedown.imageId(),
-        takedown.sha256(),
-        takedown.at());
+    if (byId) {
+      cql.execute(
+          "INSERT INTO takedowns_by_image (image_id, sha256, taken_down_at) VALUES (?, ?, ?)",
+          takedown.imageId(),
+          takedown.sha256(),
+          takedown.at());
+    }
   }
 
   /** The sum over the job's vertices of the counter {@code name} (0 before it is registered). */
