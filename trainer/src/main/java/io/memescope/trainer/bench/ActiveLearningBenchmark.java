@@ -45,7 +45,10 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * candidates [20000] pairs scored per round, diversity [1.0], bootstrap [true], strategy [design],
  * cold-start [false] (true: the design also picks the first {@code initial} pairs, without a model,
  * as {@code train select} does before the first model; random pairs start random), out
- * [target/active-learning], png [docs/img/active-learning.png].
+ * [target/active-learning], png [docs/img/active-learning.png], threads [1]: libtorch's intra-op
+ * and inter-op threads, set before the engine starts ({@code -Dai.djl.pytorch.num_threads} on the
+ * command line wins). One is the quicker on two cores for models this small. Two runs of the same
+ * command still differ by a few labels on some seeds (docs/benchmarks.md, "One libtorch thread").
  */
 public final class ActiveLearningBenchmark {
   private static final List<String> DIMS = List.of("usefulness", "memeness", "aesthetics");
@@ -118,6 +121,15 @@ public final class ActiveLearningBenchmark {
         throw new IllegalArgumentException("arguments are key=value: " + a);
       }
       args.put(a.substring(0, eq), a.substring(eq + 1));
+    }
+    String threads = args.getOrDefault("threads", "1");
+    if (Integer.parseInt(threads) < 1) {
+      throw new IllegalArgumentException("threads must be at least 1: " + threads);
+    }
+    for (String key : List.of("ai.djl.pytorch.num_threads", "ai.djl.pytorch.num_interop_threads")) {
+      if (System.getProperty(key) == null) {
+        System.setProperty(key, threads);
+      }
     }
     new ActiveLearningBenchmark(args).run();
   }
@@ -235,6 +247,7 @@ public final class ActiveLearningBenchmark {
     double seconds = (System.nanoTime() - t0) / 1e9;
     Map<String, String> settings = new LinkedHashMap<>();
     settings.put("seeds", "" + seeds);
+    settings.put("threads", System.getProperty("ai.djl.pytorch.num_threads"));
     settings.put("images", "" + images);
     settings.put("dim", "" + dim);
     settings.put("dimensions", "" + DIMS.size());
