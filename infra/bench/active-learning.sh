@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark of the quality model's trainer (issue 8), with a simulated rater and no stack:
-#  1. active learning (ensemble disagreement, with diversity) against random pairs: labels needed
+#  1. active learning (the default strategy, `design`) against random pairs: labels needed
 #     to reach 90 % of the accuracy reached with all labels, over 5 seeds; writes
 #     docs/img/active-learning.png and target/active-learning/results.json (module trainer);
 #  2. training throughput on the CPU (pairs/s) for a few model and batch sizes.

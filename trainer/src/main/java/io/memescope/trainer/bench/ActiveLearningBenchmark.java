@@ -41,16 +41,18 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * Keys (defaults in brackets): seeds [5], first-seed [1000] (seeds run from it up), images [3000],
  * dim [64], hidden [64,32], members [5], initial [50] random labels to start from, batch [50]
  * labels per round, budget [800] labels in all, full [3000] random labels of the reference model,
- * epochs [5] at least per round, steps [60] optimiser steps at least per round, full-epochs [20],
- * candidates [20000] pairs scored per round, diversity [1.0], bootstrap [true], strategy [design],
- * cold-start [false] (true: the design also picks the first {@code initial} pairs, without a model,
- * as {@code train select} does before the first model; random pairs start random), baseline [true]
- * (false: run only the active strategy, to screen a variant against the random curves of a recorded
- * run on the same seeds; no ratio is printed then), out [target/active-learning], png
- * [docs/img/active-learning.png], threads [1]: libtorch's intra-op and inter-op threads, set before
- * the engine starts ({@code -Dai.djl.pytorch.num_threads} on the command line wins). One is the
- * quicker on two cores for models this small. Two runs of the same command still differ by a few
- * labels on some seeds (docs/benchmarks.md, "One libtorch thread").
+ * epochs [5] at least per round, steps [60] optimiser steps at least per round (the models are
+ * warm-started, so their training grows with the number of rounds: in rounds of 10, random pairs do
+ * better with 30 and the design with 60; docs/benchmarks.md, "The training schedule"), full-epochs
+ * [20], candidates [20000] pairs scored per round, diversity [1.0], bootstrap [true], strategy
+ * [design], cold-start [false] (true: the design also picks the first {@code initial} pairs,
+ * without a model, as {@code train select} does before the first model; random pairs start random),
+ * baseline [true] (false: run only the active strategy, to screen a variant against the random
+ * curves of a recorded run on the same seeds; no ratio is printed then), out
+ * [target/active-learning], png [docs/img/active-learning.png], threads [1]: libtorch's intra-op
+ * and inter-op threads, set before the engine starts ({@code -Dai.djl.pytorch.num_threads} on the
+ * command line wins). One is the quicker on two cores for models this small. Two runs of the same
+ * command still differ by a few labels on some seeds (docs/benchmarks.md, "One libtorch thread").
  */
 public final class ActiveLearningBenchmark {
   private static final List<String> DIMS = List.of("usefulness", "memeness", "aesthetics");
