@@ -440,7 +440,28 @@ public final class ActiveLearningBenchmark {
             new double[] {0.9 * mf, 0.9 * mf});
     f.setMarker(SeriesMarkers.NONE);
     f.setLineColor(new Color(40, 90, 200));
+    double adjusted = 0.5 + 0.9 * (mf - 0.5);
+    if (adjusted <= chartTop(curves)) { // drawn only where a curve comes near it
+      XYSeries g =
+          chart.addSeries(
+              String.format("chance-adjusted: 90 %% of the way from 0.5 (%.3f)", adjusted),
+              new double[] {xs.get(0), xs.get(xs.size() - 1)},
+              new double[] {adjusted, adjusted});
+      g.setMarker(SeriesMarkers.NONE);
+      g.setLineColor(new Color(120, 160, 230));
+    }
     BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
+  }
+
+  /** The highest mean accuracy any strategy reaches, plus a margin of one point. */
+  private static double chartTop(List<Curve> curves) {
+    double top = 0;
+    for (Curve c : curves) {
+      for (int i = 0; i < c.accuracy().size(); i++) {
+        top = Math.max(top, meanSd(curves, c.strategy(), i)[0]);
+      }
+    }
+    return top + 0.01;
   }
 
   private static void log(String format, Object... values) {
