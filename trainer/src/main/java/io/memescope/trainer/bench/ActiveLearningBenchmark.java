@@ -53,6 +53,11 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * and inter-op threads, set before the engine starts ({@code -Dai.djl.pytorch.num_threads} on the
  * command line wins). One is the quicker on two cores for models this small. Two runs of the same
  * command still differ by a few labels on some seeds (docs/benchmarks.md, "One libtorch thread").
+ * stop [budget]: {@code bars} ends a strategy's run on a seed as soon as its curve reaches the
+ * later (chance-adjusted) bar, so that a large budget costs only what each seed needs; the labels
+ * to each bar are unchanged (both are first crossings), but the curves end at different label
+ * counts, so the picture then shows the labels to each bar per seed (random against the active
+ * strategy) instead of mean curves, and it needs the random baseline.
  */
 public final class ActiveLearningBenchmark {
   private static final List<String> DIMS = List.of("usefulness", "memeness", "aesthetics");
@@ -76,6 +81,7 @@ public final class ActiveLearningBenchmark {
   private final double diversity;
   private final Strategy active;
   private final boolean coldStart;
+  private final boolean stopAtBars;
   private final List<Integer> hidden;
 
   /** One strategy's curve on one seed. */
@@ -110,6 +116,17 @@ public final class ActiveLearningBenchmark {
     diversity = Double.parseDouble(args.getOrDefault("diversity", "1.0"));
     active = Strategy.parse(args.getOrDefault("strategy", "design"));
     coldStart = Boolean.parseBoolean(args.getOrDefault("cold-start", "false"));
+    stopAtBars =
+        switch (args.getOrDefault("stop", "budget")) {
+          case "budget" -> false;
+          case "bars" -> true;
+          default ->
+              throw new IllegalArgumentException("stop is budget or bars: " + args.get("stop"));
+        };
+    if (stopAtBars && !Boolean.parseBoolean(args.getOrDefault("baseline", "true"))) {
+      throw new IllegalArgumentException(
+          "stop=bars compares with random pairs: needs baseline=true");
+    }
     hidden =
         List.of(args.getOrDefault("hidden", "64,32").split(",")).stream()
             .map(String::trim)
@@ -222,8 +239,8 @@ public final class ActiveLearningBenchmark {
           log(
               "seed %d %-12s labels %4d accuracy %.4f (%.0f%% of all-labels)",
               seed, strategy.label(), labels.size(), acc, 100 * acc / accFull);
-          if (labels.size() >= budget) {
-            break;
+          if (labels.size() >= budget || (stopAtBars && acc >= chanceAdjustedBar(accFull))) {
+            break; // the chance-adjusted bar is the later one: past it, both have been crossed
           }
           Set<String> exclude = new HashSet<>();
           for (Comparison c : labels) {
@@ -274,6 +291,7 @@ public final class ActiveLearningBenchmark {
     settings.put("strategy", active.label());
     settings.put("cold-start", "" + coldStart);
     settings.put("baseline", "" + (strategies.size() > 1));
+    settings.put("stop", stopAtBars ? "bars" : "budget");
     Results results = new Results(settings, fullAcc, curves, to90, to90adj, seconds);
     Files.write(
         out.resolve("results.json"),
@@ -282,7 +300,11 @@ public final class ActiveLearningBenchmark {
     if (png.getParent() != null) {
       Files.createDirectories(png.getParent());
     }
-    chart(curves, fullAcc, strategies, png);
+    if (stopAtBars) {
+      perSeedChart(results, png);
+    } else {
+      chart(curves, fullAcc, strategies, png);
+    }
     printTable(results, strategies);
   }
 
@@ -354,7 +376,11 @@ public final class ActiveLearningBenchmark {
     System.out.println();
     System.out.println("| --- |" + " --- |".repeat(strategies.size()));
     List<Integer> xs = r.curves().get(0).labels();
-    for (int i = 0; i < xs.size(); i++) {
+    int rows = xs.size();
+    for (Curve c : r.curves()) {
+      rows = Math.min(rows, c.labels().size()); // stop=bars: only label counts every run reached
+    }
+    for (int i = 0; i < rows; i++) {
       System.out.print("| " + xs.get(i) + " |");
       for (Strategy s : strategies) {
         double[] ms = meanSd(r.curves(), s.label(), i);
@@ -453,6 +479,102 @@ public final class ActiveLearningBenchmark {
       g.setLineColor(new Color(120, 160, 230));
     }
     BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
+  }
+
+  /**
+   * stop=bars: the labels each seed needed to reach each bar, random pairs (x) against the active
+   * strategy (y), each bar's mean as a square, and the lines y = x and y = 0.6 x (the goal). A seed
+   * that did not reach a bar within the budget is drawn at the budget, as a diamond, and counts as
+   * the budget in the mean (which is then a bound).
+   */
+  private void perSeedChart(Results r, Path png) throws IOException {
+    XYChart chart =
+        new XYChartBuilder()
+            .width(900)
+            .height(560)
+            .title(
+                "Labels to each bar per seed: "
+                    + active.label()
+                    + " vs random pairs, "
+                    + seeds
+                    + " seeds")
+            .xAxisTitle("random pairs: labels to the bar")
+            .yAxisTitle(active.label() + ": labels to the bar")
+            .build();
+    chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideNW);
+    chart.getStyler().setChartBackgroundColor(Color.WHITE);
+    chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+    double extent =
+        Math.max(
+            addBarSeries(
+                chart,
+                "issue's bar: 90 % of all-labels accuracy",
+                r.labelsTo90(),
+                new Color(40, 90, 200)),
+            addBarSeries(
+                chart,
+                "chance-adjusted: 90 % of the way from 0.5",
+                r.labelsTo90ChanceAdjusted(),
+                new Color(200, 60, 40)));
+    for (double slope : new double[] {1.0, 0.6}) {
+      XYSeries line =
+          chart.addSeries(
+              slope == 1.0 ? "same labels" : "goal: 0.6 x random",
+              new double[] {0, extent},
+              new double[] {0, slope * extent});
+      line.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+      line.setMarker(SeriesMarkers.NONE);
+      line.setLineColor(slope == 1.0 ? new Color(150, 150, 150) : new Color(60, 160, 60));
+    }
+    BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
+  }
+
+  /** Adds one bar's points and mean; returns the largest coordinate drawn. */
+  private double addBarSeries(
+      XYChart chart, String name, Map<String, List<Double>> perSeed, Color color) {
+    List<Double> rnd = perSeed.get(Strategy.RANDOM.label());
+    List<Double> act = perSeed.get(active.label());
+    List<double[]> reached = new ArrayList<>();
+    List<double[]> missed = new ArrayList<>();
+    for (int i = 0; i < rnd.size(); i++) {
+      double x = rnd.get(i);
+      double y = act.get(i);
+      double[] p = {Double.isNaN(x) ? budget : x, Double.isNaN(y) ? budget : y};
+      (Double.isNaN(x) || Double.isNaN(y) ? missed : reached).add(p);
+    }
+    List<double[]> all = new ArrayList<>(reached);
+    all.addAll(missed);
+    double[] mean = {
+      all.stream().mapToDouble(p -> p[0]).average().orElse(0),
+      all.stream().mapToDouble(p -> p[1]).average().orElse(0)
+    };
+    XYSeries m =
+        chart.addSeries(
+            String.format(
+                    "mean%s: %.0f and %.0f labels",
+                    missed.isEmpty() ? "" : " (missed counted as the budget)", mean[0], mean[1])
+                + (act.stream().anyMatch(v -> v.isNaN())
+                    ? ""
+                    : String.format( // random's misses only make its mean, and the ratio, bounds
+                        " (%s%.2f x)", missed.isEmpty() ? "" : "at most ", mean[1] / mean[0])),
+            new double[] {mean[0]},
+            new double[] {mean[1]});
+    m.setMarker(SeriesMarkers.SQUARE);
+    m.setMarkerColor(color.darker());
+    for (List<double[]> points : List.of(reached, missed)) {
+      if (points.isEmpty()) {
+        continue;
+      }
+      XYSeries s =
+          chart.addSeries(
+              points == reached ? name : name + ", not reached (at the budget)",
+              points.stream().mapToDouble(p -> p[0]).toArray(),
+              points.stream().mapToDouble(p -> p[1]).toArray());
+      s.setMarker(points == reached ? SeriesMarkers.CIRCLE : SeriesMarkers.DIAMOND);
+      s.setMarkerColor(points == reached ? color : color.brighter());
+    }
+    return all.stream().flatMapToDouble(p -> java.util.Arrays.stream(p)).max().orElse(budget)
+        * 1.05;
   }
 
   /** The bar: 90 % of the all-labels accuracy. */

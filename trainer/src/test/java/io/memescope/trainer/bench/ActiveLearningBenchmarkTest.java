@@ -1,0 +1,89 @@
+package io.memescope.trainer.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.memescope.core.records.Json;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ActiveLearningBenchmarkTest {
+  @TempDir Path dir;
+
+  private Map<String, String> tiny(String... extra) {
+    Map<String, String> args = new LinkedHashMap<>();
+    args.put("seeds", "2");
+    args.put("images", "400");
+    args.put("dim", "16");
+    args.put("full", "400");
+    args.put("full-epochs", "10");
+    args.put("members", "2");
+    args.put("initial", "10");
+    args.put("batch", "10");
+    args.put("candidates", "2000");
+    args.put("steps", "20");
+    args.put("epochs", "1");
+    args.put("out", dir.toString());
+    args.put("png", dir.resolve("chart.png").toString());
+    for (int i = 0; i < extra.length; i += 2) {
+      args.put(extra[i], extra[i + 1]);
+    }
+    return args;
+  }
+
+  /**
+   * stop=bars ends each run on the round whose accuracy first reaches the chance-adjusted bar (or
+   * at the budget), so the labels to both bars are still first crossings; and it draws a picture.
+   */
+  @Test
+  void stopAtBarsEndsEachRunAtTheFirstCrossingOfTheLaterBar() throws Exception {
+    new ActiveLearningBenchmark(tiny("budget", "400", "stop", "bars")).run();
+
+    JsonNode results = Json.mapper().readTree(dir.resolve("results.json").toFile());
+    assertThat(results.path("settings").path("stop").asText()).isEqualTo("bars");
+    JsonNode curves = results.path("curves");
+    assertThat(curves).hasSize(4); // two seeds, random and design
+    int stoppedEarly = 0;
+    for (JsonNode curve : curves) {
+      int seed = curve.path("seed").asInt() - 1000;
+      double all = results.path("fullAccuracy").get(seed).asDouble();
+      double later = 0.5 + 0.9 * (all - 0.5);
+      JsonNode acc = curve.path("accuracy");
+      JsonNode labels = curve.path("labels");
+      int last = acc.size() - 1;
+      for (int i = 0; i < last; i++) {
+        assertThat(acc.get(i).asDouble()).as("before the last round").isLessThan(later);
+      }
+      if (labels.get(last).asInt() < 400) {
+        assertThat(acc.get(last).asDouble()).isGreaterThanOrEqualTo(later);
+        stoppedEarly++;
+      }
+      String strategy = curve.path("strategy").asText();
+      double toLater =
+          results.path("labelsTo90ChanceAdjusted").path(strategy).get(seed).asDouble(Double.NaN);
+      double toIssue = results.path("labelsTo90").path(strategy).get(seed).asDouble(Double.NaN);
+      if (!Double.isNaN(toLater)) {
+        assertThat(toLater)
+            .isBetween(labels.get(Math.max(0, last - 1)).asDouble(), labels.get(last).asDouble());
+        assertThat(toIssue).isLessThanOrEqualTo(toLater);
+      }
+    }
+    assertThat(stoppedEarly).as("runs that reached the later bar before the budget").isPositive();
+    assertThat(Files.size(dir.resolve("chart.png"))).isGreaterThan(1000);
+  }
+
+  @Test
+  void stopAtBarsNeedsTheRandomBaselineAndAKnownValue() {
+    assertThatThrownBy(() -> new ActiveLearningBenchmark(tiny("stop", "bars", "baseline", "false")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("baseline=true");
+    assertThatThrownBy(() -> new ActiveLearningBenchmark(tiny("stop", "soon")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("budget or bars");
+  }
+}
