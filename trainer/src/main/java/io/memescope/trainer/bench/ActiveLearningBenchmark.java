@@ -58,6 +58,10 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * to each bar are unchanged (both are first crossings), but the curves end at different label
  * counts, so the picture then shows the labels to each bar per seed (random against the active
  * strategy) instead of mean curves, and it needs the random baseline.
+ *
+ * <p>{@code merge=a/results.json,b/results.json,...} trains nothing: it joins the results of runs
+ * with the same settings on different seeds (blocks run side by side, say) into one results.json in
+ * {@code out}, one picture ({@code png}) and one table, as if one run had made them.
  */
 public final class ActiveLearningBenchmark {
   private static final List<String> DIMS = List.of("usefulness", "memeness", "aesthetics");
@@ -128,7 +132,7 @@ public final class ActiveLearningBenchmark {
           "stop=bars compares with random pairs: needs baseline=true");
     }
     hidden =
-        List.of(args.getOrDefault("hidden", "64,32").split(",")).stream()
+        List.of(args.getOrDefault("hidden", "64,32").replaceAll("[\\[\\]]", "").split(",")).stream()
             .map(String::trim)
             .map(Integer::parseInt)
             .toList();
@@ -152,7 +156,60 @@ public final class ActiveLearningBenchmark {
         System.setProperty(key, threads);
       }
     }
-    new ActiveLearningBenchmark(args).run();
+    if (args.containsKey("merge")) {
+      merge(args);
+    } else {
+      new ActiveLearningBenchmark(args).run();
+    }
+  }
+
+  /** Joins the results of runs that differ only in their seeds; see the class comment. */
+  static void merge(Map<String, String> args) throws IOException {
+    List<Results> parts = new ArrayList<>();
+    for (String file : args.get("merge").split(",")) {
+      parts.add(Json.mapper().readValue(Path.of(file.trim()).toFile(), Results.class));
+    }
+    Map<String, String> settings = new LinkedHashMap<>(parts.get(0).settings());
+    List<Double> fullAcc = new ArrayList<>();
+    List<Curve> curves = new ArrayList<>();
+    Map<String, List<Double>> to90 = new LinkedHashMap<>();
+    Map<String, List<Double>> to90adj = new LinkedHashMap<>();
+    Set<Long> seen = new HashSet<>();
+    double seconds = 0;
+    for (Results part : parts) {
+      for (Map.Entry<String, String> e : part.settings().entrySet()) {
+        if (!Set.of("seeds", "first-seed").contains(e.getKey())
+            && !java.util.Objects.equals(e.getValue(), settings.get(e.getKey()))) {
+          throw new IllegalArgumentException(
+              "cannot merge runs with different settings: "
+                  + e.getKey()
+                  + " "
+                  + settings.get(e.getKey())
+                  + " and "
+                  + e.getValue());
+        }
+      }
+      for (Curve c : part.curves()) {
+        if (c.strategy().equals(part.curves().get(0).strategy()) && !seen.add(c.seed())) {
+          throw new IllegalArgumentException("seed " + c.seed() + " is in two of the runs");
+        }
+      }
+      fullAcc.addAll(part.fullAccuracy());
+      curves.addAll(part.curves());
+      part.labelsTo90()
+          .forEach((k, v) -> to90.computeIfAbsent(k, x -> new ArrayList<>()).addAll(v));
+      part.labelsTo90ChanceAdjusted()
+          .forEach((k, v) -> to90adj.computeIfAbsent(k, x -> new ArrayList<>()).addAll(v));
+      seconds += part.seconds();
+    }
+    settings.put("seeds", "" + fullAcc.size());
+    settings.remove("first-seed");
+    settings.put("merged", args.get("merge"));
+    Map<String, String> asArgs = new LinkedHashMap<>(settings);
+    asArgs.put("out", args.getOrDefault("out", "target/active-learning"));
+    asArgs.put("png", args.getOrDefault("png", "docs/img/active-learning.png"));
+    new ActiveLearningBenchmark(asArgs)
+        .report(new Results(settings, fullAcc, curves, to90, to90adj, seconds));
   }
 
   private int integer(String key, int fallback) {
@@ -161,8 +218,7 @@ public final class ActiveLearningBenchmark {
 
   void run() throws IOException {
     long t0 = System.nanoTime();
-    Path out = Path.of(args.getOrDefault("out", "target/active-learning"));
-    Files.createDirectories(out);
+    Files.createDirectories(Path.of(args.getOrDefault("out", "target/active-learning")));
     QualitySpec spec = new QualitySpec(DIMS, dim, hidden, members, 0.1);
     List<Double> fullAcc = new ArrayList<>();
     List<Curve> curves = new ArrayList<>();
@@ -271,6 +327,7 @@ public final class ActiveLearningBenchmark {
     double seconds = (System.nanoTime() - t0) / 1e9;
     Map<String, String> settings = new LinkedHashMap<>();
     settings.put("seeds", "" + seeds);
+    settings.put("first-seed", "" + firstSeed);
     settings.put("threads", System.getProperty("ai.djl.pytorch.num_threads"));
     settings.put("images", "" + images);
     settings.put("dim", "" + dim);
@@ -292,7 +349,17 @@ public final class ActiveLearningBenchmark {
     settings.put("cold-start", "" + coldStart);
     settings.put("baseline", "" + (strategies.size() > 1));
     settings.put("stop", stopAtBars ? "bars" : "budget");
-    Results results = new Results(settings, fullAcc, curves, to90, to90adj, seconds);
+    report(new Results(settings, fullAcc, curves, to90, to90adj, seconds));
+  }
+
+  /** Writes results.json, the picture and the table. */
+  private void report(Results results) throws IOException {
+    Path out = Path.of(args.getOrDefault("out", "target/active-learning"));
+    Files.createDirectories(out);
+    List<Strategy> strategies =
+        results.labelsTo90().containsKey(Strategy.RANDOM.label())
+            ? List.of(Strategy.RANDOM, active)
+            : List.of(active);
     Files.write(
         out.resolve("results.json"),
         Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(results));
@@ -303,7 +370,7 @@ public final class ActiveLearningBenchmark {
     if (stopAtBars) {
       perSeedChart(results, png);
     } else {
-      chart(curves, fullAcc, strategies, png);
+      chart(results.curves(), results.fullAccuracy(), strategies, png);
     }
     printTable(results, strategies);
   }

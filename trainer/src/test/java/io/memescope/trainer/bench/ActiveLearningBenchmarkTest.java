@@ -42,10 +42,29 @@ class ActiveLearningBenchmarkTest {
    */
   @Test
   void stopAtBarsEndsEachRunAtTheFirstCrossingOfTheLaterBar() throws Exception {
-    new ActiveLearningBenchmark(tiny("budget", "400", "stop", "bars")).run();
+    // two runs of one seed each, side by side as on two cores, then joined by merge=
+    for (String seed : new String[] {"1000", "1001"}) {
+      new ActiveLearningBenchmark(
+              tiny(
+                  "budget",
+                  "400",
+                  "stop",
+                  "bars",
+                  "seeds",
+                  "1",
+                  "first-seed",
+                  seed,
+                  "out",
+                  dir.resolve(seed).toString()))
+          .run();
+    }
+    String parts = dir.resolve("1000/results.json") + "," + dir.resolve("1001/results.json");
+    ActiveLearningBenchmark.merge(tiny("merge", parts));
 
     JsonNode results = Json.mapper().readTree(dir.resolve("results.json").toFile());
     assertThat(results.path("settings").path("stop").asText()).isEqualTo("bars");
+    assertThat(results.path("settings").path("seeds").asInt()).isEqualTo(2);
+    assertThat(results.path("fullAccuracy")).hasSize(2);
     JsonNode curves = results.path("curves");
     assertThat(curves).hasSize(4); // two seeds, random and design
     int stoppedEarly = 0;
@@ -75,6 +94,32 @@ class ActiveLearningBenchmarkTest {
     }
     assertThat(stoppedEarly).as("runs that reached the later bar before the budget").isPositive();
     assertThat(Files.size(dir.resolve("chart.png"))).isGreaterThan(1000);
+  }
+
+  @Test
+  void mergeRefusesASeedTwiceAndRunsWithOtherSettings() throws Exception {
+    new ActiveLearningBenchmark(
+            tiny("seeds", "1", "budget", "20", "out", dir.resolve("a").toString()))
+        .run();
+    new ActiveLearningBenchmark(
+            tiny(
+                "seeds",
+                "1",
+                "first-seed",
+                "1001",
+                "budget",
+                "30",
+                "out",
+                dir.resolve("b").toString()))
+        .run();
+    String a = dir.resolve("a/results.json").toString();
+    String b = dir.resolve("b/results.json").toString();
+    assertThatThrownBy(() -> ActiveLearningBenchmark.merge(tiny("merge", a + "," + a)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("seed 1000 is in two");
+    assertThatThrownBy(() -> ActiveLearningBenchmark.merge(tiny("merge", a + "," + b)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("budget 20 and 30");
   }
 
   @Test
