@@ -550,9 +550,10 @@ public final class ActiveLearningBenchmark {
 
   /**
    * stop=bars: the labels each seed needed to reach each bar, random pairs (x) against the active
-   * strategy (y), each bar's mean as a square, and the lines y = x and y = 0.6 x (the goal). A seed
-   * that did not reach a bar within the budget is drawn at the budget, as a diamond, and counts as
-   * the budget in the mean (which is then a bound).
+   * strategy (y), each bar's mean in black (issue's bar: square, later bar: triangle), and the
+   * lines y = x and y = 0.6 x (the goal). A seed that did not reach a bar within the budget is
+   * drawn at the budget, as a diamond, and counts as the budget in the mean (which is then a
+   * bound).
    */
   private void perSeedChart(Results r, Path png) throws IOException {
     XYChart chart =
@@ -577,12 +578,14 @@ public final class ActiveLearningBenchmark {
                 chart,
                 "issue's bar: 90 % of all-labels accuracy",
                 r.labelsTo90(),
-                new Color(40, 90, 200)),
+                new Color(40, 90, 200),
+                SeriesMarkers.SQUARE),
             addBarSeries(
                 chart,
                 "chance-adjusted: 90 % of the way from 0.5",
                 r.labelsTo90ChanceAdjusted(),
-                new Color(200, 60, 40)));
+                new Color(200, 60, 40),
+                SeriesMarkers.TRIANGLE_UP));
     for (double slope : new double[] {1.0, 0.6}) {
       XYSeries line =
           chart.addSeries(
@@ -598,7 +601,11 @@ public final class ActiveLearningBenchmark {
 
   /** Adds one bar's points and mean; returns the largest coordinate drawn. */
   private double addBarSeries(
-      XYChart chart, String name, Map<String, List<Double>> perSeed, Color color) {
+      XYChart chart,
+      String name,
+      Map<String, List<Double>> perSeed,
+      Color color,
+      org.knowm.xchart.style.markers.Marker meanMarker) {
     List<Double> rnd = perSeed.get(Strategy.RANDOM.label());
     List<Double> act = perSeed.get(active.label());
     List<double[]> reached = new ArrayList<>();
@@ -615,19 +622,6 @@ public final class ActiveLearningBenchmark {
       all.stream().mapToDouble(p -> p[0]).average().orElse(0),
       all.stream().mapToDouble(p -> p[1]).average().orElse(0)
     };
-    XYSeries m =
-        chart.addSeries(
-            String.format(
-                    "mean%s: %.0f and %.0f labels",
-                    missed.isEmpty() ? "" : " (missed counted as the budget)", mean[0], mean[1])
-                + (act.stream().anyMatch(v -> v.isNaN())
-                    ? ""
-                    : String.format( // random's misses only make its mean, and the ratio, bounds
-                        " (%s%.2f x)", missed.isEmpty() ? "" : "at most ", mean[1] / mean[0])),
-            new double[] {mean[0]},
-            new double[] {mean[1]});
-    m.setMarker(SeriesMarkers.SQUARE);
-    m.setMarkerColor(color.darker());
     for (List<double[]> points : List.of(reached, missed)) {
       if (points.isEmpty()) {
         continue;
@@ -640,6 +634,20 @@ public final class ActiveLearningBenchmark {
       s.setMarker(points == reached ? SeriesMarkers.CIRCLE : SeriesMarkers.DIAMOND);
       s.setMarkerColor(points == reached ? color : color.brighter());
     }
+    // the mean last, so that it is drawn over the points
+    XYSeries m =
+        chart.addSeries(
+            String.format(
+                    "mean%s: %.0f and %.0f labels",
+                    missed.isEmpty() ? "" : " (missed counted as the budget)", mean[0], mean[1])
+                + (act.stream().anyMatch(v -> v.isNaN())
+                    ? ""
+                    : String.format( // random's misses only make its mean, and the ratio, bounds
+                        " (%s%.2f x)", missed.isEmpty() ? "" : "at most ", mean[1] / mean[0])),
+            new double[] {mean[0]},
+            new double[] {mean[1]});
+    m.setMarker(meanMarker);
+    m.setMarkerColor(Color.BLACK);
     return all.stream().flatMapToDouble(p -> java.util.Arrays.stream(p)).max().orElse(budget)
         * 1.05;
   }
