@@ -178,7 +178,7 @@ public final class ActiveLearningBenchmark {
     double seconds = 0;
     for (Results part : parts) {
       for (Map.Entry<String, String> e : part.settings().entrySet()) {
-        if (!Set.of("seeds", "first-seed").contains(e.getKey())
+        if (!Set.of("seeds", "first-seed", "merged").contains(e.getKey())
             && !java.util.Objects.equals(e.getValue(), settings.get(e.getKey()))) {
           throw new IllegalArgumentException(
               "cannot merge runs with different settings: "
