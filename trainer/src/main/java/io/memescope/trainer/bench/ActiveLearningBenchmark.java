@@ -43,7 +43,8 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * labels per round, budget [800] labels in all, full [3000] random labels of the reference model,
  * epochs [5] at least per round, steps [60] optimiser steps at least per round (the models are
  * warm-started, so their training grows with the number of rounds: in rounds of 10, random pairs do
- * better with 30 and the design with 60; docs/benchmarks.md, "The training schedule"), full-epochs
+ * better with 30 and the design with 60; docs/benchmarks.md, "The training schedule"), active-steps
+ * [steps] the same for the active strategy alone (random pairs keep {@code steps}), full-epochs
  * [20], candidates [20000] pairs scored per round, diversity [1.0], bootstrap [true], strategy
  * [design], cold-start [false] (true: the design also picks the first {@code initial} pairs,
  * without a model, as {@code train select} does before the first model; random pairs start random),
@@ -78,6 +79,7 @@ public final class ActiveLearningBenchmark {
   private final int members;
   private final int epochs;
   private final int steps;
+  private final int activeSteps;
   private final boolean bootstrap;
   private final boolean warm;
   private final int fullEpochs;
@@ -113,6 +115,7 @@ public final class ActiveLearningBenchmark {
     members = integer("members", 5);
     epochs = integer("epochs", 5);
     steps = integer("steps", 60);
+    activeSteps = integer("active-steps", steps);
     bootstrap = Boolean.parseBoolean(args.getOrDefault("bootstrap", "true"));
     warm = Boolean.parseBoolean(args.getOrDefault("warm", "true"));
     fullEpochs = integer("full-epochs", 20);
@@ -283,7 +286,7 @@ public final class ActiveLearningBenchmark {
         int round = 0;
         while (true) {
           QualityTrainer.Result res =
-              trainer(seed + round, roundEpochs(labels.size()))
+              trainer(seed + round, roundEpochs(labels.size(), strategy))
                   .train(spec, Split.none(labels), emb, warm ? model : null);
           if (model != null) {
             model.close();
@@ -340,6 +343,7 @@ public final class ActiveLearningBenchmark {
     settings.put("hidden", "" + hidden);
     settings.put("epochs", "" + epochs);
     settings.put("steps", "" + steps);
+    settings.put("active-steps", "" + activeSteps);
     settings.put("bootstrap", "" + bootstrap);
     settings.put("warm", "" + warm);
     settings.put("full-epochs", "" + fullEpochs);
@@ -382,9 +386,13 @@ public final class ActiveLearningBenchmark {
         new TrainingOptions(1e-3, 1e-4, BATCH, epochCount, epochCount, 0, seed, bootstrap, false));
   }
 
-  /** Epochs of one round: at least {@code epochs}, and at least {@code steps} optimiser steps. */
-  private int roundEpochs(int labels) {
-    return Math.max(epochs, (int) Math.ceil(steps * (double) BATCH / labels));
+  /**
+   * Epochs of one round: at least {@code epochs}, and at least {@code steps} optimiser steps
+   * ({@code active-steps} for the active strategy).
+   */
+  int roundEpochs(int labels, Strategy strategy) {
+    int s = strategy == Strategy.RANDOM ? steps : activeSteps;
+    return Math.max(epochs, (int) Math.ceil(s * (double) BATCH / labels));
   }
 
   private static int index(String id) {

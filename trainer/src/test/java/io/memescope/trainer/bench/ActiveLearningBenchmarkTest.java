@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.memescope.core.records.Json;
+import io.memescope.trainer.ActiveLearning;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -120,6 +121,22 @@ class ActiveLearningBenchmarkTest {
     assertThatThrownBy(() -> ActiveLearningBenchmark.merge(tiny("merge", a + "," + b)))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("budget 20 and 30");
+  }
+
+  /**
+   * Each strategy can be retrained on its own schedule: random pairs on steps, the other on
+   * active-steps.
+   */
+  @Test
+  void activeStepsSetTheActiveStrategysScheduleAlone() {
+    ActiveLearningBenchmark b =
+        new ActiveLearningBenchmark(tiny("steps", "30", "active-steps", "60", "epochs", "1"));
+    assertThat(b.roundEpochs(64, ActiveLearning.Strategy.RANDOM)).isEqualTo(30);
+    assertThat(b.roundEpochs(64, ActiveLearning.Strategy.DESIGN)).isEqualTo(60);
+    assertThat(b.roundEpochs(640, ActiveLearning.Strategy.DESIGN)).isEqualTo(6); // 60 steps of 64
+    ActiveLearningBenchmark same = new ActiveLearningBenchmark(tiny("steps", "30", "epochs", "5"));
+    assertThat(same.roundEpochs(64, ActiveLearning.Strategy.DESIGN)).isEqualTo(30);
+    assertThat(same.roundEpochs(640, ActiveLearning.Strategy.RANDOM)).isEqualTo(5); // the floor
   }
 
   @Test
