@@ -15,16 +15,19 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Random;
 import java.util.Set;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.markers.Marker;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
@@ -182,7 +185,7 @@ public final class ActiveLearningBenchmark {
     for (Results part : parts) {
       for (Map.Entry<String, String> e : part.settings().entrySet()) {
         if (!Set.of("seeds", "first-seed", "merged").contains(e.getKey())
-            && !java.util.Objects.equals(e.getValue(), settings.get(e.getKey()))) {
+            && !Objects.equals(e.getValue(), settings.get(e.getKey()))) {
           throw new IllegalArgumentException(
               "cannot merge runs with different settings: "
                   + e.getKey()
@@ -613,7 +616,7 @@ public final class ActiveLearningBenchmark {
       String name,
       Map<String, List<Double>> perSeed,
       Color color,
-      org.knowm.xchart.style.markers.Marker meanMarker) {
+      Marker meanMarker) {
     List<Double> rnd = perSeed.get(Strategy.RANDOM.label());
     List<Double> act = perSeed.get(active.label());
     List<double[]> reached = new ArrayList<>();
@@ -656,8 +659,7 @@ public final class ActiveLearningBenchmark {
             new double[] {mean[1]});
     m.setMarker(meanMarker);
     m.setMarkerColor(Color.BLACK);
-    return all.stream().flatMapToDouble(p -> java.util.Arrays.stream(p)).max().orElse(budget)
-        * 1.05;
+    return all.stream().flatMapToDouble(p -> Arrays.stream(p)).max().orElse(budget) * 1.05;
   }
 
   /** The bar: 90 % of the all-labels accuracy. */
@@ -668,7 +670,7 @@ public final class ActiveLearningBenchmark {
   /**
    * The later bar printed beside it: 90 % of the way from chance (0.5) to the all-labels accuracy.
    */
-  private static double chanceAdjustedBar(double allLabels) {
+  static double chanceAdjustedBar(double allLabels) {
     return 0.5 + 0.9 * (allLabels - 0.5);
   }
 

@@ -71,8 +71,9 @@ class ActiveLearningBenchmarkTest {
     int stoppedEarly = 0;
     for (JsonNode curve : curves) {
       int seed = curve.path("seed").asInt() - 1000;
-      double all = results.path("fullAccuracy").get(seed).asDouble();
-      double later = 0.5 + 0.9 * (all - 0.5);
+      double later =
+          ActiveLearningBenchmark.chanceAdjustedBar(
+              results.path("fullAccuracy").get(seed).asDouble());
       JsonNode acc = curve.path("accuracy");
       JsonNode labels = curve.path("labels");
       int last = acc.size() - 1;
