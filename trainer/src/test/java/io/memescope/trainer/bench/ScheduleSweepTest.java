@@ -98,7 +98,7 @@ class ScheduleSweepTest {
             15,
             30,
             1,
-            v(150, 150, 150, 150),
+            v(90, 150, 150, 150),
             v(100, 100, 100, 100),
             v(400, 420, 440, 460),
             v(250, 270, Double.NaN, 290));
@@ -108,8 +108,8 @@ class ScheduleSweepTest {
             15,
             30,
             1,
-            v(150, 150, 150, 150),
-            v(80, 80, 80, 80),
+            v(90, 150, 150, 150),
+            v(82, 82, 82, 82),
             v(400, 420, 440, 460),
             v(260, 280, 300, 300));
     Path[] files = new Path[4];
@@ -126,16 +126,21 @@ class ScheduleSweepTest {
     assertThat(point(s, "random", 30).replicates()).isEqualTo(1);
     Point design30 = point(s, "design", 30);
     assertThat(design30.replicates()).isEqualTo(2);
-    assertThat(design30.mean(0)).isCloseTo(90, within(1e-9));
+    assertThat(design30.mean(0)).isCloseTo(91, within(1e-9));
     assertThat(design30.mean(1)).isNaN(); // seed 3 missed it in one of the two runs
 
     Best issue = s.best().get(0);
-    assertThat(issue.random().steps()).isEqualTo(30); // 130 against 150
-    assertThat(issue.active().steps()).isEqualTo(60); // 81 against 90
+    assertThat(issue.random().steps()).isEqualTo(30); // 130 against 135
+    assertThat(issue.active().steps()).isEqualTo(60); // 81 against 91
     assertThat(issue.ratio()).isCloseTo(81.0 / 130, within(1e-9));
     assertThat(issue.seedsAtGoal()).isEqualTo(1); // 54/100; 80/120, 90/140, 100/160 are not
     assertThat(issue.low()).isLessThanOrEqualTo(issue.ratio());
     assertThat(issue.high()).isGreaterThanOrEqualTo(issue.ratio());
+    // Held out, by thirds of the seeds: seed 1, seed 2, seeds 3-4. Without seed 1 random pairs'
+    // 15 steps look worse (150 against 140), without seed 2 better (130 against 133.3).
+    assertThat(issue.heldOutChoices()).containsExactly("30/60", "15/60", "30/60");
+    assertThat(issue.heldOut())
+        .isCloseTo((54 + 80 + 90 + 100) / (100.0 + 150 + 140 + 160), within(1e-9));
 
     Best later = s.best().get(1);
     assertThat(later.random().steps()).isEqualTo(15); // 430 against 530
@@ -143,6 +148,9 @@ class ScheduleSweepTest {
     assertThat(later.ratio()).isCloseTo(337.5 / 430, within(1e-9));
     assertThat(later.shareAtGoal()).isZero(); // no seed's design is at 0.6 x or below
     assertThat(later.low()).isGreaterThan(0.6);
+    // chosen on seeds 1-2, the design's 30 steps missed the bar on held-out seed 3
+    assertThat(later.heldOutChoices()).containsExactly("15/60", "15/60", "15/30");
+    assertThat(later.heldOut()).isNaN();
 
     assertThat(Files.size(png)).isPositive();
     assertThat(Json.mapper().readTree(dir.resolve("out/sweep.json").toFile()).path("best"))
@@ -151,7 +159,9 @@ class ScheduleSweepTest {
     assertThat(table)
         .contains("| 30 | 130.0 ± ")
         .contains("not reached on 1 seeds (2 runs)")
-        .contains("random 30 steps 130.0 labels, design 60 steps 81.0; ratio 0.623");
+        .contains("random 30 steps 130.0 labels, design 60 steps 81.0; ratio 0.623")
+        .contains("steps chosen, random/design: 30/60, 15/60, 30/60): 0.589")
+        .contains("not measured (a chosen schedule missed the bar on a held-out seed");
   }
 
   @Test
