@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -113,10 +114,30 @@ final class ScheduleSweep {
     return sweep;
   }
 
+  /**
+   * Reads the runs; refuses a file given twice, or a merged file together with one of its parts,
+   * since either would pass for a replicate.
+   */
   static List<Results> read(List<Path> files) throws IOException {
     List<Results> runs = new ArrayList<>();
+    Set<Path> given = new HashSet<>();
     for (Path f : files) {
-      runs.add(Json.mapper().readValue(f.toFile(), Results.class));
+      if (!given.add(f.toAbsolutePath().normalize())) {
+        throw new IllegalArgumentException(f + " is given twice");
+      }
+    }
+    for (Path f : files) {
+      Results r = Json.mapper().readValue(f.toFile(), Results.class);
+      String merged = r.settings().get("merged");
+      if (merged != null) {
+        for (String part : merged.split(",")) {
+          if (given.contains(Path.of(part.trim()).toAbsolutePath().normalize())) {
+            throw new IllegalArgumentException(
+                f + " merges " + part.trim() + ", which is given as well");
+          }
+        }
+      }
+      runs.add(r);
     }
     return runs;
   }
@@ -129,15 +150,17 @@ final class ScheduleSweep {
     // strategy -> steps -> the runs' per-seed labels to each bar
     Map<String, TreeMap<Integer, List<Map<Long, double[]>>>> byStrategy = new LinkedHashMap<>();
     for (Results r : runs) {
-      for (Map.Entry<String, String> e : r.settings().entrySet()) {
-        if (!FREE.contains(e.getKey()) && !Objects.equals(e.getValue(), first.get(e.getKey()))) {
+      Set<String> keys = new TreeSet<>(first.keySet());
+      keys.addAll(r.settings().keySet());
+      for (String key : keys) { // a key one run lacks differs too
+        if (!FREE.contains(key) && !Objects.equals(r.settings().get(key), first.get(key))) {
           throw new IllegalArgumentException(
               "runs of a sweep may differ only in steps, active-steps and seeds: "
-                  + e.getKey()
+                  + key
                   + " "
-                  + first.get(e.getKey())
+                  + first.get(key)
                   + " and "
-                  + e.getValue());
+                  + r.settings().get(key));
         }
       }
       for (String strategy : r.labelsTo90().keySet()) {
@@ -154,9 +177,18 @@ final class ScheduleSweep {
         }
         List<Double> issue = r.labelsTo90().get(strategy);
         List<Double> later = r.labelsTo90ChanceAdjusted().get(strategy);
+        if (later == null || issue.size() != seeds.size() || later.size() != seeds.size()) {
+          throw new IllegalArgumentException(
+              "a results.json whose "
+                  + strategy
+                  + " curves and labels to each bar do not match seed for seed");
+        }
         Map<Long, double[]> perSeed = new TreeMap<>();
         for (int i = 0; i < seeds.size(); i++) {
-          perSeed.put(seeds.get(i), new double[] {issue.get(i), later.get(i)});
+          if (perSeed.put(seeds.get(i), new double[] {issue.get(i), later.get(i)}) != null) {
+            throw new IllegalArgumentException(
+                "seed " + seeds.get(i) + " is twice in one run of " + strategy);
+          }
         }
         byStrategy
             .computeIfAbsent(strategy, k -> new TreeMap<>())
