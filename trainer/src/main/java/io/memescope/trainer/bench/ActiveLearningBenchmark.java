@@ -47,14 +47,14 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * epochs [5] at least per round, steps [60] optimiser steps at least per round (the models are
  * warm-started, so their training grows with the number of rounds, and the best schedule depends on
  * the strategy and on how far a run goes: in rounds of 10, to the issue's bar random pairs do best
- * with 30 and the design with 60, to the chance-adjusted bar both with 15; docs/benchmarks.md, "The
- * training schedule" and "Every schedule against both bars"; {@code sweep=} below), active-steps
- * [steps] the same for the active strategy alone (random pairs keep {@code steps}), full-epochs
- * [20], candidates [20000] pairs scored per round, diversity [1.0], bootstrap [true], strategy
- * [design], cold-start [false] (true: the design also picks the first {@code initial} pairs,
- * without a model, as {@code train select} does before the first model; random pairs start random),
- * baseline [true] (false: run only the active strategy, to screen a variant against the random
- * curves of a recorded run on the same seeds; no ratio is printed then), out
+ * with 30 and the design with 60-120, to the chance-adjusted bar both with 15; docs/benchmarks.md,
+ * "The training schedule" and "Every schedule against both bars"; {@code sweep=} below),
+ * active-steps [steps] the same for the active strategy alone (random pairs keep {@code steps}),
+ * full-epochs [20], candidates [20000] pairs scored per round, diversity [1.0], bootstrap [true],
+ * strategy [design], cold-start [false] (true: the design also picks the first {@code initial}
+ * pairs, without a model, as {@code train select} does before the first model; random pairs start
+ * random), baseline [true] (false: run only the active strategy, to screen a variant against the
+ * random curves of a recorded run on the same seeds; no ratio is printed then), out
  * [target/active-learning], png [docs/img/active-learning.png], threads [1]: libtorch's intra-op
  * and inter-op threads, set before the engine starts ({@code -Dai.djl.pytorch.num_threads} on the
  * command line wins). One is the quicker on two cores for models this small. Two runs of the same
