@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeSet;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -172,12 +173,8 @@ public final class ActiveLearningBenchmark {
     if (args.containsKey("merge")) {
       merge(args);
     } else if (args.containsKey("sweep")) {
-      List<Path> files = new ArrayList<>();
-      for (String file : args.get("sweep").split(",")) {
-        files.add(Path.of(file.trim()));
-      }
       ScheduleSweep.run(
-          files,
+          paths(args.get("sweep")),
           Path.of(args.getOrDefault("out", "target/active-learning")),
           Path.of(args.getOrDefault("png", "target/active-learning/schedules.png")));
     } else {
@@ -188,8 +185,8 @@ public final class ActiveLearningBenchmark {
   /** Joins the results of runs that differ only in their seeds; see the class comment. */
   static void merge(Map<String, String> args) throws IOException {
     List<Results> parts = new ArrayList<>();
-    for (String file : args.get("merge").split(",")) {
-      parts.add(Json.mapper().readValue(Path.of(file.trim()).toFile(), Results.class));
+    for (Path file : paths(args.get("merge"))) {
+      parts.add(Json.mapper().readValue(file.toFile(), Results.class));
     }
     Map<String, String> settings = new LinkedHashMap<>(parts.get(0).settings());
     List<Double> fullAcc = new ArrayList<>();
@@ -199,18 +196,11 @@ public final class ActiveLearningBenchmark {
     Set<Long> seen = new HashSet<>();
     double seconds = 0;
     for (Results part : parts) {
-      for (Map.Entry<String, String> e : part.settings().entrySet()) {
-        if (!Set.of("seeds", "first-seed", "merged").contains(e.getKey())
-            && !Objects.equals(e.getValue(), settings.get(e.getKey()))) {
-          throw new IllegalArgumentException(
-              "cannot merge runs with different settings: "
-                  + e.getKey()
-                  + " "
-                  + settings.get(e.getKey())
-                  + " and "
-                  + e.getValue());
-        }
-      }
+      requireSameSettings(
+          settings,
+          part.settings(),
+          Set.of("seeds", "first-seed", "merged"),
+          "cannot merge runs with different settings");
       for (Curve c : part.curves()) {
         if (c.strategy().equals(part.curves().get(0).strategy()) && !seen.add(c.seed())) {
           throw new IllegalArgumentException("seed " + c.seed() + " is in two of the runs");
@@ -232,6 +222,33 @@ public final class ActiveLearningBenchmark {
     asArgs.put("png", args.getOrDefault("png", "docs/img/active-learning.png"));
     new ActiveLearningBenchmark(asArgs)
         .report(new Results(settings, fullAcc, curves, to90, to90adj, seconds));
+  }
+
+  /**
+   * The paths in a comma-separated list: merge=, sweep=, and a merged run's record of its parts.
+   */
+  static List<Path> paths(String list) {
+    List<Path> paths = new ArrayList<>();
+    for (String file : list.split(",")) {
+      paths.add(Path.of(file.trim()));
+    }
+    return paths;
+  }
+
+  /**
+   * Refuses runs whose settings differ in a key outside {@code free}; a key that one of them lacks
+   * differs too, whichever of the two it is.
+   */
+  static void requireSameSettings(
+      Map<String, String> first, Map<String, String> other, Set<String> free, String refusal) {
+    Set<String> keys = new TreeSet<>(first.keySet());
+    keys.addAll(other.keySet());
+    for (String key : keys) {
+      if (!free.contains(key) && !Objects.equals(other.get(key), first.get(key))) {
+        throw new IllegalArgumentException(
+            refusal + ": " + key + " " + first.get(key) + " and " + other.get(key));
+      }
+    }
   }
 
   private int integer(String key, int fallback) {

@@ -15,7 +15,6 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
@@ -130,10 +129,9 @@ final class ScheduleSweep {
       Results r = Json.mapper().readValue(f.toFile(), Results.class);
       String merged = r.settings().get("merged");
       if (merged != null) {
-        for (String part : merged.split(",")) {
-          if (given.contains(Path.of(part.trim()).toAbsolutePath().normalize())) {
-            throw new IllegalArgumentException(
-                f + " merges " + part.trim() + ", which is given as well");
+        for (Path part : ActiveLearningBenchmark.paths(merged)) {
+          if (given.contains(part.toAbsolutePath().normalize())) {
+            throw new IllegalArgumentException(f + " merges " + part + ", which is given as well");
           }
         }
       }
@@ -150,19 +148,11 @@ final class ScheduleSweep {
     // strategy -> steps -> the runs' per-seed labels to each bar
     Map<String, TreeMap<Integer, List<Map<Long, double[]>>>> byStrategy = new LinkedHashMap<>();
     for (Results r : runs) {
-      Set<String> keys = new TreeSet<>(first.keySet());
-      keys.addAll(r.settings().keySet());
-      for (String key : keys) { // a key one run lacks differs too
-        if (!FREE.contains(key) && !Objects.equals(r.settings().get(key), first.get(key))) {
-          throw new IllegalArgumentException(
-              "runs of a sweep may differ only in steps, active-steps and seeds: "
-                  + key
-                  + " "
-                  + first.get(key)
-                  + " and "
-                  + r.settings().get(key));
-        }
-      }
+      ActiveLearningBenchmark.requireSameSettings(
+          first,
+          r.settings(),
+          FREE,
+          "runs of a sweep may differ only in steps, active-steps and seeds");
       for (String strategy : r.labelsTo90().keySet()) {
         String stepsKey =
             strategy.equals(Strategy.RANDOM.label()) || !r.settings().containsKey("active-steps")
