@@ -21,7 +21,10 @@ import io.memescope.infra.flink.IngestJobs;
 import io.memescope.infra.testing.Memes;
 import io.memescope.infra.testing.TestStack;
 import io.milvus.v2.client.MilvusClientV2;
+import io.milvus.v2.service.vector.request.GetReq;
 import io.milvus.v2.service.vector.request.QueryReq;
+import io.milvus.v2.service.vector.request.UpsertReq;
+import io.milvus.v2.service.vector.response.QueryResp;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -62,6 +65,12 @@ class QualityPipelineIT {
   static final int FIRST = 40;
   static final int LATER = 16;
 
+  /**
+   * How long after publishing the re-scoring job's catch-up pass waits: long enough for this test
+   * to write stale rows after the slice pass, as the ingest job may.
+   */
+  static final Duration SETTLE = Duration.ofSeconds(40);
+
   private final Map<String, byte[]> served = new HashMap<>();
   private final List<String> firstIds = new ArrayList<>();
   private final Map<String, Double> brightness = new HashMap<>();
@@ -91,6 +100,7 @@ class QualityPipelineIT {
                 Map.entry("milvus.collection", run),
                 Map.entry("ingest.job-name", run),
                 Map.entry("ingest.checkpoint-interval", "2s"),
+                Map.entry("trainer.rescore-settle", SETTLE.toSeconds() + "s"),
                 Map.entry("ingest.fetch.allow-private-hosts", "[localhost]")));
     Schema.apply(config);
     cql = Clients.cassandraKeyspace(config.cassandra());
@@ -198,6 +208,32 @@ class QualityPipelineIT {
     assertThat(entry.trainingPairs()).isPositive();
     assertThat(entry.quantiles().percentiles()).containsOnlyKeys(config.rater().dimensions());
     assertThat(published.rescoreJob()).isNotNull();
+    await(
+        "the slice pass: every old image on the version",
+        Duration.ofMinutes(4),
+        () -> {
+          assertThat(jobs.state(published.rescoreJob())).isNotIn("FAILED", "CANCELED");
+          return firstIds.stream()
+              .allMatch(id -> version.equals(image(id).getString("quality_version")));
+        });
+    // What the catch-up pass is for: the ingest job writing, after an image's slice was done, what
+    // it scored with the older version before the announcement reached it, or an image it indexed
+    // unscored (the registry unreachable). Written here by hand, within the settle time.
+    String older = firstIds.get(0);
+    String unscored = firstIds.get(1);
+    cql.execute(
+        "UPDATE images SET quality = -1, quality_version = 'q-older', quality_scores = null"
+            + " WHERE id = ?",
+        older);
+    cql.execute(
+        "UPDATE images SET quality = null, quality_version = null, quality_scores = null"
+            + " WHERE id = ?",
+        unscored);
+    setMilvusQuality(List.of(older, unscored), -1f);
+    assertThat(milvusQuality(List.of(older, unscored)).values()).containsOnly(-1f);
+    assertThat(Instant.now())
+        .as("the stale rows are written before the catch-up pass may start")
+        .isBefore(entry.createdAt().plus(SETTLE).minusSeconds(2));
     await(
         "the re-scoring job finished",
         Duration.ofMinutes(4),
@@ -389,6 +425,33 @@ class QualityPipelineIT {
                       (String) r.getEntity().get(MilvusCollection.ID),
                       ((Number) r.getEntity().get(MilvusCollection.QUALITY)).floatValue()));
       return out;
+    } finally {
+      milvus.close();
+    }
+  }
+
+  /** Sets the Milvus quality of {@code ids}, keeping the rest of their rows. */
+  private void setMilvusQuality(List<String> ids, float quality) {
+    MilvusClientV2 milvus = Clients.milvus(config.milvus());
+    try {
+      List<com.google.gson.JsonObject> rows = new ArrayList<>();
+      com.google.gson.Gson gson = new com.google.gson.Gson();
+      for (QueryResp.QueryResult r :
+          milvus
+              .get(
+                  GetReq.builder()
+                      .collectionName(config.milvus().collection())
+                      .ids(List.copyOf(ids))
+                      .outputFields(List.of("*"))
+                      .build())
+              .getGetResults()) {
+        com.google.gson.JsonObject o = gson.toJsonTree(r.getEntity()).getAsJsonObject();
+        o.addProperty(MilvusCollection.QUALITY, quality);
+        rows.add(o);
+      }
+      assertThat(rows).hasSize(ids.size());
+      milvus.upsert(
+          UpsertReq.builder().collectionName(config.milvus().collection()).data(rows).build());
     } finally {
       milvus.close();
     }

@@ -2,6 +2,7 @@ package io.memescope.core.config;
 
 import com.typesafe.config.ConfigException;
 import io.memescope.core.quality.QualitySpec;
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 
@@ -24,6 +25,8 @@ import java.util.Set;
  * @param quantileSample images sampled from the index to fix a published version's score
  *     distribution
  * @param rescore whether publishing starts the re-scoring job over the whole index
+ * @param rescoreSettle how long after a publication the re-scoring job's catch-up pass waits at
+ *     least, so that the ingest job has switched to the version and written what it scored before
  */
 public record TrainerSettings(
     List<Integer> hidden,
@@ -45,7 +48,8 @@ public record TrainerSettings(
     int activePool,
     int minRatings,
     int quantileSample,
-    boolean rescore) {
+    boolean rescore,
+    Duration rescoreSettle) {
 
   public static final Set<String> STRATEGIES =
       Set.of("design", "disagreement", "uncertainty", "information", "random");
@@ -101,6 +105,7 @@ public record TrainerSettings(
         r.intInRange("trainer.active.pool", 2, 10_000_000),
         r.intInRange("trainer.min-ratings", 1, Integer.MAX_VALUE),
         r.intInRange("trainer.quantile-sample", 101, 10_000_000),
-        r.bool("trainer.rescore"));
+        r.bool("trainer.rescore"),
+        r.positiveDuration("trainer.rescore-settle"));
   }
 }

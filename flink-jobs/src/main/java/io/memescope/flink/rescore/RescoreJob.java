@@ -2,6 +2,7 @@ package io.memescope.flink.rescore;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.datastax.oss.driver.api.core.cql.Row;
 import com.google.gson.Gson;
 import com.google.gson.JsonObject;
 import io.memescope.core.config.ConfigLoader;
@@ -11,16 +12,24 @@ import io.memescope.core.quality.QualityScorer;
 import io.memescope.core.schema.Clients;
 import io.memescope.core.schema.MilvusCollection;
 import io.milvus.v2.client.MilvusClientV2;
+import io.milvus.v2.service.vector.request.DeleteReq;
+import io.milvus.v2.service.vector.request.GetReq;
 import io.milvus.v2.service.vector.request.QueryReq;
 import io.milvus.v2.service.vector.request.UpsertReq;
 import io.milvus.v2.service.vector.response.QueryResp;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.apache.flink.api.common.RuntimeExecutionMode;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichFlatMapFunction;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.metrics.Counter;
@@ -41,6 +50,13 @@ import org.slf4j.LoggerFactory;
  * attempt restarts the job from the beginning without harm. When a newer version is published
  * meanwhile, the job stops at the next slice: that version's own re-scoring takes over.
  *
+ * <p>Then a catch-up pass. The ingest job scores with the older version until the announcement
+ * reaches it, and writes what it scored at its next checkpoint; such an image can land in a slice
+ * after the slice was done, and would keep the older scores. So once every slice is done and {@code
+ * trainer.rescore-settle} has passed since the version was published, the job scans Cassandra's
+ * images by token range and re-scores every whole image that is not on this version (older, or
+ * unscored), from its vector in Milvus.
+ *
  * <pre>
  * flink run -c io.memescope.flink.rescore.RescoreJob flink-jobs-job.jar \
  *     --config-base64 &lt;settings&gt; --version q-20261124T011500Z-3f2a
@@ -48,6 +64,13 @@ import org.slf4j.LoggerFactory;
  */
 public final class RescoreJob {
   static final int QUERY_LIMIT = 16_384;
+
+  /** Images scored and written at a time. */
+  static final int BATCH = 512;
+
+  /** Parts of Cassandra's token ring the catch-up pass scans, spread over the subtasks. */
+  static final int TOKEN_RANGES = 64;
+
   private static final String HEX = "0123456789abcdef";
 
   private RescoreJob() {}
@@ -80,11 +103,21 @@ public final class RescoreJob {
         slices.add("" + a + b);
       }
     }
+    // Batch mode: each stage starts when the one before it has finished, so the catch-up scan
+    // runs after the last slice.
     env.fromData(slices)
         .name("id slices")
         .rebalance()
         .process(new RescoreSlice(hocon, version))
         .name("re-score " + version)
+        .keyBy(n -> 0)
+        .reduce(Integer::sum)
+        .name("every slice done")
+        .flatMap(new Settle(hocon, version))
+        .name("wait for the ingest job to settle")
+        .rebalance()
+        .process(new CatchUp(hocon, version))
+        .name("catch up " + version)
         .sinkTo(new DiscardingSink<>())
         .name("done");
     env.execute(jobName(config, version));
@@ -95,29 +128,38 @@ public final class RescoreJob {
     return config.ingest().jobName() + "-rescore-" + version;
   }
 
-  /** Scores one slice of ids; emits how many images it re-scored. */
-  static final class RescoreSlice extends ProcessFunction<String, Integer> {
-    private static final Logger LOG = LoggerFactory.getLogger(RescoreSlice.class);
+  /**
+   * What both passes share: the stores, the version's scorer, and writing scores back to both
+   * stores without bringing back an image taken down meanwhile.
+   */
+  abstract static class Rescorer<I> extends ProcessFunction<I, Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(Rescorer.class);
 
-    private final String hocon;
-    private final String version;
-    private transient MilvusClientV2 milvus;
-    private transient CqlSession session;
+    final String hocon;
+    final String version;
+    transient MilvusClientV2 milvus;
+    transient CqlSession session;
+    transient String collection;
     private transient QualityRegistry registry;
     private transient QualityScorer scorer;
-    private transient java.time.Instant createdAt;
+    private transient Instant createdAt;
     private transient PreparedStatement setQuality;
     private transient PreparedStatement existing;
     private transient PreparedStatement deleteImage;
     private transient Counter takenDown;
-    private transient String collection;
     private transient Counter rescored;
     private transient Counter superseded;
     private transient Gson gson;
 
-    RescoreSlice(String hocon, String version) {
+    private final String rescoredMetric;
+
+    /**
+     * @param rescoredMetric the counter of the images this pass re-scores
+     */
+    Rescorer(String hocon, String version, String rescoredMetric) {
       this.hocon = hocon;
       this.version = version;
+      this.rescoredMetric = rescoredMetric;
     }
 
     @Override
@@ -128,11 +170,7 @@ public final class RescoreJob {
       milvus = Clients.milvus(config.milvus());
       session = Clients.cassandraKeyspace(config.cassandra());
       registry = new QualityRegistry(session);
-      QualityRegistry.Entry entry =
-          registry
-              .get(version)
-              .orElseThrow(
-                  () -> new IllegalStateException("version " + version + " is not registered"));
+      QualityRegistry.Entry entry = registered(registry, version);
       createdAt = entry.createdAt();
       scorer = QualityScorer.load(entry);
       setQuality =
@@ -140,53 +178,30 @@ public final class RescoreJob {
               "UPDATE images SET quality = ?, quality_version = ?, quality_scores = ? WHERE id = ?");
       existing = session.prepare("SELECT id, sha256 FROM images WHERE id IN ?");
       deleteImage = session.prepare("DELETE FROM images WHERE id = ?");
-      rescored = getRuntimeContext().getMetricGroup().counter("quality_rescored");
+      rescored = getRuntimeContext().getMetricGroup().counter(rescoredMetric);
       takenDown = getRuntimeContext().getMetricGroup().counter("quality_rescore_taken_down");
       superseded = getRuntimeContext().getMetricGroup().counter("quality_superseded_slices");
     }
 
-    @Override
-    public void processElement(String slice, Context ctx, Collector<Integer> out) {
+    /** Whether a newer version has been published since (its own job takes over). */
+    boolean superseded(String what) {
       var latest = registry.latest();
       if (latest.isPresent() && latest.get().createdAt().isAfter(createdAt)) {
         superseded.inc();
-        LOG.info("slice {} skipped: {} supersedes {}", slice, latest.get().version(), version);
-        return;
+        LOG.info("{} skipped: {} supersedes {}", what, latest.get().version(), version);
+        return true;
       }
-      out.collect(rescore(slice));
+      return false;
     }
 
-    private int rescore(String prefix) {
-      List<QueryResp.QueryResult> rows =
-          milvus
-              .query(
-                  QueryReq.builder()
-                      .collectionName(collection)
-                      .filter(MilvusCollection.ID + " like \"" + prefix + "%\"")
-                      .outputFields(List.of("*"))
-                      .limit(QUERY_LIMIT)
-                      .build())
-              .getQueryResults();
-      if (rows.size() >= QUERY_LIMIT) {
-        int n = 0;
-        for (char c : HEX.toCharArray()) {
-          n += rescore(prefix + c);
-        }
-        return n;
-      }
-      for (int from = 0; from < rows.size(); from += 512) {
-        write(rows.subList(from, Math.min(rows.size(), from + 512)));
-      }
-      return rows.size();
-    }
-
-    private void write(List<QueryResp.QueryResult> all) {
+    /** Scores Milvus rows (with their vectors) and writes them back; returns how many. */
+    int write(List<QueryResp.QueryResult> all) {
       // Only images that still exist: one taken down since the slice was read must not come back.
       List<String> allIds = new ArrayList<>();
       for (QueryResp.QueryResult r : all) {
         allIds.add((String) r.getEntity().get(MilvusCollection.ID));
       }
-      java.util.Set<String> alive = indexed(allIds);
+      Set<String> alive = indexed(allIds);
       List<QueryResp.QueryResult> rows = new ArrayList<>();
       for (QueryResp.QueryResult r : all) {
         if (alive.contains((String) r.getEntity().get(MilvusCollection.ID))) {
@@ -194,7 +209,7 @@ public final class RescoreJob {
         }
       }
       if (rows.isEmpty()) {
-        return;
+        return 0;
       }
       List<JsonObject> objects = new ArrayList<>(rows.size());
       float[][] vectors = new float[rows.size()][];
@@ -231,7 +246,7 @@ public final class RescoreJob {
       for (JsonObject o : objects) {
         written.add(o.get(MilvusCollection.ID).getAsString());
       }
-      java.util.Set<String> stillAlive = indexed(written);
+      Set<String> stillAlive = indexed(written);
       List<Object> gone = new ArrayList<>();
       for (String id : written) {
         if (!stillAlive.contains(id)) {
@@ -240,21 +255,18 @@ public final class RescoreJob {
         }
       }
       if (!gone.isEmpty()) {
-        milvus.delete(
-            io.milvus.v2.service.vector.request.DeleteReq.builder()
-                .collectionName(collection)
-                .ids(gone)
-                .build());
+        milvus.delete(DeleteReq.builder().collectionName(collection).ids(gone).build());
         takenDown.inc(gone.size());
       }
       rescored.inc(objects.size() - gone.size());
+      return objects.size() - gone.size();
     }
 
     /** Which of {@code ids} are whole images in Cassandra (a row with its content hash). */
-    private java.util.Set<String> indexed(List<String> ids) {
-      java.util.Set<String> out = new java.util.HashSet<>();
+    private Set<String> indexed(List<String> ids) {
+      Set<String> out = new HashSet<>();
       for (int from = 0; from < ids.size(); from += 100) {
-        for (com.datastax.oss.driver.api.core.cql.Row r :
+        for (Row r :
             session.execute(existing.bind(ids.subList(from, Math.min(ids.size(), from + 100))))) {
           if (r.getString("sha256") != null) {
             out.add(r.getString("id"));
@@ -276,5 +288,185 @@ public final class RescoreJob {
         milvus.close();
       }
     }
+  }
+
+  static QualityRegistry.Entry registered(QualityRegistry registry, String version) {
+    return registry
+        .get(version)
+        .orElseThrow(() -> new IllegalStateException("version " + version + " is not registered"));
+  }
+
+  /** Scores one slice of ids; emits how many images it re-scored. */
+  static final class RescoreSlice extends Rescorer<String> {
+    RescoreSlice(String hocon, String version) {
+      super(hocon, version, "quality_rescored");
+    }
+
+    @Override
+    public void processElement(String slice, Context ctx, Collector<Integer> out) {
+      if (!superseded("slice " + slice)) {
+        out.collect(rescore(slice));
+      }
+    }
+
+    private int rescore(String prefix) {
+      List<QueryResp.QueryResult> rows =
+          milvus
+              .query(
+                  QueryReq.builder()
+                      .collectionName(collection)
+                      .filter(MilvusCollection.ID + " like \"" + prefix + "%\"")
+                      .outputFields(List.of("*"))
+                      .limit(QUERY_LIMIT)
+                      .build())
+              .getQueryResults();
+      if (rows.size() >= QUERY_LIMIT) {
+        int n = 0;
+        for (char c : HEX.toCharArray()) {
+          n += rescore(prefix + c);
+        }
+        return n;
+      }
+      int n = 0;
+      for (int from = 0; from < rows.size(); from += BATCH) {
+        n += write(rows.subList(from, Math.min(rows.size(), from + BATCH)));
+      }
+      return n;
+    }
+  }
+
+  /**
+   * Waits, once every slice is done, until {@code trainer.rescore-settle} has passed since the
+   * version was published: by then the ingest job scores with it, and what it scored with the older
+   * one has been written. Then emits the token ranges for the catch-up pass, unless a newer version
+   * has been published.
+   */
+  static final class Settle extends RichFlatMapFunction<Integer, Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(Settle.class);
+
+    private final String hocon;
+    private final String version;
+
+    Settle(String hocon, String version) {
+      this.hocon = hocon;
+      this.version = version;
+    }
+
+    @Override
+    public void flatMap(Integer rescored, Collector<Integer> out) throws InterruptedException {
+      MemescopeConfig config = new ConfigLoader().optText(hocon).load();
+      try (CqlSession session = Clients.cassandraKeyspace(config.cassandra())) {
+        QualityRegistry registry = new QualityRegistry(session);
+        Instant createdAt = registered(registry, version).createdAt();
+        Duration settle = config.trainer().rescoreSettle();
+        // A publisher's clock ahead of this one waits no longer than the settle time itself.
+        Instant until = min(createdAt.plus(settle), Instant.now().plus(settle));
+        Duration wait = Duration.between(Instant.now(), until);
+        LOG.info(
+            "{}: {} images re-scored; the catch-up pass starts in {} s",
+            version,
+            rescored,
+            Math.max(0, wait.toSeconds()));
+        if (!wait.isNegative()) {
+          Thread.sleep(wait.toMillis());
+        }
+        var latest = registry.latest();
+        if (latest.isPresent() && latest.get().createdAt().isAfter(createdAt)) {
+          LOG.info("no catch-up: {} supersedes {}", latest.get().version(), version);
+          return;
+        }
+      }
+      for (int i = 0; i < TOKEN_RANGES; i++) {
+        out.collect(i);
+      }
+    }
+
+    private static Instant min(Instant a, Instant b) {
+      return a.isBefore(b) ? a : b;
+    }
+  }
+
+  /**
+   * The catch-up pass over one token range of Cassandra's images: every whole image (with its
+   * content hash) whose scores are not this version's, older or none, is scored again from its
+   * Milvus vector.
+   */
+  static final class CatchUp extends Rescorer<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(CatchUp.class);
+    private transient PreparedStatement scan;
+
+    CatchUp(String hocon, String version) {
+      super(hocon, version, "quality_caught_up");
+    }
+
+    @Override
+    public void open(OpenContext context) {
+      super.open(context);
+      scan =
+          session.prepare(
+              "SELECT id, sha256, quality_version FROM images"
+                  + " WHERE token(id) > ? AND token(id) <= ?");
+    }
+
+    @Override
+    public void processElement(Integer range, Context ctx, Collector<Integer> out) {
+      if (superseded("token range " + range)) {
+        return;
+      }
+      long[] bounds = tokenRange(range, TOKEN_RANGES);
+      List<Object> stale = new ArrayList<>();
+      int n = 0;
+      for (Row r : session.execute(scan.bind(bounds[0], bounds[1]).setPageSize(1000))) {
+        if (r.getString("sha256") != null && !version.equals(r.getString("quality_version"))) {
+          stale.add(r.getString("id"));
+          if (stale.size() == BATCH) {
+            n += rescore(stale);
+            stale.clear();
+          }
+        }
+      }
+      if (!stale.isEmpty()) {
+        n += rescore(stale);
+      }
+      if (n > 0) {
+        LOG.info("{}: caught up {} images in token range {}", version, n, range);
+      }
+      out.collect(n);
+    }
+
+    private int rescore(List<Object> ids) {
+      List<QueryResp.QueryResult> rows =
+          milvus
+              .get(
+                  GetReq.builder()
+                      .collectionName(collection)
+                      .ids(List.copyOf(ids))
+                      .outputFields(List.of("*"))
+                      .build())
+              .getGetResults();
+      if (rows.size() < ids.size()) {
+        // Written to Cassandra but not (yet, or no longer) to Milvus: the ingest job's commit or a
+        // takedown is under way, and either leaves the image right.
+        LOG.info("{}: {} stale images have no vector in Milvus", version, ids.size() - rows.size());
+      }
+      return write(rows);
+    }
+  }
+
+  /**
+   * Range {@code i} of {@code n} equal parts of the Murmur3 token ring, as (exclusive, inclusive]
+   * bounds: together they cover every token exactly once.
+   */
+  static long[] tokenRange(int i, int n) {
+    BigInteger min = BigInteger.valueOf(Long.MIN_VALUE);
+    BigInteger span = BigInteger.valueOf(Long.MAX_VALUE).subtract(min);
+    long lo =
+        min.add(span.multiply(BigInteger.valueOf(i)).divide(BigInteger.valueOf(n))).longValue();
+    long hi =
+        i == n - 1
+            ? Long.MAX_VALUE
+            : min.add(span.multiply(BigInteger.valueOf(i + 1)).divide(BigInteger.valueOf(n)))
+                .longValue();
+    return new long[] {lo, hi};
   }
 }

@@ -1,0 +1,39 @@
+package io.memescope.flink.rescore;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/** The catch-up pass's token ranges cover Cassandra's whole Murmur3 ring, each token once. */
+class TokenRangeTest {
+  @Test
+  void ranges_are_contiguous_and_cover_the_ring_from_its_minimum_to_its_maximum() {
+    for (int n : new int[] {1, 2, 3, 7, RescoreJob.TOKEN_RANGES}) {
+      long[] first = RescoreJob.tokenRange(0, n);
+      assertThat(first[0])
+          .as("the ring's minimum, which no key hashes to")
+          .isEqualTo(Long.MIN_VALUE);
+      long previous = first[0];
+      for (int i = 0; i < n; i++) {
+        long[] r = RescoreJob.tokenRange(i, n);
+        assertThat(r[0]).as("range %d of %d starts where the last ended", i, n).isEqualTo(previous);
+        assertThat(r[1]).as("range %d of %d is not empty", i, n).isGreaterThan(r[0]);
+        previous = r[1];
+      }
+      assertThat(previous)
+          .as("the last of %d ends at the ring's maximum", n)
+          .isEqualTo(Long.MAX_VALUE);
+    }
+  }
+
+  @Test
+  void ranges_are_about_equal() {
+    int n = RescoreJob.TOKEN_RANGES;
+    double expected = Math.pow(2, 64) / n;
+    for (int i = 0; i < n; i++) {
+      long[] r = RescoreJob.tokenRange(i, n);
+      double width = (double) r[1] - (double) r[0];
+      assertThat(width / expected).as("range %d", i).isBetween(0.999, 1.001);
+    }
+  }
+}
