@@ -40,7 +40,11 @@ public final class QualityService implements AutoCloseable {
   private final MilvusClientV2 milvus;
   private final PrintStream out;
 
-  /** A training run's outcome; {@code version} is published when {@code rescoreJob} is set. */
+  /**
+   * A training run's or a publication's outcome. {@code runDir} and {@code report} are null when a
+   * registered version was published again; {@code rescoreJob} is null when the settings start no
+   * re-scoring ({@code trainer.rescore}) or the version was not published.
+   */
   public record Published(
       String version, Path runDir, TrainingReport report, boolean published, String rescoreJob) {}
 
@@ -153,24 +157,92 @@ public final class QualityService implements AutoCloseable {
           "published %s (score quantiles from %d images); the ingest job scores new images with"
               + " it from now on%n",
           version, sample.size());
-      String job = null;
-      if (settings.rescore()) {
-        try {
-          job = new IngestJobs(config).submitRescore(IngestJobs.jobJar(), version);
-        } catch (RuntimeException e) {
-          throw new IllegalStateException(
-              "version "
-                  + version
-                  + " is live, but the re-scoring job could not be started ("
-                  + e.getMessage()
-                  + "): images indexed before it keep their old scores until the next"
-                  + " publication",
-              e);
-        }
-        out.printf("re-scoring the index in Flink job %s%n", job);
-      }
-      return new Published(version, dir, report, true, job);
+      return new Published(version, dir, report, true, rescore(version));
     }
+  }
+
+  /**
+   * Publishes a registered version again, stamped now: it becomes the newest version, the ingest
+   * job scores new images with it, and the index is re-scored with it. This finishes a publication
+   * whose announcement or re-scoring job failed, and goes back to an older version.
+   */
+  public Published republish(String version) {
+    QualityRegistry registry = new QualityRegistry(session);
+    QualityRegistry.Entry old =
+        registry
+            .get(version)
+            .orElseThrow(
+                () ->
+                    new IllegalStateException(
+                        "version "
+                            + version
+                            + " is not in the registry (memescope train versions lists them)"));
+    List<String> dimensions = config.rater().dimensions();
+    if (!old.spec().dimensions().equals(dimensions)) {
+      throw new IllegalStateException(
+          "version "
+              + version
+              + " scores "
+              + old.spec().dimensions()
+              + ", but the raters now rate "
+              + dimensions
+              + " (rater.dimensions): train a new version instead");
+    }
+    java.util.Optional<Integer> index =
+        new io.memescope.core.schema.MilvusCollection(milvus, config.milvus())
+            .dimensionOf(config.milvus().collection());
+    if (index.isPresent()) {
+      int dim = index.get();
+      if (dim != old.spec().embeddingDim()) {
+        throw new IllegalStateException(
+            "version "
+                + version
+                + " takes embeddings of "
+                + old.spec().embeddingDim()
+                + " dimensions, but the index holds "
+                + dim
+                + " (another embedding model): train a new version instead");
+      }
+    }
+    QualityRegistry.Entry entry =
+        new QualityRegistry.Entry(
+            old.version(),
+            Instant.now(),
+            old.spec(),
+            old.params(),
+            old.quantiles(),
+            old.metrics(),
+            old.trainingPairs(),
+            old.report());
+    new ModelPublisher(config, registry).publish(entry);
+    out.printf(
+        "published %s again: it is the newest version, and the ingest job scores new images with"
+            + " it from now on%n",
+        version);
+    return new Published(version, null, null, true, rescore(version));
+  }
+
+  /** Starts re-scoring the index with {@code version}, if the settings say so; the job's id. */
+  private String rescore(String version) {
+    if (!settings.rescore()) {
+      return null;
+    }
+    String job;
+    try {
+      job = new IngestJobs(config).submitRescore(IngestJobs.jobJar(), version);
+    } catch (RuntimeException e) {
+      throw new IllegalStateException(
+          "version "
+              + version
+              + " is live, but the re-scoring job could not be started ("
+              + e.getMessage()
+              + "): images indexed before it keep their old scores until `memescope train publish "
+              + version
+              + "` starts it",
+          e);
+    }
+    out.printf("re-scoring the index in Flink job %s%n", job);
+    return job;
   }
 
   /**

@@ -23,19 +23,26 @@ import picocli.CommandLine.Spec;
  * {@code memescope train}: the quality model against the running stack. {@code run} trains on every
  * stored rating (and with {@code --publish} registers the version, announces it to the ingest job
  * and re-scores the index); {@code select} puts the next pairs to rate into a rating queue by
- * active learning; {@code versions} lists what was published.
+ * active learning; {@code versions} lists what was published; {@code publish} makes a registered
+ * version live again.
  */
 @Command(
     name = "memescope train",
     mixinStandardHelpOptions = true,
-    subcommands = {TrainMain.Run.class, TrainMain.Select.class, TrainMain.Versions.class},
+    subcommands = {
+      TrainMain.Run.class,
+      TrainMain.Select.class,
+      TrainMain.Versions.class,
+      TrainMain.Publish.class
+    },
     description = {
       "The quality model: train it on the ratings and publish it, choose the next pairs to rate,"
           + " list versions.",
       "",
       "  memescope train run --publish      train on every rating, publish, re-score the index",
       "  memescope train select -n 200      queue the pairs the model is least sure about",
-      "  memescope train versions           what was published"
+      "  memescope train versions           what was published",
+      "  memescope train publish VERSION    make a registered version live again (a rollback)"
     })
 public final class TrainMain implements Callable<Integer> {
 
@@ -228,6 +235,35 @@ public final class TrainMain implements Callable<Integer> {
             count != null ? count : config.trainer().activeBatchSize(),
             strategy != null ? strategy : config.trainer().activeStrategy(),
             version);
+      }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "publish",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Publish a registered version again: it becomes the newest (live) version, the running"
+            + " ingest job scores new images with it, and the index is re-scored with it.",
+        "Finishes a publication whose announcement or re-scoring job failed, or goes back to an"
+            + " older version."
+      })
+  static final class Publish implements Callable<Integer> {
+    @Mixin Settings settings;
+
+    @CommandLine.Parameters(
+        index = "0",
+        paramLabel = "VERSION",
+        description = "A version as `memescope train versions` lists it.")
+    String version;
+
+    @Override
+    public Integer call() throws Exception {
+      MemescopeConfig config = settings.load();
+      try (QualityService service = new QualityService(config)) {
+        service.republish(version);
+        System.out.println("version " + version + " is live");
       }
       return 0;
     }

@@ -64,6 +64,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 class QualityPipelineIT {
   static final int FIRST = 40;
   static final int LATER = 16;
+  static final int EXTRA = 4;
 
   /**
    * How long after publishing the re-scoring job's catch-up pass waits: long enough for this test
@@ -76,6 +77,8 @@ class QualityPipelineIT {
   private final Map<String, Double> brightness = new HashMap<>();
   private final List<String> laterIds = new ArrayList<>();
   private final List<CrawlRecord> laterRecords = new ArrayList<>();
+  private final List<String> extraIds = new ArrayList<>();
+  private final List<CrawlRecord> extraRecords = new ArrayList<>();
   private MemescopeConfig config;
   private HttpServer server;
   private IngestJobs jobs;
@@ -120,7 +123,7 @@ class QualityPipelineIT {
         });
     server.start();
     List<CrawlRecord> first = new ArrayList<>();
-    for (int i = 0; i < FIRST + LATER; i++) {
+    for (int i = 0; i < FIRST + LATER + EXTRA; i++) {
       String caption = Memes.WORDS[i % Memes.WORDS.length] + " " + i;
       byte[] bytes = Memes.encode(Memes.meme(500 + i, caption), "png");
       served.put("/m/" + i + ".png", bytes);
@@ -132,9 +135,12 @@ class QualityPipelineIT {
       if (i < FIRST) {
         firstIds.add(imageId(bytes));
         first.add(r);
-      } else {
+      } else if (i < FIRST + LATER) {
         laterIds.add(imageId(bytes));
         laterRecords.add(r);
+      } else {
+        extraIds.add(imageId(bytes));
+        extraRecords.add(r);
       }
     }
     // A malformed announcement first: the job skips it and goes on unscored.
@@ -234,14 +240,7 @@ class QualityPipelineIT {
     assertThat(Instant.now())
         .as("the stale rows are written before the catch-up pass may start")
         .isBefore(entry.createdAt().plus(SETTLE).minusSeconds(2));
-    await(
-        "the re-scoring job finished",
-        Duration.ofMinutes(4),
-        () -> {
-          String state = jobs.state(published.rescoreJob());
-          assertThat(state).isNotIn("FAILED", "CANCELED");
-          return "FINISHED".equals(state);
-        });
+    awaitFinished("the re-scoring job finished", published.rescoreJob());
     assertThat(image(halfGone)).as("a taken-down image stays gone").isNull();
     Map<String, Float> milvusQuality = milvusQuality(firstIds);
     for (String id : firstIds) {
@@ -360,6 +359,57 @@ class QualityPipelineIT {
     assertThat(queued).hasSize(12).doesNotContainAnyElementsOf(rated);
   }
 
+  @Test
+  @Order(5)
+  void publishing_an_older_version_again_rolls_back_the_ingest_job_and_the_index()
+      throws Exception {
+    String first = published.version();
+    QualityService.Published second;
+    try (QualityService service = new QualityService(config)) {
+      assertThatThrownBy(() -> service.republish("q-20000101T000000Z-0000"))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("is not in the registry");
+      second = service.train(runs, true, false);
+    }
+    QualityRegistry registry = new QualityRegistry(cql);
+    assertThat(registry.latest().orElseThrow().version()).isEqualTo(second.version());
+    // Back to the first version while the second's re-scoring job still runs (it waits for its
+    // catch-up pass): that job is cancelled, and the first version's re-scores every image.
+    QualityService.Published back;
+    try (QualityService service = new QualityService(config)) {
+      back = service.republish(first);
+    }
+    assertThat(back.rescoreJob()).isNotNull();
+    assertThat(registry.latest().orElseThrow().version()).isEqualTo(first);
+    await(
+        "the second version's re-scoring job cancelled",
+        Duration.ofMinutes(1),
+        () -> "CANCELED".equals(jobs.state(second.rescoreJob())));
+    awaitFinished("the first version's re-scoring job finished", back.rescoreJob());
+    List<String> old = new ArrayList<>(firstIds);
+    old.addAll(laterIds);
+    Map<String, Float> milvusQuality = milvusQuality(old);
+    for (String id : old) {
+      Row r = image(id);
+      assertThat(r.getString("quality_version")).as(id).isEqualTo(first);
+      assertThat(milvusQuality.get(id)).as(id).isEqualTo(r.getFloat("quality"));
+    }
+    // New images after the re-scoring, so that only the running ingest job can have scored them.
+    String jobBefore = jobs.running().orElseThrow().id();
+    publish(extraRecords);
+    await(
+        "the extra images indexed and scored",
+        Duration.ofMinutes(3),
+        () ->
+            extraIds.stream()
+                .allMatch(
+                    id -> image(id) != null && image(id).getString("quality_version") != null));
+    for (String id : extraIds) {
+      assertThat(image(id).getString("quality_version")).as(id).isEqualTo(first);
+    }
+    assertThat(jobs.running().orElseThrow().id()).isEqualTo(jobBefore);
+  }
+
   // ---- helpers -----------------------------------------------------------------------------
 
   /**
@@ -469,6 +519,18 @@ class QualityPipelineIT {
         new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
       producer.send(new ProducerRecord<>(topic, key, value));
     }
+  }
+
+  /** Waits for a bounded Flink job to finish; fails at once if it failed or was cancelled. */
+  private void awaitFinished(String what, String jobId) throws InterruptedException {
+    await(
+        what,
+        Duration.ofMinutes(4),
+        () -> {
+          String state = jobs.state(jobId);
+          assertThat(state).as(what).isNotIn("FAILED", "CANCELED");
+          return "FINISHED".equals(state);
+        });
   }
 
   private static void await(String what, Duration timeout, BooleanSupplier condition)

@@ -59,6 +59,13 @@ class TrainMainTest {
   }
 
   @Test
+  void publish_needs_the_version_to_publish() {
+    Outcome none = run("publish");
+    assertThat(none.code()).isEqualTo(2);
+    assertThat(none.err()).contains("Missing required parameter: 'VERSION'");
+  }
+
+  @Test
   void a_file_system_error_says_what_went_wrong_with_which_file() {
     assertThat(TrainMain.describe(new AccessDeniedException("/proc/x")))
         .isEqualTo("/proc/x: permission denied");

@@ -44,7 +44,9 @@ public final class ModelPublisher {
               + config.kafka().topic("models").name()
               + " failed ("
               + e.getMessage()
-              + "): the ingest job does not know it; publish again",
+              + "): the ingest job does not know it; `memescope train publish "
+              + entry.version()
+              + "` announces it",
           e);
     }
   }
