@@ -204,10 +204,17 @@ public final class QualityService implements AutoCloseable {
                 + " (another embedding model): train a new version instead");
       }
     }
+    // Stamped after the newest version even when that one's publisher's clock ran ahead of ours:
+    // the ingest job and the re-scoring job follow the newest stamp.
+    Instant stamp = Instant.now();
+    java.util.Optional<QualityRegistry.Entry> newest = registry.latest();
+    if (newest.isPresent() && !stamp.isAfter(newest.get().createdAt())) {
+      stamp = newest.get().createdAt().plusMillis(1);
+    }
     QualityRegistry.Entry entry =
         new QualityRegistry.Entry(
             old.version(),
-            Instant.now(),
+            stamp,
             old.spec(),
             old.params(),
             old.quantiles(),
@@ -215,6 +222,15 @@ public final class QualityService implements AutoCloseable {
             old.trainingPairs(),
             old.report());
     new ModelPublisher(config, registry).publish(entry);
+    String live = registry.latest().map(QualityRegistry.Entry::version).orElse(null);
+    if (!version.equals(live)) {
+      throw new IllegalStateException(
+          "version "
+              + version
+              + " was published again, but "
+              + live
+              + " was published at the same time and is the newest: publish again");
+    }
     out.printf(
         "published %s again: it is the newest version, and the ingest job scores new images with"
             + " it from now on%n",

@@ -180,13 +180,14 @@ public final class RescoreJob {
       deleteImage = session.prepare("DELETE FROM images WHERE id = ?");
       rescored = getRuntimeContext().getMetricGroup().counter(rescoredMetric);
       takenDown = getRuntimeContext().getMetricGroup().counter("quality_rescore_taken_down");
+      // Slices and token ranges skipped (the name predates the catch-up pass).
       superseded = getRuntimeContext().getMetricGroup().counter("quality_superseded_slices");
     }
 
     /** Whether a newer version has been published since (its own job takes over). */
     boolean superseded(String what) {
       var latest = registry.latest();
-      if (latest.isPresent() && latest.get().createdAt().isAfter(createdAt)) {
+      if (supersedes(latest, version, createdAt)) {
         superseded.inc();
         LOG.info("{} skipped: {} supersedes {}", what, latest.get().version(), version);
         return true;
@@ -290,6 +291,17 @@ public final class RescoreJob {
     }
   }
 
+  /**
+   * Whether the registry's newest version is another one, published after {@code createdAt}. The
+   * same version published again (a newer stamp) does not supersede its own job.
+   */
+  static boolean supersedes(
+      java.util.Optional<QualityRegistry.Entry> latest, String version, Instant createdAt) {
+    return latest.isPresent()
+        && !latest.get().version().equals(version)
+        && latest.get().createdAt().isAfter(createdAt);
+  }
+
   static QualityRegistry.Entry registered(QualityRegistry registry, String version) {
     return registry
         .get(version)
@@ -371,7 +383,7 @@ public final class RescoreJob {
           Thread.sleep(wait.toMillis());
         }
         var latest = registry.latest();
-        if (latest.isPresent() && latest.get().createdAt().isAfter(createdAt)) {
+        if (supersedes(latest, version, createdAt)) {
           LOG.info("no catch-up: {} supersedes {}", latest.get().version(), version);
           return;
         }

@@ -78,9 +78,12 @@ public final class IngestJobs {
    * job) and returns its id; it runs beside the ingest job and finishes by itself.
    */
   public String submitRescore(Path jobJar, String version) {
-    // An older version's re-scoring, still running, would overwrite slices this one has done.
+    // Another version's re-scoring, still running, would overwrite slices this one has done.
     for (String older : cancelRescores()) {
-      System.out.println("cancelled the re-scoring job " + older + " of an older version");
+      System.out.println(
+          "cancelled the re-scoring job "
+              + older
+              + " of another version (or an earlier publication)");
     }
     if (!Files.isRegularFile(jobJar)) {
       throw new StackException(
