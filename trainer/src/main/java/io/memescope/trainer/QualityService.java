@@ -362,6 +362,11 @@ public final class QualityService implements AutoCloseable {
     return new QualityRegistry(session).versions();
   }
 
+  /** The version last announced to the ingest job ({@link ModelPublisher#announced}). */
+  public java.util.Optional<io.memescope.core.quality.ModelVersion> announced() {
+    return ModelPublisher.announced(config);
+  }
+
   @Override
   public void close() {
     try {

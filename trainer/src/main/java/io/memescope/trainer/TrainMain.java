@@ -4,14 +4,17 @@ import io.memescope.core.config.ConfigLoader;
 import io.memescope.core.config.InvalidConfigException;
 import io.memescope.core.config.MemescopeConfig;
 import io.memescope.core.config.RaterSettings;
+import io.memescope.core.quality.ModelVersion;
 import io.memescope.core.quality.QualityRegistry;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -272,7 +275,9 @@ public final class TrainMain implements Callable<Integer> {
   @Command(
       name = "versions",
       mixinStandardHelpOptions = true,
-      description = "The published versions, newest (live) first, with their held-out figures.")
+      description =
+          "The published versions, newest first, with their held-out figures; the live one is"
+              + " the one last announced to the ingest job.")
   static final class Versions implements Callable<Integer> {
     @Mixin Settings settings;
 
@@ -285,25 +290,66 @@ public final class TrainMain implements Callable<Integer> {
           System.out.println("no quality model published yet: memescope train run --publish");
           return 0;
         }
-        System.out.printf(
-            "%-28s %-20s %7s %8s %8s %8s%n",
-            "VERSION", "CREATED", "PAIRS", "ACCURACY", "LOG-LOSS", "ECE");
-        boolean first = true;
-        for (QualityRegistry.Entry e : all) {
-          System.out.printf(
-              "%-28s %-20s %7d %8s %8s %8s%s%n",
-              e.version(),
-              DateTimeFormatter.ISO_INSTANT.format(
-                  e.createdAt().truncatedTo(java.time.temporal.ChronoUnit.SECONDS)),
-              e.trainingPairs(),
-              figure(e.metrics().get("accuracy")),
-              figure(e.metrics().get("log_loss")),
-              figure(e.metrics().get("calibration_error")),
-              first ? "  (live)" : "");
-          first = false;
+        Optional<String> live;
+        try {
+          live = Optional.of(service.announced().map(ModelVersion::version).orElse(""));
+        } catch (IllegalStateException e) {
+          System.err.println(
+              "memescope train: " + e.getMessage() + "; which version is live is not known");
+          live = Optional.empty();
         }
+        lines(all, live).forEach(System.out::println);
       }
       return 0;
+    }
+
+    /**
+     * The table: every version with its figures, marked {@code (live)} when the ingest job follows
+     * it and {@code (not announced)} when it was registered after the live one but never announced,
+     * then a hint when the newest is not live.
+     *
+     * @param live the announced version ("" when none), or empty when the topic could not be read
+     */
+    static List<String> lines(List<QualityRegistry.Entry> all, Optional<String> live) {
+      List<String> out = new ArrayList<>();
+      out.add(
+          String.format(
+              "%-28s %-20s %7s %8s %8s %8s",
+              "VERSION", "CREATED", "PAIRS", "ACCURACY", "LOG-LOSS", "ECE"));
+      Instant liveAt =
+          live.flatMap(v -> all.stream().filter(e -> e.version().equals(v)).findFirst())
+              .map(QualityRegistry.Entry::createdAt)
+              .orElse(live.isPresent() && live.get().isEmpty() ? Instant.MIN : null);
+      for (QualityRegistry.Entry e : all) {
+        String mark = "";
+        if (live.isPresent() && e.version().equals(live.get())) {
+          mark = "  (live)";
+        } else if (liveAt != null && e.createdAt().isAfter(liveAt)) {
+          mark = "  (not announced)";
+        }
+        out.add(
+            String.format(
+                "%-28s %-20s %7d %8s %8s %8s%s",
+                e.version(),
+                DateTimeFormatter.ISO_INSTANT.format(
+                    e.createdAt().truncatedTo(java.time.temporal.ChronoUnit.SECONDS)),
+                e.trainingPairs(),
+                figure(e.metrics().get("accuracy")),
+                figure(e.metrics().get("log_loss")),
+                figure(e.metrics().get("calibration_error")),
+                mark));
+      }
+      String newest = all.get(0).version();
+      if (liveAt != null && !newest.equals(live.get())) {
+        out.add(
+            "the newest version, "
+                + newest
+                + ", was never announced (a publication that failed half-way): `memescope train"
+                + " publish "
+                + newest
+                + "` makes it live");
+      }
+      return out;
     }
 
     private static String figure(Double v) {

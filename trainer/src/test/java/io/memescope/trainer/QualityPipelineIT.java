@@ -209,6 +209,11 @@ class QualityPipelineIT {
           .as(png + ", a readable picture")
           .isGreaterThan(600);
     }
+    try (QualityService service = new QualityService(config)) {
+      assertThat(service.announced().orElseThrow().version())
+          .as("the version the ingest job is told to follow (a malformed announcement before it)")
+          .isEqualTo(version);
+    }
     QualityRegistry.Entry entry = new QualityRegistry(cql).get(version).orElseThrow();
     assertThat(entry.params()).isNotEmpty();
     assertThat(entry.trainingPairs()).isPositive();
@@ -395,6 +400,9 @@ class QualityPipelineIT {
     }
     assertThat(back.rescoreJob()).isNotNull();
     assertThat(registry.latest().orElseThrow().version()).isEqualTo(first);
+    try (QualityService service = new QualityService(config)) {
+      assertThat(service.announced().orElseThrow().version()).isEqualTo(first);
+    }
     await(
         "the second version's re-scoring job stopped",
         Duration.ofMinutes(1),

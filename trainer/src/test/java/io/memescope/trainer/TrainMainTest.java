@@ -66,6 +66,43 @@ class TrainMainTest {
   }
 
   @Test
+  void versions_marks_the_announced_version_live_and_a_newer_one_never_announced() {
+    java.time.Instant t = java.time.Instant.parse("2026-12-04T22:00:00Z");
+    List<io.memescope.core.quality.QualityRegistry.Entry> all =
+        List.of(entry("q-c", t.plusSeconds(20)), entry("q-b", t.plusSeconds(10)), entry("q-a", t));
+    List<String> lines = TrainMain.Versions.lines(all, java.util.Optional.of("q-b"));
+    assertThat(lines.get(0)).startsWith("VERSION");
+    assertThat(lines.get(1)).startsWith("q-c").endsWith("(not announced)");
+    assertThat(lines.get(2)).startsWith("q-b").endsWith("(live)");
+    assertThat(lines.get(3)).startsWith("q-a").doesNotContain("(");
+    assertThat(lines.get(4)).contains("`memescope train publish q-c` makes it live");
+
+    List<String> newestLive = TrainMain.Versions.lines(all, java.util.Optional.of("q-c"));
+    assertThat(newestLive).hasSize(4);
+    assertThat(newestLive.get(1)).endsWith("(live)");
+    assertThat(newestLive.get(2)).doesNotContain("(");
+
+    List<String> none = TrainMain.Versions.lines(all, java.util.Optional.of(""));
+    assertThat(none.subList(1, 4)).allMatch(l -> l.endsWith("(not announced)"));
+
+    List<String> unknown = TrainMain.Versions.lines(all, java.util.Optional.empty());
+    assertThat(unknown).hasSize(4).noneMatch(l -> l.contains("(live)") || l.contains("announced"));
+  }
+
+  private static io.memescope.core.quality.QualityRegistry.Entry entry(
+      String version, java.time.Instant at) {
+    return new io.memescope.core.quality.QualityRegistry.Entry(
+        version,
+        at,
+        new io.memescope.core.quality.QualitySpec(List.of("d"), 4, List.of(2), 1, 0),
+        null,
+        null,
+        java.util.Map.of("accuracy", 0.8),
+        100,
+        null);
+  }
+
+  @Test
   void a_file_system_error_says_what_went_wrong_with_which_file() {
     assertThat(TrainMain.describe(new AccessDeniedException("/proc/x")))
         .isEqualTo("/proc/x: permission denied");
