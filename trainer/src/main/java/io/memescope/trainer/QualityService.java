@@ -211,16 +211,7 @@ public final class QualityService implements AutoCloseable {
     if (newest.isPresent() && !stamp.isAfter(newest.get().createdAt())) {
       stamp = newest.get().createdAt().plusMillis(1);
     }
-    QualityRegistry.Entry entry =
-        new QualityRegistry.Entry(
-            old.version(),
-            stamp,
-            old.spec(),
-            old.params(),
-            old.quantiles(),
-            old.metrics(),
-            old.trainingPairs(),
-            old.report());
+    QualityRegistry.Entry entry = old.stampedAt(stamp);
     new ModelPublisher(config, registry).publish(entry);
     String live = registry.latest().map(QualityRegistry.Entry::version).orElse(null);
     if (!version.equals(live)) {

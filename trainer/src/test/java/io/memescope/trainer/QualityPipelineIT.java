@@ -380,17 +380,11 @@ class QualityPipelineIT {
     assertThat(registry.latest().orElseThrow().version()).isEqualTo(second.version());
     // As if the second had been published from a machine whose clock runs an hour ahead: going
     // back must still make the first the newest.
-    QualityRegistry.Entry ahead = registry.get(second.version()).orElseThrow();
     registry.save(
-        new QualityRegistry.Entry(
-            ahead.version(),
-            Instant.now().plus(Duration.ofHours(1)),
-            ahead.spec(),
-            ahead.params(),
-            ahead.quantiles(),
-            ahead.metrics(),
-            ahead.trainingPairs(),
-            ahead.report()));
+        registry
+            .get(second.version())
+            .orElseThrow()
+            .stampedAt(Instant.now().plus(Duration.ofHours(1))));
     // Back to the first version while the second's re-scoring job may still run: that job stops
     // (cancelled, or every slice it had left skipped as superseded), and the first version's
     // re-scores every image.

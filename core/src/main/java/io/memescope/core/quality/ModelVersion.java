@@ -22,4 +22,31 @@ public record ModelVersion(
     Map<String, Double> metrics) {
   public static final int FORMAT = 1;
   public static final String KEY = "quality";
+
+  /**
+   * An announcement as read from the models topic; what is not one (no value, bad JSON, a format
+   * this code does not know, no version name or time) is refused, so that every reader of the topic
+   * skips the same records.
+   */
+  public static ModelVersion parse(byte[] value) throws java.io.IOException {
+    if (value == null || value.length == 0) {
+      throw new IllegalArgumentException("no value");
+    }
+    ModelVersion v = io.memescope.core.records.Json.read(value, ModelVersion.class);
+    if (v.format() != FORMAT) {
+      throw new IllegalArgumentException("unknown format " + v.format());
+    }
+    if (v.version() == null || v.version().isBlank() || v.createdAt() == null) {
+      throw new IllegalArgumentException("no version name or creation time");
+    }
+    return v;
+  }
+
+  /**
+   * Whether this announcement replaces {@code current} (null: none yet): the one stamped later
+   * wins, so a replayed older announcement changes nothing.
+   */
+  public boolean newerThan(ModelVersion current) {
+    return current == null || createdAt.isAfter(current.createdAt());
+  }
 }

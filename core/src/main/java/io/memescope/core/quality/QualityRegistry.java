@@ -47,6 +47,11 @@ public final class QualityRegistry {
       int trainingPairs,
       String report) {
 
+    /** The same version, stamped {@code at} (published again). */
+    public Entry stampedAt(Instant at) {
+      return new Entry(version, at, spec, params, quantiles, metrics, trainingPairs, report);
+    }
+
     /** What the models topic says about this version. */
     public ModelVersion announcement() {
       return new ModelVersion(

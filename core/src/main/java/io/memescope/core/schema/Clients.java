@@ -54,6 +54,20 @@ public final class Clients {
     return p;
   }
 
+  /**
+   * A consumer that reads partitions it assigns itself, in no group, and commits nothing: for
+   * commands that read a topic once (15 s for each call to the brokers).
+   */
+  public static Properties kafkaReaderProperties(String bootstrapServers) {
+    Properties p = new Properties();
+    p.put(
+        org.apache.kafka.clients.consumer.ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+        bootstrapServers);
+    p.put(org.apache.kafka.clients.consumer.ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    p.put(org.apache.kafka.clients.consumer.ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15_000);
+    return p;
+  }
+
   /** A session not bound to a keyspace. */
   public static CqlSession cassandra(CassandraSettings cassandra) {
     return cassandraBuilder(cassandra, cassandra.requestTimeout(), true).build();

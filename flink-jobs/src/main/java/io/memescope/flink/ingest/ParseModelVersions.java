@@ -1,7 +1,6 @@
 package io.memescope.flink.ingest;
 
 import io.memescope.core.quality.ModelVersion;
-import io.memescope.core.records.Json;
 import java.nio.charset.StandardCharsets;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
@@ -26,7 +25,7 @@ final class ParseModelVersions extends ProcessFunction<byte[], ModelVersion> {
   @Override
   public void processElement(byte[] value, Context ctx, Collector<ModelVersion> out) {
     try {
-      out.collect(parse(value));
+      out.collect(ModelVersion.parse(value));
       models.inc("announced");
     } catch (Exception e) {
       models.inc("malformed");
@@ -38,19 +37,5 @@ final class ParseModelVersions extends ProcessFunction<byte[], ModelVersion> {
               ? ""
               : new String(value, 0, Math.min(value.length, 200), StandardCharsets.UTF_8));
     }
-  }
-
-  static ModelVersion parse(byte[] value) throws Exception {
-    if (value == null || value.length == 0) {
-      throw new IllegalArgumentException("no value");
-    }
-    ModelVersion v = Json.read(value, ModelVersion.class);
-    if (v.format() != ModelVersion.FORMAT) {
-      throw new IllegalArgumentException("unknown format " + v.format());
-    }
-    if (v.version() == null || v.version().isBlank() || v.createdAt() == null) {
-      throw new IllegalArgumentException("no version name or creation time");
-    }
-    return v;
   }
 }

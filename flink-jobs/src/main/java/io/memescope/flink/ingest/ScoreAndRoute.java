@@ -104,7 +104,7 @@ final class ScoreAndRoute extends BroadcastProcessFunction<IndexEffect, ModelVer
     String current = state.get(ModelVersion.KEY);
     if (current != null) {
       ModelVersion have = Json.read(current.getBytes(StandardCharsets.UTF_8), ModelVersion.class);
-      if (!v.createdAt().isAfter(have.createdAt())) {
+      if (!v.newerThan(have)) {
         return; // an older announcement (a replay): keep the newer one
       }
     }

@@ -24,23 +24,21 @@ class ParseModelVersionsTest {
             5,
             1200,
             Map.of("accuracy", 0.81));
-    assertThat(ParseModelVersions.parse(Json.write(v))).isEqualTo(v);
+    assertThat(ModelVersion.parse(Json.write(v))).isEqualTo(v);
   }
 
   @Test
   void malformed_announcements_are_refused_with_a_reason() {
-    assertThatThrownBy(() -> ParseModelVersions.parse(null)).hasMessageContaining("no value");
-    assertThatThrownBy(() -> ParseModelVersions.parse(new byte[0]))
-        .hasMessageContaining("no value");
-    assertThatThrownBy(() -> ParseModelVersions.parse(bytes("{not json")))
-        .isInstanceOf(Exception.class);
+    assertThatThrownBy(() -> ModelVersion.parse(null)).hasMessageContaining("no value");
+    assertThatThrownBy(() -> ModelVersion.parse(new byte[0])).hasMessageContaining("no value");
+    assertThatThrownBy(() -> ModelVersion.parse(bytes("{not json"))).isInstanceOf(Exception.class);
     assertThatThrownBy(
             () ->
-                ParseModelVersions.parse(
+                ModelVersion.parse(
                     bytes(
                         "{\"format\":2,\"version\":\"q-x\",\"createdAt\":\"2026-12-02T04:00:00Z\"}")))
         .hasMessageContaining("unknown format 2");
-    assertThatThrownBy(() -> ParseModelVersions.parse(bytes("{\"format\":1,\"version\":\"\"}")))
+    assertThatThrownBy(() -> ModelVersion.parse(bytes("{\"format\":1,\"version\":\"\"}")))
         .hasMessageContaining("no version name");
   }
 

@@ -13,7 +13,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -71,10 +70,7 @@ public final class ModelPublisher {
    */
   public static Optional<ModelVersion> announced(MemescopeConfig config) {
     String topic = config.kafka().topic("models").name();
-    Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
-    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15_000);
+    Properties p = Clients.kafkaReaderProperties(config.kafka().bootstrapServers());
     ModelVersion newest = null;
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
@@ -92,19 +88,16 @@ public final class ModelPublisher {
         }
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
           if (r.key() == null
-              || r.value() == null
               || !ModelVersion.KEY.equals(new String(r.key(), StandardCharsets.UTF_8))) {
             continue;
           }
           ModelVersion v;
           try {
-            v = Json.read(r.value(), ModelVersion.class);
+            v = ModelVersion.parse(r.value());
           } catch (RuntimeException | java.io.IOException e) {
             continue; // malformed: the ingest job skips it too
           }
-          if (v.version() != null
-              && v.createdAt() != null
-              && (newest == null || v.createdAt().isAfter(newest.createdAt()))) {
+          if (v.newerThan(newest)) {
             newest = v;
           }
         }
