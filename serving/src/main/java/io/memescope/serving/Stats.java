@@ -2,6 +2,8 @@ package io.memescope.serving;
 
 import io.memescope.core.config.KafkaSettings;
 import io.memescope.core.model.ModelMetadata;
+import io.memescope.core.quality.ModelAnnouncements;
+import io.memescope.core.quality.ModelVersion;
 import io.memescope.core.quality.QualityRegistry;
 import io.memescope.core.schema.Clients;
 import io.memescope.core.schema.KafkaTopics;
@@ -44,6 +46,7 @@ final class Stats implements AutoCloseable {
   private final Stores stores;
   private volatile Map<String, Object> quality; // written only by the sampler thread
   private Admin admin;
+  private ModelAnnouncements announcements; // used only by the sampler thread
 
   Stats(KafkaSettings kafka, Index index, ModelMetadata model, Stores stores) {
     this.kafka = kafka;
@@ -53,38 +56,50 @@ final class Stats implements AutoCloseable {
   }
 
   /**
-   * The newest quality model version in the registry (what the ingest job scores new images with),
-   * as last read by the sampler thread; null before the first is published, before the first read
-   * or while Cassandra is away. Never reads Cassandra itself, so a request never waits for it.
+   * The quality model version the ingest job follows (the newest well-formed announcement on the
+   * models topic, not the newest version in the registry: a publication whose announcement failed
+   * is registered but not live), as last read by the sampler thread. Null before one is announced
+   * or before the topic was first read. Never reads a store itself, so a request never waits.
    */
   private Map<String, Object> qualityModel() {
     return quality;
   }
 
-  /** Reads the quality model registry (on the sampler thread, every QUALITY_EVERY). */
+  /**
+   * Reads what was announced since the last call (on the sampler thread, every QUALITY_EVERY), and
+   * whether the registry holds a newer version that was never announced. While Kafka is away the
+   * last version read stays; while Cassandra is away the newer-version check is left out.
+   */
   private void refreshQuality() {
-    Map<String, Object> q;
     try {
-      q =
-          stores
-              .cassandra(s -> new QualityRegistry(s).latest())
-              .map(
-                  e -> {
-                    Map<String, Object> m = new LinkedHashMap<>();
-                    m.put("version", e.version());
-                    m.put("createdAt", e.createdAt().toString());
-                    m.put("dimensions", e.spec().dimensions());
-                    m.put("members", e.spec().members());
-                    m.put("trainingPairs", e.trainingPairs());
-                    m.put("metrics", e.metrics());
-                    return m;
-                  })
-              .orElse(null);
+      if (announcements == null) {
+        announcements = new ModelAnnouncements(kafka);
+      }
+      announcements.refresh(Duration.ofSeconds(10));
+    } catch (RuntimeException e) {
+      LOG.debug("cannot read the models topic: {}", e.toString());
+    }
+    ModelVersion live = announcements == null ? null : announcements.followed().orElse(null);
+    if (live == null) {
+      quality = null;
+      return;
+    }
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("version", live.version());
+    m.put("createdAt", live.createdAt().toString());
+    m.put("dimensions", live.dimensions());
+    m.put("members", live.members());
+    m.put("trainingPairs", live.trainingPairs());
+    m.put("metrics", live.metrics());
+    try {
+      stores
+          .cassandra(s -> new QualityRegistry(s).latest())
+          .filter(e -> e.createdAt().isAfter(live.createdAt()))
+          .ifPresent(e -> m.put("newerNotAnnounced", e.version()));
     } catch (RuntimeException e) {
       LOG.debug("cannot read the quality model registry: {}", e.toString());
-      q = null;
     }
-    quality = q;
+    quality = m;
   }
 
   void start() {
@@ -165,8 +180,20 @@ final class Stats implements AutoCloseable {
   @Override
   public void close() {
     sampler.shutdownNow();
+    boolean stopped = false;
+    try {
+      stopped = sampler.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (!stopped) {
+      return; // the sampler still holds its clients (not thread-safe): they die with the process
+    }
     if (admin != null) {
       admin.close(Duration.ofSeconds(2));
+    }
+    if (announcements != null) {
+      announcements.close();
     }
   }
 }

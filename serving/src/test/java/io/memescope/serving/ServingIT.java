@@ -13,6 +13,10 @@ import com.networknt.schema.SpecVersion;
 import com.sun.net.httpserver.HttpServer;
 import io.memescope.core.config.MemescopeConfig;
 import io.memescope.core.embed.ClipEncoder;
+import io.memescope.core.quality.ModelVersion;
+import io.memescope.core.quality.QualityRegistry;
+import io.memescope.core.quality.QualitySpec;
+import io.memescope.core.quality.ScoreQuantiles;
 import io.memescope.core.records.CrawlRecord;
 import io.memescope.core.records.Json;
 import io.memescope.core.records.Takedown;
@@ -512,6 +516,91 @@ class ServingIT {
     assertThat(stats.path("images").asLong()).isEqualTo(HTTP_IMAGES + FILE_IMAGES + 30);
     assertThat(stats.path("models").path("embedding").path("dimension").asInt())
         .isEqualTo(encoder.metadata().embeddingDim());
+  }
+
+  @Test
+  @Order(12)
+  void stats_name_the_announced_quality_model_not_a_newer_one_never_announced() throws Exception {
+    // Its own models topic, so the ingest job of this class never sees these versions (their
+    // parameters are not a model); the registry is this run's keyspace.
+    MemescopeConfig own =
+        TestStack.load(
+            Map.of(
+                "milvus.collection", config.milvus().collection(),
+                "cassandra.keyspace", config.cassandra().keyspace(),
+                "kafka.topics.models.name", TestStack.uniqueName("serving") + ".models"));
+    Schema.apply(own);
+    String topic = own.kafka().topic("models").name();
+    QualitySpec spec =
+        new QualitySpec(List.of("funny"), encoder.metadata().embeddingDim(), List.of(4), 2, 0.0);
+    Instant t = Instant.now().minusSeconds(60);
+    QualityRegistry.Entry older = registryEntry("q-older", t, spec);
+    QualityRegistry.Entry newer = registryEntry("q-newer", t.plusSeconds(30), spec);
+    try (CqlSession session = Clients.cassandraKeyspace(own.cassandra())) {
+      QualityRegistry registry = new QualityRegistry(session);
+      registry.save(older);
+      registry.save(newer); // registered, but its announcement "failed"
+    }
+    announce(topic, "{not json".getBytes()); // skipped, as the ingest job skips it
+    announce(topic, Json.write(older.announcement()));
+    try (ServingApp watching = new ServingApp(own, encoder, "")) {
+      String b = "http://127.0.0.1:" + watching.start("127.0.0.1", 0);
+      JsonNode quality = awaitQualityModel(b, "q-older");
+      assertThat(quality.path("newerNotAnnounced").asText()).isEqualTo("q-newer");
+      assertThat(quality.path("trainingPairs").asInt()).isEqualTo(older.trainingPairs());
+      assertThat(
+              http.send(
+                      HttpRequest.newBuilder(URI.create(b + "/metrics")).build(),
+                      HttpResponse.BodyHandlers.ofString())
+                  .body())
+          .contains("memescope_model_info{kind=\"quality\",version=\"q-older\"} 1");
+      // `train publish q-newer` announces it: the same server follows, reading only what was added.
+      announce(topic, Json.write(newer.announcement()));
+      quality = awaitQualityModel(b, "q-newer");
+      assertThat(quality.has("newerNotAnnounced")).as(quality.toString()).isFalse();
+    }
+  }
+
+  private static QualityRegistry.Entry registryEntry(String version, Instant at, QualitySpec spec) {
+    return new QualityRegistry.Entry(
+        version,
+        at,
+        spec,
+        new byte[] {1, 2, 3},
+        ScoreQuantiles.of(spec.dimensions(), new float[][] {{0f}, {1f}}),
+        Map.of("accuracy", 0.8),
+        version.length() * 10,
+        "{}");
+  }
+
+  private void announce(String topic, byte[] value) {
+    Properties p = Clients.kafkaProducerProperties(config.kafka().bootstrapServers());
+    try (KafkaProducer<String, byte[]> producer =
+        new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+      producer.send(new ProducerRecord<>(topic, ModelVersion.KEY, value));
+    }
+  }
+
+  /** /api/stats' quality model once it is {@code version} (the sampler reads every 10 s). */
+  private JsonNode awaitQualityModel(String base, String version) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    JsonNode stats;
+    do {
+      Thread.sleep(1000);
+      stats =
+          Json.mapper()
+              .readTree(
+                  http.send(
+                          HttpRequest.newBuilder(URI.create(base + "/api/stats")).build(),
+                          HttpResponse.BodyHandlers.ofString())
+                      .body());
+    } while (!version.equals(stats.path("models").path("quality").path("version").asText())
+        && System.nanoTime() < deadline);
+    assertThat(stats.path("models").path("quality").path("version").asText())
+        .as(stats.toString())
+        .isEqualTo(version);
+    assertValid("Stats", stats);
+    return stats.path("models").path("quality");
   }
 
   // ---- refusals --------------------------------------------------------------------------

@@ -1,26 +1,19 @@
 package io.memescope.trainer.data;
 
 import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.quality.ModelAnnouncements;
 import io.memescope.core.quality.ModelVersion;
 import io.memescope.core.quality.QualityRegistry;
 import io.memescope.core.records.Json;
 import io.memescope.core.schema.Clients;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
@@ -69,43 +62,7 @@ public final class ModelPublisher {
    * @throws IllegalStateException when the topic cannot be read in time
    */
   public static Optional<ModelVersion> announced(MemescopeConfig config) {
-    String topic = config.kafka().topic("models").name();
-    Properties p = Clients.kafkaReaderProperties(config.kafka().bootstrapServers());
-    ModelVersion newest = null;
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> partitions = new ArrayList<>();
-      for (PartitionInfo i : consumer.partitionsFor(topic, Duration.ofSeconds(15))) {
-        partitions.add(new TopicPartition(topic, i.partition()));
-      }
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      Map<TopicPartition, Long> end = consumer.endOffsets(partitions, Duration.ofSeconds(15));
-      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("reading " + topic + " took longer than 30 s");
-        }
-        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
-          if (r.key() == null
-              || !ModelVersion.KEY.equals(new String(r.key(), StandardCharsets.UTF_8))) {
-            continue;
-          }
-          ModelVersion v;
-          try {
-            v = ModelVersion.parse(r.value());
-          } catch (RuntimeException | java.io.IOException e) {
-            continue; // malformed: the ingest job skips it too
-          }
-          if (v.newerThan(newest)) {
-            newest = v;
-          }
-        }
-      }
-    } catch (org.apache.kafka.common.KafkaException e) {
-      throw new IllegalStateException("cannot read " + topic + ": " + e.getMessage(), e);
-    }
-    return Optional.ofNullable(newest);
+    return ModelAnnouncements.read(config.kafka(), Duration.ofSeconds(30));
   }
 
   /** Puts {@code version} on the models topic and waits for the broker's acknowledgement. */
