@@ -57,7 +57,7 @@ public final class ModelAnnouncements implements AutoCloseable {
     try {
       if (partitions.isEmpty()) {
         partitions =
-            consumer.partitionsFor(topic, limit).stream()
+            consumer.partitionsFor(topic, brokerCall(limit)).stream()
                 .map(i -> new TopicPartition(topic, i.partition()))
                 .toList();
         if (partitions.isEmpty()) {
@@ -66,7 +66,7 @@ public final class ModelAnnouncements implements AutoCloseable {
         consumer.assign(partitions);
         consumer.seekToBeginning(partitions);
       }
-      Map<TopicPartition, Long> end = consumer.endOffsets(partitions, limit);
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions, brokerCall(limit));
       while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
         if (System.nanoTime() > deadline) {
           throw new IllegalStateException(
@@ -80,6 +80,11 @@ public final class ModelAnnouncements implements AutoCloseable {
       throw new IllegalStateException("cannot read " + topic + ": " + e.getMessage(), e);
     }
     return Optional.ofNullable(newest);
+  }
+
+  /** One call to the brokers waits at most 15 s (the reader's default), or less if so limited. */
+  private static Duration brokerCall(Duration limit) {
+    return limit.compareTo(Duration.ofSeconds(15)) < 0 ? limit : Duration.ofSeconds(15);
   }
 
   /** The version followed as of the last record read; empty while none was read. */
