@@ -56,7 +56,9 @@ public final class Clients {
 
   /**
    * A consumer that reads partitions it assigns itself, in no group, and commits nothing: for
-   * commands that read a topic once (15 s for each call to the brokers).
+   * commands that read a topic once (15 s for each call to the brokers). It never creates a topic
+   * it asks about (a broker that auto-creates topics would make it with the wrong settings, e.g.
+   * the models topic not compacted): the schema creates them.
    */
   public static Properties kafkaReaderProperties(String bootstrapServers) {
     Properties p = new Properties();
@@ -65,6 +67,7 @@ public final class Clients {
         bootstrapServers);
     p.put(org.apache.kafka.clients.consumer.ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     p.put(org.apache.kafka.clients.consumer.ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 15_000);
+    p.put(org.apache.kafka.clients.consumer.ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
     return p;
   }
 
