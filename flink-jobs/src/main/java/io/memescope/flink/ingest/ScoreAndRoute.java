@@ -3,6 +3,7 @@ package io.memescope.flink.ingest;
 import com.datastax.oss.driver.api.core.CqlSession;
 import io.memescope.core.config.ConfigLoader;
 import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.quality.ModelAnnouncements;
 import io.memescope.core.quality.ModelVersion;
 import io.memescope.core.quality.QualityRegistry;
 import io.memescope.core.quality.QualityScorer;
@@ -26,6 +27,13 @@ import org.slf4j.LoggerFactory;
  * been published, and while a version cannot be loaded (the registry unreachable: retried every
  * {@link #RETRY_MILLIS}), images go on unscored, counted as {@code quality_unscored}: scoring never
  * holds up ingestion; the next version's re-scoring job scores what was left unscored.
+ *
+ * <p>Each subtask also reads the models topic itself when it opens ({@link ModelAnnouncements}),
+ * and scores with the newer of that and the broadcast state. A job restored from a checkpoint taken
+ * before the newest publication would otherwise score the images it resumes with (in-flight data of
+ * unaligned checkpoints comes first) with the older version until the broadcast catches up, and,
+ * when it had been down longer than the re-scoring job's settle time, write them after that job had
+ * finished, to stay on the older version until the next publication.
  */
 final class ScoreAndRoute extends BroadcastProcessFunction<IndexEffect, ModelVersion, IndexEffect> {
   private static final Logger LOG = LoggerFactory.getLogger(ScoreAndRoute.class);
@@ -39,13 +47,17 @@ final class ScoreAndRoute extends BroadcastProcessFunction<IndexEffect, ModelVer
   private transient CqlSession session;
   private transient QualityRegistry registry;
   private transient QualityScorer scorer;
-  // The announcement (JSON, as in the broadcast state) that the scorer was loaded for.
-  private transient String announced;
   private transient String failedVersion;
   private transient long retryAt;
   private transient Counters rejects;
   private transient Counters indexed;
   private transient Counters quality;
+  private transient MemescopeConfig settings;
+  // The newest announcement on the models topic when this subtask opened; null: none, or unread.
+  private transient ModelVersion atOpen;
+  // The broadcast state's announcement last looked at, and the version it meant with atOpen.
+  private transient String stateJson;
+  private transient ModelVersion stateWanted;
 
   /**
    * @param config the settings as HOCON ({@link MemescopeConfig#render()})
@@ -60,7 +72,19 @@ final class ScoreAndRoute extends BroadcastProcessFunction<IndexEffect, ModelVer
     rejects = new Counters(metrics, "rejects");
     indexed = new Counters(metrics, "indexed");
     quality = new Counters(metrics, "quality");
+    settings = new ConfigLoader().optText(config).load();
+    try {
+      atOpen = ModelAnnouncements.read(settings.kafka(), OPEN_READ_LIMIT).orElse(null);
+    } catch (RuntimeException e) {
+      LOG.warn(
+          "could not read the models topic on opening; scoring with the restored version until"
+              + " the topic's announcement arrives: {}",
+          e.toString());
+    }
   }
+
+  /** How long opening waits for the models topic before going on with the broadcast state. */
+  static final java.time.Duration OPEN_READ_LIMIT = java.time.Duration.ofSeconds(10);
 
   @Override
   public void processElement(IndexEffect e, ReadOnlyContext ctx, Collector<IndexEffect> out)
@@ -111,27 +135,38 @@ final class ScoreAndRoute extends BroadcastProcessFunction<IndexEffect, ModelVer
     state.put(ModelVersion.KEY, new String(Json.write(v), StandardCharsets.UTF_8));
   }
 
-  /** The scorer of the announced version, loading it on first use; null when there is none. */
-  private QualityScorer scorer(ReadOnlyBroadcastState<String, String> state) throws Exception {
+  /**
+   * The version to score with: the broadcast state's, or the one read when opening where that is
+   * newer (parsed only when the state changes, not for every image).
+   */
+  private ModelVersion wanted(ReadOnlyBroadcastState<String, String> state) throws Exception {
     String json = state.get(ModelVersion.KEY);
     if (json == null) {
+      return atOpen;
+    }
+    if (!json.equals(stateJson)) {
+      ModelVersion v = Json.read(json.getBytes(StandardCharsets.UTF_8), ModelVersion.class);
+      stateWanted = atOpen != null && atOpen.newerThan(v) ? atOpen : v;
+      stateJson = json;
+    }
+    return stateWanted;
+  }
+
+  /** The scorer of the version to score with, loading it on first use; null when there is none. */
+  private QualityScorer scorer(ReadOnlyBroadcastState<String, String> state) throws Exception {
+    ModelVersion wanted = wanted(state);
+    if (wanted == null) {
       return null;
     }
-    if (json.equals(announced) && scorer != null) {
-      return scorer; // the usual case, every image: no parsing
-    }
-    ModelVersion wanted = Json.read(json.getBytes(StandardCharsets.UTF_8), ModelVersion.class);
     if (scorer != null && scorer.version().equals(wanted.version())) {
-      announced = json;
-      return scorer;
+      return scorer; // the usual case, every image
     }
     if (wanted.version().equals(failedVersion) && System.currentTimeMillis() < retryAt) {
       return scorer; // the previous version, if any, until the new one loads
     }
     try {
       if (registry == null) {
-        MemescopeConfig c = new ConfigLoader().optText(config).load();
-        session = Clients.cassandraKeyspace(c.cassandra());
+        session = Clients.cassandraKeyspace(settings.cassandra());
         registry = new QualityRegistry(session);
       }
       QualityRegistry.Entry entry =
@@ -146,7 +181,6 @@ final class ScoreAndRoute extends BroadcastProcessFunction<IndexEffect, ModelVer
         scorer.close();
       }
       scorer = loaded;
-      announced = json;
       failedVersion = null;
       quality.inc("loaded");
       LOG.info("scoring with quality model {}", wanted.version());

@@ -1,0 +1,176 @@
+package io.memescope.flink.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.quality.ModelVersion;
+import io.memescope.core.quality.QualityModel;
+import io.memescope.core.quality.QualityRegistry;
+import io.memescope.core.quality.QualityScorer;
+import io.memescope.core.quality.QualitySpec;
+import io.memescope.core.quality.ScoreQuantiles;
+import io.memescope.core.records.Json;
+import io.memescope.core.schema.Clients;
+import io.memescope.core.schema.Schema;
+import io.memescope.infra.testing.TestStack;
+import java.net.ServerSocket;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.operators.co.CoBroadcastWithNonKeyedOperator;
+import org.apache.flink.streaming.util.BroadcastOperatorTestHarness;
+import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The scorer of the ingest job, restored from a checkpoint taken before a version was published
+ * (the job was down meanwhile), against the test stack's Kafka and Cassandra: the images it resumes
+ * with are scored with the version on the models topic, not the one in its restored broadcast
+ * state, before the broadcast has delivered anything; with Kafka away on opening it scores with the
+ * restored one rather than fail.
+ */
+class ScoreAndRouteIT {
+  private static final int DIM = 8;
+  private final Random random = new Random(3);
+
+  @Test
+  void a_job_restored_after_a_publication_scores_with_the_published_version_at_once()
+      throws Exception {
+    TestStack.config();
+    String run = TestStack.uniqueName("score");
+    MemescopeConfig config =
+        TestStack.load(
+            Map.of(
+                "milvus.collection", run,
+                "cassandra.keyspace", run,
+                "kafka.topics.models.name", run + ".models"));
+    Schema.apply(config);
+    QualitySpec spec = new QualitySpec(List.of("funny", "clever"), DIM, List.of(4), 2, 0.0);
+    QualityRegistry.Entry first = entry(spec, "q-first", Instant.now().minusSeconds(120), 1);
+    QualityRegistry.Entry second = entry(spec, "q-second", Instant.now().minusSeconds(60), 2);
+    try (var session = Clients.cassandraKeyspace(config.cassandra())) {
+      QualityRegistry registry = new QualityRegistry(session);
+      registry.save(first);
+      registry.save(second);
+    }
+    String hocon = config.render();
+
+    // Running with the first version (the topic is still empty), then a checkpoint.
+    OperatorSubtaskState checkpoint;
+    try (var running =
+        ProcessFunctionTestHarnesses.forBroadcastProcessFunction(
+            new ScoreAndRoute(hocon), ScoreAndRoute.MODELS)) {
+      running.processBroadcastElement(first.announcement(), 1);
+      running.processElement(image(), 2);
+      assertThat(versions(running)).containsExactly("q-first");
+      checkpoint = running.snapshot(1, 3);
+    }
+
+    // While the job is down the second version is published: a malformed record, then it.
+    announce(config, "{not json".getBytes());
+    announce(config, Json.write(second.announcement()));
+
+    // Restored: the broadcast state says first, and nothing has come through the broadcast yet.
+    try (var restored = restored(hocon, checkpoint)) {
+      IndexEffect resumed = image();
+      restored.processElement(resumed, 4);
+      assertThat(versions(restored)).containsExactly("q-second");
+      IndexEffect.Quality q = restored.extractOutputValues().get(0).quality();
+      try (QualityScorer expected = QualityScorer.load(second)) {
+        assertThat(q.overall())
+            .isEqualTo(expected.score(new float[][] {resumed.vector()})[0].overall());
+      }
+      // The topic's replay reaches the broadcast: the older announcement changes nothing.
+      restored.processBroadcastElement(first.announcement(), 5);
+      restored.processElement(image(), 6);
+      restored.processBroadcastElement(second.announcement(), 7);
+      restored.processElement(image(), 8);
+      assertThat(versions(restored)).containsExactly("q-second", "q-second", "q-second");
+    }
+
+    // Kafka away when the task opens: the restored version, not a failure.
+    int deadPort;
+    try (ServerSocket s = new ServerSocket(0)) {
+      deadPort = s.getLocalPort();
+    }
+    MemescopeConfig noKafka =
+        TestStack.load(
+            Map.of(
+                "milvus.collection",
+                run,
+                "cassandra.keyspace",
+                run,
+                "kafka.topics.models.name",
+                run + ".models",
+                "kafka.port",
+                Integer.toString(deadPort)));
+    try (var away = restored(noKafka.render(), checkpoint)) {
+      away.processElement(image(), 9);
+      assertThat(versions(away)).containsExactly("q-first");
+    }
+  }
+
+  private static BroadcastOperatorTestHarness<IndexEffect, ModelVersion, IndexEffect> restored(
+      String hocon, OperatorSubtaskState state) throws Exception {
+    var h =
+        new BroadcastOperatorTestHarness<>(
+            new CoBroadcastWithNonKeyedOperator<>(
+                new ScoreAndRoute(hocon), List.of(ScoreAndRoute.MODELS)),
+            1,
+            1,
+            0);
+    h.initializeState(state);
+    h.open();
+    return h;
+  }
+
+  private static List<String> versions(
+      BroadcastOperatorTestHarness<IndexEffect, ModelVersion, IndexEffect> h) {
+    return h.extractOutputValues().stream().map(e -> e.quality().version()).toList();
+  }
+
+  private IndexEffect image() throws Exception {
+    float[] v = new float[DIM];
+    for (int d = 0; d < DIM; d++) {
+      v[d] = (float) random.nextGaussian();
+    }
+    String content = "image-" + random.nextLong();
+    return IndexEffect.created(DeduplicatorTest.candidate(content, random.nextLong(), content), v);
+  }
+
+  private QualityRegistry.Entry entry(QualitySpec spec, String version, Instant at, long seed) {
+    try (QualityModel model = QualityModel.create(spec, seed)) {
+      float[][] sample = new float[20][DIM];
+      for (float[] row : sample) {
+        for (int d = 0; d < DIM; d++) {
+          row[d] = (float) random.nextGaussian();
+        }
+      }
+      return new QualityRegistry.Entry(
+          version,
+          at,
+          spec,
+          model.save(),
+          ScoreQuantiles.of(spec.dimensions(), model.scores(sample)),
+          Map.of("accuracy", 0.8),
+          100,
+          "{}");
+    }
+  }
+
+  private static void announce(MemescopeConfig config, byte[] value) {
+    Properties p = Clients.kafkaProducerProperties(config.kafka().bootstrapServers());
+    try (KafkaProducer<String, byte[]> producer =
+        new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
+      producer.send(
+          new ProducerRecord<>(config.kafka().topic("models").name(), ModelVersion.KEY, value));
+    }
+  }
+}
