@@ -91,10 +91,15 @@ final class Stats implements AutoCloseable {
     m.put("members", live.members());
     m.put("trainingPairs", live.trainingPairs());
     m.put("metrics", live.metrics());
+    if (Thread.currentThread().isInterrupted()) {
+      return; // closing: no new Cassandra session after close() gave up waiting
+    }
     try {
       stores
           .cassandra(s -> new QualityRegistry(s).latest())
           .filter(e -> e.createdAt().isAfter(live.createdAt()))
+          // the live version re-stamped by a `train publish` whose announcement failed: not newer
+          .filter(e -> !e.version().equals(live.version()))
           .ifPresent(e -> m.put("newerNotAnnounced", e.version()));
     } catch (RuntimeException e) {
       LOG.debug("cannot read the quality model registry: {}", e.toString());
