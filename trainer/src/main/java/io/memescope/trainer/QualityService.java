@@ -353,9 +353,15 @@ public final class QualityService implements AutoCloseable {
     return new QualityRegistry(session).versions();
   }
 
-  /** The version last announced to the ingest job ({@link ModelPublisher#announced}). */
+  /**
+   * The version the ingest job follows: the newest well-formed announcement on the models topic (30
+   * s at most). Empty when nothing was announced.
+   *
+   * @throws IllegalStateException when the topic cannot be read in time
+   */
   public java.util.Optional<io.memescope.core.quality.ModelVersion> announced() {
-    return ModelPublisher.announced(config);
+    return io.memescope.core.quality.ModelAnnouncements.read(
+        config.kafka(), java.time.Duration.ofSeconds(30));
   }
 
   @Override

@@ -1,14 +1,11 @@
 package io.memescope.trainer.data;
 
 import io.memescope.core.config.MemescopeConfig;
-import io.memescope.core.quality.ModelAnnouncements;
 import io.memescope.core.quality.ModelVersion;
 import io.memescope.core.quality.QualityRegistry;
 import io.memescope.core.records.Json;
 import io.memescope.core.schema.Clients;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -52,17 +49,6 @@ public final class ModelPublisher {
               + "` announces it",
           e);
     }
-  }
-
-  /**
-   * The version the ingest job follows: of the well-formed announcements on the models topic, the
-   * one stamped last (the ingest job keeps the newest stamp and skips malformed ones). Empty when
-   * nothing was announced.
-   *
-   * @throws IllegalStateException when the topic cannot be read in time
-   */
-  public static Optional<ModelVersion> announced(MemescopeConfig config) {
-    return ModelAnnouncements.read(config.kafka(), Duration.ofSeconds(30));
   }
 
   /** Puts {@code version} on the models topic and waits for the broker's acknowledgement. */
