@@ -110,7 +110,15 @@ class LocalStackIT {
 
   @Test
   void a_corrupt_data_directory_gives_a_one_line_diagnosis_naming_the_log() throws IOException {
-    LocalStack stack = isolated(Map.of("kafka.port", "39092", "kafka.controller-port", "39093"));
+    int[] ports = freePorts(2);
+    int kafkaPort = ports[0];
+    LocalStack stack =
+        isolated(
+            Map.of(
+                "kafka.port",
+                Integer.toString(kafkaPort),
+                "kafka.controller-port",
+                Integer.toString(ports[1])));
     Path meta = stack.service("kafka").dataDir().resolve("kraft-logs/meta.properties");
     Files.createDirectories(meta.getParent());
     Files.writeString(meta, "\u0000\u0001 not a properties file, node.id=banana\n");
@@ -124,17 +132,20 @@ class LocalStackIT {
     } finally {
       stack.down(List.of(), ProgressListener.SILENT);
     }
-    assertThat(Supervisor.isFree("127.0.0.1", 39092)).isTrue();
+    assertThat(Supervisor.isFree("127.0.0.1", kafkaPort)).isTrue();
   }
 
   @Test
   void a_missing_python_fails_milvus_clearly_and_down_stops_what_did_start() {
+    int[] ports = freePorts(3);
+    int kafkaPort = ports[0];
+    int controllerPort = ports[1];
     LocalStack stack =
         isolated(
             Map.of(
-                "kafka.port", "39192",
-                "kafka.controller-port", "39193",
-                "milvus.port", "39530",
+                "kafka.port", Integer.toString(kafkaPort),
+                "kafka.controller-port", Integer.toString(controllerPort),
+                "milvus.port", Integer.toString(ports[2]),
                 "milvus.python", "/nonexistent/python3",
                 "milvus.venv", home.resolve("venv").toString()));
 
@@ -148,8 +159,8 @@ class LocalStackIT {
     assertThat(stack.down(List.of(), ProgressListener.SILENT)).containsExactly("kafka");
 
     assertThat(new Supervisor().allProcesses(stack.service("kafka"))).isEmpty();
-    assertThat(Supervisor.isFree("127.0.0.1", 39192)).isTrue();
-    assertThat(Supervisor.isFree("127.0.0.1", 39193)).isTrue();
+    assertThat(Supervisor.isFree("127.0.0.1", kafkaPort)).isTrue();
+    assertThat(Supervisor.isFree("127.0.0.1", controllerPort)).isTrue();
   }
 
   @Test
@@ -157,6 +168,35 @@ class LocalStackIT {
     LocalStack stack = isolated(Map.of("kafka.host", "8.8.8.8"));
     assertThatThrownBy(() -> stack.up(List.of("kafka"), ProgressListener.SILENT))
         .hasMessageContaining("binds loopback addresses only");
+  }
+
+  /**
+   * {@code n} distinct ports nothing listens on or connects from now. Fixed numbers (39092, 39530,
+   * ...) lie in the kernel's ephemeral range, where a long-lived client connection of the test
+   * stack could hold one (a CI run failed that way: "port 39530 ... is already in use").
+   */
+  private static int[] freePorts(int n) {
+    List<ServerSocket> held = new java.util.ArrayList<>();
+    try {
+      int[] ports = new int[n];
+      for (int i = 0; i < n; i++) {
+        ServerSocket s = new ServerSocket();
+        held.add(s);
+        s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        ports[i] = s.getLocalPort();
+      }
+      return ports;
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } finally {
+      for (ServerSocket s : held) {
+        try {
+          s.close();
+        } catch (IOException ignored) {
+          // closing a socket that only bound
+        }
+      }
+    }
   }
 
   private LocalStack isolated(Map<String, String> overrides) {
