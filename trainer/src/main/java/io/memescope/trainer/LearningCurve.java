@@ -45,6 +45,8 @@ public final class LearningCurve {
       if (!m.validationLoss().isEmpty()) {
         add(loss, "member " + m.member() + " validation", m.validationLoss(), c, false);
         add(accuracy, "member " + m.member(), m.validationAccuracy(), c, false);
+      }
+      if (!m.validationLoss().isEmpty() && m.bestEpoch() >= 1) {
         XYSeries best =
             loss.addSeries(
                 "member " + m.member() + " kept (epoch " + m.bestEpoch() + ")",

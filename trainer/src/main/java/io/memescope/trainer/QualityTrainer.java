@@ -106,6 +106,9 @@ public final class QualityTrainer {
             c + " has " + c.dimensions() + " targets, the model " + spec.outputs());
       }
     }
+    // Inputs checked before any native memory is taken.
+    Batches batches = new Batches(train, embeddings, spec.embeddingDim());
+    ValidationSet vs = new ValidationSet(val, embeddings, spec.embeddingDim());
     QualityModel model;
     if (warmStart != null) {
       if (!warmStart.spec().equals(spec)) {
@@ -119,8 +122,6 @@ public final class QualityTrainer {
     } else {
       model = QualityModel.create(spec, options.seed());
     }
-    Batches batches = new Batches(train, embeddings, spec.embeddingDim());
-    ValidationSet vs = new ValidationSet(val, embeddings);
     List<TrainingReport.MemberCurve> curves = new ArrayList<>();
     long pairsTrained = 0;
     long trainNanos = 0;
@@ -214,6 +215,9 @@ public final class QualityTrainer {
         }
         nanos += System.nanoTime() - e0;
         pairs += idx.length;
+        if (!Double.isFinite(lossSum)) {
+          throw diverged(m, "training", epoch);
+        }
         trainLoss.add(lossSum / idx.length);
         if (vs.isEmpty()) {
           bestEpoch = epoch;
@@ -241,11 +245,21 @@ public final class QualityTrainer {
     }
     if (bestParams != null) {
       qm.restoreMember(m, bestParams);
+    } else if (!vs.isEmpty()) {
+      throw diverged(m, "validation", valLoss.size()); // never finite, so never an epoch to keep
     }
     return new MemberRun(
         new TrainingReport.MemberCurve(m, seed, bestEpoch, trainLoss, valLoss, valAcc),
         pairs,
         nanos);
+  }
+
+  private IllegalStateException diverged(int member, String which, int epoch) {
+    return new IllegalStateException(
+        String.format(
+            "training diverged: member %d's %s loss is not finite at epoch %d; lower"
+                + " trainer.learning-rate (now %s)",
+            member, which, epoch, options.learningRate()));
   }
 
   private static double dimensionAccuracy(double[][] p, List<Comparison> pairs, int d) {
@@ -312,22 +326,14 @@ public final class QualityTrainer {
       masks = new float[n * k];
       for (int i = 0; i < n; i++) {
         Comparison c = pairs.get(i);
-        left[i] = check(embeddings.get(c.leftId()), c.leftId());
-        right[i] = check(embeddings.get(c.rightId()), c.rightId());
+        left[i] = checked(embeddings.get(c.leftId()), c.leftId(), dim);
+        right[i] = checked(embeddings.get(c.rightId()), c.rightId(), dim);
         for (int d = 0; d < k; d++) {
           double t = c.target(d);
           targets[i * k + d] = Double.isNaN(t) ? 0.5f : (float) t;
           masks[i * k + d] = Double.isNaN(t) ? 0f : 1f;
         }
       }
-    }
-
-    private float[] check(float[] e, String id) {
-      if (e.length != dim) {
-        throw new IllegalArgumentException(
-            "embedding of " + id + " has " + e.length + " floats, the model reads " + dim);
-      }
-      return e;
     }
 
     /** This epoch's order: a permutation, or a bootstrap resample of the same size. */
@@ -367,13 +373,28 @@ public final class QualityTrainer {
   }
 
   /** Validation pairs over their distinct images, scored once per image. */
+  /** {@code e}, refused when it is not {@code dim} finite floats. */
+  static float[] checked(float[] e, String id, int dim) {
+    if (e.length != dim) {
+      throw new IllegalArgumentException(
+          "embedding of " + id + " has " + e.length + " floats, the model reads " + dim);
+    }
+    for (int i = 0; i < e.length; i++) {
+      if (!Float.isFinite(e[i])) {
+        throw new IllegalArgumentException(
+            "embedding of " + id + " has a non-finite value (" + e[i] + ") at position " + i);
+      }
+    }
+    return e;
+  }
+
   private static final class ValidationSet {
     final List<Comparison> pairs;
     final float[][] images;
     final int[] left;
     final int[] right;
 
-    ValidationSet(List<Comparison> pairs, Map<String, float[]> embeddings) {
+    ValidationSet(List<Comparison> pairs, Map<String, float[]> embeddings, int dim) {
       this.pairs = pairs;
       Map<String, Integer> index = new HashMap<>();
       List<float[]> list = new ArrayList<>();
@@ -381,8 +402,12 @@ public final class QualityTrainer {
       right = new int[pairs.size()];
       for (int i = 0; i < pairs.size(); i++) {
         Comparison c = pairs.get(i);
-        left[i] = index.computeIfAbsent(c.leftId(), id -> add(list, embeddings.get(id)));
-        right[i] = index.computeIfAbsent(c.rightId(), id -> add(list, embeddings.get(id)));
+        left[i] =
+            index.computeIfAbsent(
+                c.leftId(), id -> add(list, checked(embeddings.get(id), id, dim)));
+        right[i] =
+            index.computeIfAbsent(
+                c.rightId(), id -> add(list, checked(embeddings.get(id), id, dim)));
       }
       images = list.toArray(new float[0][]);
     }

@@ -1,6 +1,7 @@
 package io.memescope.trainer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.memescope.core.quality.QualitySpec;
 import io.memescope.trainer.bench.Simulation;
@@ -8,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -72,5 +74,47 @@ class QualityTrainerTest {
       byte[] png = Files.readAllBytes(dir.resolve("curve.png"));
       assertThat(png).startsWith((byte) 0x89, (byte) 'P', (byte) 'N', (byte) 'G');
     }
+  }
+
+  @Test
+  void aNonFiniteEmbeddingIsRefusedNamingTheImage() {
+    Simulation sim = Simulation.standard(200, 8, DIMS, 3);
+    List<Comparison> pairs =
+        sim.randomComparisons(IntStream.range(0, 200).toArray(), 300, new Random(4));
+    Map<String, float[]> embeddings = sim.embeddingMap();
+    String broken = pairs.get(0).leftId();
+    float[] e = embeddings.get(broken).clone();
+    e[5] = Float.NaN;
+    embeddings.put(broken, e);
+    QualitySpec spec = new QualitySpec(DIMS, 8, List.of(8), 2, 0.0);
+    TrainingOptions options = TrainingOptions.defaults().withProgress(false).withEpochs(3, 2);
+    assertThatThrownBy(() -> new QualityTrainer(options).train(spec, pairs, embeddings).close())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("embedding of " + broken)
+        .hasMessageContaining("non-finite value (NaN) at position 5");
+  }
+
+  @Test
+  void trainingThatDivergesStopsWithAClearErrorInsteadOfKeepingNaNWeights() {
+    Simulation sim = Simulation.standard(200, 8, DIMS, 5);
+    List<Comparison> pairs =
+        sim.randomComparisons(IntStream.range(0, 200).toArray(), 300, new Random(6));
+    // Finite but so large that the scores overflow: the loss is not finite from the first step.
+    Map<String, float[]> embeddings = new java.util.HashMap<>();
+    sim.embeddingMap()
+        .forEach(
+            (id, v) -> {
+              float[] big = new float[v.length];
+              for (int i = 0; i < v.length; i++) {
+                big[i] = v[i] * 3e38f;
+              }
+              embeddings.put(id, big);
+            });
+    QualitySpec spec = new QualitySpec(DIMS, 8, List.of(8), 2, 0.0);
+    TrainingOptions options = TrainingOptions.defaults().withProgress(false).withEpochs(3, 2);
+    assertThatThrownBy(() -> new QualityTrainer(options).train(spec, pairs, embeddings).close())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("training diverged: member 0's training loss is not finite")
+        .hasMessageContaining("trainer.learning-rate");
   }
 }
