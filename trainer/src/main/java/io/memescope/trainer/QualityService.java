@@ -143,8 +143,8 @@ public final class QualityService implements AutoCloseable {
       QualityRegistry.Entry entry =
           new QualityRegistry.Entry(
               version,
-              // Stamped at publication, not at the start of training: "newest" must mean
-              // "published last", which is what the compacted topic keeps.
+              // Stamped again by the publisher, at publication and after every registered
+              // version: "newest" must mean "published last", which is what the topic keeps.
               Instant.now(),
               spec,
               result.model().save(),
@@ -204,24 +204,8 @@ public final class QualityService implements AutoCloseable {
                 + " (another embedding model): train a new version instead");
       }
     }
-    // Stamped after the newest version even when that one's publisher's clock ran ahead of ours:
-    // the ingest job and the re-scoring job follow the newest stamp.
-    Instant stamp = Instant.now();
-    java.util.Optional<QualityRegistry.Entry> newest = registry.latest();
-    if (newest.isPresent() && !stamp.isAfter(newest.get().createdAt())) {
-      stamp = newest.get().createdAt().plusMillis(1);
-    }
-    QualityRegistry.Entry entry = old.stampedAt(stamp);
-    new ModelPublisher(config, registry).publish(entry);
-    String live = registry.latest().map(QualityRegistry.Entry::version).orElse(null);
-    if (!version.equals(live)) {
-      throw new IllegalStateException(
-          "version "
-              + version
-              + " was published again, but "
-              + live
-              + " was published at the same time and is the newest: publish again");
-    }
+    // Stamped anew, after the newest version: the ingest job and the re-scoring job follow it.
+    new ModelPublisher(config, registry).publish(old);
     out.printf(
         "published %s again: it is the newest version, and the ingest job scores new images with"
             + " it from now on%n",

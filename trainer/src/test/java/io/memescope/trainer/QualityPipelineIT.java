@@ -65,6 +65,7 @@ class QualityPipelineIT {
   static final int FIRST = 40;
   static final int LATER = 16;
   static final int EXTRA = 4;
+  static final int LAST = 2;
 
   /**
    * How long after publishing the re-scoring job's catch-up pass waits: long enough for this test
@@ -79,6 +80,8 @@ class QualityPipelineIT {
   private final List<CrawlRecord> laterRecords = new ArrayList<>();
   private final List<String> extraIds = new ArrayList<>();
   private final List<CrawlRecord> extraRecords = new ArrayList<>();
+  private final List<String> lastIds = new ArrayList<>();
+  private final List<CrawlRecord> lastRecords = new ArrayList<>();
   private MemescopeConfig config;
   private HttpServer server;
   private IngestJobs jobs;
@@ -123,7 +126,7 @@ class QualityPipelineIT {
         });
     server.start();
     List<CrawlRecord> first = new ArrayList<>();
-    for (int i = 0; i < FIRST + LATER + EXTRA; i++) {
+    for (int i = 0; i < FIRST + LATER + EXTRA + LAST; i++) {
       String caption = Memes.WORDS[i % Memes.WORDS.length] + " " + i;
       byte[] bytes = Memes.encode(Memes.meme(500 + i, caption), "png");
       served.put("/m/" + i + ".png", bytes);
@@ -138,9 +141,12 @@ class QualityPipelineIT {
       } else if (i < FIRST + LATER) {
         laterIds.add(imageId(bytes));
         laterRecords.add(r);
-      } else {
+      } else if (i < FIRST + LATER + EXTRA) {
         extraIds.add(imageId(bytes));
         extraRecords.add(r);
+      } else {
+        lastIds.add(imageId(bytes));
+        lastRecords.add(r);
       }
     }
     // A malformed announcement first: the job skips it and goes on unscored.
@@ -424,6 +430,48 @@ class QualityPipelineIT {
       assertThat(image(id).getString("quality_version")).as(id).isEqualTo(first);
     }
     assertThat(jobs.running().orElseThrow().id()).isEqualTo(jobBefore);
+  }
+
+  @Test
+  @Order(6)
+  void a_version_trained_after_a_rollback_stamped_ahead_of_the_clock_is_the_one_followed()
+      throws Exception {
+    QualityRegistry registry = new QualityRegistry(cql);
+    QualityRegistry.Entry rolledBack = registry.latest().orElseThrow();
+    assertThat(rolledBack.createdAt())
+        .as("the version that Order 5 rolled back to, stamped after one an hour ahead of our clock")
+        .isAfter(Instant.now().plus(Duration.ofMinutes(30)));
+    QualityService.Published third;
+    try (QualityService service = new QualityService(config)) {
+      third = service.train(runs, true, false);
+      assertThat(service.announced().orElseThrow().version())
+          .as("the newest announcement on the models topic")
+          .isEqualTo(third.version());
+    }
+    QualityRegistry.Entry entry = registry.latest().orElseThrow();
+    assertThat(entry.version()).isEqualTo(third.version());
+    assertThat(entry.createdAt()).isAfter(rolledBack.createdAt());
+    // Its re-scoring job is not skipped as superseded by the rolled-back version.
+    awaitFinished("the new version's re-scoring job finished", third.rescoreJob());
+    List<String> old = new ArrayList<>(firstIds);
+    old.addAll(laterIds);
+    old.addAll(extraIds);
+    for (String id : old) {
+      assertThat(image(id).getString("quality_version")).as(id).isEqualTo(third.version());
+    }
+    // The running ingest job follows it rather than ignoring it as older: new images after the
+    // re-scoring, so that only the ingest job can have scored them.
+    publish(lastRecords);
+    await(
+        "the last images indexed and scored",
+        Duration.ofMinutes(3),
+        () ->
+            lastIds.stream()
+                .allMatch(
+                    id -> image(id) != null && image(id).getString("quality_version") != null));
+    for (String id : lastIds) {
+      assertThat(image(id).getString("quality_version")).as(id).isEqualTo(third.version());
+    }
   }
 
   // ---- helpers -----------------------------------------------------------------------------

@@ -6,6 +6,8 @@ import io.memescope.core.quality.QualityRegistry;
 import io.memescope.core.records.Json;
 import io.memescope.core.schema.Clients;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -17,6 +19,13 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * Publishes a quality model version: first its parameters and metadata into the registry
  * (Cassandra), then the announcement on the compacted models topic (key {@link ModelVersion#KEY}),
  * so that whoever reads the announcement finds the version in the registry.
+ *
+ * <p>The ingest job, the re-scoring jobs and serving follow the newest stamp, so a publication is
+ * stamped after every version in the registry: now, or just after the newest where that one's
+ * publisher's clock ran ahead of ours (or a rollback stamped it so). A version stamped before the
+ * newest would be announced and ignored: the ingest job would keep the older one, its re-scoring
+ * job would skip every slice as superseded, and the topic's compaction, which keeps the last record
+ * written, would later hand it to whatever reads the topic afresh.
  */
 public final class ModelPublisher {
   private final MemescopeConfig config;
@@ -27,15 +36,25 @@ public final class ModelPublisher {
     this.registry = registry;
   }
 
-  public void publish(QualityRegistry.Entry entry) {
+  /**
+   * Registers and announces {@code entry}, stamped after every registered version (its own stamp is
+   * replaced).
+   *
+   * @return the entry as published, with its stamp
+   * @throws IllegalStateException when a step fails (the message names it and what to run), or when
+   *     another version published at the same moment came out newest
+   */
+  public QualityRegistry.Entry publish(QualityRegistry.Entry entry) {
+    QualityRegistry.Entry stamped;
     try {
-      registry.save(entry);
+      stamped = entry.stampedAt(stamp(Instant.now(), registry.latest()));
+      registry.save(stamped);
     } catch (RuntimeException e) {
       throw new IllegalStateException(
           "could not store version " + entry.version() + " in the registry: " + e.getMessage(), e);
     }
     try {
-      announce(config, entry.announcement());
+      announce(config, stamped.announcement());
     } catch (Exception e) {
       throw new IllegalStateException(
           "version "
@@ -49,6 +68,29 @@ public final class ModelPublisher {
               + "` announces it",
           e);
     }
+    String newest = registry.latest().map(QualityRegistry.Entry::version).orElse(null);
+    if (!entry.version().equals(newest)) {
+      throw new IllegalStateException(
+          "version "
+              + entry.version()
+              + " was published, but "
+              + newest
+              + " was published at the same time and is the newest: `memescope train publish "
+              + entry.version()
+              + "` publishes it again");
+    }
+    return stamped;
+  }
+
+  /**
+   * The stamp of a publication at {@code now}: now, or a millisecond after the newest registered
+   * version where that is not earlier.
+   */
+  static Instant stamp(Instant now, Optional<QualityRegistry.Entry> newest) {
+    if (newest.isPresent() && !now.isAfter(newest.get().createdAt())) {
+      return newest.get().createdAt().plusMillis(1);
+    }
+    return now;
   }
 
   /** Puts {@code version} on the models topic and waits for the broker's acknowledgement. */

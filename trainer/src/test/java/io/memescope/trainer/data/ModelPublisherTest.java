@@ -1,0 +1,43 @@
+package io.memescope.trainer.data;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.memescope.core.quality.QualityRegistry;
+import io.memescope.core.quality.QualitySpec;
+import io.memescope.core.quality.ScoreQuantiles;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class ModelPublisherTest {
+  private static final Instant NOW = Instant.parse("2026-12-05T04:00:00Z");
+
+  private static Optional<QualityRegistry.Entry> newestAt(Instant at) {
+    QualitySpec spec = new QualitySpec(List.of("funny"), 4, List.of(3), 1, 0.0);
+    return Optional.of(
+        new QualityRegistry.Entry(
+            "q-newest",
+            at,
+            spec,
+            new byte[0],
+            ScoreQuantiles.of(List.of("funny"), new float[][] {{0f}, {1f}}),
+            Map.of(),
+            0,
+            "{}"));
+  }
+
+  @Test
+  void a_publication_is_stamped_now_when_every_registered_version_is_older() {
+    assertThat(ModelPublisher.stamp(NOW, Optional.empty())).isEqualTo(NOW);
+    assertThat(ModelPublisher.stamp(NOW, newestAt(NOW.minusSeconds(1)))).isEqualTo(NOW);
+  }
+
+  @Test
+  void a_publication_is_stamped_after_a_newest_version_stamped_ahead_of_our_clock() {
+    Instant ahead = NOW.plusSeconds(3600);
+    assertThat(ModelPublisher.stamp(NOW, newestAt(ahead))).isEqualTo(ahead.plusMillis(1));
+    assertThat(ModelPublisher.stamp(NOW, newestAt(NOW))).isEqualTo(NOW.plusMillis(1));
+  }
+}
