@@ -146,6 +146,7 @@ public final class RescoreJob {
     private transient PreparedStatement setQuality;
     private transient PreparedStatement existing;
     private transient PreparedStatement deleteImage;
+    private transient PreparedStatement takenDownIds;
     private transient Counter takenDown;
     private transient Counter rescored;
     private transient Counter superseded;
@@ -178,6 +179,7 @@ public final class RescoreJob {
               "UPDATE images SET quality = ?, quality_version = ?, quality_scores = ? WHERE id = ?");
       existing = session.prepare("SELECT id, sha256 FROM images WHERE id IN ?");
       deleteImage = session.prepare("DELETE FROM images WHERE id = ?");
+      takenDownIds = session.prepare("SELECT image_id FROM takedowns_by_image WHERE image_id IN ?");
       rescored = getRuntimeContext().getMetricGroup().counter(rescoredMetric);
       takenDown = getRuntimeContext().getMetricGroup().counter("quality_rescore_taken_down");
       // Slices and token ranges skipped (the name predates the catch-up pass).
@@ -242,17 +244,23 @@ public final class RescoreJob {
       CompletableFuture.allOf(cql.toArray(new CompletableFuture<?>[0])).join();
       // A takedown between the check above and these writes deleted the image from both stores
       // first: the upsert re-inserted its vector and the UPDATE a row of quality columns alone.
-      // Undo both for whatever is no longer a whole image.
+      // Undo both for whatever is no longer a whole image. A takedown under way (recorded, then
+      // the vector deleted, then the rows) can also have deleted the vector before the upsert and
+      // the rows only after the check: its record, written before either delete, says so, and
+      // the upsert's vector goes again (its rows are the takedown's to delete).
       List<String> written = new ArrayList<>();
       for (JsonObject o : objects) {
         written.add(o.get(MilvusCollection.ID).getAsString());
       }
       Set<String> stillAlive = indexed(written);
+      Set<String> recorded = takedownsRecorded(written);
       List<Object> gone = new ArrayList<>();
       for (String id : written) {
         if (!stillAlive.contains(id)) {
           gone.add(id);
           session.execute(deleteImage.bind(id));
+        } else if (recorded.contains(id)) {
+          gone.add(id);
         }
       }
       if (!gone.isEmpty()) {
@@ -261,6 +269,19 @@ public final class RescoreJob {
       }
       rescored.inc(objects.size() - gone.size());
       return objects.size() - gone.size();
+    }
+
+    /** Which of {@code ids} have a takedown recorded. */
+    private Set<String> takedownsRecorded(List<String> ids) {
+      Set<String> out = new HashSet<>();
+      for (int from = 0; from < ids.size(); from += 100) {
+        for (Row r :
+            session.execute(
+                takenDownIds.bind(ids.subList(from, Math.min(ids.size(), from + 100))))) {
+          out.add(r.getString("image_id"));
+        }
+      }
+      return out;
     }
 
     /** Which of {@code ids} are whole images in Cassandra (a row with its content hash). */

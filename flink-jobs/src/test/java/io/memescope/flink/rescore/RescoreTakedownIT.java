@@ -1,0 +1,125 @@
+package io.memescope.flink.rescore;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.quality.QualityModel;
+import io.memescope.core.quality.QualityRegistry;
+import io.memescope.core.quality.QualitySpec;
+import io.memescope.core.quality.ScoreQuantiles;
+import io.memescope.core.schema.Clients;
+import io.memescope.core.schema.MilvusCollection;
+import io.memescope.core.schema.Schema;
+import io.memescope.flink.ingest.TestImages;
+import io.memescope.infra.testing.TestStack;
+import io.milvus.v2.client.MilvusClientV2;
+import io.milvus.v2.service.vector.request.DeleteReq;
+import io.milvus.v2.service.vector.request.QueryReq;
+import io.milvus.v2.service.vector.response.QueryResp;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Collectors;
+import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The re-scoring job against a takedown under way, on the test stack's Milvus and Cassandra, in the
+ * one order of steps that can interleave badly: serving's takedown records the takedown and deletes
+ * the vector after the re-scoring job has read its batch, and deletes the rows only after the job
+ * has written the batch back and checked which images are still whole.
+ */
+class RescoreTakedownIT {
+  @Test
+  void a_vector_deleted_by_a_takedown_under_way_is_not_brought_back_by_a_batch_read_before()
+      throws Exception {
+    TestStack.config();
+    String run = TestStack.uniqueName("retake");
+    MemescopeConfig config =
+        TestStack.load(
+            Map.of(
+                "milvus.collection", run,
+                "cassandra.keyspace", run,
+                "kafka.topics.ingest-indexed.name", run + ".indexed"));
+    Schema.apply(config);
+    String collection = config.milvus().collection();
+    MilvusClientV2 milvus = Clients.milvus(config.milvus());
+    try (CqlSession cql = Clients.cassandraKeyspace(config.cassandra())) {
+      int dim = new MilvusCollection(milvus, config.milvus()).dimensionOf(collection).orElseThrow();
+      List<String> ids = TestImages.write(config, 2, dim, new Random(11));
+      String kept = ids.get(0);
+      String takenDown = ids.get(1);
+      QualitySpec spec = new QualitySpec(List.of("funny"), dim, List.of(4), 1, 0.0);
+      try (QualityModel model = QualityModel.create(spec, 5)) {
+        new QualityRegistry(cql)
+            .save(
+                new QualityRegistry.Entry(
+                    "q-race",
+                    Instant.now(),
+                    spec,
+                    model.save(),
+                    ScoreQuantiles.of(
+                        spec.dimensions(), model.scores(new float[][] {new float[dim]})),
+                    Map.of(),
+                    10,
+                    "{}"));
+      }
+      RescoreJob.RescoreSlice rescorer = new RescoreJob.RescoreSlice(config.render(), "q-race");
+      try (var harness = ProcessFunctionTestHarnesses.forProcessFunction(rescorer)) {
+        // The batch as the job reads it, both images whole.
+        List<QueryResp.QueryResult> batch = rows(milvus, collection, ids);
+        assertThat(batch).hasSize(2);
+
+        // Serving's takedown, first two steps: the record, then the vector.
+        String sha =
+            cql.execute("SELECT sha256 FROM images WHERE id = ?", takenDown)
+                .one()
+                .getString("sha256");
+        cql.execute(
+            "INSERT INTO takedowns_by_image (image_id, sha256, taken_down_at) VALUES (?, ?, ?)",
+            takenDown,
+            sha,
+            Instant.now());
+        milvus.delete(
+            DeleteReq.builder().collectionName(collection).ids(List.<Object>of(takenDown)).build());
+
+        // The job writes the batch back while the rows are still there.
+        int written = rescorer.write(batch);
+
+        // Serving's last step: the rows.
+        cql.execute("DELETE FROM images WHERE id = ?", takenDown);
+
+        assertThat(written).as("images re-scored").isEqualTo(1);
+        assertThat(rows(milvus, collection, ids).stream().map(RescoreTakedownIT::id))
+            .as("vectors left in Milvus")
+            .containsExactly(kept);
+        assertThat(
+                cql.execute("SELECT quality_version FROM images WHERE id = ?", kept)
+                    .one()
+                    .getString("quality_version"))
+            .isEqualTo("q-race");
+      }
+    } finally {
+      milvus.close();
+    }
+  }
+
+  private static List<QueryResp.QueryResult> rows(
+      MilvusClientV2 milvus, String collection, List<String> ids) {
+    String in = ids.stream().map(id -> "\"" + id + "\"").collect(Collectors.joining(","));
+    return milvus
+        .query(
+            QueryReq.builder()
+                .collectionName(collection)
+                .filter(MilvusCollection.ID + " in [" + in + "]")
+                .outputFields(List.of("*"))
+                .build())
+        .getQueryResults();
+  }
+
+  private static String id(QueryResp.QueryResult r) {
+    return (String) r.getEntity().get(MilvusCollection.ID);
+  }
+}
