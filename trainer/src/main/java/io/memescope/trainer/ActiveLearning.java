@@ -12,6 +12,8 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.function.IntToDoubleFunction;
+import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.CommonOps_DDRM;
 
 /**
  * Chooses which pairs raters should rate next. Samples {@code candidates} random pairs from the
@@ -379,40 +381,23 @@ public final class ActiveLearning {
     return s;
   }
 
-  /** The inverse of a symmetric positive definite matrix (Gauss-Jordan; the matrix is kept). */
+  /**
+   * The inverse of a symmetric positive definite matrix, by EJML's Cholesky decomposition (the
+   * matrix is kept).
+   *
+   * @throws IllegalArgumentException when the matrix is not positive definite
+   */
   static double[][] invert(double[][] m) {
-    int n = m.length;
-    double[][] a = new double[n][2 * n];
-    for (int i = 0; i < n; i++) {
-      System.arraycopy(m[i], 0, a[i], 0, n);
-      a[i][n + i] = 1;
+    DMatrixRMaj inv = new DMatrixRMaj(m.length, m.length);
+    if (!CommonOps_DDRM.invertSPD(new DMatrixRMaj(m), inv)) {
+      throw new IllegalArgumentException(
+          "the design's information matrix is not positive definite");
     }
-    for (int col = 0; col < n; col++) {
-      int pivot = col;
-      for (int r = col + 1; r < n; r++) {
-        if (Math.abs(a[r][col]) > Math.abs(a[pivot][col])) {
-          pivot = r;
-        }
+    double[][] out = new double[m.length][m.length];
+    for (int i = 0; i < m.length; i++) {
+      for (int j = 0; j < m.length; j++) {
+        out[i][j] = inv.get(i, j);
       }
-      double[] swap = a[col];
-      a[col] = a[pivot];
-      a[pivot] = swap;
-      double p = a[col][col];
-      for (int j = 0; j < 2 * n; j++) {
-        a[col][j] /= p;
-      }
-      for (int r = 0; r < n; r++) {
-        if (r != col && a[r][col] != 0) {
-          double f = a[r][col];
-          for (int j = 0; j < 2 * n; j++) {
-            a[r][j] -= f * a[col][j];
-          }
-        }
-      }
-    }
-    double[][] out = new double[n][n];
-    for (int i = 0; i < n; i++) {
-      System.arraycopy(a[i], n, out[i], 0, n);
     }
     return out;
   }
