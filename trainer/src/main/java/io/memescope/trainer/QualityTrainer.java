@@ -216,6 +216,7 @@ public final class QualityTrainer {
         nanos += System.nanoTime() - e0;
         pairs += idx.length;
         if (!Double.isFinite(lossSum)) {
+          // Even after an epoch worth keeping: a learning rate this unstable is the user's to fix.
           throw diverged(m, "training", epoch);
         }
         trainLoss.add(lossSum / idx.length);
@@ -372,7 +373,6 @@ public final class QualityTrainer {
     }
   }
 
-  /** Validation pairs over their distinct images, scored once per image. */
   /** {@code e}, refused when it is not {@code dim} finite floats. */
   static float[] checked(float[] e, String id, int dim) {
     if (e.length != dim) {
@@ -388,6 +388,7 @@ public final class QualityTrainer {
     return e;
   }
 
+  /** Validation pairs over their distinct images, scored once per image. */
   private static final class ValidationSet {
     final List<Comparison> pairs;
     final float[][] images;

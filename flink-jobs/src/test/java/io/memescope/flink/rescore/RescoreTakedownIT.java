@@ -14,6 +14,7 @@ import io.memescope.core.schema.Schema;
 import io.memescope.flink.ingest.TestImages;
 import io.memescope.infra.testing.TestStack;
 import io.milvus.v2.client.MilvusClientV2;
+import io.milvus.v2.common.ConsistencyLevel;
 import io.milvus.v2.service.vector.request.DeleteReq;
 import io.milvus.v2.service.vector.request.QueryReq;
 import io.milvus.v2.service.vector.response.QueryResp;
@@ -115,6 +116,7 @@ class RescoreTakedownIT {
                 .collectionName(collection)
                 .filter(MilvusCollection.ID + " in [" + in + "]")
                 .outputFields(List.of("*"))
+                .consistencyLevel(ConsistencyLevel.STRONG)
                 .build())
         .getQueryResults();
   }

@@ -68,14 +68,37 @@ public final class ModelPublisher {
               + "` announces it",
           e);
     }
-    String newest = registry.latest().map(QualityRegistry.Entry::version).orElse(null);
-    if (!entry.version().equals(newest)) {
+    // Another publication at the same moment can have come out newer, or stamped the same (two
+    // publishers after one newest stamped ahead of both clocks): then the ingest job may follow
+    // either, so neither may say it is live.
+    Optional<QualityRegistry.Entry> rival;
+    try {
+      rival =
+          registry.versions().stream()
+              .filter(e -> !e.version().equals(entry.version()))
+              .filter(e -> !e.createdAt().isBefore(stamped.createdAt()))
+              .findFirst();
+    } catch (RuntimeException e) {
+      throw new IllegalStateException(
+          "version "
+              + entry.version()
+              + " is registered and announced, but whether another publication overtook it could"
+              + " not be checked ("
+              + e.getMessage()
+              + "): `memescope train versions` shows which is live, and `memescope train publish "
+              + entry.version()
+              + "` publishes it again, re-scoring included",
+          e);
+    }
+    if (rival.isPresent()) {
       throw new IllegalStateException(
           "version "
               + entry.version()
               + " was published, but "
-              + newest
-              + " was published at the same time and is the newest: `memescope train publish "
+              + rival.get().version()
+              + " was published at the same moment and is stamped "
+              + (rival.get().createdAt().equals(stamped.createdAt()) ? "the same" : "later")
+              + ": `memescope train publish "
               + entry.version()
               + "` publishes it again");
     }
