@@ -314,6 +314,19 @@ public final class QualityService implements AutoCloseable {
         chosen = ActiveLearning.select(model, ids, embeddings, exclude, rated, options);
       }
     }
+    if (chosen.isEmpty()) {
+      throw new IllegalStateException(
+          "no pair to queue: among the "
+              + ids.size()
+              + " images sampled from the index, every pair is rated or queued already (or there"
+              + " are too few images); index more images, or raise trainer.active.pool");
+    }
+    if (chosen.size() < count) {
+      out.printf(
+          "only %d of the %d pairs asked for: the candidates drawn from %d images held no more"
+              + " unrated, unqueued pairs (trainer.active.candidates %d, trainer.active.pool %d)%n",
+          chosen.size(), count, ids.size(), settings.activeCandidates(), settings.activePool());
+    }
     List<RatingQueue.Pair> pairs = new ArrayList<>();
     for (ActiveLearning.Selection c : chosen) {
       pairs.add(new RatingQueue.Pair(c.leftId(), c.rightId()));

@@ -223,7 +223,21 @@ public final class TrainMain implements Callable<Integer> {
                 + RaterSettings.NAME.pattern()
                 + ", as the rater app's queues do");
       }
+      if (iteration != null && (iteration.isBlank() || iteration.length() > 100)) {
+        throw new CommandLine.ParameterException(
+            spec.commandLine(),
+            "--iteration must be 1 to 100 characters, not blank, as the rater app's labels are");
+      }
       MemescopeConfig config = settings.load();
+      if (count != null && count > config.trainer().activeCandidates()) {
+        throw new CommandLine.ParameterException(
+            spec.commandLine(),
+            "-n "
+                + count
+                + " is more than the "
+                + config.trainer().activeCandidates()
+                + " candidate pairs a selection ranks (trainer.active.candidates): raise that");
+      }
       String label =
           iteration != null
               ? iteration

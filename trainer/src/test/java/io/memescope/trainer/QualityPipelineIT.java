@@ -367,7 +367,15 @@ class QualityPipelineIT {
       assertThat(r.getString("iteration")).isEqualTo("it-1");
       queued.add(r.getString("pair_key"));
     }
-    assertThat(queued).hasSize(12).doesNotContainAnyElementsOf(rated);
+    Set<String> queuedBefore = new HashSet<>();
+    for (Row r : cql.execute("SELECT pair_key FROM rating_queue WHERE queue = 'cold-queue'")) {
+      queuedBefore.add(r.getString("pair_key"));
+    }
+    assertThat(queuedBefore).hasSize(6);
+    assertThat(queued)
+        .hasSize(12)
+        .doesNotContainAnyElementsOf(rated)
+        .doesNotContainAnyElementsOf(queuedBefore);
   }
 
   @Test
@@ -472,6 +480,32 @@ class QualityPipelineIT {
     for (String id : lastIds) {
       assertThat(image(id).getString("quality_version")).as(id).isEqualTo(third.version());
     }
+  }
+
+  @Test
+  @Order(7)
+  void a_selection_that_runs_out_of_unrated_pairs_says_so_and_one_with_none_left_queues_nothing()
+      throws Exception {
+    int images = (int) countImages();
+    int possible = images * (images - 1) / 2;
+    java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+    QualityService.Selection all;
+    try (QualityService service =
+        new QualityService(
+            config,
+            config.trainer(),
+            new java.io.PrintStream(printed, true, java.nio.charset.StandardCharsets.UTF_8))) {
+      all = service.select("exhaust", "it-all", possible, "random", null);
+      assertThat(all.pairs().size()).isLessThan(possible); // some are rated or queued already
+      assertThat(printed.toString(java.nio.charset.StandardCharsets.UTF_8))
+          .contains("only " + all.pairs().size() + " of the " + possible + " pairs asked for");
+      assertThatThrownBy(() -> service.select("exhaust", "it-none", 10, "random", null))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("no pair to queue")
+          .hasMessageContaining("every pair is rated or queued already");
+    }
+    assertThat(new RatingQueue(cql).summary("exhaust").iterations())
+        .containsExactly(Map.entry("it-all", all.pairs().size()));
   }
 
   // ---- helpers -----------------------------------------------------------------------------

@@ -44,7 +44,7 @@ class TrainMainTest {
   }
 
   @Test
-  void select_refuses_a_bad_count_strategy_or_queue_before_connecting_to_anything() {
+  void select_refuses_a_bad_count_strategy_queue_or_label_before_connecting_to_anything() {
     Outcome zero = run("select", "-n", "0");
     assertThat(zero.code()).isEqualTo(2);
     assertThat(zero.err()).contains("-n must be at least 1, not 0");
@@ -56,6 +56,16 @@ class TrainMainTest {
     Outcome queue = run("select", "--queue", "bad queue!");
     assertThat(queue.code()).isEqualTo(2);
     assertThat(queue.err()).contains("--queue 'bad queue!' must match [a-z0-9][a-z0-9_-]{0,31}");
+    for (String label : new String[] {" ", "x".repeat(101)}) {
+      Outcome iteration = run("select", "--iteration", label);
+      assertThat(iteration.code()).as("--iteration '%s'", label).isEqualTo(2);
+      assertThat(iteration.err()).contains("--iteration must be 1 to 100 characters, not blank");
+    }
+    Outcome many = run("select", "-n", "30000");
+    assertThat(many.code()).isEqualTo(2);
+    assertThat(many.err())
+        .contains("-n 30000 is more than the 20000 candidate pairs a selection ranks")
+        .contains("trainer.active.candidates");
   }
 
   @Test

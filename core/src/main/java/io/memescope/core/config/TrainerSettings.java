@@ -85,6 +85,15 @@ public record TrainerSettings(
     } catch (ConfigException e) {
       r.problem("trainer.seed", "must be an integer");
     }
+    int candidates = r.intInRange("trainer.active.candidates", 1, 100_000_000);
+    int batchSize = r.intInRange("trainer.active.batch-size", 1, 1_000_000);
+    if (batchSize > candidates) {
+      r.problem(
+          "trainer.active.batch-size",
+          "must be at most trainer.active.candidates ("
+              + candidates
+              + "): a batch is chosen from that many candidate pairs");
+    }
     return new TrainerSettings(
         hidden,
         r.intInRange("trainer.members", 1, 100),
@@ -99,8 +108,8 @@ public record TrainerSettings(
         r.bool("trainer.bootstrap"),
         r.bool("trainer.progress"),
         strategy,
-        r.intInRange("trainer.active.candidates", 1, 100_000_000),
-        r.intInRange("trainer.active.batch-size", 1, 1_000_000),
+        candidates,
+        batchSize,
         r.doubleInRange("trainer.active.diversity", 0, 1),
         r.intInRange("trainer.active.pool", 2, 10_000_000),
         r.intInRange("trainer.min-ratings", 1, Integer.MAX_VALUE),

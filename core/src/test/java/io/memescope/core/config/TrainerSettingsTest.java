@@ -34,4 +34,17 @@ class TrainerSettingsTest {
         .hasMessageContaining("trainer.validation-fraction")
         .hasMessageContaining("trainer.hidden");
   }
+
+  @Test
+  void aBatchLargerThanTheCandidatesItIsChosenFromIsRefused() {
+    assertThatThrownBy(
+            () ->
+                new ConfigLoader()
+                    .optOverride("trainer.active.candidates", "100")
+                    .optOverride("trainer.active.batch-size", "200")
+                    .load())
+        .isInstanceOf(InvalidConfigException.class)
+        .hasMessageContaining("trainer.active.batch-size")
+        .hasMessageContaining("must be at most trainer.active.candidates (100)");
+  }
 }
