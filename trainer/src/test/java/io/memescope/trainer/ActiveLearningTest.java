@@ -288,5 +288,36 @@ class ActiveLearningTest {
     List<Selection> few =
         ActiveLearning.select(null, ids, emb, Set.of(), new Options(Strategy.RANDOM, 50, 10, 0, 1));
     assertThat(few).hasSize(10);
+
+    // Far from exhausting the pairs (20,000 of 79,800): each of 400 images is in about 100 of
+    // them. The chi-square statistic of those counts has 399 degrees of freedom (mean 399, sd
+    // 28). A sampler that put half the images in a tenth more pairs than the other half would
+    // raise it by about 400 (tried: 598).
+    int n = 400;
+    List<String> many = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      many.add("m" + i);
+    }
+    List<Selection> sample =
+        ActiveLearning.select(
+            null,
+            many,
+            new float[n][2],
+            Set.of(),
+            new Options(Strategy.RANDOM, 20000, 20000, 0, 3));
+    assertThat(sample).hasSize(20000);
+    int[] appearances = new int[n];
+    Set<String> distinct = new HashSet<>();
+    for (Selection sel : sample) {
+      distinct.add(PairKey.of(sel.leftId(), sel.rightId()));
+      appearances[Integer.parseInt(sel.leftId().substring(1))]++;
+      appearances[Integer.parseInt(sel.rightId().substring(1))]++;
+    }
+    assertThat(distinct).hasSize(20000);
+    double chiSquare = 0;
+    for (int a : appearances) {
+      chiSquare += (a - 100.0) * (a - 100.0) / 100.0;
+    }
+    assertThat(chiSquare).isLessThan(540); // 5 sd above the mean
   }
 }
