@@ -4,15 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import io.memescope.core.config.MemescopeConfig;
-import io.memescope.core.records.UrlHash;
 import io.memescope.core.schema.Clients;
 import io.memescope.core.schema.Schema;
 import io.memescope.infra.testing.TestStack;
 import io.milvus.v2.client.MilvusClientV2;
 import io.milvus.v2.common.ConsistencyLevel;
 import io.milvus.v2.service.vector.request.QueryReq;
-import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -32,50 +29,18 @@ class IndexWriterIT {
         TestStack.load(
             Map.of("milvus.collection", run, "kafka.topics.ingest-indexed.name", run + ".indexed"));
     Schema.apply(config);
-    Random random = new Random(1);
-    List<IndexEffect> effects = new ArrayList<>();
-    List<String> ids = new ArrayList<>();
     byte[] thumb = new byte[12_000]; // thumbnails as large as real ones
     byte[] largeThumb = new byte[60_000];
-    for (int i = 0; i < 3000; i++) {
-      byte[] id = new byte[16];
-      random.nextBytes(id);
-      String imageId = HexFormat.of().formatHex(id);
-      String url = "http://example.test/" + run + "/" + i + ".png";
-      // The URL's own hash, as in the job: the URL row is then another partition than the image's
-      // rows, and Cassandra checks the size of a batch that spans partitions (50 KiB by default).
-      UrlInfo info =
-          new UrlInfo(
-              url,
-              UrlHash.of(url),
-              UrlHash.of(url),
-              "it",
-              "title " + i,
-              null,
-              null,
-              1_700_000_000_000L,
-              Map.of());
-      float[] vector = new float[64];
-      for (int d = 0; d < vector.length; d++) {
-        vector[d] = (float) random.nextGaussian();
-      }
-      Candidate c =
-          new Candidate(
-              info,
-              imageId,
-              imageId + imageId,
-              i,
-              10,
-              10,
-              "png",
-              100,
-              null,
-              List.of(
-                  new Thumb("small", "jpeg", 256, 256, thumb),
-                  new Thumb("large", "jpeg", 720, 720, largeThumb)));
-      effects.add(IndexEffect.created(c, vector));
-      ids.add(imageId);
-    }
+    List<IndexEffect> effects =
+        TestImages.created(
+            "http://example.test/" + run + "/",
+            3000,
+            64,
+            List.of(
+                new Thumb("small", "jpeg", 256, 256, thumb),
+                new Thumb("large", "jpeg", 720, 720, largeThumb)),
+            new Random(1));
+    List<String> ids = effects.stream().map(IndexEffect::imageId).toList();
     try (IndexWriter writer = new IndexWriter(config)) {
       writer.write(effects);
       writer.write(effects); // a retried commit
