@@ -314,12 +314,19 @@ public final class QualityService implements AutoCloseable {
         chosen = ActiveLearning.select(model, ids, embeddings, exclude, rated, options);
       }
     }
+    if (ids.size() < 2) {
+      throw new IllegalStateException(
+          "no pair to queue: the index holds "
+              + ids.size()
+              + (ids.size() == 1 ? " image" : " images")
+              + "; index some first (memescope sources add ...)");
+    }
     if (chosen.isEmpty()) {
       throw new IllegalStateException(
           "no pair to queue: among the "
               + ids.size()
-              + " images sampled from the index, every pair is rated or queued already (or there"
-              + " are too few images); index more images, or raise trainer.active.pool");
+              + " images sampled from the index, every pair is rated or queued already; index more"
+              + " images, or raise trainer.active.pool");
     }
     if (chosen.size() < count) {
       out.printf(
