@@ -298,6 +298,13 @@ public final class QualityService implements AutoCloseable {
     Map<String, float[]> pool = index.sample(settings.activePool(), System.nanoTime());
     List<String> ids = new ArrayList<>(pool.keySet());
     float[][] embeddings = pool.values().toArray(new float[0][]);
+    if (ids.size() < 2) {
+      throw new IllegalStateException(
+          "no pair to queue: the index holds "
+              + ids.size()
+              + (ids.size() == 1 ? " image" : " images")
+              + "; index some first (memescope sources add ...)");
+    }
     Set<String> exclude = new StoredRatings(session).ratedOrQueued();
     ActiveLearning.Options options =
         new ActiveLearning.Options(
@@ -313,13 +320,6 @@ public final class QualityService implements AutoCloseable {
       try (QualityModel model = QualityModel.load(entry.spec(), entry.params())) {
         chosen = ActiveLearning.select(model, ids, embeddings, exclude, rated, options);
       }
-    }
-    if (ids.size() < 2) {
-      throw new IllegalStateException(
-          "no pair to queue: the index holds "
-              + ids.size()
-              + (ids.size() == 1 ? " image" : " images")
-              + "; index some first (memescope sources add ...)");
     }
     if (chosen.isEmpty()) {
       throw new IllegalStateException(

@@ -274,12 +274,8 @@ public final class RescoreJob {
     /** Which of {@code ids} have a takedown recorded. */
     private Set<String> takedownsRecorded(List<String> ids) {
       Set<String> out = new HashSet<>();
-      for (int from = 0; from < ids.size(); from += 100) {
-        for (Row r :
-            session.execute(
-                takenDownIds.bind(ids.subList(from, Math.min(ids.size(), from + 100))))) {
-          out.add(r.getString("image_id"));
-        }
+      for (Row r : selectIn(takenDownIds, ids)) {
+        out.add(r.getString("image_id"));
       }
       return out;
     }
@@ -287,13 +283,21 @@ public final class RescoreJob {
     /** Which of {@code ids} are whole images in Cassandra (a row with its content hash). */
     private Set<String> indexed(List<String> ids) {
       Set<String> out = new HashSet<>();
-      for (int from = 0; from < ids.size(); from += 100) {
-        for (Row r :
-            session.execute(existing.bind(ids.subList(from, Math.min(ids.size(), from + 100))))) {
-          if (r.getString("sha256") != null) {
-            out.add(r.getString("id"));
-          }
+      for (Row r : selectIn(existing, ids)) {
+        if (r.getString("sha256") != null) {
+          out.add(r.getString("id"));
         }
+      }
+      return out;
+    }
+
+    /** The rows {@code select} (one {@code IN ?} marker) finds for {@code ids}, 100 keys a read. */
+    private List<Row> selectIn(PreparedStatement select, List<String> ids) {
+      List<Row> out = new ArrayList<>();
+      for (int from = 0; from < ids.size(); from += 100) {
+        session
+            .execute(select.bind(ids.subList(from, Math.min(ids.size(), from + 100))))
+            .forEach(out::add);
       }
       return out;
     }
