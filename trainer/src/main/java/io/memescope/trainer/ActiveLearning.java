@@ -179,6 +179,17 @@ public final class ActiveLearning {
     if (model == null && options.strategy() != Strategy.DESIGN) {
       throw new IllegalArgumentException(options.strategy().label() + " needs a model");
     }
+    if (model != null
+        && model.spec().members() < 2
+        && (options.strategy() == Strategy.DISAGREEMENT
+            || options.strategy() == Strategy.INFORMATION)) {
+      // One member cannot disagree with itself: every pair would score 0 and the batch would be
+      // chosen by the diversity penalty alone.
+      throw new IllegalArgumentException(
+          options.strategy().label()
+              + " measures how an ensemble's members disagree, and the model has one member: "
+              + "choose design, uncertainty or random, or train with trainer.members of 2 or more");
+    }
     // Score every image that appears once, then every candidate pair from the scores. The design
     // also scores the rated images outside the sample, placed after it (never candidates).
     List<String> known = ids;

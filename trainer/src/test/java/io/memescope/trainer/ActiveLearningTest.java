@@ -206,6 +206,33 @@ class ActiveLearningTest {
   }
 
   @Test
+  void aOneMemberModelIsRefusedByTheStrategiesThatMeasureDisagreement() {
+    QualitySpec spec = new QualitySpec(List.of("q"), 4, List.of(8), 1, 0);
+    Random r = new Random(2);
+    List<String> ids = new ArrayList<>();
+    float[][] emb = new float[20][4];
+    for (int i = 0; i < emb.length; i++) {
+      ids.add("i" + i);
+      for (int d = 0; d < 4; d++) {
+        emb[i][d] = (float) r.nextGaussian();
+      }
+    }
+    try (QualityModel model = QualityModel.create(spec, 3)) {
+      Options o = new Options(Strategy.DISAGREEMENT, 100, 5, 0.5, 5);
+      for (Strategy s : List.of(Strategy.DISAGREEMENT, Strategy.INFORMATION)) {
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                () -> ActiveLearning.select(model, ids, emb, Set.of(), o.with(s, 5)))
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining(s.label() + " measures how an ensemble's members disagree")
+            .hasMessageContaining("one member");
+      }
+      for (Strategy s : List.of(Strategy.UNCERTAINTY, Strategy.DESIGN, Strategy.RANDOM)) {
+        assertThat(ActiveLearning.select(model, ids, emb, Set.of(), o.with(s, 5))).hasSize(5);
+      }
+    }
+  }
+
+  @Test
   void invertGivesTheInverse() {
     double[][] m = {{4, 1, 0}, {1, 3, 1}, {0, 1, 2}};
     double[][] inv = ActiveLearning.invert(m);

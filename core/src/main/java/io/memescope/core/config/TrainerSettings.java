@@ -94,9 +94,17 @@ public record TrainerSettings(
               + candidates
               + "): a batch is chosen from that many candidate pairs");
     }
+    int members = r.intInRange("trainer.members", 1, 100);
+    if (members == 1 && (strategy.equals("disagreement") || strategy.equals("information"))) {
+      r.problem(
+          "trainer.active.strategy",
+          strategy
+              + " measures how the ensemble's members disagree, and trainer.members is 1: "
+              + "raise trainer.members or choose design, uncertainty or random");
+    }
     return new TrainerSettings(
         hidden,
-        r.intInRange("trainer.members", 1, 100),
+        members,
         dropout,
         r.doubleInRange("trainer.learning-rate", 1e-7, 1),
         r.doubleInRange("trainer.weight-decay", 0, 1),

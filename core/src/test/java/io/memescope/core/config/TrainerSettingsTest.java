@@ -47,4 +47,26 @@ class TrainerSettingsTest {
         .hasMessageContaining("trainer.active.batch-size")
         .hasMessageContaining("must be at most trainer.active.candidates (100)");
   }
+
+  @Test
+  void aDisagreementStrategyNeedsMoreThanOneMember() {
+    for (String strategy : List.of("disagreement", "information")) {
+      assertThatThrownBy(
+              () ->
+                  new ConfigLoader()
+                      .optOverride("trainer.members", "1")
+                      .optOverride("trainer.active.strategy", strategy)
+                      .load())
+          .isInstanceOf(InvalidConfigException.class)
+          .hasMessageContaining("trainer.active.strategy")
+          .hasMessageContaining("trainer.members is 1");
+    }
+    TrainerSettings single =
+        new ConfigLoader()
+            .optOverride("trainer.members", "1")
+            .optOverride("trainer.active.strategy", "uncertainty")
+            .load()
+            .trainer();
+    assertThat(single.members()).isEqualTo(1);
+  }
 }
