@@ -7,6 +7,7 @@ import io.memescope.core.records.Json;
 import io.memescope.core.schema.Clients;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
@@ -73,11 +74,7 @@ public final class ModelPublisher {
     // either, so neither may say it is live.
     Optional<QualityRegistry.Entry> rival;
     try {
-      rival =
-          registry.versions().stream()
-              .filter(e -> !e.version().equals(entry.version()))
-              .filter(e -> !e.createdAt().isBefore(stamped.createdAt()))
-              .findFirst();
+      rival = rival(registry.versions(), stamped);
     } catch (RuntimeException e) {
       throw new IllegalStateException(
           "version "
@@ -103,6 +100,18 @@ public final class ModelPublisher {
               + "` publishes it again");
     }
     return stamped;
+  }
+
+  /**
+   * A version other than {@code published} stamped the same as it or later, if any: a publication
+   * at the same moment that the ingest job may follow instead.
+   */
+  static Optional<QualityRegistry.Entry> rival(
+      List<QualityRegistry.Entry> versions, QualityRegistry.Entry published) {
+    return versions.stream()
+        .filter(e -> !e.version().equals(published.version()))
+        .filter(e -> !e.createdAt().isBefore(published.createdAt()))
+        .findFirst();
   }
 
   /**

@@ -15,17 +15,31 @@ class ModelPublisherTest {
   private static final Instant NOW = Instant.parse("2026-12-05T04:00:00Z");
 
   private static Optional<QualityRegistry.Entry> newestAt(Instant at) {
+    return Optional.of(entry("q-newest", at));
+  }
+
+  private static QualityRegistry.Entry entry(String version, Instant at) {
     QualitySpec spec = new QualitySpec(List.of("funny"), 4, List.of(3), 1, 0.0);
-    return Optional.of(
-        new QualityRegistry.Entry(
-            "q-newest",
-            at,
-            spec,
-            new byte[0],
-            ScoreQuantiles.of(List.of("funny"), new float[][] {{0f}, {1f}}),
-            Map.of(),
-            0,
-            "{}"));
+    return new QualityRegistry.Entry(
+        version,
+        at,
+        spec,
+        new byte[0],
+        ScoreQuantiles.of(List.of("funny"), new float[][] {{0f}, {1f}}),
+        Map.of(),
+        0,
+        "{}");
+  }
+
+  @Test
+  void a_version_stamped_the_same_or_later_by_another_publication_is_a_rival() {
+    QualityRegistry.Entry mine = entry("q-mine", NOW);
+    QualityRegistry.Entry older = entry("q-older", NOW.minusMillis(1));
+    QualityRegistry.Entry same = entry("q-same", NOW);
+    QualityRegistry.Entry later = entry("q-later", NOW.plusMillis(1));
+    assertThat(ModelPublisher.rival(List.of(mine, older), mine)).isEmpty();
+    assertThat(ModelPublisher.rival(List.of(older, mine, same), mine)).contains(same);
+    assertThat(ModelPublisher.rival(List.of(later, mine, older), mine)).contains(later);
   }
 
   @Test
