@@ -93,6 +93,9 @@ class ServingIT {
   private String adminKey;
   private Path files;
 
+  /** serving.quality-sort-window here: smaller than the corpus. */
+  private static final int QUALITY_WINDOW = 60;
+
   @BeforeAll
   void indexACorpusAndStartTheServer() throws Exception {
     TestStack.config();
@@ -117,7 +120,10 @@ class ServingIT {
                 Map.entry("ingest.fetch.file-roots", "[\"" + files + "\"]"),
                 Map.entry("serving.admin-key", adminKey),
                 Map.entry("serving.rate-limit", "10000"),
-                Map.entry("serving.rate-burst", "10000")));
+                Map.entry("serving.rate-burst", "10000"),
+                // Smaller than the corpus, so that the quality sort's window is full and a filter
+                // applied after it, not before, would show (Order 8).
+                Map.entry("serving.quality-sort-window", String.valueOf(QUALITY_WINDOW))));
     Schema.apply(config);
     server = HttpServer.create(new InetSocketAddress("localhost", 0), 0);
     server.createContext(
@@ -346,9 +352,21 @@ class ServingIT {
     }
     setQualities(qualityOf);
 
+    // The window: the QUALITY_WINDOW images most similar to the query, by the relevance search.
+    // (The test stack's Milvus Lite searches exactly; with an approximate index the window's edge
+    // could differ from the relevance order's.)
+    List<JsonNode> byRelevance = allPages(terms(text("cat", 1)), 50, null, null);
+    assertThat(byRelevance).hasSize(all.size());
+    assertThat(byRelevance.get(QUALITY_WINDOW - 1).path("score").asDouble())
+        .as("no tie at the window's edge")
+        .isGreaterThan(byRelevance.get(QUALITY_WINDOW).path("score").asDouble());
+    List<String> relevanceOrder = byRelevance.stream().map(r -> r.path("id").asText()).toList();
+
     List<JsonNode> results = allPages(terms(text("cat", 1)), 25, null, "quality");
     List<String> ids = results.stream().map(r -> r.path("id").asText()).toList();
-    assertThat(ids).doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(all);
+    assertThat(ids)
+        .doesNotHaveDuplicates()
+        .containsExactlyInAnyOrderElementsOf(relevanceOrder.subList(0, QUALITY_WINDOW));
     for (int i = 0; i < results.size(); i++) {
       JsonNode r = results.get(i);
       assertThat((float) r.path("quality").asDouble())
@@ -365,12 +383,19 @@ class ServingIT {
         allPages(terms(text("cat", 1)), 30, best, "quality").stream()
             .map(r -> r.path("id").asText())
             .toList();
+    // The filter applies before the window: it holds the QUALITY_WINDOW most similar images of
+    // quality 0.5 or more, not only those of them among the most similar QUALITY_WINDOW overall.
+    List<String> goodByRelevance =
+        relevanceOrder.stream().filter(id -> qualityOf.get(id) >= 0.5f).toList();
+    assertThat(goodByRelevance).hasSizeGreaterThan(QUALITY_WINDOW);
+    Map<String, Double> scoreOf = new HashMap<>();
+    byRelevance.forEach(n -> scoreOf.put(n.path("id").asText(), n.path("score").asDouble()));
+    assertThat(scoreOf.get(goodByRelevance.get(QUALITY_WINDOW - 1)))
+        .as("no tie at the filtered window's edge")
+        .isGreaterThan(scoreOf.get(goodByRelevance.get(QUALITY_WINDOW)));
     assertThat(good)
-        .containsExactlyInAnyOrderElementsOf(
-            qualityOf.entrySet().stream()
-                .filter(e -> e.getValue() >= 0.5f)
-                .map(Map.Entry::getKey)
-                .toList());
+        .doesNotHaveDuplicates()
+        .containsExactlyInAnyOrderElementsOf(goodByRelevance.subList(0, QUALITY_WINDOW));
 
     JsonNode relevance = search(terms(text("cat", 1)), 5, null);
     ObjectNode mixed = Json.mapper().createObjectNode();
