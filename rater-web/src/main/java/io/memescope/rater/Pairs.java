@@ -3,7 +3,6 @@ package io.memescope.rater;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.ResultSet;
 import com.datastax.oss.driver.api.core.cql.Row;
-import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import com.datastax.oss.driver.api.core.uuid.Uuids;
 import io.memescope.core.config.RaterSettings;
 import io.memescope.core.rating.PairKey;
@@ -28,8 +27,18 @@ final class Pairs {
   static final String RANDOM = "random";
   static final Instant NO_LEASE = Instant.EPOCH;
 
-  /** Queue entries looked at per request before falling back to a random pair. */
+  /**
+   * Queue entries a request looks into (a lookup of the rater's ratings and skips, a claim, a
+   * delete) before falling back to a random pair.
+   */
   static final int SCAN = 2_000;
+
+  /**
+   * Queue rows a request reads at most, counting those it passes over without a lookup (rated by
+   * the rater, held by others): the first request of a rater whose mark is far behind reads this
+   * many at most, and the mark then starts the next one past them.
+   */
+  static final int READ = 50_000;
 
   /** A pair handed to a rater. {@code queue}, {@code rank} are null for random pairs. */
   record Lease(
@@ -172,41 +181,71 @@ final class Pairs {
     return held;
   }
 
+  /**
+   * The first entry of {@code queue} the rater can take, leased to them. The scan starts at the
+   * rater's mark ({@code rater_queue_marks}): every entry before it is one they can never take
+   * (rated or skipped by them, or rated as often as it wanted), so however many of those pile up (a
+   * lone rater's pairs waiting for a second rater) they are read once, not on every request. The
+   * mark moves up to the first entry the rater might still take, now or later (one held by anyone,
+   * or one free), or to the last entry read where all were of the first kind. An entry that becomes
+   * takeable again (an undone rating) goes back at the end of the queue, above every mark ({@code
+   * Ratings.undo}).
+   */
   private Optional<Lease> fromQueue(CqlSession s, String rater, String queue, Set<String> held) {
     Instant now = Instant.now();
-    int seen = 0;
+    Row markRow =
+        s.execute(
+                db.prepare(s, "SELECT rank FROM rater_queue_marks WHERE rater = ? AND queue = ?")
+                    .bind(rater, queue))
+            .one();
+    long mark = markRow == null ? Long.MIN_VALUE : markRow.getLong("rank");
+    Long newMark = null; // the first entry looked at that the rater might still take
+    long lastRank = mark;
+    int read = 0;
+    int lookedInto = 0;
+    Optional<Lease> out = Optional.empty();
     ResultSet rows =
         s.execute(
-            SimpleStatement.newInstance(
+            db.prepare(
+                    s,
                     "SELECT rank, pair_key, left_id, right_id, iteration, ratings_wanted,"
-                        + " rated_by, leased_by, lease_until FROM rating_queue WHERE queue = ?",
-                    queue)
+                        + " rated_by, leased_by, lease_until FROM rating_queue"
+                        + " WHERE queue = ? AND rank >= ?")
+                .bind(queue, mark)
                 .setPageSize(200));
     for (Row r : rows) {
-      if (++seen > SCAN) {
+      if (++read > READ || lookedInto >= SCAN) {
         break;
       }
+      long rank = r.getLong("rank");
+      lastRank = rank;
       String key = r.getString("pair_key");
       String leasedBy = r.getString("leased_by");
       Instant until = r.getInstant("lease_until");
       Set<String> ratedBy = r.getSet("rated_by", String.class);
       if (ratedBy.size() >= Math.max(1, r.getInt("ratings_wanted"))) {
         // Rated enough while someone else held it: it goes once nobody holds it.
+        lookedInto++;
         s.execute(
             db.prepare(
                     s,
                     "DELETE FROM rating_queue WHERE queue = ? AND rank = ? AND pair_key = ?"
                         + " IF lease_until < ?")
-                .bind(queue, r.getLong("rank"), key, now));
+                .bind(queue, rank, key, now));
         continue;
       }
-      if (ratedBy.contains(rater)
-          || held.contains(key)
-          || (leasedBy != null && until != null && until.isAfter(now))
-          || seenBefore(s, rater, key)) {
+      if (ratedBy.contains(rater)) {
         continue;
       }
-      long rank = r.getLong("rank");
+      if (held.contains(key) || (leasedBy != null && until != null && until.isAfter(now))) {
+        newMark = newMark == null ? rank : newMark; // the lease ends, and the entry is back
+        continue;
+      }
+      lookedInto++;
+      if (seenBefore(s, rater, key)) {
+        continue;
+      }
+      newMark = newMark == null ? rank : newMark;
       Instant newUntil = now.plus(settings.lease());
       ResultSet claim =
           leasedBy == null
@@ -225,20 +264,31 @@ final class Pairs {
                               + " IF leased_by = ? AND lease_until = ?")
                       .bind(rater, newUntil, queue, rank, key, leasedBy, until));
       if (claim.wasApplied()) {
-        return Optional.of(
-            record(
-                s,
-                rater,
-                r.getString("left_id"),
-                r.getString("right_id"),
-                QUEUE,
-                queue,
-                rank,
-                r.getString("iteration"),
-                Math.max(1, r.getInt("ratings_wanted"))));
+        out =
+            Optional.of(
+                record(
+                    s,
+                    rater,
+                    r.getString("left_id"),
+                    r.getString("right_id"),
+                    QUEUE,
+                    queue,
+                    rank,
+                    r.getString("iteration"),
+                    Math.max(1, r.getInt("ratings_wanted"))));
+        break;
       }
     }
-    return Optional.empty();
+    // Where every entry looked at was one the rater can never take, the mark goes to the last of
+    // them, not past it: entries of one rank (two admins adding at once) may not all have been
+    // looked at.
+    long moveTo = newMark != null ? newMark : lastRank;
+    if (moveTo > mark) {
+      s.execute(
+          db.prepare(s, "UPDATE rater_queue_marks SET rank = ? WHERE rater = ? AND queue = ?")
+              .bind(moveTo, rater, queue));
+    }
+    return out;
   }
 
   /** Whether the rater has rated or skipped this pair, in either order. */

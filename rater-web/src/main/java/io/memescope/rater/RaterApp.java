@@ -30,6 +30,7 @@ import java.time.DateTimeException;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -641,6 +642,7 @@ public final class RaterApp implements AutoCloseable {
             "pairs",
             "is required: a list of 1 to " + MAX_ENQUEUE + " {left, right} (or give random)");
       }
+      Map<String, Integer> seen = new HashMap<>();
       for (int i = 0; i < n.size(); i++) {
         if (!n.get(i).isObject()) {
           throw ApiException.badRequest("pairs[" + i + "]", "must be an object {left, right}");
@@ -654,6 +656,12 @@ public final class RaterApp implements AutoCloseable {
         if (!IMAGE_ID.matcher(right).matches() || right.equals(left)) {
           throw ApiException.badRequest(
               "pairs[" + i + "].right", "must be an image id other than left");
+        }
+        Integer earlier = seen.putIfAbsent(PairKey.of(left, right), i);
+        if (earlier != null) {
+          // Either way round: a pair queued twice would be rated twice by the same raters.
+          throw ApiException.badRequest(
+              "pairs[" + i + "]", "repeats pairs[" + earlier + "] (the same two images)");
         }
         list.add(new RatingQueue.Pair(left, right));
       }

@@ -8,6 +8,7 @@ import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 import com.datastax.oss.driver.api.core.uuid.Uuids;
 import io.memescope.core.config.RaterSettings;
+import io.memescope.core.rating.RatingQueue;
 import io.memescope.core.rating.RatingScale;
 import io.memescope.core.records.Json;
 import java.io.IOException;
@@ -123,13 +124,6 @@ final class Ratings {
   }
 
   private void write(CqlSession s, Pairs.Lease l, UUID id, Map<String, Integer> scores) {
-    boolean shared = false;
-    for (Row r :
-        s.execute(
-            db.prepare(s, "SELECT rater FROM ratings_by_pair WHERE pair_key = ?")
-                .bind(l.pairKey()))) {
-      shared |= !r.getString("rater").equals(l.rater());
-    }
     s.execute(
         BatchStatement.newInstance(
             BatchType.LOGGED,
@@ -156,6 +150,16 @@ final class Ratings {
                     "INSERT INTO ratings_by_pair (pair_key, rater, rating_id, left_id, right_id,"
                         + " scores) VALUES (?, ?, ?, ?, ?, ?)")
                 .bind(l.pairKey(), l.rater(), id, l.left(), l.right(), scores)));
+    // Read the pair's raters after writing this rating, not before: of two raters submitting the
+    // same pair at once, the one whose read comes last then sees the other's rating (reading
+    // first, both could see none and the pair would never count as shared).
+    boolean shared = false;
+    for (Row r :
+        s.execute(
+            db.prepare(s, "SELECT rater FROM ratings_by_pair WHERE pair_key = ?")
+                .bind(l.pairKey()))) {
+      shared |= !r.getString("rater").equals(l.rater());
+    }
     if (shared) {
       s.execute(
           db.prepare(s, "INSERT INTO shared_pairs (pair_key, since) VALUES (?, ?) IF NOT EXISTS")
@@ -237,7 +241,7 @@ final class Ratings {
                   .bind(rater, rating.lease()));
           Pairs.Lease lease;
           if (Pairs.QUEUE.equals(rating.origin())) {
-            requeue(s, rating);
+            long rank = requeue(s, rating);
             lease =
                 pairs.record(
                     s,
@@ -246,7 +250,7 @@ final class Ratings {
                     rating.right(),
                     Pairs.QUEUE,
                     rating.queue(),
-                    rating.rank(),
+                    rank,
                     rating.iteration(),
                     rating.ratingsWanted());
           } else {
@@ -258,46 +262,53 @@ final class Ratings {
         });
   }
 
-  /** Puts an undone queued pair back, held by its rater, without their rating. */
-  private void requeue(CqlSession s, Stored r) {
-    Instant until = Instant.now().plus(settings.lease());
-    boolean back =
+  /**
+   * Puts an undone queued pair back, held by its rater, without their rating, and returns its new
+   * rank. It goes at the end of the queue, not at its old rank: raters' marks ({@code
+   * rater_queue_marks}) may have passed the old one while the entry could not be taken (rated by
+   * this rater, or rated as often as it wanted and deleted), and would hide it from them.
+   */
+  private long requeue(CqlSession s, Stored r) {
+    Instant now = Instant.now();
+    Set<String> others = new HashSet<>();
+    for (Row row :
+        s.execute(
+            db.prepare(s, "SELECT rater FROM ratings_by_pair WHERE pair_key = ?")
+                .bind(r.pairKey()))) {
+      others.add(row.getString("rater"));
+    }
+    others.remove(r.rater());
+    Row last =
         s.execute(
                 db.prepare(
                         s,
-                        "UPDATE rating_queue SET rated_by = rated_by - ?, leased_by = ?,"
-                            + " lease_until = ? WHERE queue = ? AND rank = ? AND pair_key = ?"
-                            + " IF EXISTS")
-                    .bind(Set.of(r.rater()), r.rater(), until, r.queue(), r.rank(), r.pairKey()))
-            .wasApplied();
-    if (!back) { // it had all its ratings and was deleted: re-create it with the others' raters
-      Set<String> others = new HashSet<>();
-      for (Row row :
-          s.execute(
-              db.prepare(s, "SELECT rater FROM ratings_by_pair WHERE pair_key = ?")
-                  .bind(r.pairKey()))) {
-        others.add(row.getString("rater"));
-      }
-      others.remove(r.rater());
-      s.execute(
-          db.prepare(
-                  s,
-                  "INSERT INTO rating_queue (queue, rank, pair_key, left_id, right_id, iteration,"
-                      + " ratings_wanted, rated_by, leased_by, lease_until, enqueued_at)"
-                      + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS")
-              .bind(
-                  r.queue(),
-                  r.rank(),
-                  r.pairKey(),
-                  r.left(),
-                  r.right(),
-                  r.iteration(),
-                  r.ratingsWanted(),
-                  others,
-                  r.rater(),
-                  until,
-                  Instant.now()));
-    }
+                        "SELECT rank FROM rating_queue WHERE queue = ? ORDER BY rank DESC LIMIT 1")
+                    .bind(r.queue()))
+            .one();
+    long rank = RatingQueue.firstRank(last == null ? null : last.getLong("rank"), now);
+    // The new entry first, then the old one goes: the pair is never out of the queue.
+    s.execute(
+        db.prepare(
+                s,
+                "INSERT INTO rating_queue (queue, rank, pair_key, left_id, right_id, iteration,"
+                    + " ratings_wanted, rated_by, leased_by, lease_until, enqueued_at)"
+                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            .bind(
+                r.queue(),
+                rank,
+                r.pairKey(),
+                r.left(),
+                r.right(),
+                r.iteration(),
+                r.ratingsWanted(),
+                others,
+                r.rater(),
+                now.plus(settings.lease()),
+                now));
+    s.execute(
+        db.prepare(s, "DELETE FROM rating_queue WHERE queue = ? AND rank = ? AND pair_key = ?")
+            .bind(r.queue(), r.rank(), r.pairKey()));
+    return rank;
   }
 
   /** The rater's ratings since the start of today in {@code zone}, and in all. */

@@ -354,6 +354,31 @@ class RaterIT {
     assertThat(ghostPair.body()).contains("no image has the id " + ghost);
     assertThat(cql.execute("SELECT pair_key FROM rating_queue WHERE queue = 'ghost'").all())
         .isEmpty();
+    // The same two images twice in one list, the second time the other way round: refused, and
+    // nothing is queued.
+    HttpResponse<String> repeated =
+        admin.send(
+            "POST",
+            "/api/admin/queues/twice/pairs",
+            "{\"pairs\":[{\"left\":\""
+                + images.get(0)
+                + "\",\"right\":\""
+                + images.get(1)
+                + "\"},{\"left\":\""
+                + images.get(2)
+                + "\",\"right\":\""
+                + images.get(3)
+                + "\"},{\"left\":\""
+                + images.get(1)
+                + "\",\"right\":\""
+                + images.get(0)
+                + "\"}]}");
+    assertThat(repeated.statusCode()).as(repeated.body()).isEqualTo(400);
+    assertThat(Json.mapper().readTree(repeated.body()).path("field").asText())
+        .isEqualTo("pairs[2]");
+    assertThat(repeated.body()).contains("repeats pairs[0]");
+    assertThat(cql.execute("SELECT pair_key FROM rating_queue WHERE queue = 'twice'").all())
+        .isEmpty();
     assertThat(ann.send("GET", "/images/..%2F..%2Fetc/large", null).statusCode()).isEqualTo(400);
     assertThat(ann.send("GET", "/images/" + images.get(0) + "/huge", null).statusCode())
         .isEqualTo(400);
@@ -697,6 +722,124 @@ class RaterIT {
     assertThat(get("/images/" + images.get(5) + "/large", null).statusCode()).isEqualTo(401);
     assertThat(ann.send("GET", "/images/" + "0".repeat(32) + "/large", null).statusCode())
         .isEqualTo(404);
+  }
+
+  @Test
+  @Order(17)
+  void a_lone_rater_gets_queued_pairs_behind_thousands_waiting_for_a_second_rater()
+      throws Exception {
+    Session admin = signIn("admin", ADMIN_PASSWORD);
+    assertThat(
+            admin
+                .send(
+                    "POST",
+                    "/api/admin/raters",
+                    "{\"username\":\"lena\",\"password\":\""
+                        + PASSWORD
+                        + "\",\"queue\":\"lena-q\"}")
+                .statusCode())
+        .isEqualTo(201);
+    // In front: more entries than one request looks at (Pairs.SCAN), each rated by lena and
+    // waiting for a second rater, as a lone rater's queue with rater.overlap above 0 fills up.
+    int waiting = Pairs.SCAN + 100;
+    var insert =
+        cql.prepare(
+            "INSERT INTO rating_queue (queue, rank, pair_key, left_id, right_id, iteration,"
+                + " ratings_wanted, rated_by, lease_until, enqueued_at)"
+                + " VALUES ('lena-q', ?, ?, ?, ?, 'old', 2, {'lena'}, ?, ?)");
+    for (int from = 0; from < waiting; from += 100) {
+      var batch =
+          com.datastax.oss.driver.api.core.cql.BatchStatement.builder(
+              com.datastax.oss.driver.api.core.cql.BatchType.UNLOGGED);
+      for (int i = from; i < from + 100; i++) {
+        String left = "%032x".formatted(2L * i + 1);
+        String right = "%032x".formatted(2L * i + 2);
+        batch.addStatement(
+            insert.bind(
+                (long) i,
+                PairKey.of(left, right),
+                left,
+                right,
+                java.time.Instant.EPOCH,
+                java.time.Instant.now()));
+      }
+      cql.execute(batch.build());
+    }
+    String first = "{\"left\":\"" + images.get(40) + "\",\"right\":\"" + images.get(41) + "\"}";
+    String second = "{\"left\":\"" + images.get(42) + "\",\"right\":\"" + images.get(43) + "\"}";
+    assertThat(
+            admin
+                .send(
+                    "POST",
+                    "/api/admin/queues/lena-q/pairs",
+                    "{\"iteration\":\"al-lone\",\"ratingsWanted\":1,\"pairs\":["
+                        + first
+                        + ","
+                        + second
+                        + "]}")
+                .statusCode())
+        .isEqualTo(201);
+
+    Session lena = signIn("lena", PASSWORD);
+    JsonNode p1 = lena.reset();
+    assertThat(p1.path("origin").asText())
+        .as("the queued pair, not a random one, behind %d entries lena cannot take", waiting)
+        .isEqualTo("queue");
+    assertThat(key(p1)).isEqualTo(PairKey.of(images.get(40), images.get(41)));
+    long rank1 = markOf("lena", "lena-q");
+    assertThat(rank1)
+        .as("the next request starts at the queued pair")
+        .isEqualTo(
+            cql.execute(
+                    "SELECT rank FROM rating_queue WHERE queue = 'lena-q' AND rank >= ? LIMIT 1",
+                    (long) waiting)
+                .one()
+                .getLong("rank"));
+
+    assertThat(
+            lena.send("POST", "/api/ratings", rating(p1.path("lease").asText(), SCORES))
+                .statusCode())
+        .isEqualTo(201);
+    JsonNode p2 = lena.next();
+    assertThat(key(p2)).isEqualTo(PairKey.of(images.get(42), images.get(43)));
+    long rank2 = markOf("lena", "lena-q");
+    assertThat(rank2).as("past the rated pair").isGreaterThan(rank1);
+    // Undoing the first rating makes its entry one raters can take again: it goes back at the end
+    // of the queue, above every mark (lena's has passed its old rank, and, as it was rated as
+    // often as it wanted, so would any other rater's). Released by a page load, it comes after
+    // the second pair.
+    assertThat(lena.send("POST", "/api/ratings/undo", "{}").statusCode()).isEqualTo(200);
+    List<Row> p1Rows =
+        cql.execute(
+                "SELECT rank, leased_by FROM rating_queue WHERE queue = 'lena-q' AND rank > ?"
+                    + " ALLOW FILTERING",
+                rank2)
+            .all();
+    assertThat(p1Rows).singleElement().satisfies(r -> assertThat(r.getString(1)).isEqualTo("lena"));
+    assertThat(key(lena.reset())).isEqualTo(key(p2));
+    assertThat(key(lena.next())).isEqualTo(key(p1));
+
+    // A queue cleared and filled again continues above its old ranks, so nothing new hides
+    // behind the mark.
+    assertThat(admin.send("DELETE", "/api/admin/queues/lena-q", null).statusCode()).isEqualTo(200);
+    String third = "{\"left\":\"" + images.get(44) + "\",\"right\":\"" + images.get(45) + "\"}";
+    admin.send(
+        "POST",
+        "/api/admin/queues/lena-q/pairs",
+        "{\"iteration\":\"al-lone-2\",\"pairs\":[" + third + "]}");
+    JsonNode p3 = lena.reset();
+    assertThat(p3.path("origin").asText()).isEqualTo("queue");
+    assertThat(key(p3)).isEqualTo(PairKey.of(images.get(44), images.get(45)));
+    lena.reset();
+  }
+
+  private long markOf(String rater, String queue) {
+    Row r =
+        cql.execute(
+                "SELECT rank FROM rater_queue_marks WHERE rater = ? AND queue = ?", rater, queue)
+            .one();
+    assertThat(r).as("a mark for %s in %s", rater, queue).isNotNull();
+    return r.getLong("rank");
   }
 
   // ---- the rating page in a real browser, keyboard only -------------------------------------

@@ -59,8 +59,8 @@ public final class RatingQueue {
       String queue, String iteration, List<Pair> pairs, int ratingsWanted, double overlap) {
     ensureQueue(queue);
     Row row = session.execute(last.bind(queue)).one();
-    long rank = row == null ? 0 : row.getLong("rank") + 1;
     Instant now = Instant.now();
+    long rank = firstRank(row == null ? null : row.getLong("rank"), now);
     for (int from = 0; from < pairs.size(); from += 50) {
       BatchStatementBuilder batch = BatchStatement.builder(BatchType.UNLOGGED);
       for (Pair p : pairs.subList(from, Math.min(pairs.size(), from + 50))) {
@@ -72,6 +72,17 @@ public final class RatingQueue {
       session.execute(batch.build()); // one partition: applied as one write
     }
     return pairs.size();
+  }
+
+  /**
+   * The rank of the next entry: after the queue's last, and at least the time in microseconds, so
+   * that a queue cleared and filled again never reuses a rank. The rater app keeps, per rater, the
+   * rank before which there is nothing they can take ({@code rater_queue_marks}); a reused rank
+   * below it would hide the new entry from them.
+   */
+  public static long firstRank(Long lastRank, Instant now) {
+    long micros = now.getEpochSecond() * 1_000_000 + now.getNano() / 1_000;
+    return lastRank == null ? micros : Math.max(lastRank + 1, micros);
   }
 
   /** Creates the queue if it does not exist. */
