@@ -57,10 +57,13 @@ public record ScoreQuantiles(Map<String, float[]> percentiles) {
     if (Float.isNaN(score)) {
       throw new IllegalArgumentException("score on " + dimension + " is NaN");
     }
-    if (score <= q[0]) {
+    // Strictly outside: a score equal to the lowest or highest quantile goes through the search
+    // below, so that a share of the sample tied there (a dead unit's constant output) gets the
+    // middle of its stretch, not 0 or 1 (0 on every dimension reads as unscored in serving).
+    if (score < q[0]) {
       return 0f;
     }
-    if (score >= q[POINTS - 1]) {
+    if (score > q[POINTS - 1]) {
       return 1f;
     }
     int i = Arrays.binarySearch(q, score);

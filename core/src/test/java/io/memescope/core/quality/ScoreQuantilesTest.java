@@ -51,4 +51,18 @@ class ScoreQuantilesTest {
       last = p;
     }
   }
+
+  @Test
+  void a_share_of_the_sample_tied_at_either_end_gets_the_middle_of_its_stretch() {
+    float[][] scores = new float[1000][1];
+    for (int i = 0; i < scores.length; i++) {
+      // 30 % at the lowest score, 20 % at the highest, the rest spread between them
+      scores[i][0] = i < 300 ? -1f : i >= 800 ? 2f : (i - 300) / 500f;
+    }
+    ScoreQuantiles q = ScoreQuantiles.of(List.of("a"), scores);
+    assertThat(q.percentile("a", -1f)).isCloseTo(0.15f, within(0.01f));
+    assertThat(q.percentile("a", 2f)).isCloseTo(0.90f, within(0.01f));
+    assertThat(q.percentile("a", -1.5f)).isZero();
+    assertThat(q.percentile("a", 2.5f)).isEqualTo(1f);
+  }
 }
