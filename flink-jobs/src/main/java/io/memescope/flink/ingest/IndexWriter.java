@@ -71,44 +71,66 @@ final class IndexWriter implements AutoCloseable {
   static final int IN_CHUNK = 100;
 
   IndexWriter(MemescopeConfig config) {
-    this.session = Clients.cassandraKeyspace(config.cassandra());
-    this.milvus = Clients.milvus(config.milvus());
-    this.collection = config.milvus().collection();
-    Properties p = Clients.kafkaProducerProperties(config.kafka().bootstrapServers());
-    p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-    this.producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
-    this.indexedTopic = config.kafka().topic("ingest-indexed").name();
-    this.rejectsTopic = config.kafka().topic("ingest-rejects").name();
-    this.upsertImage =
-        session.prepare(
-            "UPDATE images SET sha256 = ?, phash = ?, width = ?, height = ?, format = ?,"
-                + " byte_size = ?, titles = titles + ?, sources = sources + ?, first_seen = ?,"
-                + " last_seen = ?, first_url = ? WHERE id = ?");
-    this.mergeImage =
-        session.prepare(
-            "UPDATE images SET titles = titles + ?, sources = sources + ?, last_seen = ?"
-                + " WHERE id = ?");
-    this.insertUrl =
-        session.prepare(
-            "INSERT INTO image_urls (url_hash, url, image_id, source, title, page, first_seen)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?)");
-    this.insertThumb =
-        session.prepare(
-            "INSERT INTO image_thumbnails (image_id, size, format, width, height, data)"
-                + " VALUES (?, ?, ?, ?, ?, ?)");
-    this.setQuality =
-        session.prepare(
-            "UPDATE images SET quality = ?, quality_version = ?, quality_scores = ? WHERE id = ?");
-    this.takenDownIds =
-        session.prepare("SELECT image_id FROM takedowns_by_image WHERE image_id IN ?");
-    this.takenDownShas =
-        session.prepare("SELECT image_id, sha256, taken_down_at FROM takedowns WHERE sha256 IN ?");
-    this.insertTakedownId =
-        session.prepare(
-            "INSERT INTO takedowns_by_image (image_id, sha256, taken_down_at) VALUES (?, ?, ?)");
-    this.deleteImage = session.prepare("DELETE FROM images WHERE id = ?");
-    this.deleteThumbs = session.prepare("DELETE FROM image_thumbnails WHERE image_id = ?");
-    this.deleteUrl = session.prepare("DELETE FROM image_urls WHERE url_hash = ?");
+    // The committer builds a writer again on every retry: one that fails half-built (Milvus
+    // unreachable, a prepare timing out) must not leave its sessions and producer threads behind.
+    CqlSession s = null;
+    MilvusClientV2 m = null;
+    KafkaProducer<String, byte[]> pr = null;
+    try {
+      s = Clients.cassandraKeyspace(config.cassandra());
+      m = Clients.milvus(config.milvus());
+      Properties p = Clients.kafkaProducerProperties(config.kafka().bootstrapServers());
+      p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+      pr = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+      this.session = s;
+      this.milvus = m;
+      this.producer = pr;
+      this.collection = config.milvus().collection();
+      this.indexedTopic = config.kafka().topic("ingest-indexed").name();
+      this.rejectsTopic = config.kafka().topic("ingest-rejects").name();
+      this.upsertImage =
+          session.prepare(
+              "UPDATE images SET sha256 = ?, phash = ?, width = ?, height = ?, format = ?,"
+                  + " byte_size = ?, titles = titles + ?, sources = sources + ?, first_seen = ?,"
+                  + " last_seen = ?, first_url = ? WHERE id = ?");
+      this.mergeImage =
+          session.prepare(
+              "UPDATE images SET titles = titles + ?, sources = sources + ?, last_seen = ?"
+                  + " WHERE id = ?");
+      this.insertUrl =
+          session.prepare(
+              "INSERT INTO image_urls (url_hash, url, image_id, source, title, page, first_seen)"
+                  + " VALUES (?, ?, ?, ?, ?, ?, ?)");
+      this.insertThumb =
+          session.prepare(
+              "INSERT INTO image_thumbnails (image_id, size, format, width, height, data)"
+                  + " VALUES (?, ?, ?, ?, ?, ?)");
+      this.setQuality =
+          session.prepare(
+              "UPDATE images SET quality = ?, quality_version = ?, quality_scores = ? WHERE id = ?");
+      this.takenDownIds =
+          session.prepare("SELECT image_id FROM takedowns_by_image WHERE image_id IN ?");
+      this.takenDownShas =
+          session.prepare(
+              "SELECT image_id, sha256, taken_down_at FROM takedowns WHERE sha256 IN ?");
+      this.insertTakedownId =
+          session.prepare(
+              "INSERT INTO takedowns_by_image (image_id, sha256, taken_down_at) VALUES (?, ?, ?)");
+      this.deleteImage = session.prepare("DELETE FROM images WHERE id = ?");
+      this.deleteThumbs = session.prepare("DELETE FROM image_thumbnails WHERE image_id = ?");
+      this.deleteUrl = session.prepare("DELETE FROM image_urls WHERE url_hash = ?");
+    } catch (RuntimeException e) {
+      if (pr != null) {
+        pr.close(java.time.Duration.ZERO);
+      }
+      if (m != null) {
+        m.close();
+      }
+      if (s != null) {
+        s.close();
+      }
+      throw e;
+    }
   }
 
   /**
