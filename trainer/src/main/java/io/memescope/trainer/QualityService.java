@@ -81,36 +81,74 @@ public final class QualityService implements AutoCloseable {
     List<StoredRatings.Rating> ratings = new StoredRatings(session).all();
     List<Comparison> comparisons = new ArrayList<>();
     Set<String> ids = new HashSet<>();
+    int oneImage = 0;
+    int noScore = 0;
+    int offScale = 0;
     for (StoredRatings.Rating r : ratings) {
       if (r.left().equals(r.right())) {
+        oneImage++;
         continue;
       }
-      Comparison c = Comparison.fromScores(r.left(), r.right(), dimensions, r.scores());
+      Comparison c;
+      try {
+        c = Comparison.fromScores(r.left(), r.right(), dimensions, r.scores());
+      } catch (IllegalArgumentException e) {
+        // A score off the five-point scale: the rater app refuses those, so only a row written by
+        // hand gets here. Named, and left out rather than failing the run.
+        offScale++;
+        out.printf(
+            "left out: the rating of %s against %s by %s: %s%n",
+            r.left(), r.right(), r.rater(), e.getMessage());
+        continue;
+      }
       if (c.hasTarget()) {
         comparisons.add(c);
         ids.add(r.left());
         ids.add(r.right());
+      } else {
+        noScore++; // scores only for dimensions no longer rated (rater.dimensions changed)
       }
-    }
-    if (comparisons.size() < settings.minRatings()) {
-      throw new IllegalStateException(
-          "only "
-              + comparisons.size()
-              + " usable ratings; training needs at least "
-              + settings.minRatings()
-              + " (trainer.min-ratings): rate more pairs first");
     }
     out.printf(
         "%d ratings on %d images; reading their embeddings from Milvus%n",
         comparisons.size(), ids.size());
     IndexEmbeddings index = new IndexEmbeddings(milvus, config.milvus().collection());
-    Map<String, float[]> embeddings = index.fetch(ids);
-    if (embeddings.isEmpty()) {
-      throw new IllegalStateException("none of the rated images is in the index any more");
+    Map<String, float[]> embeddings = comparisons.isEmpty() ? Map.of() : index.fetch(ids);
+    // Ratings of an image taken down since (its vector is gone) cannot be trained on: they are
+    // left out before the minimum is checked, so that the minimum is what training gets.
+    List<Comparison> usable = new ArrayList<>();
+    for (Comparison c : comparisons) {
+      if (embeddings.containsKey(c.leftId()) && embeddings.containsKey(c.rightId())) {
+        usable.add(c);
+      }
     }
+    int gone = comparisons.size() - usable.size();
+    if (gone + noScore + oneImage + offScale > 0) {
+      out.printf(
+          "left out: %d rating(s) of an image no longer in the index, %d with no score on the"
+              + " dimensions rated now (%s), %d of one image against itself, %d off the scale%n",
+          gone, noScore, String.join(", ", dimensions), oneImage, offScale);
+    }
+    if (usable.isEmpty() && !comparisons.isEmpty()) {
+      throw new IllegalStateException(
+          "none of the "
+              + comparisons.size()
+              + " rated pairs has both images in the index any more; rate pairs of indexed"
+              + " images first");
+    }
+    if (usable.size() < settings.minRatings()) {
+      throw new IllegalStateException(
+          "only "
+              + usable.size()
+              + " usable ratings; training needs at least "
+              + settings.minRatings()
+              + " (trainer.min-ratings): rate more pairs first");
+    }
+    comparisons = usable;
     int dim = embeddings.values().iterator().next().length;
     QualitySpec spec = settings.spec(dimensions, dim);
-    TrainingOptions options = TrainingOptions.from(settings).withProgress(progress);
+    TrainingOptions options =
+        TrainingOptions.from(settings).withProgress(progress && settings.progress());
     Instant now = Instant.now();
     String version = QualityRegistry.newVersion(now);
     Path dir = runs.resolve(version);
@@ -130,6 +168,22 @@ public final class QualityService implements AutoCloseable {
           report.metric("log_loss"),
           report.metric("calibration_error"),
           dir);
+      if (report.validationPairs() == 0 && settings.validationFraction() > 0) {
+        // Nothing was held out (every pair's images joined to the training side): no early
+        // stopping, and no figure says whether the model is any good.
+        out.printf(
+            "warning: the split by image held out no pair, so %s was trained without early"
+                + " stopping and its accuracy is unknown%n",
+            version);
+        if (publish) {
+          throw new IllegalStateException(
+              version
+                  + " is not published: no pair was held out to measure it (report in "
+                  + dir
+                  + "); rate more pairs, or set trainer.validation-fraction = 0 to publish"
+                  + " models trained on every pair");
+        }
+      }
       if (!publish) {
         return new Published(version, dir, report, false, null);
       }

@@ -11,8 +11,12 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The ratings people gave on the rater app, from Cassandra's {@code ratings_by_rater}: every rater,
- * every rating, paged by the driver.
+ * The ratings people gave on the rater app, from Cassandra's {@code ratings_by_pair}: one per rater
+ * and pair, paged by the driver. That table, not {@code ratings_by_rater}, is what counts: a rater
+ * who rated one pair twice (two tabs, each holding its own lease) has both ratings in {@code
+ * ratings_by_rater} but only the later here, and an undo deletes the row here (the rater app then
+ * offers the pair again), where an earlier rating of the same pair stays in {@code
+ * ratings_by_rater} (and in the export) as it was entered.
  */
 public final class StoredRatings {
   /** One rating: scores -2..2 per dimension about the pair as shown (left, right). */
@@ -29,7 +33,7 @@ public final class StoredRatings {
     for (Row r :
         session.execute(
             SimpleStatement.newInstance(
-                    "SELECT rater, left_id, right_id, scores FROM ratings_by_rater")
+                    "SELECT rater, left_id, right_id, scores FROM ratings_by_pair")
                 .setPageSize(5000))) {
       out.add(
           new Rating(

@@ -1,0 +1,257 @@
+package io.memescope.trainer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.PreparedStatement;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.quality.QualityRegistry;
+import io.memescope.core.rating.PairKey;
+import io.memescope.core.schema.Clients;
+import io.memescope.core.schema.MilvusCollection;
+import io.memescope.core.schema.Schema;
+import io.memescope.infra.testing.TestStack;
+import io.memescope.trainer.data.StoredRatings;
+import io.milvus.v2.client.MilvusClientV2;
+import io.milvus.v2.service.vector.request.InsertReq;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * What training reads, on the test stack's Cassandra and Milvus (no jobs): which ratings count,
+ * what is left out and said, and when a trained model is not published. The whole loop (ingest,
+ * publish, re-score) is {@link QualityPipelineIT}'s.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class TrainingDataIT {
+  private static final int IMAGES = 40;
+  private static final int GOOD = 60;
+  private static final int OF_GHOSTS = 10;
+
+  private MemescopeConfig config;
+  private CqlSession cql;
+  private final List<String> ids = new ArrayList<>();
+  private final Map<String, Float> utility = new HashMap<>();
+  private Path runs;
+
+  @BeforeAll
+  void imagesAndRatings() throws Exception {
+    TestStack.config();
+    String run = TestStack.uniqueName("trdata");
+    config =
+        TestStack.load(
+            Map.of(
+                "cassandra.keyspace", run,
+                "milvus.collection", run,
+                "kafka.topics.models.name", run + ".models",
+                "trainer.hidden", "[8]",
+                "trainer.members", "2",
+                "trainer.max-epochs", "3",
+                "trainer.rescore", "false"));
+    Schema.apply(config);
+    runs = Files.createTempDirectory("training-data-it");
+    cql = Clients.cassandraKeyspace(config.cassandra());
+    MilvusClientV2 milvus = Clients.milvus(config.milvus());
+    Random random = new Random(5);
+    try {
+      int dim =
+          new MilvusCollection(milvus, config.milvus())
+              .dimensionOf(config.milvus().collection())
+              .orElseThrow();
+      List<JsonObject> rows = new ArrayList<>();
+      for (int i = 0; i < IMAGES; i++) {
+        byte[] id = new byte[16];
+        random.nextBytes(id);
+        String imageId = HexFormat.of().formatHex(id);
+        JsonArray v = new JsonArray();
+        float first = 0;
+        for (int d = 0; d < dim; d++) {
+          float x = (float) random.nextGaussian();
+          first = d == 0 ? x : first;
+          v.add(x);
+        }
+        JsonObject o = new JsonObject();
+        o.addProperty(MilvusCollection.ID, imageId);
+        o.add(MilvusCollection.VECTOR, v);
+        o.addProperty(MilvusCollection.QUALITY, 0f);
+        o.addProperty(MilvusCollection.SOURCE, "it");
+        o.addProperty(MilvusCollection.FIRST_SEEN, 0L);
+        rows.add(o);
+        ids.add(imageId);
+        utility.put(imageId, first);
+      }
+      milvus.insert(
+          InsertReq.builder().collectionName(config.milvus().collection()).data(rows).build());
+    } finally {
+      milvus.close();
+    }
+    // GOOD ratings of indexed images, by a rater who prefers a larger first coordinate; then
+    // OF_GHOSTS of an image that is not in the index (taken down since).
+    java.util.Set<String> rated = new java.util.HashSet<>();
+    while (rated.size() < GOOD) {
+      String left = ids.get(random.nextInt(IMAGES));
+      String right = ids.get(random.nextInt(IMAGES));
+      if (!left.equals(right) && rated.add(PairKey.of(left, right))) {
+        rate("sim", left, right, utility.get(left) > utility.get(right) ? -1 : 1);
+      }
+    }
+    String ghost = "0".repeat(32);
+    for (int k = 0; k < OF_GHOSTS; k++) {
+      rate("sim", ghost, ids.get(k), 0);
+    }
+  }
+
+  @AfterAll
+  void close() {
+    if (cql != null) {
+      cql.close();
+    }
+  }
+
+  /** A rating as the rater app stores it: a row in each table. */
+  private void rate(String rater, String left, String right, int score) {
+    Map<String, Integer> scores = new HashMap<>();
+    for (String d : config.rater().dimensions()) {
+      scores.put(d, score);
+    }
+    PreparedStatement byRater =
+        cql.prepare(
+            "INSERT INTO ratings_by_rater (rater, rating_id, pair_key, left_id, right_id, scores,"
+                + " origin) VALUES (?, now(), ?, ?, ?, ?, 'random')");
+    PreparedStatement byPair =
+        cql.prepare(
+            "INSERT INTO ratings_by_pair (pair_key, rater, left_id, right_id, scores)"
+                + " VALUES (?, ?, ?, ?, ?)");
+    cql.execute(byRater.bind(rater, PairKey.of(left, right), left, right, scores));
+    cql.execute(byPair.bind(PairKey.of(left, right), rater, left, right, scores));
+  }
+
+  @Test
+  void a_pair_rated_twice_by_one_rater_or_rated_then_undone_counts_as_the_rater_app_shows_it() {
+    int before = new StoredRatings(cql).all().size();
+    assertThat(before).isEqualTo(GOOD + OF_GHOSTS);
+    // Two tabs: the same rater rates a pair again on another lease (the later rating replaces
+    // the earlier in ratings_by_pair); and a rating then undone, whose earlier twin stays in
+    // ratings_by_rater only.
+    String a = ids.get(0);
+    String b = ids.get(1);
+    rate("twice", a, b, -2);
+    rate("twice", a, b, 2);
+    String c = ids.get(2);
+    rate("undone", a, c, -2);
+    cql.execute(
+        "DELETE FROM ratings_by_pair WHERE pair_key = ? AND rater = 'undone'", PairKey.of(a, c));
+    List<StoredRatings.Rating> all = new StoredRatings(cql).all();
+    assertThat(all).hasSize(before + 1);
+    assertThat(all)
+        .filteredOn(r -> r.rater().equals("twice"))
+        .singleElement()
+        .satisfies(r -> assertThat(r.scores().values()).containsOnly(2));
+    assertThat(all).noneMatch(r -> r.rater().equals("undone"));
+    cql.execute(
+        "DELETE FROM ratings_by_pair WHERE pair_key = ? AND rater = 'twice'", PairKey.of(a, b));
+  }
+
+  @Test
+  void ratings_of_images_gone_from_the_index_are_left_out_before_the_minimum_is_checked()
+      throws Exception {
+    // 70 stored, 60 usable: a minimum of 65 is not met.
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    try (QualityService service =
+        new QualityService(
+            config,
+            TestStack.load(
+                    Map.of(
+                        "cassandra.keyspace", config.cassandra().keyspace(),
+                        "milvus.collection", config.milvus().collection(),
+                        "trainer.hidden", "[8]",
+                        "trainer.members", "2",
+                        "trainer.max-epochs", "3",
+                        "trainer.min-ratings", "65"))
+                .trainer(),
+            new PrintStream(printed, true, StandardCharsets.UTF_8))) {
+      assertThatThrownBy(() -> service.train(runs, false, false))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("only " + GOOD + " usable ratings")
+          .hasMessageContaining("trainer.min-ratings");
+    }
+    assertThat(printed.toString(StandardCharsets.UTF_8))
+        .contains("left out: " + OF_GHOSTS + " rating(s) of an image no longer in the index");
+  }
+
+  @Test
+  void a_rating_off_the_scale_is_named_and_left_out_and_training_goes_on() throws Exception {
+    String a = ids.get(3);
+    String b = ids.get(4);
+    cql.execute(
+        "INSERT INTO ratings_by_pair (pair_key, rater, left_id, right_id, scores)"
+            + " VALUES (?, 'hand', ?, ?, ?)",
+        PairKey.of(a, b),
+        a,
+        b,
+        Map.of(config.rater().dimensions().get(0), 3));
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    QualityService.Published p;
+    try (QualityService service =
+        new QualityService(
+            config, config.trainer(), new PrintStream(printed, true, StandardCharsets.UTF_8))) {
+      p = service.train(runs, false, false);
+    } finally {
+      cql.execute(
+          "DELETE FROM ratings_by_pair WHERE pair_key = ? AND rater = 'hand'", PairKey.of(a, b));
+    }
+    String out = printed.toString(StandardCharsets.UTF_8);
+    assertThat(out)
+        .contains(
+            "left out: the rating of " + a + " against " + b + " by hand: not on the scale: 3")
+        .contains("1 off the scale");
+    assertThat(p.report().trainPairs() + p.report().validationPairs() + p.report().droppedPairs())
+        .as("every usable rating went into the split, and nothing else")
+        .isEqualTo(GOOD);
+  }
+
+  @Test
+  void a_model_with_nothing_held_out_to_measure_it_is_not_published() throws Exception {
+    // A validation share so small that no pair is held out (0.01 of 60 is under one pair).
+    MemescopeConfig small =
+        TestStack.load(
+            Map.of(
+                "cassandra.keyspace", config.cassandra().keyspace(),
+                "milvus.collection", config.milvus().collection(),
+                "kafka.topics.models.name", config.kafka().topic("models").name(),
+                "trainer.hidden", "[8]",
+                "trainer.members", "2",
+                "trainer.max-epochs", "3",
+                "trainer.validation-fraction", "0.01",
+                "trainer.rescore", "false"));
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    try (QualityService service =
+        new QualityService(
+            small, small.trainer(), new PrintStream(printed, true, StandardCharsets.UTF_8))) {
+      assertThatThrownBy(() -> service.train(runs, true, false))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("is not published: no pair was held out")
+          .hasMessageContaining("trainer.validation-fraction = 0");
+    }
+    assertThat(printed.toString(StandardCharsets.UTF_8))
+        .contains("held out no pair")
+        .contains("accuracy is unknown");
+    assertThat(new QualityRegistry(cql).versions()).as("nothing registered").isEmpty();
+  }
+}
