@@ -98,7 +98,15 @@ public final class QualityTrainer {
     List<Comparison> val = usable(split.validation(), embeddings);
     missing += split.train().size() - train.size() + split.validation().size() - val.size();
     if (train.isEmpty()) {
-      throw new IllegalArgumentException("no training pairs with embeddings");
+      throw new IllegalArgumentException(
+          split.train().isEmpty() && !split.validation().isEmpty()
+              ? "the split by image left no pairs to train on ("
+                  + split.validation().size()
+                  + " held out, "
+                  + split.dropped()
+                  + " with an image on each side): rate more pairs, or lower"
+                  + " trainer.validation-fraction"
+              : "no training pairs with embeddings");
     }
     for (Comparison c : train) {
       if (c.dimensions() != spec.outputs()) {
@@ -196,8 +204,9 @@ public final class QualityTrainer {
     }
     try (Trainer trainer = model.newTrainer(config)) {
       trainer.initialize(new Shape(1, batches.dim));
+      EpochOrder epochs = new EpochOrder(batches.n, options.resample(), order);
       for (int epoch = 1; epoch <= options.maxEpochs(); epoch++) {
-        int[] idx = batches.order(order, options.bootstrap());
+        int[] idx = epochs.next();
         long e0 = System.nanoTime();
         double lossSum = 0;
         for (int from = 0; from < idx.length; from += options.batchSize()) {
@@ -307,6 +316,51 @@ public final class QualityTrainer {
     return b.build();
   }
 
+  /**
+   * The order of a member's training pairs, epoch after epoch: a fresh permutation of all of them
+   * ({@link TrainingOptions.Resample#NONE}), of one bootstrap resample drawn when the member starts
+   * ({@link TrainingOptions.Resample#MEMBER}), or a fresh resample every epoch ({@link
+   * TrainingOptions.Resample#EPOCH}).
+   */
+  static final class EpochOrder {
+    private final int n;
+    private final TrainingOptions.Resample resample;
+    private final Random random;
+    private final int[] sample;
+
+    EpochOrder(int n, TrainingOptions.Resample resample, Random random) {
+      this.n = n;
+      this.resample = resample;
+      this.random = random;
+      this.sample = resample == TrainingOptions.Resample.MEMBER ? draw() : null;
+    }
+
+    private int[] draw() {
+      int[] idx = new int[n];
+      for (int i = 0; i < n; i++) {
+        idx[i] = random.nextInt(n);
+      }
+      return idx;
+    }
+
+    int[] next() {
+      if (resample == TrainingOptions.Resample.EPOCH) {
+        return draw();
+      }
+      int[] idx = new int[n];
+      for (int i = 0; i < n; i++) {
+        idx[i] = sample == null ? i : sample[i];
+      }
+      for (int i = n - 1; i > 0; i--) {
+        int j = random.nextInt(i + 1);
+        int t = idx[i];
+        idx[i] = idx[j];
+        idx[j] = t;
+      }
+      return idx;
+    }
+  }
+
   /** The training pairs as flat arrays, cut into [2B, D] inputs and [B, K] targets and masks. */
   private static final class Batches {
     final int dim;
@@ -335,23 +389,6 @@ public final class QualityTrainer {
           masks[i * k + d] = Double.isNaN(t) ? 0f : 1f;
         }
       }
-    }
-
-    /** This epoch's order: a permutation, or a bootstrap resample of the same size. */
-    int[] order(Random r, boolean bootstrap) {
-      int[] idx = new int[n];
-      for (int i = 0; i < n; i++) {
-        idx[i] = bootstrap ? r.nextInt(n) : i;
-      }
-      if (!bootstrap) {
-        for (int i = n - 1; i > 0; i--) {
-          int j = r.nextInt(i + 1);
-          int t = idx[i];
-          idx[i] = idx[j];
-          idx[j] = t;
-        }
-      }
-      return idx;
     }
 
     NDList[] batch(NDManager manager, int[] idx, int from, int to) {

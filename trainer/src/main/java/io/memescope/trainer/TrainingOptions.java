@@ -12,8 +12,12 @@ package io.memescope.trainer;
  *     parameters are kept
  * @param validationFraction share of pairs held out for validation, split by image ({@link Split})
  * @param seed fixes the split, the initialisation and every member's data order
- * @param bootstrap each member trains on its own bootstrap resample of the training pairs (more
- *     diverse members) rather than on all of them in its own shuffled order
+ * @param resample {@link Resample#NONE}: each member trains on all the training pairs in its own
+ *     shuffled order; {@link Resample#MEMBER} ({@code trainer.bootstrap}): each on its own
+ *     bootstrap resample of them, drawn once and shuffled every epoch (more diverse members);
+ *     {@link Resample#EPOCH}: a fresh resample every epoch (what {@code trainer.bootstrap} did
+ *     before 2026-12-05, kept for the active-learning benchmark, whose figures were measured with
+ *     it)
  * @param progress draw a progress bar on stderr (only when there is a console)
  */
 public record TrainingOptions(
@@ -24,8 +28,15 @@ public record TrainingOptions(
     int patience,
     double validationFraction,
     long seed,
-    boolean bootstrap,
+    Resample resample,
     boolean progress) {
+
+  /** Which pairs each member trains on; see the parameter. */
+  public enum Resample {
+    NONE,
+    MEMBER,
+    EPOCH
+  }
 
   public TrainingOptions {
     if (!(learningRate > 0)) {
@@ -40,11 +51,19 @@ public record TrainingOptions(
     if (!(validationFraction >= 0 && validationFraction < 1)) {
       throw new IllegalArgumentException("validationFraction must be in [0, 1)");
     }
+    if (resample == null) {
+      throw new IllegalArgumentException("resample must be given");
+    }
+  }
+
+  /** Whether members train on resamples rather than on all pairs. */
+  public boolean bootstrap() {
+    return resample != Resample.NONE;
   }
 
   /** The defaults of {@code trainer { ... }} in memescope-defaults.conf. */
   public static TrainingOptions defaults() {
-    return new TrainingOptions(1e-3, 1e-4, 128, 200, 10, 0.2, 42, false, true);
+    return new TrainingOptions(1e-3, 1e-4, 128, 200, 10, 0.2, 42, Resample.NONE, true);
   }
 
   /** The options of {@code trainer { ... }} in the configuration. */
@@ -57,7 +76,7 @@ public record TrainingOptions(
         t.patience(),
         t.validationFraction(),
         t.seed(),
-        t.bootstrap(),
+        t.bootstrap() ? Resample.MEMBER : Resample.NONE,
         t.progress());
   }
 
@@ -70,7 +89,7 @@ public record TrainingOptions(
         patience,
         validationFraction,
         s,
-        bootstrap,
+        resample,
         progress);
   }
 
@@ -83,7 +102,7 @@ public record TrainingOptions(
         patience,
         validationFraction,
         seed,
-        bootstrap,
+        resample,
         p);
   }
 
@@ -96,16 +115,16 @@ public record TrainingOptions(
         patienceEpochs,
         validationFraction,
         seed,
-        bootstrap,
+        resample,
         progress);
   }
 
   public TrainingOptions withValidationFraction(double f) {
     return new TrainingOptions(
-        learningRate, weightDecay, batchSize, maxEpochs, patience, f, seed, bootstrap, progress);
+        learningRate, weightDecay, batchSize, maxEpochs, patience, f, seed, resample, progress);
   }
 
-  public TrainingOptions withBootstrap(boolean b) {
+  public TrainingOptions withResample(Resample r) {
     return new TrainingOptions(
         learningRate,
         weightDecay,
@@ -114,7 +133,7 @@ public record TrainingOptions(
         patience,
         validationFraction,
         seed,
-        b,
+        r,
         progress);
   }
 }

@@ -117,4 +117,29 @@ class QualityTrainerTest {
         .hasMessageContaining("training diverged: member 0's training loss is not finite")
         .hasMessageContaining("trainer.learning-rate");
   }
+
+  @Test
+  void a_bootstrapped_member_keeps_its_resample_for_every_epoch_and_shuffles_it() {
+    int n = 200;
+    QualityTrainer.EpochOrder member =
+        new QualityTrainer.EpochOrder(n, TrainingOptions.Resample.MEMBER, new Random(1));
+    int[] first = member.next();
+    int[] second = member.next();
+    assertThat(first).isNotEqualTo(second);
+    assertThat(java.util.Arrays.stream(first).sorted().toArray())
+        .as("the same resample, in another order")
+        .isEqualTo(java.util.Arrays.stream(second).sorted().toArray());
+    assertThat(java.util.Arrays.stream(first).distinct().count())
+        .as("a resample with replacement: about 63 %% of the pairs")
+        .isBetween(100L, 150L);
+
+    QualityTrainer.EpochOrder epoch =
+        new QualityTrainer.EpochOrder(n, TrainingOptions.Resample.EPOCH, new Random(1));
+    assertThat(java.util.Arrays.stream(epoch.next()).sorted().toArray())
+        .isNotEqualTo(java.util.Arrays.stream(epoch.next()).sorted().toArray());
+
+    QualityTrainer.EpochOrder all =
+        new QualityTrainer.EpochOrder(n, TrainingOptions.Resample.NONE, new Random(1));
+    assertThat(all.next()).containsExactlyInAnyOrder(IntStream.range(0, n).toArray());
+  }
 }

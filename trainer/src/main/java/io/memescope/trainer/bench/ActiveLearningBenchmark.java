@@ -51,20 +51,22 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * with 30 and the design with 60-120, to the chance-adjusted bar both with 15; docs/benchmarks.md,
  * "The training schedule" and "Every schedule against both bars"; {@code sweep=} below),
  * active-steps [steps] the same for the active strategy alone (random pairs keep {@code steps}),
- * full-epochs [20], candidates [20000] pairs scored per round, diversity [1.0], bootstrap [true],
- * strategy [design], cold-start [false] (true: the design also picks the first {@code initial}
- * pairs, without a model, as {@code train select} does before the first model; random pairs start
- * random), baseline [true] (false: run only the active strategy, to screen a variant against the
- * random curves of a recorded run on the same seeds; no ratio is printed then), out
- * [target/active-learning], png [docs/img/active-learning.png], threads [1]: libtorch's intra-op
- * and inter-op threads, set before the engine starts ({@code -Dai.djl.pytorch.num_threads} on the
- * command line wins). One is the quicker on two cores for models this small. Two runs of the same
- * command still differ by a few labels on some seeds (docs/benchmarks.md, "One libtorch thread").
- * stop [budget]: {@code bars} ends a strategy's run on a seed as soon as its curve reaches the
- * later (chance-adjusted) bar, so that a large budget costs only what each seed needs; the labels
- * to each bar are unchanged (both are first crossings), but the curves end at different label
- * counts, so the picture then shows the labels to each bar per seed (random against the active
- * strategy) instead of mean curves, and it needs the random baseline.
+ * full-epochs [20], candidates [20000] pairs scored per round, diversity [1.0], bootstrap [true]
+ * (true: each member a fresh bootstrap resample every epoch, as every recorded run; member: one
+ * resample per member, as {@code trainer.bootstrap}; false: all pairs), strategy [design],
+ * cold-start [false] (true: the design also picks the first {@code initial} pairs, without a model,
+ * as {@code train select} does before the first model; random pairs start random), baseline [true]
+ * (false: run only the active strategy, to screen a variant against the random curves of a recorded
+ * run on the same seeds; no ratio is printed then), out [target/active-learning], png
+ * [docs/img/active-learning.png], threads [1]: libtorch's intra-op and inter-op threads, set before
+ * the engine starts ({@code -Dai.djl.pytorch.num_threads} on the command line wins). One is the
+ * quicker on two cores for models this small. Two runs of the same command still differ by a few
+ * labels on some seeds (docs/benchmarks.md, "One libtorch thread"). stop [budget]: {@code bars}
+ * ends a strategy's run on a seed as soon as its curve reaches the later (chance-adjusted) bar, so
+ * that a large budget costs only what each seed needs; the labels to each bar are unchanged (both
+ * are first crossings), but the curves end at different label counts, so the picture then shows the
+ * labels to each bar per seed (random against the active strategy) instead of mean curves, and it
+ * needs the random baseline.
  *
  * <p>{@code merge=a/results.json,b/results.json,...} trains nothing: it joins the results of runs
  * with the same settings on different seeds (blocks run side by side, say) into one results.json in
@@ -91,7 +93,7 @@ public final class ActiveLearningBenchmark {
   private final int epochs;
   private final int steps;
   private final int activeSteps;
-  private final boolean bootstrap;
+  private final TrainingOptions.Resample bootstrap;
   private final boolean warm;
   private final int fullEpochs;
   private final int candidates;
@@ -127,7 +129,13 @@ public final class ActiveLearningBenchmark {
     epochs = integer("epochs", 5);
     steps = integer("steps", 60);
     activeSteps = integer("active-steps", steps);
-    bootstrap = Boolean.parseBoolean(args.getOrDefault("bootstrap", "true"));
+    bootstrap =
+        switch (args.getOrDefault("bootstrap", "true")) {
+          case "true" -> TrainingOptions.Resample.EPOCH;
+          case "member" -> TrainingOptions.Resample.MEMBER;
+          case "false" -> TrainingOptions.Resample.NONE;
+          default -> throw new IllegalArgumentException("bootstrap: true, member or false");
+        };
     warm = Boolean.parseBoolean(args.getOrDefault("warm", "true"));
     fullEpochs = integer("full-epochs", 20);
     candidates = integer("candidates", 20000);
@@ -380,7 +388,13 @@ public final class ActiveLearningBenchmark {
     settings.put("epochs", "" + epochs);
     settings.put("steps", "" + steps);
     settings.put("active-steps", "" + activeSteps);
-    settings.put("bootstrap", "" + bootstrap);
+    settings.put(
+        "bootstrap",
+        switch (bootstrap) {
+          case EPOCH -> "true";
+          case MEMBER -> "member";
+          case NONE -> "false";
+        });
     settings.put("warm", "" + warm);
     settings.put("full-epochs", "" + fullEpochs);
     settings.put("candidates", "" + candidates);

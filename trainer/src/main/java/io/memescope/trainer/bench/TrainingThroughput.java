@@ -32,7 +32,8 @@ public final class TrainingThroughput {
         for (int batch : new int[] {128, 512}) {
           QualitySpec spec = new QualitySpec(dims, dim, hidden, 5, 0.1);
           TrainingOptions o =
-              new TrainingOptions(1e-3, 1e-4, batch, epochs, epochs, 0, 1, false, false);
+              new TrainingOptions(
+                  1e-3, 1e-4, batch, epochs, epochs, 0, 1, TrainingOptions.Resample.NONE, false);
           // one warm-up run, then the measured one
           new QualityTrainer(o.withEpochs(1, 1))
               .train(spec, Split.none(data), sim.embeddingMap(), null)
