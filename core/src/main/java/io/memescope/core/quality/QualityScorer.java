@@ -47,6 +47,11 @@ public final class QualityScorer implements AutoCloseable {
     return version;
   }
 
+  /** The length of the embeddings the model scores. */
+  public int embeddingDim() {
+    return model.spec().embeddingDim();
+  }
+
   /** Raw and percentile scores of a batch of embeddings, in order. */
   public Score[] score(float[][] embeddings) {
     float[][] raw = model.scores(embeddings);

@@ -48,6 +48,7 @@ final class ScoreAndRoute extends BroadcastProcessFunction<IndexEffect, ModelVer
   private transient QualityRegistry registry;
   private transient QualityScorer scorer;
   private transient String failedVersion;
+  private transient String mismatchLogged;
   private transient long retryAt;
   private transient Counters rejects;
   private transient Counters indexed;
@@ -102,6 +103,22 @@ final class ScoreAndRoute extends BroadcastProcessFunction<IndexEffect, ModelVer
     QualityScorer s = scorer(ctx.getBroadcastState(MODELS));
     if (s == null) {
       quality.inc("unscored");
+      out.collect(e);
+      return;
+    }
+    if (e.vector().length != s.embeddingDim()) {
+      // A model trained on another embedder's vectors: every image would fail. Said once per
+      // version, not once per image; the images go on unscored.
+      quality.inc("dimension_mismatch");
+      if (!s.version().equals(mismatchLogged)) {
+        mismatchLogged = s.version();
+        LOG.warn(
+            "quality model {} scores {}-dimensional embeddings, the embedder gives {}: images go"
+                + " on unscored until a model trained on these embeddings is published",
+            s.version(),
+            s.embeddingDim(),
+            e.vector().length);
+      }
       out.collect(e);
       return;
     }

@@ -12,8 +12,8 @@ import io.memescope.core.quality.QualityScorer;
 import io.memescope.core.schema.Clients;
 import io.memescope.core.schema.MilvusCollection;
 import io.milvus.v2.client.MilvusClientV2;
+import io.milvus.v2.common.ConsistencyLevel;
 import io.milvus.v2.service.vector.request.DeleteReq;
-import io.milvus.v2.service.vector.request.GetReq;
 import io.milvus.v2.service.vector.request.QueryReq;
 import io.milvus.v2.service.vector.request.UpsertReq;
 import io.milvus.v2.service.vector.response.QueryResp;
@@ -23,8 +23,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.apache.flink.api.common.RuntimeExecutionMode;
@@ -71,6 +73,11 @@ public final class RescoreJob {
   /** Parts of Cassandra's token ring the catch-up pass scans, spread over the subtasks. */
   static final int TOKEN_RANGES = 64;
 
+  /** Restarts of a failed attempt, and the wait before each. */
+  static final int RESTART_ATTEMPTS = 10;
+
+  static final Duration RESTART_DELAY = Duration.ofSeconds(10);
+
   private static final String HEX = "0123456789abcdef";
 
   private RescoreJob() {}
@@ -92,8 +99,13 @@ public final class RescoreJob {
     }
     MemescopeConfig config = new ConfigLoader().optText(hocon).load();
     Configuration conf = new Configuration();
+    // A store away for a while (Milvus busy with the ingest job's loads, Cassandra restarting)
+    // must not end the job: the rest of the index would stay on the older version until the next
+    // publication. Ten attempts 10 s apart ride out a minute and more; a job that fails for good
+    // (a model that cannot score) still ends.
     conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-    conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
+    conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, RESTART_ATTEMPTS);
+    conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, RESTART_DELAY);
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
     env.setRuntimeMode(RuntimeExecutionMode.BATCH);
     env.setParallelism(config.ingest().parallelism());
@@ -150,6 +162,7 @@ public final class RescoreJob {
     private transient Counter takenDown;
     private transient Counter rescored;
     private transient Counter superseded;
+    private transient Counter unscorable;
     private transient Gson gson;
 
     private final String rescoredMetric;
@@ -184,6 +197,7 @@ public final class RescoreJob {
       takenDown = getRuntimeContext().getMetricGroup().counter("quality_rescore_taken_down");
       // Slices and token ranges skipped (the name predates the catch-up pass).
       superseded = getRuntimeContext().getMetricGroup().counter("quality_superseded_slices");
+      unscorable = getRuntimeContext().getMetricGroup().counter("quality_rescore_unscorable");
     }
 
     /** Whether a newer version has been published since (its own job takes over). */
@@ -197,8 +211,33 @@ public final class RescoreJob {
       return false;
     }
 
+    /**
+     * Which {@code quality_version}s are stale for this version: none (unscored), or a version
+     * stamped before this one, or one the registry does not know. An image on a newer version (one
+     * published with trainer.rescore off, so that no job cancelled this one, or the ingest job's
+     * newer scores) is left alone.
+     */
+    java.util.function.Predicate<String> staleVersions() {
+      Map<String, Instant> stamps = new HashMap<>();
+      for (QualityRegistry.Entry e : registry.versions()) {
+        stamps.put(e.version(), e.createdAt());
+      }
+      return on -> {
+        if (on == null) {
+          return true;
+        }
+        Instant stamp = stamps.get(on);
+        return !on.equals(version) && (stamp == null || !stamp.isAfter(createdAt));
+      };
+    }
+
     /** Scores Milvus rows (with their vectors) and writes them back; returns how many. */
     int write(List<QueryResp.QueryResult> all) {
+      // Checked for every batch, not only every slice: a slice is up to 16 queries and many
+      // batches, and images already on a newer version must not be put back on this one.
+      if (all.isEmpty() || superseded("a batch of " + all.size() + " images")) {
+        return 0;
+      }
       // Only images that still exist: one taken down since the slice was read must not come back.
       List<String> allIds = new ArrayList<>();
       for (QueryResp.QueryResult r : all) {
@@ -225,11 +264,57 @@ public final class RescoreJob {
         }
         objects.add(o);
       }
-      QualityScorer.Score[] scores = scorer.score(vectors);
+      if (vectors[0].length != scorer.embeddingDim()) {
+        // Every image would fail: a model trained on another embedder's vectors. Said once, and
+        // the job fails, rather than skipping the whole index image by image.
+        throw new IllegalStateException(
+            "quality model "
+                + version
+                + " scores "
+                + scorer.embeddingDim()
+                + "-dimensional embeddings, the index holds "
+                + vectors[0].length
+                + ": train and publish a model on this index's embeddings");
+      }
+      QualityScorer.Score[] scores;
+      try {
+        scores = scorer.score(vectors);
+      } catch (RuntimeException batch) {
+        // An image the model cannot score (a non-finite score) must not end the job, which would
+        // fail again on the same batch after every restart: score one by one, and leave out (on
+        // the older version, counted) those that fail.
+        List<JsonObject> kept = new ArrayList<>();
+        List<QualityScorer.Score> keptScores = new ArrayList<>();
+        for (int i = 0; i < objects.size(); i++) {
+          try {
+            keptScores.add(scorer.score(new float[][] {vectors[i]})[0]);
+            kept.add(objects.get(i));
+          } catch (RuntimeException one) {
+            unscorable.inc();
+            LOG.warn(
+                "{}: cannot score image {}, left on its older version: {}",
+                version,
+                objects.get(i).get(MilvusCollection.ID).getAsString(),
+                one.toString());
+          }
+        }
+        objects = kept;
+        scores = keptScores.toArray(new QualityScorer.Score[0]);
+        if (objects.isEmpty()) {
+          return 0;
+        }
+      }
+      for (int i = 0; i < objects.size(); i++) {
+        objects.get(i).addProperty(MilvusCollection.QUALITY, scores[i].overall());
+      }
+      // Milvus first, then Cassandra: a batch cut short between the two (a store gone away, the
+      // job restarted) leaves Cassandra on the older version, which the catch-up pass reads to
+      // find what is stale, rather than Cassandra saying the new version over Milvus's old score
+      // (which serving filters and sorts by).
+      milvus.upsert(UpsertReq.builder().collectionName(collection).data(objects).build());
       List<CompletableFuture<?>> cql = new ArrayList<>();
       for (int i = 0; i < objects.size(); i++) {
         JsonObject o = objects.get(i);
-        o.addProperty(MilvusCollection.QUALITY, scores[i].overall());
         cql.add(
             session
                 .executeAsync(
@@ -240,7 +325,6 @@ public final class RescoreJob {
                         o.get(MilvusCollection.ID).getAsString()))
                 .toCompletableFuture());
       }
-      milvus.upsert(UpsertReq.builder().collectionName(collection).data(objects).build());
       CompletableFuture.allOf(cql.toArray(new CompletableFuture<?>[0])).join();
       // A takedown between the check above and these writes deleted the image from both stores
       // first: the upsert re-inserted its vector and the UPDATE a row of quality columns alone.
@@ -355,6 +439,7 @@ public final class RescoreJob {
                       .filter(MilvusCollection.ID + " like \"" + prefix + "%\"")
                       .outputFields(List.of("*"))
                       .limit(QUERY_LIMIT)
+                      .consistencyLevel(ConsistencyLevel.STRONG)
                       .build())
               .getQueryResults();
       if (rows.size() >= QUERY_LIMIT) {
@@ -451,10 +536,11 @@ public final class RescoreJob {
         return;
       }
       long[] bounds = tokenRange(range, TOKEN_RANGES);
+      java.util.function.Predicate<String> isStale = staleVersions();
       List<Object> stale = new ArrayList<>();
       int n = 0;
       for (Row r : session.execute(scan.bind(bounds[0], bounds[1]).setPageSize(1000))) {
-        if (r.getString("sha256") != null && !version.equals(r.getString("quality_version"))) {
+        if (r.getString("sha256") != null && isStale.test(r.getString("quality_version"))) {
           stale.add(r.getString("id"));
           if (stale.size() == BATCH) {
             n += rescore(stale);
@@ -472,18 +558,24 @@ public final class RescoreJob {
     }
 
     private int rescore(List<Object> ids) {
+      // A strong read: the default (bounded) can miss vectors written in the last seconds, and
+      // those images would stay on the older version.
+      String in =
+          ids.stream()
+              .map(id -> "\"" + id + "\"")
+              .collect(java.util.stream.Collectors.joining(","));
       List<QueryResp.QueryResult> rows =
           milvus
-              .get(
-                  GetReq.builder()
+              .query(
+                  QueryReq.builder()
                       .collectionName(collection)
-                      .ids(List.copyOf(ids))
+                      .filter(MilvusCollection.ID + " in [" + in + "]")
                       .outputFields(List.of("*"))
+                      .consistencyLevel(ConsistencyLevel.STRONG)
                       .build())
-              .getGetResults();
+              .getQueryResults();
       if (rows.size() < ids.size()) {
-        // Written to Cassandra but not (yet, or no longer) to Milvus: the ingest job's commit or a
-        // takedown is under way, and either leaves the image right.
+        // In Cassandra but no longer in Milvus: a takedown under way, which deletes the rows too.
         LOG.info("{}: {} stale images have no vector in Milvus", version, ids.size() - rows.size());
       }
       return write(rows);

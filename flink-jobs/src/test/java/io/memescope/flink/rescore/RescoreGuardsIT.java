@@ -1,0 +1,153 @@
+package io.memescope.flink.rescore;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.quality.QualityModel;
+import io.memescope.core.quality.QualityRegistry;
+import io.memescope.core.quality.QualitySpec;
+import io.memescope.core.quality.ScoreQuantiles;
+import io.memescope.core.schema.Clients;
+import io.memescope.core.schema.MilvusCollection;
+import io.memescope.core.schema.Schema;
+import io.memescope.flink.ingest.TestImages;
+import io.memescope.infra.testing.TestStack;
+import io.milvus.v2.client.MilvusClientV2;
+import io.milvus.v2.common.ConsistencyLevel;
+import io.milvus.v2.service.vector.request.QueryReq;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Collectors;
+import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
+import org.junit.jupiter.api.Test;
+
+/** What the re-scoring job refuses to do, on the test stack's Milvus and Cassandra. */
+class RescoreGuardsIT {
+  /**
+   * Given a model trained on embeddings of another length than the index's (an embedder changed
+   * since), it fails saying so, and writes nothing, rather than going through the whole index image
+   * by image.
+   */
+  @Test
+  void a_model_for_other_embeddings_fails_the_job_with_a_clear_error_and_writes_nothing()
+      throws Exception {
+    TestStack.config();
+    String run = TestStack.uniqueName("redim");
+    MemescopeConfig config =
+        TestStack.load(
+            Map.of(
+                "milvus.collection", run,
+                "cassandra.keyspace", run,
+                "kafka.topics.ingest-indexed.name", run + ".indexed"));
+    Schema.apply(config);
+    String collection = config.milvus().collection();
+    MilvusClientV2 milvus = Clients.milvus(config.milvus());
+    try (CqlSession cql = Clients.cassandraKeyspace(config.cassandra())) {
+      int dim = new MilvusCollection(milvus, config.milvus()).dimensionOf(collection).orElseThrow();
+      List<String> ids = TestImages.write(config, 3, dim, new Random(12));
+      QualitySpec spec = new QualitySpec(List.of("funny"), dim + 1, List.of(4), 1, 0.0);
+      try (QualityModel model = QualityModel.create(spec, 5)) {
+        new QualityRegistry(cql)
+            .save(
+                new QualityRegistry.Entry(
+                    "q-wide",
+                    Instant.now(),
+                    spec,
+                    model.save(),
+                    ScoreQuantiles.of(
+                        spec.dimensions(), model.scores(new float[][] {new float[dim + 1]})),
+                    Map.of(),
+                    10,
+                    "{}"));
+      }
+      RescoreJob.RescoreSlice rescorer = new RescoreJob.RescoreSlice(config.render(), "q-wide");
+      try (var harness = ProcessFunctionTestHarnesses.forProcessFunction(rescorer)) {
+        String in = ids.stream().map(id -> "\"" + id + "\"").collect(Collectors.joining(","));
+        var batch =
+            milvus
+                .query(
+                    QueryReq.builder()
+                        .collectionName(collection)
+                        .filter(MilvusCollection.ID + " in [" + in + "]")
+                        .outputFields(List.of("*"))
+                        .consistencyLevel(ConsistencyLevel.STRONG)
+                        .build())
+                .getQueryResults();
+        assertThat(batch).hasSize(3);
+        assertThatThrownBy(() -> rescorer.write(batch))
+            .isInstanceOf(IllegalStateException.class)
+            .hasMessageContaining("quality model q-wide scores " + (dim + 1) + "-dimensional")
+            .hasMessageContaining("the index holds " + dim);
+        for (String id : ids) {
+          assertThat(
+                  cql.execute("SELECT quality_version FROM images WHERE id = ?", id)
+                      .one()
+                      .getString("quality_version"))
+              .isNull();
+        }
+      }
+    } finally {
+      milvus.close();
+    }
+  }
+
+  /**
+   * The catch-up pass re-scores images that are unscored or on an older version, and leaves those
+   * on a newer one alone (a version published with trainer.rescore off cancels no older job).
+   */
+  @Test
+  void the_catch_up_takes_older_and_unscored_images_as_stale_and_leaves_newer_ones()
+      throws Exception {
+    TestStack.config();
+    String run = TestStack.uniqueName("restale");
+    MemescopeConfig config =
+        TestStack.load(
+            Map.of(
+                "milvus.collection", run,
+                "cassandra.keyspace", run,
+                "kafka.topics.ingest-indexed.name", run + ".indexed"));
+    Schema.apply(config);
+    MilvusClientV2 milvus = Clients.milvus(config.milvus());
+    try (CqlSession cql = Clients.cassandraKeyspace(config.cassandra())) {
+      int dim =
+          new MilvusCollection(milvus, config.milvus())
+              .dimensionOf(config.milvus().collection())
+              .orElseThrow();
+      QualitySpec spec = new QualitySpec(List.of("funny"), dim, List.of(4), 1, 0.0);
+      Instant t = Instant.now();
+      QualityRegistry registry = new QualityRegistry(cql);
+      try (QualityModel model = QualityModel.create(spec, 5)) {
+        for (var v :
+            Map.of("q-old", t.minusSeconds(60), "q-this", t, "q-new", t.plusSeconds(60))
+                .entrySet()) {
+          registry.save(
+              new QualityRegistry.Entry(
+                  v.getKey(),
+                  v.getValue(),
+                  spec,
+                  model.save(),
+                  ScoreQuantiles.of(
+                      spec.dimensions(), model.scores(new float[][] {new float[dim]})),
+                  Map.of(),
+                  10,
+                  "{}"));
+        }
+      }
+      RescoreJob.CatchUp catchUp = new RescoreJob.CatchUp(config.render(), "q-this");
+      try (var harness = ProcessFunctionTestHarnesses.forProcessFunction(catchUp)) {
+        var stale = catchUp.staleVersions();
+        assertThat(stale.test(null)).as("unscored").isTrue();
+        assertThat(stale.test("q-old")).as("an older version").isTrue();
+        assertThat(stale.test("q-gone")).as("a version the registry does not know").isTrue();
+        assertThat(stale.test("q-this")).as("this version").isFalse();
+        assertThat(stale.test("q-new")).as("a newer version").isFalse();
+      }
+    } finally {
+      milvus.close();
+    }
+  }
+}
