@@ -5,23 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import io.memescope.core.config.MemescopeConfig;
-import io.memescope.core.quality.QualityModel;
-import io.memescope.core.quality.QualityRegistry;
 import io.memescope.core.quality.QualitySpec;
-import io.memescope.core.quality.ScoreQuantiles;
 import io.memescope.core.schema.Clients;
 import io.memescope.core.schema.MilvusCollection;
-import io.memescope.core.schema.Schema;
 import io.memescope.flink.ingest.TestImages;
-import io.memescope.infra.testing.TestStack;
 import io.milvus.v2.client.MilvusClientV2;
-import io.milvus.v2.common.ConsistencyLevel;
-import io.milvus.v2.service.vector.request.QueryReq;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
-import java.util.stream.Collectors;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.Test;
 
@@ -35,48 +26,20 @@ class RescoreGuardsIT {
   @Test
   void a_model_for_other_embeddings_fails_the_job_with_a_clear_error_and_writes_nothing()
       throws Exception {
-    TestStack.config();
-    String run = TestStack.uniqueName("redim");
-    MemescopeConfig config =
-        TestStack.load(
-            Map.of(
-                "milvus.collection", run,
-                "cassandra.keyspace", run,
-                "kafka.topics.ingest-indexed.name", run + ".indexed"));
-    Schema.apply(config);
+    MemescopeConfig config = RescoreStack.config("redim");
     String collection = config.milvus().collection();
     MilvusClientV2 milvus = Clients.milvus(config.milvus());
     try (CqlSession cql = Clients.cassandraKeyspace(config.cassandra())) {
       int dim = new MilvusCollection(milvus, config.milvus()).dimensionOf(collection).orElseThrow();
       List<String> ids = TestImages.write(config, 3, dim, new Random(12));
-      QualitySpec spec = new QualitySpec(List.of("funny"), dim + 1, List.of(4), 1, 0.0);
-      try (QualityModel model = QualityModel.create(spec, 5)) {
-        new QualityRegistry(cql)
-            .save(
-                new QualityRegistry.Entry(
-                    "q-wide",
-                    Instant.now(),
-                    spec,
-                    model.save(),
-                    ScoreQuantiles.of(
-                        spec.dimensions(), model.scores(new float[][] {new float[dim + 1]})),
-                    Map.of(),
-                    10,
-                    "{}"));
-      }
+      RescoreStack.register(
+          cql,
+          "q-wide",
+          Instant.now(),
+          new QualitySpec(List.of("funny"), dim + 1, List.of(4), 1, 0));
       RescoreJob.RescoreSlice rescorer = new RescoreJob.RescoreSlice(config.render(), "q-wide");
       try (var harness = ProcessFunctionTestHarnesses.forProcessFunction(rescorer)) {
-        String in = ids.stream().map(id -> "\"" + id + "\"").collect(Collectors.joining(","));
-        var batch =
-            milvus
-                .query(
-                    QueryReq.builder()
-                        .collectionName(collection)
-                        .filter(MilvusCollection.ID + " in [" + in + "]")
-                        .outputFields(List.of("*"))
-                        .consistencyLevel(ConsistencyLevel.STRONG)
-                        .build())
-                .getQueryResults();
+        var batch = RescoreStack.rows(milvus, collection, ids);
         assertThat(batch).hasSize(3);
         assertThatThrownBy(() -> rescorer.write(batch))
             .isInstanceOf(IllegalStateException.class)
@@ -102,15 +65,7 @@ class RescoreGuardsIT {
   @Test
   void the_catch_up_takes_older_and_unscored_images_as_stale_and_leaves_newer_ones()
       throws Exception {
-    TestStack.config();
-    String run = TestStack.uniqueName("restale");
-    MemescopeConfig config =
-        TestStack.load(
-            Map.of(
-                "milvus.collection", run,
-                "cassandra.keyspace", run,
-                "kafka.topics.ingest-indexed.name", run + ".indexed"));
-    Schema.apply(config);
+    MemescopeConfig config = RescoreStack.config("restale");
     MilvusClientV2 milvus = Clients.milvus(config.milvus());
     try (CqlSession cql = Clients.cassandraKeyspace(config.cassandra())) {
       int dim =
@@ -119,24 +74,9 @@ class RescoreGuardsIT {
               .orElseThrow();
       QualitySpec spec = new QualitySpec(List.of("funny"), dim, List.of(4), 1, 0.0);
       Instant t = Instant.now();
-      QualityRegistry registry = new QualityRegistry(cql);
-      try (QualityModel model = QualityModel.create(spec, 5)) {
-        for (var v :
-            Map.of("q-old", t.minusSeconds(60), "q-this", t, "q-new", t.plusSeconds(60))
-                .entrySet()) {
-          registry.save(
-              new QualityRegistry.Entry(
-                  v.getKey(),
-                  v.getValue(),
-                  spec,
-                  model.save(),
-                  ScoreQuantiles.of(
-                      spec.dimensions(), model.scores(new float[][] {new float[dim]})),
-                  Map.of(),
-                  10,
-                  "{}"));
-        }
-      }
+      RescoreStack.register(cql, "q-old", t.minusSeconds(60), spec);
+      RescoreStack.register(cql, "q-this", t, spec);
+      RescoreStack.register(cql, "q-new", t.plusSeconds(60), spec);
       RescoreJob.CatchUp catchUp = new RescoreJob.CatchUp(config.render(), "q-this");
       try (var harness = ProcessFunctionTestHarnesses.forProcessFunction(catchUp)) {
         var stale = catchUp.staleVersions();

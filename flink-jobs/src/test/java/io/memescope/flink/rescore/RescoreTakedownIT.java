@@ -4,25 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import io.memescope.core.config.MemescopeConfig;
-import io.memescope.core.quality.QualityModel;
-import io.memescope.core.quality.QualityRegistry;
 import io.memescope.core.quality.QualitySpec;
-import io.memescope.core.quality.ScoreQuantiles;
 import io.memescope.core.schema.Clients;
 import io.memescope.core.schema.MilvusCollection;
-import io.memescope.core.schema.Schema;
 import io.memescope.flink.ingest.TestImages;
-import io.memescope.infra.testing.TestStack;
 import io.milvus.v2.client.MilvusClientV2;
-import io.milvus.v2.common.ConsistencyLevel;
 import io.milvus.v2.service.vector.request.DeleteReq;
-import io.milvus.v2.service.vector.request.QueryReq;
 import io.milvus.v2.service.vector.response.QueryResp;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
-import java.util.stream.Collectors;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.Test;
 
@@ -36,15 +27,7 @@ class RescoreTakedownIT {
   @Test
   void a_vector_deleted_by_a_takedown_under_way_is_not_brought_back_by_a_batch_read_before()
       throws Exception {
-    TestStack.config();
-    String run = TestStack.uniqueName("retake");
-    MemescopeConfig config =
-        TestStack.load(
-            Map.of(
-                "milvus.collection", run,
-                "cassandra.keyspace", run,
-                "kafka.topics.ingest-indexed.name", run + ".indexed"));
-    Schema.apply(config);
+    MemescopeConfig config = RescoreStack.config("retake");
     String collection = config.milvus().collection();
     MilvusClientV2 milvus = Clients.milvus(config.milvus());
     try (CqlSession cql = Clients.cassandraKeyspace(config.cassandra())) {
@@ -52,25 +35,12 @@ class RescoreTakedownIT {
       List<String> ids = TestImages.write(config, 2, dim, new Random(11));
       String kept = ids.get(0);
       String takenDown = ids.get(1);
-      QualitySpec spec = new QualitySpec(List.of("funny"), dim, List.of(4), 1, 0.0);
-      try (QualityModel model = QualityModel.create(spec, 5)) {
-        new QualityRegistry(cql)
-            .save(
-                new QualityRegistry.Entry(
-                    "q-race",
-                    Instant.now(),
-                    spec,
-                    model.save(),
-                    ScoreQuantiles.of(
-                        spec.dimensions(), model.scores(new float[][] {new float[dim]})),
-                    Map.of(),
-                    10,
-                    "{}"));
-      }
+      RescoreStack.register(
+          cql, "q-race", Instant.now(), new QualitySpec(List.of("funny"), dim, List.of(4), 1, 0.0));
       RescoreJob.RescoreSlice rescorer = new RescoreJob.RescoreSlice(config.render(), "q-race");
       try (var harness = ProcessFunctionTestHarnesses.forProcessFunction(rescorer)) {
         // The batch as the job reads it, both images whole.
-        List<QueryResp.QueryResult> batch = rows(milvus, collection, ids);
+        List<QueryResp.QueryResult> batch = RescoreStack.rows(milvus, collection, ids);
         assertThat(batch).hasSize(2);
 
         // Serving's takedown, first two steps: the record, then the vector.
@@ -93,7 +63,7 @@ class RescoreTakedownIT {
         cql.execute("DELETE FROM images WHERE id = ?", takenDown);
 
         assertThat(written).as("images re-scored").isEqualTo(1);
-        assertThat(rows(milvus, collection, ids).stream().map(RescoreTakedownIT::id))
+        assertThat(RescoreStack.rows(milvus, collection, ids).stream().map(RescoreTakedownIT::id))
             .as("vectors left in Milvus")
             .containsExactly(kept);
         assertThat(
@@ -105,20 +75,6 @@ class RescoreTakedownIT {
     } finally {
       milvus.close();
     }
-  }
-
-  private static List<QueryResp.QueryResult> rows(
-      MilvusClientV2 milvus, String collection, List<String> ids) {
-    String in = ids.stream().map(id -> "\"" + id + "\"").collect(Collectors.joining(","));
-    return milvus
-        .query(
-            QueryReq.builder()
-                .collectionName(collection)
-                .filter(MilvusCollection.ID + " in [" + in + "]")
-                .outputFields(List.of("*"))
-                .consistencyLevel(ConsistencyLevel.STRONG)
-                .build())
-        .getQueryResults();
   }
 
   private static String id(QueryResp.QueryResult r) {
