@@ -37,6 +37,13 @@ public final class LearningCurve {
     if (System.getProperty("java.awt.headless") == null) {
       System.setProperty("java.awt.headless", "true");
     }
+    try (OutputStream out = Files.newOutputStream(png)) {
+      BitmapEncoder.saveBitmap(charts(report), 1, 2, out, BitmapEncoder.BitmapFormat.PNG);
+    }
+  }
+
+  /** The two panels: loss, and validation accuracy. */
+  static List<XYChart> charts(TrainingReport report) {
     XYChart loss = chart("Bradley-Terry loss", "loss");
     XYChart accuracy = chart("Validation pairwise accuracy (ties excluded)", "accuracy");
     for (TrainingReport.MemberCurve m : report.members()) {
@@ -44,7 +51,9 @@ public final class LearningCurve {
       add(loss, "member " + m.member() + " train", m.trainLoss(), c, true);
       if (!m.validationLoss().isEmpty()) {
         add(loss, "member " + m.member() + " validation", m.validationLoss(), c, false);
-        add(accuracy, "member " + m.member(), m.validationAccuracy(), c, false);
+        if (m.validationAccuracy().stream().anyMatch(Double::isFinite)) {
+          add(accuracy, "member " + m.member(), m.validationAccuracy(), c, false);
+        }
       }
       if (!m.validationLoss().isEmpty() && m.bestEpoch() >= 1) {
         XYSeries best =
@@ -59,11 +68,12 @@ public final class LearningCurve {
       }
     }
     if (accuracy.getSeriesMap().isEmpty()) {
-      accuracy.setTitle("no validation pairs");
+      accuracy.setTitle(
+          report.validationPairs() == 0
+              ? "no validation pairs"
+              : "no accuracy: every validation pair is a tie");
     }
-    try (OutputStream out = Files.newOutputStream(png)) {
-      BitmapEncoder.saveBitmap(List.of(loss, accuracy), 1, 2, out, BitmapEncoder.BitmapFormat.PNG);
-    }
+    return List.of(loss, accuracy);
   }
 
   private static XYChart chart(String title, String y) {
