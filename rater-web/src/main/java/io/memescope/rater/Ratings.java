@@ -278,14 +278,7 @@ final class Ratings {
       others.add(row.getString("rater"));
     }
     others.remove(r.rater());
-    Row last =
-        s.execute(
-                db.prepare(
-                        s,
-                        "SELECT rank FROM rating_queue WHERE queue = ? ORDER BY rank DESC LIMIT 1")
-                    .bind(r.queue()))
-            .one();
-    long rank = RatingQueue.firstRank(last == null ? null : last.getLong("rank"), now);
+    long rank = new RatingQueue(s).nextRank(r.queue(), now);
     // The new entry first, then the old one goes: the pair is never out of the queue.
     s.execute(
         db.prepare(

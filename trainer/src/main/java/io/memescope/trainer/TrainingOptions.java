@@ -56,11 +56,6 @@ public record TrainingOptions(
     }
   }
 
-  /** Whether members train on resamples rather than on all pairs. */
-  public boolean bootstrap() {
-    return resample != Resample.NONE;
-  }
-
   /** The defaults of {@code trainer { ... }} in memescope-defaults.conf. */
   public static TrainingOptions defaults() {
     return new TrainingOptions(1e-3, 1e-4, 128, 200, 10, 0.2, 42, Resample.NONE, true);

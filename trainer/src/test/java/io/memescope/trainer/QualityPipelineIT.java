@@ -4,12 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.datastax.oss.driver.api.core.CqlSession;
-import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.sun.net.httpserver.HttpServer;
 import io.memescope.core.config.MemescopeConfig;
 import io.memescope.core.quality.QualityRegistry;
-import io.memescope.core.rating.PairKey;
 import io.memescope.core.rating.RatingQueue;
 import io.memescope.core.records.CrawlRecord;
 import io.memescope.core.records.Json;
@@ -515,14 +513,6 @@ class QualityPipelineIT {
    * luminance): a preference the embedding can carry, so the model can learn it.
    */
   private void seedRatings(int n) {
-    PreparedStatement byRater =
-        cql.prepare(
-            "INSERT INTO ratings_by_rater (rater, rating_id, pair_key, left_id, right_id, scores,"
-                + " origin) VALUES (?, now(), ?, ?, ?, ?, 'random')");
-    PreparedStatement byPair =
-        cql.prepare(
-            "INSERT INTO ratings_by_pair (pair_key, rater, left_id, right_id, scores)"
-                + " VALUES (?, ?, ?, ?, ?)");
     Random random = new Random(7);
     for (int k = 0; k < n; k++) {
       int a = random.nextInt(FIRST);
@@ -539,8 +529,7 @@ class QualityPipelineIT {
       String left = firstIds.get(a);
       String right = firstIds.get(b);
       String rater = "sim-" + (k % 3);
-      cql.execute(byRater.bind(rater, PairKey.of(left, right), left, right, scores));
-      cql.execute(byPair.bind(PairKey.of(left, right), rater, left, right, scores));
+      TestRatings.store(cql, rater, left, right, scores);
     }
   }
 

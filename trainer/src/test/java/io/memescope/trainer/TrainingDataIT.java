@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.datastax.oss.driver.api.core.CqlSession;
-import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import io.memescope.core.config.MemescopeConfig;
@@ -130,16 +129,7 @@ class TrainingDataIT {
     for (String d : config.rater().dimensions()) {
       scores.put(d, score);
     }
-    PreparedStatement byRater =
-        cql.prepare(
-            "INSERT INTO ratings_by_rater (rater, rating_id, pair_key, left_id, right_id, scores,"
-                + " origin) VALUES (?, now(), ?, ?, ?, ?, 'random')");
-    PreparedStatement byPair =
-        cql.prepare(
-            "INSERT INTO ratings_by_pair (pair_key, rater, left_id, right_id, scores)"
-                + " VALUES (?, ?, ?, ?, ?)");
-    cql.execute(byRater.bind(rater, PairKey.of(left, right), left, right, scores));
-    cql.execute(byPair.bind(PairKey.of(left, right), rater, left, right, scores));
+    TestRatings.store(cql, rater, left, right, scores);
   }
 
   @Test

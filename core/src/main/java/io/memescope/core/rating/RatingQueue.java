@@ -58,9 +58,8 @@ public final class RatingQueue {
   public int enqueue(
       String queue, String iteration, List<Pair> pairs, int ratingsWanted, double overlap) {
     ensureQueue(queue);
-    Row row = session.execute(last.bind(queue)).one();
     Instant now = Instant.now();
-    long rank = firstRank(row == null ? null : row.getLong("rank"), now);
+    long rank = nextRank(queue, now);
     for (int from = 0; from < pairs.size(); from += 50) {
       BatchStatementBuilder batch = BatchStatement.builder(BatchType.UNLOGGED);
       for (Pair p : pairs.subList(from, Math.min(pairs.size(), from + 50))) {
@@ -75,12 +74,20 @@ public final class RatingQueue {
   }
 
   /**
+   * The rank an entry added to the end of {@code queue} at {@code now} takes ({@link #firstRank}).
+   */
+  public long nextRank(String queue, Instant now) {
+    Row row = session.execute(last.bind(queue)).one();
+    return firstRank(row == null ? null : row.getLong("rank"), now);
+  }
+
+  /**
    * The rank of the next entry: after the queue's last, and at least the time in microseconds, so
    * that a queue cleared and filled again never reuses a rank. The rater app keeps, per rater, the
    * rank before which there is nothing they can take ({@code rater_queue_marks}); a reused rank
    * below it would hide the new entry from them.
    */
-  public static long firstRank(Long lastRank, Instant now) {
+  static long firstRank(Long lastRank, Instant now) {
     long micros = now.getEpochSecond() * 1_000_000 + now.getNano() / 1_000;
     return lastRank == null ? micros : Math.max(lastRank + 1, micros);
   }

@@ -25,6 +25,18 @@ public final class MilvusCollection {
   public static final String QUALITY = "quality";
   public static final String SOURCE = "source";
   public static final String FIRST_SEEN = "first_seen";
+
+  /**
+   * A filter expression matching the rows of {@code ids} (image ids are hex, so none needs
+   * escaping), for a query that must name its consistency level, which a get cannot.
+   */
+  public static String idIn(java.util.Collection<?> ids) {
+    return ID
+        + " in ["
+        + ids.stream().map(id -> "\"" + id + "\"").collect(java.util.stream.Collectors.joining(","))
+        + "]";
+  }
+
   static final int ID_LENGTH = 32;
 
   /** Milvus counts a VarChar's length in UTF-8 bytes. */

@@ -560,16 +560,12 @@ public final class RescoreJob {
     private int rescore(List<Object> ids) {
       // A strong read: the default (bounded) can miss vectors written in the last seconds, and
       // those images would stay on the older version.
-      String in =
-          ids.stream()
-              .map(id -> "\"" + id + "\"")
-              .collect(java.util.stream.Collectors.joining(","));
       List<QueryResp.QueryResult> rows =
           milvus
               .query(
                   QueryReq.builder()
                       .collectionName(collection)
-                      .filter(MilvusCollection.ID + " in [" + in + "]")
+                      .filter(MilvusCollection.idIn(ids))
                       .outputFields(List.of("*"))
                       .consistencyLevel(ConsistencyLevel.STRONG)
                       .build())

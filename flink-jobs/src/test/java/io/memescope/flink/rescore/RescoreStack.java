@@ -16,7 +16,6 @@ import io.milvus.v2.service.vector.response.QueryResp;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
 
 /** The test stack as the re-scoring job's tests use it: a keyspace and collection of their own. */
 final class RescoreStack {
@@ -60,12 +59,11 @@ final class RescoreStack {
   /** The Milvus rows of {@code ids}, with their vectors, read with strong consistency. */
   static List<QueryResp.QueryResult> rows(
       MilvusClientV2 milvus, String collection, List<String> ids) {
-    String in = ids.stream().map(id -> "\"" + id + "\"").collect(Collectors.joining(","));
     return milvus
         .query(
             QueryReq.builder()
                 .collectionName(collection)
-                .filter(MilvusCollection.ID + " in [" + in + "]")
+                .filter(MilvusCollection.idIn(ids))
                 .outputFields(List.of("*"))
                 .consistencyLevel(ConsistencyLevel.STRONG)
                 .build())
