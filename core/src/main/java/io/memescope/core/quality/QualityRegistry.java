@@ -116,6 +116,22 @@ public final class QualityRegistry {
     return out;
   }
 
+  /** A version's name and time, as {@link #published()} lists it. */
+  public record Published(String version, Instant createdAt) {}
+
+  /**
+   * Every version's name and time, newest first, reading nothing else: a version whose metadata
+   * cannot be parsed is listed too (unlike {@link #versions()}, which fails on it).
+   */
+  public List<Published> published() {
+    List<Published> out = new ArrayList<>();
+    for (Row r : session.execute("SELECT version, created_at FROM quality_models")) {
+      out.add(new Published(r.getString("version"), r.getInstant("created_at")));
+    }
+    out.sort(Comparator.comparing(Published::createdAt).reversed());
+    return out;
+  }
+
   /** The newest version without its parameters. */
   public Optional<Entry> latest() {
     List<Entry> all = versions();

@@ -38,7 +38,11 @@ public final class QualityScorer implements AutoCloseable {
       model = QualityModel.load(entry.spec(), entry.params());
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(
-          "quality model " + entry.version() + " cannot be loaded: " + e.getMessage(), e);
+          "quality model "
+              + entry.version()
+              + " cannot be loaded: "
+              + (e.getMessage() == null ? e.toString() : e.getMessage()),
+          e);
     }
     return new QualityScorer(entry.version(), entry.spec().dimensions(), model, entry.quantiles());
   }

@@ -23,10 +23,13 @@ import org.slf4j.LoggerFactory;
  * Scores new images with the current quality model and routes the embedder's rejections to the
  * rejects. The current version comes from the models topic, broadcast to every subtask and kept in
  * broadcast state (so a restored job knows it before the topic is read again); its parameters are
- * loaded from the registry when the first image needs them, without a restart. Until a version has
- * been published, and while a version cannot be loaded (the registry unreachable: retried every
- * {@link #RETRY_MILLIS}), images go on unscored, counted as {@code quality_unscored}: scoring never
- * holds up ingestion; the next version's re-scoring job scores what was left unscored.
+ * loaded from the registry when the first image needs them, without a restart. While a version
+ * cannot be loaded (the registry unreachable, or its parameters unreadable: retried every {@link
+ * #RETRY_MILLIS}) the subtask scores with the version it had, or, having none (restored, or just
+ * started), with the newest older one that loads ({@link #older}). Until a version has been
+ * published, and while none loads, images go on unscored, counted as {@code quality_unscored}:
+ * scoring never holds up ingestion; the next version's re-scoring job scores what was left
+ * unscored.
  *
  * <p>Each subtask also reads the models topic itself when it opens ({@link ModelAnnouncements}),
  * and scores with the newer of that and the broadcast state. A job restored from a checkpoint taken
@@ -215,8 +218,53 @@ final class ScoreAndRoute extends BroadcastProcessFunction<IndexEffect, ModelVer
         session.close();
         session = null;
       }
+      if (scorer == null && registry != null) {
+        scorer = older(wanted);
+      }
       return scorer;
     }
+  }
+
+  /** How many older versions a subtask with none loaded tries when the wanted one fails to load. */
+  static final int FALLBACK_TRIES = 3;
+
+  /**
+   * The newest version older than {@code wanted} that loads (of the {@link #FALLBACK_TRIES} newest
+   * older ones), or null. A running subtask keeps its version when a newer one fails to load; one
+   * with none loaded (restored, or just started) takes the one before instead of leaving every
+   * image unscored until the next publication. The wanted version is still retried every {@link
+   * #RETRY_MILLIS}.
+   */
+  private QualityScorer older(ModelVersion wanted) {
+    int tries = 0;
+    try {
+      for (QualityRegistry.Published p : registry.published()) {
+        if (p.version().equals(wanted.version()) || !p.createdAt().isBefore(wanted.createdAt())) {
+          continue;
+        }
+        if (tries++ == FALLBACK_TRIES) {
+          break;
+        }
+        try {
+          var entry = registry.get(p.version());
+          if (entry.isEmpty()) {
+            continue;
+          }
+          QualityScorer loaded = QualityScorer.load(entry.get());
+          quality.inc("fallback");
+          LOG.warn(
+              "scoring with the older quality model {} until {} loads",
+              p.version(),
+              wanted.version());
+          return loaded;
+        } catch (RuntimeException ex) {
+          LOG.warn("cannot load the older quality model {} either: {}", p.version(), ex.toString());
+        }
+      }
+    } catch (RuntimeException ex) {
+      LOG.warn("cannot list the registry's older quality models: {}", ex.toString());
+    }
+    return null;
   }
 
   @Override

@@ -117,6 +117,139 @@ class ScoreAndRouteIT {
     }
   }
 
+  @Test
+  void a_version_that_cannot_be_loaded_leaves_the_subtask_on_the_one_before() throws Exception {
+    MemescopeConfig config = stack("fallback");
+    QualitySpec spec = new QualitySpec(List.of("funny", "clever"), DIM, List.of(4), 2, 0.0);
+    Instant now = Instant.now();
+    QualityRegistry.Entry oldest = entry(spec, "q-oldest", now.minusSeconds(300), 1);
+    QualityRegistry.Entry older = entry(spec, "q-older", now.minusSeconds(240), 2);
+    // Parameters of another format (say, written by a later release): the load fails.
+    QualityRegistry.Entry unreadable =
+        new QualityRegistry.Entry(
+            "q-unreadable",
+            now.minusSeconds(180),
+            spec,
+            new byte[] {0, 0, 0, 1, 0, 0, 0, 9},
+            oldest.quantiles(),
+            Map.of(),
+            100,
+            "{}");
+    QualityRegistry.Entry broken =
+        new QualityRegistry.Entry(
+            "q-broken",
+            now.minusSeconds(120),
+            spec,
+            new byte[] {1, 2, 3},
+            oldest.quantiles(),
+            Map.of(),
+            100,
+            "{}");
+    QualityRegistry.Entry ancient =
+        new QualityRegistry.Entry(
+            "q-ancient",
+            now.minusSeconds(360),
+            spec,
+            new byte[] {1, 2, 3},
+            oldest.quantiles(),
+            Map.of(),
+            100,
+            "{}");
+    try (var session = Clients.cassandraKeyspace(config.cassandra())) {
+      QualityRegistry registry = new QualityRegistry(session);
+      for (QualityRegistry.Entry e : List.of(ancient, oldest, older, unreadable, broken)) {
+        registry.save(e);
+      }
+    }
+    String hocon = config.render();
+
+    // Nothing loaded yet (just started, or restored): the newest older version that loads, not
+    // unscored images until the next publication; q-unreadable, between them, is passed over.
+    try (var fresh =
+        ProcessFunctionTestHarnesses.forBroadcastProcessFunction(
+            new ScoreAndRoute(hocon), ScoreAndRoute.MODELS)) {
+      fresh.processBroadcastElement(broken.announcement(), 1);
+      IndexEffect first = image();
+      fresh.processElement(first, 2);
+      fresh.processElement(image(), 3);
+      assertThat(stamps(fresh)).containsExactly("q-older", "q-older");
+      try (QualityScorer expected = QualityScorer.load(older)) {
+        assertThat(fresh.extractOutputValues().get(0).quality().overall())
+            .isEqualTo(expected.score(new float[][] {first.vector()})[0].overall());
+      }
+    }
+
+    // Running on a version when a newer one fails to load: it keeps its own.
+    try (var running =
+        ProcessFunctionTestHarnesses.forBroadcastProcessFunction(
+            new ScoreAndRoute(hocon), ScoreAndRoute.MODELS)) {
+      running.processBroadcastElement(oldest.announcement(), 1);
+      running.processElement(image(), 2);
+      running.processBroadcastElement(broken.announcement(), 3);
+      running.processElement(image(), 4);
+      assertThat(stamps(running)).containsExactly("q-oldest", "q-oldest");
+    }
+
+    // No older version that loads (the oldest is broken too): the images go on unscored.
+    try (var none =
+        ProcessFunctionTestHarnesses.forBroadcastProcessFunction(
+            new ScoreAndRoute(hocon), ScoreAndRoute.MODELS)) {
+      none.processBroadcastElement(ancient.announcement(), 1);
+      none.processElement(image(), 2);
+      assertThat(stamps(none)).containsExactly("unscored");
+    }
+  }
+
+  @Test
+  void a_model_for_embeddings_of_another_length_leaves_images_unscored_until_one_that_fits()
+      throws Exception {
+    MemescopeConfig config = stack("mismatch");
+    // Trained on 16-dimensional embeddings (another embedder); the job's are 8-dimensional.
+    QualitySpec wide = new QualitySpec(List.of("funny"), 2 * DIM, List.of(4), 2, 0.0);
+    QualitySpec fits = new QualitySpec(List.of("funny"), DIM, List.of(4), 2, 0.0);
+    Instant now = Instant.now();
+    QualityRegistry.Entry other = entry(wide, "q-other-embedder", now.minusSeconds(120), 1);
+    QualityRegistry.Entry next = entry(fits, "q-this-embedder", now.minusSeconds(60), 2);
+    try (var session = Clients.cassandraKeyspace(config.cassandra())) {
+      QualityRegistry registry = new QualityRegistry(session);
+      registry.save(other);
+      registry.save(next);
+    }
+    try (var h =
+        ProcessFunctionTestHarnesses.forBroadcastProcessFunction(
+            new ScoreAndRoute(config.render()), ScoreAndRoute.MODELS)) {
+      h.processBroadcastElement(other.announcement(), 1);
+      for (int i = 0; i < 3; i++) {
+        h.processElement(image(), 2 + i);
+      }
+      h.processBroadcastElement(next.announcement(), 5);
+      h.processElement(image(), 6);
+      assertThat(stamps(h)).containsExactly("unscored", "unscored", "unscored", "q-this-embedder");
+    }
+  }
+
+  /** A keyspace, collection and models topic of the test stack for one test. */
+  private static MemescopeConfig stack(String name) throws Exception {
+    TestStack.config();
+    String run = TestStack.uniqueName(name);
+    MemescopeConfig config =
+        TestStack.load(
+            Map.of(
+                "milvus.collection", run,
+                "cassandra.keyspace", run,
+                "kafka.topics.models.name", run + ".models"));
+    Schema.apply(config);
+    return config;
+  }
+
+  /** Each output's version, or "unscored". */
+  private static List<String> stamps(
+      org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness<IndexEffect> h) {
+    return h.extractOutputValues().stream()
+        .map(e -> e.quality() == null ? "unscored" : e.quality().version())
+        .toList();
+  }
+
   private static BroadcastOperatorTestHarness<IndexEffect, ModelVersion, IndexEffect> restored(
       String hocon, OperatorSubtaskState state) throws Exception {
     var h =
@@ -147,9 +280,9 @@ class ScoreAndRouteIT {
 
   private QualityRegistry.Entry entry(QualitySpec spec, String version, Instant at, long seed) {
     try (QualityModel model = QualityModel.create(spec, seed)) {
-      float[][] sample = new float[20][DIM];
+      float[][] sample = new float[20][spec.embeddingDim()];
       for (float[] row : sample) {
-        for (int d = 0; d < DIM; d++) {
+        for (int d = 0; d < row.length; d++) {
           row[d] = (float) random.nextGaussian();
         }
       }

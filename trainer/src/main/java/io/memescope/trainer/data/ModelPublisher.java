@@ -116,13 +116,16 @@ public final class ModelPublisher {
 
   /**
    * The stamp of a publication at {@code now}: now, or a millisecond after the newest registered
-   * version where that is not earlier.
+   * version where that is not earlier. In whole milliseconds, as the registry keeps it (a Cassandra
+   * timestamp): the announcement carries the same stamp as the registry, so two publications in one
+   * millisecond are told apart by {@link #rival} instead of each finding the other older.
    */
   static Instant stamp(Instant now, Optional<QualityRegistry.Entry> newest) {
-    if (newest.isPresent() && !now.isAfter(newest.get().createdAt())) {
+    Instant millis = now.truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+    if (newest.isPresent() && !millis.isAfter(newest.get().createdAt())) {
       return newest.get().createdAt().plusMillis(1);
     }
-    return now;
+    return millis;
   }
 
   /** Puts {@code version} on the models topic and waits for the broker's acknowledgement. */

@@ -54,4 +54,13 @@ class ModelPublisherTest {
     assertThat(ModelPublisher.stamp(NOW, newestAt(ahead))).isEqualTo(ahead.plusMillis(1));
     assertThat(ModelPublisher.stamp(NOW, newestAt(NOW))).isEqualTo(NOW.plusMillis(1));
   }
+
+  @Test
+  void a_stamp_is_in_whole_milliseconds_as_the_registry_keeps_it() {
+    Instant micros = NOW.plusNanos(400_000);
+    assertThat(ModelPublisher.stamp(micros, Optional.empty())).isEqualTo(NOW);
+    // The newest registered in the same millisecond: after it, not 0.4 ms into the millisecond
+    // that the registry would store as the newest's own.
+    assertThat(ModelPublisher.stamp(micros, newestAt(NOW))).isEqualTo(NOW.plusMillis(1));
+  }
 }
