@@ -80,4 +80,55 @@ class IndexWriterIT {
       }
     }
   }
+
+  /**
+   * The sink's committer builds a writer again on every retry. One that fails half-built (here:
+   * Milvus unreachable, after the Cassandra session is open) closes what it had opened; until
+   * 2026-12-05 each failed attempt left a Cassandra session, with its threads and connections,
+   * behind.
+   */
+  @Test
+  void a_writer_that_cannot_reach_milvus_fails_and_leaves_no_cassandra_session_behind()
+      throws Exception {
+    TestStack.config();
+    int deadPort;
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      deadPort = socket.getLocalPort();
+    }
+    MemescopeConfig noMilvus = TestStack.load(Map.of("milvus.port", Integer.toString(deadPort)));
+    java.util.Set<String> before = driverThreads();
+    try (CqlSession probe = Clients.cassandra(noMilvus.cassandra())) {
+      assertThat(driverThreads())
+          .as("a session's threads, as counted below")
+          .hasSizeGreaterThan(before.size());
+    }
+    before = driverThreads();
+    for (int attempt = 0; attempt < 2; attempt++) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> new IndexWriter(noMilvus))
+          .isInstanceOf(RuntimeException.class);
+    }
+    // The threads of a closed session end after the driver's quiet period (2 s).
+    java.util.Set<String> left = new java.util.TreeSet<>();
+    for (int wait = 0; wait < 50; wait++) {
+      left.clear();
+      left.addAll(driverThreads());
+      left.removeAll(before);
+      if (left.isEmpty()) {
+        break;
+      }
+      Thread.sleep(200);
+    }
+    assertThat(left).as("threads of the failed writers' Cassandra sessions").isEmpty();
+  }
+
+  /**
+   * The Cassandra driver's threads in this JVM: each session has its own, named after it ({@code
+   * s3-io-0}, {@code s3-admin-1}, ...), and a new session a new name.
+   */
+  private static java.util.Set<String> driverThreads() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .map(Thread::getName)
+        .filter(n -> n.matches("s\\d+-(io|admin|timer)-\\d+"))
+        .collect(java.util.stream.Collectors.toSet());
+  }
 }
