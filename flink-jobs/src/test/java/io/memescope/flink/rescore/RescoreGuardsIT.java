@@ -90,4 +90,75 @@ class RescoreGuardsIT {
       milvus.close();
     }
   }
+
+  /**
+   * An image the model cannot score (its score comes out NaN: here a vector of huge, finite
+   * components, whose sums overflow in the first layer) is left on its older version and counted;
+   * the rest of its batch is re-scored, and the job goes on instead of failing on the same batch
+   * after every restart.
+   */
+  @Test
+  void an_image_the_model_cannot_score_stays_on_its_older_version_and_the_rest_are_rescored()
+      throws Exception {
+    MemescopeConfig config = RescoreStack.config("unscorable");
+    String collection = config.milvus().collection();
+    MilvusClientV2 milvus = Clients.milvus(config.milvus());
+    try (CqlSession cql = Clients.cassandraKeyspace(config.cassandra())) {
+      int dim = new MilvusCollection(milvus, config.milvus()).dimensionOf(collection).orElseThrow();
+      List<String> ids = TestImages.write(config, 3, dim, new Random(13));
+      QualitySpec spec = new QualitySpec(List.of("funny"), dim, List.of(4), 1, 0.0);
+      RescoreStack.register(cql, "q-this", Instant.now(), spec);
+      // The first image's vector in Milvus becomes one the model cannot score.
+      com.google.gson.JsonObject row =
+          new com.google.gson.Gson()
+              .toJsonTree(
+                  RescoreStack.rows(milvus, collection, ids.subList(0, 1)).get(0).getEntity())
+              .getAsJsonObject();
+      com.google.gson.JsonArray huge = new com.google.gson.JsonArray();
+      float[] hugeVector = new float[dim];
+      for (int d = 0; d < dim; d++) {
+        hugeVector[d] = d % 2 == 0 ? 3e38f : -3e38f;
+        huge.add(hugeVector[d]);
+      }
+      row.add(MilvusCollection.VECTOR, huge);
+      milvus.upsert(
+          io.milvus.v2.service.vector.request.UpsertReq.builder()
+              .collectionName(collection)
+              .data(List.of(row))
+              .build());
+      try (var scorer =
+          io.memescope.core.quality.QualityScorer.load(
+              new io.memescope.core.quality.QualityRegistry(cql).get("q-this").orElseThrow())) {
+        assertThatThrownBy(() -> scorer.score(new float[][] {hugeVector}))
+            .as("the model on the huge vector")
+            .isInstanceOf(RuntimeException.class);
+      }
+
+      RescoreJob.RescoreSlice rescorer = new RescoreJob.RescoreSlice(config.render(), "q-this");
+      try (var harness = ProcessFunctionTestHarnesses.forProcessFunction(rescorer)) {
+        var batch = RescoreStack.rows(milvus, collection, ids);
+        assertThat(batch).hasSize(3);
+        assertThat(rescorer.write(batch)).isEqualTo(2);
+      }
+      assertThat(version(cql, ids.get(0))).as("the image it cannot score").isNull();
+      assertThat(version(cql, ids.get(1))).isEqualTo("q-this");
+      assertThat(version(cql, ids.get(2))).isEqualTo("q-this");
+      for (var r : RescoreStack.rows(milvus, collection, ids)) {
+        float quality = ((Number) r.getEntity().get(MilvusCollection.QUALITY)).floatValue();
+        if (r.getEntity().get(MilvusCollection.ID).equals(ids.get(0))) {
+          assertThat(quality).as("Milvus quality of the image it cannot score").isEqualTo(0f);
+        } else {
+          assertThat(quality).as("Milvus quality of a re-scored image").isBetween(0f, 1f);
+        }
+      }
+    } finally {
+      milvus.close();
+    }
+  }
+
+  private static String version(CqlSession cql, String id) {
+    return cql.execute("SELECT quality_version FROM images WHERE id = ?", id)
+        .one()
+        .getString("quality_version");
+  }
 }
