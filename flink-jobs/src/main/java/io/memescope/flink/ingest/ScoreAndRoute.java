@@ -10,6 +10,10 @@ import io.memescope.core.quality.QualityScorer;
 import io.memescope.core.records.Json;
 import io.memescope.core.schema.Clients;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.flink.api.common.state.BroadcastState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
@@ -26,10 +30,10 @@ import org.slf4j.LoggerFactory;
  * loaded from the registry when the first image needs them, without a restart. While a version
  * cannot be loaded (the registry unreachable, or its parameters unreadable: retried every {@link
  * #RETRY_MILLIS}) the subtask scores with the version it had, or, having none (restored, or just
- * started), with the newest older one that loads ({@link #older}). Until a version has been
- * published, and while none loads, images go on unscored, counted as {@code quality_unscored}:
- * scoring never holds up ingestion; the next version's re-scoring job scores what was left
- * unscored.
+ * started), with the one that was live before it, as far as it can tell ({@link #older}). Until a
+ * version has been published, and while none loads, images go on unscored, counted as {@code
+ * quality_unscored}: scoring never holds up ingestion; the next version's re-scoring job scores
+ * what was left unscored.
  *
  * <p>Each subtask also reads the models topic itself when it opens ({@link ModelAnnouncements}),
  * and scores with the newer of that and the broadcast state. A job restored from a checkpoint taken
@@ -42,9 +46,15 @@ final class ScoreAndRoute extends BroadcastProcessFunction<IndexEffect, ModelVer
   private static final Logger LOG = LoggerFactory.getLogger(ScoreAndRoute.class);
   static final long RETRY_MILLIS = 10_000;
 
-  /** The announced version, as JSON, under {@link ModelVersion#KEY}. */
+  /**
+   * The announced version, as JSON, under {@link ModelVersion#KEY}, and the one it replaced under
+   * {@link #PREVIOUS}.
+   */
   static final MapStateDescriptor<String, String> MODELS =
       new MapStateDescriptor<>("quality-models", Types.STRING, Types.STRING);
+
+  /** The key of the announcement replaced by the current one (a key added on 2026-12-05). */
+  static final String PREVIOUS = "previous";
 
   private final String config;
   private transient CqlSession session;
@@ -103,7 +113,7 @@ final class ScoreAndRoute extends BroadcastProcessFunction<IndexEffect, ModelVer
       out.collect(e);
       return;
     }
-    QualityScorer s = scorer(ctx.getBroadcastState(MODELS));
+    QualityScorer s = scorer(ctx.getBroadcastState(MODELS), e.vector().length);
     if (s == null) {
       quality.inc("unscored");
       out.collect(e);
@@ -152,6 +162,9 @@ final class ScoreAndRoute extends BroadcastProcessFunction<IndexEffect, ModelVer
         return; // an older announcement (a replay): keep the newer one
       }
     }
+    if (current != null) {
+      state.put(PREVIOUS, current); // what a subtask that fails to load v falls back to
+    }
     state.put(ModelVersion.KEY, new String(Json.write(v), StandardCharsets.UTF_8));
   }
 
@@ -173,7 +186,8 @@ final class ScoreAndRoute extends BroadcastProcessFunction<IndexEffect, ModelVer
   }
 
   /** The scorer of the version to score with, loading it on first use; null when there is none. */
-  private QualityScorer scorer(ReadOnlyBroadcastState<String, String> state) throws Exception {
+  private QualityScorer scorer(ReadOnlyBroadcastState<String, String> state, int embeddingDim)
+      throws Exception {
     ModelVersion wanted = wanted(state);
     if (wanted == null) {
       return null;
@@ -219,50 +233,75 @@ final class ScoreAndRoute extends BroadcastProcessFunction<IndexEffect, ModelVer
         session = null;
       }
       if (scorer == null && registry != null) {
-        scorer = older(wanted);
+        scorer = older(wanted, embeddingDim, state);
       }
       return scorer;
     }
   }
 
-  /** How many older versions a subtask with none loaded tries when the wanted one fails to load. */
-  static final int FALLBACK_TRIES = 3;
+  /** How many registry entries a subtask with none loaded reads when the wanted one fails. */
+  static final int FALLBACK_TRIES = 5;
 
   /**
-   * The newest version older than {@code wanted} that loads (of the {@link #FALLBACK_TRIES} newest
-   * older ones), or null. A running subtask keeps its version when a newer one fails to load; one
-   * with none loaded (restored, or just started) takes the one before instead of leaving every
-   * image unscored until the next publication. The wanted version is still retried every {@link
-   * #RETRY_MILLIS}.
+   * A version older than {@code wanted} to score with while {@code wanted} cannot be loaded, or
+   * null. A running subtask keeps its version when a newer one fails to load; one with none loaded
+   * (restored, or just started) takes, in this order, the version that was live before: the
+   * broadcast state's current announcement where the models topic gave a newer one on opening, then
+   * the announcement {@code wanted}'s replaced ({@link #PREVIOUS}); and only where those are
+   * unknown (a job started without state: the compacted topic keeps the newest announcement alone)
+   * or do not load, the registry's versions stamped before {@code wanted}, newest first. The
+   * registry's order is its last stamps', which after a rollback or an unannounced publication is
+   * not the order the versions were live in. Only a version for the same rating dimensions and
+   * embedding length qualifies; at most {@link #FALLBACK_TRIES} entries are read. The wanted
+   * version is still retried every {@link #RETRY_MILLIS}.
    */
-  private QualityScorer older(ModelVersion wanted) {
-    int tries = 0;
+  private QualityScorer older(
+      ModelVersion wanted, int embeddingDim, ReadOnlyBroadcastState<String, String> state)
+      throws Exception {
+    List<String> candidates = new ArrayList<>();
+    for (String key : List.of(ModelVersion.KEY, PREVIOUS)) {
+      String json = state.get(key);
+      if (json != null) {
+        ModelVersion v = Json.read(json.getBytes(StandardCharsets.UTF_8), ModelVersion.class);
+        if (wanted.newerThan(v)) {
+          candidates.add(v.version());
+        }
+      }
+    }
     try {
+      // Registry stamps are whole milliseconds; announcements before 2026-12-05 carried micros.
+      Instant before = wanted.createdAt().truncatedTo(ChronoUnit.MILLIS);
       for (QualityRegistry.Published p : registry.published()) {
-        if (p.version().equals(wanted.version()) || !p.createdAt().isBefore(wanted.createdAt())) {
-          continue;
-        }
-        if (tries++ == FALLBACK_TRIES) {
-          break;
-        }
-        try {
-          var entry = registry.get(p.version());
-          if (entry.isEmpty()) {
-            continue;
-          }
-          QualityScorer loaded = QualityScorer.load(entry.get());
-          quality.inc("fallback");
-          LOG.warn(
-              "scoring with the older quality model {} until {} loads",
-              p.version(),
-              wanted.version());
-          return loaded;
-        } catch (RuntimeException ex) {
-          LOG.warn("cannot load the older quality model {} either: {}", p.version(), ex.toString());
+        if (p.createdAt().isBefore(before) && !candidates.contains(p.version())) {
+          candidates.add(p.version());
         }
       }
     } catch (RuntimeException ex) {
       LOG.warn("cannot list the registry's older quality models: {}", ex.toString());
+    }
+    int tries = 0;
+    for (String version : candidates) {
+      if (version.equals(wanted.version())) {
+        continue;
+      }
+      if (tries++ == FALLBACK_TRIES) {
+        break;
+      }
+      try {
+        QualityRegistry.Entry entry = registry.get(version).orElse(null);
+        if (entry == null
+            || entry.spec().embeddingDim() != embeddingDim
+            || !entry.spec().dimensions().equals(wanted.dimensions())) {
+          continue;
+        }
+        QualityScorer loaded = QualityScorer.load(entry);
+        quality.inc("fallback");
+        LOG.warn(
+            "scoring with the older quality model {} until {} loads", version, wanted.version());
+        return loaded;
+      } catch (RuntimeException ex) {
+        LOG.warn("cannot load the older quality model {} either: {}", version, ex.toString());
+      }
     }
     return null;
   }

@@ -155,16 +155,26 @@ class ScoreAndRouteIT {
             Map.of(),
             100,
             "{}");
+    // A good model, but for 16-dimensional embeddings (the job's are 8-dimensional).
+    QualityRegistry.Entry otherLength =
+        entry(
+            new QualitySpec(List.of("funny", "clever"), 2 * DIM, List.of(4), 2, 0.0),
+            "q-other-length",
+            now.minusSeconds(150),
+            3);
     try (var session = Clients.cassandraKeyspace(config.cassandra())) {
       QualityRegistry registry = new QualityRegistry(session);
-      for (QualityRegistry.Entry e : List.of(ancient, oldest, older, unreadable, broken)) {
+      for (QualityRegistry.Entry e :
+          List.of(ancient, oldest, older, unreadable, otherLength, broken)) {
         registry.save(e);
       }
     }
     String hocon = config.render();
 
-    // Nothing loaded yet (just started, or restored): the newest older version that loads, not
-    // unscored images until the next publication; q-unreadable, between them, is passed over.
+    // Nothing loaded, and no earlier announcement known (a job started without state: the
+    // compacted topic keeps the newest alone): the registry's newest older version that loads and
+    // fits, not unscored images until the next publication. q-other-length (for other embeddings)
+    // and q-unreadable, between them, are passed over.
     try (var fresh =
         ProcessFunctionTestHarnesses.forBroadcastProcessFunction(
             new ScoreAndRoute(hocon), ScoreAndRoute.MODELS)) {
@@ -177,6 +187,24 @@ class ScoreAndRouteIT {
         assertThat(fresh.extractOutputValues().get(0).quality().overall())
             .isEqualTo(expected.score(new float[][] {first.vector()})[0].overall());
       }
+    }
+
+    // The announcement it replaced is known (broadcast state, restored too): that version, which
+    // was live, rather than the registry's newest older one (q-older: after a rollback, or a
+    // publication never announced, the registry's order is not the order versions were live in).
+    OperatorSubtaskState checkpoint;
+    try (var announced =
+        ProcessFunctionTestHarnesses.forBroadcastProcessFunction(
+            new ScoreAndRoute(hocon), ScoreAndRoute.MODELS)) {
+      announced.processBroadcastElement(oldest.announcement(), 1);
+      announced.processBroadcastElement(broken.announcement(), 2);
+      announced.processElement(image(), 3);
+      assertThat(stamps(announced)).containsExactly("q-oldest");
+      checkpoint = announced.snapshot(1, 4);
+    }
+    try (var restored = restored(hocon, checkpoint)) {
+      restored.processElement(image(), 5);
+      assertThat(stamps(restored)).containsExactly("q-oldest");
     }
 
     // Running on a version when a newer one fails to load: it keeps its own.

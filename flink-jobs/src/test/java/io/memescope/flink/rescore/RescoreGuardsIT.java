@@ -107,6 +107,15 @@ class RescoreGuardsIT {
       int dim = new MilvusCollection(milvus, config.milvus()).dimensionOf(collection).orElseThrow();
       List<String> ids = TestImages.write(config, 3, dim, new Random(13));
       QualitySpec spec = new QualitySpec(List.of("funny"), dim, List.of(4), 1, 0.0);
+      // First every image is scored with an older version.
+      RescoreStack.register(cql, "q-before", Instant.now().minusSeconds(60), spec);
+      RescoreJob.RescoreSlice before = new RescoreJob.RescoreSlice(config.render(), "q-before");
+      try (var harness = ProcessFunctionTestHarnesses.forProcessFunction(before)) {
+        assertThat(before.write(RescoreStack.rows(milvus, collection, ids))).isEqualTo(3);
+      }
+      var scoredBefore =
+          cql.execute("SELECT quality, quality_scores FROM images WHERE id = ?", ids.get(0)).one();
+      float qualityBefore = scoredBefore.getFloat("quality");
       RescoreStack.register(cql, "q-this", Instant.now(), spec);
       // The first image's vector in Milvus becomes one the model cannot score.
       com.google.gson.JsonObject row =
@@ -140,13 +149,20 @@ class RescoreGuardsIT {
         assertThat(batch).hasSize(3);
         assertThat(rescorer.write(batch)).isEqualTo(2);
       }
-      assertThat(version(cql, ids.get(0))).as("the image it cannot score").isNull();
+      assertThat(version(cql, ids.get(0))).as("the image it cannot score").isEqualTo("q-before");
+      var kept =
+          cql.execute("SELECT quality, quality_scores FROM images WHERE id = ?", ids.get(0)).one();
+      assertThat(kept.getFloat("quality")).isEqualTo(qualityBefore);
+      assertThat(kept.getMap("quality_scores", String.class, Float.class))
+          .isEqualTo(scoredBefore.getMap("quality_scores", String.class, Float.class));
       assertThat(version(cql, ids.get(1))).isEqualTo("q-this");
       assertThat(version(cql, ids.get(2))).isEqualTo("q-this");
       for (var r : RescoreStack.rows(milvus, collection, ids)) {
         float quality = ((Number) r.getEntity().get(MilvusCollection.QUALITY)).floatValue();
         if (r.getEntity().get(MilvusCollection.ID).equals(ids.get(0))) {
-          assertThat(quality).as("Milvus quality of the image it cannot score").isEqualTo(0f);
+          assertThat(quality)
+              .as("Milvus quality of the image it cannot score: the older version's")
+              .isEqualTo(qualityBefore);
         } else {
           assertThat(quality).as("Milvus quality of a re-scored image").isBetween(0f, 1f);
         }
