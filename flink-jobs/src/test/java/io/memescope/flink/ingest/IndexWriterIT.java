@@ -96,13 +96,15 @@ class IndexWriterIT {
       deadPort = socket.getLocalPort();
     }
     MemescopeConfig noMilvus = TestStack.load(Map.of("milvus.port", Integer.toString(deadPort)));
-    java.util.Set<String> before = driverThreads();
-    try (CqlSession probe = Clients.cassandra(noMilvus.cassandra())) {
+    // Sessions are named s0, s1, ... in the order they are opened in this JVM, and so are their
+    // threads (s5-io-0, s5-admin-1, ...): the writers' sessions come after this one.
+    int probe;
+    try (CqlSession session = Clients.cassandra(noMilvus.cassandra())) {
+      probe = number(session.getName());
       assertThat(driverThreads())
           .as("a session's threads, as counted below")
-          .hasSizeGreaterThan(before.size());
+          .anyMatch(n -> n.startsWith(session.getName() + "-"));
     }
-    before = driverThreads();
     for (int attempt = 0; attempt < 2; attempt++) {
       // Milvus's failure, after the Cassandra session is open: the case the clean-up is for.
       org.assertj.core.api.Assertions.assertThatThrownBy(() -> new IndexWriter(noMilvus))
@@ -110,17 +112,20 @@ class IndexWriterIT {
           .hasStackTraceContaining("io.milvus");
     }
     // The threads of a closed session end after the driver's quiet period (2 s).
-    java.util.Set<String> left = new java.util.TreeSet<>();
+    java.util.List<String> left = List.of();
     for (int wait = 0; wait < 50; wait++) {
-      left.clear();
-      left.addAll(driverThreads());
-      left.removeAll(before);
+      left = driverThreads().stream().filter(n -> number(n) > probe).sorted().toList();
       if (left.isEmpty()) {
         break;
       }
       Thread.sleep(200);
     }
     assertThat(left).as("threads of the failed writers' Cassandra sessions").isEmpty();
+  }
+
+  /** The number of the session a name (s5) or a thread name (s5-io-0) is of. */
+  private static int number(String name) {
+    return Integer.parseInt(name.substring(1).split("-")[0]);
   }
 
   /**
