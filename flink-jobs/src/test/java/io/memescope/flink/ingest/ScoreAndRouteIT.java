@@ -43,15 +43,7 @@ class ScoreAndRouteIT {
   @Test
   void a_job_restored_after_a_publication_scores_with_the_published_version_at_once()
       throws Exception {
-    TestStack.config();
-    String run = TestStack.uniqueName("score");
-    MemescopeConfig config =
-        TestStack.load(
-            Map.of(
-                "milvus.collection", run,
-                "cassandra.keyspace", run,
-                "kafka.topics.models.name", run + ".models"));
-    Schema.apply(config);
+    MemescopeConfig config = stack("score");
     QualitySpec spec = new QualitySpec(List.of("funny", "clever"), DIM, List.of(4), 2, 0.0);
     QualityRegistry.Entry first = entry(spec, "q-first", Instant.now().minusSeconds(120), 1);
     QualityRegistry.Entry second = entry(spec, "q-second", Instant.now().minusSeconds(60), 2);
@@ -104,11 +96,11 @@ class ScoreAndRouteIT {
         TestStack.load(
             Map.of(
                 "milvus.collection",
-                run,
+                config.milvus().collection(),
                 "cassandra.keyspace",
-                run,
+                config.cassandra().keyspace(),
                 "kafka.topics.models.name",
-                run + ".models",
+                config.kafka().topic("models").name(),
                 "kafka.port",
                 Integer.toString(deadPort)));
     try (var away = restored(noKafka.render(), checkpoint)) {
@@ -124,37 +116,16 @@ class ScoreAndRouteIT {
     Instant now = Instant.now();
     QualityRegistry.Entry oldest = entry(spec, "q-oldest", now.minusSeconds(300), 1);
     QualityRegistry.Entry older = entry(spec, "q-older", now.minusSeconds(240), 2);
-    // Parameters of another format (say, written by a later release): the load fails.
+    // Parameters of a format this release does not read (say, written by a later one).
+    byte[] laterFormat = oldest.params().clone();
+    java.nio.ByteBuffer.wrap(laterFormat).putInt(4, 99);
     QualityRegistry.Entry unreadable =
-        new QualityRegistry.Entry(
-            "q-unreadable",
-            now.minusSeconds(180),
-            spec,
-            new byte[] {0, 0, 0, 1, 0, 0, 0, 9},
-            oldest.quantiles(),
-            Map.of(),
-            100,
-            "{}");
+        withParams(oldest, "q-unreadable", now.minusSeconds(180), laterFormat);
+    // Truncated parameters.
     QualityRegistry.Entry broken =
-        new QualityRegistry.Entry(
-            "q-broken",
-            now.minusSeconds(120),
-            spec,
-            new byte[] {1, 2, 3},
-            oldest.quantiles(),
-            Map.of(),
-            100,
-            "{}");
+        withParams(oldest, "q-broken", now.minusSeconds(120), new byte[] {1, 2, 3});
     QualityRegistry.Entry ancient =
-        new QualityRegistry.Entry(
-            "q-ancient",
-            now.minusSeconds(360),
-            spec,
-            new byte[] {1, 2, 3},
-            oldest.quantiles(),
-            Map.of(),
-            100,
-            "{}");
+        withParams(oldest, "q-ancient", now.minusSeconds(360), new byte[] {1, 2, 3});
     // A good model, but for 16-dimensional embeddings (the job's are 8-dimensional).
     QualityRegistry.Entry otherLength =
         entry(
@@ -174,7 +145,7 @@ class ScoreAndRouteIT {
     // Nothing loaded, and no earlier announcement known (a job started without state: the
     // compacted topic keeps the newest alone): the registry's newest older version that loads and
     // fits, not unscored images until the next publication. q-other-length (for other embeddings)
-    // and q-unreadable, between them, are passed over.
+    // and q-unreadable (a later format), between them, are passed over.
     try (var fresh =
         ProcessFunctionTestHarnesses.forBroadcastProcessFunction(
             new ScoreAndRoute(hocon), ScoreAndRoute.MODELS)) {
@@ -268,6 +239,13 @@ class ScoreAndRouteIT {
                 "kafka.topics.models.name", run + ".models"));
     Schema.apply(config);
     return config;
+  }
+
+  /** {@code base} as another version, stamped {@code at}, with other parameters. */
+  private static QualityRegistry.Entry withParams(
+      QualityRegistry.Entry base, String version, Instant at, byte[] params) {
+    return new QualityRegistry.Entry(
+        version, at, base.spec(), params, base.quantiles(), Map.of(), 100, "{}");
   }
 
   /** Each output's version, or "unscored". */
