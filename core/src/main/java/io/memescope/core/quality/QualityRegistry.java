@@ -85,6 +85,25 @@ public final class QualityRegistry {
     return "q-" + STAMP.format(at) + "-" + HexFormat.of().formatHex(suffix);
   }
 
+  /**
+   * When a version named by {@link #newVersion} was trained (its name's time, to the second); empty
+   * for a name of another form.
+   */
+  public static Optional<Instant> trainedAt(String version) {
+    java.util.regex.Matcher m = NAME.matcher(version);
+    if (!m.matches()) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(Instant.from(STAMP.parse(m.group(1))));
+    } catch (java.time.format.DateTimeParseException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static final java.util.regex.Pattern NAME =
+      java.util.regex.Pattern.compile("q-(\\d{8}T\\d{6}Z)-[0-9a-f]+");
+
   public void save(Entry e) {
     session.execute(
         insert.bind(

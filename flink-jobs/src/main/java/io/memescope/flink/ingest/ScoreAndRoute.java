@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.apache.flink.api.common.state.BroadcastState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
@@ -156,16 +157,18 @@ final class ScoreAndRoute extends BroadcastProcessFunction<IndexEffect, ModelVer
       throws Exception {
     BroadcastState<String, String> state = ctx.getBroadcastState(MODELS);
     String current = state.get(ModelVersion.KEY);
-    if (current != null) {
-      ModelVersion have = Json.read(current.getBytes(StandardCharsets.UTF_8), ModelVersion.class);
-      if (!v.newerThan(have)) {
-        return; // an older announcement (a replay): keep the newer one
-      }
+    if (current != null && !v.newerThan(have(current))) {
+      return; // an older announcement (a replay): keep the newer one
     }
-    if (current != null) {
-      state.put(PREVIOUS, current); // what a subtask that fails to load v falls back to
+    if (current != null && !have(current).version().equals(v.version())) {
+      // What a subtask that fails to load v falls back to; not v itself, published again.
+      state.put(PREVIOUS, current);
     }
     state.put(ModelVersion.KEY, new String(Json.write(v), StandardCharsets.UTF_8));
+  }
+
+  private static ModelVersion have(String json) throws java.io.IOException {
+    return Json.read(json.getBytes(StandardCharsets.UTF_8), ModelVersion.class);
   }
 
   /**
@@ -245,15 +248,17 @@ final class ScoreAndRoute extends BroadcastProcessFunction<IndexEffect, ModelVer
   /**
    * A version older than {@code wanted} to score with while {@code wanted} cannot be loaded, or
    * null. A running subtask keeps its version when a newer one fails to load; one with none loaded
-   * (restored, or just started) takes, in this order, the version that was live before: the
-   * broadcast state's current announcement where the models topic gave a newer one on opening, then
-   * the announcement {@code wanted}'s replaced ({@link #PREVIOUS}); and only where those are
-   * unknown (a job started without state: the compacted topic keeps the newest announcement alone)
-   * or do not load, the registry's versions stamped before {@code wanted}, newest first. The
-   * registry's order is its last stamps', which after a rollback or an unannounced publication is
-   * not the order the versions were live in. Only a version for the same rating dimensions and
-   * embedding length qualifies; at most {@link #FALLBACK_TRIES} entries are read. The wanted
-   * version is still retried every {@link #RETRY_MILLIS}.
+   * (restored, or just started) tries, in this order, the versions announced before {@code wanted}
+   * that its broadcast state knows (the state's current one, where the models topic gave a newer
+   * one on opening; then the one the state's current replaced, {@link #PREVIOUS}); then, where
+   * those are unknown (a job started without state, or from a checkpoint taken before this key
+   * existed: the compacted topic keeps the newest announcement alone) or do not load or fit, the
+   * registry's versions stamped before {@code wanted}, newest first. The registry's order is its
+   * last stamps', which after an unannounced publication is not the order the versions were live
+   * in. A version trained after {@code wanted} (by their names' times) is passed over: {@code
+   * wanted} was published again to roll back from it. Only a version for the same rating dimensions
+   * and embedding length qualifies; at most {@link #FALLBACK_TRIES} registry entries are read. The
+   * wanted version is still retried every {@link #RETRY_MILLIS}.
    */
   private QualityScorer older(
       ModelVersion wanted, int embeddingDim, ReadOnlyBroadcastState<String, String> state)
@@ -262,7 +267,7 @@ final class ScoreAndRoute extends BroadcastProcessFunction<IndexEffect, ModelVer
     for (String key : List.of(ModelVersion.KEY, PREVIOUS)) {
       String json = state.get(key);
       if (json != null) {
-        ModelVersion v = Json.read(json.getBytes(StandardCharsets.UTF_8), ModelVersion.class);
+        ModelVersion v = have(json);
         if (wanted.newerThan(v)) {
           candidates.add(v.version());
         }
@@ -280,8 +285,17 @@ final class ScoreAndRoute extends BroadcastProcessFunction<IndexEffect, ModelVer
       LOG.warn("cannot list the registry's older quality models: {}", ex.toString());
     }
     int tries = 0;
+    Optional<Instant> wantedTrained = QualityRegistry.trainedAt(wanted.version());
     for (String version : candidates) {
       if (version.equals(wanted.version())) {
+        continue;
+      }
+      Optional<Instant> trained = QualityRegistry.trainedAt(version);
+      if (wantedTrained.isPresent()
+          && trained.isPresent()
+          && trained.get().isAfter(wantedTrained.get())) {
+        // Trained after the wanted version yet published before it: wanted was published again
+        // to roll back from this one, which is then no version to fall back to.
         continue;
       }
       if (tries++ == FALLBACK_TRIES) {

@@ -199,6 +199,64 @@ class ScoreAndRouteIT {
     }
   }
 
+  /**
+   * Versions named as the trainer names them (by when they were trained): a rollback's wanted
+   * version has a later-trained one as its predecessor, which is no version to fall back to; a
+   * version published twice (to finish a publication) keeps the one before it as its predecessor.
+   */
+  @Test
+  void the_fallback_skips_a_version_rolled_back_from_and_survives_a_version_published_twice()
+      throws Exception {
+    QualitySpec spec = new QualitySpec(List.of("funny", "clever"), DIM, List.of(4), 2, 0.0);
+    Instant now = Instant.now();
+
+    // C, then B; then A (trained between them) published again to roll back from B, and A's
+    // parameters cannot be read.
+    MemescopeConfig rollback = stack("rollback");
+    QualityRegistry.Entry c = entry(spec, "q-20261130T000000Z-cccc", now.minusSeconds(300), 1);
+    QualityRegistry.Entry b = entry(spec, "q-20261202T000000Z-bbbb", now.minusSeconds(200), 2);
+    QualityRegistry.Entry a =
+        withParams(c, "q-20261201T000000Z-aaaa", now.minusSeconds(100), new byte[] {1, 2, 3});
+    save(rollback, c, b, a);
+    try (var h =
+        ProcessFunctionTestHarnesses.forBroadcastProcessFunction(
+            new ScoreAndRoute(rollback.render()), ScoreAndRoute.MODELS)) {
+      h.processBroadcastElement(c.announcement(), 1);
+      h.processBroadcastElement(b.announcement(), 2);
+      h.processBroadcastElement(a.announcement(), 3);
+      h.processElement(image(), 4);
+      assertThat(stamps(h)).containsExactly(c.version());
+    }
+
+    // D live, then E announced twice (its first announcement's command failed half-way); F was
+    // registered in between and never announced, so the registry's order would give F.
+    MemescopeConfig twice = stack("twice");
+    QualityRegistry.Entry d = entry(spec, "q-20261125T000000Z-dddd", now.minusSeconds(300), 3);
+    QualityRegistry.Entry f = entry(spec, "q-20261125T120000Z-ffff", now.minusSeconds(250), 4);
+    QualityRegistry.Entry e =
+        withParams(d, "q-20261126T000000Z-eeee", now.minusSeconds(200), new byte[] {1, 2, 3});
+    QualityRegistry.Entry eAgain = e.stampedAt(now.minusSeconds(100));
+    save(twice, d, f, eAgain);
+    try (var h =
+        ProcessFunctionTestHarnesses.forBroadcastProcessFunction(
+            new ScoreAndRoute(twice.render()), ScoreAndRoute.MODELS)) {
+      h.processBroadcastElement(d.announcement(), 1);
+      h.processBroadcastElement(e.announcement(), 2);
+      h.processBroadcastElement(eAgain.announcement(), 3);
+      h.processElement(image(), 4);
+      assertThat(stamps(h)).containsExactly(d.version());
+    }
+  }
+
+  private static void save(MemescopeConfig config, QualityRegistry.Entry... entries) {
+    try (var session = Clients.cassandraKeyspace(config.cassandra())) {
+      QualityRegistry registry = new QualityRegistry(session);
+      for (QualityRegistry.Entry e : entries) {
+        registry.save(e);
+      }
+    }
+  }
+
   @Test
   void a_model_for_embeddings_of_another_length_leaves_images_unscored_until_one_that_fits()
       throws Exception {
