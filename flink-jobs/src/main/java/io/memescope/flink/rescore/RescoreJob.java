@@ -135,6 +135,19 @@ public final class RescoreJob {
     env.execute(jobName(config, version));
   }
 
+  /** The Milvus rows of {@code ids}, every field with the vector, read with strong consistency. */
+  static List<QueryResp.QueryResult> rows(MilvusClientV2 milvus, String collection, List<?> ids) {
+    return milvus
+        .query(
+            QueryReq.builder()
+                .collectionName(collection)
+                .filter(MilvusCollection.idIn(ids))
+                .outputFields(List.of("*"))
+                .consistencyLevel(ConsistencyLevel.STRONG)
+                .build())
+        .getQueryResults();
+  }
+
   /** The job's name: the ingest job's, the version. */
   public static String jobName(MemescopeConfig config, String version) {
     return config.ingest().jobName() + "-rescore-" + version;
@@ -560,16 +573,7 @@ public final class RescoreJob {
     private int rescore(List<Object> ids) {
       // A strong read: the default (bounded) can miss vectors written in the last seconds, and
       // those images would stay on the older version.
-      List<QueryResp.QueryResult> rows =
-          milvus
-              .query(
-                  QueryReq.builder()
-                      .collectionName(collection)
-                      .filter(MilvusCollection.idIn(ids))
-                      .outputFields(List.of("*"))
-                      .consistencyLevel(ConsistencyLevel.STRONG)
-                      .build())
-              .getQueryResults();
+      List<QueryResp.QueryResult> rows = RescoreJob.rows(milvus, collection, ids);
       if (rows.size() < ids.size()) {
         // In Cassandra but no longer in Milvus: a takedown under way, which deletes the rows too.
         LOG.info("{}: {} stale images have no vector in Milvus", version, ids.size() - rows.size());

@@ -11,7 +11,6 @@ import io.memescope.core.quality.QualitySpec;
 import io.memescope.core.quality.ScoreQuantiles;
 import io.memescope.core.records.Json;
 import io.memescope.core.schema.Clients;
-import io.memescope.core.schema.Schema;
 import io.memescope.infra.testing.TestStack;
 import java.net.ServerSocket;
 import java.time.Instant;
@@ -286,17 +285,8 @@ class ScoreAndRouteIT {
   }
 
   /** A keyspace, collection and models topic of the test stack for one test. */
-  private static MemescopeConfig stack(String name) throws Exception {
-    TestStack.config();
-    String run = TestStack.uniqueName(name);
-    MemescopeConfig config =
-        TestStack.load(
-            Map.of(
-                "milvus.collection", run,
-                "cassandra.keyspace", run,
-                "kafka.topics.models.name", run + ".models"));
-    Schema.apply(config);
-    return config;
+  private static MemescopeConfig stack(String name) {
+    return TestStack.isolated(name, "models");
   }
 
   /** {@code base} as another version, stamped {@code at}, with other parameters. */

@@ -6,12 +6,8 @@ import io.memescope.core.quality.QualityModel;
 import io.memescope.core.quality.QualityRegistry;
 import io.memescope.core.quality.QualitySpec;
 import io.memescope.core.quality.ScoreQuantiles;
-import io.memescope.core.schema.MilvusCollection;
-import io.memescope.core.schema.Schema;
 import io.memescope.infra.testing.TestStack;
 import io.milvus.v2.client.MilvusClientV2;
-import io.milvus.v2.common.ConsistencyLevel;
-import io.milvus.v2.service.vector.request.QueryReq;
 import io.milvus.v2.service.vector.response.QueryResp;
 import java.time.Instant;
 import java.util.List;
@@ -23,16 +19,7 @@ final class RescoreStack {
 
   /** Settings for a run of its own (keyspace, collection, topic), with the schema applied. */
   static MemescopeConfig config(String name) {
-    TestStack.config();
-    String run = TestStack.uniqueName(name);
-    MemescopeConfig config =
-        TestStack.load(
-            Map.of(
-                "milvus.collection", run,
-                "cassandra.keyspace", run,
-                "kafka.topics.ingest-indexed.name", run + ".indexed"));
-    Schema.apply(config);
-    return config;
+    return TestStack.isolated(name, "ingest-indexed");
   }
 
   /**
@@ -59,14 +46,6 @@ final class RescoreStack {
   /** The Milvus rows of {@code ids}, with their vectors, read with strong consistency. */
   static List<QueryResp.QueryResult> rows(
       MilvusClientV2 milvus, String collection, List<String> ids) {
-    return milvus
-        .query(
-            QueryReq.builder()
-                .collectionName(collection)
-                .filter(MilvusCollection.idIn(ids))
-                .outputFields(List.of("*"))
-                .consistencyLevel(ConsistencyLevel.STRONG)
-                .build())
-        .getQueryResults();
+    return RescoreJob.rows(milvus, collection, ids);
   }
 }

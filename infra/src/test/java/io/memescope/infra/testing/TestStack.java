@@ -72,6 +72,25 @@ public final class TestStack {
         .load();
   }
 
+  /**
+   * The running test stack's settings with a keyspace and collection of their own, and topics of
+   * their own for the given topic keys ({@code models}, {@code ingest-indexed}, ...), all named
+   * {@code prefix_<unique>}; the schema applied.
+   */
+  public static MemescopeConfig isolated(String prefix, String... topics) {
+    config();
+    String run = uniqueName(prefix);
+    Map<String, String> overrides = new java.util.HashMap<>();
+    overrides.put("cassandra.keyspace", run);
+    overrides.put("milvus.collection", run);
+    for (String topic : topics) {
+      overrides.put("kafka.topics." + topic + ".name", run + "." + topic);
+    }
+    MemescopeConfig isolated = load(overrides);
+    Schema.apply(isolated);
+    return isolated;
+  }
+
   /** Creates a fresh topic on the test stack's Kafka and returns its name. */
   public static String createTopic(String prefix, int partitions) {
     String name = uniqueName(prefix);
