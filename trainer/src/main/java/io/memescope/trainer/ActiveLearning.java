@@ -33,8 +33,8 @@ import org.ejml.dense.row.CommonOps_DDRM;
  *       before it) leave open: w · Δxᵀ A⁻¹ Δx, with Δx the pair's embedding difference, w = P(1 −
  *       P) under the ensemble, and A = I + Σ w Δx Δxᵀ over the pairs rated, queued or picked.
  *       Redundancy is built in (A grows with every pick), so the diversity setting is not used. It
- *       needs about 0.7× the labels of random pairs on the benchmark, where disagreement needs 0.9×
- *       (docs/benchmarks.md).
+ *       needs about 0.64× the labels of random pairs on the benchmark in rounds of 10, where
+ *       disagreement needs 0.94× in rounds of 50 (docs/benchmarks.md).
  *   <li>{@link Strategy#RANDOM}: uniform random pairs (the baseline); no diversity penalty.
  * </ul>
  *
@@ -216,7 +216,10 @@ public final class ActiveLearning {
     float[][][] scores = model == null ? null : model.memberScores(all);
     double[] value = new double[pairs.length];
     for (int i = 0; i < pairs.length; i++) {
-      value[i] = score(options.strategy(), scores, pairs[i][0], pairs[i][1]);
+      double v = score(options.strategy(), scores, pairs[i][0], pairs[i][1]);
+      // A pair with an image the model cannot score (NaN: a damaged embedding, or a diverged
+      // member) would otherwise sort first; it counts as the least worth asking, as in the design.
+      value[i] = Double.isFinite(v) ? v : 0;
     }
     int[] chosen =
         options.strategy() == Strategy.DESIGN
@@ -276,8 +279,9 @@ public final class ActiveLearning {
   static final double COLD = 0.25;
 
   /**
-   * The pairs already rated or queued among {@code ids} (both images in the sample), each as {left,
-   * right, weight} with the weight its Fisher information under the model.
+   * The pairs already rated or queued among {@code ids} (both images known: the sample, and the
+   * rated images fetched for the design), each as {left, right, weight} with the weight its Fisher
+   * information under the model.
    */
   static List<double[]> labelled(List<String> ids, Set<String> exclude, float[][][] scores) {
     Map<String, Integer> position = new HashMap<>();
@@ -458,6 +462,7 @@ public final class ActiveLearning {
       }
       boolean fresh = !usedImages.contains(pairs[c][0]) && !usedImages.contains(pairs[c][1]);
       double v = value.applyAsDouble(c);
+      v = Double.isNaN(v) ? Double.NEGATIVE_INFINITY : v;
       if (best < 0 || (fresh && !bestFresh) || (fresh == bestFresh && v > bestValue)) {
         best = c;
         bestValue = v;

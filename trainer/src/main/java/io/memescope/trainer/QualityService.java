@@ -26,6 +26,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -331,22 +332,16 @@ public final class QualityService implements AutoCloseable {
     }
     ActiveLearning.Strategy s = ActiveLearning.Strategy.parse(strategy);
     QualityRegistry registry = new QualityRegistry(session);
-    QualityRegistry.Entry entry = null;
-    if (version != null) {
-      entry =
-          registry
-              .get(version)
-              .orElseThrow(() -> new IllegalArgumentException("no quality model " + version));
-    } else if (s != ActiveLearning.Strategy.RANDOM) {
+    Optional<QualityRegistry.Published> newest = Optional.empty();
+    if (version == null && s != ActiveLearning.Strategy.RANDOM) {
       // The design needs no model to start: before the first one it spreads the pairs over the
       // embedding space (a cold start); the other strategies score pairs with a model.
-      var latest = registry.latest();
-      if (latest.isEmpty() && s != ActiveLearning.Strategy.DESIGN) {
+      newest = registry.latest();
+      if (newest.isEmpty() && s != ActiveLearning.Strategy.DESIGN) {
         throw new IllegalStateException(
             "no quality model is published yet: train one first, or choose --strategy design"
                 + " or random");
       }
-      entry = latest.isEmpty() ? null : registry.get(latest.get().version()).orElseThrow();
     }
     IndexEmbeddings index = new IndexEmbeddings(milvus, config.milvus().collection());
     Map<String, float[]> pool = index.sample(settings.activePool(), System.nanoTime());
@@ -368,11 +363,37 @@ public final class QualityService implements AutoCloseable {
         s == ActiveLearning.Strategy.DESIGN
             ? ratedImages(index, exclude, pool.keySet(), settings.activePool())
             : Map.of();
-    if (entry == null) {
-      chosen = ActiveLearning.select(null, ids, embeddings, exclude, rated, options);
-    } else {
-      try (QualityModel model = QualityModel.load(entry.spec(), entry.params())) {
-        chosen = ActiveLearning.select(model, ids, embeddings, exclude, rated, options);
+    String named =
+        version != null ? version : newest.map(QualityRegistry.Published::version).orElse(null);
+    QualityRegistry.Entry entry = null;
+    String coldBecause = null;
+    QualityModel model = null;
+    try {
+      if (named != null) {
+        try {
+          entry = usable(registry, named, embeddings[0].length);
+          model = QualityModel.load(entry.spec(), entry.params());
+        } catch (IOException | RuntimeException e) {
+          if (version != null || s != ActiveLearning.Strategy.DESIGN) {
+            throw new IllegalStateException(
+                "quality model "
+                    + named
+                    + " cannot rank pairs: "
+                    + e.getMessage()
+                    + "; name one that can with --model-version (memescope train versions),"
+                    + " or choose --strategy design or random",
+                e);
+          }
+          // The design without a model is its cold start: better than no batch at all.
+          entry = null;
+          coldBecause = "the newest model, " + named + ", cannot be used: " + e.getMessage();
+          out.println(coldBecause + "; the design starts cold, as before the first model");
+        }
+      }
+      chosen = ActiveLearning.select(model, ids, embeddings, exclude, rated, options);
+    } finally {
+      if (model != null) {
+        model.close();
       }
     }
     if (chosen.isEmpty()) {
@@ -399,11 +420,34 @@ public final class QualityService implements AutoCloseable {
         s.label(),
         entry != null
             ? " under " + entry.version()
-            : s == ActiveLearning.Strategy.DESIGN ? ", no model yet: spread over the index" : "",
+            : s != ActiveLearning.Strategy.DESIGN
+                ? ""
+                : coldBecause != null
+                    ? ", no usable model: spread over the index"
+                    : ", no model yet: spread over the index",
         ids.size(),
         queue,
         iteration);
     return new Selection(queue, iteration, entry == null ? null : entry.version(), chosen);
+  }
+
+  /**
+   * Version {@code name} from the registry, refused (with the reason as the message) when it is not
+   * there, cannot be read, or was trained on embeddings of another length than the index's (an
+   * embedder changed since).
+   */
+  private static QualityRegistry.Entry usable(
+      QualityRegistry registry, String name, int embeddingLength) {
+    QualityRegistry.Entry e =
+        registry.get(name).orElseThrow(() -> new IllegalArgumentException("not in the registry"));
+    if (e.spec().embeddingDim() != embeddingLength) {
+      throw new IllegalStateException(
+          "it reads embeddings of "
+              + e.spec().embeddingDim()
+              + " floats, and the index holds embeddings of "
+              + embeddingLength);
+    }
+    return e;
   }
 
   /** Every published version, newest first. */

@@ -248,6 +248,42 @@ class ActiveLearningTest {
   }
 
   @Test
+  void aPairWithAnImageTheModelCannotScoreIsNotPickedFirst() {
+    QualitySpec spec = new QualitySpec(List.of("a", "b"), 8, List.of(16), 5, 0);
+    Random r = new Random(2);
+    List<String> ids = new ArrayList<>();
+    float[][] emb = new float[40][8];
+    for (int i = 0; i < emb.length; i++) {
+      ids.add("i" + i);
+      for (int d = 0; d < 8; d++) {
+        emb[i][d] = (float) r.nextGaussian();
+      }
+    }
+    // Huge but finite components overflow in the first layer: the model scores image 0 NaN.
+    for (int d = 0; d < 8; d++) {
+      emb[0][d] = d % 2 == 0 ? 3e38f : -3e38f;
+    }
+    try (QualityModel model = QualityModel.create(spec, 3)) {
+      assertThat(model.memberScores(emb)[0][0][0]).as("the premise: a NaN score").isNaN();
+      for (Strategy s :
+          List.of(Strategy.DISAGREEMENT, Strategy.UNCERTAINTY, Strategy.INFORMATION)) {
+        for (double diversity : new double[] {0, 0.5}) {
+          List<Selection> top =
+              ActiveLearning.select(
+                  model, ids, emb, Set.of(), new Options(s, 400, 10, diversity, 7));
+          assertThat(top).as("%s, diversity %s", s, diversity).hasSize(10);
+          for (Selection sel : top) {
+            assertThat(List.of(sel.leftId(), sel.rightId()))
+                .as("%s, diversity %s", s, diversity)
+                .doesNotContain("i0");
+            assertThat(sel.score()).isFinite();
+          }
+        }
+      }
+    }
+  }
+
+  @Test
   void selectionReturnsTheBestCandidatesExcludingRatedPairs() {
     QualitySpec spec = new QualitySpec(List.of("a", "b"), 8, List.of(16), 5, 0);
     Random r = new Random(1);

@@ -443,7 +443,7 @@ class QualityPipelineIT {
   void a_version_trained_after_a_rollback_stamped_ahead_of_the_clock_is_the_one_followed()
       throws Exception {
     QualityRegistry registry = new QualityRegistry(cql);
-    QualityRegistry.Entry rolledBack = registry.latest().orElseThrow();
+    QualityRegistry.Published rolledBack = registry.latest().orElseThrow();
     assertThat(rolledBack.createdAt())
         .as("the version that Order 5 rolled back to, stamped after one an hour ahead of our clock")
         .isAfter(Instant.now().plus(Duration.ofMinutes(30)));
@@ -454,7 +454,7 @@ class QualityPipelineIT {
           .as("the newest announcement on the models topic")
           .isEqualTo(third.version());
     }
-    QualityRegistry.Entry entry = registry.latest().orElseThrow();
+    QualityRegistry.Published entry = registry.latest().orElseThrow();
     assertThat(entry.version()).isEqualTo(third.version());
     assertThat(entry.createdAt()).isAfter(rolledBack.createdAt());
     // Its re-scoring job is not skipped as superseded by the rolled-back version.

@@ -7,7 +7,10 @@ import com.datastax.oss.driver.api.core.CqlSession;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.quality.QualityModel;
 import io.memescope.core.quality.QualityRegistry;
+import io.memescope.core.quality.QualitySpec;
+import io.memescope.core.quality.ScoreQuantiles;
 import io.memescope.core.rating.PairKey;
 import io.memescope.core.schema.Clients;
 import io.memescope.core.schema.MilvusCollection;
@@ -21,6 +24,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -243,5 +247,79 @@ class TrainingDataIT {
         .contains("held out no pair")
         .contains("accuracy is unknown");
     assertThat(new QualityRegistry(cql).versions()).as("nothing registered").isEmpty();
+  }
+
+  @Test
+  void a_model_that_cannot_be_used_leaves_the_design_its_cold_start_and_blocks_nothing_else()
+      throws Exception {
+    QualityRegistry registry = new QualityRegistry(cql);
+    int dim;
+    MilvusClientV2 milvus = Clients.milvus(config.milvus());
+    try {
+      dim =
+          new MilvusCollection(milvus, config.milvus())
+              .dimensionOf(config.milvus().collection())
+              .orElseThrow();
+    } finally {
+      milvus.close();
+    }
+    // A good model, but for embeddings twice as long as the index's (an embedder changed since),
+    // published last.
+    QualitySpec wide = new QualitySpec(config.rater().dimensions(), 2 * dim, List.of(4), 2, 0.0);
+    try (QualityModel model = QualityModel.create(wide, 1)) {
+      float[][] sample = new float[10][2 * dim];
+      registry.save(
+          new QualityRegistry.Entry(
+              "q-wide",
+              Instant.now().plusSeconds(60),
+              wide,
+              model.save(),
+              ScoreQuantiles.of(wide.dimensions(), model.scores(sample)),
+              Map.of(),
+              10,
+              "{}"));
+    }
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    try (QualityService service =
+        new QualityService(
+            config, config.trainer(), new PrintStream(printed, true, StandardCharsets.UTF_8))) {
+      QualityService.Selection cold = service.select("it-cold", "cold-1", 5, "design", null);
+      assertThat(cold.pairs()).hasSize(5);
+      assertThat(cold.version()).isNull();
+      assertThat(printed.toString(StandardCharsets.UTF_8))
+          .contains("the newest model, q-wide, cannot be used: it reads embeddings of " + 2 * dim)
+          .contains("the design starts cold")
+          .contains("no usable model: spread over the index");
+      assertThatThrownBy(() -> service.select("it-cold", "cold-2", 5, "uncertainty", null))
+          .hasMessageContaining("quality model q-wide cannot rank pairs")
+          .hasMessageContaining("--model-version");
+      assertThatThrownBy(() -> service.select("it-cold", "cold-2", 5, "design", "q-wide"))
+          .as("a version named on purpose is not passed over")
+          .hasMessageContaining("quality model q-wide cannot rank pairs");
+
+      // Then a row whose metadata cannot be read (damaged, or written by hand), newer still.
+      cql.execute(
+          "INSERT INTO quality_models (version, created_at, spec, params, quantiles, metrics,"
+              + " training_pairs, report) VALUES ('q-damaged', ?, '{', null, '[', '{}', 0, '{}')",
+          Instant.now().plusSeconds(120));
+      printed.reset();
+      assertThat(service.select("it-cold", "cold-3", 5, "design", null).pairs()).hasSize(5);
+      assertThat(printed.toString(StandardCharsets.UTF_8))
+          .contains("the newest model, q-damaged, cannot be used")
+          .contains("unreadable");
+      assertThatThrownBy(() -> service.select("it-cold", "cold-4", 5, "disagreement", null))
+          .hasMessageContaining("quality model q-damaged cannot rank pairs");
+
+      // Publishing goes on past the damaged row (stamped after it), and the new version ranks.
+      QualityService.Published third = service.train(runs, true, false);
+      assertThat(third.published()).isTrue();
+      assertThat(registry.latest().orElseThrow().version()).isEqualTo(third.version());
+      QualityService.Selection ranked = service.select("it-cold", "cold-5", 5, "design", null);
+      assertThat(ranked.version()).isEqualTo(third.version());
+    } finally {
+      for (QualityRegistry.Published p : registry.published()) {
+        cql.execute("DELETE FROM quality_models WHERE version = ?", p.version());
+      }
+    }
   }
 }

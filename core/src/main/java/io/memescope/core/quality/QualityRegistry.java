@@ -140,20 +140,28 @@ public final class QualityRegistry {
 
   /**
    * Every version's name and time, newest first, reading nothing else: a version whose metadata
-   * cannot be parsed is listed too (unlike {@link #versions()}, which fails on it).
+   * cannot be parsed is listed too (unlike {@link #versions()}, which fails on it). A row without a
+   * time (written by hand) is left out: nothing can say where it stands.
    */
   public List<Published> published() {
     List<Published> out = new ArrayList<>();
     for (Row r : session.execute("SELECT version, created_at FROM quality_models")) {
-      out.add(new Published(r.getString("version"), r.getInstant("created_at")));
+      Instant at = r.getInstant("created_at");
+      if (at != null) {
+        out.add(new Published(r.getString("version"), at));
+      }
     }
     out.sort(Comparator.comparing(Published::createdAt).reversed());
     return out;
   }
 
-  /** The newest version without its parameters. */
-  public Optional<Entry> latest() {
-    List<Entry> all = versions();
+  /**
+   * The newest version's name and time. It reads nothing else, so one damaged row does not stop
+   * what only needs to know which version is newest (publishing, the re-scoring job, serving's
+   * stats); {@link #get} then says whether that version can be read.
+   */
+  public Optional<Published> latest() {
+    List<Published> all = published();
     return all.isEmpty() ? Optional.empty() : Optional.of(all.get(0));
   }
 

@@ -232,7 +232,7 @@ public final class RescoreJob {
      */
     java.util.function.Predicate<String> staleVersions() {
       Map<String, Instant> stamps = new HashMap<>();
-      for (QualityRegistry.Entry e : registry.versions()) {
+      for (QualityRegistry.Published e : registry.published()) {
         stamps.put(e.version(), e.createdAt());
       }
       return on -> {
@@ -418,7 +418,7 @@ public final class RescoreJob {
    * same version published again (a newer stamp) does not supersede its own job.
    */
   static boolean supersedes(
-      java.util.Optional<QualityRegistry.Entry> latest, String version, Instant createdAt) {
+      java.util.Optional<QualityRegistry.Published> latest, String version, Instant createdAt) {
     return latest.isPresent()
         && !latest.get().version().equals(version)
         && latest.get().createdAt().isAfter(createdAt);

@@ -3,10 +3,7 @@ package io.memescope.flink.rescore;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.memescope.core.quality.QualityRegistry;
-import io.memescope.core.quality.QualitySpec;
 import java.time.Instant;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -61,15 +58,7 @@ class RescoreJobTest {
         .isFalse();
   }
 
-  private static QualityRegistry.Entry entry(String version, Instant createdAt) {
-    return new QualityRegistry.Entry(
-        version,
-        createdAt,
-        new QualitySpec(List.of("d"), 4, List.of(2), 1, 0),
-        null,
-        null,
-        Map.of(),
-        0,
-        null);
+  private static QualityRegistry.Published entry(String version, Instant createdAt) {
+    return new QualityRegistry.Published(version, createdAt);
   }
 }

@@ -72,9 +72,9 @@ public final class ModelPublisher {
     // Another publication at the same moment can have come out newer, or stamped the same (two
     // publishers after one newest stamped ahead of both clocks): then the ingest job may follow
     // either, so neither may say it is live.
-    Optional<QualityRegistry.Entry> rival;
+    Optional<QualityRegistry.Published> rival;
     try {
-      rival = rival(registry.versions(), stamped);
+      rival = rival(registry.published(), stamped);
     } catch (RuntimeException e) {
       throw new IllegalStateException(
           "version "
@@ -106,8 +106,8 @@ public final class ModelPublisher {
    * A version other than {@code published} stamped the same as it or later, if any: a publication
    * at the same moment that the ingest job may follow instead.
    */
-  static Optional<QualityRegistry.Entry> rival(
-      List<QualityRegistry.Entry> versions, QualityRegistry.Entry published) {
+  static Optional<QualityRegistry.Published> rival(
+      List<QualityRegistry.Published> versions, QualityRegistry.Entry published) {
     return versions.stream()
         .filter(e -> !e.version().equals(published.version()))
         .filter(e -> !e.createdAt().isBefore(published.createdAt()))
@@ -120,7 +120,7 @@ public final class ModelPublisher {
    * timestamp): the announcement carries the same stamp as the registry, so two publications in one
    * millisecond are told apart by {@link #rival} instead of each finding the other older.
    */
-  static Instant stamp(Instant now, Optional<QualityRegistry.Entry> newest) {
+  static Instant stamp(Instant now, Optional<QualityRegistry.Published> newest) {
     Instant millis = now.truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
     if (newest.isPresent() && !millis.isAfter(newest.get().createdAt())) {
       return newest.get().createdAt().plusMillis(1);

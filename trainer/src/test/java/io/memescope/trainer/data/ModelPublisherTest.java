@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 class ModelPublisherTest {
   private static final Instant NOW = Instant.parse("2026-12-05T04:00:00Z");
 
-  private static Optional<QualityRegistry.Entry> newestAt(Instant at) {
-    return Optional.of(entry("q-newest", at));
+  private static Optional<QualityRegistry.Published> newestAt(Instant at) {
+    return Optional.of(new QualityRegistry.Published("q-newest", at));
   }
 
   private static QualityRegistry.Entry entry(String version, Instant at) {
@@ -34,12 +34,13 @@ class ModelPublisherTest {
   @Test
   void a_version_stamped_the_same_or_later_by_another_publication_is_a_rival() {
     QualityRegistry.Entry mine = entry("q-mine", NOW);
-    QualityRegistry.Entry older = entry("q-older", NOW.minusMillis(1));
-    QualityRegistry.Entry same = entry("q-same", NOW);
-    QualityRegistry.Entry later = entry("q-later", NOW.plusMillis(1));
-    assertThat(ModelPublisher.rival(List.of(mine, older), mine)).isEmpty();
-    assertThat(ModelPublisher.rival(List.of(older, mine, same), mine)).contains(same);
-    assertThat(ModelPublisher.rival(List.of(later, mine, older), mine)).contains(later);
+    var older = new QualityRegistry.Published("q-older", NOW.minusMillis(1));
+    var same = new QualityRegistry.Published("q-same", NOW);
+    var later = new QualityRegistry.Published("q-later", NOW.plusMillis(1));
+    var listed = new QualityRegistry.Published(mine.version(), mine.createdAt());
+    assertThat(ModelPublisher.rival(List.of(listed, older), mine)).isEmpty();
+    assertThat(ModelPublisher.rival(List.of(older, listed, same), mine)).contains(same);
+    assertThat(ModelPublisher.rival(List.of(later, listed, older), mine)).contains(later);
   }
 
   @Test
