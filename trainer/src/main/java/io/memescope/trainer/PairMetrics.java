@@ -22,7 +22,7 @@ public record PairMetrics(
   public static PairMetrics of(double[][] p, List<Comparison> pairs) {
     int entries = 0;
     int decided = 0;
-    int correct = 0;
+    double correct = 0;
     double loss = 0;
     double[] binP = new double[BINS];
     double[] binT = new double[BINS];
@@ -39,9 +39,10 @@ public record PairMetrics(
         loss += -(t * Math.log(q) + (1 - t) * Math.log(1 - q));
         if (t != 0.5) {
           decided++;
-          if ((q > 0.5) == (t > 0.5)) {
-            correct++;
-          }
+          // A model that cannot tell the two apart (P exactly 0.5, e.g. a collapsed one giving
+          // every
+          // image the same score) is right half the time, not whenever the right image won.
+          correct += q == 0.5 ? 0.5 : (q > 0.5) == (t > 0.5) ? 1 : 0;
         }
         int bin = Math.min(BINS - 1, (int) (q * BINS));
         binP[bin] += q;
@@ -56,7 +57,7 @@ public record PairMetrics(
       }
     }
     return new PairMetrics(
-        decided == 0 ? Double.NaN : correct / (double) decided,
+        decided == 0 ? Double.NaN : correct / decided,
         entries == 0 ? Double.NaN : loss / entries,
         entries == 0 ? Double.NaN : ece,
         entries,

@@ -185,35 +185,69 @@ public final class QualityService implements AutoCloseable {
                   + " models trained on every pair");
         }
       }
+      if (report.validationPairs() > 0 && Double.isNaN(report.metric("accuracy")) && publish) {
+        throw new IllegalStateException(
+            version
+                + " is not published: every held-out pair is a tie, so its accuracy is unknown"
+                + " (report in "
+                + dir
+                + "); rate more pairs first");
+      }
       if (!publish) {
         return new Published(version, dir, report, false, null);
       }
-      Map<String, float[]> sample = index.sample(settings.quantileSample(), now.toEpochMilli());
-      float[][] raw = result.model().scores(sample.values().toArray(new float[0][]));
-      ScoreQuantiles quantiles = ScoreQuantiles.of(dimensions, raw);
-      ScoreDistribution.write(dimensions, raw, dir.resolve("score-distribution.png"));
-      Map<String, Double> metrics = new LinkedHashMap<>();
-      report.metrics().forEach((k, v) -> metrics.put(k, Double.isFinite(v) ? v : null));
-      metrics.values().removeIf(java.util.Objects::isNull);
-      QualityRegistry.Entry entry =
-          new QualityRegistry.Entry(
-              version,
-              // Stamped again by the publisher, at publication and after every registered
-              // version: "newest" must mean "published last", which is what the topic keeps.
-              Instant.now(),
-              spec,
-              result.model().save(),
-              quantiles,
-              metrics,
-              report.trainPairs(),
-              new String(Files.readAllBytes(dir.resolve("report.json")), StandardCharsets.UTF_8));
-      new ModelPublisher(config, new QualityRegistry(session)).publish(entry);
-      out.printf(
-          "published %s (score quantiles from %d images); the ingest job scores new images with"
-              + " it from now on%n",
-          version, sample.size());
-      return new Published(version, dir, report, true, rescore(version));
+      QualityTrainer.Result refit = null;
+      if (settings.refit() && report.validationPairs() + report.droppedPairs() > 0) {
+        out.printf(
+            "training %s again on all %d usable pairs, each member for the epochs early stopping"
+                + " chose (trainer.refit)%n",
+            version, comparisons.size());
+        refit = new QualityTrainer(options).refit(spec, comparisons, embeddings, report);
+        report = refit.report();
+        report.writeJson(dir.resolve("report.json"));
+      }
+      try (QualityTrainer.Result closing = refit) {
+        QualityModel model = refit != null ? refit.model() : result.model();
+        return publish(version, dir, report, spec, model, dimensions, index, now);
+      }
     }
+  }
+
+  private Published publish(
+      String version,
+      Path dir,
+      TrainingReport report,
+      QualitySpec spec,
+      QualityModel model,
+      List<String> dimensions,
+      IndexEmbeddings index,
+      Instant now)
+      throws IOException {
+    Map<String, float[]> sample = index.sample(settings.quantileSample(), now.toEpochMilli());
+    float[][] raw = model.scores(sample.values().toArray(new float[0][]));
+    ScoreQuantiles quantiles = ScoreQuantiles.of(dimensions, raw);
+    ScoreDistribution.write(dimensions, raw, dir.resolve("score-distribution.png"));
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    report.metrics().forEach((k, v) -> metrics.put(k, Double.isFinite(v) ? v : null));
+    metrics.values().removeIf(java.util.Objects::isNull);
+    QualityRegistry.Entry entry =
+        new QualityRegistry.Entry(
+            version,
+            // Stamped again by the publisher, at publication and after every registered
+            // version: "newest" must mean "published last", which is what the topic keeps.
+            Instant.now(),
+            spec,
+            model.save(),
+            quantiles,
+            metrics,
+            report.refitPairs() > 0 ? report.refitPairs() : report.trainPairs(),
+            new String(Files.readAllBytes(dir.resolve("report.json")), StandardCharsets.UTF_8));
+    new ModelPublisher(config, new QualityRegistry(session)).publish(entry);
+    out.printf(
+        "published %s (score quantiles from %d images); the ingest job scores new images with"
+            + " it from now on%n",
+        version, sample.size());
+    return new Published(version, dir, report, true, rescore(version));
   }
 
   /**

@@ -20,6 +20,9 @@ import java.util.Map;
  *     calibration_error}, and {@code accuracy.<dimension>}; NaN without validation pairs
  * @param pairsPerSecond training throughput: pairs through forward, backward and optimiser step per
  *     second of training (validation excluded), all members together
+ * @param refitPairs 0 when the model is the one these figures measure; otherwise the model was
+ *     trained again on this many pairs, every usable one, each member for its {@code bestEpoch}
+ *     epochs ({@link QualityTrainer#refit}), and the figures measure the run before
  */
 public record TrainingReport(
     QualitySpec spec,
@@ -32,7 +35,25 @@ public record TrainingReport(
     int missingEmbeddings,
     List<MemberCurve> members,
     Map<String, Double> metrics,
-    double pairsPerSecond) {
+    double pairsPerSecond,
+    int refitPairs) {
+
+  /** This report, for a model trained again on {@code pairs} pairs. */
+  public TrainingReport withRefit(int pairs) {
+    return new TrainingReport(
+        spec,
+        options,
+        startedAt,
+        durationSeconds,
+        trainPairs,
+        validationPairs,
+        droppedPairs,
+        missingEmbeddings,
+        members,
+        metrics,
+        pairsPerSecond,
+        pairs);
+  }
 
   /**
    * One member's curves, one entry per epoch run.

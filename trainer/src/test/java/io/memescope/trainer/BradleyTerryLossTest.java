@@ -62,6 +62,19 @@ class BradleyTerryLossTest {
     assertThat(m.calibrationError()).isCloseTo(0.8 / 3, within(1e-9));
   }
 
+  @Test
+  void aProbabilityOfExactlyOneHalfIsHalfRightWhicheverImageWon() {
+    // A collapsed model (every image the same score) predicts 0.5 for every pair: 50 %, not the
+    // share of pairs the right image won.
+    List<Comparison> pairs =
+        List.of(
+            new Comparison("a", "b", new double[] {0.3}),
+            new Comparison("c", "d", new double[] {0.1}),
+            new Comparison("e", "f", new double[] {0.7}));
+    double[][] p = {{0.5}, {0.5}, {0.5}};
+    assertThat(PairMetrics.of(p, pairs).accuracy()).isEqualTo(0.5);
+  }
+
   private static double bce(double z, double t) {
     double p = 1 / (1 + Math.exp(-z));
     return -(t * Math.log(p) + (1 - t) * Math.log(1 - p));

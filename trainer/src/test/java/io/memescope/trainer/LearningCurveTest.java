@@ -38,7 +38,8 @@ class LearningCurveTest {
                 new TrainingReport.MemberCurve(
                     1, 2, 1, List.of(0.7, 0.6), List.of(0.69, 0.7), List.of(nan, nan))),
             Map.of("accuracy", nan),
-            100);
+            100,
+            0);
     Path png = dir.resolve("curve.png");
     LearningCurve.write(report, png);
     var image = javax.imageio.ImageIO.read(png.toFile());

@@ -220,7 +220,14 @@ class QualityPipelineIT {
     }
     QualityRegistry.Entry entry = new QualityRegistry(cql).get(version).orElseThrow();
     assertThat(entry.params()).isNotEmpty();
-    assertThat(entry.trainingPairs()).isPositive();
+    TrainingReport report = published.report();
+    assertThat(report.refitPairs())
+        .as("trained again on every usable rating before publishing (trainer.refit)")
+        .isEqualTo(report.trainPairs() + report.validationPairs() + report.droppedPairs())
+        .isGreaterThan(report.trainPairs());
+    assertThat(entry.trainingPairs()).isEqualTo(report.refitPairs());
+    assertThat(TrainingReport.readJson(runs.resolve(version).resolve("report.json")).refitPairs())
+        .isEqualTo(report.refitPairs());
     assertThat(entry.quantiles().percentiles()).containsOnlyKeys(config.rater().dimensions());
     assertThat(published.rescoreJob()).isNotNull();
     await(

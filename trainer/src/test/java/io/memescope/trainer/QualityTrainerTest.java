@@ -77,6 +77,50 @@ class QualityTrainerTest {
   }
 
   @Test
+  void refittingOnEveryPairUsesTheRatingsTheSplitLeftOutAndRanksUnseenImagesBetter() {
+    // Dense ratings: 600 pairs among 150 images form one connected group, so the split by image
+    // holds out about 11 % of them and leaves out about 44 % (an image on each side).
+    Simulation sim = Simulation.standard(450, 32, DIMS, 7);
+    int[] rated = IntStream.range(0, 150).toArray();
+    int[] unseen = IntStream.range(150, 450).toArray();
+    Random r = new Random(8);
+    List<Comparison> pairs = sim.randomComparisons(rated, 600, r);
+    QualitySpec spec = new QualitySpec(DIMS, 32, List.of(32), 3, 0.1);
+    QualityTrainer trainer =
+        new QualityTrainer(TrainingOptions.defaults().withProgress(false).withEpochs(60, 8));
+    int[][] testPairs = new int[3000][];
+    for (int i = 0; i < testPairs.length; i++) {
+      int a = r.nextInt(unseen.length);
+      testPairs[i] = new int[] {a, (a + 1 + r.nextInt(unseen.length - 1)) % unseen.length};
+    }
+    try (QualityTrainer.Result heldOut = trainer.train(spec, pairs, sim.embeddingMap());
+        QualityTrainer.Result refit =
+            trainer.refit(spec, pairs, sim.embeddingMap(), heldOut.report())) {
+      TrainingReport before = heldOut.report();
+      assertThat(before.droppedPairs()).as("the premise: many pairs left out").isGreaterThan(150);
+      assertThat(before.refitPairs()).isZero();
+      TrainingReport after = refit.report();
+      assertThat(after.refitPairs()).isEqualTo(600);
+      assertThat(after.metrics()).as("the held-out figures stay").isEqualTo(before.metrics());
+      assertThat(after.members()).isEqualTo(before.members());
+      double accBefore =
+          sim.trueAccuracy(unseen, heldOut.model().scores(sim.embeddings(unseen)), testPairs);
+      double accAfter =
+          sim.trueAccuracy(unseen, refit.model().scores(sim.embeddings(unseen)), testPairs);
+      System.out.printf(
+          "train %d, held out %d, left out %d: unseen images ranked %.3f, after the refit on %d"
+              + " %.3f%n",
+          before.trainPairs(),
+          before.validationPairs(),
+          before.droppedPairs(),
+          accBefore,
+          after.refitPairs(),
+          accAfter);
+      assertThat(accAfter).isGreaterThan(accBefore + 0.01);
+    }
+  }
+
+  @Test
   void aNonFiniteEmbeddingIsRefusedNamingTheImage() {
     Simulation sim = Simulation.standard(200, 8, DIMS, 3);
     List<Comparison> pairs =

@@ -16,6 +16,8 @@ import java.util.Set;
  * @param patience epochs without a better validation loss before a member stops
  * @param validationFraction share of rated pairs held out, split by image
  * @param bootstrap members train on bootstrap resamples rather than on all pairs
+ * @param refit a published model is trained again on every usable pair, each member for the epochs
+ *     early stopping chose for it
  * @param activeStrategy design, disagreement, uncertainty, information or random
  * @param activeCandidates random pairs sampled and scored per active-learning batch
  * @param activeBatchSize pairs an active-learning batch puts into the rating queue
@@ -40,6 +42,7 @@ public record TrainerSettings(
     double validationFraction,
     long seed,
     boolean bootstrap,
+    boolean refit,
     boolean progress,
     String activeStrategy,
     int activeCandidates,
@@ -77,7 +80,9 @@ public record TrainerSettings(
           "trainer.active.strategy",
           "must be design, disagreement, uncertainty, information or random");
     }
-    double validation = r.doubleInRange("trainer.validation-fraction", 0, 0.9);
+    // Above 0.5 a dense set of ratings (one connected group of images) holds out no more than at
+    // 0.5 (Split.byImage): refused rather than silently capped.
+    double validation = r.doubleInRange("trainer.validation-fraction", 0, 0.5);
     double dropout = r.doubleInRange("trainer.dropout", 0, 0.9);
     long seed = 0;
     try {
@@ -114,6 +119,7 @@ public record TrainerSettings(
         validation,
         seed,
         r.bool("trainer.bootstrap"),
+        r.bool("trainer.refit"),
         r.bool("trainer.progress"),
         strategy,
         candidates,
