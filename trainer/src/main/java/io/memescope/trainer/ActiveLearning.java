@@ -167,6 +167,13 @@ public final class ActiveLearning {
     if (ids.size() < 2) {
       return List.of();
     }
+    long possible = (long) ids.size() * (ids.size() - 1) / 2;
+    checkMemory(
+        options.strategy(),
+        Math.min(options.candidates(), possible),
+        embeddings[0].length,
+        options.diversity(),
+        Runtime.getRuntime().maxMemory());
     Random random = new Random(options.seed());
     int[][] pairs = sample(ids, exclude, options.candidates(), random);
     if (options.strategy() == Strategy.RANDOM) {
@@ -420,6 +427,36 @@ public final class ActiveLearning {
   private static double entropy(double p) {
     double q = Math.min(1 - 1e-12, Math.max(1e-12, p));
     return -(q * Math.log(q) + (1 - q) * Math.log(1 - q));
+  }
+
+  /**
+   * Refuses, before anything is allocated, a selection that would not fit in half of {@code
+   * maxMemory}: the design keeps every candidate's embedding difference in doubles, the diversity
+   * penalty in floats, and every candidate costs about 200 bytes more (its pair, its key in the set
+   * of pairs drawn, its score). With CLIP's 512 dimensions the default 20,000 candidates take about
+   * 86 MB; a million would take 4 GB.
+   */
+  static void checkMemory(
+      Strategy strategy, long candidates, int dim, double diversity, long maxMemory) {
+    long perCandidate =
+        200
+            + (strategy == Strategy.DESIGN
+                ? 8L * dim
+                : strategy != Strategy.RANDOM && diversity > 0 ? 4L * dim : 0);
+    long need = candidates * perCandidate;
+    if (need > maxMemory / 2) {
+      throw new IllegalStateException(
+          String.format(
+              "%s over %d candidate pairs of %d-dimensional embeddings needs about %d MB, and the"
+                  + " trainer's heap is %d MB: lower trainer.active.candidates (or give the trainer"
+                  + " more heap, e.g. JAVA_TOOL_OPTIONS=-Xmx%dg)",
+              strategy.label(),
+              candidates,
+              dim,
+              need >> 20,
+              maxMemory >> 20,
+              Math.max(1, (2 * need >> 30) + 1)));
+    }
   }
 
   /** Up to {@code n} distinct random pairs of distinct images, not in {@code exclude}. */

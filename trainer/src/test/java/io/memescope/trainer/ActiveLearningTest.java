@@ -248,6 +248,23 @@ class ActiveLearningTest {
   }
 
   @Test
+  void aSelectionThatWouldNotFitInTheHeapIsRefusedBeforeAnythingIsAllocated() {
+    long gib = 1L << 30;
+    // The defaults with CLIP's 512 dimensions fit a 1 GB heap easily.
+    ActiveLearning.checkMemory(Strategy.DESIGN, 20_000, 512, 0.5, gib);
+    ActiveLearning.checkMemory(Strategy.RANDOM, 1_000_000, 512, 0.5, gib);
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> ActiveLearning.checkMemory(Strategy.DESIGN, 1_000_000, 512, 0.5, gib))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("design over 1000000 candidate pairs")
+        .hasMessageContaining("lower trainer.active.candidates");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> ActiveLearning.checkMemory(Strategy.DISAGREEMENT, 1_000_000, 512, 0.5, gib))
+        .hasMessageContaining("disagreement over");
+    ActiveLearning.checkMemory(Strategy.DISAGREEMENT, 1_000_000, 512, 0, gib);
+  }
+
+  @Test
   void aPairWithAnImageTheModelCannotScoreIsNotPickedFirst() {
     QualitySpec spec = new QualitySpec(List.of("a", "b"), 8, List.of(16), 5, 0);
     Random r = new Random(2);

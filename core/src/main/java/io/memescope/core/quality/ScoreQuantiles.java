@@ -57,6 +57,9 @@ public record ScoreQuantiles(Map<String, float[]> percentiles) {
     if (Float.isNaN(score)) {
       throw new IllegalArgumentException("score on " + dimension + " is NaN");
     }
+    // -0.0 is 0.0 here: Arrays.binarySearch orders -0.0 before 0.0, and would find no place for it
+    // between a quantile of 0.0 and the one below (an index out of bounds at the lowest).
+    score += 0.0f;
     // Strictly outside: a score equal to the lowest or highest quantile goes through the search
     // below, so that a share of the sample tied there (a dead unit's constant output) gets the
     // middle of its stretch, not 0 or 1 (0 on every dimension reads as unscored in serving).

@@ -25,6 +25,23 @@ class ScoreQuantilesTest {
   }
 
   @Test
+  void minus_zero_is_zero() {
+    // The lowest quantile 0.0: -0.0 must land there too, not fall out of the table.
+    float[][] scores = new float[101][1];
+    for (int i = 0; i < scores.length; i++) {
+      scores[i][0] = i / 100f;
+    }
+    ScoreQuantiles q = ScoreQuantiles.of(List.of("d"), scores);
+    assertThat(q.percentile("d", -0.0f)).isEqualTo(q.percentile("d", 0.0f));
+    float[][] negative = new float[101][1];
+    for (int i = 0; i < negative.length; i++) {
+      negative[i][0] = -i / 100f;
+    }
+    ScoreQuantiles top = ScoreQuantiles.of(List.of("d"), negative);
+    assertThat(top.percentile("d", 0.0f)).isEqualTo(top.percentile("d", -0.0f));
+  }
+
+  @Test
   void a_diverged_model_is_refused_not_scored() {
     float[][] scores = {{0f}, {1f}, {Float.NaN}};
     org.assertj.core.api.Assertions.assertThatThrownBy(
