@@ -36,6 +36,21 @@ class TrainerSettingsTest {
   }
 
   @Test
+  void aValidationShareAboveOneHalfIsRefusedNotCappedSilently() {
+    assertThatThrownBy(
+            () -> new ConfigLoader().optOverride("trainer.validation-fraction", "0.6").load())
+        .isInstanceOf(InvalidConfigException.class)
+        .hasMessageContaining("trainer.validation-fraction");
+    assertThat(
+            new ConfigLoader()
+                .optOverride("trainer.validation-fraction", "0.5")
+                .load()
+                .trainer()
+                .validationFraction())
+        .isEqualTo(0.5);
+  }
+
+  @Test
   void aBatchLargerThanTheCandidatesItIsChosenFromIsRefused() {
     assertThatThrownBy(
             () ->
