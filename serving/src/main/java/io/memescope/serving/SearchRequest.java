@@ -281,6 +281,9 @@ record SearchRequest(List<Term> terms, int limit, String cursor, Filters filters
     return new Filters(minQuality, List.copyOf(sources), since, until);
   }
 
+  private static final Instant MIN_INSTANT = Instant.parse("0000-01-01T00:00:00Z");
+  private static final Instant MAX_INSTANT = Instant.parse("9999-12-31T23:59:59.999Z");
+
   private static Instant instant(JsonNode node, String field) {
     if (node == null || node.isNull() || (node.isTextual() && node.asText().isEmpty())) {
       return null;
@@ -289,14 +292,22 @@ record SearchRequest(List<Term> terms, int limit, String cursor, Filters filters
       throw ApiException.badRequest(field, "must be an ISO-8601 date or instant");
     }
     String text = node.asText();
+    Instant at;
     try {
-      return text.length() == 10
-          ? LocalDate.parse(text).atStartOfDay(ZoneOffset.UTC).toInstant()
-          : Instant.parse(text);
+      at =
+          text.length() == 10
+              ? LocalDate.parse(text).atStartOfDay(ZoneOffset.UTC).toInstant()
+              : Instant.parse(text);
     } catch (DateTimeParseException e) {
       throw ApiException.badRequest(
           field, "must be an ISO-8601 date (2026-11-01) or instant (2026-11-01T12:00:00Z)");
     }
+    // The filter compares milliseconds since 1970 (a long): a year such as +300000000 parses, but
+    // has none, and used to fail the request with a 500.
+    if (at.isBefore(MIN_INSTANT) || at.isAfter(MAX_INSTANT)) {
+      throw ApiException.badRequest(field, "must be between the years 0 and 9999");
+    }
+    return at;
   }
 
   private static void unknownFields(JsonNode node, Set<String> known, String prefix) {

@@ -1,12 +1,15 @@
 package io.memescope.serving;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.memescope.core.records.Json;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
@@ -24,8 +27,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * holds the score and id of the last result, and a page takes only hits ranked strictly after it
  * (score descending, then id ascending). Its offset is a hint: Milvus is asked for a window that
  * starts {@link #SLACK} places before it, so that up to that many insertions above the cursor
- * between two pages cost nothing and are not skipped; more move the window on. A query pages
- * through at most Milvus's 16,384 results.
+ * between two pages cost nothing and are not skipped; more move the window on. When more than that
+ * many images above the cursor have gone (a takedown, or a filter on quality after re-scoring), the
+ * window's first hit is already past the cursor, and the window steps back until it is not. A query
+ * pages through at most Milvus's 16,384 results.
  */
 final class Searcher {
   static final int SLACK = 20;
@@ -34,9 +39,34 @@ final class Searcher {
 
   record Page(List<Result> results, String cursor) {}
 
-  /** What a cursor carries: query key, last score and id, Milvus position, random seed. */
+  /**
+   * What a cursor carries: query key, last score and id, Milvus position, random seed; for a
+   * quality-sorted query also the last quality and the token of its window's snapshot.
+   */
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  record Cursor(String q, float s, String i, int n, Long r, Float u) {}
+  record Cursor(String q, float s, String i, int n, Long r, Float u, String t) {}
+
+  /**
+   * Hits a quality-sorted window may keep in {@link #snapshots}, all windows together: about 150
+   * bytes each, so some 75 MB of heap at most; 500 queries paged at once with the default window.
+   */
+  static final int SNAPSHOT_HITS = 500_000;
+
+  /** A quality-sorted window of the query {@code key}, in its first page's order. */
+  private record Snapshot(String key, List<Index.Hit> hits) {}
+
+  /**
+   * Quality-sorted windows, as their first page ordered them, by token. Qualities change under a
+   * query being paged (the re-scoring job rewrites nearly every image's after each publication):
+   * re-reading them for each page would repeat images whose quality fell below the cursor and skip
+   * those whose quality rose above it.
+   */
+  private final Cache<String, Snapshot> snapshots =
+      Caffeine.newBuilder()
+          .expireAfterAccess(Duration.ofMinutes(10))
+          .maximumWeight(SNAPSHOT_HITS)
+          .weigher((String k, Snapshot v) -> Math.max(1, v.hits().size()))
+          .build();
 
   private final Index index;
   private final Catalog catalog;
@@ -72,9 +102,13 @@ final class Searcher {
 
   /**
    * The {@code qualityWindow} images most similar to the query, highest quality first (then by
-   * similarity, then id). The cursor holds the last result's quality, score and id, so pages never
-   * repeat an image while the window stays put; ingestion can move images into or out of the window
-   * between pages.
+   * similarity, then id). The first page keeps its window's order as a snapshot for 10 minutes
+   * after the last page read from it, and the cursor names it: later pages page through that order,
+   * so that a re-scoring job moving qualities meanwhile neither repeats nor skips an image, and
+   * they show the qualities the first page saw. An image taken down meanwhile is left out (its
+   * metadata is gone). Where the snapshot is gone (expired, evicted, or the cursor went to another
+   * serving instance) the page reads the live window and goes on after the cursor's quality, score
+   * and id.
    */
   private Page byQuality(float[] vector, String filter, int limit, Cursor cursor, Long seed) {
     String key = queryKey(vector, filter + "|sort=quality");
@@ -82,13 +116,25 @@ final class Searcher {
       throw ApiException.badRequest(
           "cursor", "belongs to another query: send the same terms, filters and sort as before");
     }
-    Comparator<Index.Hit> order =
-        Comparator.comparing((Index.Hit h) -> -quality(h))
-            .thenComparing(h -> -h.score())
-            .thenComparing(Index.Hit::id);
-    List<Index.Hit> hits =
-        new ArrayList<>(index.search(vector, filter, 0, Math.min(qualityWindow, Index.MAX_WINDOW)));
-    hits.sort(order);
+    String token = cursor == null ? null : cursor.t();
+    Snapshot snapshot = token == null ? null : snapshots.getIfPresent(token);
+    List<Index.Hit> hits = snapshot != null && snapshot.key().equals(key) ? snapshot.hits() : null;
+    if (hits == null) {
+      // A first page, or a snapshot expired or held by another instance: the live index.
+      Comparator<Index.Hit> order =
+          Comparator.comparing((Index.Hit h) -> -quality(h))
+              .thenComparing(h -> -h.score())
+              .thenComparing(Index.Hit::id);
+      List<Index.Hit> window =
+          new ArrayList<>(
+              index.search(vector, filter, 0, Math.min(qualityWindow, Index.MAX_WINDOW)));
+      window.sort(order);
+      hits = List.copyOf(window);
+      byte[] random = new byte[12];
+      ThreadLocalRandom.current().nextBytes(random);
+      token = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+      snapshots.put(token, new Snapshot(key, hits));
+    }
     List<Index.Hit> taken = new ArrayList<>();
     boolean more = false;
     for (Index.Hit h : hits) {
@@ -113,7 +159,7 @@ final class Searcher {
     String next = null;
     if (more) {
       Index.Hit last = taken.get(taken.size() - 1);
-      next = encode(new Cursor(key, last.score(), last.id(), 0, seed, quality(last)));
+      next = encode(new Cursor(key, last.score(), last.id(), 0, seed, quality(last), token));
     }
     return new Page(results, next);
   }
@@ -153,6 +199,12 @@ final class Searcher {
     int position = cursor == null ? 0 : cursor.n();
     int offset = Math.max(0, position - SLACK);
     boolean more = false;
+    // Whether the window is known to start at or before the cursor. More than SLACK images gone
+    // from above it since the last page (taken down, or out of a quality filter after re-scoring)
+    // move the cursor's image up past the window's start: then the window steps back, farther each
+    // time, rather than skip the images between.
+    boolean located = cursor == null || offset == 0;
+    int back = 2 * SLACK + 1;
     while (taken.size() < limit && offset < Index.MAX_WINDOW) {
       // A first page needs one hit more than it shows (to know whether there are more, and one
       // for an excluded image); later pages a margin on both sides of the cursor's position.
@@ -160,6 +212,15 @@ final class Searcher {
       int window = Math.min(limit - taken.size() + margin, Index.MAX_WINDOW - offset);
       List<Index.Hit> hits = new ArrayList<>(index.search(vector, filter, offset, window));
       hits.sort(order);
+      if (!located) {
+        if (hits.isEmpty() || after(hits.get(0), cursor)) {
+          offset = Math.max(0, offset - back);
+          back *= 2;
+          located = offset == 0;
+          continue;
+        }
+        located = true;
+      }
       for (int k = 0; k < hits.size(); k++) {
         Index.Hit h = hits.get(k);
         if (!after(h, cursor) || !ids.add(h.id()) || h.id().equals(exclude)) {
@@ -193,7 +254,7 @@ final class Searcher {
     String next = null;
     if (more && !taken.isEmpty() && position < Index.MAX_WINDOW) {
       Index.Hit last = taken.get(taken.size() - 1);
-      next = encode(new Cursor(key, last.score(), last.id(), position, seed, null));
+      next = encode(new Cursor(key, last.score(), last.id(), position, seed, null, null));
     }
     return new Page(results, next);
   }

@@ -84,6 +84,7 @@ class ServingIT {
   private final Map<String, String> captionOf = new HashMap<>(); // image id -> caption
   private final Map<String, byte[]> bytesOf = new HashMap<>(); // image id -> bytes
   private final Set<String> fileIds = new HashSet<>();
+  private final Map<String, Float> qualityOf = new HashMap<>(); // set by Order 8
   private MemescopeConfig config;
   private IngestJobs jobs;
   private HttpServer server;
@@ -344,7 +345,6 @@ class ServingIT {
   void sort_by_quality_ranks_the_best_matches_by_quality_and_pages_never_repeat() throws Exception {
     // Distinct qualities in the index, as the ingest job writes them once a quality model is
     // published (issue 8); the end-to-end path is QualityPipelineIT's.
-    Map<String, Float> qualityOf = new HashMap<>();
     List<String> all = new ArrayList<>(bytesOf.keySet());
     java.util.Collections.sort(all);
     for (int i = 0; i < all.size(); i++) {
@@ -408,6 +408,67 @@ class ServingIT {
     r = post("/api/search", wrong.toString());
     assertThat(r.statusCode()).isEqualTo(400);
     assertThat(Json.mapper().readTree(r.body()).path("field").asText()).isEqualTo("sort");
+  }
+
+  @Test
+  @Order(9)
+  void a_filtered_page_after_many_images_above_the_cursor_left_the_filter_skips_nothing()
+      throws Exception {
+    // Order 8's qualities. Page 1 of the images of quality 0.3 or more; then re-scoring (here by
+    // hand) drops 25 of them, all above the cursor, below 0.3: more than Searcher.SLACK.
+    ObjectNode filter = Json.mapper().createObjectNode().put("minQuality", 0.3);
+    JsonNode first = search(terms(text("cat", 1)), 30, null, filter);
+    List<String> shown = ids(first);
+    assertThat(shown).hasSize(30);
+    Map<String, Float> dropped = new HashMap<>();
+    shown.subList(0, 25).forEach(id -> dropped.put(id, 0.1f));
+    setQualities(dropped);
+    try {
+      JsonNode second = search(terms(text("cat", 1)), 30, first.path("cursor").asText(), filter);
+      // What the query ranks after page 1's last image now, read afresh.
+      List<String> fresh =
+          allPages(terms(text("cat", 1)), 50, filter, null).stream()
+              .map(r -> r.path("id").asText())
+              .toList();
+      int at = fresh.indexOf(shown.get(29));
+      assertThat(at).as("page 1's last image, still in the filter").isEqualTo(4);
+      assertThat(ids(second)).containsExactlyElementsOf(fresh.subList(at + 1, at + 31));
+    } finally {
+      Map<String, Float> back = new HashMap<>();
+      dropped.keySet().forEach(id -> back.put(id, qualityOf.get(id)));
+      setQualities(back);
+    }
+  }
+
+  @Test
+  @Order(9)
+  void quality_sorted_pages_neither_repeat_nor_skip_while_re_scoring_moves_qualities()
+      throws Exception {
+    // Order 8's qualities. The whole window in one go first, then page by page while every
+    // quality is turned upside down after the first page (a re-scoring job after a publication).
+    List<String> window = ids(search(terms(text("cat", 1)), QUALITY_WINDOW, null, null, "quality"));
+    assertThat(window).hasSize(QUALITY_WINDOW);
+    JsonNode first = search(terms(text("cat", 1)), 20, null, null, "quality");
+    List<String> paged = new ArrayList<>(ids(first));
+    Map<String, Float> flipped = new HashMap<>();
+    qualityOf.forEach((id, q) -> flipped.put(id, 1f - q));
+    setQualities(flipped);
+    try {
+      String cursor = first.path("cursor").asText();
+      while (cursor != null) {
+        JsonNode page = search(terms(text("cat", 1)), 20, cursor, null, "quality");
+        paged.addAll(ids(page));
+        cursor = page.path("cursor").isNull() ? null : page.path("cursor").asText();
+      }
+      assertThat(paged).as("the first page's order, to the end").isEqualTo(window);
+      // A fresh query sees the new qualities.
+      JsonNode fresh = search(terms(text("cat", 1)), 1, null, null, "quality");
+      String top = fresh.path("results").get(0).path("id").asText();
+      assertThat((float) fresh.path("results").get(0).path("quality").asDouble())
+          .isEqualTo(flipped.get(top));
+    } finally {
+      setQualities(qualityOf);
+    }
   }
 
   /** Every result of a query, page by page. */
@@ -653,6 +714,9 @@ class ServingIT {
     cases.put("{\"cursor\": \"garbage\"}", "cursor");
     cases.put("{\"page\": 2}", "page");
     cases.put("{\"filters\": {\"since\": \"yesterday\"}}", "filters.since");
+    // Parses as an instant, but has no milliseconds since 1970 in a long: was a 500.
+    cases.put("{\"filters\": {\"since\": \"+300000000-01-01T00:00:00Z\"}}", "filters.since");
+    cases.put("{\"filters\": {\"until\": \"-300000000-01-01T00:00:00Z\"}}", "filters.until");
     cases.put("{\"filters\": {\"minQuality\": 1.5}}", "filters.minQuality");
     cases.put("{\"filters\": {\"minQuality\": -0.1}}", "filters.minQuality");
     cases.put("{\"filters\": {\"sources\": [\"a\\\" or 1==1\"]}}", "filters.sources[0]");
