@@ -213,11 +213,6 @@ final class IndexWriter implements AutoCloseable {
                 seen,
                 info.url(),
                 c.imageId()));
-        if (e.quality() != null) {
-          image.addStatement(
-              setQuality.bind(
-                  e.quality().overall(), e.quality().version(), e.quality().scores(), c.imageId()));
-        }
         for (Thumb t : c.thumbs()) {
           image.addStatement(
               insertThumb.bind(
@@ -259,6 +254,18 @@ final class IndexWriter implements AutoCloseable {
               .collectionName(collection)
               .data(rows.subList(from, Math.min(from + 500, rows.size())))
               .build());
+    }
+    // Cassandra's quality version only after Milvus's quality, as the re-scoring job writes them:
+    // its catch-up pass finds stale images by Cassandra's version. Written with the image's row, a
+    // commit racing the re-scoring job on an image already indexed could end with Cassandra on the
+    // new version over Milvus's older score, which nothing would repair.
+    for (IndexEffect e : newest.values()) {
+      if (e.quality() != null) {
+        submit(
+            cql,
+            setQuality.bind(
+                e.quality().overall(), e.quality().version(), e.quality().scores(), e.imageId()));
+      }
     }
     CompletableFuture.allOf(cql.toArray(new CompletableFuture<?>[0])).join();
   }
