@@ -12,6 +12,7 @@ import io.memescope.core.quality.QualityRegistry;
 import io.memescope.core.quality.QualitySpec;
 import io.memescope.core.quality.ScoreQuantiles;
 import io.memescope.core.rating.PairKey;
+import io.memescope.core.rating.RatingQueue;
 import io.memescope.core.schema.Clients;
 import io.memescope.core.schema.MilvusCollection;
 import io.memescope.core.schema.Schema;
@@ -309,6 +310,12 @@ class TrainingDataIT {
           .contains("unreadable");
       assertThatThrownBy(() -> service.select("it-cold", "cold-4", 5, "disagreement", null))
           .hasMessageContaining("quality model q-damaged cannot rank pairs");
+      // `train versions` lists what it can read and names the rest.
+      QualityRegistry.Listing listing = service.listing();
+      assertThat(listing.versions())
+          .extracting(QualityRegistry.Entry::version)
+          .containsExactly("q-wide");
+      assertThat(listing.unreadable()).containsOnlyKeys("q-damaged");
 
       // Publishing goes on past the damaged row (stamped after it), and the new version ranks.
       QualityService.Published third = service.train(runs, true, false);
@@ -321,5 +328,31 @@ class TrainingDataIT {
         cql.execute("DELETE FROM quality_models WHERE version = ?", p.version());
       }
     }
+  }
+
+  @Test
+  void a_batch_of_pairs_is_queued_in_one_write_in_its_order() {
+    // 600 pairs: one write of one partition (RatingQueue.WRITE), about 120 kB, where the writes
+    // were 50 pairs each before.
+    List<RatingQueue.Pair> pairs = new ArrayList<>();
+    for (int a = 0; a < IMAGES && pairs.size() < 600; a++) {
+      for (int b = a + 1; b < IMAGES && pairs.size() < 600; b++) {
+        pairs.add(new RatingQueue.Pair(ids.get(b), ids.get(a)));
+      }
+    }
+    RatingQueue queue = new RatingQueue(cql);
+    assertThat(queue.enqueue("it-order", "order-1", pairs, 1, 0)).isEqualTo(600);
+    List<String> stored = new ArrayList<>();
+    cql.execute(
+            "SELECT pair_key, left_id, iteration FROM rating_queue WHERE queue = 'it-order'"
+                + " ORDER BY rank")
+        .forEach(
+            r -> {
+              assertThat(r.getString("iteration")).isEqualTo("order-1");
+              stored.add(r.getString("left_id") + "|" + r.getString("pair_key"));
+            });
+    assertThat(stored)
+        .containsExactlyElementsOf(
+            pairs.stream().map(p -> p.left() + "|" + PairKey.of(p.left(), p.right())).toList());
   }
 }

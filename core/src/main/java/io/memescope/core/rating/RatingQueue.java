@@ -49,6 +49,16 @@ public final class RatingQueue {
   }
 
   /**
+   * Pairs per write. A write is one partition's mutation, applied whole or not at all, and
+   * Cassandra checks the batch size limit only for batches over several partitions; 5,000 entries
+   * are about 1 MB, well under the largest mutation (half a commit log segment, 16 MB by default).
+   * So a batch of up to 5,000 pairs (train select's default is 200, the rater app's most 10,000) is
+   * queued entirely or not at all; until 2026-12-05 a batch was written 50 pairs at a time, and a
+   * failure half-way left part of it queued without saying so.
+   */
+  static final int WRITE = 5_000;
+
+  /**
    * Appends pairs to the end of {@code queue}, in the given order.
    *
    * @param ratingsWanted raters each pair should get; 0 chooses per pair: 2 for a share {@code
@@ -60,15 +70,32 @@ public final class RatingQueue {
     ensureQueue(queue);
     Instant now = Instant.now();
     long rank = nextRank(queue, now);
-    for (int from = 0; from < pairs.size(); from += 50) {
+    int written = 0;
+    for (int from = 0; from < pairs.size(); from += WRITE) {
+      int to = Math.min(pairs.size(), from + WRITE);
       BatchStatementBuilder batch = BatchStatement.builder(BatchType.UNLOGGED);
-      for (Pair p : pairs.subList(from, Math.min(pairs.size(), from + 50))) {
+      for (Pair p : pairs.subList(from, to)) {
         String key = PairKey.of(p.left(), p.right());
         int wanted = ratingsWanted > 0 ? ratingsWanted : (fraction(key) < overlap ? 2 : 1);
         batch.addStatement(
             insert.bind(queue, rank++, key, p.left(), p.right(), iteration, wanted, NO_LEASE, now));
       }
-      session.execute(batch.build()); // one partition: applied as one write
+      try {
+        session.execute(batch.build()); // one partition: applied as one write
+      } catch (RuntimeException e) {
+        if (written == 0) {
+          throw e; // nothing queued: the store's own error (the rater app answers 503 for it)
+        }
+        // Said, so that nobody queues the same batch again on top of what is there.
+        throw new IllegalStateException(
+            String.format(
+                "queued %d of the %d pairs in %s as iteration %s before a write failed (%s);"
+                    + " those stay queued, and the write that failed may have been applied too"
+                    + " (the queue's summary shows them)",
+                written, pairs.size(), queue, iteration, e.getMessage()),
+            e);
+      }
+      written = to;
     }
     return pairs.size();
   }
