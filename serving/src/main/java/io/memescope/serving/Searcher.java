@@ -47,8 +47,10 @@ final class Searcher {
   record Cursor(String q, float s, String i, int n, Long r, Float u, String t) {}
 
   /**
-   * Hits a quality-sorted window may keep in {@link #snapshots}, all windows together: about 150
-   * bytes each, so some 75 MB of heap at most; 500 queries paged at once with the default window.
+   * Hits a quality-sorted window may keep in {@link #snapshots}, all windows together: about 200
+   * bytes each (the record, its id and source strings, boxed quality and time), so some 100 MB of
+   * heap at most; 500 queries paged at once with the default window. Only a window with a next page
+   * is kept.
    */
   static final int SNAPSHOT_HITS = 500_000;
 
@@ -130,10 +132,7 @@ final class Searcher {
               index.search(vector, filter, 0, Math.min(qualityWindow, Index.MAX_WINDOW)));
       window.sort(order);
       hits = List.copyOf(window);
-      byte[] random = new byte[12];
-      ThreadLocalRandom.current().nextBytes(random);
-      token = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
-      snapshots.put(token, new Snapshot(key, hits));
+      token = null; // kept below only if a next page can ask for it
     }
     List<Index.Hit> taken = new ArrayList<>();
     boolean more = false;
@@ -159,6 +158,12 @@ final class Searcher {
     String next = null;
     if (more) {
       Index.Hit last = taken.get(taken.size() - 1);
+      if (token == null) {
+        byte[] random = new byte[12];
+        ThreadLocalRandom.current().nextBytes(random);
+        token = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+        snapshots.put(token, new Snapshot(key, hits));
+      }
       next = encode(new Cursor(key, last.score(), last.id(), 0, seed, quality(last), token));
     }
     return new Page(results, next);

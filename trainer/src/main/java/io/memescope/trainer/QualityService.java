@@ -203,10 +203,12 @@ public final class QualityService implements AutoCloseable {
                 + " chose (trainer.refit)%n",
             version, comparisons.size());
         refit = new QualityTrainer(options).refit(spec, comparisons, embeddings, report);
-        report = refit.report();
-        report.writeJson(dir.resolve("report.json"));
       }
       try (QualityTrainer.Result closing = refit) {
+        if (refit != null) {
+          report = refit.report();
+          report.writeJson(dir.resolve("report.json"));
+        }
         QualityModel model = refit != null ? refit.model() : result.model();
         return publish(version, dir, report, spec, model, dimensions, index, now);
       }
@@ -407,7 +409,12 @@ public final class QualityService implements AutoCloseable {
         try {
           entry = usable(registry, named, embeddings[0].length);
           model = QualityModel.load(entry.spec(), entry.params());
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException
+            | java.io.UncheckedIOException
+            | IllegalArgumentException
+            | IllegalStateException e) {
+          // The model's own problems (not in the registry, unreadable, for other embeddings, an
+          // unknown format); a store that fails is not one, and fails the command.
           if (version != null || s != ActiveLearning.Strategy.DESIGN) {
             throw new IllegalStateException(
                 "quality model "
@@ -487,6 +494,11 @@ public final class QualityService implements AutoCloseable {
   /** Every published version, newest first. */
   public List<QualityRegistry.Entry> versions() {
     return new QualityRegistry(session).versions();
+  }
+
+  /** Every published version, newest first, and the registry rows that cannot be read. */
+  public QualityRegistry.Listing listing() {
+    return new QualityRegistry(session).list();
   }
 
   /**

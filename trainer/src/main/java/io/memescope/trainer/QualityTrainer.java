@@ -178,10 +178,12 @@ public final class QualityTrainer {
 
   /**
    * A model of {@code spec} trained on every usable pair of {@code comparisons}, none held out:
-   * each member from the same initialisation and data-order seed as in {@code heldOut}'s run, for
-   * the epochs that run's early stopping kept for it. So the published model also learns from the
-   * ratings the split by image held out or dropped (with dense ratings, most of them), while {@code
-   * heldOut}'s figures, measured before, still say how well this recipe generalises.
+   * each member from the same initialisation and seed as in {@code heldOut}'s run (its data order
+   * differs, since there are more pairs to order), for the epochs that run's early stopping kept
+   * for it: more optimiser steps, since each epoch holds more pairs. So the published model also
+   * learns from the ratings the split by image held out or dropped (with dense ratings, most of
+   * them), while {@code heldOut}'s figures, measured before, still say how well this recipe
+   * generalises.
    *
    * @return the model, and {@code heldOut} with {@link TrainingReport#refitPairs} set
    */

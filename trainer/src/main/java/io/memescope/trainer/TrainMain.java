@@ -299,7 +299,19 @@ public final class TrainMain implements Callable<Integer> {
     public Integer call() throws Exception {
       MemescopeConfig config = settings.load();
       try (QualityService service = new QualityService(config)) {
-        List<QualityRegistry.Entry> all = service.versions();
+        QualityRegistry.Listing listing = service.listing();
+        List<QualityRegistry.Entry> all = listing.versions();
+        listing
+            .unreadable()
+            .forEach(
+                (version, why) ->
+                    System.err.println(
+                        "memescope train: registry row "
+                            + version
+                            + " cannot be read ("
+                            + why
+                            + "): it is left out here, and passed over by publishing, scoring and"
+                            + " train select"));
         if (all.isEmpty()) {
           System.out.println("no quality model published yet: memescope train run --publish");
           return 0;

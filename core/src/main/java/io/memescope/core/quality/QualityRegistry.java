@@ -122,17 +122,46 @@ public final class QualityRegistry {
     return r == null ? Optional.empty() : Optional.of(entry(r, true));
   }
 
-  /** Every version without its parameters, newest first. */
+  /** Every version without its parameters, newest first; fails on a row it cannot read. */
   public List<Entry> versions() {
+    Listing all = list();
+    if (!all.unreadable().isEmpty()) {
+      var first = all.unreadable().entrySet().iterator().next();
+      throw new UncheckedIOException(
+          "quality model " + first.getKey() + " in the registry is unreadable",
+          new IOException(first.getValue()));
+    }
+    return all.versions();
+  }
+
+  /**
+   * The registry as {@link #list()} reads it.
+   *
+   * @param versions the rows it could read, without their parameters, newest first
+   * @param unreadable version → why, for rows whose metadata cannot be parsed or that have no time
+   */
+  public record Listing(List<Entry> versions, Map<String, String> unreadable) {}
+
+  /** Every version, without parameters, and the rows it cannot read (listed, not thrown). */
+  public Listing list() {
     List<Entry> out = new ArrayList<>();
+    Map<String, String> unreadable = new java.util.TreeMap<>();
     for (Row r :
         session.execute(
             "SELECT version, created_at, spec, quantiles, metrics, training_pairs"
                 + " FROM quality_models")) {
-      out.add(entry(r, false));
+      if (r.getInstant("created_at") == null) {
+        unreadable.put(r.getString("version"), "no time");
+        continue;
+      }
+      try {
+        out.add(entry(r, false));
+      } catch (UncheckedIOException e) {
+        unreadable.put(r.getString("version"), String.valueOf(e.getCause().getMessage()));
+      }
     }
     out.sort(Comparator.comparing(Entry::createdAt).reversed());
-    return out;
+    return new Listing(List.copyOf(out), unreadable);
   }
 
   /** A version's name and time, as {@link #published()} lists it. */

@@ -33,12 +33,6 @@ class ScoreQuantilesTest {
     }
     ScoreQuantiles q = ScoreQuantiles.of(List.of("d"), scores);
     assertThat(q.percentile("d", -0.0f)).isEqualTo(q.percentile("d", 0.0f));
-    float[][] negative = new float[101][1];
-    for (int i = 0; i < negative.length; i++) {
-      negative[i][0] = -i / 100f;
-    }
-    ScoreQuantiles top = ScoreQuantiles.of(List.of("d"), negative);
-    assertThat(top.percentile("d", 0.0f)).isEqualTo(top.percentile("d", -0.0f));
   }
 
   @Test
