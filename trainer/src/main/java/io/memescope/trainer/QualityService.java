@@ -14,12 +14,14 @@ import io.memescope.infra.flink.IngestJobs;
 import io.memescope.trainer.data.IndexEmbeddings;
 import io.memescope.trainer.data.ModelPublisher;
 import io.memescope.trainer.data.StoredRatings;
+import io.memescope.trainer.data.TrainerLease;
 import io.milvus.v2.client.MilvusClientV2;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -353,6 +355,24 @@ public final class QualityService implements AutoCloseable {
    * and appends them to {@code queue} under the label {@code iteration}.
    */
   public Selection select(
+      String queue, String iteration, int count, String strategy, String version)
+      throws IOException {
+    // Two selections at once would each queue pairs the other picked: the exclude set is read
+    // before ranking and the batch queued seconds later.
+    try (TrainerLease lease = TrainerLease.take(session, "train select", selectLeaseWait, out)) {
+      return selectHeld(queue, iteration, count, strategy, version);
+    }
+  }
+
+  /** How long {@link #select} waits for another selection to finish. */
+  private Duration selectLeaseWait = Duration.ofMinutes(2);
+
+  /** For tests: how long {@link #select} waits for another selection. */
+  void selectLeaseWait(Duration wait) {
+    this.selectLeaseWait = wait;
+  }
+
+  private Selection selectHeld(
       String queue, String iteration, int count, String strategy, String version)
       throws IOException {
     if (!io.memescope.core.config.RaterSettings.NAME.matcher(queue).matches()) {

@@ -355,4 +355,47 @@ class TrainingDataIT {
         .containsExactlyElementsOf(
             pairs.stream().map(p -> p.left() + "|" + PairKey.of(p.left(), p.right())).toList());
   }
+
+  @Test
+  void one_train_select_at_a_time_the_second_waits_then_names_the_first() throws Exception {
+    // Another selection holds the lease (as a running `train select` would).
+    cql.execute(
+        "INSERT INTO trainer_leases (name, holder, since) VALUES ('train select', 'other', ?)"
+            + " USING TTL 60",
+        Instant.now());
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    try (QualityService service =
+        new QualityService(
+            config, config.trainer(), new PrintStream(printed, true, StandardCharsets.UTF_8))) {
+      service.selectLeaseWait(java.time.Duration.ofSeconds(2));
+      assertThatThrownBy(() -> service.select("it-lease", "lease-1", 5, "random", null))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("another train select (other, since")
+          .hasMessageContaining("is still running after 2 s");
+      assertThat(printed.toString(StandardCharsets.UTF_8))
+          .contains("waiting for another train select (other");
+      assertThat(new RatingQueue(cql).summary("it-lease").depth()).as("nothing queued").isZero();
+
+      // The other one finishes while this one waits: this one goes on, and gives the lease back.
+      service.selectLeaseWait(java.time.Duration.ofSeconds(30));
+      Thread release =
+          new Thread(
+              () -> {
+                try {
+                  Thread.sleep(1500);
+                } catch (InterruptedException e) {
+                  return;
+                }
+                cql.execute("DELETE FROM trainer_leases WHERE name = 'train select'");
+              });
+      release.start();
+      assertThat(service.select("it-lease", "lease-2", 5, "random", null).pairs()).hasSize(5);
+      release.join();
+      assertThat(cql.execute("SELECT holder FROM trainer_leases WHERE name = 'train select'").one())
+          .as("given back")
+          .isNull();
+    } finally {
+      cql.execute("DELETE FROM trainer_leases WHERE name = 'train select'");
+    }
+  }
 }
