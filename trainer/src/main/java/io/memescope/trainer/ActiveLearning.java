@@ -223,10 +223,7 @@ public final class ActiveLearning {
     float[][][] scores = model == null ? null : model.memberScores(all);
     double[] value = new double[pairs.length];
     for (int i = 0; i < pairs.length; i++) {
-      double v = score(options.strategy(), scores, pairs[i][0], pairs[i][1]);
-      // A pair with an image the model cannot score (NaN: a damaged embedding, or a diverged
-      // member) would otherwise sort first; it counts as the least worth asking, as in the design.
-      value[i] = Double.isFinite(v) ? v : 0;
+      value[i] = score(options.strategy(), scores, pairs[i][0], pairs[i][1]);
     }
     int[] chosen =
         options.strategy() == Strategy.DESIGN
@@ -239,7 +236,10 @@ public final class ActiveLearning {
     return out;
   }
 
-  /** The strategy's score of one pair from [member][image][dimension] raw scores. */
+  /**
+   * The strategy's score of one pair from [member][image][dimension] raw scores; 0 where the
+   * model's scores are not finite.
+   */
   static double score(Strategy strategy, float[][][] scores, int left, int right) {
     if (scores == null) {
       return COLD;
@@ -271,7 +271,9 @@ public final class ActiveLearning {
         total += 1 - 2 * Math.abs(mean - 0.5);
       }
     }
-    return total / k;
+    // A pair with an image the model cannot score (NaN: a damaged embedding, or a diverged member)
+    // would otherwise sort first: it counts as the least worth asking.
+    return Double.isFinite(total) ? total / k : 0;
   }
 
   /**

@@ -267,15 +267,8 @@ class ActiveLearningTest {
   @Test
   void aPairWithAnImageTheModelCannotScoreIsNotPickedFirst() {
     QualitySpec spec = new QualitySpec(List.of("a", "b"), 8, List.of(16), 5, 0);
-    Random r = new Random(2);
     List<String> ids = new ArrayList<>();
-    float[][] emb = new float[40][8];
-    for (int i = 0; i < emb.length; i++) {
-      ids.add("i" + i);
-      for (int d = 0; d < 8; d++) {
-        emb[i][d] = (float) r.nextGaussian();
-      }
-    }
+    float[][] emb = gaussianPool(ids, 40, 8, 2);
     // Huge but finite components overflow in the first layer: the model scores image 0 NaN.
     for (int d = 0; d < 8; d++) {
       emb[0][d] = d % 2 == 0 ? 3e38f : -3e38f;
@@ -303,15 +296,8 @@ class ActiveLearningTest {
   @Test
   void selectionReturnsTheBestCandidatesExcludingRatedPairs() {
     QualitySpec spec = new QualitySpec(List.of("a", "b"), 8, List.of(16), 5, 0);
-    Random r = new Random(1);
     List<String> ids = new ArrayList<>();
-    float[][] emb = new float[60][8];
-    for (int i = 0; i < emb.length; i++) {
-      ids.add("i" + i);
-      for (int d = 0; d < 8; d++) {
-        emb[i][d] = (float) r.nextGaussian();
-      }
-    }
+    float[][] emb = gaussianPool(ids, 60, 8, 1);
     Set<String> exclude = new HashSet<>();
     for (int i = 1; i < 60; i++) {
       exclude.add(PairKey.of("i0", "i" + i)); // image 0 is rated against everyone
@@ -399,5 +385,18 @@ class ActiveLearningTest {
       chiSquare += (a - 100.0) * (a - 100.0) / 100.0;
     }
     assertThat(chiSquare).isLessThan(540); // 5 sd above the mean
+  }
+
+  /** {@code n} images "i0", "i1", … (added to {@code ids}) with Gaussian embeddings. */
+  private static float[][] gaussianPool(List<String> ids, int n, int dim, long seed) {
+    Random r = new Random(seed);
+    float[][] emb = new float[n][dim];
+    for (int i = 0; i < n; i++) {
+      ids.add("i" + i);
+      for (int d = 0; d < dim; d++) {
+        emb[i][d] = (float) r.nextGaussian();
+      }
+    }
+    return emb;
   }
 }

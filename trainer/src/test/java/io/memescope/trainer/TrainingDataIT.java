@@ -53,6 +53,7 @@ class TrainingDataIT {
   private final List<String> ids = new ArrayList<>();
   private final Map<String, Float> utility = new HashMap<>();
   private Path runs;
+  private int dim; // the index's embedding length
 
   @BeforeAll
   void imagesAndRatings() throws Exception {
@@ -74,7 +75,7 @@ class TrainingDataIT {
     MilvusClientV2 milvus = Clients.milvus(config.milvus());
     Random random = new Random(5);
     try {
-      int dim =
+      dim =
           new MilvusCollection(milvus, config.milvus())
               .dimensionOf(config.milvus().collection())
               .orElseThrow();
@@ -254,16 +255,6 @@ class TrainingDataIT {
   void a_model_that_cannot_be_used_leaves_the_design_its_cold_start_and_blocks_nothing_else()
       throws Exception {
     QualityRegistry registry = new QualityRegistry(cql);
-    int dim;
-    MilvusClientV2 milvus = Clients.milvus(config.milvus());
-    try {
-      dim =
-          new MilvusCollection(milvus, config.milvus())
-              .dimensionOf(config.milvus().collection())
-              .orElseThrow();
-    } finally {
-      milvus.close();
-    }
     // A good model, but for embeddings twice as long as the index's (an embedder changed since),
     // published last.
     QualitySpec wide = new QualitySpec(config.rater().dimensions(), 2 * dim, List.of(4), 2, 0.0);

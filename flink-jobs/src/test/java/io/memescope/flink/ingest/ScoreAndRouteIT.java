@@ -217,15 +217,7 @@ class ScoreAndRouteIT {
     QualityRegistry.Entry a =
         withParams(c, "q-20261201T000000Z-aaaa", now.minusSeconds(100), new byte[] {1, 2, 3});
     save(rollback, c, b, a);
-    try (var h =
-        ProcessFunctionTestHarnesses.forBroadcastProcessFunction(
-            new ScoreAndRoute(rollback.render()), ScoreAndRoute.MODELS)) {
-      h.processBroadcastElement(c.announcement(), 1);
-      h.processBroadcastElement(b.announcement(), 2);
-      h.processBroadcastElement(a.announcement(), 3);
-      h.processElement(image(), 4);
-      assertThat(stamps(h)).containsExactly(c.version());
-    }
+    assertThat(stampsAfter(rollback, c, b, a)).containsExactly(c.version());
 
     // D live, then E announced twice (its first announcement's command failed half-way); F was
     // registered in between and never announced, so the registry's order would give F.
@@ -236,14 +228,20 @@ class ScoreAndRouteIT {
         withParams(d, "q-20261126T000000Z-eeee", now.minusSeconds(200), new byte[] {1, 2, 3});
     QualityRegistry.Entry eAgain = e.stampedAt(now.minusSeconds(100));
     save(twice, d, f, eAgain);
+    assertThat(stampsAfter(twice, d, e, eAgain)).containsExactly(d.version());
+  }
+
+  /** A fresh subtask's stamps on one image after the given versions were announced, in order. */
+  private List<String> stampsAfter(MemescopeConfig config, QualityRegistry.Entry... announced)
+      throws Exception {
     try (var h =
         ProcessFunctionTestHarnesses.forBroadcastProcessFunction(
-            new ScoreAndRoute(twice.render()), ScoreAndRoute.MODELS)) {
-      h.processBroadcastElement(d.announcement(), 1);
-      h.processBroadcastElement(e.announcement(), 2);
-      h.processBroadcastElement(eAgain.announcement(), 3);
-      h.processElement(image(), 4);
-      assertThat(stamps(h)).containsExactly(d.version());
+            new ScoreAndRoute(config.render()), ScoreAndRoute.MODELS)) {
+      for (int i = 0; i < announced.length; i++) {
+        h.processBroadcastElement(announced[i].announcement(), i + 1);
+      }
+      h.processElement(image(), announced.length + 1);
+      return stamps(h);
     }
   }
 
