@@ -58,7 +58,7 @@ final class QueryVectors {
       }
     }
     double norm = norm(sum);
-    if (norm < 1e-6) {
+    if (!(norm >= 1e-6)) { // NaN too
       throw ApiException.badRequest("terms", "the weighted terms cancel out; change a weight");
     }
     return unit(sum);

@@ -189,7 +189,8 @@ record SearchRequest(List<Term> terms, int limit, String cursor, Filters filters
       throw ApiException.badRequest(field, "must be a number");
     }
     double w = node.asDouble();
-    if (!Double.isFinite(w) || w == 0 || Math.abs(w) > MAX_WEIGHT) {
+    // A weight that becomes 0 as a float (1e-50) would be dropped without a word.
+    if (!Double.isFinite(w) || (float) w == 0 || Math.abs(w) > MAX_WEIGHT) {
       throw ApiException.badRequest(
           field, "must be non-zero and between -" + MAX_WEIGHT + " and " + MAX_WEIGHT);
     }
@@ -227,8 +228,11 @@ record SearchRequest(List<Term> terms, int limit, String cursor, Filters filters
     double norm = 0;
     for (int i = 0; i < dimension; i++) {
       JsonNode x = value.get(i);
-      if (!x.isNumber() || !Double.isFinite(x.asDouble())) {
-        throw ApiException.badRequest(field + "[" + i + "]", "must be a finite number");
+      // Finite as a float too: 1e39 is a finite double but an infinite float, which would make
+      // the whole query vector NaN.
+      if (!x.isNumber() || !Float.isFinite((float) x.asDouble())) {
+        throw ApiException.badRequest(
+            field + "[" + i + "]", "must be a finite number within a float's range (±3.4e38)");
       }
       v[i] = (float) x.asDouble();
       norm += v[i] * (double) v[i];

@@ -31,9 +31,17 @@ import java.util.concurrent.ThreadLocalRandom;
  * many images above the cursor have gone (a takedown, or a filter on quality after re-scoring), the
  * window's first hit is already past the cursor, and the window steps back until it is not. A query
  * pages through at most Milvus's 16,384 results.
+ *
+ * <p>A page reads at most {@link #MAX_SEARCHES} windows from Milvus. Where the cursor's place is
+ * farther away than that (thousands of images inserted above it since the last page, or a cursor
+ * made by hand that no hit ever follows), the page comes back short, or empty, with a cursor that
+ * goes on from where it stopped: one request never costs more than that many searches.
  */
 final class Searcher {
   static final int SLACK = 20;
+
+  /** The most Milvus searches one page runs. */
+  static final int MAX_SEARCHES = 3;
 
   record Result(Index.Hit hit, Catalog.Summary summary) {}
 
@@ -210,7 +218,13 @@ final class Searcher {
     // time, rather than skip the images between.
     boolean located = cursor == null || offset == 0;
     int back = 2 * SLACK + 1;
+    int searches = 0;
+    boolean stopped = false; // by MAX_SEARCHES, with the page not yet full
     while (taken.size() < limit && offset < Index.MAX_WINDOW) {
+      if (searches++ == MAX_SEARCHES) {
+        stopped = true;
+        break;
+      }
       // A first page needs one hit more than it shows (to know whether there are more, and one
       // for an excluded image); later pages a margin on both sides of the cursor's position.
       int margin = cursor == null ? 2 : 2 * SLACK + 1;
@@ -257,9 +271,13 @@ final class Searcher {
       }
     }
     String next = null;
-    if (more && !taken.isEmpty() && position < Index.MAX_WINDOW) {
+    if ((more || stopped) && !taken.isEmpty() && position < Index.MAX_WINDOW) {
       Index.Hit last = taken.get(taken.size() - 1);
       next = encode(new Cursor(key, last.score(), last.id(), position, seed, null, null));
+    } else if (stopped && taken.isEmpty() && cursor != null) {
+      // Nothing after the cursor in these windows: the next page starts where they ended (its
+      // window SLACK places before the position it is given), still after the same image.
+      next = encode(new Cursor(key, cursor.s(), cursor.i(), offset + SLACK, seed, null, null));
     }
     return new Page(results, next);
   }
@@ -297,7 +315,7 @@ final class Searcher {
     }
     try {
       Cursor c = Json.read(Base64.getUrlDecoder().decode(text), Cursor.class);
-      if (c.q() == null || c.i() == null || c.n() < 0) {
+      if (c == null || c.q() == null || c.i() == null || c.n() < 0) {
         throw new IOException("incomplete");
       }
       return c;

@@ -163,7 +163,9 @@ public final class ServingApp implements AutoCloseable {
                     s.hostedPath = "/ui";
                     s.directory = UI;
                     s.location = Location.CLASSPATH;
-                    s.headers = Map.of("Cache-Control", "no-cache");
+                    // The same policy as "/", which serves the same page.
+                    s.headers =
+                        Map.of("Cache-Control", "no-cache", "Content-Security-Policy", csp());
                   });
               c.routes.before(this::before);
               c.routes.after(this::after);
@@ -232,13 +234,44 @@ public final class ServingApp implements AutoCloseable {
     }
   }
 
+  /**
+   * The client's address: the remote address, or, for a request from a trusted reverse proxy
+   * ({@code serving.trusted-proxies}), the last address in its {@code X-Forwarded-For} that is not
+   * a trusted proxy itself (each proxy appends the address it received from; only the ones we trust
+   * are believed). A malformed entry there counts as the proxy's own.
+   */
+  String client(Context ctx) {
+    String remote = ctx.req().getRemoteAddr();
+    String normal = ServingSettings.ipLiteral(remote);
+    if (normal == null || !settings.trustedProxies().contains(normal)) {
+      return remote;
+    }
+    List<String> hops = new ArrayList<>();
+    for (String header : java.util.Collections.list(ctx.req().getHeaders("X-Forwarded-For"))) {
+      for (String hop : header.split(",")) {
+        hops.add(hop);
+      }
+    }
+    for (int i = hops.size() - 1; i >= 0; i--) {
+      String hop = ServingSettings.ipLiteral(hops.get(i));
+      if (hop == null) {
+        return remote;
+      }
+      if (!settings.trustedProxies().contains(hop)) {
+        return hop;
+      }
+    }
+    return remote;
+  }
+
   /** Tokens per request in the rate limiter's buckets; a thumbnail costs one. */
   static final int TOKENS = 5;
 
   private void rateLimit(Context ctx, int tokens) {
+    String client = client(ctx);
     Bucket bucket =
         buckets.get(
-            ctx.ip(),
+            client,
             ip ->
                 Bucket.builder()
                     .addLimit(
@@ -251,11 +284,7 @@ public final class ServingApp implements AutoCloseable {
     if (!probe.isConsumed()) {
       int wait = (int) Math.max(1, Math.ceil(probe.getNanosToWaitForRefill() / 1e9));
       throw new ApiException(
-          429,
-          "too many requests from " + ctx.ip() + "; retry in " + wait + " s",
-          null,
-          wait,
-          null);
+          429, "too many requests from " + client + "; retry in " + wait + " s", null, wait, null);
     }
   }
 
@@ -318,6 +347,9 @@ public final class ServingApp implements AutoCloseable {
     json(ctx, out);
   }
 
+  /** How long caches may keep a thumbnail: also how long one may outlive a takedown there. */
+  static final Duration THUMB_MAX_AGE = Duration.ofMinutes(5);
+
   private void thumbnail(Context ctx) {
     String id = imageId(ctx);
     String size = ctx.pathParam("size");
@@ -328,7 +360,9 @@ public final class ServingApp implements AutoCloseable {
         catalog
             .thumbnail(id, size)
             .orElseThrow(() -> ApiException.notFound("no " + size + " thumbnail for " + id));
-    ctx.header("Cache-Control", "public, max-age=86400");
+    // A thumbnail never changes under its id, but a takedown removes it: caches (the browser's,
+    // a shared proxy's) may keep serving one for THUMB_MAX_AGE after that.
+    ctx.header("Cache-Control", "public, max-age=" + THUMB_MAX_AGE.toSeconds());
     ctx.contentType("image/" + t.format().toLowerCase(Locale.ROOT)).result(t.data());
   }
 

@@ -442,6 +442,44 @@ class ServingIT {
 
   @Test
   @Order(9)
+  void a_cursor_no_hit_follows_costs_a_few_searches_a_page_not_the_whole_result_list()
+      throws Exception {
+    // A cursor edited by hand: a score below every similarity, from the top. No hit ranks after
+    // it, so the page would read window after window to Milvus's end of 16,384 results (about
+    // 230 searches in one request on a large index). It reads Searcher.MAX_SEARCHES windows and
+    // answers with a cursor that goes on from there.
+    JsonNode real = search(terms(text("cat", 1)), 1, null);
+    ObjectNode cursor =
+        (ObjectNode)
+            Json.mapper().readTree(Base64.getUrlDecoder().decode(real.path("cursor").asText()));
+    cursor.put("s", -2.0f).put("n", 0);
+    String crafted =
+        Base64.getUrlEncoder()
+            .withoutPadding()
+            .encodeToString(Json.mapper().writeValueAsBytes(cursor));
+    // limit 1: each window is 1 + 2 * SLACK + 1 hits, and the index holds more than three.
+    int window = 1 + 2 * Searcher.SLACK + 1;
+    assertThat(captionOf.size() + HTTP_IMAGES).isGreaterThan(Searcher.MAX_SEARCHES * window);
+    JsonNode page = search(terms(text("cat", 1)), 1, crafted);
+    assertThat(ids(page)).isEmpty();
+    assertThat(page.path("cursor").isNull()).as("a cursor that goes on").isFalse();
+    JsonNode next =
+        Json.mapper().readTree(Base64.getUrlDecoder().decode(page.path("cursor").asText()));
+    assertThat(next.path("n").asInt()).isEqualTo(Searcher.MAX_SEARCHES * window + Searcher.SLACK);
+    assertThat(next.path("s").floatValue()).isEqualTo(-2.0f);
+    // Followed, the cursors end: nothing is after a score of -2.
+    String c = page.path("cursor").asText();
+    int pages = 0;
+    while (c != null) {
+      JsonNode p = search(terms(text("cat", 1)), 1, c);
+      assertThat(ids(p)).isEmpty();
+      c = p.path("cursor").isNull() ? null : p.path("cursor").asText();
+      assertThat(++pages).isLessThan(20);
+    }
+  }
+
+  @Test
+  @Order(9)
   void quality_sorted_pages_neither_repeat_nor_skip_while_re_scoring_moves_qualities()
       throws Exception {
     // Order 8's qualities. The whole window in one go first, then page by page while every
@@ -545,6 +583,8 @@ class ServingIT {
       HttpResponse<byte[]> thumb = get("/api/images/" + id + "/thumbnail/" + size);
       assertThat(thumb.statusCode()).isEqualTo(200);
       assertThat(thumb.headers().firstValue("Content-Type")).hasValue("image/jpeg");
+      // Cached for minutes, not a day: a takedown must not linger in caches.
+      assertThat(thumb.headers().firstValue("Cache-Control")).hasValue("public, max-age=300");
       var image = ImageIO.read(new ByteArrayInputStream(thumb.body()));
       assertThat(image.getWidth())
           .isEqualTo(detail.path("thumbnails").path(size).path("width").asInt());
@@ -712,6 +752,15 @@ class ServingIT {
     cases.put("{\"limit\": 0}", "limit");
     cases.put("{\"limit\": 1000}", "limit");
     cases.put("{\"cursor\": \"garbage\"}", "cursor");
+    // base64 of JSON null: read as no cursor at all, it was a 500.
+    cases.put("{\"cursor\": \"bnVsbA\"}", "cursor");
+    // A weight that is 0 as a float.
+    cases.put("{\"terms\": [{\"text\": \"a\", \"weight\": 1e-50}]}", "terms[0].weight");
+    // Finite as a double, infinite as a float: the query vector would be NaN.
+    int dim = encoder.metadata().embeddingDim();
+    cases.put(
+        "{\"terms\": [{\"embedding\": [1e39" + ", 0.5".repeat(dim - 1) + "]}]}",
+        "terms[0].embedding[0]");
     cases.put("{\"page\": 2}", "page");
     cases.put("{\"filters\": {\"since\": \"yesterday\"}}", "filters.since");
     // Parses as an instant, but has no milliseconds since 1970 in a long: was a 500.
@@ -776,6 +825,8 @@ class ServingIT {
       assertThat(statuses.subList(0, 3)).containsOnly(200);
       assertThat(statuses.get(4)).isEqualTo(429);
       assertThat(last.headers().firstValue("Retry-After")).isPresent();
+      // Not from a trusted proxy: X-Forwarded-For is ignored, a client cannot pick its bucket.
+      assertThat(statsFrom(b, "203.0.113.9").statusCode()).isEqualTo(429);
       // Admin endpoints with no key configured are off.
       HttpResponse<String> delete =
           http.send(
@@ -786,6 +837,45 @@ class ServingIT {
               HttpResponse.BodyHandlers.ofString());
       assertThat(delete.statusCode()).isEqualTo(403);
     }
+  }
+
+  @Test
+  @Order(21)
+  void behind_a_trusted_proxy_each_forwarded_client_has_its_own_rate_limit() throws Exception {
+    MemescopeConfig proxied =
+        TestStack.load(
+            Map.of(
+                "milvus.collection", config.milvus().collection(),
+                "serving.rate-limit", "1",
+                "serving.rate-burst", "3",
+                "serving.trusted-proxies", "[\"127.0.0.1\", \"10.0.0.2\"]"));
+    try (ServingApp app = new ServingApp(proxied, encoder, "")) {
+      String b = "http://127.0.0.1:" + app.start("127.0.0.1", 0);
+      List<Integer> first = new ArrayList<>();
+      HttpResponse<String> last = null;
+      for (int i = 0; i < 5; i++) {
+        last = statsFrom(b, "203.0.113.7");
+        first.add(last.statusCode());
+      }
+      assertThat(first.subList(0, 3)).containsOnly(200);
+      assertThat(first.get(4)).isEqualTo(429);
+      assertThat(last.body()).contains("203.0.113.7");
+      // Another client behind the same proxy has a bucket of its own; so has one whose address
+      // reached us through a second trusted proxy (the last untrusted address counts).
+      assertThat(statsFrom(b, "203.0.113.8").statusCode()).isEqualTo(200);
+      assertThat(statsFrom(b, "203.0.113.10, 10.0.0.2").statusCode()).isEqualTo(200);
+      // An address a client wrote in front of the proxy's own entry is not believed.
+      HttpResponse<String> spoofed = statsFrom(b, "198.51.100.1, 203.0.113.7");
+      assertThat(spoofed.statusCode()).isEqualTo(429);
+    }
+  }
+
+  private HttpResponse<String> statsFrom(String base, String forwardedFor) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create(base + "/api/stats"))
+            .header("X-Forwarded-For", forwardedFor)
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   @Test
@@ -967,6 +1057,14 @@ class ServingIT {
   @Test
   @Order(40)
   void the_search_ui_works_in_headless_chromium() throws Exception {
+    // The page is also reachable as a static file: with the same policy as at "/".
+    for (String path : List.of("/", "/ui/index.html")) {
+      HttpResponse<byte[]> page = get(path);
+      assertThat(page.statusCode()).as(path).isEqualTo(200);
+      assertThat(page.headers().firstValue("Content-Security-Policy"))
+          .as(path)
+          .hasValue(ServingApp.csp());
+    }
     Path ui = Runtimes.root().resolve("serving/src/test/ui");
     Path out = Runtimes.root().resolve("serving/target/ui-test");
     Files.createDirectories(out);

@@ -15,7 +15,12 @@ public record MilvusSettings(
     String metric) {
 
   static final Set<String> INDEX_TYPES = Set.of("HNSW", "FLAT", "IVF_FLAT", "AUTOINDEX");
-  static final Set<String> METRICS = Set.of("COSINE", "IP", "L2");
+
+  /**
+   * Similarities, higher is nearer, as search, paging and the quality sort assume. (L2 is left out:
+   * a distance, lower is nearer; on the unit vectors stored it ranks as COSINE does.)
+   */
+  static final Set<String> METRICS = Set.of("COSINE", "IP");
 
   public String uri() {
     return "http://" + host + ":" + port;
@@ -32,7 +37,16 @@ public record MilvusSettings(
     }
     String metric = r.nonBlank("milvus.metric");
     if (!METRICS.contains(metric)) {
-      r.problem("milvus.metric", "'" + metric + "' is not one of " + METRICS);
+      r.problem(
+          "milvus.metric",
+          "'"
+              + metric
+              + "' is not one of "
+              + METRICS
+              + (metric.equals("L2")
+                  ? " (L2 is a distance, lower nearer, and search ranks by similarity; on the"
+                      + " unit vectors stored COSINE ranks the same)"
+                  : ""));
     }
     String venv = r.string("milvus.venv");
     return new MilvusSettings(

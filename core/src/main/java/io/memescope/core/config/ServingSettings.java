@@ -19,6 +19,8 @@ import java.util.List;
  *     (never below {@code metadataCache})
  * @param qualitySortWindow how many of the most similar images a quality-sorted search orders
  * @param gzipLoopback whether answers to clients on the loopback interface are gzipped too
+ * @param trustedProxies addresses of reverse proxies whose {@code X-Forwarded-For} names the client
+ *     (normalised IP literals)
  */
 public record ServingSettings(
     boolean enabled,
@@ -36,7 +38,8 @@ public record ServingSettings(
     Duration metadataCache,
     Duration metadataMaxAge,
     int qualitySortWindow,
-    boolean gzipLoopback) {
+    boolean gzipLoopback,
+    java.util.Set<String> trustedProxies) {
 
   /**
    * Where the stack keeps the admin key it generates when {@code serving.admin-key} is empty:
@@ -78,6 +81,47 @@ public record ServingSettings(
         metadataCache,
         metadataMaxAge,
         r.intInRange("serving.quality-sort-window", 1, 16_384),
-        r.bool("serving.gzip-loopback"));
+        r.bool("serving.gzip-loopback"),
+        trustedProxies(r));
+  }
+
+  private static java.util.Set<String> trustedProxies(SettingsReader r) {
+    java.util.Set<String> out = new java.util.LinkedHashSet<>();
+    for (String a : r.stringList("serving.trusted-proxies", "IP addresses")) {
+      String normal = ipLiteral(a);
+      if (normal == null) {
+        r.problem(
+            "serving.trusted-proxies",
+            "'" + a + "' is not an IP address (host names are not looked up here)");
+      } else {
+        out.add(normal);
+      }
+    }
+    return java.util.Set.copyOf(out);
+  }
+
+  /**
+   * {@code text} as {@link java.net.InetAddress#getHostAddress()} writes it when it is an IPv4 or
+   * IPv6 literal (so "::1" and "0:0:0:0:0:0:0:1" compare equal); null otherwise. Never a DNS
+   * look-up.
+   */
+  public static String ipLiteral(String text) {
+    if (text == null) {
+      return null;
+    }
+    String t = text.strip();
+    if (t.startsWith("[") && t.endsWith("]")) {
+      t = t.substring(1, t.length() - 1);
+    }
+    boolean v4 = t.matches("\\d{1,3}(\\.\\d{1,3}){3}");
+    boolean v6 = t.contains(":") && t.matches("[0-9A-Fa-f:.]+");
+    if (!v4 && !v6) {
+      return null; // a host name: getByName would look it up
+    }
+    try {
+      return java.net.InetAddress.getByName(t).getHostAddress();
+    } catch (java.net.UnknownHostException e) {
+      return null; // 300.1.1.1, 1:2:3
+    }
   }
 }

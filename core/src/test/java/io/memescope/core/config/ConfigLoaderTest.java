@@ -173,9 +173,34 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void trusted_proxies_are_ip_literals_compared_in_one_spelling() {
+    var serving =
+        new ConfigLoader()
+            .optOverride("serving.trusted-proxies", "[\"127.0.0.1\", \"::1\", \"[fe80::1]\"]")
+            .load()
+            .serving();
+    assertThat(serving.trustedProxies())
+        .containsExactlyInAnyOrder("127.0.0.1", "0:0:0:0:0:0:0:1", "fe80:0:0:0:0:0:0:1");
+    // A host name would need a DNS look-up, and could change under us.
+    assertThatThrownBy(
+            () ->
+                new ConfigLoader().optOverride("serving.trusted-proxies", "[proxy.example]").load())
+        .hasMessageContaining("serving.trusted-proxies 'proxy.example' is not an IP address");
+    assertThatThrownBy(
+            () ->
+                new ConfigLoader().optOverride("serving.trusted-proxies", "[\"300.1.1.1\"]").load())
+        .hasMessageContaining("'300.1.1.1' is not an IP address");
+    assertThat(ServingSettings.ipLiteral("cafe")).isNull();
+  }
+
+  @Test
   void invalid_enumerations_and_names_are_rejected() {
     assertThatThrownBy(() -> new ConfigLoader().optOverride("milvus.metric", "EUCLID").load())
         .hasMessageContaining("milvus.metric 'EUCLID' is not one of");
+    // A distance, where serving ranks and pages by similarity (higher first).
+    assertThatThrownBy(() -> new ConfigLoader().optOverride("milvus.metric", "L2").load())
+        .hasMessageContaining("milvus.metric 'L2' is not one of")
+        .hasMessageContaining("COSINE ranks the same");
     assertThatThrownBy(
             () -> new ConfigLoader().optOverride("cassandra.keyspace", "drop table;").load())
         .hasMessageContaining("cassandra.keyspace 'drop table;' is not a valid keyspace name");

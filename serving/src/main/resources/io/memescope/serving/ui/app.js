@@ -9,6 +9,7 @@ const RATIO_MAX = 2.5;
 const THEME_KEY = 'memescope.theme';
 const SEARCH_DELAY = 300; // ms between the last change of a term or filter and its search
 const MAX_AUTO_RETRIES = 3; // of one search after a 429 or 503
+const MAX_EMPTY_PAGES = 5; // pages in a row that add nothing before a search counts as ended
 const THUMBNAIL_RETRIES = 3;
 const UPLOAD_AS_IS = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/bmp']);
 const UPLOAD_MAX_BYTES = 4 << 20; // larger images are scaled down before upload (the API takes 8 MB)
@@ -576,6 +577,7 @@ function runSearch(q, historyMode, { focusFirst = false } = {}) {
   search.loading = false;
   search.failed = false;
   search.retries = 0;
+  search.emptyPages = 0;
   clearTimeout(search.retryTimer);
   search.retryTimer = 0;
   search.seen = new Set();
@@ -601,8 +603,10 @@ async function loadPage() {
     if (generation !== search.generation) return;
     const added = appendResults(Array.isArray(answer.results) ? answer.results : []);
     const next = typeof answer.cursor === 'string' && answer.cursor ? answer.cursor : null;
-    // A cursor that comes back unchanged, or a page with nothing new, would page forever.
-    search.cursor = next === body.cursor || (added === 0 && body.cursor) ? null : next;
+    // A page may add nothing while its cursor goes on (hits whose metadata is not written yet,
+    // or a cursor whose place moved far: docs/serving.md, "Freshness"): go on, but not forever.
+    search.emptyPages = added === 0 && body.cursor ? search.emptyPages + 1 : 0;
+    search.cursor = next === body.cursor || search.emptyPages >= MAX_EMPTY_PAGES ? null : next;
     search.retries = 0;
     ok = true;
     showCount();
