@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * A directory tree of images, walked in path order, {@code pageFiles} files per page; the cursor is
@@ -53,17 +52,7 @@ public final class DirectorySource implements PagedSource {
   @Override
   public SourcePage fetch(Optional<String> cursor) throws IOException {
     Map<String, Integer> skipped = new LinkedHashMap<>();
-    List<Path> files;
-    try (Stream<Path> walk = Files.walk(root)) {
-      files =
-          walk.filter(p -> IMAGE.matcher(p.getFileName().toString()).matches())
-              .map(Path::toString)
-              .sorted()
-              .filter(p -> cursor.isEmpty() || p.compareTo(cursor.get()) > 0)
-              .limit(pageFiles + 1L)
-              .map(Path::of)
-              .toList();
-    }
+    List<Path> files = nextFiles(cursor, skipped);
     boolean more = files.size() > pageFiles;
     List<Path> page = more ? files.subList(0, pageFiles) : files;
     List<CrawlRecord> records = new ArrayList<>();
@@ -79,7 +68,15 @@ public final class DirectorySource implements PagedSource {
         skipped.merge("outside_root", 1, Integer::sum);
         continue;
       }
-      long size = Files.size(real);
+      long size;
+      java.nio.file.attribute.FileTime modified;
+      try {
+        size = Files.size(real);
+        modified = Files.getLastModifiedTime(real);
+      } catch (IOException e) {
+        skipped.merge("unreadable", 1, Integer::sum); // gone, or no longer ours to read
+        continue;
+      }
       records.add(
           CrawlRecord.of(
               UrlNormalizer.normalise(real.toUri().toString()),
@@ -92,10 +89,48 @@ public final class DirectorySource implements PagedSource {
                   "bytes",
                   Long.toString(size),
                   CrawlRecord.CONTENT_VERSION,
-                  size + "-" + Files.getLastModifiedTime(real).toMillis())));
+                  size + "-" + modified.toMillis())));
     }
     Optional<String> next =
         more ? Optional.of(page.get(page.size() - 1).toString()) : Optional.empty();
     return new SourcePage(records, skipped, next);
+  }
+
+  /**
+   * The first {@code pageFiles + 1} image paths after the cursor, in path order. A folder that
+   * cannot be read ({@code lost+found}, another user's) is skipped and counted as {@code
+   * unreadable}, not the end of the pass; only the page's paths are held, not the whole tree's.
+   */
+  private List<Path> nextFiles(Optional<String> cursor, Map<String, Integer> skipped)
+      throws IOException {
+    java.util.TreeSet<String> first = new java.util.TreeSet<>();
+    Files.walkFileTree(
+        root,
+        new java.nio.file.SimpleFileVisitor<>() {
+          @Override
+          public java.nio.file.FileVisitResult visitFile(
+              Path file, java.nio.file.attribute.BasicFileAttributes attrs) {
+            String p = file.toString();
+            if (IMAGE.matcher(file.getFileName().toString()).matches()
+                && (cursor.isEmpty() || p.compareTo(cursor.get()) > 0)) {
+              first.add(p);
+              if (first.size() > pageFiles + 1) {
+                first.pollLast();
+              }
+            }
+            return java.nio.file.FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e)
+              throws IOException {
+            if (file.equals(root)) {
+              throw e; // the root itself: the source is broken, say so
+            }
+            skipped.merge("unreadable", 1, Integer::sum);
+            return java.nio.file.FileVisitResult.CONTINUE;
+          }
+        });
+    return first.stream().map(Path::of).toList();
   }
 }

@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,12 +37,28 @@ public final class DirectoryWatcher implements AutoCloseable {
     thread.start();
   }
 
+  /** Watches {@code dir} and every folder under it that can be read (the others are skipped). */
   private void registerTree(Path dir) throws IOException {
-    try (Stream<Path> dirs = Files.walk(dir)) {
-      for (Path d : (Iterable<Path>) dirs.filter(Files::isDirectory)::iterator) {
-        d.register(watcher, ENTRY_CREATE, ENTRY_MODIFY);
-      }
-    }
+    Files.walkFileTree(
+        dir,
+        new java.nio.file.SimpleFileVisitor<>() {
+          @Override
+          public java.nio.file.FileVisitResult preVisitDirectory(
+              Path d, java.nio.file.attribute.BasicFileAttributes attrs) throws IOException {
+            d.register(watcher, ENTRY_CREATE, ENTRY_MODIFY);
+            return java.nio.file.FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e)
+              throws IOException {
+            if (file.equals(dir)) {
+              throw e;
+            }
+            LOG.warn("cannot watch {}: {}", file, e.toString());
+            return java.nio.file.FileVisitResult.CONTINUE;
+          }
+        });
   }
 
   private void loop() {

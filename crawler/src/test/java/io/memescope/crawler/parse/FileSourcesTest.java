@@ -54,6 +54,33 @@ class FileSourcesTest {
   }
 
   @Test
+  void a_folder_that_cannot_be_read_is_skipped_and_counted_not_the_end_of_the_pass()
+      throws Exception {
+    Path root = Files.createDirectories(dir.resolve("mount"));
+    Files.writeString(root.resolve("a.jpg"), "x");
+    Path locked = Files.createDirectories(root.resolve("lost+found"));
+    Files.writeString(locked.resolve("b.jpg"), "x");
+    Files.writeString(root.resolve("z.png"), "x");
+    Files.setPosixFilePermissions(locked, java.util.Set.of());
+    try {
+      org.junit.jupiter.api.Assumptions.assumeFalse(
+          Files.isReadable(locked), "this user (root?) reads a folder of mode 000");
+      DirectorySource source = new DirectorySource("dir:m", root, 10, CLOCK);
+      SourcePage page = source.fetch(Optional.empty());
+      String base = root.toRealPath().toUri().toString();
+      assertThat(page.records())
+          .extracting(CrawlRecord::url)
+          .containsExactly(base + "a.jpg", base + "z.png");
+      assertThat(page.skipped()).containsEntry("unreadable", 1);
+      // The watcher starts too, watching what it can read.
+      new io.memescope.crawler.dir.DirectoryWatcher(source.root(), () -> {}).close();
+    } finally {
+      Files.setPosixFilePermissions(
+          locked, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    }
+  }
+
+  @Test
   void a_file_changed_in_place_gets_a_new_seen_key_and_the_watcher_sees_new_files()
       throws Exception {
     Path root = Files.createDirectories(dir.resolve("watched"));
