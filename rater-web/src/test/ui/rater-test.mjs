@@ -5,7 +5,8 @@
 //   node rater-web/src/test/ui/rater-test.mjs --base-url http://localhost:PORT --user U --password P --out DIR
 //        [--chromium /usr/bin/chromium] [--timeout MS]
 // Signs in on /login, rates exactly 20 pairs with varied keys, undoes one rating with Backspace and
-// rates that pair again with other values, skips one pair with Space, checks a second tab is told
+// rates that pair again with other values, skips one pair with Space, undoes a rating whose reply
+// was lost (it must go from the server too; that pair is left unrated), checks a second tab is told
 // that another tab rates, waits until the outbox is empty, and writes DIR/rater-result.json:
 //   {"ratings":[{left,right,scores}] (the 20 final ratings), "undone":{left,right,scores (the
 //    original ones)}, "skipped":{left,right}}
@@ -96,6 +97,47 @@ try {
     noProblems();
   }
   step(`rated ${ratings.length} pairs`);
+
+  // A reply lost after the server stored the rating (a proxy's 503, a dropped connection): the
+  // page keeps the rating to send again, and Backspace must then take it back on the server, not
+  // only out of the page's outbox (where it would have stayed stored, and counted).
+  {
+    const pattern = /\/api\/ratings(\?|$)/;
+    let reached;
+    const stored = new Promise((r) => { reached = r; });
+    const loseReply = async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      const real = await route.fetch();
+      reached(real.status());
+      // Retry-After keeps the page from sending it again on its own before Backspace.
+      await route.fulfill({ status: 503, contentType: 'application/json', headers: { 'Retry-After': '120' },
+        body: JSON.stringify({ error: 'the reply was lost on the way (test)' }) });
+    };
+    // Every earlier rating on the server first: the lost reply must be this rating's, not that
+    // of one still waiting in the outbox.
+    await outboxEmpty(page, Math.max(TIMEOUT, 60000));
+    await page.route(pattern, loseReply);
+    const lost = { left: shown.left, right: shown.right };
+    await press(scoresFor(made++));
+    const status = await stored;
+    check(status === 201, `the rating whose reply is lost was answered ${status} by the server, not 201`);
+    shown = await pairShown(page, { after: shown.seq });
+    await page.waitForFunction(() => /reply was lost/.test(document.getElementById('outbox')?.title ?? ''))
+      .catch(() => { throw new Error('the page did not keep the rating whose reply was lost for a retry'); });
+    await page.unroute(pattern, loseReply);
+    await page.keyboard.press('Backspace');
+    shown = await pairShown(page, { after: shown.seq });
+    check(shown.undone && shown.left === lost.left && shown.right === lost.right,
+      `Backspace brought back ${shown.left} / ${shown.right}, not the pair whose reply was lost (${lost.left} / ${lost.right})`);
+    const said = await page.$eval('#status', (e) => e.textContent);
+    check(said.startsWith('Undone:'), `undoing the rating whose reply was lost said: ${said}`);
+    // The lost reply's 503 is this scenario's own; anything else still counts.
+    for (let i = problems.length - 1; i >= 0; i--) {
+      if (/^HTTP 503 from POST .*\/api\/ratings|status of 503/.test(problems[i])) problems.splice(i, 1);
+    }
+    noProblems();
+    step('a rating whose reply was lost was taken back on the server by Backspace (its pair is left unrated)');
+  }
 
   // Only one tab rates: a second one says so and shows no pair.
   const second = await context.newPage();

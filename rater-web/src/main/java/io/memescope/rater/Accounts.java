@@ -14,6 +14,7 @@ import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
@@ -37,14 +38,32 @@ final class Accounts {
   private static final Argon2Function KDF = Argon2Function.getInstance(19_456, 2, 1, 32, Argon2.ID);
 
   /** A rater account. */
-  record Rater(String username, String role, boolean disabled, String queue, Instant createdAt) {
+  /**
+   * A rater account. {@code sessionsFrom}: sessions opened before it are over (a password reset, a
+   * disabled account); null when none has been ended.
+   */
+  record Rater(
+      String username,
+      String role,
+      boolean disabled,
+      String queue,
+      Instant createdAt,
+      Instant sessionsFrom) {
     boolean admin() {
       return "admin".equals(role);
     }
   }
 
-  /** A signed-in session: its rater and the CSRF token of its writes. */
-  record Session(String tokenHash, Rater rater, String csrf) {}
+  /** A signed-in session: its rater, the CSRF token of its writes, and when it was opened. */
+  record Session(String tokenHash, Rater rater, String csrf, Instant createdAt) {
+    /** Whether the account still lets this session in. */
+    boolean allowedBy(Rater r) {
+      return !r.disabled()
+          && (r.sessionsFrom() == null
+              || createdAt == null
+              || !createdAt.isBefore(r.sessionsFrom()));
+    }
+  }
 
   /** A new session: the token for the cookie, and the session. */
   record SignIn(String token, Session session) {}
@@ -88,7 +107,7 @@ final class Accounts {
                             s.execute(
                                     db.prepare(
                                             s,
-                                            "SELECT username, role, disabled, queue, created_at"
+                                            "SELECT username, role, disabled, queue, created_at, sessions_from"
                                                 + " FROM raters WHERE username = ?")
                                         .bind(u))
                                 .one())
@@ -99,7 +118,8 @@ final class Accounts {
     return db.call(
         s ->
             s
-                .execute("SELECT username, role, disabled, queue, created_at FROM raters")
+                .execute(
+                    "SELECT username, role, disabled, queue, created_at, sessions_from FROM raters")
                 .all()
                 .stream()
                 .map(this::toRater)
@@ -130,7 +150,7 @@ final class Accounts {
       throw new ApiException(409, "username: " + username + " exists", "username", 0, null);
     }
     raters.invalidate(username);
-    return new Rater(username, role, false, q, now);
+    return new Rater(username, role, false, q, now, null);
   }
 
   /**
@@ -167,8 +187,17 @@ final class Accounts {
       checkQueue(queue);
     }
     String hashed = password == null ? null : hash(password);
+    // A new password, or the account disabled or enabled: the sessions open now are over.
+    Instant sessionsFrom =
+        hashed != null || disabled != null
+            ? Instant.now().truncatedTo(ChronoUnit.MILLIS) // as Cassandra keeps it
+            : r.sessionsFrom();
     db.call(
         s -> {
+          if (hashed != null || disabled != null) {
+            s.execute(
+                "UPDATE raters SET sessions_from = ? WHERE username = ?", sessionsFrom, username);
+          }
           if (hashed != null) {
             s.execute("UPDATE raters SET password_hash = ? WHERE username = ?", hashed, username);
           }
@@ -189,7 +218,8 @@ final class Accounts {
         role == null ? r.role() : role,
         disabled == null ? r.disabled() : disabled,
         queue == null ? r.queue() : queue,
-        r.createdAt());
+        r.createdAt(),
+        sessionsFrom);
   }
 
   /**
@@ -200,34 +230,51 @@ final class Accounts {
     Bucket byName = failureBucket("user:" + username, settings.loginAttempts());
     // A client address may be a whole office behind one NAT: it gets ten users' allowance.
     Bucket byClient = failureBucket("client:" + client, settings.loginAttempts() * 10);
-    if (byName.getAvailableTokens() <= 0 || byClient.getAvailableTokens() <= 0) {
+    // Charged before the hash, refunded on success: checked only, a few hundred attempts sent at
+    // once all passed the check and ran Argon2 (19 MiB each) together.
+    if (!byName.tryConsume(1)) {
       throw new ApiException(429, "too many sign-in attempts; wait a minute", null, 60, null);
     }
-    String stored =
-        USERNAME.matcher(username).matches()
-            ? db.call(
-                s ->
-                    Optional.ofNullable(
-                            s.execute(
-                                    db.prepare(
-                                            s,
-                                            "SELECT password_hash FROM raters WHERE username = ?")
-                                        .bind(username))
-                                .one())
-                        .map(r -> r.getString("password_hash"))
-                        .orElse(null))
-            : null;
-    // An unknown name costs the same hash as a known one, so timing does not tell them apart.
-    boolean ok = verify(password, stored == null ? dummyHash : stored) && stored != null;
+    if (!byClient.tryConsume(1)) {
+      byName.addTokens(1);
+      throw new ApiException(429, "too many sign-in attempts; wait a minute", null, 60, null);
+    }
+    boolean ok;
+    String stored;
+    try {
+      if (!hashing.tryAcquire(HASH_WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+        byName.addTokens(1);
+        byClient.addTokens(1);
+        throw new ApiException(
+            503, "too many sign-ins at once; try again in a moment", null, 2, null);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      byName.addTokens(1);
+      byClient.addTokens(1);
+      throw new ApiException(503, "interrupted", null, 2, null);
+    }
+    try {
+      stored = storedHash(username);
+      // An unknown name costs the same hash as a known one, so timing does not tell them apart.
+      ok = verify(password, stored == null ? dummyHash : stored) && stored != null;
+    } catch (RuntimeException e) {
+      byName.addTokens(1);
+      byClient.addTokens(1);
+      throw e;
+    } finally {
+      hashing.release();
+    }
     Optional<Rater> rater = ok ? rater(username) : Optional.empty();
     if (rater.isEmpty() || rater.get().disabled()) {
-      byName.tryConsume(1);
-      byClient.tryConsume(1);
-      throw ApiException.status(401, "wrong username or password");
+      throw ApiException.status(401, "wrong username or password"); // the attempt stays charged
     }
+    byName.addTokens(1);
+    byClient.addTokens(1);
     String token = token();
     String csrf = token();
     String tokenHash = sha256(token);
+    Instant opened = Instant.now().truncatedTo(ChronoUnit.MILLIS); // as Cassandra keeps it
     db.call(
         s ->
             s.execute(
@@ -239,9 +286,9 @@ final class Accounts {
                         tokenHash,
                         username,
                         csrf,
-                        Instant.now(),
+                        opened,
                         (int) settings.sessionTtl().toSeconds())));
-    Session session = new Session(tokenHash, rater.get(), csrf);
+    Session session = new Session(tokenHash, rater.get(), csrf, opened);
     sessions.put(tokenHash, Optional.of(session));
     return new SignIn(token, session);
   }
@@ -262,21 +309,25 @@ final class Accounts {
                           s.execute(
                                   db.prepare(
                                           s,
-                                          "SELECT username, csrf FROM rater_sessions"
+                                          "SELECT username, csrf, created_at FROM rater_sessions"
                                               + " WHERE token_hash = ?")
                                       .bind(h))
                               .one();
                       return r == null
                           ? Optional.<Session>empty()
                           : rater(r.getString("username"))
-                              .map(rt -> new Session(h, rt, r.getString("csrf")));
+                              .map(
+                                  rt ->
+                                      new Session(
+                                          h, rt, r.getString("csrf"), r.getInstant("created_at")));
                     }));
-    // The account (role, disabled) is looked up afresh, from a cache of at most 30 s.
+    // The account (role, disabled, sessions ended) is looked up afresh, from a cache of at most
+    // 30 s (on this instance an update of the account clears it at once).
     return stored.flatMap(
         sn ->
             rater(sn.rater().username())
-                .filter(r -> !r.disabled())
-                .map(r -> new Session(sn.tokenHash(), r, sn.csrf())));
+                .filter(sn::allowedBy)
+                .map(r -> new Session(sn.tokenHash(), r, sn.csrf(), sn.createdAt())));
   }
 
   void signOut(Session session) {
@@ -349,6 +400,33 @@ final class Accounts {
     return AdminCheck.RESTORED;
   }
 
+  /** The stored hash of {@code username}; null for no such rater (or a name no rater can have). */
+  private String storedHash(String username) {
+    return USERNAME.matcher(username).matches()
+        ? db.call(
+            s ->
+                Optional.ofNullable(
+                        s.execute(
+                                db.prepare(s, "SELECT password_hash FROM raters WHERE username = ?")
+                                    .bind(username))
+                            .one())
+                    .map(r -> r.getString("password_hash"))
+                    .orElse(null))
+        : null;
+  }
+
+  /**
+   * Password hashes computed at once, at most: each takes 19 MiB and a core's worth of work for
+   * tens of milliseconds, so a burst of sign-ins waits here rather than exhausting the heap.
+   */
+  static final int HASHES_AT_ONCE = Math.max(2, Runtime.getRuntime().availableProcessors());
+
+  /** How long a sign-in waits for a hashing slot before answering 503. */
+  static final Duration HASH_WAIT = Duration.ofSeconds(10);
+
+  private final java.util.concurrent.Semaphore hashing =
+      new java.util.concurrent.Semaphore(HASHES_AT_ONCE, true);
+
   private Bucket failureBucket(String key, int perMinute) {
     return failures.get(
         key,
@@ -364,7 +442,8 @@ final class Accounts {
         r.getString("role"),
         r.getBoolean("disabled"),
         r.getString("queue") == null ? settings.defaultQueue() : r.getString("queue"),
-        r.getInstant("created_at"));
+        r.getInstant("created_at"),
+        r.getInstant("sessions_from"));
   }
 
   private String token() {

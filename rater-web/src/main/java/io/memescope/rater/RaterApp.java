@@ -230,9 +230,12 @@ public final class RaterApp implements AutoCloseable {
     String host = ctx.header("Host");
     try {
       URI o = URI.create(origin);
-      String authority = o.getPort() < 0 ? o.getHost() : o.getHost() + ":" + o.getPort();
-      if (host != null && authority.equalsIgnoreCase(host)) {
-        return;
+      // "null" (a sandboxed frame, a file: page) and "foo:bar" have no host: foreign.
+      if (o.getHost() != null && host != null) {
+        String authority = o.getPort() < 0 ? o.getHost() : o.getHost() + ":" + o.getPort();
+        if (authority.equalsIgnoreCase(host)) {
+          return;
+        }
       }
     } catch (IllegalArgumentException e) {
       // a malformed Origin: refused below
@@ -441,6 +444,7 @@ public final class RaterApp implements AutoCloseable {
         pairs
             .lease(s.rater().username(), id)
             .orElseThrow(() -> new ApiException(409, "unknown or expired lease", "lease", 0, null));
+    ZoneId zone = zone(ctx); // a malformed tz is refused before anything is stored
     boolean first = lease.ratingId() == null;
     UUID rating = ratings.submit(lease, scores);
     if (first) {
@@ -448,7 +452,14 @@ public final class RaterApp implements AutoCloseable {
     }
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("id", rating.toString());
-    out.putAll(stats.me(s.rater().username(), zone(ctx)));
+    try {
+      out.putAll(stats.me(s.rater().username(), zone));
+    } catch (RuntimeException e) {
+      // The rating is stored: a failure to count it must not answer 503, which tells the page it
+      // was not (the page then keeps it, and Backspace would take it back only on the page).
+      LOG.warn(
+          "rating {} stored, but counting the rater's ratings failed: {}", rating, e.toString());
+    }
     json(ctx.status(201), out);
   }
 

@@ -170,7 +170,32 @@ class RaterIT {
     assertThat(login("cy", PASSWORD).statusCode()).isEqualTo(401);
     assertThat(admin.send("PATCH", "/api/admin/raters/cy", "{\"disabled\":false}").statusCode())
         .isEqualTo(200);
+    // Enabled again, the sessions it had stay over; a new sign-in works.
+    assertThat(cy.send("GET", "/api/me", null).statusCode()).isEqualTo(401);
     assertThat(login("cy", PASSWORD).statusCode()).isEqualTo(200);
+
+    // A password reset ends the sessions opened with the old password (one of them perhaps a
+    // thief's), and the cache of sessions does not keep them alive; the role change does not.
+    Session cy1 = signIn("cy", PASSWORD);
+    Session cy2 = signIn("cy", PASSWORD);
+    assertThat(cy1.send("GET", "/api/me", null).statusCode()).isEqualTo(200);
+    assertThat(admin.send("PATCH", "/api/admin/raters/cy", "{\"queue\":\"default\"}").statusCode())
+        .isEqualTo(200);
+    assertThat(cy1.send("GET", "/api/me", null).statusCode()).isEqualTo(200);
+    String newPassword = "another long password";
+    HttpResponse<String> reset =
+        admin.send("PATCH", "/api/admin/raters/cy", "{\"password\":\"" + newPassword + "\"}");
+    assertThat(reset.statusCode()).as(reset.body()).isEqualTo(200);
+    assertThat(cy1.send("GET", "/api/me", null).statusCode()).isEqualTo(401);
+    assertThat(cy2.send("GET", "/api/me", null).statusCode()).isEqualTo(401);
+    assertThat(login("cy", PASSWORD).statusCode()).isEqualTo(401);
+    Session cy3 = signIn("cy", newPassword);
+    assertThat(cy3.send("GET", "/api/me", null).statusCode()).isEqualTo(200);
+    assertThat(
+            admin
+                .send("PATCH", "/api/admin/raters/cy", "{\"password\":\"" + PASSWORD + "\"}")
+                .statusCode())
+        .isEqualTo(200);
 
     // Nor can an admin take its own admin role (with the last admin gone, nobody could manage
     // accounts again); it stays an admin.
@@ -217,6 +242,17 @@ class RaterIT {
                 "https://evil.example"));
     assertThat(evil.statusCode()).isEqualTo(403);
     assertThat(evil.body()).contains("cross-origin");
+    // Origins with no host (a sandboxed frame sends "null"): refused too, not a 500.
+    for (String hostless : List.of("null", "foo:bar")) {
+      HttpResponse<String> r =
+          send(
+              "POST",
+              "/api/pairs/next",
+              "{}",
+              Map.of("Cookie", ann.cookie, RaterApp.CSRF_HEADER, ann.csrf, "Origin", hostless));
+      assertThat(r.statusCode()).as(hostless).isEqualTo(403);
+      assertThat(r.body()).contains("cross-origin");
+    }
     HttpResponse<String> ok = ann.send("POST", "/api/pairs/next", "{\"reset\":true}");
     assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
     assertThat(Json.mapper().readTree(ok.body()).path("pair").path("lease").asText()).isNotEmpty();
@@ -976,6 +1012,33 @@ class RaterIT {
     assertThat(locked.statusCode()).as("even the right password, for now").isEqualTo(429);
     assertThat(locked.headers().firstValue("Retry-After")).isPresent();
     assertThat(login("ann", PASSWORD).statusCode()).as("other names are not locked").isEqualTo(200);
+
+    // Twenty wrong passwords at once: only the allowance is checked (and hashed); the rest are
+    // 429 at once. Counted only after a failure, all twenty passed the check and ran Argon2
+    // together (19 MiB each: a few hundred at once exhaust the heap).
+    admin.send(
+        "POST", "/api/admin/raters", "{\"username\":\"hal\",\"password\":\"" + PASSWORD + "\"}");
+    List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> burst = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      burst.add(
+          http.sendAsync(
+              HttpRequest.newBuilder(URI.create(base + "/api/login"))
+                  .header("Content-Type", "application/json")
+                  .POST(
+                      HttpRequest.BodyPublishers.ofString(
+                          Json.mapper()
+                              .writeValueAsString(
+                                  Map.of("username", "hal", "password", "wrong " + i))))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString()));
+    }
+    Map<Integer, Integer> statuses = new java.util.TreeMap<>();
+    for (var f : burst) {
+      statuses.merge(f.get().statusCode(), 1, Integer::sum);
+    }
+    assertThat(statuses)
+        .isEqualTo(
+            Map.of(401, config.rater().loginAttempts(), 429, 20 - config.rater().loginAttempts()));
   }
 
   @Test

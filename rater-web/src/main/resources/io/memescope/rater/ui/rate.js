@@ -357,6 +357,30 @@ async function undo() {
       // Not sent yet: take it out of the outbox, no server needed.
       let i = outbox.length - 1;
       while (i >= 0 && outbox[i].kind !== 'rate') i--;
+      if (i >= 0 && outbox[i] !== inFlight && outbox[i].attempted) {
+        // Sent before without an answer (a 5xx, a lost connection): the server may have stored it,
+        // so taking it out here could leave it stored. Send it now, then undo on the server.
+        const waited = outbox[i];
+        if (sending) {
+          await inFlightDone; // another item is on its way; look again after it
+          continue;
+        }
+        say('Undoing: sending the last rating to the server first…', { sticky: true });
+        await send();
+        if (!rating()) {
+          say('');
+          return;
+        }
+        if (outbox.includes(waited)) {
+          say(`Cannot undo now: the last rating has not reached the server (${sendError || 'no answer'}). Try again in a moment.`);
+          return;
+        }
+        if (waited.refused) {
+          say('Nothing undone: the server refused that rating (see above), so it is not saved.');
+          return;
+        }
+        continue;
+      }
       if (i >= 0 && outbox[i] !== inFlight) {
         const [item] = outbox.splice(i, 1);
         saveOutbox();
@@ -466,6 +490,11 @@ async function send() {
         // A CSRF refusal even with a fresh token: sign-ins in other tabs raced; try again later.
         const csrfRace = e instanceof ApiError && e.status === 403 && !e.signedInAs && /csrf/i.test(e.message);
         if (e instanceof ApiError && (e.transient || e.status >= 500 || csrfRace)) {
+          if (!csrfRace && !item.attempted) {
+            // No answer, or a server error: it may be stored all the same (see undo).
+            item.attempted = true;
+            saveOutbox();
+          }
           retry(e);
           break;
         }
@@ -763,6 +792,12 @@ async function main() {
   buildKeys();
   renderButtons();
   document.addEventListener('keydown', onKey);
+  // A button clicked with the mouse keeps the focus, and Space or Enter then pressed it again
+  // (signing out, retrying) instead of skipping or keeping: a mouse click leaves no focus behind.
+  // (Keyboard activation has detail 0 and keeps it.)
+  document.addEventListener('click', (e) => {
+    if (e.detail > 0 && e.target instanceof Element) e.target.closest('button, a')?.blur();
+  });
   outboxEl.addEventListener('click', () => { sendBackoff = 0; send(); });
   addEventListener('online', () => {
     sendBackoff = 0;
