@@ -152,8 +152,14 @@ public final class PoliteClient {
     if (parsed == null) {
       return true; // not http(s): the URL checks refuse it, not robots.txt
     }
-    String origin = parsed.scheme() + "://" + parsed.host() + ":" + parsed.port();
+    String origin = origin(parsed);
     return robots.rules(origin, this::fetchRobots).isAllowed(url);
+  }
+
+  /** "scheme://host:port", an IPv6 host in brackets (so that "/robots.txt" after it parses). */
+  static String origin(HttpUrl url) {
+    String host = url.host().contains(":") ? "[" + url.host() + "]" : url.host();
+    return url.scheme() + "://" + host + ":" + url.port();
   }
 
   /** A hop's answer: the body, or where it redirects to. */
@@ -164,7 +170,7 @@ public final class PoliteClient {
     if (parsed == null) {
       throw new FetchException(FetchException.Reason.NETWORK, "not an http(s) URL: " + url, null);
     }
-    String origin = parsed.scheme() + "://" + parsed.host() + ":" + parsed.port();
+    String origin = origin(parsed);
     BaseRobotRules rules = robots.rules(origin, this::fetchRobots);
     if (!rules.isAllowed(url)) {
       throw new FetchException(
@@ -244,14 +250,35 @@ public final class PoliteClient {
         FetchException.Reason.BLOCKED_ADDRESS, "GET " + url + ": " + e.getMessage(), e);
   }
 
+  /**
+   * GET of a robots.txt, following up to {@link #MAX_REDIRECTS} redirects (RFC 9309; each hop
+   * through the same address checks). A redirect beyond that is returned as it is, which {@link
+   * RobotsRules} reads as "cannot be had".
+   */
   private RobotsRules.Loader.Answer fetchRobots(String url) throws IOException {
-    Request request = new Request.Builder().url(url).header("User-Agent", USER_AGENT).build();
-    try (Response response = http.newCall(request).execute()) {
-      byte[] body =
-          response.body() == null
-              ? new byte[0]
-              : response.body().byteStream().readNBytes(512 * 1024);
-      return new RobotsRules.Loader.Answer(response.code(), body);
+    String current = url;
+    for (int hop = 0; ; hop++) {
+      HttpUrl parsed = HttpUrl.parse(current);
+      if (parsed == null) {
+        throw new IOException("robots.txt redirects to no http(s) URL: " + current);
+      }
+      Request request = new Request.Builder().url(parsed).header("User-Agent", USER_AGENT).build();
+      try (Response response = http.newCall(request).execute()) {
+        if (response.isRedirect() && hop < MAX_REDIRECTS) {
+          String location = response.header("Location");
+          HttpUrl next = location == null ? null : parsed.resolve(location);
+          if (next == null) {
+            throw new IOException("robots.txt redirects to no http(s) URL: " + location);
+          }
+          current = next.toString();
+          continue;
+        }
+        byte[] body =
+            response.body() == null
+                ? new byte[0]
+                : response.body().byteStream().readNBytes(512 * 1024);
+        return new RobotsRules.Loader.Answer(response.code(), body);
+      }
     }
   }
 

@@ -12,12 +12,17 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * robots.txt per host (scheme, host and port), fetched once and kept for an hour, parsed by
- * crawler-commons for Memescope's user agent. A missing file (4xx) allows everything; a server
- * error (5xx) disallows everything until the next try, as the robots convention asks.
+ * crawler-commons for Memescope's user agent. As RFC 9309 asks: a missing file (4xx) allows
+ * everything; a file that cannot be had (a server error, a timeout, no connection, too many
+ * redirects) disallows everything, and is tried again after {@link #TTL_UNREACHABLE} rather than an
+ * hour. (Until 2026-12-05 a network error allowed everything for an hour.)
  */
 final class RobotsRules {
   static final String AGENT = "memescope";
   private static final Duration TTL = Duration.ofHours(1);
+
+  /** How long "robots.txt cannot be had, so nothing is allowed" is kept before trying again. */
+  static final Duration TTL_UNREACHABLE = Duration.ofMinutes(10);
 
   private record Cached(BaseRobotRules rules, Instant until) {}
 
@@ -35,24 +40,47 @@ final class RobotsRules {
     if (cached != null && clock.instant().isBefore(cached.until())) {
       return cached.rules();
     }
-    BaseRobotRules rules = load(origin, loader);
-    cache.put(origin, new Cached(rules, clock.instant().plus(TTL)));
-    return rules;
+    Cached loaded = load(origin, loader);
+    cache.put(origin, loaded);
+    return loaded.rules();
   }
 
-  private BaseRobotRules load(String origin, Loader loader) {
+  private Cached load(String origin, Loader loader) {
     String url = origin + "/robots.txt";
+    Instant now = clock.instant();
     try {
       Loader.Answer answer = loader.get(url);
       if (answer.status() >= 200 && answer.status() < 300) {
-        return parser.parseContent(url, answer.body(), "text/plain", List.of(AGENT));
+        return new Cached(
+            parser.parseContent(url, answer.body(), "text/plain", List.of(AGENT)), now.plus(TTL));
       }
-      return answer.status() >= 500
-          ? new SimpleRobotRules(SimpleRobotRules.RobotRulesMode.ALLOW_NONE)
-          : new SimpleRobotRules(SimpleRobotRules.RobotRulesMode.ALLOW_ALL);
+      if (answer.status() >= 400 && answer.status() < 500) {
+        return new Cached(
+            new SimpleRobotRules(SimpleRobotRules.RobotRulesMode.ALLOW_ALL), now.plus(TTL));
+      }
+      // 5xx, or a redirect left over (more than the loader follows)
     } catch (Exception e) {
-      return new SimpleRobotRules(SimpleRobotRules.RobotRulesMode.ALLOW_ALL);
+      if (blockedAddress(e)) {
+        // Not ours to fetch at all: the request itself is refused, with that reason, not as
+        // disallowed by a robots.txt nobody read.
+        return new Cached(
+            new SimpleRobotRules(SimpleRobotRules.RobotRulesMode.ALLOW_ALL),
+            now.plus(TTL_UNREACHABLE));
+      }
+      // unreachable: no connection, a timeout
     }
+    return new Cached(
+        new SimpleRobotRules(SimpleRobotRules.RobotRulesMode.ALLOW_NONE),
+        now.plus(TTL_UNREACHABLE));
+  }
+
+  private static boolean blockedAddress(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof io.memescope.core.net.BlockedAddressException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Fetches robots.txt without the robots check itself. */

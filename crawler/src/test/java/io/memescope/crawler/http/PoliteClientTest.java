@@ -121,6 +121,53 @@ class PoliteClientTest {
   }
 
   @Test
+  void a_robots_txt_behind_a_redirect_is_followed_and_one_that_cannot_be_had_allows_nothing()
+      throws Exception {
+    HttpServer other =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    AtomicInteger robotsMode = new AtomicInteger(); // 0: redirect, 1: no answer, 2: 404
+    other.createContext(
+        "/robots.txt",
+        e -> {
+          switch (robotsMode.get()) {
+            case 0 -> {
+              e.getResponseHeaders().add("Location", "/site/robots.txt");
+              send(e, 301, "");
+            }
+            case 1 -> e.close(); // the connection ends with no answer
+            default -> send(e, 404, "none");
+          }
+        });
+    other.createContext(
+        "/site/robots.txt", e -> send(e, 200, "User-agent: *\nDisallow: /hidden/\n"));
+    other.createContext("/", e -> send(e, 200, "ok"));
+    other.start();
+    try {
+      String b = "http://127.0.0.1:" + other.getAddress().getPort();
+      PoliteClient follows = client(Duration.ZERO);
+      assertThat(new String(follows.get(b + "/shown/a"), StandardCharsets.UTF_8)).isEqualTo("ok");
+      // Redirected robots.txt: obeyed (it allowed everything before, a 3xx read as "missing").
+      assertThatThrownBy(() -> follows.get(b + "/hidden/a"))
+          .isInstanceOfSatisfying(
+              FetchException.class,
+              e -> assertThat(e.reason()).isEqualTo(FetchException.Reason.ROBOTS_DISALLOWED));
+      // No answer to robots.txt: nothing is fetched (it allowed everything for an hour before).
+      robotsMode.set(1);
+      PoliteClient unreachable = client(Duration.ZERO);
+      assertThatThrownBy(() -> unreachable.get(b + "/shown/a"))
+          .isInstanceOfSatisfying(
+              FetchException.class,
+              e -> assertThat(e.reason()).isEqualTo(FetchException.Reason.ROBOTS_DISALLOWED));
+      // A missing robots.txt (404) allows everything.
+      robotsMode.set(2);
+      assertThat(new String(client(Duration.ZERO).get(b + "/hidden/a"), StandardCharsets.UTF_8))
+          .isEqualTo("ok");
+    } finally {
+      other.stop(0);
+    }
+  }
+
+  @Test
   void crawl_delay_spaces_requests_to_one_host() throws Exception {
     PoliteClient client = client(Duration.ofMillis(500));
     client.get(base + "/public/1");
