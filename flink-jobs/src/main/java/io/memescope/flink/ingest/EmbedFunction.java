@@ -157,8 +157,15 @@ final class EmbedFunction extends RichAsyncFunction<Candidate, IndexEffect> {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) {
+        // Fails the job, which restores and embeds these again. An Error (out of memory) must not
+        // end this thread quietly: every image after it would wait for the 10-minute timeout.
         batch.forEach(p -> p.result().completeExceptionally(e));
+        if (e instanceof Error error) {
+          queue.forEach(p -> p.result().completeExceptionally(error));
+          queue.clear();
+          throw error;
+        }
       }
       batch.clear();
     }

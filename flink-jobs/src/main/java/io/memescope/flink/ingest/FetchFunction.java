@@ -19,6 +19,11 @@ final class FetchFunction extends RichAsyncFunction<UrlInfo, Fetched> {
   private final IngestSettings settings;
   private transient ImageFetcher fetcher;
 
+  /** Each element's fetch, until it completes: what {@link #timeout} cancels. */
+  private transient java.util.Map<
+          ResultFuture<Fetched>, java.util.concurrent.CompletableFuture<FetchOutcome>>
+      inFlight;
+
   FetchFunction(IngestSettings settings) {
     this.settings = settings;
   }
@@ -31,34 +36,59 @@ final class FetchFunction extends RichAsyncFunction<UrlInfo, Fetched> {
         .withAllowedPrivateHosts(s.allowPrivateHosts())
         .withAllowedFileRoots(s.fileRootPaths())
         .withRefusedRobotsDirectives(s.refusedRobotsDirectives())
-        .withConcurrency(s.fetchConcurrency(), Math.max(2, s.fetchConcurrency() / 4));
+        .withConcurrency(s.fetchConcurrency(), perHost(s));
+  }
+
+  private static int perHost(IngestSettings s) {
+    return Math.max(2, s.fetchConcurrency() / 4);
+  }
+
+  /**
+   * Flink's timeout of one URL, a backstop only: the fetcher bounds each request itself, but its
+   * clock starts when the request does, and a URL may first wait behind others to its host (at most
+   * {@code perHost} at once). With every slot of the operator taken by one slow host, the last URL
+   * waits for ⌈capacity / perHost⌉ − 1 rounds of requests that each end within the fetch timeout
+   * (and the fetcher's grace second) before its own. A timeout counted from {@code asyncInvoke} of
+   * the fetch timeout alone rejected such URLs as {@code timeout} before they were ever asked for,
+   * and they were then seen URLs, dropped when crawled again.
+   */
+  static java.time.Duration asyncTimeout(IngestSettings s) {
+    int rounds = (s.fetchConcurrency() + perHost(s) - 1) / perHost(s);
+    return s.fetchTimeout().plusSeconds(1).multipliedBy(rounds).plusSeconds(5);
   }
 
   @Override
   public void open(OpenContext context) {
     fetcher = new ImageFetcher(fetchSettings(settings));
+    inFlight = new java.util.concurrent.ConcurrentHashMap<>();
   }
 
   @Override
   public void asyncInvoke(UrlInfo info, ResultFuture<Fetched> result) {
-    fetcher
-        .fetch(info.url())
-        .whenComplete(
-            (outcome, error) -> {
-              if (error != null) {
-                result.complete(List.of(reject(info, RejectReason.NETWORK, error.toString())));
-              } else if (outcome instanceof FetchOutcome.Fetched f) {
-                result.complete(
-                    List.of(new Fetched(info, f.finalUrl(), f.bytes(), f.format(), null)));
-              } else if (outcome instanceof FetchOutcome.Rejected r) {
-                result.complete(List.of(reject(info, r.reason(), r.detail())));
-              }
-            });
+    java.util.concurrent.CompletableFuture<FetchOutcome> fetch = fetcher.fetch(info.url());
+    inFlight.put(result, fetch);
+    fetch.whenComplete((o, e) -> inFlight.remove(result));
+    fetch.whenComplete(
+        (outcome, error) -> {
+          if (error != null) {
+            result.complete(List.of(reject(info, RejectReason.NETWORK, error.toString())));
+          } else if (outcome instanceof FetchOutcome.Fetched f) {
+            result.complete(List.of(new Fetched(info, f.finalUrl(), f.bytes(), f.format(), null)));
+          } else if (outcome instanceof FetchOutcome.Rejected r) {
+            result.complete(List.of(reject(info, r.reason(), r.detail())));
+          }
+        });
   }
 
   @Override
   public void timeout(UrlInfo info, ResultFuture<Fetched> result) {
+    // The request ends too (completing its future cancels the call), so that it no longer holds
+    // one of its host's slots.
     result.complete(List.of(reject(info, RejectReason.TIMEOUT, "no answer in time")));
+    var fetch = inFlight.remove(result);
+    if (fetch != null) {
+      fetch.cancel(false); // its own completion of result is then ignored: Flink takes the first
+    }
   }
 
   private static Fetched reject(UrlInfo info, RejectReason reason, String detail) {

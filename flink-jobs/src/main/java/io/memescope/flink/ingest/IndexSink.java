@@ -29,10 +29,21 @@ import org.slf4j.LoggerFactory;
  * stores have it. What the stores hold is then always the effects of completed checkpoints, each
  * written at least once by idempotent upserts: exactly once. New images become visible one
  * checkpoint interval after they arrive.
+ *
+ * <p>Retries: Flink 2 calls {@link Committer#commit} again at once after {@code retryLater()}, in
+ * the same checkpoint notification, up to {@code sink.committer.retries} (10) times, then fails the
+ * job, which restores the checkpoint and commits again. So the committer waits before each retry
+ * ({@link #backoff}: 0.25 s doubling to 5 s, about 33 s over ten), so that a store gone for seconds
+ * is waited for instead of failing the whole job over.
  */
 final class IndexSink implements Sink<IndexEffect>, SupportsCommitter<List<IndexEffect>> {
   private static final Logger LOG = LoggerFactory.getLogger(IndexSink.class);
-  private static final int MAX_RETRIES = 30;
+
+  /** The wait before retry {@code attempt} (1, 2, …): 0.25 s, doubling, at most 5 s. */
+  static java.time.Duration backoff(int attempt) {
+    long ms = 250L << Math.min(Math.max(attempt, 1) - 1, 5);
+    return java.time.Duration.ofMillis(Math.min(ms, 5_000));
+  }
 
   private final String config;
 
@@ -117,11 +128,14 @@ final class IndexSink implements Sink<IndexEffect>, SupportsCommitter<List<Index
               request.getNumberOfRetries() + 1,
               e.toString());
           closeWriter();
-          if (request.getNumberOfRetries() >= MAX_RETRIES) {
-            request.signalFailedWithUnknownReason(e); // the job restarts and commits again
-          } else {
-            request.retryLater();
+          try {
+            Thread.sleep(backoff(request.getNumberOfRetries() + 1).toMillis());
+          } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt(); // cancelled: the job restores and commits again
+            request.signalFailedWithUnknownReason(e);
+            continue;
           }
+          request.retryLater();
         }
       }
     }

@@ -228,16 +228,26 @@ final class IndexWriter implements AutoCloseable {
       } else {
         submit(cql, mergeImage.bind(titles, Set.of(info.source()), seen, e.imageId()));
       }
-      submit(
-          cql,
-          insertUrl.bind(
-              info.urlHash(),
-              info.url(),
-              e.imageId(),
-              info.source(),
-              info.title(),
-              info.page(),
-              seen));
+      // A title or page the record lacks is left unset, not written as null: a URL listed again
+      // without them (another source, a re-crawl) keeps what its first listing said.
+      var url =
+          insertUrl
+              .boundStatementBuilder(
+                  info.urlHash(),
+                  info.url(),
+                  e.imageId(),
+                  info.source(),
+                  info.title(),
+                  info.page(),
+                  seen)
+              .setIdempotence(true);
+      if (info.title() == null) {
+        url.unset("title");
+      }
+      if (info.page() == null) {
+        url.unset("page");
+      }
+      submit(cql, url.build());
     }
     for (IndexEffect e : newest.values()) {
       JsonObject row = new JsonObject();

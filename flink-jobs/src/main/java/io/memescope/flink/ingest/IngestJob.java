@@ -122,7 +122,7 @@ public final class IngestJob {
         AsyncDataStream.unorderedWait(
                 unseen,
                 new FetchFunction(s),
-                s.fetchTimeout().toMillis() + 5_000,
+                FetchFunction.asyncTimeout(s).toMillis(),
                 TimeUnit.MILLISECONDS,
                 s.fetchConcurrency())
             .uid("fetch")

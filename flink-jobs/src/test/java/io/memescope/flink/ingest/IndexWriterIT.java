@@ -82,6 +82,82 @@ class IndexWriterIT {
   }
 
   /**
+   * A URL listed again without a title or page (by another source, or crawled again after its
+   * seen-URL entry ran out) keeps what its first listing said: those are left unset, not written as
+   * null.
+   */
+  @Test
+  void a_url_listed_again_without_title_or_page_keeps_its_first_ones() throws Exception {
+    TestStack.config();
+    String run = TestStack.uniqueName("writer");
+    MemescopeConfig config =
+        TestStack.load(
+            Map.of("milvus.collection", run, "kafka.topics.ingest-indexed.name", run + ".indexed"));
+    Schema.apply(config);
+    IndexEffect first =
+        TestImages.created(
+                "http://example.test/" + run + "/",
+                1,
+                64,
+                List.of(new Thumb("small", "jpeg", 8, 8, new byte[64])),
+                new Random(2))
+            .get(0);
+    UrlInfo info = first.info();
+    UrlInfo withPage =
+        new UrlInfo(
+            info.url(),
+            info.urlHash(),
+            info.seenKey(),
+            info.source(),
+            "the first title",
+            "http://example.test/thread/1",
+            null,
+            info.discoveredAt(),
+            Map.of());
+    IndexEffect created =
+        IndexEffect.created(
+            new Candidate(
+                withPage,
+                first.imageId(),
+                first.image().sha256(),
+                first.image().phash(),
+                first.image().width(),
+                first.image().height(),
+                first.image().format(),
+                first.image().byteSize(),
+                null,
+                first.image().thumbs()),
+            first.vector());
+    UrlInfo bare =
+        new UrlInfo(
+            info.url(),
+            info.urlHash(),
+            info.seenKey() + "-again",
+            "another-source",
+            null,
+            null,
+            null,
+            info.discoveredAt() + 60_000,
+            Map.of());
+    try (IndexWriter writer = new IndexWriter(config)) {
+      writer.write(List.of(created));
+      writer.write(List.of(IndexEffect.merged(IndexEffect.EXACT, first.imageId(), bare, 0)));
+    }
+    try (CqlSession cql = Clients.cassandraKeyspace(config.cassandra())) {
+      var row =
+          cql.execute(
+                  "SELECT title, page, source, image_id FROM image_urls WHERE url_hash = ?",
+                  info.urlHash())
+              .one();
+      assertThat(row).isNotNull();
+      assertThat(row.getString("image_id")).isEqualTo(first.imageId());
+      assertThat(row.getString("source")).isEqualTo("another-source");
+      assertThat(row.getString("title")).isEqualTo("the first title");
+      assertThat(row.getString("page")).isEqualTo("http://example.test/thread/1");
+    }
+  }
+
+  /**
    * The sink's committer builds a writer again on every retry. One that fails half-built (here:
    * Milvus unreachable, after the Cassandra session is open) closes what it had opened; until
    * 2026-12-05 each failed attempt left a Cassandra session, with its threads and connections,

@@ -1,0 +1,117 @@
+package io.memescope.flink.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.memescope.core.config.ConfigLoader;
+import io.memescope.core.config.IngestSettings;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.streaming.api.functions.async.CollectionSupplier;
+import org.apache.flink.streaming.api.functions.async.ResultFuture;
+import org.junit.jupiter.api.Test;
+
+class FetchFunctionTest {
+  private static IngestSettings ingest(Map<String, String> overrides) {
+    return new ConfigLoader().optOverrides(overrides).load().ingest();
+  }
+
+  @Test
+  void flinks_timeout_outlasts_a_url_waiting_behind_every_other_slot_to_its_host() {
+    // 64 in flight, 16 per host: the last URL to one slow host waits three rounds of 31 s (the
+    // fetch timeout and the fetcher's grace second) before its own starts.
+    IngestSettings defaults = ingest(Map.of());
+    assertThat(defaults.fetchConcurrency()).isEqualTo(64);
+    assertThat(defaults.fetchTimeout()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(FetchFunction.asyncTimeout(defaults)).isEqualTo(Duration.ofSeconds(4 * 31 + 5));
+    // 8 in flight, 2 per host: four rounds.
+    IngestSettings small =
+        ingest(Map.of("ingest.fetch.concurrency", "8", "ingest.fetch.timeout", "10s"));
+    assertThat(FetchFunction.asyncTimeout(small)).isEqualTo(Duration.ofSeconds(4 * 11 + 5));
+    // One per host at most two: never shorter than one fetch.
+    IngestSettings one = ingest(Map.of("ingest.fetch.concurrency", "1"));
+    assertThat(FetchFunction.asyncTimeout(one)).isEqualTo(Duration.ofSeconds(31 + 5));
+  }
+
+  @Test
+  void a_url_flink_times_out_has_its_request_cancelled_so_it_no_longer_holds_a_slot_of_its_host()
+      throws Exception {
+    try (ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      CompletableFuture<Void> accepted = new CompletableFuture<>();
+      // The server reads the request and never answers; the future completes when the client
+      // closes the connection.
+      CompletableFuture<Boolean> closedByClient =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try (Socket s = server.accept()) {
+                  accepted.complete(null);
+                  InputStream in = s.getInputStream();
+                  while (in.read() != -1) {
+                    // the request, then nothing until the client goes
+                  }
+                  return true;
+                } catch (Exception e) {
+                  return false;
+                }
+              });
+      FetchFunction fetch =
+          new FetchFunction(
+              ingest(
+                  Map.of(
+                      "ingest.fetch.allow-private-hosts", "[localhost]",
+                      "ingest.fetch.timeout", "60s",
+                      "ingest.fetch.read-timeout", "60s")));
+      fetch.open(null);
+      try {
+        String url = "http://localhost:" + server.getLocalPort() + "/slow.png";
+        UrlInfo info = new UrlInfo(url, "h", "k", "it", null, null, null, 0L, Map.of());
+        Recorded result = new Recorded();
+        fetch.asyncInvoke(info, result);
+        accepted.get(10, TimeUnit.SECONDS);
+        fetch.timeout(info, result);
+        assertThat(closedByClient.get(10, TimeUnit.SECONDS))
+            .as("the request ended with Flink's timeout, not 60 s later")
+            .isTrue();
+        assertThat(result.first)
+            .singleElement()
+            .satisfies(f -> assertThat(f.rejection().reason()).isEqualTo("timeout"));
+      } finally {
+        fetch.close();
+      }
+    }
+  }
+
+  /** What Flink keeps of an element's results: the first completion only. */
+  private static final class Recorded implements ResultFuture<Fetched> {
+    List<Fetched> first;
+
+    @Override
+    public synchronized void complete(Collection<Fetched> results) {
+      if (first == null) {
+        first = new ArrayList<>(results);
+      }
+    }
+
+    @Override
+    public void completeExceptionally(Throwable error) {
+      complete(List.of());
+    }
+
+    @Override
+    public void complete(CollectionSupplier<Fetched> supplier) {
+      try {
+        complete(supplier.get());
+      } catch (Exception e) {
+        completeExceptionally(e);
+      }
+    }
+  }
+}
