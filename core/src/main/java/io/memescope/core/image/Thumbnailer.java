@@ -23,9 +23,10 @@ import javax.imageio.stream.ImageOutputStream;
 
 /**
  * JPEG thumbnails for the masonry wall: a column is {@link #SMALL} wide on phones and dense grids,
- * {@link #LARGE} for the enlarged view, and the height follows the image, so only the width is
- * bounded. Transparency is flattened onto white (a wall's background; JPEG has no alpha), and
- * images are never enlarged: a thumbnail of a small meme is the meme re-encoded.
+ * {@link #LARGE} for the enlarged view, and the height follows the image up to {@link #MAX_ASPECT}
+ * times the width bound (a long comic strip stays a strip; a 1000 × 64000 image scales to fit 2880
+ * high). Transparency is flattened onto white (a wall's background; JPEG has no alpha), and images
+ * are never enlarged: a thumbnail of a small meme is the meme re-encoded.
  *
  * <p>Downscaling halves the image, averaging each 2x2 block, until it is within twice the target,
  * then finishes with one bilinear step: the quality of an area filter at the speed of a bilinear
@@ -157,11 +158,23 @@ public final class Thumbnailer {
     return sizes.stream().map(made::get).toList();
   }
 
-  /** Width and height at most {@code maxWidth} wide (and JPEG's limit high), never enlarged. */
+  /**
+   * How many times its width bound a thumbnail may be high. Bounded by JPEG's 65,535 alone, a tall
+   * detailed image within {@code model.max-pixels} (1000 × 64000) made a large thumbnail of 720 ×
+   * 46080, about 25 MB for noise: over Cassandra's largest mutation (16 MiB by default), so its
+   * commit would fail on every retry and hold up all ingestion. At 720 × 2880 a thumbnail of noise
+   * is 1.6 MB.
+   */
+  public static final int MAX_ASPECT = 4;
+
+  /**
+   * Width and height at most {@code maxWidth} wide and {@link #MAX_ASPECT} times that high, never
+   * enlarged.
+   */
   public static int[] target(int width, int height, int maxWidth) {
+    double maxHeight = Math.min((double) maxWidth * MAX_ASPECT, JPEG_MAX_SIDE);
     double scale =
-        Math.min(
-            1.0, Math.min((double) maxWidth / width, (double) JPEG_MAX_SIDE / Math.max(height, 1)));
+        Math.min(1.0, Math.min((double) maxWidth / width, maxHeight / Math.max(height, 1)));
     return new int[] {
       Math.max(1, Math.min(width, (int) Math.round(width * scale))),
       Math.max(1, Math.min(height, (int) Math.round(height * scale)))

@@ -49,6 +49,34 @@ class ThumbnailerTest {
   }
 
   @Test
+  void a_tall_image_fits_four_widths_high_so_its_thumbnails_stay_small_enough_to_store()
+      throws IOException {
+    // Noise: the worst case for JPEG's size. 400 x 20000 was 720-bounded only in width, and a
+    // 1000 x 64000 one (within model.max-pixels) made a large thumbnail of 720 x 46080.
+    java.util.Random random = new java.util.Random(7);
+    BufferedImage noise = new BufferedImage(400, 20_000, BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < noise.getHeight(); y++) {
+      for (int x = 0; x < noise.getWidth(); x++) {
+        noise.setRGB(x, y, random.nextInt(1 << 24));
+      }
+    }
+    Thumbnail large = Thumbnailer.of(TestImages.pil(noise), Thumbnailer.LARGE);
+    Thumbnail small = Thumbnailer.of(TestImages.pil(noise), Thumbnailer.SMALL);
+    assertThat(new int[] {large.width(), large.height()}).containsExactly(58, 2880);
+    assertThat(new int[] {small.width(), small.height()}).containsExactly(20, 1024);
+    assertThat(Thumbnailer.target(1000, 64_000, 720)).containsExactly(45, 2880);
+    // The largest thumbnail there can be, 720 x 2880 of noise: 1.6 MB (720 x 46080 was about 25).
+    BufferedImage widest = new BufferedImage(720, 2880, BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < widest.getHeight(); y++) {
+      for (int x = 0; x < widest.getWidth(); x++) {
+        widest.setRGB(x, y, random.nextInt(1 << 24));
+      }
+    }
+    assertThat(Thumbnailer.of(TestImages.pil(widest), Thumbnailer.LARGE).data().length)
+        .isLessThan(8 << 20);
+  }
+
+  @Test
   void a_small_image_is_never_enlarged() throws IOException {
     Thumbnail thumbnail = Thumbnailer.of(TestImages.pil(TestImages.meme(4, 200, 90)), "large", 720);
     assertThat(new int[] {thumbnail.width(), thumbnail.height()}).containsExactly(200, 90);
