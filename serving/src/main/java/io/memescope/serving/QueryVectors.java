@@ -13,19 +13,38 @@ import java.util.SplittableRandom;
 /**
  * Turns a search's terms into one query vector: the weighted sum of each term's unit embedding, so
  * that a negative weight pushes results away from that term. Text embeddings are cached (the same
- * words come back often, and the text tower is the costly part of a text query).
+ * words come back often, and the text tower is the costly part of a text query), and so are those
+ * of uploaded images, by their SHA-256: a query image comes with every page of its query (the
+ * cursor carries no vector), and each page ran the image tower again.
  */
 final class QueryVectors {
   private final ClipEncoder encoder;
   private final Index index;
   private final int dimension;
   private final Cache<String, float[]> texts;
+  private final Cache<String, float[]> images =
+      Caffeine.newBuilder()
+          .maximumSize(IMAGE_CACHE)
+          .expireAfterAccess(java.time.Duration.ofMinutes(30))
+          .build();
+  private final java.util.function.Consumer<String> embedded;
 
-  QueryVectors(ClipEncoder encoder, Index index, long textCacheSize) {
+  /** Uploaded query images whose embeddings are kept (a few kB each). */
+  static final int IMAGE_CACHE = 1_000;
+
+  /**
+   * @param embedded told "text" or "image" for each term the model embeds (not a cached one)
+   */
+  QueryVectors(
+      ClipEncoder encoder,
+      Index index,
+      long textCacheSize,
+      java.util.function.Consumer<String> embedded) {
     this.encoder = encoder;
     this.index = index;
     this.dimension = encoder.metadata().embeddingDim();
     this.texts = Caffeine.newBuilder().maximumSize(textCacheSize).build();
+    this.embedded = embedded;
   }
 
   int dimension() {
@@ -91,6 +110,7 @@ final class QueryVectors {
     }
     if (!missing.isEmpty()) {
       float[][] vectors = encoder.embedTexts(missing);
+      missing.forEach(t -> embedded.accept("text"));
       for (int i = 0; i < missing.size(); i++) {
         texts.put(missing.get(i), vectors[i]);
         out.put(missing.get(i), vectors[i]);
@@ -100,10 +120,27 @@ final class QueryVectors {
   }
 
   private float[] image(byte[] bytes, String field) {
+    String key = sha256(bytes);
+    float[] cached = images.getIfPresent(key);
+    if (cached != null) {
+      return cached;
+    }
     try {
-      return encoder.embedImageBytes(List.of(bytes))[0];
+      float[] v = encoder.embedImageBytes(List.of(bytes))[0];
+      embedded.accept("image");
+      images.put(key, v);
+      return v;
     } catch (ImageDecodeException e) {
       throw ApiException.badRequest(field, "cannot be used: " + e.getMessage());
+    }
+  }
+
+  private static String sha256(byte[] bytes) {
+    try {
+      return java.util.HexFormat.of()
+          .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
     }
   }
 

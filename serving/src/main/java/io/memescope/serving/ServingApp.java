@@ -91,9 +91,18 @@ public final class ServingApp implements AutoCloseable {
     this.stores = new Stores(config);
     this.index = new Index(stores, config.milvus().collection(), settings.searchEf());
     this.catalog = new Catalog(stores, settings.metadataCache(), settings.metadataMaxAge());
+    Counter embeddings =
+        Counter.builder()
+            .name("memescope_query_embeddings_total")
+            .help("Query terms run through the model, by kind (cached ones are not counted)")
+            .labelNames("kind")
+            .register(registry);
     this.searcher =
         new Searcher(
-            index, catalog, new QueryVectors(encoder, index, 10_000), settings.qualitySortWindow());
+            index,
+            catalog,
+            new QueryVectors(encoder, index, 10_000, kind -> embeddings.labelValues(kind).inc()),
+            settings.qualitySortWindow());
     this.takedowns = new Takedowns(catalog, index, config.kafka());
     this.stats = new Stats(config.kafka(), index, encoder.metadata(), stores);
     this.fileRoots =

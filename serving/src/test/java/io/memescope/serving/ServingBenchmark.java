@@ -96,7 +96,7 @@ public final class ServingBenchmark {
       load(config, milvus, vectors);
       try (ServingApp app = new ServingApp(config, encoder, "")) {
         String base = "http://127.0.0.1:" + app.start("127.0.0.1", 0);
-        QueryVectors qv = new QueryVectors(encoder, null, 10_000);
+        QueryVectors qv = new QueryVectors(encoder, null, 10_000, kind -> {});
         List<String> bodies = new ArrayList<>();
         List<float[]> queryVectors = new ArrayList<>();
         Random r = new Random(7);

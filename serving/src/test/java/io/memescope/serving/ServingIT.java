@@ -208,8 +208,13 @@ class ServingIT {
     String id = someHttpImage();
     ObjectNode term = Json.mapper().createObjectNode();
     term.put("image", Base64.getEncoder().encodeToString(bytesOf.get(id)));
+    double before = imageEmbeddings();
     JsonNode page = search(terms(term), 5, null);
     assertThat(page.path("results").get(0).path("id").asText()).isEqualTo(id);
+    // The next page sends the image again (the cursor holds no vector): its embedding is reused.
+    JsonNode next = search(terms(term), 5, page.path("cursor").asText());
+    assertThat(ids(next)).hasSize(5).doesNotContainAnyElementsOf(ids(page));
+    assertThat(imageEmbeddings() - before).as("image tower runs for two pages").isEqualTo(1.0);
 
     float[] vector = encoder.embedImageBytes(List.of(bytesOf.get(id)))[0];
     ObjectNode embedding = Json.mapper().createObjectNode();
@@ -220,6 +225,15 @@ class ServingIT {
     embedding.put("weight", 2.5);
     assertThat(search(terms(embedding), 5, null).path("results").get(0).path("id").asText())
         .isEqualTo(id);
+  }
+
+  /** memescope_query_embeddings_total{kind="image"} on /metrics; 0 before the first. */
+  private double imageEmbeddings() throws Exception {
+    var m =
+        java.util.regex.Pattern.compile(
+                "memescope_query_embeddings_total\\{kind=\"image\"\\} ([0-9.eE+]+)")
+            .matcher(new String(get("/metrics").body(), java.nio.charset.StandardCharsets.UTF_8));
+    return m.find() ? Double.parseDouble(m.group(1)) : 0;
   }
 
   @Test
@@ -805,21 +819,12 @@ class ServingIT {
   @Test
   @Order(21)
   void reads_past_the_rate_limit_are_429_with_retry_after() throws Exception {
-    MemescopeConfig limited =
-        TestStack.load(
-            Map.of(
-                "milvus.collection", config.milvus().collection(),
-                "serving.rate-limit", "1",
-                "serving.rate-burst", "3"));
-    try (ServingApp strict = new ServingApp(limited, encoder, "")) {
+    try (ServingApp strict = new ServingApp(limited(Map.of()), encoder, "")) {
       String b = "http://127.0.0.1:" + strict.start("127.0.0.1", 0);
       List<Integer> statuses = new ArrayList<>();
       HttpResponse<String> last = null;
       for (int i = 0; i < 5; i++) {
-        last =
-            http.send(
-                HttpRequest.newBuilder(URI.create(b + "/api/stats")).build(),
-                HttpResponse.BodyHandlers.ofString());
+        last = statsFrom(b, null);
         statuses.add(last.statusCode());
       }
       assertThat(statuses.subList(0, 3)).containsOnly(200);
@@ -843,12 +848,7 @@ class ServingIT {
   @Order(21)
   void behind_a_trusted_proxy_each_forwarded_client_has_its_own_rate_limit() throws Exception {
     MemescopeConfig proxied =
-        TestStack.load(
-            Map.of(
-                "milvus.collection", config.milvus().collection(),
-                "serving.rate-limit", "1",
-                "serving.rate-burst", "3",
-                "serving.trusted-proxies", "[\"127.0.0.1\", \"10.0.0.2\"]"));
+        limited(Map.of("serving.trusted-proxies", "[\"127.0.0.1\", \"10.0.0.2\"]"));
     try (ServingApp app = new ServingApp(proxied, encoder, "")) {
       String b = "http://127.0.0.1:" + app.start("127.0.0.1", 0);
       List<Integer> first = new ArrayList<>();
@@ -870,12 +870,22 @@ class ServingIT {
     }
   }
 
+  /** This corpus's settings with a rate limit of 1 a second and a burst of 3, and {@code more}. */
+  private MemescopeConfig limited(Map<String, String> more) {
+    Map<String, String> overrides = new HashMap<>(more);
+    overrides.put("milvus.collection", config.milvus().collection());
+    overrides.put("serving.rate-limit", "1");
+    overrides.put("serving.rate-burst", "3");
+    return TestStack.load(overrides);
+  }
+
+  /** GET /api/stats of {@code base}, with {@code X-Forwarded-For} unless it is null. */
   private HttpResponse<String> statsFrom(String base, String forwardedFor) throws Exception {
-    return http.send(
-        HttpRequest.newBuilder(URI.create(base + "/api/stats"))
-            .header("X-Forwarded-For", forwardedFor)
-            .build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + "/api/stats"));
+    if (forwardedFor != null) {
+      request.header("X-Forwarded-For", forwardedFor);
+    }
+    return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   @Test
