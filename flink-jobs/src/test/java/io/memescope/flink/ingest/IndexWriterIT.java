@@ -23,12 +23,8 @@ import org.junit.jupiter.api.Test;
 class IndexWriterIT {
   @Test
   void a_large_batch_written_twice_leaves_every_image_once() throws Exception {
-    TestStack.config();
     String run = TestStack.uniqueName("writer");
-    MemescopeConfig config =
-        TestStack.load(
-            Map.of("milvus.collection", run, "kafka.topics.ingest-indexed.name", run + ".indexed"));
-    Schema.apply(config);
+    MemescopeConfig config = freshIndex(run);
     byte[] thumb = new byte[12_000]; // thumbnails as large as real ones
     byte[] largeThumb = new byte[60_000];
     List<IndexEffect> effects =
@@ -88,12 +84,8 @@ class IndexWriterIT {
    */
   @Test
   void a_url_listed_again_without_title_or_page_keeps_its_first_ones() throws Exception {
-    TestStack.config();
     String run = TestStack.uniqueName("writer");
-    MemescopeConfig config =
-        TestStack.load(
-            Map.of("milvus.collection", run, "kafka.topics.ingest-indexed.name", run + ".indexed"));
-    Schema.apply(config);
+    MemescopeConfig config = freshIndex(run);
     IndexEffect first =
         TestImages.created(
                 "http://example.test/" + run + "/",
@@ -197,6 +189,18 @@ class IndexWriterIT {
       Thread.sleep(200);
     }
     assertThat(left).as("threads of the failed writers' Cassandra sessions").isEmpty();
+  }
+
+  /**
+   * The test stack's settings with a collection and an indexed topic named {@code run}, applied.
+   */
+  private static MemescopeConfig freshIndex(String run) throws Exception {
+    TestStack.config();
+    MemescopeConfig config =
+        TestStack.load(
+            Map.of("milvus.collection", run, "kafka.topics.ingest-indexed.name", run + ".indexed"));
+    Schema.apply(config);
+    return config;
   }
 
   /** The number of the session a name (s5) or a thread name (s5-io-0) is of. */
