@@ -40,28 +40,62 @@ public final class ImageLinks {
     }
     String best = null;
     double bestSize = -1;
-    for (String candidate : srcset.split(",")) {
-      String[] parts = candidate.strip().split("\\s+");
-      if (parts.length == 0 || parts[0].isEmpty()) {
-        continue;
-      }
+    for (String[] candidate : srcsetCandidates(srcset)) {
       double size = 1;
-      if (parts.length > 1) {
+      if (candidate[1] != null) {
         try {
-          size = Double.parseDouble(parts[1].replaceAll("[wx]$", ""));
+          size = Double.parseDouble(candidate[1].replaceAll("[wx]$", ""));
         } catch (NumberFormatException e) {
           continue;
         }
       }
       if (size > bestSize) {
         bestSize = size;
-        best = parts[0];
+        best = candidate[0];
       }
     }
     if (best == null) {
       return Optional.empty();
     }
     return Optional.ofNullable(resolve(img.baseUri(), best)).filter(s -> !s.isEmpty());
+  }
+
+  /**
+   * A srcset's candidates as (URL, first descriptor or null), split as the HTML standard does: a
+   * URL runs to the next whitespace (commas inside it, as in "w_480,c_fill/a.jpg", are part of it;
+   * trailing ones end the candidate), its descriptors to the next comma. Splitting at every comma
+   * cut such URLs in pieces.
+   */
+  static List<String[]> srcsetCandidates(String srcset) {
+    List<String[]> out = new java.util.ArrayList<>();
+    int i = 0;
+    int n = srcset.length();
+    while (i < n) {
+      while (i < n && (Character.isWhitespace(srcset.charAt(i)) || srcset.charAt(i) == ',')) {
+        i++;
+      }
+      int start = i;
+      while (i < n && !Character.isWhitespace(srcset.charAt(i))) {
+        i++;
+      }
+      if (start == i) {
+        break;
+      }
+      String url = srcset.substring(start, i);
+      String descriptor = null;
+      if (url.endsWith(",")) {
+        url = url.replaceAll(",+$", "");
+      } else {
+        int end = srcset.indexOf(',', i);
+        String descriptors = srcset.substring(i, end < 0 ? n : end).strip();
+        descriptor = descriptors.isEmpty() ? null : descriptors.split("\\s+")[0];
+        i = end < 0 ? n : end + 1;
+      }
+      if (!url.isEmpty()) {
+        out.add(new String[] {url, descriptor});
+      }
+    }
+    return out;
   }
 
   private static String resolve(String base, String relative) {

@@ -30,7 +30,8 @@ public final class FeedSource implements PagedSource {
   @Override
   public SourcePage fetch(Optional<String> cursor) throws FetchException, IOException {
     try {
-      return new FeedParser(id).parse(http.get(url), url, clock.instant());
+      PoliteClient.Page fetched = http.page(url); // relative links: to the URL after redirects
+      return new FeedParser(id).parse(fetched.body(), fetched.url(), clock.instant());
     } catch (IOException e) {
       throw new IOException(url + ": " + e.getMessage(), e);
     }

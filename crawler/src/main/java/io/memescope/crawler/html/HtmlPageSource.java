@@ -65,8 +65,10 @@ public final class HtmlPageSource implements PagedSource {
     read.add(key(next.url()));
     SourcePage page;
     try {
+      // Links are relative to where the page was found after redirects (/memes → /memes/).
+      PoliteClient.Page fetched = http.page(next.url());
       HtmlPageParser.Parsed parsed =
-          new HtmlPageParser(id).parseWithLinks(http.get(next.url()), next.url(), clock.instant());
+          new HtmlPageParser(id).parseWithLinks(fetched.body(), fetched.url(), clock.instant());
       page = parsed.page();
       if (next.depth() < depth) {
         LinkedHashSet<String> queued = new LinkedHashSet<>();

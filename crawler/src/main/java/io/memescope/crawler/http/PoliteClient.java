@@ -110,6 +110,17 @@ public final class PoliteClient {
 
   /** The body of a 2xx answer to GET {@code url}. */
   public byte[] get(String url) throws FetchException {
+    return page(url).body();
+  }
+
+  /**
+   * A 2xx answer: its body, and the URL that gave it, after redirects: what relative links in it
+   * are relative to.
+   */
+  public record Page(byte[] body, String url) {}
+
+  /** The 2xx answer to GET {@code url}, after any redirects. */
+  public Page page(String url) throws FetchException {
     try {
       return fetch(url);
     } catch (FetchException e) {
@@ -125,7 +136,7 @@ public final class PoliteClient {
   private static final int MAX_REDIRECTS = 5;
 
   /** Follows up to {@link #MAX_REDIRECTS} redirects; each hop is a request of its own. */
-  private byte[] fetch(String url) throws FetchException {
+  private Page fetch(String url) throws FetchException {
     java.util.Set<String> visited = new java.util.HashSet<>();
     String current = url;
     for (int hop = 0; ; hop++) {
@@ -137,7 +148,7 @@ public final class PoliteClient {
       }
       Hop answer = fetchHop(current);
       if (answer.body() != null) {
-        return answer.body();
+        return new Page(answer.body(), current);
       }
       current = answer.location();
     }

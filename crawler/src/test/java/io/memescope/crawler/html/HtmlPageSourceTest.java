@@ -45,6 +45,9 @@ class HtmlPageSourceTest {
     pages.put("/c.html", "<a href='/d.html'>d</a>");
     pages.put("/d.html", "");
     pages.put("/private/p.html", "");
+    // Reached through a redirect (/memes → /memes/): its relative links are relative to /memes/.
+    pages.put("/memes/", "<img src='pic.jpg'> <a href='next.html'>next</a>");
+    pages.put("/memes/next.html", "");
     server.createContext(
         "/",
         e -> {
@@ -52,6 +55,12 @@ class HtmlPageSourceTest {
           hits.merge(path, 1, Integer::sum);
           String body;
           int status = 200;
+          if (path.equals("/memes")) {
+            e.getResponseHeaders().add("Location", "/memes/");
+            e.sendResponseHeaders(301, -1);
+            e.close();
+            return;
+          }
           if (path.equals("/robots.txt")) {
             body = "User-agent: *\nDisallow: /private/\n";
           } else if (pages.containsKey(path)) {
@@ -99,6 +108,23 @@ class HtmlPageSourceTest {
       cursor = page.after();
     } while (cursor.isPresent());
     return images.stream().map(u -> u.substring(u.lastIndexOf('/') + 1)).toList();
+  }
+
+  @Test
+  void links_on_a_page_reached_by_a_redirect_are_relative_to_where_it_was_found() throws Exception {
+    PoliteClient http = new PoliteClient(Set.of("127.0.0.1"), 1 << 20, 2, Duration.ofMillis(10));
+    HtmlPageSource source =
+        new HtmlPageSource("site", base + "/memes", http, Clock.systemUTC(), 1, 100);
+    List<String> urls = new ArrayList<>();
+    Optional<String> cursor = Optional.empty();
+    do {
+      SourcePage page = source.fetch(cursor);
+      page.records().stream().map(CrawlRecord::url).forEach(urls::add);
+      cursor = page.after();
+    } while (cursor.isPresent());
+    // Resolved against /memes (before the redirect) they were /pic.jpg and /next.html: a 404.
+    assertThat(urls).contains(base + "/memes/pic.jpg").doesNotContain(base + "/pic.jpg");
+    assertThat(hits).containsKey("/memes/next.html").doesNotContainKey("/next.html");
   }
 
   @Test

@@ -97,7 +97,9 @@ class ParsersTest {
         <html><head><title>Page title</title>
           <meta property="og:image" content="https://site.example/og.jpg"></head>
         <body><img src="small.jpg" srcset="small.jpg 480w, big.jpg 1080w"><img src="/a/plain.png">
-          <img src="data:image/png;base64,AAAA"></body></html>
+          <img src="data:image/png;base64,AAAA">
+          <img src="c.jpg" srcset="/cdn/w_480,c_fill/c.jpg 480w,/cdn/w_1080,c_fill/c.jpg 1080w">
+          <img src="d.jpg" srcset="d1.jpg, d2.jpg 2x"></body></html>
         """;
     SourcePage page =
         new HtmlPageParser("html:site")
@@ -108,7 +110,11 @@ class ParsersTest {
         .containsExactly(
             "https://site.example/og.jpg",
             "https://site.example/dir/big.jpg",
-            "https://site.example/a/plain.png");
+            "https://site.example/a/plain.png",
+            // Commas inside a URL (image CDNs' transformations) are part of it.
+            "https://site.example/cdn/w_1080,c_fill/c.jpg",
+            // A candidate with no descriptor counts as 1x.
+            "https://site.example/dir/d2.jpg");
     assertThat(page.records().get(0).title()).isEqualTo("Page title");
   }
 
