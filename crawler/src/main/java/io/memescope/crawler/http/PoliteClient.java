@@ -218,7 +218,11 @@ public final class PoliteClient {
           throw new FetchException(
               FetchException.Reason.HTTP_STATUS, "GET " + url + " answered " + code, null);
         }
-        wait = retryAfter(response).orElse(backoff);
+        Optional<Duration> asked = retryAfter(response);
+        // The host asked everyone to wait: other sources on it (sharing the gate) wait too, not
+        // only this request.
+        asked.ifPresent(d -> gate.pause(origin, d));
+        wait = asked.orElse(backoff);
         backoff = backoff.multipliedBy(2);
       } catch (BlockedAddressException e) {
         throw blocked(url, e);

@@ -186,6 +186,46 @@ class PoliteClientTest {
   }
 
   @Test
+  void a_retry_after_pauses_the_host_for_every_client_sharing_the_gate() throws Exception {
+    // A host with no robots.txt (no Crawl-delay) that answers 503 with Retry-After: 7 once.
+    HttpServer busy =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    AtomicInteger calls = new AtomicInteger();
+    busy.createContext(
+        "/",
+        e -> {
+          if (e.getRequestURI().getPath().equals("/busy") && calls.getAndIncrement() == 0) {
+            e.getResponseHeaders().add("Retry-After", "7");
+            send(e, 503, "busy");
+          } else {
+            send(e, e.getRequestURI().getPath().equals("/robots.txt") ? 404 : 200, "ok");
+          }
+        });
+    busy.start();
+    try {
+      String b = "http://127.0.0.1:" + busy.getAddress().getPort();
+      client(Duration.ZERO).get(b + "/busy");
+      // Another source on the same host, right after (the waits above were recorded, not
+      // slept): it waits out the host's Retry-After too, instead of asking at once.
+      List<Long> others = new CopyOnWriteArrayList<>();
+      PoliteClient other =
+          new PoliteClient(
+              Set.of("127.0.0.1"),
+              1000,
+              3,
+              Duration.ofMillis(100),
+              Duration.ZERO,
+              gate,
+              Listener.NONE,
+              others::add);
+      other.get(b + "/other");
+      assertThat(others).singleElement().satisfies(ms -> assertThat(ms).isBetween(6_000L, 7_000L));
+    } finally {
+      busy.stop(0);
+    }
+  }
+
+  @Test
   void an_oversized_response_is_refused() {
     assertThatThrownBy(() -> client(Duration.ZERO).get(base + "/big"))
         .isInstanceOfSatisfying(
