@@ -325,6 +325,23 @@ class RaterIT {
         signIn("bob", PASSWORD).send("POST", "/api/ratings", rating(lease, SCORES));
     assertThat(bobs.statusCode()).as("a lease is its rater's alone").isEqualTo(409);
     assertThat(ann.send("GET", "/api/stats?tz=Mars/Olympus", null).statusCode()).isEqualTo(400);
+    // Offsets are refused: each spelling ("+01:00:07") was a cache entry of its own.
+    assertThat(ann.send("GET", "/api/stats?tz=%2B01:00:07", null).statusCode()).isEqualTo(400);
+    // A rating whose tz this server does not know is still stored (the counts use UTC): refused,
+    // the page would drop it.
+    // (A queue of ivy's own, empty: a random pair, none of the queued ones later tests count.)
+    admin.send(
+        "POST",
+        "/api/admin/raters",
+        "{\"username\":\"ivy\",\"password\":\"" + PASSWORD + "\",\"queue\":\"ivy-q\"}");
+    Session ivy = signIn("ivy", PASSWORD);
+    HttpResponse<String> unknownZone =
+        ivy.send(
+            "POST",
+            "/api/ratings?tz=Mars/Olympus",
+            rating(ivy.next().path("lease").asText(), SCORES));
+    assertThat(unknownZone.statusCode()).as(unknownZone.body()).isEqualTo(201);
+    assertThat(ratingsOf("ivy")).hasSize(1);
     // Fields a request does not have are refused, as the serving API does, not ignored.
     HttpResponse<String> foo = ann.send("POST", "/api/pairs/next", "{\"foo\":1}");
     assertThat(foo.statusCode()).isEqualTo(400);
