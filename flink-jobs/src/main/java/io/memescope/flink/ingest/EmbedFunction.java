@@ -57,6 +57,8 @@ final class EmbedFunction extends RichAsyncFunction<Candidate, IndexEffect> {
   private transient org.apache.flink.metrics.Histogram batchMillis;
   private transient org.apache.flink.metrics.Histogram batchImages;
   private transient volatile boolean closing;
+  // Set when the batcher thread ends on an Error: what every image after it fails with.
+  private transient volatile Throwable failed;
 
   /** An image ready for the model: its candidate, its preprocessed pixels, and its future. */
   private record Pending(Candidate candidate, float[] pixels, ResultFuture<IndexEffect> result) {}
@@ -109,6 +111,11 @@ final class EmbedFunction extends RichAsyncFunction<Candidate, IndexEffect> {
 
   @Override
   public void asyncInvoke(Candidate candidate, ResultFuture<IndexEffect> result) {
+    Throwable f = failed;
+    if (f != null) {
+      result.completeExceptionally(f); // the batcher is gone: fail the job now, not in 10 minutes
+      return;
+    }
     preprocessors.execute(() -> prepare(candidate, result));
   }
 
@@ -126,6 +133,17 @@ final class EmbedFunction extends RichAsyncFunction<Candidate, IndexEffect> {
       return;
     }
     queue.add(new Pending(candidate, pixels, result));
+    Throwable f = failed;
+    if (f != null) {
+      // The batcher ended after the check above: nothing will take this one.
+      drain(f);
+    }
+  }
+
+  private void drain(Throwable error) {
+    for (Pending p; (p = queue.poll()) != null; ) {
+      p.result().completeExceptionally(error);
+    }
   }
 
   private static Rejection rejection(Candidate candidate, String message) {
@@ -162,8 +180,8 @@ final class EmbedFunction extends RichAsyncFunction<Candidate, IndexEffect> {
         // end this thread quietly: every image after it would wait for the 10-minute timeout.
         batch.forEach(p -> p.result().completeExceptionally(e));
         if (e instanceof Error error) {
-          queue.forEach(p -> p.result().completeExceptionally(error));
-          queue.clear();
+          failed = error;
+          drain(error);
           throw error;
         }
       }

@@ -58,6 +58,7 @@ final class IndexWriter implements AutoCloseable {
   private final PreparedStatement deleteImage;
   private final PreparedStatement deleteThumbs;
   private final PreparedStatement deleteUrl;
+  private final PreparedStatement storedQuality;
   private final String rejectsTopic;
   private final Gson gson = new Gson();
 
@@ -119,6 +120,8 @@ final class IndexWriter implements AutoCloseable {
       this.deleteImage = session.prepare("DELETE FROM images WHERE id = ?");
       this.deleteThumbs = session.prepare("DELETE FROM image_thumbnails WHERE image_id = ?");
       this.deleteUrl = session.prepare("DELETE FROM image_urls WHERE url_hash = ?");
+      this.storedQuality =
+          session.prepare("SELECT id, quality, quality_version FROM images WHERE id IN ?");
     } catch (RuntimeException e) {
       if (pr != null) {
         pr.close(java.time.Duration.ZERO);
@@ -249,11 +252,14 @@ final class IndexWriter implements AutoCloseable {
       }
       submit(cql, url.build());
     }
+    Map<String, Float> kept = storedQualities(newest.values());
     for (IndexEffect e : newest.values()) {
       JsonObject row = new JsonObject();
       row.addProperty(MilvusCollection.ID, e.imageId());
       row.add(MilvusCollection.VECTOR, gson.toJsonTree(e.vector()));
-      row.addProperty(MilvusCollection.QUALITY, e.quality() == null ? 0f : e.quality().overall());
+      row.addProperty(
+          MilvusCollection.QUALITY,
+          e.quality() != null ? e.quality().overall() : kept.getOrDefault(e.imageId(), 0f));
       row.addProperty(MilvusCollection.SOURCE, e.info().source());
       row.addProperty(MilvusCollection.FIRST_SEEN, e.info().discoveredAt());
       rows.add(row);
@@ -278,6 +284,35 @@ final class IndexWriter implements AutoCloseable {
       }
     }
     CompletableFuture.allOf(cql.toArray(new CompletableFuture<?>[0])).join();
+  }
+
+  /**
+   * The stored quality of each unscored new image that has one: an image indexed before and met
+   * again as new (by a job started without its state) while no model could score it. Milvus's row
+   * is replaced whole, so without this its quality fell to 0 under Cassandra's unchanged version,
+   * and the re-scoring job's catch-up pass, which goes by that version, would not repair it.
+   */
+  private Map<String, Float> storedQualities(java.util.Collection<IndexEffect> effects) {
+    List<String> unscored = new ArrayList<>();
+    for (IndexEffect e : effects) {
+      if (e.quality() == null) {
+        unscored.add(e.imageId());
+      }
+    }
+    Map<String, Float> out = new java.util.HashMap<>();
+    List<CompletableFuture<List<Row>>> reads = new ArrayList<>();
+    for (int from = 0; from < unscored.size(); from += IN_CHUNK) {
+      reads.add(
+          rows(storedQuality, unscored.subList(from, Math.min(from + IN_CHUNK, unscored.size()))));
+    }
+    for (CompletableFuture<List<Row>> r : reads) {
+      for (Row row : r.join()) {
+        if (row.getString("quality_version") != null && !row.isNull("quality")) {
+          out.put(row.getString("id"), row.getFloat("quality"));
+        }
+      }
+    }
+    return out;
   }
 
   /**

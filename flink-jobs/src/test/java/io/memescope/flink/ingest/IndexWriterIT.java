@@ -150,6 +150,54 @@ class IndexWriterIT {
   }
 
   /**
+   * An image indexed with a quality and met again as new without one (a job started without its
+   * state, while no model could score) keeps its quality in Milvus: the row there is replaced
+   * whole, and it fell to 0 under Cassandra's unchanged version, out of the re-scoring job's reach.
+   */
+  @Test
+  void an_image_written_again_unscored_keeps_its_stored_quality() throws Exception {
+    String run = TestStack.uniqueName("writer");
+    MemescopeConfig config = freshIndex(run);
+    List<IndexEffect> images =
+        TestImages.created(
+            "http://example.test/" + run + "/",
+            2,
+            64,
+            List.of(new Thumb("small", "jpeg", 8, 8, new byte[64])),
+            new Random(3));
+    IndexEffect scored =
+        images.get(0).scored(new IndexEffect.Quality("q-it-1", 0.8f, Map.of("funny", 0.8f)));
+    IndexEffect neverScored = images.get(1);
+    try (IndexWriter writer = new IndexWriter(config)) {
+      writer.write(List.of(scored, neverScored));
+      writer.write(List.of(images.get(0), neverScored)); // both again, unscored
+    }
+    MilvusClientV2 milvus = Clients.milvus(config.milvus());
+    try {
+      Map<String, Float> quality = new java.util.HashMap<>();
+      for (var row :
+          milvus
+              .query(
+                  QueryReq.builder()
+                      .collectionName(run)
+                      .filter("id != \"\"")
+                      .outputFields(List.of("id", "quality"))
+                      .consistencyLevel(ConsistencyLevel.STRONG)
+                      .build())
+              .getQueryResults()) {
+        quality.put(
+            (String) row.getEntity().get("id"),
+            ((Number) row.getEntity().get("quality")).floatValue());
+      }
+      assertThat(quality)
+          .containsEntry(scored.imageId(), 0.8f)
+          .containsEntry(neverScored.imageId(), 0f);
+    } finally {
+      milvus.close();
+    }
+  }
+
+  /**
    * The sink's committer builds a writer again on every retry. One that fails half-built (here:
    * Milvus unreachable, after the Cassandra session is open) closes what it had opened; until
    * 2026-12-05 each failed attempt left a Cassandra session, with its threads and connections,
