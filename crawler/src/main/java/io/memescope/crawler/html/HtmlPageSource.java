@@ -32,6 +32,7 @@ public final class HtmlPageSource implements PagedSource {
   private final int depth;
   private final int maxPages;
   private volatile double done = -1;
+  private final String site;
 
   public HtmlPageSource(
       String id, String url, PoliteClient http, Clock clock, int depth, int maxPages) {
@@ -41,6 +42,31 @@ public final class HtmlPageSource implements PagedSource {
     this.clock = clock;
     this.depth = depth;
     this.maxPages = maxPages;
+    this.site = site(url);
+  }
+
+  /**
+   * The site a URL is on: its host's registrable domain (www.example.com and example.com are one
+   * site), or the host itself for an address or a name with no public suffix. A walk follows only
+   * links on the start URL's site, so that a page redirected elsewhere (a login page, a parked
+   * domain) does not lead it off.
+   */
+  static String site(String url) {
+    String host;
+    try {
+      host = java.net.URI.create(url).getHost();
+    } catch (IllegalArgumentException e) {
+      return "";
+    }
+    if (host == null) {
+      return "";
+    }
+    host = host.toLowerCase(java.util.Locale.ROOT);
+    if (host.startsWith("[") || host.matches("[0-9.]+")) {
+      return host;
+    }
+    String domain = crawlercommons.domains.EffectiveTldFinder.getAssignedDomain(host, true, false);
+    return domain == null || domain.isEmpty() ? host : domain;
   }
 
   @Override
@@ -76,6 +102,9 @@ public final class HtmlPageSource implements PagedSource {
         for (String link : parsed.sameHostLinks()) {
           if (read.size() + queue.size() >= maxPages) {
             break;
+          }
+          if (!site(link).equals(site)) {
+            continue; // the page was redirected off the site: its links are another site's
           }
           String k = key(link);
           if (!read.contains(k) && queued.add(k)) {

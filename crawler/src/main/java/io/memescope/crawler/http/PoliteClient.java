@@ -321,7 +321,11 @@ public final class PoliteClient {
       return Optional.empty();
     }
     try {
-      return Optional.of(Duration.ofSeconds(Math.min(Long.parseLong(value.strip()), 3600)));
+      long seconds = Long.parseLong(value.strip());
+      // A negative one (a broken server) would make a negative sleep, which throws.
+      return seconds < 0
+          ? Optional.empty()
+          : Optional.of(Duration.ofSeconds(Math.min(seconds, 3600)));
     } catch (NumberFormatException e) {
       return Optional.empty(); // an HTTP date: fall back to our own backoff
     }

@@ -13,9 +13,10 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * robots.txt per host (scheme, host and port), fetched once and kept for an hour, parsed by
  * crawler-commons for Memescope's user agent. As RFC 9309 asks: a missing file (4xx) allows
- * everything; a file that cannot be had (a server error, a timeout, no connection, too many
- * redirects) disallows everything, and is tried again after {@link #TTL_UNREACHABLE} rather than an
- * hour. (Until 2026-12-05 a network error allowed everything for an hour.)
+ * everything; a file that cannot be had (a server error, a timeout, no connection) disallows
+ * everything, and so do more than 5 redirects (stricter than the RFC, which allows reading those as
+ * "unavailable", that is allowing everything), and is tried again after {@link #TTL_UNREACHABLE}
+ * rather than an hour. (Until 2026-12-05 a network error allowed everything for an hour.)
  */
 final class RobotsRules {
   static final String AGENT = "memescope";

@@ -48,6 +48,8 @@ class HtmlPageSourceTest {
     // Reached through a redirect (/memes → /memes/): its relative links are relative to /memes/.
     pages.put("/memes/", "<img src='pic.jpg'> <a href='next.html'>next</a>");
     pages.put("/memes/next.html", "");
+    pages.put("/elsewhere/", "<a href='/elsewhere/more.html'>more</a>");
+    pages.put("/elsewhere/more.html", "");
     server.createContext(
         "/",
         e -> {
@@ -55,8 +57,14 @@ class HtmlPageSourceTest {
           hits.merge(path, 1, Integer::sum);
           String body;
           int status = 200;
-          if (path.equals("/memes")) {
-            e.getResponseHeaders().add("Location", "/memes/");
+          if (path.equals("/memes") || path.equals("/login-wall")) {
+            // /login-wall sends the walk to another host (localhost, not 127.0.0.1)
+            e.getResponseHeaders()
+                .add(
+                    "Location",
+                    path.equals("/memes")
+                        ? "/memes/"
+                        : "http://localhost:" + server.getAddress().getPort() + "/elsewhere/");
             e.sendResponseHeaders(301, -1);
             e.close();
             return;
@@ -125,6 +133,22 @@ class HtmlPageSourceTest {
     // Resolved against /memes (before the redirect) they were /pic.jpg and /next.html: a 404.
     assertThat(urls).contains(base + "/memes/pic.jpg").doesNotContain(base + "/pic.jpg");
     assertThat(hits).containsKey("/memes/next.html").doesNotContainKey("/next.html");
+  }
+
+  @Test
+  void a_start_page_redirected_to_another_site_does_not_lead_the_walk_there() throws Exception {
+    PoliteClient http =
+        new PoliteClient(Set.of("127.0.0.1", "localhost"), 1 << 20, 2, Duration.ofMillis(10));
+    HtmlPageSource source =
+        new HtmlPageSource("site", base + "/login-wall", http, Clock.systemUTC(), 2, 100);
+    Optional<String> cursor = Optional.empty();
+    do {
+      cursor = source.fetch(cursor).after();
+    } while (cursor.isPresent());
+    assertThat(hits).containsKey("/elsewhere/").doesNotContainKey("/elsewhere/more.html");
+    assertThat(HtmlPageSource.site("https://www.example.co.uk/a"))
+        .isEqualTo(HtmlPageSource.site("http://example.co.uk/b"))
+        .isEqualTo("example.co.uk");
   }
 
   @Test
