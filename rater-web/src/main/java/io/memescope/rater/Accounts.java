@@ -188,13 +188,14 @@ final class Accounts {
     }
     String hashed = password == null ? null : hash(password);
     // A new password, or the account disabled or enabled: the sessions open now are over.
+    boolean ends = hashed != null || (disabled != null && disabled != r.disabled());
     Instant sessionsFrom =
-        hashed != null || disabled != null
+        ends
             ? Instant.now().truncatedTo(ChronoUnit.MILLIS) // as Cassandra keeps it
             : r.sessionsFrom();
     db.call(
         s -> {
-          if (hashed != null || disabled != null) {
+          if (ends) {
             s.execute(
                 "UPDATE raters SET sessions_from = ? WHERE username = ?", sessionsFrom, username);
           }
@@ -239,8 +240,20 @@ final class Accounts {
       byName.addTokens(1);
       throw new ApiException(429, "too many sign-in attempts; wait a minute", null, 60, null);
     }
-    boolean ok;
+    // The session's opening time is taken before the stored hash is read: a reset that lands
+    // during the check then ends this session too (taken after, a sign-in with the old password
+    // straddling the reset outlived it).
+    Instant opened = Instant.now().truncatedTo(ChronoUnit.MILLIS); // as Cassandra keeps it
     String stored;
+    try {
+      // Read outside the hashing slots, so that a slow Cassandra does not hold them.
+      stored = storedHash(username);
+    } catch (RuntimeException e) {
+      byName.addTokens(1);
+      byClient.addTokens(1);
+      throw e;
+    }
+    boolean ok;
     try {
       if (!hashing.tryAcquire(HASH_WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
         byName.addTokens(1);
@@ -255,7 +268,6 @@ final class Accounts {
       throw new ApiException(503, "interrupted", null, 2, null);
     }
     try {
-      stored = storedHash(username);
       // An unknown name costs the same hash as a known one, so timing does not tell them apart.
       ok = verify(password, stored == null ? dummyHash : stored) && stored != null;
     } catch (RuntimeException e) {
@@ -274,7 +286,6 @@ final class Accounts {
     String token = token();
     String csrf = token();
     String tokenHash = sha256(token);
-    Instant opened = Instant.now().truncatedTo(ChronoUnit.MILLIS); // as Cassandra keeps it
     db.call(
         s ->
             s.execute(
