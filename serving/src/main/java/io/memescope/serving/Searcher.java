@@ -32,10 +32,12 @@ import java.util.concurrent.ThreadLocalRandom;
  * window's first hit is already past the cursor, and the window steps back until it is not. A query
  * pages through at most Milvus's 16,384 results.
  *
- * <p>A page reads at most {@link #MAX_SEARCHES} windows from Milvus. Where the cursor's place is
- * farther away than that (thousands of images inserted above it since the last page, or a cursor
- * made by hand that no hit ever follows), the page comes back short, or empty, with a cursor that
- * goes on from where it stopped: one request never costs more than that many searches.
+ * <p>A page reads at most {@link #MAX_SEARCHES} windows forward from Milvus. Where the cursor's
+ * place is farther away than that (over a hundred images inserted above it since the last page, or
+ * a cursor made by hand that no hit ever follows), the page comes back short, or empty, with a
+ * cursor that goes on from where it stopped. Stepping back doubles each time and needs at most
+ * about ten searches to reach the top; it has that budget of its own. So one request never costs
+ * more than a dozen searches.
  */
 final class Searcher {
   static final int SLACK = 20;
@@ -218,10 +220,10 @@ final class Searcher {
     // time, rather than skip the images between.
     boolean located = cursor == null || offset == 0;
     int back = 2 * SLACK + 1;
-    int searches = 0;
+    int searches = 0; // forward, once located
     boolean stopped = false; // by MAX_SEARCHES, with the page not yet full
     while (taken.size() < limit && offset < Index.MAX_WINDOW) {
-      if (searches++ == MAX_SEARCHES) {
+      if (located && searches++ == MAX_SEARCHES) {
         stopped = true;
         break;
       }
