@@ -37,7 +37,6 @@ final class Accounts {
    */
   private static final Argon2Function KDF = Argon2Function.getInstance(19_456, 2, 1, 32, Argon2.ID);
 
-  /** A rater account. */
   /**
    * A rater account. {@code sessionsFrom}: sessions opened before it are over (a password reset, a
    * disabled account); null when none has been ended.
@@ -189,10 +188,7 @@ final class Accounts {
     String hashed = password == null ? null : hash(password);
     // A new password, or the account disabled or enabled: the sessions open now are over.
     boolean ends = hashed != null || (disabled != null && disabled != r.disabled());
-    Instant sessionsFrom =
-        ends
-            ? Instant.now().truncatedTo(ChronoUnit.MILLIS) // as Cassandra keeps it
-            : r.sessionsFrom();
+    Instant sessionsFrom = ends ? now() : r.sessionsFrom();
     db.call(
         s -> {
           if (ends) {
@@ -240,39 +236,40 @@ final class Accounts {
       byName.addTokens(1);
       throw new ApiException(429, "too many sign-in attempts; wait a minute", null, 60, null);
     }
+    Runnable refund =
+        () -> {
+          byName.addTokens(1);
+          byClient.addTokens(1);
+        };
     // The session's opening time is taken before the stored hash is read: a reset that lands
     // during the check then ends this session too (taken after, a sign-in with the old password
     // straddling the reset outlived it).
-    Instant opened = Instant.now().truncatedTo(ChronoUnit.MILLIS); // as Cassandra keeps it
+    Instant opened = now();
     String stored;
     try {
       // Read outside the hashing slots, so that a slow Cassandra does not hold them.
       stored = storedHash(username);
     } catch (RuntimeException e) {
-      byName.addTokens(1);
-      byClient.addTokens(1);
+      refund.run();
       throw e;
     }
     boolean ok;
     try {
       if (!hashing.tryAcquire(HASH_WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
-        byName.addTokens(1);
-        byClient.addTokens(1);
+        refund.run();
         throw new ApiException(
             503, "too many sign-ins at once; try again in a moment", null, 2, null);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      byName.addTokens(1);
-      byClient.addTokens(1);
+      refund.run();
       throw new ApiException(503, "interrupted", null, 2, null);
     }
     try {
       // An unknown name costs the same hash as a known one, so timing does not tell them apart.
       ok = verify(password, stored == null ? dummyHash : stored) && stored != null;
     } catch (RuntimeException e) {
-      byName.addTokens(1);
-      byClient.addTokens(1);
+      refund.run();
       throw e;
     } finally {
       hashing.release();
@@ -281,8 +278,7 @@ final class Accounts {
     if (rater.isEmpty() || rater.get().disabled()) {
       throw ApiException.status(401, "wrong username or password"); // the attempt stays charged
     }
-    byName.addTokens(1);
-    byClient.addTokens(1);
+    refund.run(); // a sign-in that succeeds costs nothing
     String token = token();
     String csrf = token();
     String tokenHash = sha256(token);
@@ -409,6 +405,11 @@ final class Accounts {
         });
     raters.invalidate(FIRST_ADMIN);
     return AdminCheck.RESTORED;
+  }
+
+  /** Now, to the millisecond, as Cassandra keeps a timestamp (so that it compares the same). */
+  private static Instant now() {
+    return Instant.now().truncatedTo(ChronoUnit.MILLIS);
   }
 
   /** The stored hash of {@code username}; null for no such rater (or a name no rater can have). */

@@ -102,26 +102,14 @@ public record ServingSettings(
 
   /**
    * {@code text} as {@link java.net.InetAddress#getHostAddress()} writes it when it is an IPv4 or
-   * IPv6 literal (so "::1" and "0:0:0:0:0:0:0:1" compare equal); null otherwise. Never a DNS
-   * look-up.
+   * IPv6 literal (so "::1" and "0:0:0:0:0:0:0:1" compare equal); null for a host name, which is not
+   * looked up ({@link io.memescope.core.net.AddressGuard#literal}).
    */
   public static String ipLiteral(String text) {
-    if (text == null) {
-      return null;
-    }
-    String t = text.strip();
-    if (t.startsWith("[") && t.endsWith("]")) {
-      t = t.substring(1, t.length() - 1);
-    }
-    boolean v4 = t.matches("\\d{1,3}(\\.\\d{1,3}){3}");
-    boolean v6 = t.contains(":") && t.matches("[0-9A-Fa-f:.]+");
-    if (!v4 && !v6) {
-      return null; // a host name: getByName would look it up
-    }
-    try {
-      return java.net.InetAddress.getByName(t).getHostAddress();
-    } catch (java.net.UnknownHostException e) {
-      return null; // 300.1.1.1, 1:2:3
-    }
+    return text == null
+        ? null
+        : io.memescope.core.net.AddressGuard.literal(text)
+            .map(java.net.InetAddress::getHostAddress)
+            .orElse(null);
   }
 }

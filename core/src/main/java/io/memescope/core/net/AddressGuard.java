@@ -65,20 +65,38 @@ public final class AddressGuard implements Dns {
   public static void checkLiteral(String host, Set<String> allowedHosts)
       throws BlockedAddressException {
     String h = host.toLowerCase(Locale.ROOT);
-    if (!IP_LITERAL.matcher(h).matches()
-        || allowedHosts.contains(h)
-        || allowedHosts.contains("[" + h + "]")) {
-      return; // a name: lookup() checks what it resolves to
+    if (allowedHosts.contains(h) || allowedHosts.contains("[" + h + "]")) {
+      return;
     }
-    InetAddress address;
-    try {
-      address = InetAddress.getByName(h.startsWith("[") ? h.substring(1, h.length() - 1) : h);
-    } catch (UnknownHostException e) {
-      return; // not an address after all; the connection fails the same way
+    // Not an address: a name, which lookup() checks by what it resolves to; or not an address
+    // after all, and the connection fails the same way.
+    InetAddress address = literal(h).orElse(null);
+    if (address == null) {
+      return;
     }
     String why = forbidden(address);
     if (why != null) {
       throw new BlockedAddressException(host + " is a " + why + " address");
+    }
+  }
+
+  /**
+   * {@code host} as the address it is written as ({@code 127.0.0.1}, {@code ::1}, {@code [::1]},
+   * {@code 2130706433}); empty for a host name, which is never looked up here. (A name that only
+   * looks like an address, {@code 300.1.1.1}, is handed to the resolver and comes back empty.)
+   */
+  public static java.util.Optional<InetAddress> literal(String host) {
+    String h = host.strip().toLowerCase(Locale.ROOT);
+    if (h.startsWith("[") && h.endsWith("]")) {
+      h = h.substring(1, h.length() - 1);
+    }
+    if (!IP_LITERAL.matcher(h).matches()) {
+      return java.util.Optional.empty();
+    }
+    try {
+      return java.util.Optional.of(InetAddress.getByName(h));
+    } catch (UnknownHostException e) {
+      return java.util.Optional.empty();
     }
   }
 

@@ -62,7 +62,7 @@ public final class HtmlPageSource implements PagedSource {
       return "";
     }
     host = host.toLowerCase(java.util.Locale.ROOT);
-    if (host.startsWith("[") || host.matches("[0-9.]+")) {
+    if (io.memescope.core.net.AddressGuard.literal(host).isPresent()) {
       return host;
     }
     String domain = crawlercommons.domains.EffectiveTldFinder.getAssignedDomain(host, true, false);

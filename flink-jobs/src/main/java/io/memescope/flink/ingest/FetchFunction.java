@@ -67,9 +67,9 @@ final class FetchFunction extends RichAsyncFunction<UrlInfo, Fetched> {
   public void asyncInvoke(UrlInfo info, ResultFuture<Fetched> result) {
     java.util.concurrent.CompletableFuture<FetchOutcome> fetch = fetcher.fetch(info.url());
     inFlight.put(result, fetch);
-    fetch.whenComplete((o, e) -> inFlight.remove(result));
     fetch.whenComplete(
         (outcome, error) -> {
+          inFlight.remove(result);
           if (error != null) {
             result.complete(List.of(reject(info, RejectReason.NETWORK, error.toString())));
           } else if (outcome instanceof FetchOutcome.Fetched f) {
