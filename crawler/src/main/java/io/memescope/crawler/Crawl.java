@@ -19,8 +19,9 @@ import java.util.Set;
  * are published, then marked as seen, then the cursor moves: a crash at any point repeats at most
  * one page, and de-duplication by URL hash keeps it from being published twice. At the end of the
  * source the cursor is cleared, so the next pass starts at the newest items again. A page that
- * cannot be fetched or read ends the pass with an error and the cursor where it was. Records are
- * remembered by {@link CrawlRecord#seenKey()}: a local file that changed is published again.
+ * cannot be fetched or read ends the pass with an error and the cursor where it was; so does a host
+ * that asked to be left alone for a while, without an error. Records are remembered by {@link
+ * CrawlRecord#seenKey()}: a local file that changed is published again.
  */
 public final class Crawl {
   private final PagedSource pages;
@@ -51,12 +52,17 @@ public final class Crawl {
     List<String> errors = new ArrayList<>();
     Optional<String> cursor = state.cursor(source);
     boolean end = false;
+    java.time.Duration paused = null;
     while (count < maxPages && !end) {
       SourcePage page;
       try {
         page = pages.fetch(cursor);
       } catch (FetchException e) {
-        errors.add(source + ": " + e.reason() + ": " + e.getMessage());
+        if (e.reason() == FetchException.Reason.HOST_PAUSED) {
+          paused = e.retryAfter();
+        } else {
+          errors.add(source + ": " + e.reason() + ": " + e.getMessage());
+        }
         break;
       } catch (IOException e) {
         errors.add(source + ": unusable page: " + e.getMessage());
@@ -80,7 +86,7 @@ public final class Crawl {
       progress.accept(
           new CrawlResult(count, discovered, published, Map.copyOf(skipped), end, List.of()));
     }
-    return new CrawlResult(count, discovered, published, skipped, end, errors);
+    return new CrawlResult(count, discovered, published, skipped, end, errors, paused);
   }
 
   private List<CrawlRecord> fresh(List<CrawlRecord> records, Map<String, Integer> skipped) {

@@ -47,12 +47,20 @@ public final class CrawlerService implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(CrawlerService.class);
   private static final Duration CONTINUE_AFTER = Duration.ofSeconds(1);
 
+  /**
+   * The longest pause a host asks for ({@code Retry-After}, a used-up rate limit) that a scheduler
+   * thread sleeps through; a source whose host asks for longer stops its pass and is scheduled
+   * again for when the pause is over, leaving the thread to the other sources.
+   */
+  static final Duration LONGEST_SLEEP = Duration.ofSeconds(5);
+
   private final CrawlerSettings settings;
   private final PrometheusRegistry registry = new PrometheusRegistry();
   private final Counter discovered;
   private final Counter published;
   private final Counter skipped;
   private final Counter errors;
+  private final Counter paused;
   private final Counter httpErrors;
   private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(4);
   private final CqlSession session;
@@ -70,6 +78,11 @@ public final class CrawlerService implements AutoCloseable {
     this.skipped =
         counter("memescope_crawl_skipped", "URLs skipped, by reason", "source", "reason");
     this.errors = counter("memescope_crawl_errors", "Failed passes", "source");
+    this.paused =
+        counter(
+            "memescope_crawl_paused",
+            "Passes stopped early because a host asked to be left alone for a while",
+            "source");
     this.httpErrors =
         counter(
             "memescope_crawl_http_errors",
@@ -85,7 +98,7 @@ public final class CrawlerService implements AutoCloseable {
     this.session = Clients.cassandraKeyspace(config.cassandra());
     this.state = new CrawlState(session);
     this.sources = new SourceRegistry(settings, session);
-    this.gate = new HostGate(settings.perHostConcurrency());
+    this.gate = new HostGate(settings.perHostConcurrency(), LONGEST_SLEEP);
     this.publisher =
         new CrawlPublisher(
             config.kafka().bootstrapServers(), config.kafka().topic("crawl-urls").name());
@@ -211,14 +224,18 @@ public final class CrawlerService implements AutoCloseable {
         if (!result.errors().isEmpty()) {
           errors.labelValues(spec.id()).inc();
           result.errors().forEach(e -> LOG.warn("{}", e));
+        } else if (result.pausedFor() != null) {
+          paused.labelValues(spec.id()).inc();
+          next = result.pausedFor().plus(CONTINUE_AFTER);
         } else if (!result.reachedEnd()) {
           next = CONTINUE_AFTER;
         }
         LOG.info(
-            "{}: {} page(s), {} published; next pass in {}s",
+            "{}: {} page(s), {} published{}; next pass in {}s",
             spec.id(),
             result.pages(),
             result.published(),
+            result.pausedFor() == null ? "" : "; its host asked to be left alone",
             next.toSeconds());
       } catch (Exception e) {
         errors.labelValues(spec.id()).inc();

@@ -191,6 +191,92 @@ class CrawlerServiceIT {
     }
   }
 
+  @Test
+  void sources_whose_host_is_rate_limited_do_not_hold_up_the_others() throws Exception {
+    MemescopeConfig stack = TestStack.config();
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    Path memes = Files.createDirectories(dir.resolve("memes-" + run));
+    Files.writeString(memes.resolve("one.jpg"), "1");
+    // A host whose rate limit the first request uses up for ten minutes (as Reddit says it).
+    AtomicInteger feeds = new AtomicInteger();
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext(
+        "/",
+        e -> {
+          if (e.getRequestURI().getPath().equals("/robots.txt")) {
+            e.sendResponseHeaders(404, -1);
+            e.close();
+            return;
+          }
+          feeds.incrementAndGet();
+          byte[] rss =
+              ("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>"
+                      + "<link>http://x/</link><description>d</description></channel></rss>")
+                  .getBytes(StandardCharsets.UTF_8);
+          e.getResponseHeaders().add("x-ratelimit-remaining", "0");
+          e.getResponseHeaders().add("x-ratelimit-reset", "600");
+          e.sendResponseHeaders(200, rss.length);
+          e.getResponseBody().write(rss);
+          e.close();
+        });
+    server.start();
+    int metricsPort;
+    try (var socket = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      metricsPort = socket.getLocalPort();
+    }
+    // More limited sources than the service has scheduler threads (4), all polled every second.
+    StringBuilder sources = new StringBuilder();
+    for (int i = 0; i < 6; i++) {
+      sources
+          .append("{ id = \"limited-")
+          .append(i)
+          .append('-')
+          .append(run)
+          .append("\", type = feed, location = \"http://127.0.0.1:")
+          .append(server.getAddress().getPort())
+          .append("/feed-")
+          .append(i)
+          .append(".xml\", allow-private-hosts = [\"127.0.0.1\"] },\n");
+    }
+    String dirSource = "dir-" + run;
+    sources.append("{ id = \"" + dirSource + "\", type = dir, location = \"" + memes + "\" }\n");
+    Path conf =
+        Files.writeString(
+            dir.resolve("memescope.conf"),
+            "include file(\""
+                + Runtimes.root().resolve("infra/src/test/resources/test-stack.conf")
+                + "\")\nhome = \""
+                + stack.home()
+                + "\"\ncrawler { enabled = true, metrics-port = "
+                + metricsPort
+                + ", poll-interval = 1s, jitter = 0.1, sources = [\n"
+                + sources
+                + "] }\n");
+    MemescopeConfig config = new ConfigLoader().optFile(conf).load();
+    String published = "memescope_crawl_published_total{source=\"" + dirSource + "\"} ";
+
+    try (CrawlerService service = new CrawlerService(config)) {
+      service.start();
+      assertThat(awaitMetrics(metricsPort, published + "1.0")).contains(published + "1.0");
+      String paused = awaitMetrics(metricsPort, "memescope_crawl_paused_total");
+      // Several seconds of one-second polls later, a new file is still found at once: the
+      // limited sources wait for their host's reset off the threads, not asleep on them.
+      Thread.sleep(5_000);
+      Files.writeString(memes.resolve("two.png"), "2");
+      assertThat(awaitMetrics(metricsPort, published + "2.0"))
+          .as("the directory source still gets a thread")
+          .contains(published + "2.0");
+      assertThat(paused)
+          .containsPattern("memescope_crawl_paused_total\\{source=\"limited-\\d-" + run);
+      assertThat(feeds.get())
+          .as("the host was asked once, then left alone until its reset")
+          .isOne();
+    } finally {
+      server.stop(0);
+    }
+  }
+
   /** Runs {@code memescope sources ...}; returns the exit code, a space, and what it printed. */
   private static String sources(String[] settings, String... args) {
     java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();

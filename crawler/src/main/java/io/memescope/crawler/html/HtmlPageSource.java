@@ -113,7 +113,8 @@ public final class HtmlPageSource implements PagedSource {
         }
       }
     } catch (FetchException e) {
-      if (next.depth() == 0) {
+      // A paused host is not a broken page: the walk stops here and goes on from this page later.
+      if (next.depth() == 0 || e.reason() == FetchException.Reason.HOST_PAUSED) {
         throw e;
       }
       page =

@@ -9,17 +9,43 @@ public final class FetchException extends Exception {
     HTTP_STATUS,
     TOO_LARGE,
     TIMEOUT,
-    NETWORK
+    NETWORK,
+    /**
+     * Not a failure: the host asked everyone to wait longer than a crawler thread should sleep, so
+     * the request was not sent; {@link #retryAfter()} says when it may be.
+     */
+    HOST_PAUSED
   }
 
   private final Reason reason;
+  private final java.time.Duration retryAfter;
 
   public FetchException(Reason reason, String message, Throwable cause) {
+    this(reason, message, cause, null);
+  }
+
+  private FetchException(
+      Reason reason, String message, Throwable cause, java.time.Duration retryAfter) {
     super(message, cause);
     this.reason = reason;
+    this.retryAfter = retryAfter;
+  }
+
+  /** A request not sent because {@code origin} is paused for {@code retryAfter} more. */
+  public static FetchException hostPaused(String origin, java.time.Duration retryAfter) {
+    return new FetchException(
+        Reason.HOST_PAUSED,
+        origin + " asked to be left alone for " + retryAfter.toSeconds() + " s more",
+        null,
+        retryAfter);
   }
 
   public Reason reason() {
     return reason;
+  }
+
+  /** For {@link Reason#HOST_PAUSED}: how long until the host may be asked again; else null. */
+  public java.time.Duration retryAfter() {
+    return retryAfter;
   }
 }

@@ -125,7 +125,9 @@ public final class PoliteClient {
       return fetch(url);
     } catch (FetchException e) {
       HttpUrl parsed = HttpUrl.parse(url);
-      if (e.reason() != FetchException.Reason.HTTP_STATUS) { // statuses are counted as they come
+      // Statuses are counted as they come; a paused host was not asked at all.
+      if (e.reason() != FetchException.Reason.HTTP_STATUS
+          && e.reason() != FetchException.Reason.HOST_PAUSED) {
         listener.failed(
             parsed == null ? "invalid" : parsed.host(), e.reason().name().toLowerCase());
       }
@@ -222,6 +224,12 @@ public final class PoliteClient {
         // The host asked everyone to wait: other sources on it (sharing the gate) wait too, not
         // only this request.
         asked.ifPresent(d -> gate.pause(origin, d));
+        if (asked.isPresent()
+            && gate.longestSleep() != null
+            && asked.get().compareTo(gate.longestSleep()) > 0) {
+          // Longer than a crawler thread should sleep: the caller comes back when it is over.
+          throw FetchException.hostPaused(origin, asked.get());
+        }
         wait = asked.orElse(backoff);
         backoff = backoff.multipliedBy(2);
       } catch (BlockedAddressException e) {

@@ -88,6 +88,16 @@ class PoliteClientTest {
             send(e, 200, "finally");
           }
         });
+    server.createContext(
+        "/negative",
+        e -> {
+          if (unavailable.getAndIncrement() < 1) {
+            e.getResponseHeaders().add("Retry-After", "-30");
+            send(e, 503, "busy");
+          } else {
+            send(e, 200, "after our own backoff");
+          }
+        });
     server.start();
     base = "http://127.0.0.1:" + server.getAddress().getPort();
   }
@@ -241,6 +251,54 @@ class PoliteClientTest {
     client.get(base + "/public/next");
     // x-ratelimit-remaining 0 and reset 42 s: the next request to the host waited ~42 s.
     assertThat(sleeps).singleElement().satisfies(ms -> assertThat(ms).isBetween(41_000L, 42_000L));
+  }
+
+  @Test
+  void a_negative_retry_after_is_ignored_for_our_own_backoff() throws Exception {
+    PoliteClient client = client(Duration.ZERO);
+    assertThat(new String(client.get(base + "/negative"), StandardCharsets.UTF_8))
+        .isEqualTo("after our own backoff");
+    // The first backoff, 100 ms, not -30 s (a negative sleep throws) and not a pause of the host.
+    assertThat(sleeps).contains(100L).allSatisfy(ms -> assertThat(ms).isBetween(0L, 2000L));
+  }
+
+  @Test
+  @org.junit.jupiter.api.Timeout(30) // a slot the refusal kept would hang the last requests
+  void a_pause_longer_than_the_gate_sleeps_is_refused_at_once_not_slept_through() throws Exception {
+    gate = new HostGate(2, Duration.ofSeconds(5));
+    PoliteClient client = client(Duration.ZERO);
+    client.get(base + "/limited"); // x-ratelimit-remaining 0, reset 42 s
+    sleeps.clear();
+    assertThatThrownBy(() -> client.get(base + "/public/next"))
+        .isInstanceOfSatisfying(
+            FetchException.class,
+            e -> {
+              assertThat(e.reason()).isEqualTo(FetchException.Reason.HOST_PAUSED);
+              assertThat(e.retryAfter()).isBetween(Duration.ofSeconds(40), Duration.ofSeconds(42));
+            });
+    assertThat(sleeps).as("no thread sleeps through the pause").isEmpty();
+    assertThat(failures).as("nothing was asked, so nothing failed").isEmpty();
+
+    // A Retry-After of 7 s, over the 5 s: no retry slept through either; the host is paused for
+    // everyone, and the slot the refused request held is free again.
+    HostGate other = new HostGate(1, Duration.ofSeconds(5));
+    gate = other;
+    PoliteClient flaky = client(Duration.ZERO);
+    assertThatThrownBy(() -> flaky.get(base + "/flaky"))
+        .isInstanceOfSatisfying(
+            FetchException.class,
+            e -> {
+              assertThat(e.reason()).isEqualTo(FetchException.Reason.HOST_PAUSED);
+              assertThat(e.retryAfter()).isEqualTo(Duration.ofSeconds(7));
+            });
+    assertThat(sleeps).noneMatch(ms -> ms >= 5000L);
+    assertThat(unavailable.get()).as("one request, no retry yet").isEqualTo(1);
+    for (String page : List.of("a", "b", "c")) {
+      assertThatThrownBy(() -> flaky.get(base + "/public/" + page))
+          .isInstanceOfSatisfying(
+              FetchException.class,
+              e -> assertThat(e.reason()).isEqualTo(FetchException.Reason.HOST_PAUSED));
+    }
   }
 
   @Test
