@@ -299,6 +299,17 @@ public final class RaterApp implements AutoCloseable {
 
   // ---- accounts -----------------------------------------------------------------------------
 
+  /**
+   * The client whose sign-in allowance an attempt uses: the remote address, or behind a trusted
+   * reverse proxy ({@code rater.trusted-proxies}) the client its {@code X-Forwarded-For} names.
+   */
+  private String client(Context ctx) {
+    return io.memescope.core.net.ClientAddress.of(
+        ctx.req().getRemoteAddr(),
+        java.util.Collections.list(ctx.req().getHeaders("X-Forwarded-For")),
+        settings.trustedProxies());
+  }
+
   private void login(Context ctx) throws IOException {
     String type = ctx.contentType();
     if (type == null || !type.toLowerCase(Locale.ROOT).startsWith("application/json")) {
@@ -309,7 +320,7 @@ public final class RaterApp implements AutoCloseable {
     JsonNode body = body(ctx, "username", "password");
     String username = text(body, "username", 64);
     String password = text(body, "password", Accounts.MAX_PASSWORD);
-    Accounts.SignIn in = accounts.signIn(username, password, ctx.ip());
+    Accounts.SignIn in = accounts.signIn(username, password, client(ctx));
     Cookie cookie = new Cookie(COOKIE, in.token());
     cookie.setHttpOnly(true);
     cookie.setSecure(settings.secureCookies());

@@ -1059,6 +1059,62 @@ class RaterIT {
   }
 
   @Test
+  @Order(40)
+  void behind_a_trusted_proxy_each_forwarded_client_has_its_own_sign_in_allowance()
+      throws Exception {
+    // One failure a minute per user name, ten per client: fresh names, so only the client's
+    // allowance runs out.
+    for (String proxy : List.of("127.0.0.1", "192.0.2.1")) {
+      MemescopeConfig proxied =
+          io.memescope.infra.testing.TestStack.load(
+              Map.of(
+                  "cassandra.keyspace",
+                  config.cassandra().keyspace(),
+                  "rater.login-attempts",
+                  "1",
+                  "rater.trusted-proxies",
+                  "[\"" + proxy + "\"]"));
+      boolean trusted = proxy.equals("127.0.0.1"); // where this test's requests come from
+      try (RaterApp behind = new RaterApp(proxied)) {
+        String url = "http://127.0.0.1:" + behind.start("127.0.0.1", 0) + "/api/login";
+        String run = java.util.UUID.randomUUID().toString().substring(0, 8);
+        java.util.function.BiFunction<Integer, String, Integer> attempt =
+            (i, forwarded) -> {
+              try {
+                return send(
+                        "POST",
+                        url,
+                        Json.mapper()
+                            .writeValueAsString(
+                                Map.of("username", "nobody-" + run + "-" + i, "password", "x")),
+                        Map.of("Content-Type", "application/json", "X-Forwarded-For", forwarded))
+                    .statusCode();
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            };
+        for (int i = 0; i < 10; i++) {
+          assertThat(attempt.apply(i, "203.0.113.7")).as("%s attempt %d", proxy, i).isEqualTo(401);
+        }
+        assertThat(attempt.apply(10, "203.0.113.7"))
+            .as("the client's allowance is used up")
+            .isEqualTo(429);
+        // A client may put any address in the header, but a trusted proxy appends the one it saw:
+        // that last entry counts, not the forged one before it.
+        assertThat(attempt.apply(11, "198.51.100.1, 203.0.113.7"))
+            .as("a forged first entry")
+            .isEqualTo(429);
+        assertThat(attempt.apply(12, "203.0.113.8"))
+            .as(
+                trusted
+                    ? "another rater behind the same proxy is not locked out"
+                    : "from an address not listed, the header is ignored: all share 127.0.0.1")
+            .isEqualTo(trusted ? 401 : 429);
+      }
+    }
+  }
+
+  @Test
   @Order(41)
   void a_demoted_admin_cannot_demote_another_through_a_stale_instance_and_a_restart_restores_one()
       throws Exception {

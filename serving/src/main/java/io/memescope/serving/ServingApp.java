@@ -245,32 +245,14 @@ public final class ServingApp implements AutoCloseable {
 
   /**
    * The client's address: the remote address, or, for a request from a trusted reverse proxy
-   * ({@code serving.trusted-proxies}), the last address in its {@code X-Forwarded-For} that is not
-   * a trusted proxy itself (each proxy appends the address it received from; only the ones we trust
-   * are believed). A malformed entry there counts as the proxy's own.
+   * ({@code serving.trusted-proxies}), the client its {@code X-Forwarded-For} names ({@link
+   * io.memescope.core.net.ClientAddress}).
    */
   String client(Context ctx) {
-    String remote = ctx.req().getRemoteAddr();
-    String normal = ServingSettings.ipLiteral(remote);
-    if (normal == null || !settings.trustedProxies().contains(normal)) {
-      return remote;
-    }
-    List<String> hops = new ArrayList<>();
-    for (String header : java.util.Collections.list(ctx.req().getHeaders("X-Forwarded-For"))) {
-      for (String hop : header.split(",")) {
-        hops.add(hop);
-      }
-    }
-    for (int i = hops.size() - 1; i >= 0; i--) {
-      String hop = ServingSettings.ipLiteral(hops.get(i));
-      if (hop == null) {
-        return remote;
-      }
-      if (!settings.trustedProxies().contains(hop)) {
-        return hop;
-      }
-    }
-    return remote;
+    return io.memescope.core.net.ClientAddress.of(
+        ctx.req().getRemoteAddr(),
+        java.util.Collections.list(ctx.req().getHeaders("X-Forwarded-For")),
+        settings.trustedProxies());
   }
 
   /** Tokens per request in the rate limiter's buckets; a thumbnail costs one. */

@@ -23,6 +23,8 @@ import java.util.regex.Pattern;
  * @param undoWindow how old a rating may be and still be undone
  * @param adminPassword the first admin's password; empty: the stack's generated password file
  * @param loginAttempts failed sign-ins allowed per user name and per client per minute
+ * @param trustedProxies addresses of reverse proxies whose {@code X-Forwarded-For} names the client
+ *     for the sign-in limit ({@link io.memescope.core.net.ClientAddress})
  */
 public record RaterSettings(
     boolean enabled,
@@ -38,7 +40,8 @@ public record RaterSettings(
     Duration undoWindow,
     String thumbnail,
     String adminPassword,
-    int loginAttempts) {
+    int loginAttempts,
+    java.util.Set<String> trustedProxies) {
 
   /** Names of dimensions and queues: what a URL, a map key and a CQL value can all carry. */
   public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,31}");
@@ -117,6 +120,7 @@ public record RaterSettings(
         r.nonNegativeDuration("rater.undo-window"),
         thumbnail,
         r.string("rater.admin-password"),
-        r.intInRange("rater.login-attempts", 1, 1000));
+        r.intInRange("rater.login-attempts", 1, 1000),
+        r.ipAddresses("rater.trusted-proxies"));
   }
 }

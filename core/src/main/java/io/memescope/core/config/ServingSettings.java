@@ -82,34 +82,6 @@ public record ServingSettings(
         metadataMaxAge,
         r.intInRange("serving.quality-sort-window", 1, 16_384),
         r.bool("serving.gzip-loopback"),
-        trustedProxies(r));
-  }
-
-  private static java.util.Set<String> trustedProxies(SettingsReader r) {
-    java.util.Set<String> out = new java.util.LinkedHashSet<>();
-    for (String a : r.stringList("serving.trusted-proxies", "IP addresses")) {
-      String normal = ipLiteral(a);
-      if (normal == null) {
-        r.problem(
-            "serving.trusted-proxies",
-            "'" + a + "' is not an IP address (host names are not looked up here)");
-      } else {
-        out.add(normal);
-      }
-    }
-    return java.util.Set.copyOf(out);
-  }
-
-  /**
-   * {@code text} as {@link java.net.InetAddress#getHostAddress()} writes it when it is an IPv4 or
-   * IPv6 literal (so "::1" and "0:0:0:0:0:0:0:1" compare equal); null for a host name, which is not
-   * looked up ({@link io.memescope.core.net.AddressGuard#literal}).
-   */
-  public static String ipLiteral(String text) {
-    return text == null
-        ? null
-        : io.memescope.core.net.AddressGuard.literal(text)
-            .map(java.net.InetAddress::getHostAddress)
-            .orElse(null);
+        r.ipAddresses("serving.trusted-proxies"));
   }
 }

@@ -108,6 +108,24 @@ final class SettingsReader {
     }
   }
 
+  /**
+   * A list of IP addresses (reverse proxies), each as {@link
+   * io.memescope.core.net.ClientAddress#normal} writes it; host names are refused, since they would
+   * need a DNS look-up and could change under us.
+   */
+  java.util.Set<String> ipAddresses(String key) {
+    java.util.Set<String> out = new java.util.LinkedHashSet<>();
+    for (String a : stringList(key, "IP addresses")) {
+      String normal = io.memescope.core.net.ClientAddress.normal(a);
+      if (normal == null) {
+        problem(key, "'" + a + "' is not an IP address (host names are not looked up here)");
+      } else {
+        out.add(normal);
+      }
+    }
+    return java.util.Set.copyOf(out);
+  }
+
   Config config() {
     return config;
   }

@@ -190,7 +190,17 @@ class ConfigLoaderTest {
             () ->
                 new ConfigLoader().optOverride("serving.trusted-proxies", "[\"300.1.1.1\"]").load())
         .hasMessageContaining("'300.1.1.1' is not an IP address");
-    assertThat(ServingSettings.ipLiteral("cafe")).isNull();
+    assertThat(io.memescope.core.net.ClientAddress.normal("cafe")).isNull();
+    assertThat(
+            new ConfigLoader()
+                .optOverride("rater.trusted-proxies", "[\"::1\"]")
+                .load()
+                .rater()
+                .trustedProxies())
+        .containsExactly("0:0:0:0:0:0:0:1");
+    assertThatThrownBy(
+            () -> new ConfigLoader().optOverride("rater.trusted-proxies", "[nginx]").load())
+        .hasMessageContaining("rater.trusted-proxies 'nginx' is not an IP address");
   }
 
   @Test
