@@ -34,7 +34,9 @@ import org.slf4j.LoggerFactory;
  * the same checkpoint notification, up to {@code sink.committer.retries} (10) times, then fails the
  * job, which restores the checkpoint and commits again. So the committer waits before each retry
  * ({@link #backoff}: 0.25 s doubling to 5 s, about 33 s over ten), so that a store gone for seconds
- * is waited for instead of failing the whole job over.
+ * is waited for instead of failing the whole job over. (Flink 2.2's {@code
+ * CheckpointCommittableManagerImpl.commit} calls the committer at most retries + 1 times; the wait
+ * is taken at the start of a retry, so none follows the last failure.)
  */
 final class IndexSink implements Sink<IndexEffect>, SupportsCommitter<List<IndexEffect>> {
   private static final Logger LOG = LoggerFactory.getLogger(IndexSink.class);
@@ -108,6 +110,18 @@ final class IndexSink implements Sink<IndexEffect>, SupportsCommitter<List<Index
     @Override
     public void commit(Collection<CommitRequest<List<IndexEffect>>> requests) {
       for (CommitRequest<List<IndexEffect>> request : requests) {
+        int retries = request.getNumberOfRetries();
+        if (retries > 0) {
+          // The wait is before a retry, not after a failure: after the last allowed one Flink
+          // fails the job at once instead of after a last wait of 5 s.
+          try {
+            Thread.sleep(backoff(retries).toMillis());
+          } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt(); // cancelled: the job restores and commits again
+            request.signalFailedWithUnknownReason(interrupted);
+            continue;
+          }
+        }
         try {
           if (writer == null) {
             writer = new IndexWriter(new ConfigLoader().optText(config).load());
@@ -128,13 +142,6 @@ final class IndexSink implements Sink<IndexEffect>, SupportsCommitter<List<Index
               request.getNumberOfRetries() + 1,
               e.toString());
           closeWriter();
-          try {
-            Thread.sleep(backoff(request.getNumberOfRetries() + 1).toMillis());
-          } catch (InterruptedException interrupted) {
-            Thread.currentThread().interrupt(); // cancelled: the job restores and commits again
-            request.signalFailedWithUnknownReason(e);
-            continue;
-          }
           request.retryLater();
         }
       }
