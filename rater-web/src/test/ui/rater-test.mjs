@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// Browser test of the rating page, keyboard only (no mouse), against a running rater app whose
+// Browser test of the rating page, by keyboard (one click aside), against a running rater app whose
 // dimensions are usefulness, memeness and aesthetics:
 //   npm ci --prefix rater-web/src/test/ui
 //   node rater-web/src/test/ui/rater-test.mjs --base-url http://localhost:PORT --user U --password P --out DIR
 //        [--chromium /usr/bin/chromium] [--timeout MS]
 // Signs in on /login, rates exactly 20 pairs with varied keys, undoes one rating with Backspace and
-// rates that pair again with other values, skips one pair with Space, undoes a rating whose reply
+// rates that pair again with other values, rates one pair starting with a mouse click, skips one
+// pair with Space right after a mouse click on the outbox button (which must not keep the focus and
+// take the Space), undoes a rating whose reply
 // was lost (it must go from the server too; that pair is left unrated), checks a second tab is told
 // that another tab rates, waits until the outbox is empty, and writes DIR/rater-result.json:
 //   {"ratings":[{left,right,scores}] (the 20 final ratings), "undone":{left,right,scores (the
@@ -66,14 +68,27 @@ try {
       `pair #${shown.seq} has odd ids: ${shown.left} / ${shown.right}`);
     if (ratings.length === SKIP_AT && !skipped) {
       skipped = { left: shown.left, right: shown.right };
+      // A button clicked with the mouse keeps the focus in Chromium, and the Space meant for the
+      // page would press it again (here: send the outbox now) instead of skipping the pair.
+      await page.click('#outbox');
       await page.keyboard.press('Space');
       shown = await pairShown(page, { after: shown.seq });
       check(!(shown.left === skipped.left && shown.right === skipped.right), 'Space did not move on from the pair');
+      const after = await pressed(page);
+      check(Object.values(after).every((v) => v === null || v === undefined),
+        `after Space the new pair shows ${JSON.stringify(after)} pressed: a focused button took the key`);
       step(`skipped ${skipped.left} / ${skipped.right}`);
       continue;
     }
     const scores = scoresFor(made++);
-    await press(scores);
+    if (ratings.length === SKIP_AT - 1) {
+      // The rating before the skip starts with a mouse click on its first value.
+      const [first, ...rest] = DIMENSIONS;
+      await page.click(`button.point[data-dim="${first}"][data-value="${scores[first]}"]`);
+      for (const d of rest) await page.keyboard.press(keys[d][scores[d]].key);
+    } else {
+      await press(scores);
+    }
     const rated = { left: shown.left, right: shown.right, scores };
     ratings.push(rated);
     shown = await pairShown(page, { after: shown.seq });
