@@ -92,7 +92,10 @@ final class MilvusService extends Service {
             + " (once; pip output in "
             + StackLayout.show(logFile())
             + ")");
-    if (!Files.isExecutable(venvPython())) {
+    // Without bin/pip the environment is half made: Debian's python3 without python3-venv creates
+    // bin/python, then fails at ensurepip. Kept, every later start failed with "No module named
+    // pip" even after the package was installed; --clear makes it again.
+    if (!Files.isExecutable(venvPython()) || !Files.isExecutable(venv().resolve("bin/pip"))) {
       run(
           List.of(python(), "-m", "venv", "--clear", venv().toString()),
           "create the virtual environment",
@@ -122,7 +125,8 @@ final class MilvusService extends Service {
     String python = milvus.python();
     try {
       Process check =
-          new ProcessBuilder(python, "-c", "import sys, venv; assert sys.version_info >= (3, 10)")
+          new ProcessBuilder(
+                  python, "-c", "import sys, venv, ensurepip; assert sys.version_info >= (3, 10)")
               .redirectErrorStream(true)
               .start();
       String out = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

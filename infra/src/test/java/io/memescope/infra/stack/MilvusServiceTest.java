@@ -1,10 +1,13 @@
 package io.memescope.infra.stack;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.memescope.core.config.ConfigLoader;
 import io.memescope.core.config.MemescopeConfig;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,5 +30,63 @@ class MilvusServiceTest {
                 assertThat(why)
                     .contains("--max-workers 1")
                     .contains("./memescope down milvus && ./memescope up"));
+  }
+
+  /**
+   * A stand-in for python3: its venv makes bin/python, and bin/pip only when {@code ensurepip} is
+   * there (as Debian's python3 without python3-venv does); that bin/python installs only with pip.
+   */
+  private Path fakePython(String name, boolean ensurepip) throws Exception {
+    Path venvPython =
+        Files.writeString(
+            home.resolve("venv-python"),
+            """
+            #!/bin/bash
+            [[ -x "$(dirname "$0")/pip" ]] || { echo 'No module named pip'; exit 1; }
+            exit 0
+            """);
+    String pip =
+        ensurepip
+            ? "  printf '#!/bin/bash\\n' > \"$dir/bin/pip\"; chmod +x \"$dir/bin/pip\"; exit 0\n"
+            : "  echo 'ensurepip is not available'; exit 1\n";
+    Path script =
+        Files.writeString(
+            home.resolve(name),
+            "#!/bin/bash\n"
+                + "if [[ $1 == -c ]]; then exit 0; fi\n"
+                + "if [[ $1 == -m && $2 == venv ]]; then\n"
+                + "  dir=${@: -1}; rm -rf \"$dir\"; mkdir -p \"$dir/bin\"\n"
+                + "  cp '"
+                + venvPython
+                + "' \"$dir/bin/python\"; chmod +x \"$dir/bin/python\"\n"
+                + pip
+                + "fi\n"
+                + "exit 3\n");
+    Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
+    return script;
+  }
+
+  @Test
+  void a_virtual_environment_left_half_made_is_made_again() throws Exception {
+    for (boolean ensurepip : new boolean[] {false, true}) {
+      MemescopeConfig config =
+          new ConfigLoader()
+              .optOverride("home", home.toString())
+              .optOverride("milvus.python", fakePython("python-" + ensurepip, ensurepip).toString())
+              .load();
+      MilvusService milvus = new MilvusService(config, new StackLayout(config.home()));
+      Files.createDirectories(milvus.confDir());
+      Files.createDirectories(milvus.logFile().getParent());
+      if (ensurepip) {
+        // The package installed since: the next start repairs the environment and installs.
+        milvus.prepare(ProgressListener.SILENT);
+        assertThat(milvus.venv().resolve("bin/pip")).isExecutable();
+      } else {
+        assertThatThrownBy(() -> milvus.prepare(ProgressListener.SILENT))
+            .isInstanceOf(StackException.class)
+            .hasMessageContaining("could not create the virtual environment");
+        assertThat(milvus.venv().resolve("bin/python")).as("left half made").exists();
+      }
+    }
   }
 }
