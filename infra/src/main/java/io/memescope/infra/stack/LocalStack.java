@@ -27,18 +27,36 @@ public final class LocalStack {
   private final MemescopeConfig config;
   private final StackLayout layout;
   private final List<Service> services;
+  private final List<Service> stoppable;
   private final Supervisor supervisor = new Supervisor();
 
   public LocalStack(MemescopeConfig config) {
-    this(config, layout -> Services.all(config, layout));
+    this(
+        config,
+        layout -> Services.all(config, layout),
+        layout -> Services.stoppable(config, layout));
   }
 
-  /** A stack of other services (tests). */
+  /**
+   * A stack of other services (tests).
+   *
+   * @param stoppable every service that may be running in this home, for {@link #down}: also those
+   *     the settings no longer enable
+   */
   LocalStack(
-      MemescopeConfig config, java.util.function.Function<StackLayout, List<Service>> services) {
+      MemescopeConfig config,
+      java.util.function.Function<StackLayout, List<Service>> services,
+      java.util.function.Function<StackLayout, List<Service>> stoppable) {
     this.config = config;
     this.layout = new StackLayout(config.home());
     this.services = services.apply(layout);
+    List<Service> all = new ArrayList<>(stoppable.apply(layout));
+    for (Service s : this.services) {
+      if (all.stream().noneMatch(o -> o.name().equals(s.name()))) {
+        all.add(s);
+      }
+    }
+    this.stoppable = all;
   }
 
   public StackLayout layout() {
@@ -138,9 +156,23 @@ public final class LocalStack {
     }
   }
 
-  /** Stops the given services (all when empty), in reverse order; returns the names stopped. */
+  /**
+   * Stops the given services (when empty: every service this home may be running, also those the
+   * settings no longer enable), in reverse order; returns the names stopped.
+   */
   public List<String> down(List<String> names, ProgressListener progress) {
-    List<Service> selected = new ArrayList<>(select(names));
+    List<Service> selected = new ArrayList<>();
+    if (names.isEmpty()) {
+      selected.addAll(stoppable);
+    } else {
+      for (String name : names) {
+        selected.add(
+            stoppable.stream()
+                .filter(s -> s.name().equals(name))
+                .findFirst()
+                .orElseGet(() -> service(name)));
+      }
+    }
     java.util.Collections.reverse(selected);
     List<String> stopped = new ArrayList<>();
     try (FileLock lock = lock()) {

@@ -28,4 +28,28 @@ final class Services {
     }
     return services;
   }
+
+  /**
+   * Every service a stack in this home may be running, whatever the settings say now: {@code down}
+   * stops these. A stack started with the rater enabled, or with three TaskManagers, is stopped
+   * whole after the settings turn the rater off or lower the count (until 2026-12-05 those
+   * processes kept running, holding their ports, after "memescope: down").
+   */
+  static List<Service> stoppable(MemescopeConfig config, StackLayout layout) {
+    List<Service> services = new ArrayList<>();
+    services.add(new KafkaService(config, layout));
+    services.add(new CassandraService(config, layout));
+    services.add(new MilvusService(config, layout));
+    services.add(FlinkService.jobManager(config, layout));
+    for (int i = 0;
+        i < config.flink().taskManagerCount()
+            || java.nio.file.Files.isDirectory(layout.dataDir("flink-taskmanager-" + i));
+        i++) {
+      services.add(FlinkService.taskManager(config, layout, i));
+    }
+    services.add(new CrawlerProcess(config, layout));
+    services.add(new ServingProcess(config, layout));
+    services.add(new RaterProcess(config, layout));
+    return services;
+  }
 }

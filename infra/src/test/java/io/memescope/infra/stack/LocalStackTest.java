@@ -18,17 +18,26 @@ class LocalStackTest {
 
   /** Prepares slowly (a first run's install), then is ready one second after its launch. */
   static final class SlowToPrepare extends Service {
+    private final String name;
     private final int port;
+    private final long prepareMillis;
     private volatile long launched;
 
     SlowToPrepare(MemescopeConfig config, StackLayout layout, int port) {
+      this(config, layout, "slow", port, 3_000);
+    }
+
+    SlowToPrepare(
+        MemescopeConfig config, StackLayout layout, String name, int port, long prepareMillis) {
       super(config, layout);
+      this.name = name;
       this.port = port;
+      this.prepareMillis = prepareMillis;
     }
 
     @Override
     public String name() {
-      return "slow";
+      return name;
     }
 
     @Override
@@ -49,7 +58,7 @@ class LocalStackTest {
     @Override
     protected void prepare(ProgressListener progress) {
       try {
-        Thread.sleep(3_000); // longer than the whole start timeout below
+        Thread.sleep(prepareMillis); // 3 s: longer than the whole start timeout below
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
@@ -82,7 +91,10 @@ class LocalStackTest {
             .load();
     int free = port;
     LocalStack stack =
-        new LocalStack(config, layout -> List.of(new SlowToPrepare(config, layout, free)));
+        new LocalStack(
+            config,
+            layout -> List.of(new SlowToPrepare(config, layout, free)),
+            layout -> List.of());
     try {
       // 3 s of preparing and 1 s to get ready: more than 2 s in all, but ready 1 s after launch.
       List<LocalStack.Started> started = stack.up(List.of(), ProgressListener.SILENT);
@@ -90,6 +102,63 @@ class LocalStackTest {
       assertThat(stack.down(List.of(), ProgressListener.SILENT)).containsExactly("slow");
     } finally {
       stack.down(List.of(), ProgressListener.SILENT);
+    }
+  }
+
+  @Test
+  void down_stops_what_the_settings_no_longer_enable() throws IOException {
+    MemescopeConfig config = new ConfigLoader().optOverride("home", home.toString()).load();
+    int keptPort = freePort();
+    int droppedPort = freePort();
+    java.util.function.Function<StackLayout, List<Service>> both =
+        layout ->
+            List.of(
+                new SlowToPrepare(config, layout, "kept", keptPort, 0),
+                new SlowToPrepare(config, layout, "dropped", droppedPort, 0));
+    new LocalStack(config, both, layout -> List.of()).up(List.of(), ProgressListener.SILENT);
+    // The settings change: "dropped" is off (rater.enabled = false, fewer TaskManagers).
+    LocalStack now =
+        new LocalStack(
+            config,
+            layout -> List.of(new SlowToPrepare(config, layout, "kept", keptPort, 0)),
+            both);
+    assertThat(now.services()).extracting(Service::name).containsExactly("kept");
+    assertThat(now.down(List.of(), ProgressListener.SILENT))
+        .containsExactlyInAnyOrder("kept", "dropped");
+    assertThat(now.down(List.of(), ProgressListener.SILENT)).as("nothing left").isEmpty();
+  }
+
+  @Test
+  void the_stoppable_services_include_disabled_apps_and_taskmanagers_left_from_a_larger_stack()
+      throws IOException {
+    MemescopeConfig config =
+        new ConfigLoader()
+            .optOverride("home", home.toString())
+            .optOverride("rater.enabled", "false")
+            .optOverride("crawler.enabled", "false")
+            .optOverride("flink.taskmanager.count", "1")
+            .load();
+    StackLayout layout = new StackLayout(config.home());
+    java.nio.file.Files.createDirectories(layout.dataDir("flink-taskmanager-1"));
+    java.nio.file.Files.createDirectories(layout.dataDir("flink-taskmanager-2"));
+    assertThat(Services.all(config, layout))
+        .extracting(Service::name)
+        .doesNotContain("rater", "crawler", "flink-taskmanager-1");
+    assertThat(Services.stoppable(config, layout))
+        .extracting(Service::name)
+        .contains(
+            "rater",
+            "crawler",
+            "serving",
+            "flink-taskmanager-0",
+            "flink-taskmanager-1",
+            "flink-taskmanager-2")
+        .doesNotContain("flink-taskmanager-3");
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
     }
   }
 }
