@@ -148,6 +148,25 @@ public final class QualityService implements AutoCloseable {
               + " (trainer.min-ratings): rate more pairs first");
     }
     comparisons = usable;
+    List<String> thin = thinDimensions(dimensions, usable);
+    if (!thin.isEmpty()) {
+      // A dimension no rating scores (one just added to rater.dimensions) trains nothing: its
+      // output keeps its random start, and its quantiles spread that noise over [0, 1], a share of
+      // every image's quality. Its accuracy is NaN, and was dropped without a word.
+      String why =
+          "too few rated pairs on "
+              + String.join(", ", thin)
+              + " for trainer.min-ratings ("
+              + settings.minRatings()
+              + "): a dimension's scores are noise until it has them";
+      if (publish) {
+        throw new IllegalStateException(
+            "not published: "
+                + why
+                + "; rate pairs on it, or take it out of rater.dimensions, first");
+      }
+      out.printf("warning: %s%n", why);
+    }
     int dim = embeddings.values().iterator().next().length;
     QualitySpec spec = settings.spec(dimensions, dim);
     TrainingOptions options =
@@ -215,6 +234,23 @@ public final class QualityService implements AutoCloseable {
         return publish(version, dir, report, spec, model, dimensions, index, now);
       }
     }
+  }
+
+  /** The dimensions with fewer than {@code trainer.min-ratings} scored pairs, with their counts. */
+  private List<String> thinDimensions(List<String> dimensions, List<Comparison> usable) {
+    List<String> thin = new ArrayList<>();
+    for (int d = 0; d < dimensions.size(); d++) {
+      int scored = 0;
+      for (Comparison c : usable) {
+        if (!Double.isNaN(c.target(d))) {
+          scored++;
+        }
+      }
+      if (scored < settings.minRatings()) {
+        thin.add(dimensions.get(d) + " (" + scored + ")");
+      }
+    }
+    return thin;
   }
 
   private Published publish(
@@ -296,6 +332,19 @@ public final class QualityService implements AutoCloseable {
                 + dim
                 + " (another embedding model): train a new version instead");
       }
+    }
+    // Its parameters must load, as the ingest and re-scoring jobs will load them: announced
+    // unreadable, every ingest subtask would fail to load it every 10 s, and re-scoring give up.
+    try (QualityModel model = QualityModel.load(old.spec(), old.params())) {
+      java.util.Objects.requireNonNull(model);
+    } catch (IOException | RuntimeException e) {
+      throw new IllegalStateException(
+          "version "
+              + version
+              + "'s parameters cannot be loaded ("
+              + e.getMessage()
+              + "): it is not published again; train a new version instead",
+          e);
     }
     // Stamped anew, after the newest version: the ingest job and the re-scoring job follow it.
     new ModelPublisher(config, registry).publish(old);

@@ -322,6 +322,73 @@ class TrainingDataIT {
   }
 
   @Test
+  void a_dimension_with_too_few_ratings_is_not_published_and_said_when_training_alone()
+      throws Exception {
+    // "humor" added to the rated dimensions: no stored rating scores it.
+    MemescopeConfig humor =
+        TestStack.load(
+            Map.of(
+                "cassandra.keyspace", config.cassandra().keyspace(),
+                "milvus.collection", config.milvus().collection(),
+                "kafka.topics.models.name", config.kafka().topic("models").name(),
+                "rater.dimensions", "[usefulness, memeness, aesthetics, humor]",
+                "trainer.hidden", "[8]",
+                "trainer.members", "2",
+                "trainer.max-epochs", "3",
+                "trainer.rescore", "false"));
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    try (QualityService service =
+        new QualityService(
+            humor, humor.trainer(), new PrintStream(printed, true, StandardCharsets.UTF_8))) {
+      assertThatThrownBy(() -> service.train(runs, true, false))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("not published: too few rated pairs on humor (0)")
+          .hasMessageContaining("trainer.min-ratings (50)")
+          .hasMessageContaining("rater.dimensions");
+      assertThat(new QualityRegistry(cql).versions()).as("nothing registered").isEmpty();
+      QualityService.Published trained = service.train(runs, false, false);
+      assertThat(trained.published()).isFalse();
+    }
+    assertThat(printed.toString(StandardCharsets.UTF_8))
+        .contains("warning: too few rated pairs on humor (0)")
+        .doesNotContain("usefulness (");
+  }
+
+  @Test
+  void a_version_whose_parameters_cannot_be_loaded_is_not_published_again() throws Exception {
+    QualityRegistry registry = new QualityRegistry(cql);
+    QualitySpec spec = new QualitySpec(config.rater().dimensions(), dim, List.of(4), 2, 0.0);
+    Instant stamped = Instant.parse("2026-01-01T00:00:00Z");
+    try (QualityModel model = QualityModel.create(spec, 1)) {
+      byte[] params = model.save();
+      byte[] garbled = java.util.Arrays.copyOf(params, params.length / 2); // cut short
+      registry.save(
+          new QualityRegistry.Entry(
+              "q-garbled",
+              stamped,
+              spec,
+              garbled,
+              ScoreQuantiles.of(spec.dimensions(), model.scores(new float[10][dim])),
+              Map.of(),
+              10,
+              "{}"));
+    }
+    try (QualityService service =
+        new QualityService(
+            config, config.trainer(), new PrintStream(new ByteArrayOutputStream(), true))) {
+      assertThatThrownBy(() -> service.republish("q-garbled"))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("q-garbled's parameters cannot be loaded")
+          .hasMessageContaining("not published again");
+      assertThat(registry.get("q-garbled").orElseThrow().createdAt())
+          .as("not stamped as published")
+          .isEqualTo(stamped);
+    } finally {
+      cql.execute("DELETE FROM quality_models WHERE version = 'q-garbled'");
+    }
+  }
+
+  @Test
   void a_batch_of_pairs_is_queued_in_one_write_in_its_order() {
     // 600 pairs: one write of one partition (RatingQueue.WRITE), about 120 kB, where the writes
     // were 50 pairs each before.
