@@ -169,6 +169,20 @@ public final class QualityService implements AutoCloseable {
     }
     int dim = embeddings.values().iterator().next().length;
     QualitySpec spec = settings.spec(dimensions, dim);
+    long bytes = spec.parameterCount() * Float.BYTES;
+    if (bytes > MAX_PARAMETER_BYTES) {
+      // Found before training, not after it: the registry row would be over Cassandra's largest
+      // mutation (16 MiB by default), and the write refused at the end of the run.
+      String why =
+          String.format(
+              "its parameters would take %.1f MiB, over the %d MiB one registry row holds:"
+                  + " lower trainer.hidden %s or trainer.members %d",
+              bytes / 1048576.0, MAX_PARAMETER_BYTES >> 20, spec.hidden(), spec.members());
+      if (publish) {
+        throw new IllegalStateException("this model cannot be published: " + why);
+      }
+      out.printf("warning: this model could not be published: %s%n", why);
+    }
     TrainingOptions options =
         TrainingOptions.from(settings).withProgress(progress && settings.progress());
     Instant now = Instant.now();
@@ -235,6 +249,12 @@ public final class QualityService implements AutoCloseable {
       }
     }
   }
+
+  /**
+   * The most parameter bytes a published version may have: its registry row is one Cassandra
+   * mutation, at most half a commit log segment (16 MiB by default), with room left for the rest.
+   */
+  static final long MAX_PARAMETER_BYTES = 12L << 20;
 
   /** The dimensions with fewer than {@code trainer.min-ratings} scored pairs, with their counts. */
   private List<String> thinDimensions(List<String> dimensions, List<Comparison> usable) {

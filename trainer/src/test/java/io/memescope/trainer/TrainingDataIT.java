@@ -355,6 +355,56 @@ class TrainingDataIT {
   }
 
   @Test
+  void a_model_too_large_for_a_registry_row_is_refused_before_training() throws Exception {
+    MemescopeConfig wide =
+        TestStack.load(
+            Map.of(
+                "cassandra.keyspace",
+                config.cassandra().keyspace(),
+                "milvus.collection",
+                config.milvus().collection(),
+                "kafka.topics.models.name",
+                config.kafka().topic("models").name(),
+                "trainer.hidden",
+                "[65536]",
+                "trainer.members",
+                "8",
+                "trainer.rescore",
+                "false"));
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    try (QualityService service =
+        new QualityService(
+            wide, wide.trainer(), new PrintStream(printed, true, StandardCharsets.UTF_8))) {
+      assertThatThrownBy(() -> service.train(runs, true, false))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("this model cannot be published: its parameters would take")
+          .hasMessageContaining("over the 12 MiB one registry row holds")
+          .hasMessageContaining("trainer.hidden [65536]");
+    }
+    assertThat(printed.toString(StandardCharsets.UTF_8)).doesNotContain("trained q-");
+
+    // The limit is one Cassandra takes: a row with parameters of exactly that size is stored.
+    QualityRegistry registry = new QualityRegistry(cql);
+    QualitySpec spec = new QualitySpec(config.rater().dimensions(), dim, List.of(4), 2, 0.0);
+    try {
+      registry.save(
+          new QualityRegistry.Entry(
+              "q-largest",
+              Instant.parse("2026-01-01T00:00:00Z"),
+              spec,
+              new byte[(int) QualityService.MAX_PARAMETER_BYTES],
+              ScoreQuantiles.of(spec.dimensions(), new float[10][spec.outputs()]),
+              Map.of(),
+              10,
+              "{}"));
+      assertThat(registry.get("q-largest").orElseThrow().params())
+          .hasSize((int) QualityService.MAX_PARAMETER_BYTES);
+    } finally {
+      cql.execute("DELETE FROM quality_models WHERE version = 'q-largest'");
+    }
+  }
+
+  @Test
   void a_version_whose_parameters_cannot_be_loaded_is_not_published_again() throws Exception {
     QualityRegistry registry = new QualityRegistry(cql);
     QualitySpec spec = new QualitySpec(config.rater().dimensions(), dim, List.of(4), 2, 0.0);

@@ -39,6 +39,21 @@ public record QualitySpec(
     }
   }
 
+  /**
+   * The number of parameters of the whole ensemble: each member's linear layers, embedding → hidden
+   * sizes → outputs, weights and biases.
+   */
+  public long parameterCount() {
+    long perMember = 0;
+    int in = embeddingDim;
+    for (int h : hidden) {
+      perMember += (long) in * h + h;
+      in = h;
+    }
+    perMember += (long) in * outputs() + outputs();
+    return perMember * members;
+  }
+
   /** The number of outputs (dimensions) per image. */
   public int outputs() {
     return dimensions.size();

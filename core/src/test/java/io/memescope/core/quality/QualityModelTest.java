@@ -25,6 +25,22 @@ class QualityModelTest {
   }
 
   @Test
+  void the_parameter_count_is_that_of_the_members_blocks() {
+    try (QualityModel model = QualityModel.create(SPEC, 7)) {
+      long counted = 0;
+      for (int i = 0; i < model.size(); i++) {
+        for (var p : model.member(i).getBlock().getParameters()) {
+          counted += p.getValue().getArray().size();
+        }
+      }
+      // 16·12+12 + 12·8+8 + 8·3+3 = 335 per member, three members.
+      assertThat(SPEC.parameterCount()).isEqualTo(counted).isEqualTo(3 * 335);
+      // The saved bytes: float32 each, and a little framing.
+      assertThat((long) model.save().length).isBetween(counted * 4, counted * 4 + 4096);
+    }
+  }
+
+  @Test
   void shapesAreMemberImageDimension() {
     try (QualityModel model = QualityModel.create(SPEC, 7)) {
       float[][][] s = model.memberScores(embeddings(5, 16, 1));
