@@ -78,16 +78,17 @@ public final class IngestJobs {
    * job) and returns its id; it runs beside the ingest job and finishes by itself.
    */
   public String submitRescore(Path jobJar, String version) {
+    // Checked first: without the jar there is no new job, and the running one still has work.
+    if (!Files.isRegularFile(jobJar)) {
+      throw new StackException(
+          "the job jar " + jobJar + " is missing; build with ./memescope (it builds)");
+    }
     // Another version's re-scoring, still running, would overwrite slices this one has done.
     for (String older : cancelRescores()) {
       System.out.println(
           "cancelled the re-scoring job "
               + older
               + " of another version (or an earlier publication)");
-    }
-    if (!Files.isRegularFile(jobJar)) {
-      throw new StackException(
-          "the job jar " + jobJar + " is missing; build with ./memescope (it builds)");
     }
     String encoded = encodedSettings();
     String jarId = rest.uploadJar(jobJar);
@@ -131,7 +132,18 @@ public final class IngestJobs {
     for (FlinkRestClient.Job j : rest.jobs()) {
       if (j.name().startsWith(prefix)
           && List.of("RUNNING", "CREATED", "INITIALIZING", "RESTARTING").contains(j.state())) {
-        rest.cancel(j.id());
+        try {
+          rest.cancel(j.id());
+        } catch (FlinkRestClient.FlinkRestException e) {
+          // An older version's job skips its slices once a newer version is registered, and can
+          // finish between the listing and the cancel, which Flink then refuses (409): done is
+          // as good as cancelled. Anything else still running is an error.
+          String state = rest.jobState(j.id());
+          if (List.of("FINISHED", "CANCELED", "FAILED").contains(state)) {
+            continue;
+          }
+          throw e;
+        }
         cancelled.add(j.id());
       }
     }
