@@ -488,8 +488,17 @@ public final class QualityService implements AutoCloseable {
         s == ActiveLearning.Strategy.DESIGN
             ? ratedImages(index, exclude, pool.keySet(), settings.activePool())
             : Map.of();
+    if (s == ActiveLearning.Strategy.RANDOM && version != null) {
+      // Random pairs use no model: loading one could only fail the command, or name a model
+      // that played no part.
+      out.printf("random pairs use no model: --model-version %s is ignored%n", version);
+    }
     String named =
-        version != null ? version : newest.map(QualityRegistry.Published::version).orElse(null);
+        s == ActiveLearning.Strategy.RANDOM
+            ? null
+            : version != null
+                ? version
+                : newest.map(QualityRegistry.Published::version).orElse(null);
     QualityRegistry.Entry entry = null;
     String coldBecause = null;
     QualityModel model = null;

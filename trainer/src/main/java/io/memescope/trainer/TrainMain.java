@@ -341,7 +341,7 @@ public final class TrainMain implements Callable<Integer> {
       out.add(
           String.format(
               "%-28s %-20s %7s %8s %8s %8s",
-              "VERSION", "CREATED", "PAIRS", "ACCURACY", "LOG-LOSS", "ECE"));
+              "VERSION", "PUBLISHED", "PAIRS", "ACCURACY", "LOG-LOSS", "ECE"));
       Instant liveAt =
           live.flatMap(v -> all.stream().filter(e -> e.version().equals(v)).findFirst())
               .map(QualityRegistry.Entry::createdAt)

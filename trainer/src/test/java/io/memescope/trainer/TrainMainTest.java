@@ -81,7 +81,7 @@ class TrainMainTest {
     List<io.memescope.core.quality.QualityRegistry.Entry> all =
         List.of(entry("q-c", t.plusSeconds(20)), entry("q-b", t.plusSeconds(10)), entry("q-a", t));
     List<String> lines = TrainMain.Versions.lines(all, java.util.Optional.of("q-b"));
-    assertThat(lines.get(0)).startsWith("VERSION");
+    assertThat(lines.get(0)).startsWith("VERSION").contains("PUBLISHED");
     assertThat(lines.get(1)).startsWith("q-c").endsWith("(not announced)");
     assertThat(lines.get(2)).startsWith("q-b").endsWith("(live)");
     assertThat(lines.get(3)).startsWith("q-a").doesNotContain("(");

@@ -288,6 +288,11 @@ class TrainingDataIT {
       assertThatThrownBy(() -> service.select("it-cold", "cold-2", 5, "design", "q-wide"))
           .as("a version named on purpose is not passed over")
           .hasMessageContaining("quality model q-wide cannot rank pairs");
+      QualityService.Selection random = service.select("it-cold", "cold-r", 5, "random", "q-wide");
+      assertThat(random.pairs()).as("random pairs need no model").hasSize(5);
+      assertThat(random.version()).isNull();
+      assertThat(printed.toString(StandardCharsets.UTF_8))
+          .contains("random pairs use no model: --model-version q-wide is ignored");
 
       // Then a row whose metadata cannot be read (damaged, or written by hand), newer still.
       cql.execute(
