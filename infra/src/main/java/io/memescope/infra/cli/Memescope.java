@@ -84,6 +84,14 @@ public final class Memescope {
             commandLine.getErr().println("memescope: " + e.getMessage());
             return 1;
           }
+          if (e instanceof java.io.UncheckedIOException || e instanceof java.io.IOException) {
+            // A file the stack cannot write (a home once used with sudo, a full disk): one line
+            // with the reason, not a stack trace.
+            commandLine
+                .getErr()
+                .println("memescope: " + io.memescope.infra.stack.IoErrors.describe(e));
+            return 1;
+          }
           throw e;
         });
     return cli.execute(args);

@@ -269,7 +269,11 @@ public final class LocalStack {
       return start(service, progress);
     } catch (IOException | UncheckedIOException e) {
       throw new StackException(
-          service.name() + ": " + e.getMessage() + "; see " + StackLayout.show(service.logFile()),
+          service.name()
+              + ": "
+              + IoErrors.describe(e)
+              + "; see "
+              + StackLayout.show(service.logFile()),
           e);
     }
   }

@@ -2,7 +2,6 @@ package io.memescope.infra.stack;
 
 import io.memescope.core.config.ModelSettings;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -110,7 +109,8 @@ final class Supervisor {
     try {
       Files.deleteIfExists(service.layout.pidFile(service.name()));
     } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      // Not a reason to leave the other services running: processes are found by their command
+      // line, not by this file, which the next start overwrites.
     }
     return processes.size();
   }
