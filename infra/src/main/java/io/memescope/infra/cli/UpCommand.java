@@ -42,7 +42,8 @@ final class UpCommand implements Callable<Integer> {
     LocalStack stack = new LocalStack(config);
     long begin = System.nanoTime();
     Console.line("memescope: local stack in " + StackLayout.show(stack.layout().home()));
-    try {
+    // One lock for the whole command: no down or second up between its steps.
+    try (LocalStack.Hold lock = stack.hold()) {
       if (services.isEmpty()) {
         report(stack.up(stack.infrastructure(), Console::step));
         if (!noSchema) {

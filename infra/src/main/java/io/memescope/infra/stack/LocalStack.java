@@ -125,7 +125,7 @@ public final class LocalStack {
       return List.of();
     }
     selected.forEach(this::checkLoopback);
-    try (FileLock lock = lock()) {
+    try (Hold lock = lock()) {
       ExecutorService pool = Executors.newFixedThreadPool(selected.size());
       try {
         Map<Service, Future<Started>> futures = new LinkedHashMap<>();
@@ -151,8 +151,6 @@ public final class LocalStack {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new StackException("interrupted while starting the stack");
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
   }
 
@@ -175,7 +173,7 @@ public final class LocalStack {
     }
     java.util.Collections.reverse(selected);
     List<String> stopped = new ArrayList<>();
-    try (FileLock lock = lock()) {
+    try (Hold lock = lock()) {
       for (Service service : selected) {
         int count = supervisor.stop(service, config.stack().stopTimeout());
         if (count > 0) {
@@ -183,8 +181,6 @@ public final class LocalStack {
           stopped.add(service.name());
         }
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
     return stopped;
   }
@@ -344,14 +340,73 @@ public final class LocalStack {
     }
   }
 
-  private FileLock lock() throws IOException {
+  /** The stack's lock while {@link #hold} holds it, for the commands it runs meanwhile. */
+  private FileLock held;
+
+  /** The stack's lock, held by this instance until closed; an {@link AutoCloseable} of it. */
+  public interface Hold extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  /**
+   * Takes the stack's lock for a whole command, such as {@code up}: start the infrastructure, apply
+   * the schema, start the applications and submit the ingest job, with no {@code down} or second
+   * {@code up} in between (each step took and released it, so a {@code down} during the schema left
+   * the applications started after it running, and two {@code up}s could both submit the ingest
+   * job). {@link #up} and {@link #down} on this instance run under it meanwhile.
+   */
+  public synchronized Hold hold() {
+    if (held != null) {
+      throw new IllegalStateException("the stack's lock is held already");
+    }
+    held = acquire();
+    return () -> {
+      synchronized (this) {
+        release(held);
+        held = null;
+      }
+    };
+  }
+
+  /** The lock for one step: {@link #hold}'s when it is held, else a lock of its own. */
+  private synchronized Hold lock() {
+    if (held != null) {
+      return () -> {};
+    }
+    FileLock lock = acquire();
+    return () -> release(lock);
+  }
+
+  private static void release(FileLock lock) {
+    release(lock.channel()); // closing the channel releases the lock
+  }
+
+  private static void release(FileChannel channel) {
+    try {
+      channel.close();
+    } catch (IOException e) {
+      // closing a lock file cannot lose anything
+    }
+  }
+
+  private FileLock acquire() {
     Path file = layout.lockFile();
     StackLayout.createDirectories(file.getParent());
-    FileChannel channel =
-        FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-    FileLock lock = channel.tryLock();
+    FileChannel channel;
+    FileLock lock;
+    try {
+      channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot open " + file, e);
+    }
+    try {
+      lock = channel.tryLock();
+    } catch (java.nio.channels.OverlappingFileLockException | IOException e) {
+      lock = null; // held by another command in this JVM (tests), or no lock to be had
+    }
     if (lock == null) {
-      channel.close();
+      release(channel);
       throw new StackException(
           "another memescope command is starting or stopping the stack in "
               + StackLayout.show(layout.home())

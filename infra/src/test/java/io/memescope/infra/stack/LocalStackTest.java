@@ -156,6 +156,27 @@ class LocalStackTest {
         .doesNotContain("flink-taskmanager-3");
   }
 
+  @Test
+  void a_command_holding_the_stack_keeps_others_out_until_it_is_done() throws IOException {
+    MemescopeConfig config = new ConfigLoader().optOverride("home", home.toString()).load();
+    int port = freePort();
+    java.util.function.Function<StackLayout, List<Service>> one =
+        layout -> List.of(new SlowToPrepare(config, layout, "one", port, 0));
+    LocalStack up = new LocalStack(config, one, one);
+    LocalStack other = new LocalStack(config, one, one);
+    try (LocalStack.Hold held = up.hold()) {
+      // Between the steps of one `up` (infrastructure, schema, applications, ingest job) ...
+      up.up(List.of(), ProgressListener.SILENT);
+      // ... another command is refused, not run in between.
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+              () -> other.down(List.of(), ProgressListener.SILENT))
+          .isInstanceOf(StackException.class)
+          .hasMessageContaining("another memescope command is starting or stopping the stack");
+      assertThat(up.status()).singleElement().satisfies(s -> assertThat(s.healthy()).isTrue());
+    }
+    assertThat(other.down(List.of(), ProgressListener.SILENT)).containsExactly("one");
+  }
+
   private static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
