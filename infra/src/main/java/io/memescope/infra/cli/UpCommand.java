@@ -64,6 +64,14 @@ final class UpCommand implements Callable<Integer> {
     Console.line(
         "memescope: up in "
             + Console.seconds(java.time.Duration.ofNanos(System.nanoTime() - begin)));
+    if (!services.isEmpty()) {
+      // Only what was asked for: the addresses below would name services not started.
+      Console.line(
+          "  started "
+              + String.join(", ", services)
+              + "; `./memescope status` shows each one's address");
+      return 0;
+    }
     Console.line("  Flink UI    " + config.flink().restUrl());
     Console.line("  Kafka       " + config.kafka().bootstrapServers());
     Console.line(
@@ -80,14 +88,16 @@ final class UpCommand implements Callable<Integer> {
             + " (collection "
             + config.milvus().collection()
             + ")");
-    Console.line(
-        "  Crawler     "
-            + config.crawler().sources().size()
-            + " source(s) in the settings (all: ./memescope sources list); metrics http://"
-            + config.crawler().metricsHost()
-            + ":"
-            + config.crawler().metricsPort()
-            + "/metrics");
+    if (config.crawler().enabled()) {
+      Console.line(
+          "  Crawler     "
+              + config.crawler().sources().size()
+              + " source(s) in the settings (all: ./memescope sources list); metrics http://"
+              + config.crawler().metricsHost()
+              + ":"
+              + config.crawler().metricsPort()
+              + "/metrics");
+    }
     if (config.serving().enabled()) {
       Console.line(
           "  Search      http://"
