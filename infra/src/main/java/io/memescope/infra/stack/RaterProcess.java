@@ -3,9 +3,7 @@ package io.memescope.infra.stack;
 import io.memescope.core.config.MemescopeConfig;
 import io.memescope.core.config.RaterSettings;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.List;
@@ -58,12 +56,10 @@ final class RaterProcess extends ApplicationProcess {
   protected void prepare(ProgressListener progress) throws IOException {
     super.prepare(progress);
     Path file = RaterSettings.adminPasswordFile(config.home());
-    if (rater.adminPassword().isBlank() && !Files.exists(file)) {
-      Files.createDirectories(file.getParent());
+    if (rater.adminPassword().isBlank() && !SecretFile.present(file)) {
       byte[] bytes = new byte[15];
       new SecureRandom().nextBytes(bytes);
-      Files.writeString(file, Base64.getUrlEncoder().withoutPadding().encodeToString(bytes) + "\n");
-      Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+      SecretFile.write(file, Base64.getUrlEncoder().withoutPadding().encodeToString(bytes));
       progress.step(name(), "generated the first admin's password in " + file);
     }
   }

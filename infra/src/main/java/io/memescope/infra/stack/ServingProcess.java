@@ -3,9 +3,7 @@ package io.memescope.infra.stack;
 import io.memescope.core.config.MemescopeConfig;
 import io.memescope.core.config.ServingSettings;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.List;
@@ -58,12 +56,10 @@ final class ServingProcess extends ApplicationProcess {
   protected void prepare(ProgressListener progress) throws IOException {
     super.prepare(progress);
     Path key = ServingSettings.adminKeyFile(config.home());
-    if (serving.adminKey().isBlank() && !Files.exists(key)) {
-      Files.createDirectories(key.getParent());
+    if (serving.adminKey().isBlank() && !SecretFile.present(key)) {
       byte[] bytes = new byte[24];
       new SecureRandom().nextBytes(bytes);
-      Files.writeString(key, HexFormat.of().formatHex(bytes) + "\n");
-      Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+      SecretFile.write(key, HexFormat.of().formatHex(bytes));
       progress.step(name(), "generated an admin key in " + key);
     }
   }
