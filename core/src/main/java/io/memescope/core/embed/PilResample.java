@@ -33,7 +33,7 @@ public final class PilResample {
       return crop(image, x0, y0, w, h);
     }
     return switch (image.mode()) {
-      case "P" -> crop(resizeNearest(image, width, height), x0, y0, w, h);
+      case "P" -> resizeNearest(image, width, height, x0, y0, w, h);
       case "RGBA", "LA" -> unpremultiply(resample(premultiply(image), width, height, x0, y0, w, h));
       default -> resample(image, width, height, x0, y0, w, h);
     };
@@ -62,18 +62,32 @@ public final class PilResample {
     return 0.0;
   }
 
-  /** Per output position: first input index, count, and fixed-point weights. */
+  /**
+   * Per output position of a window, from its first: first input index, count, and fixed-point
+   * weights.
+   */
   record Coefficients(int ksize, int[] bounds, int[] weights) {}
 
   static Coefficients coefficients(int inSize, int outSize) {
+    return coefficients(inSize, outSize, 0, outSize);
+  }
+
+  /**
+   * The coefficients of output positions {@code [from, from + count)} only: each depends on its own
+   * position, so they are those of the whole line. (For the whole line, an image of 1 × 20,000
+   * pixels, whose short side goes to 224, needed arrays for 4.5 million positions, gigabytes, to
+   * crop 224 of them.)
+   */
+  static Coefficients coefficients(int inSize, int outSize, int from, int count) {
     double scale = (double) inSize / outSize;
     double filterScale = Math.max(scale, 1.0);
     double support = 2.0 * filterScale;
     int ksize = (int) Math.ceil(support) * 2 + 1;
-    int[] bounds = new int[outSize * 2];
-    int[] weights = new int[outSize * ksize];
+    int[] bounds = new int[count * 2];
+    int[] weights = new int[Math.multiplyExact(count, ksize)];
     double[] k = new double[ksize];
-    for (int xx = 0; xx < outSize; xx++) {
+    for (int i = 0; i < count; i++) {
+      int xx = from + i;
       double center = (xx + 0.5) * scale;
       double ww = 0.0;
       double ss = 1.0 / filterScale;
@@ -86,13 +100,13 @@ public final class PilResample {
       }
       for (int x = 0; x < xmax; x++) {
         double v = ww != 0.0 ? k[x] / ww : k[x];
-        weights[xx * ksize + x] =
+        weights[i * ksize + x] =
             v < 0
                 ? (int) (-0.5 + v * (1 << PRECISION_BITS))
                 : (int) (0.5 + v * (1 << PRECISION_BITS));
       }
-      bounds[xx * 2] = xmin;
-      bounds[xx * 2 + 1] = xmax;
+      bounds[i * 2] = xmin;
+      bounds[i * 2 + 1] = xmax;
     }
     return new Coefficients(ksize, bounds, weights);
   }
@@ -116,25 +130,26 @@ public final class PilResample {
     int b = in.bands();
     boolean resizeX = width != in.width();
     boolean resizeY = height != in.height();
-    Coefficients cx = resizeX ? coefficients(in.width(), width) : null;
-    Coefficients cy = resizeY ? coefficients(in.height(), height) : null;
+    // Coefficients of the window's columns and rows only (indexed from the window's first).
+    Coefficients cx = resizeX ? coefficients(in.width(), width, x0, w) : null;
+    Coefficients cy = resizeY ? coefficients(in.height(), height, y0, h) : null;
     int[] out;
     if (horizontalFirst) {
       // Input rows [r0, r1) feed the window's rows.
-      int r0 = resizeY ? cy.bounds()[y0 * 2] : y0;
-      int r1 = resizeY ? cy.bounds()[(y0 + h - 1) * 2] + cy.bounds()[(y0 + h - 1) * 2 + 1] : y0 + h;
+      int r0 = resizeY ? cy.bounds()[0] : y0;
+      int r1 = resizeY ? cy.bounds()[(h - 1) * 2] + cy.bounds()[(h - 1) * 2 + 1] : y0 + h;
       int[] rows =
           resizeX
-              ? horizontal(in.pixels(), in.width(), b, r0, r1 - r0, cx, x0, w, 0)
+              ? horizontal(in.pixels(), in.width(), b, r0, r1 - r0, cx, w, 0)
               : columns(in.pixels(), in.width(), b, r0, r1 - r0, x0, w);
-      out = resizeY ? vertical(rows, w, b, cy, y0, h, r0) : rows;
+      out = resizeY ? vertical(rows, w, b, cy, h, r0) : rows;
     } else { // only when the height shrinks, so resizeY
       // Input columns [c0, c1) feed the window's columns.
-      int c0 = resizeX ? cx.bounds()[x0 * 2] : x0;
-      int c1 = resizeX ? cx.bounds()[(x0 + w - 1) * 2] + cx.bounds()[(x0 + w - 1) * 2 + 1] : x0 + w;
+      int c0 = resizeX ? cx.bounds()[0] : x0;
+      int c1 = resizeX ? cx.bounds()[(w - 1) * 2] + cx.bounds()[(w - 1) * 2 + 1] : x0 + w;
       int[] cols = columns(in.pixels(), in.width(), b, 0, in.height(), c0, c1 - c0);
-      int[] rows = vertical(cols, c1 - c0, b, cy, y0, h, 0);
-      out = resizeX ? horizontal(rows, c1 - c0, b, 0, h, cx, x0, w, c0) : rows;
+      int[] rows = vertical(cols, c1 - c0, b, cy, h, 0);
+      out = resizeX ? horizontal(rows, c1 - c0, b, 0, h, cx, w, c0) : rows;
     }
     return new PilImage(in.mode(), w, h, out, in.palette());
   }
@@ -150,8 +165,9 @@ public final class PilResample {
   }
 
   /**
-   * The horizontal pass: output columns {@code [x0, x0 + w)} of rows {@code [firstRow, firstRow +
-   * rows)} of {@code src}, whose column 0 is input column {@code srcColumn0}.
+   * The horizontal pass: the {@code w} output columns {@code c} holds the coefficients of, of rows
+   * {@code [firstRow, firstRow + rows)} of {@code src}, whose column 0 is input column {@code
+   * srcColumn0}.
    */
   private static int[] horizontal(
       int[] src,
@@ -160,7 +176,6 @@ public final class PilResample {
       int firstRow,
       int rows,
       Coefficients c,
-      int x0,
       int w,
       int srcColumn0) {
     int[] bounds = c.bounds();
@@ -172,10 +187,9 @@ public final class PilResample {
       int rowOffset = (y + firstRow) * srcWidth * b;
       int outOffset = y * w * b;
       for (int i = 0; i < w; i++) {
-        int xx = x0 + i;
-        int xmin = bounds[xx * 2] - srcColumn0;
-        int xmax = bounds[xx * 2 + 1];
-        int k = xx * ksize;
+        int xmin = bounds[i * 2] - srcColumn0;
+        int xmax = bounds[i * 2 + 1];
+        int k = i * ksize;
         int at = rowOffset + xmin * b;
         if (b == 3) {
           int s0 = half;
@@ -205,12 +219,11 @@ public final class PilResample {
   }
 
   /**
-   * The vertical pass: output rows {@code [y0, y0 + h)} over {@code width} columns of {@code src},
-   * whose row 0 is input row {@code srcRow0}. Row by row, so the inner loop runs over contiguous
-   * samples; integer sums do not depend on their order.
+   * The vertical pass: the {@code h} output rows {@code c} holds the coefficients of, over {@code
+   * width} columns of {@code src}, whose row 0 is input row {@code srcRow0}. Row by row, so the
+   * inner loop runs over contiguous samples; integer sums do not depend on their order.
    */
-  private static int[] vertical(
-      int[] src, int width, int b, Coefficients c, int y0, int h, int srcRow0) {
+  private static int[] vertical(int[] src, int width, int b, Coefficients c, int h, int srcRow0) {
     int[] bounds = c.bounds();
     int[] weights = c.weights();
     int ksize = c.ksize();
@@ -218,10 +231,9 @@ public final class PilResample {
     int[] out = new int[n * h];
     int[] acc = new int[n];
     for (int j = 0; j < h; j++) {
-      int yy = y0 + j;
-      int ymin = bounds[yy * 2] - srcRow0;
-      int ymax = bounds[yy * 2 + 1];
-      int k = yy * ksize;
+      int ymin = bounds[j * 2] - srcRow0;
+      int ymax = bounds[j * 2 + 1];
+      int k = j * ksize;
       java.util.Arrays.fill(acc, 1 << (PRECISION_BITS - 1));
       for (int y = 0; y < ymax; y++) {
         int wt = weights[k + y];
@@ -240,25 +252,39 @@ public final class PilResample {
 
   /** Pillow's NEAREST (an affine scale), including its accumulated floating-point positions. */
   static PilImage resizeNearest(PilImage in, int width, int height) {
+    return resizeNearest(in, width, height, 0, 0, width, height);
+  }
+
+  /**
+   * The window {@code (x0, y0, x0 + w, y0 + h)} of {@link #resizeNearest(PilImage, int, int)}: the
+   * positions are still accumulated from the first (so the same to the bit), but only the window's
+   * samples are stored.
+   */
+  static PilImage resizeNearest(PilImage in, int width, int height, int x0, int y0, int w, int h) {
     int b = in.bands();
     double ax = (double) in.width() / width;
     double ay = (double) in.height() / height;
-    int[] xin = new int[width];
+    int[] xin = new int[w];
     double xo = ax * 0.5;
-    for (int x = 0; x < width; x++) {
-      xin[x] = Math.min(coord(xo), in.width() - 1);
+    for (int x = 0; x < x0 + w; x++) {
+      if (x >= x0) {
+        xin[x - x0] = Math.min(coord(xo), in.width() - 1);
+      }
       xo += ax;
     }
-    int[] out = new int[width * height * b];
+    int[] out = new int[Math.multiplyExact(Math.multiplyExact(w, h), b)];
     double yo = ay * 0.5;
-    for (int y = 0; y < height; y++) {
-      int yi = Math.min(coord(yo), in.height() - 1);
-      for (int x = 0; x < width; x++) {
-        System.arraycopy(in.pixels(), (yi * in.width() + xin[x]) * b, out, (y * width + x) * b, b);
+    for (int y = 0; y < y0 + h; y++) {
+      if (y >= y0) {
+        int yi = Math.min(coord(yo), in.height() - 1);
+        for (int x = 0; x < w; x++) {
+          System.arraycopy(
+              in.pixels(), (yi * in.width() + xin[x]) * b, out, ((y - y0) * w + x) * b, b);
+        }
       }
       yo += ay;
     }
-    return new PilImage(in.mode(), width, height, out, in.palette());
+    return new PilImage(in.mode(), w, h, out, in.palette());
   }
 
   private static int coord(double v) {

@@ -53,6 +53,33 @@ class PilResampleTest {
   }
 
   @Test
+  void a_window_of_a_very_long_resize_allocates_for_the_window_only() {
+    // An image of 1 x 20,000 (or 65,535) pixels: its short side goes to 224, so the whole resize
+    // would be 224 x 4.5 (14.7) million samples, gigabytes, for a 224 x 224 centre crop.
+    var threads =
+        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    Random random = new Random(3);
+    for (String mode : new String[] {"P", "RGB", "RGBA"}) {
+      for (int[] size : new int[][] {{1, 20_000}, {1, 65_535}, {65_535, 1}}) {
+        PilImage image = image(random, mode, size[0], size[1]);
+        boolean tall = size[1] > size[0];
+        int longSide = (int) (224.0 * Math.max(size[0], size[1]) / Math.min(size[0], size[1]));
+        int width = tall ? 224 : longSide;
+        int height = tall ? longSide : 224;
+        int x0 = (width - 224) / 2;
+        int y0 = (height - 224) / 2;
+        long before = threads.getCurrentThreadAllocatedBytes();
+        PilImage part = PilResample.resizeBicubic(image, width, height, x0, y0, 224, 224);
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertThat(new int[] {part.width(), part.height()}).containsExactly(224, 224);
+        assertThat(allocated)
+            .as("%s %dx%d: bytes allocated", mode, size[0], size[1])
+            .isLessThan(32L << 20);
+      }
+    }
+  }
+
+  @Test
   void a_window_outside_the_output_is_refused() {
     PilImage image = image(new Random(1), "RGB", 10, 10);
     assertThatThrownBy(() -> PilResample.resizeBicubic(image, 5, 5, 1, 0, 5, 5))
