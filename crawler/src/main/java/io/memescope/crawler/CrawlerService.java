@@ -48,9 +48,10 @@ public final class CrawlerService implements AutoCloseable {
   private static final Duration CONTINUE_AFTER = Duration.ofSeconds(1);
 
   /**
-   * The longest pause a host asks for ({@code Retry-After}, a used-up rate limit) that a scheduler
-   * thread sleeps through; a source whose host asks for longer stops its pass and is scheduled
-   * again for when the pause is over, leaving the thread to the other sources.
+   * The longest wait for a host that a scheduler thread sleeps through (a pause it asked for with
+   * {@code Retry-After} or a used-up rate limit, a long Crawl-delay, a queue of sources on it); a
+   * source whose request would wait longer stops its pass and is scheduled again for when its turn
+   * comes, leaving the thread to the other sources.
    */
   static final Duration LONGEST_SLEEP = Duration.ofSeconds(5);
 
@@ -81,7 +82,7 @@ public final class CrawlerService implements AutoCloseable {
     this.paused =
         counter(
             "memescope_crawl_paused",
-            "Passes stopped early because a host asked to be left alone for a while",
+            "Passes stopped early because the next request to a host could not go for a while",
             "source");
     this.httpErrors =
         counter(
@@ -226,7 +227,13 @@ public final class CrawlerService implements AutoCloseable {
           result.errors().forEach(e -> LOG.warn("{}", e));
         } else if (result.pausedFor() != null) {
           paused.labelValues(spec.id()).inc();
-          next = result.pausedFor().plus(CONTINUE_AFTER);
+          // Spread out a little: every source paused by one host would come back at once.
+          long spread = Math.min(result.pausedFor().toMillis() / 10, 30_000);
+          next =
+              result
+                  .pausedFor()
+                  .plus(CONTINUE_AFTER)
+                  .plusMillis(ThreadLocalRandom.current().nextLong(spread + 1));
         } else if (!result.reachedEnd()) {
           next = CONTINUE_AFTER;
         }
@@ -235,7 +242,7 @@ public final class CrawlerService implements AutoCloseable {
             spec.id(),
             result.pages(),
             result.published(),
-            result.pausedFor() == null ? "" : "; its host asked to be left alone",
+            result.pausedFor() == null ? "" : "; its host's next turn is later",
             next.toSeconds());
       } catch (Exception e) {
         errors.labelValues(spec.id()).inc();

