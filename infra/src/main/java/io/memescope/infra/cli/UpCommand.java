@@ -42,8 +42,10 @@ final class UpCommand implements Callable<Integer> {
     LocalStack stack = new LocalStack(config);
     long begin = System.nanoTime();
     Console.line("memescope: local stack in " + StackLayout.show(stack.layout().home()));
-    // One lock for the whole command: no down or second up between its steps.
-    try (LocalStack.Hold lock = stack.hold()) {
+    // One lock for the whole command: no down or second up between its steps. Taken before the
+    // try: a refusal started nothing, so the advice below does not apply to it.
+    LocalStack.Hold lock = stack.hold();
+    try (lock) {
       if (services.isEmpty()) {
         report(stack.up(stack.infrastructure(), Console::step));
         if (!noSchema) {

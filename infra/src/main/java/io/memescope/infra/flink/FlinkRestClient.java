@@ -35,8 +35,20 @@ public final class FlinkRestClient {
 
   /** Thrown when the cluster answers with an error or not at all. */
   public static final class FlinkRestException extends RuntimeException {
+    private final int status;
+
     public FlinkRestException(String message, Throwable cause) {
+      this(message, cause, -1);
+    }
+
+    FlinkRestException(String message, Throwable cause, int status) {
       super(message, cause);
+      this.status = status;
+    }
+
+    /** The HTTP status the cluster answered with; -1 when it did not answer. */
+    public int status() {
+      return status;
     }
   }
 
@@ -216,7 +228,8 @@ public final class FlinkRestClient {
                 + response.statusCode()
                 + ": "
                 + response.body(),
-            null);
+            null,
+            response.statusCode());
       }
       return response.body().isBlank() ? JSON.createObjectNode() : JSON.readTree(response.body());
     } catch (IOException e) {

@@ -136,10 +136,20 @@ public final class IngestJobs {
           rest.cancel(j.id());
         } catch (FlinkRestClient.FlinkRestException e) {
           // An older version's job skips its slices once a newer version is registered, and can
-          // finish between the listing and the cancel, which Flink then refuses (409): done is
-          // as good as cancelled. Anything else still running is an error.
-          String state = rest.jobState(j.id());
-          if (List.of("FINISHED", "CANCELED", "FAILED").contains(state)) {
+          // finish between the listing and the cancel, which Flink then refuses (409): done, or
+          // being cancelled by another publication, is as good as cancelled. Anything else is an
+          // error, and so is a cluster that does not answer.
+          if (e.status() != 409) {
+            throw e;
+          }
+          String state;
+          try {
+            state = rest.jobState(j.id());
+          } catch (RuntimeException lookup) {
+            e.addSuppressed(lookup);
+            throw e;
+          }
+          if (List.of("FINISHED", "CANCELED", "FAILED", "CANCELLING").contains(state)) {
             continue;
           }
           throw e;

@@ -402,16 +402,25 @@ public final class LocalStack {
     }
     try {
       lock = channel.tryLock();
-    } catch (java.nio.channels.OverlappingFileLockException | IOException e) {
-      lock = null; // held by another command in this JVM (tests), or no lock to be had
+    } catch (java.nio.channels.OverlappingFileLockException e) {
+      // Held by another command in this JVM (tests). The channel stays open: closing any channel
+      // to the file would drop the lock that command holds (POSIX locks are per process).
+      throw refused();
+    } catch (IOException e) {
+      release(channel);
+      throw new UncheckedIOException("cannot lock " + file, e); // e.g. no locks on this file system
     }
     if (lock == null) {
       release(channel);
-      throw new StackException(
-          "another memescope command is starting or stopping the stack in "
-              + StackLayout.show(layout.home())
-              + "; wait for it to finish");
+      throw refused();
     }
     return lock;
+  }
+
+  private StackException refused() {
+    return new StackException(
+        "another memescope command is starting or stopping the stack in "
+            + StackLayout.show(layout.home())
+            + "; wait for it to finish");
   }
 }

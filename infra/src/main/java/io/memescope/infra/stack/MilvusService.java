@@ -92,10 +92,12 @@ final class MilvusService extends Service {
             + " (once; pip output in "
             + StackLayout.show(logFile())
             + ")");
-    // Without bin/pip the environment is half made: Debian's python3 without python3-venv creates
+    // Without pip the environment is half made: Debian's python3 without python3-venv creates
     // bin/python, then fails at ensurepip. Kept, every later start failed with "No module named
-    // pip" even after the package was installed; --clear makes it again.
-    if (!Files.isExecutable(venvPython()) || !Files.isExecutable(venv().resolve("bin/pip"))) {
+    // pip" even after the package was installed; --clear makes it again. Only the stack's own
+    // environment: one of the user's (milvus.venv, perhaps made by uv, without pip) is theirs.
+    boolean own = milvus.venv().isEmpty();
+    if (!Files.isExecutable(venvPython()) || (own && !pipRuns())) {
       run(
           List.of(python(), "-m", "venv", "--clear", venv().toString()),
           "create the virtual environment",
@@ -118,6 +120,27 @@ final class MilvusService extends Service {
         "install Milvus Lite with pip",
         900);
     Files.writeString(stamp, wanted);
+  }
+
+  /** Whether the environment's Python runs pip (asked as a module, as the install runs it). */
+  private boolean pipRuns() {
+    try {
+      Process p =
+          new ProcessBuilder(venvPython().toString(), "-m", "pip", "--version")
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      if (!p.waitFor(60, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        return false;
+      }
+      return p.exitValue() == 0;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StackException("milvus: interrupted");
+    }
   }
 
   /** The configured interpreter, checked: a clear error if it is missing or too old. */

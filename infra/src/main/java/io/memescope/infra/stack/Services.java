@@ -36,20 +36,28 @@ final class Services {
    * processes kept running, holding their ports, after "memescope: down").
    */
   static List<Service> stoppable(MemescopeConfig config, StackLayout layout) {
-    List<Service> services = new ArrayList<>();
-    services.add(new KafkaService(config, layout));
-    services.add(new CassandraService(config, layout));
-    services.add(new MilvusService(config, layout));
-    services.add(FlinkService.jobManager(config, layout));
-    for (int i = 0;
-        i < config.flink().taskManagerCount()
-            || java.nio.file.Files.isDirectory(layout.dataDir("flink-taskmanager-" + i));
-        i++) {
-      services.add(FlinkService.taskManager(config, layout, i));
+    List<Service> services = new ArrayList<>(all(config, layout));
+    List<String> names = services.stream().map(Service::name).toList();
+    int index = config.flink().taskManagerCount();
+    // After the last TaskManager of the settings: those a larger stack left behind.
+    int at = names.indexOf("flink-taskmanager-" + (index - 1)) + 1;
+    if (at == 0) {
+      at = names.indexOf("flink-jobmanager") + 1;
     }
-    services.add(new CrawlerProcess(config, layout));
-    services.add(new ServingProcess(config, layout));
-    services.add(new RaterProcess(config, layout));
+    for (; java.nio.file.Files.isDirectory(layout.dataDir("flink-taskmanager-" + index)); index++) {
+      services.add(at++, FlinkService.taskManager(config, layout, index));
+    }
+    // The applications the settings turn off, in their order.
+    List<Service> apps =
+        List.of(
+            new CrawlerProcess(config, layout),
+            new ServingProcess(config, layout),
+            new RaterProcess(config, layout));
+    for (Service app : apps) {
+      if (!names.contains(app.name())) {
+        services.add(app);
+      }
+    }
     return services;
   }
 }

@@ -24,7 +24,7 @@ class LocalStackTest {
     private volatile long launched;
 
     SlowToPrepare(MemescopeConfig config, StackLayout layout, int port) {
-      this(config, layout, "slow", port, 3_000);
+      this(config, layout, "slow", port, 4_000);
     }
 
     SlowToPrepare(
@@ -58,7 +58,7 @@ class LocalStackTest {
     @Override
     protected void prepare(ProgressListener progress) {
       try {
-        Thread.sleep(prepareMillis); // 3 s: longer than the whole start timeout below
+        Thread.sleep(prepareMillis); // 4 s: longer than the whole start timeout below
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
@@ -87,7 +87,7 @@ class LocalStackTest {
     MemescopeConfig config =
         new ConfigLoader()
             .optOverride("home", home.toString())
-            .optOverride("stack.start-timeout", "2s")
+            .optOverride("stack.start-timeout", "3s")
             .load();
     int free = port;
     LocalStack stack =
@@ -96,7 +96,7 @@ class LocalStackTest {
             layout -> List.of(new SlowToPrepare(config, layout, free)),
             layout -> List.of());
     try {
-      // 3 s of preparing and 1 s to get ready: more than 2 s in all, but ready 1 s after launch.
+      // 4 s of preparing and 1 s to get ready: more than 3 s in all, but ready 1 s after launch.
       List<LocalStack.Started> started = stack.up(List.of(), ProgressListener.SILENT);
       assertThat(started).singleElement().satisfies(s -> assertThat(s.reused()).isFalse());
       assertThat(stack.down(List.of(), ProgressListener.SILENT)).containsExactly("slow");

@@ -43,6 +43,7 @@ class MilvusServiceTest {
             """
             #!/bin/bash
             [[ -x "$(dirname "$0")/pip" ]] || { echo 'No module named pip'; exit 1; }
+            [[ $1 == -m && $2 == pip && $3 == --version ]] && { echo 'pip 25'; exit 0; }
             exit 0
             """);
     String pip =
@@ -88,5 +89,31 @@ class MilvusServiceTest {
         assertThat(milvus.venv().resolve("bin/python")).as("left half made").exists();
       }
     }
+  }
+
+  @Test
+  void a_virtual_environment_of_the_users_own_is_never_made_again() throws Exception {
+    // milvus.venv names one the user made (uv makes them without pip): kept, and the error says
+    // what pip said.
+    Path own = home.resolve("my-venv");
+    Files.createDirectories(own.resolve("bin"));
+    Files.writeString(own.resolve("mine"), "the user's");
+    Path python =
+        Files.writeString(
+            own.resolve("bin/python"), "#!/bin/bash\necho 'No module named pip'\nexit 1\n");
+    Files.setPosixFilePermissions(python, PosixFilePermissions.fromString("rwx------"));
+    MemescopeConfig config =
+        new ConfigLoader()
+            .optOverride("home", home.toString())
+            .optOverride("milvus.venv", own.toString())
+            .optOverride("milvus.python", fakePython("python-ok", true).toString())
+            .load();
+    MilvusService milvus = new MilvusService(config, new StackLayout(config.home()));
+    Files.createDirectories(milvus.confDir());
+    Files.createDirectories(milvus.logFile().getParent());
+    assertThatThrownBy(() -> milvus.prepare(ProgressListener.SILENT))
+        .isInstanceOf(StackException.class)
+        .hasMessageContaining("could not install Milvus Lite with pip: No module named pip");
+    assertThat(own.resolve("mine")).as("not cleared").exists();
   }
 }
