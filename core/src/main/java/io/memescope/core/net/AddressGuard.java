@@ -104,12 +104,26 @@ public final class AddressGuard implements Dns {
   public static String forbidden(InetAddress address) {
     if (address instanceof Inet6Address v6) {
       byte[] b = v6.getAddress();
-      if (isMappedV4(b)) {
+      // An IPv4 address inside an IPv6 one reaches that IPv4 host: through the dual stack
+      // (::ffff:a.b.c.d, ::a.b.c.d), a NAT64 gateway (64:ff9b::/96; on an IPv6-only cluster it
+      // reaches private VPC addresses) or a 6to4 relay (2002:AABB:CCDD::/48).
+      int at = embeddedV4(b);
+      if (at >= 0) {
         try {
-          return forbidden(InetAddress.getByAddress(java.util.Arrays.copyOfRange(b, 12, 16)));
+          String why =
+              forbidden(InetAddress.getByAddress(java.util.Arrays.copyOfRange(b, at, at + 4)));
+          return why == null ? null : why + " (inside an IPv6 address)";
         } catch (UnknownHostException e) {
           return "malformed";
         }
+      }
+      if ((b[0] & 0xff) == 0x00
+          && (b[1] & 0xff) == 0x64
+          && (b[2] & 0xff) == 0xff
+          && (b[3] & 0xff) == 0x9b
+          && b[4] == 0
+          && b[5] == 1) {
+        return "local-use NAT64 (private)"; // 64:ff9b:1::/48, RFC 8215
       }
       if ((b[0] & 0xfe) == 0xfc) {
         return "unique-local (private)";
@@ -150,12 +164,33 @@ public final class AddressGuard implements Dns {
     return null;
   }
 
-  private static boolean isMappedV4(byte[] b) {
+  /**
+   * Where an IPv4 address sits inside {@code b} (16 bytes): 12 for ::ffff:0:0/96 (mapped), ::/96
+   * (compatible, but not :: or ::1) and 64:ff9b::/96 (NAT64), 2 for 2002::/16 (6to4); -1 for none.
+   */
+  private static int embeddedV4(byte[] b) {
+    boolean zeros = true;
     for (int i = 0; i < 10; i++) {
-      if (b[i] != 0) {
-        return false;
-      }
+      zeros &= b[i] == 0;
     }
-    return (b[10] & 0xff) == 0xff && (b[11] & 0xff) == 0xff;
+    if (zeros && (b[10] & 0xff) == 0xff && (b[11] & 0xff) == 0xff) {
+      return 12;
+    }
+    if (zeros && b[10] == 0 && b[11] == 0) {
+      int tail = (b[12] | b[13] | b[14]) & 0xff;
+      return tail == 0 && (b[15] & 0xff) <= 1 ? -1 : 12; // :: and ::1 are IPv6's own
+    }
+    boolean nat64 = (b[0] & 0xff) == 0x00 && (b[1] & 0xff) == 0x64;
+    nat64 &= (b[2] & 0xff) == 0xff && (b[3] & 0xff) == 0x9b;
+    for (int i = 4; i < 12 && nat64; i++) {
+      nat64 = b[i] == 0;
+    }
+    if (nat64) {
+      return 12;
+    }
+    if ((b[0] & 0xff) == 0x20 && (b[1] & 0xff) == 0x02) {
+      return 2;
+    }
+    return -1;
   }
 }
