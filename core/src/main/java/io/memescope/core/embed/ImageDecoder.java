@@ -178,7 +178,7 @@ public final class ImageDecoder {
   }
 
   private BufferedImage read(byte[] bytes) throws ImageDecodeException {
-    try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+    try (ImageInputStream in = memory(bytes)) {
       List<ImageReader> readers = readers(in);
       if (readers.isEmpty()) {
         throw new ImageDecodeException(
@@ -188,8 +188,10 @@ public final class ImageDecoder {
       for (int i = 0; i < readers.size() - 1; i++) {
         try {
           return read(readers.get(i), bytes);
-        } catch (LinkageError e) {
-          // A native decoder (libwebp) that cannot load on this platform: use the next reader.
+        } catch (LinkageError | IOException e) {
+          // A native decoder (libwebp) that cannot load on this platform, or that cannot read
+          // this file (libwebp's reader refuses animated WebP, common for memes; TwelveMonkeys
+          // reads its first frame): use the next reader.
         }
       }
       return read(readers.get(readers.size() - 1), bytes);
@@ -199,6 +201,15 @@ public final class ImageDecoder {
       throw new ImageDecodeException(
           ImageDecodeException.Reason.CORRUPT, "cannot decode image: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The bytes as a stream cached in memory. ImageIO.createImageInputStream caches to temporary
+   * files by default: two files on disk per GIF, WebP, BMP or rotated JPEG, and every such image
+   * failing as corrupt once the temporary folder is full.
+   */
+  private static ImageInputStream memory(byte[] bytes) {
+    return new javax.imageio.stream.MemoryCacheImageInputStream(new ByteArrayInputStream(bytes));
   }
 
   /** Readers for the stream, libwebp's first: it decodes exactly as Pillow does. */
@@ -212,7 +223,7 @@ public final class ImageDecoder {
 
   private BufferedImage read(ImageReader reader, byte[] bytes)
       throws IOException, ImageDecodeException {
-    try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+    try (ImageInputStream in = memory(bytes)) {
       try {
         reader.setInput(in, true, true);
         checkPixels(reader.getWidth(0), reader.getHeight(0));

@@ -16,6 +16,61 @@ import org.junit.jupiter.api.Test;
 class ImageDecoderTest {
   private final ImageDecoder decoder = new ImageDecoder(10_000_000);
 
+  /**
+   * An animated WebP of two 48 x 32 frames (red, then green, each with a white square), lossless,
+   * made with Pillow 12: {@code frames[0].save(..., save_all=True, append_images=frames[1:])}.
+   */
+  private static final String ANIMATED_WEBP =
+      "UklGRuAAAABXRUJQVlA4WAoAAAASAAAALwAAHwAAQU5JTQYAAAAAAAAAAABBTk1GSAAAAAAAAAAAAC8AAB8AAMgAAA"
+          + "JWUDhMMAAAAC8vwAcAD3CP8N8g3yN8/kMLatpGksxk+bNbBtt+d31E/wcCAAAgK74AAAAAAED7B0FOTUZkAAAA"
+          + "AAAAAAAALwAAHwAAyAAAAFZQOExLAAAALy/ABxAXIBZMZpX/F6JAIIlkf61NBAJJJPtrbTL/AdceFLWN5OxegW"
+          + "gSh+x0VOs3ov8TAQAAAAAAgB5zjW8AAAAAAAAAAAAAdiQCAA==";
+
+  @Test
+  void an_animated_webp_gives_its_first_frame() throws Exception {
+    // libwebp's ImageIO reader refuses animation; it was then rejected as corrupt, though
+    // animated WebP is common for memes and Pillow (what the model saw) reads its first frame.
+    PilImage image = decoder.decode(java.util.Base64.getDecoder().decode(ANIMATED_WEBP));
+    assertThat(new int[] {image.width(), image.height()}).containsExactly(48, 32);
+    int[] rgb = image.toRgb();
+    int at = (25 * 48 + 30) * 3; // outside the white square: the first frame's red
+    assertThat(new int[] {rgb[at], rgb[at + 1], rgb[at + 2]}).containsExactly(200, 30, 30);
+  }
+
+  @Test
+  void images_read_through_imageio_leave_no_temporary_files() throws Exception {
+    // ImageIO caches streams in files by default: two per GIF, WebP, BMP or rotated JPEG.
+    java.nio.file.Path tmp = java.nio.file.Path.of(System.getProperty("java.io.tmpdir"));
+    java.util.function.Supplier<Long> cached =
+        () -> {
+          try (var files = java.nio.file.Files.list(tmp)) {
+            return files.filter(f -> f.getFileName().toString().startsWith("imageio")).count();
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        };
+    BufferedImage image = new BufferedImage(40, 30, BufferedImage.TYPE_INT_RGB);
+    byte[] gif = encode(image, "gif"); // (the test's own ImageIO.write caches in files)
+    byte[] bmp = encode(image, "bmp");
+    long before = cached.get();
+    java.util.List<java.nio.file.Path> seen = new java.util.ArrayList<>();
+    try (var watch = tmp.getFileSystem().newWatchService()) {
+      tmp.register(watch, java.nio.file.StandardWatchEventKinds.ENTRY_CREATE);
+      decoder.decode(gif);
+      decoder.decode(bmp);
+      decoder.decode(java.util.Base64.getDecoder().decode(ANIMATED_WEBP));
+      java.nio.file.WatchKey key = watch.poll(200, java.util.concurrent.TimeUnit.MILLISECONDS);
+      if (key != null) {
+        key.pollEvents().stream()
+            .map(e -> (java.nio.file.Path) e.context())
+            .filter(f -> f.getFileName().toString().startsWith("imageio"))
+            .forEach(seen::add);
+      }
+    }
+    assertThat(seen).as("temporary files created").isEmpty();
+    assertThat(cached.get()).isEqualTo(before);
+  }
+
   @Test
   void empty_input_is_refused() {
     assertThatThrownBy(() -> decoder.decode(new byte[0]))

@@ -50,6 +50,19 @@ class CappedReadTest {
   }
 
   @Test
+  void a_declared_size_buys_at_most_a_megabyte_before_the_bytes_arrive() throws Exception {
+    // Declares 32 MB, sends 10 bytes: what it cost is about the megabyte, not the 32.
+    long before = allocatedByThisThread();
+    byte[] got = CappedRead.read(new Generated(10), 64L << 20, 32L << 20, ANY, "x");
+    long allocated = allocatedByThisThread() - before;
+    assertThat(got).hasSize(10);
+    assertThat(allocated).isLessThan(2L << 20);
+    // An honest 3 MB body with its size declared still comes back whole.
+    assertThat(CappedRead.read(new Generated(3_000_000), 64L << 20, 3_000_000, ANY, "x"))
+        .hasSize(3_000_000);
+  }
+
+  @Test
   void reads_a_body_under_the_cap_whole() throws Exception {
     byte[] body = new byte[200_000];
     Arrays.fill(body, (byte) 7);
