@@ -47,6 +47,9 @@ public record IngestSettings(
     return fileRoots.stream().map(Path::of).toList();
   }
 
+  /** The longest fetch timeout taken: an hour (OkHttp refuses over about 24 days). */
+  static final java.time.Duration FETCH_TIMEOUT_LIMIT = java.time.Duration.ofHours(1);
+
   static IngestSettings read(SettingsReader r) {
     Set<String> hosts = Set.copyOf(r.stringList("ingest.fetch.allow-private-hosts", "host names"));
     List<String> roots =
@@ -63,10 +66,11 @@ public record IngestSettings(
         r.intInRange("ingest.embed-parallelism", 1, 1024),
         r.positiveDuration("ingest.checkpoint-interval"),
         r.positiveDuration("ingest.seen-url-ttl"),
-        r.positiveDuration("ingest.fetch.connect-timeout"),
-        r.positiveDuration("ingest.fetch.read-timeout"),
-        r.positiveDuration("ingest.fetch.timeout"),
-        r.megabytesAtLeast("ingest.fetch.max-bytes", 1) << 20,
+        // Bounded here, not first by the HTTP client or the read buffer when the job starts.
+        r.positiveDurationAtMost("ingest.fetch.connect-timeout", FETCH_TIMEOUT_LIMIT),
+        r.positiveDurationAtMost("ingest.fetch.read-timeout", FETCH_TIMEOUT_LIMIT),
+        r.positiveDurationAtMost("ingest.fetch.timeout", FETCH_TIMEOUT_LIMIT),
+        r.megabytesBetween("ingest.fetch.max-bytes", 1, 2047) << 20,
         r.intInRange("ingest.fetch.max-redirects", 0, 20),
         r.intInRange("ingest.fetch.concurrency", 1, 10_000),
         hosts,

@@ -20,6 +20,9 @@ public record ModelSettings(
     return new EncoderOptions(device, batchSize, workers, maxPixels);
   }
 
+  /** The largest {@code model.max-pixels}: 2^28, whose 4-band samples fit one int array. */
+  public static final long MAX_PIXELS_LIMIT = 1L << 28;
+
   static ModelSettings read(SettingsReader r) {
     String device = r.nonBlank("model.device");
     if (!device.matches("auto|cpu|gpu|gpu:\\d+")) {
@@ -35,6 +38,11 @@ public record ModelSettings(
     if (maxPixels < 1) {
       r.problem("model.max-pixels", "must be positive");
       maxPixels = 1;
+    }
+    // Decoded samples are one int array: 4 bands of 2^28 pixels is the most it holds (and 4 GiB).
+    if (maxPixels > MAX_PIXELS_LIMIT) {
+      r.problem("model.max-pixels", "is " + maxPixels + ", must be at most " + MAX_PIXELS_LIMIT);
+      maxPixels = MAX_PIXELS_LIMIT;
     }
     return new ModelSettings(
         r.path("model.dir"),

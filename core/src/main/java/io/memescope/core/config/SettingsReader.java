@@ -74,6 +74,26 @@ final class SettingsReader {
     return value;
   }
 
+  /** A positive duration of at most {@code max} (a client library's own limit, or sense). */
+  Duration positiveDurationAtMost(String key, Duration max) {
+    Duration value = positiveDuration(key);
+    if (value.compareTo(max) > 0) {
+      problem(key, "is " + value + ", must be at most " + max.toSeconds() + "s");
+      return max;
+    }
+    return value;
+  }
+
+  /** A size in whole megabytes, between the two bounds. */
+  long megabytesBetween(String key, long minMegabytes, long maxMegabytes) {
+    long mb = megabytesAtLeast(key, minMegabytes);
+    if (mb > maxMegabytes) {
+      problem(key, "is " + mb + "m, must be at most " + maxMegabytes + "m");
+      return maxMegabytes;
+    }
+    return mb;
+  }
+
   long megabytesAtLeast(String key, long minMegabytes) {
     long bytes = read(key, () -> config.getBytes(key), minMegabytes << 20);
     long mb = bytes >> 20;

@@ -204,6 +204,21 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void sizes_and_timeouts_past_what_the_job_can_use_are_refused_when_read() {
+    // Each passed the loader and failed inside the running job: the read buffer's 2 GiB limit,
+    // OkHttp's timeout limit (about 24 days), an int overflow of the decoded samples.
+    assertThatThrownBy(() -> new ConfigLoader().optOverride("ingest.fetch.max-bytes", "4g").load())
+        .hasMessageContaining("ingest.fetch.max-bytes is 4096m, must be at most 2047m");
+    assertThatThrownBy(() -> new ConfigLoader().optOverride("ingest.fetch.timeout", "30d").load())
+        .hasMessageContaining("ingest.fetch.timeout is PT720H, must be at most 3600s");
+    assertThatThrownBy(
+            () -> new ConfigLoader().optOverride("model.max-pixels", "1000000000").load())
+        .hasMessageContaining("model.max-pixels is 1000000000, must be at most 268435456");
+    assertThat(new ConfigLoader().optOverride("ingest.fetch.max-bytes", "2047m").load())
+        .isNotNull();
+  }
+
+  @Test
   void invalid_enumerations_and_names_are_rejected() {
     assertThatThrownBy(() -> new ConfigLoader().optOverride("milvus.metric", "EUCLID").load())
         .hasMessageContaining("milvus.metric 'EUCLID' is not one of");
