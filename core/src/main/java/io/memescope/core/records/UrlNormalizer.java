@@ -25,7 +25,15 @@ public final class UrlNormalizer {
     try {
       uri = new URI(url.strip()).normalize();
     } catch (URISyntaxException e) {
-      throw new IllegalArgumentException("not a URL: " + e.getMessage());
+      // A raw space, |, ^ or { in the path or query: browsers and HTTP clients encode them and
+      // fetch the URL, and so does the ingest job (OkHttp); java.net.URI refuses them.
+      return lenient(url, "not a URL: " + e.getMessage());
+    }
+    if (uri.getHost() == null
+        && uri.getScheme() != null
+        && Set.of("http", "https").contains(uri.getScheme().toLowerCase(Locale.ROOT))) {
+      // A host with an underscore (img_cdn.example.com): java.net.URI sees no host in it.
+      return lenient(url, "URL without a host: " + url);
     }
     String scheme = uri.getScheme() == null ? null : uri.getScheme().toLowerCase(Locale.ROOT);
     if (scheme == null || !Set.of("http", "https", "file").contains(scheme)) {
@@ -50,6 +58,31 @@ public final class UrlNormalizer {
     }
     out.append(path);
     String query = cleanQuery(uri.getRawQuery());
+    if (!query.isEmpty()) {
+      out.append('?').append(query);
+    }
+    return out.toString();
+  }
+
+  /**
+   * An http(s) URL that java.net.URI refuses but OkHttp parses (it percent-encodes what needs it,
+   * resolves dot segments, lower-cases and IDN-encodes the host), normalised by the same rules.
+   */
+  private static String lenient(String url, String refusal) {
+    okhttp3.HttpUrl parsed = okhttp3.HttpUrl.parse(url.strip());
+    if (parsed == null) {
+      throw new IllegalArgumentException(refusal);
+    }
+    StringBuilder out = new StringBuilder(parsed.scheme()).append("://");
+    out.append(parsed.host().contains(":") ? "[" + parsed.host() + "]" : parsed.host());
+    if (parsed.port() != okhttp3.HttpUrl.defaultPort(parsed.scheme())) {
+      out.append(':').append(parsed.port());
+    }
+    // Path and query as java.net.URI takes them (HttpUrl.uri() encodes the rest, such as {}), so
+    // that what comes out parses anywhere downstream.
+    URI encoded = parsed.uri();
+    out.append(encoded.getRawPath() == null ? "/" : encoded.getRawPath());
+    String query = cleanQuery(encoded.getRawQuery());
     if (!query.isEmpty()) {
       out.append('?').append(query);
     }

@@ -20,6 +20,17 @@ class UrlNormalizerTest {
   }
 
   @Test
+  void urls_that_http_clients_fetch_but_java_net_uri_refuses_are_kept_encoded() {
+    // Counted as bad_url until 2026-12-05, though browsers and the ingest job's client fetch them.
+    assertThat(UrlNormalizer.normalise("https://i.example.com/funny cat.jpg?utm_source=x&a={1}"))
+        .isEqualTo("https://i.example.com/funny%20cat.jpg?a=%7B1%7D");
+    assertThat(UrlNormalizer.normalise("https://IMG_CDN.example.com:443/a/../b|c.png#x"))
+        .isEqualTo("https://img_cdn.example.com/b%7Cc.png");
+    assertThat(UrlNormalizer.normalise("http://img_cdn.example.com:8080/a.png"))
+        .isEqualTo("http://img_cdn.example.com:8080/a.png");
+  }
+
+  @Test
   void unusable_urls_say_why() {
     assertThatThrownBy(() -> UrlNormalizer.normalise("javascript:alert(1)"))
         .hasMessageContaining("unsupported URL scheme");
