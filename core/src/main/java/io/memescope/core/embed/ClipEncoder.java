@@ -59,10 +59,28 @@ public final class ClipEncoder implements AutoCloseable {
     this.preprocessor = new ClipPreprocessor(meta);
     this.decoder = new ImageDecoder(options.maxPixels());
     this.tokenizer = new ClipTokenizer(dir, meta);
-    this.imageModel = loadTower(dir, meta.imageEncoder());
-    this.textModel = loadTower(dir, meta.textEncoder());
-    this.imagePredictors = predictors(imageModel, options.workers());
-    this.textPredictors = predictors(textModel, options.workers());
+    // A tower that fails to load must not leave the tokenizer and the tower loaded before it
+    // (native memory, on a GPU its weights) behind: a TaskManager retries the load on every
+    // restart.
+    ZooModel<Batch, float[][]> image = null;
+    ZooModel<Batch, float[][]> text = null;
+    try {
+      image = loadTower(dir, meta.imageEncoder());
+      text = loadTower(dir, meta.textEncoder());
+      this.imagePredictors = predictors(image, options.workers());
+      this.textPredictors = predictors(text, options.workers());
+    } catch (IOException | RuntimeException e) {
+      if (text != null) {
+        text.close();
+      }
+      if (image != null) {
+        image.close();
+      }
+      tokenizer.close();
+      throw e;
+    }
+    this.imageModel = image;
+    this.textModel = text;
     if (meta.tiny()) {
       LOG.warn(
           "model {} in {} is the tiny random-weight test model: results are not semantic until a"

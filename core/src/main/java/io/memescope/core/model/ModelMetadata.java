@@ -99,6 +99,12 @@ public record ModelMetadata(
             f.optText("source", ""),
             f.optText("license", ""),
             f.optBool("tiny", false));
+    if (meta.cropMode().equals("none") && !meta.resizeMode().equals("squash")) {
+      // The preprocessor always takes the centre square: without a crop, only a squash to the
+      // square gives the model its whole input; anything else would be cropped after all.
+      throw f.error(
+          "crop_mode", "is none, which needs resize_mode squash, not " + meta.resizeMode());
+    }
     return meta;
   }
 

@@ -53,6 +53,20 @@ class ModelMetadataTest {
                 ModelMetadata.read(
                     write(VALID.replace("\"tiny\": true", "\"resize_mode\": \"stretch\""))))
         .hasMessageContaining("field resize_mode is 'stretch'");
+    // No crop, but a resize that keeps the aspect: the preprocessor would crop after all.
+    assertThatThrownBy(
+            () ->
+                ModelMetadata.read(
+                    write(VALID.replace("\"tiny\": true", "\"crop_mode\": \"none\""))))
+        .hasMessageContaining("field crop_mode is none, which needs resize_mode squash");
+    assertThat(
+            ModelMetadata.read(
+                    write(
+                        VALID.replace(
+                            "\"tiny\": true",
+                            "\"crop_mode\": \"none\", \"resize_mode\": \"squash\"")))
+                .cropMode())
+        .isEqualTo("none");
   }
 
   @Test
