@@ -20,8 +20,8 @@ import java.util.Set;
  * one page, and de-duplication by URL hash keeps it from being published twice. At the end of the
  * source the cursor is cleared, so the next pass starts at the newest items again. A page that
  * cannot be fetched or read ends the pass with an error and the cursor where it was; so does a host
- * that asked to be left alone for a while, without an error. Records are remembered by {@link
- * CrawlRecord#seenKey()}: a local file that changed is published again.
+ * whose next turn is further off than a crawler thread sleeps, without an error. Records are
+ * remembered by {@link CrawlRecord#seenKey()}: a local file that changed is published again.
  */
 public final class Crawl {
   private final PagedSource pages;

@@ -9,8 +9,9 @@ import java.util.Map;
  * @param skipped by reason: {@code already_published}, {@code duplicate_in_page}, {@code nsfw},
  *     {@code video}, {@code no_image}, {@code bad_url}
  * @param errors one line per failure; a failed pass keeps its cursor, so nothing is lost
- * @param pausedFor when the pass stopped because a host asked to be left alone (longer than a
- *     crawler thread sleeps): how long; the cursor stays at the page not fetched. Null otherwise.
+ * @param pausedFor when the pass stopped because a host's next turn was further off than a crawler
+ *     thread sleeps (a pause it asked for, a Crawl-delay, a queue): how long; the cursor stays at
+ *     the page not fetched. Null otherwise.
  */
 public record CrawlResult(
     int pages,

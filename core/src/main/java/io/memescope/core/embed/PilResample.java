@@ -68,10 +68,6 @@ public final class PilResample {
    */
   record Coefficients(int ksize, int[] bounds, int[] weights) {}
 
-  static Coefficients coefficients(int inSize, int outSize) {
-    return coefficients(inSize, outSize, 0, outSize);
-  }
-
   /**
    * The coefficients of output positions {@code [from, from + count)} only: each depends on its own
    * position, so they are those of the whole line. (For the whole line, an image of 1 × 20,000
@@ -250,15 +246,10 @@ public final class PilResample {
     return out;
   }
 
-  /** Pillow's NEAREST (an affine scale), including its accumulated floating-point positions. */
-  static PilImage resizeNearest(PilImage in, int width, int height) {
-    return resizeNearest(in, width, height, 0, 0, width, height);
-  }
-
   /**
-   * The window {@code (x0, y0, x0 + w, y0 + h)} of {@link #resizeNearest(PilImage, int, int)}: the
-   * positions are still accumulated from the first (so the same to the bit), but only the window's
-   * samples are stored.
+   * The window {@code (x0, y0, x0 + w, y0 + h)} of Pillow's NEAREST resize to {@code width x
+   * height} (an affine scale): the floating-point positions are accumulated from the first, as
+   * Pillow does (so the same to the bit), but only the window's samples are stored.
    */
   static PilImage resizeNearest(PilImage in, int width, int height, int x0, int y0, int w, int h) {
     int b = in.bands();

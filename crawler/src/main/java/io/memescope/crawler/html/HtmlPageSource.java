@@ -113,7 +113,7 @@ public final class HtmlPageSource implements PagedSource {
         }
       }
     } catch (FetchException e) {
-      // A paused host is not a broken page: the walk stops here and goes on from this page later.
+      // A host whose turn is later is not a broken page: the walk stops here and goes on from it.
       if (next.depth() == 0 || e.reason() == FetchException.Reason.HOST_PAUSED) {
         throw e;
       }

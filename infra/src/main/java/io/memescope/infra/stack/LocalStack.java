@@ -69,18 +69,27 @@ public final class LocalStack {
 
   /** The services named, in stack order; every name must exist. */
   public List<Service> select(List<String> names) {
+    return select(services, names);
+  }
+
+  /** The services of {@code from} named (all of them when none is), in the order named. */
+  private static List<Service> select(List<Service> from, List<String> names) {
     if (names.isEmpty()) {
-      return services;
+      return from;
     }
     List<Service> selected = new ArrayList<>();
     for (String name : names) {
-      selected.add(service(name));
+      selected.add(find(from, name));
     }
     return selected;
   }
 
   public Service service(String name) {
-    return services.stream()
+    return find(services, name);
+  }
+
+  private static Service find(List<Service> from, String name) {
+    return from.stream()
         .filter(s -> s.name().equals(name))
         .findFirst()
         .orElseThrow(
@@ -89,7 +98,7 @@ public final class LocalStack {
                     "no service '"
                         + name
                         + "'; the services are "
-                        + services.stream().map(Service::name).toList()));
+                        + from.stream().map(Service::name).toList()));
   }
 
   /** One service's outcome of {@link #up}. */
@@ -159,18 +168,7 @@ public final class LocalStack {
    * settings no longer enable), in reverse order; returns the names stopped.
    */
   public List<String> down(List<String> names, ProgressListener progress) {
-    List<Service> selected = new ArrayList<>();
-    if (names.isEmpty()) {
-      selected.addAll(stoppable);
-    } else {
-      for (String name : names) {
-        selected.add(
-            stoppable.stream()
-                .filter(s -> s.name().equals(name))
-                .findFirst()
-                .orElseGet(() -> service(name)));
-      }
-    }
+    List<Service> selected = new ArrayList<>(select(stoppable, names));
     java.util.Collections.reverse(selected);
     List<String> stopped = new ArrayList<>();
     try (Hold lock = lock()) {

@@ -40,10 +40,7 @@ final class Services {
     List<String> names = services.stream().map(Service::name).toList();
     int index = config.flink().taskManagerCount();
     // After the last TaskManager of the settings: those a larger stack left behind.
-    int at = names.indexOf("flink-taskmanager-" + (index - 1)) + 1;
-    if (at == 0) {
-      at = names.indexOf("flink-jobmanager") + 1;
-    }
+    int at = names.indexOf("flink-taskmanager-" + (index - 1)) + 1; // the count is at least 1
     for (; java.nio.file.Files.isDirectory(layout.dataDir("flink-taskmanager-" + index)); index++) {
       services.add(at++, FlinkService.taskManager(config, layout, index));
     }
