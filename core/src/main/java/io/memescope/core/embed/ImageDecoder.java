@@ -246,45 +246,62 @@ public final class ImageDecoder {
     }
   }
 
+  /**
+   * The image's samples in Pillow's mode, read a row at a time: besides ImageIO's own raster, the
+   * only full-size array is the image's, one byte per sample.
+   */
   static PilImage toPil(BufferedImage image) {
     int w = image.getWidth();
     int h = image.getHeight();
     ColorModel cm = image.getColorModel();
     Raster raster = image.getRaster();
-    if (cm instanceof IndexColorModel icm) {
+    if (cm instanceof IndexColorModel icm && icm.getMapSize() <= 256) {
       int[] palette = new int[icm.getMapSize()];
       for (int i = 0; i < palette.length; i++) {
         palette[i] = icm.getRGB(i) & 0xffffff;
       }
-      return new PilImage("P", w, h, raster.getSamples(0, 0, w, h, 0, new int[w * h]), palette);
+      byte[] indices = new byte[Math.multiplyExact(w, h)];
+      int[] row = new int[w];
+      for (int y = 0; y < h; y++) {
+        raster.getSamples(0, y, w, 1, 0, row);
+        for (int x = 0; x < w; x++) {
+          indices[y * w + x] = (byte) row[x];
+        }
+      }
+      return new PilImage("P", w, h, indices, palette);
     }
     int bands = raster.getNumBands();
     if (bands <= 2 && cm.getNumColorComponents() == 1) {
       // Grey: read the samples themselves; getRGB would push them through a gamma conversion.
-      int[] samples = raster.getPixels(0, 0, w, h, new int[w * h * bands]);
       int depth = cm.getComponentSize(0);
-      if (depth > 8) {
-        for (int i = 0; i < samples.length; i++) {
-          samples[i] = samples[i] >> (depth - 8);
+      byte[] samples = new byte[Math.multiplyExact(Math.multiplyExact(w, h), bands)];
+      int[] row = new int[w * bands];
+      for (int y = 0; y < h; y++) {
+        raster.getPixels(0, y, w, 1, row);
+        for (int i = 0; i < row.length; i++) {
+          samples[y * row.length + i] = (byte) (depth > 8 ? row[i] >> (depth - 8) : row[i]);
         }
       }
       return new PilImage(bands == 2 ? "LA" : "L", w, h, samples, null);
     }
     boolean alpha = cm.hasAlpha();
     int b = alpha ? 4 : 3;
-    int[] direct = interleavedSrgb(image, b);
+    byte[] direct = interleavedSrgb(image, b);
     if (direct != null) {
       return new PilImage(alpha ? "RGBA" : "RGB", w, h, direct, null);
     }
-    int[] argb = image.getRGB(0, 0, w, h, null, 0, w);
-    int[] pixels = new int[w * h * b];
-    for (int i = 0; i < argb.length; i++) {
-      int p = argb[i];
-      pixels[i * b] = (p >> 16) & 0xff;
-      pixels[i * b + 1] = (p >> 8) & 0xff;
-      pixels[i * b + 2] = p & 0xff;
-      if (alpha) {
-        pixels[i * b + 3] = (p >>> 24) & 0xff;
+    byte[] pixels = new byte[Math.multiplyExact(Math.multiplyExact(w, h), b)];
+    int[] argb = new int[w];
+    for (int y = 0, j = 0; y < h; y++) {
+      image.getRGB(0, y, w, 1, argb, 0, w);
+      for (int x = 0; x < w; x++, j += b) {
+        int p = argb[x];
+        pixels[j] = (byte) (p >> 16);
+        pixels[j + 1] = (byte) (p >> 8);
+        pixels[j + 2] = (byte) p;
+        if (alpha) {
+          pixels[j + 3] = (byte) (p >>> 24);
+        }
       }
     }
     return new PilImage(alpha ? "RGBA" : "RGB", w, h, pixels, null);
@@ -297,7 +314,7 @@ public final class ImageDecoder {
    * custom equivalents), and for it {@link BufferedImage#getRGB} returns these very samples, only
    * through a colour-model call per pixel (most of the decoding time of a JPEG).
    */
-  static int[] interleavedSrgb(BufferedImage image, int bands) {
+  static byte[] interleavedSrgb(BufferedImage image, int bands) {
     ColorModel cm = image.getColorModel();
     Raster raster = image.getRaster();
     if (!(cm instanceof ComponentColorModel)
@@ -326,7 +343,7 @@ public final class ImageDecoder {
             - raster.getSampleModelTranslateY() * scanline
             - raster.getSampleModelTranslateX() * pixelStride;
     byte[] data = buffer.getData();
-    int[] out = new int[w * h * bands];
+    byte[] out = new byte[Math.multiplyExact(Math.multiplyExact(w, h), bands)];
     int j = 0;
     for (int y = 0; y < h; y++) {
       int row = origin + y * scanline;
@@ -335,15 +352,15 @@ public final class ImageDecoder {
         int g = row + bandOffsets[1];
         int b = row + bandOffsets[2];
         for (int x = 0; x < w; x++, r += pixelStride, g += pixelStride, b += pixelStride) {
-          out[j++] = data[r] & 0xff;
-          out[j++] = data[g] & 0xff;
-          out[j++] = data[b] & 0xff;
+          out[j++] = data[r];
+          out[j++] = data[g];
+          out[j++] = data[b];
         }
       } else {
         for (int x = 0; x < w; x++) {
           int p = row + x * pixelStride;
           for (int k = 0; k < bands; k++) {
-            out[j++] = data[p + bandOffsets[k]] & 0xff;
+            out[j++] = data[p + bandOffsets[k]];
           }
         }
       }

@@ -29,7 +29,7 @@ final class Orientation {
 
   private static PilImage map(PilImage in, int w, int h, Source source) {
     int b = in.bands();
-    int[] out = new int[in.pixels().length];
+    byte[] out = new byte[in.pixels().length];
     for (int y = 0; y < h; y++) {
       for (int x = 0; x < w; x++) {
         int from = source.index(x, y, in.width(), in.height());

@@ -42,7 +42,7 @@ public final class PilResample {
   /** {@code image.crop((left, top, left + width, top + height))}, inside the image. */
   public static PilImage crop(PilImage image, int left, int top, int width, int height) {
     int b = image.bands();
-    int[] out = new int[width * height * b];
+    byte[] out = new byte[width * height * b];
     for (int y = 0; y < height; y++) {
       System.arraycopy(
           image.pixels(), ((top + y) * image.width() + left) * b, out, y * width * b, width * b);
@@ -107,9 +107,10 @@ public final class PilResample {
     return new Coefficients(ksize, bounds, weights);
   }
 
-  private static int clip8(int value) {
+  /** The sum back to an 8-bit sample, stored as a byte as Pillow stores its passes. */
+  private static byte clip8(int value) {
     int v = value >> PRECISION_BITS;
-    return v < 0 ? 0 : Math.min(v, 255);
+    return (byte) (v < 0 ? 0 : Math.min(v, 255));
   }
 
   /**
@@ -129,12 +130,12 @@ public final class PilResample {
     // Coefficients of the window's columns and rows only (indexed from the window's first).
     Coefficients cx = resizeX ? coefficients(in.width(), width, x0, w) : null;
     Coefficients cy = resizeY ? coefficients(in.height(), height, y0, h) : null;
-    int[] out;
+    byte[] out;
     if (horizontalFirst) {
       // Input rows [r0, r1) feed the window's rows.
       int r0 = resizeY ? cy.bounds()[0] : y0;
       int r1 = resizeY ? cy.bounds()[(h - 1) * 2] + cy.bounds()[(h - 1) * 2 + 1] : y0 + h;
-      int[] rows =
+      byte[] rows =
           resizeX
               ? horizontal(in.pixels(), in.width(), b, r0, r1 - r0, cx, w, 0)
               : columns(in.pixels(), in.width(), b, r0, r1 - r0, x0, w);
@@ -143,17 +144,17 @@ public final class PilResample {
       // Input columns [c0, c1) feed the window's columns.
       int c0 = resizeX ? cx.bounds()[0] : x0;
       int c1 = resizeX ? cx.bounds()[(w - 1) * 2] + cx.bounds()[(w - 1) * 2 + 1] : x0 + w;
-      int[] cols = columns(in.pixels(), in.width(), b, 0, in.height(), c0, c1 - c0);
-      int[] rows = vertical(cols, c1 - c0, b, cy, h, 0);
+      byte[] cols = columns(in.pixels(), in.width(), b, 0, in.height(), c0, c1 - c0);
+      byte[] rows = vertical(cols, c1 - c0, b, cy, h, 0);
       out = resizeX ? horizontal(rows, c1 - c0, b, 0, h, cx, w, c0) : rows;
     }
     return new PilImage(in.mode(), w, h, out, in.palette());
   }
 
   /** Columns {@code [x0, x0 + w)} of rows {@code [firstRow, firstRow + rows)}. */
-  private static int[] columns(
-      int[] src, int srcWidth, int b, int firstRow, int rows, int x0, int w) {
-    int[] out = new int[w * rows * b];
+  private static byte[] columns(
+      byte[] src, int srcWidth, int b, int firstRow, int rows, int x0, int w) {
+    byte[] out = new byte[w * rows * b];
     for (int y = 0; y < rows; y++) {
       System.arraycopy(src, ((firstRow + y) * srcWidth + x0) * b, out, y * w * b, w * b);
     }
@@ -165,8 +166,8 @@ public final class PilResample {
    * {@code [firstRow, firstRow + rows)} of {@code src}, whose column 0 is input column {@code
    * srcColumn0}.
    */
-  private static int[] horizontal(
-      int[] src,
+  private static byte[] horizontal(
+      byte[] src,
       int srcWidth,
       int b,
       int firstRow,
@@ -177,7 +178,7 @@ public final class PilResample {
     int[] bounds = c.bounds();
     int[] weights = c.weights();
     int ksize = c.ksize();
-    int[] out = new int[w * rows * b];
+    byte[] out = new byte[w * rows * b];
     int half = 1 << (PRECISION_BITS - 1);
     for (int y = 0; y < rows; y++) {
       int rowOffset = (y + firstRow) * srcWidth * b;
@@ -193,9 +194,9 @@ public final class PilResample {
           int s2 = half;
           for (int x = 0; x < xmax; x++, at += 3) {
             int wt = weights[k + x];
-            s0 += src[at] * wt;
-            s1 += src[at + 1] * wt;
-            s2 += src[at + 2] * wt;
+            s0 += (src[at] & 0xff) * wt;
+            s1 += (src[at + 1] & 0xff) * wt;
+            s2 += (src[at + 2] & 0xff) * wt;
           }
           out[outOffset + i * 3] = clip8(s0);
           out[outOffset + i * 3 + 1] = clip8(s1);
@@ -204,7 +205,7 @@ public final class PilResample {
           for (int band = 0; band < b; band++) {
             int ss = half;
             for (int x = 0; x < xmax; x++) {
-              ss += src[at + x * b + band] * weights[k + x];
+              ss += (src[at + x * b + band] & 0xff) * weights[k + x];
             }
             out[outOffset + i * b + band] = clip8(ss);
           }
@@ -219,12 +220,12 @@ public final class PilResample {
    * width} columns of {@code src}, whose row 0 is input row {@code srcRow0}. Row by row, so the
    * inner loop runs over contiguous samples; integer sums do not depend on their order.
    */
-  private static int[] vertical(int[] src, int width, int b, Coefficients c, int h, int srcRow0) {
+  private static byte[] vertical(byte[] src, int width, int b, Coefficients c, int h, int srcRow0) {
     int[] bounds = c.bounds();
     int[] weights = c.weights();
     int ksize = c.ksize();
     int n = width * b;
-    int[] out = new int[n * h];
+    byte[] out = new byte[n * h];
     int[] acc = new int[n];
     for (int j = 0; j < h; j++) {
       int ymin = bounds[j * 2] - srcRow0;
@@ -235,7 +236,7 @@ public final class PilResample {
         int wt = weights[k + y];
         int row = (ymin + y) * n;
         for (int i = 0; i < n; i++) {
-          acc[i] += src[row + i] * wt;
+          acc[i] += (src[row + i] & 0xff) * wt;
         }
       }
       int outRow = j * n;
@@ -263,7 +264,7 @@ public final class PilResample {
       }
       xo += ax;
     }
-    int[] out = new int[Math.multiplyExact(Math.multiplyExact(w, h), b)];
+    byte[] out = new byte[Math.multiplyExact(Math.multiplyExact(w, h), b)];
     double yo = ay * 0.5;
     for (int y = 0; y < y0 + h; y++) {
       if (y >= y0) {
@@ -285,12 +286,12 @@ public final class PilResample {
   /** RGBA to Pillow's RGBa (and LA to La): colour multiplied by alpha, rounded as Pillow does. */
   static PilImage premultiply(PilImage in) {
     int b = in.bands();
-    int[] out = in.pixels().clone();
+    byte[] out = in.pixels().clone();
     for (int i = 0; i < out.length; i += b) {
-      int alpha = out[i + b - 1];
+      int alpha = out[i + b - 1] & 0xff;
       for (int c = 0; c < b - 1; c++) {
-        int tmp = out[i + c] * alpha + 128;
-        out[i + c] = ((tmp >> 8) + tmp) >> 8;
+        int tmp = (out[i + c] & 0xff) * alpha + 128;
+        out[i + c] = (byte) (((tmp >> 8) + tmp) >> 8);
       }
     }
     return new PilImage(in.mode(), in.width(), in.height(), out, in.palette());
@@ -299,12 +300,12 @@ public final class PilResample {
   /** Pillow's RGBa to RGBA (and La to LA). */
   static PilImage unpremultiply(PilImage in) {
     int b = in.bands();
-    int[] out = in.pixels().clone();
+    byte[] out = in.pixels().clone();
     for (int i = 0; i < out.length; i += b) {
-      int alpha = out[i + b - 1];
+      int alpha = out[i + b - 1] & 0xff;
       if (alpha != 255 && alpha != 0) {
         for (int c = 0; c < b - 1; c++) {
-          out[i + c] = Math.min(255, (255 * out[i + c]) / alpha);
+          out[i + c] = (byte) Math.min(255, (255 * (out[i + c] & 0xff)) / alpha);
         }
       }
     }

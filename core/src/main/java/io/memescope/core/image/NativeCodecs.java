@@ -145,10 +145,8 @@ public final class NativeCodecs {
         return null;
       }
       ByteBuffer samples = rgb.data().capacity(n).asByteBuffer();
-      int[] pixels = new int[n];
-      for (int i = 0; i < n; i++) {
-        pixels[i] = samples.get(i) & 0xff;
-      }
+      byte[] pixels = new byte[n];
+      samples.get(0, pixels);
       return new PilImage(mode, rgb.cols(), rgb.rows(), pixels, null);
     }
   }

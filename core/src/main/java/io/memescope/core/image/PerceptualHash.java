@@ -255,20 +255,20 @@ public final class PerceptualHash {
   /** Row {@code y} of {@code convert('L')}: alpha dropped, palette looked up. */
   private static void lumaRow(PilImage image, int[] paletteLuma, int y, int[] row) {
     int width = image.width();
-    int[] px = image.pixels();
+    byte[] px = image.pixels();
     int b = image.bands();
     int i = y * width * b;
     if (paletteLuma != null) {
       for (int x = 0; x < width; x++) {
-        row[x] = paletteLuma[px[i + x]];
+        row[x] = paletteLuma[px[i + x] & 0xff];
       }
     } else if (b >= 3) {
       for (int x = 0; x < width; x++, i += b) {
-        row[x] = luma(px[i], px[i + 1], px[i + 2]);
+        row[x] = luma(px[i] & 0xff, px[i + 1] & 0xff, px[i + 2] & 0xff);
       }
     } else {
       for (int x = 0; x < width; x++, i += b) {
-        row[x] = px[i];
+        row[x] = px[i] & 0xff;
       }
     }
   }

@@ -189,61 +189,79 @@ public final class Thumbnailer {
     return out;
   }
 
-  /** {@link #onWhite(PilImage)} as 3 bytes per pixel, blue first, as OpenCV takes it. */
+  /**
+   * {@link #onWhite(PilImage)} as 3 bytes per pixel, blue first, as OpenCV takes it, made row by
+   * row: the only full-size array is the one returned.
+   */
   static byte[] onWhiteBgr(PilImage image) {
-    int n = image.width() * image.height();
-    byte[] bgr = new byte[n * 3];
+    int w = image.width();
+    byte[] bgr = new byte[Math.multiplyExact(Math.multiplyExact(w, image.height()), 3)];
     if (image.mode().equals("RGB")) {
-      int[] px = image.pixels();
-      for (int i = 0; i < n * 3; i += 3) {
-        bgr[i] = (byte) px[i + 2];
-        bgr[i + 1] = (byte) px[i + 1];
-        bgr[i + 2] = (byte) px[i];
+      byte[] px = image.pixels();
+      for (int i = 0; i < bgr.length; i += 3) {
+        bgr[i] = px[i + 2];
+        bgr[i + 1] = px[i + 1];
+        bgr[i + 2] = px[i];
       }
       return bgr;
     }
-    int[] rgb = new int[n];
-    onWhite(image, rgb);
-    for (int i = 0, j = 0; i < n; i++, j += 3) {
-      int p = rgb[i];
-      bgr[j] = (byte) p;
-      bgr[j + 1] = (byte) (p >> 8);
-      bgr[j + 2] = (byte) (p >> 16);
+    int[] row = new int[w];
+    for (int y = 0, j = 0; y < image.height(); y++) {
+      onWhite(image, y, row);
+      for (int x = 0; x < w; x++, j += 3) {
+        int p = row[x];
+        bgr[j] = (byte) p;
+        bgr[j + 1] = (byte) (p >> 8);
+        bgr[j + 2] = (byte) (p >> 16);
+      }
     }
     return bgr;
   }
 
   private static void onWhite(PilImage image, int[] rgb) {
-    int n = image.width() * image.height();
-    int[] px = image.pixels();
+    int w = image.width();
+    int[] row = new int[w];
+    for (int y = 0; y < image.height(); y++) {
+      onWhite(image, y, row);
+      System.arraycopy(row, 0, rgb, y * w, w);
+    }
+  }
+
+  /** Row {@code y} of {@link #onWhite(PilImage)}, packed 0xRRGGBB. */
+  private static void onWhite(PilImage image, int y, int[] rgb) {
+    int n = image.width();
+    byte[] px = image.pixels();
     int b = image.bands();
+    int start = y * n * b;
     switch (image.mode()) {
       case "P" -> {
         int[] palette = image.palette();
-        for (int i = 0; i < n; i++) {
-          rgb[i] = palette[px[i]] & 0xffffff;
+        for (int i = 0, j = start; i < n; i++, j++) {
+          rgb[i] = palette[px[j] & 0xff] & 0xffffff;
         }
       }
       case "RGBA" -> {
-        for (int i = 0, j = 0; i < n; i++, j += b) {
-          int a = px[j + 3];
-          rgb[i] = pack(over(px[j], a), over(px[j + 1], a), over(px[j + 2], a));
+        for (int i = 0, j = start; i < n; i++, j += b) {
+          int a = px[j + 3] & 0xff;
+          rgb[i] =
+              pack(over(px[j] & 0xff, a), over(px[j + 1] & 0xff, a), over(px[j + 2] & 0xff, a));
         }
       }
       case "LA" -> {
-        for (int i = 0, j = 0; i < n; i++, j += b) {
-          int v = over(px[j], px[j + 1]);
+        for (int i = 0, j = start; i < n; i++, j += b) {
+          int v = over(px[j] & 0xff, px[j + 1] & 0xff);
           rgb[i] = pack(v, v, v);
         }
       }
       default -> {
         if (b >= 3) {
-          for (int i = 0, j = 0; i < n; i++, j += b) {
-            rgb[i] = pack(px[j], px[j + 1], px[j + 2]);
+          for (int i = 0, j = start; i < n; i++, j += b) {
+            rgb[i] = pack(px[j] & 0xff, px[j + 1] & 0xff, px[j + 2] & 0xff);
           }
         } else {
-          for (int i = 0, j = 0; i < n; i++, j += b) {
-            rgb[i] = pack(px[j], px[j], px[j]);
+          for (int i = 0, j = start; i < n; i++, j += b) {
+            int v = px[j] & 0xff;
+            rgb[i] = pack(v, v, v);
           }
         }
       }

@@ -38,11 +38,11 @@ class PilResampleTest {
           int y0 = random.nextInt(height - h + 1);
           PilImage part = PilResample.resizeBicubic(image, width, height, x0, y0, w, h);
           PilImage expected = PilResample.crop(whole, x0, y0, w, h);
-          assertThat(part.pixels())
+          assertThat(part.samples())
               .as(
                   "%s %dx%d -> %dx%d, window %d,%d %dx%d",
                   mode, image.width(), image.height(), width, height, x0, y0, w, h)
-              .isEqualTo(expected.pixels());
+              .isEqualTo(expected.samples());
           assertThat(new int[] {part.width(), part.height()}).containsExactly(w, h);
           checked++;
         }
@@ -117,6 +117,6 @@ class PilResampleTest {
         palette[i] = random.nextInt(1 << 24);
       }
     }
-    return new PilImage(mode, width, height, pixels, palette);
+    return PilImage.ofSamples(mode, width, height, pixels, palette);
   }
 }

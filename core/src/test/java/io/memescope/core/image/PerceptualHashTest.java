@@ -129,10 +129,10 @@ class PerceptualHashTest {
     PilImage rgb = TestImages.pil(TestImages.meme(7, 200, 150));
     int[] rgba = new int[200 * 150 * 4];
     for (int i = 0; i < 200 * 150; i++) {
-      System.arraycopy(rgb.pixels(), i * 3, rgba, i * 4, 3);
+      System.arraycopy(rgb.samples(), i * 3, rgba, i * 4, 3);
       rgba[i * 4 + 3] = i % 256;
     }
-    assertThat(PerceptualHash.of(new PilImage("RGBA", 200, 150, rgba, null)))
+    assertThat(PerceptualHash.of(PilImage.ofSamples("RGBA", 200, 150, rgba, null)))
         .isEqualTo(PerceptualHash.of(rgb));
   }
 
@@ -159,7 +159,7 @@ class PerceptualHashTest {
   /** The hash of OpenCV's byte order of {@code image} from a byte[] and from a direct buffer. */
   private static List<String> interleavedHashes(PilImage image) {
     int bands = image.bands();
-    int[] px = image.pixels();
+    int[] px = image.samples();
     byte[] samples = new byte[px.length];
     for (int i = 0; i < px.length; i += bands) {
       for (int c = 0; c < bands; c++) {
@@ -197,7 +197,7 @@ class PerceptualHashTest {
         px[i + 2] = b.applyAsInt(x, y);
       }
     }
-    return new PilImage("RGB", w, h, px, null);
+    return PilImage.ofSamples("RGB", w, h, px, null);
   }
 
   private static PilImage rgba(int w, int h) {
@@ -211,7 +211,7 @@ class PerceptualHashTest {
         px[i + 3] = (x * y) % 256;
       }
     }
-    return new PilImage("RGBA", w, h, px, null);
+    return PilImage.ofSamples("RGBA", w, h, px, null);
   }
 
   private static PilImage grey(int w, int h, IntBinaryOperator f) {
@@ -221,7 +221,7 @@ class PerceptualHashTest {
         px[y * w + x] = f.applyAsInt(x, y);
       }
     }
-    return new PilImage("L", w, h, px, null);
+    return PilImage.ofSamples("L", w, h, px, null);
   }
 
   private static PilImage palette64() {
@@ -233,6 +233,6 @@ class PerceptualHashTest {
       palette[i] = (r << 16) | (g << 8) | b;
     }
     PilImage indices = grey(64, 64, (x, y) -> ((x / 8) + (y / 8) + (x * y) / 50) % 16);
-    return new PilImage("P", 64, 64, indices.pixels(), palette);
+    return PilImage.ofSamples("P", 64, 64, indices.samples(), palette);
   }
 }

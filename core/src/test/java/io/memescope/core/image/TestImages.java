@@ -103,7 +103,7 @@ final class TestImages {
       pixels[i * 3 + 1] = (argb[i] >> 8) & 0xff;
       pixels[i * 3 + 2] = argb[i] & 0xff;
     }
-    return new PilImage("RGB", w, h, pixels, null);
+    return PilImage.ofSamples("RGB", w, h, pixels, null);
   }
 
   /** The picture through a JPEG encoder at {@code quality} (0..1) and the project's decoder. */

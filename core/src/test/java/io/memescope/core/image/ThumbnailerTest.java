@@ -94,7 +94,8 @@ class ThumbnailerTest {
       px[i * 4] = left ? 0 : 255;
       px[i * 4 + 3] = left ? 0 : 128;
     }
-    BufferedImage decoded = decode(Thumbnailer.of(new PilImage("RGBA", w, h, px, null), "s", 60));
+    BufferedImage decoded =
+        decode(Thumbnailer.of(PilImage.ofSamples("RGBA", w, h, px, null), "s", 60));
 
     assertRgbNear(decoded.getRGB(10, 20), 255, 255, 255);
     assertRgbNear(decoded.getRGB(50, 20), 255, 127, 127);
@@ -109,7 +110,7 @@ class ThumbnailerTest {
     int[] indices = new int[100 * 100];
     Arrays.fill(indices, 1);
     BufferedImage fromPalette =
-        decode(Thumbnailer.of(new PilImage("P", 100, 100, indices, palette), "s", 50));
+        decode(Thumbnailer.of(PilImage.ofSamples("P", 100, 100, indices, palette), "s", 50));
     assertRgbNear(fromPalette.getRGB(25, 25), 0, 255, 0);
   }
 
@@ -123,7 +124,8 @@ class ThumbnailerTest {
     for (int i = 0; i < px.length; i++) {
       px[i] = (i % w) % 2 == 0 ? 0 : 255;
     }
-    BufferedImage decoded = decode(Thumbnailer.of(new PilImage("L", w, h, px, null), "s", 200));
+    BufferedImage decoded =
+        decode(Thumbnailer.of(PilImage.ofSamples("L", w, h, px, null), "s", 200));
     for (int x = 5; x < decoded.getWidth() - 5; x += 7) {
       int grey = decoded.getRGB(x, decoded.getHeight() / 2) & 0xff;
       assertThat(grey).as("x = %d", x).isBetween(110, 145);
@@ -220,7 +222,7 @@ class ThumbnailerTest {
   private static PilImage grey(int w, int h, int value) {
     int[] px = new int[w * h];
     Arrays.fill(px, value);
-    return new PilImage("L", w, h, px, null);
+    return PilImage.ofSamples("L", w, h, px, null);
   }
 
   private static BufferedImage decode(Thumbnail thumbnail) throws IOException {
