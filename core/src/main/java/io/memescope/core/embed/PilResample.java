@@ -139,13 +139,14 @@ public final class PilResample {
           resizeX
               ? horizontal(in.pixels(), in.width(), b, r0, r1 - r0, cx, w, 0)
               : columns(in.pixels(), in.width(), b, r0, r1 - r0, x0, w);
-      out = resizeY ? vertical(rows, w, b, cy, h, r0) : rows;
+      out = resizeY ? vertical(rows, w * b, 0, w, b, cy, h, r0) : rows;
     } else { // only when the height shrinks, so resizeY
       // Input columns [c0, c1) feed the window's columns.
       int c0 = resizeX ? cx.bounds()[0] : x0;
       int c1 = resizeX ? cx.bounds()[(w - 1) * 2] + cx.bounds()[(w - 1) * 2 + 1] : x0 + w;
-      byte[] cols = columns(in.pixels(), in.width(), b, 0, in.height(), c0, c1 - c0);
-      byte[] rows = vertical(cols, c1 - c0, b, cy, h, 0);
+      // Read in place: a copy of these columns would be most of the image (they span the short
+      // side), a second full-size array beside a tall photo.
+      byte[] rows = vertical(in.pixels(), in.width() * b, c0 * b, c1 - c0, b, cy, h, 0);
       out = resizeX ? horizontal(rows, c1 - c0, b, 0, h, cx, w, c0) : rows;
     }
     return new PilImage(in.mode(), w, h, out, in.palette());
@@ -217,10 +218,12 @@ public final class PilResample {
 
   /**
    * The vertical pass: the {@code h} output rows {@code c} holds the coefficients of, over {@code
-   * width} columns of {@code src}, whose row 0 is input row {@code srcRow0}. Row by row, so the
-   * inner loop runs over contiguous samples; integer sums do not depend on their order.
+   * width} columns of {@code src} (rows {@code stride} samples apart, the first column at sample
+   * {@code offset} of its row), whose row 0 is input row {@code srcRow0}. Row by row, so the inner
+   * loop runs over contiguous samples; integer sums do not depend on their order.
    */
-  private static byte[] vertical(byte[] src, int width, int b, Coefficients c, int h, int srcRow0) {
+  private static byte[] vertical(
+      byte[] src, int stride, int offset, int width, int b, Coefficients c, int h, int srcRow0) {
     int[] bounds = c.bounds();
     int[] weights = c.weights();
     int ksize = c.ksize();
@@ -234,7 +237,7 @@ public final class PilResample {
       java.util.Arrays.fill(acc, 1 << (PRECISION_BITS - 1));
       for (int y = 0; y < ymax; y++) {
         int wt = weights[k + y];
-        int row = (ymin + y) * n;
+        int row = (ymin + y) * stride + offset;
         for (int i = 0; i < n; i++) {
           acc[i] += (src[row + i] & 0xff) * wt;
         }
