@@ -119,7 +119,7 @@ public final class ClipEncoder implements AutoCloseable {
   public float[][] embedImageBytes(List<byte[]> images) throws ImageDecodeException {
     List<float[]> pixels = new ArrayList<>(images.size());
     for (byte[] bytes : images) {
-      pixels.add(preprocessor.apply(decoder.decode(bytes)));
+      pixels.add(decoder.decode(bytes, ClipPreprocessor::heapBytesPerPixel, preprocessor::apply));
     }
     return embedPreprocessed(pixels);
   }

@@ -33,6 +33,19 @@ public final class ClipPreprocessor {
     return size;
   }
 
+  /**
+   * The heap {@link #apply} allocates in full-size arrays, per pixel of an image of {@code mode}:
+   * the premultiplied copy Pillow filters images with alpha through; the passes themselves hold
+   * only what the crop needs.
+   */
+  public static int heapBytesPerPixel(String mode) {
+    return switch (mode) {
+      case "RGBA" -> 4;
+      case "LA" -> 2;
+      default -> 0;
+    };
+  }
+
   /** {@code 3 * size * size} floats. */
   public float[] apply(PilImage image) {
     int[] target = resizedSize(image);

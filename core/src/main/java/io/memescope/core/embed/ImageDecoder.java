@@ -10,8 +10,11 @@ import java.awt.image.ComponentColorModel;
 import java.awt.image.DataBuffer;
 import java.awt.image.DataBufferByte;
 import java.awt.image.IndexColorModel;
+import java.awt.image.MultiPixelPackedSampleModel;
 import java.awt.image.PixelInterleavedSampleModel;
 import java.awt.image.Raster;
+import java.awt.image.SampleModel;
+import java.awt.image.SinglePixelPackedSampleModel;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -19,6 +22,7 @@ import java.util.Comparator;
 import java.util.List;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
+import javax.imageio.ImageTypeSpecifier;
 import javax.imageio.stream.ImageInputStream;
 
 /**
@@ -39,50 +43,115 @@ public final class ImageDecoder {
 
   private final long maxPixels;
   private final boolean nativeCodecs;
+  private final DecodeMemory memory;
 
   public ImageDecoder(long maxPixels) {
-    this(maxPixels, true);
+    this(maxPixels, true, DecodeMemory.shared());
   }
 
   /** With {@code nativeCodecs} false, ImageIO decodes everything (tests compare the two paths). */
   ImageDecoder(long maxPixels, boolean nativeCodecs) {
+    this(maxPixels, nativeCodecs, DecodeMemory.shared());
+  }
+
+  /** Decoding within {@code memory} (tests give a small budget). */
+  ImageDecoder(long maxPixels, boolean nativeCodecs, DecodeMemory memory) {
     this.maxPixels = maxPixels;
     this.nativeCodecs = nativeCodecs;
+    this.memory = memory;
   }
 
   public ImageDecoder() {
     this(DEFAULT_MAX_PIXELS);
   }
 
-  public PilImage decode(byte[] bytes) throws ImageDecodeException {
-    return decode(bytes, nativeCodecs);
+  /**
+   * What the user of a decoded image allocates besides it, in bytes per pixel of the image, for the
+   * image's mode: the full-size arrays only (a copy, a premultiplied or flattened version).
+   */
+  @FunctionalInterface
+  public interface UseCost {
+    int bytesPerPixel(String mode);
+  }
+
+  /** The work done with a decoded image while its memory is reserved. */
+  @FunctionalInterface
+  public interface Use<T> {
+    T apply(PilImage image) throws ImageDecodeException;
   }
 
   /**
-   * As {@link #decode}, but never through OpenCV: for a caller that gave a {@link #wellFormed} file
-   * to OpenCV itself and was refused, so that OpenCV is not asked a second time.
+   * Decodes the image and hands it to {@code use}, with the heap both need reserved in this
+   * process's {@link DecodeMemory} from before the first pixel is decoded until {@code use}
+   * returns: waiting while other decodes hold the memory, refused ({@code TOO_MANY_PIXELS}) when it
+   * could never fit. The image must not outlive {@code use}.
    */
-  public PilImage decodeWithoutNatives(byte[] bytes) throws ImageDecodeException {
-    return decode(bytes, false);
+  public <T> T decode(byte[] bytes, UseCost cost, Use<T> use) throws ImageDecodeException {
+    return decode(bytes, nativeCodecs, cost, use);
   }
 
-  private PilImage decode(byte[] bytes, boolean tryNative) throws ImageDecodeException {
+  /**
+   * As {@link #decode(byte[], UseCost, Use)}, but never through OpenCV: for a caller that gave a
+   * {@link #wellFormed} file to OpenCV itself and was refused, so that OpenCV is not asked a second
+   * time.
+   */
+  public <T> T decodeWithoutNatives(byte[] bytes, UseCost cost, Use<T> use)
+      throws ImageDecodeException {
+    return decode(bytes, false, cost, use);
+  }
+
+  /**
+   * The decoded image, for tests and tools that keep it: its memory is reserved while it is decoded
+   * only, so callers that run alongside others use {@link #decode(byte[], UseCost, Use)}.
+   */
+  public PilImage decode(byte[] bytes) throws ImageDecodeException {
+    return decode(bytes, nativeCodecs, mode -> 0, image -> image);
+  }
+
+  private <T> T decode(byte[] bytes, boolean tryNative, UseCost cost, Use<T> use)
+      throws ImageDecodeException {
     if (bytes == null || bytes.length == 0) {
       throw new ImageDecodeException(ImageDecodeException.Reason.EMPTY, "no bytes");
     }
     Metadata metadata = metadata(bytes);
+    int orientation = orientation(metadata);
     WellFormed file = tryNative ? wellFormed(bytes, metadata) : null;
-    PilImage pil = null;
     if (file != null) {
-      pil = NativeCodecs.decode(bytes, file.channels());
-      if (pil != null && (pil.width() != file.width() || pil.height() != file.height())) {
-        pil = null;
+      String mode = file.channels() == 1 ? "L" : file.channels() == 3 ? "RGB" : "RGBA";
+      // OpenCV decodes off the heap; only the samples copied out of it count.
+      try (DecodeMemory.Lease lease =
+          reserve(file.width(), file.height(), 0, mode, orientation, cost)) {
+        PilImage pil = NativeCodecs.decode(bytes, file.channels());
+        if (pil != null && pil.width() == file.width() && pil.height() == file.height()) {
+          return use.apply(Orientation.apply(pil, orientation));
+        }
       }
     }
-    if (pil == null) {
-      pil = toPil(read(bytes));
+    Read read = read(bytes, orientation, cost);
+    try (DecodeMemory.Lease lease = read.lease()) {
+      PilImage pil = toPil(read.image());
+      read = null; // ImageIO's raster can go once the samples are copied
+      return use.apply(Orientation.apply(pil, orientation));
     }
-    return Orientation.apply(pil, orientation(metadata));
+  }
+
+  /** ImageIO's decoded image, and the memory reserved for it and what follows. */
+  private record Read(BufferedImage image, DecodeMemory.Lease lease) {}
+
+  /**
+   * Reserves the full-size arrays of one decode: ImageIO's ({@code rasterBytesPerPixel}, none for
+   * OpenCV, which decodes off the heap), the samples, a rotated copy when the orientation asks for
+   * one, and what the use allocates.
+   */
+  private DecodeMemory.Lease reserve(
+      long width, long height, int rasterBytesPerPixel, String mode, int orientation, UseCost cost)
+      throws ImageDecodeException {
+    int bands = new PilImage(mode, 0, 0, null, null).bands();
+    long perPixel =
+        rasterBytesPerPixel
+            + (long) bands * (Orientation.rotates(orientation) ? 2 : 1)
+            + cost.bytesPerPixel(mode);
+    return memory.reserve(width * height * perPixel, width + "x" + height + " " + mode);
   }
 
   /**
@@ -177,7 +246,7 @@ public final class ImageDecoder {
     return b.length >= 2 && (b[b.length - 2] & 0xff) == first && (b[b.length - 1] & 0xff) == second;
   }
 
-  private BufferedImage read(byte[] bytes) throws ImageDecodeException {
+  private Read read(byte[] bytes, int orientation, UseCost cost) throws ImageDecodeException {
     try (ImageInputStream in = memory(bytes)) {
       List<ImageReader> readers = readers(in);
       if (readers.isEmpty()) {
@@ -187,15 +256,15 @@ public final class ImageDecoder {
       }
       for (int i = 0; i < readers.size() - 1; i++) {
         try {
-          return read(readers.get(i), bytes);
+          return read(readers.get(i), bytes, orientation, cost);
         } catch (LinkageError | IOException e) {
           // A native decoder (libwebp) that cannot load on this platform, or that cannot read
           // this file (libwebp's reader refuses animated WebP, common for memes; TwelveMonkeys
           // reads its first frame): use the next reader.
         }
       }
-      return read(readers.get(readers.size() - 1), bytes);
-    } catch (ImageDecodeException e) {
+      return read(readers.get(readers.size() - 1), bytes, orientation, cost);
+    } catch (ImageDecodeException | java.util.concurrent.CancellationException e) {
       throw e;
     } catch (IOException | RuntimeException e) {
       throw new ImageDecodeException(
@@ -221,12 +290,20 @@ public final class ImageDecoder {
     return readers;
   }
 
-  private BufferedImage read(ImageReader reader, byte[] bytes)
+  private Read read(ImageReader reader, byte[] bytes, int orientation, UseCost cost)
       throws IOException, ImageDecodeException {
     try (ImageInputStream in = memory(bytes)) {
+      DecodeMemory.Lease lease = null;
       try {
         reader.setInput(in, true, true);
-        checkPixels(reader.getWidth(0), reader.getHeight(0));
+        int width = reader.getWidth(0);
+        int height = reader.getHeight(0);
+        checkPixels(width, height);
+        ImageTypeSpecifier type = type(reader);
+        // Twice the raster: ImageIO's readers allocate as much again while decoding (measured
+        // for JPEG, PNG and BMP: a working raster, or the stream's cache of an uncompressed file).
+        lease =
+            reserve(width, height, 2 * rasterBytesPerPixel(type), pilMode(type), orientation, cost);
         List<String> warnings = new ArrayList<>();
         reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
         BufferedImage image = reader.read(0);
@@ -239,11 +316,60 @@ public final class ImageDecoder {
                 ImageDecodeException.Reason.CORRUPT, "truncated image: " + warning);
           }
         }
-        return image;
+        Read read = new Read(image, lease);
+        lease = null;
+        return read;
       } finally {
+        if (lease != null) {
+          lease.close(); // failed: the next reader, or the caller's refusal, reserves anew
+        }
         reader.dispose();
       }
     }
+  }
+
+  /** The type the reader decodes into, as far as it says before decoding; null if it does not. */
+  private static ImageTypeSpecifier type(ImageReader reader) {
+    try {
+      ImageTypeSpecifier raw = reader.getRawImageType(0);
+      if (raw != null) {
+        return raw;
+      }
+      java.util.Iterator<ImageTypeSpecifier> types = reader.getImageTypes(0);
+      return types != null && types.hasNext() ? types.next() : null;
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** Bytes per pixel of a raster of {@code type}: 8 (16-bit RGBA) when the reader does not say. */
+  static int rasterBytesPerPixel(ImageTypeSpecifier type) {
+    if (type == null) {
+      return 8;
+    }
+    SampleModel sm = type.getSampleModel(1, 1);
+    int bits = DataBuffer.getDataTypeSize(sm.getDataType());
+    if (sm instanceof SinglePixelPackedSampleModel || sm instanceof MultiPixelPackedSampleModel) {
+      return (bits + 7) / 8; // one element per pixel at most
+    }
+    return (sm.getNumBands() * bits + 7) / 8;
+  }
+
+  /**
+   * The mode {@link #toPil} will give an image of {@code type}: RGBA when the reader does not say.
+   */
+  static String pilMode(ImageTypeSpecifier type) {
+    if (type == null) {
+      return "RGBA";
+    }
+    ColorModel cm = type.getColorModel();
+    if (cm instanceof IndexColorModel icm && icm.getMapSize() <= 256) {
+      return "P";
+    }
+    if (cm.getNumColorComponents() == 1 && type.getSampleModel(1, 1).getNumBands() <= 2) {
+      return type.getSampleModel(1, 1).getNumBands() == 2 ? "LA" : "L";
+    }
+    return cm.hasAlpha() ? "RGBA" : "RGB";
   }
 
   /**

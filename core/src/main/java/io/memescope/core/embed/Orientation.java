@@ -12,6 +12,11 @@ final class Orientation {
     int index(int x, int y, int w, int h);
   }
 
+  /** Whether {@link #apply} makes a new image for this orientation (2 to 8) rather than none. */
+  static boolean rotates(int orientation) {
+    return orientation >= 2 && orientation <= 8;
+  }
+
   static PilImage apply(PilImage image, int orientation) {
     int w = image.width();
     int h = image.height();

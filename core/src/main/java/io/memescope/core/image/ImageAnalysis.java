@@ -2,7 +2,6 @@ package io.memescope.core.image;
 
 import io.memescope.core.embed.ImageDecodeException;
 import io.memescope.core.embed.ImageDecoder;
-import io.memescope.core.embed.PilImage;
 import java.util.List;
 
 /**
@@ -41,9 +40,17 @@ public record ImageAnalysis(
             Thumbnailer.inOrder(sizes, order, targets, fast.jpegs()));
       }
     }
-    // OpenCV refused the file (or it is not one for OpenCV): ImageIO decodes or explains it.
-    PilImage image = forOpenCv ? decoder.decodeWithoutNatives(bytes) : decoder.decode(bytes);
-    return new ImageAnalysis(
-        image.width(), image.height(), PerceptualHash.of(image), Thumbnailer.of(image, sizes));
+    // OpenCV refused the file (or it is not one for OpenCV): ImageIO decodes or explains it, with
+    // the heap for the image and its thumbnails reserved.
+    ImageDecoder.Use<ImageAnalysis> analyse =
+        image ->
+            new ImageAnalysis(
+                image.width(),
+                image.height(),
+                PerceptualHash.of(image),
+                Thumbnailer.of(image, sizes));
+    return forOpenCv
+        ? decoder.decodeWithoutNatives(bytes, Thumbnailer::heapBytesPerPixel, analyse)
+        : decoder.decode(bytes, Thumbnailer::heapBytesPerPixel, analyse);
   }
 }

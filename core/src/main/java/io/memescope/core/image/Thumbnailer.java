@@ -135,6 +135,15 @@ public final class Thumbnailer {
     return inOrder(sizes, order, targets, jpegs);
   }
 
+  /**
+   * The heap {@link #of(PilImage, List)} allocates in full-size arrays, per pixel of an image of
+   * any mode: the image flattened onto white, 3 bytes for OpenCV (which scales it off the heap), or
+   * 4 for Java2D plus its first halving and those after (at most 2 more).
+   */
+  public static int heapBytesPerPixel(String mode) {
+    return NativeCodecs.available() ? 3 : 6;
+  }
+
   /** The sizes, largest first: the order in which each is scaled from the one before. */
   static List<Size> largestFirst(List<Size> sizes) {
     List<Size> order = new ArrayList<>(sizes);

@@ -52,6 +52,8 @@ final class Analyze extends ProcessFunction<Fetched, Candidate> {
     } catch (ImageDecodeException e) {
       reject(ctx, Rejection.of(info, "decode", RejectReason.of(e.reason()).code(), e.getMessage()));
       return;
+    } catch (java.util.concurrent.CancellationException e) {
+      throw e; // interrupted while waiting for decoding memory: the task is being cancelled
     } catch (RuntimeException | OutOfMemoryError e) {
       reject(ctx, Rejection.of(info, "decode", RejectReason.DECODE_ERROR.code(), e.toString()));
       return;

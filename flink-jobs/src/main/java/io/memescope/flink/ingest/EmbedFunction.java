@@ -2,6 +2,7 @@ package io.memescope.flink.ingest;
 
 import io.memescope.core.config.ModelSettings;
 import io.memescope.core.embed.ClipEncoder;
+import io.memescope.core.embed.ClipPreprocessor;
 import io.memescope.core.embed.EncoderOptions;
 import io.memescope.core.embed.ImageDecodeException;
 import io.memescope.core.embed.ImageDecoder;
@@ -11,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -123,13 +125,28 @@ final class EmbedFunction extends RichAsyncFunction<Candidate, IndexEffect> {
   private void prepare(Candidate candidate, ResultFuture<IndexEffect> result) {
     float[] pixels;
     try {
-      pixels = encoder.preprocessor().apply(decoder.decode(candidate.bytes()));
+      pixels =
+          decoder.decode(
+              candidate.bytes(),
+              ClipPreprocessor::heapBytesPerPixel,
+              encoder.preprocessor()::apply);
     } catch (ImageDecodeException e) {
-      // Rare: Analyze decoded it already (but without the model's decoder settings).
-      result.complete(List.of(IndexEffect.rejected(rejection(candidate, e.getMessage()))));
+      // Analyze decoded it already, but for thumbnails: the model's preprocessing can need more
+      // memory than this process sets aside (a large image with alpha), or other decoder settings.
+      result.complete(
+          List.of(
+              IndexEffect.rejected(
+                  rejection(candidate, RejectReason.of(e.reason()), e.getMessage()))));
+      return;
+    } catch (CancellationException e) {
+      // Interrupted while waiting for decoding memory: the operator is closing, and the image is
+      // not bad. Its future fails; the job does not commit it.
+      result.completeExceptionally(e);
       return;
     } catch (RuntimeException | OutOfMemoryError e) {
-      result.complete(List.of(IndexEffect.rejected(rejection(candidate, e.toString()))));
+      result.complete(
+          List.of(
+              IndexEffect.rejected(rejection(candidate, RejectReason.DECODE_ERROR, e.toString()))));
       return;
     }
     queue.add(new Pending(candidate, pixels, result));
@@ -146,8 +163,8 @@ final class EmbedFunction extends RichAsyncFunction<Candidate, IndexEffect> {
     }
   }
 
-  private static Rejection rejection(Candidate candidate, String message) {
-    return Rejection.of(candidate.info(), "embed", RejectReason.DECODE_ERROR.code(), message);
+  private static Rejection rejection(Candidate candidate, RejectReason reason, String message) {
+    return Rejection.of(candidate.info(), "embed", reason.code(), message);
   }
 
   private void loop() {

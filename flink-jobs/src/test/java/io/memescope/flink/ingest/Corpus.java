@@ -41,6 +41,7 @@ final class Corpus implements AutoCloseable {
   final Map<String, String> hostile = new LinkedHashMap<>();
   private final Map<String, byte[]> files = new LinkedHashMap<>();
   private final HttpServer server;
+  private final java.util.List<Long> hashes = new java.util.ArrayList<>();
   private final java.util.concurrent.ExecutorService executor;
   final String base;
 
@@ -59,7 +60,6 @@ final class Corpus implements AutoCloseable {
     executor = Executors.newFixedThreadPool(16);
     server.setExecutor(executor);
     base = "http://localhost:" + server.getAddress().getPort();
-    java.util.List<Long> hashes = new java.util.ArrayList<>();
     for (int i = 0; i < goodCount; i++) {
       BufferedImage image;
       byte[] bytes;
@@ -178,6 +178,48 @@ final class Corpus implements AutoCloseable {
   /** The bytes served at {@code url}. */
   byte[] bytes(String url) {
     return files.get(java.net.URI.create(url).getPath());
+  }
+
+  /**
+   * Adds two images of the size of photos: a 64-megapixel JPEG, which must be indexed (decoded one
+   * byte per sample it needs 192 MB of the TaskManager's heap), and a 100-megapixel GIF of 0.1 MB,
+   * within a pixel limit of 120 million but needing 600 MB to decode and thumbnail, more than the
+   * half of a local TaskManager's heap that decoding may take: rejected as a bomb, with the
+   * figures. The job must be run with {@code model.max-pixels} of at least 100 million.
+   */
+  Corpus withLargeImages() {
+    BufferedImage photo;
+    byte[] bytes;
+    long hash;
+    int seed = -2;
+    do {
+      BufferedImage small = meme(new Random(seed--), -2);
+      photo = new BufferedImage(8000, 8000, BufferedImage.TYPE_INT_RGB);
+      Graphics2D g = photo.createGraphics();
+      g.setRenderingHint(
+          RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+      g.drawImage(small, 0, 0, 8000, 8000, null);
+      g.dispose();
+      bytes = jpeg(photo, 0.9f);
+      hash = phash(bytes);
+    } while (near(hashes, hash, 16));
+    hashes.add(hash);
+    files.put("/big/photo.jpg", bytes);
+    good.put(base + "/big/photo.jpg", bytes);
+    BufferedImage flat = new BufferedImage(10_000, 10_000, BufferedImage.TYPE_BYTE_INDEXED);
+    Graphics2D g = flat.createGraphics();
+    g.setColor(Color.RED);
+    g.fillRect(0, 0, 10_000, 5_000);
+    g.dispose();
+    try {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      ImageIO.write(flat, "gif", out);
+      files.put("/bad/heap-bomb.gif", out.toByteArray());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    hostile.put(base + "/bad/heap-bomb.gif", "bomb");
+    return this;
   }
 
   static long phash(byte[] bytes) {

@@ -54,7 +54,8 @@ class IngestJobIT {
       throws Exception {
     MemescopeConfig config = jobConfig();
     IngestJobs jobs = new IngestJobs(config);
-    try (Corpus corpus = new Corpus(GOOD, EXACT, NEAR, config.ingest().jobName().hashCode())) {
+    try (Corpus corpus =
+        new Corpus(GOOD, EXACT, NEAR, config.ingest().jobName().hashCode()).withLargeImages()) {
       var submission = publishAndSubmit(config, corpus);
       assertThat(submission.reused()).isFalse();
       assertThat(jobs.ensureRunning(Path.of("unused")).reused())
@@ -174,7 +175,9 @@ class IngestJobIT {
                 Map.entry("ingest.fetch.allow-private-hosts", "[localhost]"),
                 Map.entry("ingest.fetch.timeout", "4s"),
                 Map.entry("ingest.fetch.read-timeout", "2s"),
-                Map.entry("ingest.fetch.max-bytes", "8m")));
+                Map.entry("ingest.fetch.max-bytes", "8m"),
+                // Above the 100-megapixel GIF of Corpus.withLargeImages: the heap refuses it.
+                Map.entry("model.max-pixels", "120000000")));
     Schema.apply(config);
     return config;
   }
@@ -220,6 +223,14 @@ class IngestJobIT {
       // Every bad URL is rejected with its reason (the garbage record under bad_record).
       Map<String, String> reasons = new HashMap<>();
       rejects.forEach((k, v) -> reasons.put(k, v.path("reason").asText()));
+      String heapBomb = UrlNormalizer.normalise(corpus.base + "/bad/heap-bomb.gif");
+      if (corpus.hostile.containsKey(corpus.base + "/bad/heap-bomb.gif")) {
+        assertThat(rejects).containsKey(heapBomb);
+        assertThat(rejects.get(heapBomb).path("detail").asText())
+            .as("the GIF that fits the pixel limit but not the heap")
+            .contains("10000x10000 P would take about")
+            .contains("this process sets aside for images");
+      }
       for (var bad : corpus.hostile.entrySet()) {
         assertThat(reasons.get(UrlNormalizer.normalise(bad.getKey())))
             .as("reason for %s", bad.getKey())

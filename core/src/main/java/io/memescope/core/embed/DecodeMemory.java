@@ -1,0 +1,120 @@
+package io.memescope.core.embed;
+
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.Semaphore;
+
+/**
+ * The heap that decoded images may hold at once in this process. Each decode reserves, before any
+ * pixel is decoded, the full-size arrays it and its use will allocate ({@link ImageDecoder}
+ * computes them from the header); a decode that does not fit waits for others to finish, and one
+ * that could never fit is refused as too many pixels, with the figures.
+ *
+ * <p>Why: the pixel limit ({@code model.max-pixels}) bounds one image, not the images decoded at
+ * once. The ingest job decodes on every analysing subtask and on the embedder's preprocessing
+ * threads, and serving on every request thread; two large photos at the same moment could take more
+ * heap than a TaskManager has, and the {@link OutOfMemoryError} could then strike any thread of the
+ * process, not only the decoding one. With the reservation the worst case waits instead.
+ *
+ * <p>The {@link #shared()} budget is {@link #HEAP_SHARE} of the maximum heap: the rest is for
+ * everything else the process holds (Flink's buffers, Kafka's, the model's inputs, the cache).
+ */
+public final class DecodeMemory {
+  /** The share of the maximum heap ({@code -Xmx}) that {@link #shared()} lets images hold. */
+  public static final double HEAP_SHARE = 0.5;
+
+  /** Permits count KiB, so that a terabyte heap still fits an int. */
+  private static final int UNIT = 1024;
+
+  private static final DecodeMemory SHARED =
+      new DecodeMemory((long) (Runtime.getRuntime().maxMemory() * HEAP_SHARE));
+
+  private final long capacity;
+  private final Semaphore free;
+
+  /** A budget of {@code capacity} bytes (tests, and processes that size their own). */
+  public DecodeMemory(long capacity) {
+    if (capacity < UNIT) {
+      throw new IllegalArgumentException("capacity " + capacity + " is under " + UNIT + " bytes");
+    }
+    this.capacity = capacity;
+    // Fair: a large image waiting is not overtaken for ever by a stream of small ones.
+    this.free = new Semaphore(units(capacity), true);
+  }
+
+  /** The process's budget: {@link #HEAP_SHARE} of its maximum heap. */
+  public static DecodeMemory shared() {
+    return SHARED;
+  }
+
+  public long capacity() {
+    return capacity;
+  }
+
+  /** Bytes reserved now, by leases not yet closed. */
+  public long reserved() {
+    return (long) (units(capacity) - free.availablePermits()) * UNIT;
+  }
+
+  /**
+   * Reserves {@code bytes}, waiting while other decodes hold too much of the budget.
+   *
+   * @param what the image, for the message of a refusal ("8000x8000 RGBA")
+   * @throws ImageDecodeException ({@code TOO_MANY_PIXELS}) when {@code bytes} exceed the whole
+   *     budget: the image could never be decoded in this process
+   * @throws CancellationException when the thread is interrupted while waiting (its interrupt flag
+   *     is set again): the task is being cancelled, and the image was not refused
+   */
+  public Lease reserve(long bytes, String what) throws ImageDecodeException {
+    if (bytes > capacity) {
+      throw new ImageDecodeException(
+          ImageDecodeException.Reason.TOO_MANY_PIXELS,
+          String.format(
+              "%s would take about %d MB of heap to decode, more than the %d MB this process"
+                  + " sets aside for images (%.0f%% of its heap): give it a larger heap, or"
+                  + " lower model.max-pixels",
+              what, mb(bytes), mb(capacity), HEAP_SHARE * 100));
+    }
+    int units = units(Math.max(bytes, 1));
+    try {
+      free.acquire(units);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      CancellationException c =
+          new CancellationException("interrupted while waiting for heap to decode " + what);
+      c.initCause(e);
+      throw c;
+    }
+    return new Lease(units);
+  }
+
+  private static int units(long bytes) {
+    return (int) Math.min(Integer.MAX_VALUE, (bytes + UNIT - 1) / UNIT);
+  }
+
+  private static long mb(long bytes) {
+    return (bytes + (1 << 20) - 1) >> 20;
+  }
+
+  /** A reservation; {@link #close()} gives it back (once, however often it is called). */
+  public final class Lease implements AutoCloseable {
+    private final int units;
+    private boolean open = true;
+
+    private Lease(int units) {
+      this.units = units;
+    }
+
+    /** The bytes reserved. */
+    public long bytes() {
+      return (long) units * UNIT;
+    }
+
+    @Override
+    public synchronized void close() {
+      if (open) {
+        open = false;
+        free.release(units);
+      }
+    }
+  }
+}
