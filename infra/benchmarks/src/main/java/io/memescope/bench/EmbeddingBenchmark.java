@@ -1,6 +1,7 @@
 package io.memescope.bench;
 
 import io.memescope.core.embed.ClipEncoder;
+import io.memescope.core.embed.ClipPreprocessor;
 import io.memescope.core.embed.EncoderOptions;
 import io.memescope.core.embed.ImageDecoder;
 import io.memescope.core.embed.PilImage;
@@ -111,10 +112,14 @@ public class EmbeddingBenchmark {
     return encoder.preprocessor().apply(decoded.get(next.getAndIncrement() % decoded.size()));
   }
 
-  /** Decoding and Pillow-exact preprocessing of one file (batch-independent). */
+  /**
+   * Decoding and Pillow-exact preprocessing of one file (batch-independent), as the ingest job's
+   * embedder does it: within the process's decoding budget.
+   */
   @Benchmark
   public float[] decodeAndPreprocess() throws Exception {
     byte[] bytes = files.get(next.getAndIncrement() % files.size());
-    return encoder.preprocessor().apply(new ImageDecoder().decode(bytes));
+    return new ImageDecoder()
+        .decode(bytes, ClipPreprocessor::heapBytesPerPixel, encoder.preprocessor()::apply);
   }
 }
