@@ -20,6 +20,7 @@ import io.milvus.v2.service.vector.request.UpsertReq;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -58,7 +59,9 @@ final class IndexWriter implements AutoCloseable {
   private final PreparedStatement deleteImage;
   private final PreparedStatement deleteThumbs;
   private final PreparedStatement deleteUrl;
-  private final PreparedStatement storedQuality;
+  private final PreparedStatement storedImages;
+  private final PreparedStatement storedUrls;
+  private final PreparedStatement setLastSeen;
   private final String rejectsTopic;
   private final Gson gson = new Gson();
 
@@ -93,11 +96,14 @@ final class IndexWriter implements AutoCloseable {
           session.prepare(
               "UPDATE images SET sha256 = ?, phash = ?, width = ?, height = ?, format = ?,"
                   + " byte_size = ?, titles = titles + ?, sources = sources + ?, first_seen = ?,"
-                  + " last_seen = ?, first_url = ? WHERE id = ?");
+                  + " first_url = ? WHERE id = ?");
       this.mergeImage =
           session.prepare(
-              "UPDATE images SET titles = titles + ?, sources = sources + ?, last_seen = ?"
-                  + " WHERE id = ?");
+              "UPDATE images SET titles = titles + ?, sources = sources + ? WHERE id = ?");
+      // The latest sighting wins whatever order sightings are written in: the cell's write time
+      // is the sighting's own (never later than now, so that a takedown's delete still removes it).
+      this.setLastSeen =
+          session.prepare("UPDATE images USING TIMESTAMP ? SET last_seen = ? WHERE id = ?");
       this.insertUrl =
           session.prepare(
               "INSERT INTO image_urls (url_hash, url, image_id, source, title, page, first_seen)"
@@ -120,8 +126,13 @@ final class IndexWriter implements AutoCloseable {
       this.deleteImage = session.prepare("DELETE FROM images WHERE id = ?");
       this.deleteThumbs = session.prepare("DELETE FROM image_thumbnails WHERE image_id = ?");
       this.deleteUrl = session.prepare("DELETE FROM image_urls WHERE url_hash = ?");
-      this.storedQuality =
-          session.prepare("SELECT id, quality, quality_version FROM images WHERE id IN ?");
+      this.storedImages =
+          session.prepare(
+              "SELECT id, quality, quality_version, first_seen FROM images WHERE id IN ?");
+      this.storedUrls =
+          session.prepare(
+              "SELECT url_hash, image_id, source, title, page, first_seen FROM image_urls"
+                  + " WHERE url_hash IN ?");
     } catch (RuntimeException e) {
       if (pr != null) {
         pr.close(java.time.Duration.ZERO);
@@ -183,15 +194,51 @@ final class IndexWriter implements AutoCloseable {
     return dropped;
   }
 
-  /** Writes the effects to Cassandra and Milvus. */
+  /**
+   * Writes the effects to Cassandra and Milvus. What a sighting says about time is kept as the
+   * stores' readers expect, whatever order the sightings arrive in and however often a commit is
+   * retried:
+   *
+   * <ul>
+   *   <li>an image's {@code first_seen} and {@code first_url} are its earliest sighting's: an image
+   *       met again as new (by a job started without its state) keeps the stored ones, in Cassandra
+   *       and in Milvus, unless it is met earlier than stored;
+   *   <li>its {@code last_seen} is its latest sighting's (the write carries the sighting's time);
+   *   <li>a URL's row ({@code image_urls}) is its first listing's (source, title, page, first
+   *       seen), filled in where the first lacked a title or page; a URL whose content changed
+   *       (another image id) gets a new row.
+   * </ul>
+   *
+   * The first and last are read before writing; two subtasks writing the same image at once could
+   * both find nothing stored, but only the de-duplicator (one subtask) makes an image new.
+   */
   private void store(List<IndexEffect> effects) {
     List<JsonObject> rows = new ArrayList<>();
     Map<String, IndexEffect> newest = new LinkedHashMap<>();
+    for (IndexEffect e : effects) {
+      if (IndexEffect.NEW.equals(e.kind())) {
+        newest.put(e.imageId(), e);
+      }
+    }
+    CompletableFuture<Map<String, Row>> storedImageRows =
+        byKey(storedImages, "id", newest.keySet());
+    Set<String> urlHashes = new LinkedHashSet<>();
+    effects.forEach(e -> urlHashes.add(e.info().urlHash()));
+    Map<String, Row> storedUrlRows = byKey(storedUrls, "url_hash", urlHashes).join();
+    Map<String, Row> storedImageRow = storedImageRows.join();
     List<CompletableFuture<?>> cql = new ArrayList<>();
+    Map<String, Long> lastSeen = new LinkedHashMap<>();
+    Map<String, Long> firstSeen = new HashMap<>();
+    Map<String, UrlRow> urls = new LinkedHashMap<>();
     for (IndexEffect e : effects) {
       UrlInfo info = e.info();
       Instant seen = Instant.ofEpochMilli(info.discoveredAt());
       Set<String> titles = info.title() == null ? Set.of() : Set.of(info.title());
+      lastSeen.merge(e.imageId(), info.discoveredAt(), Math::max);
+      urls.put(
+          info.urlHash(),
+          UrlRow.next(
+              urls.getOrDefault(info.urlHash(), UrlRow.of(storedUrlRows.get(info.urlHash()))), e));
       // No batch across partitions: Cassandra refuses one over batch_size_fail_threshold (50 KiB
       // by default) on every retry, which would hold every commit after it, and it would not be
       // atomic anyway. The image's row and its thumbnails share one partition key (the image id)
@@ -201,9 +248,12 @@ final class IndexWriter implements AutoCloseable {
       // upsert, so a retried commit writes the same rows again.
       if (IndexEffect.NEW.equals(e.kind())) {
         Candidate c = e.image();
-        BatchStatementBuilder image = BatchStatement.builder(DefaultBatchType.UNLOGGED);
-        image.addStatement(
-            upsertImage.bind(
+        Row stored = storedImageRow.get(c.imageId());
+        Instant storedFirst = stored == null ? null : stored.getInstant("first_seen");
+        boolean keepFirst = storedFirst != null && !storedFirst.isAfter(seen);
+        firstSeen.put(c.imageId(), keepFirst ? storedFirst.toEpochMilli() : info.discoveredAt());
+        var image =
+            upsertImage.boundStatementBuilder(
                 c.sha256(),
                 c.phash(),
                 c.width(),
@@ -213,11 +263,15 @@ final class IndexWriter implements AutoCloseable {
                 titles,
                 Set.of(info.source()),
                 seen,
-                seen,
                 info.url(),
-                c.imageId()));
+                c.imageId());
+        if (keepFirst) {
+          image.unset("first_seen").unset("first_url");
+        }
+        BatchStatementBuilder batch = BatchStatement.builder(DefaultBatchType.UNLOGGED);
+        batch.addStatement(image.build());
         for (Thumb t : c.thumbs()) {
-          image.addStatement(
+          batch.addStatement(
               insertThumb.bind(
                   c.imageId(),
                   t.size(),
@@ -226,33 +280,44 @@ final class IndexWriter implements AutoCloseable {
                   t.height(),
                   ByteBuffer.wrap(t.data())));
         }
-        submit(cql, image.setIdempotence(true).build());
-        newest.put(c.imageId(), e);
+        submit(cql, batch.setIdempotence(true).build());
       } else {
-        submit(cql, mergeImage.bind(titles, Set.of(info.source()), seen, e.imageId()));
+        submit(cql, mergeImage.bind(titles, Set.of(info.source()), e.imageId()));
       }
-      // A title or page the record lacks is left unset, not written as null: a URL listed again
-      // without them (another source, a re-crawl) keeps what its first listing said.
-      var url =
-          insertUrl
-              .boundStatementBuilder(
-                  info.urlHash(),
-                  info.url(),
-                  e.imageId(),
-                  info.source(),
-                  info.title(),
-                  info.page(),
-                  seen)
-              .setIdempotence(true);
-      if (info.title() == null) {
-        url.unset("title");
-      }
-      if (info.page() == null) {
-        url.unset("page");
-      }
-      submit(cql, url.build());
     }
-    Map<String, Float> kept = storedQualities(newest.values());
+    long nowMicros = Instant.now().toEpochMilli() * 1000;
+    lastSeen.forEach(
+        (id, millis) ->
+            submit(
+                cql,
+                setLastSeen
+                    .bind(Math.min(millis * 1000, nowMicros), Instant.ofEpochMilli(millis), id)
+                    .setIdempotent(true)));
+    urls.forEach(
+        (hash, row) -> {
+          if (row.changed()) {
+            // A title or page the row lacks is left unset, not written as null.
+            var url =
+                insertUrl
+                    .boundStatementBuilder(
+                        hash,
+                        row.url(),
+                        row.imageId(),
+                        row.source(),
+                        row.title(),
+                        row.page(),
+                        row.firstSeen())
+                    .setIdempotence(true);
+            if (row.title() == null) {
+              url.unset("title");
+            }
+            if (row.page() == null) {
+              url.unset("page");
+            }
+            submit(cql, url.build());
+          }
+        });
+    Map<String, Float> kept = storedQualities(newest.values(), storedImageRow);
     for (IndexEffect e : newest.values()) {
       JsonObject row = new JsonObject();
       row.addProperty(MilvusCollection.ID, e.imageId());
@@ -261,7 +326,7 @@ final class IndexWriter implements AutoCloseable {
           MilvusCollection.QUALITY,
           e.quality() != null ? e.quality().overall() : kept.getOrDefault(e.imageId(), 0f));
       row.addProperty(MilvusCollection.SOURCE, e.info().source());
-      row.addProperty(MilvusCollection.FIRST_SEEN, e.info().discoveredAt());
+      row.addProperty(MilvusCollection.FIRST_SEEN, firstSeen.get(e.imageId()));
       rows.add(row);
     }
     for (int from = 0; from < rows.size(); from += 500) {
@@ -287,29 +352,101 @@ final class IndexWriter implements AutoCloseable {
   }
 
   /**
+   * What a URL's row says, as stored or as this commit's listings leave it. A listing replaces the
+   * row when the URL now gives another image or was listed earlier than the row says; otherwise the
+   * row stays its first listing's, with a missing title or page filled in.
+   */
+  record UrlRow(
+      String url,
+      String imageId,
+      String source,
+      String title,
+      String page,
+      Instant firstSeen,
+      boolean changed) {
+    static UrlRow of(Row stored) {
+      return stored == null
+          ? null
+          : new UrlRow(
+              null,
+              stored.getString("image_id"),
+              stored.getString("source"),
+              stored.getString("title"),
+              stored.getString("page"),
+              stored.getInstant("first_seen"),
+              false);
+    }
+
+    static UrlRow next(UrlRow row, IndexEffect e) {
+      UrlInfo info = e.info();
+      Instant seen = Instant.ofEpochMilli(info.discoveredAt());
+      if (row == null
+          || !e.imageId().equals(row.imageId())
+          || row.firstSeen() == null
+          || seen.isBefore(row.firstSeen())) {
+        return new UrlRow(
+            info.url(),
+            e.imageId(),
+            info.source(),
+            info.title() != null || row == null || !e.imageId().equals(row.imageId())
+                ? info.title()
+                : row.title(),
+            info.page() != null || row == null || !e.imageId().equals(row.imageId())
+                ? info.page()
+                : row.page(),
+            seen,
+            true);
+      }
+      if ((row.title() == null && info.title() != null)
+          || (row.page() == null && info.page() != null)) {
+        return new UrlRow(
+            info.url(),
+            row.imageId(),
+            row.source(),
+            row.title() != null ? row.title() : info.title(),
+            row.page() != null ? row.page() : info.page(),
+            row.firstSeen(),
+            true);
+      }
+      return row;
+    }
+  }
+
+  /** The rows {@code select} finds for {@code keys}, by the text column {@code key}. */
+  private CompletableFuture<Map<String, Row>> byKey(
+      PreparedStatement select, String key, java.util.Collection<String> keys) {
+    List<String> list = new ArrayList<>(keys);
+    List<CompletableFuture<List<Row>>> reads = new ArrayList<>();
+    for (int from = 0; from < list.size(); from += IN_CHUNK) {
+      reads.add(rows(select, list.subList(from, Math.min(from + IN_CHUNK, list.size()))));
+    }
+    return CompletableFuture.allOf(reads.toArray(new CompletableFuture<?>[0]))
+        .thenApply(
+            done -> {
+              Map<String, Row> out = new HashMap<>();
+              for (CompletableFuture<List<Row>> r : reads) {
+                r.join().forEach(row -> out.put(row.getString(key), row));
+              }
+              return out;
+            });
+  }
+
+  /**
    * The stored quality of each unscored new image that has one: an image indexed before and met
    * again as new (by a job started without its state) while no model could score it. Milvus's row
    * is replaced whole, so without this its quality fell to 0 under Cassandra's unchanged version,
    * and the re-scoring job's catch-up pass, which goes by that version, would not repair it.
    */
-  private Map<String, Float> storedQualities(java.util.Collection<IndexEffect> effects) {
-    List<String> unscored = new ArrayList<>();
+  private static Map<String, Float> storedQualities(
+      java.util.Collection<IndexEffect> effects, Map<String, Row> stored) {
+    Map<String, Float> out = new HashMap<>();
     for (IndexEffect e : effects) {
-      if (e.quality() == null) {
-        unscored.add(e.imageId());
-      }
-    }
-    Map<String, Float> out = new java.util.HashMap<>();
-    List<CompletableFuture<List<Row>>> reads = new ArrayList<>();
-    for (int from = 0; from < unscored.size(); from += IN_CHUNK) {
-      reads.add(
-          rows(storedQuality, unscored.subList(from, Math.min(from + IN_CHUNK, unscored.size()))));
-    }
-    for (CompletableFuture<List<Row>> r : reads) {
-      for (Row row : r.join()) {
-        if (row.getString("quality_version") != null && !row.isNull("quality")) {
-          out.put(row.getString("id"), row.getFloat("quality"));
-        }
+      Row row = stored.get(e.imageId());
+      if (e.quality() == null
+          && row != null
+          && row.getString("quality_version") != null
+          && !row.isNull("quality")) {
+        out.put(e.imageId(), row.getFloat("quality"));
       }
     }
     return out;

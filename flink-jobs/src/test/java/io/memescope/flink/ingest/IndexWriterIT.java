@@ -79,8 +79,7 @@ class IndexWriterIT {
 
   /**
    * A URL listed again without a title or page (by another source, or crawled again after its
-   * seen-URL entry ran out) keeps what its first listing said: those are left unset, not written as
-   * null.
+   * seen-URL entry ran out) keeps what its first listing said: its source, title and page.
    */
   @Test
   void a_url_listed_again_without_title_or_page_keeps_its_first_ones() throws Exception {
@@ -143,10 +142,132 @@ class IndexWriterIT {
               .one();
       assertThat(row).isNotNull();
       assertThat(row.getString("image_id")).isEqualTo(first.imageId());
-      assertThat(row.getString("source")).isEqualTo("another-source");
+      assertThat(row.getString("source")).as("the first listing's").isEqualTo(info.source());
       assertThat(row.getString("title")).isEqualTo("the first title");
       assertThat(row.getString("page")).isEqualTo("http://example.test/thread/1");
     }
+  }
+
+  /**
+   * Sightings written in any order, and a commit retried, leave an image's first sighting (time and
+   * URL, in Cassandra and in Milvus) and its latest (last_seen), and a URL's row its first
+   * listing's: an image met again as new (a job started without its state), a sighting that arrives
+   * after a later one, a URL listed again by another source, and a URL whose content changed. Until
+   * 2026-12-05 each later write overwrote what it carried.
+   */
+  @Test
+  void sightings_in_any_order_keep_the_first_and_the_last() throws Exception {
+    String run = TestStack.uniqueName("writer");
+    MemescopeConfig config = freshIndex(run);
+    String base = "http://example.test/" + run + "/";
+    List<IndexEffect> made =
+        TestImages.created(
+            base, 2, 64, List.of(new Thumb("small", "jpeg", 8, 8, new byte[64])), new Random(5));
+    IndexEffect a = made.get(0);
+    IndexEffect b = made.get(1);
+    long t0 = 1_790_000_000_000L; // 2026-09
+    UrlInfo first = info(base + "a/first", "feed-1", null, t0);
+    IndexEffect aFirst = again(a, first);
+    IndexEffect later =
+        IndexEffect.merged(
+            IndexEffect.EXACT,
+            a.imageId(),
+            info(base + "a/later", "feed-2", null, t0 + 3_000_000),
+            0);
+    IndexEffect earlier =
+        IndexEffect.merged(
+            IndexEffect.NEAR,
+            a.imageId(),
+            info(base + "a/earlier", "feed-2", null, t0 + 2_000_000),
+            3);
+    IndexEffect newAgain = again(a, info(base + "a/restart", "feed-3", null, t0 + 5_000_000));
+    IndexEffect relisted =
+        IndexEffect.merged(
+            IndexEffect.EXACT,
+            a.imageId(),
+            info(first.url(), "feed-4", "a late title", t0 + 6_000_000),
+            0);
+    IndexEffect changed =
+        again(b, info(base + "a/later", "feed-5", "another picture", t0 + 7_000_000));
+    try (IndexWriter writer = new IndexWriter(config)) {
+      writer.write(List.of(aFirst));
+      writer.write(List.of(later));
+      writer.write(List.of(earlier)); // after the later one
+      List<IndexEffect> restart = List.of(newAgain, relisted, changed);
+      writer.write(restart);
+      writer.write(restart); // a retried commit
+    }
+    try (CqlSession cql = Clients.cassandraKeyspace(config.cassandra())) {
+      var image =
+          cql.execute(
+                  "SELECT first_seen, first_url, last_seen FROM images WHERE id = ?", a.imageId())
+              .one();
+      assertThat(image.getInstant("first_seen")).isEqualTo(java.time.Instant.ofEpochMilli(t0));
+      assertThat(image.getString("first_url")).isEqualTo(first.url());
+      assertThat(image.getInstant("last_seen"))
+          .as("the relisting at t0 + 6,000 s, the latest sighting of the image")
+          .isEqualTo(java.time.Instant.ofEpochMilli(t0 + 6_000_000));
+      var url =
+          cql.execute(
+                  "SELECT image_id, source, title, first_seen FROM image_urls WHERE url_hash = ?",
+                  first.urlHash())
+              .one();
+      assertThat(url.getString("image_id")).isEqualTo(a.imageId());
+      assertThat(url.getString("source")).as("the first listing's").isEqualTo("feed-1");
+      assertThat(url.getInstant("first_seen")).isEqualTo(java.time.Instant.ofEpochMilli(t0));
+      assertThat(url.getString("title"))
+          .as("filled in, the first had none")
+          .isEqualTo("a late title");
+      var moved =
+          cql.execute(
+                  "SELECT image_id, source, title, first_seen FROM image_urls WHERE url_hash = ?",
+                  later.info().urlHash())
+              .one();
+      assertThat(moved.getString("image_id")).as("the URL's new content").isEqualTo(b.imageId());
+      assertThat(moved.getString("source")).isEqualTo("feed-5");
+      assertThat(moved.getInstant("first_seen"))
+          .isEqualTo(java.time.Instant.ofEpochMilli(t0 + 7_000_000));
+    }
+    MilvusClientV2 milvus = Clients.milvus(config.milvus());
+    try {
+      var rows =
+          milvus
+              .query(
+                  QueryReq.builder()
+                      .collectionName(run)
+                      .filter("id == \"" + a.imageId() + "\"")
+                      .outputFields(List.of("first_seen"))
+                      .consistencyLevel(ConsistencyLevel.STRONG)
+                      .build())
+              .getQueryResults();
+      assertThat(rows).hasSize(1);
+      assertThat(((Number) rows.get(0).getEntity().get("first_seen")).longValue()).isEqualTo(t0);
+    } finally {
+      milvus.close();
+    }
+  }
+
+  private static UrlInfo info(String url, String source, String title, long discoveredAt) {
+    String hash = io.memescope.core.records.UrlHash.of(url);
+    return new UrlInfo(url, hash, hash, source, title, null, null, discoveredAt, Map.of());
+  }
+
+  /** {@code made}'s image, new again, as listed by {@code info}. */
+  private static IndexEffect again(IndexEffect made, UrlInfo info) {
+    Candidate c = made.image();
+    return IndexEffect.created(
+        new Candidate(
+            info,
+            made.imageId(),
+            c.sha256(),
+            c.phash(),
+            c.width(),
+            c.height(),
+            c.format(),
+            c.byteSize(),
+            null,
+            c.thumbs()),
+        made.vector());
   }
 
   /**
