@@ -65,15 +65,7 @@ public final class DecodeMemory {
    *     is set again): the task is being cancelled, and the image was not refused
    */
   public Lease reserve(long bytes, String what) throws ImageDecodeException {
-    if (bytes > capacity) {
-      throw new ImageDecodeException(
-          ImageDecodeException.Reason.TOO_MANY_PIXELS,
-          String.format(
-              "%s would take about %d MB of heap to decode, more than the %d MB this process"
-                  + " sets aside for images (%.0f%% of its heap): give it a larger heap, or"
-                  + " lower model.max-pixels",
-              what, mb(bytes), mb(capacity), HEAP_SHARE * 100));
-    }
+    check(bytes, what);
     int units = units(Math.max(bytes, 1));
     try {
       free.acquire(units);
@@ -85,6 +77,22 @@ public final class DecodeMemory {
       throw c;
     }
     return new Lease(units);
+  }
+
+  /**
+   * Refuses {@code bytes} that exceed the whole budget, as {@link #reserve} does, without reserving
+   * anything.
+   */
+  public void check(long bytes, String what) throws ImageDecodeException {
+    if (bytes > capacity) {
+      throw new ImageDecodeException(
+          ImageDecodeException.Reason.TOO_MANY_PIXELS,
+          String.format(
+              "%s would take about %d MB of heap to decode, more than the %d MB this process"
+                  + " sets aside for images (%.0f%% of its heap): give it a larger heap, or"
+                  + " lower model.max-pixels",
+              what, mb(bytes), mb(capacity), HEAP_SHARE * 100));
+    }
   }
 
   private static int units(long bytes) {

@@ -117,10 +117,9 @@ public final class ImageDecoder {
     int orientation = orientation(metadata);
     WellFormed file = tryNative ? wellFormed(bytes, metadata) : null;
     if (file != null) {
-      String mode = file.channels() == 1 ? "L" : file.channels() == 3 ? "RGB" : "RGBA";
       // OpenCV decodes off the heap; only the samples copied out of it count.
       try (DecodeMemory.Lease lease =
-          reserve(file.width(), file.height(), 0, mode, orientation, cost)) {
+          reserve(footprint(file.width(), file.height(), 0, mode(file), orientation, cost))) {
         PilImage pil = NativeCodecs.decode(bytes, file.channels());
         if (pil != null && pil.width() == file.width() && pil.height() == file.height()) {
           return use.apply(Orientation.apply(pil, orientation));
@@ -143,15 +142,71 @@ public final class ImageDecoder {
    * OpenCV, which decodes off the heap), the samples, a rotated copy when the orientation asks for
    * one, and what the use allocates.
    */
-  private DecodeMemory.Lease reserve(
-      long width, long height, int rasterBytesPerPixel, String mode, int orientation, UseCost cost)
-      throws ImageDecodeException {
+  private static Footprint footprint(
+      long width,
+      long height,
+      int rasterBytesPerPixel,
+      String mode,
+      int orientation,
+      UseCost cost) {
     int bands = new PilImage(mode, 0, 0, null, null).bands();
     long perPixel =
         rasterBytesPerPixel
             + (long) bands * (Orientation.rotates(orientation) ? 2 : 1)
             + cost.bytesPerPixel(mode);
-    return memory.reserve(width * height * perPixel, width + "x" + height + " " + mode);
+    return new Footprint(width * height * perPixel, width + "x" + height + " " + mode);
+  }
+
+  /** What one decode and its use will hold, and how to name the image in a refusal. */
+  private record Footprint(long bytes, String what) {}
+
+  private DecodeMemory.Lease reserve(Footprint f) throws ImageDecodeException {
+    return memory.reserve(f.bytes(), f.what());
+  }
+
+  /**
+   * Refuses, as {@link #decode(byte[], UseCost, Use)} would, a file whose decode and {@code cost}
+   * could never fit in this process's budget, from its header alone; returns quietly for anything
+   * else, a file that cannot be read included (the decode explains those). The ingest job's
+   * analysing stage asks this for the embedder's preprocessing, so that an image the embedder would
+   * refuse is refused before the de-duplicator records it and merges copies into it.
+   */
+  public void checkFits(byte[] bytes, UseCost cost) throws ImageDecodeException {
+    if (bytes == null || bytes.length == 0) {
+      return;
+    }
+    Metadata metadata = metadata(bytes);
+    int orientation = orientation(metadata);
+    WellFormed file = nativeCodecs ? wellFormed(bytes, metadata) : null;
+    if (file != null) {
+      Footprint f = footprint(file.width(), file.height(), 0, mode(file), orientation, cost);
+      memory.check(f.bytes(), f.what());
+      return;
+    }
+    ImageInputStream in = memory(bytes);
+    List<ImageReader> readers = readers(in);
+    if (readers.isEmpty()) {
+      return;
+    }
+    ImageReader reader = readers.get(0);
+    try {
+      reader.setInput(in, true, true);
+      Footprint f = footprint(reader, orientation, cost);
+      memory.check(f.bytes(), f.what());
+    } catch (IOException | RuntimeException e) {
+      // Unreadable here: the decode says why.
+    } finally {
+      readers.forEach(ImageReader::dispose);
+      try {
+        in.close();
+      } catch (IOException e) {
+        // A stream over an array.
+      }
+    }
+  }
+
+  private static String mode(WellFormed file) {
+    return file.channels() == 1 ? "L" : file.channels() == 3 ? "RGB" : "RGBA";
   }
 
   /**
@@ -292,51 +347,68 @@ public final class ImageDecoder {
 
   private Read read(ImageReader reader, byte[] bytes, int orientation, UseCost cost)
       throws IOException, ImageDecodeException {
-    try (ImageInputStream in = memory(bytes)) {
-      DecodeMemory.Lease lease = null;
+    ImageInputStream in = memory(bytes);
+    DecodeMemory.Lease lease = null;
+    try {
+      reader.setInput(in, true, true);
+      lease = reserve(footprint(reader, orientation, cost));
+      List<String> warnings = new ArrayList<>();
+      reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+      BufferedImage image = reader.read(0);
+      for (String warning : warnings) {
+        // Pillow refuses a truncated file ("image file is truncated"); ImageIO would fill the
+        // missing rows with grey and only warn.
+        String w = warning.toLowerCase(java.util.Locale.ROOT);
+        if (w.contains("premature end") || w.contains("truncat")) {
+          throw new ImageDecodeException(
+              ImageDecodeException.Reason.CORRUPT, "truncated image: " + warning);
+        }
+      }
+      Read read = new Read(image, lease);
+      lease = null;
+      return read;
+    } finally {
+      // Nothing here may throw once the lease is handed over: it would be lost with the result.
+      if (lease != null) {
+        lease.close(); // failed: the next reader, or the caller's refusal, reserves anew
+      }
       try {
-        reader.setInput(in, true, true);
-        int width = reader.getWidth(0);
-        int height = reader.getHeight(0);
-        checkPixels(width, height);
-        ImageTypeSpecifier type = type(reader);
-        // Twice the raster: ImageIO's readers allocate as much again while decoding (measured
-        // for JPEG, PNG and BMP: a working raster, or the stream's cache of an uncompressed file).
-        lease =
-            reserve(width, height, 2 * rasterBytesPerPixel(type), pilMode(type), orientation, cost);
-        List<String> warnings = new ArrayList<>();
-        reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
-        BufferedImage image = reader.read(0);
-        for (String warning : warnings) {
-          // Pillow refuses a truncated file ("image file is truncated"); ImageIO would fill the
-          // missing rows with grey and only warn.
-          String w = warning.toLowerCase(java.util.Locale.ROOT);
-          if (w.contains("premature end") || w.contains("truncat")) {
-            throw new ImageDecodeException(
-                ImageDecodeException.Reason.CORRUPT, "truncated image: " + warning);
-          }
-        }
-        Read read = new Read(image, lease);
-        lease = null;
-        return read;
-      } finally {
-        if (lease != null) {
-          lease.close(); // failed: the next reader, or the caller's refusal, reserves anew
-        }
         reader.dispose();
+        in.close();
+      } catch (IOException | RuntimeException e) {
+        // A stream over an array; nothing to release that matters.
       }
     }
   }
 
-  /** The type the reader decodes into, as far as it says before decoding; null if it does not. */
+  /**
+   * The reservation for decoding the reader's first image (its size checked against the pixel limit
+   * first): twice the raster, since ImageIO's readers allocate as much again while decoding
+   * (measured for JPEG, PNG and BMP: a working raster, or the stream's cache of an uncompressed
+   * file), then the samples, a rotated copy and the use.
+   */
+  private Footprint footprint(ImageReader reader, int orientation, UseCost cost)
+      throws IOException, ImageDecodeException {
+    int width = reader.getWidth(0);
+    int height = reader.getHeight(0);
+    checkPixels(width, height);
+    ImageTypeSpecifier type = type(reader);
+    return footprint(
+        width, height, 2 * rasterBytesPerPixel(type), pilMode(type), orientation, cost);
+  }
+
+  /**
+   * The type the reader decodes into: the first it offers, which {@code read} uses when given no
+   * destination (the raw type can differ: an RGB PNG with a transparent colour is stored as RGB and
+   * decoded as RGBA); null if the reader does not say.
+   */
   private static ImageTypeSpecifier type(ImageReader reader) {
     try {
-      ImageTypeSpecifier raw = reader.getRawImageType(0);
-      if (raw != null) {
-        return raw;
-      }
       java.util.Iterator<ImageTypeSpecifier> types = reader.getImageTypes(0);
-      return types != null && types.hasNext() ? types.next() : null;
+      if (types != null && types.hasNext()) {
+        return types.next();
+      }
+      return reader.getRawImageType(0);
     } catch (IOException | RuntimeException e) {
       return null;
     }

@@ -138,10 +138,11 @@ public final class Thumbnailer {
   /**
    * The heap {@link #of(PilImage, List)} allocates in full-size arrays, per pixel of an image of
    * any mode: the image flattened onto white, 3 bytes for OpenCV (which scales it off the heap), or
-   * 4 for Java2D plus its first halving and those after (at most 2 more).
+   * 4 for Java2D, held while it halves: 2 more where only one side halves at first, 1 and so on
+   * after, at most 4 in all.
    */
   public static int heapBytesPerPixel(String mode) {
-    return NativeCodecs.available() ? 3 : 6;
+    return NativeCodecs.available() ? 3 : 8;
   }
 
   /** The sizes, largest first: the order in which each is scaled from the one before. */

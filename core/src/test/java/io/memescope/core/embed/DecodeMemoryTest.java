@@ -2,7 +2,9 @@ package io.memescope.core.embed;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.memescope.core.image.NativeCodecs;
 import io.memescope.core.image.PerceptualHash;
 import io.memescope.core.image.Thumbnailer;
 import io.memescope.core.model.ModelMetadata;
@@ -112,6 +114,7 @@ class DecodeMemoryTest {
 
   @Test
   void an_image_too_large_for_the_budget_is_refused_before_it_is_decoded() throws Exception {
+    assumeTrue(NativeCodecs.available(), "the figures are those of OpenCV's thumbnails");
     byte[] gif = encode(picture(2000, 1500, BufferedImage.TYPE_BYTE_INDEXED), "gif");
     // 2000 x 1500 palette: twice 1 byte of raster, 1 of samples, and 3 for thumbnails a pixel.
     ImageDecoder decoder = new ImageDecoder(64_000_000L, true, new DecodeMemory(10L * MB));
@@ -130,6 +133,7 @@ class DecodeMemoryTest {
 
   @Test
   void a_decode_waits_while_another_holds_the_memory_it_needs() throws Exception {
+    assumeTrue(NativeCodecs.available(), "the figures are those of OpenCV's decode");
     byte[] jpeg = encode(picture(1000, 1000, BufferedImage.TYPE_INT_RGB), "jpeg");
     // Each decode reserves 3 MB (RGB samples) of a 5 MB budget: one at a time.
     DecodeMemory memory = new DecodeMemory(5L * MB);
@@ -171,7 +175,32 @@ class DecodeMemoryTest {
     assertThat(memory.reserved()).isZero();
   }
 
-  /** Files of every decoding path: OpenCV's, ImageIO's, rotated, palette, 16-bit, with alpha. */
+  /**
+   * The ingest job asks, before de-duplicating an image, whether the embedder's preprocessing could
+   * ever fit: a PNG with alpha needs 8 bytes a pixel there (samples, and the premultiplied copy), 3
+   * for its thumbnails (made by OpenCV). Nothing is reserved by asking.
+   */
+  @Test
+  void whether_a_use_could_ever_fit_is_told_from_the_header() throws Exception {
+    assumeTrue(NativeCodecs.available(), "the figures are those of OpenCV's decode");
+    byte[] png = encode(picture(2000, 1500, BufferedImage.TYPE_INT_ARGB), "png");
+    DecodeMemory memory = new DecodeMemory(22L * MB); // 3 million pixels: 21 MB fit, 24 do not
+    ImageDecoder decoder = new ImageDecoder(64_000_000L, true, memory);
+
+    assertThatThrownBy(() -> decoder.checkFits(png, ClipPreprocessor::heapBytesPerPixel))
+        .isInstanceOfSatisfying(
+            ImageDecodeException.class,
+            e -> assertThat(e.reason()).isEqualTo(ImageDecodeException.Reason.TOO_MANY_PIXELS))
+        .hasMessageContaining("2000x1500 RGBA would take about 23 MB");
+    decoder.checkFits(png, mode -> 3); // the samples and a 3-byte copy: 21 MB
+    decoder.checkFits(new byte[] {1, 2, 3}, ClipPreprocessor::heapBytesPerPixel); // not an image
+    assertThat(memory.reserved()).isZero();
+  }
+
+  /**
+   * Files of every decoding path: OpenCV's, ImageIO's, rotated, palette, 16-bit, with alpha, with a
+   * transparent colour (stored as RGB, decoded as RGBA), grey with alpha.
+   */
   static List<Object[]> files() throws Exception {
     int w = 3000;
     int h = 2000;
@@ -199,6 +228,8 @@ class DecodeMemoryTest {
         });
     files.add(
         new Object[] {"BMP", encode(picture(w, h, BufferedImage.TYPE_3BYTE_BGR), "bmp"), true});
+    files.add(new Object[] {"RGB PNG with tRNS", withTransparentBlack(encode(rgb, "png")), true});
+    files.add(new Object[] {"grey and alpha PNG", encode(greyAlpha(w, h), "png"), true});
     return files;
   }
 
@@ -270,6 +301,46 @@ class DecodeMemoryTest {
   static byte[] encode(BufferedImage image, String format) throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     assertThat(ImageIO.write(image, format, out)).as("a writer for %s", format).isTrue();
+    return out.toByteArray();
+  }
+
+  /** An 8-bit grey image with alpha (PNG colour type 4), a gradient of both. */
+  static BufferedImage greyAlpha(int w, int h) {
+    java.awt.image.ComponentColorModel cm =
+        new java.awt.image.ComponentColorModel(
+            java.awt.color.ColorSpace.getInstance(java.awt.color.ColorSpace.CS_GRAY),
+            true,
+            false,
+            java.awt.Transparency.TRANSLUCENT,
+            java.awt.image.DataBuffer.TYPE_BYTE);
+    java.awt.image.WritableRaster raster = cm.createCompatibleWritableRaster(w, h);
+    int[] row = new int[w * 2];
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        row[x * 2] = x * 255 / w;
+        row[x * 2 + 1] = y * 255 / h;
+      }
+      raster.setPixels(0, y, w, 1, row);
+    }
+    return new BufferedImage(cm, raster, false, null);
+  }
+
+  /** The RGB PNG with a tRNS chunk making black transparent, before its first IDAT. */
+  static byte[] withTransparentBlack(byte[] png) {
+    int at = 8;
+    while (!new String(png, at + 4, 4, java.nio.charset.StandardCharsets.US_ASCII).equals("IDAT")) {
+      at += 12 + java.nio.ByteBuffer.wrap(png, at, 4).getInt();
+    }
+    byte[] chunk = new byte[4 + 6]; // "tRNS", then red, green and blue as 16 bits each: 0
+    System.arraycopy("tRNS".getBytes(java.nio.charset.StandardCharsets.US_ASCII), 0, chunk, 0, 4);
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    crc.update(chunk);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(png, 0, at);
+    out.writeBytes(java.nio.ByteBuffer.allocate(4).putInt(6).array());
+    out.writeBytes(chunk);
+    out.writeBytes(java.nio.ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+    out.write(png, at, png.length - at);
     return out.toByteArray();
   }
 

@@ -1,5 +1,6 @@
 package io.memescope.flink.ingest;
 
+import io.memescope.core.embed.ClipPreprocessor;
 import io.memescope.core.embed.ImageDecodeException;
 import io.memescope.core.embed.ImageDecoder;
 import io.memescope.core.fetch.RejectReason;
@@ -48,6 +49,10 @@ final class Analyze extends ProcessFunction<Fetched, Candidate> {
     UrlInfo info = fetched.info();
     ImageAnalysis image;
     try {
+      // An image the embedder's preprocessing could never fit in this process's heap is refused
+      // here, before the de-duplicator records it: otherwise copies of it would be merged into an
+      // image that is never indexed.
+      decoder.checkFits(fetched.bytes(), ClipPreprocessor::heapBytesPerPixel);
       image = ImageAnalysis.of(decoder, fetched.bytes(), Thumbnailer.SIZES);
     } catch (ImageDecodeException e) {
       reject(ctx, Rejection.of(info, "decode", RejectReason.of(e.reason()).code(), e.getMessage()));

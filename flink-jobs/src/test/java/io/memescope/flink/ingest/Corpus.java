@@ -181,11 +181,20 @@ final class Corpus implements AutoCloseable {
   }
 
   /**
-   * Adds two images of the size of photos: a 64-megapixel JPEG, which must be indexed (decoded one
-   * byte per sample it needs 192 MB of the TaskManager's heap), and a 100-megapixel GIF of 0.1 MB,
-   * within a pixel limit of 120 million but needing 600 MB to decode and thumbnail, more than the
-   * half of a local TaskManager's heap that decoding may take: rejected as a bomb, with the
-   * figures. The job must be run with {@code model.max-pixels} of at least 100 million.
+   * Adds images of the size of photos, for a TaskManager heap under 1 GB (the test stack's is 736
+   * MB), whose half is what decoding may take:
+   *
+   * <ul>
+   *   <li>a 64-megapixel JPEG, which must be indexed: decoded one byte per sample it needs 192 MB;
+   *   <li>a 100-megapixel GIF of 0.1 MB, within a pixel limit of 120 million but needing 600 MB to
+   *       decode and thumbnail: rejected as a bomb, with the figures;
+   *   <li>a 64-megapixel PNG with alpha, whose thumbnails OpenCV makes off the heap but whose
+   *       preprocessing for the model needs 512 MB, and a copy of it under another URL: both
+   *       rejected as bombs when analysed, so that the copy is not merged into an image the
+   *       embedder would never index.
+   * </ul>
+   *
+   * The job must be run with {@code model.max-pixels} of at least 100 million.
    */
   Corpus withLargeImages() {
     BufferedImage photo;
@@ -219,6 +228,16 @@ final class Corpus implements AutoCloseable {
       throw new UncheckedIOException(e);
     }
     hostile.put(base + "/bad/heap-bomb.gif", "bomb");
+    BufferedImage alpha = new BufferedImage(8000, 8000, BufferedImage.TYPE_INT_ARGB);
+    g = alpha.createGraphics();
+    g.setPaint(new GradientPaint(0, 0, new Color(255, 0, 0, 40), 8000, 8000, Color.BLUE));
+    g.fillRect(0, 0, 8000, 8000);
+    g.dispose();
+    byte[] alphaPng = png(alpha);
+    files.put("/big/alpha.png", alphaPng);
+    files.put("/big/alpha-copy.png", alphaPng);
+    hostile.put(base + "/big/alpha.png", "bomb");
+    hostile.put(base + "/big/alpha-copy.png", "bomb");
     return this;
   }
 

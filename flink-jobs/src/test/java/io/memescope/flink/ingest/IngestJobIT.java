@@ -75,6 +75,14 @@ class IngestJobIT {
                       .build(),
                   java.net.http.HttpResponse.BodyHandlers.ofString())
               .body();
+      java.util.regex.Matcher heapMax =
+          java.util.regex.Pattern.compile(
+                  "flink_taskmanager_Status_JVM_Memory_Heap_Max(\\{[^}]*\\})? ([0-9.E]+)")
+              .matcher(metrics);
+      assertThat(heapMax.find()).isTrue();
+      assertThat(Double.parseDouble(heapMax.group(2)))
+          .as("the TaskManager's heap: Corpus.withLargeImages expects one under 1 GB")
+          .isLessThan(1e9);
       assertThat(metrics)
           .containsPattern("rejects_timeout\\{[^}]*\\} 1\\.0")
           .containsPattern("indexed_near_duplicate\\{")
