@@ -128,7 +128,8 @@ final class IndexWriter implements AutoCloseable {
       this.deleteUrl = session.prepare("DELETE FROM image_urls WHERE url_hash = ?");
       this.storedImages =
           session.prepare(
-              "SELECT id, quality, quality_version, first_seen FROM images WHERE id IN ?");
+              "SELECT id, quality, quality_version, first_seen, first_url FROM images"
+                  + " WHERE id IN ?");
       this.storedUrls =
           session.prepare(
               "SELECT url_hash, image_id, source, title, page, first_seen FROM image_urls"
@@ -220,15 +221,19 @@ final class IndexWriter implements AutoCloseable {
         newest.put(e.imageId(), e);
       }
     }
-    CompletableFuture<Map<String, Row>> storedImageRows =
-        byKey(storedImages, "id", newest.keySet());
+    Map<String, Row> storedImageRow = byKey(storedImages, "id", newest.keySet()).join();
+    // The URLs' rows, and those of the stored first URLs, whose source Milvus keeps.
     Set<String> urlHashes = new LinkedHashSet<>();
     effects.forEach(e -> urlHashes.add(e.info().urlHash()));
+    storedImageRow.values().stream()
+        .map(r -> r.getString("first_url"))
+        .filter(java.util.Objects::nonNull)
+        .forEach(u -> urlHashes.add(io.memescope.core.records.UrlHash.of(u)));
     Map<String, Row> storedUrlRows = byKey(storedUrls, "url_hash", urlHashes).join();
-    Map<String, Row> storedImageRow = storedImageRows.join();
     List<CompletableFuture<?>> cql = new ArrayList<>();
     Map<String, Long> lastSeen = new LinkedHashMap<>();
     Map<String, Long> firstSeen = new HashMap<>();
+    Map<String, String> firstSource = new HashMap<>();
     Map<String, UrlRow> urls = new LinkedHashMap<>();
     for (IndexEffect e : effects) {
       UrlInfo info = e.info();
@@ -252,6 +257,7 @@ final class IndexWriter implements AutoCloseable {
         Instant storedFirst = stored == null ? null : stored.getInstant("first_seen");
         boolean keepFirst = storedFirst != null && !storedFirst.isAfter(seen);
         firstSeen.put(c.imageId(), keepFirst ? storedFirst.toEpochMilli() : info.discoveredAt());
+        firstSource.put(c.imageId(), keepFirst ? storedSource(stored, storedUrlRows) : null);
         var image =
             upsertImage.boundStatementBuilder(
                 c.sha256(),
@@ -308,10 +314,11 @@ final class IndexWriter implements AutoCloseable {
                         row.page(),
                         row.firstSeen())
                     .setIdempotence(true);
-            if (row.title() == null) {
+            // Unless the URL now gives another image: the other image's must go.
+            if (row.title() == null && !row.replacesAnother()) {
               url.unset("title");
             }
-            if (row.page() == null) {
+            if (row.page() == null && !row.replacesAnother()) {
               url.unset("page");
             }
             submit(cql, url.build());
@@ -325,7 +332,8 @@ final class IndexWriter implements AutoCloseable {
       row.addProperty(
           MilvusCollection.QUALITY,
           e.quality() != null ? e.quality().overall() : kept.getOrDefault(e.imageId(), 0f));
-      row.addProperty(MilvusCollection.SOURCE, e.info().source());
+      String source = firstSource.get(e.imageId());
+      row.addProperty(MilvusCollection.SOURCE, source != null ? source : e.info().source());
       row.addProperty(MilvusCollection.FIRST_SEEN, firstSeen.get(e.imageId()));
       rows.add(row);
     }
@@ -351,10 +359,25 @@ final class IndexWriter implements AutoCloseable {
     CompletableFuture.allOf(cql.toArray(new CompletableFuture<?>[0])).join();
   }
 
+  /** The source of the stored image's first URL, from that URL's row; null if unknown. */
+  private static String storedSource(Row image, Map<String, Row> urlRows) {
+    String firstUrl = image.getString("first_url");
+    Row url = firstUrl == null ? null : urlRows.get(io.memescope.core.records.UrlHash.of(firstUrl));
+    return url == null || !image.getString("id").equals(url.getString("image_id"))
+        ? null
+        : url.getString("source");
+  }
+
   /**
    * What a URL's row says, as stored or as this commit's listings leave it. A listing replaces the
-   * row when the URL now gives another image or was listed earlier than the row says; otherwise the
-   * row stays its first listing's, with a missing title or page filled in.
+   * row when the URL gives another image from a time after the row's, or gives the same image and
+   * was listed earlier than the row says; otherwise the row stays its first listing's, with a
+   * missing title or page filled in. A listing of another image from before the row's time (a stale
+   * or replayed one) changes nothing.
+   *
+   * @param changed whether the row must be written
+   * @param replacesAnother whether it replaces a stored row of another image, whose title and page
+   *     must then be cleared, not left
    */
   record UrlRow(
       String url,
@@ -363,7 +386,8 @@ final class IndexWriter implements AutoCloseable {
       String title,
       String page,
       Instant firstSeen,
-      boolean changed) {
+      boolean changed,
+      boolean replacesAnother) {
     static UrlRow of(Row stored) {
       return stored == null
           ? null
@@ -374,28 +398,25 @@ final class IndexWriter implements AutoCloseable {
               stored.getString("title"),
               stored.getString("page"),
               stored.getInstant("first_seen"),
+              false,
               false);
     }
 
     static UrlRow next(UrlRow row, IndexEffect e) {
       UrlInfo info = e.info();
       Instant seen = Instant.ofEpochMilli(info.discoveredAt());
-      if (row == null
-          || !e.imageId().equals(row.imageId())
-          || row.firstSeen() == null
-          || seen.isBefore(row.firstSeen())) {
-        return new UrlRow(
-            info.url(),
-            e.imageId(),
-            info.source(),
-            info.title() != null || row == null || !e.imageId().equals(row.imageId())
-                ? info.title()
-                : row.title(),
-            info.page() != null || row == null || !e.imageId().equals(row.imageId())
-                ? info.page()
-                : row.page(),
-            seen,
-            true);
+      boolean sameImage = row != null && e.imageId().equals(row.imageId());
+      boolean another = row != null && !sameImage && (row.replacesAnother() || !row.changed());
+      if (row == null || row.firstSeen() == null) {
+        return listing(info, e.imageId(), null, null, seen, another);
+      }
+      if (!sameImage) {
+        return seen.isBefore(row.firstSeen())
+            ? row
+            : listing(info, e.imageId(), null, null, seen, another);
+      }
+      if (seen.isBefore(row.firstSeen())) {
+        return listing(info, e.imageId(), row.title(), row.page(), seen, row.replacesAnother());
       }
       if ((row.title() == null && info.title() != null)
           || (row.page() == null && info.page() != null)) {
@@ -406,9 +427,29 @@ final class IndexWriter implements AutoCloseable {
             row.title() != null ? row.title() : info.title(),
             row.page() != null ? row.page() : info.page(),
             row.firstSeen(),
-            true);
+            true,
+            row.replacesAnother());
       }
       return row;
+    }
+
+    /** The row of {@code info}'s listing, its missing title and page taken from the fallbacks. */
+    private static UrlRow listing(
+        UrlInfo info,
+        String imageId,
+        String fallbackTitle,
+        String fallbackPage,
+        Instant seen,
+        boolean replacesAnother) {
+      return new UrlRow(
+          info.url(),
+          imageId,
+          info.source(),
+          info.title() != null ? info.title() : fallbackTitle,
+          info.page() != null ? info.page() : fallbackPage,
+          seen,
+          true,
+          replacesAnother);
     }
   }
 

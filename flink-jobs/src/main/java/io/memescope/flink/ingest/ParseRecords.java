@@ -5,6 +5,7 @@ import io.memescope.core.records.Json;
 import io.memescope.core.records.UrlHash;
 import io.memescope.core.schema.MilvusCollection;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 
@@ -61,7 +62,16 @@ final class ParseRecords extends ProcessFunction<byte[], UrlInfo> {
     }
   }
 
-  /** The record with its text fields within bounds; throws when the URL or source is not. */
+  /** The earliest discovery time taken: before it, a record's clock or encoding is wrong. */
+  static final Instant EARLIEST = Instant.parse("2000-01-01T00:00:00Z");
+
+  /** How far a discovery time may be ahead of this clock (a crawler's clock running fast). */
+  static final java.time.Duration AHEAD = java.time.Duration.ofDays(1);
+
+  /**
+   * The record with its text fields within bounds; throws when the URL, the source or the discovery
+   * time is not.
+   */
   static CrawlRecord bounded(CrawlRecord r) {
     int urlBytes = utf8(r.url());
     if (urlBytes > MAX_URL) {
@@ -71,6 +81,19 @@ final class ParseRecords extends ProcessFunction<byte[], UrlInfo> {
     if (!r.urlHash().equals(UrlHash.of(r.url()))) {
       throw new IllegalArgumentException(
           "urlHash " + abbreviated(r.urlHash()) + " is not UrlHash.of(url) " + UrlHash.of(r.url()));
+    }
+    Instant now = Instant.now();
+    if (r.discoveredAt().isBefore(EARLIEST) || r.discoveredAt().isAfter(now.plus(AHEAD))) {
+      // Its time would become the image's first sighting, and a write time in Cassandra.
+      throw new IllegalArgumentException(
+          "discoveredAt "
+              + r.discoveredAt()
+              + " is before "
+              + EARLIEST
+              + " or more than "
+              + AHEAD.toHours()
+              + " hours after this clock's "
+              + now);
     }
     int sourceBytes = utf8(r.source());
     if (sourceBytes > MAX_SOURCE || r.source().isEmpty()) {

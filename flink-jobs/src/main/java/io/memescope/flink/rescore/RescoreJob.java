@@ -204,7 +204,11 @@ public final class RescoreJob {
           session.prepare(
               "UPDATE images SET quality = ?, quality_version = ?, quality_scores = ? WHERE id = ?");
       existing = session.prepare("SELECT id, sha256 FROM images WHERE id IN ?");
-      deleteImage = session.prepare("DELETE FROM images WHERE id = ?");
+      // Only what the UPDATE above wrote: a row delete would also hide, for good, the sightings
+      // the index writer dates in the past (last_seen) if the image is written again.
+      deleteImage =
+          session.prepare(
+              "DELETE quality, quality_version, quality_scores FROM images WHERE id = ?");
       takenDownIds = session.prepare("SELECT image_id FROM takedowns_by_image WHERE image_id IN ?");
       rescored = getRuntimeContext().getMetricGroup().counter(rescoredMetric);
       takenDown = getRuntimeContext().getMetricGroup().counter("quality_rescore_taken_down");

@@ -162,17 +162,22 @@ class IndexWriterIT {
     String base = "http://example.test/" + run + "/";
     List<IndexEffect> made =
         TestImages.created(
-            base, 2, 64, List.of(new Thumb("small", "jpeg", 8, 8, new byte[64])), new Random(5));
+            base,
+            2,
+            64,
+            List.of(new Thumb("small", "jpeg", 8, 8, new byte[64])),
+            new Random(run.hashCode())); // ids of this run only: the keyspace outlives runs
     IndexEffect a = made.get(0);
     IndexEffect b = made.get(1);
-    long t0 = 1_790_000_000_000L; // 2026-09
+    // A month ago, so that every sighting below is in the past, as write times must be.
+    long t0 = (System.currentTimeMillis() / 1000 - 30 * 86_400) * 1000;
     UrlInfo first = info(base + "a/first", "feed-1", null, t0);
     IndexEffect aFirst = again(a, first);
     IndexEffect later =
         IndexEffect.merged(
             IndexEffect.EXACT,
             a.imageId(),
-            info(base + "a/later", "feed-2", null, t0 + 3_000_000),
+            info(base + "a/later", "feed-2", "a title of a", t0 + 3_000_000),
             0);
     IndexEffect earlier =
         IndexEffect.merged(
@@ -187,15 +192,30 @@ class IndexWriterIT {
             a.imageId(),
             info(first.url(), "feed-4", "a late title", t0 + 6_000_000),
             0);
-    IndexEffect changed =
-        again(b, info(base + "a/later", "feed-5", "another picture", t0 + 7_000_000));
-    try (IndexWriter writer = new IndexWriter(config)) {
+    // The URL of `later` now gives another picture, listed without a title.
+    IndexEffect changed = again(b, info(base + "a/later", "feed-5", null, t0 + 7_000_000));
+    // And a stale listing of the URL's old content, from before the change, comes last.
+    IndexEffect stale =
+        IndexEffect.merged(
+            IndexEffect.EXACT,
+            a.imageId(),
+            info(base + "a/later", "feed-6", null, t0 + 6_500_000),
+            0);
+    try (IndexWriter writer = new IndexWriter(config);
+        CqlSession cql = Clients.cassandraKeyspace(config.cassandra())) {
       writer.write(List.of(aFirst));
       writer.write(List.of(later));
       writer.write(List.of(earlier)); // after the later one
+      assertThat(
+              cql.execute("SELECT last_seen FROM images WHERE id = ?", a.imageId())
+                  .one()
+                  .getInstant("last_seen"))
+          .as("the later sighting's, though the earlier one was written after it")
+          .isEqualTo(java.time.Instant.ofEpochMilli(t0 + 3_000_000));
       List<IndexEffect> restart = List.of(newAgain, relisted, changed);
       writer.write(restart);
       writer.write(restart); // a retried commit
+      writer.write(List.of(stale));
     }
     try (CqlSession cql = Clients.cassandraKeyspace(config.cassandra())) {
       var image =
@@ -205,8 +225,8 @@ class IndexWriterIT {
       assertThat(image.getInstant("first_seen")).isEqualTo(java.time.Instant.ofEpochMilli(t0));
       assertThat(image.getString("first_url")).isEqualTo(first.url());
       assertThat(image.getInstant("last_seen"))
-          .as("the relisting at t0 + 6,000 s, the latest sighting of the image")
-          .isEqualTo(java.time.Instant.ofEpochMilli(t0 + 6_000_000));
+          .as("the stale listing at t0 + 6,500 s, the latest sighting of the image")
+          .isEqualTo(java.time.Instant.ofEpochMilli(t0 + 6_500_000));
       var url =
           cql.execute(
                   "SELECT image_id, source, title, first_seen FROM image_urls WHERE url_hash = ?",
@@ -223,8 +243,11 @@ class IndexWriterIT {
                   "SELECT image_id, source, title, first_seen FROM image_urls WHERE url_hash = ?",
                   later.info().urlHash())
               .one();
-      assertThat(moved.getString("image_id")).as("the URL's new content").isEqualTo(b.imageId());
+      assertThat(moved.getString("image_id"))
+          .as("the URL's new content, not the stale listing's")
+          .isEqualTo(b.imageId());
       assertThat(moved.getString("source")).isEqualTo("feed-5");
+      assertThat(moved.getString("title")).as("not the old picture's").isNull();
       assertThat(moved.getInstant("first_seen"))
           .isEqualTo(java.time.Instant.ofEpochMilli(t0 + 7_000_000));
     }
@@ -236,12 +259,15 @@ class IndexWriterIT {
                   QueryReq.builder()
                       .collectionName(run)
                       .filter("id == \"" + a.imageId() + "\"")
-                      .outputFields(List.of("first_seen"))
+                      .outputFields(List.of("first_seen", "source"))
                       .consistencyLevel(ConsistencyLevel.STRONG)
                       .build())
               .getQueryResults();
       assertThat(rows).hasSize(1);
       assertThat(((Number) rows.get(0).getEntity().get("first_seen")).longValue()).isEqualTo(t0);
+      assertThat(rows.get(0).getEntity().get("source"))
+          .as("the first sighting's source, for the search filter")
+          .isEqualTo("feed-1");
     } finally {
       milvus.close();
     }

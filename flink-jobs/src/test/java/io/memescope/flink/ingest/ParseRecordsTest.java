@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.memescope.core.records.CrawlRecord;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -15,7 +16,29 @@ import org.junit.jupiter.api.Test;
  */
 class ParseRecordsTest {
   private static CrawlRecord record(String url, String source, String title, String page) {
-    return CrawlRecord.of(url, source, Instant.EPOCH, title, page, title, Map.of());
+    return CrawlRecord.of(url, source, SEEN, title, page, title, Map.of());
+  }
+
+  private static final Instant SEEN = Instant.parse("2026-11-01T12:00:00Z");
+
+  @Test
+  void a_discovery_time_before_2000_or_a_day_ahead_is_refused() {
+    for (Instant wrong : List.of(Instant.EPOCH, Instant.now().plus(java.time.Duration.ofDays(2)))) {
+      CrawlRecord r =
+          CrawlRecord.of("https://example.com/a.png", "s", wrong, null, null, null, Map.of());
+      assertThatThrownBy(() -> ParseRecords.bounded(r))
+          .hasMessageContaining("discoveredAt " + wrong);
+    }
+    CrawlRecord fast =
+        CrawlRecord.of(
+            "https://example.com/a.png",
+            "s",
+            Instant.now().plus(java.time.Duration.ofHours(2)),
+            null,
+            null,
+            null,
+            Map.of());
+    assertThat(ParseRecords.bounded(fast)).as("a crawler's clock a little fast").isSameAs(fast);
   }
 
   @Test
@@ -81,7 +104,7 @@ class ParseRecordsTest {
             good.url(),
             "x".repeat(70_000),
             "s",
-            Instant.EPOCH,
+            SEEN,
             null,
             null,
             null,
