@@ -46,10 +46,6 @@ public final class DecodeMemory {
     return SHARED;
   }
 
-  public long capacity() {
-    return capacity;
-  }
-
   /** Bytes reserved now, by leases not yet closed. */
   public long reserved() {
     return (long) (units(capacity) - free.availablePermits()) * UNIT;
@@ -110,11 +106,6 @@ public final class DecodeMemory {
 
     private Lease(int units) {
       this.units = units;
-    }
-
-    /** The bytes reserved. */
-    public long bytes() {
-      return (long) units * UNIT;
     }
 
     @Override

@@ -149,7 +149,7 @@ public final class ImageDecoder {
       String mode,
       int orientation,
       UseCost cost) {
-    int bands = new PilImage(mode, 0, 0, null, null).bands();
+    int bands = PilImage.bands(mode);
     long perPixel =
         rasterBytesPerPixel
             + (long) bands * (Orientation.rotates(orientation) ? 2 : 1)

@@ -37,6 +37,11 @@ public record PilImage(String mode, int width, int height, byte[] pixels, int[] 
   }
 
   public int bands() {
+    return bands(mode);
+  }
+
+  /** Samples per pixel in {@code mode}. */
+  public static int bands(String mode) {
     return switch (mode) {
       case "RGB" -> 3;
       case "RGBA" -> 4;

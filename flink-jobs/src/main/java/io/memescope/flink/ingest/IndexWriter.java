@@ -12,6 +12,7 @@ import com.google.gson.Gson;
 import com.google.gson.JsonObject;
 import io.memescope.core.config.MemescopeConfig;
 import io.memescope.core.records.Json;
+import io.memescope.core.records.UrlHash;
 import io.memescope.core.schema.Clients;
 import io.memescope.core.schema.MilvusCollection;
 import io.milvus.v2.client.MilvusClientV2;
@@ -207,7 +208,7 @@ final class IndexWriter implements AutoCloseable {
    *   <li>its {@code last_seen} is its latest sighting's (the write carries the sighting's time);
    *   <li>a URL's row ({@code image_urls}) is its first listing's (source, title, page, first
    *       seen), filled in where the first lacked a title or page; a URL whose content changed
-   *       (another image id) gets a new row.
+   *       (another image id, listed later) gets a new row ({@link UrlRow}).
    * </ul>
    *
    * The first and last are read before writing; two subtasks writing the same image at once could
@@ -228,7 +229,7 @@ final class IndexWriter implements AutoCloseable {
     storedImageRow.values().stream()
         .map(r -> r.getString("first_url"))
         .filter(java.util.Objects::nonNull)
-        .forEach(u -> urlHashes.add(io.memescope.core.records.UrlHash.of(u)));
+        .forEach(u -> urlHashes.add(UrlHash.of(u)));
     Map<String, Row> storedUrlRows = byKey(storedUrls, "url_hash", urlHashes).join();
     List<CompletableFuture<?>> cql = new ArrayList<>();
     Map<String, Long> lastSeen = new LinkedHashMap<>();
@@ -362,7 +363,7 @@ final class IndexWriter implements AutoCloseable {
   /** The source of the stored image's first URL, from that URL's row; null if unknown. */
   private static String storedSource(Row image, Map<String, Row> urlRows) {
     String firstUrl = image.getString("first_url");
-    Row url = firstUrl == null ? null : urlRows.get(io.memescope.core.records.UrlHash.of(firstUrl));
+    Row url = firstUrl == null ? null : urlRows.get(UrlHash.of(firstUrl));
     return url == null || !image.getString("id").equals(url.getString("image_id"))
         ? null
         : url.getString("source");
