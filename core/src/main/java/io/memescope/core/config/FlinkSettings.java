@@ -12,6 +12,7 @@ public record FlinkSettings(
     int taskManagerCount,
     int taskManagerSlots,
     long taskManagerMemoryMegabytes,
+    long taskManagerNativeImageMegabytes,
     int taskManagerPortBase) {
 
   public String restUrl() {
@@ -50,7 +51,17 @@ public record FlinkSettings(
             r.intInRange("flink.taskmanager.count", 1, 16),
             r.intInRange("flink.taskmanager.slots", 1, 64),
             r.megabytesAtLeast("flink.taskmanager.process-memory", 1024),
+            r.megabytesAtLeast("flink.taskmanager.native-image-memory", 64),
             r.port("flink.taskmanager.port-base"));
+    if (s.taskManagerMemoryMegabytes - s.taskManagerNativeImageMegabytes < 1024) {
+      r.problem(
+          "flink.taskmanager.process-memory",
+          "is "
+              + s.taskManagerMemoryMegabytes
+              + "m, must be at least 1024m more than flink.taskmanager.native-image-memory ("
+              + s.taskManagerNativeImageMegabytes
+              + "m)");
+    }
     if (s.taskManagerQueryPort(s.taskManagerCount - 1) > 65535) {
       r.problem("flink.taskmanager.port-base", "leaves no room for every TaskManager's ports");
     }

@@ -17,10 +17,24 @@ import java.util.concurrent.Semaphore;
  *
  * <p>The {@link #shared()} budget is {@link #HEAP_SHARE} of the maximum heap: the rest is for
  * everything else the process holds (Flink's buffers, Kafka's, the model's inputs, the cache).
+ *
+ * <p>OpenCV decodes off the heap, where nothing else bounds what the images decoded at once take: a
+ * 1.4 MB PNG of 6000x4000 with alpha needs 180 MB there to be analysed, and a TaskManager's
+ * subtasks would otherwise each hold one. Those decodes reserve in a second budget, {@link
+ * #offHeap()}, of {@value #NATIVE_PROPERTY} bytes (the local stack gives the TaskManagers {@code
+ * flink.taskmanager.native-image-memory}, and counts it in Flink's {@code
+ * taskmanager.memory.task.off-heap.size}); a file that could never fit there is decoded on the heap
+ * instead, within the first budget.
  */
 public final class DecodeMemory {
   /** The share of the maximum heap ({@code -Xmx}) that {@link #shared()} lets images hold. */
   public static final double HEAP_SHARE = 0.5;
+
+  /**
+   * The system property that sizes {@link #offHeap()}: bytes, or a size such as {@code 512m}; by
+   * default as large as the heap budget.
+   */
+  public static final String NATIVE_PROPERTY = "memescope.native-image-memory";
 
   /** Permits count KiB, so that a terabyte heap still fits an int. */
   private static final int UNIT = 1024;
@@ -28,22 +42,72 @@ public final class DecodeMemory {
   private static final DecodeMemory SHARED =
       new DecodeMemory((long) (Runtime.getRuntime().maxMemory() * HEAP_SHARE));
 
+  /** Created on first use, so that a bad property fails the first decode, with its message. */
+  private static final class OffHeap {
+    static final DecodeMemory SHARED = new DecodeMemory(nativeCapacity(), false);
+  }
+
   private final long capacity;
+  private final boolean heap;
   private final Semaphore free;
 
-  /** A budget of {@code capacity} bytes (tests, and processes that size their own). */
+  /** A heap budget of {@code capacity} bytes (tests, and processes that size their own). */
   public DecodeMemory(long capacity) {
+    this(capacity, true);
+  }
+
+  private DecodeMemory(long capacity, boolean heap) {
     if (capacity < UNIT) {
       throw new IllegalArgumentException("capacity " + capacity + " is under " + UNIT + " bytes");
     }
     this.capacity = capacity;
+    this.heap = heap;
     // Fair: a large image waiting is not overtaken for ever by a stream of small ones.
     this.free = new Semaphore(units(capacity), true);
+  }
+
+  /** A budget of {@code capacity} bytes of native memory (tests). */
+  public static DecodeMemory ofNative(long capacity) {
+    return new DecodeMemory(capacity, false);
   }
 
   /** The process's budget: {@link #HEAP_SHARE} of its maximum heap. */
   public static DecodeMemory shared() {
     return SHARED;
+  }
+
+  /** The process's budget for OpenCV's decodes, off the heap: {@value #NATIVE_PROPERTY}. */
+  public static DecodeMemory offHeap() {
+    return OffHeap.SHARED;
+  }
+
+  static long nativeCapacity() {
+    String value = System.getProperty(NATIVE_PROPERTY);
+    if (value == null || value.isBlank()) {
+      return SHARED.capacity;
+    }
+    try {
+      long bytes =
+          com.typesafe.config.ConfigFactory.parseMap(java.util.Map.of("size", value.trim()))
+              .getBytes("size");
+      if (bytes >= UNIT) {
+        return bytes;
+      }
+    } catch (com.typesafe.config.ConfigException e) {
+      // Reported below.
+    }
+    throw new IllegalArgumentException(
+        NATIVE_PROPERTY + "=" + value + " is not a size of at least 1 KiB (such as 512m)");
+  }
+
+  /** Whether {@code bytes} could ever be reserved here: not more than the whole budget. */
+  public boolean fits(long bytes) {
+    return bytes <= capacity;
+  }
+
+  /** The whole budget, in bytes. */
+  public long capacity() {
+    return capacity;
   }
 
   /** Bytes reserved now, by leases not yet closed. */
@@ -68,7 +132,11 @@ public final class DecodeMemory {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       CancellationException c =
-          new CancellationException("interrupted while waiting for heap to decode " + what);
+          new CancellationException(
+              "interrupted while waiting for "
+                  + (heap ? "heap" : "native memory")
+                  + " to decode "
+                  + what);
       c.initCause(e);
       throw c;
     }
@@ -80,7 +148,7 @@ public final class DecodeMemory {
    * anything.
    */
   public void check(long bytes, String what) throws ImageDecodeException {
-    if (bytes > capacity) {
+    if (bytes > capacity && heap) {
       throw new ImageDecodeException(
           ImageDecodeException.Reason.TOO_MANY_PIXELS,
           String.format(
@@ -88,6 +156,15 @@ public final class DecodeMemory {
                   + " sets aside for images (%.0f%% of its heap): give it a larger heap, or"
                   + " lower model.max-pixels",
               what, mb(bytes), mb(capacity), HEAP_SHARE * 100));
+    }
+    if (bytes > capacity) {
+      throw new ImageDecodeException(
+          ImageDecodeException.Reason.TOO_MANY_PIXELS,
+          String.format(
+              "%s would take about %d MB of native memory to decode, more than the %d MB this"
+                  + " process sets aside for images there (%s): raise it, or lower"
+                  + " model.max-pixels",
+              what, mb(bytes), mb(capacity), NATIVE_PROPERTY));
     }
   }
 

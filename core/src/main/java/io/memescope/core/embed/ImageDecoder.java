@@ -44,6 +44,7 @@ public final class ImageDecoder {
   private final long maxPixels;
   private final boolean nativeCodecs;
   private final DecodeMemory memory;
+  private final DecodeMemory nativeMemory;
 
   public ImageDecoder(long maxPixels) {
     this(maxPixels, true, DecodeMemory.shared());
@@ -56,9 +57,24 @@ public final class ImageDecoder {
 
   /** Decoding within {@code memory} (tests give a small budget). */
   ImageDecoder(long maxPixels, boolean nativeCodecs, DecodeMemory memory) {
+    this(maxPixels, nativeCodecs, memory, DecodeMemory.offHeap());
+  }
+
+  /** Decoding within {@code memory} on the heap and {@code nativeMemory} off it (tests). */
+  public ImageDecoder(
+      long maxPixels, boolean nativeCodecs, DecodeMemory memory, DecodeMemory nativeMemory) {
     this.maxPixels = maxPixels;
     this.nativeCodecs = nativeCodecs;
     this.memory = memory;
+    this.nativeMemory = nativeMemory;
+  }
+
+  /**
+   * The budget OpenCV's decodes reserve in, off the heap: {@link
+   * io.memescope.core.image.ImageAnalysis} reserves there for its own.
+   */
+  public DecodeMemory nativeMemory() {
+    return nativeMemory;
   }
 
   public ImageDecoder() {
@@ -116,11 +132,17 @@ public final class ImageDecoder {
     Metadata metadata = metadata(bytes);
     int orientation = orientation(metadata);
     WellFormed file = tryNative ? wellFormed(bytes, metadata) : null;
-    if (file != null) {
-      // OpenCV decodes off the heap; only the samples copied out of it count.
+    long offHeap = file == null ? 0 : nativeFootprint(file, bytes.length);
+    if (file != null && nativeMemory.fits(offHeap)) {
+      // OpenCV decodes off the heap, within the native budget until the samples are copied out;
+      // on the heap only those samples count. Heap first, then native memory, always in that
+      // order, so that two decodes never wait for each other.
       try (DecodeMemory.Lease lease =
           reserve(footprint(file.width(), file.height(), 0, mode(file), orientation, cost))) {
-        PilImage pil = NativeCodecs.decode(bytes, file.channels());
+        PilImage pil;
+        try (DecodeMemory.Lease outside = nativeMemory.reserve(offHeap, what(file))) {
+          pil = NativeCodecs.decode(bytes, file.channels());
+        }
         if (pil != null && pil.width() == file.width() && pil.height() == file.height()) {
           return use.apply(Orientation.apply(pil, orientation));
         }
@@ -178,7 +200,7 @@ public final class ImageDecoder {
     Metadata metadata = metadata(bytes);
     int orientation = orientation(metadata);
     WellFormed file = nativeCodecs ? wellFormed(bytes, metadata) : null;
-    if (file != null) {
+    if (file != null && nativeMemory.fits(nativeFootprint(file, bytes.length))) {
       Footprint f = footprint(file.width(), file.height(), 0, mode(file), orientation, cost);
       memory.check(f.bytes(), f.what());
       return;
@@ -209,14 +231,27 @@ public final class ImageDecoder {
     return file.channels() == 1 ? "L" : file.channels() == 3 ? "RGB" : "RGBA";
   }
 
+  /** The image as a refusal or a cancellation names it: "6000x4000 RGB". */
+  public static String what(WellFormed file) {
+    return file.width() + "x" + file.height() + " " + mode(file);
+  }
+
+  private static long nativeFootprint(WellFormed file, int fileBytes) {
+    return NativeCodecs.decodeFootprint(
+        file.width(), file.height(), file.channels(), file.coefficientBytes(), fileBytes);
+  }
+
   /**
    * A file OpenCV may decode: a well-formed 8-bit JPEG or PNG whose size is within the limit.
    *
    * @param width as stored, before {@code orientation}
    * @param channels 1 (grey), 3 (RGB) or 4 (RGBA)
    * @param orientation the EXIF orientation, 1 when there is none
+   * @param coefficientBytes what libjpeg holds besides the image while decoding (a progressive
+   *     JPEG's coefficients); 0 for a PNG
    */
-  public record WellFormed(int width, int height, int channels, int orientation) {}
+  public record WellFormed(
+      int width, int height, int channels, int orientation, long coefficientBytes) {}
 
   /**
    * The header of a file that OpenCV's codecs may decode ({@link #decode} says which), with its
@@ -248,6 +283,7 @@ public final class ImageDecoder {
     int width;
     int height;
     int channels;
+    long coefficientBytes = 0;
     if (isJpeg(bytes)) {
       JpegHeader jpeg = JpegHeader.read(bytes);
       if (jpeg == null || !endsWith(bytes, 0xff, 0xd9) || jpeg.precision() != 8) {
@@ -256,6 +292,7 @@ public final class ImageDecoder {
       width = jpeg.width();
       height = jpeg.height();
       channels = jpeg.components();
+      coefficientBytes = jpeg.coefficientBytes();
       if (channels != 1 && channels != 3) {
         return null; // CMYK and YCCK: ImageIO's path
       }
@@ -282,7 +319,7 @@ public final class ImageDecoder {
       }
     }
     checkPixels(width, height);
-    return new WellFormed(width, height, channels, orientation(metadata));
+    return new WellFormed(width, height, channels, orientation(metadata), coefficientBytes);
   }
 
   private void checkPixels(long width, long height) throws ImageDecodeException {

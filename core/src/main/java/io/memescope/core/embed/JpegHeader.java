@@ -11,8 +11,12 @@ package io.memescope.core.embed;
  *
  * @param precision bits per sample (8 for what OpenCV decodes to 8-bit samples)
  * @param components 1 (grey), 3 (YCbCr or RGB) or 4 (CMYK, YCCK)
+ * @param coefficientBytes what libjpeg allocates to hold the whole image's DCT coefficients, which
+ *     it does for a progressive file or one whose first scan leaves out a component (then it cannot
+ *     decode row by row): 128 bytes per 8x8 block of each component at its own sampling, about 3
+ *     bytes a pixel for the usual 4:2:0. Zero for a file it decodes row by row.
  */
-record JpegHeader(int precision, int width, int height, int components) {
+record JpegHeader(int precision, int width, int height, int components, long coefficientBytes) {
 
   /** The frame header; null for anything but a plain JPEG with its frame before its first scan. */
   static JpegHeader read(byte[] b) {
@@ -47,11 +51,83 @@ record JpegHeader(int precision, int width, int height, int components) {
         if (width == 0 || height == 0) {
           return null; // height from a DNL marker: libjpeg refuses it
         }
-        return new JpegHeader(b[at + 4] & 0xff, width, height, b[at + 9] & 0xff);
+        int components = b[at + 9] & 0xff;
+        if (components == 0 || length < 8 + 3 * components) {
+          return null; // libjpeg refuses a frame shorter than its components
+        }
+        boolean progressive = marker == 0xc2 || marker == 0xc6 || marker == 0xca || marker == 0xce;
+        boolean wholeImage = progressive || firstScanComponents(b, at + 2 + length) != components;
+        return new JpegHeader(
+            b[at + 4] & 0xff,
+            width,
+            height,
+            components,
+            wholeImage ? coefficientBytes(b, at + 10, components, width, height) : 0);
       }
       at += 2 + length;
     }
     return null;
+  }
+
+  /**
+   * The number of components in the first scan after the frame, or -1 when the segments up to it
+   * cannot be walked (the caller then assumes the worst: a whole-image buffer).
+   */
+  private static int firstScanComponents(byte[] b, int at) {
+    while (at + 5 <= b.length) {
+      if ((b[at] & 0xff) != 0xff) {
+        return -1;
+      }
+      int marker = b[at + 1] & 0xff;
+      if (marker == 0xff) {
+        at++;
+        continue;
+      }
+      if (marker == 0x01 || (marker >= 0xd0 && marker <= 0xd9)) {
+        return -1;
+      }
+      int length = u16(b, at + 2);
+      if (length < 2 || at + 2 + length > b.length) {
+        return -1;
+      }
+      if (marker == 0xda) {
+        return b[at + 4] & 0xff;
+      }
+      at += 2 + length;
+    }
+    return -1;
+  }
+
+  /**
+   * libjpeg's whole-image coefficient buffer: per component, its blocks across and down (each
+   * rounded up to its sampling factor) times 64 coefficients of 2 bytes.
+   */
+  private static long coefficientBytes(byte[] b, int first, int components, int width, int height) {
+    int maxH = 1;
+    int maxV = 1;
+    for (int i = 0; i < components; i++) {
+      int hv = b[first + 3 * i + 1] & 0xff;
+      maxH = Math.max(maxH, hv >> 4);
+      maxV = Math.max(maxV, hv & 0x0f);
+    }
+    long bytes = 0;
+    for (int i = 0; i < components; i++) {
+      int hv = b[first + 3 * i + 1] & 0xff;
+      int h = Math.max(1, hv >> 4);
+      int v = Math.max(1, hv & 0x0f);
+      long across = roundUp(ceilDiv((long) width * h, 8L * maxH), h);
+      long down = roundUp(ceilDiv((long) height * v, 8L * maxV), v);
+      bytes += across * down * 128;
+    }
+    return bytes;
+  }
+
+  private static long ceilDiv(long a, long b) {
+    return (a + b - 1) / b;
+  }
+
+  private static long roundUp(long a, long multiple) {
+    return ceilDiv(a, multiple) * multiple;
   }
 
   private static int u16(byte[] b, int at) {

@@ -119,36 +119,71 @@ public final class NativeCodecs {
       if (image == null) {
         return null;
       }
-      String mode;
-      Mat rgb;
-      switch (channels) {
-        case 1 -> {
-          mode = "L";
-          rgb = image;
-        }
-        case 3 -> {
-          mode = "RGB";
-          rgb = new Mat();
-          cvtColor(image, rgb, COLOR_BGR2RGB);
-        }
-        case 4 -> {
-          mode = "RGBA";
-          rgb = new Mat();
-          cvtColor(image, rgb, COLOR_BGRA2RGBA);
-        }
-        default -> {
-          return null;
-        }
-      }
-      int n = samples(rgb.cols(), rgb.rows(), channels);
+      int width = image.cols();
+      int height = image.rows();
+      int n = samples(width, height, channels);
       if (n < 0) {
         return null;
       }
-      ByteBuffer samples = rgb.data().capacity(n).asByteBuffer();
       byte[] pixels = new byte[n];
-      samples.get(0, pixels);
-      return new PilImage(mode, rgb.cols(), rgb.rows(), pixels, null);
+      if (channels == 1) {
+        image.data().capacity(n).asByteBuffer().get(0, pixels);
+        return new PilImage("L", width, height, pixels, null);
+      }
+      // OpenCV's order (BGR, BGRA) to Pillow's, a band of rows at a time: a whole converted copy
+      // would hold the image twice in native memory.
+      int code = channels == 3 ? COLOR_BGR2RGB : COLOR_BGRA2RGBA;
+      int rowBytes = width * channels;
+      int band = Math.max(1, Math.min(height, BAND_BYTES / rowBytes));
+      Mat converted = new Mat(band, width, image.type());
+      for (int y = 0; y < height; y += band) {
+        int rows = Math.min(band, height - y);
+        Mat into = rows == band ? converted : converted.rowRange(0, rows);
+        cvtColor(image.rowRange(y, y + rows), into, code);
+        into.data()
+            .capacity((long) rows * rowBytes)
+            .asByteBuffer()
+            .get(0, pixels, y * rowBytes, rows * rowBytes);
+      }
+      return new PilImage(channels == 3 ? "RGB" : "RGBA", width, height, pixels, null);
     }
+  }
+
+  /** The rows {@link #decode} converts at once: about this many bytes (at least one row). */
+  static final int BAND_BYTES = 1 << 20;
+
+  /**
+   * The native memory {@link #decode} holds at most for a file of {@code fileBytes} decoded to
+   * {@code width x height x channels}: the file's copy, the decoded image, libjpeg's whole-image
+   * coefficient buffer where it needs one ({@code coefficientBytes}), and one band of converted
+   * rows. Measured against the process's peak resident memory in DecodeMemoryTest.
+   */
+  public static long decodeFootprint(
+      long width, long height, int channels, long coefficientBytes, long fileBytes) {
+    long image = width * height * channels;
+    long band = channels == 1 ? 0 : Math.max(BAND_BYTES, width * channels);
+    return fileBytes + image + coefficientBytes + band;
+  }
+
+  /**
+   * The native memory {@link #jpegThumbnails} holds at most: the image's copy (3 bytes a pixel) and
+   * its halvings (a third of that in all).
+   */
+  public static long thumbnailsFootprint(long width, long height) {
+    return 4 * width * height;
+  }
+
+  /**
+   * The native memory {@link #analyse} holds at most, as {@link #decodeFootprint}: the file's copy,
+   * the decoded image and libjpeg's coefficients, an opaque 3-byte copy unless the image is already
+   * BGR, and the halvings towards the thumbnails (each a quarter of the one before, a third of the
+   * opaque copy in all). The thumbnails themselves are small enough to be left out.
+   */
+  public static long analysisFootprint(
+      long width, long height, int channels, long coefficientBytes, long fileBytes) {
+    long pixels = width * height;
+    long opaque = channels == 3 ? 0 : 3 * pixels;
+    return fileBytes + pixels * channels + coefficientBytes + opaque + pixels;
   }
 
   /**

@@ -197,6 +197,30 @@ class DecodeMemoryTest {
     assertThat(memory.reserved()).isZero();
   }
 
+  /** The native budget's property takes a size; one it cannot read is refused with its name. */
+  @Test
+  void the_native_budget_is_sized_by_its_property() {
+    String old = System.getProperty(DecodeMemory.NATIVE_PROPERTY);
+    try {
+      System.setProperty(DecodeMemory.NATIVE_PROPERTY, "512m");
+      assertThat(DecodeMemory.nativeCapacity()).isEqualTo(512L * MB);
+      System.setProperty(DecodeMemory.NATIVE_PROPERTY, "lots");
+      assertThatThrownBy(DecodeMemory::nativeCapacity)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining(DecodeMemory.NATIVE_PROPERTY + "=lots");
+      System.clearProperty(DecodeMemory.NATIVE_PROPERTY);
+      assertThat(DecodeMemory.nativeCapacity())
+          .as("by default, as large as the heap budget")
+          .isEqualTo((long) (Runtime.getRuntime().maxMemory() * DecodeMemory.HEAP_SHARE));
+    } finally {
+      if (old == null) {
+        System.clearProperty(DecodeMemory.NATIVE_PROPERTY);
+      } else {
+        System.setProperty(DecodeMemory.NATIVE_PROPERTY, old);
+      }
+    }
+  }
+
   /**
    * Files of every decoding path: OpenCV's, ImageIO's, rotated, palette, 16-bit, with alpha, with a
    * transparent colour (stored as RGB, decoded as RGBA), grey with alpha.

@@ -12,8 +12,51 @@ class JpegHeaderTest {
   @Test
   void reads_the_frame_of_a_plain_jpeg() throws Exception {
     assertThat(JpegHeader.read(jpeg(BufferedImage.TYPE_INT_RGB)))
-        .isEqualTo(new JpegHeader(8, 37, 21, 3));
+        .isEqualTo(new JpegHeader(8, 37, 21, 3, 0));
     assertThat(JpegHeader.read(jpeg(BufferedImage.TYPE_BYTE_GRAY)).components()).isEqualTo(1);
+  }
+
+  /**
+   * libjpeg decodes a baseline file row by row, but holds a progressive one's coefficients whole:
+   * for 1000x600 at 4:2:0, luma in 126x76 blocks (each side rounded up to its sampling factor of
+   * 2), each chroma plane in 63x38, 128 bytes a block.
+   */
+  @Test
+  void a_progressive_file_needs_its_whole_coefficient_buffer() throws Exception {
+    BufferedImage image = new BufferedImage(1000, 600, BufferedImage.TYPE_INT_RGB);
+    assertThat(JpegHeader.read(encode(image, false)).coefficientBytes()).isZero();
+    assertThat(JpegHeader.read(encode(image, true)).coefficientBytes())
+        .isEqualTo((126L * 76 + 2L * 63 * 38) * 128);
+  }
+
+  /** A sequential file whose first scan carries luma alone is decoded from a whole buffer too. */
+  @Test
+  void a_first_scan_without_every_component_needs_the_whole_buffer() throws Exception {
+    byte[] plain = encode(new BufferedImage(64, 32, BufferedImage.TYPE_INT_RGB), false);
+    int sos = 2;
+    while (!((plain[sos] & 0xff) == 0xff && (plain[sos + 1] & 0xff) == 0xda)) {
+      sos += 2 + (((plain[sos + 2] & 0xff) << 8) | (plain[sos + 3] & 0xff));
+    }
+    byte[] lumaFirst = plain.clone();
+    lumaFirst[sos + 4] = 1; // the scan header now names one component
+    assertThat(JpegHeader.read(lumaFirst).coefficientBytes())
+        .isEqualTo((8L * 4 + 2L * 4 * 2) * 128);
+  }
+
+  private static byte[] encode(BufferedImage image, boolean progressive) throws Exception {
+    javax.imageio.ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+    javax.imageio.ImageWriteParam param = writer.getDefaultWriteParam();
+    if (progressive) {
+      param.setProgressiveMode(javax.imageio.ImageWriteParam.MODE_DEFAULT);
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (javax.imageio.stream.ImageOutputStream stream = ImageIO.createImageOutputStream(out)) {
+      writer.setOutput(stream);
+      writer.write(null, new javax.imageio.IIOImage(image, null, null), param);
+    } finally {
+      writer.dispose();
+    }
+    return out.toByteArray();
   }
 
   @Test

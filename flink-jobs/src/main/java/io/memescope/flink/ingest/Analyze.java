@@ -1,6 +1,7 @@
 package io.memescope.flink.ingest;
 
 import io.memescope.core.embed.ClipPreprocessor;
+import io.memescope.core.embed.DecodeMemory;
 import io.memescope.core.embed.ImageDecodeException;
 import io.memescope.core.embed.ImageDecoder;
 import io.memescope.core.fetch.RejectReason;
@@ -11,6 +12,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import org.apache.flink.metrics.Gauge;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 
@@ -29,6 +31,15 @@ final class Analyze extends ProcessFunction<Fetched, Candidate> {
   public void open(org.apache.flink.api.common.functions.OpenContext context) {
     decoder = new ImageDecoder(maxPixels);
     rejects = new Counters(getRuntimeContext().getMetricGroup(), "rejects");
+    // The TaskManager's decoding budgets (one per JVM, every subtask reports the same): how full
+    // they are shows whether decodes wait for memory.
+    org.apache.flink.metrics.MetricGroup metrics = getRuntimeContext().getMetricGroup();
+    DecodeMemory heap = DecodeMemory.shared();
+    DecodeMemory offHeap = decoder.nativeMemory();
+    metrics.gauge("decode_heap_capacity_bytes", (Gauge<Long>) heap::capacity);
+    metrics.gauge("decode_heap_reserved_bytes", (Gauge<Long>) heap::reserved);
+    metrics.gauge("decode_native_capacity_bytes", (Gauge<Long>) offHeap::capacity);
+    metrics.gauge("decode_native_reserved_bytes", (Gauge<Long>) offHeap::reserved);
   }
 
   private void reject(Context ctx, Rejection rejection) {

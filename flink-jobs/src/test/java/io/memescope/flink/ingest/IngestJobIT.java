@@ -83,6 +83,14 @@ class IngestJobIT {
       assertThat(Double.parseDouble(heapMax.group(2)))
           .as("the TaskManager's heap: Corpus.withLargeImages expects one under 1 GB")
           .isLessThan(1e9);
+      java.util.regex.Matcher nativeBudget =
+          java.util.regex.Pattern.compile("decode_native_capacity_bytes(\\{[^}]*\\})? ([0-9.E]+)")
+              .matcher(metrics);
+      assertThat(nativeBudget.find()).as("the native decoding budget's gauge").isTrue();
+      assertThat(Double.parseDouble(nativeBudget.group(2)))
+          .as("flink.taskmanager.native-image-memory, given to the TaskManager's JVM")
+          .isEqualTo(config.flink().taskManagerNativeImageMegabytes() * 1024.0 * 1024.0);
+      assertThat(metrics).containsPattern("decode_native_reserved_bytes\\{[^}]*\\} 0\\.0");
       assertThat(metrics)
           .containsPattern("rejects_timeout\\{[^}]*\\} 1\\.0")
           .containsPattern("indexed_near_duplicate\\{")

@@ -2,6 +2,7 @@ package io.memescope.infra.stack;
 
 import io.memescope.core.config.FlinkSettings;
 import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.embed.DecodeMemory;
 import io.memescope.infra.flink.FlinkRestClient;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -193,7 +194,8 @@ final class FlinkService extends Service {
       c.put("taskmanager.memory.framework.heap.size", TM_FRAMEWORK_HEAP + "m");
       c.put("taskmanager.memory.framework.off-heap.size", TM_FRAMEWORK_OFF_HEAP + "m");
       c.put("taskmanager.memory.task.heap.size", taskHeap() + "m");
-      c.put("taskmanager.memory.task.off-heap.size", "0m");
+      // OpenCV's decodes, off the heap, bounded by DecodeMemory.offHeap() of the same size.
+      c.put("taskmanager.memory.task.off-heap.size", flink.taskManagerNativeImageMegabytes() + "m");
       c.put("taskmanager.memory.managed.size", TM_MANAGED + "m");
       c.put("taskmanager.memory.network.min", TM_NETWORK + "m");
       c.put("taskmanager.memory.network.max", TM_NETWORK + "m");
@@ -215,7 +217,8 @@ final class FlinkService extends Service {
         - TM_FRAMEWORK_HEAP
         - TM_FRAMEWORK_OFF_HEAP
         - TM_NETWORK
-        - TM_MANAGED;
+        - TM_MANAGED
+        - flink.taskManagerNativeImageMegabytes();
   }
 
   /** Checkpoints, savepoints and uploads live with the JobManager's data, for every process. */
@@ -234,7 +237,15 @@ final class FlinkService extends Service {
     } else {
       long heap = TM_FRAMEWORK_HEAP + taskHeap();
       memory.addAll(List.of("-Xmx" + heap + "m", "-Xms" + heap + "m"));
-      memory.add("-XX:MaxDirectMemorySize=" + (TM_FRAMEWORK_OFF_HEAP + TM_NETWORK) + "m");
+      // As Flink's scripts set it: framework and task off-heap, and the network buffers.
+      long offHeap = TM_FRAMEWORK_OFF_HEAP + flink.taskManagerNativeImageMegabytes() + TM_NETWORK;
+      memory.add("-XX:MaxDirectMemorySize=" + offHeap + "m");
+      memory.add(
+          "-D"
+              + DecodeMemory.NATIVE_PROPERTY
+              + "="
+              + flink.taskManagerNativeImageMegabytes()
+              + "m");
     }
     memory.add("-XX:MaxMetaspaceSize=" + (isJobManager() ? METASPACE : TM_METASPACE) + "m");
     return java.options(memory)

@@ -9,6 +9,7 @@ import io.memescope.core.config.ConfigLoader;
 import io.memescope.core.config.KafkaSettings.TopicSpec;
 import io.memescope.core.config.MemescopeConfig;
 import io.memescope.core.config.ModelSettings;
+import io.memescope.core.embed.DecodeMemory;
 import io.memescope.infra.flink.IngestJobs;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -109,6 +110,37 @@ class DeployManifestsTest {
         .contains("{name: " + ModelSettings.TORCH_THREADS_ENV + ", value: \"" + threads + "\"}");
     assertThat(read("infra/compose/docker-compose.yml"))
         .contains(ModelSettings.TORCH_THREADS_ENV + ": \"" + threads + "\"");
+  }
+
+  /**
+   * The TaskManagers' budget for OpenCV's decodes is within the off-heap memory Flink counts for
+   * their tasks, with room left for libtorch; otherwise the decodes come out of the JVM overhead
+   * and a burst of large images gets the container killed for its memory.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"infra/k8s/base/flink-ingest.yaml", "infra/compose/docker-compose.yml"})
+  void theNativeImageBudgetIsWithinTheTaskOffHeapMemory(String file) throws IOException {
+    String manifest = read(file);
+    long budget =
+        bytes(
+            first(
+                Pattern.compile(
+                    "-D" + Pattern.quote(DecodeMemory.NATIVE_PROPERTY) + "=([0-9]+[kmg]?)"),
+                manifest,
+                DecodeMemory.NATIVE_PROPERTY));
+    long offHeap =
+        bytes(
+            first(
+                Pattern.compile(
+                    "taskmanager\\.memory\\.task\\.off-heap\\.size:\\s*\"?([0-9]+[kmg]?)"),
+                manifest,
+                "taskmanager.memory.task.off-heap.size"));
+    assertThat(budget).isGreaterThanOrEqualTo(512L << 20).isLessThan(offHeap);
+  }
+
+  private static long bytes(String size) {
+    return com.typesafe.config.ConfigFactory.parseMap(java.util.Map.of("size", size))
+        .getBytes("size");
   }
 
   private static String flinkVersion() throws IOException {
