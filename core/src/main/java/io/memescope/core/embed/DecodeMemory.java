@@ -4,27 +4,34 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.Semaphore;
 
 /**
- * The heap that decoded images may hold at once in this process. Each decode reserves, before any
- * pixel is decoded, the full-size arrays it and its use will allocate ({@link ImageDecoder}
- * computes them from the header); a decode that does not fit waits for others to finish, and one
- * that could never fit is refused as too many pixels, with the figures.
+ * The memory that decoded images may hold at once in this process. Each decode reserves, before any
+ * pixel is decoded, the full-size buffers it and its use will allocate ({@link ImageDecoder} and
+ * {@link io.memescope.core.image.NativeCodecs} compute them from the header); a decode that does
+ * not fit waits for others to finish.
  *
  * <p>Why: the pixel limit ({@code model.max-pixels}) bounds one image, not the images decoded at
  * once. The ingest job decodes on every analysing subtask and on the embedder's preprocessing
  * threads, and serving on every request thread; two large photos at the same moment could take more
- * heap than a TaskManager has, and the {@link OutOfMemoryError} could then strike any thread of the
- * process, not only the decoding one. With the reservation the worst case waits instead.
+ * memory than a TaskManager has. On the heap the {@link OutOfMemoryError} could then strike any
+ * thread of the process, not only the decoding one; off it, a container is killed for its memory.
+ * With the reservation the worst case waits instead.
  *
- * <p>The {@link #shared()} budget is {@link #HEAP_SHARE} of the maximum heap: the rest is for
- * everything else the process holds (Flink's buffers, Kafka's, the model's inputs, the cache).
+ * <p>Two budgets per process:
  *
- * <p>OpenCV decodes off the heap, where nothing else bounds what the images decoded at once take: a
- * 1.4 MB PNG of 6000x4000 with alpha needs 180 MB there to be analysed, and a TaskManager's
- * subtasks would otherwise each hold one. Those decodes reserve in a second budget, {@link
- * #offHeap()}, of {@value #NATIVE_PROPERTY} bytes (the local stack gives the TaskManagers {@code
- * flink.taskmanager.native-image-memory}, and counts it in Flink's {@code
- * taskmanager.memory.task.off-heap.size}); a file that could never fit there is decoded on the heap
- * instead, within the first budget.
+ * <ul>
+ *   <li>{@link #shared()}, the heap: {@link #HEAP_SHARE} of the maximum heap, the rest being for
+ *       everything else the process holds (Flink's buffers, Kafka's, the model's inputs, the
+ *       cache). A decode that could never fit is refused as too many pixels, with the figures.
+ *   <li>{@link #offHeap()}, OpenCV's memory: {@value #NATIVE_PROPERTY} bytes (the local stack gives
+ *       the TaskManagers {@code flink.taskmanager.native-image-memory} and counts it in Flink's
+ *       {@code taskmanager.memory.task.off-heap.size}). Analysing a 1.4 MB PNG of 6000x4000 with
+ *       alpha takes 180 MB there. This budget refuses nothing: a decode larger than all of it waits
+ *       until it is all free and then takes it all, so that it runs alone; the pixel limit bounds
+ *       how large it is.
+ * </ul>
+ *
+ * <p>A decode that takes both reserves the heap first; nothing that holds native memory waits for
+ * heap, so two decodes never wait for each other.
  */
 public final class DecodeMemory {
   /** The share of the maximum heap ({@code -Xmx}) that {@link #shared()} lets images hold. */
@@ -40,12 +47,10 @@ public final class DecodeMemory {
   private static final int UNIT = 1024;
 
   private static final DecodeMemory SHARED =
-      new DecodeMemory((long) (Runtime.getRuntime().maxMemory() * HEAP_SHARE));
+      new DecodeMemory((long) (Runtime.getRuntime().maxMemory() * HEAP_SHARE), true);
 
-  /** Created on first use, so that a bad property fails the first decode, with its message. */
-  private static final class OffHeap {
-    static final DecodeMemory SHARED = new DecodeMemory(nativeCapacity(), false);
-  }
+  /** Made on first use; null until then, and for as long as the property cannot be read. */
+  private static volatile DecodeMemory offHeap;
 
   private final long capacity;
   private final boolean heap;
@@ -71,14 +76,27 @@ public final class DecodeMemory {
     return new DecodeMemory(capacity, false);
   }
 
-  /** The process's budget: {@link #HEAP_SHARE} of its maximum heap. */
+  /** The process's heap budget: {@link #HEAP_SHARE} of its maximum heap. */
   public static DecodeMemory shared() {
     return SHARED;
   }
 
-  /** The process's budget for OpenCV's decodes, off the heap: {@value #NATIVE_PROPERTY}. */
+  /**
+   * The process's budget for OpenCV's decodes, off the heap: {@value #NATIVE_PROPERTY}.
+   *
+   * @throws IllegalArgumentException when the property is not a size (on every call, until it is)
+   */
   public static DecodeMemory offHeap() {
-    return OffHeap.SHARED;
+    DecodeMemory memory = offHeap;
+    if (memory == null) {
+      synchronized (DecodeMemory.class) {
+        if (offHeap == null) {
+          offHeap = new DecodeMemory(nativeCapacity(), false);
+        }
+        memory = offHeap;
+      }
+    }
+    return memory;
   }
 
   static long nativeCapacity() {
@@ -100,11 +118,6 @@ public final class DecodeMemory {
         NATIVE_PROPERTY + "=" + value + " is not a size of at least 1 KiB (such as 512m)");
   }
 
-  /** Whether {@code bytes} could ever be reserved here: not more than the whole budget. */
-  public boolean fits(long bytes) {
-    return bytes <= capacity;
-  }
-
   /** The whole budget, in bytes. */
   public long capacity() {
     return capacity;
@@ -115,18 +128,24 @@ public final class DecodeMemory {
     return (long) (units(capacity) - free.availablePermits()) * UNIT;
   }
 
+  /** Threads waiting to reserve now (tests wait for a decode to be queued). */
+  public int waiting() {
+    return free.getQueueLength();
+  }
+
   /**
-   * Reserves {@code bytes}, waiting while other decodes hold too much of the budget.
+   * Reserves {@code bytes}, waiting while other decodes hold too much of the budget. Off the heap,
+   * more than the whole budget waits for all of it and takes it all.
    *
    * @param what the image, for the message of a refusal ("8000x8000 RGBA")
-   * @throws ImageDecodeException ({@code TOO_MANY_PIXELS}) when {@code bytes} exceed the whole
+   * @throws ImageDecodeException ({@code TOO_MANY_PIXELS}) when {@code bytes} exceed the whole heap
    *     budget: the image could never be decoded in this process
    * @throws CancellationException when the thread is interrupted while waiting (its interrupt flag
    *     is set again): the task is being cancelled, and the image was not refused
    */
   public Lease reserve(long bytes, String what) throws ImageDecodeException {
     check(bytes, what);
-    int units = units(Math.max(bytes, 1));
+    int units = units(Math.max(Math.min(bytes, capacity), 1));
     try {
       free.acquire(units);
     } catch (InterruptedException e) {
@@ -144,11 +163,11 @@ public final class DecodeMemory {
   }
 
   /**
-   * Refuses {@code bytes} that exceed the whole budget, as {@link #reserve} does, without reserving
-   * anything.
+   * Refuses {@code bytes} that exceed the whole heap budget, as {@link #reserve} does, without
+   * reserving anything; off the heap, refuses nothing.
    */
   public void check(long bytes, String what) throws ImageDecodeException {
-    if (bytes > capacity && heap) {
+    if (heap && bytes > capacity) {
       throw new ImageDecodeException(
           ImageDecodeException.Reason.TOO_MANY_PIXELS,
           String.format(
@@ -156,15 +175,6 @@ public final class DecodeMemory {
                   + " sets aside for images (%.0f%% of its heap): give it a larger heap, or"
                   + " lower model.max-pixels",
               what, mb(bytes), mb(capacity), HEAP_SHARE * 100));
-    }
-    if (bytes > capacity) {
-      throw new ImageDecodeException(
-          ImageDecodeException.Reason.TOO_MANY_PIXELS,
-          String.format(
-              "%s would take about %d MB of native memory to decode, more than the %d MB this"
-                  + " process sets aside for images there (%s): raise it, or lower"
-                  + " model.max-pixels",
-              what, mb(bytes), mb(capacity), NATIVE_PROPERTY));
     }
   }
 

@@ -132,11 +132,11 @@ public final class ImageDecoder {
     Metadata metadata = metadata(bytes);
     int orientation = orientation(metadata);
     WellFormed file = tryNative ? wellFormed(bytes, metadata) : null;
-    long offHeap = file == null ? 0 : nativeFootprint(file, bytes.length);
-    if (file != null && nativeMemory.fits(offHeap)) {
+    if (file != null) {
       // OpenCV decodes off the heap, within the native budget until the samples are copied out;
       // on the heap only those samples count. Heap first, then native memory, always in that
       // order, so that two decodes never wait for each other.
+      long offHeap = nativeFootprint(file, bytes.length);
       try (DecodeMemory.Lease lease =
           reserve(footprint(file.width(), file.height(), 0, mode(file), orientation, cost))) {
         PilImage pil;
@@ -200,7 +200,7 @@ public final class ImageDecoder {
     Metadata metadata = metadata(bytes);
     int orientation = orientation(metadata);
     WellFormed file = nativeCodecs ? wellFormed(bytes, metadata) : null;
-    if (file != null && nativeMemory.fits(nativeFootprint(file, bytes.length))) {
+    if (file != null) {
       Footprint f = footprint(file.width(), file.height(), 0, mode(file), orientation, cost);
       memory.check(f.bytes(), f.what());
       return;

@@ -30,13 +30,11 @@ public record ImageAnalysis(
       throws ImageDecodeException {
     ImageDecoder.WellFormed file = decoder.wellFormed(bytes);
     boolean forOpenCv = file != null && file.orientation() == 1;
-    long offHeap =
-        forOpenCv
-            ? NativeCodecs.analysisFootprint(
-                file.width(), file.height(), file.channels(), file.coefficientBytes(), bytes.length)
-            : 0;
     DecodeMemory natives = decoder.nativeMemory();
-    if (forOpenCv && natives.fits(offHeap)) {
+    if (forOpenCv) {
+      long offHeap =
+          NativeCodecs.analysisFootprint(
+              file.width(), file.height(), file.channels(), file.coefficientBytes(), bytes.length);
       List<Thumbnailer.Size> order = Thumbnailer.largestFirst(sizes);
       List<int[]> targets = Thumbnailer.targets(file.width(), file.height(), order);
       NativeCodecs.Analysis fast;
@@ -51,14 +49,13 @@ public record ImageAnalysis(
             Thumbnailer.inOrder(sizes, order, targets, fast.jpegs()));
       }
     }
-    // OpenCV refused the file, it could never fit in the native budget, or it is not one for
-    // OpenCV: ImageIO decodes or explains it, with the heap for the image and its thumbnails
-    // reserved.
+    // OpenCV refused the file (or it is not one for OpenCV): ImageIO decodes or explains it, with
+    // the heap for the image and its thumbnails reserved.
     ImageDecoder.Use<ImageAnalysis> analyse =
         image -> {
           long hash = PerceptualHash.of(image);
-          // OpenCV scales a copy of the image off the heap: reserved there too (after the heap,
-          // as every decode does), and refused with the figures if it could never fit.
+          // OpenCV scales a copy of the image off the heap: reserved there too, after the heap as
+          // every decode does.
           long thumbnails =
               NativeCodecs.available()
                   ? NativeCodecs.thumbnailsFootprint(image.width(), image.height())

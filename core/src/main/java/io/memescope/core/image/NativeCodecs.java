@@ -155,14 +155,15 @@ public final class NativeCodecs {
   /**
    * The native memory {@link #decode} holds at most for a file of {@code fileBytes} decoded to
    * {@code width x height x channels}: the file's copy, the decoded image, libjpeg's whole-image
-   * coefficient buffer where it needs one ({@code coefficientBytes}), and one band of converted
-   * rows. Measured against the process's peak resident memory in DecodeMemoryTest.
+   * coefficient buffer where it needs one ({@code coefficientBytes}; freed when the decode ends),
+   * then one band of converted rows. Measured against the process's peak resident memory in
+   * NativeMemoryTest.
    */
   public static long decodeFootprint(
       long width, long height, int channels, long coefficientBytes, long fileBytes) {
     long image = width * height * channels;
     long band = channels == 1 ? 0 : Math.max(BAND_BYTES, width * channels);
-    return fileBytes + image + coefficientBytes + band;
+    return fileBytes + image + Math.max(coefficientBytes, band);
   }
 
   /**
@@ -174,16 +175,17 @@ public final class NativeCodecs {
   }
 
   /**
-   * The native memory {@link #analyse} holds at most, as {@link #decodeFootprint}: the file's copy,
-   * the decoded image and libjpeg's coefficients, an opaque 3-byte copy unless the image is already
-   * BGR, and the halvings towards the thumbnails (each a quarter of the one before, a third of the
-   * opaque copy in all). The thumbnails themselves are small enough to be left out.
+   * The native memory {@link #analyse} holds at most, as {@link #decodeFootprint}: the file's copy
+   * and the decoded image throughout; while decoding, libjpeg's coefficients; after, an opaque
+   * 3-byte copy unless the image is already BGR, and the halvings towards the thumbnails (each a
+   * quarter of the one before, a third of the opaque copy in all). The thumbnails themselves are
+   * small enough to be left out.
    */
   public static long analysisFootprint(
       long width, long height, int channels, long coefficientBytes, long fileBytes) {
     long pixels = width * height;
     long opaque = channels == 3 ? 0 : 3 * pixels;
-    return fileBytes + pixels * channels + coefficientBytes + opaque + pixels;
+    return fileBytes + pixels * channels + Math.max(coefficientBytes, opaque + pixels);
   }
 
   /**

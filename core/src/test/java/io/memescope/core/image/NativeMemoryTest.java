@@ -1,7 +1,6 @@
 package io.memescope.core.image;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.memescope.core.embed.DecodeMemory;
@@ -31,10 +30,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * OpenCV's decodes reserve their native memory in {@link DecodeMemory#offHeap()}-style budgets:
- * what the footprint formulas reserve covers what the process really takes (measured in a JVM of
- * its own), a file that could never fit is decoded on the heap instead, and a decode waits while
- * others hold the memory.
+ * OpenCV's decodes reserve their native memory in budgets like {@link DecodeMemory#offHeap()}: what
+ * the footprint formulas reserve covers what the process really takes (measured in a JVM of its
+ * own), a decode waits while others hold the memory, and one larger than the whole budget waits for
+ * all of it and runs alone.
  */
 class NativeMemoryTest {
   private static final long MB = 1 << 20;
@@ -96,9 +95,13 @@ class NativeMemoryTest {
                 file.toString(),
                 op)
             .redirectErrorStream(true)
+            .redirectOutput(dir.resolve(kind + "-" + op + ".out").toFile())
             .start();
-    String out = new String(probe.getInputStream().readAllBytes()).trim();
-    assertThat(probe.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    if (!probe.waitFor(60, TimeUnit.SECONDS)) {
+      probe.destroyForcibly();
+      throw new AssertionError("the probe did not finish in 60 s");
+    }
+    String out = Files.readString(dir.resolve(kind + "-" + op + ".out")).trim();
     assertThat(probe.exitValue()).as(out).isZero();
     String[] last = out.lines().reduce((a, b) -> b).orElseThrow().split(" ");
     long growth = Long.parseLong(last[0]);
@@ -110,49 +113,43 @@ class NativeMemoryTest {
   }
 
   /**
-   * A file whose analysis could never fit in the native budget is decoded and scaled by ImageIO and
-   * Java on the heap, within that budget; its thumbnails, scaled by OpenCV from a copy, still
-   * reserve native memory, and an image too large for even that is refused with the figures.
+   * A file larger than the whole native budget is not refused, nor sent to ImageIO (which would
+   * need several times its heap): it waits until the budget is all free and takes all of it, so
+   * that it decodes alone, through OpenCV.
    */
   @Test
-  void a_file_too_large_for_the_native_budget_is_decoded_on_the_heap() throws Exception {
+  void a_file_larger_than_the_native_budget_waits_for_all_of_it_and_decodes_alone()
+      throws Exception {
     byte[] png = png(picture(1000, 1000, BufferedImage.TYPE_INT_ARGB));
-    // Analysing it natively takes 8 MB and the file; its thumbnails from a heap copy, 4 MB.
+    // Analysing it natively takes 8 MB and the file: more than the 6 MB budget.
     DecodeMemory natives = DecodeMemory.ofNative(6 * MB);
     ImageDecoder decoder = new ImageDecoder(64_000_000L, true, new DecodeMemory(64 * MB), natives);
+    DecodeMemory.Lease held = natives.reserve(MB, "another image");
     long before = NativeCodecs.decodes();
+    CompletableFuture<ImageAnalysis> analysis =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return ImageAnalysis.of(decoder, png, Thumbnailer.SIZES);
+              } catch (ImageDecodeException e) {
+                throw new AssertionError(e);
+              }
+            });
 
-    ImageAnalysis analysis = ImageAnalysis.of(decoder, png, Thumbnailer.SIZES);
-
-    assertThat(analysis.width()).isEqualTo(1000);
-    assertThat(NativeCodecs.decodes() - before).as("files handed to OpenCV").isZero();
+    awaitWaiting(natives);
+    assertThat(analysis).as("waits while 1 MB of the budget is held").isNotDone();
+    held.close();
+    assertThat(analysis.get(10, TimeUnit.SECONDS).width()).isEqualTo(1000);
+    assertThat(NativeCodecs.decodes() - before).as("files handed to OpenCV").isEqualTo(1);
     assertThat(natives.reserved()).isZero();
-    ImageDecoder tight =
-        new ImageDecoder(
-            64_000_000L, true, new DecodeMemory(64 * MB), DecodeMemory.ofNative(3 * MB));
-    assertThatThrownBy(() -> ImageAnalysis.of(tight, png, Thumbnailer.SIZES))
-        .isInstanceOfSatisfying(
-            ImageDecodeException.class,
-            e -> assertThat(e.reason()).isEqualTo(ImageDecodeException.Reason.TOO_MANY_PIXELS))
-        .hasMessageContaining("1000x1000 thumbnails would take about 4 MB of native memory")
-        .hasMessageContaining(DecodeMemory.NATIVE_PROPERTY);
-  }
-
-  /** The embedder's decode likewise: too large for the native budget, ImageIO decodes it. */
-  @Test
-  void a_decode_too_large_for_the_native_budget_goes_through_imageio() throws Exception {
-    byte[] jpeg = jpeg(picture(1000, 1000, BufferedImage.TYPE_INT_RGB), false);
-    DecodeMemory natives = DecodeMemory.ofNative(2 * MB); // the decode needs 3 MB and a band
-    ImageDecoder decoder = new ImageDecoder(64_000_000L, true, new DecodeMemory(64 * MB), natives);
-    long before = NativeCodecs.decodes();
-
-    assertThat(decoder.decode(jpeg, mode -> 0, PilImage::width)).isEqualTo(1000);
-    assertThat(NativeCodecs.decodes() - before).isZero();
-    ImageDecoder roomy =
-        new ImageDecoder(
-            64_000_000L, true, new DecodeMemory(64 * MB), DecodeMemory.ofNative(8 * MB));
-    assertThat(roomy.decode(jpeg, mode -> 0, PilImage::width)).isEqualTo(1000);
-    assertThat(NativeCodecs.decodes() - before).isEqualTo(1);
+    // The embedder's decode, and thumbnails of an image ImageIO decodes, likewise.
+    byte[] gif = gif(picture(1000, 1000, BufferedImage.TYPE_BYTE_INDEXED));
+    DecodeMemory tiny = DecodeMemory.ofNative(2 * MB);
+    ImageDecoder small = new ImageDecoder(64_000_000L, true, new DecodeMemory(64 * MB), tiny);
+    assertThat(small.decode(png, mode -> 0, PilImage::width)).isEqualTo(1000);
+    assertThat(ImageAnalysis.of(small, gif, Thumbnailer.SIZES).width()).isEqualTo(1000);
+    assertThat(NativeCodecs.decodes() - before).isEqualTo(2);
+    assertThat(tiny.reserved()).isZero();
   }
 
   /** An analysis waits while other decodes hold the native memory it needs, then runs. */
@@ -172,11 +169,20 @@ class NativeMemoryTest {
               }
             });
 
-    Thread.sleep(300);
+    awaitWaiting(natives);
     assertThat(analysis).as("4 MB more do not fit beside 6 of 8").isNotDone();
     held.close();
     assertThat(analysis.get(10, TimeUnit.SECONDS).width()).isEqualTo(1000);
     assertThat(natives.reserved()).isZero();
+  }
+
+  /** Until a decode is queued for {@code memory}, for at most 10 s. */
+  private static void awaitWaiting(DecodeMemory memory) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (memory.waiting() == 0 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(memory.waiting()).as("decodes waiting").isEqualTo(1);
   }
 
   /** A gradient with a translucent oval: compresses like a picture, not like a flat fill. */
