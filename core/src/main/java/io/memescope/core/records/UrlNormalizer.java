@@ -3,6 +3,7 @@ package io.memescope.core.records;
 import java.net.IDN;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -13,6 +14,12 @@ import java.util.Set;
  * (IDN hosts in ASCII), default ports and fragments dropped, an empty path made "/", dot segments
  * resolved, and tracking parameters ({@code utm_*}, {@code fbclid}, {@code gclid}) removed. The
  * order of the remaining query parameters is kept: some image hosts sign their URLs.
+ *
+ * <p>Path and query are percent-encoded one way (RFC 3986, section 6.2.2): characters outside ASCII
+ * as the escapes of their UTF-8 bytes, as browsers and HTTP clients send them; escapes in upper
+ * case; and an escaped unreserved character ({@code A-Z a-z 0-9 - . _ ~}) as itself. So {@code
+ * café.jpg}, {@code caf%C3%A9.jpg} and {@code caf%c3%a9.jpg} are one URL, published and fetched
+ * once.
  */
 public final class UrlNormalizer {
   private static final Set<String> TRACKING = Set.of("fbclid", "gclid", "igshid", "mc_eid");
@@ -51,7 +58,8 @@ public final class UrlNormalizer {
         port == -1
             || ("http".equals(scheme) && port == 80)
             || ("https".equals(scheme) && port == 443);
-    String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
+    String path =
+        uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : encoded(uri.getRawPath());
     StringBuilder out = new StringBuilder(scheme).append("://").append(host);
     if (!defaultPort) {
       out.append(':').append(port);
@@ -81,7 +89,7 @@ public final class UrlNormalizer {
     // Path and query as java.net.URI takes them (HttpUrl.uri() encodes the rest, such as {}), so
     // that what comes out parses anywhere downstream.
     URI encoded = parsed.uri();
-    out.append(encoded.getRawPath() == null ? "/" : encoded.getRawPath());
+    out.append(encoded.getRawPath() == null ? "/" : encoded(encoded.getRawPath()));
     String query = cleanQuery(encoded.getRawQuery());
     if (!query.isEmpty()) {
       out.append('?').append(query);
@@ -93,6 +101,7 @@ public final class UrlNormalizer {
     if (raw == null || raw.isEmpty()) {
       return "";
     }
+    raw = encoded(raw);
     List<String> kept = new ArrayList<>();
     for (String part : raw.split("&")) {
       String name = part.split("=", 2)[0].toLowerCase(Locale.ROOT);
@@ -102,4 +111,64 @@ public final class UrlNormalizer {
     }
     return String.join("&", kept);
   }
+
+  /**
+   * The raw path or query with every character outside ASCII escaped (its UTF-8 bytes), every
+   * escape in upper case, and escaped unreserved characters unescaped. An escape is a {@code %} and
+   * two hex digits; java.net.URI and OkHttp have already escaped any other {@code %}.
+   */
+  static String encoded(String raw) {
+    StringBuilder out = null;
+    for (int i = 0; i < raw.length(); i++) {
+      char c = raw.charAt(i);
+      boolean escape =
+          c == '%' && i + 2 < raw.length() && hex(raw.charAt(i + 1)) && hex(raw.charAt(i + 2));
+      if (!escape && c < 0x80) {
+        if (out != null) {
+          out.append(c);
+        }
+        continue;
+      }
+      if (out == null) {
+        out = new StringBuilder(raw.length() + 16).append(raw, 0, i);
+      }
+      if (escape) {
+        int value =
+            Character.digit(raw.charAt(i + 1), 16) << 4 | Character.digit(raw.charAt(i + 2), 16);
+        if (unreserved(value)) {
+          out.append((char) value);
+        } else {
+          appendEscape(out, value);
+        }
+        i += 2;
+      } else {
+        int codePoint = raw.codePointAt(i);
+        i += Character.charCount(codePoint) - 1;
+        for (byte b : new String(Character.toChars(codePoint)).getBytes(StandardCharsets.UTF_8)) {
+          appendEscape(out, b & 0xff);
+        }
+      }
+    }
+    return out == null ? raw : out.toString();
+  }
+
+  private static boolean hex(char c) {
+    return Character.digit(c, 16) >= 0 && c < 0x80;
+  }
+
+  private static boolean unreserved(int c) {
+    return (c >= 'A' && c <= 'Z')
+        || (c >= 'a' && c <= 'z')
+        || (c >= '0' && c <= '9')
+        || c == '-'
+        || c == '.'
+        || c == '_'
+        || c == '~';
+  }
+
+  private static void appendEscape(StringBuilder out, int value) {
+    out.append('%').append(HEX[value >> 4]).append(HEX[value & 0x0f]);
+  }
+
+  private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 }
