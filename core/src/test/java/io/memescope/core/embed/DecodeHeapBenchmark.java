@@ -2,11 +2,9 @@ package io.memescope.core.embed;
 
 import io.memescope.core.config.ModelSettings;
 import io.memescope.core.image.ImageAnalysis;
+import io.memescope.core.image.TestImages;
 import io.memescope.core.image.Thumbnailer;
 import io.memescope.core.model.ModelMetadata;
-import java.awt.Color;
-import java.awt.GradientPaint;
-import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
@@ -57,7 +55,6 @@ public final class DecodeHeapBenchmark {
     }
   }
 
-  /** A gradient with a translucent disc: compresses like a picture, not like a flat fill. */
   private static BufferedImage picture(int side, String mode) {
     int type =
         switch (mode) {
@@ -65,14 +62,7 @@ public final class DecodeHeapBenchmark {
           case "P" -> BufferedImage.TYPE_BYTE_INDEXED;
           default -> BufferedImage.TYPE_INT_RGB;
         };
-    BufferedImage image = new BufferedImage(side, side, type);
-    Graphics2D g = image.createGraphics();
-    g.setPaint(new GradientPaint(0, 0, new Color(200, 30, 40), side, side, new Color(20, 90, 220)));
-    g.fillRect(0, 0, side, side);
-    g.setColor(new Color(250, 250, 20, 128));
-    g.fillOval(side / 4, side / 4, side / 2, side / 2);
-    g.dispose();
-    return image;
+    return TestImages.picture(side, side, type);
   }
 
   private static byte[] encode(BufferedImage image, String format) throws Exception {

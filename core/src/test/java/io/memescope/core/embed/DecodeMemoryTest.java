@@ -6,11 +6,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.memescope.core.image.NativeCodecs;
 import io.memescope.core.image.PerceptualHash;
+import io.memescope.core.image.TestImages;
 import io.memescope.core.image.Thumbnailer;
 import io.memescope.core.model.ModelMetadata;
-import java.awt.Color;
-import java.awt.GradientPaint;
-import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.lang.management.ManagementFactory;
@@ -115,7 +113,7 @@ class DecodeMemoryTest {
   @Test
   void an_image_too_large_for_the_budget_is_refused_before_it_is_decoded() throws Exception {
     assumeTrue(NativeCodecs.available(), "the figures are those of OpenCV's thumbnails");
-    byte[] gif = encode(picture(2000, 1500, BufferedImage.TYPE_BYTE_INDEXED), "gif");
+    byte[] gif = encode(TestImages.picture(2000, 1500, BufferedImage.TYPE_BYTE_INDEXED), "gif");
     // 2000 x 1500 palette: twice 1 byte of raster, 1 of samples, and 3 for thumbnails a pixel.
     ImageDecoder decoder = new ImageDecoder(64_000_000L, true, new DecodeMemory(10L * MB));
 
@@ -134,7 +132,7 @@ class DecodeMemoryTest {
   @Test
   void a_decode_waits_while_another_holds_the_memory_it_needs() throws Exception {
     assumeTrue(NativeCodecs.available(), "the figures are those of OpenCV's decode");
-    byte[] jpeg = encode(picture(1000, 1000, BufferedImage.TYPE_INT_RGB), "jpeg");
+    byte[] jpeg = encode(TestImages.picture(1000, 1000, BufferedImage.TYPE_INT_RGB), "jpeg");
     // Each decode reserves 3 MB (RGB samples) of a 5 MB budget: one at a time.
     DecodeMemory memory = new DecodeMemory(5L * MB);
     ImageDecoder decoder = new ImageDecoder(64_000_000L, true, memory);
@@ -183,7 +181,7 @@ class DecodeMemoryTest {
   @Test
   void whether_a_use_could_ever_fit_is_told_from_the_header() throws Exception {
     assumeTrue(NativeCodecs.available(), "the figures are those of OpenCV's decode");
-    byte[] png = encode(picture(2000, 1500, BufferedImage.TYPE_INT_ARGB), "png");
+    byte[] png = encode(TestImages.picture(2000, 1500, BufferedImage.TYPE_INT_ARGB), "png");
     DecodeMemory memory = new DecodeMemory(22L * MB); // 3 million pixels: 21 MB fit, 24 do not
     ImageDecoder decoder = new ImageDecoder(64_000_000L, true, memory);
 
@@ -229,29 +227,37 @@ class DecodeMemoryTest {
     int w = 3000;
     int h = 2000;
     List<Object[]> files = new ArrayList<>();
-    BufferedImage rgb = picture(w, h, BufferedImage.TYPE_INT_RGB);
+    BufferedImage rgb = TestImages.picture(w, h, BufferedImage.TYPE_INT_RGB);
     files.add(new Object[] {"JPEG (OpenCV)", encode(rgb, "jpeg"), true});
     files.add(new Object[] {"JPEG (ImageIO)", encode(rgb, "jpeg"), false});
     files.add(new Object[] {"rotated JPEG", withOrientation6(encode(rgb, "jpeg")), true});
     files.add(
         new Object[] {
-          "grey JPEG", encode(picture(w, h, BufferedImage.TYPE_BYTE_GRAY), "jpeg"), true
+          "grey JPEG", encode(TestImages.picture(w, h, BufferedImage.TYPE_BYTE_GRAY), "jpeg"), true
         });
-    BufferedImage argb = picture(w, h, BufferedImage.TYPE_INT_ARGB);
+    BufferedImage argb = TestImages.picture(w, h, BufferedImage.TYPE_INT_ARGB);
     files.add(new Object[] {"RGBA PNG (OpenCV)", encode(argb, "png"), true});
     files.add(new Object[] {"RGBA PNG (ImageIO)", encode(argb, "png"), false});
     files.add(
         new Object[] {
-          "palette PNG", encode(picture(w, h, BufferedImage.TYPE_BYTE_INDEXED), "png"), true
+          "palette PNG",
+          encode(TestImages.picture(w, h, BufferedImage.TYPE_BYTE_INDEXED), "png"),
+          true
         });
-    files.add(
-        new Object[] {"GIF", encode(picture(w, h, BufferedImage.TYPE_BYTE_INDEXED), "gif"), true});
     files.add(
         new Object[] {
-          "16-bit grey PNG", encode(picture(w, h, BufferedImage.TYPE_USHORT_GRAY), "png"), true
+          "GIF", encode(TestImages.picture(w, h, BufferedImage.TYPE_BYTE_INDEXED), "gif"), true
         });
     files.add(
-        new Object[] {"BMP", encode(picture(w, h, BufferedImage.TYPE_3BYTE_BGR), "bmp"), true});
+        new Object[] {
+          "16-bit grey PNG",
+          encode(TestImages.picture(w, h, BufferedImage.TYPE_USHORT_GRAY), "png"),
+          true
+        });
+    files.add(
+        new Object[] {
+          "BMP", encode(TestImages.picture(w, h, BufferedImage.TYPE_3BYTE_BGR), "bmp"), true
+        });
     files.add(new Object[] {"RGB PNG with tRNS", withTransparentBlack(encode(rgb, "png")), true});
     files.add(new Object[] {"grey and alpha PNG", encode(greyAlpha(w, h), "png"), true});
     return files;
@@ -308,18 +314,6 @@ class DecodeMemoryTest {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-  }
-
-  /** A gradient with shapes: compresses like a picture, not like a flat fill. */
-  static BufferedImage picture(int w, int h, int type) {
-    BufferedImage image = new BufferedImage(w, h, type);
-    Graphics2D g = image.createGraphics();
-    g.setPaint(new GradientPaint(0, 0, new Color(200, 30, 40, 255), w, h, new Color(20, 90, 220)));
-    g.fillRect(0, 0, w, h);
-    g.setColor(new Color(250, 250, 20, 128));
-    g.fillOval(w / 4, h / 4, w / 2, h / 2);
-    g.dispose();
-    return image;
   }
 
   static byte[] encode(BufferedImage image, String format) throws Exception {

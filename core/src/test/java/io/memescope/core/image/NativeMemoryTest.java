@@ -7,9 +7,6 @@ import io.memescope.core.embed.DecodeMemory;
 import io.memescope.core.embed.ImageDecodeException;
 import io.memescope.core.embed.ImageDecoder;
 import io.memescope.core.embed.PilImage;
-import java.awt.Color;
-import java.awt.GradientPaint;
-import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
@@ -48,12 +45,12 @@ class NativeMemoryTest {
   static List<Object[]> cases() throws Exception {
     int w = 4000;
     int h = 3000;
-    Path rgb = write("rgb.jpg", jpeg(picture(w, h, BufferedImage.TYPE_INT_RGB), false));
+    Path rgb = write("rgb.jpg", jpeg(TestImages.picture(w, h, BufferedImage.TYPE_INT_RGB), false));
     Path progressive =
-        write("progressive.jpg", jpeg(picture(w, h, BufferedImage.TYPE_INT_RGB), true));
-    Path rgba = write("rgba.png", png(picture(w, h, BufferedImage.TYPE_INT_ARGB)));
-    Path grey = write("grey.png", png(picture(w, h, BufferedImage.TYPE_BYTE_GRAY)));
-    Path gif = write("palette.gif", gif(picture(w, h, BufferedImage.TYPE_BYTE_INDEXED)));
+        write("progressive.jpg", jpeg(TestImages.picture(w, h, BufferedImage.TYPE_INT_RGB), true));
+    Path rgba = write("rgba.png", png(TestImages.picture(w, h, BufferedImage.TYPE_INT_ARGB)));
+    Path grey = write("grey.png", png(TestImages.picture(w, h, BufferedImage.TYPE_BYTE_GRAY)));
+    Path gif = write("palette.gif", gif(TestImages.picture(w, h, BufferedImage.TYPE_BYTE_INDEXED)));
     List<Object[]> cases = new ArrayList<>();
     for (String op : List.of("analyse", "decode")) {
       cases.add(new Object[] {"JPEG", rgb, op});
@@ -120,7 +117,7 @@ class NativeMemoryTest {
   @Test
   void a_file_larger_than_the_native_budget_waits_for_all_of_it_and_decodes_alone()
       throws Exception {
-    byte[] png = png(picture(1000, 1000, BufferedImage.TYPE_INT_ARGB));
+    byte[] png = png(TestImages.picture(1000, 1000, BufferedImage.TYPE_INT_ARGB));
     // Analysing it natively takes 8 MB and the file: more than the 6 MB budget.
     DecodeMemory natives = DecodeMemory.ofNative(6 * MB);
     ImageDecoder decoder = new ImageDecoder(64_000_000L, true, new DecodeMemory(64 * MB), natives);
@@ -143,7 +140,7 @@ class NativeMemoryTest {
     assertThat(NativeCodecs.decodes() - before).as("files handed to OpenCV").isEqualTo(1);
     assertThat(natives.reserved()).isZero();
     // The embedder's decode, and thumbnails of an image ImageIO decodes, likewise.
-    byte[] gif = gif(picture(1000, 1000, BufferedImage.TYPE_BYTE_INDEXED));
+    byte[] gif = gif(TestImages.picture(1000, 1000, BufferedImage.TYPE_BYTE_INDEXED));
     DecodeMemory tiny = DecodeMemory.ofNative(2 * MB);
     ImageDecoder small = new ImageDecoder(64_000_000L, true, new DecodeMemory(64 * MB), tiny);
     assertThat(small.decode(png, mode -> 0, PilImage::width)).isEqualTo(1000);
@@ -155,7 +152,7 @@ class NativeMemoryTest {
   /** An analysis waits while other decodes hold the native memory it needs, then runs. */
   @Test
   void an_analysis_waits_for_native_memory_held_by_others() throws Exception {
-    byte[] jpeg = jpeg(picture(1000, 1000, BufferedImage.TYPE_INT_RGB), false);
+    byte[] jpeg = jpeg(TestImages.picture(1000, 1000, BufferedImage.TYPE_INT_RGB), false);
     DecodeMemory natives = DecodeMemory.ofNative(8 * MB); // the analysis needs 4 MB and the file
     ImageDecoder decoder = new ImageDecoder(64_000_000L, true, new DecodeMemory(64 * MB), natives);
     DecodeMemory.Lease held = natives.reserve(6 * MB, "another image");
@@ -183,18 +180,6 @@ class NativeMemoryTest {
       Thread.sleep(10);
     }
     assertThat(memory.waiting()).as("decodes waiting").isEqualTo(1);
-  }
-
-  /** A gradient with a translucent oval: compresses like a picture, not like a flat fill. */
-  static BufferedImage picture(int w, int h, int type) {
-    BufferedImage image = new BufferedImage(w, h, type);
-    Graphics2D g = image.createGraphics();
-    g.setPaint(new GradientPaint(0, 0, new Color(200, 30, 40), w, h, new Color(20, 90, 220)));
-    g.fillRect(0, 0, w, h);
-    g.setColor(new Color(250, 250, 20, 128));
-    g.fillOval(w / 4, h / 4, w / 2, h / 2);
-    g.dispose();
-    return image;
   }
 
   static byte[] jpeg(BufferedImage image, boolean progressive) throws Exception {

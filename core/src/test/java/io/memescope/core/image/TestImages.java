@@ -22,12 +22,29 @@ import javax.imageio.ImageWriter;
 import javax.imageio.stream.ImageOutputStream;
 
 /** Generated test pictures (drawn with Java2D, so no binary fixtures) and conversions. */
-final class TestImages {
+public final class TestImages {
   private static final String[] WORDS = {
     "WHEN THE", "BUILD", "IS GREEN", "ONE DOES NOT", "SIMPLY", "DEPLOY ON FRIDAY", "NOBODY:", "ME:"
   };
 
   private TestImages() {}
+
+  /**
+   * A gradient with a translucent disc, of {@code type} ({@link BufferedImage#TYPE_INT_ARGB} and
+   * the like): compresses like a picture, not like a flat fill. For the decoding-memory tests,
+   * where only the size and the kind of file matter.
+   */
+  public static BufferedImage picture(int width, int height, int type) {
+    BufferedImage image = new BufferedImage(width, height, type);
+    Graphics2D g = image.createGraphics();
+    g.setPaint(
+        new GradientPaint(0, 0, new Color(200, 30, 40), width, height, new Color(20, 90, 220)));
+    g.fillRect(0, 0, width, height);
+    g.setColor(new Color(250, 250, 20, 128));
+    g.fillOval(width / 4, height / 4, width / 2, height / 2);
+    g.dispose();
+    return image;
+  }
 
   /**
    * A meme-like picture: a gradient background, a few filled and outlined shapes, and white
