@@ -15,11 +15,12 @@ import java.util.Set;
  * resolved, and tracking parameters ({@code utm_*}, {@code fbclid}, {@code gclid}) removed. The
  * order of the remaining query parameters is kept: some image hosts sign their URLs.
  *
- * <p>Path and query are percent-encoded one way (RFC 3986, section 6.2.2): characters outside ASCII
- * as the escapes of their UTF-8 bytes, as browsers and HTTP clients send them; escapes in upper
- * case; and an escaped unreserved character ({@code A-Z a-z 0-9 - . _ ~}) as itself. So {@code
- * café.jpg}, {@code caf%C3%A9.jpg} and {@code caf%c3%a9.jpg} are one URL, published and fetched
- * once.
+ * <p>In the path and query of an http(s) URL, characters outside ASCII are escaped as their UTF-8
+ * bytes, as browsers and HTTP clients send them: {@code café.jpg} and {@code caf%C3%A9.jpg} are one
+ * URL, published and fetched once. Existing escapes are kept as they are, in their case, and so are
+ * escaped unreserved characters ({@code %7E}): RFC 3986 calls those spellings equivalent, but a
+ * host that signs its URLs (imgproxy, thumbor) checks the bytes it is sent, so they go out as the
+ * page wrote them.
  */
 public final class UrlNormalizer {
   private static final Set<String> TRACKING = Set.of("fbclid", "gclid", "igshid", "mc_eid");
@@ -113,17 +114,14 @@ public final class UrlNormalizer {
   }
 
   /**
-   * The raw path or query with every character outside ASCII escaped (its UTF-8 bytes), every
-   * escape in upper case, and escaped unreserved characters unescaped. An escape is a {@code %} and
-   * two hex digits; java.net.URI and OkHttp have already escaped any other {@code %}.
+   * The raw path or query with every character outside ASCII escaped as its UTF-8 bytes; anything
+   * else, escapes included, as it is.
    */
   static String encoded(String raw) {
     StringBuilder out = null;
     for (int i = 0; i < raw.length(); i++) {
       char c = raw.charAt(i);
-      boolean escape =
-          c == '%' && i + 2 < raw.length() && hex(raw.charAt(i + 1)) && hex(raw.charAt(i + 2));
-      if (!escape && c < 0x80) {
+      if (c < 0x80) {
         if (out != null) {
           out.append(c);
         }
@@ -132,42 +130,14 @@ public final class UrlNormalizer {
       if (out == null) {
         out = new StringBuilder(raw.length() + 16).append(raw, 0, i);
       }
-      if (escape) {
-        int value =
-            Character.digit(raw.charAt(i + 1), 16) << 4 | Character.digit(raw.charAt(i + 2), 16);
-        if (unreserved(value)) {
-          out.append((char) value);
-        } else {
-          appendEscape(out, value);
-        }
-        i += 2;
-      } else {
-        int codePoint = raw.codePointAt(i);
-        i += Character.charCount(codePoint) - 1;
-        for (byte b : new String(Character.toChars(codePoint)).getBytes(StandardCharsets.UTF_8)) {
-          appendEscape(out, b & 0xff);
-        }
+      int codePoint = raw.codePointAt(i);
+      i += Character.charCount(codePoint) - 1;
+      for (byte b : new String(Character.toChars(codePoint)).getBytes(StandardCharsets.UTF_8)) {
+        int value = b & 0xff;
+        out.append('%').append(HEX[value >> 4]).append(HEX[value & 0x0f]);
       }
     }
     return out == null ? raw : out.toString();
-  }
-
-  private static boolean hex(char c) {
-    return Character.digit(c, 16) >= 0 && c < 0x80;
-  }
-
-  private static boolean unreserved(int c) {
-    return (c >= 'A' && c <= 'Z')
-        || (c >= 'a' && c <= 'z')
-        || (c >= '0' && c <= '9')
-        || c == '-'
-        || c == '.'
-        || c == '_'
-        || c == '~';
-  }
-
-  private static void appendEscape(StringBuilder out, int value) {
-    out.append('%').append(HEX[value >> 4]).append(HEX[value & 0x0f]);
   }
 
   private static final char[] HEX = "0123456789ABCDEF".toCharArray();

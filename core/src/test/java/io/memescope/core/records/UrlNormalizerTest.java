@@ -31,29 +31,23 @@ class UrlNormalizerTest {
   }
 
   /**
-   * The spellings of a path or query that RFC 3986 calls equivalent are one URL: a character
-   * outside ASCII and the escapes of its UTF-8 bytes in either case; an escaped unreserved
-   * character and the character. Reserved characters stay escaped: %2F in a path is not a slash.
+   * A character outside ASCII and the escapes of its UTF-8 bytes are one URL, in the path and the
+   * query, through either parser. Escapes already there are left as written, in their case, and so
+   * are escaped unreserved characters: a host that signs its URLs checks the bytes it is sent.
    */
   @Test
-  void percent_encoding_has_one_spelling() {
+  void characters_outside_ascii_are_escaped_as_clients_send_them() {
     String cafe = "https://i.example.com/caf%C3%A9/%F0%9F%98%82.jpg?q=%C3%A9t%C3%A9";
     assertThat(UrlNormalizer.normalise("https://i.example.com/café/\uD83D\uDE02.jpg?q=été"))
         .isEqualTo(cafe);
-    assertThat(
-            UrlNormalizer.normalise(
-                "https://i.example.com/caf%c3%a9/%f0%9f%98%82.jpg?q=%c3%a9t%c3%a9"))
-        .isEqualTo(cafe);
     assertThat(UrlNormalizer.normalise(cafe)).isEqualTo(cafe);
-    assertThat(UrlNormalizer.normalise("https://i.example.com/%7euser/%41b%2dc%2E.png?x=%5f"))
-        .isEqualTo("https://i.example.com/~user/Ab-c..png?x=_");
-    assertThat(UrlNormalizer.normalise("https://i.example.com/a%2fb%3F.png?k=a%26b%3dc&s=%2B"))
-        .isEqualTo("https://i.example.com/a%2Fb%3F.png?k=a%26b%3Dc&s=%2B");
-    // Through OkHttp's lenient parse too (the space), and in the file name of a Unicode host.
+    assertThat(UrlNormalizer.normalise("https://i.example.com/%7euser/caf%c3%a9.png?s=%2b"))
+        .isEqualTo("https://i.example.com/%7euser/caf%c3%a9.png?s=%2b");
+    // Through OkHttp's lenient parse too (the space), with a Unicode host.
     assertThat(UrlNormalizer.normalise("https://bücher.example/é t.jpg"))
         .isEqualTo("https://xn--bcher-kva.example/%C3%A9%20t.jpg");
     assertThat(UrlHash.of(UrlNormalizer.normalise("https://i.example.com/café.jpg")))
-        .isEqualTo(UrlHash.of(UrlNormalizer.normalise("https://i.example.com/caf%c3%a9.jpg")));
+        .isEqualTo(UrlHash.of(UrlNormalizer.normalise("https://i.example.com/caf%C3%A9.jpg")));
   }
 
   @Test
