@@ -63,6 +63,23 @@ class IngestJobIT {
           .isTrue();
       checkOutcome(config, corpus, submission.jobId(), c -> {});
 
+      // `ingest status` shows each stage's records as they are now, not as Flink's REST API last
+      // fetched them: some URLs published again (dropped as seen, but read), then more than the
+      // metric fetcher's 10 s without a request, as between two status commands.
+      List<String> again = new ArrayList<>(corpus.good.keySet()).subList(0, 5);
+      publish(config, again);
+      Thread.sleep(12_000);
+      FlinkRestClient rest = new FlinkRestClient(config.flink().restUrl(), Duration.ofSeconds(10));
+      long read = 0;
+      for (JsonNode v : rest.jobWithCurrentMetrics(submission.jobId()).path("vertices")) {
+        if (v.path("name").asText().startsWith("drop seen URLs")) {
+          read += v.path("metrics").path("read-records").asLong();
+        }
+      }
+      assertThat(read)
+          .as("records read by the fetching stage: every URL, and the 5 published again")
+          .isEqualTo(publishedRecords(corpus) + again.size());
+
       // Flink's metrics, ours included, in Prometheus format on the TaskManager (loopback only).
       String metrics =
           java.net.http.HttpClient.newHttpClient()
@@ -196,6 +213,14 @@ class IngestJobIT {
                 Map.entry("model.max-pixels", "120000000")));
     Schema.apply(config);
     return config;
+  }
+
+  /** The crawl records {@link #publishAndSubmit} publishes that parse: one per URL. */
+  private static long publishedRecords(Corpus corpus) {
+    return corpus.good.size()
+        + corpus.exactOf.size()
+        + corpus.nearOf.size()
+        + corpus.hostile.size();
   }
 
   private static IngestJobs.Submission publishAndSubmit(MemescopeConfig config, Corpus corpus)

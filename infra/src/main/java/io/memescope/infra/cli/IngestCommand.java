@@ -49,7 +49,7 @@ final class IngestCommand implements Callable<Integer> {
       }
       String id = job.get().id();
       FlinkRestClient rest = new FlinkRestClient(config.flink().restUrl(), Duration.ofSeconds(10));
-      JsonNode details = rest.job(id);
+      JsonNode details = rest.jobWithCurrentMetrics(id);
       System.out.printf("ingest: %s, job %s%n", job.get().state(), id);
       // A job that keeps failing and restarting still shows RUNNING between attempts.
       FlinkRestClient.Failures failures = rest.failures(id, 100);

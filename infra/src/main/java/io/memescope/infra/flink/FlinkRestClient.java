@@ -143,6 +143,40 @@ public final class FlinkRestClient {
     return get("jobs/" + jobId);
   }
 
+  /** How long {@link #jobWithCurrentMetrics} waits at most for Flink to refresh its metrics. */
+  static final Duration METRICS_REFRESH = Duration.ofSeconds(2);
+
+  /**
+   * The job's details with its vertices' record counts as of now. Flink's REST API answers from a
+   * store of metrics that a request only starts refreshing (at most every {@code
+   * metrics.fetcher.update-interval}, 10 s by default): the first request after a quiet spell gets
+   * the counts of the last request's time, however old. So this asks once, then again every 200 ms
+   * until the counts change, for at most {@link #METRICS_REFRESH}.
+   */
+  public JsonNode jobWithCurrentMetrics(String jobId) throws InterruptedException {
+    JsonNode first = job(jobId);
+    List<Long> before = recordCounts(first);
+    long deadline = System.nanoTime() + METRICS_REFRESH.toNanos();
+    JsonNode latest = first;
+    while (System.nanoTime() < deadline) {
+      Thread.sleep(200);
+      latest = job(jobId);
+      if (!recordCounts(latest).equals(before)) {
+        break;
+      }
+    }
+    return latest;
+  }
+
+  private static List<Long> recordCounts(JsonNode job) {
+    List<Long> counts = new ArrayList<>();
+    for (JsonNode v : job.path("vertices")) {
+      counts.add(v.path("metrics").path("read-records").asLong());
+      counts.add(v.path("metrics").path("write-records").asLong());
+    }
+    return counts;
+  }
+
   /** Ids of the metrics a vertex's subtasks report (aggregatable over subtasks). */
   public List<String> vertexMetricIds(String jobId, String vertexId) {
     List<String> ids = new ArrayList<>();
