@@ -25,9 +25,9 @@ import java.util.concurrent.Semaphore;
  *   <li>{@link #offHeap()}, OpenCV's memory: {@value #NATIVE_PROPERTY} bytes (the local stack gives
  *       the TaskManagers {@code flink.taskmanager.native-image-memory} and counts it in Flink's
  *       {@code taskmanager.memory.task.off-heap.size}). Analysing a 1.4 MB PNG of 6000x4000 with
- *       alpha takes 180 MB there. This budget refuses nothing: a decode larger than all of it waits
- *       until it is all free and then takes it all, so that it runs alone; the pixel limit bounds
- *       how large it is.
+ *       alpha takes 180 MiB there. This budget refuses nothing: a decode larger than all of it
+ *       waits until it is all free and then takes it all, so that it runs alone; the pixel limit
+ *       bounds how large it is.
  * </ul>
  *
  * <p>A decode that takes both reserves the heap first; nothing that holds native memory waits for

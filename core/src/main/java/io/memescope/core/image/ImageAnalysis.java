@@ -12,8 +12,8 @@ import java.util.List;
  * <p>A well-formed JPEG or PNG without an EXIF rotation (most of what a crawl brings) is decoded
  * once by OpenCV and hashed and scaled from the decoded bytes ({@link NativeCodecs#analyse}), with
  * its native memory reserved in the decoder's {@link ImageDecoder#nativeMemory()}; every other
- * file, and one that could never fit there, goes through {@link ImageDecoder#decode}. The two give
- * the same hash, the same thumbnail sizes, and thumbnails within JPEG's noise of each other
+ * file, and one OpenCV refuses, goes through {@link ImageDecoder#decode}. The two give the same
+ * hash, the same thumbnail sizes, and thumbnails within JPEG's noise of each other
  * (ImageAnalysisTest).
  *
  * @param width after EXIF orientation, as {@link ImageDecoder#decode} gives it

@@ -139,7 +139,7 @@ class NativeMemoryTest {
     assertThat(analysis.get(10, TimeUnit.SECONDS).width()).isEqualTo(1000);
     assertThat(NativeCodecs.decodes() - before).as("files handed to OpenCV").isEqualTo(1);
     assertThat(natives.reserved()).isZero();
-    // The embedder's decode, and thumbnails of an image ImageIO decodes, likewise.
+    // The embedder's decode, and thumbnails of an image ImageIO decodes, are not refused either.
     byte[] gif = gif(TestImages.picture(1000, 1000, BufferedImage.TYPE_BYTE_INDEXED));
     DecodeMemory tiny = DecodeMemory.ofNative(2 * MB);
     ImageDecoder small = new ImageDecoder(64_000_000L, true, new DecodeMemory(64 * MB), tiny);

@@ -4,6 +4,7 @@ import io.memescope.core.embed.ImageDecodeException;
 import io.memescope.core.embed.ImageDecoder;
 import io.memescope.core.embed.PilImage;
 import io.memescope.core.image.ImageAnalysis;
+import io.memescope.core.image.NativeCodecs;
 import io.memescope.core.image.Thumbnailer;
 import java.awt.Color;
 import java.awt.GradientPaint;
@@ -44,6 +45,10 @@ public class LargeImageBenchmark {
 
   @Setup
   public void generate() throws IOException {
+    if (!NativeCodecs.available()) {
+      throw new IllegalStateException(
+          "OpenCV's natives are not available here (" + NativeCodecs.problem() + ")");
+    }
     String[] wh = size.split("x");
     int w = Integer.parseInt(wh[0]);
     int h = Integer.parseInt(wh[1]);

@@ -114,8 +114,8 @@ class DeployManifestsTest {
 
   /**
    * The TaskManagers' budget for OpenCV's decodes is within the off-heap memory Flink counts for
-   * their tasks, with room left for libtorch; otherwise the decodes come out of the JVM overhead
-   * and a burst of large images gets the container killed for its memory.
+   * their tasks, with at least 512 MiB left for libtorch; otherwise the decodes come out of the JVM
+   * overhead and a burst of large images gets the container killed for its memory.
    */
   @ParameterizedTest
   @ValueSource(strings = {"infra/k8s/base/flink-ingest.yaml", "infra/compose/docker-compose.yml"})
@@ -135,7 +135,26 @@ class DeployManifestsTest {
                     "taskmanager\\.memory\\.task\\.off-heap\\.size:\\s*\"?([0-9]+[kmg]?)"),
                 manifest,
                 "taskmanager.memory.task.off-heap.size"));
-    assertThat(budget).isGreaterThanOrEqualTo(512L << 20).isLessThan(offHeap);
+    assertThat(budget).isGreaterThanOrEqualTo(512L << 20);
+    assertThat(offHeap - budget).as("left for libtorch").isGreaterThanOrEqualTo(512L << 20);
+  }
+
+  /**
+   * Serving decodes query images through OpenCV too; its containers give the JVM a heap of 75 % of
+   * their memory, beside which the default native budget (half the heap) would exceed the limit.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"infra/k8s/base/serving.yaml", "infra/compose/docker-compose.yml"})
+  void servingSetsANativeImageBudgetBesideItsHeap(String file) throws IOException {
+    String options =
+        first(
+            Pattern.compile("JAVA_TOOL_OPTIONS[,:]? *(?:value:)? *\"([^\"]+)\""), read(file), file);
+    assertThat(options).contains("-XX:MaxRAMPercentage=75");
+    Matcher budget =
+        Pattern.compile("-D" + Pattern.quote(DecodeMemory.NATIVE_PROPERTY) + "=([0-9]+[kmg]?)")
+            .matcher(options);
+    assertThat(budget.find()).as("%s in %s", DecodeMemory.NATIVE_PROPERTY, file).isTrue();
+    assertThat(bytes(budget.group(1))).isEqualTo(512L << 20);
   }
 
   private static long bytes(String size) {
