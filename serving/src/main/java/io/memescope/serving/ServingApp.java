@@ -16,6 +16,7 @@ import io.javalin.http.staticfiles.Location;
 import io.memescope.core.config.MemescopeConfig;
 import io.memescope.core.config.ServingSettings;
 import io.memescope.core.embed.ClipEncoder;
+import io.memescope.core.embed.DecodeMemory;
 import io.memescope.core.image.Thumbnailer;
 import io.memescope.core.records.Json;
 import io.prometheus.metrics.core.metrics.Counter;
@@ -138,6 +139,24 @@ public final class ServingApp implements AutoCloseable {
               if (quality != null) {
                 cb.call(1, "quality", quality);
               }
+            })
+        .register(registry);
+    // Query images are decoded within the process's budgets (heap, and off it for OpenCV): a
+    // budget that stays full means uploads wait for each other.
+    DecodeMemory heap = DecodeMemory.shared();
+    DecodeMemory offHeap = DecodeMemory.offHeap();
+    io.prometheus.metrics.core.metrics.GaugeWithCallback.builder()
+        .name("memescope_decode_memory_bytes")
+        .help(
+            "Memory for decoding query images, by pool (heap; native: OpenCV's, off the heap):"
+                + " the budget (capacity) and what decodes hold now (reserved)")
+        .labelNames("pool", "state")
+        .callback(
+            cb -> {
+              cb.call(heap.capacity(), "heap", "capacity");
+              cb.call(heap.reserved(), "heap", "reserved");
+              cb.call(offHeap.capacity(), "native", "capacity");
+              cb.call(offHeap.reserved(), "native", "reserved");
             })
         .register(registry);
     this.openApi = resource(OPENAPI);

@@ -936,7 +936,19 @@ class ServingIT {
         .contains(
             "memescope_http_request_duration_seconds_bucket{method=\"POST\",route=\"/api/search\",le=\"0.05\"}")
         .containsPattern(
-            "memescope_model_info\\{kind=\"embedding\",version=\"[^\"]+\"\\} 1(\\.0)?\n");
+            "memescope_model_info\\{kind=\"embedding\",version=\"[^\"]+\"\\} 1(\\.0)?\n")
+        // The decoding budgets, after the image queries above: all given back.
+        .containsPattern(
+            "memescope_decode_memory_bytes\\{pool=\"native\",state=\"capacity\"\\} "
+                + java.util.regex.Pattern.quote(
+                    prometheusValue(io.memescope.core.embed.DecodeMemory.offHeap().capacity())))
+        .contains("memescope_decode_memory_bytes{pool=\"native\",state=\"reserved\"} 0.0")
+        .contains("memescope_decode_memory_bytes{pool=\"heap\",state=\"reserved\"} 0.0");
+  }
+
+  /** A value as Prometheus's text format writes it: Java's spelling of the double. */
+  private static String prometheusValue(long value) {
+    return Double.toString((double) value);
   }
 
   @Test
