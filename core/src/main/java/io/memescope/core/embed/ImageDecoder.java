@@ -136,7 +136,7 @@ public final class ImageDecoder {
       // OpenCV decodes off the heap, within the native budget until the samples are copied out;
       // on the heap only those samples count. Heap first, then native memory, always in that
       // order, so that two decodes never wait for each other.
-      long offHeap = nativeFootprint(file, bytes.length);
+      long offHeap = NativeCodecs.decodeFootprint(file, bytes.length);
       try (DecodeMemory.Lease lease =
           reserve(footprint(file.width(), file.height(), 0, mode(file), orientation, cost))) {
         PilImage pil;
@@ -234,11 +234,6 @@ public final class ImageDecoder {
   /** The image as a refusal or a cancellation names it: "6000x4000 RGB". */
   public static String what(WellFormed file) {
     return file.width() + "x" + file.height() + " " + mode(file);
-  }
-
-  private static long nativeFootprint(WellFormed file, int fileBytes) {
-    return NativeCodecs.decodeFootprint(
-        file.width(), file.height(), file.channels(), file.coefficientBytes(), fileBytes);
   }
 
   /**

@@ -23,77 +23,78 @@ record JpegHeader(int precision, int width, int height, int components, long coe
     if (b.length < 4 || (b[0] & 0xff) != 0xff || (b[1] & 0xff) != 0xd8) {
       return null;
     }
-    int at = 2;
+    int at = segment(b, 2);
+    while (at >= 0 && !frame(b[at + 1] & 0xff)) {
+      if ((b[at + 1] & 0xff) == 0xda) {
+        return null; // a scan before any frame
+      }
+      at = segment(b, at + 2 + u16(b, at + 2));
+    }
+    if (at < 0) {
+      return null;
+    }
+    int marker = b[at + 1] & 0xff;
+    int length = u16(b, at + 2);
+    if (length < 8) {
+      return null;
+    }
+    int height = u16(b, at + 5);
+    int width = u16(b, at + 7);
+    if (width == 0 || height == 0) {
+      return null; // height from a DNL marker: libjpeg refuses it
+    }
+    int components = b[at + 9] & 0xff;
+    if (components == 0 || length < 8 + 3 * components) {
+      return null; // libjpeg refuses a frame shorter than its components
+    }
+    boolean progressive = marker == 0xc2 || marker == 0xc6 || marker == 0xca || marker == 0xce;
+    boolean wholeImage = progressive || firstScanComponents(b, at + 2 + length) != components;
+    return new JpegHeader(
+        b[at + 4] & 0xff,
+        width,
+        height,
+        components,
+        wholeImage ? coefficientBytes(b, at + 10, components, width, height) : 0);
+  }
+
+  /** Whether {@code marker} starts a frame (SOFn; not DHT, JPG or DAC, which share the range). */
+  private static boolean frame(int marker) {
+    return marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc;
+  }
+
+  /**
+   * Where the marker segment at or after {@code at} starts (fill bytes skipped), its length within
+   * the file; -1 where the walk cannot go on: bytes between segments, a marker without a length
+   * (TEM, RSTn, SOI, EOI), a length that runs past the end, or the end itself.
+   */
+  private static int segment(byte[] b, int at) {
     while (at + 4 <= b.length) {
       if ((b[at] & 0xff) != 0xff) {
-        return null; // garbage between segments
+        return -1; // garbage between segments
       }
       int marker = b[at + 1] & 0xff;
       if (marker == 0xff) {
         at++; // a fill byte before the marker
         continue;
       }
-      if (marker == 0x01 || (marker >= 0xd0 && marker <= 0xd9) || marker == 0xda) {
-        return null; // no length (TEM, RSTn, SOI, EOI), or a scan before any frame
-      }
-      int length = u16(b, at + 2);
-      if (length < 2 || at + 2 + length > b.length) {
-        return null;
-      }
-      boolean frame =
-          marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc;
-      if (frame) {
-        if (length < 8) {
-          return null;
-        }
-        int height = u16(b, at + 5);
-        int width = u16(b, at + 7);
-        if (width == 0 || height == 0) {
-          return null; // height from a DNL marker: libjpeg refuses it
-        }
-        int components = b[at + 9] & 0xff;
-        if (components == 0 || length < 8 + 3 * components) {
-          return null; // libjpeg refuses a frame shorter than its components
-        }
-        boolean progressive = marker == 0xc2 || marker == 0xc6 || marker == 0xca || marker == 0xce;
-        boolean wholeImage = progressive || firstScanComponents(b, at + 2 + length) != components;
-        return new JpegHeader(
-            b[at + 4] & 0xff,
-            width,
-            height,
-            components,
-            wholeImage ? coefficientBytes(b, at + 10, components, width, height) : 0);
-      }
-      at += 2 + length;
-    }
-    return null;
-  }
-
-  /**
-   * The number of components in the first scan after the frame, or -1 when the segments up to it
-   * cannot be walked (the caller then assumes the worst: a whole-image buffer).
-   */
-  private static int firstScanComponents(byte[] b, int at) {
-    while (at + 5 <= b.length) {
-      if ((b[at] & 0xff) != 0xff) {
-        return -1;
-      }
-      int marker = b[at + 1] & 0xff;
-      if (marker == 0xff) {
-        at++;
-        continue;
-      }
       if (marker == 0x01 || (marker >= 0xd0 && marker <= 0xd9)) {
         return -1;
       }
       int length = u16(b, at + 2);
-      if (length < 2 || at + 2 + length > b.length) {
-        return -1;
+      return length < 2 || at + 2 + length > b.length ? -1 : at;
+    }
+    return -1;
+  }
+
+  /**
+   * The number of components in the first scan from {@code at} on, or -1 when the segments up to it
+   * cannot be walked (the caller then assumes the worst: a whole-image buffer).
+   */
+  private static int firstScanComponents(byte[] b, int at) {
+    for (int s = segment(b, at); s >= 0; s = segment(b, s + 2 + u16(b, s + 2))) {
+      if ((b[s + 1] & 0xff) == 0xda) {
+        return s + 4 < b.length ? b[s + 4] & 0xff : -1;
       }
-      if (marker == 0xda) {
-        return b[at + 4] & 0xff;
-      }
-      at += 2 + length;
     }
     return -1;
   }

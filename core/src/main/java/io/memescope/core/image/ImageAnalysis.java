@@ -32,9 +32,7 @@ public record ImageAnalysis(
     boolean forOpenCv = file != null && file.orientation() == 1;
     DecodeMemory natives = decoder.nativeMemory();
     if (forOpenCv) {
-      long offHeap =
-          NativeCodecs.analysisFootprint(
-              file.width(), file.height(), file.channels(), file.coefficientBytes(), bytes.length);
+      long offHeap = NativeCodecs.analysisFootprint(file, bytes.length);
       List<Thumbnailer.Size> order = Thumbnailer.largestFirst(sizes);
       List<int[]> targets = Thumbnailer.targets(file.width(), file.height(), order);
       NativeCodecs.Analysis fast;

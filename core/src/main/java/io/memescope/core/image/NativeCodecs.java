@@ -14,6 +14,7 @@ import static org.bytedeco.opencv.global.opencv_imgproc.INTER_LINEAR;
 import static org.bytedeco.opencv.global.opencv_imgproc.cvtColor;
 import static org.bytedeco.opencv.global.opencv_imgproc.resize;
 
+import io.memescope.core.embed.ImageDecoder;
 import io.memescope.core.embed.PilImage;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -153,17 +154,16 @@ public final class NativeCodecs {
   static final int BAND_BYTES = 1 << 20;
 
   /**
-   * The native memory {@link #decode} holds at most for a file of {@code fileBytes} decoded to
-   * {@code width x height x channels}: the file's copy, the decoded image, libjpeg's whole-image
-   * coefficient buffer where it needs one ({@code coefficientBytes}; freed when the decode ends),
-   * then one band of converted rows. Measured against the process's peak resident memory in
-   * NativeMemoryTest.
+   * The native memory {@link #decode} holds at most for {@code file}, of {@code fileBytes}: the
+   * file's copy, the decoded image, libjpeg's whole-image coefficient buffer where it needs one
+   * (freed when the decode ends), then one band of converted rows. Measured against the process's
+   * peak resident memory in NativeMemoryTest.
    */
-  public static long decodeFootprint(
-      long width, long height, int channels, long coefficientBytes, long fileBytes) {
-    long image = width * height * channels;
-    long band = channels == 1 ? 0 : Math.max(BAND_BYTES, width * channels);
-    return fileBytes + image + Math.max(coefficientBytes, band);
+  public static long decodeFootprint(ImageDecoder.WellFormed file, long fileBytes) {
+    long width = file.width();
+    long image = width * file.height() * file.channels();
+    long band = file.channels() == 1 ? 0 : Math.max(BAND_BYTES, width * file.channels());
+    return fileBytes + image + Math.max(file.coefficientBytes(), band);
   }
 
   /**
@@ -181,11 +181,12 @@ public final class NativeCodecs {
    * quarter of the one before, a third of the opaque copy in all). The thumbnails themselves are
    * small enough to be left out.
    */
-  public static long analysisFootprint(
-      long width, long height, int channels, long coefficientBytes, long fileBytes) {
-    long pixels = width * height;
-    long opaque = channels == 3 ? 0 : 3 * pixels;
-    return fileBytes + pixels * channels + Math.max(coefficientBytes, opaque + pixels);
+  public static long analysisFootprint(ImageDecoder.WellFormed file, long fileBytes) {
+    long pixels = (long) file.width() * file.height();
+    long opaque = file.channels() == 3 ? 0 : 3 * pixels;
+    return fileBytes
+        + pixels * file.channels()
+        + Math.max(file.coefficientBytes(), opaque + pixels);
   }
 
   /**

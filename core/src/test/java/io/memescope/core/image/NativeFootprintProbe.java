@@ -44,23 +44,11 @@ public final class NativeFootprintProbe {
     Runnable work;
     switch (op) {
       case "analyse" -> {
-        reserved =
-            NativeCodecs.analysisFootprint(
-                file.width(),
-                file.height(),
-                file.channels(),
-                file.coefficientBytes(),
-                bytes.length);
+        reserved = NativeCodecs.analysisFootprint(file, bytes.length);
         work = () -> NativeCodecs.analyse(bytes, file.channels(), targets, 85);
       }
       case "decode" -> {
-        reserved =
-            NativeCodecs.decodeFootprint(
-                file.width(),
-                file.height(),
-                file.channels(),
-                file.coefficientBytes(),
-                bytes.length);
+        reserved = NativeCodecs.decodeFootprint(file, bytes.length);
         work = () -> NativeCodecs.decode(bytes, file.channels());
       }
       case "thumbnails" -> {

@@ -123,15 +123,7 @@ class NativeMemoryTest {
     ImageDecoder decoder = new ImageDecoder(64_000_000L, true, new DecodeMemory(64 * MB), natives);
     DecodeMemory.Lease held = natives.reserve(MB, "another image");
     long before = NativeCodecs.decodes();
-    CompletableFuture<ImageAnalysis> analysis =
-        CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                return ImageAnalysis.of(decoder, png, Thumbnailer.SIZES);
-              } catch (ImageDecodeException e) {
-                throw new AssertionError(e);
-              }
-            });
+    CompletableFuture<ImageAnalysis> analysis = analyseAsync(decoder, png);
 
     awaitWaiting(natives);
     assertThat(analysis).as("waits while 1 MB of the budget is held").isNotDone();
@@ -156,21 +148,25 @@ class NativeMemoryTest {
     DecodeMemory natives = DecodeMemory.ofNative(8 * MB); // the analysis needs 4 MB and the file
     ImageDecoder decoder = new ImageDecoder(64_000_000L, true, new DecodeMemory(64 * MB), natives);
     DecodeMemory.Lease held = natives.reserve(6 * MB, "another image");
-    CompletableFuture<ImageAnalysis> analysis =
-        CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                return ImageAnalysis.of(decoder, jpeg, Thumbnailer.SIZES);
-              } catch (ImageDecodeException e) {
-                throw new AssertionError(e);
-              }
-            });
+    CompletableFuture<ImageAnalysis> analysis = analyseAsync(decoder, jpeg);
 
     awaitWaiting(natives);
     assertThat(analysis).as("4 MB more do not fit beside 6 of 8").isNotDone();
     held.close();
     assertThat(analysis.get(10, TimeUnit.SECONDS).width()).isEqualTo(1000);
     assertThat(natives.reserved()).isZero();
+  }
+
+  /** {@link ImageAnalysis#of} on another thread. */
+  private static CompletableFuture<ImageAnalysis> analyseAsync(ImageDecoder decoder, byte[] file) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            return ImageAnalysis.of(decoder, file, Thumbnailer.SIZES);
+          } catch (ImageDecodeException e) {
+            throw new AssertionError(e);
+          }
+        });
   }
 
   /** Until a decode is queued for {@code memory}, for at most 10 s. */
