@@ -527,6 +527,46 @@ await check('errors: 429/503 say when to try again, 400 names the field, in the 
   return `"${await status.textContent()}"`;
 });
 
+await check('empty pages: the wall goes on through 19 in a row, and stops at the 20th', async () => {
+  // Pages that add nothing while their cursor moves on (hits whose metadata is not written yet, or
+  // a cursor whose place moved far: docs/serving.md) are faked between two real pages.
+  const page = await openPage();
+  const real = []; // the real cursors, in order: the fake ones stand for them
+  let empties = 0;
+  await page.route('**/api/search', async (route) => {
+    const body = route.request().postDataJSON();
+    const fake = /^empty-(\d)-(\d+)$/.exec(body.cursor ?? '');
+    if (!fake) { // the first page, real; its cursor becomes the first run of empty pages
+      const answer = await (await route.fetch()).json();
+      real.push(answer.cursor);
+      return route.fulfill({ json: { ...answer, cursor: 'empty-1-1' } });
+    }
+    const [, run, n] = fake.map(Number);
+    if (run === 1 && n === 20) { // after 19 empty pages, the real second page
+      const answer = await (await route.fetch({ postData: JSON.stringify({ ...body, cursor: real[0] }) })).json();
+      return route.fulfill({ json: { ...answer, cursor: 'empty-2-1' } });
+    }
+    empties++;
+    return route.fulfill({ json: { results: [], cursor: `empty-${run}-${n + 1}` } });
+  });
+  await page.goto(`/?q=${encodeURIComponent(QUERY)}`);
+  const end = page.getByTestId('end');
+  const deadline = Date.now() + TIMEOUT;
+  while (!(await end.isVisible())) {
+    ok(Date.now() < deadline, `the wall did not end after ${empties} empty pages`);
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    await page.waitForTimeout(100);
+  }
+  ok(real.length === 1 && typeof real[0] === 'string', `the first page of "${QUERY}" has no cursor: fewer than 2 pages`);
+  await page.waitForTimeout(1000);
+  const sent = page.searches.length;
+  ok(empties === 39, `${empties} empty pages were asked, not 19 + 20`);
+  ok(sent === 41, `${sent} searches were sent, not 41 (2 real pages, 39 empty ones)`);
+  const tiles = (await tileIds(page)).length;
+  ok((await end.textContent()).includes(`${tiles} image`), `the end says "${await end.textContent()}" under ${tiles} tiles`);
+  return `${sent} searches, ${tiles} tiles, then "${await end.textContent()}"`;
+});
+
 await check('no uncaught errors in the pages', async () => {
   ok(pageErrors.length === 0, `${pageErrors.length}: ${pageErrors.slice(0, 3).join(' | ')}`);
 });
