@@ -340,6 +340,10 @@ route('POST', '/api/pairs/next', 'rater', async (req, body, res, s) => {
       const l = leases.get(id);
       if (l && l.rater === me && !l.released) release(l);
     }
+  } else if (body.keep !== undefined) {
+    if (!Array.isArray(body.keep) || body.keep.length > 1000) throw bad('keep', 'must be a list of at most 1000 leases');
+    const keep = new Set(body.keep);
+    for (const l of leases.values()) if (l.rater === me && !l.released && !l.ratingId && !keep.has(l.id)) release(l);
   }
   const l = next(me);
   return l ? { pair: pairOf(l) } : { pair: null, message: 'Nothing to rate: the queue is empty and the index has no pair of images you have not rated yet.' };
@@ -381,6 +385,7 @@ route('POST', '/api/ratings/undo', 'rater', async (req, body, res, s) => {
   let i = ratings.length - 1;
   while (i >= 0 && ratings[i].rater !== me) i--;
   if (i < 0 || Date.now() - Date.parse(ratings[i].ratedAt) > 3600e3) throw new HttpError(404, 'nothing to undo');
+  if (body?.lease !== undefined && body.lease !== ratings[i].lease) throw new HttpError(409, 'nothing undone: that rating is not your latest one', 'lease');
   const [r] = ratings.splice(i, 1);
   const old = leases.get(r.lease);
   leases.delete(r.lease);

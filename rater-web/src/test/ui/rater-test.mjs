@@ -5,7 +5,8 @@
 //   node rater-web/src/test/ui/rater-test.mjs --base-url http://localhost:PORT --user U --password P --out DIR
 //        [--chromium /usr/bin/chromium] [--timeout MS]
 // Signs in on /login, rates exactly 20 pairs with varied keys, undoes one rating with Backspace and
-// rates that pair again with other values, rates one pair starting with a mouse click, skips one
+// rates that pair again with other values, rates one pair starting with a mouse click and one
+// ending with a double click (whose second click must not choose on the next pair), skips one
 // pair with Space right after a mouse click on the outbox button (which must not keep the focus and
 // take the Space), undoes a rating whose reply
 // was lost (it must go from the server too; that pair is left unrated), checks a second tab is told
@@ -28,6 +29,7 @@ const DIMENSIONS = ['usefulness', 'memeness', 'aesthetics'];
 const RATINGS = 20;
 const UNDO_AFTER = 4; // Backspace after the 4th rating
 const SKIP_AT = 9; // Space on the pair shown after the 9th rating
+const DOUBLE_CLICK_AT = 14; // the 15th rating ends with a double click on its last value
 mkdirSync(OUT, { recursive: true });
 
 const browser = await launch(NAME, opts.chromium, BASE);
@@ -40,6 +42,27 @@ try {
   const page = await context.newPage();
   const step = (message) => console.log(`${NAME}: ${message}`);
   const noProblems = () => check(problems.length === 0, problems.join('\n'));
+
+  // ?next= leads only to a path of this app. The browser drops a tab in a URL, so "/<tab>/host"
+  // is "//host" to it: a prefix check for "//" let that through to another site. In a context of
+  // its own, whose failed navigation elsewhere is no problem of the page under test.
+  for (const [next, want] of [['/\t/example.org/x', '/'], ['/\\example.org/x', '/'], ['/?from=next#top', '/?from=next#top']]) {
+    const other = await browser.newContext();
+    await other.route('**/api/pairs/**', (route) => route.abort()); // the rating page leases no pair
+    try {
+      const p = await other.newPage();
+      await p.goto(`${BASE}/login?next=${encodeURIComponent(next)}`);
+      await p.fill('#username', opts.user);
+      await p.fill('#password', opts.password);
+      await Promise.all([p.waitForURL((u) => !u.pathname.startsWith('/login'), { timeout: TIMEOUT }), p.press('#password', 'Enter')]);
+      const at = new URL(p.url());
+      check(at.origin === new URL(BASE).origin && at.pathname + at.search + at.hash === want,
+        `signing in with next=${JSON.stringify(next)} led to ${p.url()}, not ${want} on this app`);
+    } finally {
+      await other.close();
+    }
+  }
+  step('sign-in leads back only to a path of this app');
 
   await signIn(page, BASE, opts.user, opts.password);
   step('signed in by keyboard');
@@ -86,12 +109,23 @@ try {
       const [first, ...rest] = DIMENSIONS;
       await page.click(`button.point[data-dim="${first}"][data-value="${scores[first]}"]`);
       for (const d of rest) await page.keyboard.press(keys[d][scores[d]].key);
+    } else if (ratings.length === DOUBLE_CLICK_AT) {
+      // Its first click completes the pair and the next one appears at once, under the pointer:
+      // the second click must not choose on a pair the rater has not looked at.
+      const last = DIMENSIONS.at(-1);
+      for (const d of DIMENSIONS.slice(0, -1)) await page.keyboard.press(keys[d][scores[d]].key);
+      await page.dblclick(`button.point[data-dim="${last}"][data-value="${scores[last]}"]`);
     } else {
       await press(scores);
     }
     const rated = { left: shown.left, right: shown.right, scores };
     ratings.push(rated);
     shown = await pairShown(page, { after: shown.seq });
+    if (ratings.length === DOUBLE_CLICK_AT + 1) {
+      const after = await pressed(page);
+      check(Object.values(after).every((v) => v === null || v === undefined),
+        `after a double click the next pair shows ${JSON.stringify(after)} pressed: the second click chose on it`);
+    }
     if (ratings.length === UNDO_AFTER && !undone) {
       await page.keyboard.press('Backspace');
       shown = await pairShown(page, { after: shown.seq });

@@ -7,7 +7,6 @@ import com.datastax.oss.driver.api.core.uuid.Uuids;
 import io.memescope.core.config.RaterSettings;
 import io.memescope.core.rating.PairKey;
 import java.time.Instant;
-import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -89,14 +88,16 @@ final class Pairs {
                 .map(Pairs::toLease));
   }
 
-  /** Gives back pairs the rater no longer holds (page reload); null: every pair they hold. */
-  void release(String rater, Collection<UUID> leases) {
+  /**
+   * Gives back the pairs the rater no longer holds (a page reload): the leases {@code which} picks.
+   */
+  void release(String rater, java.util.function.Predicate<Lease> which) {
     db.call(
         s -> {
           for (Row r :
               s.execute(db.prepare(s, "SELECT * FROM rater_leases WHERE rater = ?").bind(rater))) {
             Lease l = toLease(r);
-            if (!l.released() && (leases == null || leases.contains(l.id()))) {
+            if (!l.released() && which.test(l)) {
               release(s, l);
             }
           }

@@ -240,7 +240,16 @@ public final class RaterApp implements AutoCloseable {
     } catch (IllegalArgumentException e) {
       // a malformed Origin: refused below
     }
-    throw ApiException.status(403, "cross-origin request refused (Origin " + origin + ")");
+    // Behind a reverse proxy that does not pass the browser's Host on (nginx's default sends its
+    // upstream's), every write of every rater lands here: say so, or nobody can sign in.
+    throw ApiException.status(
+        403,
+        "cross-origin request refused (Origin "
+            + origin
+            + ", Host "
+            + host
+            + "; behind a reverse proxy, pass the Host header on: nginx's proxy_set_header Host"
+            + " $host)");
   }
 
   private Optional<Accounts.Session> session(Context ctx) {
@@ -369,25 +378,25 @@ public final class RaterApp implements AutoCloseable {
 
   private void next(Context ctx) throws IOException {
     Accounts.Session s = sessionOf(ctx);
-    JsonNode body = bodyOrEmpty(ctx, "reset", "release");
+    JsonNode body = bodyOrEmpty(ctx, "reset", "release", "keep");
     String rater = s.rater().username();
     if (body.has("reset") && !body.get("reset").isBoolean()) {
       throw ApiException.badRequest("reset", "must be true or false");
     }
+    if (body.has("keep") && (body.has("release") || body.has("reset"))) {
+      throw ApiException.badRequest("keep", "cannot be given with reset or release");
+    }
     if (body.path("reset").asBoolean(false)) {
-      pairs.release(rater, null);
+      pairs.release(rater, l -> true);
     } else if (body.has("release")) {
-      if (!body.get("release").isArray() || body.get("release").size() > 100) {
-        throw ApiException.badRequest("release", "must be a list of at most 100 leases");
-      }
-      Set<UUID> ids = new HashSet<>();
-      for (JsonNode n : body.get("release")) {
-        UUID id = uuid(n.asText(), "release");
-        if (id.version() == 1) { // a lease is a time-based UUID; others were never leases
-          ids.add(id);
-        }
-      }
-      pairs.release(rater, ids);
+      Set<UUID> ids = leases(body, "release", 100);
+      pairs.release(rater, l -> ids.contains(l.id()));
+    } else if (body.has("keep")) {
+      // Every pair the rater holds but these: what a page sends when the answer to a request that
+      // may have leased a pair was lost, so that the pair it never learned of is not held for
+      // nothing (other raters wait out the lease, and the rater never sees it again).
+      Set<UUID> ids = leases(body, "keep", KEEP_MAX);
+      pairs.release(rater, l -> l.ratingId() == null && !ids.contains(l.id()));
     }
     Optional<Pairs.Lease> lease = pairs.next(rater, s.rater().queue());
     Map<String, Object> out = new LinkedHashMap<>();
@@ -399,6 +408,26 @@ public final class RaterApp implements AutoCloseable {
               + " rated yet. New pairs appear as images are indexed.");
     }
     json(ctx, out);
+  }
+
+  /** The most leases a page may keep: the pairs it holds and the ratings it has not sent yet. */
+  static final int KEEP_MAX = 1000;
+
+  /**
+   * The leases listed in {@code body.field}, at most {@code max}; ids that are no lease dropped.
+   */
+  private static Set<UUID> leases(JsonNode body, String field, int max) {
+    if (!body.get(field).isArray() || body.get(field).size() > max) {
+      throw ApiException.badRequest(field, "must be a list of at most " + max + " leases");
+    }
+    Set<UUID> ids = new HashSet<>();
+    for (JsonNode n : body.get(field)) {
+      UUID id = uuid(n.asText(), field);
+      if (id.version() == 1) { // a lease is a time-based UUID; others were never leases
+        ids.add(id);
+      }
+    }
+    return ids;
   }
 
   private Map<String, Object> pair(Pairs.Lease l) {
@@ -496,11 +525,13 @@ public final class RaterApp implements AutoCloseable {
     ctx.status(204);
   }
 
-  private void undo(Context ctx) {
+  private void undo(Context ctx) throws IOException {
     Accounts.Session s = sessionOf(ctx);
+    JsonNode body = bodyOrEmpty(ctx, "lease");
+    UUID expected = body.has("lease") ? uuid(text(body, "lease", 64), "lease") : null;
     Ratings.Undone undone =
         ratings
-            .undo(s.rater().username())
+            .undo(s.rater().username(), expected)
             .orElseThrow(() -> ApiException.status(404, "nothing to undo"));
     actions.labelValues("undo").inc();
     Map<String, Object> out = new LinkedHashMap<>();

@@ -211,8 +211,13 @@ final class Ratings {
   /**
    * Undoes the rater's latest rating if it is younger than {@code rater.undo-window}: deletes it,
    * puts a queued pair back in its queue, and hands the pair back to the rater on a new lease.
+   *
+   * @param expected the lease of the rating the caller means to undo, or null: whichever is the
+   *     latest. When given and the latest rating is another (this one was undone already by a
+   *     request whose answer was lost, or a rating came after it), nothing is undone: a 409. An
+   *     undo sent again must not take back the rating before the one meant.
    */
-  Optional<Undone> undo(String rater) {
+  Optional<Undone> undo(String rater, UUID expected) {
     return db.call(
         s -> {
           Row r =
@@ -224,6 +229,15 @@ final class Ratings {
             return Optional.empty();
           }
           Stored rating = toStored(r);
+          if (expected != null && !expected.equals(rating.lease())) {
+            throw new ApiException(
+                409,
+                "nothing undone: that rating is not your latest one (undone already, or rated"
+                    + " again after it)",
+                "lease",
+                0,
+                null);
+          }
           if (rating.ratedAt().isBefore(Instant.now().minus(settings.undoWindow()))) {
             return Optional.empty();
           }

@@ -241,7 +241,9 @@ class RaterIT {
                 "Origin",
                 "https://evil.example"));
     assertThat(evil.statusCode()).isEqualTo(403);
-    assertThat(evil.body()).contains("cross-origin");
+    assertThat(evil.body())
+        .as("what a proxy that does not pass the Host on sees: a hint")
+        .contains("cross-origin", "Host 127.0.0.1:", "proxy_set_header Host $host");
     // Origins with no host (a sandboxed frame sends "null"): refused too, not a 500.
     for (String hostless : List.of("null", "foo:bar")) {
       HttpResponse<String> r =
@@ -735,6 +737,94 @@ class RaterIT {
     // Undo twice: the second undoes nothing more than dora's one rating.
     assertThat(dora.send("POST", "/api/ratings/undo", "{}").statusCode()).isEqualTo(200);
     assertThat(dora.send("POST", "/api/ratings/undo", "{}").statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  @Order(14)
+  void an_undo_sent_again_takes_back_nothing_more_and_a_pair_leased_unseen_is_released()
+      throws Exception {
+    Session admin = signIn("admin", ADMIN_PASSWORD);
+    assertThat(
+            admin
+                .send(
+                    "POST",
+                    "/api/admin/raters",
+                    "{\"username\":\"gil\",\"password\":\"" + PASSWORD + "\",\"queue\":\"gil-q\"}")
+                .statusCode())
+        .isEqualTo(201);
+    List<String> queued = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      queued.add(
+          "{\"left\":\"" + images.get(44 + i) + "\",\"right\":\"" + images.get(50 + i) + "\"}");
+    }
+    admin.send(
+        "POST",
+        "/api/admin/queues/gil-q/pairs",
+        "{\"iteration\":\"al-9\",\"pairs\":[" + String.join(",", queued) + "]}");
+    Session gil = signIn("gil", PASSWORD);
+    JsonNode first = gil.reset();
+    assertThat(
+            gil.send("POST", "/api/ratings", rating(first.path("lease").asText(), SCORES))
+                .statusCode())
+        .isEqualTo(201);
+    JsonNode second = gil.next();
+    String secondLease = second.path("lease").asText();
+    assertThat(gil.send("POST", "/api/ratings", rating(secondLease, SCORES)).statusCode())
+        .isEqualTo(201);
+
+    // The page names the rating it means. The first undo lands, and its answer is lost: the page
+    // never learns the new lease its pair is held on, and the rater presses Backspace again.
+    String undo = "{\"lease\":\"" + secondLease + "\"}";
+    assertThat(gil.send("POST", "/api/ratings/undo", undo).statusCode()).isEqualTo(200);
+    HttpResponse<String> again = gil.send("POST", "/api/ratings/undo", undo);
+    assertThat(again.statusCode()).as(again.body()).isEqualTo(409);
+    assertThat(ratingsOf("gil"))
+        .as("the rating before the one undone stays")
+        .singleElement()
+        .satisfies(r -> assertThat(r.getString("pair_key")).isEqualTo(key(first)));
+    Row held =
+        cql.execute(
+                "SELECT leased_by FROM rating_queue WHERE queue = 'gil-q' AND pair_key = ?"
+                    + " ALLOW FILTERING",
+                key(second))
+            .one();
+    assertThat(held.getString("leased_by"))
+        .as("the undone pair, held on the lost lease")
+        .isEqualTo("gil");
+
+    // The page's next request lists what it knows it holds (nothing): the pair held on the lease
+    // it never learned of goes back, for others and for gil.
+    assertThat(gil.send("POST", "/api/pairs/next", "{\"keep\":[],\"reset\":true}").statusCode())
+        .isEqualTo(400);
+    HttpResponse<String> next = gil.send("POST", "/api/pairs/next", "{\"keep\":[]}");
+    assertThat(next.statusCode()).as(next.body()).isEqualTo(200);
+    JsonNode third = Json.mapper().readTree(next.body()).path("pair");
+    assertThat(key(third)).isNotIn(key(first), key(second));
+    assertThat(
+            cql.execute(
+                    "SELECT leased_by FROM rating_queue WHERE queue = 'gil-q' AND pair_key = ?"
+                        + " ALLOW FILTERING",
+                    key(second))
+                .one()
+                .getString("leased_by"))
+        .as("released by the keep list")
+        .isNull();
+    // A keep list keeps what it names: the pair on screen stays held.
+    HttpResponse<String> kept =
+        gil.send(
+            "POST", "/api/pairs/next", "{\"keep\":[\"" + third.path("lease").asText() + "\"]}");
+    assertThat(kept.statusCode()).as(kept.body()).isEqualTo(200);
+    assertThat(key(Json.mapper().readTree(kept.body()).path("pair")))
+        .as("the pair released above, not the one kept")
+        .isEqualTo(key(second));
+    assertThat(
+            cql.execute(
+                    "SELECT leased_by FROM rating_queue WHERE queue = 'gil-q' AND pair_key = ?"
+                        + " ALLOW FILTERING",
+                    key(third))
+                .one()
+                .getString("leased_by"))
+        .isEqualTo("gil");
   }
 
   @Test

@@ -9,10 +9,21 @@ const error = document.getElementById('login-error');
 let lockedUntil = 0;
 let countdown = null;
 
-/** Only a path of this app: never another site (an open redirect). */
+/**
+ * Only a path of this app: never another site (an open redirect). The browser's own parser decides,
+ * not prefix checks: it drops tabs and line breaks and reads "\\" as "/", so "/<tab>/evil.example"
+ * would pass a check for "//" and still lead to //evil.example.
+ */
 function nextPath() {
   const next = new URLSearchParams(location.search).get('next') || '/';
-  return next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') && !next.startsWith('/login') ? next : '/';
+  let url;
+  try {
+    url = new URL(next, location.origin);
+  } catch {
+    return '/';
+  }
+  if (!next.startsWith('/') || url.origin !== location.origin || url.pathname.startsWith('/login')) return '/';
+  return url.pathname + url.search + url.hash;
 }
 
 function showError(message) {

@@ -12,6 +12,7 @@ import { api, ApiError, setCsrf, el, withTz, signOut, sessionUser, signInAgain }
 
 const PREFETCH = 2; // pairs fetched and decoded ahead of the one on screen
 const HISTORY = 5; // rated pairs whose decoded images are kept for a quick local undo
+const UNDO_DEPTH = 50; // stored ratings whose leases Backspace names, newest last
 const STATS_EVERY_MS = 30000;
 const EMPTY_RETRY_MS = 15000;
 const SYMBOLS = ['«', '‹', '=', '›', '»'];
@@ -46,8 +47,11 @@ const rating = () => active && !switchedTo;
 let current = null; // {entry, values, touched:Set, previous}
 const ahead = []; // prepared entries, next first
 const history = new Map(); // lease -> entry, of recently rated pairs
+const sentRatings = []; // leases of the ratings the server stored, newest last: what Backspace undoes
 let fetching = false;
-let firstFetch = true;
+// The server may hold pairs for this rater that this page does not know of: on opening (an earlier
+// page's), and after a request that could lease one lost its answer (next pair, undo).
+let unknownHolds = true;
 let emptyMessage = null;
 let emptyTimer = null;
 let fetchBackoff = 0;
@@ -79,14 +83,13 @@ function saveOutbox() {
   renderOutbox();
 }
 
-/** The leases this tab holds (on screen and prefetched), released when a page opens next time. */
-function saveHeld() {
-  const held = [current?.entry.pair.lease, ...ahead.map((e) => e.pair.lease)].filter(Boolean);
-  try {
-    localStorage.setItem(storeKey('held'), JSON.stringify(held));
-  } catch {
-    // not worth a message: the leases run out on their own
-  }
+/** Whether the server may have acted on a request that failed: no answer, or a server error. */
+const lostAnswer = (e) => !(e instanceof ApiError) || e.network || e.status >= 500;
+
+/** Every lease this page knows it holds: on screen, prefetched, and of ratings not sent yet. */
+function knownLeases() {
+  return [current?.entry.pair.lease, ...ahead.map((e) => e.pair.lease), ...outbox.map((o) => o.lease)]
+    .filter((l) => typeof l === 'string' && LEASE.test(l)).slice(-1000);
 }
 
 // ---- messages -----------------------------------------------------------------------------
@@ -137,6 +140,9 @@ function buildKeys() {
       }, el('kbd', { text: key.toUpperCase() }), el('span', { class: 'sym', 'aria-hidden': 'true', text: SYMBOLS[i] || String(p.value) }));
       b.addEventListener('click', (e) => {
         if (e.detail > 0) b.blur(); // a mouse click: keep Space and Enter for the page
+        // The second click of a double click: the first may have completed the pair, and this one
+        // would land on the next pair's button at the same place, a choice the rater never saw.
+        if (e.detail > 1) return;
         choose(d.name, p.value, performance.now());
       });
       buttons.set(`${d.name}|${p.value}`, b);
@@ -193,16 +199,17 @@ async function fill() {
   if (!rating() || fetching || fillTimer || emptyMessage !== null || ahead.length >= PREFETCH) return;
   fetching = true;
   try {
-    let body = {};
-    if (firstFetch) {
-      // Pairs held by an earlier page (a reload, a closed tab) go back; never those still in the
-      // outbox, whose ratings would otherwise be offered again.
-      const unsent = new Set(outbox.map((o) => o.lease));
-      const release = loadStore('held').filter((l) => typeof l === 'string' && LEASE.test(l) && !unsent.has(l)).slice(0, 100);
-      if (release.length) body = { release };
+    // Pairs held by an earlier page (a reload, a closed tab) or leased by a request whose answer
+    // was lost go back; never those this page shows or still has ratings of to send.
+    const release = unknownHolds;
+    unknownHolds = false;
+    let answer;
+    try {
+      answer = await api('POST', '/api/pairs/next', release ? { keep: knownLeases() } : {});
+    } catch (e) {
+      if (release || lostAnswer(e)) unknownHolds = true;
+      throw e;
     }
-    const answer = await api('POST', '/api/pairs/next', body);
-    firstFetch = false;
     fetchBackoff = 0;
     showProblem('');
     if (!answer || !answer.pair) {
@@ -214,7 +221,6 @@ async function fill() {
     }
     const entry = prepare(answer.pair);
     ahead.push(entry);
-    saveHeld();
     if (!current && !busy) advance(waitingSince);
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return;
@@ -294,7 +300,6 @@ function show(entry, previous, t0) {
     ? `Queue ${pair.queue}${pair.iteration ? ` · ${pair.iteration}` : ''}`
     : 'Random pair from the index';
   renderButtons();
-  saveHeld();
   bench.shown = seq;
   if (t0 != null) {
     // Painted: the frame that draws the swap has run once the task after its rAF runs.
@@ -411,15 +416,22 @@ async function undo() {
       break;
     }
     say('Undoing…', { sticky: true });
+    // The rating meant, by its lease: sent again after a lost answer, an undo that was done
+    // already is refused (409) instead of taking back the rating before it.
+    const meant = sentRatings.at(-1);
     let answer;
     try {
-      answer = await api('POST', '/api/ratings/undo', {});
+      answer = await api('POST', '/api/ratings/undo', meant ? { lease: meant } : {});
     } catch (e) {
+      if (lostAnswer(e)) unknownHolds = true; // it may have been undone, its pair leased anew
+      if (e instanceof ApiError && (e.status === 404 || e.status === 409) && meant) sentRatings.pop();
       if (e instanceof ApiError && e.signedInAs) switched(e.signedInAs);
       else if (e instanceof ApiError && e.status === 404) say('Nothing to undo: only your ratings of the last hour can be undone.');
+      else if (e instanceof ApiError && e.status === 409) say('Nothing undone: your last rating here was undone already, or another one came after it.');
       else if (!(e instanceof ApiError && e.status === 401)) say(`Cannot undo now: ${e.message}`);
       return;
     }
+    if (meant && sentRatings.at(-1) === meant) sentRatings.pop();
     const entry = prepare(answer.pair);
     await entry.ready;
     putBack();
@@ -476,6 +488,12 @@ async function send() {
           }
         } else {
           await api('POST', '/api/pairs/skip', { lease: item.lease });
+        }
+        if (item.kind === 'rate') {
+          const at = sentRatings.indexOf(item.lease);
+          if (at >= 0) sentRatings.splice(at, 1); // sent again with other scores: still one rating
+          sentRatings.push(item.lease);
+          if (sentRatings.length > UNDO_DEPTH) sentRatings.shift();
         }
         drop(item);
         sendBackoff = 0;
