@@ -73,12 +73,45 @@ public final class RescoreJob {
   /** Parts of Cassandra's token ring the catch-up pass scans, spread over the subtasks. */
   static final int TOKEN_RANGES = 64;
 
-  /** Restarts of a failed attempt, and the wait before each. */
+  /**
+   * Restarts of a failed attempt, the first one's wait, and the longest wait (doubling between): 2,
+   * 4, 8, 16, then 30 s, some three and a half minutes in all.
+   */
   static final int RESTART_ATTEMPTS = 10;
 
-  static final Duration RESTART_DELAY = Duration.ofSeconds(10);
+  static final Duration RESTART_FIRST_DELAY = Duration.ofSeconds(2);
+  static final Duration RESTART_LONGEST_DELAY = Duration.ofSeconds(30);
 
   private static final String HEX = "0123456789abcdef";
+
+  /**
+   * How the job rides out a store away for a while (Milvus busy with the ingest job's loads,
+   * Cassandra restarting): ending, it would leave the rest of the index on the older version until
+   * the next publication. A job that fails for good (a model that cannot score) still ends.
+   *
+   * <p>Flink's exponential delay, not its fixed delay: in batch mode every subtask of the slices is
+   * a failover region of its own, and a store that goes away fails all of them at once (and each
+   * again as it restarts). The fixed-delay strategy counts each of those failures as an attempt, so
+   * ten attempts lasted about 100 s divided by the parallelism (12 s at 8); the exponential one
+   * counts the failures that arrive while a restart is pending as one (FLIP-364).
+   */
+  static Configuration restartPolicy() {
+    Configuration conf = new Configuration();
+    conf.set(RestartStrategyOptions.RESTART_STRATEGY, "exponential-delay");
+    conf.set(
+        RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_INITIAL_BACKOFF,
+        RESTART_FIRST_DELAY);
+    conf.set(
+        RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_MAX_BACKOFF,
+        RESTART_LONGEST_DELAY);
+    conf.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_BACKOFF_MULTIPLIER, 2.0);
+    conf.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_JITTER_FACTOR, 0.1);
+    conf.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_ATTEMPTS, RESTART_ATTEMPTS);
+    conf.set(
+        RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_RESET_BACKOFF_THRESHOLD,
+        Duration.ofMinutes(10));
+    return conf;
+  }
 
   private RescoreJob() {}
 
@@ -98,17 +131,22 @@ public final class RescoreJob {
           "usage: RescoreJob --config-base64 <settings> --version <quality model version>");
     }
     MemescopeConfig config = new ConfigLoader().optText(hocon).load();
-    Configuration conf = new Configuration();
-    // A store away for a while (Milvus busy with the ingest job's loads, Cassandra restarting)
-    // must not end the job: the rest of the index would stay on the older version until the next
-    // publication. Ten attempts 10 s apart ride out a minute and more; a job that fails for good
-    // (a model that cannot score) still ends.
-    conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-    conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, RESTART_ATTEMPTS);
-    conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, RESTART_DELAY);
-    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+    StreamExecutionEnvironment env =
+        StreamExecutionEnvironment.getExecutionEnvironment(restartPolicy());
+    pipeline(env, hocon, version, config.ingest().parallelism());
+    env.execute(jobName(config, version));
+  }
+
+  /**
+   * The job's stages, in batch mode. The slices and the catch-up pass run at {@code parallelism},
+   * set on each: left to Flink's adaptive batch scheduler (the environment's parallelism is only
+   * its upper bound), 256 two-letter slices are too little data for more than one subtask, and
+   * until 2026-12-06 the whole index was re-scored by one.
+   */
+  static void pipeline(
+      StreamExecutionEnvironment env, String hocon, String version, int parallelism) {
     env.setRuntimeMode(RuntimeExecutionMode.BATCH);
-    env.setParallelism(config.ingest().parallelism());
+    env.setParallelism(parallelism);
     List<String> slices = new ArrayList<>();
     for (char a : HEX.toCharArray()) {
       for (char b : HEX.toCharArray()) {
@@ -122,6 +160,7 @@ public final class RescoreJob {
         .rebalance()
         .process(new RescoreSlice(hocon, version))
         .name("re-score " + version)
+        .setParallelism(parallelism)
         .keyBy(n -> 0)
         .reduce(Integer::sum)
         .name("every slice done")
@@ -130,9 +169,9 @@ public final class RescoreJob {
         .rebalance()
         .process(new CatchUp(hocon, version))
         .name("catch up " + version)
+        .setParallelism(parallelism)
         .sinkTo(new DiscardingSink<>())
         .name("done");
-    env.execute(jobName(config, version));
   }
 
   /** The Milvus rows of {@code ids}, every field with the vector, read with strong consistency. */
@@ -262,11 +301,16 @@ public final class RescoreJob {
       }
       Set<String> alive = indexed(allIds);
       List<QueryResp.QueryResult> rows = new ArrayList<>();
+      List<String> notWhole = new ArrayList<>();
       for (QueryResp.QueryResult r : all) {
-        if (alive.contains((String) r.getEntity().get(MilvusCollection.ID))) {
+        String id = (String) r.getEntity().get(MilvusCollection.ID);
+        if (alive.contains(id)) {
           rows.add(r);
+        } else {
+          notWhole.add(id);
         }
       }
+      removeTakenDown(notWhole);
       if (rows.isEmpty()) {
         return 0;
       }
@@ -370,6 +414,37 @@ public final class RescoreJob {
       }
       rescored.inc(objects.size() - gone.size());
       return objects.size() - gone.size();
+    }
+
+    /**
+     * Deletes, from both stores, the vectors among {@code notWhole} (in Milvus, with no whole image
+     * in Cassandra) that have a takedown recorded: an earlier attempt's upsert brought them back
+     * after the takedown, and the attempt ended (failed, or cancelled by a newer publication)
+     * before its check after the writes. Left alone, such a vector stays searchable for good: this
+     * pass would skip it as not whole, and the catch-up pass reads only whole images. A vector
+     * without a takedown record is left alone: it may be an image the ingest job is writing.
+     */
+    private void removeTakenDown(List<String> notWhole) {
+      if (notWhole.isEmpty()) {
+        return;
+      }
+      Set<String> recorded = takedownsRecorded(notWhole);
+      if (recorded.isEmpty()) {
+        return;
+      }
+      for (String id : recorded) {
+        session.execute(deleteImage.bind(id)); // the quality columns that attempt wrote
+      }
+      milvus.delete(
+          DeleteReq.builder()
+              .collectionName(collection)
+              .ids(new ArrayList<Object>(recorded))
+              .build());
+      takenDown.inc(recorded.size());
+      LOG.warn(
+          "{}: deleted {} vectors of taken-down images that an earlier attempt had put back",
+          version,
+          recorded.size());
     }
 
     /** Which of {@code ids} have a takedown recorded. */

@@ -4,12 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.memescope.core.quality.QualityRegistry;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.Optional;
+import java.util.Set;
+import org.apache.flink.api.dag.Transformation;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.junit.jupiter.api.Test;
 
 /**
  * The re-scoring job's pure parts: the catch-up pass's token ranges cover Cassandra's whole Murmur3
- * ring, each token once; and when a job counts as superseded.
+ * ring, each token once; when a job counts as superseded; and the parallelism its stages run at.
  */
 class RescoreJobTest {
   @Test
@@ -41,6 +45,25 @@ class RescoreJobTest {
       double width = (double) r[1] - (double) r[0];
       assertThat(width / expected).as("range %d", i).isBetween(0.999, 1.001);
     }
+  }
+
+  @Test
+  void the_slices_and_the_catch_up_pass_run_at_the_configured_parallelism() {
+    // Not left to Flink's adaptive batch scheduler, which gave 256 slices one subtask
+    // (RescoreRestartTest: an operator without its own parallelism ran on one of four slots).
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    RescoreJob.pipeline(env, "", "q-test", 3);
+    Set<String> checked = new HashSet<>();
+    for (Transformation<?> sink : env.getTransformations()) {
+      for (Transformation<?> t : sink.getTransitivePredecessors()) {
+        if (t.getName().startsWith("re-score ") || t.getName().startsWith("catch up ")) {
+          assertThat(t.isParallelismConfigured()).as(t.getName()).isTrue();
+          assertThat(t.getParallelism()).as(t.getName()).isEqualTo(3);
+          checked.add(t.getName());
+        }
+      }
+    }
+    assertThat(checked).containsExactlyInAnyOrder("re-score q-test", "catch up q-test");
   }
 
   @Test
