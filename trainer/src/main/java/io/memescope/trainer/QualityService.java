@@ -283,7 +283,12 @@ public final class QualityService implements AutoCloseable {
       IndexEmbeddings index,
       Instant now)
       throws IOException {
-    Map<String, float[]> sample = index.sample(settings.quantileSample(), now.toEpochMilli());
+    Map<String, float[]> sample =
+        index.sample(
+            settings.quantileSample(),
+            now.toEpochMilli(),
+            "trainer.quantile-sample",
+            Runtime.getRuntime().maxMemory());
     float[][] raw = model.scores(sample.values().toArray(new float[0][]));
     ScoreQuantiles quantiles = ScoreQuantiles.of(dimensions, raw);
     ScoreDistribution.write(dimensions, raw, dir.resolve("score-distribution.png"));
@@ -469,7 +474,12 @@ public final class QualityService implements AutoCloseable {
       }
     }
     IndexEmbeddings index = new IndexEmbeddings(milvus, config.milvus().collection());
-    Map<String, float[]> pool = index.sample(settings.activePool(), System.nanoTime());
+    Map<String, float[]> pool =
+        index.sample(
+            settings.activePool(),
+            System.nanoTime(),
+            "trainer.active.pool",
+            Runtime.getRuntime().maxMemory());
     List<String> ids = new ArrayList<>(pool.keySet());
     float[][] embeddings = pool.values().toArray(new float[0][]);
     if (ids.size() < 2) {

@@ -99,7 +99,7 @@ public final class QualityTrainer {
     missing += split.train().size() - train.size() + split.validation().size() - val.size();
     if (train.isEmpty()) {
       throw new IllegalArgumentException(
-          split.train().isEmpty() && !split.validation().isEmpty()
+          split.train().isEmpty() && (!split.validation().isEmpty() || split.dropped() > 0)
               ? "the split by image left no pairs to train on ("
                   + split.validation().size()
                   + " held out, "

@@ -139,6 +139,21 @@ class QualityTrainerTest {
   }
 
   @Test
+  void aSplitThatDropsEveryPairSaysSoNotThatEmbeddingsAreMissing() {
+    // Two images: one is held out, the other trains, and every pair has one on each side.
+    Simulation sim = Simulation.standard(2, 8, DIMS, 7);
+    List<Comparison> pairs = sim.randomComparisons(new int[] {0, 1}, 5, new Random(8));
+    QualitySpec spec = new QualitySpec(DIMS, 8, List.of(8), 2, 0.0);
+    TrainingOptions options = TrainingOptions.defaults().withProgress(false).withEpochs(3, 2);
+    assertThatThrownBy(
+            () -> new QualityTrainer(options).train(spec, pairs, sim.embeddingMap()).close())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("the split by image left no pairs to train on")
+        .hasMessageContaining("5 with an image on each side")
+        .hasMessageContaining("trainer.validation-fraction");
+  }
+
+  @Test
   void trainingThatDivergesStopsWithAClearErrorInsteadOfKeepingNaNWeights() {
     Simulation sim = Simulation.standard(200, 8, DIMS, 5);
     List<Comparison> pairs =

@@ -51,6 +51,16 @@ public final class IndexEmbeddings {
    * first rows, in Milvus's order, would not be random); only the last one may be cut short.
    */
   public Map<String, float[]> sample(int n, long seed) {
+    return sample(n, seed, "the sample size", Runtime.getRuntime().maxMemory());
+  }
+
+  /**
+   * As {@link #sample(int, long)}, refused with an error naming {@code setting} when the sample
+   * would take more than half of {@code maxMemory}: measured from the first vectors read, before
+   * the rest are (an OutOfMemoryError otherwise, after a whole training run for the quantile
+   * sample).
+   */
+  public Map<String, float[]> sample(int n, long seed, String setting, long maxMemory) {
     long total =
         milvus
             .getCollectionStats(
@@ -69,12 +79,38 @@ public final class IndexEmbeddings {
         continue;
       }
       String prefix = String.format("%0" + digits + "x", p);
+      boolean first = out.isEmpty();
       read(
           MilvusCollection.ID + " like \"" + prefix + "%\"",
           Math.min(SLICE_LIMIT, n - out.size()),
           out);
+      if (first && !out.isEmpty()) {
+        checkMemory(Math.min(n, total), out.values().iterator().next().length, setting, maxMemory);
+      }
     }
     return out;
+  }
+
+  /** Bytes an image of the sample holds on the heap beyond its vector: id, map entry, headers. */
+  static final int PER_IMAGE = 160;
+
+  /** Refuses a sample of {@code rows} vectors of {@code dim} that would take over half the heap. */
+  static void checkMemory(long rows, int dim, String setting, long maxMemory) {
+    long need = rows * (4L * dim + PER_IMAGE);
+    if (need > maxMemory / 2) {
+      throw new IllegalStateException(
+          String.format(
+              "%s = %d images of %d-dimensional embeddings needs about %d MB, and the trainer's"
+                  + " heap is %d MB: lower %s (or give the trainer more heap, e.g."
+                  + " JAVA_TOOL_OPTIONS=-Xmx%dg)",
+              setting,
+              rows,
+              dim,
+              need >> 20,
+              maxMemory >> 20,
+              setting,
+              Math.max(1, (2 * need >> 30) + 1)));
+    }
   }
 
   /** Images a prefix should hold at most, so that it is read whole. */
