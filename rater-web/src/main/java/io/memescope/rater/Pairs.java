@@ -168,6 +168,44 @@ final class Pairs {
     return l;
   }
 
+  /**
+   * Takes the queue entry for {@code rater} until {@code newUntil}, if it is still as it was read:
+   * free ({@code leasedBy} null), or held by {@code leasedBy} until {@code until} (run out). A
+   * lightweight transaction: of two raters claiming at once, one wins.
+   *
+   * <p>The entry must still exist: Cassandra takes a missing row's columns for null, so {@code IF
+   * leased_by = null} alone applies to an entry deleted since it was read (rated enough, cleared by
+   * an admin, moved by an undo) and writes a row of lease columns alone, which every later request
+   * would then read as a pair without images. {@code left_id}, set on every entry, tells.
+   */
+  boolean claim(
+      CqlSession s,
+      String queue,
+      long rank,
+      String key,
+      String rater,
+      Instant newUntil,
+      String leasedBy,
+      Instant until) {
+    ResultSet claim =
+        leasedBy == null
+            ? s.execute(
+                db.prepare(
+                        s,
+                        "UPDATE rating_queue SET leased_by = ?, lease_until = ?"
+                            + " WHERE queue = ? AND rank = ? AND pair_key = ?"
+                            + " IF leased_by = null AND left_id != null")
+                    .bind(rater, newUntil, queue, rank, key))
+            : s.execute(
+                db.prepare(
+                        s,
+                        "UPDATE rating_queue SET leased_by = ?, lease_until = ?"
+                            + " WHERE queue = ? AND rank = ? AND pair_key = ?"
+                            + " IF leased_by = ? AND lease_until = ?")
+                    .bind(rater, newUntil, queue, rank, key, leasedBy, until));
+    return claim.wasApplied();
+  }
+
   /** Pairs the rater holds now (leased, neither rated nor released). */
   private Set<String> held(CqlSession s, String rater) {
     Set<String> held = new HashSet<>();
@@ -248,23 +286,7 @@ final class Pairs {
       }
       newMark = newMark == null ? rank : newMark;
       Instant newUntil = now.plus(settings.lease());
-      ResultSet claim =
-          leasedBy == null
-              ? s.execute(
-                  db.prepare(
-                          s,
-                          "UPDATE rating_queue SET leased_by = ?, lease_until = ?"
-                              + " WHERE queue = ? AND rank = ? AND pair_key = ?"
-                              + " IF leased_by = null")
-                      .bind(rater, newUntil, queue, rank, key))
-              : s.execute(
-                  db.prepare(
-                          s,
-                          "UPDATE rating_queue SET leased_by = ?, lease_until = ?"
-                              + " WHERE queue = ? AND rank = ? AND pair_key = ?"
-                              + " IF leased_by = ? AND lease_until = ?")
-                      .bind(rater, newUntil, queue, rank, key, leasedBy, until));
-      if (claim.wasApplied()) {
+      if (claim(s, queue, rank, key, rater, newUntil, leasedBy, until)) {
         out =
             Optional.of(
                 record(

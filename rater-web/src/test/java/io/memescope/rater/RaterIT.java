@@ -18,6 +18,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -825,6 +826,33 @@ class RaterIT {
                 .one()
                 .getString("leased_by"))
         .isEqualTo("gil");
+  }
+
+  @Test
+  @Order(14)
+  void a_claim_on_an_entry_deleted_since_it_was_read_takes_nothing_and_writes_no_row()
+      throws Exception {
+    // The race: a rater reads a free entry, an admin clears the queue (or the entry is rated
+    // enough, or moved by an undo), then the claim runs.
+    try (Db db = new Db(config.cassandra())) {
+      Pairs pairs = new Pairs(db, config.rater());
+      Instant until = Instant.now().plusSeconds(600);
+      boolean claimed =
+          db.call(s -> pairs.claim(s, "ghost-q", 7L, "a:b", "ann", until, null, null));
+      assertThat(claimed).as("a free entry that is gone").isFalse();
+      assertThat(cql.execute("SELECT * FROM rating_queue WHERE queue = 'ghost-q'").all())
+          .as("rows written by the claim")
+          .isEmpty();
+      // An entry that is there is taken, once.
+      cql.execute(
+          "INSERT INTO rating_queue (queue, rank, pair_key, left_id, right_id, iteration,"
+              + " ratings_wanted) VALUES ('ghost-q', 8, 'a:b', 'a', 'b', 'it', 1)");
+      boolean ann = db.call(s -> pairs.claim(s, "ghost-q", 8L, "a:b", "ann", until, null, null));
+      boolean bob = db.call(s -> pairs.claim(s, "ghost-q", 8L, "a:b", "bob", until, null, null));
+      assertThat(ann).isTrue();
+      assertThat(bob).as("taken already").isFalse();
+      cql.execute("DELETE FROM rating_queue WHERE queue = 'ghost-q'");
+    }
   }
 
   @Test
