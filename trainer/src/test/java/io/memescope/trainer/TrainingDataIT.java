@@ -306,12 +306,18 @@ class TrainingDataIT {
           .contains("unreadable");
       assertThatThrownBy(() -> service.select("it-cold", "cold-4", 5, "disagreement", null))
           .hasMessageContaining("quality model q-damaged cannot rank pairs");
-      // `train versions` lists what it can read and names the rest.
+      // `train versions` lists what it can read and names the rest: a damaged row, and one whose
+      // metadata is missing (until 2026-12-06 that failed the whole listing).
+      cql.execute(
+          "INSERT INTO quality_models (version, created_at, spec, quantiles, metrics,"
+              + " training_pairs) VALUES ('q-null', ?, null, null, null, 0)",
+          Instant.now().plusSeconds(60));
       QualityRegistry.Listing listing = service.listing();
       assertThat(listing.versions())
           .extracting(QualityRegistry.Entry::version)
           .containsExactly("q-wide");
-      assertThat(listing.unreadable()).containsOnlyKeys("q-damaged");
+      assertThat(listing.unreadable()).containsOnlyKeys("q-damaged", "q-null");
+      assertThat(listing.unreadable().get("q-null")).isEqualTo("its spec is missing");
 
       // Publishing goes on past the damaged row (stamped after it), and the new version ranks.
       QualityService.Published third = service.train(runs, true, false);

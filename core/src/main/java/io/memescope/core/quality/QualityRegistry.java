@@ -194,6 +194,18 @@ public final class QualityRegistry {
     return all.isEmpty() ? Optional.empty() : Optional.of(all.get(0));
   }
 
+  /**
+   * A metadata column's text; a missing one (a row written by hand) is unreadable like a damaged
+   * one, not a null for Jackson, which throws an IllegalArgumentException that no caller expects.
+   */
+  private static String required(Row r, String column) throws IOException {
+    String text = r.getString(column);
+    if (text == null) {
+      throw new IOException("its " + column + " is missing");
+    }
+    return text;
+  }
+
   private static Entry entry(Row r, boolean full) {
     try {
       ByteBuffer params = full ? r.getByteBuffer("params") : null;
@@ -205,10 +217,10 @@ public final class QualityRegistry {
       return new Entry(
           r.getString("version"),
           r.getInstant("created_at"),
-          Json.mapper().readValue(r.getString("spec"), QualitySpec.class),
+          Json.mapper().readValue(required(r, "spec"), QualitySpec.class),
           bytes,
-          Json.mapper().readValue(r.getString("quantiles"), ScoreQuantiles.class),
-          Json.mapper().readValue(r.getString("metrics"), new TypeReference<>() {}),
+          Json.mapper().readValue(required(r, "quantiles"), ScoreQuantiles.class),
+          Json.mapper().readValue(required(r, "metrics"), new TypeReference<>() {}),
           r.getInt("training_pairs"),
           full ? r.getString("report") : null);
     } catch (IOException e) {
