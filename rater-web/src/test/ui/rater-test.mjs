@@ -44,9 +44,11 @@ try {
   const noProblems = () => check(problems.length === 0, problems.join('\n'));
 
   // ?next= leads only to a path of this app. The browser drops a tab in a URL, so "/<tab>/host"
-  // is "//host" to it: a prefix check for "//" let that through to another site. In a context of
+  // is "//host" to it: a prefix check for "//" let that through to another site; and "/.//host"
+  // normalises to the path "//host", which must stay a path of this app. In a context of
   // its own, whose failed navigation elsewhere is no problem of the page under test.
-  for (const [next, want] of [['/\t/example.org/x', '/'], ['/\\example.org/x', '/'], ['/?from=next#top', '/?from=next#top']]) {
+  for (const [next, want] of [['/\t/example.org/x', '/'], ['/\\example.org/x', '/'], ['/.//example.org/x', '//example.org/x'],
+    ['/?from=next#top', '/?from=next#top']]) {
     const other = await browser.newContext();
     await other.route('**/api/pairs/**', (route) => route.abort()); // the rating page leases no pair
     try {

@@ -201,7 +201,7 @@ final class Pairs {
                         s,
                         "UPDATE rating_queue SET leased_by = ?, lease_until = ?"
                             + " WHERE queue = ? AND rank = ? AND pair_key = ?"
-                            + " IF leased_by = ? AND lease_until = ?")
+                            + " IF leased_by = ? AND lease_until = ? AND left_id != null")
                     .bind(rater, newUntil, queue, rank, key, leasedBy, until));
     return claim.wasApplied();
   }

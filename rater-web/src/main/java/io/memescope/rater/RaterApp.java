@@ -248,8 +248,8 @@ public final class RaterApp implements AutoCloseable {
             + origin
             + ", Host "
             + host
-            + "; behind a reverse proxy, pass the Host header on: nginx's proxy_set_header Host"
-            + " $host)");
+            + "; behind a reverse proxy, pass the browser's Host header on: nginx's"
+            + " proxy_set_header Host $http_host)");
   }
 
   private Optional<Accounts.Session> session(Context ctx) {

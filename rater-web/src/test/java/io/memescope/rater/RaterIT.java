@@ -244,7 +244,7 @@ class RaterIT {
     assertThat(evil.statusCode()).isEqualTo(403);
     assertThat(evil.body())
         .as("what a proxy that does not pass the Host on sees: a hint")
-        .contains("cross-origin", "Host 127.0.0.1:", "proxy_set_header Host $host");
+        .contains("cross-origin", "Host 127.0.0.1:", "proxy_set_header Host $http_host");
     // Origins with no host (a sandboxed frame sends "null"): refused too, not a 500.
     for (String hostless : List.of("null", "foo:bar")) {
       HttpResponse<String> r =
@@ -826,6 +826,23 @@ class RaterIT {
                 .one()
                 .getString("leased_by"))
         .isEqualTo("gil");
+
+    // A page opened on another device keeps nothing of this one's: the pair on screen here is
+    // released and leased to the other page. Rated there, it is not rated here a second time.
+    HttpResponse<String> elsewhere = gil.send("POST", "/api/pairs/next", "{\"keep\":[]}");
+    JsonNode there = Json.mapper().readTree(elsewhere.body()).path("pair");
+    assertThat(key(there)).isEqualTo(key(third));
+    assertThat(
+            gil.send("POST", "/api/ratings", rating(there.path("lease").asText(), SCORES))
+                .statusCode())
+        .isEqualTo(201);
+    HttpResponse<String> twice =
+        gil.send("POST", "/api/ratings", rating(third.path("lease").asText(), SCORES));
+    assertThat(twice.statusCode()).as(twice.body()).isEqualTo(409);
+    assertThat(twice.body()).contains("rated this pair already");
+    assertThat(ratingsOf("gil"))
+        .filteredOn(r -> r.getString("pair_key").equals(key(third)))
+        .hasSize(1);
   }
 
   @Test

@@ -23,7 +23,9 @@ function nextPath() {
     return '/';
   }
   if (!next.startsWith('/') || url.origin !== location.origin || url.pathname.startsWith('/login')) return '/';
-  return url.pathname + url.search + url.hash;
+  // Absolute: a path the parser normalised to "//host" ("/.//host") must not be read again as
+  // a protocol-relative URL.
+  return url.href;
 }
 
 function showError(message) {

@@ -86,10 +86,18 @@ function saveOutbox() {
 /** Whether the server may have acted on a request that failed: no answer, or a server error. */
 const lostAnswer = (e) => !(e instanceof ApiError) || e.network || e.status >= 500;
 
-/** Every lease this page knows it holds: on screen, prefetched, and of ratings not sent yet. */
+// Leases handed to this page whose pair is not on screen or prefetched yet (an undo's pair while
+// its images decode): kept all the same.
+const pendingLeases = new Set();
+
+/**
+ * Every lease this page knows it holds: on screen, prefetched, being prepared, and of ratings not
+ * sent yet (the oldest of those left out past 1000).
+ */
 function knownLeases() {
-  return [current?.entry.pair.lease, ...ahead.map((e) => e.pair.lease), ...outbox.map((o) => o.lease)]
-    .filter((l) => typeof l === 'string' && LEASE.test(l)).slice(-1000);
+  const held = [current?.entry.pair.lease, ...ahead.map((e) => e.pair.lease), ...pendingLeases];
+  return [...held, ...outbox.map((o) => o.lease).slice(-(1000 - held.length))]
+    .filter((l) => typeof l === 'string' && LEASE.test(l));
 }
 
 // ---- messages -----------------------------------------------------------------------------
@@ -201,8 +209,9 @@ async function fill() {
   try {
     // Pairs held by an earlier page (a reload, a closed tab) or leased by a request whose answer
     // was lost go back; never those this page shows or still has ratings of to send.
-    const release = unknownHolds;
-    unknownHolds = false;
+    // Not while an undo is under way: the lease it is handed is not known until it answers.
+    const release = unknownHolds && !busy;
+    if (release) unknownHolds = false;
     let answer;
     try {
       answer = await api('POST', '/api/pairs/next', release ? { keep: knownLeases() } : {});
@@ -391,7 +400,12 @@ async function undo() {
         saveOutbox();
         let entry = history.get(item.lease);
         if (!entry) entry = prepare(item.pair);
-        await entry.ready;
+        pendingLeases.add(item.lease);
+        try {
+          await entry.ready;
+        } finally {
+          pendingLeases.delete(item.lease);
+        }
         putBack();
         show(entry, item.scores, null);
         say(`Undone, never sent: ${describe(item.scores)}. Change any value, or press Enter to keep them.`);
@@ -433,7 +447,12 @@ async function undo() {
     }
     if (meant && sentRatings.at(-1) === meant) sentRatings.pop();
     const entry = prepare(answer.pair);
-    await entry.ready;
+    pendingLeases.add(answer.pair.lease);
+    try {
+      await entry.ready;
+    } finally {
+      pendingLeases.delete(answer.pair.lease);
+    }
     putBack();
     show(entry, answer.scores, null);
     say(`Undone: ${describe(answer.scores)}. Change any value, or press Enter to keep them.`);
