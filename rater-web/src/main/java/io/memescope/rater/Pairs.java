@@ -315,13 +315,17 @@ final class Pairs {
   }
 
   /** Whether the rater has rated or skipped this pair, in either order. */
-  private boolean seenBefore(CqlSession s, String rater, String pairKey) {
+  /** Whether {@code rater} has a rating of the pair, under any lease. */
+  boolean rated(CqlSession s, String rater, String pairKey) {
     return s.execute(
-                    db.prepare(
-                            s, "SELECT rater FROM ratings_by_pair WHERE pair_key = ? AND rater = ?")
-                        .bind(pairKey, rater))
-                .one()
-            != null
+                db.prepare(s, "SELECT rater FROM ratings_by_pair WHERE pair_key = ? AND rater = ?")
+                    .bind(pairKey, rater))
+            .one()
+        != null;
+  }
+
+  private boolean seenBefore(CqlSession s, String rater, String pairKey) {
+    return rated(s, rater, pairKey)
         || s.execute(
                     db.prepare(
                             s, "SELECT pair_key FROM rater_skips WHERE rater = ? AND pair_key = ?")

@@ -105,15 +105,7 @@ final class Ratings {
           if (id == null) {
             // One rating per rater and pair: the same pair on two pages (a lease released by a
             // page opened on another device, then leased again) is rated on the first only.
-            Row earlier =
-                s.execute(
-                        db.prepare(
-                                s,
-                                "SELECT rating_id FROM ratings_by_pair WHERE pair_key = ? AND"
-                                    + " rater = ?")
-                            .bind(lease.pairKey(), lease.rater()))
-                    .one();
-            if (earlier != null) {
+            if (pairs.rated(s, lease.rater(), lease.pairKey())) {
               throw new ApiException(
                   409,
                   "you have rated this pair already (on another page); undo that rating to change"

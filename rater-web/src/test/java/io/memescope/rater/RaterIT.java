@@ -745,14 +745,7 @@ class RaterIT {
   void an_undo_sent_again_takes_back_nothing_more_and_a_pair_leased_unseen_is_released()
       throws Exception {
     Session admin = signIn("admin", ADMIN_PASSWORD);
-    assertThat(
-            admin
-                .send(
-                    "POST",
-                    "/api/admin/raters",
-                    "{\"username\":\"gil\",\"password\":\"" + PASSWORD + "\",\"queue\":\"gil-q\"}")
-                .statusCode())
-        .isEqualTo(201);
+    createRater(admin, "gil", "gil-q");
     List<String> queued = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
       queued.add(
@@ -917,16 +910,7 @@ class RaterIT {
   void a_lone_rater_gets_queued_pairs_behind_thousands_waiting_for_a_second_rater()
       throws Exception {
     Session admin = signIn("admin", ADMIN_PASSWORD);
-    assertThat(
-            admin
-                .send(
-                    "POST",
-                    "/api/admin/raters",
-                    "{\"username\":\"lena\",\"password\":\""
-                        + PASSWORD
-                        + "\",\"queue\":\"lena-q\"}")
-                .statusCode())
-        .isEqualTo(201);
+    createRater(admin, "lena", "lena-q");
     // In front: more entries than one request looks at (Pairs.SCAN), each rated by lena and
     // waiting for a second rater, as a lone rater's queue with rater.overlap above 0 fills up.
     int waiting = Pairs.SCAN + 100;
@@ -1037,16 +1021,7 @@ class RaterIT {
   void a_rater_rates_twenty_pairs_undoes_one_and_skips_one_by_keyboard_in_chromium()
       throws Exception {
     Session admin = signIn("admin", ADMIN_PASSWORD);
-    assertThat(
-            admin
-                .send(
-                    "POST",
-                    "/api/admin/raters",
-                    "{\"username\":\"erin\",\"password\":\""
-                        + PASSWORD
-                        + "\",\"queue\":\"erin-q\"}")
-                .statusCode())
-        .isEqualTo(201);
+    createRater(admin, "erin", "erin-q");
     List<String> queued = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
       queued.add("{\"left\":\"" + images.get(i) + "\",\"right\":\"" + images.get(59 - i) + "\"}");
@@ -1307,6 +1282,19 @@ class RaterIT {
   }
 
   // ---- helpers ------------------------------------------------------------------------------
+
+  /** An account for {@code name} rating from {@code queue}, created by the admin (201). */
+  private void createRater(Session admin, String name, String queue) throws Exception {
+    String body =
+        "{\"username\":\""
+            + name
+            + "\",\"password\":\""
+            + PASSWORD
+            + "\",\"queue\":\""
+            + queue
+            + "\"}";
+    assertThat(admin.send("POST", "/api/admin/raters", body).statusCode()).isEqualTo(201);
+  }
 
   private List<Row> ratingsOf(String rater) {
     return cql.execute("SELECT * FROM ratings_by_rater WHERE rater = ?", rater).all();

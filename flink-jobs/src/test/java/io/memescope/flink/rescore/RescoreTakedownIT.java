@@ -46,17 +46,7 @@ class RescoreTakedownIT {
         assertThat(batch).hasSize(2);
 
         // Serving's takedown, first two steps: the record, then the vector.
-        String sha =
-            cql.execute("SELECT sha256 FROM images WHERE id = ?", takenDown)
-                .one()
-                .getString("sha256");
-        cql.execute(
-            "INSERT INTO takedowns_by_image (image_id, sha256, taken_down_at) VALUES (?, ?, ?)",
-            takenDown,
-            sha,
-            Instant.now());
-        milvus.delete(
-            DeleteReq.builder().collectionName(collection).ids(List.<Object>of(takenDown)).build());
+        recordAndDeleteVector(cql, milvus, collection, takenDown);
 
         // The job writes the batch back while the rows are still there.
         int written = rescorer.write(batch);
@@ -100,17 +90,7 @@ class RescoreTakedownIT {
       QueryResp.QueryResult row =
           batch.stream().filter(r -> id(r).equals(takenDown)).findFirst().orElseThrow();
       // ... serving took the image down, all three steps ...
-      String sha =
-          cql.execute("SELECT sha256 FROM images WHERE id = ?", takenDown)
-              .one()
-              .getString("sha256");
-      cql.execute(
-          "INSERT INTO takedowns_by_image (image_id, sha256, taken_down_at) VALUES (?, ?, ?)",
-          takenDown,
-          sha,
-          Instant.now());
-      milvus.delete(
-          DeleteReq.builder().collectionName(collection).ids(List.<Object>of(takenDown)).build());
+      recordAndDeleteVector(cql, milvus, collection, takenDown);
       cql.execute("DELETE FROM images WHERE id = ?", takenDown);
       // ... and the attempt wrote its batch back, then ended (cancelled by a newer publication, a
       // store gone away) before its check after the writes.
@@ -139,6 +119,19 @@ class RescoreTakedownIT {
     } finally {
       milvus.close();
     }
+  }
+
+  /** Serving's takedown, first two steps: the record, then the vector (the rows go last). */
+  private static void recordAndDeleteVector(
+      CqlSession cql, MilvusClientV2 milvus, String collection, String id) {
+    String sha =
+        cql.execute("SELECT sha256 FROM images WHERE id = ?", id).one().getString("sha256");
+    cql.execute(
+        "INSERT INTO takedowns_by_image (image_id, sha256, taken_down_at) VALUES (?, ?, ?)",
+        id,
+        sha,
+        Instant.now());
+    milvus.delete(DeleteReq.builder().collectionName(collection).ids(List.<Object>of(id)).build());
   }
 
   private static String id(QueryResp.QueryResult r) {

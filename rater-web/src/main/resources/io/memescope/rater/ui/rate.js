@@ -90,6 +90,16 @@ const lostAnswer = (e) => !(e instanceof ApiError) || e.network || e.status >= 5
 // its images decode): kept all the same.
 const pendingLeases = new Set();
 
+/** Waits for the entry's images, its lease counted as held meanwhile. */
+async function decoded(entry, lease) {
+  pendingLeases.add(lease);
+  try {
+    await entry.ready;
+  } finally {
+    pendingLeases.delete(lease);
+  }
+}
+
 /**
  * Every lease this page knows it holds: on screen, prefetched, being prepared, and of ratings not
  * sent yet (the oldest of those left out past 1000).
@@ -400,12 +410,7 @@ async function undo() {
         saveOutbox();
         let entry = history.get(item.lease);
         if (!entry) entry = prepare(item.pair);
-        pendingLeases.add(item.lease);
-        try {
-          await entry.ready;
-        } finally {
-          pendingLeases.delete(item.lease);
-        }
+        await decoded(entry, item.lease);
         putBack();
         show(entry, item.scores, null);
         say(`Undone, never sent: ${describe(item.scores)}. Change any value, or press Enter to keep them.`);
@@ -447,12 +452,7 @@ async function undo() {
     }
     if (meant && sentRatings.at(-1) === meant) sentRatings.pop();
     const entry = prepare(answer.pair);
-    pendingLeases.add(answer.pair.lease);
-    try {
-      await entry.ready;
-    } finally {
-      pendingLeases.delete(answer.pair.lease);
-    }
+    await decoded(entry, answer.pair.lease);
     putBack();
     show(entry, answer.scores, null);
     say(`Undone: ${describe(answer.scores)}. Change any value, or press Enter to keep them.`);
@@ -505,14 +505,12 @@ async function send() {
             counts.total = r.total;
             renderProgress();
           }
-        } else {
-          await api('POST', '/api/pairs/skip', { lease: item.lease });
-        }
-        if (item.kind === 'rate') {
           const at = sentRatings.indexOf(item.lease);
           if (at >= 0) sentRatings.splice(at, 1); // sent again with other scores: still one rating
           sentRatings.push(item.lease);
           if (sentRatings.length > UNDO_DEPTH) sentRatings.shift();
+        } else {
+          await api('POST', '/api/pairs/skip', { lease: item.lease });
         }
         drop(item);
         sendBackoff = 0;
