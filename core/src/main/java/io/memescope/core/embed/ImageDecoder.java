@@ -1,8 +1,5 @@
 package io.memescope.core.embed;
 
-import com.drew.imaging.ImageMetadataReader;
-import com.drew.metadata.Metadata;
-import com.drew.metadata.exif.ExifIFD0Directory;
 import io.memescope.core.image.NativeCodecs;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
@@ -29,7 +26,8 @@ import javax.imageio.stream.ImageInputStream;
  * Decodes JPEG, PNG, GIF (first frame), WebP and BMP into a {@link PilImage} in the mode Pillow
  * would open it in, with the EXIF orientation applied as {@code ImageOps.exif_transpose} does. The
  * pixel count is checked from the header before any pixel is decoded, so a decompression bomb costs
- * nothing.
+ * nothing; of the file's metadata only the EXIF block is read ({@link ExifOrientation}), never a
+ * compressed text chunk or colour profile.
  *
  * <p>Well-formed 8-bit JPEGs and PNGs are decoded by OpenCV ({@link NativeCodecs}: libjpeg-turbo,
  * libpng), 6.1 ms per image on the fetch benchmark's corpus against ImageIO's 9.3; everything else,
@@ -129,9 +127,8 @@ public final class ImageDecoder {
     if (bytes == null || bytes.length == 0) {
       throw new ImageDecodeException(ImageDecodeException.Reason.EMPTY, "no bytes");
     }
-    Metadata metadata = metadata(bytes);
-    int orientation = orientation(metadata);
-    WellFormed file = tryNative ? wellFormed(bytes, metadata) : null;
+    int orientation = ExifOrientation.of(bytes);
+    WellFormed file = tryNative ? wellFormed(bytes, orientation) : null;
     if (file != null) {
       // OpenCV decodes off the heap, within the native budget until the samples are copied out;
       // on the heap only those samples count. Heap first, then native memory, always in that
@@ -197,9 +194,8 @@ public final class ImageDecoder {
     if (bytes == null || bytes.length == 0) {
       return;
     }
-    Metadata metadata = metadata(bytes);
-    int orientation = orientation(metadata);
-    WellFormed file = nativeCodecs ? wellFormed(bytes, metadata) : null;
+    int orientation = ExifOrientation.of(bytes);
+    WellFormed file = nativeCodecs ? wellFormed(bytes, orientation) : null;
     if (file != null) {
       Footprint f = footprint(file.width(), file.height(), 0, mode(file), orientation, cost);
       memory.check(f.bytes(), f.what());
@@ -260,7 +256,7 @@ public final class ImageDecoder {
     if (bytes == null || bytes.length == 0) {
       throw new ImageDecodeException(ImageDecodeException.Reason.EMPTY, "no bytes");
     }
-    return nativeCodecs ? wellFormed(bytes, metadata(bytes)) : null;
+    return nativeCodecs ? wellFormed(bytes, ExifOrientation.of(bytes)) : null;
   }
 
   /**
@@ -271,7 +267,7 @@ public final class ImageDecoder {
    * in its end marker, so it always takes ImageIO's path, which refuses it as Pillow does rather
    * than filling the missing rows with grey as libjpeg does.
    */
-  private WellFormed wellFormed(byte[] bytes, Metadata metadata) throws ImageDecodeException {
+  private WellFormed wellFormed(byte[] bytes, int orientation) throws ImageDecodeException {
     if (!NativeCodecs.available()) {
       return null;
     }
@@ -314,7 +310,7 @@ public final class ImageDecoder {
       }
     }
     checkPixels(width, height);
-    return new WellFormed(width, height, channels, orientation(metadata), coefficientBytes);
+    return new WellFormed(width, height, channels, orientation, coefficientBytes);
   }
 
   private void checkPixels(long width, long height) throws ImageDecodeException {
@@ -596,27 +592,5 @@ public final class ImageDecoder {
       }
     }
     return out;
-  }
-
-  /** The file's metadata (header and EXIF); null when none can be read. */
-  private static Metadata metadata(byte[] bytes) {
-    try {
-      return ImageMetadataReader.readMetadata(new ByteArrayInputStream(bytes));
-    } catch (Exception e) {
-      return null;
-    }
-  }
-
-  private static int orientation(Metadata metadata) {
-    try {
-      ExifIFD0Directory exif =
-          metadata == null ? null : metadata.getFirstDirectoryOfType(ExifIFD0Directory.class);
-      if (exif != null && exif.containsTag(ExifIFD0Directory.TAG_ORIENTATION)) {
-        return exif.getInt(ExifIFD0Directory.TAG_ORIENTATION);
-      }
-    } catch (Exception e) {
-      // No readable orientation: the image is shown as stored, as Pillow does.
-    }
-    return 1;
   }
 }

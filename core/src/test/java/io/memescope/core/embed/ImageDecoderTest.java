@@ -364,6 +364,76 @@ class ImageDecoderTest {
   }
 
   @Test
+  void a_png_whose_text_chunk_inflates_to_gigabytes_costs_no_memory_and_keeps_its_orientation()
+      throws Exception {
+    // A 4x2 PNG with an eXIf chunk (Orientation 6) and a zTXt chunk of 256 KiB that inflates to
+    // 256 MiB of zeros. metadata-extractor's generic reader, used for the orientation until
+    // 2026-12-06, inflated every text chunk without a limit, before the pixel check and outside
+    // the decode budget: a 16 MiB file could ask for gigabytes. Only the EXIF block is read now.
+    byte[] plain = png(4, 2);
+    byte[] text = zeros("Comment", 256 << 20);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(plain, 0, 33); // signature and IHDR
+    out.write(chunk("zTXt", text));
+    out.write(chunk("eXIf", orientation6Tiff()));
+    out.write(plain, 33, plain.length - 33);
+    byte[] bomb = out.toByteArray();
+    assertThat(bomb.length).isLessThan(1 << 20);
+    var threads =
+        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    long thread = Thread.currentThread().getId();
+    for (ImageDecoder each : new ImageDecoder[] {decoder, new ImageDecoder(10_000_000, false)}) {
+      each.decode(plain); // classes loaded and codecs warmed before counting
+      long before = threads.getThreadAllocatedBytes(thread);
+      each.checkFits(bomb, mode -> 0);
+      PilImage image = each.decode(bomb);
+      long allocated = threads.getThreadAllocatedBytes(thread) - before;
+      assertThat(new int[] {image.width(), image.height()})
+          .as("turned upright by the eXIf chunk")
+          .containsExactly(2, 4);
+      assertThat(allocated).as("bytes allocated to check and decode it").isLessThan(32L << 20);
+    }
+  }
+
+  /** A zTXt chunk's data: {@code keyword}, then {@code size} zeros, deflated. */
+  private static byte[] zeros(String keyword, int size) {
+    ByteArrayOutputStream data = new ByteArrayOutputStream();
+    data.writeBytes(keyword.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+    data.write(0); // end of keyword
+    data.write(0); // compression method: deflate
+    java.util.zip.Deflater deflater = new java.util.zip.Deflater(9);
+    byte[] block = new byte[1 << 20];
+    byte[] buffer = new byte[1 << 16];
+    for (int done = 0; done < size; done += block.length) {
+      deflater.setInput(block);
+      while (!deflater.needsInput()) {
+        data.write(buffer, 0, deflater.deflate(buffer));
+      }
+    }
+    deflater.finish();
+    while (!deflater.finished()) {
+      data.write(buffer, 0, deflater.deflate(buffer));
+    }
+    deflater.end();
+    return data.toByteArray();
+  }
+
+  /** A big-endian TIFF header with one IFD entry: Orientation (0x0112), SHORT, value 6. */
+  private static byte[] orientation6Tiff() {
+    return ByteBuffer.allocate(26)
+        .put(new byte[] {'M', 'M', 0, 42})
+        .putInt(8) // first IFD
+        .putShort((short) 1)
+        .putShort((short) 0x0112)
+        .putShort((short) 3)
+        .putInt(1)
+        .putShort((short) 6)
+        .putShort((short) 0)
+        .putInt(0) // no next IFD
+        .array();
+  }
+
+  @Test
   void a_png_that_opencv_refuses_is_explained_by_imageio() throws Exception {
     byte[] png = png(64, 48);
     PngHeader header = PngHeader.read(png);
