@@ -47,6 +47,7 @@ public final class IngestJobs {
   public Submission ensureRunning(Path jobJar) {
     Optional<FlinkRestClient.Job> job = running();
     if (job.isPresent()) {
+      record(job.get().id());
       return new Submission(job.get().id(), true, Optional.empty());
     }
     if (!Files.isRegularFile(jobJar)) {
@@ -60,11 +61,8 @@ public final class IngestJobs {
       String id =
           rest.runJar(
               jarId, ENTRY_CLASS, List.of("--config-base64", encoded), checkpoint.orElse(null));
-      Files.createDirectories(lastJobFile().getParent());
-      Files.writeString(lastJobFile(), id + "\n");
+      record(id);
       return new Submission(id, false, checkpoint);
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
     } finally {
       rest.deleteJar(jarId);
     }
@@ -172,39 +170,84 @@ public final class IngestJobs {
     return job.map(FlinkRestClient.Job::id);
   }
 
-  /** Where the id of the job's last submission is kept, per job name. */
-  private Path lastJobFile() {
-    return new StackLayout(config.home())
-        .dataDir("flink-jobmanager")
-        .resolve("ingest-" + config.ingest().jobName() + ".last-job");
+  /**
+   * Where the ids of the job's runs are kept, per job name, one a line, oldest first. Every run is
+   * kept, not only the last: a run that ended before its first checkpoint (cancelled within seconds
+   * of its start, or failing in {@code open()}) has nothing of its own to resume from, and its
+   * predecessor's checkpoint, which it restored, still holds the state.
+   */
+  private Path runsFile() {
+    return jobManagerData().resolve("ingest-" + config.ingest().jobName() + ".runs");
   }
 
-  /** The newest completed checkpoint of the job's last run, if one was retained. */
-  Optional<String> newestCheckpoint() {
-    Path root;
+  /** The single id written until 2026-12-06, read so that an older home resumes too. */
+  private Path legacyLastJobFile() {
+    return jobManagerData().resolve("ingest-" + config.ingest().jobName() + ".last-job");
+  }
+
+  private Path jobManagerData() {
+    return new StackLayout(config.home()).dataDir("flink-jobmanager");
+  }
+
+  /** Adds {@code id} to the job's runs unless it is there. */
+  private void record(String id) {
     try {
-      if (!Files.isRegularFile(lastJobFile())) {
-        return Optional.empty();
+      if (runs().contains(id)) {
+        return;
       }
-      root =
-          new StackLayout(config.home())
-              .dataDir("flink-jobmanager")
-              .resolve("checkpoints")
-              .resolve(Files.readString(lastJobFile()).strip());
+      Files.createDirectories(runsFile().getParent());
+      Files.writeString(
+          runsFile(),
+          id + "\n",
+          StandardCharsets.UTF_8,
+          java.nio.file.StandardOpenOption.CREATE,
+          java.nio.file.StandardOpenOption.APPEND);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private List<String> runs() throws IOException {
+    List<String> ids = new java.util.ArrayList<>();
+    for (Path file : List.of(legacyLastJobFile(), runsFile())) {
+      if (Files.isRegularFile(file)) {
+        Files.readAllLines(file).stream()
+            .map(String::strip)
+            .filter(l -> !l.isEmpty())
+            .forEach(ids::add);
+      }
+    }
+    return ids;
+  }
+
+  /**
+   * The newest completed checkpoint retained by any of the job's runs, as a plain absolute path
+   * (Flink takes a {@code file:} URI's text as it is, so {@code %20} would name another folder).
+   */
+  Optional<String> newestCheckpoint() {
+    List<String> ids;
+    try {
+      ids = runs();
     } catch (IOException e) {
       return Optional.empty();
     }
-    if (!Files.isDirectory(root)) {
-      return Optional.empty();
-    }
+    Path checkpoints = jobManagerData().resolve("checkpoints");
+    return ids.stream()
+        .filter(id -> id.matches("[0-9a-f]{32}")) // a job id, never a path
+        .map(checkpoints::resolve)
+        .filter(Files::isDirectory)
+        .flatMap(IngestJobs::completed)
+        .max(Comparator.comparing(IngestJobs::modified))
+        .map(Path::toString);
+  }
+
+  /** The run's checkpoint folders that hold a {@code _metadata} file (completed ones). */
+  private static Stream<Path> completed(Path run) {
     try (Stream<Path> files =
-        Files.find(root, 2, (p, a) -> p.getFileName().toString().equals("_metadata"))) {
-      return files
-          .map(Path::getParent)
-          .max(Comparator.comparing(IngestJobs::modified))
-          .map(p -> p.toUri().toString());
+        Files.find(run, 2, (p, a) -> p.getFileName().toString().equals("_metadata"))) {
+      return files.map(Path::getParent).toList().stream();
     } catch (IOException e) {
-      return Optional.empty();
+      return Stream.empty();
     }
   }
 

@@ -170,10 +170,13 @@ final class FlinkService extends Service {
         "io.memescope.core.;ai.djl.;com.twelvemonkeys.;com.luciad.imageio.;org.sejda.imageio.;"
             + "org.bytedeco.;com.datastax.;io.milvus.;okhttp3.;okio.;org.apache.kafka.;com.fasterxml.jackson.;"
             + "org.xerial.snappy.;com.github.luben.;net.jpountz.");
-    c.put("execution.checkpointing.dir", sharedData().resolve("checkpoints").toUri());
-    c.put("execution.checkpointing.savepoint-dir", sharedData().resolve("savepoints").toUri());
-    c.put("web.upload.dir", sharedData().resolve("upload"));
-    c.put("io.tmp.dirs", dataDir().resolve("tmp"));
+    // Plain absolute paths, quoted for YAML: Flink takes a file: URI's text as it is, so a home
+    // with a space or an accent (file:///my%20memes) had checkpoints written under a folder
+    // literally named my%20memes, where no restore looked.
+    c.put("execution.checkpointing.dir", quoted(sharedData().resolve("checkpoints")));
+    c.put("execution.checkpointing.savepoint-dir", quoted(sharedData().resolve("savepoints")));
+    c.put("web.upload.dir", quoted(sharedData().resolve("upload")));
+    c.put("io.tmp.dirs", quoted(dataDir().resolve("tmp")));
     if (isJobManager()) {
       c.put("metrics.internal.query-service.port", "\"" + flink.queryPort() + "\"");
       c.put("jobmanager.memory.process.size", flink.jobManagerMemoryMegabytes() + "m");
@@ -208,6 +211,13 @@ final class FlinkService extends Service {
             "# Written by memescope at every start; change the memescope settings.\n");
     c.forEach((k, v) -> out.append(k).append(": ").append(v).append('\n'));
     return out.toString();
+  }
+
+  /** {@code path} as a YAML double-quoted string. */
+  static String quoted(Path path) {
+    return "\""
+        + path.toAbsolutePath().toString().replace("\\", "\\\\").replace("\"", "\\\"")
+        + "\"";
   }
 
   private long taskHeap() {

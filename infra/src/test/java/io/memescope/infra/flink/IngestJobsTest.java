@@ -25,6 +25,9 @@ class IngestJobsTest {
   MemescopeConfig config;
   final Map<String, String> states = new ConcurrentHashMap<>();
   final List<String> cancels = new CopyOnWriteArrayList<>();
+  final List<String> runs = new CopyOnWriteArrayList<>();
+  final List<String> nextJobs = new CopyOnWriteArrayList<>();
+  @org.junit.jupiter.api.io.TempDir java.nio.file.Path home;
 
   @BeforeEach
   void start() throws IOException {
@@ -55,11 +58,26 @@ class IngestJobsTest {
             send(e, 200, "{\"state\":\"" + states.get(id) + "\"}");
           }
         });
+    flink.createContext(
+        "/jars",
+        e -> {
+          String path = e.getRequestURI().getPath();
+          String body = new String(e.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+          if (path.equals("/jars/upload")) {
+            send(e, 200, "{\"filename\":\"/upload/x_job.jar\",\"status\":\"success\"}");
+          } else if (path.endsWith("/run")) {
+            runs.add(body);
+            send(e, 200, "{\"jobid\":\"" + nextJobs.remove(0) + "\"}");
+          } else {
+            send(e, 200, "{}"); // DELETE of the uploaded jar
+          }
+        });
     flink.start();
     config =
         new ConfigLoader()
             .optOverride("flink.rest-port", String.valueOf(flink.getAddress().getPort()))
             .optOverride("ingest.job-name", "memescope-ingest")
+            .optOverride("home", home.resolve("my memes é").toString())
             .load();
   }
 
@@ -88,6 +106,42 @@ class IngestJobsTest {
                     .submitRescore(java.nio.file.Path.of("/nonexistent/job.jar"), "q-1"))
         .hasMessageContaining("the job jar /nonexistent/job.jar is missing");
     assertThat(cancels).as("the running re-scoring job keeps its work").isEmpty();
+  }
+
+  @Test
+  void a_run_that_ended_before_its_first_checkpoint_does_not_lose_the_state_it_resumed()
+      throws Exception {
+    // Run A checkpointed; run B resumed from it and was cancelled (or failed in open()) before a
+    // checkpoint of its own. Until 2026-12-06 only the last run's folder was looked in, so run C
+    // started empty: the seen-URL filter and the de-duplication index were gone, silently.
+    String a = "a".repeat(32);
+    String b = "b".repeat(32);
+    java.nio.file.Path jobManager =
+        new io.memescope.infra.stack.StackLayout(config.home()).dataDir("flink-jobmanager");
+    java.nio.file.Path checkpoints = jobManager.resolve("checkpoints");
+    java.nio.file.Path older = checkpoints.resolve(a + "/chk-6");
+    java.nio.file.Path newest = checkpoints.resolve(a + "/chk-7");
+    for (java.nio.file.Path chk : List.of(older, newest)) {
+      java.nio.file.Files.createDirectories(chk);
+      java.nio.file.Files.write(chk.resolve("_metadata"), new byte[] {1});
+    }
+    java.nio.file.Files.setLastModifiedTime(
+        older.resolve("_metadata"), java.nio.file.attribute.FileTime.fromMillis(1_000));
+    java.nio.file.Files.createDirectories(checkpoints.resolve(b + "/shared"));
+    java.nio.file.Files.createDirectories(checkpoints.resolve(b + "/chk-1")); // not completed
+    // A home from before the list of runs: its one line names run A.
+    java.nio.file.Files.writeString(jobManager.resolve("ingest-memescope-ingest.last-job"), a);
+    java.nio.file.Path jar = java.nio.file.Files.write(home.resolve("job.jar"), new byte[] {1});
+
+    nextJobs.addAll(List.of(b, "c".repeat(32)));
+    IngestJobs jobs = new IngestJobs(config);
+    assertThat(jobs.ensureRunning(jar).restoredFrom()).contains(newest.toString());
+    // Run B is gone without a checkpoint; the next submission still resumes run A's state.
+    assertThat(jobs.ensureRunning(jar).restoredFrom()).contains(newest.toString());
+    assertThat(runs).hasSize(2).allSatisfy(r -> assertThat(r).contains(newest.toString()));
+    // A plain path: Flink reads a file: URI's text as it is, so my%20memes would be another
+    // folder.
+    assertThat(newest.toString()).contains("my memes é");
   }
 
   private static void send(HttpExchange e, int status, String body) throws IOException {

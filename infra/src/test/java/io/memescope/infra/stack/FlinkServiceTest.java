@@ -25,4 +25,27 @@ class FlinkServiceTest {
         .containsExactly("changed.jar", "fresh.jar");
     assertThat(FlinkService.differing(lib, List.of(same))).isEmpty();
   }
+
+  @Test
+  void the_checkpoint_folders_are_plain_paths_that_flink_reads_as_the_real_folder()
+      throws Exception {
+    // Flink takes a file: URI's text as it is: file:///my%20memes wrote checkpoints under a
+    // folder literally named my%20memes, where no restore looked.
+    Path home = tmp.resolve("my memes é \"quoted\"");
+    var config =
+        new io.memescope.core.config.ConfigLoader().optOverride("home", home.toString()).load();
+    StackLayout layout = new StackLayout(config.home());
+    String yaml = FlinkService.jobManager(config, layout).yaml();
+    var parsed =
+        new com.fasterxml.jackson.databind.ObjectMapper(
+                new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
+            .readTree(yaml);
+    Path data = layout.dataDir("flink-jobmanager");
+    assertThat(parsed.path("execution.checkpointing.dir").asText())
+        .isEqualTo(data.resolve("checkpoints").toAbsolutePath().toString());
+    assertThat(parsed.path("execution.checkpointing.savepoint-dir").asText())
+        .isEqualTo(data.resolve("savepoints").toAbsolutePath().toString());
+    assertThat(parsed.path("io.tmp.dirs").asText())
+        .isEqualTo(data.resolve("tmp").toAbsolutePath().toString());
+  }
 }
