@@ -221,8 +221,8 @@ public final class IngestJobs {
   }
 
   /**
-   * The newest completed checkpoint retained by any of the job's runs, as a plain absolute path
-   * (Flink takes a {@code file:} URI's text as it is, so {@code %20} would name another folder).
+   * The newest completed checkpoint retained by any of the job's runs, as Flink names it ({@link
+   * StackLayout#flinkPath}: a {@code %20} would name another folder).
    */
   Optional<String> newestCheckpoint() {
     List<String> ids;
@@ -238,7 +238,7 @@ public final class IngestJobs {
         .filter(Files::isDirectory)
         .flatMap(IngestJobs::completed)
         .max(Comparator.comparing(IngestJobs::modified))
-        .map(Path::toString);
+        .map(StackLayout::flinkPath);
   }
 
   /** The run's checkpoint folders that hold a {@code _metadata} file (completed ones). */

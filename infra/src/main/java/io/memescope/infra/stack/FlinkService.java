@@ -170,13 +170,18 @@ final class FlinkService extends Service {
         "io.memescope.core.;ai.djl.;com.twelvemonkeys.;com.luciad.imageio.;org.sejda.imageio.;"
             + "org.bytedeco.;com.datastax.;io.milvus.;okhttp3.;okio.;org.apache.kafka.;com.fasterxml.jackson.;"
             + "org.xerial.snappy.;com.github.luben.;net.jpountz.");
-    // Plain absolute paths, quoted for YAML: Flink takes a file: URI's text as it is, so a home
-    // with a space or an accent (file:///my%20memes) had checkpoints written under a folder
-    // literally named my%20memes, where no restore looked.
-    c.put("execution.checkpointing.dir", quoted(sharedData().resolve("checkpoints")));
-    c.put("execution.checkpointing.savepoint-dir", quoted(sharedData().resolve("savepoints")));
-    c.put("web.upload.dir", quoted(sharedData().resolve("upload")));
-    c.put("io.tmp.dirs", quoted(dataDir().resolve("tmp")));
+    // Flink takes a file: URI's text as it is, unescaped: Path.toUri() made a home with a space
+    // or an accent (file:///my%20memes) checkpoint into a folder literally named my%20memes,
+    // where no restore looked. The scheme stays (checkpoint storage requires one); the path is
+    // written as it is, and every value is quoted for YAML.
+    c.put(
+        "execution.checkpointing.dir",
+        quoted(StackLayout.flinkPath(sharedData().resolve("checkpoints"))));
+    c.put(
+        "execution.checkpointing.savepoint-dir",
+        quoted(StackLayout.flinkPath(sharedData().resolve("savepoints"))));
+    c.put("web.upload.dir", quoted(sharedData().resolve("upload").toAbsolutePath().toString()));
+    c.put("io.tmp.dirs", quoted(dataDir().resolve("tmp").toAbsolutePath().toString()));
     if (isJobManager()) {
       c.put("metrics.internal.query-service.port", "\"" + flink.queryPort() + "\"");
       c.put("jobmanager.memory.process.size", flink.jobManagerMemoryMegabytes() + "m");
@@ -213,11 +218,9 @@ final class FlinkService extends Service {
     return out.toString();
   }
 
-  /** {@code path} as a YAML double-quoted string. */
-  static String quoted(Path path) {
-    return "\""
-        + path.toAbsolutePath().toString().replace("\\", "\\\\").replace("\"", "\\\"")
-        + "\"";
+  /** {@code value} as a YAML double-quoted string. */
+  static String quoted(String value) {
+    return "\"" + value.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
   }
 
   private long taskHeap() {

@@ -47,4 +47,12 @@ public record StackLayout(Path home) {
       throw new UncheckedIOException("cannot create " + dir, e);
     }
   }
+
+  /**
+   * A local folder as Flink's file systems name it: {@code file://} and the absolute path as it is
+   * (Flink's {@code Path} does not decode {@code %} escapes).
+   */
+  public static String flinkPath(Path path) {
+    return "file://" + path.toAbsolutePath();
+  }
 }

@@ -135,9 +135,9 @@ class IngestJobsTest {
 
     nextJobs.addAll(List.of(b, "c".repeat(32)));
     IngestJobs jobs = new IngestJobs(config);
-    assertThat(jobs.ensureRunning(jar).restoredFrom()).contains(newest.toString());
+    assertThat(jobs.ensureRunning(jar).restoredFrom()).contains("file://" + newest);
     // Run B is gone without a checkpoint; the next submission still resumes run A's state.
-    assertThat(jobs.ensureRunning(jar).restoredFrom()).contains(newest.toString());
+    assertThat(jobs.ensureRunning(jar).restoredFrom()).contains("file://" + newest);
     assertThat(runs).hasSize(2).allSatisfy(r -> assertThat(r).contains(newest.toString()));
     // A plain path: Flink reads a file: URI's text as it is, so my%20memes would be another
     // folder.

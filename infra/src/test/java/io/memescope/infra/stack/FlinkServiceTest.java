@@ -27,7 +27,7 @@ class FlinkServiceTest {
   }
 
   @Test
-  void the_checkpoint_folders_are_plain_paths_that_flink_reads_as_the_real_folder()
+  void the_checkpoint_folders_are_named_as_flink_reads_them_whatever_the_home_is_called()
       throws Exception {
     // Flink takes a file: URI's text as it is: file:///my%20memes wrote checkpoints under a
     // folder literally named my%20memes, where no restore looked.
@@ -41,10 +41,11 @@ class FlinkServiceTest {
                 new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
             .readTree(yaml);
     Path data = layout.dataDir("flink-jobmanager");
+    // Flink's Path keeps the text after file:// as it is (checked against flink-core 2.2.1).
     assertThat(parsed.path("execution.checkpointing.dir").asText())
-        .isEqualTo(data.resolve("checkpoints").toAbsolutePath().toString());
+        .isEqualTo("file://" + data.resolve("checkpoints").toAbsolutePath());
     assertThat(parsed.path("execution.checkpointing.savepoint-dir").asText())
-        .isEqualTo(data.resolve("savepoints").toAbsolutePath().toString());
+        .isEqualTo("file://" + data.resolve("savepoints").toAbsolutePath());
     assertThat(parsed.path("io.tmp.dirs").asText())
         .isEqualTo(data.resolve("tmp").toAbsolutePath().toString());
   }
