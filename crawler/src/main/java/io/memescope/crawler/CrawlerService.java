@@ -247,6 +247,12 @@ public final class CrawlerService implements AutoCloseable {
       } catch (Exception e) {
         errors.labelValues(spec.id()).inc();
         LOG.warn("{}: pass failed: {}", spec.id(), e.toString());
+      } catch (Error e) {
+        // Caught so that the source is polled again: an Error escaping here left the task
+        // marked running, so no later pass was ever scheduled, and the executor kept the Error
+        // in its future, so nothing was logged either.
+        errors.labelValues(spec.id()).inc();
+        LOG.error("{}: pass failed: {}", spec.id(), e.toString(), e);
       }
       return next;
     }

@@ -31,14 +31,31 @@ public final class UrlListParser {
   /** Lines {@code from} (0-based) to {@code from + count} of {@code text}. */
   public SourcePage page(String text, int from, int count, Instant now) throws IOException {
     List<String> lines = text.lines().toList();
-    boolean csv = !lines.isEmpty() && isCsvHeader(lines.get(0));
-    int start = Math.max(from, csv ? 1 : 0);
+    int start = Math.min(from, lines.size());
     int end = Math.min(start + count, lines.size());
+    Optional<String> next =
+        end < lines.size() ? Optional.of(Integer.toString(end)) : Optional.empty();
+    return page(lines.isEmpty() ? null : lines.get(0), lines.subList(start, end), start, next, now);
+  }
+
+  /**
+   * The records of {@code lines}, which are the list's lines from number {@code firstIndex}
+   * (0-based) on; {@code firstLine} is the list's line 0 (a CSV header, when it names a URL
+   * column), null for an empty list.
+   */
+  public SourcePage page(
+      String firstLine, List<String> lines, int firstIndex, Optional<String> next, Instant now)
+      throws IOException {
+    boolean csv = firstLine != null && isCsvHeader(firstLine);
     Map<String, Integer> skipped = new LinkedHashMap<>();
     List<io.memescope.core.records.CrawlRecord> records = new ArrayList<>();
-    List<String> header = csv ? parseCsv(lines.get(0)) : List.of();
-    for (int i = start; i < end; i++) {
-      String line = lines.get(i).strip();
+    List<String> header = csv ? parseCsv(firstLine) : List.of();
+    for (int n = 0; n < lines.size(); n++) {
+      int i = firstIndex + n;
+      if (csv && i == 0) {
+        continue; // the header
+      }
+      String line = lines.get(n).strip();
       if (line.isEmpty() || line.startsWith("#")) {
         continue;
       }
@@ -72,8 +89,6 @@ public final class UrlListParser {
               extra,
               skipped));
     }
-    Optional<String> next =
-        end < lines.size() ? Optional.of(Integer.toString(end)) : Optional.empty();
     return new SourcePage(records, skipped, next);
   }
 

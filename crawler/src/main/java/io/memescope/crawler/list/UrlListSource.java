@@ -2,15 +2,37 @@ package io.memescope.crawler.list;
 
 import io.memescope.crawler.PagedSource;
 import io.memescope.crawler.SourcePage;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
-/** A URL list file, {@code pageLines} lines per page; the cursor is the next line number. */
+/**
+ * A URL list file, {@code pageLines} lines per page. The file is streamed: a page reads its list's
+ * first line (a CSV header) and its own lines, never the whole file, so a list of millions of URLs
+ * costs a page's memory and each page a page's reading. The cursor is {@code line@offset}: the next
+ * line's number and the byte it starts at. A bare line number (the cursor written until
+ * 2026-12-06), or an offset that no longer starts a line (the file was replaced), is found again by
+ * counting lines from the start.
+ */
 public final class UrlListSource implements PagedSource {
+  /** A longer line is no URL: it is skipped ({@code bad_line}) without being held. */
+  static final int MAX_LINE_BYTES = 64 * 1024;
+
   private final String id;
   private final Path file;
   private final int pageLines;
@@ -31,31 +53,163 @@ public final class UrlListSource implements PagedSource {
 
   @Override
   public SourcePage fetch(Optional<String> cursor) throws IOException {
-    String text;
-    try {
-      text = Files.readString(file, StandardCharsets.UTF_8);
-    } catch (java.nio.charset.CharacterCodingException e) {
+    int from = 0;
+    long offset = -1;
+    if (cursor.isPresent()) {
+      String[] parts = cursor.get().split("@", 2);
+      try {
+        from = Math.max(0, Integer.parseInt(parts[0]));
+        offset = parts.length == 2 ? Long.parseLong(parts[1]) : -1;
+      } catch (NumberFormatException e) {
+        from = 0; // not a cursor of ours: the list from its start
+      }
+    }
+    try (FileChannel channel = FileChannel.open(file)) {
+      return page(channel, from, offset);
+    } catch (CharacterCodingException e) {
       throw new IOException(file + ": not UTF-8 text; save the list as UTF-8", e);
     } catch (IOException e) {
+      if (e.getMessage() != null && e.getMessage().startsWith(file + ": ")) {
+        throw e;
+      }
       throw new IOException(
           file + ": " + (Files.isDirectory(file) ? "a directory, not a list file" : e), e);
     }
-    if (text.startsWith("\uFEFF")) {
-      text = text.substring(1); // the byte-order mark spreadsheets write first
+  }
+
+  private SourcePage page(FileChannel channel, int from, long offset) throws IOException {
+    long size = channel.size();
+    Lines lines = new Lines(channel, 0);
+    String first = lines.next();
+    if (first == null) {
+      done = 1.0;
+      return new SourcePage(List.of(), Map.of(), Optional.empty());
     }
-    int from = cursor.map(Integer::parseInt).orElse(0);
+    first = first.startsWith("\uFEFF") ? first.substring(1) : first; // spreadsheets write one
+    int line;
+    if (from > 0 && offset > 0 && offset <= size && startsLine(channel, offset)) {
+      lines = new Lines(channel, offset);
+      line = from;
+    } else {
+      line = 1;
+      while (line < from && lines.skip()) {
+        line++;
+      }
+    }
+    List<String> page = new ArrayList<>();
+    int tooLong = 0;
+    int start = from == 0 ? 0 : line;
+    if (from == 0) {
+      page.add(first);
+    }
+    while (page.size() + tooLong < pageLines) {
+      String next = lines.next();
+      if (next == null) {
+        break;
+      }
+      if (next == Lines.TOO_LONG) {
+        tooLong++;
+        page.add(""); // keeps the numbering; an empty line is passed over
+      } else {
+        page.add(next);
+      }
+    }
+    int end = start + page.size();
+    boolean more = lines.position() < size;
+    Optional<String> after = more ? Optional.of(end + "@" + lines.position()) : Optional.empty();
+    SourcePage parsed;
     try {
-      SourcePage page = new UrlListParser(id).page(text, from, pageLines, clock.instant());
-      long lines = Math.max(1, text.lines().count());
-      done = page.after().map(a -> Integer.parseInt(a) / (double) lines).orElse(1.0);
-      return page;
+      parsed = new UrlListParser(id).page(first, page, start, after, clock.instant());
     } catch (IOException e) {
       throw new IOException(file + ": " + e.getMessage(), e);
     }
+    done = more && size > 0 ? lines.position() / (double) size : 1.0;
+    if (tooLong == 0) {
+      return parsed;
+    }
+    Map<String, Integer> skipped = new LinkedHashMap<>(parsed.skipped());
+    skipped.merge("bad_line", tooLong, Integer::sum);
+    return new SourcePage(parsed.records(), skipped, parsed.after());
   }
 
   @Override
   public java.util.OptionalDouble progress() {
     return done < 0 ? java.util.OptionalDouble.empty() : java.util.OptionalDouble.of(done);
+  }
+
+  /** Whether the byte before {@code offset} ends a line. */
+  private static boolean startsLine(FileChannel channel, long offset) throws IOException {
+    ByteBuffer before = ByteBuffer.allocate(1);
+    return channel.read(before, offset - 1) == 1 && before.get(0) == '\n';
+  }
+
+  /** The file's lines from a byte offset on, decoded as strict UTF-8, with their end positions. */
+  private static final class Lines {
+    /** What {@link #next} gives for a line over {@link #MAX_LINE_BYTES}. */
+    static final String TOO_LONG = new String("(too long)");
+
+    private final InputStream in;
+    private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+    private long position;
+
+    Lines(FileChannel channel, long from) throws IOException {
+      channel.position(from);
+      this.in = new BufferedInputStream(Channels.newInputStream(channel), 1 << 16);
+      this.position = from;
+    }
+
+    /** The byte after the last line read. */
+    long position() {
+      return position;
+    }
+
+    /** The next line without its end ({@code \n} or {@code \r\n}); null at the end of the file. */
+    String next() throws IOException {
+      line.reset();
+      boolean any = false;
+      boolean tooLong = false;
+      int b;
+      while ((b = in.read()) >= 0) {
+        position++;
+        any = true;
+        if (b == '\n') {
+          break;
+        }
+        if (line.size() < MAX_LINE_BYTES) {
+          line.write(b);
+        } else {
+          tooLong = true;
+        }
+      }
+      if (!any) {
+        return null;
+      }
+      if (tooLong) {
+        return TOO_LONG;
+      }
+      byte[] bytes = line.toByteArray();
+      int length =
+          bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
+      return StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes, 0, length))
+          .toString();
+    }
+
+    /** Passes over one line; false at the end of the file. */
+    boolean skip() throws IOException {
+      int b;
+      boolean any = false;
+      while ((b = in.read()) >= 0) {
+        position++;
+        any = true;
+        if (b == '\n') {
+          break;
+        }
+      }
+      return any;
+    }
   }
 }

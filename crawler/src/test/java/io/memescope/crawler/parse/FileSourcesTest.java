@@ -199,4 +199,89 @@ class FileSourcesTest {
                     .fetch(java.util.Optional.empty()))
         .hasMessageContaining(dir + ": a directory, not a list file");
   }
+
+  @Test
+  void a_long_list_is_streamed_a_page_at_a_time_and_its_cursors_survive_an_older_form()
+      throws Exception {
+    // 200,000 lines (6 MB). Until 2026-12-06 every page read the whole file into one string and
+    // split it into lines: a list of a million URLs ran the crawler service (256 MB heap) out of
+    // memory, and the pages of a list cost the square of its length.
+    Path list = dir.resolve("big.txt");
+    try (var out = Files.newBufferedWriter(list, StandardCharsets.UTF_8)) {
+      out.write("# my memes\r\n");
+      for (int i = 1; i <= 200_000; i++) {
+        out.write("https://f.example/" + i + ".jpg\r\n");
+      }
+      out.write("a".repeat(100_000) + "\n"); // no URL: skipped, not held
+      out.write("https://f.example/last.jpg"); // no line end
+    }
+    var source = new io.memescope.crawler.list.UrlListSource("list:big", list, 100, CLOCK);
+    var threads =
+        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    long thread = Thread.currentThread().getId();
+    source.fetch(Optional.empty()); // classes loaded before counting
+
+    String at150000 = "150000@" + offsetOfLine(list, 150_000);
+    long before = threads.getThreadAllocatedBytes(thread);
+    SourcePage first = source.fetch(Optional.empty());
+    SourcePage middle = source.fetch(Optional.of(at150000));
+    long allocated = threads.getThreadAllocatedBytes(thread) - before;
+    assertThat(first.records()).hasSize(99); // line 0 is a comment
+    assertThat(first.records().get(0).url()).isEqualTo("https://f.example/1.jpg");
+    assertThat(first.after()).hasValueSatisfying(c -> assertThat(c).startsWith("100@"));
+    assertThat(middle.records().get(0).url()).isEqualTo("https://f.example/150000.jpg");
+    assertThat(allocated).as("bytes allocated to read two pages").isLessThan(4L << 20);
+
+    // A bare line number (the cursor before 2026-12-06), or an offset that no longer starts a
+    // line (the file was replaced), is found again by counting lines.
+    assertThat(source.fetch(Optional.of("150000")).records()).isEqualTo(middle.records());
+    long inside = offsetOfLine(list, 150_000) + 3;
+    assertThat(source.fetch(Optional.of("150000@" + inside)).records()).isEqualTo(middle.records());
+
+    SourcePage end = source.fetch(Optional.of("199990@" + offsetOfLine(list, 199_990)));
+    assertThat(end.records())
+        .extracting(CrawlRecord::url)
+        .hasSize(12)
+        .startsWith("https://f.example/199990.jpg")
+        .endsWith("https://f.example/200000.jpg", "https://f.example/last.jpg");
+    assertThat(end.skipped()).containsEntry("bad_line", 1);
+    assertThat(end.after()).isEmpty();
+    assertThat(source.progress().getAsDouble()).isEqualTo(1.0);
+  }
+
+  @Test
+  void a_csv_list_keeps_its_header_on_every_page() throws Exception {
+    Path list = dir.resolve("titled.csv");
+    StringBuilder text = new StringBuilder("title,url\n");
+    for (int i = 1; i <= 2_500; i++) {
+      text.append("t").append(i).append(",https://f.example/").append(i).append(".jpg\n");
+    }
+    Files.writeString(list, text, StandardCharsets.UTF_8);
+    var source = new io.memescope.crawler.list.UrlListSource("list:csv", list, 1000, CLOCK);
+    List<CrawlRecord> all = new ArrayList<>();
+    SourcePage page = source.fetch(Optional.empty());
+    all.addAll(page.records());
+    while (page.after().isPresent()) {
+      page = source.fetch(page.after());
+      all.addAll(page.records());
+    }
+    assertThat(all).hasSize(2_500);
+    assertThat(all.get(1_999).url()).isEqualTo("https://f.example/2000.jpg");
+    assertThat(all.get(1_999).title()).isEqualTo("t2000");
+  }
+
+  /** The byte at which line {@code n} (0-based) of {@code file} starts. */
+  private static long offsetOfLine(Path file, int n) throws Exception {
+    byte[] bytes = Files.readAllBytes(file);
+    int line = 0;
+    for (int i = 0; i < bytes.length; i++) {
+      if (line == n) {
+        return i;
+      }
+      if (bytes[i] == '\n') {
+        line++;
+      }
+    }
+    throw new AssertionError("no line " + n);
+  }
 }
