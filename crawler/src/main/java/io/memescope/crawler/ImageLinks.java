@@ -113,7 +113,8 @@ public final class ImageLinks {
   }
 
   /**
-   * Records for {@code urls}; unusable URLs are counted under {@code bad_url} in {@code skipped}.
+   * Records for {@code urls} found on the web; unusable URLs, {@code file:} ones included, are
+   * counted under {@code bad_url} in {@code skipped}.
    */
   public static List<CrawlRecord> records(
       List<String> urls,
@@ -124,12 +125,29 @@ public final class ImageLinks {
       String author,
       Map<String, String> extra,
       Map<String, Integer> skipped) {
+    return records(urls, source, now, title, page, author, extra, skipped, false);
+  }
+
+  /**
+   * Records for {@code urls}; {@code local} for the user's own sources (a URL list file), which may
+   * name {@code file:} URLs.
+   */
+  public static List<CrawlRecord> records(
+      List<String> urls,
+      String source,
+      Instant now,
+      String title,
+      String page,
+      String author,
+      Map<String, String> extra,
+      Map<String, Integer> skipped,
+      boolean local) {
     List<CrawlRecord> records = new ArrayList<>();
     for (String url : urls) {
       try {
         records.add(
             CrawlRecord.of(
-                UrlNormalizer.normalise(url),
+                local ? UrlNormalizer.normalise(url) : UrlNormalizer.normaliseRemote(url),
                 source,
                 now,
                 title,

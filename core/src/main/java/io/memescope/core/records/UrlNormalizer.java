@@ -27,6 +27,19 @@ public final class UrlNormalizer {
 
   private UrlNormalizer() {}
 
+  /**
+   * The normalised form of a URL found on the web (a feed, a listing, a page, a dump of them): a
+   * {@code file:} URL there names a file on the machine that fetches it, which only the user's own
+   * sources (directories, URL lists) may do, so it is refused like an unsupported scheme.
+   */
+  public static String normaliseRemote(String url) {
+    String normalised = normalise(url);
+    if (normalised.startsWith("file:")) {
+      throw new IllegalArgumentException("a file: URL from a web source: " + url);
+    }
+    return normalised;
+  }
+
   /** The normalised form; an {@link IllegalArgumentException} says why a URL is unusable. */
   public static String normalise(String url) {
     URI uri;

@@ -87,7 +87,8 @@ public final class UrlListParser {
               fields.get("page"),
               fields.get("author"),
               extra,
-              skipped));
+              skipped,
+              true));
     }
     return new SourcePage(records, skipped, next);
   }

@@ -74,7 +74,7 @@ public final class RedditListingParser {
     }
     for (String url : urls) {
       try {
-        records.add(record(UrlNormalizer.normalise(url), post, now));
+        records.add(record(UrlNormalizer.normaliseRemote(url), post, now));
       } catch (IllegalArgumentException e) {
         skipped.merge("bad_url", 1, Integer::sum);
       }

@@ -119,6 +119,50 @@ class ParsersTest {
   }
 
   @Test
+  void file_urls_are_refused_from_the_web_and_kept_from_the_users_own_lists() throws Exception {
+    // A file: URL names a file on the machine that fetches it. Until 2026-12-06 a feed or a
+    // Reddit post could name one, and the ingest job read it (within ingest.fetch.file-roots)
+    // and indexed it under the feed's title.
+    String rss =
+        """
+        <?xml version="1.0"?>
+        <rss version="2.0"><channel><title>M</title><link>https://m.example/</link><description>d</description>
+          <item><title>Local</title><link>https://m.example/p/1</link>
+            <enclosure url="file:///data/memes/x.jpg" type="image/jpeg" length="1"/></item>
+          <item><title>Remote</title><link>https://m.example/p/2</link>
+            <enclosure url="https://cdn.example/2.jpg" type="image/jpeg" length="1"/></item>
+        </channel></rss>
+        """;
+    SourcePage feed =
+        new FeedParser("feed:m")
+            .parse(rss.getBytes(StandardCharsets.UTF_8), "https://m.example/feed", NOW);
+    assertThat(feed.records())
+        .extracting(CrawlRecord::url)
+        .containsExactly("https://cdn.example/2.jpg");
+    assertThat(feed.skipped()).containsEntry("bad_url", 1);
+
+    String listing =
+        """
+        {"kind":"Listing","data":{"after":null,"children":[
+          {"kind":"t3","data":{"name":"t3_a","title":"Local","url":"file:///data/memes/y.png"}},
+          {"kind":"t3","data":{"name":"t3_b","title":"Remote","url":"https://i.example/z.png"}}]}}
+        """;
+    SourcePage reddit =
+        new io.memescope.crawler.reddit.RedditListingParser(
+                "reddit:m", "https://www.reddit.com", false)
+            .parse(listing.getBytes(StandardCharsets.UTF_8), NOW);
+    assertThat(reddit.records())
+        .extracting(CrawlRecord::url)
+        .containsExactly("https://i.example/z.png");
+    assertThat(reddit.skipped()).containsEntry("bad_url", 1);
+
+    SourcePage list = new UrlListParser("list:mine").page("file:///data/memes/x.jpg\n", 0, 10, NOW);
+    assertThat(list.records())
+        .extracting(CrawlRecord::url)
+        .containsExactly("file:///data/memes/x.jpg");
+  }
+
+  @Test
   void url_lists_in_text_jsonl_and_csv_are_paged_by_line() throws Exception {
     UrlListParser parser = new UrlListParser("list:x");
     String text =
