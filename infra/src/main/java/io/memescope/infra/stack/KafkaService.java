@@ -46,7 +46,7 @@ final class KafkaService extends Service {
     return kafka.bootstrapServers();
   }
 
-  private Path logDirs() {
+  Path logDirs() {
     return dataDir().resolve("kraft-logs");
   }
 
@@ -95,7 +95,7 @@ final class KafkaService extends Service {
     }
   }
 
-  private String serverConfig() {
+  String serverConfig() {
     String h = kafka.host();
     Properties p = new Properties();
     p.setProperty("process.roles", "broker,controller");
@@ -130,7 +130,27 @@ final class KafkaService extends Service {
         new StringBuilder("# Written by memescope at every start; edit the config.\n");
     p.stringPropertyNames().stream()
         .sorted()
-        .forEach(k -> out.append(k).append('=').append(p.getProperty(k)).append('\n'));
+        .forEach(k -> out.append(k).append('=').append(escaped(p.getProperty(k))).append('\n'));
+    return out.toString();
+  }
+
+  /**
+   * {@code value} as a properties file holds it. Kafka reads the file as ISO-8859-1, as {@link
+   * Properties#load(java.io.InputStream)} does: a home named {@code memes é} written as UTF-8 was
+   * read as {@code memes Ã©}, and the broker kept its logs in a folder of that name. Every
+   * character outside ASCII is written as a {@code \\uXXXX} escape, and a backslash as two.
+   */
+  static String escaped(String value) {
+    StringBuilder out = new StringBuilder(value.length());
+    for (char c : value.toCharArray()) {
+      if (c == '\\') {
+        out.append("\\\\");
+      } else if (c < 0x20 || c > 0x7e) {
+        out.append(String.format("\\u%04x", (int) c));
+      } else {
+        out.append(c);
+      }
+    }
     return out.toString();
   }
 
