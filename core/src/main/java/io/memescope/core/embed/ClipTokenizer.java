@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.memescope.core.model.ModelMetadata;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -44,7 +43,7 @@ public final class ClipTokenizer implements AutoCloseable {
     this.tokenizer =
         clipMode
             ? HuggingFaceTokenizer.newInstance(
-                plainTokenizer(file),
+                new java.io.ByteArrayInputStream(plainTokenizer(file)),
                 Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"))
             : HuggingFaceTokenizer.newInstance(
                 file,
@@ -102,18 +101,20 @@ public final class ClipTokenizer implements AutoCloseable {
     }
   }
 
-  /** The tokenizer file without added tokens and post-processing: we add the specials ourselves. */
-  private static Path plainTokenizer(Path file) throws IOException {
+  /**
+   * The tokenizer file without added tokens and post-processing (we add the specials ourselves),
+   * handed to the tokenizer in memory: until 2026-12-06 it went through a temporary file removed
+   * only at a clean JVM exit, so every killed process (a TaskManager, a test fork) left 1.6 MB in
+   * the temporary folder.
+   */
+  private static byte[] plainTokenizer(Path file) throws IOException {
     ObjectMapper json = new ObjectMapper();
     ObjectNode root = (ObjectNode) json.readTree(file.toFile());
     root.putArray("added_tokens");
     root.putNull("post_processor");
     root.putNull("truncation");
     root.putNull("padding");
-    Path plain = Files.createTempFile("memescope-tokenizer-", ".json");
-    plain.toFile().deleteOnExit();
-    json.writeValue(plain.toFile(), root);
-    return plain;
+    return json.writeValueAsBytes(root);
   }
 
   @Override
