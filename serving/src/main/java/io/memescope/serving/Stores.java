@@ -6,10 +6,12 @@ import com.datastax.oss.driver.api.core.servererrors.QueryValidationException;
 import io.memescope.core.config.MemescopeConfig;
 import io.memescope.core.schema.Clients;
 import io.milvus.v2.client.MilvusClientV2;
+import io.milvus.v2.client.RetryConfig;
 import io.milvus.v2.exception.ErrorCode;
 import io.milvus.v2.exception.MilvusClientException;
 import java.time.Duration;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,9 +25,34 @@ import org.slf4j.LoggerFactory;
 final class Stores implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Stores.class);
 
+  /**
+   * The SDK retries an unavailable server 75 times by default, backing off to 3 s, with no overall
+   * limit: about 3.5 minutes before a search learned that Milvus was down. A search is answered
+   * within seconds or not at all, so a call is retried for at most 2 s.
+   */
+  static final RetryConfig RETRY =
+      RetryConfig.builder().maxRetryTimes(5).maxRetryTimeoutMs(2_000).build();
+
+  /** How long after a failed connect every call is answered 503 without another try. */
+  static final Duration CONNECT_BACKOFF = Duration.ofSeconds(2);
+
+  /**
+   * How long a discarded client stays open: calls already made on it finish (with their answer or
+   * their own error) rather than being cut off by the close; longer than a call's deadline.
+   */
+  static final Duration CLOSE_GRACE = Duration.ofSeconds(15);
+
   private final MemescopeConfig config;
   private volatile MilvusClientV2 milvus;
   private volatile CqlSession cassandra;
+  private volatile long connectFailedAt = Long.MIN_VALUE;
+  private final java.util.concurrent.ScheduledExecutorService closer =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "milvus-client-closer");
+            t.setDaemon(true);
+            return t;
+          });
 
   Stores(MemescopeConfig config) {
     this.config = config;
@@ -72,7 +99,9 @@ final class Stores implements AutoCloseable {
   /**
    * Drops a client after a failure, so that the next call connects afresh. A client that lived
    * through a Milvus restart can keep failing on state cached from the old server (seen with Milvus
-   * Lite: "unknown enum value" on every call after the restart).
+   * Lite: "unknown enum value" on every call after the restart). It is closed {@link #CLOSE_GRACE}
+   * later: closing it at once (the SDK shuts its channel down now) failed every other request's
+   * call on it, which the SDK then retried against the closed channel.
    */
   private void discard(MilvusClientV2 client) {
     synchronized (this) {
@@ -82,6 +111,14 @@ final class Stores implements AutoCloseable {
         return;
       }
     }
+    try {
+      closer.schedule(() -> close(client), CLOSE_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      close(client); // the server is stopping
+    }
+  }
+
+  private static void close(MilvusClientV2 client) {
     try {
       client.close();
     } catch (RuntimeException e) {
@@ -103,16 +140,32 @@ final class Stores implements AutoCloseable {
     if (client != null) {
       return client;
     }
+    refuseWhileBackingOff();
     synchronized (this) {
       if (milvus == null) {
+        // A caller that waited here while another one's connect failed does not try again: with
+        // Milvus down, each try takes the connect timeout, and they queued one after another.
+        refuseWhileBackingOff();
         try {
-          milvus = Clients.milvus(config.milvus(), Duration.ofSeconds(3), Duration.ofSeconds(10));
+          MilvusClientV2 fresh =
+              Clients.milvus(config.milvus(), Duration.ofSeconds(3), Duration.ofSeconds(10));
+          fresh.retryConfig(RETRY);
+          milvus = fresh;
         } catch (RuntimeException e) {
+          connectFailedAt = System.nanoTime();
           LOG.warn("cannot connect to Milvus at {}: {}", config.milvus().uri(), e.getMessage());
           throw ApiException.unavailable("Milvus", e);
         }
       }
       return milvus;
+    }
+  }
+
+  private void refuseWhileBackingOff() {
+    long failed = connectFailedAt;
+    if (failed != Long.MIN_VALUE && System.nanoTime() - failed < CONNECT_BACKOFF.toNanos()) {
+      throw ApiException.unavailable(
+          "Milvus", new IllegalStateException("a connect failed less than 2 s ago"));
     }
   }
 
@@ -136,6 +189,7 @@ final class Stores implements AutoCloseable {
 
   @Override
   public synchronized void close() {
+    closer.shutdown();
     if (milvus != null) {
       milvus.close();
     }

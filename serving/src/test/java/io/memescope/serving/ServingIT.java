@@ -1118,8 +1118,40 @@ class ServingIT {
         .isEqualTo(200);
     MemescopeConfig stack = TestStack.config();
     ProcessHandle process = TestStack.process("milvus");
-    process.destroyForcibly();
-    process.onExit().get(30, TimeUnit.SECONDS);
+    // Searches in flight when Milvus goes, and those that arrive while it is down, all answer 503
+    // within seconds. Until 2026-12-06 the SDK retried an unavailable server 75 times (about
+    // 3.5 min), the first failure closed the client under every other request, and reconnects
+    // queued one at a time behind a lock, 3 s each.
+    java.util.concurrent.ExecutorService clients =
+        java.util.concurrent.Executors.newFixedThreadPool(8);
+    try {
+      List<java.util.concurrent.Future<HttpResponse<String>>> inFlight = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        String body = "{\"terms\":[{\"text\":\"in flight " + i + "\"}],\"limit\":50}";
+        inFlight.add(clients.submit(() -> post("/api/search", body)));
+      }
+      process.destroyForcibly();
+      process.onExit().get(30, TimeUnit.SECONDS);
+      long start = System.nanoTime();
+      List<java.util.concurrent.Future<HttpResponse<String>>> arriving = new ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        String body = "{\"terms\":[{\"text\":\"while down " + i + "\"}]}";
+        arriving.add(clients.submit(() -> post("/api/search", body)));
+      }
+      for (var answer : inFlight) {
+        assertThat(answer.get(60, TimeUnit.SECONDS).statusCode()).isIn(200, 503);
+      }
+      for (var answer : arriving) {
+        HttpResponse<String> r = answer.get(60, TimeUnit.SECONDS);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
+        assertThat(r.headers().firstValue("Retry-After")).isPresent();
+      }
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .as("time until the last of 8 searches sent while Milvus was down had its 503")
+          .isLessThan(Duration.ofSeconds(15));
+    } finally {
+      clients.shutdownNow();
+    }
     HttpResponse<String> down = post("/api/search", "{\"terms\":[{\"imageId\":\"" + id + "\"}]}");
     assertThat(down.statusCode()).isEqualTo(503);
     assertThat(down.headers().firstValue("Retry-After")).isPresent();
