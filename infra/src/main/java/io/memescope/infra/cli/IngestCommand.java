@@ -6,6 +6,7 @@ import io.memescope.infra.flink.FlinkRestClient;
 import io.memescope.infra.flink.IngestJobs;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ParentCommand;
@@ -104,15 +105,52 @@ final class IngestCommand implements Callable<Integer> {
       return 0;
     }
 
-    /** The newest published quality model version, which the job scores new images with. */
-    private static String qualityModel(MemescopeConfig config) {
-      try (var session = io.memescope.core.schema.Clients.cassandraKeyspace(config.cassandra())) {
-        return new io.memescope.core.quality.QualityRegistry(session)
-            .latest()
-            .map(e -> e.version() + " (published " + e.createdAt() + ")")
-            .orElse("none published yet (`./memescope train run --publish`)");
+    /**
+     * The quality model version the job scores new images with: the one announced last on the
+     * models topic, read as the job reads it. Until 2026-12-06 this named the newest registered
+     * version, which is not followed when its announcement failed; such a version is now named
+     * beside it, with the command that announces it.
+     */
+    static String qualityModel(MemescopeConfig config) {
+      Optional<io.memescope.core.quality.ModelVersion> followed;
+      try {
+        followed =
+            io.memescope.core.quality.ModelAnnouncements.read(
+                config.kafka(), Duration.ofSeconds(15));
       } catch (RuntimeException e) {
         return "unknown (" + e.getMessage() + ")";
+      }
+      return modelLine(followed, newestRegistered(config));
+    }
+
+    /** The status line for the version {@code followed} and the registry's newest. */
+    static String modelLine(
+        Optional<io.memescope.core.quality.ModelVersion> followed,
+        Optional<io.memescope.core.quality.QualityRegistry.Published> registered) {
+      String text =
+          followed
+              .map(v -> v.version() + " (announced, stamped " + v.createdAt() + ")")
+              .orElse("none announced yet (`./memescope train run --publish`)");
+      if (registered.isPresent()
+          && followed.map(v -> !v.version().equals(registered.get().version())).orElse(true)) {
+        String newer = registered.get().version();
+        text +=
+            "; the newest registered version, "
+                + newer
+                + ", was not announced (announce it: `./memescope train publish "
+                + newer
+                + "`)";
+      }
+      return text;
+    }
+
+    /** The registry's newest version; empty when none, or when Cassandra cannot be read. */
+    private static Optional<io.memescope.core.quality.QualityRegistry.Published> newestRegistered(
+        MemescopeConfig config) {
+      try (var session = io.memescope.core.schema.Clients.cassandraKeyspace(config.cassandra())) {
+        return new io.memescope.core.quality.QualityRegistry(session).latest();
+      } catch (RuntimeException e) {
+        return Optional.empty(); // the registry is a note beside the answer, not the answer
       }
     }
 
@@ -165,7 +203,11 @@ final class IngestCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      UpCommand.submitIngest(ingest.parent.config());
+      MemescopeConfig config = ingest.parent.config();
+      // The stack's lock, as `up` holds it: two commands submitting at once made two runs.
+      try (var lock = new io.memescope.infra.stack.LocalStack(config).hold()) {
+        UpCommand.submitIngest(config);
+      }
       return 0;
     }
   }
@@ -180,8 +222,16 @@ final class IngestCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      var cancelled = new IngestJobs(ingest.parent.config()).cancel();
-      System.out.println(cancelled.map(id -> "cancelled job " + id).orElse("ingest: not running"));
+      MemescopeConfig config = ingest.parent.config();
+      try (var lock = new io.memescope.infra.stack.LocalStack(config).hold()) {
+        List<String> cancelled = new IngestJobs(config).cancel();
+        System.out.println(
+            cancelled.isEmpty()
+                ? "ingest: not running"
+                : "cancelled job"
+                    + (cancelled.size() > 1 ? "s " : " ")
+                    + String.join(", ", cancelled));
+      }
       return 0;
     }
   }

@@ -84,6 +84,11 @@ public final class Memescope {
             commandLine.getErr().println("memescope: " + e.getMessage());
             return 1;
           }
+          if (e instanceof io.memescope.infra.flink.FlinkRestClient.FlinkRestException f) {
+            // Flink's own error is a whole Java stack trace in JSON; the cause is at its end.
+            commandLine.getErr().println("memescope: " + f.brief());
+            return 1;
+          }
           if (e instanceof java.io.UncheckedIOException || e instanceof java.io.IOException) {
             // A file the stack cannot write (a home once used with sudo, a full disk): one line
             // with the reason, not a stack trace.

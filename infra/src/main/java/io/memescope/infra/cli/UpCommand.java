@@ -62,6 +62,13 @@ final class UpCommand implements Callable<Integer> {
       throw new StackException(
           e.getMessage()
               + "\n(services that started are still running; `./memescope down` stops them)");
+    } catch (io.memescope.infra.flink.FlinkRestClient.FlinkRestException e) {
+      // The ingest job's submission: the services are up, and the advice applies as above.
+      throw new StackException(
+          "submitting the ingest job: "
+              + e.brief()
+              + "\n(services that started are still running; `./memescope down` stops them;"
+              + " the JobManager's log: `./memescope logs flink-jobmanager`)");
     }
     Console.line(
         "memescope: up in "

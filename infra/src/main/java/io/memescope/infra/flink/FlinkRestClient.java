@@ -33,6 +33,11 @@ public final class FlinkRestClient {
     this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
   }
 
+  /** The error for {@code request} (method and URI) answered with {@code status}. */
+  public static FlinkRestException errorFor(String request, int status, String body) {
+    return new FlinkRestException(request + " answered " + status + ": " + body, null, status);
+  }
+
   /** Thrown when the cluster answers with an error or not at all. */
   public static final class FlinkRestException extends RuntimeException {
     private final int status;
@@ -49,6 +54,51 @@ public final class FlinkRestClient {
     /** The HTTP status the cluster answered with; -1 when it did not answer. */
     public int status() {
       return status;
+    }
+
+    /**
+     * One line for a person: for an answer, the request and the innermost cause in Flink's error
+     * (its answer carries a whole Java stack trace, which said what went wrong only at its end);
+     * for no answer, that Flink is not answering and how to start it.
+     */
+    public String brief() {
+      if (status < 0) {
+        Throwable cause = getCause();
+        if (cause instanceof java.net.ConnectException
+            || cause instanceof java.net.http.HttpConnectTimeoutException) {
+          String request = getMessage().replaceFirst(" failed: .*", "");
+          return request
+              + ": Flink is not answering; start the stack with `./memescope up`"
+              + " (`./memescope status` shows what runs)";
+        }
+        return getMessage();
+      }
+      String message = getMessage();
+      int body = message.indexOf(": ", message.indexOf(" answered "));
+      String request = body < 0 ? message : message.substring(0, body);
+      String reason = body < 0 ? "" : rootCause(message.substring(body + 2));
+      return reason.isEmpty() ? message : request + ": " + reason;
+    }
+
+    /** The last "Caused by:" line of the first error in a Flink error answer, or its first line. */
+    static String rootCause(String body) {
+      String error = body;
+      try {
+        JsonNode errors = JSON.readTree(body).path("errors");
+        if (errors.isArray() && !errors.isEmpty()) {
+          error = errors.get(0).asText();
+        }
+      } catch (IOException e) {
+        // Not JSON: the text as it came.
+      }
+      String last = null;
+      for (String line : error.split("\n")) {
+        if (line.startsWith("Caused by: ")) {
+          last = line.substring("Caused by: ".length());
+        }
+      }
+      String first = error.lines().findFirst().orElse("").strip();
+      return (last != null ? last : first).strip();
     }
   }
 
@@ -254,16 +304,8 @@ public final class FlinkRestClient {
     try {
       HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
       if (response.statusCode() / 100 != 2) {
-        throw new FlinkRestException(
-            request.method()
-                + " "
-                + request.uri()
-                + " answered "
-                + response.statusCode()
-                + ": "
-                + response.body(),
-            null,
-            response.statusCode());
+        throw errorFor(
+            request.method() + " " + request.uri(), response.statusCode(), response.body());
       }
       return response.body().isBlank() ? JSON.createObjectNode() : JSON.readTree(response.body());
     } catch (IOException e) {

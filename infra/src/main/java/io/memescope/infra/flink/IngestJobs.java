@@ -34,13 +34,58 @@ public final class IngestJobs {
   /** What {@link #ensureRunning} did. */
   public record Submission(String jobId, boolean reused, Optional<String> restoredFrom) {}
 
+  /** Job states in which a job runs or will run again. */
+  private static final java.util.Set<String> ACTIVE =
+      java.util.Set.of("RUNNING", "CREATED", "INITIALIZING", "RESTARTING", "RECONCILING");
+
+  /**
+   * Job states on the way to an end: such a job still holds its slots and its Kafka group, so no
+   * other run is submitted beside it until it has ended.
+   */
+  private static final java.util.Set<String> ENDING = java.util.Set.of("CANCELLING", "FAILING");
+
+  /** How long a submission waits for a run that is ending. */
+  static final Duration ENDING_WAIT = Duration.ofSeconds(60);
+
   /** The running (or starting) ingest job, if any. */
   public Optional<FlinkRestClient.Job> running() {
+    return runs(ACTIVE).stream().findFirst();
+  }
+
+  private List<FlinkRestClient.Job> runs(java.util.Set<String> states) {
     return rest.jobs().stream()
         .filter(j -> j.name().equals(config.ingest().jobName()))
-        .filter(
-            j -> List.of("RUNNING", "CREATED", "INITIALIZING", "RESTARTING").contains(j.state()))
-        .findFirst();
+        .filter(j -> states.contains(j.state()))
+        .toList();
+  }
+
+  /**
+   * Waits until no run of the job is cancelling or failing: submitting beside one (`ingest cancel
+   * && ingest submit`, as the README suggests after a settings change) gave two runs that shared
+   * the Kafka group for as long as the old one took to end.
+   */
+  private void awaitEndingRuns() {
+    long deadline = System.nanoTime() + ENDING_WAIT.toNanos();
+    List<FlinkRestClient.Job> ending = runs(ENDING);
+    while (!ending.isEmpty()) {
+      if (System.nanoTime() > deadline) {
+        throw new StackException(
+            "the ingest job "
+                + ending.get(0).id()
+                + " is still "
+                + ending.get(0).state().toLowerCase(java.util.Locale.ROOT)
+                + " after "
+                + ENDING_WAIT.toSeconds()
+                + " s; submit again once `./memescope ingest status` says it is not running");
+      }
+      try {
+        Thread.sleep(500);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new StackException("interrupted while waiting for the ingest job to end");
+      }
+      ending = runs(ENDING);
+    }
   }
 
   /** Submits the job unless it runs already. */
@@ -53,6 +98,12 @@ public final class IngestJobs {
     if (!Files.isRegularFile(jobJar)) {
       throw new StackException(
           "the ingest job jar " + jobJar + " is missing; build with ./memescope (it builds)");
+    }
+    awaitEndingRuns();
+    job = running(); // (a run that was restarting meanwhile)
+    if (job.isPresent()) {
+      record(job.get().id());
+      return new Submission(job.get().id(), true, Optional.empty());
     }
     String encoded = encodedSettings();
     Optional<String> checkpoint = newestCheckpoint();
@@ -164,10 +215,10 @@ public final class IngestJobs {
   }
 
   /** Cancels the running job; its last checkpoint is kept for the next submission. */
-  public Optional<String> cancel() {
-    Optional<FlinkRestClient.Job> job = running();
-    job.ifPresent(j -> rest.cancel(j.id()));
-    return job.map(FlinkRestClient.Job::id);
+  public List<String> cancel() {
+    List<FlinkRestClient.Job> jobs = runs(ACTIVE); // every one: two runs must not both go on
+    jobs.forEach(j -> rest.cancel(j.id()));
+    return jobs.stream().map(FlinkRestClient.Job::id).toList();
   }
 
   /**

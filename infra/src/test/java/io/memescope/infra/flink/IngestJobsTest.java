@@ -27,6 +27,10 @@ class IngestJobsTest {
   final List<String> cancels = new CopyOnWriteArrayList<>();
   final List<String> runs = new CopyOnWriteArrayList<>();
   final List<String> nextJobs = new CopyOnWriteArrayList<>();
+
+  /** Ingest runs by id (their state in {@link #states}); other ids are re-scoring jobs. */
+  final Map<String, String> names = new ConcurrentHashMap<>();
+
   @org.junit.jupiter.api.io.TempDir java.nio.file.Path home;
 
   @BeforeEach
@@ -43,14 +47,20 @@ class IngestJobsTest {
                     jobs.append(jobs.length() > 9 ? "," : "")
                         .append("{\"jid\":\"")
                         .append(id)
-                        .append("\",\"name\":\"memescope-ingest-rescore-")
-                        .append(id)
-                        .append("\",\"state\":\"RUNNING\"}"));
+                        .append("\",\"name\":\"")
+                        .append(names.getOrDefault(id, "memescope-ingest-rescore-" + id))
+                        .append("\",\"state\":\"")
+                        .append(names.containsKey(id) ? state : "RUNNING")
+                        .append("\"}"));
             send(e, 200, jobs.append("]}").toString());
             return;
           }
           String id = path.substring("/jobs/".length());
-          if (e.getRequestMethod().equals("PATCH")) {
+          if (e.getRequestMethod().equals("PATCH") && names.containsKey(id)) {
+            cancels.add(id);
+            states.put(id, "CANCELLING");
+            send(e, 202, "{}");
+          } else if (e.getRequestMethod().equals("PATCH")) {
             cancels.add(id);
             // Finished meanwhile (its version superseded) or stuck: Flink refuses the cancel.
             send(e, 409, "{\"errors\":[\"Job " + id + " is not in a cancellable state\"]}");
@@ -142,6 +152,45 @@ class IngestJobsTest {
     // A plain path: Flink reads a file: URI's text as it is, so my%20memes would be another
     // folder.
     assertThat(newest.toString()).contains("my memes é");
+  }
+
+  @Test
+  void a_submission_waits_for_a_run_that_is_ending_and_cancel_stops_every_run() throws Exception {
+    java.nio.file.Path jar = java.nio.file.Files.write(home.resolve("job.jar"), new byte[] {1});
+    // Two runs at once (two commands submitted together before the lock): both are cancelled.
+    names.put("r1", "memescope-ingest");
+    names.put("r2", "memescope-ingest");
+    states.put("r1", "RUNNING");
+    states.put("r2", "RESTARTING");
+    IngestJobs jobs = new IngestJobs(config);
+    assertThat(jobs.cancel()).containsExactlyInAnyOrder("r1", "r2");
+    assertThat(states).containsEntry("r1", "CANCELLING").containsEntry("r2", "CANCELLING");
+
+    // `ingest cancel && ingest submit`: the new run waits until the old ones have ended.
+    java.util.concurrent.atomic.AtomicLong ended = new java.util.concurrent.atomic.AtomicLong();
+    Thread ending =
+        new Thread(
+            () -> {
+              try {
+                Thread.sleep(1_500);
+              } catch (InterruptedException e) {
+                return;
+              }
+              ended.set(System.nanoTime());
+              states.put("r1", "CANCELED");
+              states.put("r2", "CANCELED");
+            });
+    ending.start();
+    nextJobs.add("d".repeat(32));
+    var submission = jobs.ensureRunning(jar);
+    long submitted = System.nanoTime();
+    ending.join();
+    assertThat(submission.reused()).isFalse();
+    assertThat(runs).hasSize(1);
+    assertThat(ended.get())
+        .as("the old runs had ended when the new one was submitted")
+        .isPositive();
+    assertThat(submitted).isGreaterThan(ended.get());
   }
 
   private static void send(HttpExchange e, int status, String body) throws IOException {
