@@ -56,9 +56,12 @@ final class ModelCommand {
       Path venv = config.home().toAbsolutePath().resolve("export-venv");
       Path target = out != null ? out : Path.of("models", name + "-" + pretrained);
       String python = config.milvus().python();
-      if (!Files.isExecutable(venv.resolve("bin/python"))) {
+      // Made again when its Python does not run pip (a venv half made before python3-venv was
+      // installed): until 2026-12-06 every later install failed until it was deleted by hand.
+      if (!Files.isExecutable(venv.resolve("bin/python"))
+          || !io.memescope.infra.stack.Venvs.pipRuns(venv.resolve("bin/python"))) {
         Console.line("model: creating " + venv + " (torch and open_clip: a large download)");
-        run(List.of(python, "-m", "venv", venv.toString()));
+        run(List.of(python, "-m", "venv", "--clear", venv.toString()));
       }
       run(
           List.of(

@@ -124,23 +124,7 @@ final class MilvusService extends Service {
 
   /** Whether the environment's Python runs pip (asked as a module, as the install runs it). */
   private boolean pipRuns() {
-    try {
-      Process p =
-          new ProcessBuilder(venvPython().toString(), "-m", "pip", "--version")
-              .redirectErrorStream(true)
-              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-              .start();
-      if (!p.waitFor(60, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        return false;
-      }
-      return p.exitValue() == 0;
-    } catch (IOException e) {
-      return false;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new StackException("milvus: interrupted");
-    }
+    return Venvs.pipRuns(venvPython());
   }
 
   /** The configured interpreter, checked: a clear error if it is missing or too old. */

@@ -1,0 +1,60 @@
+package io.memescope.infra.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.memescope.infra.testing.Console.Outcome;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ModelInstallTest {
+  @TempDir Path home;
+  @TempDir Path tools;
+
+  private static Path script(Path file, String body) throws Exception {
+    Files.createDirectories(file.getParent());
+    Files.writeString(file, "#!/bin/sh\n" + body);
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-xr-x"));
+    return file;
+  }
+
+  @Test
+  void an_export_environment_without_pip_is_made_again() throws Exception {
+    // What Debian's python3 leaves without python3-venv: bin/python, and no pip in it. Until
+    // 2026-12-06 every later `model install` failed with "No module named pip" until the folder
+    // was deleted by hand.
+    Path venv = home.resolve("export-venv");
+    script(venv.resolve("bin/python"), "exit 1\n");
+    Path calls = tools.resolve("calls.txt");
+    // The configured interpreter: records its arguments; asked for a venv, makes one whose
+    // Python runs pip and everything else.
+    Path python =
+        script(
+            tools.resolve("python3"),
+            "echo \"$@\" >> '"
+                + calls
+                + "'\n"
+                + "if [ \"$1\" = -m ] && [ \"$2\" = venv ]; then\n"
+                + "  for last; do :; done\n"
+                + "  mkdir -p \"$last/bin\"\n"
+                + "  printf '#!/bin/sh\\nexit 0\\n' > \"$last/bin/python\"\n"
+                + "  chmod +x \"$last/bin/python\"\n"
+                + "fi\n");
+    Outcome outcome =
+        Cli.run(
+            home,
+            "--set",
+            "milvus.python=" + python,
+            "model",
+            "install",
+            "ViT-B-32",
+            "--pretrained",
+            "x",
+            "--out",
+            tools.resolve("out").toString());
+    assertThat(Files.readString(calls)).contains("-m venv --clear " + venv.toAbsolutePath());
+    assertThat(outcome.err()).doesNotContain("pip install");
+  }
+}
