@@ -107,6 +107,18 @@ final class Catalog {
   /** Runs between a background read and its use; tests hold it to race a takedown against it. */
   volatile Runnable afterBackgroundRead = () -> {};
 
+  /** Runs between a foreground read and its use, as {@link #afterBackgroundRead}. */
+  volatile Runnable afterForegroundRead = () -> {};
+
+  /**
+   * Images taken down through this replica in the last 10 minutes. A read that began before the
+   * takedown deleted the rows and ended after it dropped the image from the cache put the image
+   * back (until 2026-12-06): it was then shown for up to {@code serving.metadata-cache}, and on
+   * quality-sorted pages, which come from a snapshot of hits, nothing else removed it.
+   */
+  private final Cache<String, Boolean> takenDown =
+      Caffeine.newBuilder().expireAfterWrite(Duration.ofMinutes(10)).maximumSize(100_000).build();
+
   /**
    * @param cacheFor how long a result's metadata is reused before it is read again (titles, sources
    *     and quality change while an image lives); zero reads it for every page
@@ -146,8 +158,16 @@ final class Catalog {
    * more and read again in the background, so a popular page never waits for Cassandra.
    */
   Map<String, Summary> summaries(Collection<String> ids) {
+    Map<String, Summary> out = cached(ids);
+    out.keySet().removeIf(id -> takenDown.getIfPresent(id) != null);
+    return out;
+  }
+
+  private Map<String, Summary> cached(Collection<String> ids) {
     if (cache == null) {
-      return read(ids);
+      Map<String, Summary> read = new HashMap<>(read(ids));
+      afterForegroundRead.run();
+      return read;
     }
     Map<String, Summary> out = new HashMap<>();
     List<String> missing = new ArrayList<>();
@@ -171,7 +191,15 @@ final class Catalog {
     }
     if (!missing.isEmpty()) {
       Map<String, Summary> read = read(missing);
-      read.forEach((id, summary) -> cache.put(id, new Cached(summary, now)));
+      afterForegroundRead.run();
+      for (var e : read.entrySet()) {
+        cache.put(e.getKey(), new Cached(e.getValue(), now));
+        // After the put: a takedown marks the image before it drops it from the cache, so a
+        // put that raced it is either dropped by it or seen here.
+        if (takenDown.getIfPresent(e.getKey()) != null) {
+          cache.invalidate(e.getKey());
+        }
+      }
       out.putAll(read);
     }
     return out;
@@ -220,7 +248,9 @@ final class Catalog {
     return refreshing.contains(id);
   }
 
+  /** A takedown: the image is left out of every answer from now on, and dropped from the cache. */
   void forget(String id) {
+    takenDown.put(id, Boolean.TRUE);
     if (cache != null) {
       cache.invalidate(id);
     }

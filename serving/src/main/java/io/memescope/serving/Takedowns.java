@@ -59,6 +59,7 @@ final class Takedowns implements AutoCloseable {
       throw ApiException.unavailable("Kafka", e);
     }
     catalog.recordTakedown(d, reason, at);
+    catalog.forget(id); // left out of answers from here on, before any delete
     index.delete(id);
     catalog.deleteRows(d);
     LOG.info("took down image {} (sha256 {}): {}", id, d.sha256(), reason);

@@ -107,8 +107,8 @@ class CatalogIT {
       assertThat(titles(catalog, id)).containsExactly("second");
 
       write(id, "third");
-      catalog.forget(id); // what a takedown does
-      assertThat(titles(catalog, id)).containsExactly("third");
+      catalog.forget(id); // what a takedown does, before it deletes the rows
+      assertThat(titles(catalog, id)).as("left out, though its row is still there").isNull();
     } finally {
       catalog.close();
     }
@@ -150,6 +150,41 @@ class CatalogIT {
     } finally {
       release.countDown();
       catalog.close();
+    }
+  }
+
+  @Test
+  void a_takedown_while_a_first_read_is_in_flight_is_not_undone() throws Exception {
+    // The read of an image not cached yet has its row when the takedown deletes it and drops
+    // it from the cache; until 2026-12-06 the read then put it in the cache and showed it.
+    for (Duration cacheFor : List.of(Duration.ofSeconds(60), Duration.ZERO)) {
+      Catalog catalog = new Catalog(stores, cacheFor, Duration.ofSeconds(60));
+      CountDownLatch readDone = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      catalog.afterForegroundRead =
+          () -> {
+            readDone.countDown();
+            try {
+              release.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          };
+      try {
+        String id = (cacheFor.isZero() ? "c6" : "c5").repeat(16);
+        write(id, "first");
+        var first = java.util.concurrent.CompletableFuture.supplyAsync(() -> titles(catalog, id));
+        assertThat(readDone.await(10, TimeUnit.SECONDS)).isTrue();
+        catalog.forget(id);
+        cql.execute("DELETE FROM images WHERE id = ?", id);
+        release.countDown();
+        assertThat(first.get(10, TimeUnit.SECONDS)).as("the answer in flight").isNull();
+        catalog.afterForegroundRead = () -> {};
+        assertThat(titles(catalog, id)).as("the next answer").isNull();
+      } finally {
+        release.countDown();
+        catalog.close();
+      }
     }
   }
 
