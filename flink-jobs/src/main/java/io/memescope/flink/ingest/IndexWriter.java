@@ -62,6 +62,7 @@ final class IndexWriter implements AutoCloseable {
   private final PreparedStatement deleteUrl;
   private final PreparedStatement storedImages;
   private final PreparedStatement storedUrls;
+  private final PreparedStatement storedTitleCounts;
   private final PreparedStatement setLastSeen;
   private final String rejectsTopic;
   private final Gson gson = new Gson();
@@ -74,6 +75,13 @@ final class IndexWriter implements AutoCloseable {
 
   /** Keys per {@code IN} when reading the takedown records. */
   static final int IN_CHUNK = 100;
+
+  /**
+   * An image keeps the titles of its first this many listings. A meme reposted thousands of times
+   * under other titles grew one Cassandra set without limit (until 2026-12-06), which every search
+   * result read and returned whole; each URL's own title stays in {@code image_urls}.
+   */
+  static final int MAX_TITLES = 50;
 
   IndexWriter(MemescopeConfig config) {
     // The committer builds a writer again on every retry: one that fails half-built (Milvus
@@ -131,6 +139,9 @@ final class IndexWriter implements AutoCloseable {
           session.prepare(
               "SELECT id, quality, quality_version, first_seen, first_url FROM images"
                   + " WHERE id IN ?");
+      this.storedTitleCounts =
+          session.prepare(
+              "SELECT id, collection_count(titles) AS titles FROM images WHERE id IN ?");
       this.storedUrls =
           session.prepare(
               "SELECT url_hash, image_id, source, title, page, first_seen FROM image_urls"
@@ -223,6 +234,14 @@ final class IndexWriter implements AutoCloseable {
       }
     }
     Map<String, Row> storedImageRow = byKey(storedImages, "id", newest.keySet()).join();
+    Map<String, Integer> titleCounts = new HashMap<>();
+    Set<String> merged = new LinkedHashSet<>();
+    effects.stream()
+        .filter(e -> !IndexEffect.NEW.equals(e.kind()) && e.info().title() != null)
+        .forEach(e -> merged.add(e.imageId()));
+    byKey(storedTitleCounts, "id", merged)
+        .join()
+        .forEach((id, row) -> titleCounts.put(id, row.isNull("titles") ? 0 : row.getInt("titles")));
     // The URLs' rows, and those of the stored first URLs, whose source Milvus keeps.
     Set<String> urlHashes = new LinkedHashSet<>();
     effects.forEach(e -> urlHashes.add(e.info().urlHash()));
@@ -289,6 +308,9 @@ final class IndexWriter implements AutoCloseable {
         }
         submit(cql, batch.setIdempotence(true).build());
       } else {
+        if (!titles.isEmpty() && titleCounts.merge(e.imageId(), 1, Integer::sum) > MAX_TITLES) {
+          titles = Set.of(); // enough titles; the URL's own stays in image_urls
+        }
         submit(cql, mergeImage.bind(titles, Set.of(info.source()), e.imageId()));
       }
     }

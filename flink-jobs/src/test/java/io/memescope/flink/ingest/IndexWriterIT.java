@@ -10,6 +10,7 @@ import io.memescope.infra.testing.TestStack;
 import io.milvus.v2.client.MilvusClientV2;
 import io.milvus.v2.common.ConsistencyLevel;
 import io.milvus.v2.service.vector.request.QueryReq;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -145,6 +146,54 @@ class IndexWriterIT {
       assertThat(row.getString("source")).as("the first listing's").isEqualTo(info.source());
       assertThat(row.getString("title")).isEqualTo("the first title");
       assertThat(row.getString("page")).isEqualTo("http://example.test/thread/1");
+    }
+  }
+
+  @Test
+  void an_image_reposted_under_many_titles_keeps_those_of_its_first_listings() throws Exception {
+    // Until 2026-12-06 every merge added its title to the image's set, which each search result
+    // reads and returns whole: a meme reposted thousands of times carried thousands of titles.
+    String run = TestStack.uniqueName("writer");
+    MemescopeConfig config = freshIndex(run);
+    IndexEffect first =
+        TestImages.created("http://example.test/" + run + "/", 1, 64, List.of(), new Random(3))
+            .get(0);
+    UrlInfo info = first.info();
+    List<IndexEffect> reposts = new ArrayList<>();
+    for (int i = 0; i < IndexWriter.MAX_TITLES + 10; i++) {
+      UrlInfo repost =
+          new UrlInfo(
+              info.url() + "repost/" + i,
+              info.urlHash() + "-" + i,
+              info.seenKey() + "-" + i,
+              info.source(),
+              "title " + i,
+              null,
+              null,
+              info.discoveredAt() + i,
+              Map.of());
+      reposts.add(IndexEffect.merged(IndexEffect.EXACT, first.imageId(), repost, 0));
+    }
+    try (IndexWriter writer = new IndexWriter(config)) {
+      writer.write(List.of(first));
+      writer.write(reposts.subList(0, 30));
+      writer.write(reposts.subList(30, reposts.size()));
+    }
+    try (CqlSession cql = Clients.cassandraKeyspace(config.cassandra())) {
+      var titles =
+          cql.execute("SELECT titles FROM images WHERE id = ?", first.imageId())
+              .one()
+              .getSet("titles", String.class);
+      assertThat(titles).hasSize(IndexWriter.MAX_TITLES).contains("title 0", "title 29");
+      assertThat(titles).doesNotContain("title " + (IndexWriter.MAX_TITLES + 9));
+      // Each URL keeps its own title beside it.
+      assertThat(
+              cql.execute(
+                      "SELECT title FROM image_urls WHERE url_hash = ?",
+                      reposts.get(reposts.size() - 1).info().urlHash())
+                  .one()
+                  .getString("title"))
+          .isEqualTo("title " + (IndexWriter.MAX_TITLES + 9));
     }
   }
 
