@@ -16,12 +16,13 @@ import java.util.Set;
 
 /**
  * One pass over a {@link PagedSource}, page by page from the saved cursor. Each page's new records
- * are published, then marked as seen, then the cursor moves: a crash at any point repeats at most
- * one page, and de-duplication by URL hash keeps it from being published twice. At the end of the
- * source the cursor is cleared, so the next pass starts at the newest items again. A page that
- * cannot be fetched or read ends the pass with an error and the cursor where it was; so does a host
- * whose next turn is further off than a crawler thread sleeps, without an error. Records are
- * remembered by {@link CrawlRecord#seenKey()}: a local file that changed is published again.
+ * are published, then marked as seen, then the cursor moves: a crash at any point, or a publish
+ * that failed part-way, repeats at most one page, whose records may be published a second time (the
+ * ingest job's seen-URL filter drops the copies). At the end of the source the cursor is cleared,
+ * so the next pass starts at the newest items again. A page that cannot be fetched or read ends the
+ * pass with an error and the cursor where it was; so does a host whose next turn is further off
+ * than a crawler thread sleeps, without an error. Records are remembered by {@link
+ * CrawlRecord#seenKey()}: a local file that changed is published again.
  */
 public final class Crawl {
   private final PagedSource pages;

@@ -31,9 +31,10 @@ import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 /**
  * The ingest job: crawl records from Kafka → drop URLs already seen → fetch (async I/O) → decode,
  * hash, thumbnail → drop taken-down content (the takedowns topic, broadcast) and exact and near
- * duplicates, merging their URLs into the existing image → embed in micro-batches → index (Milvus,
- * Cassandra, {@code memescope.ingest.indexed}), exactly once. Whatever fails goes to {@code
- * memescope.ingest.rejects} with its stage and reason; bad input never fails the job.
+ * duplicates, merging their URLs into the existing image → embed in micro-batches → index (Milvus
+ * and Cassandra exactly once; {@code memescope.ingest.indexed} at least once, since a retried
+ * commit sends its events again). Whatever fails goes to {@code memescope.ingest.rejects} with its
+ * stage and reason; bad input never fails the job.
  *
  * <pre>{@code
  * flink run flink-jobs-job.jar --config-base64 <base64 of the settings as HOCON>
