@@ -302,6 +302,77 @@ class PoliteClientTest {
   }
 
   @Test
+  void a_failing_host_without_retry_after_is_paused_for_all_and_no_long_backoff_is_slept()
+      throws Exception {
+    // A host in an outage: 503 without Retry-After. Until 2026-12-06 our own backoff (2, 4, 8,
+    // 16 s per URL) was slept on the crawler service's shared threads, and other sources on the
+    // host kept asking at their usual pace.
+    HttpServer down =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    AtomicInteger asked = new AtomicInteger();
+    down.createContext(
+        "/",
+        e -> {
+          if (e.getRequestURI().getPath().equals("/robots.txt")) {
+            send(e, 404, "");
+          } else {
+            asked.incrementAndGet();
+            send(e, 503, "down");
+          }
+        });
+    down.start();
+    try {
+      String b = "http://127.0.0.1:" + down.getAddress().getPort();
+      gate = new HostGate(2, Duration.ofSeconds(5));
+      PoliteClient client =
+          new PoliteClient(
+              Set.of("127.0.0.1"),
+              1000,
+              5,
+              Duration.ofSeconds(2),
+              Duration.ZERO,
+              gate,
+              Listener.NONE,
+              sleeps::add);
+      assertThatThrownBy(() -> client.get(b + "/meme.jpg"))
+          .isInstanceOfSatisfying(
+              FetchException.class,
+              e -> {
+                assertThat(e.reason()).isEqualTo(FetchException.Reason.HOST_PAUSED);
+                assertThat(e.retryAfter()).isEqualTo(Duration.ofSeconds(8));
+              });
+      assertThat(sleeps).as("only the waits a thread may sleep").noneMatch(ms -> ms > 5_000L);
+      assertThat(asked.get()).as("the first try and two retries").isEqualTo(3);
+      // Another source on the host is told to come back later, without asking.
+      assertThatThrownBy(() -> client.get(b + "/another.jpg"))
+          .isInstanceOfSatisfying(
+              FetchException.class,
+              e -> assertThat(e.reason()).isEqualTo(FetchException.Reason.HOST_PAUSED));
+      assertThat(asked.get()).isEqualTo(3);
+    } finally {
+      down.stop(0);
+    }
+  }
+
+  @Test
+  void a_retry_after_given_as_an_http_date_is_read() {
+    String inTwoMinutes =
+        java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME.format(
+            java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC).plusSeconds(120));
+    okhttp3.Response response =
+        new okhttp3.Response.Builder()
+            .request(new okhttp3.Request.Builder().url("http://h.example/").build())
+            .protocol(okhttp3.Protocol.HTTP_1_1)
+            .code(503)
+            .message("busy")
+            .header("Retry-After", inTwoMinutes)
+            .build();
+    assertThat(PoliteClient.retryAfter(response))
+        .hasValueSatisfying(
+            d -> assertThat(d).isBetween(Duration.ofSeconds(115), Duration.ofSeconds(120)));
+  }
+
+  @Test
   void requests_in_flight_to_one_host_are_capped_across_threads() throws Exception {
     for (int limit : new int[] {1, 3}) {
       gate = new HostGate(limit);
