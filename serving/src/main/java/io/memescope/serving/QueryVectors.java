@@ -119,6 +119,20 @@ final class QueryVectors {
     return out;
   }
 
+  /** How many of {@code terms}' uploaded images have no cached vector (distinct contents). */
+  int imagesToEmbed(List<SearchRequest.Term> terms) {
+    java.util.Set<String> uncached = new java.util.HashSet<>();
+    for (SearchRequest.Term t : terms) {
+      if (t.image() != null) {
+        String key = sha256(t.image());
+        if (images.getIfPresent(key) == null) {
+          uncached.add(key);
+        }
+      }
+    }
+    return uncached.size();
+  }
+
   private float[] image(byte[] bytes, String field) {
     String key = sha256(bytes);
     float[] cached = images.getIfPresent(key);

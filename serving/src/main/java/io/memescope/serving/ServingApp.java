@@ -66,6 +66,7 @@ public final class ServingApp implements AutoCloseable {
   private final Index index;
   private final Catalog catalog;
   private final ClipEncoder encoder;
+  private final QueryVectors queryVectors;
   private final Searcher searcher;
   private final Takedowns takedowns;
   private final Stats stats;
@@ -98,12 +99,9 @@ public final class ServingApp implements AutoCloseable {
             .help("Query terms run through the model, by kind (cached ones are not counted)")
             .labelNames("kind")
             .register(registry);
-    this.searcher =
-        new Searcher(
-            index,
-            catalog,
-            new QueryVectors(encoder, index, 10_000, kind -> embeddings.labelValues(kind).inc()),
-            settings.qualitySortWindow());
+    this.queryVectors =
+        new QueryVectors(encoder, index, 10_000, kind -> embeddings.labelValues(kind).inc());
+    this.searcher = new Searcher(index, catalog, queryVectors, settings.qualitySortWindow());
     this.takedowns = new Takedowns(catalog, index, config.kafka());
     this.stats = new Stats(config.kafka(), index, encoder.metadata(), stores);
     this.fileRoots =
@@ -318,6 +316,14 @@ public final class ServingApp implements AutoCloseable {
   private void search(Context ctx) throws IOException {
     JsonNode body = Json.mapper().readTree(ctx.bodyAsBytes());
     SearchRequest request = SearchRequest.parse(body, settings, encoder.metadata().embeddingDim());
+    // Each uploaded image not embedded before is decoded and run through the model: it costs a
+    // request of its own on top of the search's (the next pages, which send it again, find its
+    // vector cached). Until 2026-12-06 a search with 16 images, each changed by a byte so that no
+    // cached vector served, cost what a one-word search did.
+    int images = queryVectors.imagesToEmbed(request.terms());
+    if (images > 0) {
+      rateLimit(ctx, images * TOKENS);
+    }
     ctx.contentType("application/json").result(page(searcher.search(request)));
   }
 

@@ -846,6 +846,41 @@ class ServingIT {
 
   @Test
   @Order(21)
+  void each_uploaded_image_costs_a_request_of_its_own() throws Exception {
+    // A burst of 3 requests. Until 2026-12-06 a search with any number of uploaded images (each
+    // decoded and run through the model) cost one request. Three new images: 4 requests' worth.
+    try (ServingApp strict = new ServingApp(limited(Map.of()), encoder, "")) {
+      String b = "http://127.0.0.1:" + strict.start("127.0.0.1", 0);
+      List<String> images =
+          bytesOf.values().stream().limit(3).map(Base64.getEncoder()::encodeToString).toList();
+      String image = images.get(0);
+      String three =
+          "{\"terms\":[{\"image\":\""
+              + images.get(0)
+              + "\"},{\"image\":\""
+              + images.get(1)
+              + "\"},{\"image\":\""
+              + images.get(2)
+              + "\"}]}";
+      HttpResponse<String> tooDear = postTo(b, three);
+      assertThat(tooDear.statusCode()).as(tooDear.body()).isEqualTo(429);
+      assertThat(tooDear.headers().firstValue("Retry-After")).isPresent();
+      HttpResponse<String> one = postTo(b, "{\"terms\":[{\"image\":\"" + image + "\"}]}");
+      assertThat(one.statusCode()).as(one.body()).isEqualTo(200);
+    }
+  }
+
+  private HttpResponse<String> postTo(String base, String body) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create(base + "/api/search"))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  @Order(21)
   void behind_a_trusted_proxy_each_forwarded_client_has_its_own_rate_limit() throws Exception {
     MemescopeConfig proxied =
         limited(Map.of("serving.trusted-proxies", "[\"127.0.0.1\", \"10.0.0.2\"]"));
