@@ -9,6 +9,7 @@ import io.memescope.crawler.http.FetchException;
 import io.memescope.crawler.http.PoliteClient;
 import java.io.IOException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -25,6 +26,12 @@ import java.util.Optional;
  * fails the pass.
  */
 public final class HtmlPageSource implements PagedSource {
+  /** How long one page may spend fetching the robots.txt of its images' origins. */
+  static final Duration ROBOTS_BUDGET = Duration.ofSeconds(30);
+
+  /** {@link #ROBOTS_BUDGET}; tests make it shorter. */
+  Duration robotsBudget = ROBOTS_BUDGET;
+
   private final String id;
   private final String url;
   private final PoliteClient http;
@@ -131,11 +138,18 @@ public final class HtmlPageSource implements PagedSource {
         after.isEmpty()
             ? 1.0
             : read.size() / (double) Math.min(maxPages, read.size() + queue.size());
-    // The images too obey robots.txt (of their own origin): the ingest job fetches them.
+    // The images too obey robots.txt (of their own origin): the ingest job fetches them. A page's
+    // images may name many origins, each with a robots.txt to fetch: past the budget only cached
+    // ones are asked, and images of the others are left for the next pass (robots_unknown), so
+    // that slow hosts do not hold the source's thread (until 2026-12-06, up to 6 minutes each).
     List<io.memescope.core.records.CrawlRecord> allowed = new ArrayList<>();
     Map<String, Integer> skipped = new java.util.LinkedHashMap<>(page.skipped());
+    long budgetEnd = System.nanoTime() + robotsBudget.toNanos();
     for (var r : page.records()) {
-      if (http.allowedByRobots(r.url())) {
+      Optional<Boolean> ok = http.allowedByRobots(r.url(), System.nanoTime() < budgetEnd);
+      if (ok.isEmpty()) {
+        skipped.merge("robots_unknown", 1, Integer::sum);
+      } else if (ok.get()) {
         allowed.add(r);
       } else {
         skipped.merge("robots_disallowed", 1, Integer::sum);

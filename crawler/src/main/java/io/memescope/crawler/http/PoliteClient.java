@@ -31,6 +31,11 @@ public final class PoliteClient {
   public static final String USER_AGENT = "Memescope/0.1 (+https://github.com/memescope)";
 
   private final OkHttpClient http;
+  private final OkHttpClient robotsHttp;
+
+  /** The longest a robots.txt request may take, redirects and all. */
+  static final Duration ROBOTS_CALL_TIMEOUT = Duration.ofSeconds(10);
+
   private final long maxBytes;
   private final int maxAttempts;
   private final Duration firstBackoff;
@@ -91,6 +96,9 @@ public final class PoliteClient {
                   return chain.proceed(chain.request());
                 })
             .build();
+    // robots.txt is small and asked before anything else of its host: a host that trickles it
+    // holds the page that found its images no longer than this (60 s a hop before 2026-12-06).
+    this.robotsHttp = http.newBuilder().callTimeout(ROBOTS_CALL_TIMEOUT).build();
     this.maxBytes = maxBytes;
     this.maxAttempts = maxAttempts;
     this.firstBackoff = firstBackoff;
@@ -162,12 +170,25 @@ public final class PoliteClient {
    * and cached, as for pages): for image URLs found on pages, which the ingest job fetches.
    */
   public boolean allowedByRobots(String url) {
+    return allowedByRobots(url, true).orElseThrow();
+  }
+
+  /**
+   * What {@link #allowedByRobots(String)} says when the origin's robots.txt is cached; empty when
+   * it would have to be fetched and {@code fetch} is false.
+   */
+  public Optional<Boolean> allowedByRobots(String url, boolean fetch) {
     HttpUrl parsed = HttpUrl.parse(url);
     if (parsed == null) {
-      return true; // not http(s): the URL checks refuse it, not robots.txt
+      return Optional.of(true); // not http(s): the URL checks refuse it, not robots.txt
     }
     String origin = origin(parsed);
-    return robots.rules(origin, this::fetchRobots).isAllowed(url);
+    Optional<BaseRobotRules> known = robots.cached(origin);
+    if (known.isEmpty() && !fetch) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        known.orElseGet(() -> robots.rules(origin, this::fetchRobots)).isAllowed(url));
   }
 
   /** "scheme://host:port", an IPv6 host in brackets (so that "/robots.txt" after it parses). */
@@ -294,7 +315,7 @@ public final class PoliteClient {
         throw new IOException("robots.txt redirects to no http(s) URL: " + current);
       }
       Request request = new Request.Builder().url(parsed).header("User-Agent", USER_AGENT).build();
-      try (Response response = http.newCall(request).execute()) {
+      try (Response response = robotsHttp.newCall(request).execute()) {
         if (response.isRedirect() && hop < MAX_REDIRECTS) {
           String location = response.header("Location");
           HttpUrl next = location == null ? null : parsed.resolve(location);

@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * robots.txt per host (scheme, host and port), fetched once and kept for an hour, parsed by
@@ -27,12 +26,30 @@ final class RobotsRules {
 
   private record Cached(BaseRobotRules rules, Instant until) {}
 
-  private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+  /** Origins remembered at most; the least recently used goes first (wildcard subdomains). */
+  static final int MAX_ORIGINS = 10_000;
+
+  private final Map<String, Cached> cache =
+      java.util.Collections.synchronizedMap(
+          new java.util.LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, Cached> eldest) {
+              return size() > MAX_ORIGINS;
+            }
+          });
   private final SimpleRobotRulesParser parser = new SimpleRobotRulesParser();
   private final Clock clock;
 
   RobotsRules(Clock clock) {
     this.clock = clock;
+  }
+
+  /** The rules cached for {@code origin} and not stale; empty when they would have to be loaded. */
+  java.util.Optional<BaseRobotRules> cached(String origin) {
+    Cached cached = cache.get(origin);
+    return cached != null && clock.instant().isBefore(cached.until())
+        ? java.util.Optional.of(cached.rules())
+        : java.util.Optional.empty();
   }
 
   /** Rules for {@code origin} ("http://host:port"), loading them with {@code loader} when stale. */

@@ -119,6 +119,78 @@ class HtmlPageSourceTest {
   }
 
   @Test
+  void slow_robots_txt_of_image_hosts_hold_a_page_no_longer_than_its_budget() throws Exception {
+    // Three image hosts whose robots.txt takes 1.5 s each. Until 2026-12-06 a page waited for
+    // every one (up to 6 minutes a host), on a thread the crawler's sources share.
+    Map<Integer, Integer> robotsAsked = new ConcurrentHashMap<>();
+    List<HttpServer> hosts = new ArrayList<>();
+    StringBuilder html = new StringBuilder("<html><body>");
+    try {
+      for (int i = 0; i < 3; i++) {
+        HttpServer host =
+            HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        int port = host.getAddress().getPort();
+        host.createContext(
+            "/robots.txt",
+            e -> {
+              robotsAsked.merge(port, 1, Integer::sum);
+              try {
+                Thread.sleep(1_500);
+              } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+              }
+              e.sendResponseHeaders(404, -1);
+              e.close();
+            });
+        host.start();
+        hosts.add(host);
+        html.append("<img src='http://127.0.0.1:")
+            .append(port)
+            .append("/m")
+            .append(i)
+            .append(".jpg'>");
+      }
+      HttpServer site =
+          HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+      byte[] body = html.append("</body></html>").toString().getBytes(StandardCharsets.UTF_8);
+      site.createContext(
+          "/",
+          e -> {
+            if (e.getRequestURI().getPath().equals("/robots.txt")) {
+              e.sendResponseHeaders(404, -1);
+            } else {
+              e.getResponseHeaders().add("Content-Type", "text/html");
+              e.sendResponseHeaders(200, body.length);
+              e.getResponseBody().write(body);
+            }
+            e.close();
+          });
+      site.start();
+      hosts.add(site);
+      PoliteClient http = new PoliteClient(Set.of("127.0.0.1"), 1 << 20, 2, Duration.ofMillis(10));
+      HtmlPageSource source =
+          new HtmlPageSource(
+              "site",
+              "http://127.0.0.1:" + site.getAddress().getPort() + "/",
+              http,
+              Clock.systemUTC(),
+              0,
+              1);
+      source.robotsBudget = Duration.ofMillis(500);
+      SourcePage page = source.fetch(Optional.empty());
+      assertThat(page.records())
+          .extracting(CrawlRecord::url)
+          .singleElement()
+          .asString()
+          .endsWith("/m0.jpg");
+      assertThat(page.skipped()).containsEntry("robots_unknown", 2);
+      assertThat(robotsAsked).as("only the first host was asked, within the budget").hasSize(1);
+    } finally {
+      hosts.forEach(h -> h.stop(0));
+    }
+  }
+
+  @Test
   void links_on_a_page_reached_by_a_redirect_are_relative_to_where_it_was_found() throws Exception {
     PoliteClient http = new PoliteClient(Set.of("127.0.0.1"), 1 << 20, 2, Duration.ofMillis(10));
     HtmlPageSource source =
