@@ -255,10 +255,24 @@ public final class PoliteClient {
         if (asked.isEmpty()) {
           // Our own backoff for a failing or overloaded host: every source on it backs off too,
           // and a wait longer than a crawler thread sleeps is not slept through (until
-          // 2026-12-06 it was: 2 + 4 + 8 + 16 s per URL on one of the service's 4 threads).
+          // 2026-12-06 it was: 2 + 4 + 8 + 16 s per URL on one of the service's 4 threads). The
+          // request then fails as the last try would have: the source comes back at its usual
+          // interval, an HTML walk skips the page, and it counts as an error, not as a pause
+          // that would bring the source back within seconds, for ever, to a host that is down.
           gate.pause(origin, wait);
           if (gate.tooLong(wait)) {
-            throw FetchException.hostPaused(origin, wait);
+            throw new FetchException(
+                FetchException.Reason.HTTP_STATUS,
+                "GET "
+                    + url
+                    + " answered "
+                    + code
+                    + " "
+                    + attempt
+                    + " times; its host is paused for "
+                    + wait.toSeconds()
+                    + " s",
+                null);
           }
         }
       } catch (BlockedAddressException e) {

@@ -334,12 +334,14 @@ class PoliteClientTest {
               gate,
               Listener.NONE,
               sleeps::add);
+      // It fails as an HTTP error (the source comes back at its usual interval, a walk skips
+      // the page), not as a pause that would bring the source back in seconds, for ever.
       assertThatThrownBy(() -> client.get(b + "/meme.jpg"))
           .isInstanceOfSatisfying(
               FetchException.class,
               e -> {
-                assertThat(e.reason()).isEqualTo(FetchException.Reason.HOST_PAUSED);
-                assertThat(e.retryAfter()).isEqualTo(Duration.ofSeconds(8));
+                assertThat(e.reason()).isEqualTo(FetchException.Reason.HTTP_STATUS);
+                assertThat(e.getMessage()).contains("answered 503 3 times", "paused for 8 s");
               });
       assertThat(sleeps).as("only the waits a thread may sleep").noneMatch(ms -> ms > 5_000L);
       assertThat(asked.get()).as("the first try and two retries").isEqualTo(3);
