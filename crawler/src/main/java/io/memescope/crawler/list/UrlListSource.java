@@ -5,7 +5,7 @@ import io.memescope.crawler.SourcePage;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
+import java.io.PushbackInputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
@@ -85,6 +85,8 @@ public final class UrlListSource implements PagedSource {
       done = 1.0;
       return new SourcePage(List.of(), Map.of(), Optional.empty());
     }
+    boolean firstTooLong = first == Lines.TOO_LONG;
+    first = firstTooLong ? "" : first;
     first = first.startsWith("\uFEFF") ? first.substring(1) : first; // spreadsheets write one
     int line;
     if (from > 0 && offset > 0 && offset <= size && startsLine(channel, offset)) {
@@ -101,8 +103,9 @@ public final class UrlListSource implements PagedSource {
     int start = from == 0 ? 0 : line;
     if (from == 0) {
       page.add(first);
+      tooLong += firstTooLong ? 1 : 0;
     }
-    while (page.size() + tooLong < pageLines) {
+    while (page.size() < pageLines) {
       String next = lines.next();
       if (next == null) {
         break;
@@ -137,10 +140,15 @@ public final class UrlListSource implements PagedSource {
     return done < 0 ? java.util.OptionalDouble.empty() : java.util.OptionalDouble.of(done);
   }
 
-  /** Whether the byte before {@code offset} ends a line. */
+  /** Whether a line starts at {@code offset}: the byte before ends one, and no CRLF is split. */
   private static boolean startsLine(FileChannel channel, long offset) throws IOException {
-    ByteBuffer before = ByteBuffer.allocate(1);
-    return channel.read(before, offset - 1) == 1 && before.get(0) == '\n';
+    ByteBuffer around = ByteBuffer.allocate(2);
+    int read = channel.read(around, offset - 1);
+    if (read < 1) {
+      return false;
+    }
+    byte before = around.get(0);
+    return before == '\n' || (before == '\r' && (read < 2 || around.get(1) != '\n'));
   }
 
   /** The file's lines from a byte offset on, decoded as strict UTF-8, with their end positions. */
@@ -148,14 +156,38 @@ public final class UrlListSource implements PagedSource {
     /** What {@link #next} gives for a line over {@link #MAX_LINE_BYTES}. */
     static final String TOO_LONG = new String("(too long)");
 
-    private final InputStream in;
+    private final PushbackInputStream in;
     private final ByteArrayOutputStream line = new ByteArrayOutputStream();
     private long position;
 
     Lines(FileChannel channel, long from) throws IOException {
       channel.position(from);
-      this.in = new BufferedInputStream(Channels.newInputStream(channel), 1 << 16);
+      this.in =
+          new PushbackInputStream(
+              new BufferedInputStream(Channels.newInputStream(channel), 1 << 16), 1);
       this.position = from;
+    }
+
+    /**
+     * The next byte, a line's end ({@code \n}, {@code \r\n} or a lone {@code \r}, as {@link
+     * String#lines} splits) given as {@code \n}; -1 at the end of the file.
+     */
+    private int read() throws IOException {
+      int b = in.read();
+      if (b < 0) {
+        return b;
+      }
+      position++;
+      if (b == '\r') {
+        int next = in.read();
+        if (next == '\n') {
+          position++;
+        } else if (next >= 0) {
+          in.unread(next);
+        }
+        return '\n';
+      }
+      return b;
     }
 
     /** The byte after the last line read. */
@@ -163,14 +195,13 @@ public final class UrlListSource implements PagedSource {
       return position;
     }
 
-    /** The next line without its end ({@code \n} or {@code \r\n}); null at the end of the file. */
+    /** The next line without its end; null at the end of the file. */
     String next() throws IOException {
       line.reset();
       boolean any = false;
       boolean tooLong = false;
       int b;
-      while ((b = in.read()) >= 0) {
-        position++;
+      while ((b = read()) >= 0) {
         any = true;
         if (b == '\n') {
           break;
@@ -187,14 +218,11 @@ public final class UrlListSource implements PagedSource {
       if (tooLong) {
         return TOO_LONG;
       }
-      byte[] bytes = line.toByteArray();
-      int length =
-          bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
       return StandardCharsets.UTF_8
           .newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes, 0, length))
+          .decode(ByteBuffer.wrap(line.toByteArray()))
           .toString();
     }
 
@@ -202,8 +230,7 @@ public final class UrlListSource implements PagedSource {
     boolean skip() throws IOException {
       int b;
       boolean any = false;
-      while ((b = in.read()) >= 0) {
-        position++;
+      while ((b = read()) >= 0) {
         any = true;
         if (b == '\n') {
           break;

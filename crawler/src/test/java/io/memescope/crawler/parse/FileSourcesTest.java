@@ -270,6 +270,33 @@ class FileSourcesTest {
     assertThat(all.get(1_999).title()).isEqualTo("t2000");
   }
 
+  @Test
+  void a_list_with_old_mac_line_ends_or_a_huge_first_line_is_read_line_by_line() throws Exception {
+    // A lone CR ends a line, as String.lines() (used until 2026-12-06) splits it: lists saved as
+    // "CSV (Macintosh)" have no other line end.
+    Path mac = dir.resolve("mac.csv");
+    Files.writeString(
+        mac,
+        "url,title\rhttps://f.example/1.jpg,one\rhttps://f.example/2.jpg,two\r\nhttps://f.example/3.jpg,three",
+        StandardCharsets.UTF_8);
+    var source = new io.memescope.crawler.list.UrlListSource("list:mac", mac, 2, CLOCK);
+    SourcePage first = source.fetch(Optional.empty());
+    assertThat(first.records()).extracting(CrawlRecord::title).containsExactly("one");
+    SourcePage rest = source.fetch(first.after());
+    assertThat(rest.records()).extracting(CrawlRecord::title).containsExactly("two", "three");
+    assertThat(source.fetch(Optional.of("2")).records()).isEqualTo(rest.records());
+
+    Path huge = dir.resolve("huge.txt");
+    Files.writeString(huge, "x".repeat(100_000) + "\nhttps://f.example/after.jpg\n");
+    SourcePage page =
+        new io.memescope.crawler.list.UrlListSource("list:huge", huge, 10, CLOCK)
+            .fetch(Optional.empty());
+    assertThat(page.records())
+        .extracting(CrawlRecord::url)
+        .containsExactly("https://f.example/after.jpg");
+    assertThat(page.skipped()).containsEntry("bad_line", 1);
+  }
+
   /** The byte at which line {@code n} (0-based) of {@code file} starts. */
   private static long offsetOfLine(Path file, int n) throws Exception {
     byte[] bytes = Files.readAllBytes(file);
