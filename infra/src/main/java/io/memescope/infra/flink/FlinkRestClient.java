@@ -80,24 +80,31 @@ public final class FlinkRestClient {
       return reason.isEmpty() ? message : request + ": " + reason;
     }
 
-    /** The last "Caused by:" line of the first error in a Flink error answer, or its first line. */
+    /**
+     * The last "Caused by:" line in a Flink error answer, or the first line of its first error. The
+     * cause may be in any of the answer's errors: a handler's own failure puts its trace first, an
+     * unexpected one answers "Internal server error." first and the trace second.
+     */
     static String rootCause(String body) {
-      String error = body;
+      List<String> errors = new ArrayList<>();
       try {
-        JsonNode errors = JSON.readTree(body).path("errors");
-        if (errors.isArray() && !errors.isEmpty()) {
-          error = errors.get(0).asText();
-        }
+        JsonNode node = JSON.readTree(body).path("errors");
+        node.forEach(e -> errors.add(e.asText()));
       } catch (IOException e) {
         // Not JSON: the text as it came.
       }
+      if (errors.isEmpty()) {
+        errors.add(body);
+      }
       String last = null;
-      for (String line : error.split("\n")) {
-        if (line.startsWith("Caused by: ")) {
-          last = line.substring("Caused by: ".length());
+      for (String error : errors) {
+        for (String line : error.split("\n")) {
+          if (line.startsWith("Caused by: ")) {
+            last = line.substring("Caused by: ".length());
+          }
         }
       }
-      String first = error.lines().findFirst().orElse("").strip();
+      String first = errors.get(0).lines().findFirst().orElse("").strip();
       return (last != null ? last : first).strip();
     }
   }

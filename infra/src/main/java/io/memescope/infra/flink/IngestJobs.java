@@ -217,7 +217,27 @@ public final class IngestJobs {
   /** Cancels the running job; its last checkpoint is kept for the next submission. */
   public List<String> cancel() {
     List<FlinkRestClient.Job> jobs = runs(ACTIVE); // every one: two runs must not both go on
-    jobs.forEach(j -> rest.cancel(j.id()));
+    FlinkRestClient.FlinkRestException failed = null;
+    for (FlinkRestClient.Job job : jobs) {
+      try {
+        rest.cancel(job.id());
+      } catch (FlinkRestClient.FlinkRestException e) {
+        // A run that ended between the listing and its cancel is as good as cancelled.
+        boolean ended =
+            rest.jobs().stream()
+                .noneMatch(j -> j.id().equals(job.id()) && ACTIVE.contains(j.state()));
+        if (!ended) {
+          if (failed == null) {
+            failed = e;
+          } else {
+            failed.addSuppressed(e);
+          }
+        }
+      }
+    }
+    if (failed != null) {
+      throw failed;
+    }
     return jobs.stream().map(FlinkRestClient.Job::id).toList();
   }
 
@@ -282,10 +302,16 @@ public final class IngestJobs {
     } catch (IOException e) {
       return Optional.empty();
     }
-    Path checkpoints = jobManagerData().resolve("checkpoints");
+    Path checkpoints = jobManagerData().resolve("checkpoints").toAbsolutePath();
+    // Where Flink put them until 2026-12-06 in a home whose path has a space or an accent: the
+    // folder's URI text, %20 and all (the configuration named it by URI, which Flink does not
+    // decode). Looked in too, so that the first start after the upgrade still resumes.
+    Path escaped = Path.of(checkpoints.toUri().getRawPath());
+    List<Path> roots =
+        escaped.equals(checkpoints) ? List.of(checkpoints) : List.of(checkpoints, escaped);
     return ids.stream()
         .filter(id -> id.matches("[0-9a-f]{32}")) // a job id, never a path
-        .map(checkpoints::resolve)
+        .flatMap(id -> roots.stream().map(root -> root.resolve(id)))
         .filter(Files::isDirectory)
         .flatMap(IngestJobs::completed)
         .max(Comparator.comparing(IngestJobs::modified))

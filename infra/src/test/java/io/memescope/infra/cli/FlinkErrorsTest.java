@@ -70,6 +70,16 @@ class FlinkErrorsTest {
                 + " specify the file system scheme explicitly in the URI.");
     assertThat(brief(404, "GET http://h/jobs/x", "{\"errors\":[\"Job x not found\"]}"))
         .isEqualTo("GET http://h/jobs/x answered 404: Job x not found");
+    // An unexpected failure: a generic first error, and the trace in the second.
+    assertThat(
+            brief(
+                500,
+                "POST http://h/jars/x.jar/run",
+                "{\"errors\":[\"Internal server error.\",\"<Exception on server side:\\n"
+                    + "org.apache.flink.util.FlinkException: x\\n\\tat a.b(C.java:1)\\n"
+                    + "Caused by: java.io.IOException: disk full\\n\\tat d.e(F.java:2)\\n"
+                    + "End of exception on server side>\"]}"))
+        .isEqualTo("POST http://h/jars/x.jar/run answered 500: java.io.IOException: disk full");
   }
 
   private static String brief(int status, String request, String body) {

@@ -58,6 +58,11 @@ class IngestJobsTest {
           String id = path.substring("/jobs/".length());
           if (e.getRequestMethod().equals("PATCH") && names.containsKey(id)) {
             cancels.add(id);
+            if (id.startsWith("ended")) { // finished between the listing and the cancel
+              states.put(id, "FINISHED");
+              send(e, 409, "{\"errors\":[\"Job " + id + " is not in a cancellable state\"]}");
+              return;
+            }
             states.put(id, "CANCELLING");
             send(e, 202, "{}");
           } else if (e.getRequestMethod().equals("PATCH")) {
@@ -162,8 +167,10 @@ class IngestJobsTest {
     names.put("r2", "memescope-ingest");
     states.put("r1", "RUNNING");
     states.put("r2", "RESTARTING");
+    names.put("ended", "memescope-ingest");
+    states.put("ended", "RUNNING");
     IngestJobs jobs = new IngestJobs(config);
-    assertThat(jobs.cancel()).containsExactlyInAnyOrder("r1", "r2");
+    assertThat(jobs.cancel()).containsExactlyInAnyOrder("r1", "r2", "ended");
     assertThat(states).containsEntry("r1", "CANCELLING").containsEntry("r2", "CANCELLING");
 
     // `ingest cancel && ingest submit`: the new run waits until the old ones have ended.
@@ -191,6 +198,25 @@ class IngestJobsTest {
         .as("the old runs had ended when the new one was submitted")
         .isPositive();
     assertThat(submitted).isGreaterThan(ended.get());
+  }
+
+  @Test
+  void checkpoints_written_under_the_escaped_home_before_the_fix_are_still_resumed()
+      throws Exception {
+    // Until 2026-12-06 Flink wrote a home named "my memes é" as my%20memes%20%C3%A9.
+    String run = "e".repeat(32);
+    java.nio.file.Path jobManager =
+        new io.memescope.infra.stack.StackLayout(config.home())
+            .dataDir("flink-jobmanager")
+            .toAbsolutePath();
+    java.nio.file.Path escaped =
+        java.nio.file.Path.of(jobManager.resolve("checkpoints").toUri().getRawPath());
+    assertThat(escaped.toString()).contains("my%20memes%20%C3%A9");
+    java.nio.file.Path chk = java.nio.file.Files.createDirectories(escaped.resolve(run + "/chk-3"));
+    java.nio.file.Files.write(chk.resolve("_metadata"), new byte[] {1});
+    java.nio.file.Files.createDirectories(jobManager);
+    java.nio.file.Files.writeString(jobManager.resolve("ingest-memescope-ingest.last-job"), run);
+    assertThat(new IngestJobs(config).newestCheckpoint()).contains("file://" + chk);
   }
 
   private static void send(HttpExchange e, int status, String body) throws IOException {
