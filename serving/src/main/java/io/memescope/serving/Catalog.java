@@ -443,12 +443,32 @@ final class Catalog {
         r.getString("id"),
         r.getInt("width"),
         r.getInt("height"),
-        r.getSet("titles", String.class),
+        firstTitles(r.getSet("titles", String.class)),
         r.getSet("sources", String.class),
         r.isNull("quality") ? null : r.getFloat("quality"),
         r.getInstant("first_seen"),
         thumbs,
         urls);
+  }
+
+  /**
+   * The titles a result shows: the ingest job keeps 50 per image since 2026-12-06, but a row
+   * written before holds every repost's, thousands for a popular meme, which each result carried.
+   */
+  static final int TITLES_PER_RESULT = 50;
+
+  private static Set<String> firstTitles(Set<String> titles) {
+    if (titles.size() <= TITLES_PER_RESULT) {
+      return titles;
+    }
+    Set<String> first = new java.util.LinkedHashSet<>();
+    for (String t : titles) {
+      if (first.size() == TITLES_PER_RESULT) {
+        break;
+      }
+      first.add(t);
+    }
+    return first;
   }
 
   /** Every row of an async result, all pages. */

@@ -289,8 +289,11 @@ public final class ServingApp implements AutoCloseable {
                                     (long) settings.rateLimit() * TOKENS, Duration.ofSeconds(1)))
                     .build());
     ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(tokens);
+    // In requests, as the limit is given: what this client may still send at once.
+    ctx.header("X-RateLimit-Remaining", Long.toString(probe.getRemainingTokens() / TOKENS));
     if (!probe.isConsumed()) {
-      int wait = (int) Math.max(1, Math.ceil(probe.getNanosToWaitForRefill() / 1e9));
+      int wait =
+          (int) Math.min(3600, Math.max(1, Math.ceil(probe.getNanosToWaitForRefill() / 1e9)));
       throw new ApiException(
           429, "too many requests from " + client + "; retry in " + wait + " s", null, wait, null);
     }
@@ -321,8 +324,11 @@ public final class ServingApp implements AutoCloseable {
     // vector cached). Until 2026-12-06 a search with 16 images, each changed by a byte so that no
     // cached vector served, cost what a one-word search did.
     int images = queryVectors.imagesToEmbed(request.terms());
-    if (images > 0) {
-      rateLimit(ctx, images * TOKENS);
+    // At most what a full bucket holds after the search's own tokens: a dearer request could
+    // never be served, whatever the client waited.
+    int cost = Math.min(images * TOKENS, (settings.rateBurst() - 1) * TOKENS);
+    if (cost > 0) {
+      rateLimit(ctx, cost);
     }
     ctx.contentType("application/json").result(page(searcher.search(request)));
   }

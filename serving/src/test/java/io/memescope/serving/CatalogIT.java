@@ -201,4 +201,28 @@ class CatalogIT {
       catalog.close();
     }
   }
+
+  @Test
+  void a_row_with_thousands_of_titles_shows_the_first_fifty() {
+    // Written before the ingest job kept 50 per image (2026-12-06): every repost's title.
+    Catalog catalog = new Catalog(stores, Duration.ZERO, Duration.ZERO);
+    try {
+      String id = "c7".repeat(16);
+      Set<String> many = new java.util.HashSet<>();
+      for (int i = 0; i < 3_000; i++) {
+        many.add(String.format("repost %04d", i));
+      }
+      cql.execute(
+          "INSERT INTO images (id, width, height, titles, sources, first_seen, first_url)"
+              + " VALUES (?, 640, 480, ?, {'it'}, ?, 'https://example.org/x.jpg')",
+          id,
+          many,
+          Instant.parse("2026-12-01T00:00:00Z"));
+      assertThat(titles(catalog, id))
+          .hasSize(Catalog.TITLES_PER_RESULT)
+          .contains("repost 0000", "repost 0049");
+    } finally {
+      catalog.close();
+    }
+  }
 }
