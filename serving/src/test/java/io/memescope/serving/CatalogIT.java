@@ -56,6 +56,18 @@ class CatalogIT {
         Instant.parse("2026-12-01T00:00:00Z"));
   }
 
+  /** A hook that says a read is done, then holds it until {@code release} (10 s at most). */
+  private static Runnable holding(CountDownLatch readDone, CountDownLatch release) {
+    return () -> {
+      readDone.countDown();
+      try {
+        release.await(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    };
+  }
+
   private static Set<String> titles(Catalog catalog, String id) {
     Catalog.Summary s = catalog.summaries(List.of(id)).get(id);
     return s == null ? null : s.titles();
@@ -119,15 +131,7 @@ class CatalogIT {
     Catalog catalog = new Catalog(stores, Duration.ofMillis(200), Duration.ofSeconds(60));
     CountDownLatch readDone = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    catalog.afterBackgroundRead =
-        () -> {
-          readDone.countDown();
-          try {
-            release.await(10, TimeUnit.SECONDS);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-        };
+    catalog.afterBackgroundRead = holding(readDone, release);
     try {
       String id = "c4".repeat(16);
       write(id, "first");
@@ -161,15 +165,7 @@ class CatalogIT {
       Catalog catalog = new Catalog(stores, cacheFor, Duration.ofSeconds(60));
       CountDownLatch readDone = new CountDownLatch(1);
       CountDownLatch release = new CountDownLatch(1);
-      catalog.afterForegroundRead =
-          () -> {
-            readDone.countDown();
-            try {
-              release.await(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-            }
-          };
+      catalog.afterForegroundRead = holding(readDone, release);
       try {
         String id = (cacheFor.isZero() ? "c6" : "c5").repeat(16);
         write(id, "first");
