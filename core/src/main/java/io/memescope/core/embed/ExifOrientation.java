@@ -55,11 +55,14 @@ final class ExifOrientation {
       return JpegMetadataReader.readMetadata(
           new ByteArrayInputStream(bytes), List.of(new ExifReader()));
     }
-    byte[] exif = startsWith(bytes, PNG_SIGNATURE) ? pngExif(bytes) : webpExif(bytes);
+    boolean png = startsWith(bytes, PNG_SIGNATURE);
+    byte[] exif = png ? pngExif(bytes) : webpExif(bytes);
     if (exif != null) {
       Metadata metadata = new Metadata();
-      // Some writers keep JPEG's "Exif\0\0" before the TIFF header; Pillow skips it too.
-      int offset = startsWith(exif, EXIF_PREAMBLE) ? EXIF_PREAMBLE.length : 0;
+      // Some WebP writers keep JPEG's "Exif\0\0" before the TIFF header, which Pillow skips. A
+      // PNG's eXIf holds the TIFF header alone: Pillow puts the preamble before it itself, so with
+      // one already there it finds no TIFF header (and raises); here that is no orientation.
+      int offset = !png && startsWith(exif, EXIF_PREAMBLE) ? EXIF_PREAMBLE.length : 0;
       new ExifReader().extract(new ByteArrayReader(exif, offset), metadata);
       return metadata;
     }

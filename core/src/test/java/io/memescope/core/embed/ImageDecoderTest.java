@@ -393,6 +393,20 @@ class ImageDecoderTest {
           .containsExactly(2, 4);
       assertThat(allocated).as("bytes allocated to check and decode it").isLessThan(32L << 20);
     }
+    // With JPEG's "Exif\0\0" before the TIFF header, Pillow finds no TIFF header in eXIf: as
+    // stored.
+    ByteArrayOutputStream preamble = new ByteArrayOutputStream();
+    preamble.write(plain, 0, 33);
+    preamble.write(
+        chunk("eXIf", concat(new byte[] {'E', 'x', 'i', 'f', 0, 0}, orientation6Tiff())));
+    preamble.write(plain, 33, plain.length - 33);
+    assertThat(ExifOrientation.of(preamble.toByteArray())).isEqualTo(1);
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] out = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
   }
 
   /** A zTXt chunk's data: {@code keyword}, then {@code size} zeros, deflated. */
