@@ -113,22 +113,6 @@ public final class ImageLinks {
   }
 
   /**
-   * Records for {@code urls} found on the web; unusable URLs, {@code file:} ones included, are
-   * counted under {@code bad_url} in {@code skipped}.
-   */
-  public static List<CrawlRecord> records(
-      List<String> urls,
-      String source,
-      Instant now,
-      String title,
-      String page,
-      String author,
-      Map<String, String> extra,
-      Map<String, Integer> skipped) {
-    return records(urls, source, now, title, page, author, extra, skipped, false);
-  }
-
-  /**
    * Records for {@code urls}; {@code local} for the user's own sources (a URL list file), which may
    * name {@code file:} URLs.
    */

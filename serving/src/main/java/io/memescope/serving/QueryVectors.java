@@ -124,7 +124,7 @@ final class QueryVectors {
     java.util.Set<String> uncached = new java.util.HashSet<>();
     for (SearchRequest.Term t : terms) {
       if (t.image() != null) {
-        String key = sha256(t.image());
+        String key = key(t.image());
         if (images.getIfPresent(key) == null) {
           uncached.add(key);
         }
@@ -134,7 +134,7 @@ final class QueryVectors {
   }
 
   private float[] image(byte[] bytes, String field) {
-    String key = sha256(bytes);
+    String key = key(bytes);
     float[] cached = images.getIfPresent(key);
     if (cached != null) {
       return cached;
@@ -147,6 +147,18 @@ final class QueryVectors {
     } catch (ImageDecodeException e) {
       throw ApiException.badRequest(field, "cannot be used: " + e.getMessage());
     }
+  }
+
+  /**
+   * The SHA-256 of an uploaded image, hashed once per request: the rate limiter asks which images
+   * are cached ({@link #imagesToEmbed}) before {@link #combine} looks their vectors up. Keyed by
+   * the array itself (arrays hash by identity), held weakly, so it lives as long as the request.
+   */
+  private final Map<byte[], String> keys =
+      java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+  private String key(byte[] bytes) {
+    return keys.computeIfAbsent(bytes, QueryVectors::sha256);
   }
 
   private static String sha256(byte[] bytes) {

@@ -24,7 +24,6 @@ import java.util.List;
  * are slices of the file, so reading one costs at most the file's size.
  */
 final class ExifOrientation {
-  private static final byte[] PNG_SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 
   private static final byte[] EXIF_PREAMBLE = {'E', 'x', 'i', 'f', 0, 0};
 
@@ -47,15 +46,12 @@ final class ExifOrientation {
   }
 
   private static Metadata metadata(byte[] bytes) throws Exception {
-    if (bytes.length > 3
-        && (bytes[0] & 0xff) == 0xff
-        && (bytes[1] & 0xff) == 0xd8
-        && (bytes[2] & 0xff) == 0xff) {
+    if (ImageDecoder.isJpeg(bytes)) {
       // APP1 segments only: each is at most 64 KiB, and nothing in them is inflated.
       return JpegMetadataReader.readMetadata(
           new ByteArrayInputStream(bytes), List.of(new ExifReader()));
     }
-    boolean png = startsWith(bytes, PNG_SIGNATURE);
+    boolean png = startsWith(bytes, PngHeader.SIGNATURE);
     byte[] exif = png ? pngExif(bytes) : webpExif(bytes);
     if (exif != null) {
       Metadata metadata = new Metadata();
@@ -100,7 +96,7 @@ final class ExifOrientation {
    */
   static byte[] pngExif(byte[] bytes) {
     ByteBuffer in = ByteBuffer.wrap(bytes);
-    long at = PNG_SIGNATURE.length;
+    long at = PngHeader.SIGNATURE.length;
     while (at + 12 <= bytes.length) {
       long length = in.getInt((int) at) & 0xffffffffL;
       if (at + 12 + length > bytes.length) {

@@ -321,7 +321,7 @@ public final class ImageDecoder {
     }
   }
 
-  private static boolean isJpeg(byte[] b) {
+  static boolean isJpeg(byte[] b) {
     return b.length > 3 && (b[0] & 0xff) == 0xff && (b[1] & 0xff) == 0xd8 && (b[2] & 0xff) == 0xff;
   }
 

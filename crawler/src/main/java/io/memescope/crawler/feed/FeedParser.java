@@ -72,7 +72,8 @@ public final class FeedParser {
               entry.getLink() == null ? null : base,
               blankToNull(entry.getAuthor()),
               extra,
-              skipped));
+              skipped,
+              false));
     }
     return new SourcePage(records, skipped, Optional.empty());
   }

@@ -53,7 +53,8 @@ public final class HtmlPageParser {
                 pageUrl,
                 null,
                 Map.of(),
-                skipped),
+                skipped,
+                false),
             skipped,
             Optional.empty());
     String host = URI.create(pageUrl).getHost();

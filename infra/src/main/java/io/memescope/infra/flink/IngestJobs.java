@@ -90,6 +90,7 @@ public final class IngestJobs {
 
   /** Submits the job unless it runs already. */
   public Submission ensureRunning(Path jobJar) {
+    awaitEndingRuns();
     Optional<FlinkRestClient.Job> job = running();
     if (job.isPresent()) {
       record(job.get().id());
@@ -98,12 +99,6 @@ public final class IngestJobs {
     if (!Files.isRegularFile(jobJar)) {
       throw new StackException(
           "the ingest job jar " + jobJar + " is missing; build with ./memescope (it builds)");
-    }
-    awaitEndingRuns();
-    job = running(); // (a run that was restarting meanwhile)
-    if (job.isPresent()) {
-      record(job.get().id());
-      return new Submission(job.get().id(), true, Optional.empty());
     }
     String encoded = encodedSettings();
     Optional<String> checkpoint = newestCheckpoint();

@@ -97,7 +97,7 @@ final class MilvusService extends Service {
     // pip" even after the package was installed; --clear makes it again. Only the stack's own
     // environment: one of the user's (milvus.venv, perhaps made by uv, without pip) is theirs.
     boolean own = milvus.venv().isEmpty();
-    if (!Files.isExecutable(venvPython()) || (own && !pipRuns())) {
+    if (!Files.isExecutable(venvPython()) || (own && !Venvs.pipRuns(venvPython()))) {
       run(
           List.of(python(), "-m", "venv", "--clear", venv().toString()),
           "create the virtual environment",
@@ -120,11 +120,6 @@ final class MilvusService extends Service {
         "install Milvus Lite with pip",
         900);
     Files.writeString(stamp, wanted);
-  }
-
-  /** Whether the environment's Python runs pip (asked as a module, as the install runs it). */
-  private boolean pipRuns() {
-    return Venvs.pipRuns(venvPython());
   }
 
   /** The configured interpreter, checked: a clear error if it is missing or too old. */
