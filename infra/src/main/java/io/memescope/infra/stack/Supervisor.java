@@ -17,12 +17,18 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Starts, finds and stops the process of a {@link Service}. Processes run in a session of their own
- * ({@code setsid}), so they outlive the CLI and a Ctrl+C in its terminal; a pid file records each,
- * and a process counts as the service's only if its command line names the service's data
- * directory, so a reused pid is never mistaken for it.
+ * ({@code setsid}), so they outlive the CLI and a Ctrl+C in its terminal; a pid file records each.
+ * A process counts as the service's only if its command line names the service's data directory and
+ * it carries the service's mark: {@value #MARK} in its environment, which the launch sets and the
+ * service's own child processes inherit. So a reused pid is never mistaken for it, nor is the
+ * user's {@code tail -f} of a file in that directory, which {@code down} would otherwise kill and
+ * {@code up} take for a running server.
  */
 final class Supervisor {
   private static final Duration POLL = Duration.ofMillis(500);
+
+  /** The environment variable that marks a process as one the stack started: its data directory. */
+  static final String MARK = "MEMESCOPE_SERVICE_DIR";
 
   /** The running process of {@code service}, if any. */
   Optional<ProcessHandle> running(Service service) {
@@ -74,6 +80,7 @@ final class Supervisor {
             .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
             .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
     builder.environment().putAll(service.environment());
+    builder.environment().put(MARK, service.dataDir().toString());
     int torchThreads = service.config.model().torchThreads();
     if (torchThreads > 0 && System.getenv(ModelSettings.TORCH_THREADS_ENV) == null) {
       // libtorch reads it once, when it loads: every process that may load it gets it.
@@ -104,6 +111,13 @@ final class Supervisor {
       } catch (Exception e) {
         process.descendants().forEach(ProcessHandle::destroyForcibly);
         process.destroyForcibly();
+        try {
+          // A killed process is gone once the kernel has reaped it; a stop returns after that, so
+          // that the ports and files are free for the next start.
+          process.onExit().get(5, TimeUnit.SECONDS);
+        } catch (Exception stillThere) {
+          // Reported by the next status or start, which finds it by its command line.
+        }
       }
     }
     try {
@@ -156,11 +170,60 @@ final class Supervisor {
     }
   }
 
-  private static boolean isProcessOf(ProcessHandle process, Service service) {
-    java.util.regex.Pattern marker =
-        java.util.regex.Pattern.compile(
-            java.util.regex.Pattern.quote(service.dataDir().toString()) + "(?=$|[/\\s:=\"])");
-    return commandLine(process).map(c -> marker.matcher(c).find()).orElse(false);
+  static boolean isProcessOf(ProcessHandle process, Service service) {
+    String dir = service.dataDir().toString();
+    java.util.regex.Pattern named =
+        java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(dir) + "(?=$|[/\\s:=\"])");
+    if (!commandLine(process).map(c -> named.matcher(c).find()).orElse(false)) {
+      return false;
+    }
+    Optional<Optional<String>> mark = environmentValue(process, MARK);
+    if (mark.isEmpty()) {
+      return false; // its environment cannot be read: not a process of this user's stack
+    }
+    if (mark.get().isPresent()) {
+      return mark.get().get().equals(dir);
+    }
+    // Unmarked: started by a version before the mark, which ran every service in its data
+    // directory. A process started elsewhere that only names the directory is not the service.
+    Path home;
+    try {
+      home = service.dataDir().toRealPath(); // the kernel gives the working directory resolved
+    } catch (IOException e) {
+      return false;
+    }
+    return workingDirectory(process).map(cwd -> cwd.startsWith(home)).orElse(false);
+  }
+
+  /**
+   * The value of {@code name} in the environment {@code process} started with: empty when that
+   * cannot be read (another user's process, or one gone), an empty value when it has no such
+   * variable.
+   */
+  static Optional<Optional<String>> environmentValue(ProcessHandle process, String name) {
+    Path proc = Path.of("/proc", Long.toString(process.pid()), "environ");
+    byte[] raw;
+    try {
+      raw = Files.readAllBytes(proc);
+    } catch (IOException | SecurityException e) {
+      return Optional.empty();
+    }
+    String prefix = name + "=";
+    for (String entry : new String(raw, StandardCharsets.UTF_8).split("\0")) {
+      if (entry.startsWith(prefix)) {
+        return Optional.of(Optional.of(entry.substring(prefix.length())));
+      }
+    }
+    return Optional.of(Optional.empty());
+  }
+
+  private static Optional<Path> workingDirectory(ProcessHandle process) {
+    try {
+      return Optional.of(
+          Files.readSymbolicLink(Path.of("/proc", Long.toString(process.pid()), "cwd")));
+    } catch (IOException | UnsupportedOperationException | SecurityException e) {
+      return Optional.empty();
+    }
   }
 
   /** The command line of {@code process}, its arguments separated by spaces. */

@@ -106,6 +106,68 @@ class LocalStackTest {
   }
 
   @Test
+  void a_process_that_only_names_the_data_directory_is_not_the_service() throws Exception {
+    MemescopeConfig config = new ConfigLoader().optOverride("home", home.toString()).load();
+    int port = freePort();
+    LocalStack stack =
+        new LocalStack(
+            config,
+            layout -> List.of(new SlowToPrepare(config, layout, "svc", port, 0)),
+            layout -> List.of());
+    Path dataDir = new StackLayout(home).dataDir("svc");
+    java.nio.file.Files.createDirectories(dataDir);
+    // What a user might run beside the stack: a tail -f of a log in the service's directory.
+    Process bystander =
+        new ProcessBuilder(
+                "python3",
+                "-c",
+                "import time; time.sleep(60)",
+                dataDir.resolve("svc.log").toString())
+            .directory(home.toFile())
+            .start();
+    try {
+      List<LocalStack.Started> started = stack.up(List.of(), ProgressListener.SILENT);
+      assertThat(started)
+          .as("up starts the service; the bystander is not it")
+          .singleElement()
+          .satisfies(s -> assertThat(s.reused()).isFalse());
+      assertThat(stack.down(List.of(), ProgressListener.SILENT)).containsExactly("svc");
+      assertThat(bystander.isAlive()).as("down leaves the bystander running").isTrue();
+      assertThat(stack.down(List.of(), ProgressListener.SILENT))
+          .as("and does not count it as the service")
+          .isEmpty();
+    } finally {
+      bystander.destroyForcibly();
+      stack.down(List.of(), ProgressListener.SILENT);
+    }
+  }
+
+  @Test
+  void an_unmarked_process_in_the_data_directory_is_one_an_older_version_started()
+      throws Exception {
+    MemescopeConfig config = new ConfigLoader().optOverride("home", home.toString()).load();
+    Service service = new SlowToPrepare(config, new StackLayout(home), "old", freePort(), 0);
+    java.nio.file.Files.createDirectories(service.dataDir());
+    ProcessBuilder builder =
+        new ProcessBuilder(
+                "python3", "-c", "import time; time.sleep(60)", service.dataDir().toString())
+            .directory(service.dataDir().toFile());
+    builder.environment().remove(Supervisor.MARK);
+    Process legacy = builder.start();
+    builder.environment().put(Supervisor.MARK, home.resolve("elsewhere").toString());
+    Process otherStack = builder.start();
+    try {
+      assertThat(Supervisor.isProcessOf(legacy.toHandle(), service)).isTrue();
+      assertThat(Supervisor.isProcessOf(otherStack.toHandle(), service))
+          .as("marked for another directory")
+          .isFalse();
+    } finally {
+      legacy.destroyForcibly();
+      otherStack.destroyForcibly();
+    }
+  }
+
+  @Test
   void down_stops_what_the_settings_no_longer_enable() throws IOException {
     MemescopeConfig config = new ConfigLoader().optOverride("home", home.toString()).load();
     int keptPort = freePort();
