@@ -3,10 +3,10 @@ package io.memescope.serving;
 import io.memescope.core.schema.MilvusCollection;
 import io.milvus.v2.client.MilvusClientV2;
 import io.milvus.v2.common.ConsistencyLevel;
-import io.milvus.v2.service.collection.request.GetCollectionStatsReq;
 import io.milvus.v2.service.collection.request.LoadCollectionReq;
 import io.milvus.v2.service.vector.request.DeleteReq;
 import io.milvus.v2.service.vector.request.GetReq;
+import io.milvus.v2.service.vector.request.QueryReq;
 import io.milvus.v2.service.vector.request.SearchReq;
 import io.milvus.v2.service.vector.request.data.BaseVector;
 import io.milvus.v2.service.vector.request.data.FloatVec;
@@ -126,10 +126,28 @@ final class Index {
         c -> c.delete(DeleteReq.builder().collectionName(collection).ids(List.of(id)).build()));
   }
 
+  /**
+   * The images in the collection, by a {@code count(*)} query. The collection's statistics would be
+   * cheaper, but Milvus standalone counts deleted rows in them until compaction removes them, and
+   * every upsert (a re-scored image) deletes one: the figure would grow with each re-scoring, and a
+   * takedown would not lower it. Bounded consistency, as for searches.
+   */
   long count() {
-    return stores.milvus(
-        c ->
-            c.getCollectionStats(GetCollectionStatsReq.builder().collectionName(collection).build())
-                .getNumOfEntities());
+    QueryResp resp =
+        loaded(
+            c ->
+                c.query(
+                    QueryReq.builder()
+                        .collectionName(collection)
+                        .filter(MilvusCollection.ID + " != \"\"")
+                        .outputFields(List.of("count(*)"))
+                        .consistencyLevel(ConsistencyLevel.BOUNDED)
+                        .build()));
+    return resp.getQueryResults().stream()
+        .flatMap(r -> r.getEntity().values().stream())
+        .filter(Number.class::isInstance)
+        .mapToLong(v -> ((Number) v).longValue())
+        .findFirst()
+        .orElseThrow(() -> new IllegalStateException("Milvus gave no count(*)"));
   }
 }

@@ -162,8 +162,8 @@ final class Stats implements AutoCloseable {
     Long images = null;
     try {
       images = index.count();
-    } catch (ApiException e) {
-      // reported as null: stats stay up while Milvus is down
+    } catch (ApiException | IllegalStateException e) {
+      // reported as null: stats stay up while Milvus is down (or answers without a count)
     }
     out.put("images", images);
     Map<String, Object> ingest = new LinkedHashMap<>();
