@@ -28,19 +28,23 @@ final class QueryVectors {
           .expireAfterAccess(java.time.Duration.ofMinutes(30))
           .build();
   private final java.util.function.Consumer<String> embedded;
+  private final ModelGate gate;
 
   /** Uploaded query images whose embeddings are kept (a few kB each). */
   static final int IMAGE_CACHE = 1_000;
 
   /**
    * @param embedded told "text" or "image" for each term the model embeds (not a cached one)
+   * @param gate the turns of the model that requests wait for
    */
   QueryVectors(
       ClipEncoder encoder,
       Index index,
       long textCacheSize,
-      java.util.function.Consumer<String> embedded) {
+      java.util.function.Consumer<String> embedded,
+      ModelGate gate) {
     this.encoder = encoder;
+    this.gate = gate;
     this.index = index;
     this.dimension = encoder.metadata().embeddingDim();
     this.texts = Caffeine.newBuilder().maximumSize(textCacheSize).build();
@@ -109,7 +113,7 @@ final class QueryVectors {
       }
     }
     if (!missing.isEmpty()) {
-      float[][] vectors = encoder.embedTexts(missing);
+      float[][] vectors = gate.run(() -> encoder.embedTexts(missing));
       missing.forEach(t -> embedded.accept("text"));
       for (int i = 0; i < missing.size(); i++) {
         texts.put(missing.get(i), vectors[i]);
@@ -139,14 +143,18 @@ final class QueryVectors {
     if (cached != null) {
       return cached;
     }
-    try {
-      float[] v = encoder.embedImageBytes(List.of(bytes))[0];
-      embedded.accept("image");
-      images.put(key, v);
-      return v;
-    } catch (ImageDecodeException e) {
-      throw ApiException.badRequest(field, "cannot be used: " + e.getMessage());
-    }
+    float[] v =
+        gate.run(
+            () -> {
+              try {
+                return encoder.embedImageBytes(List.of(bytes))[0];
+              } catch (ImageDecodeException e) {
+                throw ApiException.badRequest(field, "cannot be used: " + e.getMessage());
+              }
+            });
+    embedded.accept("image");
+    images.put(key, v);
+    return v;
   }
 
   /**

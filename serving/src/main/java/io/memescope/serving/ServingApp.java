@@ -100,7 +100,12 @@ public final class ServingApp implements AutoCloseable {
             .labelNames("kind")
             .register(registry);
     this.queryVectors =
-        new QueryVectors(encoder, index, 10_000, kind -> embeddings.labelValues(kind).inc());
+        new QueryVectors(
+            encoder,
+            index,
+            10_000,
+            kind -> embeddings.labelValues(kind).inc(),
+            new ModelGate(2 * config.model().workers(), settings.modelWait()));
     this.searcher = new Searcher(index, catalog, queryVectors, settings.qualitySortWindow());
     this.takedowns = new Takedowns(catalog, index, config.kafka());
     this.stats = new Stats(config.kafka(), index, encoder.metadata(), stores);

@@ -96,7 +96,13 @@ public final class ServingBenchmark {
       load(config, milvus, vectors);
       try (ServingApp app = new ServingApp(config, encoder, "")) {
         String base = "http://127.0.0.1:" + app.start("127.0.0.1", 0);
-        QueryVectors qv = new QueryVectors(encoder, null, 10_000, kind -> {});
+        QueryVectors qv =
+            new QueryVectors(
+                encoder,
+                null,
+                10_000,
+                kind -> {},
+                new ModelGate(1, java.time.Duration.ofMinutes(1)));
         List<String> bodies = new ArrayList<>();
         List<float[]> queryVectors = new ArrayList<>();
         Random r = new Random(7);

@@ -21,6 +21,7 @@ import java.util.List;
  * @param gzipLoopback whether answers to clients on the loopback interface are gzipped too
  * @param trustedProxies addresses of reverse proxies whose {@code X-Forwarded-For} names the client
  *     (normalised IP literals)
+ * @param modelWait the longest a search waits for its turn of the model before a 503
  */
 public record ServingSettings(
     boolean enabled,
@@ -39,7 +40,8 @@ public record ServingSettings(
     Duration metadataMaxAge,
     int qualitySortWindow,
     boolean gzipLoopback,
-    java.util.Set<String> trustedProxies) {
+    java.util.Set<String> trustedProxies,
+    Duration modelWait) {
 
   /**
    * Where the stack keeps the admin key it generates when {@code serving.admin-key} is empty:
@@ -82,6 +84,7 @@ public record ServingSettings(
         metadataMaxAge,
         r.intInRange("serving.quality-sort-window", 1, 16_384),
         r.bool("serving.gzip-loopback"),
-        r.ipAddresses("serving.trusted-proxies"));
+        r.ipAddresses("serving.trusted-proxies"),
+        r.positiveDuration("serving.model-wait"));
   }
 }
