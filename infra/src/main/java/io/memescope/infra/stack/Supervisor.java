@@ -115,6 +115,8 @@ final class Supervisor {
           // A killed process is gone once the kernel has reaped it; a stop returns after that, so
           // that the ports and files are free for the next start.
           process.onExit().get(5, TimeUnit.SECONDS);
+        } catch (InterruptedException stop) {
+          Thread.currentThread().interrupt();
         } catch (Exception stillThere) {
           // Reported by the next status or start, which finds it by its command line.
         }
@@ -179,7 +181,11 @@ final class Supervisor {
     }
     Optional<Optional<String>> mark = environmentValue(process, MARK);
     if (mark.isEmpty()) {
-      return false; // its environment cannot be read: not a process of this user's stack
+      // Its environment cannot be read: another user's process, or a system that hides
+      // /proc/<pid>/environ even from its owner (a hardened ptrace policy). Then the command
+      // line decides for this user's own processes, as before the mark; otherwise up and down
+      // would find no service at all there.
+      return process.info().user().equals(ProcessHandle.current().info().user());
     }
     if (mark.get().isPresent()) {
       return mark.get().get().equals(dir);
