@@ -85,6 +85,6 @@ public record ServingSettings(
         r.intInRange("serving.quality-sort-window", 1, 16_384),
         r.bool("serving.gzip-loopback"),
         r.ipAddresses("serving.trusted-proxies"),
-        r.positiveDuration("serving.model-wait"));
+        r.positiveDurationAtMost("serving.model-wait", Duration.ofMinutes(10)));
   }
 }
