@@ -46,6 +46,18 @@ public final class Crawl {
 
   /** Crawls at most {@code maxPages} pages, reporting the running totals after each page. */
   public CrawlResult run(int maxPages, java.util.function.Consumer<CrawlResult> progress) {
+    return run(maxPages, progress, () -> false);
+  }
+
+  /**
+   * Crawls at most {@code maxPages} pages, reporting the running totals after each page, and stops
+   * before the next page once {@code stop} says so (the source was removed or changed). The cursor
+   * is saved after each page, so a later pass continues where this one stopped.
+   */
+  public CrawlResult run(
+      int maxPages,
+      java.util.function.Consumer<CrawlResult> progress,
+      java.util.function.BooleanSupplier stop) {
     int count = 0;
     int discovered = 0;
     int published = 0;
@@ -54,7 +66,7 @@ public final class Crawl {
     Optional<String> cursor = state.cursor(source);
     boolean end = false;
     java.time.Duration paused = null;
-    while (count < maxPages && !end) {
+    while (count < maxPages && !end && !stop.getAsBoolean()) {
       SourcePage page;
       try {
         page = pages.fetch(cursor);
@@ -68,6 +80,9 @@ public final class Crawl {
       } catch (IOException e) {
         errors.add(source + ": unusable page: " + e.getMessage());
         break;
+      }
+      if (stop.getAsBoolean()) {
+        break; // stopped while the page was fetched: neither published nor its cursor saved
       }
       count++;
       discovered += page.records().size();

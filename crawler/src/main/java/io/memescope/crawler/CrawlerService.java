@@ -141,7 +141,7 @@ public final class CrawlerService implements AutoCloseable {
       SourceSpec spec = wanted.get(entry.getKey());
       if (spec == null || !spec.equals(entry.getValue().spec)) {
         LOG.info("{}: {}", entry.getKey(), spec == null ? "removed" : "changed");
-        entry.getValue().cancel();
+        entry.getValue().cancel(spec == null);
         it.remove();
       }
     }
@@ -165,7 +165,8 @@ public final class CrawlerService implements AutoCloseable {
     private ScheduledFuture<?> next;
     private boolean running;
     private boolean wake;
-    private boolean cancelled;
+    private volatile boolean cancelled;
+    private boolean removed;
 
     SourceTask(SourceSpec spec) {
       this.spec = spec;
@@ -188,12 +189,38 @@ public final class CrawlerService implements AutoCloseable {
       next = scheduler.schedule(this::run, delay.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    synchronized void cancel() {
-      cancelled = true;
-      if (next != null) {
-        next.cancel(false);
+    boolean isCancelled() {
+      return cancelled;
+    }
+
+    /**
+     * Stops the task: no pass after this, and the one running stops after its page. A removed
+     * source's cursor is forgotten once no pass of it runs: {@code sources remove} deleted it, but
+     * a pass running then (or ended since) saved it again, and adding the id again would have
+     * continued the old walk.
+     */
+    void cancel(boolean removed) {
+      boolean idle;
+      synchronized (this) {
+        cancelled = true;
+        this.removed = removed;
+        if (next != null) {
+          next.cancel(false);
+        }
+        closeWatcher();
+        idle = !running;
       }
-      closeWatcher();
+      if (removed && idle) {
+        forgetCursor();
+      }
+    }
+
+    private void forgetCursor() {
+      try {
+        state.saveCursor(spec.id(), java.util.Optional.empty(), java.time.Instant.now());
+      } catch (RuntimeException e) {
+        LOG.warn("{}: cannot forget the removed source's cursor: {}", spec.id(), e.toString());
+      }
     }
 
     private void run() {
@@ -205,12 +232,18 @@ public final class CrawlerService implements AutoCloseable {
         wake = false;
       }
       Duration after = pass();
+      boolean forget;
       synchronized (this) {
         running = false;
         next = null;
         if (wake && after.compareTo(CONTINUE_AFTER) > 0) {
           after = CONTINUE_AFTER;
         }
+        forget = cancelled && removed;
+      }
+      if (forget) {
+        forgetCursor();
+        return;
       }
       schedule(after);
     }
@@ -218,7 +251,10 @@ public final class CrawlerService implements AutoCloseable {
     private Duration pass() {
       Duration next = jittered(settings.pollInterval());
       try {
-        CrawlResult result = crawl().run(settings.pagesPerPass());
+        // A source removed or changed in the middle of a pass stops after its current page: it
+        // does not go on for the rest of the pass (pages-per-pass, minutes on a slow host), nor
+        // beside the changed source's new task.
+        CrawlResult result = crawl().run(settings.pagesPerPass(), r -> {}, this::isCancelled);
         discovered.labelValues(spec.id()).inc(result.discovered());
         published.labelValues(spec.id()).inc(result.published());
         result.skipped().forEach((reason, n) -> skipped.labelValues(spec.id(), reason).inc(n));
@@ -301,7 +337,7 @@ public final class CrawlerService implements AutoCloseable {
 
   @Override
   public void close() throws InterruptedException {
-    tasks.values().forEach(SourceTask::cancel);
+    tasks.values().forEach(t -> t.cancel(false));
     scheduler.shutdownNow();
     scheduler.awaitTermination(10, TimeUnit.SECONDS);
     publisher.close();

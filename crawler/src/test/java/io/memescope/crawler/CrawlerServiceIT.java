@@ -192,6 +192,128 @@ class CrawlerServiceIT {
   }
 
   @Test
+  void a_source_removed_in_the_middle_of_a_pass_stops_after_its_current_page() throws Exception {
+    MemescopeConfig stack = TestStack.config();
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    // A site of pages each linking to two more, each answered after 300 ms: a pass of 20 pages
+    // takes 8 s or so (100 ms apart at least). The service reads the sources every 2 s, so the
+    // pass goes on for a few pages after the removal, saving its cursor after each.
+    AtomicInteger pages = new AtomicInteger();
+    AtomicInteger firstPage = new AtomicInteger();
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext(
+        "/",
+        e -> {
+          String path = e.getRequestURI().getPath();
+          if (!path.startsWith("/p/")) {
+            e.sendResponseHeaders(404, -1);
+            e.close();
+            return;
+          }
+          pages.incrementAndGet();
+          int n = Integer.parseInt(path.substring(3));
+          if (n == 0) {
+            firstPage.incrementAndGet();
+          }
+          try {
+            Thread.sleep(300);
+          } catch (InterruptedException x) {
+            Thread.currentThread().interrupt();
+          }
+          byte[] body =
+              ("<html><body><img src=\"/img/"
+                      + n
+                      + ".png\"><a href=\"/p/"
+                      + (2 * n + 1)
+                      + "\">a</a><a href=\"/p/"
+                      + (2 * n + 2)
+                      + "\">b</a>")
+                  .getBytes(StandardCharsets.UTF_8);
+          e.getResponseHeaders().add("Content-Type", "text/html");
+          e.sendResponseHeaders(200, body.length);
+          e.getResponseBody().write(body);
+          e.close();
+        });
+    server.start();
+    int metricsPort;
+    try (var socket = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      metricsPort = socket.getLocalPort();
+    }
+    Path conf =
+        Files.writeString(
+            dir.resolve("memescope.conf"),
+            "include file(\""
+                + Runtimes.root().resolve("infra/src/test/resources/test-stack.conf")
+                + "\")\nhome = \""
+                + stack.home()
+                + "\"\ncrawler { enabled = true, metrics-port = "
+                + metricsPort
+                + ", poll-interval = 10m, sources-refresh = 2s, pages-per-pass = 20,"
+                + " min-interval = 100ms, sources = [] }\n");
+    MemescopeConfig config = new ConfigLoader().optFile(conf).load();
+    String[] settings = {"--config", conf.toString()};
+    String id = "slow-" + run;
+    String start = "http://127.0.0.1:" + server.getAddress().getPort() + "/p/0";
+    try (CrawlerService service = new CrawlerService(config)) {
+      service.start();
+      assertThat(
+              sources(
+                  settings,
+                  "add",
+                  id,
+                  "html",
+                  start,
+                  "--depth",
+                  "10",
+                  "--allow-private-host",
+                  "127.0.0.1"))
+          .startsWith("0 ");
+      long deadline = System.nanoTime() + 30_000_000_000L;
+      while (pages.get() < 2 && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertThat(pages.get()).as("the pass has begun").isGreaterThanOrEqualTo(2);
+      assertThat(sources(settings, "remove", id)).startsWith("0 ");
+      deadline = System.nanoTime() + 20_000_000_000L;
+      while (service.active().contains(id) && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertThat(service.active()).doesNotContain(id);
+      int atRemoval = pages.get();
+      Thread.sleep(4_000); // ten pages' time
+      assertThat(pages.get())
+          .as("at most the page in flight when it was removed (%d pages by then)", atRemoval)
+          .isLessThanOrEqualTo(atRemoval + 1)
+          .isLessThan(20);
+
+      // Added again, it starts from its first page: the removed walk's cursor is gone, though
+      // its pass ran on after the removal.
+      assertThat(firstPage.get()).isEqualTo(1);
+      assertThat(
+              sources(
+                  settings,
+                  "add",
+                  id,
+                  "html",
+                  start,
+                  "--depth",
+                  "10",
+                  "--allow-private-host",
+                  "127.0.0.1"))
+          .startsWith("0 ");
+      deadline = System.nanoTime() + 30_000_000_000L;
+      while (firstPage.get() < 2 && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertThat(firstPage.get()).as("the first page, read again").isEqualTo(2);
+    } finally {
+      server.stop(0);
+      sources(settings, "remove", id);
+    }
+  }
+
+  @Test
   void sources_whose_host_is_rate_limited_do_not_hold_up_the_others() throws Exception {
     MemescopeConfig stack = TestStack.config();
     String run = UUID.randomUUID().toString().substring(0, 8);
