@@ -3,8 +3,8 @@
 # and Milvus drivers, ...) in lib/, where the local stack's TaskManagers have them on their
 # classpath too (infra/runtimes/flink; docs/ARCHITECTURE.md explains why not in the job jar).
 #   docker build -f infra/docker/flink.Dockerfile -t memescope/flink:0.1.0-SNAPSHOT .
-# GPU TaskManagers: build with --build-arg MAVEN_PROFILES=gpu for the CUDA libtorch
-# (docs/models.md).
+# It holds DJL's CPU libtorch only, whatever MAVEN_PROFILES says: GPU TaskManagers need an image
+# built on this one that adds a CUDA libtorch 2.7.1 (docs/deploy.md, step 2; docs/models.md).
 ARG FLINK_IMAGE=flink:2.2.1-java17
 FROM ${FLINK_IMAGE} AS flinkdist
 

@@ -91,7 +91,11 @@ final class ModelCommand {
               + meta.embeddingDim()
               + " dimensions) installed in "
               + target);
-      Console.line("Use it with: --set model.dir=" + target + "  (or model.dir in memescope.conf)");
+      Console.line(
+          "Use it with model.dir = \""
+              + target
+              + "\" in memescope.conf. A stack that has indexed with another model needs a new"
+              + " index first: README.md, \"The embedding model\".");
       return 0;
     }
 

@@ -175,7 +175,8 @@ final class UpCommand implements Callable<Integer> {
       if (meta.tiny()) {
         Console.line(
             "  NOTE: this is the tiny random-weight TEST model: search results are not semantic until a real"
-                + " model is installed (./memescope model install ViT-B-32 --pretrained laion2b_s34b_b79k).");
+                + " model is installed (./memescope model install ViT-B-32 --pretrained laion2b_s34b_b79k;"
+                + " switching needs a new index: README.md, \"The embedding model\").");
       }
     } catch (ModelFormatException e) {
       Console.line("  Model       none: " + e.getMessage());
