@@ -517,14 +517,17 @@ await check('errors: 429/503 say when to try again, 400 names the field, in the 
   await input.fill(QUERY);
   await input.press('Enter');
   await page.waitForFunction(() => /try again in 9 s/i.test(document.querySelector('[data-testid="status"]').textContent));
-  await fake(400, {}, { error: 'weight must not be 0', field: 'terms[0].weight' });
+  // As the API words it: the field first. Term 0 is the search box, which the page names.
+  await fake(400, {}, { error: 'terms[0].weight: must not be 0', field: 'terms[0].weight' });
   await input.fill(`${QUERY} again`);
   await input.press('Enter');
   await page.waitForFunction(() => {
     const text = document.querySelector('[data-testid="status"]').textContent;
-    return text.includes('weight must not be 0') && text.includes('terms[0].weight');
+    return text.includes('must not be 0') && text.includes('the weight of the search box');
   });
-  return `"${await status.textContent()}"`;
+  const said = await status.textContent();
+  ok(!said.includes('terms[0]'), `the status names the API's field, not the box: "${said}"`);
+  return `"${said}"`;
 });
 
 await check('empty pages: the wall goes on through 19 in a row, and stops at the 20th', async () => {
@@ -565,6 +568,141 @@ await check('empty pages: the wall goes on through 19 in a row, and stops at the
   const tiles = (await tileIds(page)).length;
   ok((await end.textContent()).includes(`${tiles} image`), `the end says "${await end.textContent()}" under ${tiles} tiles`);
   return `${sent} searches, ${tiles} tiles, then "${await end.textContent()}"`;
+});
+
+await check('skip link: focuses the results without running the search again or dropping uploads', async () => {
+  const page = await openPage();
+  await page.goto('/');
+  await searchAnswer(page, (b) => !b.cursor);
+  await page.getByTestId('upload-input').setInputFiles(UPLOAD);
+  await lastSearchAnswer(page, (b) => !b.cursor && b.terms?.some((t) => typeof t.image === 'string'), 0);
+  const chips = page.getByTestId('term').filter({ has: page.locator('img') });
+  ok(await chips.count() === 1, 'no image chip after the upload');
+  const sent = page.searches.length;
+  const url = page.url();
+  await page.locator('a.skip').focus();
+  await page.keyboard.press('Enter');
+  await page.waitForTimeout(800);
+  ok(await page.evaluate(() => document.activeElement?.dataset.testid) === 'wall', 'the results do not have the focus');
+  ok(page.searches.length === sent, `${page.searches.length - sent} search(es) ran again`);
+  ok(await chips.count() === 1, 'the uploaded image chip is gone');
+  ok(page.url() === url, `the address changed to ${page.url()}`);
+  return 'focus on the results, no search, the upload kept';
+});
+
+await check('later pages: an error shows at the foot of the wall, and Try again loads the page', async () => {
+  const page = await openPage();
+  let broken = false; // the first later page only
+  await page.route('**/api/search', (route) => {
+    if (broken || !route.request().postDataJSON()?.cursor) return route.fallback();
+    broken = true;
+    return route.fulfill({ status: 400, contentType: 'application/json', body: JSON.stringify({ error: 'cursor: broken on purpose', field: 'cursor' }) });
+  });
+  await page.goto(`/?q=${encodeURIComponent(QUERY)}`);
+  const first = await searchAnswer(page, (b) => !b.cursor);
+  ok(typeof first.answer.cursor === 'string', `the first page of "${QUERY}" has no cursor: fewer than 2 pages`);
+  const end = page.getByTestId('end');
+  const deadline = Date.now() + TIMEOUT;
+  while (!(await end.isVisible())) {
+    ok(Date.now() < deadline, 'no error at the foot of the wall');
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    await page.waitForTimeout(100);
+  }
+  const said = await end.textContent();
+  ok(said.includes('broken on purpose'), `the foot of the wall says "${said}"`);
+  const before = (await tileIds(page)).length;
+  const since = page.searches.length;
+  await page.getByTestId('retry').click();
+  await searchAnswer(page, (b) => !!b.cursor, { since });
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="result"]').length > n, before);
+  ok(!(await end.isVisible()) || !(await end.textContent()).includes('broken'), 'the error stays after the page loaded');
+  return `"${said.trim()}", then ${(await tileIds(page)).length - before} more tiles`;
+});
+
+await check('filters: a min quality the field cannot read is an error, and the old search stops', async () => {
+  const page = await openPage();
+  await page.goto(`/?q=${encodeURIComponent(QUERY)}`);
+  await searchAnswer(page, (b) => !b.cursor);
+  const field = page.getByTestId('filter-min-quality');
+  await field.click();
+  await page.keyboard.type('1e');
+  await page.keyboard.press('Tab');
+  await page.waitForFunction(() => /min quality must be a number/i.test(document.querySelector('[data-testid="status"]').textContent));
+  const sent = page.searches.length;
+  for (let i = 0; i < 5; i++) {
+    await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    await page.waitForTimeout(200);
+  }
+  ok(page.searches.length === sent, `${page.searches.length - sent} page(s) of the old search were asked after the error`);
+  const status = await page.getByTestId('status').textContent();
+  ok(/min quality/i.test(status), `the status became "${status}"`);
+  ok(!/minq=/.test(page.url()), `the address took the unreadable filter: ${page.url()}`);
+  return `"${status}"`;
+});
+
+await check('order: best quality first sorts the search by quality, and the address keeps it', async () => {
+  const page = await openPage();
+  await page.goto(`/?q=${encodeURIComponent(QUERY)}`);
+  await searchAnswer(page, (b) => !b.cursor);
+  const since = page.searches.length;
+  await page.getByTestId('filter-sort').selectOption('quality');
+  const { answer } = await lastSearchAnswer(page, (b) => !b.cursor && b.sort === 'quality', since);
+  const scores = answer.results.map((r) => r.quality).filter((q) => typeof q === 'number');
+  ok(scores.length > 0, 'no result has a quality score');
+  ok(scores.every((q, i) => i === 0 || q <= scores[i - 1]), `not best first: ${scores.slice(0, 8).join(', ')}`);
+  ok(new URL(page.url()).searchParams.get('sort') === 'quality', `the address ${page.url()} does not keep the order`);
+  const reloaded = page.searches.length;
+  await page.reload();
+  await searchAnswer(page, (b) => !b.cursor && b.sort === 'quality', { since: reloaded });
+  ok(await page.getByTestId('filter-sort').inputValue() === 'quality', 'the order is lost on reload');
+  return `${scores.length} scored results, best first (${scores[0].toFixed(2)} .. ${scores.at(-1).toFixed(2)})`;
+});
+
+/** A 24-bit BMP of `w` x `h`: a gradient with noise, as photos are (about 3 bytes a pixel). */
+function bmp(w, h, seed) {
+  const row = Math.ceil((w * 3) / 4) * 4;
+  const buf = Buffer.alloc(54 + row * h);
+  buf.write('BM', 0);
+  buf.writeUInt32LE(buf.length, 2);
+  buf.writeUInt32LE(54, 10);
+  buf.writeUInt32LE(40, 14);
+  buf.writeInt32LE(w, 18);
+  buf.writeInt32LE(h, 22);
+  buf.writeUInt16LE(1, 26);
+  buf.writeUInt16LE(24, 28);
+  buf.writeUInt32LE(row * h, 34);
+  let x = seed >>> 0 || 1;
+  for (let y = 0; y < h; y++) {
+    for (let i = 0; i < w; i++) {
+      x ^= x << 13; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+      const o = 54 + y * row + i * 3;
+      buf[o] = (i * 255 / w + (x & 63)) & 255;
+      buf[o + 1] = (y * 255 / h + ((x >>> 8) & 63)) & 255;
+      buf[o + 2] = ((i + y) * 128 / (w + h) + ((x >>> 16) & 63)) & 255;
+    }
+  }
+  return buf;
+}
+
+await check('uploads: several large images stay within what one request may carry', async () => {
+  const page = await openPage();
+  await page.goto('/');
+  await searchAnswer(page, (b) => !b.cursor);
+  const since = page.searches.length;
+  // Three photos just under the size sent as they are (4 MB): 11.7 MB together.
+  const files = [1, 2, 3].map((n) => ({ name: `photo-${n}.bmp`, mimeType: 'image/bmp', buffer: bmp(1300, 1000, n) }));
+  await page.getByTestId('upload-input').setInputFiles(files);
+  const { body, answer } = await lastSearchAnswer(page, (b) => !b.cursor && b.terms?.some((t) => typeof t.image === 'string'), since);
+  const sizes = body.terms.filter((t) => typeof t.image === 'string').map((t) => Buffer.from(t.image, 'base64').length);
+  const total = sizes.reduce((a, b) => a + b, 0);
+  ok(total <= 6 << 20, `the search sent ${total} bytes of images`);
+  ok(answer.results.length > 0, 'no results');
+  await page.waitForFunction(() => !/Searching/.test(document.querySelector('[data-testid="status"]').textContent));
+  const chips = await page.getByTestId('term').filter({ has: page.locator('img') }).count();
+  const status = await page.getByTestId('status').textContent();
+  const leftOut = files.filter((f) => status.includes(f.name)).length;
+  ok(chips + leftOut === 3, `${chips} image chips, and the status names ${leftOut} left out: "${status}"`);
+  return `${chips} sent (${sizes.map((b) => `${Math.round(b / 1024)} KB`).join(', ')}), ${leftOut} left out, named`;
 });
 
 await check('no uncaught errors in the pages', async () => {

@@ -12,7 +12,10 @@ const MAX_AUTO_RETRIES = 3; // of one search after a 429 or 503
 const MAX_EMPTY_PAGES = 20; // pages in a row that add nothing before a search counts as ended (each at most 3 windows on)
 const THUMBNAIL_RETRIES = 3;
 const UPLOAD_AS_IS = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/bmp']);
-const UPLOAD_MAX_BYTES = 4 << 20; // larger images are scaled down before upload (the API takes 8 MB)
+const UPLOAD_MAX_BYTES = 4 << 20; // larger images are scaled down before upload
+// The API takes 8 MiB of images per request (serving.max-upload), all of a search's images
+// together, and each page sends them again: this much is left for them, the rest for the body.
+const UPLOAD_TOTAL_BYTES = 6 << 20;
 const UPLOAD_MAX_SIDE = 1600;
 const TILE_TYPE = 'application/x-memescope-image-id'; // a result dragged onto the page
 
@@ -25,6 +28,7 @@ const ui = {
   terms: $('terms'),
   urlNote: $('url-note'),
   minQuality: $('filter-min-quality'),
+  sort: $('filter-sort'),
   since: $('filter-since'),
   theme: $('theme-toggle'),
   status: $('status'),
@@ -86,13 +90,17 @@ ui.theme.addEventListener('click', () => {
 // an image term's base64 lives in `images` under its key, never in the URL or history.
 
 let terms = [];
-const images = new Map(); // key -> {data (base64), preview (object URL), name}
+const images = new Map(); // key -> {data (base64), preview (object URL), name, bytes}
 let imageSeq = 0;
 let droppedImages = 0; // image terms a restored query had to leave out
 
 function readFilters() {
   const q = ui.minQuality.value.trim();
-  return { minQuality: q === '' ? null : Number(q), since: ui.since.value || '' };
+  return {
+    minQuality: q === '' ? null : Number(q),
+    since: ui.since.value || '',
+    sort: ui.sort.value === 'quality' ? 'quality' : '',
+  };
 }
 
 function currentQuery() {
@@ -133,6 +141,7 @@ function requestBody(q, cursor) {
   if (q.filters.minQuality !== null) filters.minQuality = q.filters.minQuality;
   if (q.filters.since) filters.since = `${q.filters.since}T00:00:00Z`;
   if (Object.keys(filters).length) body.filters = filters;
+  if (q.filters.sort) body.sort = q.filters.sort;
   return { body, owners };
 }
 
@@ -144,13 +153,15 @@ function validate(q) {
     }
   }
   const m = q.filters.minQuality;
-  if (m !== null && !(Number.isFinite(m) && m >= 0 && m <= 1)) {
+  // Text the number field cannot read ("0,5" in an English page) leaves its value empty, which
+  // would search without the filter: say so instead.
+  if (ui.minQuality.validity?.badInput || (m !== null && !(Number.isFinite(m) && m >= 0 && m <= 1))) {
     return { message: 'Min quality must be a number from 0 to 1.', input: ui.minQuality };
   }
   return null;
 }
 
-// URL: ?q=box text&t=<signed weight>,text|id,<value>&minq=0.2&since=2026-11-01
+// URL: ?q=box text&t=<signed weight>,text|id,<value>&minq=0.2&since=2026-11-01&sort=quality
 const TERM_PARAM = /^([-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?),(text|id),([\s\S]+)$/i;
 
 function queryToSearchString(q) {
@@ -162,6 +173,7 @@ function queryToSearchString(q) {
   }
   if (q.filters.minQuality !== null) p.set('minq', String(q.filters.minQuality));
   if (q.filters.since) p.set('since', q.filters.since);
+  if (q.filters.sort) p.set('sort', q.filters.sort);
   const s = p.toString().replace(/%2C/gi, ','); // commas need no escaping in a query
   return s ? `?${s}` : '';
 }
@@ -184,6 +196,7 @@ function searchStringToQuery(search) {
     filters: {
       minQuality: minq === null || minq === '' || !Number.isFinite(Number(minq)) ? null : Number(minq),
       since: /^\d{4}-\d{2}-\d{2}$/.test(since) ? since : '',
+      sort: p.get('sort') === 'quality' ? 'quality' : '',
     },
   };
 }
@@ -200,6 +213,8 @@ function historyState(q) {
   };
 }
 
+let shownSearch = location.search; // the address's query of the history entry on screen
+
 function recordHistory(q, mode) {
   if (mode === 'none') return;
   const state = historyState(q);
@@ -207,6 +222,7 @@ function recordHistory(q, mode) {
   const same = JSON.stringify(history.state) === JSON.stringify(state);
   if (mode === 'push' && !same) history.pushState(state, '', url);
   else history.replaceState(state, '', url);
+  shownSearch = location.search;
 }
 
 /** Puts a query into the controls; image terms whose data is gone are left out and counted. */
@@ -217,6 +233,7 @@ function showQuery(q) {
   terms = kept.map((t) => ({ ...t }));
   ui.minQuality.value = q.filters.minQuality ?? '';
   ui.since.value = q.filters.since || '';
+  ui.sort.value = q.filters.sort === 'quality' ? 'quality' : 'relevance';
   renderTerms();
 }
 
@@ -369,12 +386,29 @@ function readAsBase64(blob) {
   });
 }
 
-/** The image to upload: the file itself, or a JPEG of it when its type or size calls for one. */
-async function prepareImage(blob) {
-  const bitmap = await createImageBitmap(blob); // refuses what is no image
+/** Bytes of the images the current terms send with every search. */
+function uploadedBytes() {
+  return terms.reduce((sum, t) => sum + (t.kind === 'image' ? images.get(t.key)?.bytes ?? 0 : 0), 0);
+}
+
+class UploadError extends Error {}
+
+/**
+ * The image to upload: the file itself, or a JPEG of it when its type or size calls for one, or
+ * when it would not fit in the `room` the other images of the search leave.
+ */
+async function prepareImage(blob, room) {
+  let bitmap;
+  try {
+    bitmap = await createImageBitmap(blob); // refuses what is no image
+  } catch {
+    throw new UploadError(/hei[cf]/i.test(blob.type) || /\.hei[cf]$/i.test(blob.name ?? '')
+      ? 'is a HEIC image, which this browser cannot read; export it as JPEG'
+      : 'could not be read as an image');
+  }
   let out = blob;
   const side = Math.max(bitmap.width, bitmap.height);
-  if (!UPLOAD_AS_IS.has(blob.type) || blob.size > UPLOAD_MAX_BYTES) {
+  if (!UPLOAD_AS_IS.has(blob.type) || blob.size > Math.min(UPLOAD_MAX_BYTES, room)) {
     const scale = Math.min(1, UPLOAD_MAX_SIDE / side);
     const canvas = document.createElement('canvas');
     canvas.width = Math.max(1, Math.round(bitmap.width * scale));
@@ -386,7 +420,11 @@ async function prepareImage(blob) {
     out = await new Promise((resolve) => canvas.toBlob(resolve, 'image/jpeg', 0.9));
   }
   bitmap.close();
-  return { data: await readAsBase64(out), preview: URL.createObjectURL(out) };
+  if (out.size > room) {
+    throw new UploadError('does not fit: the images of one search are sent together, at most ' +
+      `${UPLOAD_TOTAL_BYTES >> 20} MB; remove an image term first`);
+  }
+  return { data: await readAsBase64(out), preview: URL.createObjectURL(out), bytes: out.size };
 }
 
 async function addImages(files) {
@@ -396,19 +434,23 @@ async function addImages(files) {
     return;
   }
   let added = 0;
+  const problems = [];
   for (const file of list) {
     const name = file.name && file.name !== 'image.png' ? file.name : 'pasted image';
     try {
-      const { data, preview } = await prepareImage(file);
+      const { data, preview, bytes } = await prepareImage(file, UPLOAD_TOTAL_BYTES - uploadedBytes());
       const key = `img${++imageSeq}`;
-      images.set(key, { data, preview, name });
+      images.set(key, { data, preview, name, bytes });
       addTerm({ kind: 'image', key, name });
       added++;
-    } catch {
-      setStatus(`${name} could not be read as an image.`, { error: true });
+    } catch (e) {
+      problems.push(`${name} ${e instanceof UploadError ? e.message : 'could not be read as an image'}.`);
     }
   }
+  // Said after the search's own status, which would replace it at once.
+  search.notice = problems.join(' ');
   if (added) scheduleSearch(0);
+  else if (problems.length) setStatus(search.notice, { error: true });
 }
 
 ui.upload.addEventListener('change', () => {
@@ -514,11 +556,28 @@ function setStatus(text, { error = false } = {}) {
   ui.status.classList.toggle('error', error);
 }
 
+/**
+ * What a field the API blames is on the page: `terms[2].weight` counts the search box as term 0,
+ * so it names the box or the chip ("the weight of “cat”"); other fields as they are.
+ */
+function fieldName(field) {
+  const m = /^terms\[(\d+)\](?:\.(\w+))?$/.exec(field);
+  const i = m ? Number(m[1]) : -1;
+  if (!m || i >= search.owners.length) return field;
+  const owner = search.owners[i];
+  const name = owner ? termName(owner) : 'the search box';
+  return m[2] ? `the ${m[2]} of ${name}` : name;
+}
+
 function errorText(e) {
   let text = e.message.trim().replace(/[.!]+$/, '');
-  if (e.field) text += ` (field: ${e.field})`;
+  if (e.field) {
+    // The API's message begins with the field already ("terms[1].weight: must be ...").
+    const name = fieldName(e.field);
+    text = text.startsWith(`${e.field}:`) ? `${name}:${text.slice(e.field.length + 1)}` : `${text} (${name})`;
+  }
   text += '.';
-  if (e.status === 429 || e.status === 503) {
+  if ((e.status === 429 || e.status === 503) && !/\b(retry|try again)\b/i.test(text)) {
     text += e.retryAfter ? ` Try again in ${e.retryAfter} s.` : ' Try again shortly.';
   }
   return text;
@@ -550,7 +609,14 @@ const search = {
   retryTimer: 0,
   seen: new Set(), // ids on the wall: a page never adds one twice
   focusFirst: false,
+  notice: '', // a problem to say beside the next search's status (an upload left out)
+  shown: '', // that problem, said beside this search's status
 };
+
+/** The status line of the search, with the problem that came with it (an upload left out). */
+function setSearchStatus(text, { error = false } = {}) {
+  setStatus(search.shown ? `${text} ${search.shown}` : text, { error: error || !!search.shown });
+}
 let searchTimer = 0;
 
 function scheduleSearch(delay = SEARCH_DELAY) {
@@ -564,6 +630,16 @@ function runSearch(q, historyMode, { focusFirst = false } = {}) {
   const problem = validate(q);
   markInvalid(problem);
   if (problem) {
+    // The wall stays, but nothing more of the old search comes in under the edited controls: no
+    // answer in flight, no next page, no retry replaces this message.
+    search.generation++;
+    search.controller?.abort();
+    search.failed = true;
+    clearTimeout(search.retryTimer);
+    search.retryTimer = 0;
+    search.loading = false;
+    ui.progress.hidden = true;
+    ui.wall.removeAttribute('aria-busy');
     setStatus(problem.message, { error: true });
     return;
   }
@@ -582,9 +658,11 @@ function runSearch(q, historyMode, { focusFirst = false } = {}) {
   search.retryTimer = 0;
   search.seen = new Set();
   search.focusFirst = focusFirst;
+  search.shown = search.notice;
+  search.notice = '';
   clearWall();
   ui.end.hidden = true;
-  setStatus(isRandom(q) ? 'Loading a random sample…' : 'Searching…');
+  setSearchStatus(isRandom(q) ? 'Loading a random sample…' : 'Searching…');
   if (window.scrollY > 0) window.scrollTo({ top: 0 });
   loadPage();
 }
@@ -613,7 +691,7 @@ async function loadPage() {
   } catch (e) {
     if (e.name === 'AbortError' || generation !== search.generation) return;
     search.failed = true;
-    setStatus(errorText(e), { error: true });
+    setSearchStatus(errorText(e), { error: true });
     if (e.field) {
       const m = /^terms\[(\d+)\]/.exec(e.field);
       const owner = m ? search.owners[Number(m[1])] : null;
@@ -627,16 +705,20 @@ async function loadPage() {
         recheckSentinel();
       }, (e.retryAfter ?? 3) * 1000);
     }
+    // Deep in the wall the status line is out of sight: say it where the next page would be.
+    if (body.cursor) showPageError(e, search.retryTimer !== 0);
   } finally {
     if (generation === search.generation) {
       search.loading = false;
       ui.progress.hidden = true;
       ui.wall.removeAttribute('aria-busy');
       if (ok) {
+        ui.end.classList.remove('error');
         if (search.cursor === null) {
           ui.end.hidden = wall.items.length === 0;
           ui.end.textContent = `That is all: ${wall.items.length} image${wall.items.length === 1 ? '' : 's'}.`;
         } else {
+          ui.end.hidden = true;
           recheckSentinel();
         }
       }
@@ -644,13 +726,34 @@ async function loadPage() {
   }
 }
 
+/** A later page failed: the error at the foot of the wall, and a way on unless a retry is due. */
+function showPageError(e, retrying) {
+  ui.end.replaceChildren(`${errorText(e)} `);
+  if (!retrying) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'retry';
+    button.dataset.testid = 'retry';
+    button.textContent = 'Try again';
+    button.addEventListener('click', () => {
+      ui.end.hidden = true;
+      search.failed = false;
+      search.retries = 0;
+      loadPage();
+    });
+    ui.end.append(button);
+  }
+  ui.end.classList.add('error');
+  ui.end.hidden = false;
+}
+
 function showCount() {
   const n = wall.items.length;
   if (n === 0) {
-    setStatus(search.query.filters.minQuality !== null || search.query.filters.since
+    setSearchStatus(search.query.filters.minQuality !== null || search.query.filters.since
       ? 'No images match this search and its filters.' : 'No images match this search.');
   } else {
-    setStatus(`${isRandom(search.query) ? 'A random sample: ' : ''}${n} image${n === 1 ? '' : 's'}`);
+    setSearchStatus(`${isRandom(search.query) ? 'A random sample: ' : ''}${n} image${n === 1 ? '' : 's'}`);
   }
 }
 
@@ -1060,12 +1163,18 @@ ui.form.addEventListener('submit', (e) => {
 });
 
 ui.minQuality.addEventListener('change', () => scheduleSearch());
+// Text the field cannot read leaves its value as it was (empty), so no change event comes: the
+// search that says so runs when the field is left.
+ui.minQuality.addEventListener('blur', () => {
+  if (ui.minQuality.validity.badInput) scheduleSearch(0);
+});
 ui.since.addEventListener('change', () => scheduleSearch());
+ui.sort.addEventListener('change', () => scheduleSearch(0));
 
 document.querySelector('.brand').addEventListener('click', (e) => {
   if (e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;
   e.preventDefault();
-  showQuery({ box: '', terms: [], filters: { minQuality: null, since: '' } });
+  showQuery({ box: '', terms: [], filters: { minQuality: null, since: '', sort: '' } });
   runSearch(currentQuery(), 'push');
 });
 
@@ -1077,7 +1186,16 @@ document.addEventListener('keydown', (e) => {
   ui.input.select();
 });
 
+// The skip link moves focus to the results. As a plain fragment link it made a history entry
+// without our state, whose popstate ran the search again from the address, without its uploads.
+document.querySelector('.skip').addEventListener('click', (e) => {
+  e.preventDefault();
+  ui.wall.focus();
+});
+
 window.addEventListener('popstate', (e) => {
+  if (!e.state?.memescope && location.search === shownSearch) return; // only the fragment changed
+  shownSearch = location.search;
   const q = e.state?.memescope ? e.state.query : searchStringToQuery(location.search);
   if (ui.detail.open) {
     detail.opener = null;
