@@ -658,6 +658,38 @@ await check('order: best quality first sorts the search by quality, and the addr
   return `${scores.length} scored results, best first (${scores[0].toFixed(2)} .. ${scores.at(-1).toFixed(2)})`;
 });
 
+await check('weights and add to query: one search per change, and focus stays on the results', async () => {
+  const page = await openPage();
+  await page.goto('/');
+  await searchAnswer(page, (b) => !b.cursor);
+  const input = page.getByTestId('search-input');
+  await input.fill(QUERY);
+  await page.getByTestId('add-term').click();
+  await lastSearchAnswer(page, (b) => !b.cursor && b.terms?.length === 1, 0);
+  const weight = page.getByTestId('term').first().getByTestId('term-weight');
+  await weight.fill('2');
+  let since = page.searches.length;
+  await weight.press('Enter');
+  await lastSearchAnswer(page, (b) => !b.cursor && b.terms?.[0]?.weight === 2, since);
+  const afterEnter = page.searches.length;
+  await page.waitForTimeout(500);
+  await page.keyboard.press('Tab'); // leaving the field fires its change event once more
+  await page.waitForTimeout(800);
+  ok(page.searches.length === afterEnter, `leaving the weight field searched ${page.searches.length - afterEnter} more time(s)`);
+
+  await page.getByTestId('result').first().click();
+  await page.getByTestId('detail').waitFor({ state: 'visible' });
+  since = page.searches.length;
+  await page.getByTestId('detail-add-term').click();
+  const added = await lastSearchAnswer(page, (b) => !b.cursor && b.terms?.some((t) => t.imageId), since);
+  await waitForFirstTile(page, added.answer.results[0].id);
+  await page.waitForFunction(() => document.activeElement?.dataset.testid === 'result', null, { timeout: 10000 })
+    .catch(() => {});
+  const focused = await page.evaluate(() => document.activeElement?.dataset.testid ?? document.activeElement?.tagName);
+  ok(focused === 'result', `after Add to query the focus is on ${focused}, not a result`);
+  return 'Enter then Tab: one search; Add to query: focus on the first result';
+});
+
 /** A 24-bit BMP of `w` x `h`: a gradient with noise, as photos are (about 3 bytes a pixel). */
 function bmp(w, h, seed) {
   const row = Math.ceil((w * 3) / 4) * 4;

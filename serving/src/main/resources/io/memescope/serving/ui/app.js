@@ -621,7 +621,17 @@ let searchTimer = 0;
 
 function scheduleSearch(delay = SEARCH_DELAY) {
   clearTimeout(searchTimer);
-  searchTimer = setTimeout(() => runSearch(currentQuery(), 'push'), delay);
+  searchTimer = setTimeout(() => {
+    const q = currentQuery();
+    // A change that leaves the query as it is (Enter in a weight field, then its change event
+    // again on leaving it) would empty the wall and scroll to the top for the same results.
+    if (!search.failed && sameQuery(q, search.query) && !ui.minQuality.validity.badInput) return;
+    runSearch(q, 'push');
+  }, delay);
+}
+
+function sameQuery(a, b) {
+  return !!a && !!b && JSON.stringify(historyState(a)) === JSON.stringify(historyState(b));
 }
 
 /** Shows the first page of `q`; historyMode 'push', 'replace' or 'none' says what history gets. */
@@ -1035,6 +1045,7 @@ function fillDetail(r, d) {
     img.height = large?.height || r.height || 720;
     // The small thumbnail is in the cache already: it shows, blurred by scaling, until the large one is in.
     img.style.backgroundImage = small?.url ? `url(${JSON.stringify(small.url)})` : '';
+    img.removeAttribute('src'); // else the previous picture stays until this one has loaded
     img.src = src;
   }
   img.alt = titles[0] ?? 'Untitled image';
@@ -1149,9 +1160,14 @@ ui.detailMore.addEventListener('click', () => {
 
 ui.detailAdd.addEventListener('click', () => {
   const id = detail.item.id;
-  ui.detail.close();
-  if (addTerm({ kind: 'imageId', value: id })) scheduleSearch(0);
-  else setStatus('This image is in the query already.');
+  if (addTerm({ kind: 'imageId', value: id })) {
+    detail.opener = null; // its tile is about to go; focus goes to the new first result
+    ui.detail.close();
+    runSearch(currentQuery(), 'push', { focusFirst: true });
+  } else {
+    ui.detail.close();
+    setStatus('This image is in the query already.');
+  }
 });
 
 // ---------------------------------------------------------------------------------------------
