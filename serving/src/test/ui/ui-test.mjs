@@ -523,7 +523,7 @@ await check('errors: 429/503 say when to try again, 400 names the field, in the 
   await input.press('Enter');
   await page.waitForFunction(() => {
     const text = document.querySelector('[data-testid="status"]').textContent;
-    return text.includes('must not be 0') && text.includes('the weight of the search box');
+    return text.includes('must not be 0') && /the weight of the search box/i.test(text);
   });
   const said = await status.textContent();
   ok(!said.includes('terms[0]'), `the status names the API's field, not the box: "${said}"`);
@@ -578,13 +578,15 @@ await check('skip link: focuses the results without running the search again or 
   await lastSearchAnswer(page, (b) => !b.cursor && b.terms?.some((t) => typeof t.image === 'string'), 0);
   const chips = page.getByTestId('term').filter({ has: page.locator('img') });
   ok(await chips.count() === 1, 'no image chip after the upload');
-  const sent = page.searches.length;
+  // First pages only: the next page of the wall may load by itself meanwhile.
+  const firstPages = () => page.searches.filter((x) => !x.body?.cursor).length;
+  const sent = firstPages();
   const url = page.url();
   await page.locator('a.skip').focus();
   await page.keyboard.press('Enter');
   await page.waitForTimeout(800);
   ok(await page.evaluate(() => document.activeElement?.dataset.testid) === 'wall', 'the results do not have the focus');
-  ok(page.searches.length === sent, `${page.searches.length - sent} search(es) ran again`);
+  ok(firstPages() === sent, `${firstPages() - sent} search(es) ran again`);
   ok(await chips.count() === 1, 'the uploaded image chip is gone');
   ok(page.url() === url, `the address changed to ${page.url()}`);
   return 'focus on the results, no search, the upload kept';
@@ -637,7 +639,15 @@ await check('filters: a min quality the field cannot read is an error, and the o
   const status = await page.getByTestId('status').textContent();
   ok(/min quality/i.test(status), `the status became "${status}"`);
   ok(!/minq=/.test(page.url()), `the address took the unreadable filter: ${page.url()}`);
-  return `"${status}"`;
+  // Cleared, the field is readable again: the search runs (no change event comes for it).
+  await field.click();
+  await page.keyboard.press('Backspace');
+  await page.keyboard.press('Backspace');
+  const before = page.searches.length;
+  await page.keyboard.press('Tab');
+  await searchAnswer(page, (b) => !b.cursor && !b.filters?.minQuality, { since: before });
+  await page.waitForFunction(() => !/min quality must/i.test(document.querySelector('[data-testid="status"]').textContent));
+  return `"${status}", then cleared: searched again`;
 });
 
 await check('order: best quality first sorts the search by quality, and the address keeps it', async () => {
@@ -655,6 +665,10 @@ await check('order: best quality first sorts the search by quality, and the addr
   await page.reload();
   await searchAnswer(page, (b) => !b.cursor && b.sort === 'quality', { since: reloaded });
   ok(await page.getByTestId('filter-sort').inputValue() === 'quality', 'the order is lost on reload');
+  const shared = await openPage(); // the address alone, without the page's history
+  await shared.goto(page.url());
+  await searchAnswer(shared, (b) => !b.cursor && b.sort === 'quality');
+  ok(await shared.getByTestId('filter-sort').inputValue() === 'quality', 'the address alone does not set the order');
   return `${scores.length} scored results, best first (${scores[0].toFixed(2)} .. ${scores.at(-1).toFixed(2)})`;
 });
 
@@ -671,11 +685,12 @@ await check('weights and add to query: one search per change, and focus stays on
   let since = page.searches.length;
   await weight.press('Enter');
   await lastSearchAnswer(page, (b) => !b.cursor && b.terms?.[0]?.weight === 2, since);
-  const afterEnter = page.searches.length;
+  const firstPages = () => page.searches.filter((x) => !x.body?.cursor).length; // not page 2
+  const afterEnter = firstPages();
   await page.waitForTimeout(500);
   await page.keyboard.press('Tab'); // leaving the field fires its change event once more
   await page.waitForTimeout(800);
-  ok(page.searches.length === afterEnter, `leaving the weight field searched ${page.searches.length - afterEnter} more time(s)`);
+  ok(firstPages() === afterEnter, `leaving the weight field searched ${firstPages() - afterEnter} more time(s)`);
 
   await page.getByTestId('result').first().click();
   await page.getByTestId('detail').waitFor({ state: 'visible' });

@@ -422,7 +422,7 @@ async function prepareImage(blob, room) {
   bitmap.close();
   if (out.size > room) {
     throw new UploadError('does not fit: the images of one search are sent together, at most ' +
-      `${UPLOAD_TOTAL_BYTES >> 20} MB; remove an image term first`);
+      `${UPLOAD_TOTAL_BYTES >> 20} MiB; remove an image term first`);
   }
   return { data: await readAsBase64(out), preview: URL.createObjectURL(out), bytes: out.size };
 }
@@ -447,10 +447,13 @@ async function addImages(files) {
       problems.push(`${name} ${e instanceof UploadError ? e.message : 'could not be read as an image'}.`);
     }
   }
-  // Said after the search's own status, which would replace it at once.
-  search.notice = problems.join(' ');
-  if (added) scheduleSearch(0);
-  else if (problems.length) setStatus(search.notice, { error: true });
+  if (added) {
+    // Said beside the status of the search this starts, which would replace it at once.
+    search.notice = problems.join(' ');
+    scheduleSearch(0);
+  } else if (problems.length) {
+    setStatus(problems.join(' '), { error: true });
+  }
 }
 
 ui.upload.addEventListener('change', () => {
@@ -576,7 +579,7 @@ function errorText(e) {
     const name = fieldName(e.field);
     text = text.startsWith(`${e.field}:`) ? `${name}:${text.slice(e.field.length + 1)}` : `${text} (${name})`;
   }
-  text += '.';
+  text = `${text.charAt(0).toUpperCase()}${text.slice(1)}.`;
   if ((e.status === 429 || e.status === 503) && !/\b(retry|try again)\b/i.test(text)) {
     text += e.retryAfter ? ` Try again in ${e.retryAfter} s.` : ' Try again shortly.';
   }
@@ -650,6 +653,7 @@ function runSearch(q, historyMode, { focusFirst = false } = {}) {
     search.loading = false;
     ui.progress.hidden = true;
     ui.wall.removeAttribute('aria-busy');
+    if (ui.end.classList.contains('error')) ui.end.hidden = true; // its Try again is for the old search
     setStatus(problem.message, { error: true });
     return;
   }
@@ -745,7 +749,9 @@ function showPageError(e, retrying) {
     button.className = 'retry';
     button.dataset.testid = 'retry';
     button.textContent = 'Try again';
+    const generation = search.generation;
     button.addEventListener('click', () => {
+      if (generation !== search.generation) return; // another search since
       ui.end.hidden = true;
       search.failed = false;
       search.retries = 0;
@@ -1182,7 +1188,8 @@ ui.minQuality.addEventListener('change', () => scheduleSearch());
 // Text the field cannot read leaves its value as it was (empty), so no change event comes: the
 // search that says so runs when the field is left.
 ui.minQuality.addEventListener('blur', () => {
-  if (ui.minQuality.validity.badInput) scheduleSearch(0);
+  // Also once the unreadable text is gone: the value was empty all along, so no change comes.
+  if (ui.minQuality.validity.badInput || ui.minQuality.hasAttribute('aria-invalid')) scheduleSearch(0);
 });
 ui.since.addEventListener('change', () => scheduleSearch());
 ui.sort.addEventListener('change', () => scheduleSearch(0));
