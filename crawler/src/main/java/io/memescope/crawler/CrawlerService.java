@@ -72,6 +72,13 @@ public final class CrawlerService implements AutoCloseable {
   private final HostGate gate;
   private final Map<String, SourceTask> tasks = new ConcurrentHashMap<>();
 
+  /**
+   * Tasks of removed or changed sources whose last pass is still running: a new task for the same
+   * id starts only once that pass has ended and forgotten its cursor, so that the new one neither
+   * reads the old walk's cursor nor has its own deleted.
+   */
+  private final Map<String, SourceTask> draining = new ConcurrentHashMap<>();
+
   public CrawlerService(MemescopeConfig config) throws Exception {
     this.settings = config.crawler();
     this.discovered = counter("memescope_crawl_discovered", "Image URLs found", "source");
@@ -127,30 +134,43 @@ public final class CrawlerService implements AutoCloseable {
 
   /** Starts sources that are new or changed, stops those that are gone. */
   private void refresh() {
-    List<SourceSpec> specs;
+    List<SourceRegistry.Entry> entries;
     try {
-      specs = sources.list().stream().map(SourceRegistry.Entry::spec).toList();
+      entries = sources.list();
     } catch (RuntimeException e) {
       LOG.warn("cannot read the crawl sources (keeping the current ones): {}", e.toString());
       return;
     }
-    Map<String, SourceSpec> wanted = new HashMap<>();
-    specs.forEach(s -> wanted.put(s.id(), s));
+    Map<String, SourceRegistry.Entry> wanted = new HashMap<>();
+    entries.forEach(e -> wanted.put(e.spec().id(), e));
     for (var it = tasks.entrySet().iterator(); it.hasNext(); ) {
-      var entry = it.next();
-      SourceSpec spec = wanted.get(entry.getKey());
-      if (spec == null || !spec.equals(entry.getValue().spec)) {
-        LOG.info("{}: {}", entry.getKey(), spec == null ? "removed" : "changed");
-        entry.getValue().cancel(spec == null);
+      var current = it.next();
+      SourceRegistry.Entry entry = wanted.get(current.getKey());
+      // Added at another time is another source, even with the same settings: it was removed
+      // (its cursor deleted) and added again between two refreshes.
+      if (entry == null || !entry.equals(current.getValue().entry)) {
+        LOG.info("{}: {}", current.getKey(), entry == null ? "removed" : "changed");
+        SourceTask old = current.getValue();
+        // At run time a source changes only by being removed and added again: either way
+        // `sources remove` deleted its cursor, which a pass running since has saved again.
+        // Draining before the cancel: a pass that ends in between takes itself out again.
+        draining.put(current.getKey(), old);
+        if (!old.cancel(true)) {
+          draining.remove(current.getKey(), old);
+        }
         it.remove();
       }
     }
-    for (SourceSpec spec : specs) {
+    for (SourceRegistry.Entry entry : entries) {
+      SourceSpec spec = entry.spec();
+      if (draining.containsKey(spec.id())) {
+        continue; // the next refresh starts it, once the old pass has ended
+      }
       tasks.computeIfAbsent(
           spec.id(),
           id -> {
             LOG.info("{}: crawling {} {}", id, spec.type(), spec.location());
-            SourceTask task = new SourceTask(spec);
+            SourceTask task = new SourceTask(entry);
             task.schedule(jittered(Duration.ofSeconds(2)));
             return task;
           });
@@ -159,6 +179,7 @@ public final class CrawlerService implements AutoCloseable {
 
   /** One source's schedule: at most one pass at a time, woken early by a directory watch. */
   private final class SourceTask {
+    final SourceRegistry.Entry entry;
     final SourceSpec spec;
     private Crawl crawl;
     private DirectoryWatcher watcher;
@@ -166,10 +187,11 @@ public final class CrawlerService implements AutoCloseable {
     private boolean running;
     private boolean wake;
     private volatile boolean cancelled;
-    private boolean removed;
+    private boolean forget;
 
-    SourceTask(SourceSpec spec) {
-      this.spec = spec;
+    SourceTask(SourceRegistry.Entry entry) {
+      this.entry = entry;
+      this.spec = entry.spec();
     }
 
     synchronized void schedule(Duration delay) {
@@ -194,25 +216,28 @@ public final class CrawlerService implements AutoCloseable {
     }
 
     /**
-     * Stops the task: no pass after this, and the one running stops after its page. A removed
-     * source's cursor is forgotten once no pass of it runs: {@code sources remove} deleted it, but
-     * a pass running then (or ended since) saved it again, and adding the id again would have
-     * continued the old walk.
+     * Stops the task: no pass after this, and the one running stops after its page. With {@code
+     * forget} (a source removed, or removed and added again), its cursor is forgotten once no pass
+     * of it runs: {@code sources remove} deleted it, but a pass running then (or ended since) saved
+     * it again, and adding the id again would have continued the old walk.
+     *
+     * @return whether a pass is still running (it forgets the cursor when it ends)
      */
-    void cancel(boolean removed) {
+    boolean cancel(boolean forget) {
       boolean idle;
       synchronized (this) {
         cancelled = true;
-        this.removed = removed;
+        this.forget = forget;
         if (next != null) {
           next.cancel(false);
         }
         closeWatcher();
         idle = !running;
       }
-      if (removed && idle) {
+      if (forget && idle) {
         forgetCursor();
       }
+      return !idle;
     }
 
     private void forgetCursor() {
@@ -232,17 +257,22 @@ public final class CrawlerService implements AutoCloseable {
         wake = false;
       }
       Duration after = pass();
-      boolean forget;
+      boolean ended;
+      boolean forgetNow;
       synchronized (this) {
         running = false;
         next = null;
         if (wake && after.compareTo(CONTINUE_AFTER) > 0) {
           after = CONTINUE_AFTER;
         }
-        forget = cancelled && removed;
+        ended = cancelled;
+        forgetNow = cancelled && forget;
       }
-      if (forget) {
-        forgetCursor();
+      if (ended) {
+        if (forgetNow) {
+          forgetCursor();
+        }
+        draining.remove(spec.id(), this);
         return;
       }
       schedule(after);
@@ -273,13 +303,21 @@ public final class CrawlerService implements AutoCloseable {
         } else if (!result.reachedEnd()) {
           next = CONTINUE_AFTER;
         }
-        LOG.info(
-            "{}: {} page(s), {} published{}; next pass in {}s",
-            spec.id(),
-            result.pages(),
-            result.published(),
-            result.pausedFor() == null ? "" : "; its host's next turn is later",
-            next.toSeconds());
+        if (cancelled) {
+          LOG.info(
+              "{}: stopped (removed or changed) after {} page(s), {} published",
+              spec.id(),
+              result.pages(),
+              result.published());
+        } else {
+          LOG.info(
+              "{}: {} page(s), {} published{}; next pass in {}s",
+              spec.id(),
+              result.pages(),
+              result.published(),
+              result.pausedFor() == null ? "" : "; its host's next turn is later",
+              next.toSeconds());
+        }
       } catch (Exception e) {
         errors.labelValues(spec.id()).inc();
         LOG.warn("{}: pass failed: {}", spec.id(), e.toString());
@@ -307,7 +345,7 @@ public final class CrawlerService implements AutoCloseable {
                 gate,
                 (host, reason) -> httpErrors.labelValues(host, reason).inc(),
                 Clock.systemUTC());
-        if (pages instanceof DirectorySource dir) {
+        if (pages instanceof DirectorySource dir && !cancelled) {
           try {
             watcher = new DirectoryWatcher(dir.root(), () -> schedule(CONTINUE_AFTER));
           } catch (IOException e) {
@@ -319,13 +357,14 @@ public final class CrawlerService implements AutoCloseable {
       return crawl;
     }
 
-    private void closeWatcher() {
+    private synchronized void closeWatcher() {
       if (watcher != null) {
         try {
           watcher.close();
         } catch (IOException e) {
           LOG.debug("closing the watch of {}", spec.id(), e);
         }
+        watcher = null;
       }
     }
   }
@@ -338,6 +377,7 @@ public final class CrawlerService implements AutoCloseable {
   @Override
   public void close() throws InterruptedException {
     tasks.values().forEach(t -> t.cancel(false));
+    draining.clear();
     scheduler.shutdownNow();
     scheduler.awaitTermination(10, TimeUnit.SECONDS);
     publisher.close();

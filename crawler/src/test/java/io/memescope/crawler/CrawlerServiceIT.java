@@ -55,27 +55,16 @@ class CrawlerServiceIT {
           e.close();
         });
     server.start();
-    int metricsPort;
-    try (var socket = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      metricsPort = socket.getLocalPort();
-    }
+    int metricsPort = freePort();
     Path conf =
-        Files.writeString(
-            dir.resolve("memescope.conf"),
-            "include file(\""
-                + Runtimes.root().resolve("infra/src/test/resources/test-stack.conf")
-                + "\")\n"
-                + "home = \""
-                + stack.home()
-                + "\"\n"
-                + "crawler { enabled = true, metrics-port = "
-                + metricsPort
-                + ", poll-interval = 1s, jitter = 0.1,\n"
-                + "  sources = [ { id = \"feed-"
+        crawlerConfig(
+            stack,
+            metricsPort,
+            "poll-interval = 1s, jitter = 0.1,\n  sources = [ { id = \"feed-"
                 + run
                 + "\", type = feed, location = \"http://127.0.0.1:"
                 + server.getAddress().getPort()
-                + "/feed.xml\", allow-private-hosts = [\"127.0.0.1\"] } ] }\n");
+                + "/feed.xml\", allow-private-hosts = [\"127.0.0.1\"] } ]");
     MemescopeConfig config = new ConfigLoader().optFile(conf).load();
 
     try (CrawlerService service = new CrawlerService(config)) {
@@ -116,21 +105,11 @@ class CrawlerServiceIT {
           e.close();
         });
     server.start();
-    int metricsPort;
-    try (var socket = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      metricsPort = socket.getLocalPort();
-    }
+    int metricsPort = freePort();
     // Only the watch and the refresh can make anything happen quickly: polls are 10 minutes apart.
     Path conf =
-        Files.writeString(
-            dir.resolve("memescope.conf"),
-            "include file(\""
-                + Runtimes.root().resolve("infra/src/test/resources/test-stack.conf")
-                + "\")\nhome = \""
-                + stack.home()
-                + "\"\ncrawler { enabled = true, metrics-port = "
-                + metricsPort
-                + ", poll-interval = 10m, sources-refresh = 1s, sources = [] }\n");
+        crawlerConfig(
+            stack, metricsPort, "poll-interval = 10m, sources-refresh = 1s, sources = []");
     MemescopeConfig config = new ConfigLoader().optFile(conf).load();
     String[] settings = {"--config", conf.toString()};
     String dirSource = "dir-" + run;
@@ -236,21 +215,13 @@ class CrawlerServiceIT {
           e.close();
         });
     server.start();
-    int metricsPort;
-    try (var socket = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      metricsPort = socket.getLocalPort();
-    }
+    int metricsPort = freePort();
     Path conf =
-        Files.writeString(
-            dir.resolve("memescope.conf"),
-            "include file(\""
-                + Runtimes.root().resolve("infra/src/test/resources/test-stack.conf")
-                + "\")\nhome = \""
-                + stack.home()
-                + "\"\ncrawler { enabled = true, metrics-port = "
-                + metricsPort
-                + ", poll-interval = 10m, sources-refresh = 2s, pages-per-pass = 20,"
-                + " min-interval = 100ms, sources = [] }\n");
+        crawlerConfig(
+            stack,
+            metricsPort,
+            "poll-interval = 10m, sources-refresh = 2s, pages-per-pass = 20, min-interval = 100ms,"
+                + " sources = []");
     MemescopeConfig config = new ConfigLoader().optFile(conf).load();
     String[] settings = {"--config", conf.toString()};
     String id = "slow-" + run;
@@ -307,6 +278,26 @@ class CrawlerServiceIT {
         Thread.sleep(50);
       }
       assertThat(firstPage.get()).as("the first page, read again").isEqualTo(2);
+
+      // Removed and added again, settings unchanged, quicker than the service reads the sources
+      // (the command opens a session of its own each time, seconds: so here in one session, a
+      // few milliseconds apart): still another source, which starts from its first page.
+      int walked = pages.get();
+      deadline = System.nanoTime() + 30_000_000_000L;
+      while (pages.get() < walked + 2 && System.nanoTime() < deadline) {
+        Thread.sleep(50); // a page or two into the new walk, so that it has a cursor
+      }
+      try (var session = io.memescope.core.schema.Clients.cassandraKeyspace(config.cassandra())) {
+        SourceRegistry registry = new SourceRegistry(config.crawler(), session);
+        io.memescope.core.config.CrawlerSettings.SourceSpec spec = registry.find(id).orElseThrow();
+        registry.remove(id);
+        registry.add(spec, java.time.Instant.now());
+      }
+      deadline = System.nanoTime() + 30_000_000_000L;
+      while (firstPage.get() < 3 && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      assertThat(firstPage.get()).as("the first page, read a third time").isEqualTo(3);
     } finally {
       server.stop(0);
       sources(settings, "remove", id);
@@ -343,10 +334,7 @@ class CrawlerServiceIT {
           e.close();
         });
     server.start();
-    int metricsPort;
-    try (var socket = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      metricsPort = socket.getLocalPort();
-    }
+    int metricsPort = freePort();
     // More limited sources than the service has scheduler threads (4), all polled every second.
     StringBuilder sources = new StringBuilder();
     for (int i = 0; i < 6; i++) {
@@ -364,17 +352,8 @@ class CrawlerServiceIT {
     String dirSource = "dir-" + run;
     sources.append("{ id = \"" + dirSource + "\", type = dir, location = \"" + memes + "\" }\n");
     Path conf =
-        Files.writeString(
-            dir.resolve("memescope.conf"),
-            "include file(\""
-                + Runtimes.root().resolve("infra/src/test/resources/test-stack.conf")
-                + "\")\nhome = \""
-                + stack.home()
-                + "\"\ncrawler { enabled = true, metrics-port = "
-                + metricsPort
-                + ", poll-interval = 1s, jitter = 0.1, sources = [\n"
-                + sources
-                + "] }\n");
+        crawlerConfig(
+            stack, metricsPort, "poll-interval = 1s, jitter = 0.1, sources = [\n" + sources + "]");
     MemescopeConfig config = new ConfigLoader().optFile(conf).load();
     String published = "memescope_crawl_published_total{source=\"" + dirSource + "\"} ";
 
@@ -400,6 +379,28 @@ class CrawlerServiceIT {
   }
 
   /** Runs {@code memescope sources ...}; returns the exit code, a space, and what it printed. */
+  /** The test stack's settings with the crawler on, its metrics on {@code metricsPort}. */
+  private Path crawlerConfig(MemescopeConfig stack, int metricsPort, String crawler)
+      throws java.io.IOException {
+    return Files.writeString(
+        dir.resolve("memescope.conf"),
+        "include file(\""
+            + Runtimes.root().resolve("infra/src/test/resources/test-stack.conf")
+            + "\")\nhome = \""
+            + stack.home()
+            + "\"\ncrawler { enabled = true, metrics-port = "
+            + metricsPort
+            + ", "
+            + crawler
+            + " }\n");
+  }
+
+  private static int freePort() throws java.io.IOException {
+    try (var socket = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+
   private static String sources(String[] settings, String... args) {
     java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
     java.io.PrintStream stdout = System.out;
