@@ -132,8 +132,20 @@ public final class CrawlerService implements AutoCloseable {
     return java.util.Set.copyOf(tasks.keySet());
   }
 
-  /** Starts sources that are new or changed, stops those that are gone. */
+  /**
+   * Starts sources that are new or changed, stops those that are gone. Nothing may escape: the
+   * executor would cancel the refresh for good, without a word.
+   */
   private void refresh() {
+    try {
+      refreshSources();
+    } catch (RuntimeException | Error e) {
+      LOG.error(
+          "refreshing the crawl sources failed; tried again in {}", settings.sourcesRefresh(), e);
+    }
+  }
+
+  private void refreshSources() {
     List<SourceRegistry.Entry> entries;
     try {
       entries = sources.list();
@@ -161,6 +173,14 @@ public final class CrawlerService implements AutoCloseable {
         it.remove();
       }
     }
+    // An old task whose cursor could not be forgotten (Cassandra away) tries again; its id
+    // stays blocked until then, or the new source would continue the old walk.
+    draining.forEach(
+        (id, task) -> {
+          if (task.done && task.finish()) {
+            draining.remove(id, task);
+          }
+        });
     for (SourceRegistry.Entry entry : entries) {
       SourceSpec spec = entry.spec();
       if (draining.containsKey(spec.id())) {
@@ -188,6 +208,9 @@ public final class CrawlerService implements AutoCloseable {
     private boolean wake;
     private volatile boolean cancelled;
     private boolean forget;
+    // Set once a cancelled task runs no pass any more.
+    private volatile boolean done;
+    private PagedSource pages;
 
     SourceTask(SourceRegistry.Entry entry) {
       this.entry = entry;
@@ -221,31 +244,60 @@ public final class CrawlerService implements AutoCloseable {
      * of it runs: {@code sources remove} deleted it, but a pass running then (or ended since) saved
      * it again, and adding the id again would have continued the old walk.
      *
-     * @return whether a pass is still running (it forgets the cursor when it ends)
+     * @return whether the task is not finished yet: a pass still runs (the task finishes when it
+     *     ends), or the cursor could not be forgotten (the next refresh tries again)
      */
     boolean cancel(boolean forget) {
       boolean idle;
       synchronized (this) {
         cancelled = true;
-        this.forget = forget;
+        this.forget |= forget; // a stop of the service does not undo a removal's forget
         if (next != null) {
           next.cancel(false);
         }
         closeWatcher();
         idle = !running;
       }
-      if (forget && idle) {
-        forgetCursor();
-      }
-      return !idle;
+      return !idle || !finish();
     }
 
-    private void forgetCursor() {
+    /**
+     * Ends a cancelled task that runs no pass any more: closes its source (a dump's open stream)
+     * and forgets a removed source's cursor. Returns whether that is done.
+     */
+    boolean finish() {
+      done = true;
+      closeSource();
+      boolean forgetting;
+      synchronized (this) {
+        forgetting = forget;
+      }
+      return !forgetting || forgetCursor();
+    }
+
+    private boolean forgetCursor() {
       try {
         state.saveCursor(spec.id(), java.util.Optional.empty(), java.time.Instant.now());
+        return true;
       } catch (RuntimeException e) {
-        LOG.warn("{}: cannot forget the removed source's cursor: {}", spec.id(), e.toString());
+        LOG.warn(
+            "{}: cannot forget the removed source's cursor (tried again at the next refresh): {}",
+            spec.id(),
+            e.toString());
+        return false;
       }
+    }
+
+    private synchronized void closeSource() {
+      if (pages instanceof AutoCloseable closeable) {
+        try {
+          closeable.close();
+        } catch (Exception e) {
+          LOG.debug("closing the source {}", spec.id(), e);
+        }
+      }
+      pages = null;
+      crawl = null;
     }
 
     private void run() {
@@ -258,7 +310,6 @@ public final class CrawlerService implements AutoCloseable {
       }
       Duration after = pass();
       boolean ended;
-      boolean forgetNow;
       synchronized (this) {
         running = false;
         next = null;
@@ -266,13 +317,11 @@ public final class CrawlerService implements AutoCloseable {
           after = CONTINUE_AFTER;
         }
         ended = cancelled;
-        forgetNow = cancelled && forget;
       }
       if (ended) {
-        if (forgetNow) {
-          forgetCursor();
-        }
-        draining.remove(spec.id(), this);
+        if (finish()) {
+          draining.remove(spec.id(), this);
+        } // else it stays draining: the next refresh finishes it
         return;
       }
       schedule(after);
@@ -305,7 +354,7 @@ public final class CrawlerService implements AutoCloseable {
         }
         if (cancelled) {
           LOG.info(
-              "{}: stopped (removed or changed) after {} page(s), {} published",
+              "{}: stopped (removed, changed, or the crawler stopping) after {} page(s), {} published",
               spec.id(),
               result.pages(),
               result.published());
@@ -338,7 +387,7 @@ public final class CrawlerService implements AutoCloseable {
      */
     private synchronized Crawl crawl() throws IOException {
       if (crawl == null) {
-        PagedSource pages =
+        pages =
             Sources.create(
                 spec,
                 settings,

@@ -179,6 +179,11 @@ class CrawlerServiceIT {
     // pass goes on for a few pages after the removal, saving its cursor after each.
     AtomicInteger pages = new AtomicInteger();
     AtomicInteger firstPage = new AtomicInteger();
+    // When set, the next page other than the first is held until the latch is released.
+    java.util.concurrent.atomic.AtomicReference<java.util.concurrent.CountDownLatch> hold =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
     HttpServer server =
         HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     server.createContext(
@@ -197,6 +202,11 @@ class CrawlerServiceIT {
           }
           try {
             Thread.sleep(300);
+            java.util.concurrent.CountDownLatch until = n == 0 ? null : hold.getAndSet(null);
+            if (until != null) {
+              held.countDown();
+              until.await(60, java.util.concurrent.TimeUnit.SECONDS);
+            }
           } catch (InterruptedException x) {
             Thread.currentThread().interrupt();
           }
@@ -214,6 +224,7 @@ class CrawlerServiceIT {
           e.getResponseBody().write(body);
           e.close();
         });
+    server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool()); // pages at once
     server.start();
     int metricsPort = freePort();
     Path conf =
@@ -287,18 +298,28 @@ class CrawlerServiceIT {
       while (pages.get() < walked + 2 && System.nanoTime() < deadline) {
         Thread.sleep(50); // a page or two into the new walk, so that it has a cursor
       }
+      // The old pass is held on a page meanwhile: the new source must not start before that pass
+      // has ended (else it would read the old walk's cursor, or the old pass would delete its).
+      hold.set(release);
+      assertThat(held.await(30, java.util.concurrent.TimeUnit.SECONDS)).as("a page held").isTrue();
       try (var session = io.memescope.core.schema.Clients.cassandraKeyspace(config.cassandra())) {
         SourceRegistry registry = new SourceRegistry(config.crawler(), session);
         io.memescope.core.config.CrawlerSettings.SourceSpec spec = registry.find(id).orElseThrow();
         registry.remove(id);
         registry.add(spec, java.time.Instant.now());
       }
+      Thread.sleep(6_000); // three refreshes
+      assertThat(firstPage.get())
+          .as("the new source waits for the old pass, held on a page")
+          .isEqualTo(2);
+      release.countDown();
       deadline = System.nanoTime() + 30_000_000_000L;
       while (firstPage.get() < 3 && System.nanoTime() < deadline) {
         Thread.sleep(50);
       }
       assertThat(firstPage.get()).as("the first page, read a third time").isEqualTo(3);
     } finally {
+      release.countDown();
       server.stop(0);
       sources(settings, "remove", id);
     }
@@ -378,7 +399,6 @@ class CrawlerServiceIT {
     }
   }
 
-  /** Runs {@code memescope sources ...}; returns the exit code, a space, and what it printed. */
   /** The test stack's settings with the crawler on, its metrics on {@code metricsPort}. */
   private Path crawlerConfig(MemescopeConfig stack, int metricsPort, String crawler)
       throws java.io.IOException {
@@ -401,6 +421,7 @@ class CrawlerServiceIT {
     }
   }
 
+  /** Runs {@code memescope sources ...}; returns the exit code, a space, and what it printed. */
   private static String sources(String[] settings, String... args) {
     java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
     java.io.PrintStream stdout = System.out;

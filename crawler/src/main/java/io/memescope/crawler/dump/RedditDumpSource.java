@@ -30,7 +30,7 @@ import java.util.Optional;
  * be entered in the middle. Same metadata and filters as the listings; a malformed line is counted
  * under {@code bad_json} and skipped.
  */
-public final class RedditDumpSource implements PagedSource {
+public final class RedditDumpSource implements PagedSource, AutoCloseable {
   /** The archives are compressed with --long=31. */
   private static final int LONG_WINDOW_LOG = 31;
 
