@@ -654,7 +654,9 @@ function runSearch(q, historyMode, { focusFirst = false } = {}) {
     ui.progress.hidden = true;
     ui.wall.removeAttribute('aria-busy');
     if (ui.end.classList.contains('error')) ui.end.hidden = true; // its Try again is for the old search
-    setStatus(problem.message, { error: true });
+    // An upload left out is said now: no search of this query will say it.
+    setStatus(search.notice ? `${problem.message} ${search.notice}` : problem.message, { error: true });
+    search.notice = '';
     return;
   }
   recordHistory(q, historyMode);
