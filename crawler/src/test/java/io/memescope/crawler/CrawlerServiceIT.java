@@ -237,20 +237,10 @@ class CrawlerServiceIT {
     String[] settings = {"--config", conf.toString()};
     String id = "slow-" + run;
     String start = "http://127.0.0.1:" + server.getAddress().getPort() + "/p/0";
+    String[] add = {"add", id, "html", start, "--depth", "10", "--allow-private-host", "127.0.0.1"};
     try (CrawlerService service = new CrawlerService(config)) {
       service.start();
-      assertThat(
-              sources(
-                  settings,
-                  "add",
-                  id,
-                  "html",
-                  start,
-                  "--depth",
-                  "10",
-                  "--allow-private-host",
-                  "127.0.0.1"))
-          .startsWith("0 ");
+      assertThat(sources(settings, add)).startsWith("0 ");
       long deadline = System.nanoTime() + 30_000_000_000L;
       while (pages.get() < 2 && System.nanoTime() < deadline) {
         Thread.sleep(50);
@@ -272,18 +262,7 @@ class CrawlerServiceIT {
       // Added again, it starts from its first page: the removed walk's cursor is gone, though
       // its pass ran on after the removal.
       assertThat(firstPage.get()).isEqualTo(1);
-      assertThat(
-              sources(
-                  settings,
-                  "add",
-                  id,
-                  "html",
-                  start,
-                  "--depth",
-                  "10",
-                  "--allow-private-host",
-                  "127.0.0.1"))
-          .startsWith("0 ");
+      assertThat(sources(settings, add)).startsWith("0 ");
       deadline = System.nanoTime() + 30_000_000_000L;
       while (firstPage.get() < 2 && System.nanoTime() < deadline) {
         Thread.sleep(50);
