@@ -10,7 +10,9 @@
 // pair with Space right after a mouse click on the outbox button (which must not keep the focus and
 // take the Space), undoes a rating whose reply
 // was lost (it must go from the server too; that pair is left unrated), checks a second tab is told
-// that another tab rates, waits until the outbox is empty, and writes DIR/rater-result.json:
+// that another tab rates, waits until the outbox is empty, rates and undoes one pair on a second
+// device (a second Backspace there must not undo the first device's rating), and writes
+// DIR/rater-result.json:
 //   {"ratings":[{left,right,scores}] (the 20 final ratings), "undone":{left,right,scores (the
 //    original ones)}, "skipped":{left,right}}
 // Any console error (CSP violations included), uncaught exception, HTTP 5xx or failed request
@@ -202,6 +204,45 @@ try {
 
   await outboxEmpty(page, Math.max(TIMEOUT, 60000));
   step('outbox empty: every rating is on the server');
+
+  // The same rater on another device (a context of its own: its own storage and tab lock). Once
+  // its page has stored a rating and undone it, Backspace must not ask the server for "the latest
+  // rating, whichever": that is now the first page's last one, and would be taken back (RaterIT
+  // then finds 19 ratings, not 20).
+  {
+    const device = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    device.setDefaultTimeout(TIMEOUT);
+    const deviceProblems = await watch(device);
+    try {
+      const other = await device.newPage();
+      const undos = [];
+      other.on('request', (r) => {
+        if (r.method() === 'POST' && new URL(r.url()).pathname === '/api/ratings/undo') undos.push(r.postData());
+      });
+      await signIn(other, BASE, opts.user, opts.password);
+      const first = await pairShown(other, { timeout: TIMEOUT });
+      for (const d of DIMENSIONS) await other.keyboard.press(keys[d][1].key);
+      const next = await pairShown(other, { after: first.seq });
+      await outboxEmpty(other, Math.max(TIMEOUT, 60000));
+      await other.keyboard.press('Backspace');
+      const back = await pairShown(other, { after: next.seq });
+      check(back.undone && back.left === first.left && back.right === first.right,
+        `on the second device Backspace brought back ${back.left} / ${back.right}, not its rated pair ${first.left} / ${first.right}`);
+      check(undos.length === 1, `undoing the second device's stored rating sent ${undos.length} undo requests, not 1`);
+      await other.keyboard.press('Backspace');
+      await other.waitForFunction(() => /Nothing more to undo/.test(document.getElementById('status')?.textContent ?? ''))
+        .catch(async () => {
+          const said = await other.$eval('#status', (e) => e.textContent).catch(() => '?');
+          throw new Error(`a second Backspace on the second device, its only rating undone, said: ${said}`);
+        });
+      check(undos.length === 1,
+        `a second Backspace on the second device asked the server to undo again (${undos.at(-1)}): the first device's rating`);
+      check(deviceProblems.length === 0, deviceProblems.join('\n'));
+      step('a second device undoes its own rating, and no rating of the first');
+    } finally {
+      await device.close();
+    }
+  }
   await page.waitForTimeout(300); // a late error still counts
   noProblems();
 

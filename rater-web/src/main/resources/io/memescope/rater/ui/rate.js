@@ -48,6 +48,12 @@ let current = null; // {entry, values, touched:Set, previous}
 const ahead = []; // prepared entries, next first
 const history = new Map(); // lease -> entry, of recently rated pairs
 const sentRatings = []; // leases of the ratings the server stored, newest last: what Backspace undoes
+// Once this page has stored a rating, Backspace undoes only ratings it names (sentRatings). Before,
+// on a fresh page, it undoes the rater's latest rating wherever it was made (e.g. before a reload);
+// after, that would take back another tab's or device's rating once this page's list ran out (all
+// undone, or one refused as not the latest: a 409 because another device rated since).
+let storedHere = false;
+let trimmed = false; // sentRatings lost its oldest leases to UNDO_DEPTH
 let fetching = false;
 // The server may hold pairs for this rater that this page does not know of: on opening (an earlier
 // page's), and after a request that could lease one lost its answer (next pair, undo).
@@ -434,10 +440,16 @@ async function undo() {
       }
       break;
     }
-    say('Undoing…', { sticky: true });
     // The rating meant, by its lease: sent again after a lost answer, an undo that was done
     // already is refused (409) instead of taking back the rating before it.
     const meant = sentRatings.at(-1);
+    if (!meant && storedHere) {
+      say(trimmed
+        ? `Nothing more to undo: Backspace takes back this page's last ${UNDO_DEPTH} ratings.`
+        : 'Nothing more to undo: every rating made on this page is undone. To undo one made elsewhere, reload the page first.');
+      return;
+    }
+    say('Undoing…', { sticky: true });
     let answer;
     try {
       answer = await api('POST', '/api/ratings/undo', meant ? { lease: meant } : {});
@@ -508,7 +520,11 @@ async function send() {
           const at = sentRatings.indexOf(item.lease);
           if (at >= 0) sentRatings.splice(at, 1); // sent again with other scores: still one rating
           sentRatings.push(item.lease);
-          if (sentRatings.length > UNDO_DEPTH) sentRatings.shift();
+          storedHere = true;
+          if (sentRatings.length > UNDO_DEPTH) {
+            sentRatings.shift();
+            trimmed = true;
+          }
         } else {
           await api('POST', '/api/pairs/skip', { lease: item.lease });
         }
