@@ -434,7 +434,7 @@ public final class QualityService implements AutoCloseable {
     // Two selections at once would each queue pairs the other picked: the exclude set is read
     // before ranking and the batch queued seconds later.
     try (TrainerLease lease = TrainerLease.take(session, "train select", selectLeaseWait, out)) {
-      return selectHeld(queue, iteration, count, strategy, version);
+      return selectHeld(queue, iteration, count, strategy, version, lease);
     }
   }
 
@@ -447,7 +447,12 @@ public final class QualityService implements AutoCloseable {
   }
 
   private Selection selectHeld(
-      String queue, String iteration, int count, String strategy, String version)
+      String queue,
+      String iteration,
+      int count,
+      String strategy,
+      String version,
+      TrainerLease lease)
       throws IOException {
     if (!io.memescope.core.config.RaterSettings.NAME.matcher(queue).matches()) {
       throw new IllegalArgumentException(
@@ -562,6 +567,9 @@ public final class QualityService implements AutoCloseable {
     for (ActiveLearning.Selection c : chosen) {
       pairs.add(new RatingQueue.Pair(c.leftId(), c.rightId()));
     }
+    // Still this selection's turn: a lease that ran out while it ranked could let a second one
+    // queue the same pairs.
+    lease.ensureHeld();
     new RatingQueue(session).enqueue(queue, iteration, pairs, 0, config.rater().overlap());
     out.printf(
         "queued %d pairs (%s%s, from %d images) in %s as iteration %s%n",

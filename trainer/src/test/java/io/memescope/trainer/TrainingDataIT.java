@@ -18,6 +18,7 @@ import io.memescope.core.schema.MilvusCollection;
 import io.memescope.core.schema.Schema;
 import io.memescope.infra.testing.TestStack;
 import io.memescope.trainer.data.StoredRatings;
+import io.memescope.trainer.data.TrainerLease;
 import io.milvus.v2.client.MilvusClientV2;
 import io.milvus.v2.service.vector.request.InsertReq;
 import java.io.ByteArrayOutputStream;
@@ -516,5 +517,39 @@ class TrainingDataIT {
     } finally {
       cql.execute("DELETE FROM trainer_leases WHERE name = 'train select'");
     }
+  }
+
+  @Test
+  void a_held_lease_is_renewed_past_its_ttl_and_one_taken_over_stops_the_write() throws Exception {
+    String name = "it select";
+    java.time.Duration ttl = java.time.Duration.ofSeconds(2);
+    PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+    cql.execute("DELETE FROM trainer_leases WHERE name = ?", name);
+    try (TrainerLease lease = TrainerLease.take(cql, name, java.time.Duration.ZERO, ttl, quiet)) {
+      // Two and a half lifetimes: without renewal the row would be gone, and a second command
+      // could start beside this one.
+      Thread.sleep(5000);
+      assertThat(cql.execute("SELECT holder FROM trainer_leases WHERE name = ?", name).one())
+          .as("the lease of a command still running, past its TTL")
+          .isNotNull()
+          .satisfies(r -> assertThat(r.getString("holder")).isEqualTo(lease.holder()));
+      lease.ensureHeld();
+      assertThatThrownBy(
+              () -> TrainerLease.take(cql, name, java.time.Duration.ofSeconds(1), ttl, quiet))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("another it select (" + lease.holder());
+
+      // Taken over (as after it ran out while the store was away longer than the TTL): the
+      // command must not go on to its write.
+      cql.execute("UPDATE trainer_leases SET holder = 'other' WHERE name = ?", name);
+      assertThatThrownBy(lease::ensureHeld)
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("lost the it select lease");
+    }
+    assertThat(cql.execute("SELECT holder FROM trainer_leases WHERE name = ?", name).one())
+        .as("another holder's lease is not given back by this one")
+        .isNotNull()
+        .satisfies(r -> assertThat(r.getString("holder")).isEqualTo("other"));
+    cql.execute("DELETE FROM trainer_leases WHERE name = ?", name);
   }
 }

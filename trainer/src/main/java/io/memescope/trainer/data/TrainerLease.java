@@ -6,24 +6,48 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A lease on a trainer command that must not run twice at once ({@code trainer_leases}, migration
- * V010), taken with a lightweight transaction. It runs out by itself {@link #TTL} after it was
- * taken, so a command that crashed does not block the next one for longer.
+ * V010), taken with a lightweight transaction. Its row lives {@link #TTL}; while the command runs,
+ * a daemon thread writes it again every third of that, so a long command keeps it and one that
+ * crashed blocks the next for at most {@link #TTL}. Before its one write that must not happen twice
+ * (a selection queueing its batch), a command calls {@link #ensureHeld}: a lease that ran out (the
+ * store away for longer than the TTL) or was taken over is then an error, not a second batch.
  */
 public final class TrainerLease implements AutoCloseable {
-  /** How long a lease lives at most. */
+  /** How long a lease lives without being renewed. */
   public static final Duration TTL = Duration.ofMinutes(10);
 
   private final CqlSession session;
   private final String name;
   private final String holder;
+  private final Instant since;
+  private final Duration ttl;
+  private final ScheduledExecutorService renewer;
+  private volatile boolean lost;
+  private volatile Instant validUntil;
 
-  private TrainerLease(CqlSession session, String name, String holder) {
+  private TrainerLease(
+      CqlSession session, String name, String holder, Instant since, Duration ttl) {
     this.session = session;
     this.name = name;
     this.holder = holder;
+    this.since = since;
+    this.ttl = ttl;
+    this.validUntil = since.plus(ttl);
+    this.renewer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "trainer-lease-" + name.replace(' ', '-'));
+              t.setDaemon(true);
+              return t;
+            });
+    long every = Math.max(100, ttl.toMillis() / 3);
+    renewer.scheduleWithFixedDelay(this::renewQuietly, every, every, TimeUnit.MILLISECONDS);
   }
 
   /**
@@ -33,35 +57,45 @@ public final class TrainerLease implements AutoCloseable {
    * @throws IllegalStateException when it is still held after {@code wait}, naming the holder
    */
   public static TrainerLease take(CqlSession session, String name, Duration wait, PrintStream out) {
+    return take(session, name, wait, TTL, out);
+  }
+
+  /** {@link #take(CqlSession, String, Duration, PrintStream)} with a lease living {@code ttl}. */
+  public static TrainerLease take(
+      CqlSession session, String name, Duration wait, Duration ttl, PrintStream out) {
+    if (ttl.toSeconds() < 1) {
+      throw new IllegalArgumentException("a lease lives at least 1 s, not " + ttl);
+    }
     String holder = ProcessHandle.current().pid() + "@" + host() + "/" + UUID.randomUUID();
     Instant deadline = Instant.now().plus(wait);
     boolean said = false;
     while (true) {
+      Instant now = Instant.now();
       Row r =
           session
               .execute(
                   "INSERT INTO trainer_leases (name, holder, since) VALUES (?, ?, ?) IF NOT EXISTS"
                       + " USING TTL "
-                      + TTL.toSeconds(),
+                      + ttl.toSeconds(),
                   name,
                   holder,
-                  Instant.now())
+                  now)
               .one();
       if (r == null || r.getBoolean("[applied]")) {
-        return new TrainerLease(session, name, holder);
+        return new TrainerLease(session, name, holder, now, ttl);
       }
       String other = r.getString("holder");
-      Instant since = r.getInstant("since");
+      Instant otherSince = r.getInstant("since");
       if (!Instant.now().isBefore(deadline)) {
         throw new IllegalStateException(
             String.format(
                 "another %s (%s, since %s) is still running after %d s; run this one when it is"
                     + " done (the lease of one that crashed runs out %d minutes after it was"
-                    + " taken)",
-                name, other, since, wait.toSeconds(), TTL.toMinutes()));
+                    + " last renewed)",
+                name, other, otherSince, wait.toSeconds(), Math.max(1, ttl.toMinutes())));
       }
       if (!said) {
-        out.printf("waiting for another %s (%s, since %s) to finish%n", name, other, since);
+        out.printf("waiting for another %s (%s, since %s) to finish%n", name, other, otherSince);
         said = true;
       }
       try {
@@ -81,16 +115,89 @@ public final class TrainerLease implements AutoCloseable {
     }
   }
 
+  /** This holder's name in {@code trainer_leases}. */
+  public String holder() {
+    return holder;
+  }
+
   /**
-   * Gives the lease back, if this holder still has it. A store that fails here does not fail the
-   * command, whose work is done: the lease then runs out by itself.
+   * Writes the lease again for another TTL if this holder still has it.
+   *
+   * @return false when it does not: it ran out, or another holder took it
+   */
+  private boolean renew() {
+    if (lost) {
+      return false;
+    }
+    Instant now = Instant.now();
+    Row r =
+        session
+            .execute(
+                "UPDATE trainer_leases USING TTL "
+                    + ttl.toSeconds()
+                    + " SET holder = ?, since = ? WHERE name = ? IF holder = ?",
+                holder,
+                since,
+                name,
+                holder)
+            .one();
+    if (r != null && !r.getBoolean("[applied]")) {
+      lost = true;
+      return false;
+    }
+    validUntil = now.plus(ttl);
+    return true;
+  }
+
+  private void renewQuietly() {
+    try {
+      renew();
+    } catch (RuntimeException e) {
+      // The store is away: tried again at the next turn; ensureHeld refuses once the TTL passed.
+    }
+  }
+
+  /**
+   * Renews the lease now, and fails when this holder no longer has it.
+   *
+   * @throws IllegalStateException when it ran out or another holder took it over; or when the store
+   *     cannot be asked and the last renewal is older than the TTL
+   */
+  public void ensureHeld() {
+    try {
+      if (renew()) {
+        return;
+      }
+    } catch (RuntimeException e) {
+      if (Instant.now().isBefore(validUntil)) {
+        return; // still ours until validUntil: nobody else could have taken it
+      }
+      throw new IllegalStateException(
+          "lost the " + name + " lease: the store could not renew it for " + ttl.toSeconds() + " s",
+          e);
+    }
+    throw new IllegalStateException(
+        "lost the "
+            + name
+            + " lease: it ran out or another one took it over, so this one stops before writing");
+  }
+
+  /**
+   * Stops renewing and gives the lease back, if this holder still has it. A store that fails here
+   * does not fail the command, whose work is done: the lease then runs out by itself.
    */
   @Override
   public void close() {
+    renewer.shutdownNow();
+    try {
+      renewer.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     try {
       session.execute("DELETE FROM trainer_leases WHERE name = ? IF holder = ?", name, holder);
     } catch (RuntimeException e) {
-      // runs out after TTL
+      // runs out after the TTL
     }
   }
 }
