@@ -522,13 +522,13 @@ class TrainingDataIT {
   @Test
   void a_held_lease_is_renewed_past_its_ttl_and_one_taken_over_stops_the_write() throws Exception {
     String name = "it select";
-    java.time.Duration ttl = java.time.Duration.ofSeconds(2);
+    java.time.Duration ttl = java.time.Duration.ofSeconds(3);
     PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
     cql.execute("DELETE FROM trainer_leases WHERE name = ?", name);
     try (TrainerLease lease = TrainerLease.take(cql, name, java.time.Duration.ZERO, ttl, quiet)) {
-      // Two and a half lifetimes: without renewal the row would be gone, and a second command
+      // More than two lifetimes: without renewal the row would be gone, and a second command
       // could start beside this one.
-      Thread.sleep(5000);
+      Thread.sleep(7000);
       assertThat(cql.execute("SELECT holder FROM trainer_leases WHERE name = ?", name).one())
           .as("the lease of a command still running, past its TTL")
           .isNotNull()

@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * A lease on a trainer command that must not run twice at once ({@code trainer_leases}, migration
  * V010), taken with a lightweight transaction. Its row lives {@link #TTL}; while the command runs,
- * a daemon thread writes it again every third of that, so a long command keeps it and one that
+ * a daemon thread writes it again every quarter of that, so a long command keeps it and one that
  * crashed blocks the next for at most {@link #TTL}. Before its one write that must not happen twice
  * (a selection queueing its batch), a command calls {@link #ensureHeld}: a lease that ran out (the
  * store away for longer than the TTL) or was taken over is then an error, not a second batch.
@@ -21,6 +21,9 @@ import java.util.concurrent.TimeUnit;
 public final class TrainerLease implements AutoCloseable {
   /** How long a lease lives without being renewed. */
   public static final Duration TTL = Duration.ofMinutes(10);
+
+  /** Cassandra counts a TTL from the write's whole second: a row may go up to this much earlier. */
+  private static final Duration TTL_ROUNDING = Duration.ofSeconds(1);
 
   private final CqlSession session;
   private final String name;
@@ -38,7 +41,7 @@ public final class TrainerLease implements AutoCloseable {
     this.holder = holder;
     this.since = since;
     this.ttl = ttl;
-    this.validUntil = since.plus(ttl);
+    this.validUntil = since.plus(ttl).minus(TTL_ROUNDING);
     this.renewer =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -46,7 +49,7 @@ public final class TrainerLease implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
-    long every = Math.max(100, ttl.toMillis() / 3);
+    long every = Math.max(100, ttl.toMillis() / 4);
     renewer.scheduleWithFixedDelay(this::renewQuietly, every, every, TimeUnit.MILLISECONDS);
   }
 
@@ -90,9 +93,9 @@ public final class TrainerLease implements AutoCloseable {
         throw new IllegalStateException(
             String.format(
                 "another %s (%s, since %s) is still running after %d s; run this one when it is"
-                    + " done (the lease of one that crashed runs out %d minutes after it was"
-                    + " last renewed)",
-                name, other, otherSince, wait.toSeconds(), Math.max(1, ttl.toMinutes())));
+                    + " done (the lease of one that crashed runs out %d s after it was last"
+                    + " renewed)",
+                name, other, otherSince, wait.toSeconds(), ttl.toSeconds()));
       }
       if (!said) {
         out.printf("waiting for another %s (%s, since %s) to finish%n", name, other, otherSince);
@@ -145,7 +148,7 @@ public final class TrainerLease implements AutoCloseable {
       lost = true;
       return false;
     }
-    validUntil = now.plus(ttl);
+    validUntil = now.plus(ttl).minus(TTL_ROUNDING);
     return true;
   }
 
