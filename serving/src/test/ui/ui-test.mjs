@@ -479,6 +479,25 @@ await check('g. paste and drop: an image file pasted or dropped on the page beco
   const bytes = [...readFileSync(UPLOAD)];
   const type = UPLOAD.endsWith('.png') ? 'image/png' : UPLOAD.match(/\.jpe?g$/i) ? 'image/jpeg' : '';
   const chips = page.getByTestId('term');
+  // Copied from Office or a spreadsheet: the text, its HTML and a picture of it. Pasted into the
+  // search box, the text is meant; a file copied in a file manager (its name as text, no HTML) is
+  // an image.
+  const paste = (text, html) => page.getByTestId('search-input').evaluate((input, { bytes, type, text, html }) => {
+    const data = new DataTransfer();
+    data.setData('text/plain', text);
+    if (html) data.setData('text/html', html);
+    data.items.add(new File([new Uint8Array(bytes)], 'image.png', { type }));
+    const e = new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true });
+    input.dispatchEvent(e);
+    return e.defaultPrevented;
+  }, { bytes, type, text, html });
+  const tookText = !(await paste('quarterly figures', '<meta charset="utf-8"><table><tr><td>quarterly figures</td></tr></table>'));
+  await page.waitForTimeout(300);
+  ok(tookText && await chips.count() === 0, `text pasted with a picture of it into the search box made ${await chips.count()} image term(s)`);
+  ok(await paste('IMG_1234.png'), 'a file pasted with its name as text did not become an image term');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="term"] img').length === 1);
+  await page.getByTestId('term-remove').click();
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="term"]').length === 0);
   await page.evaluate(({ bytes, type }) => {
     const data = new DataTransfer();
     data.items.add(new File([new Uint8Array(bytes)], 'pasted.png', { type }));
@@ -648,6 +667,71 @@ await check('filters: a min quality the field cannot read is an error, and the o
   await searchAnswer(page, (b) => !b.cursor && !b.filters?.minQuality, { since: before });
   await page.waitForFunction(() => !/min quality must/i.test(document.querySelector('[data-testid="status"]').textContent));
   return `"${status}", then cleared: searched again`;
+});
+
+await check('detail: → on the last result loaded brings the next page and opens its first new result', async () => {
+  const page = await openPage();
+  let release;
+  const held = new Promise((r) => { release = r; });
+  // The next page waits until → was pressed: else scrolling to the last tile may load it first.
+  await page.route('**/api/search', async (route) => {
+    if (route.request().postDataJSON()?.cursor) await held;
+    await route.continue();
+  });
+  await page.goto(`/?q=${encodeURIComponent(QUERY)}`);
+  const { answer } = await searchAnswer(page, (b) => !b.cursor);
+  ok(typeof answer.cursor === 'string', `the first page of "${QUERY}" has no cursor: fewer than 2 pages`);
+  const tiles = page.getByTestId('result');
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="result"]').length === n, answer.results.length);
+  const lastId = await tiles.last().getAttribute('data-id');
+  await tiles.last().focus();
+  await page.keyboard.press('Enter');
+  const dialog = page.getByTestId('detail');
+  await dialog.waitFor({ state: 'visible' });
+  ok(await dialog.getAttribute('data-id') === lastId, 'Enter on the last tile did not open its detail');
+  await page.keyboard.press('ArrowRight');
+  await page.waitForTimeout(300);
+  ok(await dialog.getAttribute('data-id') === lastId, 'the detail moved on before the next page came');
+  release();
+  await searchAnswer(page, (b) => !!b.cursor);
+  await page.waitForFunction((id) => document.querySelector('[data-testid="detail"]').dataset.id !== id, lastId)
+    .catch(() => { throw new Error('→ on the last result loaded stayed there after the next page came'); });
+  const firstNew = await tiles.nth(answer.results.length).getAttribute('data-id');
+  const shown = await dialog.getAttribute('data-id');
+  ok(shown === firstNew, `→ opened ${shown}, not the next page's first result ${firstNew}`);
+  await page.keyboard.press('Escape');
+  return `${answer.results.length} loaded, → loaded the next page and showed result ${answer.results.length + 1}`;
+});
+
+await check('filters: a half-typed since date is an error, not a search without the date', async () => {
+  const page = await openPage();
+  await page.goto(`/?q=${encodeURIComponent(QUERY)}`);
+  await searchAnswer(page, (b) => !b.cursor);
+  const field = page.getByTestId('filter-since');
+  await field.click();
+  await page.keyboard.type('11'); // one part of the date: its value stays empty
+  const sent = page.searches.length;
+  await page.getByTestId('search-input').focus();
+  await page.waitForFunction(() => /since must be a whole date/i.test(document.querySelector('[data-testid="status"]').textContent));
+  await page.waitForTimeout(300);
+  ok(page.searches.length === sent, `${page.searches.length - sent} search(es) sent with the date half-typed`);
+  ok(await field.getAttribute('aria-invalid') === 'true', 'the date field is not marked invalid');
+  const status = await page.getByTestId('status').textContent();
+  // Nor does → past the last result in the detail view page the old search under the error.
+  await page.getByTestId('result').last().focus();
+  await page.keyboard.press('Enter');
+  await page.getByTestId('detail').waitFor({ state: 'visible' });
+  await page.keyboard.press('ArrowRight');
+  await page.waitForTimeout(500);
+  ok(page.searches.length === sent, `→ on the last result asked ${page.searches.length - sent} page(s) of the old search under the error`);
+  await page.keyboard.press('Escape');
+  await page.getByTestId('detail').waitFor({ state: 'hidden' });
+  // Completed, it searches from that day.
+  await field.fill('2026-11-01');
+  await searchAnswer(page, (b) => !b.cursor && b.filters?.since === '2026-11-01T00:00:00Z', { since: sent });
+  await page.waitForFunction(() => !/since must/i.test(document.querySelector('[data-testid="status"]').textContent));
+  ok(await field.getAttribute('aria-invalid') === null, 'the completed date is still marked invalid');
+  return `"${status}", then completed: searched from 2026-11-01`;
 });
 
 await check('order: best quality first sorts the search by quality, and the address keeps it', async () => {

@@ -92,6 +92,13 @@ ui.theme.addEventListener('click', () => {
 let terms = [];
 const images = new Map(); // key -> {data (base64), preview (object URL), name, bytes}
 let imageSeq = 0;
+// Keys name this page load too: history entries from before a reload name keys of images this
+// load does not have, and must not find a new upload under the same name.
+const imageLoad = Math.random().toString(36).slice(2, 8);
+// Uploads kept for going back and forward: at most these, the oldest not in the query going first
+// (their history entries then restore without them, and say so).
+const KEPT_IMAGES = 32;
+const KEPT_IMAGE_BYTES = 48 * 1024 * 1024;
 let droppedImages = 0; // image terms a restored query had to leave out
 
 function readFilters() {
@@ -158,8 +165,15 @@ function validate(q) {
   if (ui.minQuality.validity?.badInput || (m !== null && !(Number.isFinite(m) && m >= 0 && m <= 1))) {
     return { message: 'Min quality must be a number from 0 to 1.', input: ui.minQuality };
   }
+  // A half-typed date (month and day, no year) leaves the value empty too.
+  if (ui.since.validity?.badInput) {
+    return { message: 'Since must be a whole date: day, month and year (or clear it).', input: ui.since };
+  }
   return null;
 }
+
+/** A filter holds text its field cannot read: its value looks empty, and must not count as empty. */
+const unreadableFilter = () => ui.minQuality.validity.badInput || ui.since.validity.badInput;
 
 // URL: ?q=box text&t=<signed weight>,text|id,<value>&minq=0.2&since=2026-11-01&sort=quality
 const TERM_PARAM = /^([-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?),(text|id),([\s\S]+)$/i;
@@ -307,7 +321,7 @@ function updateUrlNote() {
     ui.urlNote.textContent = 'Uploaded images are not in the link.';
     ui.urlNote.title = 'Uploaded images are not part of the page address: a reload or a shared link leaves them out.';
   } else if (droppedImages > 0) {
-    ui.urlNote.textContent = `${droppedImages === 1 ? 'An uploaded image was' : `${droppedImages} uploaded images were`} left out: uploads are not in the link.`;
+    ui.urlNote.textContent = `${droppedImages === 1 ? 'An uploaded image was' : `${droppedImages} uploaded images were`} left out: uploads are not in the link, and the page keeps only its latest ones.`;
     ui.urlNote.title = '';
   }
   ui.urlNote.hidden = uploads === 0 && droppedImages === 0;
@@ -427,6 +441,22 @@ async function prepareImage(blob, room) {
   return { data: await readAsBase64(out), preview: URL.createObjectURL(out), bytes: out.size };
 }
 
+/** Drops the oldest uploads not in the query while more than KEPT_IMAGES or KEPT_IMAGE_BYTES are kept. */
+function forgetOldImages() {
+  // The terms on screen, and those of the search shown, whose next pages still send its images.
+  const inQuery = new Set([...terms, ...(search.query?.terms ?? [])].filter((t) => t.kind === 'image').map((t) => t.key));
+  let count = images.size;
+  let bytes = [...images.values()].reduce((sum, i) => sum + i.bytes, 0);
+  for (const [key, image] of images) {
+    if (count <= KEPT_IMAGES && bytes <= KEPT_IMAGE_BYTES) break;
+    if (inQuery.has(key)) continue;
+    URL.revokeObjectURL(image.preview);
+    images.delete(key);
+    count--;
+    bytes -= image.bytes;
+  }
+}
+
 async function addImages(files) {
   const list = [...files].filter((f) => f && (f.type === '' || f.type.startsWith('image/')));
   if (list.length === 0) {
@@ -439,9 +469,10 @@ async function addImages(files) {
     const name = file.name && file.name !== 'image.png' ? file.name : 'pasted image';
     try {
       const { data, preview, bytes } = await prepareImage(file, UPLOAD_TOTAL_BYTES - uploadedBytes());
-      const key = `img${++imageSeq}`;
+      const key = `img${imageLoad}-${++imageSeq}`;
       images.set(key, { data, preview, name, bytes });
       addTerm({ kind: 'image', key, name });
+      forgetOldImages();
       added++;
     } catch (e) {
       problems.push(`${name} ${e instanceof UploadError ? e.message : 'could not be read as an image'}.`);
@@ -467,6 +498,17 @@ document.addEventListener('paste', (e) => {
     .filter((item) => item.kind === 'file' && item.type.startsWith('image/'))
     .map((item) => item.getAsFile());
   if (files.length === 0) return; // text goes where it was pasted
+  // Office and some editors put a picture of copied rich text beside the text: pasted into a text
+  // field, the text is what was meant. Not for a copied image (its HTML is one <img>) or a file
+  // copied in a file manager (its name as plain text, no HTML).
+  const text = (e.clipboardData.getData('text/plain') || '').trim();
+  const html = (e.clipboardData.getData('text/html') || '')
+    .replace(/<!--[\s\S]*?-->|<\/?(?:html|head|body|meta)\b[^>]*>/gi, '').trim();
+  const rich = e.clipboardData.types.includes('text/rtf') || (html !== '' && !/^<img\b[^>]*>$/i.test(html));
+  const typing = e.target instanceof HTMLElement && (e.target.isContentEditable
+    || (e.target instanceof HTMLInputElement && !['file', 'checkbox', 'radio', 'button', 'submit', 'range', 'color'].includes(e.target.type))
+    || e.target instanceof HTMLTextAreaElement);
+  if (typing && text && rich) return;
   e.preventDefault();
   addImages(files);
 });
@@ -589,6 +631,7 @@ function errorText(e) {
 function markInvalid(problem) {
   for (const li of ui.terms.children) li.removeAttribute('aria-invalid');
   ui.minQuality.removeAttribute('aria-invalid');
+  ui.since.removeAttribute('aria-invalid');
   if (!problem) return;
   if (problem.term) {
     const i = terms.findIndex((t) => t.kind === problem.term.kind && t.value === problem.term.value && t.key === problem.term.key);
@@ -628,7 +671,7 @@ function scheduleSearch(delay = SEARCH_DELAY) {
     const q = currentQuery();
     // A change that leaves the query as it is (Enter in a weight field, then its change event
     // again on leaving it) would empty the wall and scroll to the top for the same results.
-    if (!search.failed && sameQuery(q, search.query) && !ui.minQuality.validity.badInput) return;
+    if (!search.failed && sameQuery(q, search.query) && !unreadableFilter()) return;
     runSearch(q, 'push');
   }, delay);
 }
@@ -723,6 +766,10 @@ async function loadPage() {
     }
     // Deep in the wall the status line is out of sight: say it where the next page would be.
     if (body.cursor) showPageError(e, search.retryTimer !== 0);
+    if (detail.wantNext && ui.detail.open) {
+      ui.detailError.textContent = `The next results could not be loaded: ${errorText(e)}`;
+      ui.detailError.hidden = false;
+    }
   } finally {
     if (generation === search.generation) {
       search.loading = false;
@@ -737,6 +784,7 @@ async function loadPage() {
           ui.end.hidden = true;
           recheckSentinel();
         }
+        openWantedNext();
       }
     }
   }
@@ -980,7 +1028,9 @@ ui.wall.addEventListener('keydown', (e) => {
 // ---------------------------------------------------------------------------------------------
 // The detail view.
 
-const detail = { item: null, opener: null, generation: 0 };
+// wantNext: the item shown when → was pressed on the last result loaded; the next page opens its
+// successor (the wall's own paging waits for a scroll that the modal view does not make).
+const detail = { item: null, opener: null, generation: 0, wantNext: null };
 
 function safeHref(url) {
   try {
@@ -1122,6 +1172,8 @@ function fillDetail(r, d) {
 function openDetail(item) {
   if (!item) return;
   detail.item = item;
+  detail.wantNext = null;
+  ui.detail.dataset.id = item.id;
   detail.opener = item.el;
   ui.detailError.hidden = true;
   fillDetail(item.r, null);
@@ -1142,6 +1194,7 @@ ui.detail.addEventListener('click', (e) => {
 });
 ui.detail.addEventListener('close', () => {
   detail.generation++;
+  detail.wantNext = null;
   const opener = detail.opener;
   detail.opener = null;
   if (opener?.isConnected) opener.focus();
@@ -1152,8 +1205,31 @@ ui.detail.addEventListener('keydown', (e) => {
   if (wall.items[i]) {
     e.preventDefault();
     openDetail(wall.items[i]);
+  } else if (e.key === 'ArrowRight' && search.cursor !== null) {
+    e.preventDefault();
+    detail.wantNext = detail.item;
+    // A page that failed is asked for again, as its Try again would. A search stopped by a term or
+    // filter in error (search.failed, no Try again) stays stopped.
+    const retry = ui.end.hidden ? null : ui.end.querySelector('.retry');
+    if (retry) retry.click();
+    else loadPage(); // or the page in flight, which looks at wantNext when it is in
   }
 });
+
+/** After a page: the successor of the result → was pressed on, or the page after if it added none. */
+function openWantedNext() {
+  const from = detail.wantNext;
+  const at = wall.items.indexOf(from);
+  if (!from || !ui.detail.open || detail.item !== from || at < 0) return;
+  const next = wall.items[at + 1];
+  if (next) openDetail(next);
+  else if (search.cursor !== null) loadPage();
+  else {
+    detail.wantNext = null;
+    ui.detailError.textContent = 'That is all: this is the last result.';
+    ui.detailError.hidden = false;
+  }
+}
 
 ui.detailMore.addEventListener('click', () => {
   const id = detail.item.id;
@@ -1187,13 +1263,15 @@ ui.form.addEventListener('submit', (e) => {
 });
 
 ui.minQuality.addEventListener('change', () => scheduleSearch());
-// Text the field cannot read leaves its value as it was (empty), so no change event comes: the
-// search that says so runs when the field is left.
-ui.minQuality.addEventListener('blur', () => {
-  // Also once the unreadable text is gone: the value was empty all along, so no change comes.
-  if (ui.minQuality.validity.badInput || ui.minQuality.hasAttribute('aria-invalid')) scheduleSearch(0);
-});
 ui.since.addEventListener('change', () => scheduleSearch());
+// Text a field cannot read (a min quality of "0,5" on an English page, a date without its year)
+// leaves its value as it was (empty), so no change event comes: the search that says so runs when
+// the field is left. Also once the unreadable text is gone: the value was empty all along.
+for (const field of [ui.minQuality, ui.since]) {
+  field.addEventListener('blur', () => {
+    if (field.validity.badInput || field.hasAttribute('aria-invalid')) scheduleSearch(0);
+  });
+}
 ui.sort.addEventListener('change', () => scheduleSearch(0));
 
 document.querySelector('.brand').addEventListener('click', (e) => {
