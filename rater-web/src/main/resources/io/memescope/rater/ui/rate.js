@@ -54,6 +54,7 @@ const sentRatings = []; // leases of the ratings the server stored, newest last:
 // undone, or one refused as not the latest: a 409 because another device rated since).
 let storedHere = false;
 let trimmed = false; // sentRatings lost its oldest leases to UNDO_DEPTH
+let refused = false; // the last undo asked was refused (404/409): another rating came after, or too old
 let fetching = false;
 // The server may hold pairs for this rater that this page does not know of: on opening (an earlier
 // page's), and after a request that could lease one lost its answer (next pair, undo).
@@ -444,9 +445,11 @@ async function undo() {
     // already is refused (409) instead of taking back the rating before it.
     const meant = sentRatings.at(-1);
     if (!meant && storedHere) {
-      say(trimmed
-        ? `Nothing more to undo: Backspace takes back this page's last ${UNDO_DEPTH} ratings.`
-        : 'Nothing more to undo: every rating made on this page is undone. To undo one made elsewhere, reload the page first.');
+      say(refused
+        ? 'Nothing more to undo here: the server refused the last ones (a rating made elsewhere came after them, or they are over an hour old). To undo one made elsewhere, reload the page first.'
+        : trimmed
+          ? `Nothing more to undo: Backspace takes back this page's last ${UNDO_DEPTH} ratings.`
+          : 'Nothing more to undo: every rating made on this page is undone. To undo one made elsewhere, reload the page first.');
       return;
     }
     say('Undoing…', { sticky: true });
@@ -455,7 +458,10 @@ async function undo() {
       answer = await api('POST', '/api/ratings/undo', meant ? { lease: meant } : {});
     } catch (e) {
       if (lostAnswer(e)) unknownHolds = true; // it may have been undone, its pair leased anew
-      if (e instanceof ApiError && (e.status === 404 || e.status === 409) && meant) sentRatings.pop();
+      if (e instanceof ApiError && (e.status === 404 || e.status === 409) && meant) {
+        sentRatings.pop();
+        refused = true;
+      }
       if (e instanceof ApiError && e.signedInAs) switched(e.signedInAs);
       else if (e instanceof ApiError && e.status === 404) say('Nothing to undo: only your ratings of the last hour can be undone.');
       else if (e instanceof ApiError && e.status === 409) say('Nothing undone: your last rating here was undone already, or another one came after it.');
@@ -463,6 +469,7 @@ async function undo() {
       return;
     }
     if (meant && sentRatings.at(-1) === meant) sentRatings.pop();
+    refused = false;
     const entry = prepare(answer.pair);
     await decoded(entry, answer.pair.lease);
     putBack();
