@@ -728,11 +728,19 @@ public final class RaterApp implements AutoCloseable {
       refuseUnknownImages(list);
     }
     int wantedFinal = wanted;
-    int added =
-        db.call(
-            s ->
-                new RatingQueue(s)
-                    .enqueue(queue, iteration, list, wantedFinal, settings.overlap()));
+    int added;
+    try {
+      added =
+          db.call(
+              s ->
+                  new RatingQueue(s)
+                      .enqueue(queue, iteration, list, wantedFinal, settings.overlap()));
+    } catch (RatingQueue.PartlyQueued e) {
+      // Some batches are in: said as such (not a bare 500, nor a 503 that invites sending the
+      // whole list again on top of them).
+      LOG.warn("enqueue into {} stopped part way", queue, e);
+      throw new ApiException(500, e.getMessage(), null, 0, e);
+    }
     json(ctx.status(201), Map.of("added", added));
   }
 

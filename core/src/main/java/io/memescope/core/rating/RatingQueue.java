@@ -21,6 +21,18 @@ import java.util.Set;
  * in; the rater app hands them out from the front.
  */
 public final class RatingQueue {
+  /**
+   * An enqueue that failed after some of its batches were written: the message says how many, so
+   * that nobody queues the whole list again on top of them.
+   */
+  public static final class PartlyQueued extends IllegalStateException {
+    private static final long serialVersionUID = 1L;
+
+    PartlyQueued(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
   /** A pair to rate, left and right as they should be shown. */
   public record Pair(String left, String right) {
     public Pair {
@@ -87,7 +99,7 @@ public final class RatingQueue {
           throw e; // nothing queued: the store's own error (the rater app answers 503 for it)
         }
         // Said, so that nobody queues the same batch again on top of what is there.
-        throw new IllegalStateException(
+        throw new PartlyQueued(
             String.format(
                 "queued %d of the %d pairs in %s as iteration %s before a write failed (%s);"
                     + " those stay queued, and the write that failed may have been applied too"
