@@ -11,6 +11,7 @@ import io.memescope.core.rating.RatingQueue;
 import io.memescope.core.records.Json;
 import io.memescope.core.schema.Clients;
 import io.memescope.infra.stack.Runtimes;
+import io.memescope.infra.testing.Programs;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -1350,19 +1351,7 @@ class RaterIT {
 
   /** Runs {@code command} (npm, node) to completion within {@code limit}; it must exit 0. */
   static void run(List<String> command, Duration limit) throws Exception {
-    // Output to ours, but not our stdin: it is surefire's command channel, and node switches an
-    // inherited stdin to non-blocking mode, which corrupts that channel (EAGAIN in the fork).
-    Process p =
-        new ProcessBuilder(command)
-            .redirectOutput(ProcessBuilder.Redirect.INHERIT)
-            .redirectError(ProcessBuilder.Redirect.INHERIT)
-            .start();
-    p.getOutputStream().close();
-    if (!p.waitFor(limit.toSeconds(), TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new AssertionError(command + " took longer than " + limit);
-    }
-    assertThat(p.exitValue()).as(String.join(" ", command)).isZero();
+    Programs.run(command, limit);
   }
 
   /** A signed-in client: the session cookie, and the CSRF token its writes carry. */

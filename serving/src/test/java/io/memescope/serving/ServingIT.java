@@ -28,7 +28,6 @@ import io.memescope.infra.stack.Runtimes;
 import io.memescope.infra.testing.Memes;
 import io.memescope.infra.testing.TestStack;
 import java.io.ByteArrayInputStream;
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -1367,32 +1366,7 @@ class ServingIT {
   }
 
   private static void run(List<String> command, Duration timeout) throws Exception {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    StringBuilder output = new StringBuilder();
-    Thread reader =
-        new Thread(
-            () -> {
-              try (var in = p.getInputStream()) {
-                byte[] buf = new byte[8192];
-                int n;
-                while ((n = in.read(buf)) > 0) {
-                  String s = new String(buf, 0, n);
-                  System.out.print(s);
-                  synchronized (output) {
-                    output.append(s);
-                  }
-                }
-              } catch (IOException e) {
-                // process gone
-              }
-            });
-    reader.start();
-    if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new AssertionError(command + " did not finish in " + timeout);
-    }
-    reader.join(5000);
-    assertThat(p.exitValue()).as(String.join(" ", command) + "\n" + output).isZero();
+    io.memescope.infra.testing.Programs.run(command, timeout);
   }
 
   private static Path jobJar() {
