@@ -552,4 +552,41 @@ class TrainingDataIT {
         .satisfies(r -> assertThat(r.getString("holder")).isEqualTo("other"));
     cql.execute("DELETE FROM trainer_leases WHERE name = ?", name);
   }
+
+  @Test
+  void the_lease_of_a_killed_command_on_this_machine_is_taken_over_at_once() throws Exception {
+    String name = "it select killed";
+    // A process of this machine that has ended, as a `train select` killed with -9 would have.
+    Process gone = new ProcessBuilder("true").start();
+    gone.waitFor();
+    String host = java.net.InetAddress.getLocalHost().getHostName();
+    String dead = gone.pid() + "@" + host + "/0";
+    String alive = ProcessHandle.current().pid() + "@" + host + "/0";
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    PrintStream out = new PrintStream(printed, true, StandardCharsets.UTF_8);
+    try {
+      cql.execute(
+          "INSERT INTO trainer_leases (name, holder, since) VALUES (?, ?, ?) USING TTL 60",
+          name,
+          dead,
+          Instant.now());
+      try (TrainerLease lease = TrainerLease.take(cql, name, java.time.Duration.ZERO, out)) {
+        assertThat(printed.toString(StandardCharsets.UTF_8))
+            .contains("(" + dead + ", since")
+            .contains("is not running any more: taking it over");
+      }
+      // A live holder on this machine is waited for, as before.
+      cql.execute(
+          "INSERT INTO trainer_leases (name, holder, since) VALUES (?, ?, ?) USING TTL 60",
+          name,
+          alive,
+          Instant.now());
+      assertThatThrownBy(
+              () -> TrainerLease.take(cql, name, java.time.Duration.ofSeconds(1), out).close())
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("another it select killed (" + alive);
+    } finally {
+      cql.execute("DELETE FROM trainer_leases WHERE name = ?", name);
+    }
+  }
 }

@@ -31,6 +31,7 @@ public final class TrainerLease implements AutoCloseable {
   private final Instant since;
   private final Duration ttl;
   private final ScheduledExecutorService renewer;
+  private final Thread onExit;
   private volatile boolean lost;
   private volatile Instant validUntil;
 
@@ -51,6 +52,10 @@ public final class TrainerLease implements AutoCloseable {
             });
     long every = Math.max(100, ttl.toMillis() / 4);
     renewer.scheduleWithFixedDelay(this::renewQuietly, every, every, TimeUnit.MILLISECONDS);
+    // Ctrl-C (or a kill) skips close(): give the lease back on the way out, else the next command
+    // waits for a holder that is gone.
+    this.onExit = new Thread(this::giveBack, "trainer-lease-release");
+    Runtime.getRuntime().addShutdownHook(onExit);
   }
 
   /**
@@ -89,6 +94,14 @@ public final class TrainerLease implements AutoCloseable {
       }
       String other = r.getString("holder");
       Instant otherSince = r.getInstant("since");
+      if (deadHere(other)) {
+        // Its process on this machine is gone (killed before it could give the lease back).
+        out.printf(
+            "the %s holding the lease (%s, since %s) is not running any more: taking it over%n",
+            name, other, otherSince);
+        session.execute("DELETE FROM trainer_leases WHERE name = ? IF holder = ?", name, other);
+        continue;
+      }
       if (!Instant.now().isBefore(deadline)) {
         throw new IllegalStateException(
             String.format(
@@ -107,6 +120,23 @@ public final class TrainerLease implements AutoCloseable {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted while waiting for another " + name, e);
       }
+    }
+  }
+
+  /** Whether {@code holder} names a process of this machine that no longer runs. */
+  static boolean deadHere(String holder) {
+    if (holder == null) {
+      return false;
+    }
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("(\\d+)@([^/]+)/.*").matcher(holder);
+    if (!m.matches() || !m.group(2).equals(host())) {
+      return false;
+    }
+    try {
+      return ProcessHandle.of(Long.parseLong(m.group(1))).map(p -> !p.isAlive()).orElse(true);
+    } catch (NumberFormatException e) {
+      return false;
     }
   }
 
@@ -191,6 +221,15 @@ public final class TrainerLease implements AutoCloseable {
    */
   @Override
   public void close() {
+    try {
+      Runtime.getRuntime().removeShutdownHook(onExit);
+    } catch (IllegalStateException e) {
+      // the JVM is shutting down: the hook gives it back
+    }
+    giveBack();
+  }
+
+  private void giveBack() {
     renewer.shutdownNow();
     try {
       renewer.awaitTermination(5, TimeUnit.SECONDS);
@@ -198,7 +237,10 @@ public final class TrainerLease implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     try {
-      session.execute("DELETE FROM trainer_leases WHERE name = ? IF holder = ?", name, holder);
+      session.execute(
+          com.datastax.oss.driver.api.core.cql.SimpleStatement.newInstance(
+                  "DELETE FROM trainer_leases WHERE name = ? IF holder = ?", name, holder)
+              .setTimeout(Duration.ofSeconds(5)));
     } catch (RuntimeException e) {
       // runs out after the TTL
     }
