@@ -393,7 +393,9 @@ public final class QualityService implements AutoCloseable {
           "version "
               + version
               + " is live, but the re-scoring job could not be started ("
-              + e.getMessage()
+              + (e instanceof io.memescope.infra.flink.FlinkRestClient.FlinkRestException f
+                  ? f.brief()
+                  : e.getMessage())
               + "): images indexed before it keep their old scores until `memescope train publish "
               + version
               + "` starts it",

@@ -328,7 +328,7 @@ public final class QualityTrainer {
         String.format(
             "training diverged: member %d's %s loss is not finite at epoch %d; lower"
                 + " trainer.learning-rate (now %s)",
-            member, which, epoch, options.learningRate()));
+            member + 1, which, epoch, options.learningRate()));
   }
 
   private static double dimensionAccuracy(double[][] p, List<Comparison> pairs, int d) {

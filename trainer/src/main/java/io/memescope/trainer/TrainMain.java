@@ -43,7 +43,7 @@ import picocli.CommandLine.Spec;
           + " list versions.",
       "",
       "  memescope train run --publish      train on every rating, publish, re-score the index",
-      "  memescope train select -n 200      queue the pairs the model is least sure about",
+      "  memescope train select -n 200      queue the most informative pairs for the raters",
       "  memescope train versions           what was published",
       "  memescope train publish VERSION    make a registered version live again (a rollback)"
     })
@@ -147,8 +147,10 @@ public final class TrainMain implements Callable<Integer> {
                 ? "version " + p.version() + " is live"
                 : "version "
                     + p.version()
-                    + " trained, not published (add --publish); report in "
-                    + p.runDir());
+                    + " trained, not published; report in "
+                    + p.runDir()
+                    + ". Its weights are not kept: `train run --publish` trains and publishes"
+                    + " a new version");
       }
       return 0;
     }

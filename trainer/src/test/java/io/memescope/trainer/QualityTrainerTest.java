@@ -173,7 +173,7 @@ class QualityTrainerTest {
     TrainingOptions options = TrainingOptions.defaults().withProgress(false).withEpochs(3, 2);
     assertThatThrownBy(() -> new QualityTrainer(options).train(spec, pairs, embeddings).close())
         .isInstanceOf(IllegalStateException.class)
-        .hasMessageContaining("training diverged: member 0's training loss is not finite")
+        .hasMessageContaining("training diverged: member 1's training loss is not finite")
         .hasMessageContaining("trainer.learning-rate");
   }
 
