@@ -248,6 +248,11 @@ final class Catalog {
     return refreshing.contains(id);
   }
 
+  /** Whether this replica took {@code id} down in the last ten minutes. */
+  boolean takenDown(String id) {
+    return takenDown.getIfPresent(id) != null;
+  }
+
   /** A takedown: the image is left out of every answer from now on, and dropped from the cache. */
   void forget(String id) {
     takenDown.put(id, Boolean.TRUE);

@@ -105,21 +105,35 @@ final class Index {
     try {
       return stores.milvus(call);
     } catch (ApiException e) {
-      if (e.status() != 503) {
+      // One request loads it, for at most RELOAD_WAIT; the others answer 503 at once meanwhile
+      // (each used to load it too, every request thread blocked for up to the SDK's 60 s).
+      if (e.status() != 503 || !reloading.compareAndSet(false, true)) {
         throw e;
       }
       try {
         stores.milvus(
             c -> {
-              c.loadCollection(LoadCollectionReq.builder().collectionName(collection).build());
+              c.loadCollection(
+                  LoadCollectionReq.builder()
+                      .collectionName(collection)
+                      .timeout(RELOAD_WAIT.toMillis())
+                      .build());
               return null;
             });
       } catch (ApiException reload) {
         throw e;
+      } finally {
+        reloading.set(false);
       }
       return stores.milvus(call);
     }
   }
+
+  /** The longest a request waits for the collection to load after Milvus restarted. */
+  private static final java.time.Duration RELOAD_WAIT = java.time.Duration.ofSeconds(15);
+
+  private final java.util.concurrent.atomic.AtomicBoolean reloading =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   void delete(String id) {
     stores.milvus(

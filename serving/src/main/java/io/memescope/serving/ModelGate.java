@@ -18,6 +18,12 @@ final class ModelGate {
   private final Semaphore turns;
   private final int size;
   private final Duration wait;
+  private final int maxWaiting;
+  private final java.util.concurrent.atomic.AtomicInteger asking =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  /** Requests that may wait for a turn at once, per turn: past them, a 503 at once. */
+  static final int WAITING_PER_TURN = 8;
 
   /**
    * @param size requests using the model at once: the predictors and, for images, the decoding
@@ -25,12 +31,23 @@ final class ModelGate {
    * @param wait the longest a request waits for its turn
    */
   ModelGate(int size, Duration wait) {
+    this(size, wait, size * WAITING_PER_TURN);
+  }
+
+  /**
+   * @param maxWaiting requests that may wait for a turn at once; one more is answered 503 at once:
+   *     a burst within a client's rate (uncached texts cost no more than a cached one) would
+   *     otherwise hold a request thread each for the whole wait, until none was left for the rest
+   *     of the API
+   */
+  ModelGate(int size, Duration wait, int maxWaiting) {
     if (size < 1) {
       throw new IllegalArgumentException("size " + size + " is under 1");
     }
     this.size = size;
     this.turns = new Semaphore(size, true); // fair: first come, first served
     this.wait = wait;
+    this.maxWaiting = maxWaiting;
   }
 
   /**
@@ -40,20 +57,36 @@ final class ModelGate {
    *     thread was interrupted while waiting
    */
   <T> T run(Supplier<T> work) {
-    boolean got;
-    try {
-      got = turns.tryAcquire(wait.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw busy(e);
+    // In the gate: running or waiting.
+    if (asking.incrementAndGet() > size + maxWaiting) {
+      asking.decrementAndGet();
+      throw new ApiException(
+          503,
+          "the model is busy: "
+              + maxWaiting
+              + " queries are waiting for it already; retry in a few seconds",
+          null,
+          ApiException.RETRY_SECONDS,
+          null);
     }
-    if (!got) {
-      throw busy(null);
-    }
     try {
-      return work.get();
+      boolean got;
+      try {
+        got = turns.tryAcquire(wait.toNanos(), TimeUnit.NANOSECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw busy(e);
+      }
+      if (!got) {
+        throw busy(null);
+      }
+      try {
+        return work.get();
+      } finally {
+        turns.release();
+      }
     } finally {
-      turns.release();
+      asking.decrementAndGet();
     }
   }
 

@@ -51,6 +51,8 @@ record SearchRequest(List<Term> terms, int limit, String cursor, Filters filters
   }
 
   static final Pattern IMAGE_ID = Pattern.compile("[0-9a-f]{32}");
+
+  private static final Pattern BLANKS = Pattern.compile("[\\s]+");
   static final Pattern SOURCE_ID = Pattern.compile("[A-Za-z0-9._:-]{1,256}");
   static final int MAX_TEXT = 1000;
   static final int MAX_CURSOR = 1024;
@@ -100,7 +102,11 @@ record SearchRequest(List<Term> terms, int limit, String cursor, Filters filters
     if (node == null || node.isNull()) {
       return settings.defaultPageSize();
     }
-    if (!node.isIntegralNumber() || node.asLong() < 1 || node.asLong() > settings.maxPageSize()) {
+    // canConvertToInt: a number past a long (a BigInteger) wrapped round to a small one.
+    if (!node.isIntegralNumber()
+        || !node.canConvertToInt()
+        || node.asInt() < 1
+        || node.asInt() > settings.maxPageSize()) {
       throw ApiException.badRequest(
           "limit", "must be a whole number from 1 to " + settings.maxPageSize());
     }
@@ -212,11 +218,18 @@ record SearchRequest(List<Term> terms, int limit, String cursor, Filters filters
     if ((long) text.length() * 3 / 4 > maxBytes + 2) {
       throw ApiException.tooLarge(field, "the image is over " + (maxBytes >> 20) + " MiB");
     }
+    byte[] bytes;
     try {
-      return Base64.getMimeDecoder().decode(text);
+      // Strict, after line breaks and blanks are dropped: the MIME decoder skipped any character
+      // outside the alphabet, so "!!!" was an image of no bytes, charged and queued for the model.
+      bytes = Base64.getDecoder().decode(BLANKS.matcher(text).replaceAll(""));
     } catch (IllegalArgumentException e) {
       throw ApiException.badRequest(field, "is not valid base64: " + e.getMessage());
     }
+    if (bytes.length == 0) {
+      throw ApiException.badRequest(field, "is empty: no image bytes");
+    }
+    return bytes;
   }
 
   private static float[] embedding(JsonNode value, String field, int dimension) {

@@ -3,6 +3,7 @@ package io.memescope.serving;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.github.bucket4j.Bucket;
@@ -61,6 +62,7 @@ public final class ServingApp implements AutoCloseable {
 
   private final MemescopeConfig config;
   private final ServingSettings settings;
+  private final ObjectMapper requestReader;
   private final String adminKey;
   private final Stores stores;
   private final Index index;
@@ -88,6 +90,7 @@ public final class ServingApp implements AutoCloseable {
   public ServingApp(MemescopeConfig config, ClipEncoder encoder, String adminKey) {
     this.config = config;
     this.settings = config.serving();
+    this.requestReader = requestReader(settings);
     this.adminKey = adminKey == null ? "" : adminKey;
     this.encoder = encoder;
     this.stores = new Stores(config);
@@ -321,8 +324,35 @@ public final class ServingApp implements AutoCloseable {
     }
   }
 
+  /** The longest embedding a request may carry, for the parser's token budget. */
+  private static final int MAX_EMBEDDING = 8192;
+
+  /**
+   * Reads a search body within limits checked while parsing: a body of {@code {},{},...} under the
+   * size limit made a tree of hundreds of MB before "at most 16 terms" was checked. Also refused:
+   * text after the object, and a key given twice (which one counted was a guess).
+   */
+  private static ObjectMapper requestReader(ServingSettings settings) {
+    long tokens = (long) settings.maxTerms() * (MAX_EMBEDDING + 32) + 1024;
+    com.fasterxml.jackson.core.JsonFactory f =
+        com.fasterxml.jackson.core.JsonFactory.builder()
+            .streamReadConstraints(
+                com.fasterxml.jackson.core.StreamReadConstraints.builder()
+                    .maxTokenCount(tokens)
+                    .maxNestingDepth(16)
+                    .maxStringLength(
+                        (int)
+                            Math.min(
+                                Integer.MAX_VALUE - 8, settings.maxUploadBytes() * 4 / 3 + 65_536))
+                    .build())
+            .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .build();
+    return new ObjectMapper(f)
+        .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+  }
+
   private void search(Context ctx) throws IOException {
-    JsonNode body = Json.mapper().readTree(ctx.bodyAsBytes());
+    JsonNode body = requestReader.readTree(ctx.bodyAsBytes());
     SearchRequest request = SearchRequest.parse(body, settings, encoder.metadata().embeddingDim());
     // Each uploaded image not embedded before is decoded and run through the model: it costs a
     // request of its own on top of the search's (the next pages, which send it again, find its
@@ -339,7 +369,7 @@ public final class ServingApp implements AutoCloseable {
   }
 
   private void similar(Context ctx) {
-    String id = imageId(ctx);
+    String id = shownImageId(ctx);
     int limit = SearchRequest.limit(ctx.queryParam("limit"), settings);
     String cursor = ctx.queryParam("cursor");
     if (cursor != null && cursor.length() > SearchRequest.MAX_CURSOR) {
@@ -349,7 +379,7 @@ public final class ServingApp implements AutoCloseable {
   }
 
   private void image(Context ctx) {
-    String id = imageId(ctx);
+    String id = shownImageId(ctx);
     Catalog.Detail d =
         catalog.detail(id).orElseThrow(() -> ApiException.notFound("no image with id " + id));
     Map<String, Object> out = summary(d.summary());
@@ -378,7 +408,7 @@ public final class ServingApp implements AutoCloseable {
   static final Duration THUMB_MAX_AGE = Duration.ofMinutes(5);
 
   private void thumbnail(Context ctx) {
-    String id = imageId(ctx);
+    String id = shownImageId(ctx);
     String size = ctx.pathParam("size");
     if (!THUMB_SIZES.contains(size)) {
       throw ApiException.badRequest("size", "must be one of " + THUMB_SIZES);
@@ -394,7 +424,7 @@ public final class ServingApp implements AutoCloseable {
   }
 
   private void original(Context ctx) throws IOException {
-    String id = imageId(ctx);
+    String id = shownImageId(ctx);
     Catalog.Detail d =
         catalog.detail(id).orElseThrow(() -> ApiException.notFound("no image with id " + id));
     Path file =
@@ -467,6 +497,19 @@ public final class ServingApp implements AutoCloseable {
   /** Writes {@code value} as the JSON body, serialised straight to UTF-8 bytes. */
   private static void json(Context ctx, Object value) {
     ctx.contentType("application/json").result(Json.write(value));
+  }
+
+  /**
+   * The path's image id, 404 when this replica took it down: a takedown that failed part way
+   * (Milvus or Cassandra away) leaves rows, which the detail, thumbnails, original and similar
+   * images must not show either.
+   */
+  private String shownImageId(Context ctx) {
+    String id = imageId(ctx);
+    if (catalog.takenDown(id)) {
+      throw ApiException.notFound("no image with id " + id);
+    }
+    return id;
   }
 
   private static String imageId(Context ctx) {

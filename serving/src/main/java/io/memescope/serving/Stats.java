@@ -162,8 +162,9 @@ final class Stats implements AutoCloseable {
     Long images = null;
     try {
       images = index.count();
-    } catch (ApiException | IllegalStateException e) {
-      // reported as null: stats stay up while Milvus is down (or answers without a count)
+    } catch (RuntimeException e) {
+      // reported as null: stats stay up while Milvus is down, answers without a count, or refuses
+      // (its client's own exceptions: a collection not there yet)
     }
     out.put("images", images);
     Map<String, Object> ingest = new LinkedHashMap<>();

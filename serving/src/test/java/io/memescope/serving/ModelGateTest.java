@@ -65,4 +65,57 @@ class ModelGateTest {
         .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(400));
     assertThat(gate.run(() -> 1)).isEqualTo(1);
   }
+
+  @Test
+  void past_the_waiting_line_a_request_gets_503_at_once() throws Exception {
+    ModelGate gate = new ModelGate(1, Duration.ofSeconds(30), 2);
+    // A thread each: the common pool may have fewer workers than the three that must block.
+    java.util.concurrent.ExecutorService threads =
+        java.util.concurrent.Executors.newFixedThreadPool(3);
+    CountDownLatch inside = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    CompletableFuture<Boolean> holder =
+        CompletableFuture.supplyAsync(
+            () ->
+                gate.run(
+                    () -> {
+                      inside.countDown();
+                      try {
+                        return release.await(30, TimeUnit.SECONDS);
+                      } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                      }
+                    }),
+            threads);
+    CompletableFuture<String> first = null;
+    CompletableFuture<String> second = null;
+    try {
+      assertThat(inside.await(10, TimeUnit.SECONDS)).isTrue();
+      first = CompletableFuture.supplyAsync(() -> gate.run(() -> "first"), threads);
+      second = CompletableFuture.supplyAsync(() -> gate.run(() -> "second"), threads);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (gate.waiting() < 2) {
+        assertThat(System.nanoTime()).as("both in the line within 10 s").isLessThan(deadline);
+        Thread.sleep(10);
+      }
+      // The line is full: no 30 s wait for this one, and the two in line are still there.
+      assertThatThrownBy(() -> gate.run(() -> "third"))
+          .isInstanceOfSatisfying(
+              ApiException.class,
+              e -> {
+                assertThat(e.status()).isEqualTo(503);
+                assertThat(e.retryAfterSeconds()).isPositive();
+                assertThat(e.getMessage()).contains("2 queries are waiting");
+              });
+      assertThat(first).isNotDone();
+      assertThat(second).isNotDone();
+    } finally {
+      release.countDown();
+    }
+    assertThat(holder.get(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(first.get(10, TimeUnit.SECONDS)).isEqualTo("first");
+    assertThat(second.get(10, TimeUnit.SECONDS)).isEqualTo("second");
+    assertThat(gate.run(() -> "after")).as("the line emptied").isEqualTo("after");
+    threads.shutdown();
+  }
 }

@@ -786,6 +786,16 @@ class ServingIT {
         "{\"filters\": {\"since\": \"2026-02-01\", \"until\": \"2026-01-01\"}}", "filters.until");
     cases.put("{\"terms\": [" + "{\"text\": \"a\"},".repeat(16) + "{\"text\": \"b\"}]}", "terms");
     cases.put("{not json", "body");
+    // Text after the object, and a key given twice: which one counted was a guess.
+    cases.put("{\"terms\": [{\"text\": \"a\"}]} and more", "body");
+    cases.put("{\"terms\": [{\"text\": \"a\"}], \"terms\": []}", "body");
+    // Past a long: it wrapped round to 1.
+    cases.put("{\"limit\": 18446744073709551617}", "limit");
+    // Not base64, or no bytes: refused before it is charged or waits for the model.
+    cases.put("{\"terms\": [{\"image\": \"data:image/png;base64,\"}]}", "terms[0].image");
+    cases.put("{\"terms\": [{\"image\": \"iVBO!!!Rw0K\"}]}", "terms[0].image");
+    // 300,000 empty terms (600 KB): refused while parsing, not after building a tree of them.
+    cases.put("{\"terms\": [" + "{},".repeat(300_000) + "{}]}", "body");
     for (var c : cases.entrySet()) {
       HttpResponse<String> r = post("/api/search", c.getKey());
       assertThat(r.statusCode()).as(c.getKey()).isEqualTo(400);
