@@ -189,64 +189,77 @@ public final class QualityService implements AutoCloseable {
     String version = QualityRegistry.newVersion(now);
     Path dir = runs.resolve(version);
     Files.createDirectories(dir);
-    try (QualityTrainer.Result result =
-        new QualityTrainer(options).train(spec, comparisons, embeddings)) {
-      TrainingReport report = result.report();
-      report.writeJson(dir.resolve("report.json"));
-      LearningCurve.write(report, dir.resolve("learning-curve.png"));
-      out.printf(
-          "trained %s: %d training and %d validation pairs, held-out accuracy %.3f, log loss %.3f,"
-              + " calibration error %.3f; report in %s%n",
-          version,
-          report.trainPairs(),
-          report.validationPairs(),
-          report.metric("accuracy"),
-          report.metric("log_loss"),
-          report.metric("calibration_error"),
-          dir);
-      if (report.validationPairs() == 0 && settings.validationFraction() > 0) {
-        // Nothing was held out (every pair's images joined to the training side): no early
-        // stopping, and no figure says whether the model is any good.
+    try {
+      try (QualityTrainer.Result result =
+          new QualityTrainer(options).train(spec, comparisons, embeddings)) {
+        TrainingReport report = result.report();
+        report.writeJson(dir.resolve("report.json"));
+        LearningCurve.write(report, dir.resolve("learning-curve.png"));
         out.printf(
-            "warning: the split by image held out no pair, so %s was trained without early"
-                + " stopping and its accuracy is unknown%n",
-            version);
-        if (publish) {
+            "trained %s: %d training and %d validation pairs, held-out accuracy %.3f, log loss %.3f,"
+                + " calibration error %.3f; report in %s%n",
+            version,
+            report.trainPairs(),
+            report.validationPairs(),
+            report.metric("accuracy"),
+            report.metric("log_loss"),
+            report.metric("calibration_error"),
+            dir);
+        if (report.validationPairs() == 0 && settings.validationFraction() > 0) {
+          // Nothing was held out (every pair's images joined to the training side): no early
+          // stopping, and no figure says whether the model is any good.
+          out.printf(
+              "warning: the split by image held out no pair, so %s was trained without early"
+                  + " stopping and its accuracy is unknown%n",
+              version);
+          if (publish) {
+            throw new IllegalStateException(
+                version
+                    + " is not published: no pair was held out to measure it (report in "
+                    + dir
+                    + "); rate more pairs, or set trainer.validation-fraction = 0 to publish"
+                    + " models trained on every pair");
+          }
+        }
+        if (report.validationPairs() > 0 && Double.isNaN(report.metric("accuracy")) && publish) {
           throw new IllegalStateException(
               version
-                  + " is not published: no pair was held out to measure it (report in "
+                  + " is not published: every held-out pair is a tie, so its accuracy is unknown"
+                  + " (report in "
                   + dir
-                  + "); rate more pairs, or set trainer.validation-fraction = 0 to publish"
-                  + " models trained on every pair");
+                  + "); rate more pairs first");
+        }
+        if (!publish) {
+          return new Published(version, dir, report, false, null);
+        }
+        QualityTrainer.Result refit = null;
+        if (settings.refit() && report.validationPairs() + report.droppedPairs() > 0) {
+          out.printf(
+              "training %s again on all %d usable pairs, each member for the epochs early stopping"
+                  + " chose (trainer.refit)%n",
+              version, comparisons.size());
+          refit = new QualityTrainer(options).refit(spec, comparisons, embeddings, report);
+        }
+        try (QualityTrainer.Result closing = refit) {
+          if (refit != null) {
+            report = refit.report();
+            report.writeJson(dir.resolve("report.json"));
+          }
+          QualityModel model = refit != null ? refit.model() : result.model();
+          return publish(version, dir, report, spec, model, dimensions, index, now);
         }
       }
-      if (report.validationPairs() > 0 && Double.isNaN(report.metric("accuracy")) && publish) {
-        throw new IllegalStateException(
-            version
-                + " is not published: every held-out pair is a tie, so its accuracy is unknown"
-                + " (report in "
-                + dir
-                + "); rate more pairs first");
-      }
-      if (!publish) {
-        return new Published(version, dir, report, false, null);
-      }
-      QualityTrainer.Result refit = null;
-      if (settings.refit() && report.validationPairs() + report.droppedPairs() > 0) {
-        out.printf(
-            "training %s again on all %d usable pairs, each member for the epochs early stopping"
-                + " chose (trainer.refit)%n",
-            version, comparisons.size());
-        refit = new QualityTrainer(options).refit(spec, comparisons, embeddings, report);
-      }
-      try (QualityTrainer.Result closing = refit) {
-        if (refit != null) {
-          report = refit.report();
-          report.writeJson(dir.resolve("report.json"));
+    } catch (IOException | RuntimeException e) {
+      // A run that failed before writing anything (no pairs left to train on, a diverged loss)
+      // leaves no empty directory to be taken for a run.
+      try (java.util.stream.Stream<Path> in = Files.list(dir)) {
+        if (in.findAny().isEmpty()) {
+          Files.delete(dir);
         }
-        QualityModel model = refit != null ? refit.model() : result.model();
-        return publish(version, dir, report, spec, model, dimensions, index, now);
+      } catch (IOException ignored) {
+        // left as it is
       }
+      throw e;
     }
   }
 
@@ -572,7 +585,17 @@ public final class QualityService implements AutoCloseable {
     // Still this selection's turn: a lease that ran out while it ranked could let a second one
     // queue the same pairs.
     lease.ensureHeld();
-    new RatingQueue(session).enqueue(queue, iteration, pairs, 0, config.rater().overlap());
+    RatingQueue queues = new RatingQueue(session);
+    boolean newQueue =
+        !queue.equals(config.rater().defaultQueue()) && !queues.names().contains(queue);
+    queues.enqueue(queue, iteration, pairs, 0, config.rater().overlap());
+    if (newQueue) {
+      // A typo makes a queue nobody rates from, whose pairs every later selection leaves out.
+      out.printf(
+          "note: queue %s did not exist and was made now; only raters given it (the rater app's"
+              + " admin API, docs/rater.md) see its pairs%n",
+          queue);
+    }
     out.printf(
         "queued %d pairs (%s%s, from %d images) in %s as iteration %s%n",
         pairs.size(),

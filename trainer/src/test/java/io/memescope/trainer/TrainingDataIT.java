@@ -511,6 +511,12 @@ class TrainingDataIT {
       release.start();
       assertThat(service.select("it-lease", "lease-2", 5, "random", null).pairs()).hasSize(5);
       release.join();
+      // A queue that did not exist (a typo, as likely as a new one) is named as made now.
+      assertThat(printed.toString(StandardCharsets.UTF_8))
+          .contains("note: queue it-lease did not exist and was made now");
+      printed.reset();
+      service.select("it-lease", "lease-3", 2, "random", null);
+      assertThat(printed.toString(StandardCharsets.UTF_8)).doesNotContain("did not exist");
       assertThat(cql.execute("SELECT holder FROM trainer_leases WHERE name = 'train select'").one())
           .as("given back")
           .isNull();
