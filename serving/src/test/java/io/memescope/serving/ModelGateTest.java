@@ -16,17 +16,7 @@ class ModelGateTest {
     ModelGate gate = new ModelGate(2, Duration.ofMillis(200));
     CountDownLatch inside = new CountDownLatch(2);
     CountDownLatch release = new CountDownLatch(1);
-    Runnable hold =
-        () ->
-            gate.run(
-                () -> {
-                  inside.countDown();
-                  try {
-                    return release.await(30, TimeUnit.SECONDS);
-                  } catch (InterruptedException e) {
-                    throw new IllegalStateException(e);
-                  }
-                });
+    Runnable hold = () -> hold(gate, inside, release);
     CompletableFuture<Void> first = CompletableFuture.runAsync(hold);
     CompletableFuture<Void> second = CompletableFuture.runAsync(hold);
     try {
@@ -75,18 +65,7 @@ class ModelGateTest {
     CountDownLatch inside = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     CompletableFuture<Boolean> holder =
-        CompletableFuture.supplyAsync(
-            () ->
-                gate.run(
-                    () -> {
-                      inside.countDown();
-                      try {
-                        return release.await(30, TimeUnit.SECONDS);
-                      } catch (InterruptedException e) {
-                        throw new IllegalStateException(e);
-                      }
-                    }),
-            threads);
+        CompletableFuture.supplyAsync(() -> hold(gate, inside, release), threads);
     CompletableFuture<String> first = null;
     CompletableFuture<String> second = null;
     try {
@@ -117,5 +96,20 @@ class ModelGateTest {
     assertThat(second.get(10, TimeUnit.SECONDS)).isEqualTo("second");
     assertThat(gate.run(() -> "after")).as("the line emptied").isEqualTo("after");
     threads.shutdown();
+  }
+
+  /**
+   * Takes a turn of {@code gate} and keeps it until {@code release}, saying so on {@code inside}.
+   */
+  private static boolean hold(ModelGate gate, CountDownLatch inside, CountDownLatch release) {
+    return gate.run(
+        () -> {
+          inside.countDown();
+          try {
+            return release.await(30, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+          }
+        });
   }
 }
