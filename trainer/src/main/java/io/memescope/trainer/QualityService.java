@@ -249,7 +249,7 @@ public final class QualityService implements AutoCloseable {
           return publish(version, dir, report, spec, model, dimensions, index, now);
         }
       }
-    } catch (IOException | RuntimeException e) {
+    } catch (Throwable e) {
       // A run that failed before writing anything (no pairs left to train on, a diverged loss)
       // leaves no empty directory to be taken for a run.
       try (java.util.stream.Stream<Path> in = Files.list(dir)) {

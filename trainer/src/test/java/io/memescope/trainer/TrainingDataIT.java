@@ -528,13 +528,13 @@ class TrainingDataIT {
   @Test
   void a_held_lease_is_renewed_past_its_ttl_and_one_taken_over_stops_the_write() throws Exception {
     String name = "it select";
-    java.time.Duration ttl = java.time.Duration.ofSeconds(3);
+    java.time.Duration ttl = java.time.Duration.ofSeconds(5);
     PrintStream quiet = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
     cql.execute("DELETE FROM trainer_leases WHERE name = ?", name);
     try (TrainerLease lease = TrainerLease.take(cql, name, java.time.Duration.ZERO, ttl, quiet)) {
       // More than two lifetimes: without renewal the row would be gone, and a second command
       // could start beside this one.
-      Thread.sleep(7000);
+      Thread.sleep(11_000);
       assertThat(cql.execute("SELECT holder FROM trainer_leases WHERE name = ?", name).one())
           .as("the lease of a command still running, past its TTL")
           .isNotNull()
@@ -547,7 +547,11 @@ class TrainingDataIT {
 
       // Taken over (as after it ran out while the store was away longer than the TTL): the
       // command must not go on to its write.
-      cql.execute("UPDATE trainer_leases SET holder = 'other' WHERE name = ?", name);
+      // A lightweight transaction, as the renewals are: a plain write is not ordered with them.
+      cql.execute(
+          "UPDATE trainer_leases SET holder = 'other' WHERE name = ? IF holder = ?",
+          name,
+          lease.holder());
       assertThatThrownBy(lease::ensureHeld)
           .isInstanceOf(IllegalStateException.class)
           .hasMessageContaining("lost the it select lease");
@@ -563,11 +567,10 @@ class TrainingDataIT {
   void the_lease_of_a_killed_command_on_this_machine_is_taken_over_at_once() throws Exception {
     String name = "it select killed";
     // A process of this machine that has ended, as a `train select` killed with -9 would have.
-    Process gone = new ProcessBuilder("true").start();
+    Process gone = new ProcessBuilder("sleep", "1").start();
+    String dead = TrainerLease.holderOf(gone.toHandle()) + "/0";
     gone.waitFor();
-    String host = java.net.InetAddress.getLocalHost().getHostName();
-    String dead = gone.pid() + "@" + host + "/0";
-    String alive = ProcessHandle.current().pid() + "@" + host + "/0";
+    String alive = TrainerLease.holderOf(ProcessHandle.current()) + "/0";
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(printed, true, StandardCharsets.UTF_8);
     try {

@@ -50,6 +50,29 @@ final class ModuleLauncher {
       }
       parent.overrides.forEach((k, v) -> command.addAll(List.of("--set", k + "=" + v)));
     }
-    return new ProcessBuilder(command).inheritIO().start().waitFor();
+    Process p = new ProcessBuilder(command).inheritIO().start();
+    // A kill of this JVM (not Ctrl-C, which reaches both) would leave the module's running on:
+    // it gets a SIGTERM, and its own shutdown hooks run (a trainer gives its lease back).
+    Thread stop =
+        new Thread(
+            () -> {
+              p.destroy();
+              try {
+                p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "stop " + module);
+    Runtime.getRuntime().addShutdownHook(stop);
+    try {
+      return p.waitFor();
+    } finally {
+      try {
+        Runtime.getRuntime().removeShutdownHook(stop);
+      } catch (IllegalStateException e) {
+        // shutting down: the hook stops it
+      }
+    }
   }
 }

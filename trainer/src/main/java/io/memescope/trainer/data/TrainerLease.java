@@ -71,10 +71,11 @@ public final class TrainerLease implements AutoCloseable {
   /** {@link #take(CqlSession, String, Duration, PrintStream)} with a lease living {@code ttl}. */
   public static TrainerLease take(
       CqlSession session, String name, Duration wait, Duration ttl, PrintStream out) {
-    if (ttl.toSeconds() < 1) {
-      throw new IllegalArgumentException("a lease lives at least 1 s, not " + ttl);
+    if (ttl.toSeconds() < 1 || ttl.toMillis() % 1000 != 0) {
+      // Cassandra's TTL is whole seconds: a fraction would be cut off the row, not validUntil.
+      throw new IllegalArgumentException("a lease lives whole seconds, at least 1, not " + ttl);
     }
-    String holder = ProcessHandle.current().pid() + "@" + host() + "/" + UUID.randomUUID();
+    String holder = holderOf(ProcessHandle.current()) + "/" + UUID.randomUUID();
     Instant deadline = Instant.now().plus(wait);
     boolean said = false;
     while (true) {
@@ -123,18 +124,60 @@ public final class TrainerLease implements AutoCloseable {
     }
   }
 
-  /** Whether {@code holder} names a process of this machine that no longer runs. */
+  /**
+   * A holder's name for {@code process}: {@code pid@host/machine/start}, where machine is this
+   * boot's id (Linux) and start the process's start time in ms, so that the process can be told
+   * dead even on a host name another machine shares, and after its pid was reused.
+   */
+  public static String holderOf(ProcessHandle process) {
+    return process.pid()
+        + "@"
+        + host()
+        + "/"
+        + MACHINE
+        + "/"
+        + process.info().startInstant().map(Instant::toEpochMilli).orElse(0L);
+  }
+
+  private static final java.util.regex.Pattern HOLDER =
+      java.util.regex.Pattern.compile("(\\d+)@([^/]+)/([^/]+)/(\\d+)(/.*)?");
+
+  /** This boot's id, or "?" where it cannot be read (then no holder is ever taken for dead). */
+  private static final String MACHINE = bootId();
+
+  private static String bootId() {
+    try {
+      String id =
+          java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/kernel/random/boot_id"))
+              .strip();
+      return id.matches("[0-9a-f-]{16,64}") ? id.substring(0, Math.min(id.length(), 36)) : "?";
+    } catch (java.io.IOException | RuntimeException e) {
+      return "?";
+    }
+  }
+
+  /**
+   * Whether {@code holder} names a process of this machine (same boot) that no longer runs: none
+   * with its pid, or one that started at another time (the pid was reused).
+   */
   static boolean deadHere(String holder) {
-    if (holder == null) {
+    if (holder == null || MACHINE.equals("?")) {
       return false;
     }
-    java.util.regex.Matcher m =
-        java.util.regex.Pattern.compile("(\\d+)@([^/]+)/.*").matcher(holder);
-    if (!m.matches() || !m.group(2).equals(host())) {
+    java.util.regex.Matcher m = HOLDER.matcher(holder);
+    if (!m.matches() || !m.group(3).equals(MACHINE) || !m.group(2).equals(host())) {
       return false;
+    }
+    long start = Long.parseLong(m.group(4));
+    if (start == 0) {
+      return false; // its start time was not known: cannot tell a reused pid
     }
     try {
-      return ProcessHandle.of(Long.parseLong(m.group(1))).map(p -> !p.isAlive()).orElse(true);
+      return ProcessHandle.of(Long.parseLong(m.group(1)))
+          .filter(ProcessHandle::isAlive)
+          .flatMap(p -> p.info().startInstant())
+          .map(t -> t.toEpochMilli() != start)
+          .orElse(true);
     } catch (NumberFormatException e) {
       return false;
     }
