@@ -31,8 +31,11 @@ final class ModelGate {
    * @param wait the longest a request waits for its turn
    */
   ModelGate(int size, Duration wait) {
-    this(size, wait, size * WAITING_PER_TURN);
+    this(size, wait, Math.min(size * WAITING_PER_TURN, MAX_WAITING));
   }
+
+  /** Waiting requests at most, whatever the turns: well within the server's request threads. */
+  static final int MAX_WAITING = 64;
 
   /**
    * @param maxWaiting requests that may wait for a turn at once; one more is answered 503 at once:

@@ -211,6 +211,18 @@ public final class ServingApp implements AutoCloseable {
               c.routes.exception(ApiException.class, this::apiError);
               c.routes.exception(HttpResponseException.class, this::httpError);
               c.routes.exception(
+                  com.fasterxml.jackson.core.exc.StreamConstraintsException.class,
+                  (e, ctx) ->
+                      apiError(
+                          ApiException.badRequest(
+                              "body",
+                              "is too large or nested too deep: at most "
+                                  + settings.maxTerms()
+                                  + " terms, an embedding of at most "
+                                  + MAX_EMBEDDING
+                                  + " numbers, nested at most 16 deep"),
+                          ctx));
+              c.routes.exception(
                   JsonProcessingException.class,
                   (e, ctx) ->
                       apiError(
@@ -354,6 +366,13 @@ public final class ServingApp implements AutoCloseable {
   private void search(Context ctx) throws IOException {
     JsonNode body = requestReader.readTree(ctx.bodyAsBytes());
     SearchRequest request = SearchRequest.parse(body, settings, encoder.metadata().embeddingDim());
+    for (int i = 0; i < request.terms().size(); i++) {
+      String id = request.terms().get(i).imageId();
+      if (id != null && catalog.takenDown(id)) {
+        // As its own pages are: while a takedown is retried, its vector may still be in Milvus.
+        throw ApiException.badRequest("terms[" + i + "].imageId", "no image has this id");
+      }
+    }
     // Each uploaded image not embedded before is decoded and run through the model: it costs a
     // request of its own on top of the search's (the next pages, which send it again, find its
     // vector cached). Until 2026-12-06 a search with 16 images, each changed by a byte so that no
