@@ -1,7 +1,8 @@
 package io.memescope.infra.testing;
 
 import java.io.IOException;
-import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -24,11 +25,12 @@ public final class Programs {
     Thread reader =
         new Thread(
             () -> {
-              try (InputStream in = p.getInputStream()) {
-                byte[] buf = new byte[8192];
+              // A reader, not byte chunks: a character split between two reads stays whole.
+              try (Reader in = new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)) {
+                char[] buf = new char[8192];
                 int n;
                 while ((n = in.read(buf)) > 0) {
-                  String s = new String(buf, 0, n, StandardCharsets.UTF_8);
+                  String s = new String(buf, 0, n);
                   System.out.print(s);
                   synchronized (output) {
                     output.append(s);
@@ -39,8 +41,11 @@ public final class Programs {
               }
             },
             "output of " + command.get(0));
+    reader.setDaemon(true);
     reader.start();
     if (!p.waitFor(limit.toSeconds(), TimeUnit.SECONDS)) {
+      // Its children too: npm's node, node's Chromium.
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
       p.destroyForcibly();
       reader.join(5000);
       throw new AssertionError(command + " took longer than " + limit + "\n" + tail(output));

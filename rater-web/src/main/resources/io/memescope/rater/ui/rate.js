@@ -54,7 +54,7 @@ const sentRatings = []; // leases of the ratings the server stored, newest last:
 // undone, or one refused as not the latest: a 409 because another device rated since).
 let storedHere = false;
 let trimmed = false; // sentRatings lost its oldest leases to UNDO_DEPTH
-let refused = false; // the last undo asked was refused (404/409): another rating came after, or too old
+let refused = false; // an undo this page asked was refused (404/409): another rating came after, or too old
 let fetching = false;
 // The server may hold pairs for this rater that this page does not know of: on opening (an earlier
 // page's), and after a request that could lease one lost its answer (next pair, undo).
@@ -446,7 +446,7 @@ async function undo() {
     const meant = sentRatings.at(-1);
     if (!meant && storedHere) {
       say(refused
-        ? 'Nothing more to undo here: the server refused the last ones (a rating made elsewhere came after them, or they are over an hour old). To undo one made elsewhere, reload the page first.'
+        ? 'Nothing more to undo here: the server refused some of this page\'s ratings (a rating made elsewhere came after them, or they are over an hour old). To undo one made elsewhere, reload the page first.'
         : trimmed
           ? `Nothing more to undo: Backspace takes back this page's last ${UNDO_DEPTH} ratings.`
           : 'Nothing more to undo: every rating made on this page is undone. To undo one made elsewhere, reload the page first.');
@@ -469,7 +469,6 @@ async function undo() {
       return;
     }
     if (meant && sentRatings.at(-1) === meant) sentRatings.pop();
-    refused = false;
     const entry = prepare(answer.pair);
     await decoded(entry, answer.pair.lease);
     putBack();
