@@ -63,14 +63,7 @@ final class ModelGate {
     // In the gate: running or waiting.
     if (asking.incrementAndGet() > size + maxWaiting) {
       asking.decrementAndGet();
-      throw new ApiException(
-          503,
-          "the model is busy: "
-              + maxWaiting
-              + " queries are waiting for it already; retry in a few seconds",
-          null,
-          ApiException.RETRY_SECONDS,
-          null);
+      throw busy(": " + maxWaiting + " queries are waiting for it already", null);
     }
     try {
       boolean got;
@@ -93,14 +86,18 @@ final class ModelGate {
     }
   }
 
+  /** No turn within the wait. */
   private ApiException busy(Throwable cause) {
+    return busy(
+        " with other queries (" + size + " at once, none free within " + wait.toMillis() + " ms)",
+        cause);
+  }
+
+  /** A 503 with Retry-After: "the model is busy" and {@code why}. */
+  private static ApiException busy(String why, Throwable cause) {
     return new ApiException(
         503,
-        "the model is busy with other queries ("
-            + size
-            + " at once, none free within "
-            + wait.toMillis()
-            + " ms); retry in a few seconds",
+        "the model is busy" + why + "; retry in a few seconds",
         null,
         ApiException.RETRY_SECONDS,
         cause);

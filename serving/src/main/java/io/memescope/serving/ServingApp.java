@@ -220,7 +220,9 @@ public final class ServingApp implements AutoCloseable {
                                   + settings.maxTerms()
                                   + " terms, an embedding of at most "
                                   + MAX_EMBEDDING
-                                  + " numbers, nested at most 16 deep"),
+                                  + " numbers, nested at most "
+                                  + MAX_NESTING
+                                  + " deep"),
                           ctx));
               c.routes.exception(
                   JsonProcessingException.class,
@@ -339,6 +341,9 @@ public final class ServingApp implements AutoCloseable {
   /** The longest embedding a request may carry, for the parser's token budget. */
   private static final int MAX_EMBEDDING = 8192;
 
+  /** The deepest a search body nests (its deepest part, a filter's list, is 4). */
+  private static final int MAX_NESTING = 16;
+
   /**
    * Reads a search body within limits checked while parsing: a body of {@code {},{},...} under the
    * size limit made a tree of hundreds of MB before "at most 16 terms" was checked. Also refused:
@@ -351,7 +356,7 @@ public final class ServingApp implements AutoCloseable {
             .streamReadConstraints(
                 com.fasterxml.jackson.core.StreamReadConstraints.builder()
                     .maxTokenCount(tokens)
-                    .maxNestingDepth(16)
+                    .maxNestingDepth(MAX_NESTING)
                     .maxStringLength(
                         (int)
                             Math.min(

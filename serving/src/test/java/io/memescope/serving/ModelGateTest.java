@@ -23,14 +23,7 @@ class ModelGateTest {
       assertThat(inside.await(10, TimeUnit.SECONDS)).isTrue();
       assertThat(gate.inUse()).isEqualTo(2);
       long t0 = System.nanoTime();
-      assertThatThrownBy(() -> gate.run(() -> "third"))
-          .isInstanceOfSatisfying(
-              ApiException.class,
-              e -> {
-                assertThat(e.status()).isEqualTo(503);
-                assertThat(e.retryAfterSeconds()).isPositive();
-                assertThat(e.getMessage()).contains("model is busy");
-              });
+      assertBusy(() -> gate.run(() -> "third"), "model is busy");
       assertThat(Duration.ofNanos(System.nanoTime() - t0))
           .as("it waited for a turn before refusing")
           .isGreaterThanOrEqualTo(Duration.ofMillis(200));
@@ -78,14 +71,7 @@ class ModelGateTest {
         Thread.sleep(10);
       }
       // The line is full: no 30 s wait for this one, and the two in line are still there.
-      assertThatThrownBy(() -> gate.run(() -> "third"))
-          .isInstanceOfSatisfying(
-              ApiException.class,
-              e -> {
-                assertThat(e.status()).isEqualTo(503);
-                assertThat(e.retryAfterSeconds()).isPositive();
-                assertThat(e.getMessage()).contains("2 queries are waiting");
-              });
+      assertBusy(() -> gate.run(() -> "third"), "2 queries are waiting");
       assertThat(first).isNotDone();
       assertThat(second).isNotDone();
     } finally {
@@ -111,5 +97,18 @@ class ModelGateTest {
             throw new IllegalStateException(e);
           }
         });
+  }
+
+  /** {@code call} is refused with a 503 that has Retry-After and says {@code says}. */
+  private static void assertBusy(
+      org.assertj.core.api.ThrowableAssert.ThrowingCallable call, String says) {
+    assertThatThrownBy(call)
+        .isInstanceOfSatisfying(
+            ApiException.class,
+            e -> {
+              assertThat(e.status()).isEqualTo(503);
+              assertThat(e.retryAfterSeconds()).isPositive();
+              assertThat(e.getMessage()).contains(says);
+            });
   }
 }
