@@ -310,13 +310,15 @@ public final class RaterApp implements AutoCloseable {
 
   /**
    * The client whose sign-in allowance an attempt uses: the remote address, or behind a trusted
-   * reverse proxy ({@code rater.trusted-proxies}) the client its {@code X-Forwarded-For} names.
+   * reverse proxy ({@code rater.trusted-proxies}) the client its {@code X-Forwarded-For} names; for
+   * an IPv6 client its /64 network ({@link io.memescope.core.net.ClientAddress#limitKey}).
    */
   private String client(Context ctx) {
-    return io.memescope.core.net.ClientAddress.of(
-        ctx.req().getRemoteAddr(),
-        java.util.Collections.list(ctx.req().getHeaders("X-Forwarded-For")),
-        settings.trustedProxies());
+    return io.memescope.core.net.ClientAddress.limitKey(
+        io.memescope.core.net.ClientAddress.of(
+            ctx.req().getRemoteAddr(),
+            java.util.Collections.list(ctx.req().getHeaders("X-Forwarded-For")),
+            settings.trustedProxies()));
   }
 
   private void login(Context ctx) throws IOException {

@@ -1,5 +1,6 @@
 package io.memescope.core.net;
 
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,6 +25,36 @@ public final class ClientAddress {
     return text == null
         ? null
         : AddressGuard.literal(text).map(InetAddress::getHostAddress).orElse(null);
+  }
+
+  /**
+   * The key of {@code client}'s allowance in a per-client limit: an IPv6 address's /64 network
+   * (written {@code 2001:db8:1:2::/64}), anything else as it is. An IPv6 host is given a /64 of its
+   * own and can pick any of its 2^64 addresses per request, so a limit per address would limit
+   * nobody. IPv4 addresses inside IPv6 ones ({@code ::ffff:a.b.c.d}) are IPv4 addresses here, as
+   * {@link #normal} writes them.
+   *
+   * @param client an address from {@link #of}
+   */
+  public static String limitKey(String client) {
+    if (client == null) {
+      return null;
+    }
+    return AddressGuard.literal(client)
+        .map(
+            a -> {
+              if (!(a instanceof Inet6Address)) {
+                return a.getHostAddress();
+              }
+              byte[] b = a.getAddress();
+              StringBuilder net = new StringBuilder();
+              for (int i = 0; i < 8; i += 2) {
+                net.append(Integer.toHexString(((b[i] & 0xff) << 8) | (b[i + 1] & 0xff)));
+                net.append(':');
+              }
+              return net.append(":/64").toString();
+            })
+        .orElse(client);
   }
 
   /**
