@@ -167,7 +167,10 @@ record SearchRequest(List<Term> terms, int limit, String cursor, Filters filters
         if (!value.isTextual() || value.asText().isBlank()) {
           throw ApiException.badRequest(f, "must be a non-empty string");
         }
-        if (value.asText().length() > MAX_TEXT) {
+        // In characters as JSON Schema's maxLength counts them (code points, not UTF-16 units):
+        // an emoji is one.
+        String t = value.asText();
+        if (t.codePointCount(0, t.length()) > MAX_TEXT) {
           throw ApiException.badRequest(f, "at most " + MAX_TEXT + " characters");
         }
         return new Term(value.asText().strip(), null, null, null, weight);

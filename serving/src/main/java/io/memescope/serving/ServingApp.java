@@ -260,6 +260,34 @@ public final class ServingApp implements AutoCloseable {
     ctx.attribute("t0", System.nanoTime());
     ctx.header("X-Content-Type-Options", "nosniff");
     ctx.header("Referrer-Policy", "same-origin");
+    checkQuery(ctx.queryString());
+  }
+
+  /**
+   * Refuses a query string that is not percent-encoded correctly. Left to the server, a parameter
+   * such as {@code ?reason=50%off} was dropped without a word, and the takedown went on without its
+   * reason.
+   */
+  static void checkQuery(String query) {
+    if (query == null) {
+      return;
+    }
+    for (String part : query.split("&")) {
+      try {
+        java.net.URLDecoder.decode(part, StandardCharsets.UTF_8);
+      } catch (IllegalArgumentException e) {
+        String name = part.contains("=") ? part.substring(0, part.indexOf('=')) : part;
+        String field;
+        try {
+          field = java.net.URLDecoder.decode(name, StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException badName) {
+          field = "query";
+        }
+        throw ApiException.badRequest(
+            field.length() > 64 ? "query" : field,
+            "is not percent-encoded correctly (a % must start %XX; write % itself as %25)");
+      }
+    }
   }
 
   private void after(Context ctx) {
@@ -298,7 +326,8 @@ public final class ServingApp implements AutoCloseable {
   static final int TOKENS = 5;
 
   private void rateLimit(Context ctx, int tokens) {
-    String client = client(ctx);
+    // An IPv6 client's whole /64: it can send each request from another address of it.
+    String client = io.memescope.core.net.ClientAddress.limitKey(client(ctx));
     Bucket bucket =
         buckets.get(
             client,
@@ -490,7 +519,7 @@ public final class ServingApp implements AutoCloseable {
   private void takedown(Context ctx) {
     String id = imageId(ctx);
     String reason = ctx.queryParam("reason");
-    if (reason != null && reason.length() > 500) {
+    if (reason != null && reason.codePointCount(0, reason.length()) > 500) {
       throw ApiException.badRequest("reason", "at most 500 characters");
     }
     json(ctx, takedowns.takedown(id, reason == null ? "" : reason));

@@ -755,6 +755,7 @@ class ServingIT {
     cases.put("{\"terms\": [{\"text\": \"a\", \"weight\": 0}]}", "terms[0].weight");
     cases.put("{\"terms\": [{\"text\": \"a\", \"weight\": \"heavy\"}]}", "terms[0].weight");
     cases.put("{\"terms\": [{\"text\": \"\"}]}", "terms[0].text");
+    cases.put("{\"terms\": [{\"text\": \"" + "a".repeat(1001) + "\"}]}", "terms[0].text");
     cases.put("{\"terms\": [{\"text\": \"a\"}, {\"embedding\": [1, 2]}]}", "terms[1].embedding");
     cases.put("{\"terms\": [{\"imageId\": \"../../etc\"}]}", "terms[0].imageId");
     cases.put("{\"terms\": [{\"imageId\": \"" + "0".repeat(32) + "\"}]}", "terms[0].imageId");
@@ -804,6 +805,11 @@ class ServingIT {
       assertThat(body.path("field").asText()).as(c.getKey()).isEqualTo(c.getValue());
       assertThat(r.body()).doesNotContain("Exception").doesNotContain("\tat ");
     }
+    // At most 1000 characters as the OpenAPI schema counts them (code points): 1000 emoji are
+    // 2000 UTF-16 units, and allowed.
+    HttpResponse<String> emoji =
+        post("/api/search", "{\"terms\": [{\"text\": \"" + "\uD83D\uDE00".repeat(1000) + "\"}]}");
+    assertThat(emoji.statusCode()).as(emoji.body()).isEqualTo(200);
     // A cursor of one query is refused for another.
     JsonNode page = search(terms(text("cat", 1)), 5, null);
     HttpResponse<String> other =
@@ -818,6 +824,12 @@ class ServingIT {
     assertThat(tooLarge.statusCode()).isEqualTo(413);
     assertThat(Json.mapper().readTree(tooLarge.body()).path("error").asText()).contains("MiB");
     assertThat(get("/api/nothing-here").statusCode()).isEqualTo(404);
+    // A query parameter that is not percent-encoded is refused, not dropped (a takedown's
+    // "?reason=50%off" went on without its reason).
+    JsonNode badQuery =
+        getJson("/api/images/" + someHttpImage() + "/similar?cursor=&limit=5%zz", 400);
+    assertThat(badQuery.path("field").asText()).isEqualTo("limit");
+    assertThat(badQuery.path("error").asText()).contains("%25");
     // A path that exists, with the wrong method: 405, not "no such endpoint".
     HttpResponse<byte[]> wrongMethod = get("/api/search");
     assertThat(wrongMethod.statusCode()).isEqualTo(405);
@@ -920,6 +932,17 @@ class ServingIT {
       // An address a client wrote in front of the proxy's own entry is not believed.
       HttpResponse<String> spoofed = statsFrom(b, "198.51.100.1, 203.0.113.7");
       assertThat(spoofed.statusCode()).isEqualTo(429);
+      // An IPv6 client is its /64: another address of it shares the bucket, which a client that
+      // picks a fresh address per request would otherwise never empty.
+      List<Integer> v6 = new ArrayList<>();
+      for (int i = 1; i <= 4; i++) {
+        v6.add(statsFrom(b, "2001:db8:1:2::" + i).statusCode());
+      }
+      assertThat(v6.subList(0, 3)).containsOnly(200);
+      HttpResponse<String> sameNetwork = statsFrom(b, "2001:db8:1:2:ffff::9");
+      assertThat(sameNetwork.statusCode()).isEqualTo(429);
+      assertThat(sameNetwork.body()).contains("2001:db8:1:2::/64");
+      assertThat(statsFrom(b, "2001:db8:1:3::1").statusCode()).isEqualTo(200);
     }
   }
 
