@@ -166,7 +166,14 @@ final class QueryVectors {
       java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
   private String key(byte[] bytes) {
-    return keys.computeIfAbsent(bytes, QueryVectors::sha256);
+    String key = keys.get(bytes);
+    if (key == null) {
+      // Hashed outside the map's lock: 8 MiB takes milliseconds, and every upload of every
+      // request would wait for it.
+      key = sha256(bytes);
+      keys.put(bytes, key);
+    }
+    return key;
   }
 
   private static String sha256(byte[] bytes) {

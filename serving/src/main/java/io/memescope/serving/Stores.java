@@ -45,7 +45,16 @@ final class Stores implements AutoCloseable {
   private final MemescopeConfig config;
   private volatile MilvusClientV2 milvus;
   private volatile CqlSession cassandra;
-  private volatile long connectFailedAt = Long.MIN_VALUE;
+
+  /**
+   * Each store's connects under a lock of its own: Cassandra's took the Milvus lock too, so with
+   * Cassandra unreachable a search waited for each queued Cassandra connect before reaching Milvus.
+   */
+  private final Object milvusLock = new Object();
+
+  private final Object cassandraLock = new Object();
+  private volatile long milvusFailedAt = Long.MIN_VALUE;
+  private volatile long cassandraFailedAt = Long.MIN_VALUE;
   private final java.util.concurrent.ScheduledExecutorService closer =
       java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
           r -> {
@@ -104,7 +113,7 @@ final class Stores implements AutoCloseable {
    * call on it, which the SDK then retried against the closed channel.
    */
   private void discard(MilvusClientV2 client) {
-    synchronized (this) {
+    synchronized (milvusLock) {
       if (milvus == client) {
         milvus = null;
       } else {
@@ -140,19 +149,19 @@ final class Stores implements AutoCloseable {
     if (client != null) {
       return client;
     }
-    refuseWhileBackingOff();
-    synchronized (this) {
+    refuseWhileBackingOff("Milvus", milvusFailedAt);
+    synchronized (milvusLock) {
       if (milvus == null) {
         // A caller that waited here while another one's connect failed does not try again: with
         // Milvus down, each try takes the connect timeout, and they queued one after another.
-        refuseWhileBackingOff();
+        refuseWhileBackingOff("Milvus", milvusFailedAt);
         try {
           MilvusClientV2 fresh =
               Clients.milvus(config.milvus(), Duration.ofSeconds(3), Duration.ofSeconds(10));
           fresh.retryConfig(RETRY);
           milvus = fresh;
         } catch (RuntimeException e) {
-          connectFailedAt = System.nanoTime();
+          milvusFailedAt = System.nanoTime();
           LOG.warn("cannot connect to Milvus at {}: {}", config.milvus().uri(), e.getMessage());
           throw ApiException.unavailable("Milvus", e);
         }
@@ -161,24 +170,30 @@ final class Stores implements AutoCloseable {
     }
   }
 
-  private void refuseWhileBackingOff() {
-    long failed = connectFailedAt;
-    if (failed != Long.MIN_VALUE && System.nanoTime() - failed < CONNECT_BACKOFF.toNanos()) {
-      throw ApiException.unavailable(
-          "Milvus", new IllegalStateException("a connect failed less than 2 s ago"));
+  private static void refuseWhileBackingOff(String store, long failedAt) {
+    if (failedAt != Long.MIN_VALUE && System.nanoTime() - failedAt < CONNECT_BACKOFF.toNanos()) {
+      throw ApiException.unavailable(store, new IllegalStateException(BACKING_OFF));
     }
   }
+
+  /** The cause of a 503 answered without a connect, while backing off. */
+  static final String BACKING_OFF = "a connect failed less than 2 s ago";
 
   private CqlSession cassandraSession() {
     CqlSession session = cassandra;
     if (session != null) {
       return session;
     }
-    synchronized (this) {
+    refuseWhileBackingOff("Cassandra", cassandraFailedAt);
+    synchronized (cassandraLock) {
       if (cassandra == null) {
+        // As for Milvus: with Cassandra unreachable each try takes the driver's connect timeout,
+        // and requests queued here one after another.
+        refuseWhileBackingOff("Cassandra", cassandraFailedAt);
         try {
           cassandra = Clients.cassandraKeyspace(config.cassandra());
         } catch (RuntimeException e) {
+          cassandraFailedAt = System.nanoTime();
           LOG.warn("cannot connect to Cassandra: {}", e.getMessage());
           throw ApiException.unavailable("Cassandra", e);
         }
@@ -188,13 +203,17 @@ final class Stores implements AutoCloseable {
   }
 
   @Override
-  public synchronized void close() {
+  public void close() {
     closer.shutdown();
-    if (milvus != null) {
-      milvus.close();
+    synchronized (milvusLock) {
+      if (milvus != null) {
+        milvus.close();
+      }
     }
-    if (cassandra != null) {
-      cassandra.close();
+    synchronized (cassandraLock) {
+      if (cassandra != null) {
+        cassandra.close();
+      }
     }
   }
 }
