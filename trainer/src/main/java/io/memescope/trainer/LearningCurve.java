@@ -47,7 +47,7 @@ public final class LearningCurve {
     XYChart loss = chart("Bradley-Terry loss", "loss");
     XYChart accuracy = chart("Validation pairwise accuracy (ties excluded)", "accuracy");
     for (TrainingReport.MemberCurve m : report.members()) {
-      Color c = COLORS[m.member() % COLORS.length];
+      Color c = COLORS[Math.floorMod(m.member() - 1, COLORS.length)];
       add(loss, "member " + m.member() + " train", m.trainLoss(), c, true);
       if (!m.validationLoss().isEmpty()) {
         add(loss, "member " + m.member() + " validation", m.validationLoss(), c, false);

@@ -40,7 +40,10 @@ public final class QualityService implements AutoCloseable {
   private final MemescopeConfig config;
   private final TrainerSettings settings;
   private final CqlSession session;
-  private final MilvusClientV2 milvus;
+
+  /** Opened on first use: {@code versions} and the registry's checks need no Milvus. */
+  private MilvusClientV2 milvus;
+
   private final PrintStream out;
 
   /**
@@ -64,11 +67,78 @@ public final class QualityService implements AutoCloseable {
     this.settings = settings;
     this.out = out;
     this.session = Clients.cassandraKeyspaceForCommandLine(config.cassandra());
+  }
+
+  /**
+   * The Milvus client, connected on first use. Until 2026-12-06 every command connected at once, so
+   * {@code train versions} failed with the SDK's error while Milvus was down, though it reads only
+   * Cassandra and Kafka.
+   */
+  private MilvusClientV2 milvus() {
+    if (milvus == null) {
+      try {
+        milvus = Clients.milvus(config.milvus());
+      } catch (RuntimeException e) {
+        throw new IllegalStateException(
+            "Milvus at "
+                + config.milvus().uri()
+                + " does not answer ("
+                + e.getMessage()
+                + "); start the stack with ./memescope up",
+            e);
+      }
+    }
+    return milvus;
+  }
+
+  /**
+   * What publishing needs besides Cassandra and Milvus: Kafka's models topic, and with {@code
+   * trainer.rescore} the job jar and Flink; {@code refused} starts the message when one is missing.
+   * Checked before training: until 2026-12-06 a missing one was found after the whole run, and the
+   * trained version was thrown away.
+   */
+  void checkCanPublish(String refused) {
+    String topic = config.kafka().topic("models").name();
+    try (org.apache.kafka.clients.admin.Admin admin = Clients.kafkaAdmin(config.kafka(), 10_000)) {
+      admin
+          .describeTopics(List.of(topic))
+          .allTopicNames()
+          .get(15, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while checking Kafka", e);
+    } catch (java.util.concurrent.ExecutionException
+        | java.util.concurrent.TimeoutException
+        | RuntimeException e) {
+      Throwable cause = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
+      throw new IllegalStateException(
+          refused
+              + ": publishing announces the version on Kafka's topic "
+              + topic
+              + " at "
+              + config.kafka().bootstrapServers()
+              + ", which cannot be reached ("
+              + (cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage())
+              + "); start the stack with ./memescope up",
+          e);
+    }
+    if (!settings.rescore()) {
+      return;
+    }
     try {
-      this.milvus = Clients.milvus(config.milvus());
+      IngestJobs.jobJar();
+      new IngestJobs(config).running();
     } catch (RuntimeException e) {
-      session.close();
-      throw e;
+      throw new IllegalStateException(
+          refused
+              + ": publishing starts re-scoring the index in Flink at "
+              + config.flink().restUrl()
+              + ", which cannot be done ("
+              + (e instanceof io.memescope.infra.flink.FlinkRestClient.FlinkRestException f
+                  ? f.brief()
+                  : e.getMessage())
+              + "); start the stack with ./memescope up, or set trainer.rescore = false",
+          e);
     }
   }
 
@@ -80,6 +150,9 @@ public final class QualityService implements AutoCloseable {
    * @param progress draw a progress bar
    */
   public Published train(Path runs, boolean publish, boolean progress) throws Exception {
+    if (publish) {
+      checkCanPublish("not trained, since it could not be published");
+    }
     List<String> dimensions = config.rater().dimensions();
     List<StoredRatings.Rating> ratings = new StoredRatings(session).all();
     List<Comparison> comparisons = new ArrayList<>();
@@ -115,7 +188,7 @@ public final class QualityService implements AutoCloseable {
     out.printf(
         "%d ratings on %d images; reading their embeddings from Milvus%n",
         comparisons.size(), ids.size());
-    IndexEmbeddings index = new IndexEmbeddings(milvus, config.milvus().collection());
+    IndexEmbeddings index = new IndexEmbeddings(milvus(), config.milvus().collection());
     Map<String, float[]> embeddings = comparisons.isEmpty() ? Map.of() : index.fetch(ids);
     // Ratings of an image taken down since (its vector is gone) cannot be trained on: they are
     // left out before the minimum is checked, so that the minimum is what training gets.
@@ -334,6 +407,7 @@ public final class QualityService implements AutoCloseable {
    * whose announcement or re-scoring job failed, and goes back to an older version.
    */
   public Published republish(String version) {
+    checkCanPublish("version " + version + " is not published again");
     QualityRegistry registry = new QualityRegistry(session);
     QualityRegistry.Entry old =
         registry
@@ -356,7 +430,7 @@ public final class QualityService implements AutoCloseable {
               + " (rater.dimensions): train a new version instead");
     }
     java.util.Optional<Integer> index =
-        new io.memescope.core.schema.MilvusCollection(milvus, config.milvus())
+        new io.memescope.core.schema.MilvusCollection(milvus(), config.milvus())
             .dimensionOf(config.milvus().collection());
     if (index.isPresent()) {
       int dim = index.get();
@@ -493,7 +567,7 @@ public final class QualityService implements AutoCloseable {
                 + " or random");
       }
     }
-    IndexEmbeddings index = new IndexEmbeddings(milvus, config.milvus().collection());
+    IndexEmbeddings index = new IndexEmbeddings(milvus(), config.milvus().collection());
     Map<String, float[]> pool =
         index.sample(
             settings.activePool(),
@@ -656,7 +730,9 @@ public final class QualityService implements AutoCloseable {
   @Override
   public void close() {
     try {
-      milvus.close();
+      if (milvus != null) {
+        milvus.close();
+      }
     } finally {
       session.close();
     }

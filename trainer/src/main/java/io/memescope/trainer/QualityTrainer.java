@@ -318,7 +318,7 @@ public final class QualityTrainer {
       throw diverged(m, "validation", valLoss.size()); // never finite, so never an epoch to keep
     }
     return new MemberRun(
-        new TrainingReport.MemberCurve(m, seed, bestEpoch, trainLoss, valLoss, valAcc),
+        new TrainingReport.MemberCurve(m + 1, seed, bestEpoch, trainLoss, valLoss, valAcc),
         pairs,
         nanos);
   }

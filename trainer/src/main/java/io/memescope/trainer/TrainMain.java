@@ -333,8 +333,8 @@ public final class TrainMain implements Callable<Integer> {
 
     /**
      * The table: every version with its figures, marked {@code (live)} when the ingest job follows
-     * it and {@code (not announced)} when it was registered after the live one but never announced,
-     * then a hint when the newest is not live.
+     * it and {@code (not announced)} when it was registered (or published again) after the live one
+     * but that publication was not announced, then a hint when the newest is not live.
      *
      * @param live the announced version ("" when none), or empty when the topic could not be read
      */
@@ -372,7 +372,8 @@ public final class TrainMain implements Callable<Integer> {
         out.add(
             "the newest version, "
                 + newest
-                + ", was never announced (a publication that failed half-way): `memescope train"
+                + ", is not live: its last publication failed before announcing it (it may have"
+                + " been live before, if that publication was a rollback): `memescope train"
                 + " publish "
                 + newest
                 + "` makes it live");

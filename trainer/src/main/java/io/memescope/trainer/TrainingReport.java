@@ -58,6 +58,8 @@ public record TrainingReport(
   /**
    * One member's curves, one entry per epoch run.
    *
+   * @param member numbered from 1, as the progress bar and messages number it (from 0 until
+   *     2026-12-06)
    * @param bestEpoch 1-based epoch of the kept parameters (the lowest validation loss; the last
    *     epoch without validation)
    */

@@ -29,14 +29,14 @@ class LearningCurveTest {
             0,
             List.of(
                 new TrainingReport.MemberCurve(
-                    0,
+                    1,
                     1,
                     2,
                     List.of(0.7, 0.6, 0.5),
                     List.of(0.69, 0.68, 0.69),
                     List.of(nan, nan, nan)),
                 new TrainingReport.MemberCurve(
-                    1, 2, 1, List.of(0.7, 0.6), List.of(0.69, 0.7), List.of(nan, nan))),
+                    2, 2, 1, List.of(0.7, 0.6), List.of(0.69, 0.7), List.of(nan, nan))),
             Map.of("accuracy", nan),
             100,
             0);

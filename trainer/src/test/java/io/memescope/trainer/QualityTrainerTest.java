@@ -61,6 +61,10 @@ class QualityTrainerTest {
       assertThat(report.trainPairs() + report.validationPairs() + report.droppedPairs())
           .isEqualTo(1500);
       assertThat(report.members()).hasSize(3);
+      // Numbered from 1, as the progress bar and messages number them.
+      assertThat(report.members())
+          .extracting(TrainingReport.MemberCurve::member)
+          .containsExactly(1, 2, 3);
       for (TrainingReport.MemberCurve m : report.members()) {
         assertThat(m.validationLoss().get(m.bestEpoch() - 1))
             .isCloseTo(

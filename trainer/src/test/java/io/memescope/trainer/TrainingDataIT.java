@@ -416,6 +416,64 @@ class TrainingDataIT {
     }
   }
 
+  /** This test class's settings with {@code more} on top. */
+  private MemescopeConfig with(Map<String, String> more) {
+    Map<String, String> all = new HashMap<>();
+    all.put("cassandra.keyspace", config.cassandra().keyspace());
+    all.put("milvus.collection", config.milvus().collection());
+    all.put("kafka.topics.models.name", config.kafka().topic("models").name());
+    all.put("trainer.hidden", "[8]");
+    all.put("trainer.members", "2");
+    all.put("trainer.max-epochs", "3");
+    all.put("trainer.rescore", "false");
+    all.putAll(more);
+    return TestStack.load(all);
+  }
+
+  @Test
+  void publishing_without_kafka_or_flink_is_refused_before_training() throws Exception {
+    // Until 2026-12-06 a missing Kafka or Flink was found after training, and the run was lost.
+    // Nothing listens on ports 3 and 4 here.
+    for (var c :
+        List.of(
+            Map.entry(Map.of("kafka.port", "3"), "Kafka's topic"),
+            Map.entry(Map.of("trainer.rescore", "true", "flink.rest-port", "4"), "in Flink at"))) {
+      ByteArrayOutputStream printed = new ByteArrayOutputStream();
+      MemescopeConfig broken = with(c.getKey());
+      try (QualityService service =
+          new QualityService(
+              broken, broken.trainer(), new PrintStream(printed, true, StandardCharsets.UTF_8))) {
+        assertThatThrownBy(() -> service.train(runs, true, false))
+            .isInstanceOf(IllegalStateException.class)
+            .hasMessageStartingWith("not trained, since it could not be published: publishing")
+            .hasMessageContaining(c.getValue())
+            .hasMessageContaining("./memescope up");
+        // Refused before it read a rating.
+        assertThat(printed.toString(StandardCharsets.UTF_8)).isEmpty();
+        assertThatThrownBy(() -> service.republish("q-anything"))
+            .hasMessageStartingWith("version q-anything is not published again: publishing");
+      }
+    }
+  }
+
+  @Test
+  void listing_versions_needs_no_milvus_and_training_names_the_milvus_it_cannot_reach()
+      throws Exception {
+    MemescopeConfig noMilvus = with(Map.of("milvus.port", "1"));
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    try (QualityService service =
+        new QualityService(
+            noMilvus, noMilvus.trainer(), new PrintStream(printed, true, StandardCharsets.UTF_8))) {
+      // Until 2026-12-06 the service connected to Milvus first, so `train versions` failed with
+      // the SDK's error while Milvus was down.
+      assertThat(service.listing().unreadable()).isEmpty();
+      assertThatThrownBy(() -> service.train(runs, false, false))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageStartingWith("Milvus at " + noMilvus.milvus().uri() + " does not answer")
+          .hasMessageEndingWith("start the stack with ./memescope up");
+    }
+  }
+
   @Test
   void a_version_whose_parameters_cannot_be_loaded_is_not_published_again() throws Exception {
     QualityRegistry registry = new QualityRegistry(cql);
