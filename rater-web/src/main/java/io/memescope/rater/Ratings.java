@@ -292,9 +292,36 @@ final class Ratings {
    * rank. It goes at the end of the queue, not at its old rank: raters' marks ({@code
    * rater_queue_marks}) may have passed the old one while the entry could not be taken (rated by
    * this rater, or rated as often as it wanted and deleted), and would hide it from them.
+   *
+   * <p>Except while another rater holds the entry (a pair wanted more than once): it stays where it
+   * is, theirs, and only this rater comes off its {@code rated_by}; their rating of it will be
+   * recorded on it (through the fallback of {@code rated}). Until 2026-12-06 the entry was moved
+   * from under them, and their rating, recorded on an entry that was gone, never counted, so the
+   * pair was handed to one rater more than it wanted.
    */
   private long requeue(CqlSession s, Stored r) {
     Instant now = Instant.now();
+    Row old =
+        s.execute(
+                db.prepare(
+                        s,
+                        "SELECT leased_by, lease_until FROM rating_queue"
+                            + " WHERE queue = ? AND rank = ? AND pair_key = ?")
+                    .bind(r.queue(), r.rank(), r.pairKey()))
+            .one();
+    if (old != null
+        && old.getString("leased_by") != null
+        && !old.getString("leased_by").equals(r.rater())
+        && old.getInstant("lease_until") != null
+        && old.getInstant("lease_until").isAfter(now)) {
+      s.execute(
+          db.prepare(
+                  s,
+                  "UPDATE rating_queue SET rated_by = rated_by - ?"
+                      + " WHERE queue = ? AND rank = ? AND pair_key = ? IF EXISTS")
+              .bind(Set.of(r.rater()), r.queue(), r.rank(), r.pairKey()));
+      return r.rank();
+    }
     Set<String> others = new HashSet<>();
     for (Row row :
         s.execute(

@@ -743,6 +743,57 @@ class RaterIT {
 
   @Test
   @Order(14)
+  void an_undo_leaves_a_queued_pair_another_rater_holds_with_them_and_both_ratings_count()
+      throws Exception {
+    Session admin = signIn("admin", ADMIN_PASSWORD);
+    createRater(admin, "ivy", "two-q");
+    createRater(admin, "jon", "two-q");
+    HttpResponse<String> added =
+        admin.send(
+            "POST",
+            "/api/admin/queues/two-q/pairs",
+            "{\"iteration\":\"al-2x\",\"ratingsWanted\":2,\"pairs\":[{\"left\":\""
+                + images.get(32)
+                + "\",\"right\":\""
+                + images.get(33)
+                + "\"}]}");
+    assertThat(added.statusCode()).as(added.body()).isEqualTo(201);
+    Session ivy = signIn("ivy", PASSWORD);
+    Session jon = signIn("jon", PASSWORD);
+    JsonNode ivys = ivy.reset();
+    assertThat(ivys.path("iteration").asText()).isEqualTo("al-2x");
+    assertThat(
+            ivy.send("POST", "/api/ratings", rating(ivys.path("lease").asText(), SCORES))
+                .statusCode())
+        .isEqualTo(201);
+    // Wanted twice: jon takes it while ivy's rating stands.
+    JsonNode jons = jon.reset();
+    assertThat(key(jons)).isEqualTo(key(ivys));
+    HttpResponse<String> undo = ivy.send("POST", "/api/ratings/undo", "{}");
+    assertThat(undo.statusCode()).as(undo.body()).isEqualTo(200);
+    JsonNode back = Json.mapper().readTree(undo.body()).path("pair");
+    assertThat(key(back)).isEqualTo(key(ivys));
+    // The entry stays where it was, jon's, without ivy's rating. Until 2026-12-06 the undo moved
+    // it from under jon, and his rating never counted on it.
+    List<Row> entries =
+        cql.execute("SELECT leased_by, rated_by FROM rating_queue WHERE queue = 'two-q'").all();
+    assertThat(entries).hasSize(1);
+    assertThat(entries.get(0).getString("leased_by")).isEqualTo("jon");
+    assertThat(entries.get(0).getSet("rated_by", String.class)).isEmpty();
+    // Both rate it: it has the two ratings it wanted, and leaves the queue.
+    assertThat(
+            jon.send("POST", "/api/ratings", rating(jons.path("lease").asText(), SCORES))
+                .statusCode())
+        .isEqualTo(201);
+    assertThat(
+            ivy.send("POST", "/api/ratings", rating(back.path("lease").asText(), SCORES))
+                .statusCode())
+        .isEqualTo(201);
+    assertThat(new RatingQueue(cql).depth("two-q")).isZero();
+  }
+
+  @Test
+  @Order(14)
   void an_undo_sent_again_takes_back_nothing_more_and_a_pair_leased_unseen_is_released()
       throws Exception {
     Session admin = signIn("admin", ADMIN_PASSWORD);
