@@ -369,6 +369,9 @@ public final class QualityService implements AutoCloseable {
       IndexEmbeddings index,
       Instant now)
       throws IOException {
+    out.printf(
+        "publishing %s: score percentiles from up to %d images of the index%n",
+        version, settings.quantileSample());
     Map<String, float[]> sample =
         index.sample(
             settings.quantileSample(),
@@ -393,6 +396,7 @@ public final class QualityService implements AutoCloseable {
             metrics,
             report.refitPairs() > 0 ? report.refitPairs() : report.trainPairs(),
             new String(Files.readAllBytes(dir.resolve("report.json")), StandardCharsets.UTF_8));
+    out.printf("publishing %s: registering it, and announcing it on the models topic%n", version);
     new ModelPublisher(config, new QualityRegistry(session)).publish(entry);
     out.printf(
         "published %s (score quantiles from %d images); the ingest job scores new images with"

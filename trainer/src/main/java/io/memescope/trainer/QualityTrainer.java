@@ -358,6 +358,9 @@ public final class QualityTrainer {
     return out;
   }
 
+  /** How often progress is printed as a line when stderr is not a console (a test sets 0). */
+  static volatile java.time.Duration pipedEvery = java.time.Duration.ofSeconds(10);
+
   private ProgressBar progressBar(String task, int max) {
     ProgressBarBuilder b =
         new ProgressBarBuilder()
@@ -367,8 +370,21 @@ public final class QualityTrainer {
             .setStyle(ProgressBarStyle.ASCII)
             .setUpdateIntervalMillis(200)
             .setMaxRenderedLength(120);
-    if (!options.progress() || System.console() == null) {
+    if (!options.progress()) {
       b.setConsumer(new me.tongfei.progressbar.DelegatingProgressBarConsumer(line -> {}));
+    } else if (System.console() == null) {
+      // Piped or logged (a CI job, nohup): no bar redrawn in place, but a line every 10 s, so a
+      // long run is not silent. Until 2026-12-06 it printed nothing until the end.
+      long[] last = {System.nanoTime()};
+      b.setConsumer(
+          new me.tongfei.progressbar.DelegatingProgressBarConsumer(
+              line -> {
+                long now = System.nanoTime();
+                if (now - last[0] >= pipedEvery.toNanos()) {
+                  last[0] = now;
+                  System.err.println(line.strip());
+                }
+              }));
     }
     return b.build();
   }

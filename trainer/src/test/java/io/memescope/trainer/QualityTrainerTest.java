@@ -21,6 +21,32 @@ class QualityTrainerTest {
   @TempDir Path dir;
 
   @Test
+  void withoutAConsoleProgressIsPrintedAsLines() throws IOException {
+    // Under surefire there is no console, as when the command's stderr is piped or logged: the
+    // bar is not drawn in place, and until 2026-12-06 nothing was printed until the end.
+    Simulation sim = Simulation.standard(200, 16, DIMS, 1);
+    List<Comparison> pairs =
+        sim.randomComparisons(IntStream.range(0, 200).toArray(), 300, new Random(3));
+    QualitySpec spec = new QualitySpec(DIMS, 16, List.of(8), 2, 0.0);
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream saved = System.err;
+    java.time.Duration every = QualityTrainer.pipedEvery;
+    System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+    QualityTrainer.pipedEvery = java.time.Duration.ZERO;
+    try (QualityTrainer.Result result =
+        new QualityTrainer(TrainingOptions.defaults().withProgress(true).withEpochs(5, 5))
+            .train(spec, pairs, sim.embeddingMap())) {
+      assertThat(result.report().members()).hasSize(2);
+    } finally {
+      System.setErr(saved);
+      QualityTrainer.pipedEvery = every;
+    }
+    List<String> lines = err.toString(java.nio.charset.StandardCharsets.UTF_8).lines().toList();
+    assertThat(lines).isNotEmpty().allMatch(l -> !l.contains("\r"));
+    assertThat(lines).anyMatch(l -> l.startsWith("training") && l.contains("epochs"));
+  }
+
+  @Test
   void trainingOnASmallSimulatedSetRanksHeldOutImages() throws IOException {
     Simulation sim = Simulation.standard(1200, 32, DIMS, 1);
     int[] trainImages = IntStream.range(0, 900).toArray();
