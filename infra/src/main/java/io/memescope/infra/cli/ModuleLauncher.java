@@ -30,8 +30,9 @@ final class ModuleLauncher {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Dmemescope.root=" + root);
-    // The module's JVM is the one that does the work (a trainer's heap): the command's own
-    // options reach it too, split on blanks as the memescope script splits them.
+    // The module's JVM is the one that does the work (a trainer's heap): the command's options
+    // reach it, and not the launching JVM (the memescope script leaves them out there), split on
+    // blanks as the script splits them.
     String extra = System.getenv("MEMESCOPE_JAVA_OPTS");
     if (extra != null && !extra.isBlank()) {
       command.addAll(List.of(extra.strip().split("\\s+")));
