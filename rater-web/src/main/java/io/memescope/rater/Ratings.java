@@ -266,7 +266,14 @@ final class Ratings {
                   .bind(rater, rating.lease()));
           Pairs.Lease lease;
           if (Pairs.QUEUE.equals(rating.origin())) {
-            long rank = requeue(s, rating);
+            // A queue an admin cleared since the rating: the pair is handed back (the rater means
+            // to rate it again), but not put back into the queue the admin emptied.
+            boolean cleared =
+                new RatingQueue(s)
+                    .clearedAt(rating.queue())
+                    .filter(t -> !t.isBefore(rating.ratedAt()))
+                    .isPresent();
+            long rank = cleared ? rating.rank() : requeue(s, rating);
             lease =
                 pairs.record(
                     s,

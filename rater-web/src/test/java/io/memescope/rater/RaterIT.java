@@ -743,7 +743,7 @@ class RaterIT {
 
   @Test
   @Order(14)
-  void an_undo_leaves_a_queued_pair_another_rater_holds_with_them_and_both_ratings_count()
+  void an_undo_leaves_a_pair_another_rater_holds_with_them_and_a_cleared_queue_empty()
       throws Exception {
     Session admin = signIn("admin", ADMIN_PASSWORD);
     createRater(admin, "ivy", "two-q");
@@ -789,6 +789,41 @@ class RaterIT {
             ivy.send("POST", "/api/ratings", rating(back.path("lease").asText(), SCORES))
                 .statusCode())
         .isEqualTo(201);
+    assertThat(new RatingQueue(cql).depth("two-q")).isZero();
+
+    // A rating undone after an admin cleared its queue: the pair comes back to the rater, but not
+    // into the queue the admin emptied (until 2026-12-06 it did).
+    assertThat(
+            admin
+                .send(
+                    "POST",
+                    "/api/admin/queues/two-q/pairs",
+                    "{\"iteration\":\"al-2y\",\"pairs\":[{\"left\":\""
+                        + images.get(34)
+                        + "\",\"right\":\""
+                        + images.get(35)
+                        + "\"}]}")
+                .statusCode())
+        .isEqualTo(201);
+    JsonNode queued = ivy.next();
+    assertThat(queued.path("iteration").asText()).isEqualTo("al-2y");
+    assertThat(
+            ivy.send("POST", "/api/ratings", rating(queued.path("lease").asText(), SCORES))
+                .statusCode())
+        .isEqualTo(201);
+    assertThat(admin.send("DELETE", "/api/admin/queues/two-q", null).statusCode()).isEqualTo(200);
+    HttpResponse<String> afterClear = ivy.send("POST", "/api/ratings/undo", "{}");
+    assertThat(afterClear.statusCode()).as(afterClear.body()).isEqualTo(200);
+    JsonNode handedBack = Json.mapper().readTree(afterClear.body()).path("pair");
+    assertThat(key(handedBack)).isEqualTo(key(queued));
+    assertThat(new RatingQueue(cql).depth("two-q"))
+        .as("not put back into the cleared queue")
+        .isZero();
+    assertThat(
+            ivy.send("POST", "/api/ratings", rating(handedBack.path("lease").asText(), SCORES))
+                .statusCode())
+        .isEqualTo(201);
+    assertThat(ratingsOf("ivy")).anyMatch(r -> r.getString("pair_key").equals(key(queued)));
     assertThat(new RatingQueue(cql).depth("two-q")).isZero();
   }
 

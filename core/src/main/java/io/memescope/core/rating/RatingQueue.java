@@ -139,11 +139,22 @@ public final class RatingQueue {
         Instant.now());
   }
 
-  /** Removes every entry of {@code queue}; returns how many there were. */
+  /**
+   * Removes every entry of {@code queue}; returns how many there were. The time is kept ({@link
+   * #clearedAt}) before the entries go, so that an undo of a rating from before it, even one racing
+   * the clear, does not put its pair back.
+   */
   public int clear(String queue) {
     int depth = summary(queue).depth();
+    session.execute("UPDATE rating_queues SET cleared_at = ? WHERE name = ?", Instant.now(), queue);
     session.execute("DELETE FROM rating_queue WHERE queue = ?", queue);
     return depth;
+  }
+
+  /** When {@code queue} was last cleared, if ever. */
+  public java.util.Optional<Instant> clearedAt(String queue) {
+    Row row = session.execute("SELECT cleared_at FROM rating_queues WHERE name = ?", queue).one();
+    return java.util.Optional.ofNullable(row == null ? null : row.getInstant("cleared_at"));
   }
 
   /** The names of all queues. */
