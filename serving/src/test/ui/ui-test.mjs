@@ -703,6 +703,42 @@ await check('detail: → on the last result loaded brings the next page and open
   return `${answer.results.length} loaded, → loaded the next page and showed result ${answer.results.length + 1}`;
 });
 
+await check('detail: → while a busy next page waits to be asked again says so, then moves on', async () => {
+  const page = await openPage();
+  let busy = true; // the first later page only: 429, as a rate limit answers
+  await page.route('**/api/search', (route) => {
+    if (!busy || !route.request().postDataJSON()?.cursor) return route.fallback();
+    busy = false;
+    return route.fulfill({ status: 429, headers: { 'Retry-After': '2' }, contentType: 'application/json', body: JSON.stringify({ error: 'too many requests (test)' }) });
+  });
+  await page.goto(`/?q=${encodeURIComponent(QUERY)}`);
+  const { answer } = await searchAnswer(page, (b) => !b.cursor);
+  ok(typeof answer.cursor === 'string', `the first page of "${QUERY}" has no cursor: fewer than 2 pages`);
+  const tiles = page.getByTestId('result');
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="result"]').length === n, answer.results.length);
+  const refused = page.waitForResponse((r) => r.url().endsWith('/api/search') && r.status() === 429);
+  const lastId = await tiles.last().getAttribute('data-id');
+  await tiles.last().focus(); // scrolls the wall's end into view: the next page is asked, and refused
+  await page.keyboard.press('Enter');
+  const dialog = page.getByTestId('detail');
+  await dialog.waitFor({ state: 'visible' });
+  await refused;
+  await page.waitForTimeout(100);
+  await page.keyboard.press('ArrowRight');
+  const error = page.getByTestId('detail-error');
+  await error.waitFor({ state: 'visible', timeout: 1000 })
+    .catch(() => { throw new Error('→ while the next page waits to be asked again said nothing'); });
+  const said = await error.textContent();
+  await page.waitForFunction((id) => document.querySelector('[data-testid="detail"]').dataset.id !== id, lastId)
+    .catch(() => { throw new Error('the detail stayed on the last result after the page was asked again'); });
+  const shown = await dialog.getAttribute('data-id');
+  const firstNew = await tiles.nth(answer.results.length).getAttribute('data-id');
+  ok(shown === firstNew, `→ opened ${shown}, not the next page's first result ${firstNew}`);
+  ok(!(await error.isVisible()), 'the wait message stayed after the next result opened');
+  await page.keyboard.press('Escape');
+  return `"${said}", then result ${answer.results.length + 1}`;
+});
+
 await check('filters: a half-typed since date is an error, not a search without the date', async () => {
   const page = await openPage();
   await page.goto(`/?q=${encodeURIComponent(QUERY)}`);

@@ -505,10 +505,7 @@ document.addEventListener('paste', (e) => {
   const html = (e.clipboardData.getData('text/html') || '')
     .replace(/<!--[\s\S]*?-->|<\/?(?:html|head|body|meta)\b[^>]*>/gi, '').trim();
   const rich = e.clipboardData.types.includes('text/rtf') || (html !== '' && !/^<img\b[^>]*>$/i.test(html));
-  const typing = e.target instanceof HTMLElement && (e.target.isContentEditable
-    || (e.target instanceof HTMLInputElement && !['file', 'checkbox', 'radio', 'button', 'submit', 'range', 'color'].includes(e.target.type))
-    || e.target instanceof HTMLTextAreaElement);
-  if (typing && text && rich) return;
+  if (takesText(e.target) && text && rich) return;
   e.preventDefault();
   addImages(files);
 });
@@ -762,6 +759,8 @@ async function loadPage() {
         search.retryTimer = 0;
         search.failed = false;
         recheckSentinel();
+        // → was pressed for the next page: it is wanted whether or not the wall's end is in view.
+        if (detail.wantNext && ui.detail.open) loadPage();
       }, (e.retryAfter ?? 3) * 1000);
     }
     // Deep in the wall the status line is out of sight: say it where the next page would be.
@@ -1212,7 +1211,12 @@ ui.detail.addEventListener('keydown', (e) => {
     // filter in error (search.failed, no Try again) stays stopped.
     const retry = ui.end.hidden ? null : ui.end.querySelector('.retry');
     if (retry) retry.click();
-    else loadPage(); // or the page in flight, which looks at wantNext when it is in
+    else if (search.retryTimer) {
+      // The server asked us to wait (429, 503): the page is asked for again by itself, and this
+      // view moves on when it comes. Until 2026-12-06 → said nothing meanwhile.
+      ui.detailError.textContent = 'The next results are on their way: the server asked to wait a moment.';
+      ui.detailError.hidden = false;
+    } else loadPage(); // or the page in flight, which looks at wantNext when it is in
   }
 });
 
@@ -1281,9 +1285,22 @@ document.querySelector('.brand').addEventListener('click', (e) => {
   runSearch(currentQuery(), 'push');
 });
 
+/**
+ * Whether typing or pasting at `el` goes into text: a text field, a text area, editable content.
+ * The `/` shortcut and the paste rule both ask it (they asked two different questions before
+ * 2026-12-06: `/` was not taken in a checkbox, and was in plaintext-only editable content).
+ */
+function takesText(el) {
+  if (!(el instanceof HTMLElement)) return false;
+  if (el.isContentEditable || el instanceof HTMLTextAreaElement) return true;
+  return el instanceof HTMLInputElement
+    && !['file', 'checkbox', 'radio', 'button', 'submit', 'reset', 'image', 'range', 'color'].includes(el.type);
+}
+
 document.addEventListener('keydown', (e) => {
   if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey || ui.detail.open) return;
-  if (e.target.closest?.('input, textarea, select, [contenteditable=""], [contenteditable="true"]')) return;
+  // A select takes typed letters too (to pick an option by its name).
+  if (takesText(e.target) || e.target instanceof HTMLSelectElement) return;
   e.preventDefault();
   ui.input.focus();
   ui.input.select();
