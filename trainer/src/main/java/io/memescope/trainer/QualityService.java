@@ -241,6 +241,15 @@ public final class QualityService implements AutoCloseable {
       out.printf("warning: %s%n", why);
     }
     int dim = embeddings.values().iterator().next().length;
+    if (publish) {
+      // The sample publishing takes for the score percentiles, checked before training rather
+      // than after it (as sampling checks it again, from the vectors it reads).
+      IndexEmbeddings.checkMemory(
+          Math.min(settings.quantileSample(), index.size()),
+          dim,
+          "trainer.quantile-sample",
+          Runtime.getRuntime().maxMemory());
+    }
     QualitySpec spec = settings.spec(dimensions, dim);
     long bytes = spec.parameterCount() * Float.BYTES;
     if (bytes > MAX_PARAMETER_BYTES) {

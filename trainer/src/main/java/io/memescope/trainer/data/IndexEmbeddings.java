@@ -61,13 +61,7 @@ public final class IndexEmbeddings {
    * sample).
    */
   public Map<String, float[]> sample(int n, long seed, String setting, long maxMemory) {
-    long total =
-        milvus
-            .getCollectionStats(
-                io.milvus.v2.service.collection.request.GetCollectionStatsReq.builder()
-                    .collectionName(collection)
-                    .build())
-            .getNumOfEntities();
+    long total = size();
     int digits = prefixDigits(total);
     Random random = new Random(seed);
     Map<String, float[]> out = new LinkedHashMap<>();
@@ -91,11 +85,21 @@ public final class IndexEmbeddings {
     return out;
   }
 
+  /** How many images the index holds (Milvus's count, which may include deleted ones). */
+  public long size() {
+    return milvus
+        .getCollectionStats(
+            io.milvus.v2.service.collection.request.GetCollectionStatsReq.builder()
+                .collectionName(collection)
+                .build())
+        .getNumOfEntities();
+  }
+
   /** Bytes an image of the sample holds on the heap beyond its vector: id, map entry, headers. */
   static final int PER_IMAGE = 160;
 
   /** Refuses a sample of {@code rows} vectors of {@code dim} that would take over half the heap. */
-  static void checkMemory(long rows, int dim, String setting, long maxMemory) {
+  public static void checkMemory(long rows, int dim, String setting, long maxMemory) {
     long need = rows * (4L * dim + PER_IMAGE);
     if (need > maxMemory / 2) {
       throw new IllegalStateException(
