@@ -170,12 +170,17 @@ public final class PoliteClient {
    * and cached, as for pages): for image URLs found on pages, which the ingest job fetches.
    */
   public boolean allowedByRobots(String url) {
-    return allowedByRobots(url, true).orElseThrow();
+    return allowedByRobots(url, true)
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "the robots.txt for " + url + " cannot be asked now: its host is paused"));
   }
 
   /**
    * What {@link #allowedByRobots(String)} says when the origin's robots.txt is cached; empty when
-   * it would have to be fetched and {@code fetch} is false.
+   * it would have to be fetched and {@code fetch} is false, or cannot be fetched now (the host is
+   * paused for longer than the crawler sleeps through).
    */
   public Optional<Boolean> allowedByRobots(String url, boolean fetch) {
     HttpUrl parsed = HttpUrl.parse(url);
@@ -187,8 +192,12 @@ public final class PoliteClient {
     if (known.isEmpty() && !fetch) {
       return Optional.empty();
     }
-    return Optional.of(
-        known.orElseGet(() -> robots.rules(origin, this::fetchRobots)).isAllowed(url));
+    try {
+      return Optional.of(
+          known.orElseGet(() -> robots.rules(origin, this::fetchRobots)).isAllowed(url));
+    } catch (RobotsRules.NotAsked e) {
+      return Optional.empty();
+    }
   }
 
   /** "scheme://host:port", an IPv6 host in brackets (so that "/robots.txt" after it parses). */
@@ -206,7 +215,12 @@ public final class PoliteClient {
       throw new FetchException(FetchException.Reason.NETWORK, "not an http(s) URL: " + url, null);
     }
     String origin = origin(parsed);
-    BaseRobotRules rules = robots.rules(origin, this::fetchRobots);
+    BaseRobotRules rules;
+    try {
+      rules = robots.rules(origin, this::fetchRobots);
+    } catch (RobotsRules.NotAsked e) {
+      throw e.refusal();
+    }
     if (!rules.isAllowed(url)) {
       throw new FetchException(
           FetchException.Reason.ROBOTS_DISALLOWED,
@@ -329,7 +343,17 @@ public final class PoliteClient {
         throw new IOException("robots.txt redirects to no http(s) URL: " + current);
       }
       Request request = new Request.Builder().url(parsed).header("User-Agent", USER_AGENT).build();
-      try (Response response = robotsHttp.newCall(request).execute()) {
+      // Through the host's gate, as every other request to it: spaced by the interval, and not
+      // sent while the host asked for a pause (until 2026-12-06 robots.txt went past the gate).
+      // Its Crawl-delay is not known yet: the interval is the crawler's own.
+      HostGate.Permit permit;
+      try {
+        permit = gate.enter(origin(parsed), minInterval.toMillis(), sleeper);
+      } catch (FetchException e) {
+        throw new RobotsRules.NotAsked(e);
+      }
+      try (permit;
+          Response response = robotsHttp.newCall(request).execute()) {
         if (response.isRedirect() && hop < MAX_REDIRECTS) {
           String location = response.header("Location");
           HttpUrl next = location == null ? null : parsed.resolve(location);

@@ -77,6 +77,8 @@ final class RobotsRules {
             new SimpleRobotRules(SimpleRobotRules.RobotRulesMode.ALLOW_ALL), now.plus(TTL));
       }
       // 5xx, or a redirect left over (more than the loader follows)
+    } catch (NotAsked e) {
+      throw e; // nothing learnt about the host: nothing cached
     } catch (Exception e) {
       if (blockedAddress(e)) {
         // Not ours to fetch at all: the request itself is refused, with that reason, not as
@@ -99,6 +101,24 @@ final class RobotsRules {
       }
     }
     return false;
+  }
+
+  /**
+   * Thrown by a loader that could not ask now (the host's gate refused: a pause longer than the
+   * crawler sleeps through), and passed on by {@link #rules}: unlike an unreachable host, nothing
+   * is cached, and the caller comes back later.
+   */
+  static final class NotAsked extends RuntimeException {
+    private final FetchException refusal;
+
+    NotAsked(FetchException refusal) {
+      super(refusal.getMessage(), refusal);
+      this.refusal = refusal;
+    }
+
+    FetchException refusal() {
+      return refusal;
+    }
   }
 
   /** Fetches robots.txt without the robots check itself. */

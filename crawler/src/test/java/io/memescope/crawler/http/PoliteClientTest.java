@@ -27,12 +27,17 @@ class PoliteClientTest {
   HostGate gate = new HostGate(2);
   final AtomicInteger inFlight = new AtomicInteger();
   final AtomicInteger maxInFlight = new AtomicInteger();
+  final AtomicInteger robotsAsked = new AtomicInteger();
 
   @BeforeEach
   void start() throws Exception {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     server.createContext(
-        "/robots.txt", e -> send(e, 200, "User-agent: *\nDisallow: /private/\nCrawl-delay: 2\n"));
+        "/robots.txt",
+        e -> {
+          robotsAsked.incrementAndGet();
+          send(e, 200, "User-agent: *\nDisallow: /private/\nCrawl-delay: 2\n");
+        });
     server.createContext("/public/", e -> send(e, 200, "ok"));
     server.createContext("/private/", e -> send(e, 200, "secret"));
     server.createContext("/big", e -> send(e, 200, "x".repeat(5000)));
@@ -131,6 +136,29 @@ class PoliteClientTest {
   }
 
   @Test
+  void robots_txt_goes_through_the_host_gate_and_is_not_asked_while_the_host_is_paused()
+      throws Exception {
+    PoliteClient client = client(Duration.ofSeconds(1));
+    client.get(base + "/public/a");
+    // robots.txt took the host's first turn: the page waited for the next, a second later.
+    // (Until 2026-12-06 robots.txt went past the gate, and the page went at once.)
+    assertThat(robotsAsked).hasValue(1);
+    assertThat(sleeps).singleElement().satisfies(ms -> assertThat(ms).isBetween(500L, 1000L));
+
+    // A host paused for longer than the crawler sleeps through: robots.txt is not asked, the page
+    // is refused for now (the caller comes back later), and nothing about robots.txt is cached.
+    gate = new HostGate(2, Duration.ofSeconds(5));
+    PoliteClient paused = client(Duration.ofSeconds(1));
+    gate.pause(PoliteClient.origin(okhttp3.HttpUrl.get(base)), Duration.ofMinutes(1));
+    assertThatThrownBy(() -> paused.get(base + "/public/b"))
+        .isInstanceOfSatisfying(
+            FetchException.class,
+            e -> assertThat(e.reason()).isEqualTo(FetchException.Reason.HOST_PAUSED));
+    assertThat(paused.allowedByRobots(base + "/public/c.png", true)).isEmpty();
+    assertThat(robotsAsked).hasValue(1);
+  }
+
+  @Test
   void a_robots_txt_behind_a_redirect_is_followed_and_one_that_cannot_be_had_allows_nothing()
       throws Exception {
     HttpServer other =
@@ -182,8 +210,12 @@ class PoliteClientTest {
     PoliteClient client = client(Duration.ofMillis(500));
     client.get(base + "/public/1");
     client.get(base + "/public/2");
-    // robots.txt asks for 2 s, more than the configured 0.5 s: the second request waited ~2 s.
-    assertThat(sleeps).singleElement().satisfies(ms -> assertThat(ms).isBetween(1500L, 2000L));
+    // robots.txt took the host's first turn: the first page waited the configured 0.5 s. Then
+    // robots.txt asks for 2 s, more than that: the second page waited ~2 s more (waits are
+    // recorded, not slept, so they add up).
+    assertThat(sleeps).hasSize(2);
+    assertThat(sleeps.get(0)).isBetween(250L, 500L);
+    assertThat(sleeps.get(1) - sleeps.get(0)).isBetween(1500L, 2000L);
   }
 
   @Test
@@ -229,7 +261,9 @@ class PoliteClientTest {
               Listener.NONE,
               others::add);
       other.get(b + "/other");
-      assertThat(others).singleElement().satisfies(ms -> assertThat(ms).isBetween(6_000L, 7_000L));
+      // Its robots.txt and then its page each wait it out (the waits are recorded, not slept, so
+      // each sees the whole pause).
+      assertThat(others).hasSize(2).allSatisfy(ms -> assertThat(ms).isBetween(6_000L, 7_000L));
     } finally {
       busy.stop(0);
     }
