@@ -304,7 +304,9 @@ final class Ratings {
    * is, theirs, and only this rater comes off its {@code rated_by}; their rating of it will be
    * recorded on it (through the fallback of {@code rated}). Until 2026-12-06 the entry was moved
    * from under them, and their rating, recorded on an entry that was gone, never counted, so the
-   * pair was handed to one rater more than it wanted.
+   * pair always went to one rater more than it wanted. It still can, less often: this rater's lease
+   * is not marked on the entry, so once the other rater is done, a third may take it before this
+   * one rates it again.
    */
   private long requeue(CqlSession s, Stored r) {
     Instant now = Instant.now();

@@ -746,8 +746,8 @@ class RaterIT {
   void an_undo_leaves_a_pair_another_rater_holds_with_them_and_a_cleared_queue_empty()
       throws Exception {
     Session admin = signIn("admin", ADMIN_PASSWORD);
-    createRater(admin, "ivy", "two-q");
-    createRater(admin, "jon", "two-q");
+    createRater(admin, "kit", "two-q");
+    createRater(admin, "lev", "two-q");
     HttpResponse<String> added =
         admin.send(
             "POST",
@@ -758,35 +758,35 @@ class RaterIT {
                 + images.get(33)
                 + "\"}]}");
     assertThat(added.statusCode()).as(added.body()).isEqualTo(201);
-    Session ivy = signIn("ivy", PASSWORD);
-    Session jon = signIn("jon", PASSWORD);
-    JsonNode ivys = ivy.reset();
-    assertThat(ivys.path("iteration").asText()).isEqualTo("al-2x");
+    Session kit = signIn("kit", PASSWORD);
+    Session lev = signIn("lev", PASSWORD);
+    JsonNode kits = kit.reset();
+    assertThat(kits.path("iteration").asText()).isEqualTo("al-2x");
     assertThat(
-            ivy.send("POST", "/api/ratings", rating(ivys.path("lease").asText(), SCORES))
+            kit.send("POST", "/api/ratings", rating(kits.path("lease").asText(), SCORES))
                 .statusCode())
         .isEqualTo(201);
-    // Wanted twice: jon takes it while ivy's rating stands.
-    JsonNode jons = jon.reset();
-    assertThat(key(jons)).isEqualTo(key(ivys));
-    HttpResponse<String> undo = ivy.send("POST", "/api/ratings/undo", "{}");
+    // Wanted twice: lev takes it while kit's rating stands.
+    JsonNode levs = lev.reset();
+    assertThat(key(levs)).isEqualTo(key(kits));
+    HttpResponse<String> undo = kit.send("POST", "/api/ratings/undo", "{}");
     assertThat(undo.statusCode()).as(undo.body()).isEqualTo(200);
     JsonNode back = Json.mapper().readTree(undo.body()).path("pair");
-    assertThat(key(back)).isEqualTo(key(ivys));
-    // The entry stays where it was, jon's, without ivy's rating. Until 2026-12-06 the undo moved
-    // it from under jon, and his rating never counted on it.
+    assertThat(key(back)).isEqualTo(key(kits));
+    // The entry stays where it was, lev's, without kit's rating. Until 2026-12-06 the undo moved
+    // it from under lev, and his rating never counted on it.
     List<Row> entries =
         cql.execute("SELECT leased_by, rated_by FROM rating_queue WHERE queue = 'two-q'").all();
     assertThat(entries).hasSize(1);
-    assertThat(entries.get(0).getString("leased_by")).isEqualTo("jon");
+    assertThat(entries.get(0).getString("leased_by")).isEqualTo("lev");
     assertThat(entries.get(0).getSet("rated_by", String.class)).isEmpty();
     // Both rate it: it has the two ratings it wanted, and leaves the queue.
     assertThat(
-            jon.send("POST", "/api/ratings", rating(jons.path("lease").asText(), SCORES))
+            lev.send("POST", "/api/ratings", rating(levs.path("lease").asText(), SCORES))
                 .statusCode())
         .isEqualTo(201);
     assertThat(
-            ivy.send("POST", "/api/ratings", rating(back.path("lease").asText(), SCORES))
+            kit.send("POST", "/api/ratings", rating(back.path("lease").asText(), SCORES))
                 .statusCode())
         .isEqualTo(201);
     assertThat(new RatingQueue(cql).depth("two-q")).isZero();
@@ -805,14 +805,14 @@ class RaterIT {
                         + "\"}]}")
                 .statusCode())
         .isEqualTo(201);
-    JsonNode queued = ivy.next();
+    JsonNode queued = kit.next();
     assertThat(queued.path("iteration").asText()).isEqualTo("al-2y");
     assertThat(
-            ivy.send("POST", "/api/ratings", rating(queued.path("lease").asText(), SCORES))
+            kit.send("POST", "/api/ratings", rating(queued.path("lease").asText(), SCORES))
                 .statusCode())
         .isEqualTo(201);
     assertThat(admin.send("DELETE", "/api/admin/queues/two-q", null).statusCode()).isEqualTo(200);
-    HttpResponse<String> afterClear = ivy.send("POST", "/api/ratings/undo", "{}");
+    HttpResponse<String> afterClear = kit.send("POST", "/api/ratings/undo", "{}");
     assertThat(afterClear.statusCode()).as(afterClear.body()).isEqualTo(200);
     JsonNode handedBack = Json.mapper().readTree(afterClear.body()).path("pair");
     assertThat(key(handedBack)).isEqualTo(key(queued));
@@ -820,10 +820,10 @@ class RaterIT {
         .as("not put back into the cleared queue")
         .isZero();
     assertThat(
-            ivy.send("POST", "/api/ratings", rating(handedBack.path("lease").asText(), SCORES))
+            kit.send("POST", "/api/ratings", rating(handedBack.path("lease").asText(), SCORES))
                 .statusCode())
         .isEqualTo(201);
-    assertThat(ratingsOf("ivy")).anyMatch(r -> r.getString("pair_key").equals(key(queued)));
+    assertThat(ratingsOf("kit")).anyMatch(r -> r.getString("pair_key").equals(key(queued)));
     assertThat(new RatingQueue(cql).depth("two-q")).isZero();
   }
 

@@ -141,12 +141,14 @@ public final class RatingQueue {
 
   /**
    * Removes every entry of {@code queue}; returns how many there were. The time is kept ({@link
-   * #clearedAt}) before the entries go, so that an undo of a rating from before it, even one racing
-   * the clear, does not put its pair back.
+   * #clearedAt}) before the entries go, so that a later undo of a rating from before it does not
+   * put its pair back (an undo that read it just before the clear still can).
    */
   public int clear(String queue) {
     int depth = summary(queue).depth();
-    session.execute("UPDATE rating_queues SET cleared_at = ? WHERE name = ?", Instant.now(), queue);
+    // IF EXISTS: clearing a name that is no queue (a typo) must not make it one.
+    session.execute(
+        "UPDATE rating_queues SET cleared_at = ? WHERE name = ? IF EXISTS", Instant.now(), queue);
     session.execute("DELETE FROM rating_queue WHERE queue = ?", queue);
     return depth;
   }
