@@ -252,6 +252,8 @@ public final class ServingApp implements AutoCloseable {
         // A wall of results loads dozens of thumbnails at once: each costs a fifth of a request.
         rateLimit(ctx, r.path().endsWith("/thumbnail/{size}") ? 1 : TOKENS);
       }
+      // The API's routes only: the search page reads its own address, and takes a stray % there.
+      checkQuery(ctx.queryString());
       r.handler().handle(ctx);
     };
   }
@@ -260,13 +262,12 @@ public final class ServingApp implements AutoCloseable {
     ctx.attribute("t0", System.nanoTime());
     ctx.header("X-Content-Type-Options", "nosniff");
     ctx.header("Referrer-Policy", "same-origin");
-    checkQuery(ctx.queryString());
   }
 
   /**
-   * Refuses a query string that is not percent-encoded correctly. Left to the server, a parameter
-   * such as {@code ?reason=50%off} was dropped without a word, and the takedown went on without its
-   * reason.
+   * Refuses a query string of an API route that is not percent-encoded correctly (after the rate
+   * limit, and counted under its route). Left to the server, a parameter such as {@code
+   * ?reason=50%off} was dropped without a word, and the takedown went on without its reason.
    */
   static void checkQuery(String query) {
     if (query == null) {

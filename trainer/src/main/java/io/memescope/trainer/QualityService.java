@@ -111,6 +111,16 @@ public final class QualityService implements AutoCloseable {
         | java.util.concurrent.TimeoutException
         | RuntimeException e) {
       Throwable cause = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
+      if (cause instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException) {
+        throw new IllegalStateException(
+            refused
+                + ": publishing announces the version on Kafka's topic "
+                + topic
+                + ", which does not exist at "
+                + config.kafka().bootstrapServers()
+                + " (kafka.topics.models); ./memescope up makes the topics",
+            e);
+      }
       throw new IllegalStateException(
           refused
               + ": publishing announces the version on Kafka's topic "

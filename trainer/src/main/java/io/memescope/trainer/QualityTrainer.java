@@ -358,7 +358,49 @@ public final class QualityTrainer {
     return out;
   }
 
-  /** How often progress is printed as a line when stderr is not a console (a test sets 0). */
+  /** The progress bar as a line at most every {@code every}, and its last line when it closes. */
+  private static final class LineEvery implements me.tongfei.progressbar.ProgressBarConsumer {
+    private final java.time.Duration every;
+    private final java.io.PrintStream out;
+    private long printedAt = System.nanoTime();
+    private String last;
+    private boolean lastPrinted = true;
+
+    LineEvery(java.time.Duration every, java.io.PrintStream out) {
+      this.every = every;
+      this.out = out;
+    }
+
+    @Override
+    public int getMaxRenderedLength() {
+      return 120;
+    }
+
+    @Override
+    public synchronized void accept(String line) {
+      last = line.strip();
+      lastPrinted = false;
+      long now = System.nanoTime();
+      if (now - printedAt >= every.toNanos()) {
+        printedAt = now;
+        print();
+      }
+    }
+
+    @Override
+    public synchronized void close() {
+      if (!lastPrinted) {
+        print();
+      }
+    }
+
+    private void print() {
+      out.println(last);
+      lastPrinted = true;
+    }
+  }
+
+  /** How often progress is printed as a line when there is no console (a test sets 0). */
   static volatile java.time.Duration pipedEvery = java.time.Duration.ofSeconds(10);
 
   private ProgressBar progressBar(String task, int max) {
@@ -373,18 +415,10 @@ public final class QualityTrainer {
     if (!options.progress()) {
       b.setConsumer(new me.tongfei.progressbar.DelegatingProgressBarConsumer(line -> {}));
     } else if (System.console() == null) {
-      // Piped or logged (a CI job, nohup): no bar redrawn in place, but a line every 10 s, so a
-      // long run is not silent. Until 2026-12-06 it printed nothing until the end.
-      long[] last = {System.nanoTime()};
-      b.setConsumer(
-          new me.tongfei.progressbar.DelegatingProgressBarConsumer(
-              line -> {
-                long now = System.nanoTime();
-                if (now - last[0] >= pipedEvery.toNanos()) {
-                  last[0] = now;
-                  System.err.println(line.strip());
-                }
-              }));
+      // No console (input or output redirected: a CI job, nohup, a pipe): no bar redrawn in
+      // place, but a line every 10 s and the last one, so a long run is not silent. Until
+      // 2026-12-06 it printed nothing until the end.
+      b.setConsumer(new LineEvery(pipedEvery, System.err));
     }
     return b.build();
   }

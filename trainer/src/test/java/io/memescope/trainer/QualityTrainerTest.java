@@ -41,9 +41,12 @@ class QualityTrainerTest {
       System.setErr(saved);
       QualityTrainer.pipedEvery = every;
     }
-    List<String> lines = err.toString(java.nio.charset.StandardCharsets.UTF_8).lines().toList();
-    assertThat(lines).isNotEmpty().allMatch(l -> !l.contains("\r"));
+    String printed = err.toString(java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(printed).as("a bar redrawn in place").doesNotContain("\r");
+    List<String> lines = printed.lines().toList();
     assertThat(lines).anyMatch(l -> l.startsWith("training") && l.contains("epochs"));
+    // The last line says where it ended: every epoch run (early stopping may skip the rest).
+    assertThat(lines.get(lines.size() - 1)).startsWith("training").contains("100%");
   }
 
   @Test

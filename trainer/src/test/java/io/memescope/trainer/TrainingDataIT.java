@@ -436,8 +436,14 @@ class TrainingDataIT {
     // Nothing listens on ports 3 and 4 here.
     for (var c :
         List.of(
-            Map.entry(Map.of("kafka.port", "3"), "Kafka's topic"),
-            Map.entry(Map.of("trainer.rescore", "true", "flink.rest-port", "4"), "in Flink at"))) {
+            Map.entry(Map.of("kafka.port", "3"), "which cannot be reached"),
+            Map.entry(
+                Map.of("kafka.topics.models.name", "no-such-topic-" + System.nanoTime()),
+                "which does not exist"),
+            // The job jar is there (QualityPipelineIT runs it): the Flink that is not is named.
+            Map.entry(
+                Map.of("trainer.rescore", "true", "flink.rest-port", "4"),
+                "in Flink at http://127.0.0.1:4"))) {
       ByteArrayOutputStream printed = new ByteArrayOutputStream();
       MemescopeConfig broken = with(c.getKey());
       try (QualityService service =
@@ -447,7 +453,8 @@ class TrainingDataIT {
             .isInstanceOf(IllegalStateException.class)
             .hasMessageStartingWith("not trained, since it could not be published: publishing")
             .hasMessageContaining(c.getValue())
-            .hasMessageContaining("./memescope up");
+            .hasMessageContaining("./memescope up")
+            .hasMessageNotContaining("no job jar");
         // Refused before it read a rating.
         assertThat(printed.toString(StandardCharsets.UTF_8)).isEmpty();
         assertThatThrownBy(() -> service.republish("q-anything"))

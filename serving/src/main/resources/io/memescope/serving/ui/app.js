@@ -1212,9 +1212,9 @@ ui.detail.addEventListener('keydown', (e) => {
     const retry = ui.end.hidden ? null : ui.end.querySelector('.retry');
     if (retry) retry.click();
     else if (search.retryTimer) {
-      // The server asked us to wait (429, 503): the page is asked for again by itself, and this
+      // A page refused for now (429, 503, no connection) is asked for again by itself, and this
       // view moves on when it comes. Until 2026-12-06 → said nothing meanwhile.
-      ui.detailError.textContent = 'The next results are on their way: the server asked to wait a moment.';
+      ui.detailError.textContent = 'The next results are on their way: they are asked for again in a moment.';
       ui.detailError.hidden = false;
     } else loadPage(); // or the page in flight, which looks at wantNext when it is in
   }
