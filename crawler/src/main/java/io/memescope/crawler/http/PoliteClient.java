@@ -351,6 +351,14 @@ public final class PoliteClient {
         permit = gate.enter(origin(parsed), minInterval.toMillis(), sleeper);
       } catch (FetchException e) {
         throw new RobotsRules.NotAsked(e);
+      } catch (InterruptedIOException e) {
+        // Interrupted while waiting for a turn: nothing learnt about the host, nothing cached (a
+        // timeout of the request itself is another matter: the host did not answer).
+        throw new RobotsRules.NotAsked(
+            new FetchException(
+                FetchException.Reason.TIMEOUT,
+                "interrupted while waiting to ask " + origin(parsed) + "/robots.txt",
+                e));
       }
       try (permit;
           Response response = robotsHttp.newCall(request).execute()) {
