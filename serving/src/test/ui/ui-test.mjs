@@ -705,26 +705,31 @@ await check('detail: → on the last result loaded brings the next page and open
 
 await check('detail: → while a busy next page waits to be asked again says so, then moves on', async () => {
   const page = await openPage();
-  let busy = true; // the first later page only: 429, as a rate limit answers
-  await page.route('**/api/search', (route) => {
+  let release;
+  const ready = new Promise((r) => { release = r; });
+  let busy = true; // the first later page only: 429, as a rate limit answers, once the detail is open
+  await page.route('**/api/search', async (route) => {
     if (!busy || !route.request().postDataJSON()?.cursor) return route.fallback();
     busy = false;
-    return route.fulfill({ status: 429, headers: { 'Retry-After': '2' }, contentType: 'application/json', body: JSON.stringify({ error: 'too many requests (test)' }) });
+    await ready;
+    return route.fulfill({ status: 429, headers: { 'Retry-After': '3' }, contentType: 'application/json', body: JSON.stringify({ error: 'too many requests (test)' }) });
   });
   await page.goto(`/?q=${encodeURIComponent(QUERY)}`);
   const { answer } = await searchAnswer(page, (b) => !b.cursor);
   ok(typeof answer.cursor === 'string', `the first page of "${QUERY}" has no cursor: fewer than 2 pages`);
   const tiles = page.getByTestId('result');
   await page.waitForFunction((n) => document.querySelectorAll('[data-testid="result"]').length === n, answer.results.length);
-  const refused = page.waitForResponse((r) => r.url().endsWith('/api/search') && r.status() === 429);
   const lastId = await tiles.last().getAttribute('data-id');
-  await tiles.last().focus(); // scrolls the wall's end into view: the next page is asked, and refused
+  await tiles.last().focus(); // scrolls the wall's end into view: the next page is asked, and held
   await page.keyboard.press('Enter');
   const dialog = page.getByTestId('detail');
   await dialog.waitFor({ state: 'visible' });
+  ok(await dialog.getAttribute('data-id') === lastId, 'Enter on the last tile did not open its detail');
+  const refused = page.waitForResponse((r) => r.url().endsWith('/api/search') && r.status() === 429);
+  release();
   await refused;
   await page.waitForTimeout(100);
-  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowRight'); // within the 3 s the server asked for
   const error = page.getByTestId('detail-error');
   await error.waitFor({ state: 'visible', timeout: 1000 })
     .catch(() => { throw new Error('→ while the next page waits to be asked again said nothing'); });
