@@ -669,6 +669,25 @@ await check('filters: a min quality the field cannot read is an error, and the o
   return `"${status}", then cleared: searched again`;
 });
 
+/**
+ * Searches QUERY (routes set beforehand may hold its next page) and opens the detail of the last
+ * result of its first page by keyboard: the answer, the result tiles, that result's id, the dialog.
+ */
+async function openLastOfFirstPage(page) {
+  await page.goto(`/?q=${encodeURIComponent(QUERY)}`);
+  const { answer } = await searchAnswer(page, (b) => !b.cursor);
+  ok(typeof answer.cursor === 'string', `the first page of "${QUERY}" has no cursor: fewer than 2 pages`);
+  const tiles = page.getByTestId('result');
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="result"]').length === n, answer.results.length);
+  const lastId = await tiles.last().getAttribute('data-id');
+  await tiles.last().focus(); // scrolls the wall's end into view: its next page is asked
+  await page.keyboard.press('Enter');
+  const dialog = page.getByTestId('detail');
+  await dialog.waitFor({ state: 'visible' });
+  ok(await dialog.getAttribute('data-id') === lastId, 'Enter on the last tile did not open its detail');
+  return { answer, tiles, lastId, dialog };
+}
+
 await check('detail: → on the last result loaded brings the next page and opens its first new result', async () => {
   const page = await openPage();
   let release;
@@ -678,17 +697,7 @@ await check('detail: → on the last result loaded brings the next page and open
     if (route.request().postDataJSON()?.cursor) await held;
     await route.continue();
   });
-  await page.goto(`/?q=${encodeURIComponent(QUERY)}`);
-  const { answer } = await searchAnswer(page, (b) => !b.cursor);
-  ok(typeof answer.cursor === 'string', `the first page of "${QUERY}" has no cursor: fewer than 2 pages`);
-  const tiles = page.getByTestId('result');
-  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="result"]').length === n, answer.results.length);
-  const lastId = await tiles.last().getAttribute('data-id');
-  await tiles.last().focus();
-  await page.keyboard.press('Enter');
-  const dialog = page.getByTestId('detail');
-  await dialog.waitFor({ state: 'visible' });
-  ok(await dialog.getAttribute('data-id') === lastId, 'Enter on the last tile did not open its detail');
+  const { answer, tiles, lastId, dialog } = await openLastOfFirstPage(page);
   await page.keyboard.press('ArrowRight');
   await page.waitForTimeout(300);
   ok(await dialog.getAttribute('data-id') === lastId, 'the detail moved on before the next page came');
@@ -714,17 +723,7 @@ await check('detail: → while a busy next page waits to be asked again says so,
     await ready;
     return route.fulfill({ status: 429, headers: { 'Retry-After': '3' }, contentType: 'application/json', body: JSON.stringify({ error: 'too many requests (test)' }) });
   });
-  await page.goto(`/?q=${encodeURIComponent(QUERY)}`);
-  const { answer } = await searchAnswer(page, (b) => !b.cursor);
-  ok(typeof answer.cursor === 'string', `the first page of "${QUERY}" has no cursor: fewer than 2 pages`);
-  const tiles = page.getByTestId('result');
-  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="result"]').length === n, answer.results.length);
-  const lastId = await tiles.last().getAttribute('data-id');
-  await tiles.last().focus(); // scrolls the wall's end into view: the next page is asked, and held
-  await page.keyboard.press('Enter');
-  const dialog = page.getByTestId('detail');
-  await dialog.waitFor({ state: 'visible' });
-  ok(await dialog.getAttribute('data-id') === lastId, 'Enter on the last tile did not open its detail');
+  const { answer, tiles, lastId, dialog } = await openLastOfFirstPage(page);
   const refused = page.waitForResponse((r) => r.url().endsWith('/api/search') && r.status() === 429);
   release();
   await refused;
