@@ -352,13 +352,7 @@ public final class PoliteClient {
       } catch (FetchException e) {
         throw new RobotsRules.NotAsked(e);
       } catch (InterruptedIOException e) {
-        // Interrupted while waiting for a turn: nothing learnt about the host, nothing cached (a
-        // timeout of the request itself is another matter: the host did not answer).
-        throw new RobotsRules.NotAsked(
-            new FetchException(
-                FetchException.Reason.TIMEOUT,
-                "interrupted while waiting to ask " + origin(parsed) + "/robots.txt",
-                e));
+        throw interrupted(parsed, e);
       }
       try (permit;
           Response response = robotsHttp.newCall(request).execute()) {
@@ -376,8 +370,26 @@ public final class PoliteClient {
                 ? new byte[0]
                 : response.body().byteStream().readNBytes(512 * 1024);
         return new RobotsRules.Loader.Answer(response.code(), body);
+      } catch (IOException e) {
+        if (Thread.currentThread().isInterrupted()) {
+          // Interrupted during the wait for its turn (the sleeper keeps the flag) or the call.
+          throw interrupted(parsed, e);
+        }
+        throw e; // the call's own timeout, or no connection: the host did not answer
       }
     }
+  }
+
+  /**
+   * A robots.txt request interrupted (a source cancelled, the crawler stopping): nothing learnt
+   * about the host, so nothing is cached; a timeout of the request itself is another matter.
+   */
+  private static RobotsRules.NotAsked interrupted(HttpUrl url, IOException e) {
+    return new RobotsRules.NotAsked(
+        new FetchException(
+            FetchException.Reason.TIMEOUT,
+            "interrupted while asking " + origin(url) + "/robots.txt",
+            e));
   }
 
   private byte[] read(Response response, String url) throws IOException, FetchException {

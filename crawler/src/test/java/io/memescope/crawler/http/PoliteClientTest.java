@@ -159,6 +159,21 @@ class PoliteClientTest {
   }
 
   @Test
+  void an_interrupted_robots_txt_request_caches_nothing() throws Exception {
+    // A source cancelled while it waits for robots.txt's turn: until 2026-12-06 that cached
+    // "allow nothing" for the host for 10 minutes, for every source of the process.
+    PoliteClient client = client(Duration.ofSeconds(1));
+    Thread.currentThread().interrupt();
+    try {
+      assertThat(client.allowedByRobots(base + "/public/a.png", true)).isEmpty();
+    } finally {
+      Thread.interrupted();
+    }
+    assertThat(client.allowedByRobots(base + "/public/a.png", true)).contains(true);
+    assertThat(robotsAsked).hasValue(1);
+  }
+
+  @Test
   void a_robots_txt_behind_a_redirect_is_followed_and_one_that_cannot_be_had_allows_nothing()
       throws Exception {
     HttpServer other =
