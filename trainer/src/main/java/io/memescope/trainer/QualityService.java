@@ -99,38 +99,43 @@ public final class QualityService implements AutoCloseable {
    */
   void checkCanPublish(String refused) {
     String topic = config.kafka().topic("models").name();
-    try (org.apache.kafka.clients.admin.Admin admin = Clients.kafkaAdmin(config.kafka(), 10_000)) {
-      admin
-          .describeTopics(List.of(topic))
-          .allTopicNames()
-          .get(15, java.util.concurrent.TimeUnit.SECONDS);
+    io.memescope.core.schema.KafkaTopics.TopicCheck found;
+    try {
+      found =
+          io.memescope.core.schema.KafkaTopics.check(config.kafka(), topic, Duration.ofSeconds(10));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while checking Kafka", e);
-    } catch (java.util.concurrent.ExecutionException
-        | java.util.concurrent.TimeoutException
-        | RuntimeException e) {
-      Throwable cause = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
-      if (cause instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException) {
-        throw new IllegalStateException(
-            refused
-                + ": publishing announces the version on Kafka's topic "
-                + topic
-                + ", which does not exist at "
-                + config.kafka().bootstrapServers()
-                + " (kafka.topics.models); ./memescope up makes the topics",
-            e);
-      }
-      throw new IllegalStateException(
-          refused
-              + ": publishing announces the version on Kafka's topic "
-              + topic
-              + " at "
-              + config.kafka().bootstrapServers()
-              + ", which cannot be reached ("
-              + (cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage())
-              + "); start the stack with ./memescope up",
-          e);
+    } catch (RuntimeException e) {
+      found =
+          new io.memescope.core.schema.KafkaTopics.TopicCheck(
+              io.memescope.core.schema.KafkaTopics.TopicCheck.Status.NOT_ANSWERING, e);
+    }
+    Throwable cause = found.failure();
+    switch (found.status()) {
+      case PRESENT -> {}
+      case NO_TOPIC ->
+          throw new IllegalStateException(
+              refused
+                  + ": publishing announces the version on Kafka's topic "
+                  + topic
+                  + ", which does not exist at "
+                  + config.kafka().bootstrapServers()
+                  + " (kafka.topics.models); ./memescope up makes the topics",
+              cause);
+      case NOT_ANSWERING ->
+          throw new IllegalStateException(
+              refused
+                  + ": publishing announces the version on Kafka's topic "
+                  + topic
+                  + " at "
+                  + config.kafka().bootstrapServers()
+                  + ", which cannot be reached ("
+                  + (cause.getMessage() == null
+                      ? cause.getClass().getSimpleName()
+                      : cause.getMessage())
+                  + "); start the stack with ./memescope up",
+              cause);
     }
     if (!settings.rescore()) {
       return;

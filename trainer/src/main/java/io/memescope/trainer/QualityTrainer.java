@@ -358,48 +358,6 @@ public final class QualityTrainer {
     return out;
   }
 
-  /** The progress bar as a line at most every {@code every}, and its last line when it closes. */
-  private static final class LineEvery implements me.tongfei.progressbar.ProgressBarConsumer {
-    private final java.time.Duration every;
-    private final java.io.PrintStream out;
-    private long printedAt = System.nanoTime();
-    private String last;
-    private boolean lastPrinted = true;
-
-    LineEvery(java.time.Duration every, java.io.PrintStream out) {
-      this.every = every;
-      this.out = out;
-    }
-
-    @Override
-    public int getMaxRenderedLength() {
-      return 120;
-    }
-
-    @Override
-    public synchronized void accept(String line) {
-      last = line.strip();
-      lastPrinted = false;
-      long now = System.nanoTime();
-      if (now - printedAt >= every.toNanos()) {
-        printedAt = now;
-        print();
-      }
-    }
-
-    @Override
-    public synchronized void close() {
-      if (!lastPrinted) {
-        print();
-      }
-    }
-
-    private void print() {
-      out.println(last);
-      lastPrinted = true;
-    }
-  }
-
   /** How often progress is printed as a line when there is no console (a test sets 0). */
   static volatile java.time.Duration pipedEvery = java.time.Duration.ofSeconds(10);
 
@@ -416,9 +374,12 @@ public final class QualityTrainer {
       b.setConsumer(new me.tongfei.progressbar.DelegatingProgressBarConsumer(line -> {}));
     } else if (System.console() == null) {
       // No console (input or output redirected: a CI job, nohup, a pipe): no bar redrawn in
-      // place, but a line every 10 s and the last one, so a long run is not silent. Until
-      // 2026-12-06 it printed nothing until the end.
-      b.setConsumer(new LineEvery(pipedEvery, System.err));
+      // place, but a line every 10 s and the last one (the bar's own refreshes, as `crawl` prints
+      // them), so a long run is not silent. Until 2026-12-06 it printed nothing until the end.
+      b.setUpdateIntervalMillis((int) Math.max(1, pipedEvery.toMillis()))
+          .setConsumer(
+              new me.tongfei.progressbar.DelegatingProgressBarConsumer(
+                  line -> System.err.println(line.strip()), 120));
     }
     return b.build();
   }

@@ -63,6 +63,38 @@ public final class KafkaTopics {
     return out;
   }
 
+  /** What {@link #check} found: {@code failure} says why when the topic is not there. */
+  public record TopicCheck(Status status, Throwable failure) {
+    public enum Status {
+      PRESENT,
+      NO_TOPIC,
+      NOT_ANSWERING
+    }
+  }
+
+  /**
+   * Whether Kafka answers within {@code timeout} and has {@code topic}: what a command checks
+   * before work that ends in writing to the topic, so that a stack that is down is said at once.
+   */
+  public static TopicCheck check(KafkaSettings kafka, String topic, Duration timeout)
+      throws InterruptedException {
+    try (Admin admin = Clients.kafkaAdmin(kafka, (int) timeout.toMillis())) {
+      admin
+          .describeTopics(List.of(topic))
+          .allTopicNames()
+          .get(timeout.toMillis() + 1_000, TimeUnit.MILLISECONDS);
+      return new TopicCheck(TopicCheck.Status.PRESENT, null);
+    } catch (ExecutionException e) {
+      return new TopicCheck(
+          e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException
+              ? TopicCheck.Status.NO_TOPIC
+              : TopicCheck.Status.NOT_ANSWERING,
+          e.getCause());
+    } catch (TimeoutException e) {
+      return new TopicCheck(TopicCheck.Status.NOT_ANSWERING, e);
+    }
+  }
+
   public List<String> apply(KafkaSettings settings) {
     return apply(settings.topics().values());
   }

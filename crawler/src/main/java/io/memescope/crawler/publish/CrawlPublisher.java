@@ -4,19 +4,17 @@ import io.memescope.core.config.KafkaSettings;
 import io.memescope.core.records.CrawlRecord;
 import io.memescope.core.records.Json;
 import io.memescope.core.schema.Clients;
+import io.memescope.core.schema.KafkaTopics;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
@@ -61,27 +59,24 @@ public final class CrawlPublisher implements AutoCloseable {
   public static void checkReachable(KafkaSettings kafka, String topic, Duration timeout)
       throws PublishException {
     String bootstrapServers = kafka.bootstrapServers();
-    try (Admin admin = Clients.kafkaAdmin(kafka, (int) timeout.toMillis())) {
-      admin
-          .describeTopics(List.of(topic))
-          .allTopicNames()
-          .get(timeout.toMillis() + 1_000, TimeUnit.MILLISECONDS);
+    KafkaTopics.TopicCheck found;
+    try {
+      found = KafkaTopics.check(kafka, topic, timeout);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new PublishException("interrupted while checking Kafka at " + bootstrapServers, e);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof UnknownTopicOrPartitionException) {
-        throw new PublishException(
-            "Kafka at "
-                + bootstrapServers
-                + " has no topic "
-                + topic
-                + " (`memescope up` creates the topics)",
-            e.getCause());
-      }
-      throw notAnswering(bootstrapServers, timeout, e.getCause());
-    } catch (java.util.concurrent.TimeoutException e) {
-      throw notAnswering(bootstrapServers, timeout, e);
+    }
+    switch (found.status()) {
+      case PRESENT -> {}
+      case NO_TOPIC ->
+          throw new PublishException(
+              "Kafka at "
+                  + bootstrapServers
+                  + " has no topic "
+                  + topic
+                  + " (`memescope up` creates the topics)",
+              found.failure());
+      case NOT_ANSWERING -> throw notAnswering(bootstrapServers, timeout, found.failure());
     }
   }
 
