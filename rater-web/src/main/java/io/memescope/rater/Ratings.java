@@ -1,8 +1,6 @@
 package io.memescope.rater;
 
 import com.datastax.oss.driver.api.core.CqlSession;
-import com.datastax.oss.driver.api.core.cql.BatchStatement;
-import com.datastax.oss.driver.api.core.cql.BatchType;
 import com.datastax.oss.driver.api.core.cql.ResultSet;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
@@ -26,9 +24,10 @@ import java.util.UUID;
 
 /**
  * Ratings: storing them (idempotent per lease, so that a client may retry any submission), undoing
- * the last one, counting them and exporting them. A rating is written to {@code ratings_by_rater}
- * and {@code ratings_by_pair} in one logged batch; a queued pair records its rater and is deleted
- * once it has the ratings it wanted.
+ * the last one, counting them and exporting them. A rating is claimed in {@code ratings_by_pair}
+ * (one row per pair and rater, written only by compare-and-set) and then written to {@code
+ * ratings_by_rater}; a queued pair records its rater and is deleted once it has the ratings it
+ * wanted.
  */
 final class Ratings {
   /** A rating as stored. */
@@ -103,16 +102,10 @@ final class Ratings {
         s -> {
           UUID id = lease.ratingId();
           if (id == null) {
-            // One rating per rater and pair: the same pair on two pages (a lease released by a
-            // page opened on another device, then leased again) is rated on the first only.
+            // Checked here, before the lease is claimed, for the answer a rater mostly gets; the
+            // claim in ratingsByPair is what holds when two pages submit at the same instant.
             if (pairs.rated(s, lease.rater(), lease.pairKey())) {
-              throw new ApiException(
-                  409,
-                  "you have rated this pair already (on another page); undo that rating to change"
-                      + " it",
-                  "lease",
-                  0,
-                  null);
+              throw ratedAlready();
             }
             UUID fresh = Uuids.timeBased();
             ResultSet claim =
@@ -134,33 +127,36 @@ final class Ratings {
         });
   }
 
+  private static ApiException ratedAlready() {
+    return new ApiException(
+        409,
+        "you have rated this pair already (on another page); undo that rating to change it",
+        "lease",
+        0,
+        null);
+  }
+
   private void write(CqlSession s, Pairs.Lease l, UUID id, Map<String, Integer> scores) {
+    claimPair(s, l, id, scores);
     s.execute(
-        BatchStatement.newInstance(
-            BatchType.LOGGED,
-            db.prepare(
-                    s,
-                    "INSERT INTO ratings_by_rater (rater, rating_id, lease, pair_key, left_id,"
-                        + " right_id, scores, origin, queue, rank, iteration, ratings_wanted)"
-                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-                .bind(
-                    l.rater(),
-                    id,
-                    l.id(),
-                    l.pairKey(),
-                    l.left(),
-                    l.right(),
-                    scores,
-                    l.origin(),
-                    l.queue(),
-                    l.rank(),
-                    l.iteration(),
-                    l.ratingsWanted()),
-            db.prepare(
-                    s,
-                    "INSERT INTO ratings_by_pair (pair_key, rater, rating_id, left_id, right_id,"
-                        + " scores) VALUES (?, ?, ?, ?, ?, ?)")
-                .bind(l.pairKey(), l.rater(), id, l.left(), l.right(), scores)));
+        db.prepare(
+                s,
+                "INSERT INTO ratings_by_rater (rater, rating_id, lease, pair_key, left_id,"
+                    + " right_id, scores, origin, queue, rank, iteration, ratings_wanted)"
+                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            .bind(
+                l.rater(),
+                id,
+                l.id(),
+                l.pairKey(),
+                l.left(),
+                l.right(),
+                scores,
+                l.origin(),
+                l.queue(),
+                l.rank(),
+                l.iteration(),
+                l.ratingsWanted()));
     // Read the pair's raters after writing this rating, not before: of two raters submitting the
     // same pair at once, the one whose read comes last then sees the other's rating (reading
     // first, both could see none and the pair would never count as shared).
@@ -178,6 +174,48 @@ final class Ratings {
     }
     if (Pairs.QUEUE.equals(l.origin())) {
       rated(s, l);
+    }
+  }
+
+  /**
+   * One rating per rater and pair: the same pair on two pages (a lease released by a page opened on
+   * another device, then leased again) is rated on the first to land, and the other is refused
+   * (409). The row in {@code ratings_by_pair} is the claim, inserted only if absent; the same
+   * rating id again (a retry of the same lease) replaces its scores. Until 2026-12-06 the check was
+   * a read before an unconditional write, and two pages submitting at the same instant both passed
+   * it: the rater had two ratings of the pair in {@code ratings_by_rater} (counted twice, exported
+   * twice) and one here. Every write to this table is a compare-and-set, so that the claims and the
+   * undo's delete are ordered by Paxos, not by clocks. The row here is written before the one in
+   * {@code ratings_by_rater}: what training reads lands first, and a crash between the two is
+   * mended by the page's retry of the same lease.
+   */
+  private void claimPair(CqlSession s, Pairs.Lease l, UUID id, Map<String, Integer> scores) {
+    ResultSet claim =
+        s.execute(
+            db.prepare(
+                    s,
+                    "INSERT INTO ratings_by_pair (pair_key, rater, rating_id, left_id, right_id,"
+                        + " scores) VALUES (?, ?, ?, ?, ?, ?) IF NOT EXISTS")
+                .bind(l.pairKey(), l.rater(), id, l.left(), l.right(), scores));
+    if (claim.wasApplied()) {
+      return;
+    }
+    Row held = claim.one();
+    if (!id.equals(held.getUuid("rating_id"))) {
+      throw ratedAlready();
+    }
+    if (!scores.equals(held.getMap("scores", String.class, Integer.class))) {
+      boolean replaced =
+          s.execute(
+                  db.prepare(
+                          s,
+                          "UPDATE ratings_by_pair SET scores = ? WHERE pair_key = ? AND rater = ?"
+                              + " IF rating_id = ?")
+                      .bind(scores, l.pairKey(), l.rater(), id))
+              .wasApplied();
+      if (!replaced) { // undone meanwhile
+        throw new ApiException(409, "unknown or expired lease", "lease", 0, null);
+      }
     }
   }
 
@@ -252,13 +290,17 @@ final class Ratings {
           if (rating.ratedAt().isBefore(Instant.now().minus(settings.undoWindow()))) {
             return Optional.empty();
           }
+          // Compare-and-set, as every write there (claimPair): the row goes only if it is this
+          // rating's (a rating of the pair stored twice before 2026-12-06 keeps the other's).
           s.execute(
-              BatchStatement.newInstance(
-                  BatchType.LOGGED,
-                  db.prepare(s, "DELETE FROM ratings_by_rater WHERE rater = ? AND rating_id = ?")
-                      .bind(rater, rating.id()),
-                  db.prepare(s, "DELETE FROM ratings_by_pair WHERE pair_key = ? AND rater = ?")
-                      .bind(rating.pairKey(), rater)));
+              db.prepare(
+                      s,
+                      "DELETE FROM ratings_by_pair WHERE pair_key = ? AND rater = ?"
+                          + " IF rating_id = ?")
+                  .bind(rating.pairKey(), rater, rating.id()));
+          s.execute(
+              db.prepare(s, "DELETE FROM ratings_by_rater WHERE rater = ? AND rating_id = ?")
+                  .bind(rater, rating.id()));
           // The old lease goes, so that a late retry of the undone submission finds no lease
           // (409) instead of storing the rating again.
           s.execute(

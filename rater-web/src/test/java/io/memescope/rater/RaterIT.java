@@ -927,6 +927,98 @@ class RaterIT {
 
   @Test
   @Order(14)
+  void two_pages_submitting_one_pair_at_the_same_instant_store_one_rating() throws Exception {
+    Session admin = signIn("admin", ADMIN_PASSWORD);
+    createRater(admin, "hal", "hal-q");
+    int rounds = 6;
+    List<String> queued = new ArrayList<>();
+    for (int i = 0; i < rounds; i++) {
+      queued.add(
+          "{\"left\":\"" + images.get(10 + i) + "\",\"right\":\"" + images.get(20 + i) + "\"}");
+    }
+    HttpResponse<String> enqueued =
+        admin.send(
+            "POST",
+            "/api/admin/queues/hal-q/pairs",
+            "{\"iteration\":\"al-10\",\"pairs\":[" + String.join(",", queued) + "]}");
+    assertThat(enqueued.statusCode()).as(enqueued.body()).isBetween(200, 299);
+    Session hal = signIn("hal", PASSWORD);
+    Map<String, Integer> corrected = Map.of("usefulness", 2, "memeness", 0, "aesthetics", -1);
+    ExecutorService pages = Executors.newFixedThreadPool(2);
+    try {
+      for (int i = 0; i < rounds; i++) {
+        // One page leases the pair; a page opened on another device releases it and leases it
+        // again. Both send their rating at once, as a rater with two devices might.
+        JsonNode here = lease(hal);
+        JsonNode there = lease(hal);
+        assertThat(key(there)).isEqualTo(key(here));
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        Future<HttpResponse<String>> a =
+            pages.submit(
+                () -> {
+                  go.await();
+                  return hal.send(
+                      "POST", "/api/ratings", rating(here.path("lease").asText(), SCORES));
+                });
+        Future<HttpResponse<String>> b =
+            pages.submit(
+                () -> {
+                  go.await();
+                  return hal.send(
+                      "POST", "/api/ratings", rating(there.path("lease").asText(), corrected));
+                });
+        go.countDown();
+        HttpResponse<String> ra = a.get(30, TimeUnit.SECONDS);
+        HttpResponse<String> rb = b.get(30, TimeUnit.SECONDS);
+        String round = "round " + i + ": " + ra.body() + " / " + rb.body();
+        assertThat(List.of(ra.statusCode(), rb.statusCode()))
+            .as(round)
+            .containsExactlyInAnyOrder(201, 409);
+        HttpResponse<String> refused = ra.statusCode() == 409 ? ra : rb;
+        assertThat(refused.body()).contains("rated this pair already");
+        List<Row> mine =
+            ratingsOf("hal").stream()
+                .filter(r -> r.getString("pair_key").equals(key(here)))
+                .toList();
+        assertThat(mine).as(round).hasSize(1);
+        Row counted =
+            cql.execute(
+                    "SELECT rating_id, scores FROM ratings_by_pair WHERE pair_key = ? AND rater ="
+                        + " 'hal'",
+                    key(here))
+                .one();
+        assertThat(counted).as(round).isNotNull();
+        assertThat(counted.getUuid("rating_id"))
+            .as("training counts the rating the rater's list holds")
+            .isEqualTo(mine.get(0).getUuid("rating_id"));
+        assertThat(counted.getMap("scores", String.class, Integer.class))
+            .isEqualTo(mine.get(0).getMap("scores", String.class, Integer.class));
+      }
+    } finally {
+      pages.shutdownNow();
+    }
+    // Undo still takes the stored rating off both tables and hands the pair back.
+    HttpResponse<String> undone = hal.send("POST", "/api/ratings/undo", "{}");
+    assertThat(undone.statusCode()).as(undone.body()).isEqualTo(200);
+    String back = key(Json.mapper().readTree(undone.body()).path("pair"));
+    assertThat(ratingsOf("hal")).hasSize(rounds - 1);
+    assertThat(
+            cql.execute(
+                    "SELECT rating_id FROM ratings_by_pair WHERE pair_key = ? AND rater = 'hal'",
+                    back)
+                .one())
+        .isNull();
+  }
+
+  /** What a page opened afresh asks first: a pair, keeping none of what the rater held. */
+  private static JsonNode lease(Session page) throws Exception {
+    HttpResponse<String> r = page.send("POST", "/api/pairs/next", "{\"keep\":[]}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return Json.mapper().readTree(r.body()).path("pair");
+  }
+
+  @Test
+  @Order(14)
   void a_claim_on_an_entry_deleted_since_it_was_read_takes_nothing_and_writes_no_row()
       throws Exception {
     // The race: a rater reads a free entry, an admin clears the queue (or the entry is rated

@@ -12,11 +12,10 @@ import java.util.Set;
 
 /**
  * The ratings people gave on the rater app, from Cassandra's {@code ratings_by_pair}: one per rater
- * and pair, paged by the driver. That table, not {@code ratings_by_rater}, is what counts: a rater
- * who rated one pair twice (two tabs, each holding its own lease) has both ratings in {@code
- * ratings_by_rater} but only the later here, and an undo deletes the row here (the rater app then
- * offers the pair again), where an earlier rating of the same pair stays in {@code
- * ratings_by_rater} (and in the export) as it was entered.
+ * and pair, paged by the driver. That table, not {@code ratings_by_rater}, is what counts: the
+ * rater app claims a pair for a rater here before it writes {@code ratings_by_rater}, so a rater
+ * rates a pair once. Ratings stored before 2026-12-06 by two tabs submitting one pair at the same
+ * instant have both ratings in {@code ratings_by_rater} and one here.
  */
 public final class StoredRatings {
   /** One rating: scores -2..2 per dimension about the pair as shown (left, right). */
