@@ -41,7 +41,7 @@ public final class PoliteClient {
   private final Duration firstBackoff;
   private final Duration minInterval;
   private final LongConsumer sleeper;
-  private final RobotsRules robots = new RobotsRules(Clock.systemUTC());
+  private final RobotsRules robots;
   private final HostGate gate;
   private final Listener listener;
 
@@ -79,6 +79,30 @@ public final class PoliteClient {
       HostGate gate,
       Listener listener,
       LongConsumer sleeper) {
+    this(
+        allowedPrivateHosts,
+        maxBytes,
+        maxAttempts,
+        firstBackoff,
+        minInterval,
+        gate,
+        listener,
+        sleeper,
+        Clock.systemUTC());
+  }
+
+  /** As above, with the clock robots.txt rules expire by (a test moves it on). */
+  PoliteClient(
+      Set<String> allowedPrivateHosts,
+      long maxBytes,
+      int maxAttempts,
+      Duration firstBackoff,
+      Duration minInterval,
+      HostGate gate,
+      Listener listener,
+      LongConsumer sleeper,
+      Clock robotsClock) {
+    this.robots = new RobotsRules(robotsClock);
     this.http =
         new OkHttpClient.Builder()
             .dns(new AddressGuard(allowedPrivateHosts))
@@ -345,10 +369,13 @@ public final class PoliteClient {
       Request request = new Request.Builder().url(parsed).header("User-Agent", USER_AGENT).build();
       // Through the host's gate, as every other request to it: spaced by the interval, and not
       // sent while the host asked for a pause (until 2026-12-06 robots.txt went past the gate).
-      // Its Crawl-delay is not known yet: the interval is the crawler's own.
+      // A refresh spaces the next request by the Crawl-delay the host gave last time (until
+      // 2026-12-06 by the crawler's own interval, which came sooner); a first one by the
+      // crawler's interval.
+      long interval = Math.max(minInterval.toMillis(), robots.lastCrawlDelay(origin(parsed)));
       HostGate.Permit permit;
       try {
-        permit = gate.enter(origin(parsed), minInterval.toMillis(), sleeper);
+        permit = gate.enter(origin(parsed), interval, sleeper);
       } catch (FetchException e) {
         throw new RobotsRules.NotAsked(e);
       } catch (InterruptedIOException e) {

@@ -52,6 +52,15 @@ final class RobotsRules {
         : java.util.Optional.empty();
   }
 
+  /**
+   * The Crawl-delay in milliseconds of the rules last loaded for {@code origin}, stale or not; 0
+   * when none is known.
+   */
+  long lastCrawlDelay(String origin) {
+    Cached cached = cache.get(origin);
+    return cached == null ? 0 : Math.max(cached.rules().getCrawlDelay(), 0);
+  }
+
   /** Rules for {@code origin} ("http://host:port"), loading them with {@code loader} when stale. */
   BaseRobotRules rules(String origin, Loader loader) {
     Cached cached = cache.get(origin);

@@ -234,6 +234,51 @@ class PoliteClientTest {
   }
 
   @Test
+  void a_robots_txt_refresh_keeps_the_crawl_delay_it_knew() throws Exception {
+    java.util.concurrent.atomic.AtomicReference<java.time.Instant> now =
+        new java.util.concurrent.atomic.AtomicReference<>(java.time.Instant.now());
+    java.time.Clock clock =
+        new java.time.Clock() {
+          @Override
+          public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+          }
+
+          @Override
+          public java.time.Clock withZone(java.time.ZoneId zone) {
+            return this;
+          }
+
+          @Override
+          public java.time.Instant instant() {
+            return now.get();
+          }
+        };
+    PoliteClient client =
+        new PoliteClient(
+            Set.of("127.0.0.1"),
+            1000,
+            3,
+            Duration.ofMillis(100),
+            Duration.ofMillis(500),
+            gate,
+            (host, reason) -> failures.add(host + " " + reason),
+            sleeps::add,
+            clock);
+    client.get(base + "/public/1");
+    client.get(base + "/public/2");
+    now.set(now.get().plus(Duration.ofHours(2))); // the rules are stale: robots.txt is asked again
+    client.get(base + "/public/3");
+    assertThat(robotsAsked).hasValue(2);
+    // Waits are recorded, not slept, so they add up: page 2 waited its 2 s Crawl-delay after
+    // page 1, robots.txt its 2 s after page 2, and page 3 waited 2 s after robots.txt, not the
+    // crawler's own 0.5 s.
+    assertThat(sleeps).hasSize(4);
+    assertThat(sleeps.get(2) - sleeps.get(1)).isBetween(1500L, 2000L);
+    assertThat(sleeps.get(3) - sleeps.get(2)).isBetween(1500L, 2000L);
+  }
+
+  @Test
   void retry_after_is_honoured_on_503_until_it_succeeds() throws Exception {
     PoliteClient client = client(Duration.ZERO);
     assertThat(new String(client.get(base + "/flaky"), StandardCharsets.UTF_8))
