@@ -63,6 +63,25 @@ class ServingProcessIT {
                   .build(),
               HttpResponse.BodyHandlers.ofString());
       assertThat(delete.statusCode()).as(delete.body()).isEqualTo(404);
+
+      // It runs from a copy of the build outputs in its data directory, not from them: a rebuild
+      // while the stack runs rewrites them under it. A copy that differs from the build is named.
+      Path data = stack.service("serving").dataDir();
+      String commandLine =
+          ProcessHandle.of(stack.status(stack.service("serving")).pid())
+              .orElseThrow()
+              .info()
+              .commandLine()
+              .orElseThrow();
+      assertThat(commandLine)
+          .contains(data.resolve("lib/serving-classes").toString())
+          .doesNotContain("serving/target/classes")
+          .doesNotContain("core/target/memescope-core"); // in a reactor build, staged too
+      assertThat(stack.outdated(List.of("serving"))).isEmpty();
+      Files.writeString(data.resolve("lib/serving-classes/left-over.txt"), "x");
+      assertThat(stack.outdated(List.of("serving")))
+          .hasEntrySatisfying(
+              "serving", why -> assertThat(why).contains("serving's classes", "./memescope down"));
     } finally {
       stack.down(List.of("serving"), (s, m) -> {});
     }

@@ -48,12 +48,17 @@ final class CrawlerProcess extends ApplicationProcess {
   }
 
   @Override
+  protected String module() {
+    return "crawler";
+  }
+
+  @Override
   protected List<String> command() {
     return new JavaCommand(config.stack())
         .heapMegabytes(256)
         .option("-XX:+UseSerialGC")
         .property("memescope.data", dataDir())
-        .classpath(Runtimes.applicationClasspath("crawler"))
+        .classpath(stagedClasspath(module()))
         .main("io.memescope.crawler.CrawlerService", settingsFile().toString())
         .build();
   }

@@ -65,12 +65,17 @@ final class RaterProcess extends ApplicationProcess {
   }
 
   @Override
+  protected String module() {
+    return "rater-web";
+  }
+
+  @Override
   protected List<String> command() {
     return new JavaCommand(config.stack())
         .heapMegabytes(256)
         .option("-XX:+UseSerialGC")
         .property("memescope.data", dataDir())
-        .classpath(Runtimes.applicationClasspath("rater-web"))
+        .classpath(stagedClasspath(module()))
         .main("io.memescope.rater.RaterMain", settingsFile().toString())
         .build();
   }

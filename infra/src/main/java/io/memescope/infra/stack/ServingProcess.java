@@ -65,12 +65,17 @@ final class ServingProcess extends ApplicationProcess {
   }
 
   @Override
+  protected String module() {
+    return "serving";
+  }
+
+  @Override
   protected List<String> command() {
     return new JavaCommand(config.stack())
         .heapMegabytes(512)
         .option("-XX:+UseSerialGC")
         .property("memescope.data", dataDir())
-        .classpath(Runtimes.applicationClasspath("serving"))
+        .classpath(stagedClasspath(module()))
         .main("io.memescope.serving.ServingMain", settingsFile().toString())
         .build();
   }
