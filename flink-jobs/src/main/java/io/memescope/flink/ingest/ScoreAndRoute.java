@@ -235,6 +235,17 @@ final class ScoreAndRoute extends BroadcastProcessFunction<IndexEffect, ModelVer
         session.close();
         session = null;
       }
+      if (scorer != null && rolledBackFrom(wanted.version(), scorer.version())) {
+        // Wanted was published again to roll back from the version held: that one is withdrawn,
+        // and scoring on with it until wanted loads would stamp new images with it. It goes, as
+        // {@link #older} passes it over. (Until 2026-12-06 a running subtask kept it.)
+        LOG.warn(
+            "stopped scoring with quality model {}: {} was published to roll back from it",
+            scorer.version(),
+            wanted.version());
+        scorer.close();
+        scorer = null;
+      }
       if (scorer == null && registry != null) {
         scorer = older(wanted, embeddingDim, state);
       }
@@ -242,12 +253,25 @@ final class ScoreAndRoute extends BroadcastProcessFunction<IndexEffect, ModelVer
     }
   }
 
+  /**
+   * Whether {@code version} was trained after {@code wanted} (by their names' times): then {@code
+   * wanted}, published after it, was published again to roll back from it.
+   */
+  static boolean rolledBackFrom(String wanted, String version) {
+    Optional<Instant> wantedTrained = QualityRegistry.trainedAt(wanted);
+    Optional<Instant> trained = QualityRegistry.trainedAt(version);
+    return wantedTrained.isPresent()
+        && trained.isPresent()
+        && trained.get().isAfter(wantedTrained.get());
+  }
+
   /** How many registry entries a subtask with none loaded reads when the wanted one fails. */
   static final int FALLBACK_TRIES = 5;
 
   /**
    * A version older than {@code wanted} to score with while {@code wanted} cannot be loaded, or
-   * null. A running subtask keeps its version when a newer one fails to load; one with none loaded
+   * null. A running subtask keeps its version when a newer one fails to load, unless the newer one
+   * was published to roll back from it (then it drops it and comes here); one with none loaded
    * (restored, or just started) tries, in this order, the versions announced before {@code wanted}
    * that its broadcast state knows (the state's current one, where the models topic gave a newer
    * one on opening; then the one the state's current replaced, {@link #PREVIOUS}); then, where
@@ -285,15 +309,11 @@ final class ScoreAndRoute extends BroadcastProcessFunction<IndexEffect, ModelVer
       LOG.warn("cannot list the registry's older quality models: {}", ex.toString());
     }
     int tries = 0;
-    Optional<Instant> wantedTrained = QualityRegistry.trainedAt(wanted.version());
     for (String version : candidates) {
       if (version.equals(wanted.version())) {
         continue;
       }
-      Optional<Instant> trained = QualityRegistry.trainedAt(version);
-      if (wantedTrained.isPresent()
-          && trained.isPresent()
-          && trained.get().isAfter(wantedTrained.get())) {
+      if (rolledBackFrom(wanted.version(), version)) {
         // Trained after the wanted version yet published before it: wanted was published again
         // to roll back from this one, which is then no version to fall back to.
         continue;

@@ -218,6 +218,17 @@ class ScoreAndRouteIT {
         withParams(c, "q-20261201T000000Z-aaaa", now.minusSeconds(100), new byte[] {1, 2, 3});
     save(rollback, c, b, a);
     assertThat(stampsAfter(rollback, c, b, a)).containsExactly(c.version());
+    // A subtask running on B when A comes does not go on stamping with B, the version withdrawn.
+    try (var running =
+        ProcessFunctionTestHarnesses.forBroadcastProcessFunction(
+            new ScoreAndRoute(rollback.render()), ScoreAndRoute.MODELS)) {
+      running.processBroadcastElement(c.announcement(), 1);
+      running.processBroadcastElement(b.announcement(), 2);
+      running.processElement(image(), 3);
+      running.processBroadcastElement(a.announcement(), 4);
+      running.processElement(image(), 5);
+      assertThat(stamps(running)).containsExactly(b.version(), c.version());
+    }
 
     // D live, then E announced twice (its first announcement's command failed half-way); F was
     // registered in between and never announced, so the registry's order would give F.
