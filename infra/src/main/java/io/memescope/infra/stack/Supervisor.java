@@ -45,10 +45,34 @@ final class Supervisor {
     return ProcessHandle.allProcesses().filter(p -> isProcessOf(p, service)).toList();
   }
 
-  /** Refuses to start when another process holds one of the service's ports. */
+  /**
+   * Refuses to start when another process holds one of the service's ports. Where that is a process
+   * of another Memescope stack (another {@code home}: the default, {@code .memescope}, is relative
+   * to the folder the command ran in), the message names that stack's home: following the usual
+   * advice, another port, would start a second, empty stack beside it. (Until 2026-12-06 it gave
+   * that advice.)
+   */
   void checkPortsFree(Service service) {
     for (Map.Entry<String, Integer> port : service.ports().entrySet()) {
       if (!isFree(service.host(), port.getValue())) {
+        Optional<Path> otherHome = otherStackHome(service, port.getValue());
+        if (otherHome.isPresent()) {
+          throw new StackException(
+              service.name()
+                  + ": port "
+                  + port.getValue()
+                  + " on "
+                  + service.host()
+                  + " ("
+                  + port.getKey()
+                  + ") is already in use by the Memescope stack in "
+                  + otherHome.get()
+                  + " (another home than this command's, "
+                  + service.layout.home()
+                  + "); run the command with --home "
+                  + otherHome.get()
+                  + " (or from the folder that stack was started in), or stop that stack first");
+        }
         throw new StackException(
             service.name()
                 + ": port "
@@ -61,6 +85,67 @@ final class Supervisor {
                 + port.getKey().replaceFirst(" .*", "")
                 + " to a free port");
       }
+    }
+  }
+
+  /**
+   * The home of the Memescope stack whose process listens on {@code port}, other than this
+   * service's: the listener's data directory ({@value #MARK}), {@code <home>/data/<name>}. Found
+   * from the kernel's socket tables and the processes' descriptors this user may read; empty when
+   * the listener is not found, unmarked, or this service's own.
+   */
+  static Optional<Path> otherStackHome(Service service, int port) {
+    java.util.Set<String> sockets = listeningSockets(port);
+    if (sockets.isEmpty()) {
+      return Optional.empty();
+    }
+    Path mine = service.dataDir();
+    return ProcessHandle.allProcesses()
+        .filter(p -> holdsAny(p, sockets))
+        .map(p -> environmentValue(p, MARK).flatMap(v -> v))
+        .flatMap(Optional::stream)
+        .map(v -> Path.of(v).toAbsolutePath().normalize())
+        .filter(dir -> !dir.equals(mine) && dir.getNameCount() >= 3)
+        .filter(dir -> dir.getParent().getFileName().toString().equals("data"))
+        .map(dir -> dir.getParent().getParent())
+        .findFirst();
+  }
+
+  /** The inodes ("socket:[N]") of the TCP sockets listening on {@code port}, IPv4 and IPv6. */
+  private static java.util.Set<String> listeningSockets(int port) {
+    java.util.Set<String> out = new java.util.HashSet<>();
+    String hexPort = String.format(":%04X", port);
+    for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+      List<String> lines;
+      try {
+        lines = Files.readAllLines(Path.of(table));
+      } catch (IOException | SecurityException e) {
+        continue;
+      }
+      for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
+        String[] f = line.trim().split("\\s+");
+        // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+        if (f.length > 9 && f[1].endsWith(hexPort) && f[3].equals("0A")) { // 0A: LISTEN
+          out.add("socket:[" + f[9] + "]");
+        }
+      }
+    }
+    return out;
+  }
+
+  private static boolean holdsAny(ProcessHandle process, java.util.Set<String> sockets) {
+    Path fds = Path.of("/proc", Long.toString(process.pid()), "fd");
+    try (java.util.stream.Stream<Path> list = Files.list(fds)) {
+      return list.anyMatch(
+          fd -> {
+            try {
+              return sockets.contains(Files.readSymbolicLink(fd).toString());
+            } catch (IOException | UnsupportedOperationException | SecurityException e) {
+              return false;
+            }
+          });
+    } catch (IOException | SecurityException e) {
+      return false; // another user's process, or one gone
     }
   }
 

@@ -109,6 +109,47 @@ class LocalStackIT {
   }
 
   @Test
+  void a_port_held_by_another_stack_names_that_stacks_home() throws Exception {
+    // Another stack's Kafka on the port: a process marked with its data folder, as the Supervisor
+    // starts them. Advising another port would start a second, empty stack beside it.
+    int port = freePorts(1)[0];
+    Path otherHome = Files.createTempDirectory("other stack").toAbsolutePath().normalize();
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            "python3",
+            "-c",
+            "import socket, time\n"
+                + "s = socket.socket()\n"
+                + "s.bind(('127.0.0.1', "
+                + port
+                + "))\n"
+                + "s.listen()\n"
+                + "print('ready', flush=True)\n"
+                + "time.sleep(120)\n");
+    pb.environment().put(Supervisor.MARK, otherHome.resolve("data/kafka").toString());
+    pb.redirectErrorStream(true);
+    Process listener = pb.start();
+    try {
+      assertThat(
+              new java.io.BufferedReader(
+                      new java.io.InputStreamReader(
+                          listener.getInputStream(), StandardCharsets.UTF_8))
+                  .readLine())
+          .isEqualTo("ready");
+      LocalStack stack = isolated(Map.of("kafka.port", Integer.toString(port)));
+      assertThatThrownBy(() -> stack.up(List.of("kafka"), ProgressListener.SILENT))
+          .isInstanceOf(StackException.class)
+          .hasMessageContaining(
+              "(kafka.port) is already in use by the Memescope stack in " + otherHome + " (")
+          .hasMessageContaining("--home " + otherHome);
+      assertThat(stack.status(stack.service("kafka")).state()).isEqualTo("stopped");
+    } finally {
+      listener.destroyForcibly().waitFor();
+      Files.deleteIfExists(otherHome);
+    }
+  }
+
+  @Test
   void a_corrupt_data_directory_gives_a_one_line_diagnosis_naming_the_log() throws IOException {
     int[] ports = freePorts(2);
     int kafkaPort = ports[0];
