@@ -13,7 +13,8 @@ import org.jsoup.nodes.Document;
 import org.jsoup.nodes.Element;
 
 /**
- * Image URLs in HTML (img src and srcset, og:image), and records built from URLs found anywhere.
+ * Image URLs in HTML (img src and srcset, their lazy-loading data attributes, og:image), and
+ * records built from URLs found anywhere.
  */
 public final class ImageLinks {
   private ImageLinks() {}
@@ -27,14 +28,39 @@ public final class ImageLinks {
     }
     for (Element img : doc.select("img")) {
       largestFromSrcset(img)
-          .ifPresentOrElse(u -> addIfAbsent(urls, u), () -> addIfAbsent(urls, img.absUrl("src")));
+          .ifPresentOrElse(u -> addIfAbsent(urls, u), () -> addIfAbsent(urls, src(img)));
     }
     return urls;
+  }
+
+  /**
+   * Lazy loading (WordPress, lazysizes and the like) keeps the real image in a data attribute and a
+   * placeholder (a data: URI, a 1-pixel GIF) in {@code src} until a script swaps them; the crawler
+   * runs no script, so the data attribute, where present, is the image.
+   */
+  private static final List<String> SRC = List.of("data-src", "data-lazy-src", "data-original");
+
+  private static final List<String> SRCSET = List.of("data-srcset", "data-lazy-srcset");
+
+  /** The img's image URL, absolute (jsoup resolves it as a browser would). */
+  private static String src(Element img) {
+    for (String attr : SRC) {
+      if (!img.attr(attr).isBlank() && !img.attr(attr).strip().startsWith("data:")) {
+        return img.absUrl(attr);
+      }
+    }
+    return img.absUrl("src");
   }
 
   /** The widest candidate of an img's srcset ("a.jpg 480w, b.jpg 1080w" gives b.jpg). */
   static Optional<String> largestFromSrcset(Element img) {
     String srcset = img.attr("srcset");
+    for (String attr : SRCSET) {
+      if (!img.attr(attr).isBlank()) {
+        srcset = img.attr(attr);
+        break;
+      }
+    }
     if (srcset.isBlank()) {
       return Optional.empty();
     }

@@ -30,6 +30,9 @@ import java.util.Optional;
  * counting lines from the start.
  */
 public final class UrlListSource implements PagedSource {
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(UrlListSource.class);
+
   /** A longer line is no URL: it is skipped ({@code bad_line}) without being held. */
   static final int MAX_LINE_BYTES = 64 * 1024;
 
@@ -85,6 +88,10 @@ public final class UrlListSource implements PagedSource {
       done = 1.0;
       return new SourcePage(List.of(), Map.of(), Optional.empty());
     }
+    if (first == Lines.NOT_UTF8) {
+      // The header, and most likely the whole file, in another encoding.
+      throw new CharacterCodingException();
+    }
     boolean firstTooLong = first == Lines.TOO_LONG;
     first = firstTooLong ? "" : first;
     first = first.startsWith("\uFEFF") ? first.substring(1) : first; // spreadsheets write one
@@ -100,6 +107,8 @@ public final class UrlListSource implements PagedSource {
     }
     List<String> page = new ArrayList<>();
     int tooLong = 0;
+    int notUtf8 = 0;
+    int firstNotUtf8 = -1;
     int start = from == 0 ? 0 : line;
     if (from == 0) {
       page.add(first);
@@ -113,6 +122,14 @@ public final class UrlListSource implements PagedSource {
       if (next == Lines.TOO_LONG) {
         tooLong++;
         page.add(""); // keeps the numbering; an empty line is passed over
+      } else if (next == Lines.NOT_UTF8) {
+        // One line in another encoding (a title pasted from elsewhere) is skipped and counted:
+        // until 2026-12-06 it failed the page, and every later pass failed on it again, so
+        // nothing after it was ever published.
+        if (notUtf8++ == 0) {
+          firstNotUtf8 = start + page.size() + 1;
+        }
+        page.add("");
       } else {
         page.add(next);
       }
@@ -127,11 +144,21 @@ public final class UrlListSource implements PagedSource {
       throw new IOException(file + ": " + e.getMessage(), e);
     }
     done = more && size > 0 ? lines.position() / (double) size : 1.0;
-    if (tooLong == 0) {
+    if (tooLong == 0 && notUtf8 == 0) {
       return parsed;
     }
     Map<String, Integer> skipped = new LinkedHashMap<>(parsed.skipped());
-    skipped.merge("bad_line", tooLong, Integer::sum);
+    if (tooLong > 0) {
+      skipped.merge("bad_line", tooLong, Integer::sum);
+    }
+    if (notUtf8 > 0) {
+      skipped.merge("not_utf8", notUtf8, Integer::sum);
+      LOG.warn(
+          "{}: {} line(s) not UTF-8 text skipped, the first line {}; save the list as UTF-8",
+          file,
+          notUtf8,
+          firstNotUtf8);
+    }
     return new SourcePage(parsed.records(), skipped, parsed.after());
   }
 
@@ -155,6 +182,9 @@ public final class UrlListSource implements PagedSource {
   private static final class Lines {
     /** What {@link #next} gives for a line over {@link #MAX_LINE_BYTES}. */
     static final String TOO_LONG = new String("(too long)");
+
+    /** What {@link #next} gives for a line that is not UTF-8. */
+    static final String NOT_UTF8 = new String("(not UTF-8)");
 
     private final PushbackInputStream in;
     private final ByteArrayOutputStream line = new ByteArrayOutputStream();
@@ -218,12 +248,16 @@ public final class UrlListSource implements PagedSource {
       if (tooLong) {
         return TOO_LONG;
       }
-      return StandardCharsets.UTF_8
-          .newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(line.toByteArray()))
-          .toString();
+      try {
+        return StandardCharsets.UTF_8
+            .newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT)
+            .decode(ByteBuffer.wrap(line.toByteArray()))
+            .toString();
+      } catch (CharacterCodingException e) {
+        return NOT_UTF8;
+      }
     }
 
     /** Passes over one line; false at the end of the file. */

@@ -185,9 +185,27 @@ class FileSourcesTest {
             });
     assertThat(page.skipped()).isEmpty();
 
+    // One line in another encoding is skipped and counted; the lines after it are read. (Until
+    // 2026-12-06 it failed the page, and every later pass on it.)
+    Path mixed = dir.resolve("mixed.csv");
+    java.nio.file.Files.write(
+        mixed,
+        concat(
+            "url,title\nhttps://f.example/a.png,ok\n".getBytes(StandardCharsets.UTF_8),
+            "https://f.example/b.png,caf\u00e9\n".getBytes(StandardCharsets.ISO_8859_1),
+            "https://f.example/c.png,na\u00efve\n".getBytes(StandardCharsets.UTF_8)));
+    var mixedPage =
+        new io.memescope.crawler.list.UrlListSource("list:m", mixed, 100, CLOCK)
+            .fetch(java.util.Optional.empty());
+    assertThat(mixedPage.records())
+        .extracting(r -> r.url() + " " + r.title())
+        .containsExactly("https://f.example/a.png ok", "https://f.example/c.png na\u00efve");
+    assertThat(mixedPage.skipped()).containsEntry("not_utf8", 1);
+
+    // A header in another encoding: the file as a whole, said so.
     Path latin1 = dir.resolve("latin1.csv");
     java.nio.file.Files.writeString(
-        latin1, "url,title\nhttps://f.example/b.png,caf\u00e9\n", StandardCharsets.ISO_8859_1);
+        latin1, "url,t\u00eftle\nhttps://f.example/b.png,caf\u00e9\n", StandardCharsets.ISO_8859_1);
     assertThatThrownBy(
             () ->
                 new io.memescope.crawler.list.UrlListSource("list:l", latin1, 100, CLOCK)
@@ -310,5 +328,13 @@ class FileSourcesTest {
       }
     }
     throw new AssertionError("no line " + n);
+  }
+
+  private static byte[] concat(byte[]... parts) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    for (byte[] p : parts) {
+      out.writeBytes(p);
+    }
+    return out.toByteArray();
   }
 }

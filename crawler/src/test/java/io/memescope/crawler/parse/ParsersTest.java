@@ -119,6 +119,30 @@ class ParsersTest {
   }
 
   @Test
+  void lazily_loaded_images_give_the_real_urls_not_their_placeholders() {
+    // The crawler runs no script: the data attribute a lazy loader would swap in is the image.
+    String html =
+        """
+        <html><body><img src="small.jpg" srcset="small.jpg 480w, big.jpg 1080w">
+          <img src="data:image/gif;base64,R0lGOD" data-src="lazy/a.jpg" class="lazyload">
+          <img src="/blank.gif" data-lazy-src="lazy/b.jpg">
+          <img src="data:image/gif;base64,R0lGOD" data-srcset="lazy/c-480.jpg 480w, lazy/c-960.jpg 960w">
+          <img src="d.jpg" data-src="data:image/gif;base64,R0lGOD">
+        </body></html>
+        """;
+    SourcePage page =
+        new HtmlPageParser("html:site").parse(html.getBytes(), "https://site.example", NOW);
+    assertThat(page.records())
+        .extracting(CrawlRecord::url)
+        .containsExactly(
+            "https://site.example/big.jpg",
+            "https://site.example/lazy/a.jpg",
+            "https://site.example/lazy/b.jpg",
+            "https://site.example/lazy/c-960.jpg",
+            "https://site.example/d.jpg");
+  }
+
+  @Test
   void file_urls_are_refused_from_the_web_and_kept_from_the_users_own_lists() throws Exception {
     // A file: URL names a file on the machine that fetches it. Until 2026-12-06 a feed or a
     // Reddit post could name one, and the ingest job read it (within ingest.fetch.file-roots)
