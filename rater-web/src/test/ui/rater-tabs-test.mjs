@@ -5,7 +5,8 @@
 // 1. Another user signs in in a second tab of the same browser while U's tab is open: U's next
 //    rating must not be sent under U2's session nor dropped. The tab stops (#pair data-state
 //    other-user), the rating stays in localStorage under U's key, and once U signs in again in a new
-//    tab and the old one closes, the new tab sends it (U's total grows by one, nothing refused).
+//    tab (which rates at once: the stopped tab let go of the tab lock), the new tab sends it (U's
+//    total grows by one, nothing refused).
 //    Against dev-server.mjs --lax-csrf the write gets through to U2's session and is answered 409:
 //    the same must hold.
 // 2. Without Web Locks (removed by an init script), tabs opened together and the tabs left when the
@@ -75,11 +76,13 @@ try {
     check(await page.$eval('#outbox', (o) => o.dataset.pending) === '1', 'the stopped tab no longer shows its unsent rating');
     step(`the first tab stopped and kept its rating (lease ${kept[0].lease})`);
 
+    // The stopped tab let go of the tab lock: a new tab of U rates at once, with the old one still
+    // open (until 2026-12-06 it waited until that one was closed).
     const again = await context.newPage();
     await signIn(again, BASE, opts.user, opts.password);
-    await again.waitForSelector('#other-tab:not([hidden])', { timeout: 10000 });
-    await page.close();
     await pairShown(again, { timeout: TIMEOUT });
+    check(await again.$eval('#other-tab', (e) => e.hidden), 'the new tab waits for the stopped one');
+    await page.close();
     await outboxEmpty(again);
     check(await again.$eval('#problem', (e) => e.hidden), `the new tab shows a problem: ${await again.$eval('#problem', (e) => e.textContent)}`);
     const after = await total(again);

@@ -8,10 +8,13 @@
 // rates that pair again with other values, rates one pair starting with a mouse click and one
 // ending with a double click (whose second click must not choose on the next pair), skips one
 // pair with Space right after a mouse click on the outbox button (which must not keep the focus and
-// take the Space), undoes a rating whose reply
-// was lost (it must go from the server too; that pair is left unrated), checks a second tab is told
+// take the Space), ends one rating with two keys queued at once (the second must not choose on the
+// next pair, which was not on screen when it was pressed), undoes a rating whose reply
+// was lost (it must go from the server too; that pair is left unrated), has one rating refused (the
+// notice must stay while the rater skips the next pair), checks a second tab is told
 // that another tab rates, waits until the outbox is empty, rates and undoes one pair on a second
-// device (a second Backspace there must not undo the first device's rating), and writes
+// device (a second Backspace there must not undo the first device's rating), checks that a pair
+// whose image cannot be loaded is shown without rating keys (on a third device), and writes
 // DIR/rater-result.json:
 //   {"ratings":[{left,right,scores}] (the 20 final ratings), "undone":{left,right,scores (the
 //    original ones)}, "skipped":{left,right}}
@@ -32,6 +35,7 @@ const RATINGS = 20;
 const UNDO_AFTER = 4; // Backspace after the 4th rating
 const SKIP_AT = 9; // Space on the pair shown after the 9th rating
 const DOUBLE_CLICK_AT = 14; // the 15th rating ends with a double click on its last value
+const QUEUED_KEY_AT = 16; // the 17th rating's last key has a second key queued behind it
 mkdirSync(OUT, { recursive: true });
 
 const browser = await launch(NAME, opts.chromium, BASE);
@@ -119,6 +123,23 @@ try {
       const last = DIMENSIONS.at(-1);
       for (const d of DIMENSIONS.slice(0, -1)) await page.keyboard.press(keys[d][scores[d]].key);
       await page.dblclick(`button.point[data-dim="${last}"][data-value="${scores[last]}"]`);
+    } else if (ratings.length === QUEUED_KEY_AT) {
+      // Two keydowns queued before the page runs either (a double tap, a bouncing key): the first
+      // completes the pair and puts the next one on screen; the second was pressed before that.
+      const last = DIMENSIONS.at(-1);
+      for (const d of DIMENSIONS.slice(0, -1)) await page.keyboard.press(keys[d][scores[d]].key);
+      await page.waitForTimeout(1000); // the next pair decoded, so that it goes on screen at once
+      const seqs = await page.evaluate(([k1, k2]) => {
+        const pair = document.getElementById('pair');
+        const [first, second] = [k1, k2].map((key) => new KeyboardEvent('keydown', { key, bubbles: true, cancelable: true }));
+        const before = Number(pair.dataset.seq);
+        document.body.dispatchEvent(first);
+        const between = Number(pair.dataset.seq);
+        document.body.dispatchEvent(second);
+        return { before, between };
+      }, [keys[last][scores[last]].key, keys[DIMENSIONS[0]][2].key]);
+      check(seqs.between > seqs.before,
+        `the next pair was not on screen when the queued key was handled (seq ${seqs.before} then ${seqs.between}): this check tests nothing`);
     } else {
       await press(scores);
     }
@@ -129,6 +150,12 @@ try {
       const after = await pressed(page);
       check(Object.values(after).every((v) => v === null || v === undefined),
         `after a double click the next pair shows ${JSON.stringify(after)} pressed: the second click chose on it`);
+    }
+    if (ratings.length === QUEUED_KEY_AT + 1) {
+      const after = await pressed(page);
+      check(Object.values(after).every((v) => v === null || v === undefined),
+        `after two queued keys the next pair shows ${JSON.stringify(after)} pressed: the second key chose on it`);
+      step('a key queued behind the one that completed a pair did not choose on the next one');
     }
     if (ratings.length === UNDO_AFTER && !undone) {
       await page.keyboard.press('Backspace');
@@ -192,6 +219,33 @@ try {
     step('a rating whose reply was lost was taken back on the server by Backspace (its pair is left unrated)');
   }
 
+  // A rating the server refuses for good is dropped, and the page says so; the notice stays while
+  // the rater goes on (here: skips the next pair, which fetches another), long enough to be read.
+  {
+    await outboxEmpty(page, Math.max(TIMEOUT, 60000));
+    const pattern = /\/api\/ratings(\?|$)/;
+    const refuse = (route) => (route.request().method() === 'POST'
+      ? route.fulfill({ status: 409, contentType: 'application/json', body: JSON.stringify({ error: 'refused for the test' }) })
+      : route.continue());
+    await page.route(pattern, refuse);
+    await press(scoresFor(made++));
+    shown = await pairShown(page, { after: shown.seq });
+    await page.waitForFunction(() => /refused by the server and dropped/.test(document.getElementById('problem')?.textContent ?? ''))
+      .catch(() => { throw new Error('a rating refused for good was dropped without a word'); });
+    await page.unroute(pattern, refuse);
+    await page.keyboard.press('Space');
+    shown = await pairShown(page, { after: shown.seq });
+    await outboxEmpty(page, Math.max(TIMEOUT, 60000));
+    await page.waitForTimeout(500);
+    const notice = await page.$eval('#problem', (e) => (e.hidden ? '' : e.textContent));
+    check(/refused by the server and dropped/.test(notice), `the notice of a dropped rating went as the next pair came (now: "${notice}")`);
+    for (let i = problems.length - 1; i >= 0; i--) {
+      if (/^HTTP 409 from POST .*\/api\/ratings|status of 409/.test(problems[i])) problems.splice(i, 1);
+    }
+    noProblems();
+    step('a rating refused for good is dropped, and the notice stays while the rater goes on');
+  }
+
   // Only one tab rates: a second one says so and shows no pair.
   const second = await context.newPage();
   await second.goto(`${BASE}/`);
@@ -243,6 +297,38 @@ try {
       await device.close();
     }
   }
+  // A pair whose images cannot be loaded (taken down since it was queued, a thumbnail missing):
+  // shown, said so, and not rated by its keys. On a device of its own whose image requests fail;
+  // the page's own 404s there are the scenario, not problems. Its pair is left leased, unrated.
+  {
+    const device = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    device.setDefaultTimeout(TIMEOUT);
+    try {
+      await device.route(/\/images\//, (route) => route.fulfill({ status: 404, contentType: 'text/plain', body: 'gone' }));
+      const other = await device.newPage();
+      const posted = [];
+      other.on('request', (r) => {
+        if (r.method() === 'POST' && new URL(r.url()).pathname === '/api/ratings') posted.push(r.url());
+      });
+      await signIn(other, BASE, opts.user, opts.password);
+      const broken = await pairShown(other, { timeout: TIMEOUT });
+      const flag = await other.$eval('#pair', (p) => p.dataset.broken);
+      check(flag === 'true', `a pair without its images is shown as data-broken=${flag}`);
+      for (const d of DIMENSIONS) await other.keyboard.press(keys[d][0].key);
+      await other.waitForTimeout(500);
+      check(posted.length === 0, `a pair whose images did not load was rated (${posted.length} rating requests)`);
+      const chosen = await pressed(other);
+      check(Object.keys(chosen).length === 0, `a pair whose images did not load shows ${JSON.stringify(chosen)} chosen`);
+      const said = await other.$eval('#status', (e) => e.textContent);
+      check(/could not be loaded/.test(said), `a pair whose images did not load said: ${said}`);
+      const disabled = await other.$$eval('#keys button.point', (bs) => bs.every((b) => b.disabled));
+      check(disabled, 'the value buttons of a pair whose images did not load are enabled');
+      step(`a pair whose images did not load (${broken.left} / ${broken.right}) cannot be rated`);
+    } finally {
+      await device.close();
+    }
+  }
+
   await page.waitForTimeout(300); // a late error still counts
   noProblems();
 

@@ -56,6 +56,10 @@ let storedHere = false;
 let trimmed = false; // sentRatings lost its oldest leases to UNDO_DEPTH
 let refused = false; // an undo this page asked was refused (404/409): another rating came after, or too old
 let fetching = false;
+// When the pair on screen was put there (performance.now()). A key pressed before it (a second key
+// queued behind the one that completed the last pair: a double tap, a bouncing key) was meant for
+// that pair, not this one, which the rater has not seen; until 2026-12-06 it chose on it.
+let shownAt = 0;
 // The server may hold pairs for this rater that this page does not know of: on opening (an earlier
 // page's), and after a request that could lease one lost its answer (next pair, undo).
 let unknownHolds = true;
@@ -85,8 +89,11 @@ function saveOutbox() {
   try {
     localStorage.setItem(storeKey('outbox'), JSON.stringify(outbox));
   } catch (e) {
-    showProblem(`This browser would not keep the unsent ratings (${e.message}); keep this tab open until they are saved.`);
+    showProblem(`This browser would not keep the unsent ratings (${e.message}); keep this tab open until they are saved.`, 'storage');
+    renderOutbox();
+    return;
   }
+  clearProblem('storage');
   renderOutbox();
 }
 
@@ -126,9 +133,26 @@ function say(message, { sticky = false } = {}) {
   if (!sticky && message) statusTimer = setTimeout(() => { statusEl.textContent = ''; }, 6000);
 }
 
-function showProblem(message) {
+// What #problem says, and of what kind: 'fetch' (the next pair cannot be had) goes as soon as a
+// pair comes; 'storage' (the outbox is not kept) when it is kept again; a 'notice' (a rating
+// refused and dropped) stays NOTICE_MS at least, and the 'stopped' one (another user signed in)
+// for good. Until 2026-12-06 every pair fetched cleared whatever was there, so a notice that a
+// rating was dropped went before it could be read.
+let problemKind = null;
+let problemUntil = 0;
+const NOTICE_MS = 20000;
+
+function showProblem(message, kind = 'notice') {
+  if (!message && problemKind === 'stopped') return;
   problemEl.textContent = message || '';
   problemEl.hidden = !message;
+  problemKind = message ? kind : null;
+  problemUntil = message && kind === 'notice' ? Date.now() + NOTICE_MS : 0;
+}
+
+/** Clears #problem if it says something of {@code kind}, or a notice shown long enough. */
+function clearProblem(kind) {
+  if (problemKind === kind || (problemKind === 'notice' && Date.now() >= problemUntil)) showProblem('');
 }
 
 function describe(scores) {
@@ -189,7 +213,7 @@ function renderButtons() {
     for (const p of scale) {
       const b = buttons.get(`${d.name}|${p.value}`);
       b.setAttribute('aria-pressed', String(value === p.value));
-      b.disabled = !current;
+      b.disabled = !current || current.entry.broken;
     }
   }
 }
@@ -209,10 +233,26 @@ function image(ref, side) {
   return img;
 }
 
-/** Starts loading and decoding the pair's images; entry.ready resolves when both are decoded. */
+/**
+ * Starts loading and decoding the pair's images; entry.ready resolves when both are decoded, or
+ * when one cannot be (an error, or no image within IMAGE_WAIT_MS): then entry.broken is set, and
+ * the pair is shown without keys for its values (a rating of a picture the rater never saw would
+ * train the model on nothing). Until 2026-12-06 such a pair could be rated, and an image that never
+ * came held the page on "Loading…".
+ */
+const IMAGE_WAIT_MS = 20000;
 function prepare(pair) {
-  const entry = { pair, left: image(pair.left, 'Left'), right: image(pair.right, 'Right'), decoded: false };
-  const decode = (img) => img.decode().catch(() => { img.classList.add('broken'); });
+  const entry = { pair, left: image(pair.left, 'Left'), right: image(pair.right, 'Right'), decoded: false, broken: false };
+  const decode = (img) => {
+    let timer;
+    const late = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('late')), IMAGE_WAIT_MS); });
+    return Promise.race([img.decode(), late])
+      .catch(() => {
+        img.classList.add('broken');
+        entry.broken = true;
+      })
+      .finally(() => clearTimeout(timer));
+  };
   entry.ready = Promise.all([decode(entry.left), decode(entry.right)]).then(() => { entry.decoded = true; });
   return entry;
 }
@@ -237,7 +277,7 @@ async function fill() {
       throw e;
     }
     fetchBackoff = 0;
-    showProblem('');
+    clearProblem('fetch');
     if (!answer || !answer.pair) {
       emptyMessage = answer?.message || 'Nothing to rate right now.';
       clearTimeout(emptyTimer);
@@ -255,7 +295,7 @@ async function fill() {
       return;
     }
     const delay = Math.max(Math.min(30000, 1000 * 2 ** fetchBackoff++), (e.retryAfter || 0) * 1000);
-    if (!current) showProblem(`Cannot fetch the next pair: ${e.message}. Trying again in ${Math.round(delay / 1000)} s.`);
+    if (!current) showProblem(`Cannot fetch the next pair: ${e.message}. Trying again in ${Math.round(delay / 1000)} s.`, 'fetch');
     fillTimer = setTimeout(() => { fillTimer = null; fill(); }, delay);
     return;
   } finally {
@@ -320,12 +360,16 @@ function show(entry, previous, t0) {
   pairEl.dataset.right = pair.right.id;
   pairEl.dataset.seq = String(seq);
   pairEl.dataset.undone = previous ? 'true' : 'false';
+  pairEl.dataset.broken = entry.broken ? 'true' : 'false';
   pairEl.dataset.state = 'ready';
+  shownAt = performance.now();
   pairEl.setAttribute('aria-busy', 'false');
   $('pair-meta').textContent = pair.origin === 'queue'
     ? `Queue ${pair.queue}${pair.iteration ? ` · ${pair.iteration}` : ''}`
     : 'Random pair from the index';
   renderButtons();
+  if (entry.broken) say(BROKEN, { sticky: true });
+  else if (statusEl.textContent === BROKEN) say('');
   bench.shown = seq;
   if (t0 != null) {
     // Painted: the frame that draws the swap has run once the task after its rAF runs.
@@ -343,8 +387,14 @@ function show(entry, previous, t0) {
 
 // ---- rating, skipping, undoing ------------------------------------------------------------
 
+const BROKEN = 'An image of this pair could not be loaded, so it cannot be rated. Space skips it.';
+
 function choose(dim, value, t) {
   if (!rating() || !current || busy) return;
+  if (current.entry.broken) {
+    say(BROKEN, { sticky: true });
+    return;
+  }
   current.values[dim] = value;
   current.touched.add(dim);
   renderButtons();
@@ -489,7 +539,7 @@ function putBack() {
 }
 
 function keepPrevious(t) {
-  if (!current?.previous || busy) return;
+  if (!current?.previous || busy || current.entry.broken) return;
   if (dims.every((d) => current.values[d.name] !== undefined)) submit(t);
 }
 
@@ -596,6 +646,7 @@ async function send() {
 function switched(who) {
   if (switchedTo) return;
   switchedTo = who;
+  releaseTab();
   clearTimeout(retryTimer);
   retryTimer = null;
   clearTimeout(fillTimer);
@@ -607,7 +658,7 @@ function switched(who) {
   renderButtons();
   const n = outbox.length;
   showProblem(`You are now signed in as ${who} in another tab of this browser, so this tab has stopped rating as ${me.username}. `
-    + `Reload the page to rate as ${who}.${n ? ` ${me.username}'s ${n} unsent rating(s) stay in this browser and are sent when ${me.username} signs in here again.` : ''}`);
+    + `Reload the page to rate as ${who}.${n ? ` ${me.username}'s ${n} unsent rating(s) stay in this browser and are sent when ${me.username} signs in here again.` : ''}`, 'stopped');
   say('');
   renderOutbox();
 }
@@ -647,9 +698,13 @@ function renderOutbox() {
     return;
   }
   if (retryTimer) {
+    // The countdown is hidden from screen readers: in the live region, each second's text would be
+    // read out again (until 2026-12-06). They hear "N unsent" when the count changes.
+    const countdown = el('span', { 'aria-hidden': 'true' });
+    outboxEl.replaceChildren(`${n} unsent`, countdown);
     const tick = () => {
       const s = Math.max(0, Math.ceil((retryAt - Date.now()) / 1000));
-      outboxEl.textContent = `${n} unsent · retry in ${s} s`;
+      countdown.textContent = ` · retry in ${s} s`;
     };
     outboxEl.dataset.state = 'error';
     outboxEl.title = `Kept in this browser and sent as soon as the server answers (${sendError}). Click to retry now.`;
@@ -701,6 +756,7 @@ function onKey(e) {
     return;
   }
   if (e.ctrlKey || e.metaKey || e.altKey) return;
+  const early = e.timeStamp <= shownAt;
   if (k === 'Backspace') {
     e.preventDefault();
     if (!e.repeat) undo();
@@ -709,27 +765,27 @@ function onKey(e) {
   if (k === ' ' || k === 'Spacebar') {
     if (onButton) return; // pressing the focused button
     e.preventDefault();
-    if (!e.repeat) skip(e.timeStamp);
+    if (!e.repeat && !early) skip(e.timeStamp);
     return;
   }
   if (k === 'Enter') {
     if (onButton) return;
     e.preventDefault();
-    if (!e.repeat) keepPrevious(e.timeStamp);
+    if (!e.repeat && !early) keepPrevious(e.timeStamp);
     return;
   }
   if (me.arrowKeys && dims.length === 1 && k.startsWith('Arrow')) {
     const v = { ArrowLeft: e.shiftKey ? -2 : -1, ArrowRight: e.shiftKey ? 2 : 1, ArrowDown: 0, ArrowUp: 0 }[k];
     if (v !== undefined) {
       e.preventDefault();
-      if (!e.repeat) choose(dims[0].name, v, e.timeStamp);
+      if (!e.repeat && !early) choose(dims[0].name, v, e.timeStamp);
     }
     return;
   }
   const hit = keyMap.get(k.length === 1 ? k.toLowerCase() : '');
   if (hit) {
     e.preventDefault();
-    if (!e.repeat) choose(hit.dim, hit.value, e.timeStamp);
+    if (!e.repeat && !early) choose(hit.dim, hit.value, e.timeStamp);
   }
 }
 
@@ -752,7 +808,10 @@ function waitForOtherTab() {
   pairEl.setAttribute('aria-busy', 'false');
 }
 
-const forever = () => new Promise(() => {});
+// The tab lock is held until the tab goes, or until it stops because another user signed in
+// (switched): then another tab of this user may rate. Until 2026-12-06 a stopped tab kept it.
+let releaseTab = () => {};
+const forever = () => new Promise((resolve) => { releaseTab = resolve; });
 
 function claimTab() {
   const name = `memescope-rater:${me.username}`;
@@ -836,7 +895,7 @@ async function main() {
     me = await api('GET', '/api/me');
   } catch (e) {
     if (!(e instanceof ApiError && e.status === 401)) {
-      showProblem(`Cannot load your account: ${e.message}. Reload the page to try again.`);
+      showProblem(`Cannot load your account: ${e.message}. Reload the page to try again.`, 'stopped');
     }
     return;
   }
