@@ -43,6 +43,13 @@ public final class RedditDumpSource implements PagedSource, AutoCloseable {
   private CountingStream counted;
   private long line;
   private long size;
+  // The last page served and the cursor it was served for: a page whose records could not be
+  // published (Kafka away) or whose cursor could not be saved is asked for again from the same
+  // cursor, while the stream has moved past it. Served from here, it costs nothing; until
+  // 2026-12-06 the file was decompressed again from its start up to the cursor for every such
+  // retry (minutes deep into a large dump, on a scheduler thread shared with other sources).
+  private long lastFrom = -1;
+  private SourcePage lastPage;
 
   public RedditDumpSource(
       String id, Path file, int pageLines, RedditListingParser parser, Clock clock) {
@@ -61,6 +68,9 @@ public final class RedditDumpSource implements PagedSource, AutoCloseable {
   @Override
   public synchronized SourcePage fetch(Optional<String> cursor) throws IOException {
     long from = cursor.map(Long::parseLong).orElse(0L);
+    if (lastPage != null && from == lastFrom) {
+      return lastPage;
+    }
     Map<String, Integer> skipped = new LinkedHashMap<>();
     List<CrawlRecord> records = new ArrayList<>();
     boolean more;
@@ -93,8 +103,11 @@ public final class RedditDumpSource implements PagedSource, AutoCloseable {
       close();
       throw new IOException(file + ": cannot read as zstd-compressed NDJSON: " + e.getMessage(), e);
     }
-    return new SourcePage(
-        records, skipped, more ? Optional.of(Long.toString(line)) : Optional.empty());
+    lastFrom = from;
+    lastPage =
+        new SourcePage(
+            records, skipped, more ? Optional.of(Long.toString(line)) : Optional.empty());
+    return lastPage;
   }
 
   /**

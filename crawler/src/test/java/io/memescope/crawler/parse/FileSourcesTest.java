@@ -155,6 +155,48 @@ class FileSourcesTest {
   }
 
   @Test
+  void a_dump_page_asked_for_again_after_a_failed_publish_is_not_decompressed_again()
+      throws Exception {
+    Path dump = dir.resolve("RS_again.zst");
+    try (OutputStream out = new ZstdOutputStream(Files.newOutputStream(dump)).setLong(27)) {
+      for (int i = 0; i < 30; i++) {
+        out.write(
+            ("{\"name\":\"t3_"
+                    + i
+                    + "\",\"title\":\"t\",\"url\":\"https://i.redd.it/"
+                    + i
+                    + ".jpg\",\"permalink\":\"/r/m/comments/"
+                    + i
+                    + "/\"}\n")
+                .getBytes(StandardCharsets.UTF_8));
+      }
+    }
+    RedditDumpSource source =
+        new RedditDumpSource(
+            "dump:again",
+            dump,
+            10,
+            new RedditListingParser("dump:again", "https://www.reddit.com", false),
+            CLOCK);
+    SourcePage first = source.fetch(Optional.empty());
+    SourcePage second = source.fetch(first.after());
+    // Publishing the second page failed, so its cursor was not saved: it is asked for again. The
+    // file is gone meanwhile (as if it could not be read again): the page comes from memory, and
+    // the stream, still open, goes on from where it was.
+    Files.delete(dump);
+    SourcePage again = source.fetch(first.after());
+    assertThat(again.records())
+        .extracting(CrawlRecord::url)
+        .isEqualTo(second.records().stream().map(CrawlRecord::url).toList());
+    assertThat(again.after()).contains("20");
+    SourcePage third = source.fetch(again.after());
+    assertThat(third.records())
+        .extracting(CrawlRecord::url)
+        .first()
+        .isEqualTo("https://i.redd.it/20.jpg");
+  }
+
+  @Test
   void a_file_that_is_not_zstd_is_a_clear_error() throws Exception {
     Path bogus = Files.writeString(dir.resolve("bogus.zst"), "plain text, not zstd");
     RedditDumpSource source =
