@@ -64,8 +64,12 @@ public final class DirectorySource implements PagedSource {
         skipped.merge("unreadable", 1, Integer::sum);
         continue;
       }
-      if (!real.startsWith(root) || !Files.isRegularFile(real)) {
+      if (!real.startsWith(root)) {
         skipped.merge("outside_root", 1, Integer::sum);
+        continue;
+      }
+      if (!Files.isRegularFile(real)) {
+        skipped.merge("not_a_file", 1, Integer::sum); // a folder named like an image
         continue;
       }
       long size;
@@ -96,41 +100,95 @@ public final class DirectorySource implements PagedSource {
     return new SourcePage(records, skipped, next);
   }
 
+  private volatile long visited;
+
+  /** Entries (files and folders) the last page looked at: what a page cost. */
+  public long lastWalkVisits() {
+    return visited;
+  }
+
   /**
    * The first {@code pageFiles + 1} image paths after the cursor, in path order. A folder that
    * cannot be read ({@code lost+found}, another user's) is skipped and counted as {@code
    * unreadable}, not the end of the pass; only the page's paths are held, not the whole tree's.
+   *
+   * <p>Folders are opened in the order of their paths (as {@code D/}, which is where their files
+   * sort), and only while one could hold a file of the page: a folder whose paths all sort before
+   * the cursor is passed over unopened, and the walk ends once the page is full and the next folder
+   * sorts after its last file. An entry whose name is an image's is taken for a file without asking
+   * the file system (one that is not is skipped when the page is read); only the others are
+   * stat'ed, to find the folders. Until 2026-12-06 every page walked and stat'ed the whole tree, so
+   * a pass over N files cost about N²/{@code pageFiles} visits (a million photos on a network
+   * share: days). A flat folder is still listed whole for each of its pages.
    */
   private List<Path> nextFiles(Optional<String> cursor, Map<String, Integer> skipped)
       throws IOException {
-    java.util.TreeSet<String> first = new java.util.TreeSet<>();
-    Files.walkFileTree(
-        root,
-        new java.nio.file.SimpleFileVisitor<>() {
-          @Override
-          public java.nio.file.FileVisitResult visitFile(
-              Path file, java.nio.file.attribute.BasicFileAttributes attrs) {
-            String p = file.toString();
-            if (IMAGE.matcher(file.getFileName().toString()).matches()
-                && (cursor.isEmpty() || p.compareTo(cursor.get()) > 0)) {
-              first.add(p);
-              if (first.size() > pageFiles + 1) {
-                first.pollLast();
-              }
-            }
-            return java.nio.file.FileVisitResult.CONTINUE;
-          }
+    String after = cursor.orElse(null);
+    java.util.TreeSet<String> files = new java.util.TreeSet<>();
+    java.util.PriorityQueue<String> folders = new java.util.PriorityQueue<>(); // as "D/"
+    long[] count = {0};
+    list(root, after, files, folders, skipped, count);
+    while (!folders.isEmpty()) {
+      String next = folders.poll();
+      if (files.size() > pageFiles && next.compareTo(files.last()) > 0) {
+        break; // it, and every folder after it, sorts after a full page
+      }
+      list(Path.of(next), after, files, folders, skipped, count);
+    }
+    visited = count[0];
+    return files.stream().map(Path::of).toList();
+  }
 
-          @Override
-          public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e)
-              throws IOException {
-            if (file.equals(root)) {
-              throw e; // the root itself: the source is broken, say so
-            }
-            skipped.merge("unreadable", 1, Integer::sum);
-            return java.nio.file.FileVisitResult.CONTINUE;
+  /** Adds {@code dir}'s image files after {@code after} to {@code files}, its folders to visit. */
+  private void list(
+      Path dir,
+      String after,
+      java.util.TreeSet<String> files,
+      java.util.PriorityQueue<String> folders,
+      Map<String, Integer> skipped,
+      long[] count)
+      throws IOException {
+    List<Path> children = new ArrayList<>();
+    try (java.nio.file.DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+      entries.forEach(children::add);
+    } catch (IOException | java.nio.file.DirectoryIteratorException e) {
+      if (dir.equals(root)) {
+        throw e instanceof IOException io ? io : new IOException(e.getCause()); // say so
+      }
+      skipped.merge("unreadable", 1, Integer::sum);
+      return;
+    }
+    for (Path child : children) {
+      String p = child.toString();
+      String asFolder = p + java.io.File.separator;
+      if (after != null && asFolder.compareTo(after) < 0 && !after.startsWith(asFolder)) {
+        continue; // before the cursor, file or folder
+      }
+      count[0]++;
+      if (IMAGE.matcher(child.getFileName().toString()).matches()) {
+        if (after == null || p.compareTo(after) > 0) {
+          files.add(p);
+          if (files.size() > pageFiles + 1) {
+            files.pollLast();
           }
-        });
-    return first.stream().map(Path::of).toList();
+        }
+        continue;
+      }
+      java.nio.file.attribute.BasicFileAttributes attrs;
+      try {
+        attrs =
+            Files.readAttributes(
+                child,
+                java.nio.file.attribute.BasicFileAttributes.class,
+                java.nio.file.LinkOption.NOFOLLOW_LINKS);
+      } catch (IOException e) {
+        skipped.merge("unreadable", 1, Integer::sum);
+        continue;
+      }
+      if (attrs.isDirectory()
+          && !(files.size() > pageFiles && asFolder.compareTo(files.last()) > 0)) {
+        folders.add(asFolder);
+      }
+    }
   }
 }

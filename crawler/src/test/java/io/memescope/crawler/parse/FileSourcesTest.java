@@ -54,6 +54,38 @@ class FileSourcesTest {
   }
 
   @Test
+  void a_page_enters_only_the_folders_that_can_hold_its_files() throws Exception {
+    // Ten folders of 100 photos (with nested ones); pages of 100. Every file once, in path order,
+    // and a page walks about its own folder, not the tree.
+    Path root = Files.createDirectories(dir.resolve("photos"));
+    List<String> expected = new ArrayList<>();
+    for (int d = 0; d < 10; d++) {
+      for (int f = 0; f < 100; f++) {
+        String name = "20" + (10 + d) + (f < 50 ? "/" : "/sub/") + String.format("%03d.jpg", f);
+        Path file = root.resolve(name);
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, "x");
+        expected.add(name);
+      }
+    }
+    java.util.Collections.sort(expected);
+    DirectorySource source = new DirectorySource("dir:photos", root, 100, CLOCK);
+    String base = root.toRealPath().toUri().toString();
+    List<String> urls = new ArrayList<>();
+    List<Long> visits = new ArrayList<>();
+    Optional<String> cursor = Optional.empty();
+    do {
+      SourcePage page = source.fetch(cursor);
+      page.records().forEach(r -> urls.add(r.url().substring(base.length())));
+      visits.add(source.lastWalkVisits());
+      cursor = page.after();
+    } while (cursor.isPresent());
+    assertThat(urls).isEqualTo(expected);
+    // 1,000 files and 21 folders in the tree: the whole of it was walked for every page before.
+    assertThat(visits).allSatisfy(v -> assertThat(v).isLessThan(250)); // about 160 a page
+  }
+
+  @Test
   void a_folder_that_cannot_be_read_is_skipped_and_counted_not_the_end_of_the_pass()
       throws Exception {
     Path root = Files.createDirectories(dir.resolve("mount"));
