@@ -87,14 +87,7 @@ abstract class ApplicationProcess extends Service {
         stale.add(Files.isDirectory(entry) ? module() + "'s classes" : entry.getFileName() + "");
       }
     }
-    return stale.isEmpty()
-        ? Optional.empty()
-        : Optional.of(
-            "runs an older build of "
-                + String.join(", ", stale)
-                + "; restart it to run the new one: ./memescope down "
-                + name()
-                + " && ./memescope up");
+    return olderBuild(stale, "");
   }
 
   private static List<Path> classpathEntries(String module) {

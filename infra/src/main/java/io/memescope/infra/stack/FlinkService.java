@@ -287,15 +287,7 @@ final class FlinkService extends Service {
   public Optional<String> outdated(String commandLine) {
     List<Path> built = classpathEntries().stream().filter(FlinkService::builtByProject).toList();
     List<String> stale = differing(dataDir().resolve("lib"), built);
-    return stale.isEmpty()
-        ? Optional.empty()
-        : Optional.of(
-            "runs an older build of "
-                + String.join(", ", stale)
-                + ", and jobs submitted to it run on those old classes; restart it to load the"
-                + " new ones: ./memescope down "
-                + name()
-                + " && ./memescope up");
+    return olderBuild(stale, ", and jobs submitted to it run on those old classes");
   }
 
   /** The file names of {@code built} whose copy in {@code lib} is missing or differs. */

@@ -58,6 +58,22 @@ public abstract class Service {
     return Optional.empty();
   }
 
+  /**
+   * What {@link #outdated} says of a process whose staged copies of {@code stale} (build outputs)
+   * differ from the build: empty when none does.
+   */
+  protected Optional<String> olderBuild(List<String> stale, String consequence) {
+    return stale.isEmpty()
+        ? Optional.empty()
+        : Optional.of(
+            "runs an older build of "
+                + String.join(", ", stale)
+                + consequence
+                + "; restart it to load the new ones: ./memescope down "
+                + name()
+                + " && ./memescope up");
+  }
+
   protected Map<String, String> environment() {
     return Map.of();
   }

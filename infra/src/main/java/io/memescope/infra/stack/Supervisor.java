@@ -55,17 +55,20 @@ final class Supervisor {
   void checkPortsFree(Service service) {
     for (Map.Entry<String, Integer> port : service.ports().entrySet()) {
       if (!isFree(service.host(), port.getValue())) {
+        String taken =
+            service.name()
+                + ": port "
+                + port.getValue()
+                + " on "
+                + service.host()
+                + " ("
+                + port.getKey()
+                + ") is already in use by ";
         Optional<Path> otherHome = otherStackHome(service, port.getValue());
         if (otherHome.isPresent()) {
           throw new StackException(
-              service.name()
-                  + ": port "
-                  + port.getValue()
-                  + " on "
-                  + service.host()
-                  + " ("
-                  + port.getKey()
-                  + ") is already in use by the Memescope stack in "
+              taken
+                  + "the Memescope stack in "
                   + otherHome.get()
                   + " (another home than this command's, "
                   + service.layout.home()
@@ -74,14 +77,8 @@ final class Supervisor {
                   + " (or from the folder that stack was started in), or stop that stack first");
         }
         throw new StackException(
-            service.name()
-                + ": port "
-                + port.getValue()
-                + " on "
-                + service.host()
-                + " ("
-                + port.getKey()
-                + ") is already in use by another process; stop that process or set "
+            taken
+                + "another process; stop that process or set "
                 + port.getKey().replaceFirst(" .*", "")
                 + " to a free port");
       }
