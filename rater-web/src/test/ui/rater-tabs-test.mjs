@@ -41,9 +41,10 @@ const noProblems = (problems) => {
 const total = (page) => page.evaluate(async () => (await (await fetch('/api/stats')).json()).me.total);
 
 try {
-  // ---- 1. someone else signs in in another tab ----
-  {
+  // ---- 1. someone else signs in in another tab (with Web Locks, then with the election) ----
+  for (const locks of [true, false]) {
     const { context, problems } = await newContext();
+    if (!locks) await context.addInitScript(() => { delete Navigator.prototype.locks; });
     const page = await context.newPage();
     await signIn(page, BASE, opts.user, opts.password);
     const keys = await keyMap(page);
@@ -87,7 +88,7 @@ try {
     check(await again.$eval('#problem', (e) => e.hidden), `the new tab shows a problem: ${await again.$eval('#problem', (e) => e.textContent)}`);
     const after = await total(again);
     check(after === before + 1, `${opts.user}'s total went from ${before} to ${after}, not up by the kept rating`);
-    step(`signed in again as ${opts.user}: the kept rating was sent (total ${before} -> ${after})`);
+    step(`signed in again as ${opts.user}${locks ? '' : ' (no Web Locks)'}: the kept rating was sent (total ${before} -> ${after})`);
     await sleep(300);
     noProblems(problems);
     await context.close();

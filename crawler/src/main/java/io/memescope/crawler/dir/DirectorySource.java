@@ -25,6 +25,7 @@ import java.util.regex.Pattern;
  * pass soon after anything in it changes.
  */
 public final class DirectorySource implements PagedSource {
+  private static final java.nio.file.LinkOption NOFOLLOW = java.nio.file.LinkOption.NOFOLLOW_LINKS;
   private static final Pattern IMAGE = Pattern.compile("(?i).*\\.(jpe?g|png|gif|webp|bmp)$");
 
   private final String id;
@@ -69,7 +70,7 @@ public final class DirectorySource implements PagedSource {
         continue;
       }
       if (!Files.isRegularFile(real)) {
-        skipped.merge("not_a_file", 1, Integer::sum); // a folder named like an image
+        skipped.merge("not_a_file", 1, Integer::sum); // a link to a folder, a device
         continue;
       }
       long size;
@@ -116,10 +117,11 @@ public final class DirectorySource implements PagedSource {
    * sort), and only while one could hold a file of the page: a folder whose paths all sort before
    * the cursor is passed over unopened, and the walk ends once the page is full and the next folder
    * sorts after its last file. An entry whose name is an image's is taken for a file without asking
-   * the file system (one that is not is skipped when the page is read); only the others are
-   * stat'ed, to find the folders. Until 2026-12-06 every page walked and stat'ed the whole tree, so
-   * a pass over N files cost about N²/{@code pageFiles} visits (a million photos on a network
-   * share: days). A flat folder is still listed whole for each of its pages.
+   * the file system until it is one of the page's (then a folder so named is opened as any folder);
+   * only the others are stat'ed, to find the folders. Until 2026-12-06 every page walked and
+   * stat'ed the whole tree, so a pass over N files cost about N²/{@code pageFiles} visits (a
+   * million photos on a network share: days). A flat folder is still listed whole for each of its
+   * pages.
    */
   private List<Path> nextFiles(Optional<String> cursor, Map<String, Integer> skipped)
       throws IOException {
@@ -128,12 +130,25 @@ public final class DirectorySource implements PagedSource {
     java.util.PriorityQueue<String> folders = new java.util.PriorityQueue<>(); // as "D/"
     long[] count = {0};
     list(root, after, files, folders, skipped, count);
-    while (!folders.isEmpty()) {
-      String next = folders.poll();
-      if (files.size() > pageFiles && next.compareTo(files.last()) > 0) {
-        break; // it, and every folder after it, sorts after a full page
+    for (; ; ) {
+      while (!folders.isEmpty()) {
+        String next = folders.peek();
+        if (files.size() > pageFiles && next.compareTo(files.last()) > 0) {
+          break; // it, and every folder after it, sorts after a full page
+        }
+        list(Path.of(folders.poll()), after, files, folders, skipped, count);
       }
-      list(Path.of(next), after, files, folders, skipped, count);
+      // An entry named like an image was taken for a file unasked; one of the page's that is a
+      // folder ("album.jpg/") is opened instead, as any folder, and the page made up again.
+      List<String> named =
+          files.stream().filter(f -> Files.isDirectory(Path.of(f), NOFOLLOW)).toList();
+      if (named.isEmpty()) {
+        break;
+      }
+      for (String folder : named) {
+        files.remove(folder);
+        folders.add(folder + java.io.File.separator);
+      }
     }
     visited = count[0];
     return files.stream().map(Path::of).toList();

@@ -49,6 +49,7 @@ public final class RedditDumpSource implements PagedSource, AutoCloseable {
   // 2026-12-06 the file was decompressed again from its start up to the cursor for every such
   // retry (minutes deep into a large dump, on a scheduler thread shared with other sources).
   private long lastFrom = -1;
+  private String lastStamp;
   private SourcePage lastPage;
 
   public RedditDumpSource(
@@ -68,7 +69,9 @@ public final class RedditDumpSource implements PagedSource, AutoCloseable {
   @Override
   public synchronized SourcePage fetch(Optional<String> cursor) throws IOException {
     long from = cursor.map(Long::parseLong).orElse(0L);
-    if (lastPage != null && from == lastFrom) {
+    // The file as it is now: a dump replaced at the same path is read afresh.
+    String stamp = stamp();
+    if (lastPage != null && from == lastFrom && stamp.equals(lastStamp)) {
       return lastPage;
     }
     Map<String, Integer> skipped = new LinkedHashMap<>();
@@ -104,10 +107,20 @@ public final class RedditDumpSource implements PagedSource, AutoCloseable {
       throw new IOException(file + ": cannot read as zstd-compressed NDJSON: " + e.getMessage(), e);
     }
     lastFrom = from;
+    lastStamp = stamp;
     lastPage =
         new SourcePage(
             records, skipped, more ? Optional.of(Long.toString(line)) : Optional.empty());
     return lastPage;
+  }
+
+  /** The file's size and modification time, or "" when it cannot be read. */
+  private String stamp() {
+    try {
+      return Files.size(file) + "-" + Files.getLastModifiedTime(file).toMillis();
+    } catch (IOException e) {
+      return "";
+    }
   }
 
   /**

@@ -68,6 +68,12 @@ class FileSourcesTest {
         expected.add(name);
       }
     }
+    // A folder named like an image: opened as any folder.
+    for (String name : List.of("2012.jpg/x.png", "2012.jpg/y.png")) {
+      Files.createDirectories(root.resolve(name).getParent());
+      Files.writeString(root.resolve(name), "x");
+      expected.add(name);
+    }
     java.util.Collections.sort(expected);
     DirectorySource source = new DirectorySource("dir:photos", root, 100, CLOCK);
     String base = root.toRealPath().toUri().toString();
@@ -190,8 +196,56 @@ class FileSourcesTest {
   void a_dump_page_asked_for_again_after_a_failed_publish_is_not_decompressed_again()
       throws Exception {
     Path dump = dir.resolve("RS_again.zst");
+    writeDump(dump, 0, 30);
+    RedditDumpSource source =
+        new RedditDumpSource(
+            "dump:again",
+            dump,
+            10,
+            new RedditListingParser("dump:again", "https://www.reddit.com", false),
+            CLOCK);
+    SourcePage first = source.fetch(Optional.empty());
+    SourcePage second = source.fetch(first.after());
+    // Publishing the second page failed, so its cursor was not saved: it is asked for again.
+    // Meanwhile the path holds other bytes of the same size and time (read again, they would give
+    // nothing): the page comes from memory, and the stream, still open on the file it was, goes on.
+    byte[] garbage = new byte[(int) Files.size(dump)];
+    java.nio.file.attribute.FileTime time = Files.getLastModifiedTime(dump);
+    Path other = Files.write(dir.resolve("other.zst"), garbage);
+    Files.setLastModifiedTime(other, time);
+    Files.move(other, dump, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    SourcePage again = source.fetch(first.after());
+    assertThat(again.records())
+        .extracting(CrawlRecord::url)
+        .isEqualTo(second.records().stream().map(CrawlRecord::url).toList());
+    assertThat(again.after()).contains("20");
+    SourcePage third = source.fetch(again.after());
+    assertThat(third.records())
+        .extracting(CrawlRecord::url)
+        .first()
+        .isEqualTo("https://i.redd.it/20.jpg");
+
+    // A dump of one page, replaced at its path by another: the next pass reads the new one.
+    Path small = dir.resolve("RS_small.zst");
+    writeDump(small, 0, 3);
+    RedditDumpSource one =
+        new RedditDumpSource(
+            "dump:small",
+            small,
+            10,
+            new RedditListingParser("dump:small", "https://www.reddit.com", false),
+            CLOCK);
+    assertThat(one.fetch(Optional.empty()).records()).hasSize(3);
+    writeDump(small, 100, 5);
+    assertThat(one.fetch(Optional.empty()).records())
+        .extracting(CrawlRecord::url)
+        .first()
+        .isEqualTo("https://i.redd.it/100.jpg");
+  }
+
+  private static void writeDump(Path dump, int first, int count) throws java.io.IOException {
     try (OutputStream out = new ZstdOutputStream(Files.newOutputStream(dump)).setLong(27)) {
-      for (int i = 0; i < 30; i++) {
+      for (int i = first; i < first + count; i++) {
         out.write(
             ("{\"name\":\"t3_"
                     + i
@@ -203,29 +257,6 @@ class FileSourcesTest {
                 .getBytes(StandardCharsets.UTF_8));
       }
     }
-    RedditDumpSource source =
-        new RedditDumpSource(
-            "dump:again",
-            dump,
-            10,
-            new RedditListingParser("dump:again", "https://www.reddit.com", false),
-            CLOCK);
-    SourcePage first = source.fetch(Optional.empty());
-    SourcePage second = source.fetch(first.after());
-    // Publishing the second page failed, so its cursor was not saved: it is asked for again. The
-    // file is gone meanwhile (as if it could not be read again): the page comes from memory, and
-    // the stream, still open, goes on from where it was.
-    Files.delete(dump);
-    SourcePage again = source.fetch(first.after());
-    assertThat(again.records())
-        .extracting(CrawlRecord::url)
-        .isEqualTo(second.records().stream().map(CrawlRecord::url).toList());
-    assertThat(again.after()).contains("20");
-    SourcePage third = source.fetch(again.after());
-    assertThat(third.records())
-        .extracting(CrawlRecord::url)
-        .first()
-        .isEqualTo("https://i.redd.it/20.jpg");
   }
 
   @Test

@@ -105,6 +105,7 @@ final class Supervisor {
         .filter(dir -> !dir.equals(mine) && dir.getNameCount() >= 3)
         .filter(dir -> dir.getParent().getFileName().toString().equals("data"))
         .map(dir -> dir.getParent().getParent())
+        .filter(home -> !home.equals(service.layout.home())) // another service of this stack
         .findFirst();
   }
 
@@ -141,8 +142,8 @@ final class Supervisor {
               return false;
             }
           });
-    } catch (IOException | SecurityException e) {
-      return false; // another user's process, or one gone
+    } catch (IOException | java.io.UncheckedIOException | SecurityException e) {
+      return false; // another user's process, or one gone (also while its descriptors are listed)
     }
   }
 

@@ -413,8 +413,9 @@ function submit(t) {
   history.set(c.entry.pair.lease, c.entry);
   while (history.size > HISTORY) history.delete(history.keys().next().value);
   current = null;
-  advance(t);
+  // Said before the next pair is shown: a pair that cannot be rated says so, last.
   say(`Rated: ${describe(scores)}. Backspace undoes it.`);
+  advance(t);
   send();
 }
 
@@ -424,8 +425,8 @@ function skip(t) {
   outbox.push({ kind: 'skip', lease: c.entry.pair.lease, pair: c.entry.pair, at: Date.now() });
   saveOutbox();
   current = null;
-  advance(t);
   say('Skipped: you will not see that pair again.');
+  advance(t);
   send();
 }
 
@@ -844,10 +845,11 @@ function claimTab() {
   const id = `${Date.now().toString(36).padStart(9, '0')}-${Math.random().toString(36).slice(2)}`;
   let round = null; // {seen: Set of ids, answered}
   let again = null;
+  let left = false; // stopped: out of the election, the channel closed
   // A periodic look uses a longer window (which joiners adopt): a busy active tab must not lose its
   // place for answering late.
   const begin = (window = WINDOW_MS) => {
-    if (active || round) return;
+    if (active || round || left) return;
     clearTimeout(again);
     round = { seen: new Set([id]), answered: false };
     channel.postMessage({ type: 'hello', id, window });
@@ -856,7 +858,7 @@ function claimTab() {
   const decide = () => {
     const r = round;
     round = null;
-    if (active || !r) return;
+    if (active || !r || left) return;
     const lowest = [...r.seen].sort()[0];
     if (!r.answered && lowest === id) {
       start();
@@ -884,7 +886,15 @@ function claimTab() {
       else begin();
     }
   };
-  addEventListener('pagehide', () => { if (active) channel.postMessage({ type: 'bye' }); });
+  addEventListener('pagehide', () => { if (active && !left) channel.postMessage({ type: 'bye' }); });
+  // Stopped (another user signed in): out of the election, so that another tab of this user rates.
+  releaseTab = () => {
+    if (left) return;
+    clearTimeout(again);
+    if (active) channel.postMessage({ type: 'bye' });
+    left = true;
+    channel.close();
+  };
   begin();
 }
 
