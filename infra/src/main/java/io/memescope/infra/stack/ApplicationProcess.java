@@ -10,10 +10,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.stream.Stream;
 
 /**
  * An application module's JVM in the stack (crawler, serving): it reads the stack's settings from a
@@ -55,23 +53,11 @@ abstract class ApplicationProcess extends Service {
    */
   protected String stagedClasspath(String module) {
     Path lib = dataDir().resolve("lib");
-    List<String> entries = new ArrayList<>();
     try {
-      deleteTree(lib); // classes deleted from the build must not linger in the copy
-      Files.createDirectories(lib);
-      for (Path entry : classpathEntries(module)) {
-        Path copy = staged(lib, entry);
-        if (copy == null) {
-          entries.add(entry.toString());
-        } else {
-          copyTree(entry, copy);
-          entries.add(copy.toString());
-        }
-      }
+      return StagedClasspath.stage(lib, classpathEntries(module));
     } catch (IOException e) {
       throw new StackException(name() + ": cannot stage its classpath in " + lib + ": " + e);
     }
-    return String.join(":", entries);
   }
 
   /** What {@link #stagedClasspath} copies from {@code module}'s classpath. */
@@ -79,96 +65,12 @@ abstract class ApplicationProcess extends Service {
 
   @Override
   public Optional<String> outdated(String commandLine) {
-    Path lib = dataDir().resolve("lib");
-    List<String> stale = new ArrayList<>();
-    for (Path entry : classpathEntries(module())) {
-      Path copy = staged(lib, entry);
-      if (copy != null && differs(entry, copy)) {
-        stale.add(Files.isDirectory(entry) ? module() + "'s classes" : entry.getFileName() + "");
-      }
-    }
-    return olderBuild(stale, "");
+    return olderBuild(
+        StagedClasspath.stale(dataDir().resolve("lib"), classpathEntries(module())), "");
   }
 
   private static List<Path> classpathEntries(String module) {
-    return Stream.of(Runtimes.applicationClasspath(module).split(":"))
-        .filter(e -> !e.isBlank())
-        .map(Path::of)
-        .toList();
-  }
-
-  /**
-   * Where {@code entry} is staged in {@code lib}: a build output of this repository (a folder of
-   * classes, or a jar); null for a dependency (Maven's repository), which a build does not rewrite.
-   */
-  static Path staged(Path lib, Path entry) {
-    if (!entry.startsWith(Runtimes.root())) {
-      return null;
-    }
-    if (Files.isDirectory(entry)) {
-      // <module>/target/classes
-      return lib.resolve(entry.getParent().getParent().getFileName() + "-classes");
-    }
-    return Files.isRegularFile(entry) ? lib.resolve(entry.getFileName()) : null;
-  }
-
-  /** Whether a staged copy differs from the build output: a file changed, added or removed. */
-  static boolean differs(Path built, Path copy) {
-    try {
-      if (Files.isRegularFile(built)) {
-        return !Files.isRegularFile(copy) || Files.mismatch(built, copy) != -1;
-      }
-      if (!Files.isDirectory(copy)) {
-        return true;
-      }
-      List<Path> builtFiles = files(built);
-      if (builtFiles.size() != files(copy).size()) {
-        return true;
-      }
-      for (Path file : builtFiles) {
-        Path other = copy.resolve(built.relativize(file).toString());
-        if (!Files.isRegularFile(other) || Files.mismatch(file, other) != -1) {
-          return true;
-        }
-      }
-      return false;
-    } catch (IOException e) {
-      return true;
-    }
-  }
-
-  private static List<Path> files(Path dir) throws IOException {
-    try (Stream<Path> walk = Files.walk(dir)) {
-      return walk.filter(Files::isRegularFile).toList();
-    }
-  }
-
-  static void copyTree(Path from, Path to) throws IOException {
-    if (Files.isRegularFile(from)) {
-      Files.copy(from, to, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(from)) {
-      for (Path p : (Iterable<Path>) walk::iterator) {
-        Path target = to.resolve(from.relativize(p).toString());
-        if (Files.isDirectory(p)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(p, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        }
-      }
-    }
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    }
+    return StagedClasspath.entries(Runtimes.applicationClasspath(module));
   }
 
   /** The URL that answers 200 once the process is ready. */

@@ -285,64 +285,27 @@ final class FlinkService extends Service {
    */
   @Override
   public Optional<String> outdated(String commandLine) {
-    List<Path> built = classpathEntries().stream().filter(FlinkService::builtByProject).toList();
-    List<String> stale = differing(dataDir().resolve("lib"), built);
-    return olderBuild(stale, ", and jobs submitted to it run on those old classes");
-  }
-
-  /** The file names of {@code built} whose copy in {@code lib} is missing or differs. */
-  static List<String> differing(Path lib, List<Path> built) {
-    List<String> out = new ArrayList<>();
-    for (Path jar : built) {
-      Path copy = lib.resolve(jar.getFileName());
-      try {
-        if (!Files.isRegularFile(copy) || Files.mismatch(jar, copy) != -1) {
-          out.add(jar.getFileName().toString());
-        }
-      } catch (IOException e) {
-        out.add(jar.getFileName().toString());
-      }
-    }
-    return out;
+    return olderBuild(
+        StagedClasspath.stale(dataDir().resolve("lib"), classpathEntries()),
+        ", and jobs submitted to it run on those old classes");
   }
 
   /**
    * The Flink classpath, with the project's own jars (memescope-core, the metrics reporter: build
-   * outputs under the repository) copied into this process's data directory first. A rebuild while
-   * the stack runs replaces those jars in place, which would corrupt the classes a running
-   * JobManager or TaskManager still has to load from them.
+   * outputs under the repository) copied into this process's data directory first ({@link
+   * StagedClasspath}).
    */
   private String isolatedClasspath() {
     Path lib = dataDir().resolve("lib");
-    List<String> entries = new ArrayList<>();
     try {
-      Files.createDirectories(lib);
-      for (Path path : classpathEntries()) {
-        if (builtByProject(path)) {
-          Path copy = lib.resolve(path.getFileName());
-          Files.copy(path, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-          entries.add(copy.toString());
-        } else {
-          entries.add(path.toString());
-        }
-      }
+      return StagedClasspath.stage(lib, classpathEntries());
     } catch (IOException e) {
       throw new StackException(name() + ": cannot stage its classpath in " + lib + ": " + e);
     }
-    return String.join(java.io.File.pathSeparator, entries);
   }
 
   private static List<Path> classpathEntries() {
-    return java.util.Arrays.stream(Runtimes.classpath("flink").split(java.io.File.pathSeparator))
-        .map(Path::of)
-        .toList();
-  }
-
-  /**
-   * A jar of this repository's build (memescope-core, the metrics reporter), staged per process.
-   */
-  private static boolean builtByProject(Path entry) {
-    return entry.startsWith(Runtimes.root()) && Files.isRegularFile(entry);
+    return StagedClasspath.entries(Runtimes.classpath("flink"));
   }
 
   @Override
