@@ -21,7 +21,11 @@ public final class ImageLinks {
 
   /** Absolute image URLs in an HTML fragment or page, in document order, without repeats. */
   public static List<String> inHtml(String html, String baseUrl) {
-    Document doc = Jsoup.parse(html, baseUrl);
+    return inDocument(Jsoup.parse(html, baseUrl));
+  }
+
+  /** {@link #inHtml} of a parsed page, its links resolved against the document's base URI. */
+  public static List<String> inDocument(Document doc) {
     List<String> urls = new ArrayList<>();
     for (Element meta : doc.select("meta[property=og:image], meta[name=twitter:image]")) {
       addIfAbsent(urls, meta.absUrl("content"));

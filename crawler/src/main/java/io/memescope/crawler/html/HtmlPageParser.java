@@ -3,8 +3,10 @@ package io.memescope.crawler.html;
 import io.memescope.core.records.UrlNormalizer;
 import io.memescope.crawler.ImageLinks;
 import io.memescope.crawler.SourcePage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
+import java.nio.charset.Charset;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -12,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import okhttp3.MediaType;
 import org.jsoup.Jsoup;
 import org.jsoup.nodes.Document;
 import org.jsoup.nodes.Element;
@@ -31,18 +34,27 @@ public final class HtmlPageParser {
   public record Parsed(SourcePage page, List<String> sameHostLinks) {}
 
   public SourcePage parse(byte[] body, String pageUrl, Instant now) {
-    return parseWithLinks(body, pageUrl, now).page();
+    return parseWithLinks(body, null, pageUrl, now).page();
   }
 
-  public Parsed parseWithLinks(byte[] body, String pageUrl, Instant now) {
-    String html = new String(body, StandardCharsets.UTF_8);
-    Document doc = Jsoup.parse(html, pageUrl);
+  /**
+   * @param contentType the response's {@code Content-Type}, or null: its charset decodes the body;
+   *     without one (or with one this JVM does not know), a byte-order mark or the page's own
+   *     {@code <meta charset>} does, and UTF-8 where there is neither
+   */
+  public Parsed parseWithLinks(byte[] body, String contentType, String pageUrl, Instant now) {
+    Document doc;
+    try {
+      doc = Jsoup.parse(new ByteArrayInputStream(body), charset(contentType), pageUrl);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e); // a byte array does not fail to read
+    }
     String title = doc.select("meta[property=og:title]").attr("content");
     if (title.isBlank()) {
       title = doc.title();
     }
     Map<String, Integer> skipped = new LinkedHashMap<>();
-    List<String> urls = ImageLinks.inHtml(html, pageUrl);
+    List<String> urls = ImageLinks.inDocument(doc);
     SourcePage page =
         new SourcePage(
             ImageLinks.records(
@@ -74,5 +86,12 @@ public final class HtmlPageParser {
       }
     }
     return new Parsed(page, List.copyOf(links));
+  }
+
+  /** The charset a {@code Content-Type} header names, if this JVM knows it; else null. */
+  static String charset(String contentType) {
+    MediaType type = contentType == null ? null : MediaType.parse(contentType);
+    Charset charset = type == null ? null : type.charset(null);
+    return charset == null ? null : charset.name();
   }
 }

@@ -101,7 +101,9 @@ public final class HtmlPageSource implements PagedSource {
       // Links are relative to where the page was found after redirects (/memes → /memes/).
       PoliteClient.Page fetched = http.page(next.url());
       HtmlPageParser.Parsed parsed =
-          new HtmlPageParser(id).parseWithLinks(fetched.body(), fetched.url(), clock.instant());
+          new HtmlPageParser(id)
+              .parseWithLinks(
+                  fetched.body(), fetched.contentType(), fetched.url(), clock.instant());
       page = parsed.page();
       if (next.depth() < depth) {
         LinkedHashSet<String> queued = new LinkedHashSet<>();

@@ -150,7 +150,11 @@ public final class PoliteClient {
    * A 2xx answer: its body, and the URL that gave it, after redirects: what relative links in it
    * are relative to.
    */
-  public record Page(byte[] body, String url) {}
+  /**
+   * A page's body, the URL it came from after redirects, and its {@code Content-Type} header (null
+   * when absent), whose charset says how an HTML body is encoded.
+   */
+  public record Page(byte[] body, String url, String contentType) {}
 
   /** The 2xx answer to GET {@code url}, after any redirects. */
   public Page page(String url) throws FetchException {
@@ -183,7 +187,7 @@ public final class PoliteClient {
       }
       Hop answer = fetchHop(current);
       if (answer.body() != null) {
-        return new Page(answer.body(), current);
+        return new Page(answer.body(), current, answer.contentType());
       }
       current = answer.location();
     }
@@ -231,7 +235,7 @@ public final class PoliteClient {
   }
 
   /** A hop's answer: the body, or where it redirects to. */
-  private record Hop(byte[] body, String location) {}
+  private record Hop(byte[] body, String location, String contentType) {}
 
   private Hop fetchHop(String url) throws FetchException {
     HttpUrl parsed = HttpUrl.parse(url);
@@ -261,7 +265,7 @@ public final class PoliteClient {
         rateLimitPause(response).ifPresent(pause -> gate.pause(origin, pause));
         int code = response.code();
         if (response.isSuccessful()) {
-          return new Hop(read(response, url), null);
+          return new Hop(read(response, url), null, response.header("Content-Type"));
         }
         if (response.isRedirect()) {
           String location = response.header("Location");
@@ -272,7 +276,7 @@ public final class PoliteClient {
                 "GET " + url + " redirects (" + code + ") to no http(s) URL: " + location,
                 null);
           }
-          return new Hop(null, next.toString());
+          return new Hop(null, next.toString(), null);
         }
         listener.failed(parsed.host(), "http_" + code);
         boolean retryable = code == 429 || code >= 500;

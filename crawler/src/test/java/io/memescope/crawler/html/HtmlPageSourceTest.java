@@ -119,6 +119,29 @@ class HtmlPageSourceTest {
   }
 
   @Test
+  void a_page_served_in_latin1_is_read_by_the_charset_its_header_names() throws Exception {
+    server.createContext(
+        "/legacy/",
+        e -> {
+          byte[] bytes =
+              "<html><head><title>Caf\u00e9</title></head><body><img src='caf\u00e9.jpg'></body>"
+                  .getBytes(StandardCharsets.ISO_8859_1);
+          e.getResponseHeaders().add("Content-Type", "text/html; charset=ISO-8859-1");
+          e.sendResponseHeaders(200, bytes.length);
+          e.getResponseBody().write(bytes);
+          e.close();
+        });
+    PoliteClient http = new PoliteClient(Set.of("127.0.0.1"), 1 << 20, 2, Duration.ofMillis(10));
+    SourcePage page =
+        new HtmlPageSource("legacy", base + "/legacy/", http, Clock.systemUTC(), 0, 1)
+            .fetch(Optional.empty());
+    assertThat(page.records()).extracting(CrawlRecord::title).containsExactly("Caf\u00e9");
+    assertThat(page.records())
+        .extracting(CrawlRecord::url)
+        .containsExactly(base + "/legacy/caf%C3%A9.jpg");
+  }
+
+  @Test
   void slow_robots_txt_of_image_hosts_hold_a_page_no_longer_than_its_budget() throws Exception {
     // Three image hosts whose robots.txt takes 1.5 s each. Until 2026-12-06 a page waited for
     // every one (up to 6 minutes a host), on a thread the crawler's sources share.

@@ -10,6 +10,7 @@ import io.memescope.crawler.html.HtmlPageParser;
 import io.memescope.crawler.list.UrlListParser;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ParsersTest {
@@ -116,6 +117,51 @@ class ParsersTest {
             // A candidate with no descriptor counts as 1x.
             "https://site.example/dir/d2.jpg");
     assertThat(page.records().get(0).title()).isEqualTo("Page title");
+  }
+
+  @Test
+  void a_page_not_in_utf8_is_decoded_by_its_header_its_meta_charset_or_its_byte_order_mark() {
+    // Until 2026-12-06 every page was decoded as UTF-8: a Latin-1 "é" became U+FFFD in titles
+    // and image URLs (which then named no image on the site).
+    java.nio.charset.Charset latin1 = java.nio.charset.Charset.forName("windows-1252");
+    HtmlPageParser parser = new HtmlPageParser("html:site");
+    String page =
+        "<html><head>%s<title>Caf\u00e9 \u2013 m\u00eames</title></head>"
+            + "<body><img src='/m/caf\u00e9.jpg'></body></html>";
+    byte[] withMeta = String.format(page, "<meta charset=\"windows-1252\">").getBytes(latin1);
+    byte[] httpEquiv =
+        String.format(
+                page,
+                "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=windows-1252\">")
+            .getBytes(latin1);
+    byte[] wrongMeta = String.format(page, "<meta charset=\"utf-8\">").getBytes(latin1);
+    byte[] bare = String.format(page, "").getBytes(latin1);
+    byte[] utf16 = ("\ufeff" + String.format(page, "")).getBytes(StandardCharsets.UTF_16BE);
+    String url = "https://site.example/";
+
+    for (var c :
+        List.of(
+            parser.parseWithLinks(withMeta, null, url, NOW),
+            parser.parseWithLinks(httpEquiv, "text/html", url, NOW),
+            // The header wins over the page's own word, as in browsers.
+            parser.parseWithLinks(wrongMeta, "text/html; charset=windows-1252", url, NOW),
+            parser.parseWithLinks(bare, "text/html;charset=\"ISO-8859-1\"", url, NOW),
+            // A charset this JVM does not know is ignored: the meta tag decides.
+            parser.parseWithLinks(withMeta, "text/html; charset=x-no-such", url, NOW),
+            parser.parseWithLinks(utf16, "text/html", url, NOW))) {
+      CrawlRecord r = c.page().records().get(0);
+      assertThat(r.title()).isIn("Caf\u00e9 \u2013 m\u00eames", "Caf\u00e9 \u0096 m\u00eames");
+      assertThat(r.url()).isEqualTo("https://site.example/m/caf%C3%A9.jpg");
+    }
+    // Without any word on its encoding, a page is read as UTF-8.
+    CrawlRecord utf8 =
+        parser
+            .parseWithLinks(
+                String.format(page, "").getBytes(StandardCharsets.UTF_8), null, url, NOW)
+            .page()
+            .records()
+            .get(0);
+    assertThat(utf8.title()).isEqualTo("Caf\u00e9 \u2013 m\u00eames");
   }
 
   @Test
