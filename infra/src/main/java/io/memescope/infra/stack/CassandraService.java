@@ -70,6 +70,16 @@ final class CassandraService extends Service {
   }
 
   @Override
+  protected List<String> startSettings() {
+    return List.of(
+        "cassandra.host",
+        "cassandra.native-port",
+        "cassandra.storage-port",
+        "cassandra.jmx-port",
+        "cassandra.heap");
+  }
+
+  @Override
   public String host() {
     return cassandra.host();
   }

@@ -22,6 +22,11 @@ final class CrawlerProcess extends ApplicationProcess {
   }
 
   @Override
+  protected List<String> startSettings() {
+    return settings(List.of("crawler"), KAFKA_CLIENT, CASSANDRA_CLIENT);
+  }
+
+  @Override
   public String host() {
     return crawler.metricsHost();
   }

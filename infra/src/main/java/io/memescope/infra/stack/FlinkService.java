@@ -93,6 +93,12 @@ final class FlinkService extends Service {
     return isJobManager() ? "flink-jobmanager" : "flink-taskmanager-" + index;
   }
 
+  @Override
+  protected List<String> startSettings() {
+    // libtorch's threads reach the TaskManagers by their environment (Supervisor).
+    return List.of("flink", "model.torch-threads");
+  }
+
   String resourceId() {
     return "memescope-taskmanager-" + index;
   }

@@ -29,6 +29,11 @@ final class KafkaService extends Service {
   }
 
   @Override
+  protected List<String> startSettings() {
+    return List.of("kafka.host", "kafka.port", "kafka.controller-port", "kafka.heap");
+  }
+
+  @Override
   public String host() {
     return kafka.host();
   }

@@ -209,9 +209,20 @@ public final class LocalStack {
     return out;
   }
 
-  /** Whether {@code process}, running {@code service}, should be restarted, and why. */
+  /**
+   * Whether {@code process}, running {@code service}, should be restarted, and why: an older build,
+   * other settings, or both.
+   */
   private static Optional<String> outdated(Service service, ProcessHandle process) {
-    return service.outdated(Supervisor.commandLine(process).orElse(""));
+    List<String> why = reasonsToRestart(service, process);
+    return why.isEmpty() ? Optional.empty() : Optional.of(String.join("; and it ", why));
+  }
+
+  private static List<String> reasonsToRestart(Service service, ProcessHandle process) {
+    List<String> why = new ArrayList<>();
+    service.outdated(Supervisor.commandLine(process).orElse("")).ifPresent(why::add);
+    service.otherSettings().ifPresent(why::add);
+    return why;
   }
 
   /** Every service's status; the probes run in parallel, so this takes as long as the slowest. */
@@ -277,8 +288,8 @@ public final class LocalStack {
     var existing = supervisor.running(service);
     if (existing.isPresent()) {
       progress.step(service.name(), "already running (pid " + existing.get().pid() + ")");
-      outdated(service, existing.get())
-          .ifPresent(warning -> progress.step(service.name(), warning));
+      reasonsToRestart(service, existing.get())
+          .forEach(warning -> progress.step(service.name(), warning));
       awaitReady(service, existing.get(), begin);
       return new Started(service, true, Duration.ofNanos(System.nanoTime() - begin));
     }
@@ -287,6 +298,7 @@ public final class LocalStack {
     StackLayout.createDirectories(service.confDir());
     StackLayout.createDirectories(service.logFile().getParent());
     service.prepare(progress);
+    service.recordStartSettings();
     progress.step(service.name(), "starting (log " + StackLayout.show(service.logFile()) + ")");
     ProcessHandle process = supervisor.launch(service, service.command());
     // The start timeout counts from the launch: preparing (the first run's pip install of Milvus

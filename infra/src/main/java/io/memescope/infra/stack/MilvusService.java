@@ -53,6 +53,11 @@ final class MilvusService extends Service {
   }
 
   @Override
+  protected List<String> startSettings() {
+    return List.of("milvus.host", "milvus.port", "milvus.python", "milvus.venv");
+  }
+
+  @Override
   public String host() {
     return milvus.host();
   }

@@ -28,6 +28,11 @@ final class RaterProcess extends ApplicationProcess {
   }
 
   @Override
+  protected List<String> startSettings() {
+    return settings(List.of("rater", "model.dir"), CASSANDRA_CLIENT);
+  }
+
+  @Override
   public String host() {
     return rater.host();
   }

@@ -1,7 +1,12 @@
 package io.memescope.infra.stack;
 
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigRenderOptions;
 import io.memescope.core.config.MemescopeConfig;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -56,6 +61,118 @@ public abstract class Service {
    */
   public Optional<String> outdated(String commandLine) {
     return Optional.empty();
+  }
+
+  /**
+   * The settings (paths in the configuration, a subtree or a single value) this process is started
+   * from, so that a change to one takes a restart. {@code up} records their values when it starts
+   * the process, and says when they differ from the settings it is run with while the process runs
+   * on ({@link #otherSettings}); until 2026-12-06 it reused such a process in silence, so a new
+   * port or heap did nothing, and the processes started next were given the new port.
+   */
+  protected List<String> startSettings() {
+    return List.of();
+  }
+
+  /** What a client of Kafka is started from (not the broker's own heap or controller port). */
+  protected static final List<String> KAFKA_CLIENT =
+      List.of("kafka.host", "kafka.port", "kafka.topics");
+
+  /** What a client of Cassandra is started from. */
+  protected static final List<String> CASSANDRA_CLIENT =
+      List.of(
+          "cassandra.host",
+          "cassandra.native-port",
+          "cassandra.keyspace",
+          "cassandra.local-datacenter",
+          "cassandra.request-timeout");
+
+  /** What a client of Milvus is started from. */
+  protected static final List<String> MILVUS_CLIENT =
+      List.of(
+          "milvus.host", "milvus.port", "milvus.collection", "milvus.index-type", "milvus.metric");
+
+  /** {@code own} and the settings of the stores the process is a client of. */
+  @SafeVarargs
+  protected static List<String> settings(List<String> own, List<String>... clientOf) {
+    List<String> out = new java.util.ArrayList<>(own);
+    for (List<String> c : clientOf) {
+      out.addAll(c);
+    }
+    return List.copyOf(out);
+  }
+
+  private Path startedWithFile() {
+    return dataDir().resolve("started-with.conf");
+  }
+
+  /** The values of {@link #startSettings} now, as the processes see them (paths resolved). */
+  Config startValues() {
+    Config all = Runtimes.settingsForProcesses(config);
+    Config out = ConfigFactory.empty();
+    for (String path : startSettings()) {
+      if (all.hasPath(path)) {
+        out = out.withValue(path, all.getValue(path));
+      }
+    }
+    return out;
+  }
+
+  /** Records the values of {@link #startSettings}, as the process is about to start with them. */
+  void recordStartSettings() throws IOException {
+    Files.writeString(
+        startedWithFile(),
+        "# The settings "
+            + name()
+            + " was started with; `up` compares them with its own while it runs.\n"
+            + startValues().root().render(ConfigRenderOptions.concise().setFormatted(true))
+            + "\n");
+  }
+
+  /**
+   * When the running process was started with other values of its {@link #startSettings} than this
+   * stack's configuration gives now, which and what to do; empty when they agree, or when the
+   * process was started by a build that kept no record.
+   */
+  public Optional<String> otherSettings() {
+    Path file = startedWithFile();
+    if (startSettings().isEmpty() || !Files.isRegularFile(file)) {
+      return Optional.empty();
+    }
+    Map<String, String> then;
+    try {
+      then = flat(ConfigFactory.parseFile(file.toFile()));
+    } catch (ConfigException e) {
+      return Optional.empty(); // cannot tell
+    }
+    Map<String, String> now = flat(startValues());
+    java.util.SortedSet<String> keys = new java.util.TreeSet<>(then.keySet());
+    keys.addAll(now.keySet());
+    List<String> changed = new java.util.ArrayList<>();
+    for (String key : keys) {
+      if (!java.util.Objects.equals(then.get(key), now.get(key))) {
+        changed.add(
+            key
+                + " "
+                + then.getOrDefault(key, "unset")
+                + ", now "
+                + now.getOrDefault(key, "unset"));
+      }
+    }
+    return changed.isEmpty()
+        ? Optional.empty()
+        : Optional.of(
+            "was started with other settings ("
+                + String.join("; ", changed)
+                + "); restart it to apply them: ./memescope down "
+                + name()
+                + " && ./memescope up");
+  }
+
+  private static Map<String, String> flat(Config config) {
+    Map<String, String> out = new java.util.HashMap<>();
+    config.entrySet().forEach(e -> out.put(e.getKey(), String.valueOf(e.getValue().unwrapped())));
+    return out;
   }
 
   /**

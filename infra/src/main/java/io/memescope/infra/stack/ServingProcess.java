@@ -28,6 +28,15 @@ final class ServingProcess extends ApplicationProcess {
   }
 
   @Override
+  protected List<String> startSettings() {
+    return settings(
+        List.of("serving", "model", "ingest.fetch.file-roots"),
+        KAFKA_CLIENT,
+        CASSANDRA_CLIENT,
+        MILVUS_CLIENT);
+  }
+
+  @Override
   public String host() {
     return serving.host();
   }

@@ -39,6 +39,22 @@ class LocalStackIT {
     assertThat(said)
         .as("this build's stack runs this build's jars")
         .noneMatch(m -> m.contains("older build"));
+    assertThat(said).noneMatch(m -> m.contains("other settings"));
+
+    // The same stack asked for with a setting its running Kafka was not started with: reused
+    // (nothing restarts behind the user's back), and said so, with what to do.
+    said.clear();
+    List<LocalStack.Started> changed =
+        new LocalStack(TestStack.load(Map.of("kafka.heap", "640m")))
+            .up(List.of("kafka"), (service, message) -> said.add(service + ": " + message));
+    assertThat(changed).singleElement().satisfies(s -> assertThat(s.reused()).isTrue());
+    assertThat(said)
+        .anySatisfy(
+            m ->
+                assertThat(m)
+                    .startsWith("kafka: was started with other settings (kafka.heap ")
+                    .contains(", now 640m)")
+                    .endsWith("./memescope down kafka && ./memescope up"));
   }
 
   @Test
