@@ -14,7 +14,10 @@
 // notice must stay while the rater skips the next pair), checks a second tab is told
 // that another tab rates, waits until the outbox is empty, rates and undoes one pair on a second
 // device (a second Backspace there must not undo the first device's rating), checks that a pair
-// whose image cannot be loaded is shown without rating keys (on a third device), and writes
+// whose image cannot be loaded is shown without rating keys (on a third device), checks that a
+// session ending while a rating is only in the page's memory (storage refused) keeps the page open
+// with a link to sign in again, and that the rating is sent once signed in (a fourth device, which
+// then undoes it), and writes
 // DIR/rater-result.json:
 //   {"ratings":[{left,right,scores}] (the 20 final ratings), "undone":{left,right,scores (the
 //    original ones)}, "skipped":{left,right}}
@@ -324,6 +327,76 @@ try {
       const disabled = await other.$$eval('#keys button.point', (bs) => bs.every((b) => b.disabled));
       check(disabled, 'the value buttons of a pair whose images did not load are enabled');
       step(`a pair whose images did not load (${broken.left} / ${broken.right}) cannot be rated`);
+    } finally {
+      await device.close();
+    }
+  }
+
+  // The session ends while a rating is only in the page's memory (this browser would not store
+  // the outbox): the sign-in page would lose it. The page stays, says so with a link to sign in
+  // in a new tab, and sends the rating once the session is back. On a device of its own; the
+  // rating is then undone, so that the first device's 20 stay the only ones.
+  {
+    const device = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    device.setDefaultTimeout(TIMEOUT);
+    const deviceProblems = await watch(device);
+    try {
+      const other = await device.newPage();
+      const undos = [];
+      other.on('request', (r) => {
+        if (r.method() === 'POST' && new URL(r.url()).pathname === '/api/ratings/undo') undos.push(r.postData());
+      });
+      await signIn(other, BASE, opts.user, opts.password);
+      const first = await pairShown(other, { timeout: TIMEOUT });
+      await other.evaluate(() => {
+        const real = Storage.prototype.setItem;
+        Storage.prototype.setItem = function setItem(key, value) {
+          if (/outbox/.test(key)) throw new DOMException('the storage is full (test)', 'QuotaExceededError');
+          return real.call(this, key, value);
+        };
+      });
+      // The session ended: every API call is answered 401 until it is back.
+      let signedOut = true;
+      await device.route(/\/api\//, (route) => (signedOut && !/\/api\/login$/.test(new URL(route.request().url()).pathname)
+        ? route.fulfill({ status: 401, contentType: 'application/json', body: JSON.stringify({ error: 'sign in (test)' }) })
+        : route.continue()));
+      for (const d of DIMENSIONS) await other.keyboard.press(keys[d][1].key);
+      const next = await pairShown(other, { after: first.seq }); // prefetched before the session ended
+      await other.waitForSelector('#problem a#sign-in-again', { timeout: 10000 })
+        .catch(async () => {
+          const said = await other.$eval('#problem', (e) => e.textContent).catch(() => '?');
+          throw new Error(`the session ended with a rating only in memory, and the page said: ${said} (at ${other.url()})`);
+        });
+      await other.waitForTimeout(1000);
+      const at = new URL(other.url());
+      check(at.pathname === '/', `the page went to ${at.pathname} with a rating it could not store: it is lost`);
+      const pending = await other.$eval('#outbox', (o) => o.dataset.pending);
+      check(pending === '1', `the page holds ${pending} unsent ratings, not the 1 rated`);
+      const link = new URL(await other.$eval('#sign-in-again', (a) => a.href));
+      check(link.pathname === '/login' && link.searchParams.get('then') === 'close',
+        `the sign-in link is ${link.href}, not the sign-in page that closes itself`);
+      // Signed in again by that link, in another tab: it closes itself or says to close it.
+      const signin = await device.newPage();
+      await signin.goto(link.href);
+      await signin.fill('#username', opts.user);
+      await signin.fill('#password', opts.password);
+      await signin.press('#password', 'Enter');
+      await signin.waitForFunction(() => /Signed in\. Close this tab/.test(document.getElementById('login-error')?.textContent ?? ''), null, { timeout: 10000 })
+        .catch((e) => { if (!signin.isClosed()) throw new Error(`the sign-in tab opened from the rating page neither closed nor said to close it: ${e.message}`); });
+      check(signin.isClosed() || new URL(signin.url()).pathname === '/login', `the sign-in tab went on to ${signin.url()}`);
+      signedOut = false; // the new session is the server's; the page finds it by itself
+      await outboxEmpty(other, Math.max(TIMEOUT, 60000));
+      await other.waitForFunction(() => !/session has ended/.test(document.getElementById('problem')?.textContent ?? ''), null, { timeout: 10000 })
+        .catch(() => { throw new Error('the page still says the session has ended after sending its rating'); });
+      await other.keyboard.press('Backspace');
+      const back = await pairShown(other, { after: next.seq });
+      check(back.undone && back.left === first.left && back.right === first.right,
+        `after the session came back Backspace brought back ${back.left} / ${back.right}, not the rated pair`);
+      check(undos.length === 1, `undoing the rating sent after the session came back sent ${undos.length} undo requests, not 1`);
+      // The 401s are this scenario's own; anything else still counts.
+      const others = deviceProblems.filter((p) => !/401|sign in \(test\)|storage is full/.test(p));
+      check(others.length === 0, others.join('\n'));
+      step('a session that ended while a rating was only in memory: the page stayed and sent it once signed in again');
     } finally {
       await device.close();
     }

@@ -32,10 +32,27 @@ export class ApiError extends Error {
   }
 }
 
-/** Where a 401 goes: the sign-in page, which comes back to this page. */
-export function signInAgain() {
+let signInHold = null;
+
+/**
+ * Lets a page keep itself open on a 401 instead of going to the sign-in page: {@code hold} is
+ * asked first, and returns true when leaving would lose something the page cannot keep elsewhere
+ * (it then offers the sign-in some other way).
+ */
+export function holdSignIn(hold) {
+  signInHold = hold;
+}
+
+/** The sign-in page's address, coming back to this page (or closing itself: `then=close`). */
+export function signInUrl({ close = false } = {}) {
   const here = location.pathname + location.search;
-  location.assign('/login?next=' + encodeURIComponent(here));
+  return '/login?next=' + encodeURIComponent(here) + (close ? '&then=close' : '');
+}
+
+/** Where a 401 goes: the sign-in page, which comes back to this page; unless the page holds it. */
+export function signInAgain() {
+  if (signInHold && signInHold()) return;
+  location.assign(signInUrl());
 }
 
 /**

@@ -65,6 +65,15 @@ form.addEventListener('submit', async (event) => {
   error.hidden = true;
   try {
     await api('POST', '/api/login', { username: username.value.trim(), password: password.value }, { redirect401: false });
+    if (new URLSearchParams(location.search).get('then') === 'close') {
+      // Opened by a rating page that stayed open (its unsent ratings are only in its memory): it
+      // carries on by itself once the session is back; this tab has nothing more to do.
+      window.close();
+      form.hidden = true;
+      showError('Signed in. Close this tab: the rating page goes on by itself.');
+      button.textContent = 'Signed in';
+      return;
+    }
     location.replace(nextPath());
     return;
   } catch (e) {

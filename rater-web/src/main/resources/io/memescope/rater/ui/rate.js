@@ -8,7 +8,7 @@
 // Locks). For tests: #pair carries data-left / data-right / data-seq / data-state, #outbox carries
 // data-pending, and window.__raterBench records the time from the last key of a pair to the next
 // pair painted (also as performance measures named "rater:key-to-shown").
-import { api, ApiError, setCsrf, el, withTz, signOut, sessionUser, signInAgain } from '/ui/api.js';
+import { api, ApiError, setCsrf, el, withTz, signOut, sessionUser, signInAgain, holdSignIn, signInUrl } from '/ui/api.js';
 
 const PREFETCH = 2; // pairs fetched and decoded ahead of the one on screen
 const HISTORY = 5; // rated pairs whose decoded images are kept for a quick local undo
@@ -85,17 +85,71 @@ function loadStore(what) {
   }
 }
 
+let outboxKept = true; // the outbox as it is now is in localStorage
+
 function saveOutbox() {
   try {
     localStorage.setItem(storeKey('outbox'), JSON.stringify(outbox));
   } catch (e) {
-    showProblem(`This browser would not keep the unsent ratings (${e.message}); keep this tab open until they are saved.`, 'storage');
+    outboxKept = false;
+    if (!signInHeld) showProblem(`This browser would not keep the unsent ratings (${e.message}); keep this tab open until they are saved.`, 'storage');
     renderOutbox();
     return;
   }
+  outboxKept = true;
   clearProblem('storage');
   renderOutbox();
 }
+
+/** Unsent ratings that only this page's memory holds: leaving the page loses them. */
+const unkept = () => outbox.length > 0 && !outboxKept;
+
+// A 401 (the session ended) while the outbox is only in memory: the sign-in page would lose it.
+// The page stays, offers the sign-in in a new tab, looks for the session every few seconds, and
+// then sends the outbox and goes on. Until 2026-12-06 it went to the sign-in page, and those
+// ratings were lost.
+let signInHeld = false;
+const SESSION_POLL_MS = 3000;
+
+function holdForSignIn() {
+  if (!unkept() || switchedTo) return false;
+  const n = outbox.length;
+  showProblem(el('span', {},
+    `Your session has ended, and ${n} unsent rating${n === 1 ? ' is' : 's are'} only in this page (this browser would not store ${n === 1 ? 'it' : 'them'}). `,
+    el('a', { href: signInUrl({ close: true }), target: '_blank', id: 'sign-in-again', text: 'Sign in again in a new tab' }),
+    ` and keep this one open: ${n === 1 ? 'it is' : 'they are'} sent as soon as you have. Closing or reloading this page loses ${n === 1 ? 'it' : 'them'}.`), 'signin');
+  if (!signInHeld) {
+    signInHeld = true;
+    clearTimeout(retryTimer);
+    retryTimer = null;
+    setTimeout(awaitSignIn, SESSION_POLL_MS);
+  }
+  return true;
+}
+
+async function awaitSignIn() {
+  if (!signInHeld || switchedTo) return;
+  const fresh = await api('GET', '/api/me', undefined, { redirect401: false }).catch(() => null);
+  if (fresh && fresh.username !== me.username) {
+    signInHeld = false;
+    switched(fresh.username); // the outbox stays in memory; this tab stops (it says what it holds)
+    return;
+  }
+  if (!fresh) {
+    setTimeout(awaitSignIn, SESSION_POLL_MS);
+    return;
+  }
+  setCsrf(fresh.csrf, me.username);
+  signInHeld = false;
+  clearProblem('signin');
+  sendBackoff = 0;
+  send();
+  fill();
+}
+
+addEventListener('beforeunload', (e) => {
+  if (unkept()) e.preventDefault(); // the browser asks whether to leave
+});
 
 /** Whether the server may have acted on a request that failed: no answer, or a server error. */
 const lostAnswer = (e) => !(e instanceof ApiError) || e.network || e.status >= 500;
@@ -136,15 +190,17 @@ function say(message, { sticky = false } = {}) {
 // What #problem says, and of what kind: 'fetch' (the next pair cannot be had) goes as soon as a
 // pair comes; 'storage' (the outbox is not kept) when it is kept again; a 'notice' (a rating
 // refused and dropped) stays NOTICE_MS at least, and the 'stopped' one (another user signed in)
-// for good. Until 2026-12-06 every pair fetched cleared whatever was there, so a notice that a
-// rating was dropped went before it could be read.
+// for good; 'signin' (the session ended while the outbox is only in memory) until the session is
+// back, and nothing else replaces it meanwhile but 'stopped'. Until 2026-12-06 every pair fetched
+// cleared whatever was there, so a notice that a rating was dropped went before it could be read.
 let problemKind = null;
 let problemUntil = 0;
 const NOTICE_MS = 20000;
 
 function showProblem(message, kind = 'notice') {
   if (!message && problemKind === 'stopped') return;
-  problemEl.textContent = message || '';
+  if (message && signInHeld && kind !== 'signin' && kind !== 'stopped') return;
+  problemEl.replaceChildren(message || '');
   problemEl.hidden = !message;
   problemKind = message ? kind : null;
   problemUntil = message && kind === 'notice' ? Date.now() + NOTICE_MS : 0;
@@ -910,6 +966,7 @@ async function main() {
     return;
   }
   setCsrf(me.csrf, me.username);
+  holdSignIn(holdForSignIn);
   dims = me.dimensions || [];
   scale = me.scale || [];
   $('who').textContent = me.username;
