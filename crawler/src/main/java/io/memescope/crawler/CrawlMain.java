@@ -123,7 +123,8 @@ public final class CrawlMain implements Callable<Integer> {
           builder
               .setStyle(ProgressBarStyle.ASCII)
               .setConsumer(
-                  new DelegatingProgressBarConsumer(line -> System.out.println(line.strip()), 140));
+                  new DelegatingProgressBarConsumer(
+                      new io.memescope.core.progress.DistinctLines(System.out::println), 140));
         }
         bar = builder.build();
       }

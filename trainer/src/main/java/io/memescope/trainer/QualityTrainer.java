@@ -379,7 +379,7 @@ public final class QualityTrainer {
       b.setUpdateIntervalMillis((int) Math.max(1, pipedEvery.toMillis()))
           .setConsumer(
               new me.tongfei.progressbar.DelegatingProgressBarConsumer(
-                  line -> System.err.println(line.strip()), 120));
+                  new io.memescope.core.progress.DistinctLines(System.err::println), 120));
     }
     return b.build();
   }

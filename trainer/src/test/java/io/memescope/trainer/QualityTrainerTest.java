@@ -47,6 +47,9 @@ class QualityTrainerTest {
     assertThat(lines).anyMatch(l -> l.startsWith("training") && l.contains("epochs"));
     // The last line says where it ended: every epoch run (early stopping may skip the rest).
     assertThat(lines.get(lines.size() - 1)).startsWith("training").contains("100%");
+    for (int i = 1; i < lines.size(); i++) {
+      assertThat(lines.get(i)).as("line %d printed again", i).isNotEqualTo(lines.get(i - 1));
+    }
   }
 
   @Test
