@@ -262,21 +262,28 @@ try {
   await outboxEmpty(page, Math.max(TIMEOUT, 60000));
   step('outbox empty: every rating is on the server');
 
+  // The same rater on another device (a browser context of its own: its own storage and tab
+  // lock), signed in; its problems and its undo requests are counted apart.
+  const openDevice = async () => {
+    const device = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    device.setDefaultTimeout(TIMEOUT);
+    const deviceProblems = await watch(device);
+    const other = await device.newPage();
+    const undos = [];
+    other.on('request', (r) => {
+      if (r.method() === 'POST' && new URL(r.url()).pathname === '/api/ratings/undo') undos.push(r.postData());
+    });
+    await signIn(other, BASE, opts.user, opts.password);
+    return { device, deviceProblems, other, undos };
+  };
+
   // The same rater on another device (a context of its own: its own storage and tab lock). Once
   // its page has stored a rating and undone it, Backspace must not ask the server for "the latest
   // rating, whichever": that is now the first page's last one, and would be taken back (RaterIT
   // then finds 19 ratings, not 20).
   {
-    const device = await browser.newContext({ viewport: { width: 1366, height: 900 } });
-    device.setDefaultTimeout(TIMEOUT);
-    const deviceProblems = await watch(device);
+    const { device, deviceProblems, other, undos } = await openDevice();
     try {
-      const other = await device.newPage();
-      const undos = [];
-      other.on('request', (r) => {
-        if (r.method() === 'POST' && new URL(r.url()).pathname === '/api/ratings/undo') undos.push(r.postData());
-      });
-      await signIn(other, BASE, opts.user, opts.password);
       const first = await pairShown(other, { timeout: TIMEOUT });
       for (const d of DIMENSIONS) await other.keyboard.press(keys[d][1].key);
       const next = await pairShown(other, { after: first.seq });
@@ -337,16 +344,8 @@ try {
   // in a new tab, and sends the rating once the session is back. On a device of its own; the
   // rating is then undone, so that the first device's 20 stay the only ones.
   {
-    const device = await browser.newContext({ viewport: { width: 1366, height: 900 } });
-    device.setDefaultTimeout(TIMEOUT);
-    const deviceProblems = await watch(device);
+    const { device, deviceProblems, other, undos } = await openDevice();
     try {
-      const other = await device.newPage();
-      const undos = [];
-      other.on('request', (r) => {
-        if (r.method() === 'POST' && new URL(r.url()).pathname === '/api/ratings/undo') undos.push(r.postData());
-      });
-      await signIn(other, BASE, opts.user, opts.password);
       const first = await pairShown(other, { timeout: TIMEOUT });
       await other.evaluate(() => {
         const real = Storage.prototype.setItem;
