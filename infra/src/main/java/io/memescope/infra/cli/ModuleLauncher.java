@@ -51,13 +51,16 @@ final class ModuleLauncher {
     // The run loads classes from a copy of the build outputs, as the stack's processes do
     // (StagedClasspath): a rebuild during a long `train run` would otherwise rewrite its classes
     // under it.
+    // The folder is made private to this user (0700) by createTempDirectory, and the copy goes
+    // into a folder inside it: emptying and making the copy's folder again in a shared /tmp would
+    // let another user put one of theirs, writable to them, in its place.
     Path lib =
         Files.createTempDirectory(tmp, PREFIX + module + "-" + ProcessHandle.current().pid() + "-");
     try {
       String staged =
           StagedClasspath.stage(
               root,
-              lib,
+              lib.resolve("classpath"),
               StagedClasspath.entries(
                   root.resolve(module + "/target/classes")
                       + java.io.File.pathSeparator
@@ -103,7 +106,12 @@ final class ModuleLauncher {
     Process p = new ProcessBuilder(command).inheritIO().start();
     // Who uses the copy: if this JVM is killed outright, the module's runs on, and the next
     // command's sweep must leave its copy alone until both are gone.
-    Files.writeString(lib.resolve(PIDS), ProcessHandle.current().pid() + "\n" + p.pid() + "\n");
+    try {
+      Files.writeString(lib.resolve(PIDS), ProcessHandle.current().pid() + "\n" + p.pid() + "\n");
+    } catch (IOException e) {
+      // Then only this JVM's pid, in the folder's name, keeps a sweep off the copy; the module's
+      // JVM runs on it all the same.
+    }
     // A kill of this JVM (not Ctrl-C, which reaches both) would leave the module's running on:
     // it gets a SIGTERM, and its own shutdown hooks run (a trainer gives its lease back).
     Thread stop =
@@ -144,34 +152,50 @@ final class ModuleLauncher {
    * shutdown hook ran), once neither it nor the module's JVM is alive.
    */
   static void sweep(Path tmp) {
+    java.nio.file.attribute.UserPrincipal me;
+    try {
+      me =
+          tmp.getFileSystem()
+              .getUserPrincipalLookupService()
+              .lookupPrincipalByName(System.getProperty("user.name"));
+    } catch (IOException | UnsupportedOperationException e) {
+      return; // whose folders are ours cannot be told: sweep none
+    }
     try (DirectoryStream<Path> copies = Files.newDirectoryStream(tmp, PREFIX + "*")) {
       for (Path copy : copies) {
         Matcher m = COPY.matcher(copy.getFileName().toString());
-        if (!m.matches() || !Files.isDirectory(copy, LinkOption.NOFOLLOW_LINKS)) {
-          continue;
-        }
-        List<Long> pids = new ArrayList<>(List.of(Long.parseLong(m.group(1))));
-        Path file = copy.resolve(PIDS);
-        if (Files.isRegularFile(file)) {
-          for (String line : Files.readAllLines(file)) {
-            if (!line.isBlank()) {
-              pids.add(Long.parseLong(line.strip()));
+        try {
+          // Only this user's own folders: another user's could be made to redirect the deletes.
+          if (!m.matches()
+              || !Files.isDirectory(copy, LinkOption.NOFOLLOW_LINKS)
+              || !me.equals(Files.getOwner(copy, LinkOption.NOFOLLOW_LINKS))) {
+            continue;
+          }
+          List<Long> pids = new ArrayList<>(List.of(Long.parseLong(m.group(1))));
+          Path file = copy.resolve(PIDS);
+          if (Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            for (String line : Files.readAllLines(file)) {
+              if (!line.isBlank()) {
+                pids.add(Long.parseLong(line.strip()));
+              }
             }
           }
-        }
-        if (pids.stream().noneMatch(pid -> ProcessHandle.of(pid).isPresent())) {
-          deleteQuietly(copy);
+          if (pids.stream().noneMatch(pid -> ProcessHandle.of(pid).isPresent())) {
+            deleteQuietly(copy);
+          }
+        } catch (IOException | RuntimeException e) {
+          // one going away, or a pids file cut short: the next sweep looks again
         }
       }
     } catch (IOException | RuntimeException e) {
-      // another user's copy, or one going away: not this run's business
+      // a temporary folder that cannot be listed: nothing to sweep
     }
   }
 
   private static void deleteQuietly(Path dir) {
     try {
       StagedClasspath.deleteTree(dir);
-    } catch (IOException e) {
+    } catch (IOException | java.io.UncheckedIOException e) {
       // a leftover in the temporary folder; the next run's sweep tries again
     }
   }

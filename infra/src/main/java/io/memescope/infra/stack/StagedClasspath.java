@@ -83,13 +83,23 @@ public final class StagedClasspath {
    * classes, or a jar); null for anything else, a dependency in Maven's repository above all.
    */
   static Path staged(Path root, Path lib, Path entry) {
-    if (!entry.toAbsolutePath().normalize().startsWith(root.toAbsolutePath().normalize())) {
+    // Real paths: a checkout reached through a symbolic link has its root given one way (the
+    // script's `pwd`) and its build outputs the other (Maven's).
+    if (!real(entry).startsWith(real(root))) {
       return null;
     }
     if (Files.isDirectory(entry)) {
       return lib.resolve(module(entry) + "-classes");
     }
     return Files.isRegularFile(entry) ? lib.resolve(entry.getFileName()) : null;
+  }
+
+  private static Path real(Path p) {
+    try {
+      return p.toRealPath();
+    } catch (IOException e) {
+      return p.toAbsolutePath().normalize(); // not there (yet): as written
+    }
   }
 
   /** The module of a folder of classes, {@code <module>/target/classes}. */

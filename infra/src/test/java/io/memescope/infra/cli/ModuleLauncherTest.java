@@ -57,6 +57,11 @@ class ModuleLauncherTest {
     String classpath = Files.readString(started);
     assertThat(classpath).startsWith(tmp.resolve("memescope-run-demo-").toString());
     assertThat(classpath).doesNotContain(root.toString());
+    // In a folder of this user's alone, as made: not one emptied and made again, which another
+    // user of a shared /tmp could have put in its place.
+    Path copy = tmp.relativize(Path.of(classpath.split(":")[0])).getName(0);
+    assertThat(Files.getPosixFilePermissions(tmp.resolve(copy)))
+        .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
 
     // The rebuild: the build outputs go while the run still has a class to load.
     io.memescope.infra.stack.StagedClasspath.deleteTree(classes);

@@ -83,6 +83,21 @@ class StagedClasspathTest {
   }
 
   @Test
+  void a_checkout_reached_through_a_symbolic_link_is_staged_all_the_same() throws Exception {
+    Path real = dir.resolve("real");
+    Path jar =
+        Files.writeString(
+            Files.createDirectories(real.resolve("core/target")).resolve("core.jar"), "core");
+    Path link = Files.createSymbolicLink(dir.resolve("link"), real);
+    Path lib = dir.resolve("lib");
+    // The script's root goes through the link; Maven wrote the real path, or the other way.
+    assertThat(StagedClasspath.stage(link, lib, List.of(jar)))
+        .isEqualTo(lib.resolve("core.jar") + "");
+    assertThat(StagedClasspath.stage(real, lib, List.of(link.resolve("core/target/core.jar"))))
+        .isEqualTo(lib.resolve("core.jar") + "");
+  }
+
+  @Test
   void a_staged_jar_that_is_missing_or_differs_from_the_build_is_named() throws Exception {
     Path target = Files.createDirectories(dir.resolve("target"));
     Path lib = Files.createDirectories(dir.resolve("lib"));
