@@ -76,7 +76,8 @@ final class CassandraService extends Service {
         "cassandra.native-port",
         "cassandra.storage-port",
         "cassandra.jmx-port",
-        "cassandra.heap");
+        "cassandra.heap",
+        "stack.java-home");
   }
 
   @Override

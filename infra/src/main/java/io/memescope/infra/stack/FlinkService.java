@@ -96,7 +96,7 @@ final class FlinkService extends Service {
   @Override
   protected List<String> startSettings() {
     // libtorch's threads reach the TaskManagers by their environment (Supervisor).
-    return List.of("flink", "model.torch-threads");
+    return List.of("flink", "model.torch-threads", "stack.java-home");
   }
 
   String resourceId() {

@@ -30,7 +30,8 @@ final class KafkaService extends Service {
 
   @Override
   protected List<String> startSettings() {
-    return List.of("kafka.host", "kafka.port", "kafka.controller-port", "kafka.heap");
+    return List.of(
+        "kafka.host", "kafka.port", "kafka.controller-port", "kafka.heap", "stack.java-home");
   }
 
   @Override

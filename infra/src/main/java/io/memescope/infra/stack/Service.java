@@ -92,10 +92,11 @@ public abstract class Service {
       List.of(
           "milvus.host", "milvus.port", "milvus.collection", "milvus.index-type", "milvus.metric");
 
-  /** {@code own} and the settings of the stores the process is a client of. */
+  /** {@code own}, the Java it runs on, and the settings of the stores it is a client of. */
   @SafeVarargs
   protected static List<String> settings(List<String> own, List<String>... clientOf) {
     List<String> out = new java.util.ArrayList<>(own);
+    out.add("stack.java-home"); // every application is a JVM the stack starts
     for (List<String> c : clientOf) {
       out.addAll(c);
     }
@@ -152,11 +153,13 @@ public abstract class Service {
     for (String key : keys) {
       if (!java.util.Objects.equals(then.get(key), now.get(key))) {
         changed.add(
-            key
-                + " "
-                + then.getOrDefault(key, "unset")
-                + ", now "
-                + now.getOrDefault(key, "unset"));
+            SECRET.matcher(key).find()
+                ? key + " changed"
+                : key
+                    + " "
+                    + then.getOrDefault(key, "unset")
+                    + ", now "
+                    + now.getOrDefault(key, "unset"));
       }
     }
     return changed.isEmpty()
@@ -169,10 +172,30 @@ public abstract class Service {
                 + " && ./memescope up");
   }
 
+  /** Settings whose values a message must not show (the admin key, a password). */
+  private static final java.util.regex.Pattern SECRET =
+      java.util.regex.Pattern.compile("(password|secret|token|admin-key)\"?$");
+
+  /**
+   * Each value as text that does not depend on how it was written: 9092 and "9092" alike, and the
+   * fields of an object (a crawler source) in name order, as the recorded file has them.
+   */
   private static Map<String, String> flat(Config config) {
     Map<String, String> out = new java.util.HashMap<>();
-    config.entrySet().forEach(e -> out.put(e.getKey(), String.valueOf(e.getValue().unwrapped())));
+    config.entrySet().forEach(e -> out.put(e.getKey(), canonical(e.getValue().unwrapped())));
     return out;
+  }
+
+  static String canonical(Object value) {
+    if (value instanceof Map<?, ?> map) {
+      java.util.SortedMap<String, String> sorted = new java.util.TreeMap<>();
+      map.forEach((k, v) -> sorted.put(String.valueOf(k), canonical(v)));
+      return sorted.toString();
+    }
+    if (value instanceof List<?> list) {
+      return list.stream().map(Service::canonical).toList().toString();
+    }
+    return String.valueOf(value);
   }
 
   /**

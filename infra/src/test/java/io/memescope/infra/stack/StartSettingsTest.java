@@ -6,6 +6,7 @@ import io.memescope.infra.testing.TestStack;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,6 +57,45 @@ class StartSettingsTest {
                 .service("kafka")
                 .otherSettings())
         .isEmpty();
+  }
+
+  @Test
+  void the_same_settings_written_otherwise_are_the_same_and_a_secret_is_not_shown()
+      throws Exception {
+    // Fields of a source in another order than the recorded file (which sorts them), and a port
+    // given as text: no change. A new admin key: named, its values not shown.
+    String sources =
+        "[{location = \"https://x.example/\", type = html, id = site, depth = 2},"
+            + " {type = feed, location = \"https://y.example/rss\", id = feed}]";
+    Map<String, String> settings =
+        Map.of("crawler.sources", sources, "kafka.port", "29092", "serving.admin-key", "old-key");
+    LocalStack before = stack(settings);
+    started(before, "crawler");
+    started(before, "serving");
+
+    LocalStack same = stack(settings);
+    assertThat(same.service("crawler").otherSettings()).isEmpty();
+    assertThat(same.service("serving").otherSettings()).isEmpty();
+
+    // However a map iterates its fields (typesafe's objects are HashMaps: fields in one bucket
+    // come in the order written), they compare in name order.
+    Map<String, Object> ab = new java.util.LinkedHashMap<>();
+    ab.put("a", 1);
+    ab.put("b", List.of("x", Map.of("c", 2)));
+    Map<String, Object> ba = new java.util.LinkedHashMap<>();
+    ba.put("b", List.of("x", Map.of("c", "2")));
+    ba.put("a", "1");
+    assertThat(Service.canonical(List.of(ba))).isEqualTo(Service.canonical(List.of(ab)));
+
+    Map<String, String> newKey = new HashMap<>(settings);
+    newKey.put("serving.admin-key", "new-key");
+    assertThat(stack(newKey).service("serving").otherSettings())
+        .hasValueSatisfying(
+            why ->
+                assertThat(why)
+                    .contains("(serving.admin-key changed)")
+                    .doesNotContain("old-key")
+                    .doesNotContain("new-key"));
   }
 
   @Test
