@@ -7,6 +7,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -88,10 +89,20 @@ public final class HtmlPageParser {
     return new Parsed(page, List.copyOf(links));
   }
 
-  /** The charset a {@code Content-Type} header names, if this JVM knows it; else null. */
+  /**
+   * The charset a {@code Content-Type} header names, if this JVM knows it; else null. Latin-1 and
+   * ASCII labels mean windows-1252, as in browsers (the WHATWG Encoding standard): pages so
+   * labelled use its curly quotes, dashes and € all the time, which strict Latin-1 reads as control
+   * characters.
+   */
   static String charset(String contentType) {
     MediaType type = contentType == null ? null : MediaType.parse(contentType);
     Charset charset = type == null ? null : type.charset(null);
-    return charset == null ? null : charset.name();
+    if (charset == null) {
+      return null;
+    }
+    return charset.equals(StandardCharsets.ISO_8859_1) || charset.equals(StandardCharsets.US_ASCII)
+        ? "windows-1252"
+        : charset.name();
   }
 }

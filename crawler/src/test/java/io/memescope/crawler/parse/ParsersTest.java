@@ -150,7 +150,8 @@ class ParsersTest {
             parser.parseWithLinks(withMeta, "text/html; charset=x-no-such", url, NOW),
             parser.parseWithLinks(utf16, "text/html", url, NOW))) {
       CrawlRecord r = c.page().records().get(0);
-      assertThat(r.title()).isIn("Caf\u00e9 \u2013 m\u00eames", "Caf\u00e9 \u0096 m\u00eames");
+      // (ISO-8859-1 in a header is read as windows-1252, as browsers do: 0x96 is the dash.)
+      assertThat(r.title()).isEqualTo("Caf\u00e9 \u2013 m\u00eames");
       assertThat(r.url()).isEqualTo("https://site.example/m/caf%C3%A9.jpg");
     }
     // Without any word on its encoding, a page is read as UTF-8.
