@@ -380,7 +380,7 @@ try {
       await signin.fill('#username', opts.user);
       await signin.fill('#password', opts.password);
       await signin.press('#password', 'Enter');
-      await signin.waitForFunction(() => /Signed in\. Close this tab/.test(document.getElementById('login-error')?.textContent ?? ''), null, { timeout: 10000 })
+      await signin.waitForSelector('#signed-in:text("Signed in. Close this tab")', { state: 'visible', timeout: 10000 })
         .catch((e) => { if (!signin.isClosed()) throw new Error(`the sign-in tab opened from the rating page neither closed nor said to close it: ${e.message}`); });
       check(signin.isClosed() || new URL(signin.url()).pathname === '/login', `the sign-in tab went on to ${signin.url()}`);
       signedOut = false; // the new session is the server's; the page finds it by itself

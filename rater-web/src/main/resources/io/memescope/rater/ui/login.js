@@ -68,10 +68,12 @@ form.addEventListener('submit', async (event) => {
     if (new URLSearchParams(location.search).get('then') === 'close') {
       // Opened by a rating page that stayed open (its unsent ratings are only in its memory): it
       // carries on by itself once the session is back; this tab has nothing more to do.
-      window.close();
-      form.hidden = true;
-      showError('Signed in. Close this tab: the rating page goes on by itself.');
-      button.textContent = 'Signed in';
+      window.close(); // allowed where the browser opened this tab for the link; else it says so
+      const done = document.createElement('p');
+      done.id = 'signed-in';
+      done.setAttribute('role', 'status');
+      done.textContent = 'Signed in. Close this tab: the rating page goes on by itself.';
+      form.replaceWith(done);
       return;
     }
     location.replace(nextPath());

@@ -109,6 +109,7 @@ const unkept = () => outbox.length > 0 && !outboxKept;
 // then sends the outbox and goes on. Until 2026-12-06 it went to the sign-in page, and those
 // ratings were lost.
 let signInHeld = false;
+let heldNotice = null;
 const SESSION_POLL_MS = 3000;
 
 function holdForSignIn() {
@@ -142,6 +143,8 @@ async function awaitSignIn() {
   setCsrf(fresh.csrf, me.username);
   signInHeld = false;
   clearProblem('signin');
+  if (heldNotice) showProblem(heldNotice);
+  heldNotice = null;
   sendBackoff = 0;
   send();
   fill();
@@ -199,7 +202,10 @@ const NOTICE_MS = 20000;
 
 function showProblem(message, kind = 'notice') {
   if (!message && problemKind === 'stopped') return;
-  if (message && signInHeld && kind !== 'signin' && kind !== 'stopped') return;
+  if (message && signInHeld && kind !== 'signin' && kind !== 'stopped') {
+    if (kind === 'notice') heldNotice = message; // shown when the session is back
+    return;
+  }
   problemEl.replaceChildren(message || '');
   problemEl.hidden = !message;
   problemKind = message ? kind : null;
@@ -714,8 +720,11 @@ function switched(who) {
   current = null;
   renderButtons();
   const n = outbox.length;
+  const kept = !n ? ''
+    : outboxKept ? ` ${me.username}'s ${n} unsent rating(s) stay in this browser and are sent when ${me.username} signs in here again.`
+      : ` ${me.username}'s ${n} unsent rating(s) are only in this page, as this browser would not store them: reloading or closing it loses them.`;
   showProblem(`You are now signed in as ${who} in another tab of this browser, so this tab has stopped rating as ${me.username}. `
-    + `Reload the page to rate as ${who}.${n ? ` ${me.username}'s ${n} unsent rating(s) stay in this browser and are sent when ${me.username} signs in here again.` : ''}`, 'stopped');
+    + `Reload the page to rate as ${who}.${kept}`, 'stopped');
   say('');
   renderOutbox();
 }
