@@ -33,11 +33,23 @@ public final class DirectorySource implements PagedSource {
   private final int pageFiles;
   private final Clock clock;
 
+  /** Paths a walk keeps beyond its page, for the pages after it ({@link #nextFiles}). */
+  static final int READ_AHEAD = 20_000;
+
+  private final int readAhead;
+
   public DirectorySource(String id, Path root, int pageFiles, Clock clock) throws IOException {
+    this(id, root, pageFiles, clock, READ_AHEAD);
+  }
+
+  /** With {@code readAhead} paths kept beyond each page (0: none, every page walks). */
+  public DirectorySource(String id, Path root, int pageFiles, Clock clock, int readAhead)
+      throws IOException {
     this.id = id;
     this.root = root.toRealPath();
     this.pageFiles = pageFiles;
     this.clock = clock;
+    this.readAhead = readAhead;
   }
 
   /** The resolved root of the tree. */
@@ -109,9 +121,25 @@ public final class DirectorySource implements PagedSource {
   }
 
   /**
+   * What the walk that made a page found beyond it, in path order: the pages after it are served
+   * from here while none of the folders it listed has changed since (their modification times,
+   * which an entry added, removed or renamed in them changes). {@code complete}: the walk reached
+   * the end of the tree, so nothing lies beyond {@code files}.
+   */
+  private record ReadAhead(
+      String after,
+      List<String> files,
+      boolean complete,
+      Map<Path, java.nio.file.attribute.FileTime> folders) {}
+
+  private ReadAhead ahead;
+  private boolean pruned; // the walk under way passed over a folder: it may not reach the end
+
+  /**
    * The first {@code pageFiles + 1} image paths after the cursor, in path order. A folder that
    * cannot be read ({@code lost+found}, another user's) is skipped and counted as {@code
-   * unreadable}, not the end of the pass; only the page's paths are held, not the whole tree's.
+   * unreadable}, not the end of the pass; only the page's paths, and up to {@code readAhead} after
+   * them, are held, not the whole tree's.
    *
    * <p>Folders are opened in the order of their paths (as {@code D/}, which is where their files
    * sort), and only while one could hold a file of the page: a folder whose paths all sort before
@@ -120,28 +148,46 @@ public final class DirectorySource implements PagedSource {
    * the file system until it is one of the page's (then a folder so named is opened as any folder);
    * only the others are stat'ed, to find the folders. Until 2026-12-06 every page walked and
    * stat'ed the whole tree, so a pass over N files cost about N²/{@code pageFiles} visits (a
-   * million photos on a network share: days). A flat folder is still listed whole for each of its
-   * pages.
+   * million photos on a network share: days).
+   *
+   * <p>A walk keeps up to {@code readAhead} paths beyond its page, and the next pages are taken
+   * from them while the folders it listed are unchanged: one flat folder of a million files, which
+   * every page listed whole until 2026-12-06 (2,000 listings of it a pass, at 500 a page), is
+   * listed once every 40 pages. A change a file system does not show in the folder's modification
+   * time (two changes within one tick of its clock, a few milliseconds on Linux) is found by the
+   * next pass, which starts with a walk.
    */
-  private List<Path> nextFiles(Optional<String> cursor, Map<String, Integer> skipped)
+  private synchronized List<Path> nextFiles(Optional<String> cursor, Map<String, Integer> skipped)
       throws IOException {
     String after = cursor.orElse(null);
+    List<String> cached = fromReadAhead(after);
+    if (cached != null) {
+      return cached.stream().map(Path::of).toList();
+    }
+    ahead = null;
+    int want = pageFiles + 1 + Math.max(0, readAhead);
     java.util.TreeSet<String> files = new java.util.TreeSet<>();
     java.util.PriorityQueue<String> folders = new java.util.PriorityQueue<>(); // as "D/"
+    Map<Path, java.nio.file.attribute.FileTime> listed = new java.util.HashMap<>();
     long[] count = {0};
-    list(root, after, files, folders, skipped, count);
+    pruned = false;
+    list(root, after, files, want, folders, listed, skipped, count);
     for (; ; ) {
       while (!folders.isEmpty()) {
         String next = folders.peek();
-        if (files.size() > pageFiles && next.compareTo(files.last()) > 0) {
-          break; // it, and every folder after it, sorts after a full page
+        if (files.size() >= want && next.compareTo(files.last()) > 0) {
+          pruned = true;
+          break; // it, and every folder after it, sorts after all that is wanted
         }
-        list(Path.of(folders.poll()), after, files, folders, skipped, count);
+        list(Path.of(folders.poll()), after, files, want, folders, listed, skipped, count);
       }
       // An entry named like an image was taken for a file unasked; one of the page's that is a
       // folder ("album.jpg/") is opened instead, as any folder, and the page made up again.
       List<String> named =
-          files.stream().filter(f -> Files.isDirectory(Path.of(f), NOFOLLOW)).toList();
+          files.stream()
+              .limit(pageFiles + 1L)
+              .filter(f -> Files.isDirectory(Path.of(f), NOFOLLOW))
+              .toList();
       if (named.isEmpty()) {
         break;
       }
@@ -151,7 +197,57 @@ public final class DirectorySource implements PagedSource {
       }
     }
     visited = count[0];
-    return files.stream().map(Path::of).toList();
+    List<String> all = new ArrayList<>(files);
+    List<String> page = all.subList(0, Math.min(all.size(), pageFiles + 1));
+    if (all.size() > pageFiles + 1) {
+      // Complete: no folder was passed over, nor an image let go for want of room.
+      boolean complete = !pruned;
+      ahead =
+          new ReadAhead(
+              all.get(pageFiles - 1),
+              List.copyOf(all.subList(pageFiles, all.size())),
+              complete,
+              Map.copyOf(listed));
+    }
+    return page.stream().map(Path::of).toList();
+  }
+
+  /**
+   * The page after {@code after} from the last walk's read-ahead, or null when there is none for
+   * it: another cursor, a folder it listed changed, too few paths left to know the page is all
+   * there, or an entry of the page that is a folder after all.
+   */
+  private List<String> fromReadAhead(String after) {
+    ReadAhead r = ahead;
+    if (r == null || after == null || !after.equals(r.after())) {
+      return null;
+    }
+    if (!r.complete() && r.files().size() <= pageFiles) {
+      return null; // the page may go on past what was kept
+    }
+    for (var folder : r.folders().entrySet()) {
+      try {
+        if (!Files.getLastModifiedTime(folder.getKey(), NOFOLLOW).equals(folder.getValue())) {
+          return null;
+        }
+      } catch (IOException e) {
+        return null;
+      }
+    }
+    List<String> page = r.files().subList(0, Math.min(r.files().size(), pageFiles + 1));
+    if (page.stream().anyMatch(f -> Files.isDirectory(Path.of(f), NOFOLLOW))) {
+      return null;
+    }
+    visited = r.folders().size();
+    ahead =
+        page.size() > pageFiles
+            ? new ReadAhead(
+                page.get(pageFiles - 1),
+                r.files().subList(pageFiles, r.files().size()),
+                r.complete(),
+                r.folders())
+            : null;
+    return page;
   }
 
   /** Adds {@code dir}'s image files after {@code after} to {@code files}, its folders to visit. */
@@ -159,11 +255,19 @@ public final class DirectorySource implements PagedSource {
       Path dir,
       String after,
       java.util.TreeSet<String> files,
+      int want,
       java.util.PriorityQueue<String> folders,
+      Map<Path, java.nio.file.attribute.FileTime> listed,
       Map<String, Integer> skipped,
       long[] count)
       throws IOException {
     List<Path> children = new ArrayList<>();
+    try {
+      // Before the listing: a change made while it runs shows as a later time.
+      listed.put(dir, Files.getLastModifiedTime(dir, NOFOLLOW));
+    } catch (IOException e) {
+      // the listing below says what is wrong
+    }
     try (java.nio.file.DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
       entries.forEach(children::add);
     } catch (IOException | java.nio.file.DirectoryIteratorException e) {
@@ -183,8 +287,9 @@ public final class DirectorySource implements PagedSource {
       if (IMAGE.matcher(child.getFileName().toString()).matches()) {
         if (after == null || p.compareTo(after) > 0) {
           files.add(p);
-          if (files.size() > pageFiles + 1) {
+          if (files.size() > want) {
             files.pollLast();
+            pruned = true;
           }
         }
         continue;
@@ -200,9 +305,12 @@ public final class DirectorySource implements PagedSource {
         skipped.merge("unreadable", 1, Integer::sum);
         continue;
       }
-      if (attrs.isDirectory()
-          && !(files.size() > pageFiles && asFolder.compareTo(files.last()) > 0)) {
-        folders.add(asFolder);
+      if (attrs.isDirectory()) {
+        if (files.size() >= want && asFolder.compareTo(files.last()) > 0) {
+          pruned = true;
+        } else {
+          folders.add(asFolder);
+        }
       }
     }
   }

@@ -75,7 +75,8 @@ class FileSourcesTest {
       expected.add(name);
     }
     java.util.Collections.sort(expected);
-    DirectorySource source = new DirectorySource("dir:photos", root, 100, CLOCK);
+    // Without read-ahead, so that each page walks (the next test has it).
+    DirectorySource source = new DirectorySource("dir:photos", root, 100, CLOCK, 0);
     String base = root.toRealPath().toUri().toString();
     List<String> urls = new ArrayList<>();
     List<Long> visits = new ArrayList<>();
@@ -89,6 +90,49 @@ class FileSourcesTest {
     assertThat(urls).isEqualTo(expected);
     // 1,000 files and 21 folders in the tree: the whole of it was walked for every page before.
     assertThat(visits).allSatisfy(v -> assertThat(v).isLessThan(250)); // about 160 a page
+  }
+
+  @Test
+  void a_flat_folder_is_listed_once_for_several_pages_until_it_changes() throws Exception {
+    // 1,000 photos in one folder, pages of 50, 200 paths kept beyond a page: the folder is listed
+    // for one page in five; the others check only its modification time. Until 2026-12-06 every
+    // page listed it whole. A file added after the cursor, and one deleted before its page, are
+    // seen by the next page all the same.
+    Path root = Files.createDirectories(dir.resolve("flat"));
+    java.util.TreeSet<String> expected = new java.util.TreeSet<>();
+    for (int f = 0; f < 1000; f++) {
+      String name = String.format("%04d.jpg", f * 2);
+      Files.writeString(root.resolve(name), "x");
+      expected.add(name);
+    }
+    DirectorySource source = new DirectorySource("dir:flat", root, 50, CLOCK, 200);
+    String base = root.toRealPath().toUri().toString();
+    List<String> names = new ArrayList<>();
+    List<Long> visits = new ArrayList<>();
+    Optional<String> cursor = Optional.empty();
+    int pages = 0;
+    do {
+      SourcePage page = source.fetch(cursor);
+      page.records().forEach(r -> names.add(r.url().substring(base.length())));
+      visits.add(source.lastWalkVisits());
+      cursor = page.after();
+      if (++pages == 7) {
+        Thread.sleep(50); // past the file system clock's tick since the folder was listed
+        // Among the paths kept from the last walk, after the cursor (0698.jpg).
+        Files.writeString(root.resolve("0751.jpg"), "x");
+        Files.delete(root.resolve("0800.jpg"));
+        expected.add("0751.jpg");
+        expected.remove("0800.jpg");
+      }
+    } while (cursor.isPresent());
+
+    assertThat(names).containsExactlyElementsOf(expected);
+    // Page 1 lists the folder (1,000 entries), pages 2-5 check its time, page 6 lists it again
+    // (the entries from the cursor on: the 751 not passed over by name).
+    assertThat(visits.subList(0, 6)).containsExactly(1000L, 1L, 1L, 1L, 1L, 751L);
+    assertThat(visits.get(7))
+        .as("the page after the change lists the folder again")
+        .isGreaterThan(1);
   }
 
   @Test
