@@ -151,11 +151,11 @@ public final class DirectorySource implements PagedSource {
    * million photos on a network share: days).
    *
    * <p>A walk keeps up to {@code readAhead} paths beyond its page, and the next pages are taken
-   * from them while the folders it listed are unchanged: one flat folder of a million files, which
-   * every page listed whole until 2026-12-06 (2,000 listings of it a pass, at 500 a page), is
-   * listed once every 40 pages. A change a file system does not show in the folder's modification
-   * time (two changes within one tick of its clock, a few milliseconds on Linux) is found by the
-   * next pass, which starts with a walk.
+   * from them while the folders it listed that can hold the page's paths are unchanged (one {@code
+   * stat} each): one flat folder of a million files, which every page listed whole until 2026-12-06
+   * (2,000 listings of it a pass, at 500 a page), is listed once every 40 pages. A change a file
+   * system does not show in the folder's modification time (two changes within one tick of its
+   * clock, a few milliseconds on Linux) is found by the next pass, which starts with a walk.
    */
   private synchronized List<Path> nextFiles(Optional<String> cursor, Map<String, Integer> skipped)
       throws IOException {
@@ -225,7 +225,18 @@ public final class DirectorySource implements PagedSource {
     if (!r.complete() && r.files().size() <= pageFiles) {
       return null; // the page may go on past what was kept
     }
+    List<String> page = r.files().subList(0, Math.min(r.files().size(), pageFiles + 1));
+    String last = page.get(Math.min(page.size(), pageFiles) - 1); // the page's, not the one after
+    int checked = 0;
     for (var folder : r.folders().entrySet()) {
+      // Only the folders whose paths can fall among this page's: an entry added to a folder that
+      // sorts after it, or before the cursor, changes nothing here (a later page checks it).
+      String asFolder = folder.getKey() + java.io.File.separator;
+      if (asFolder.compareTo(last) > 0
+          || (asFolder.compareTo(after) < 0 && !after.startsWith(asFolder))) {
+        continue;
+      }
+      checked++;
       try {
         if (!Files.getLastModifiedTime(folder.getKey(), NOFOLLOW).equals(folder.getValue())) {
           return null;
@@ -234,11 +245,10 @@ public final class DirectorySource implements PagedSource {
         return null;
       }
     }
-    List<String> page = r.files().subList(0, Math.min(r.files().size(), pageFiles + 1));
     if (page.stream().anyMatch(f -> Files.isDirectory(Path.of(f), NOFOLLOW))) {
       return null;
     }
-    visited = r.folders().size();
+    visited = checked;
     ahead =
         page.size() > pageFiles
             ? new ReadAhead(

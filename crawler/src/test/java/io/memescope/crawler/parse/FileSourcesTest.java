@@ -136,6 +136,47 @@ class FileSourcesTest {
   }
 
   @Test
+  void pages_kept_from_a_walk_of_a_tree_check_only_their_own_folders() throws Exception {
+    // Ten folders of 50 photos and a sub-folder of 50 more; pages of 100, 300 paths kept beyond
+    // a page. The pages served from what a walk kept check the few folders they can come from,
+    // and a photo added to one of them mid-pass is published in its place.
+    Path root = Files.createDirectories(dir.resolve("tree"));
+    java.util.TreeSet<String> expected = new java.util.TreeSet<>();
+    for (int d = 0; d < 10; d++) {
+      for (int f = 0; f < 100; f++) {
+        String name = "20" + (10 + d) + (f < 50 ? "/" : "/sub/") + String.format("%03d.jpg", f);
+        Files.createDirectories(root.resolve(name).getParent());
+        Files.writeString(root.resolve(name), "x");
+        expected.add(name);
+      }
+    }
+    DirectorySource source = new DirectorySource("dir:tree", root, 100, CLOCK, 300);
+    String base = root.toRealPath().toUri().toString();
+    List<String> names = new ArrayList<>();
+    List<Long> visits = new ArrayList<>();
+    Optional<String> cursor = Optional.empty();
+    do {
+      SourcePage page = source.fetch(cursor);
+      page.records().forEach(r -> names.add(r.url().substring(base.length())));
+      visits.add(source.lastWalkVisits());
+      cursor = page.after();
+      if (visits.size() == 2) {
+        Thread.sleep(50); // past the file system clock's tick since the folder was listed
+        Files.writeString(root.resolve("2013/sub/0505.jpg"), "x"); // on page 4, kept from page 1
+        expected.add("2013/sub/0505.jpg");
+      }
+    } while (cursor.isPresent());
+
+    assertThat(names).containsExactlyElementsOf(expected);
+    // Page 1 walks 2010-2013 and a file of 2014; pages 2 and 3 check 5 folders each: the root,
+    // the cursor's year and its sub-folder (where a file could come after the cursor), their own
+    // year and its sub-folder; page 4's folder changed, so it walks.
+    assertThat(visits.get(1)).isEqualTo(5);
+    assertThat(visits.get(2)).isEqualTo(5);
+    assertThat(visits.get(3)).isGreaterThan(50);
+  }
+
+  @Test
   void a_folder_that_cannot_be_read_is_skipped_and_counted_not_the_end_of_the_pass()
       throws Exception {
     Path root = Files.createDirectories(dir.resolve("mount"));
