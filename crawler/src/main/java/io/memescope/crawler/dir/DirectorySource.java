@@ -134,6 +134,7 @@ public final class DirectorySource implements PagedSource {
 
   private ReadAhead ahead;
   private boolean pruned; // the walk under way passed over a folder: it may not reach the end
+  private boolean uncertain; // the walk under way could not list or time a folder
 
   /**
    * The first {@code pageFiles + 1} image paths after the cursor, in path order. A folder that
@@ -155,7 +156,8 @@ public final class DirectorySource implements PagedSource {
    * stat} each): one flat folder of a million files, which every page listed whole until 2026-12-06
    * (2,000 listings of it a pass, at 500 a page), is listed once every 40 pages. A change a file
    * system does not show in the folder's modification time (two changes within one tick of its
-   * clock, a few milliseconds on Linux) is found by the next pass, which starts with a walk.
+   * clock, a few milliseconds on Linux; on NFS its attribute cache, 30-60 s) is found by the next
+   * pass, which starts with a walk. A walk that could not list or time a folder keeps nothing.
    */
   private synchronized List<Path> nextFiles(Optional<String> cursor, Map<String, Integer> skipped)
       throws IOException {
@@ -166,50 +168,50 @@ public final class DirectorySource implements PagedSource {
     }
     ahead = null;
     int want = pageFiles + 1 + Math.max(0, readAhead);
-    java.util.TreeSet<String> files = new java.util.TreeSet<>();
-    java.util.PriorityQueue<String> folders = new java.util.PriorityQueue<>(); // as "D/"
-    Map<Path, java.nio.file.attribute.FileTime> listed = new java.util.HashMap<>();
-    long[] count = {0};
-    pruned = false;
-    list(root, after, files, want, folders, listed, skipped, count);
+    java.util.Set<String> named = new java.util.HashSet<>();
     for (; ; ) {
+      java.util.TreeSet<String> files = new java.util.TreeSet<>();
+      java.util.PriorityQueue<String> folders = new java.util.PriorityQueue<>(); // as "D/"
+      Map<Path, java.nio.file.attribute.FileTime> listed = new java.util.HashMap<>();
+      long[] count = {0};
+      pruned = false;
+      uncertain = false;
+      list(root, after, files, want, named, folders, listed, skipped, count);
       while (!folders.isEmpty()) {
         String next = folders.peek();
         if (files.size() >= want && next.compareTo(files.last()) > 0) {
           pruned = true;
           break; // it, and every folder after it, sorts after all that is wanted
         }
-        list(Path.of(folders.poll()), after, files, want, folders, listed, skipped, count);
+        list(Path.of(folders.poll()), after, files, want, named, folders, listed, skipped, count);
       }
       // An entry named like an image was taken for a file unasked; one of the page's that is a
-      // folder ("album.jpg/") is opened instead, as any folder, and the page made up again.
-      List<String> named =
+      // folder ("album.jpg/") is known for one now, and the walk is made again (a walk cut short
+      // at a full set would have a gap where the folder's place was).
+      List<String> folderNamed =
           files.stream()
               .limit(pageFiles + 1L)
               .filter(f -> Files.isDirectory(Path.of(f), NOFOLLOW))
               .toList();
-      if (named.isEmpty()) {
-        break;
+      if (!folderNamed.isEmpty()) {
+        named.addAll(folderNamed);
+        continue;
       }
-      for (String folder : named) {
-        files.remove(folder);
-        folders.add(folder + java.io.File.separator);
+      visited = count[0];
+      List<String> all = new ArrayList<>(files);
+      // Kept only where every folder of the walk could be listed and timed: one that could not
+      // (and may be later, by a chmod that leaves its time as it was) sends each page to a walk.
+      if (all.size() > pageFiles + 1 && !uncertain) {
+        // Complete: no folder was passed over, nor an image let go for want of room.
+        ahead =
+            new ReadAhead(
+                all.get(pageFiles - 1),
+                List.copyOf(all.subList(pageFiles, all.size())),
+                !pruned,
+                Map.copyOf(listed));
       }
+      return all.subList(0, Math.min(all.size(), pageFiles + 1)).stream().map(Path::of).toList();
     }
-    visited = count[0];
-    List<String> all = new ArrayList<>(files);
-    List<String> page = all.subList(0, Math.min(all.size(), pageFiles + 1));
-    if (all.size() > pageFiles + 1) {
-      // Complete: no folder was passed over, nor an image let go for want of room.
-      boolean complete = !pruned;
-      ahead =
-          new ReadAhead(
-              all.get(pageFiles - 1),
-              List.copyOf(all.subList(pageFiles, all.size())),
-              complete,
-              Map.copyOf(listed));
-    }
-    return page.stream().map(Path::of).toList();
   }
 
   /**
@@ -226,13 +228,16 @@ public final class DirectorySource implements PagedSource {
       return null; // the page may go on past what was kept
     }
     List<String> page = r.files().subList(0, Math.min(r.files().size(), pageFiles + 1));
-    String last = page.get(Math.min(page.size(), pageFiles) - 1); // the page's, not the one after
+    // The page's last path, not the one after it; the last page of a pass reaches to the end of
+    // the tree, and a file added anywhere after the cursor belongs in it.
+    String last = page.size() > pageFiles ? page.get(pageFiles - 1) : null;
     int checked = 0;
     for (var folder : r.folders().entrySet()) {
       // Only the folders whose paths can fall among this page's: an entry added to a folder that
       // sorts after it, or before the cursor, changes nothing here (a later page checks it).
-      String asFolder = folder.getKey() + java.io.File.separator;
-      if (asFolder.compareTo(last) > 0
+      String f = folder.getKey().toString();
+      String asFolder = f.endsWith(java.io.File.separator) ? f : f + java.io.File.separator;
+      if ((last != null && asFolder.compareTo(last) > 0)
           || (asFolder.compareTo(after) < 0 && !after.startsWith(asFolder))) {
         continue;
       }
@@ -266,6 +271,7 @@ public final class DirectorySource implements PagedSource {
       String after,
       java.util.TreeSet<String> files,
       int want,
+      java.util.Set<String> named,
       java.util.PriorityQueue<String> folders,
       Map<Path, java.nio.file.attribute.FileTime> listed,
       Map<String, Integer> skipped,
@@ -276,7 +282,7 @@ public final class DirectorySource implements PagedSource {
       // Before the listing: a change made while it runs shows as a later time.
       listed.put(dir, Files.getLastModifiedTime(dir, NOFOLLOW));
     } catch (IOException e) {
-      // the listing below says what is wrong
+      uncertain = true; // the listing below says what is wrong, if anything
     }
     try (java.nio.file.DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
       entries.forEach(children::add);
@@ -285,6 +291,7 @@ public final class DirectorySource implements PagedSource {
         throw e instanceof IOException io ? io : new IOException(e.getCause()); // say so
       }
       skipped.merge("unreadable", 1, Integer::sum);
+      uncertain = true;
       return;
     }
     for (Path child : children) {
@@ -294,7 +301,7 @@ public final class DirectorySource implements PagedSource {
         continue; // before the cursor, file or folder
       }
       count[0]++;
-      if (IMAGE.matcher(child.getFileName().toString()).matches()) {
+      if (IMAGE.matcher(child.getFileName().toString()).matches() && !named.contains(p)) {
         if (after == null || p.compareTo(after) > 0) {
           files.add(p);
           if (files.size() > want) {

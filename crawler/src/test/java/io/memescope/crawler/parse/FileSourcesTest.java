@@ -177,6 +177,57 @@ class FileSourcesTest {
   }
 
   @Test
+  void kept_pages_miss_nothing_at_the_end_of_a_pass_or_around_folders_named_like_images()
+      throws Exception {
+    // The last page of a pass reaches to the end of the tree: a file added to a folder after its
+    // last path (z/, empty when the walk listed it) belongs in it.
+    Path flat = Files.createDirectories(dir.resolve("end"));
+    for (String name : List.of("a.jpg", "b.jpg", "c.jpg", "d.jpg", "e.jpg")) {
+      Files.writeString(flat.resolve(name), "x");
+    }
+    Files.createDirectories(flat.resolve("z"));
+    DirectorySource end = new DirectorySource("dir:end", flat, 2, CLOCK, 10);
+    List<String> names = new ArrayList<>();
+    Optional<String> cursor = Optional.empty();
+    String base = flat.toRealPath().toUri().toString();
+    do {
+      SourcePage page = end.fetch(cursor);
+      page.records().forEach(r -> names.add(r.url().substring(base.length())));
+      cursor = page.after();
+      if (names.size() == 2) {
+        Thread.sleep(50); // past the file system clock's tick since z/ was listed
+        Files.writeString(flat.resolve("z/1.jpg"), "x");
+      }
+    } while (cursor.isPresent());
+    assertThat(names).containsExactly("a.jpg", "b.jpg", "c.jpg", "d.jpg", "e.jpg", "z/1.jpg");
+
+    // Two empty folders named like images fill a walk's first places; taken for files at first,
+    // they are found out, and the walk made again leaves no gap in what it keeps (c/06-c/09).
+    Path tree = Files.createDirectories(dir.resolve("named"));
+    Files.createDirectories(tree.resolve("a.jpg"));
+    Files.createDirectories(tree.resolve("b.jpg"));
+    List<String> expected = new ArrayList<>();
+    for (int i = 1; i <= 9; i++) {
+      expected.add(String.format("c/%02d.jpg", i));
+    }
+    expected.addAll(List.of("d/1.jpg", "d/2.jpg"));
+    for (String name : expected) {
+      Files.createDirectories(tree.resolve(name).getParent());
+      Files.writeString(tree.resolve(name), "x");
+    }
+    DirectorySource source = new DirectorySource("dir:named", tree, 2, CLOCK, 4);
+    String treeBase = tree.toRealPath().toUri().toString();
+    List<String> found = new ArrayList<>();
+    cursor = Optional.empty();
+    do {
+      SourcePage page = source.fetch(cursor);
+      page.records().forEach(r -> found.add(r.url().substring(treeBase.length())));
+      cursor = page.after();
+    } while (cursor.isPresent());
+    assertThat(found).isEqualTo(expected);
+  }
+
+  @Test
   void a_folder_that_cannot_be_read_is_skipped_and_counted_not_the_end_of_the_pass()
       throws Exception {
     Path root = Files.createDirectories(dir.resolve("mount"));
