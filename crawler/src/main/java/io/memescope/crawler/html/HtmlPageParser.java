@@ -46,7 +46,12 @@ public final class HtmlPageParser {
   public Parsed parseWithLinks(byte[] body, String contentType, String pageUrl, Instant now) {
     Document doc;
     try {
-      doc = Jsoup.parse(new ByteArrayInputStream(body), charset(contentType), pageUrl);
+      String declared = charset(contentType);
+      doc = Jsoup.parse(new ByteArrayInputStream(body), declared, pageUrl);
+      if (declared == null && LATIN1_OR_ASCII.contains(doc.charset())) {
+        // The page's own <meta charset="iso-8859-1">: read as browsers read it, too.
+        doc = Jsoup.parse(new ByteArrayInputStream(body), WINDOWS_1252, pageUrl);
+      }
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e); // a byte array does not fail to read
     }
@@ -101,8 +106,10 @@ public final class HtmlPageParser {
     if (charset == null) {
       return null;
     }
-    return charset.equals(StandardCharsets.ISO_8859_1) || charset.equals(StandardCharsets.US_ASCII)
-        ? "windows-1252"
-        : charset.name();
+    return LATIN1_OR_ASCII.contains(charset) ? WINDOWS_1252 : charset.name();
   }
+
+  private static final String WINDOWS_1252 = "windows-1252";
+  private static final java.util.Set<Charset> LATIN1_OR_ASCII =
+      java.util.Set.of(StandardCharsets.ISO_8859_1, StandardCharsets.US_ASCII);
 }

@@ -135,6 +135,7 @@ class ParsersTest {
                 "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=windows-1252\">")
             .getBytes(latin1);
     byte[] wrongMeta = String.format(page, "<meta charset=\"utf-8\">").getBytes(latin1);
+    byte[] latin1Meta = String.format(page, "<meta charset=\"iso-8859-1\">").getBytes(latin1);
     byte[] bare = String.format(page, "").getBytes(latin1);
     byte[] utf16 = ("\ufeff" + String.format(page, "")).getBytes(StandardCharsets.UTF_16BE);
     String url = "https://site.example/";
@@ -146,11 +147,13 @@ class ParsersTest {
             // The header wins over the page's own word, as in browsers.
             parser.parseWithLinks(wrongMeta, "text/html; charset=windows-1252", url, NOW),
             parser.parseWithLinks(bare, "text/html;charset=\"ISO-8859-1\"", url, NOW),
+            parser.parseWithLinks(latin1Meta, null, url, NOW),
             // A charset this JVM does not know is ignored: the meta tag decides.
             parser.parseWithLinks(withMeta, "text/html; charset=x-no-such", url, NOW),
             parser.parseWithLinks(utf16, "text/html", url, NOW))) {
       CrawlRecord r = c.page().records().get(0);
-      // (ISO-8859-1 in a header is read as windows-1252, as browsers do: 0x96 is the dash.)
+      // (ISO-8859-1, in a header or a meta tag, is read as windows-1252 as browsers do: 0x96 is
+      // the dash.)
       assertThat(r.title()).isEqualTo("Caf\u00e9 \u2013 m\u00eames");
       assertThat(r.url()).isEqualTo("https://site.example/m/caf%C3%A9.jpg");
     }
