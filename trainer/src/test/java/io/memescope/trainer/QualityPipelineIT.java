@@ -7,6 +7,7 @@ import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.sun.net.httpserver.HttpServer;
 import io.memescope.core.config.MemescopeConfig;
+import io.memescope.core.quality.ModelVersion;
 import io.memescope.core.quality.QualityRegistry;
 import io.memescope.core.rating.RatingQueue;
 import io.memescope.core.records.CrawlRecord;
@@ -397,6 +398,17 @@ class QualityPipelineIT {
     }
     QualityRegistry registry = new QualityRegistry(cql);
     assertThat(registry.latest().orElseThrow().version()).isEqualTo(second.version());
+    try (QualityService service = new QualityService(config)) {
+      assertThat(service.announced().orElseThrow().previouslyStamped())
+          .as("a first publication goes back from nothing")
+          .isNull();
+    }
+    Instant firstStamp =
+        registry.published().stream()
+            .filter(p -> p.version().equals(first))
+            .findFirst()
+            .orElseThrow()
+            .createdAt();
     // As if the second had been published from a machine whose clock runs an hour ahead: going
     // back must still make the first the newest.
     registry.save(
@@ -414,7 +426,12 @@ class QualityPipelineIT {
     assertThat(back.rescoreJob()).isNotNull();
     assertThat(registry.latest().orElseThrow().version()).isEqualTo(first);
     try (QualityService service = new QualityService(config)) {
-      assertThat(service.announced().orElseThrow().version()).isEqualTo(first);
+      ModelVersion live = service.announced().orElseThrow();
+      assertThat(live.version()).isEqualTo(first);
+      // What the ingest job goes by when the first version cannot be loaded: the second,
+      // stamped since, is withdrawn.
+      assertThat(live.previouslyStamped()).isEqualTo(firstStamp);
+      assertThat(live.rollsBack(registry.get(second.version()).orElseThrow().createdAt())).isTrue();
     }
     await(
         "the second version's re-scoring job stopped",

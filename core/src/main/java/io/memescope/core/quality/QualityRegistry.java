@@ -52,8 +52,16 @@ public final class QualityRegistry {
       return new Entry(version, at, spec, params, quantiles, metrics, trainingPairs, report);
     }
 
-    /** What the models topic says about this version. */
+    /** What the models topic says about this version, on its first publication. */
     public ModelVersion announcement() {
+      return announcement(null);
+    }
+
+    /**
+     * What the models topic says about this version, published again after it was stamped {@code
+     * previouslyStamped} (null: never published before).
+     */
+    public ModelVersion announcement(Instant previouslyStamped) {
       return new ModelVersion(
           ModelVersion.FORMAT,
           version,
@@ -61,7 +69,8 @@ public final class QualityRegistry {
           spec.dimensions(),
           spec.members(),
           trainingPairs,
-          metrics);
+          metrics,
+          previouslyStamped);
     }
   }
 

@@ -12,9 +12,9 @@ import io.memescope.core.schema.Clients;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Optional;
+import java.util.Map;
 import org.apache.flink.api.common.state.BroadcastState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
@@ -61,6 +61,9 @@ final class ScoreAndRoute extends BroadcastProcessFunction<IndexEffect, ModelVer
   private transient CqlSession session;
   private transient QualityRegistry registry;
   private transient QualityScorer scorer;
+  // The registry's stamp of the scorer's version when it was loaded: a publication that goes back
+  // from it (ModelVersion#rollsBack) withdraws it.
+  private transient Instant scorerStamp;
   private transient String failedVersion;
   private transient String mismatchLogged;
   private transient long retryAt;
@@ -218,6 +221,7 @@ final class ScoreAndRoute extends BroadcastProcessFunction<IndexEffect, ModelVer
         scorer.close();
       }
       scorer = loaded;
+      scorerStamp = entry.createdAt();
       failedVersion = null;
       quality.inc("loaded");
       LOG.info("scoring with quality model {}", wanted.version());
@@ -235,34 +239,26 @@ final class ScoreAndRoute extends BroadcastProcessFunction<IndexEffect, ModelVer
         session.close();
         session = null;
       }
-      if (scorer != null && rolledBackFrom(wanted.version(), scorer.version())) {
+      if (scorer != null && wanted.rollsBack(scorerStamp)) {
         // Wanted was published again to roll back from the version held: that one is withdrawn,
         // and scoring on with it until wanted loads would stamp new images with it. It goes, as
         // {@link #older} passes it over. (Until 2026-12-06 a running subtask kept it.)
         LOG.warn(
-            "stopped scoring with quality model {}: {} was published to roll back from it",
+            "stopped scoring with quality model {}: {} was published again to go back from it",
             scorer.version(),
             wanted.version());
         scorer.close();
         scorer = null;
       }
       if (scorer == null && registry != null) {
-        scorer = older(wanted, embeddingDim, state);
+        Loaded fallback = older(wanted, embeddingDim, state);
+        if (fallback != null) {
+          scorer = fallback.scorer();
+          scorerStamp = fallback.stamp();
+        }
       }
       return scorer;
     }
-  }
-
-  /**
-   * Whether {@code version} was trained after {@code wanted} (by their names' times): then {@code
-   * wanted}, published after it, was published again to roll back from it.
-   */
-  static boolean rolledBackFrom(String wanted, String version) {
-    Optional<Instant> wantedTrained = QualityRegistry.trainedAt(wanted);
-    Optional<Instant> trained = QualityRegistry.trainedAt(version);
-    return wantedTrained.isPresent()
-        && trained.isPresent()
-        && trained.get().isAfter(wantedTrained.get());
   }
 
   /** How many registry entries a subtask with none loaded reads when the wanted one fails. */
@@ -279,21 +275,22 @@ final class ScoreAndRoute extends BroadcastProcessFunction<IndexEffect, ModelVer
    * existed: the compacted topic keeps the newest announcement alone) or do not load or fit, the
    * registry's versions stamped before {@code wanted}, newest first. The registry's order is its
    * last stamps', which after an unannounced publication is not the order the versions were live
-   * in. A version trained after {@code wanted} (by their names' times) is passed over: {@code
-   * wanted} was published again to roll back from it. Only a version for the same rating dimensions
-   * and embedding length qualifies; at most {@link #FALLBACK_TRIES} registry entries are read. The
-   * wanted version is still retried every {@link #RETRY_MILLIS}.
+   * in. A version that {@code wanted} goes back from ({@link ModelVersion#rollsBack}: stamped after
+   * {@code wanted}'s earlier publication) is passed over, by its stamp in the announcement or the
+   * registry: it was withdrawn. Only a version for the same rating dimensions and embedding length
+   * qualifies; at most {@link #FALLBACK_TRIES} registry entries are read. The wanted version is
+   * still retried every {@link #RETRY_MILLIS}.
    */
-  private QualityScorer older(
+  private Loaded older(
       ModelVersion wanted, int embeddingDim, ReadOnlyBroadcastState<String, String> state)
       throws Exception {
-    List<String> candidates = new ArrayList<>();
+    Map<String, Instant> candidates = new LinkedHashMap<>();
     for (String key : List.of(ModelVersion.KEY, PREVIOUS)) {
       String json = state.get(key);
       if (json != null) {
         ModelVersion v = have(json);
         if (wanted.newerThan(v)) {
-          candidates.add(v.version());
+          candidates.putIfAbsent(v.version(), v.createdAt());
         }
       }
     }
@@ -301,21 +298,17 @@ final class ScoreAndRoute extends BroadcastProcessFunction<IndexEffect, ModelVer
       // Registry stamps are whole milliseconds; announcements before 2026-12-05 carried micros.
       Instant before = wanted.createdAt().truncatedTo(ChronoUnit.MILLIS);
       for (QualityRegistry.Published p : registry.published()) {
-        if (p.createdAt().isBefore(before) && !candidates.contains(p.version())) {
-          candidates.add(p.version());
+        if (p.createdAt().isBefore(before)) {
+          candidates.putIfAbsent(p.version(), p.createdAt());
         }
       }
     } catch (RuntimeException ex) {
       LOG.warn("cannot list the registry's older quality models: {}", ex.toString());
     }
     int tries = 0;
-    for (String version : candidates) {
-      if (version.equals(wanted.version())) {
-        continue;
-      }
-      if (rolledBackFrom(wanted.version(), version)) {
-        // Trained after the wanted version yet published before it: wanted was published again
-        // to roll back from this one, which is then no version to fall back to.
+    for (Map.Entry<String, Instant> candidate : candidates.entrySet()) {
+      String version = candidate.getKey();
+      if (version.equals(wanted.version()) || wanted.rollsBack(candidate.getValue())) {
         continue;
       }
       if (tries++ == FALLBACK_TRIES) {
@@ -325,20 +318,24 @@ final class ScoreAndRoute extends BroadcastProcessFunction<IndexEffect, ModelVer
         QualityRegistry.Entry entry = registry.get(version).orElse(null);
         if (entry == null
             || entry.spec().embeddingDim() != embeddingDim
-            || !entry.spec().dimensions().equals(wanted.dimensions())) {
+            || !entry.spec().dimensions().equals(wanted.dimensions())
+            || wanted.rollsBack(entry.createdAt())) {
           continue;
         }
         QualityScorer loaded = QualityScorer.load(entry);
         quality.inc("fallback");
         LOG.warn(
             "scoring with the older quality model {} until {} loads", version, wanted.version());
-        return loaded;
+        return new Loaded(loaded, entry.createdAt());
       } catch (RuntimeException ex) {
         LOG.warn("cannot load the older quality model {} either: {}", version, ex.toString());
       }
     }
     return null;
   }
+
+  /** A fallback scorer, with its version's stamp in the registry when it was loaded. */
+  private record Loaded(QualityScorer scorer, Instant stamp) {}
 
   @Override
   public void close() throws Exception {

@@ -199,9 +199,10 @@ class ScoreAndRouteIT {
   }
 
   /**
-   * Versions named as the trainer names them (by when they were trained): a rollback's wanted
-   * version has a later-trained one as its predecessor, which is no version to fall back to; a
-   * version published twice (to finish a publication) keeps the one before it as its predecessor.
+   * A rollback's wanted version has the version it goes back from as its predecessor, which is no
+   * version to fall back to; a version published twice (to finish a publication) keeps the one
+   * before it as its predecessor; and a version published after one trained later than it (two
+   * overlapping training runs, or a trainer whose clock runs ahead) is no rollback.
    */
   @Test
   void the_fallback_skips_a_version_rolled_back_from_and_survives_a_version_published_twice()
@@ -209,15 +210,18 @@ class ScoreAndRouteIT {
     QualitySpec spec = new QualitySpec(List.of("funny", "clever"), DIM, List.of(4), 2, 0.0);
     Instant now = Instant.now();
 
-    // C, then B; then A (trained between them) published again to roll back from B, and A's
-    // parameters cannot be read.
+    // C, then A, then B; then A published again to roll back from B, and A's parameters cannot
+    // be read.
     MemescopeConfig rollback = stack("rollback");
     QualityRegistry.Entry c = entry(spec, "q-20261130T000000Z-cccc", now.minusSeconds(300), 1);
     QualityRegistry.Entry b = entry(spec, "q-20261202T000000Z-bbbb", now.minusSeconds(200), 2);
     QualityRegistry.Entry a =
         withParams(c, "q-20261201T000000Z-aaaa", now.minusSeconds(100), new byte[] {1, 2, 3});
+    ModelVersion aFirst = a.stampedAt(now.minusSeconds(250)).announcement();
+    ModelVersion aAgain = a.announcement(now.minusSeconds(250));
     save(rollback, c, b, a);
-    assertThat(stampsAfter(rollback, c, b, a)).containsExactly(c.version());
+    assertThat(stampsAfter(rollback, c.announcement(), aFirst, b.announcement(), aAgain))
+        .containsExactly(c.version());
     // A subtask running on B when A comes does not go on stamping with B, the version withdrawn.
     try (var running =
         ProcessFunctionTestHarnesses.forBroadcastProcessFunction(
@@ -225,10 +229,33 @@ class ScoreAndRouteIT {
       running.processBroadcastElement(c.announcement(), 1);
       running.processBroadcastElement(b.announcement(), 2);
       running.processElement(image(), 3);
-      running.processBroadcastElement(a.announcement(), 4);
+      running.processBroadcastElement(aAgain, 4);
       running.processElement(image(), 5);
       assertThat(stamps(running)).containsExactly(b.version(), c.version());
     }
+
+    // X, trained after W (by their names), published first; then W, for the first time, and W's
+    // parameters cannot be read: W goes forward from X, so a running subtask keeps X, and a
+    // fresh one falls back to it. (Until 2026-12-07 the names decided, and X was taken for a
+    // version rolled back from: new images went unscored, or on a version older than X.)
+    MemescopeConfig overlapping = stack("overlapping");
+    QualityRegistry.Entry y = entry(spec, "q-20261129T000000Z-1111", now.minusSeconds(300), 5);
+    QualityRegistry.Entry x = entry(spec, "q-20261203T001000Z-2222", now.minusSeconds(200), 6);
+    QualityRegistry.Entry w =
+        withParams(y, "q-20261203T000000Z-3333", now.minusSeconds(100), new byte[] {1, 2, 3});
+    save(overlapping, y, x, w);
+    try (var running =
+        ProcessFunctionTestHarnesses.forBroadcastProcessFunction(
+            new ScoreAndRoute(overlapping.render()), ScoreAndRoute.MODELS)) {
+      running.processBroadcastElement(y.announcement(), 1);
+      running.processBroadcastElement(x.announcement(), 2);
+      running.processElement(image(), 3);
+      running.processBroadcastElement(w.announcement(), 4);
+      running.processElement(image(), 5);
+      assertThat(stamps(running)).containsExactly(x.version(), x.version());
+    }
+    assertThat(stampsAfter(overlapping, y.announcement(), x.announcement(), w.announcement()))
+        .containsExactly(x.version());
 
     // D live, then E announced twice (its first announcement's command failed half-way); F was
     // registered in between and never announced, so the registry's order would give F.
@@ -239,17 +266,20 @@ class ScoreAndRouteIT {
         withParams(d, "q-20261126T000000Z-eeee", now.minusSeconds(200), new byte[] {1, 2, 3});
     QualityRegistry.Entry eAgain = e.stampedAt(now.minusSeconds(100));
     save(twice, d, f, eAgain);
-    assertThat(stampsAfter(twice, d, e, eAgain)).containsExactly(d.version());
+    assertThat(
+            stampsAfter(
+                twice, d.announcement(), e.announcement(), eAgain.announcement(e.createdAt())))
+        .containsExactly(d.version());
   }
 
   /** A fresh subtask's stamps on one image after the given versions were announced, in order. */
-  private List<String> stampsAfter(MemescopeConfig config, QualityRegistry.Entry... announced)
+  private List<String> stampsAfter(MemescopeConfig config, ModelVersion... announced)
       throws Exception {
     try (var h =
         ProcessFunctionTestHarnesses.forBroadcastProcessFunction(
             new ScoreAndRoute(config.render()), ScoreAndRoute.MODELS)) {
       for (int i = 0; i < announced.length; i++) {
-        h.processBroadcastElement(announced[i].announcement(), i + 1);
+        h.processBroadcastElement(announced[i], i + 1);
       }
       h.processElement(image(), announced.length + 1);
       return stamps(h);

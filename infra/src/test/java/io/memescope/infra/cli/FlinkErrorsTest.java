@@ -89,7 +89,7 @@ class FlinkErrorsTest {
   @Test
   void ingest_status_names_the_version_announced_and_a_newer_one_that_was_not() {
     Instant t = Instant.parse("2026-12-06T07:00:00Z");
-    ModelVersion live = new ModelVersion(1, "q-1", t, List.of("funny"), 5, 100, Map.of());
+    ModelVersion live = new ModelVersion(1, "q-1", t, List.of("funny"), 5, 100, Map.of(), null);
     assertThat(
             IngestCommand.Status.modelLine(
                 Optional.of(live), Optional.of(new QualityRegistry.Published("q-1", t))))

@@ -47,15 +47,22 @@ public final class ModelPublisher {
    */
   public QualityRegistry.Entry publish(QualityRegistry.Entry entry) {
     QualityRegistry.Entry stamped;
+    Instant previously;
     try {
-      stamped = entry.stampedAt(stamp(Instant.now(), registry.latest()));
+      List<QualityRegistry.Published> registered = registry.published();
+      previously = previousStamp(registered, entry.version());
+      stamped =
+          entry.stampedAt(
+              stamp(
+                  Instant.now(),
+                  registered.isEmpty() ? Optional.empty() : Optional.of(registered.get(0))));
       registry.save(stamped);
     } catch (RuntimeException e) {
       throw new IllegalStateException(
           "could not store version " + entry.version() + " in the registry: " + e.getMessage(), e);
     }
     try {
-      announce(config, stamped.announcement());
+      announce(config, stamped.announcement(previously));
     } catch (Exception e) {
       throw new IllegalStateException(
           "version "
@@ -112,6 +119,19 @@ public final class ModelPublisher {
         .filter(e -> !e.version().equals(published.version()))
         .filter(e -> !e.createdAt().isBefore(published.createdAt()))
         .findFirst();
+  }
+
+  /**
+   * {@code version}'s stamp in the registry before it is published again, or null where it was
+   * never registered (a version just trained): the announcement carries it, so that the ingest job
+   * knows which versions a publication goes back from ({@link ModelVersion#rollsBack}).
+   */
+  static Instant previousStamp(List<QualityRegistry.Published> registered, String version) {
+    return registered.stream()
+        .filter(p -> p.version().equals(version))
+        .map(QualityRegistry.Published::createdAt)
+        .findFirst()
+        .orElse(null);
   }
 
   /**

@@ -64,4 +64,13 @@ class ModelPublisherTest {
     // that the registry would store as the newest's own.
     assertThat(ModelPublisher.stamp(micros, newestAt(NOW))).isEqualTo(NOW.plusMillis(1));
   }
+
+  @Test
+  void a_version_published_again_announces_its_earlier_stamp_and_a_new_one_none() {
+    var b = new QualityRegistry.Published("q-b", NOW);
+    var a = new QualityRegistry.Published("q-a", NOW.minusSeconds(60));
+    assertThat(ModelPublisher.previousStamp(List.of(b, a), "q-a")).isEqualTo(a.createdAt());
+    assertThat(ModelPublisher.previousStamp(List.of(b, a), "q-new")).isNull();
+    assertThat(ModelPublisher.previousStamp(List.of(), "q-new")).isNull();
+  }
 }
