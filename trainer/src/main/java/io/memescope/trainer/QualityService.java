@@ -290,8 +290,10 @@ public final class QualityService implements AutoCloseable {
       try (QualityTrainer.Result result =
           new QualityTrainer(options).train(spec, comparisons, embeddings)) {
         TrainingReport report = result.report();
-        report.writeJson(dir.resolve("report.json"));
-        LearningCurve.write(report, dir.resolve("learning-curve.png"));
+        writing(dir.resolve("report.json"), version, report::writeJson);
+        TrainingReport trained = report;
+        writing(
+            dir.resolve("learning-curve.png"), version, png -> LearningCurve.write(trained, png));
         out.printf(
             "trained %s: %d training and %d validation pairs, held-out accuracy %.3f, log loss %.3f,"
                 + " calibration error %.3f; report in %s%n",
@@ -340,7 +342,7 @@ public final class QualityService implements AutoCloseable {
         try (QualityTrainer.Result closing = refit) {
           if (refit != null) {
             report = refit.report();
-            report.writeJson(dir.resolve("report.json"));
+            writing(dir.resolve("report.json"), version, report::writeJson);
           }
           QualityModel model = refit != null ? refit.model() : result.model();
           return publish(version, dir, report, spec, model, dimensions, index, now);
@@ -404,7 +406,10 @@ public final class QualityService implements AutoCloseable {
             Runtime.getRuntime().maxMemory());
     float[][] raw = model.scores(sample.values().toArray(new float[0][]));
     ScoreQuantiles quantiles = ScoreQuantiles.of(dimensions, raw);
-    ScoreDistribution.write(dimensions, raw, dir.resolve("score-distribution.png"));
+    writing(
+        dir.resolve("score-distribution.png"),
+        version,
+        png -> ScoreDistribution.write(dimensions, raw, png));
     Map<String, Double> metrics = new LinkedHashMap<>();
     report.metrics().forEach((k, v) -> metrics.put(k, Double.isFinite(v) ? v : null));
     metrics.values().removeIf(java.util.Objects::isNull);
@@ -427,6 +432,37 @@ public final class QualityService implements AutoCloseable {
             + " it from now on%n",
         version, sample.size());
     return new Published(version, dir, report, true, rescore(version));
+  }
+
+  /** Writes one file of a run's folder. */
+  @FunctionalInterface
+  interface RunFile {
+    void write(Path file) throws IOException;
+  }
+
+  /**
+   * Writes {@code file} of run {@code version}, before anything of it is registered: a failure (the
+   * disk full) says which file, and that the version was not published. Java's message for a full
+   * disk names no file ("No space left on device"), and the command said only that.
+   */
+  static void writing(Path file, String version, RunFile write) throws IOException {
+    try {
+      write.write(file);
+    } catch (IOException e) {
+      String why =
+          e instanceof java.nio.file.FileSystemException f && f.getReason() != null
+              ? f.getReason()
+              : e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+      throw new IOException(
+          "cannot write "
+              + file
+              + " ("
+              + why
+              + "): version "
+              + version
+              + " was trained but not published; make room and train again",
+          e);
+    }
   }
 
   /**

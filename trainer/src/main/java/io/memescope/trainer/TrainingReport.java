@@ -76,8 +76,28 @@ public record TrainingReport(
     return v == null ? Double.NaN : v;
   }
 
+  /**
+   * Writes the report to {@code file} whole or not at all: through a file beside it, moved over it,
+   * so that a full disk leaves an earlier report as it was rather than cut short.
+   */
   public void writeJson(Path file) throws IOException {
-    Files.write(file, Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(this));
+    byte[] json = Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(this);
+    Path part = file.resolveSibling(file.getFileName() + ".part");
+    try {
+      Files.write(part, json);
+      Files.move(
+          part,
+          file,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      try {
+        Files.deleteIfExists(part);
+      } catch (IOException left) {
+        e.addSuppressed(left);
+      }
+      throw e;
+    }
   }
 
   public static TrainingReport readJson(Path file) throws IOException {
