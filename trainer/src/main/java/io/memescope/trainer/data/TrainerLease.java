@@ -125,9 +125,8 @@ public final class TrainerLease implements AutoCloseable {
   }
 
   /**
-   * A holder's name for {@code process}: {@code pid@host/machine/start}, where machine is this
-   * boot's id (Linux) and start the process's start time in ms, so that the process can be told
-   * dead even on a host name another machine shares, and after its pid was reused.
+   * A holder's name for {@code process}: its pid, host, machine ({@link #MACHINE}) and start (in
+   * clock ticks since boot), so that {@link #deadHere} can tell whether it still runs.
    */
   public static String holderOf(ProcessHandle process) {
     return process.pid()
@@ -136,29 +135,61 @@ public final class TrainerLease implements AutoCloseable {
         + "/"
         + MACHINE
         + "/"
-        + process.info().startInstant().map(Instant::toEpochMilli).orElse(0L);
+        + startTicks(process.pid()).orElse(0L);
   }
 
   private static final java.util.regex.Pattern HOLDER =
       java.util.regex.Pattern.compile("(\\d+)@([^/]+)/([^/]+)/(\\d+)(/.*)?");
 
-  /** This boot's id, or "?" where it cannot be read (then no holder is ever taken for dead). */
-  private static final String MACHINE = bootId();
+  /**
+   * This boot's id and this process's pid namespace, or "?" where either cannot be read (then no
+   * holder is ever taken for dead). Pids mean the same process only within one boot and one pid
+   * namespace: a command run in a container that shares the host's name and network (to reach the
+   * stack on 127.0.0.1) has the host's boot id, but its pids are not the host's. (Until 2026-12-07
+   * the boot id alone, so such a command's lease was taken over while it ran.)
+   */
+  private static final String MACHINE = machine();
 
-  private static String bootId() {
+  private static String machine() {
     try {
       String id =
           java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/kernel/random/boot_id"))
               .strip();
-      return id.matches("[0-9a-f-]{16,64}") ? id.substring(0, Math.min(id.length(), 36)) : "?";
+      String namespace =
+          java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/ns/pid"))
+              .toString()
+              .replaceAll("\\D", "");
+      if (!id.matches("[0-9a-f-]{16,64}") || namespace.isEmpty()) {
+        return "?";
+      }
+      return id.substring(0, Math.min(id.length(), 36)) + "~" + namespace;
     } catch (java.io.IOException | RuntimeException e) {
       return "?";
     }
   }
 
   /**
-   * Whether {@code holder} names a process of this machine (same boot) that no longer runs: none
-   * with its pid, or one that started at another time (the pid was reused).
+   * When process {@code pid} started, in clock ticks since boot ({@code /proc/PID/stat}, field 22),
+   * or empty where it cannot be read (no such process, or one this user may not see). Ticks since
+   * boot, unlike {@link ProcessHandle.Info#startInstant}, do not move when the wall clock is
+   * stepped: each JVM turns them into an instant with the boot time as it read it.
+   */
+  static java.util.Optional<Long> startTicks(long pid) {
+    try {
+      String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+      // The command name, field 2, is in parentheses and may hold spaces or parentheses itself.
+      String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return java.util.Optional.of(Long.parseLong(after[19]));
+    } catch (java.io.IOException | RuntimeException e) {
+      return java.util.Optional.empty();
+    }
+  }
+
+  /**
+   * Whether {@code holder} names a process of this machine (same boot and pid namespace) that no
+   * longer runs: none with its pid, or one that started at another time (the pid was reused). Where
+   * {@code /proc} hides other users' processes ({@code hidepid}), a pid not found may be one this
+   * user cannot see, and is not taken for dead.
    */
   static boolean deadHere(String holder) {
     if (holder == null || MACHINE.equals("?")) {
@@ -172,14 +203,39 @@ public final class TrainerLease implements AutoCloseable {
     if (start == 0) {
       return false; // its start time was not known: cannot tell a reused pid
     }
+    long pid;
     try {
-      return ProcessHandle.of(Long.parseLong(m.group(1)))
-          .filter(ProcessHandle::isAlive)
-          .flatMap(p -> p.info().startInstant())
-          .map(t -> t.toEpochMilli() != start)
-          .orElse(true);
+      pid = Long.parseLong(m.group(1));
     } catch (NumberFormatException e) {
       return false;
+    }
+    java.util.Optional<Long> now = startTicks(pid);
+    if (now.isPresent()) {
+      return now.get() != start;
+    }
+    boolean exists = java.nio.file.Files.exists(java.nio.file.Path.of("/proc/" + pid));
+    return !exists && !PROC_HIDES_PROCESSES;
+  }
+
+  /** Whether {@code /proc} is mounted with {@code hidepid} 1 or 2 and this user is not root. */
+  private static final boolean PROC_HIDES_PROCESSES = procHidesProcesses();
+
+  private static boolean procHidesProcesses() {
+    try {
+      for (String line :
+          java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/mountinfo"))) {
+        String[] f = line.split(" ");
+        if (f.length > 4 && f[4].equals("/proc")) {
+          java.util.regex.Matcher h =
+              java.util.regex.Pattern.compile("hidepid=(\\w+)").matcher(line);
+          return h.find()
+              && !java.util.List.of("0", "off").contains(h.group(1))
+              && !"root".equals(System.getProperty("user.name"));
+        }
+      }
+      return false;
+    } catch (java.io.IOException | RuntimeException e) {
+      return true; // cannot tell: never take a pid not found for a dead process
     }
   }
 
