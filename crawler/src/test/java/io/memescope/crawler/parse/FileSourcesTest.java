@@ -77,19 +77,10 @@ class FileSourcesTest {
     java.util.Collections.sort(expected);
     // Without read-ahead, so that each page walks (the next test has it).
     DirectorySource source = new DirectorySource("dir:photos", root, 100, CLOCK, 0);
-    String base = root.toRealPath().toUri().toString();
-    List<String> urls = new ArrayList<>();
-    List<Long> visits = new ArrayList<>();
-    Optional<String> cursor = Optional.empty();
-    do {
-      SourcePage page = source.fetch(cursor);
-      page.records().forEach(r -> urls.add(r.url().substring(base.length())));
-      visits.add(source.lastWalkVisits());
-      cursor = page.after();
-    } while (cursor.isPresent());
-    assertThat(urls).isEqualTo(expected);
+    Pass pass = pass(source, root, (pages, names) -> {});
+    assertThat(pass.names()).isEqualTo(expected);
     // 1,000 files and 21 folders in the tree: the whole of it was walked for every page before.
-    assertThat(visits).allSatisfy(v -> assertThat(v).isLessThan(250)); // about 160 a page
+    assertThat(pass.visits()).allSatisfy(v -> assertThat(v).isLessThan(250)); // about 160 a page
   }
 
   @Test
@@ -106,27 +97,23 @@ class FileSourcesTest {
       expected.add(name);
     }
     DirectorySource source = new DirectorySource("dir:flat", root, 50, CLOCK, 200);
-    String base = root.toRealPath().toUri().toString();
-    List<String> names = new ArrayList<>();
-    List<Long> visits = new ArrayList<>();
-    Optional<String> cursor = Optional.empty();
-    int pages = 0;
-    do {
-      SourcePage page = source.fetch(cursor);
-      page.records().forEach(r -> names.add(r.url().substring(base.length())));
-      visits.add(source.lastWalkVisits());
-      cursor = page.after();
-      if (++pages == 7) {
-        Thread.sleep(50); // past the file system clock's tick since the folder was listed
-        // Among the paths kept from the last walk, after the cursor (0698.jpg).
-        Files.writeString(root.resolve("0751.jpg"), "x");
-        Files.delete(root.resolve("0800.jpg"));
-        expected.add("0751.jpg");
-        expected.remove("0800.jpg");
-      }
-    } while (cursor.isPresent());
+    Pass pass =
+        pass(
+            source,
+            root,
+            (pages, names) -> {
+              if (pages == 7) {
+                Thread.sleep(50); // past the file system clock's tick since the folder was listed
+                // Among the paths kept from the last walk, after the cursor (0698.jpg).
+                Files.writeString(root.resolve("0751.jpg"), "x");
+                Files.delete(root.resolve("0800.jpg"));
+                expected.add("0751.jpg");
+                expected.remove("0800.jpg");
+              }
+            });
+    List<Long> visits = pass.visits();
 
-    assertThat(names).containsExactlyElementsOf(expected);
+    assertThat(pass.names()).containsExactlyElementsOf(expected);
     // Page 1 lists the folder (1,000 entries), pages 2-5 check its time, page 6 lists it again
     // (the entries from the cursor on: the 751 not passed over by name).
     assertThat(visits.subList(0, 6)).containsExactly(1000L, 1L, 1L, 1L, 1L, 751L);
@@ -151,23 +138,21 @@ class FileSourcesTest {
       }
     }
     DirectorySource source = new DirectorySource("dir:tree", root, 100, CLOCK, 300);
-    String base = root.toRealPath().toUri().toString();
-    List<String> names = new ArrayList<>();
-    List<Long> visits = new ArrayList<>();
-    Optional<String> cursor = Optional.empty();
-    do {
-      SourcePage page = source.fetch(cursor);
-      page.records().forEach(r -> names.add(r.url().substring(base.length())));
-      visits.add(source.lastWalkVisits());
-      cursor = page.after();
-      if (visits.size() == 2) {
-        Thread.sleep(50); // past the file system clock's tick since the folder was listed
-        Files.writeString(root.resolve("2013/sub/0505.jpg"), "x"); // on page 4, kept from page 1
-        expected.add("2013/sub/0505.jpg");
-      }
-    } while (cursor.isPresent());
+    Pass pass =
+        pass(
+            source,
+            root,
+            (pages, names) -> {
+              if (pages == 2) {
+                Thread.sleep(50); // past the file system clock's tick since the folder was listed
+                // On page 4, kept from page 1.
+                Files.writeString(root.resolve("2013/sub/0505.jpg"), "x");
+                expected.add("2013/sub/0505.jpg");
+              }
+            });
+    List<Long> visits = pass.visits();
 
-    assertThat(names).containsExactlyElementsOf(expected);
+    assertThat(pass.names()).containsExactlyElementsOf(expected);
     // Page 1 walks 2010-2013 and a file of 2014; pages 2 and 3 check 5 folders each: the root,
     // the cursor's year and its sub-folder (where a file could come after the cursor), their own
     // year and its sub-folder; page 4's folder changed, so it walks.
@@ -187,19 +172,18 @@ class FileSourcesTest {
     }
     Files.createDirectories(flat.resolve("z"));
     DirectorySource end = new DirectorySource("dir:end", flat, 2, CLOCK, 10);
-    List<String> names = new ArrayList<>();
-    Optional<String> cursor = Optional.empty();
-    String base = flat.toRealPath().toUri().toString();
-    do {
-      SourcePage page = end.fetch(cursor);
-      page.records().forEach(r -> names.add(r.url().substring(base.length())));
-      cursor = page.after();
-      if (names.size() == 2) {
-        Thread.sleep(50); // past the file system clock's tick since z/ was listed
-        Files.writeString(flat.resolve("z/1.jpg"), "x");
-      }
-    } while (cursor.isPresent());
-    assertThat(names).containsExactly("a.jpg", "b.jpg", "c.jpg", "d.jpg", "e.jpg", "z/1.jpg");
+    Pass first =
+        pass(
+            end,
+            flat,
+            (pages, names) -> {
+              if (names.size() == 2) {
+                Thread.sleep(50); // past the file system clock's tick since z/ was listed
+                Files.writeString(flat.resolve("z/1.jpg"), "x");
+              }
+            });
+    assertThat(first.names())
+        .containsExactly("a.jpg", "b.jpg", "c.jpg", "d.jpg", "e.jpg", "z/1.jpg");
 
     // Two empty folders named like images fill a walk's first places; taken for files at first,
     // they are found out, and the walk made again leaves no gap in what it keeps (c/06-c/09).
@@ -216,15 +200,32 @@ class FileSourcesTest {
       Files.writeString(tree.resolve(name), "x");
     }
     DirectorySource source = new DirectorySource("dir:named", tree, 2, CLOCK, 4);
-    String treeBase = tree.toRealPath().toUri().toString();
-    List<String> found = new ArrayList<>();
-    cursor = Optional.empty();
+    assertThat(pass(source, tree, (pages, names) -> {}).names()).isEqualTo(expected);
+  }
+
+  /** What runs after each page of a {@link #pass}: the pages so far, the paths so far. */
+  private interface AfterPage {
+    void run(int pages, List<String> names) throws Exception;
+  }
+
+  /** A pass's paths (relative to its root), in order, and each page's walk visits. */
+  private record Pass(List<String> names, List<Long> visits) {}
+
+  /** One pass of {@code source} from its start, page by page. */
+  private static Pass pass(DirectorySource source, Path root, AfterPage afterPage)
+      throws Exception {
+    String base = root.toRealPath().toUri().toString();
+    List<String> names = new ArrayList<>();
+    List<Long> visits = new ArrayList<>();
+    Optional<String> cursor = Optional.empty();
     do {
       SourcePage page = source.fetch(cursor);
-      page.records().forEach(r -> found.add(r.url().substring(treeBase.length())));
+      page.records().forEach(r -> names.add(r.url().substring(base.length())));
+      visits.add(source.lastWalkVisits());
       cursor = page.after();
+      afterPage.run(visits.size(), names);
     } while (cursor.isPresent());
-    assertThat(found).isEqualTo(expected);
+    return new Pass(names, visits);
   }
 
   @Test
