@@ -285,8 +285,7 @@ public final class QualityService implements AutoCloseable {
     Instant now = Instant.now();
     String version = QualityRegistry.newVersion(now);
     Path dir = runs.resolve(version);
-    Files.createDirectories(dir);
-    try {
+    try (RunFolder folder = RunFolder.open(dir)) {
       try (QualityTrainer.Result result =
           new QualityTrainer(options).train(spec, comparisons, embeddings)) {
         TrainingReport report = result.report();
@@ -347,18 +346,12 @@ public final class QualityService implements AutoCloseable {
           QualityModel model = refit != null ? refit.model() : result.model();
           return publish(version, dir, report, spec, model, dimensions, index, now);
         }
+      } catch (Throwable e) {
+        // A run that failed before writing anything (no pairs left to train on, a diverged loss)
+        // leaves no empty directory to be taken for a run.
+        folder.removeIfEmpty();
+        throw e;
       }
-    } catch (Throwable e) {
-      // A run that failed before writing anything (no pairs left to train on, a diverged loss)
-      // leaves no empty directory to be taken for a run.
-      try (java.util.stream.Stream<Path> in = Files.list(dir)) {
-        if (in.findAny().isEmpty()) {
-          Files.delete(dir);
-        }
-      } catch (IOException ignored) {
-        // left as it is
-      }
-      throw e;
     }
   }
 

@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.memescope.core.quality.QualitySpec;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -66,5 +68,70 @@ class RunFilesTest {
         Map.of("accuracy", accuracy),
         100,
         0);
+  }
+
+  @Test
+  void a_run_stopped_before_writing_anything_leaves_no_folder_one_that_wrote_keeps_it()
+      throws Exception {
+    // Ctrl-C (here SIGTERM, as the launcher passes it on) skips the run's own clean-up; the
+    // shutdown hook removes the folder while it is empty.
+    Path empty = dir.resolve("q-empty");
+    Process stopped = probe(empty, false);
+    assertThat(empty).isDirectory();
+    stopped.destroy();
+    assertThat(stopped.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(empty).doesNotExist();
+
+    Path written = dir.resolve("q-written");
+    Process wrote = probe(written, true);
+    wrote.destroy();
+    assertThat(wrote.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(written.resolve("report.json")).exists();
+
+    // A run that ended (closed) leaves its folder to the run, hook gone.
+    Path ended = dir.resolve("q-ended");
+    RunFolder folder = RunFolder.open(ended);
+    folder.close();
+    folder.removeIfEmpty();
+    assertThat(ended).doesNotExist();
+  }
+
+  /** A JVM that opens a run folder (and writes a report into it), says so, and waits. */
+  private static Process probe(Path folder, boolean write) throws Exception {
+    String java = ProcessHandle.current().info().command().orElseThrow();
+    Process p =
+        new ProcessBuilder(
+                java,
+                "-cp",
+                System.getProperty("java.class.path"),
+                FolderProbe.class.getName(),
+                folder.toString(),
+                String.valueOf(write))
+            .redirectErrorStream(true)
+            .start();
+    try (var in =
+        new java.io.BufferedReader(
+            new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      StringBuilder said = new StringBuilder();
+      while ((line = in.readLine()) != null && !line.equals("open")) {
+        said.append(line).append('\n');
+      }
+      assertThat(line).as("the probe's output: %s", said).isEqualTo("open");
+    }
+    return p;
+  }
+
+  /** Opens the run folder of its first argument, writes into it if asked, and waits. */
+  public static final class FolderProbe {
+    public static void main(String[] args) throws Exception {
+      RunFolder.open(Path.of(args[0]));
+      if (Boolean.parseBoolean(args[1])) {
+        Files.writeString(Path.of(args[0], "report.json"), "{}");
+      }
+      System.out.println("open");
+      System.out.flush();
+      Thread.sleep(60_000);
+    }
   }
 }
