@@ -105,7 +105,12 @@ final class Pairs {
         });
   }
 
-  /** Skips a pair: released, and not shown to this rater again. */
+  /**
+   * Skips a pair: not shown to this rater again, and released unless the lease was released
+   * already. Such a lease's entry, when the rater holds it, is held under another of their leases
+   * (the pair handed to another of their devices since), which it stays with. Until 2026-12-07 the
+   * skip freed it, and another rater could take the pair the rater still had on screen.
+   */
   void skip(Lease l) {
     db.call(
         s -> {
@@ -113,7 +118,9 @@ final class Pairs {
               db.prepare(
                       s, "INSERT INTO rater_skips (rater, pair_key, skipped_at) VALUES (?, ?, ?)")
                   .bind(l.rater(), l.pairKey(), Instant.now()));
-          release(s, l);
+          if (!l.released()) {
+            release(s, l);
+          }
           return null;
         });
   }

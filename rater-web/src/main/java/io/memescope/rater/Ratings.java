@@ -308,12 +308,12 @@ final class Ratings {
                   .bind(rater, rating.lease()));
           Pairs.Lease lease;
           if (Pairs.QUEUE.equals(rating.origin())) {
-            // A queue an admin cleared since the rating: the pair is handed back (the rater means
+            // An entry an admin cleared from the queue: the pair is handed back (the rater means
             // to rate it again), but not put back into the queue the admin emptied.
             boolean cleared =
                 new RatingQueue(s)
                     .clearedAt(rating.queue())
-                    .filter(t -> !t.isBefore(rating.ratedAt()))
+                    .filter(t -> clearedBefore(rating, t))
                     .isPresent();
             long rank = cleared ? rating.rank() : requeue(s, rating);
             lease =
@@ -334,6 +334,20 @@ final class Ratings {
           }
           return Optional.of(new Undone(rating, lease));
         });
+  }
+
+  /**
+   * Whether a queue cleared at {@code clearedAt} took out the entry {@code rating} was made from: a
+   * clear after the rating, or after the entry was enqueued (its rank is at least its enqueue time
+   * in microseconds, {@code RatingQueue#firstRank}), so that a pair held when the queue was cleared
+   * and rated after it, or handed back by an undo and rated again, is not put back either. Until
+   * 2026-12-07 only the first counted. An entry enqueued within the clock difference between the
+   * enqueuing machine and the admin's can be judged either way.
+   */
+  static boolean clearedBefore(Stored rating, Instant clearedAt) {
+    long clearedMicros = clearedAt.getEpochSecond() * 1_000_000 + clearedAt.getNano() / 1_000;
+    return !clearedAt.isBefore(rating.ratedAt())
+        || (rating.rank() != null && rating.rank() < clearedMicros);
   }
 
   /**

@@ -825,6 +825,82 @@ class RaterIT {
         .isEqualTo(201);
     assertThat(ratingsOf("kit")).anyMatch(r -> r.getString("pair_key").equals(key(queued)));
     assertThat(new RatingQueue(cql).depth("two-q")).isZero();
+    // That rating, of the pair handed back, undone in turn: the rating is newer than the clear,
+    // the entry it came from older, and the pair still stays out of the queue.
+    HttpResponse<String> again = kit.send("POST", "/api/ratings/undo", "{}");
+    assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+    assertThat(new RatingQueue(cql).depth("two-q"))
+        .as("not put back by a second undo (until 2026-12-07 it was)")
+        .isZero();
+    kit.reset();
+
+    // A pair held when the admin cleared its queue, rated after the clear, and undone: out of
+    // the queue as well (until 2026-12-07 only a rating from before the clear was kept out).
+    assertThat(
+            admin
+                .send(
+                    "POST",
+                    "/api/admin/queues/two-q/pairs",
+                    "{\"iteration\":\"al-2z\",\"pairs\":[{\"left\":\""
+                        + images.get(36)
+                        + "\",\"right\":\""
+                        + images.get(37)
+                        + "\"}]}")
+                .statusCode())
+        .isEqualTo(201);
+    JsonNode held = kit.next();
+    assertThat(held.path("iteration").asText()).isEqualTo("al-2z");
+    assertThat(admin.send("DELETE", "/api/admin/queues/two-q", null).statusCode()).isEqualTo(200);
+    assertThat(
+            kit.send("POST", "/api/ratings", rating(held.path("lease").asText(), SCORES))
+                .statusCode())
+        .isEqualTo(201);
+    HttpResponse<String> heldUndo = kit.send("POST", "/api/ratings/undo", "{}");
+    assertThat(heldUndo.statusCode()).as(heldUndo.body()).isEqualTo(200);
+    assertThat(key(Json.mapper().readTree(heldUndo.body()).path("pair"))).isEqualTo(key(held));
+    assertThat(new RatingQueue(cql).depth("two-q"))
+        .as("a pair rated after the clear is not put back either")
+        .isZero();
+    kit.reset();
+
+    // A pair on two of kit's devices: the first device's lease was released when the second
+    // asked for pairs, and the second holds it now. Skipping it on the first leaves it with the
+    // second; until 2026-12-07 it freed the entry, and lev could take the pair kit had on screen.
+    assertThat(
+            admin
+                .send(
+                    "POST",
+                    "/api/admin/queues/two-q/pairs",
+                    "{\"iteration\":\"al-2s\",\"pairs\":[{\"left\":\""
+                        + images.get(38)
+                        + "\",\"right\":\""
+                        + images.get(39)
+                        + "\"}]}")
+                .statusCode())
+        .isEqualTo(201);
+    JsonNode firstDevice = kit.next();
+    JsonNode secondDevice = kit.reset();
+    assertThat(key(secondDevice)).isEqualTo(key(firstDevice));
+    assertThat(
+            kit.send(
+                    "POST",
+                    "/api/pairs/skip",
+                    "{\"lease\":\"" + firstDevice.path("lease").asText() + "\"}")
+                .statusCode())
+        .isEqualTo(204);
+    assertThat(
+            cql.execute("SELECT leased_by FROM rating_queue WHERE queue = 'two-q'")
+                .one()
+                .getString("leased_by"))
+        .isEqualTo("kit");
+    assertThat(lev.reset().path("iteration").asText())
+        .as("lev is not handed the pair kit holds")
+        .isNotEqualTo("al-2s");
+    assertThat(
+            kit.send("POST", "/api/ratings", rating(secondDevice.path("lease").asText(), SCORES))
+                .statusCode())
+        .isEqualTo(201);
+    assertThat(new RatingQueue(cql).depth("two-q")).isZero();
   }
 
   @Test
