@@ -44,18 +44,23 @@ public final class StoredRatings {
     return out;
   }
 
-  /** The pairs (as {@link PairKey}s) rated by anyone, or waiting in any rating queue. */
+  /**
+   * The pairs (as {@link PairKey}s) rated by anyone, or waiting in any rating queue. The queues are
+   * read first: a queued pair rated meanwhile leaves its queue after its rating is stored, so it is
+   * in one read or the other. Read the other way round (until 2026-12-07), a pair rated between the
+   * two reads was in neither, and could be queued again.
+   */
   public Set<String> ratedOrQueued() {
     Set<String> out = new HashSet<>();
     for (Row r :
         session.execute(
-            SimpleStatement.newInstance("SELECT pair_key FROM ratings_by_pair")
-                .setPageSize(5000))) {
+            SimpleStatement.newInstance("SELECT pair_key FROM rating_queue").setPageSize(5000))) {
       out.add(r.getString("pair_key"));
     }
     for (Row r :
         session.execute(
-            SimpleStatement.newInstance("SELECT pair_key FROM rating_queue").setPageSize(5000))) {
+            SimpleStatement.newInstance("SELECT pair_key FROM ratings_by_pair")
+                .setPageSize(5000))) {
       out.add(r.getString("pair_key"));
     }
     return out;
