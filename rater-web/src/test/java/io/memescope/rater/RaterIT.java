@@ -793,18 +793,7 @@ class RaterIT {
 
     // A rating undone after an admin cleared its queue: the pair comes back to the rater, but not
     // into the queue the admin emptied (until 2026-12-06 it did).
-    assertThat(
-            admin
-                .send(
-                    "POST",
-                    "/api/admin/queues/two-q/pairs",
-                    "{\"iteration\":\"al-2y\",\"pairs\":[{\"left\":\""
-                        + images.get(34)
-                        + "\",\"right\":\""
-                        + images.get(35)
-                        + "\"}]}")
-                .statusCode())
-        .isEqualTo(201);
+    enqueue(admin, "two-q", "al-2y", 34, 35);
     JsonNode queued = kit.next();
     assertThat(queued.path("iteration").asText()).isEqualTo("al-2y");
     assertThat(
@@ -836,18 +825,7 @@ class RaterIT {
 
     // A pair held when the admin cleared its queue, rated after the clear, and undone: out of
     // the queue as well (until 2026-12-07 only a rating from before the clear was kept out).
-    assertThat(
-            admin
-                .send(
-                    "POST",
-                    "/api/admin/queues/two-q/pairs",
-                    "{\"iteration\":\"al-2z\",\"pairs\":[{\"left\":\""
-                        + images.get(36)
-                        + "\",\"right\":\""
-                        + images.get(37)
-                        + "\"}]}")
-                .statusCode())
-        .isEqualTo(201);
+    enqueue(admin, "two-q", "al-2z", 36, 37);
     JsonNode held = kit.next();
     assertThat(held.path("iteration").asText()).isEqualTo("al-2z");
     assertThat(admin.send("DELETE", "/api/admin/queues/two-q", null).statusCode()).isEqualTo(200);
@@ -866,18 +844,7 @@ class RaterIT {
     // A pair on two of kit's devices: the first device's lease was released when the second
     // asked for pairs, and the second holds it now. Skipping it on the first leaves it with the
     // second; until 2026-12-07 it freed the entry, and lev could take the pair kit had on screen.
-    assertThat(
-            admin
-                .send(
-                    "POST",
-                    "/api/admin/queues/two-q/pairs",
-                    "{\"iteration\":\"al-2s\",\"pairs\":[{\"left\":\""
-                        + images.get(38)
-                        + "\",\"right\":\""
-                        + images.get(39)
-                        + "\"}]}")
-                .statusCode())
-        .isEqualTo(201);
+    enqueue(admin, "two-q", "al-2s", 38, 39);
     JsonNode firstDevice = kit.next();
     JsonNode secondDevice = kit.reset();
     assertThat(key(secondDevice)).isEqualTo(key(firstDevice));
@@ -1539,6 +1506,23 @@ class RaterIT {
   // ---- helpers ------------------------------------------------------------------------------
 
   /** An account for {@code name} rating from {@code queue}, created by the admin (201). */
+  /** Queues one pair of the test images (by index) under {@code iteration}. */
+  private void enqueue(Session admin, String queue, String iteration, int left, int right)
+      throws Exception {
+    HttpResponse<String> added =
+        admin.send(
+            "POST",
+            "/api/admin/queues/" + queue + "/pairs",
+            "{\"iteration\":\""
+                + iteration
+                + "\",\"pairs\":[{\"left\":\""
+                + images.get(left)
+                + "\",\"right\":\""
+                + images.get(right)
+                + "\"}]}");
+    assertThat(added.statusCode()).as(added.body()).isEqualTo(201);
+  }
+
   private void createRater(Session admin, String name, String queue) throws Exception {
     String body =
         "{\"username\":\""
