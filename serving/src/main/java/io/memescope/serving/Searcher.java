@@ -36,8 +36,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * place is farther away than that (over a hundred images inserted above it since the last page, or
  * a cursor made by hand that no hit ever follows), the page comes back short, or empty, with a
  * cursor that goes on from where it stopped. Stepping back doubles each time and needs at most
- * about ten searches to reach the top; it has that budget of its own. So one request never costs
- * more than a dozen searches.
+ * about ten searches to reach the top, then halves the span it overshot with one-hit probes (about
+ * fourteen more at most); it has that budget of its own. So one request never costs more than about
+ * 30 searches, and that only after thousands of images above the cursor have gone.
  */
 final class Searcher {
   static final int SLACK = 20;
@@ -207,6 +208,51 @@ final class Searcher {
       throw ApiException.badRequest(
           "cursor", "belongs to another query: send the same terms and filters as before");
     }
+    Walk walk = walk((o, w) -> index.search(vector, filter, o, w), limit, cursor, exclude);
+    List<Index.Hit> taken = walk.taken();
+    int position = walk.position();
+    boolean more = walk.more();
+    boolean stopped = walk.stopped();
+    int offset = walk.offset();
+    Map<String, Catalog.Summary> summaries =
+        catalog.summaries(taken.stream().map(Index.Hit::id).toList());
+    List<Result> results = new ArrayList<>();
+    for (Index.Hit h : taken) {
+      Catalog.Summary s = summaries.get(h.id());
+      if (s != null) { // a hit whose metadata is not (or no longer) there is left out
+        results.add(new Result(h, s));
+      }
+    }
+    String next = null;
+    if ((more || stopped) && !taken.isEmpty() && position < Index.MAX_WINDOW) {
+      Index.Hit last = taken.get(taken.size() - 1);
+      next = encode(new Cursor(key, last.score(), last.id(), position, seed, null, null));
+    } else if (stopped && taken.isEmpty() && cursor != null) {
+      // Nothing after the cursor in these windows: the next page starts where they ended (its
+      // window SLACK places before the position it is given), still after the same image.
+      next = encode(new Cursor(key, cursor.s(), cursor.i(), offset + SLACK, seed, null, null));
+    }
+    return new Page(results, next);
+  }
+
+  /** One Milvus search: the hits at places [offset, offset + window) of the query's ranking. */
+  @FunctionalInterface
+  interface Windows {
+    List<Index.Hit> at(int offset, int window);
+  }
+
+  /**
+   * What a page's walk over the ranking took: the hits after the cursor, the place after the last,
+   * whether more follow, whether it stopped at {@link #MAX_SEARCHES} short of a full page, and the
+   * offset it reached.
+   */
+  record Walk(List<Index.Hit> taken, int position, boolean more, boolean stopped, int offset) {}
+
+  /**
+   * Walks the ranking from the cursor's place (its position a hint: see the class comment) for up
+   * to {@code limit} hits after it, leaving out {@code exclude}.
+   */
+  static Walk walk(Windows windows, int limit, Cursor cursor, String exclude) {
     Comparator<Index.Hit> order =
         Comparator.comparing((Index.Hit h) -> -h.score()).thenComparing(Index.Hit::id);
     List<Index.Hit> taken = new ArrayList<>();
@@ -220,6 +266,7 @@ final class Searcher {
     // time, rather than skip the images between.
     boolean located = cursor == null || offset == 0;
     int back = 2 * SLACK + 1;
+    int afterAt = -1; // where the last step back's window began after the cursor
     int searches = 0; // forward, once located
     boolean stopped = false; // by MAX_SEARCHES, with the page not yet full
     while (taken.size() < limit && offset < Index.MAX_WINDOW) {
@@ -231,16 +278,38 @@ final class Searcher {
       // for an excluded image); later pages a margin on both sides of the cursor's position.
       int margin = cursor == null ? 2 : 2 * SLACK + 1;
       int window = Math.min(limit - taken.size() + margin, Index.MAX_WINDOW - offset);
-      List<Index.Hit> hits = new ArrayList<>(index.search(vector, filter, offset, window));
+      List<Index.Hit> hits = new ArrayList<>(windows.at(offset, window));
       hits.sort(order);
       if (!located) {
         if (hits.isEmpty() || after(hits.get(0), cursor)) {
+          afterAt = offset;
           offset = Math.max(0, offset - back);
           back *= 2;
           located = offset == 0;
           continue;
         }
         located = true;
+        int end = offset + hits.size();
+        if (hits.size() == window && !after(hits.get(hits.size() - 1), cursor) && afterAt > end) {
+          // The step back went past the cursor's place by more than this window: the place is
+          // between the window's end and the last step's offset. Halved with one-hit probes to
+          // within half a window, rather than walked to window by window (which ran out of
+          // forward searches and answered empty pages until 2026-12-07); the forward windows
+          // then start SLACK before it.
+          int lo = end;
+          int hi = afterAt;
+          while (hi - lo > window / 2) {
+            int mid = (lo + hi) >>> 1;
+            List<Index.Hit> probe = windows.at(mid, 1);
+            if (probe.isEmpty() || after(probe.get(0), cursor)) {
+              hi = mid;
+            } else {
+              lo = mid + 1;
+            }
+          }
+          offset = Math.max(0, lo - SLACK);
+          continue;
+        }
       }
       for (int k = 0; k < hits.size(); k++) {
         Index.Hit h = hits.get(k);
@@ -263,25 +332,7 @@ final class Searcher {
       }
       offset += hits.size();
     }
-    Map<String, Catalog.Summary> summaries =
-        catalog.summaries(taken.stream().map(Index.Hit::id).toList());
-    List<Result> results = new ArrayList<>();
-    for (Index.Hit h : taken) {
-      Catalog.Summary s = summaries.get(h.id());
-      if (s != null) { // a hit whose metadata is not (or no longer) there is left out
-        results.add(new Result(h, s));
-      }
-    }
-    String next = null;
-    if ((more || stopped) && !taken.isEmpty() && position < Index.MAX_WINDOW) {
-      Index.Hit last = taken.get(taken.size() - 1);
-      next = encode(new Cursor(key, last.score(), last.id(), position, seed, null, null));
-    } else if (stopped && taken.isEmpty() && cursor != null) {
-      // Nothing after the cursor in these windows: the next page starts where they ended (its
-      // window SLACK places before the position it is given), still after the same image.
-      next = encode(new Cursor(key, cursor.s(), cursor.i(), offset + SLACK, seed, null, null));
-    }
-    return new Page(results, next);
+    return new Walk(taken, position, more, stopped, offset);
   }
 
   /** Whether {@code h} ranks strictly after the cursor's last result. */
