@@ -516,7 +516,52 @@ await check('g. paste and drop: an image file pasted or dropped on the page beco
   const { body } = await lastSearchAnswer(page, (b) => !b.cursor && b.terms?.filter((t) => typeof t.image === 'string').length === 2, since);
   ok(body.terms.length === 2, `sent ${body.terms.length} terms`);
   ok(await chips.count() === 2, `${await chips.count()} chips`);
-  return 'two image chips, one search with both';
+
+  // A file pasted that is no image, or that the clipboard gives no type (HEIC, as file managers
+  // copy it): the message a drop of it gets, not silence (until 2026-12-07).
+  const status = page.getByTestId('status');
+  const pasteFile = (name, type, text) => page.evaluate(({ name, type, text }) => {
+    const data = new DataTransfer();
+    data.items.add(new File([text], name, { type }));
+    document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  }, { name, type, text });
+  await pasteFile('report.pdf', 'application/pdf', '%PDF-1.7');
+  await page.waitForFunction(() => /Only image files/.test(document.querySelector('[data-testid="status"]').textContent));
+  await pasteFile('photo.heic', '', 'not decodable here');
+  await page.waitForFunction(() => /photo\.heic is a HEIC image/.test(document.querySelector('[data-testid="status"]').textContent));
+  ok(await chips.count() === 2, `${await chips.count()} chips after pasting files that are no images`);
+
+  // The detail view is modal: an image pasted or dropped while it is open leaves the search under
+  // it alone, and closing it gives the focus back to its tile (until 2026-12-07 the search ran,
+  // the wall was rebuilt under the dialog, and Escape left the focus on the page's body).
+  await page.getByTestId('result').first().waitFor();
+  const wallBefore = await tileIds(page);
+  const searchesBefore = page.searches.length;
+  const tile = page.getByTestId('result').nth(1);
+  const id = await tile.getAttribute('data-id');
+  await tile.focus();
+  await page.keyboard.press('Enter');
+  const dialog = page.getByTestId('detail');
+  await dialog.waitFor({ state: 'visible' });
+  await page.evaluate(({ bytes, type }) => {
+    const file = () => new File([new Uint8Array(bytes)], 'while-open.png', { type });
+    const pasted = new DataTransfer();
+    pasted.items.add(file());
+    document.activeElement.dispatchEvent(new ClipboardEvent('paste', { clipboardData: pasted, bubbles: true, cancelable: true }));
+    const dropped = new DataTransfer();
+    dropped.items.add(file());
+    for (const name of ['dragenter', 'dragover', 'drop']) {
+      document.querySelector('[data-testid="detail"]').dispatchEvent(new DragEvent(name, { dataTransfer: dropped, bubbles: true, cancelable: true }));
+    }
+  }, { bytes, type });
+  await page.waitForTimeout(1000);
+  ok(await chips.count() === 2, `an image pasted or dropped on the open detail made ${await chips.count() - 2} term(s)`);
+  ok(page.searches.length === searchesBefore, `${page.searches.length - searchesBefore} search(es) ran under the open detail`);
+  ok(JSON.stringify(await tileIds(page)) === JSON.stringify(wallBefore), 'the wall changed under the open detail');
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'hidden' });
+  ok(await page.evaluate(() => document.activeElement?.dataset.id) === id, 'focus did not return to the tile after Escape');
+  return 'two image chips, one search with both; files that are no images named; nothing behind the open detail';
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -873,7 +918,37 @@ await check('uploads: several large images stay within what one request may carr
   const status = await page.getByTestId('status').textContent();
   const leftOut = files.filter((f) => status.includes(f.name)).length;
   ok(chips + leftOut === 3, `${chips} image chips, and the status names ${leftOut} left out: "${status}"`);
-  return `${chips} sent (${sizes.map((b) => `${Math.round(b / 1024)} KB`).join(', ')}), ${leftOut} left out, named`;
+
+  // The same three dropped one by one, each drop its own event while the one before is still
+  // being read: each measures what the others left (until 2026-12-07 each saw the whole budget,
+  // and the search was refused as too large).
+  const reloaded = page.searches.length;
+  await page.reload();
+  await searchAnswer(page, (b) => !b.cursor, { since: reloaded });
+  const before = page.searches.length;
+  await page.evaluate((files) => {
+    for (const f of files) {
+      const data = new DataTransfer();
+      data.items.add(new File([Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0))], f.name, { type: 'image/bmp' }));
+      for (const name of ['dragenter', 'dragover', 'drop']) {
+        document.body.dispatchEvent(new DragEvent(name, { dataTransfer: data, bubbles: true, cancelable: true }));
+      }
+    }
+  }, files.map((f) => ({ name: f.name, base64: f.buffer.toString('base64') })));
+  await page.waitForFunction(() => !/Searching/.test(document.querySelector('[data-testid="status"]').textContent)
+    && document.querySelectorAll('[data-testid="term"] img').length > 0);
+  await page.waitForTimeout(1500);
+  const dropped = page.searches.slice(before).map((r) => r.body ?? {}).filter((b) => !b.cursor && b.terms);
+  ok(dropped.length > 0, 'the drops made no search');
+  for (const b of dropped) {
+    const sent = b.terms.filter((t) => typeof t.image === 'string').reduce((sum, t) => sum + Buffer.from(t.image, 'base64').length, 0);
+    ok(sent <= 6 << 20, `a search after the drops sent ${sent} bytes of images`);
+  }
+  const droppedChips = await page.getByTestId('term').filter({ has: page.locator('img') }).count();
+  const droppedStatus = await page.getByTestId('status').textContent();
+  const droppedOut = files.filter((f) => droppedStatus.includes(f.name)).length;
+  ok(droppedChips + droppedOut === 3, `dropped: ${droppedChips} image chips, and the status names ${droppedOut} left out: "${droppedStatus}"`);
+  return `${chips} sent (${sizes.map((b) => `${Math.round(b / 1024)} KB`).join(', ')}), ${leftOut} left out, named; dropped one by one: ${droppedChips} kept, ${droppedOut} named`;
 });
 
 await check('no uncaught errors in the pages', async () => {

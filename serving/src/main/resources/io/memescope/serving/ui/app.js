@@ -457,8 +457,19 @@ function forgetOldImages() {
   }
 }
 
-async function addImages(files) {
-  const list = [...files].filter((f) => f && (f.type === '' || f.type.startsWith('image/')));
+// One batch of files at a time, so that each measures the room the ones before it left: pastes and
+// drops come as separate events, and until 2026-12-07 each of several within one image's decoding
+// saw the whole budget, and the search they made was refused as too large (413).
+let addingImages = Promise.resolve();
+
+function addImages(files) {
+  const list = [...files]; // read now: a drop's file list is emptied once its event is over
+  addingImages = addingImages.then(() => addImagesNow(list));
+  return addingImages;
+}
+
+async function addImagesNow(files) {
+  const list = files.filter((f) => f && (f.type === '' || f.type.startsWith('image/')));
   if (list.length === 0) {
     setStatus('Only image files can be used as query terms.', { error: true });
     return;
@@ -494,9 +505,14 @@ ui.upload.addEventListener('change', () => {
 });
 
 document.addEventListener('paste', (e) => {
+  // The detail view is modal: what is pasted there does not change the search under it.
+  if (ui.detail.open) return;
+  // Every file, not only those typed as images: a HEIC or a PDF copied in a file manager (often
+  // with no type at all) gets the message a drop of it gets, not silence (until 2026-12-07).
   const files = [...(e.clipboardData?.items ?? [])]
-    .filter((item) => item.kind === 'file' && item.type.startsWith('image/'))
-    .map((item) => item.getAsFile());
+    .filter((item) => item.kind === 'file')
+    .map((item) => item.getAsFile())
+    .filter(Boolean);
   if (files.length === 0) return; // text goes where it was pasted
   // Office and some editors put a picture of copied rich text beside the text: pasted into a text
   // field, the text is what was meant. Not for a copied image (its HTML is one <img>) or a file
@@ -533,6 +549,9 @@ document.addEventListener('drop', (e) => {
   e.preventDefault();
   dragDepth = 0;
   document.body.classList.remove('dragging');
+  // The detail view is modal: a file dropped on it does not change the search under it (until
+  // 2026-12-07 it did, and closing it lost the focus with the tile it came from).
+  if (ui.detail.open) return;
   const id = e.dataTransfer.getData(TILE_TYPE);
   if (id) {
     if (addTerm({ kind: 'imageId', value: id })) scheduleSearch(0);
