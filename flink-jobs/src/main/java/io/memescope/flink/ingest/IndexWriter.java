@@ -134,7 +134,9 @@ final class IndexWriter implements AutoCloseable {
               "INSERT INTO takedowns_by_image (image_id, sha256, taken_down_at) VALUES (?, ?, ?)");
       this.deleteImage = session.prepare("DELETE FROM images WHERE id = ?");
       this.deleteThumbs = session.prepare("DELETE FROM image_thumbnails WHERE image_id = ?");
-      this.deleteUrl = session.prepare("DELETE FROM image_urls WHERE url_hash = ?");
+      // Only a row of the image taken down: the URL may be listed for another, live image (a
+      // stale listing of it for the image taken down leaves that row as it is, UrlRow#next).
+      this.deleteUrl = session.prepare("DELETE FROM image_urls WHERE url_hash = ? IF image_id = ?");
       this.storedImages =
           session.prepare(
               "SELECT id, quality, quality_version, first_seen, first_url FROM images"
@@ -583,14 +585,16 @@ final class IndexWriter implements AutoCloseable {
   /**
    * Removes whatever was written for these taken-down images, by this attempt or an earlier attempt
    * at the same commit: the vector, the image row and thumbnails (a merge's update would otherwise
-   * leave a partial row), and the batch's URL rows. Each delete is idempotent.
+   * leave a partial row), and the batch's URL rows where they name a taken-down image (until
+   * 2026-12-07 by URL alone, which deleted the row of another, live image that a stale listing for
+   * the taken-down one had left alone). Each delete is idempotent.
    */
   private void undo(List<IndexEffect> effects, Set<String> ids) {
     milvus.delete(DeleteReq.builder().collectionName(collection).ids(new ArrayList<>(ids)).build());
     List<CompletableFuture<?>> cql = new ArrayList<>();
     for (IndexEffect e : effects) {
       if (ids.contains(e.imageId())) {
-        submit(cql, deleteUrl.bind(e.info().urlHash()));
+        submit(cql, deleteUrl.bind(e.info().urlHash(), e.imageId()));
       }
     }
     for (String id : ids) {

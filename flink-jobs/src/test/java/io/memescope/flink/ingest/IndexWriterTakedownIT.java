@@ -116,6 +116,41 @@ class IndexWriterTakedownIT {
   }
 
   @Test
+  void a_stale_listing_of_a_taken_down_image_leaves_the_url_row_of_another_image()
+      throws Exception {
+    // The URL "shared" is listed for a live image; a listing of it for another image, discovered
+    // earlier (a file edited in place, a replay after the seen-URL memory expired), reaches the
+    // writer after that other image was taken down.
+    IndexEffect live = created("shared");
+    IndexEffect gone = created("gone");
+    try (IndexWriter writer = new IndexWriter(config)) {
+      assertThat(writer.write(List.of(live, gone))).isEmpty();
+      takeDown(gone.image(), true, true);
+      UrlInfo earlier = info("shared");
+      UrlInfo stale =
+          new UrlInfo(
+              earlier.url(),
+              earlier.urlHash(),
+              earlier.seenKey() + "-edited",
+              earlier.source(),
+              earlier.title(),
+              earlier.page(),
+              earlier.author(),
+              earlier.discoveredAt() - 60_000,
+              Map.of());
+      assertThat(
+              writer.write(
+                  List.of(IndexEffect.merged(IndexEffect.EXACT, gone.imageId(), stale, 0))))
+          .containsExactly(gone.imageId());
+    }
+    var row =
+        cql.execute("SELECT image_id FROM image_urls WHERE url_hash = ?", UrlHash.of(url("shared")))
+            .one();
+    assertThat(row).as("the live image's URL row (until 2026-12-07 deleted)").isNotNull();
+    assertThat(row.getString("image_id")).isEqualTo(live.imageId());
+  }
+
+  @Test
   void a_new_image_whose_content_was_taken_down_before_the_record_by_id_existed_is_not_written()
       throws Exception {
     // Takedowns recorded before takedowns_by_image was created are only in takedowns, by SHA-256:
