@@ -281,11 +281,12 @@ final class Searcher {
       List<Index.Hit> hits = new ArrayList<>(windows.at(offset, window));
       hits.sort(order);
       if (!located) {
-        if (hits.isEmpty() || after(hits.get(0), cursor)) {
+        // Offset 0 is at or before any cursor: there the step back ends, and the check for an
+        // overshoot below applies as for any other window (until 2026-12-07 it was skipped there).
+        if (offset > 0 && (hits.isEmpty() || after(hits.get(0), cursor))) {
           afterAt = offset;
           offset = Math.max(0, offset - back);
           back *= 2;
-          located = offset == 0;
           continue;
         }
         located = true;

@@ -20,8 +20,10 @@ class SearcherWalkTest {
   void the_next_page_follows_the_cursor_however_many_images_above_it_have_gone() {
     Random random = new Random(11);
     for (int n : new int[] {30, 50, 300, 720, 3_000, 12_000, 16_000}) {
-      for (int gone : new int[] {0, 10, 21, 60, 330, n / 2, n - 1}) {
-        if (gone > n - 1) {
+      // n - 1_500 and n * 9 / 10: the last step back reaches the top (offset 0) far before the
+      // cursor's place.
+      for (int gone : new int[] {0, 10, 21, 60, 330, n / 2, n * 9 / 10, n - 1_500, n - 1}) {
+        if (gone < 0 || gone > n - 1) {
           continue;
         }
         List<Index.Hit> ranking = ranking(16_384);
