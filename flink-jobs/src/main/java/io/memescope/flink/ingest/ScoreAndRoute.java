@@ -65,6 +65,9 @@ final class ScoreAndRoute extends BroadcastProcessFunction<IndexEffect, ModelVer
   // from it (ModelVersion#rollsBack) withdraws it.
   private transient Instant scorerStamp;
   private transient String failedVersion;
+  // The stamp of the announcement that failedVersion failed to load under: a new announcement of
+  // it (published again) is tried at once, not after RETRY_MILLIS (a rollback must not wait).
+  private transient Instant failedStamp;
   private transient String mismatchLogged;
   private transient long retryAt;
   private transient Counters rejects;
@@ -199,9 +202,16 @@ final class ScoreAndRoute extends BroadcastProcessFunction<IndexEffect, ModelVer
       return null;
     }
     if (scorer != null && scorer.version().equals(wanted.version())) {
-      return scorer; // the usual case, every image
+      // The usual case, every image. Published again while held, its newest stamp is the one a
+      // later rollback compares (until 2026-12-07 the stamp it had when loaded).
+      if (scorerStamp == null || wanted.createdAt().isAfter(scorerStamp)) {
+        scorerStamp = wanted.createdAt();
+      }
+      return scorer;
     }
-    if (wanted.version().equals(failedVersion) && System.currentTimeMillis() < retryAt) {
+    if (wanted.version().equals(failedVersion)
+        && wanted.createdAt().equals(failedStamp)
+        && System.currentTimeMillis() < retryAt) {
       return scorer; // the previous version, if any, until the new one loads
     }
     try {
@@ -229,6 +239,7 @@ final class ScoreAndRoute extends BroadcastProcessFunction<IndexEffect, ModelVer
     } catch (RuntimeException ex) {
       quality.inc("load_failed");
       failedVersion = wanted.version();
+      failedStamp = wanted.createdAt();
       retryAt = System.currentTimeMillis() + RETRY_MILLIS;
       LOG.warn(
           "cannot load quality model {} (retrying in {} s): {}",

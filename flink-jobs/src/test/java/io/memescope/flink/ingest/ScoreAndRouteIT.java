@@ -233,6 +233,25 @@ class ScoreAndRouteIT {
       running.processElement(image(), 5);
       assertThat(stamps(running)).containsExactly(b.version(), c.version());
     }
+    // B held; A published for the first time and not loadable (B kept); B published again; then
+    // A published again: B, live since A's first publication, is withdrawn, though the stamp it
+    // was loaded with is older than that (until 2026-12-07 the subtask kept scoring with B).
+    QualityRegistry.Entry bAgain = b.stampedAt(now.minusSeconds(120));
+    try (var running =
+        ProcessFunctionTestHarnesses.forBroadcastProcessFunction(
+            new ScoreAndRoute(rollback.render()), ScoreAndRoute.MODELS)) {
+      running.processBroadcastElement(b.announcement(), 1);
+      running.processElement(image(), 2); // B loaded, stamped as first published
+      running.processBroadcastElement(a.stampedAt(now.minusSeconds(150)).announcement(), 3);
+      running.processElement(image(), 4);
+      save(rollback, bAgain);
+      running.processBroadcastElement(bAgain.announcement(b.createdAt()), 5);
+      running.processElement(image(), 6);
+      running.processBroadcastElement(a.announcement(now.minusSeconds(150)), 7);
+      running.processElement(image(), 8);
+      assertThat(stamps(running))
+          .containsExactly(b.version(), b.version(), b.version(), c.version());
+    }
 
     // X, trained after W (by their names), published first; then W, for the first time, and W's
     // parameters cannot be read: W goes forward from X, so a running subtask keeps X, and a
