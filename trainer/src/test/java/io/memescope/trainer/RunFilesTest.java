@@ -88,10 +88,12 @@ class RunFilesTest {
     assertThat(wrote.waitFor(30, TimeUnit.SECONDS)).isTrue();
     assertThat(written.resolve("report.json")).exists();
 
-    // A run that ended (closed) leaves its folder to the run, hook gone.
+    // Closing (the run is over) leaves the folder as it is; a failed run's own clean-up removes
+    // it while it is empty.
     Path ended = dir.resolve("q-ended");
     RunFolder folder = RunFolder.open(ended);
     folder.close();
+    assertThat(ended).isDirectory();
     folder.removeIfEmpty();
     assertThat(ended).doesNotExist();
   }

@@ -464,7 +464,10 @@ let addingImages = Promise.resolve();
 
 function addImages(files) {
   const list = [...files]; // read now: a drop's file list is emptied once its event is over
-  addingImages = addingImages.then(() => addImagesNow(list));
+  // A batch that fails outright says so, and does not stop the ones after it.
+  addingImages = addingImages
+    .then(() => addImagesNow(list))
+    .catch((e) => setStatus(`The image could not be added: ${e?.message ?? e}`, { error: true }));
   return addingImages;
 }
 

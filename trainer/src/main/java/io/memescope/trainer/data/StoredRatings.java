@@ -48,7 +48,9 @@ public final class StoredRatings {
    * The pairs (as {@link PairKey}s) rated by anyone, or waiting in any rating queue. The queues are
    * read first: a queued pair rated meanwhile leaves its queue after its rating is stored, so it is
    * in one read or the other. Read the other way round (until 2026-12-07), a pair rated between the
-   * two reads was in neither, and could be queued again.
+   * two reads was in neither, and could be queued again. An undo does the opposite (its rating
+   * goes, then its pair is queued again), so an undo whose two writes both fall between the reads
+   * is in neither now: milliseconds apart, against a rating whose rater took seconds.
    */
   public Set<String> ratedOrQueued() {
     Set<String> out = new HashSet<>();

@@ -21,9 +21,11 @@ class TrainerLeaseTest {
     String me = TrainerLease.holderOf(ProcessHandle.current());
     assertThat(TrainerLease.deadHere(me + "/lease-id")).isFalse();
 
-    Process gone = new ProcessBuilder("sleep", "0.2").start();
+    Process gone = new ProcessBuilder("sleep", "30").start();
     String ended = TrainerLease.holderOf(gone.toHandle()) + "/lease-id";
+    assertThat(ended).as("its start was read").doesNotContain("/0/");
     assertThat(TrainerLease.deadHere(ended)).as("still running").isFalse();
+    gone.destroy();
     assertThat(gone.waitFor(10, TimeUnit.SECONDS)).isTrue();
     assertThat(TrainerLease.deadHere(ended)).as("ended").isTrue();
 
