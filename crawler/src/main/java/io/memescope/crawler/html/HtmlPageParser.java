@@ -5,7 +5,6 @@ import io.memescope.crawler.ImageLinks;
 import io.memescope.crawler.SourcePage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -44,6 +43,13 @@ public final class HtmlPageParser {
    *     {@code <meta charset>} does, and UTF-8 where there is neither
    */
   public Parsed parseWithLinks(byte[] body, String contentType, String pageUrl, Instant now) {
+    // Where a redirect led can carry characters java.net.URI refuses (?tags=a|b, {id}, [0]):
+    // OkHttp follows such a Location as it is. Read as OkHttp reads it, encoded, it parses
+    // everywhere below; until 2026-12-07 it stopped the page, and its source, for good.
+    okhttp3.HttpUrl lenient = okhttp3.HttpUrl.parse(pageUrl);
+    if (lenient != null) {
+      pageUrl = lenient.uri().toString();
+    }
     Document doc;
     try {
       String declared = charset(contentType);
@@ -75,19 +81,18 @@ public final class HtmlPageParser {
                 false),
             skipped,
             Optional.empty());
-    String host = URI.create(pageUrl).getHost();
+    String host = lenient == null ? null : lenient.host();
     Set<String> links = new LinkedHashSet<>();
     for (Element a : doc.select("a[href]")) {
       String href = a.absUrl("href");
+      // http(s) only, read leniently as above (a link to /search?q=a|b is followed, not dropped).
+      okhttp3.HttpUrl link = okhttp3.HttpUrl.parse(href);
+      if (link == null || host == null || !host.equals(link.host())) {
+        continue;
+      }
       try {
-        URI uri = new URI(href);
-        if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
-            || host == null
-            || !host.equalsIgnoreCase(uri.getHost())) {
-          continue;
-        }
         links.add(UrlNormalizer.normalise(href)); // drops the fragment too
-      } catch (java.net.URISyntaxException | IllegalArgumentException e) {
+      } catch (IllegalArgumentException e) {
         // not a link we can follow
       }
     }

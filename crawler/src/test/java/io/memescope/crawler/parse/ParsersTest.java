@@ -120,6 +120,24 @@ class ParsersTest {
   }
 
   @Test
+  void a_page_whose_url_java_net_uri_refuses_gives_its_images_and_links() {
+    // A redirect to /gallery?tags=a|b reaches the parser as OkHttp followed it, | and all: until
+    // 2026-12-07 java.net.URI's refusal stopped the page, and the source, every pass.
+    String html =
+        "<img src='pic.jpg'> <a href='page2?tags=a|b'>next</a> <a href='/t/{x}'>t</a>"
+            + " <a href='https://other.example/'>o</a>";
+    HtmlPageParser.Parsed parsed =
+        new HtmlPageParser("html:site")
+            .parseWithLinks(html.getBytes(), null, "https://site.example/g/gallery?tags=a|b", NOW);
+    assertThat(parsed.page().records())
+        .extracting(CrawlRecord::url)
+        .containsExactly("https://site.example/g/pic.jpg");
+    assertThat(parsed.sameHostLinks())
+        .containsExactly(
+            "https://site.example/g/page2?tags=a%7Cb", "https://site.example/t/%7Bx%7D");
+  }
+
+  @Test
   void a_page_not_in_utf8_is_decoded_by_its_header_its_meta_charset_or_its_byte_order_mark() {
     // Until 2026-12-06 every page was decoded as UTF-8: a Latin-1 "é" became U+FFFD in titles
     // and image URLs (which then named no image on the site).
