@@ -48,7 +48,18 @@ public record CrawlRecord(
     extra = extra == null ? Map.of() : Map.copyOf(extra);
   }
 
-  /** A record of the current version for an already normalised URL. */
+  /** The longest URL taken, image or page, in UTF-8 bytes (what web servers commonly take). */
+  public static final int MAX_URL_BYTES = 8192;
+
+  /** The longest title, author or {@link #extra()} value kept, in characters. */
+  public static final int MAX_TEXT = 1000;
+
+  /**
+   * A record of the current version for an already normalised URL, its text within bounds ({@link
+   * #withTextBounded}); throws {@link IllegalArgumentException} for a URL over {@link
+   * #MAX_URL_BYTES}. A record from a hostile page (a megabyte of title) would otherwise be refused
+   * by Kafka, and hold its whole page, and every page after it, until 2026-12-07.
+   */
   public static CrawlRecord of(
       String normalisedUrl,
       String source,
@@ -57,16 +68,65 @@ public record CrawlRecord(
       String page,
       String author,
       Map<String, String> extra) {
+    int urlBytes = utf8(normalisedUrl);
+    if (urlBytes > MAX_URL_BYTES) {
+      throw new IllegalArgumentException(
+          "URL is " + urlBytes + " bytes long, at most " + MAX_URL_BYTES + " are taken");
+    }
+    Map<String, String> cut = new java.util.LinkedHashMap<>();
+    if (extra != null) {
+      extra.forEach((k, v) -> cut.put(cut(k), cut(v)));
+    }
     return new CrawlRecord(
-        VERSION,
-        normalisedUrl,
-        UrlHash.of(normalisedUrl),
+            VERSION,
+            normalisedUrl,
+            UrlHash.of(normalisedUrl),
+            source,
+            discoveredAt,
+            title,
+            page,
+            author,
+            cut)
+        .withTextBounded();
+  }
+
+  /**
+   * This record with its title and author cut to {@link #MAX_TEXT} characters (ending in "…") and a
+   * page URL over {@link #MAX_URL_BYTES} dropped; itself where nothing is over.
+   */
+  public CrawlRecord withTextBounded() {
+    String boundedPage = page != null && utf8(page) > MAX_URL_BYTES ? null : page;
+    String boundedTitle = cut(title);
+    String boundedAuthor = cut(author);
+    if (boundedPage == page && boundedTitle == title && boundedAuthor == author) {
+      return this;
+    }
+    return new CrawlRecord(
+        version,
+        url,
+        urlHash,
         source,
         discoveredAt,
-        title,
-        page,
-        author,
+        boundedTitle,
+        boundedPage,
+        boundedAuthor,
         extra);
+  }
+
+  private static int utf8(String s) {
+    return s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+  }
+
+  /** At most {@link #MAX_TEXT} characters, never cutting a surrogate pair; ends in "…" if cut. */
+  private static String cut(String text) {
+    if (text == null || text.length() <= MAX_TEXT) {
+      return text;
+    }
+    int end = MAX_TEXT - 1;
+    if (Character.isHighSurrogate(text.charAt(end - 1))) {
+      end--;
+    }
+    return text.substring(0, end) + "\u2026";
   }
 
   /**

@@ -94,19 +94,23 @@ public final class DirectorySource implements PagedSource {
         skipped.merge("unreadable", 1, Integer::sum); // gone, or no longer ours to read
         continue;
       }
-      records.add(
-          CrawlRecord.of(
-              UrlNormalizer.normalise(real.toUri().toString()),
-              id,
-              clock.instant(),
-              real.getFileName().toString(),
-              null,
-              null,
-              Map.of(
-                  "bytes",
-                  Long.toString(size),
-                  CrawlRecord.CONTENT_VERSION,
-                  size + "-" + modified.toMillis())));
+      try {
+        records.add(
+            CrawlRecord.of(
+                UrlNormalizer.normalise(real.toUri().toString()),
+                id,
+                clock.instant(),
+                real.getFileName().toString(),
+                null,
+                null,
+                Map.of(
+                    "bytes",
+                    Long.toString(size),
+                    CrawlRecord.CONTENT_VERSION,
+                    size + "-" + modified.toMillis())));
+      } catch (IllegalArgumentException e) {
+        skipped.merge("bad_url", 1, Integer::sum); // a path longer than a URL may be, encoded
+      }
     }
     Optional<String> next =
         more ? Optional.of(page.get(page.size() - 1).toString()) : Optional.empty();

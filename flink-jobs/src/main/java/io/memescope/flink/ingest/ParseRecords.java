@@ -19,10 +19,10 @@ import org.apache.flink.util.Collector;
  */
 final class ParseRecords extends ProcessFunction<byte[], UrlInfo> {
   /** The longest image or page URL kept, in UTF-8 bytes (browsers and CDNs stop near here). */
-  static final int MAX_URL = 8192;
+  static final int MAX_URL = CrawlRecord.MAX_URL_BYTES;
 
   /** The longest title or author kept, in characters. */
-  static final int MAX_TEXT = 1000;
+  static final int MAX_TEXT = CrawlRecord.MAX_TEXT;
 
   /** Milvus's {@code source} field, in UTF-8 bytes. */
   static final int MAX_SOURCE = MilvusCollection.SOURCE_LENGTH;
@@ -100,22 +100,7 @@ final class ParseRecords extends ProcessFunction<byte[], UrlInfo> {
       throw new IllegalArgumentException(
           "source is " + sourceBytes + " bytes long, it must have 1 to " + MAX_SOURCE);
     }
-    String page = r.page() != null && utf8(r.page()) > MAX_URL ? null : r.page();
-    String title = cut(r.title());
-    String author = cut(r.author());
-    if (page == r.page() && title == r.title() && author == r.author()) {
-      return r;
-    }
-    return new CrawlRecord(
-        r.version(),
-        r.url(),
-        r.urlHash(),
-        r.source(),
-        r.discoveredAt(),
-        title,
-        page,
-        author,
-        r.extra());
+    return r.withTextBounded();
   }
 
   private static int utf8(String s) {
@@ -124,17 +109,5 @@ final class ParseRecords extends ProcessFunction<byte[], UrlInfo> {
 
   private static String abbreviated(String s) {
     return s.length() > 40 ? s.substring(0, 40) + "..." : s;
-  }
-
-  /** At most {@link #MAX_TEXT} characters, never cutting a surrogate pair; ends in "…" if cut. */
-  private static String cut(String text) {
-    if (text == null || text.length() <= MAX_TEXT) {
-      return text;
-    }
-    int end = MAX_TEXT - 1;
-    if (Character.isHighSurrogate(text.charAt(end - 1))) {
-      end--;
-    }
-    return text.substring(0, end) + "\u2026";
   }
 }

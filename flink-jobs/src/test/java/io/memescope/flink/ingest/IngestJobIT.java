@@ -410,9 +410,14 @@ class IngestJobIT {
       throws Exception {
     try (KafkaProducer<String, byte[]> producer = producer(config)) {
       for (String url : urls) {
+        // Built whole, not by CrawlRecord.of (which cuts the text): the job bounds what any
+        // producer sends.
+        String normalised = UrlNormalizer.normalise(url);
         CrawlRecord r =
-            CrawlRecord.of(
-                UrlNormalizer.normalise(url),
+            new CrawlRecord(
+                CrawlRecord.VERSION,
+                normalised,
+                io.memescope.core.records.UrlHash.of(normalised),
                 "it",
                 Instant.now(),
                 title.apply(url),
@@ -435,7 +440,16 @@ class IngestJobIT {
           new ProducerRecord<>(
               config.kafka().topic("crawl-urls").name(), "x", "{not json".getBytes()));
       CrawlRecord longUrl =
-          CrawlRecord.of(LONG_URL, "it", Instant.now(), null, null, null, Map.of());
+          new CrawlRecord(
+              CrawlRecord.VERSION,
+              LONG_URL,
+              io.memescope.core.records.UrlHash.of(LONG_URL),
+              "it",
+              Instant.now(),
+              null,
+              null,
+              null,
+              Map.of());
       producer.send(
           new ProducerRecord<>(
               config.kafka().topic("crawl-urls").name(),

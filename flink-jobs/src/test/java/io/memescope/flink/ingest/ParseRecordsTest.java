@@ -15,8 +15,18 @@ import org.junit.jupiter.api.Test;
  * holding the job's commits), long descriptive text is cut.
  */
 class ParseRecordsTest {
+  /** Built whole, not by CrawlRecord.of (which bounds it): as any producer may send it. */
   private static CrawlRecord record(String url, String source, String title, String page) {
-    return CrawlRecord.of(url, source, SEEN, title, page, title, Map.of());
+    return new CrawlRecord(
+        CrawlRecord.VERSION,
+        url,
+        io.memescope.core.records.UrlHash.of(url),
+        source,
+        SEEN,
+        title,
+        page,
+        title,
+        Map.of());
   }
 
   private static final Instant SEEN = Instant.parse("2026-11-01T12:00:00Z");
