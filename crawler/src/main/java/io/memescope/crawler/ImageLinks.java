@@ -26,7 +26,9 @@ public final class ImageLinks {
 
   /** {@link #inHtml} of a parsed page, its links resolved against the document's base URI. */
   public static List<String> inDocument(Document doc) {
-    List<String> urls = new ArrayList<>();
+    // A set: a hostile page of a million distinct <img>s cost a million² list scans until
+    // 2026-12-07.
+    java.util.Set<String> urls = new java.util.LinkedHashSet<>();
     for (Element meta : doc.select("meta[property=og:image], meta[name=twitter:image]")) {
       addIfAbsent(urls, meta.absUrl("content"));
     }
@@ -34,7 +36,7 @@ public final class ImageLinks {
       largestFromSrcset(img)
           .ifPresentOrElse(u -> addIfAbsent(urls, u), () -> addIfAbsent(urls, src(img)));
     }
-    return urls;
+    return List.copyOf(urls);
   }
 
   /**
@@ -136,8 +138,8 @@ public final class ImageLinks {
     }
   }
 
-  private static void addIfAbsent(List<String> urls, String url) {
-    if (url != null && !url.isEmpty() && !url.startsWith("data:") && !urls.contains(url)) {
+  private static void addIfAbsent(java.util.Set<String> urls, String url) {
+    if (url != null && !url.isEmpty() && !url.startsWith("data:")) {
       urls.add(url);
     }
   }
