@@ -31,7 +31,14 @@ public final class DirectoryWatcher implements AutoCloseable {
   public DirectoryWatcher(Path root, Runnable onChange) throws IOException {
     this.watcher = FileSystems.getDefault().newWatchService();
     this.onChange = onChange;
-    registerTree(root);
+    try {
+      registerTree(root);
+    } catch (IOException | RuntimeException e) {
+      // Its descriptor and every watch made so far would stay until the JVM exits (until
+      // 2026-12-07), each time the source's task is built again.
+      watcher.close();
+      throw e;
+    }
     this.thread = new Thread(this::loop, "watch-" + root.getFileName());
     thread.setDaemon(true);
     thread.start();
@@ -39,13 +46,26 @@ public final class DirectoryWatcher implements AutoCloseable {
 
   /** Watches {@code dir} and every folder under it that can be read (the others are skipped). */
   private void registerTree(Path dir) throws IOException {
+    int[] unwatched = {0};
     Files.walkFileTree(
         dir,
         new java.nio.file.SimpleFileVisitor<>() {
           @Override
           public java.nio.file.FileVisitResult preVisitDirectory(
               Path d, java.nio.file.attribute.BasicFileAttributes attrs) throws IOException {
-            d.register(watcher, ENTRY_CREATE, ENTRY_MODIFY);
+            try {
+              d.register(watcher, ENTRY_CREATE, ENTRY_MODIFY);
+            } catch (IOException e) {
+              if (d.equals(dir)) {
+                throw e;
+              }
+              // Past the system's watch limit (fs.inotify.max_user_watches) every register
+              // fails: the rest of the tree is left to the regular poll, as the class says.
+              if (unwatched[0]++ == 0) {
+                LOG.warn("cannot watch {} and what is under it: {}", d, e.toString());
+              }
+              return java.nio.file.FileVisitResult.SKIP_SUBTREE;
+            }
             return java.nio.file.FileVisitResult.CONTINUE;
           }
 
@@ -59,6 +79,12 @@ public final class DirectoryWatcher implements AutoCloseable {
             return java.nio.file.FileVisitResult.CONTINUE;
           }
         });
+    if (unwatched[0] > 1) {
+      LOG.warn(
+          "{} folders under {} are not watched; changes there are found by the regular poll",
+          unwatched[0],
+          dir);
+    }
   }
 
   private void loop() {

@@ -256,6 +256,36 @@ class FileSourcesTest {
   }
 
   @Test
+  void a_watcher_that_cannot_start_leaves_no_inotify_instance_behind() throws Exception {
+    // Until 2026-12-07 a failed start (a root gone, past the watch limit) kept its inotify
+    // descriptor and watches until the JVM exited, again each time the task was built.
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        Files.isDirectory(Path.of("/proc/self/fd")), "no /proc here");
+    Path gone = dir.resolve("gone");
+    long before = inotifyInstances();
+    for (int i = 0; i < 5; i++) {
+      assertThatThrownBy(() -> new io.memescope.crawler.dir.DirectoryWatcher(gone, () -> {}))
+          .isInstanceOf(java.io.IOException.class);
+    }
+    assertThat(inotifyInstances()).isEqualTo(before);
+  }
+
+  /** This process's open inotify descriptors. */
+  private static long inotifyInstances() throws Exception {
+    try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+      return fds.filter(
+              fd -> {
+                try {
+                  return Files.readSymbolicLink(fd).toString().contains("inotify");
+                } catch (java.io.IOException e) {
+                  return false; // closed while listed (the listing's own descriptor)
+                }
+              })
+          .count();
+    }
+  }
+
+  @Test
   void a_file_changed_in_place_gets_a_new_seen_key_and_the_watcher_sees_new_files()
       throws Exception {
     Path root = Files.createDirectories(dir.resolve("watched"));
