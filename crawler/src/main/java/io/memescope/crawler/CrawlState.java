@@ -58,14 +58,24 @@ public final class CrawlState {
     return seen;
   }
 
-  /** Records {@code hashes} as published; the writes run concurrently, and all must succeed. */
+  /** The most seen-marks in flight at once. */
+  static final int IN_FLIGHT = 256;
+
+  /**
+   * Records {@code hashes} as published; the writes run concurrently, at most {@link #IN_FLIGHT} at
+   * a time, and all must succeed. Unbounded, a page of more than about a thousand new URLs (a large
+   * {@code crawler.page-size}, a page of many images) took more than the driver's 1,024 requests a
+   * connection, and the rest failed at once (until 2026-12-07).
+   */
   public void markSeen(List<String> hashes, String source, Instant now) {
-    List<java.util.concurrent.CompletableFuture<?>> writes = new java.util.ArrayList<>();
-    for (String hash : hashes) {
-      writes.add(session.executeAsync(writeSeen.bind(hash, source, now)).toCompletableFuture());
+    for (int from = 0; from < hashes.size(); from += IN_FLIGHT) {
+      List<java.util.concurrent.CompletableFuture<?>> writes = new java.util.ArrayList<>();
+      for (String hash : hashes.subList(from, Math.min(from + IN_FLIGHT, hashes.size()))) {
+        writes.add(session.executeAsync(writeSeen.bind(hash, source, now)).toCompletableFuture());
+      }
+      java.util.concurrent.CompletableFuture.allOf(
+              writes.toArray(new java.util.concurrent.CompletableFuture<?>[0]))
+          .join();
     }
-    java.util.concurrent.CompletableFuture.allOf(
-            writes.toArray(new java.util.concurrent.CompletableFuture<?>[0]))
-        .join();
   }
 }

@@ -83,6 +83,51 @@ class FeedCrawlIT {
     }
   }
 
+  @Test
+  void a_feed_of_thousands_of_new_items_is_published_and_marked_seen_in_one_pass()
+      throws Exception {
+    // The seen-marks of a page were sent all at once until 2026-12-07: past the driver's 1,024
+    // requests a connection they failed, the pass with them, and the next pass published the
+    // items again.
+    MemescopeConfig config = TestStack.config();
+    try (CqlSession plain = Clients.cassandra(config.cassandra())) {
+      new CassandraMigrations(plain, config.cassandra()).apply();
+    }
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    byte[] bytes = rss(run, 3_000).getBytes(StandardCharsets.UTF_8);
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext(
+        "/feed.xml",
+        exchange -> {
+          exchange.getResponseHeaders().add("Content-Type", "application/rss+xml");
+          exchange.sendResponseHeaders(200, bytes.length);
+          exchange.getResponseBody().write(bytes);
+          exchange.close();
+        });
+    server.start();
+    String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/feed.xml";
+    String topic = TestStack.createTopic("bigfeed", 1);
+    try (CqlSession session = Clients.cassandraKeyspace(config.cassandra());
+        CrawlPublisher publisher = new CrawlPublisher(config.kafka().bootstrapServers(), topic)) {
+      FeedSource feed =
+          new FeedSource(
+              TestStack.uniqueName("bigfeed"),
+              url,
+              new PoliteClient(Set.of("127.0.0.1"), 1 << 23, 3, Duration.ofMillis(100)),
+              CLOCK);
+      Crawl crawl = new Crawl(feed, publisher, new CrawlState(session), CLOCK);
+      CrawlResult first = crawl.run(10);
+      assertThat(first.errors()).isEmpty();
+      assertThat(first.published()).isEqualTo(3_000);
+      CrawlResult again = crawl.run(10);
+      assertThat(again.published()).isZero();
+      assertThat(again.skipped()).containsEntry("already_published", 3_000);
+    } finally {
+      server.stop(0);
+    }
+  }
+
   private static String rss(String run, int items) {
     StringBuilder xml =
         new StringBuilder(
