@@ -330,6 +330,11 @@ public final class ImageDecoder {
   }
 
   private Read read(byte[] bytes, int orientation, UseCost cost) throws ImageDecodeException {
+    if (bmpHoldingAnotherFormat(bytes)) {
+      throw new ImageDecodeException(
+          ImageDecodeException.Reason.UNSUPPORTED_FORMAT,
+          "a BMP holding a JPEG or PNG (compression 4 or 5), which Pillow does not open either");
+    }
     try (ImageInputStream in = memory(bytes)) {
       List<ImageReader> readers = readers(in);
       if (readers.isEmpty()) {
@@ -353,6 +358,24 @@ public final class ImageDecoder {
       throw new ImageDecodeException(
           ImageDecodeException.Reason.CORRUPT, "cannot decode image: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * A BMP whose pixels are a JPEG or PNG stream (BI_JPEG, BI_PNG; printers' format): the JDK's
+   * reader allocates the size its header claims and decodes the stream at the stream's own size,
+   * past the pixel check of the BMP's header (until 2026-12-07).
+   */
+  static boolean bmpHoldingAnotherFormat(byte[] bytes) {
+    if (bytes.length < 34 || bytes[0] != 'B' || bytes[1] != 'M') {
+      return false;
+    }
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    int headerSize = b.getInt(14);
+    if (headerSize < 40) {
+      return false; // OS/2's 12-byte header has no compression field
+    }
+    int compression = b.getInt(30);
+    return compression == 4 || compression == 5;
   }
 
   /**

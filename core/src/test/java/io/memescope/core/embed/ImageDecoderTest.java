@@ -88,6 +88,26 @@ class ImageDecoderTest {
   }
 
   @Test
+  void a_bmp_holding_a_png_is_refused_before_anything_decodes_it() throws Exception {
+    // Its header says 1 x 1; the JDK's reader decoded the PNG inside at its own 300 x 200, past
+    // the pixel check (until 2026-12-07). Pillow does not open such a BMP either.
+    byte[] inner = png(300, 200);
+    java.nio.ByteBuffer bmp =
+        java.nio.ByteBuffer.allocate(54 + inner.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    bmp.put((byte) 'B').put((byte) 'M').putInt(54 + inner.length).putInt(0).putInt(54);
+    bmp.putInt(40).putInt(1).putInt(1).putShort((short) 1).putShort((short) 0);
+    bmp.putInt(5).putInt(inner.length).putInt(2835).putInt(2835).putInt(0).putInt(0);
+    bmp.put(inner);
+    assertThatThrownBy(() -> decoder.decode(bmp.array()))
+        .isInstanceOfSatisfying(
+            ImageDecodeException.class,
+            e -> {
+              assertThat(e.reason()).isEqualTo(ImageDecodeException.Reason.UNSUPPORTED_FORMAT);
+              assertThat(e).hasMessageContaining("BMP holding a JPEG or PNG");
+            });
+  }
+
+  @Test
   void truncated_png_is_corrupt() throws Exception {
     byte[] png = png(64, 48);
     assertThatThrownBy(() -> decoder.decode(Arrays.copyOf(png, png.length / 2)))
