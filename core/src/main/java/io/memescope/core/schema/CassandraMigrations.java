@@ -135,6 +135,9 @@ public final class CassandraMigrations {
     // Migrations name tables without a keyspace: the keyspace is configuration.
     CqlIdentifier keyspace = CqlIdentifier.fromCql(settings.keyspace());
     for (String cql : migration.cql()) {
+      if (addsExistingColumn(cql)) {
+        continue;
+      }
       execute(SimpleStatement.newInstance(cql).setKeyspace(keyspace));
     }
     session.execute(
@@ -148,6 +151,34 @@ public final class CassandraMigrations {
                 migration.checksum(),
                 Instant.now())
             .setTimeout(settings.requestTimeout()));
+  }
+
+  private static final java.util.regex.Pattern ADD_COLUMN =
+      java.util.regex.Pattern.compile(
+          "(?is)\\s*ALTER\\s+TABLE\\s+(\\w+)\\s+ADD\\s+(?!IF\\s)(\\w+)\\s.*");
+
+  /**
+   * Whether {@code cql} adds a column that the table has already: a migration applied whose record
+   * was never written (a client timeout on a schema change the server made, a crash between the
+   * two) runs again, and unlike the {@code CREATE ... IF NOT EXISTS}, an {@code ALTER TABLE ...
+   * ADD} fails the second time. Until 2026-12-07 every later {@code up} failed on it.
+   */
+  private boolean addsExistingColumn(String cql) {
+    java.util.regex.Matcher m = ADD_COLUMN.matcher(cql);
+    if (!m.matches()) {
+      return false;
+    }
+    return session
+            .execute(
+                SimpleStatement.newInstance(
+                        "SELECT column_name FROM system_schema.columns WHERE keyspace_name = ?"
+                            + " AND table_name = ? AND column_name = ?",
+                        settings.keyspace(),
+                        m.group(1).toLowerCase(java.util.Locale.ROOT),
+                        m.group(2).toLowerCase(java.util.Locale.ROOT))
+                    .setTimeout(settings.requestTimeout()))
+            .one()
+        != null;
   }
 
   private void execute(String cql) {

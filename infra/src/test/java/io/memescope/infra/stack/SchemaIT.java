@@ -116,6 +116,27 @@ class SchemaIT {
   }
 
   @Test
+  void migrations_applied_but_never_recorded_are_applied_again_without_error() throws IOException {
+    // A client timeout on a schema change the server made, or a crash between a migration and
+    // its record: its ALTER TABLE ... ADD ran again and failed every later `up` until 2026-12-07.
+    MemescopeConfig config = freshConfig(8, Map.of());
+    Schema.apply(config);
+    String migrations = config.cassandra().keyspace() + ".schema_migrations";
+    try (CqlSession session = Clients.cassandra(config.cassandra())) {
+      session.execute("DELETE FROM " + migrations + " WHERE version IN (5, 7, 11, 12)");
+    }
+
+    assertThat(Schema.apply(config))
+        .anySatisfy(c -> assertThat(c).startsWith("applied CQL migration V005"))
+        .anySatisfy(c -> assertThat(c).startsWith("applied CQL migration V012"));
+    try (CqlSession session = Clients.cassandra(config.cassandra())) {
+      assertThat(session.execute("SELECT count(*) FROM " + migrations).one().getLong(0))
+          .isEqualTo(CassandraMigrations.available().size());
+    }
+    drop(config);
+  }
+
+  @Test
   void an_edited_migration_is_refused() throws IOException {
     MemescopeConfig config = freshConfig(8, Map.of());
     Schema.apply(config);
