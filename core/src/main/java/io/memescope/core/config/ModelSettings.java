@@ -45,11 +45,26 @@ public record ModelSettings(
       maxPixels = MAX_PIXELS_LIMIT;
     }
     return new ModelSettings(
-        r.path("model.dir"),
+        underRoot(r.path("model.dir")),
         device,
         r.intInRange("model.batch-size", 1, 4096),
         r.intInRange("model.workers", 1, 64),
         maxPixels,
         r.intInRange("model.torch-threads", 0, 1024));
+  }
+
+  /**
+   * A relative model directory names a folder of the repository ({@code models/}), where the
+   * launcher ({@code -Dmemescope.root}) says it is: every command and process of the stack then
+   * finds the same one wherever it runs. Until 2026-12-07 the command resolved it against the
+   * working folder and the processes it started against the repository, so that `up` run from a
+   * folder of its own made no collection and `model install` wrote where nothing read.
+   */
+  static Path underRoot(Path dir) {
+    String root = System.getProperty("memescope.root");
+    if (dir.isAbsolute() || root == null || root.isBlank()) {
+      return dir;
+    }
+    return Path.of(root).resolve(dir).toAbsolutePath().normalize();
   }
 }

@@ -29,6 +29,22 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void a_relative_model_directory_is_the_repositorys_wherever_the_command_runs() {
+    // The launcher says where the repository is; the tests' JVMs get it from the build, and they
+    // run in a module's folder, where models/tiny is not.
+    String root = System.getProperty("memescope.root");
+    org.junit.jupiter.api.Assumptions.assumeTrue(root != null, "memescope.root is not set");
+    Path repository = Path.of(root).toAbsolutePath().normalize();
+    assertThat(MemescopeConfig.defaults().model().dir())
+        .isEqualTo(repository.resolve("models/tiny"))
+        .isDirectory();
+    Path elsewhere = Path.of("/opt/models/clip").toAbsolutePath();
+    assertThat(
+            new ConfigLoader().optOverride("model.dir", elsewhere.toString()).load().model().dir())
+        .isEqualTo(elsewhere);
+  }
+
+  @Test
   void lists_can_be_set_on_the_command_line_and_rendered_settings_load_back() {
     MemescopeConfig config =
         new ConfigLoader()
