@@ -85,7 +85,15 @@ final class MilvusService extends Service {
     String requirements = requirements();
     String wanted = sha256(requirements);
     Path stamp = venv().resolve(STAMP);
+    boolean own = milvus.venv().isEmpty();
+    // The stack's own environment is made again when the interpreter it was made with is not
+    // milvus.python's any more (the setting changed, or the system's python3 was upgraded): its
+    // packages are for the old version, and until 2026-12-07 pip ran on in it and failed, or
+    // Milvus failed at start, until the folder was deleted by hand.
+    String version = own ? pythonVersion() : null;
+    boolean sameInterpreter = !own || version.equals(madeWith());
     if (Files.isExecutable(venvPython())
+        && sameInterpreter
         && Files.isRegularFile(stamp)
         && Files.readString(stamp).strip().equals(wanted)) {
       return;
@@ -101,10 +109,13 @@ final class MilvusService extends Service {
     // bin/python, then fails at ensurepip. Kept, every later start failed with "No module named
     // pip" even after the package was installed; --clear makes it again. Only the stack's own
     // environment: one of the user's (milvus.venv, perhaps made by uv, without pip) is theirs.
-    boolean own = milvus.venv().isEmpty();
-    if (!Files.isExecutable(venvPython()) || (own && !Venvs.pipRuns(venvPython()))) {
+    if (!Files.isExecutable(venvPython())
+        || (own && (!sameInterpreter || !Venvs.pipRuns(venvPython())))) {
+      if (version == null) {
+        pythonVersion(); // checked before it makes the user's environment
+      }
       run(
-          List.of(python(), "-m", "venv", "--clear", venv().toString()),
+          List.of(milvus.python(), "-m", "venv", "--clear", venv().toString()),
           "create the virtual environment",
           300);
     }
@@ -127,13 +138,37 @@ final class MilvusService extends Service {
     Files.writeString(stamp, wanted);
   }
 
-  /** The configured interpreter, checked: a clear error if it is missing or too old. */
-  private String python() {
+  /**
+   * The version in the own environment's {@code pyvenv.cfg}: the interpreter it was made with; null
+   * if it cannot be read.
+   */
+  private String madeWith() {
+    try {
+      for (String line : Files.readAllLines(venv().resolve("pyvenv.cfg"))) {
+        String[] kv = line.split("=", 2);
+        if (kv.length == 2 && kv[0].strip().equals("version")) {
+          return kv[1].strip();
+        }
+      }
+    } catch (IOException e) {
+      // none yet
+    }
+    return null;
+  }
+
+  /**
+   * The configured interpreter's version, checked: a clear error if it is missing, too old for the
+   * pinned packages (numpy 2.4 and pandas 3 need 3.11), or cannot make virtual environments.
+   */
+  private String pythonVersion() {
     String python = milvus.python();
     try {
       Process check =
           new ProcessBuilder(
-                  python, "-c", "import sys, venv, ensurepip; assert sys.version_info >= (3, 10)")
+                  python,
+                  "-c",
+                  "import sys, venv, ensurepip, platform; assert sys.version_info >= (3, 11),"
+                      + " 'Python ' + platform.python_version(); print(platform.python_version())")
               .redirectErrorStream(true)
               .start();
       String out = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -141,16 +176,16 @@ final class MilvusService extends Service {
         throw new StackException(
             "milvus: "
                 + python
-                + " (milvus.python) cannot create virtual environments or is older than 3.10: "
+                + " (milvus.python) cannot create virtual environments or is older than 3.11: "
                 + lastLine(out)
-                + "; install Python 3.10+ with its venv module (Debian: python3-venv)");
+                + "; install Python 3.11+ with its venv module (Debian: python3-venv)");
       }
-      return python;
+      return lastLine(out).strip();
     } catch (IOException e) {
       throw new StackException(
           "milvus: Python interpreter '"
               + python
-              + "' (milvus.python) was not found; install Python 3.10+ with pip and venv, or set"
+              + "' (milvus.python) was not found; install Python 3.11+ with pip and venv, or set"
               + " milvus.python to its path");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

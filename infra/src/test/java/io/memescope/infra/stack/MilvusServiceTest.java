@@ -37,6 +37,11 @@ class MilvusServiceTest {
    * there (as Debian's python3 without python3-venv does); that bin/python installs only with pip.
    */
   private Path fakePython(String name, boolean ensurepip) throws Exception {
+    return fakePython(name, ensurepip, "3.11.7");
+  }
+
+  /** As above, of Python {@code version}, which its venv writes into pyvenv.cfg as python does. */
+  private Path fakePython(String name, boolean ensurepip, String version) throws Exception {
     Path venvPython =
         Files.writeString(
             home.resolve("venv-python"),
@@ -54,9 +59,14 @@ class MilvusServiceTest {
         Files.writeString(
             home.resolve(name),
             "#!/bin/bash\n"
-                + "if [[ $1 == -c ]]; then exit 0; fi\n"
+                + "if [[ $1 == -c ]]; then echo "
+                + version
+                + "; exit 0; fi\n"
                 + "if [[ $1 == -m && $2 == venv ]]; then\n"
                 + "  dir=${@: -1}; rm -rf \"$dir\"; mkdir -p \"$dir/bin\"\n"
+                + "  echo 'version = "
+                + version
+                + "' > \"$dir/pyvenv.cfg\"\n"
                 + "  cp '"
                 + venvPython
                 + "' \"$dir/bin/python\"; chmod +x \"$dir/bin/python\"\n"
@@ -89,6 +99,36 @@ class MilvusServiceTest {
         assertThat(milvus.venv().resolve("bin/python")).as("left half made").exists();
       }
     }
+  }
+
+  @Test
+  void the_stacks_environment_is_made_again_when_milvus_python_is_another_version()
+      throws Exception {
+    // milvus.python changed, or the system's python3 upgraded: the packages in the environment
+    // are the old version's. Until 2026-12-07 it was kept: pip ran on in it, or Milvus failed at
+    // start with "No module named milvus_lite", until the folder was deleted by hand.
+    MilvusService milvus = null;
+    for (String version : new String[] {"3.11.7", "3.11.7", "3.12.1"}) {
+      MemescopeConfig config =
+          new ConfigLoader()
+              .optOverride("home", home.toString())
+              .optOverride(
+                  "milvus.python", fakePython("python-" + version, true, version).toString())
+              .load();
+      milvus = new MilvusService(config, new StackLayout(config.home()));
+      Files.createDirectories(milvus.confDir());
+      Files.createDirectories(milvus.logFile().getParent());
+      milvus.prepare(ProgressListener.SILENT);
+      Path installed = milvus.venv().resolve("lib/installed-for");
+      if (!Files.exists(installed)) {
+        Files.createDirectories(installed.getParent());
+        Files.writeString(installed, version); // what pip installed, for this version
+      }
+      assertThat(Files.readString(installed))
+          .as("packages of the interpreter in use")
+          .isEqualTo(version);
+    }
+    assertThat(Files.readString(milvus.venv().resolve("pyvenv.cfg"))).contains("3.12.1");
   }
 
   @Test
