@@ -9,7 +9,8 @@
 // ending with a double click (whose second click must not choose on the next pair), skips one
 // pair with Space right after a mouse click on the outbox button (which must not keep the focus and
 // take the Space), ends one rating with two keys queued at once (the second must not choose on the
-// next pair, which was not on screen when it was pressed), undoes a rating whose reply
+// next pair, which was not on screen when it was pressed), ends one with Enter on a focused
+// button held down (its repeats must not choose on the next pair), undoes a rating whose reply
 // was lost (it must go from the server too; that pair is left unrated), has one rating refused (the
 // notice must stay while the rater skips the next pair), checks a second tab is told
 // that another tab rates, waits until the outbox is empty, rates and undoes one pair on a second
@@ -39,6 +40,7 @@ const UNDO_AFTER = 4; // Backspace after the 4th rating
 const SKIP_AT = 9; // Space on the pair shown after the 9th rating
 const DOUBLE_CLICK_AT = 14; // the 15th rating ends with a double click on its last value
 const QUEUED_KEY_AT = 16; // the 17th rating's last key has a second key queued behind it
+const FOCUSED_ENTER_AT = 18; // the 19th rating ends with Enter on a focused button, held down
 mkdirSync(OUT, { recursive: true });
 
 const browser = await launch(NAME, opts.chromium, BASE);
@@ -143,6 +145,14 @@ try {
       }, [keys[last][scores[last]].key, keys[DIMENSIONS[0]][2].key]);
       check(seqs.between > seqs.before,
         `the next pair was not on screen when the queued key was handled (seq ${seqs.before} then ${seqs.between}): this check tests nothing`);
+    } else if (ratings.length === FOCUSED_ENTER_AT) {
+      // A keyboard rater who tabbed to a point button: Enter presses it and completes the pair,
+      // and the focus stays on the button over the next pair.
+      const last = DIMENSIONS.at(-1);
+      for (const d of DIMENSIONS.slice(0, -1)) await page.keyboard.press(keys[d][scores[d]].key);
+      await page.waitForTimeout(1000); // the next pair decoded, so that it goes on screen at once
+      await page.focus(`button.point[data-dim="${last}"][data-value="${scores[last]}"]`);
+      await page.keyboard.down('Enter');
     } else {
       await press(scores);
     }
@@ -159,6 +169,20 @@ try {
       check(Object.values(after).every((v) => v === null || v === undefined),
         `after two queued keys the next pair shows ${JSON.stringify(after)} pressed: the second key chose on it`);
       step('a key queued behind the one that completed a pair did not choose on the next one');
+    }
+    if (ratings.length === FOCUSED_ENTER_AT + 1) {
+      // Enter still held: the key repeats, on the button that still has the focus.
+      check(await page.evaluate(() => document.activeElement?.classList.contains('point')),
+        'the point button lost the focus when the pair changed: the held Enter below tests nothing');
+      await page.keyboard.down('Enter'); // a repeat
+      await page.keyboard.down('Enter');
+      await page.keyboard.up('Enter');
+      await page.waitForTimeout(300);
+      const after = await pressed(page);
+      check(Object.values(after).every((v) => v === null || v === undefined),
+        `after a held Enter on a focused button the next pair shows ${JSON.stringify(after)} pressed: the repeat chose on it`);
+      await page.evaluate(() => document.activeElement?.blur());
+      step('a held Enter on the focused button that completed a pair did not choose on the next one');
     }
     if (ratings.length === UNDO_AFTER && !undone) {
       await page.keyboard.press('Backspace');

@@ -828,16 +828,16 @@ function onKey(e) {
     if (!e.repeat) undo();
     return;
   }
-  if (k === ' ' || k === 'Spacebar') {
-    if (onButton) return; // pressing the focused button
+  if (k === ' ' || k === 'Spacebar' || k === 'Enter') {
+    if (onButton) {
+      // Pressing the focused button, under the letter keys' rules: the focus stays on a point
+      // button when its press completes the pair, and until 2026-12-07 a held Enter rated pair
+      // after pair with it, and a bounce chose on a pair not yet on screen.
+      if (e.repeat || early) e.preventDefault();
+      return;
+    }
     e.preventDefault();
-    if (!e.repeat && !early) skip(e.timeStamp);
-    return;
-  }
-  if (k === 'Enter') {
-    if (onButton) return;
-    e.preventDefault();
-    if (!e.repeat && !early) keepPrevious(e.timeStamp);
+    if (!e.repeat && !early) (k === 'Enter' ? keepPrevious : skip)(e.timeStamp);
     return;
   }
   if (me.arrowKeys && dims.length === 1 && k.startsWith('Arrow')) {
