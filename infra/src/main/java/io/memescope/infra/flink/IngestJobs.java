@@ -101,13 +101,15 @@ public final class IngestJobs {
           "the ingest job jar " + jobJar + " is missing; build with ./memescope (it builds)");
     }
     String encoded = encodedSettings();
-    Optional<String> checkpoint = newestCheckpoint();
+    Optional<Path> restored = newestCheckpointFolder();
+    Optional<String> checkpoint = restored.map(StackLayout::flinkPath);
     String jarId = rest.uploadJar(jobJar);
     try {
       String id =
           rest.runJar(
               jarId, ENTRY_CLASS, List.of("--config-base64", encoded), checkpoint.orElse(null));
       record(id);
+      restored.ifPresent(chk -> pruneRunsOtherThan(chk, id));
       return new Submission(id, false, checkpoint);
     } finally {
       rest.deleteJar(jarId);
@@ -237,10 +239,11 @@ public final class IngestJobs {
   }
 
   /**
-   * Where the ids of the job's runs are kept, per job name, one a line, oldest first. Every run is
-   * kept, not only the last: a run that ended before its first checkpoint (cancelled within seconds
-   * of its start, or failing in {@code open()}) has nothing of its own to resume from, and its
-   * predecessor's checkpoint, which it restored, still holds the state.
+   * Where the ids of the job's runs are kept, per job name, one a line, oldest first. Not only the
+   * last: a run that ended before its first checkpoint (cancelled within seconds of its start, or
+   * failing in {@code open()}) has nothing of its own to resume from, and its predecessor's
+   * checkpoint, which it restored, still holds the state. Runs before the one restored from are
+   * forgotten, and their folders deleted, at each submission ({@link #pruneRunsOtherThan}).
    */
   private Path runsFile() {
     return jobManagerData().resolve("ingest-" + config.ingest().jobName() + ".runs");
@@ -291,26 +294,73 @@ public final class IngestJobs {
    * StackLayout#flinkPath}: a {@code %20} would name another folder).
    */
   Optional<String> newestCheckpoint() {
+    return newestCheckpointFolder().map(StackLayout::flinkPath);
+  }
+
+  /**
+   * Deletes the checkpoint folders of the job's runs other than the one {@code restored} belongs to
+   * and the one just {@code started}, and forgets them. A run resumed from another's checkpoint
+   * takes its first checkpoint whole (Flink's default claim mode, NO_CLAIM: it shares no file with
+   * the checkpoint it restored), so nothing of the earlier runs is read again. Until 2026-12-07
+   * every {@code down} and {@code up}, and every {@code ingest cancel}, left a full copy of the
+   * state behind for good. The run restored from is kept until a later submission restores from a
+   * newer one: the new run may end before a checkpoint of its own.
+   */
+  private void pruneRunsOtherThan(Path restored, String started) {
+    String kept = restored.getParent().getFileName().toString();
+    try {
+      for (String id : runs()) {
+        if (id.equals(kept) || id.equals(started) || !id.matches("[0-9a-f]{32}")) {
+          continue;
+        }
+        for (Path root : checkpointRoots()) {
+          deleteTree(root.resolve(id));
+        }
+      }
+      Files.writeString(runsFile(), kept + "\n" + started + "\n", StandardCharsets.UTF_8);
+      Files.deleteIfExists(legacyLastJobFile());
+    } catch (IOException | java.io.UncheckedIOException e) {
+      // Disk space only: the next submission tries again.
+      System.err.println("memescope: could not delete old ingest checkpoints: " + e);
+    }
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    try (Stream<Path> all = Files.walk(dir)) {
+      for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  /** Where the runs' checkpoint folders are (see {@link #newestCheckpointFolder}). */
+  private List<Path> checkpointRoots() {
+    Path checkpoints = jobManagerData().resolve("checkpoints").toAbsolutePath();
+    // Where Flink put them until 2026-12-06 in a home whose path has a space or an accent: the
+    // folder's URI text, %20 and all (the configuration named it by URI, which Flink does not
+    // decode). Looked in too, so that the first start after the upgrade still resumes.
+    Path escaped = Path.of(checkpoints.toUri().getRawPath());
+    return escaped.equals(checkpoints) ? List.of(checkpoints) : List.of(checkpoints, escaped);
+  }
+
+  /** The newest completed checkpoint folder of any of the job's runs. */
+  private Optional<Path> newestCheckpointFolder() {
     List<String> ids;
     try {
       ids = runs();
     } catch (IOException e) {
       return Optional.empty();
     }
-    Path checkpoints = jobManagerData().resolve("checkpoints").toAbsolutePath();
-    // Where Flink put them until 2026-12-06 in a home whose path has a space or an accent: the
-    // folder's URI text, %20 and all (the configuration named it by URI, which Flink does not
-    // decode). Looked in too, so that the first start after the upgrade still resumes.
-    Path escaped = Path.of(checkpoints.toUri().getRawPath());
-    List<Path> roots =
-        escaped.equals(checkpoints) ? List.of(checkpoints) : List.of(checkpoints, escaped);
+    List<Path> roots = checkpointRoots();
     return ids.stream()
         .filter(id -> id.matches("[0-9a-f]{32}")) // a job id, never a path
         .flatMap(id -> roots.stream().map(root -> root.resolve(id)))
         .filter(Files::isDirectory)
         .flatMap(IngestJobs::completed)
-        .max(Comparator.comparing(IngestJobs::modified))
-        .map(StackLayout::flinkPath);
+        .max(Comparator.comparing(IngestJobs::modified));
   }
 
   /** The run's checkpoint folders that hold a {@code _metadata} file (completed ones). */

@@ -160,6 +160,47 @@ class IngestJobsTest {
   }
 
   @Test
+  void a_submission_deletes_the_checkpoints_of_runs_before_the_one_it_resumes() throws Exception {
+    // Each run resumed from another takes its first checkpoint whole: until 2026-12-07 every
+    // down/up and every `ingest cancel` left a full copy of the state behind, for good.
+    String a = "a".repeat(32);
+    String b = "b".repeat(32);
+    String c = "c".repeat(32);
+    java.nio.file.Path jobManager =
+        new io.memescope.infra.stack.StackLayout(config.home()).dataDir("flink-jobmanager");
+    java.nio.file.Path checkpoints = jobManager.resolve("checkpoints");
+    java.nio.file.Path ofA = completedCheckpoint(checkpoints.resolve(a + "/chk-7"), 1_000);
+    java.nio.file.Files.createDirectories(checkpoints.resolve(b + "/chk-1")); // none completed
+    java.nio.file.Files.writeString(
+        jobManager.resolve("ingest-memescope-ingest.runs"), a + "\n" + b + "\n");
+    java.nio.file.Path jar = java.nio.file.Files.write(home.resolve("job.jar"), new byte[] {1});
+    nextJobs.addAll(List.of(c, "d".repeat(32)));
+    IngestJobs jobs = new IngestJobs(config);
+
+    assertThat(jobs.ensureRunning(jar).restoredFrom()).contains("file://" + ofA);
+    assertThat(checkpoints.resolve(b)).as("a run with no checkpoint of its own").doesNotExist();
+    assertThat(ofA).as("the run resumed from, until the new one has a checkpoint").exists();
+
+    java.nio.file.Path ofC = completedCheckpoint(checkpoints.resolve(c + "/chk-2"), 2_000);
+    assertThat(jobs.ensureRunning(jar).restoredFrom()).contains("file://" + ofC);
+    assertThat(checkpoints.resolve(a)).doesNotExist();
+    assertThat(ofC).exists();
+    assertThat(java.nio.file.Files.readAllLines(jobManager.resolve("ingest-memescope-ingest.runs")))
+        .containsExactly(c, "d".repeat(32));
+  }
+
+  private static java.nio.file.Path completedCheckpoint(java.nio.file.Path chk, long modifiedMillis)
+      throws IOException {
+    java.nio.file.Files.createDirectories(chk);
+    java.nio.file.Files.write(chk.resolve("_metadata"), new byte[] {1});
+    java.nio.file.Files.createDirectories(chk.resolveSibling("shared"));
+    java.nio.file.Files.write(chk.resolveSibling("shared").resolve("sst-1"), new byte[] {2});
+    java.nio.file.Files.setLastModifiedTime(
+        chk.resolve("_metadata"), java.nio.file.attribute.FileTime.fromMillis(modifiedMillis));
+    return chk;
+  }
+
+  @Test
   void a_submission_waits_for_a_run_that_is_ending_and_cancel_stops_every_run() throws Exception {
     java.nio.file.Path jar = java.nio.file.Files.write(home.resolve("job.jar"), new byte[] {1});
     // Two runs at once (two commands submitted together before the lock): both are cancelled.
