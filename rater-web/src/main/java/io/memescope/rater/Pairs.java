@@ -72,7 +72,11 @@ final class Pairs {
         });
   }
 
-  /** The lease {@code id} of {@code rater}, if it is one of theirs and has not expired. */
+  /**
+   * The lease {@code id} of {@code rater}, if it is one of theirs and has not expired. A lease's
+   * row expires cell by cell: a release or rating claim written later outlives the pair the row was
+   * written with, and such a row is an expired lease too.
+   */
   Optional<Lease> lease(String rater, UUID id) {
     if (id.version() != 1) {
       return Optional.empty(); // leases are time-based UUIDs; anything else was never one
@@ -85,6 +89,7 @@ final class Pairs {
                                     s, "SELECT * FROM rater_leases WHERE rater = ? AND lease = ?")
                                 .bind(rater, id))
                         .one())
+                .filter(r -> !r.isNull("pair_key"))
                 .map(Pairs::toLease));
   }
 
