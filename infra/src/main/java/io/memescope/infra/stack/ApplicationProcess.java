@@ -7,7 +7,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -33,7 +32,8 @@ abstract class ApplicationProcess extends Service {
 
   @Override
   protected void prepare(ProgressListener progress) throws IOException {
-    Files.writeString(
+    // The owner's only: they may hold the admin key or a password set in the environment.
+    SecretFile.write(
         settingsFile(),
         "# The stack's effective settings, written at every start.\n"
             + Runtimes.settingsForProcesses(config)

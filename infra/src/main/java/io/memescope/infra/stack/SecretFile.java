@@ -8,11 +8,12 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 
 /**
- * A generated secret (the admin key, the first rater admin's password) written whole or not at all,
- * readable by its owner only from its first byte: written to a temporary file created with mode 600
- * in the same folder, then renamed over the name. Written in place and then restricted, it was
- * readable by others for a moment; and a full disk left an empty file that was then kept as the
- * secret.
+ * A generated secret (the admin key, the first rater admin's password), or a file of settings that
+ * may hold one (a process's settings, which carry a key or password set in the environment: written
+ * readable by everyone until 2026-12-07), written whole or not at all, readable by its owner only
+ * from its first byte: written to a temporary file created with mode 600 in the same folder, then
+ * renamed over the name. Written in place and then restricted, it was readable by others for a
+ * moment; and a full disk left an empty file that was then kept as the secret.
  */
 final class SecretFile {
   private SecretFile() {}

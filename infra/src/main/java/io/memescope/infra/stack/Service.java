@@ -121,13 +121,13 @@ public abstract class Service {
 
   /** Records the values of {@link #startSettings}, as the process is about to start with them. */
   void recordStartSettings() throws IOException {
-    Files.writeString(
+    // The owner's only: a process's start settings may hold its admin key or password.
+    SecretFile.write(
         startedWithFile(),
         "# The settings "
             + name()
             + " was started with; `up` compares them with its own while it runs.\n"
-            + startValues().root().render(ConfigRenderOptions.concise().setFormatted(true))
-            + "\n");
+            + startValues().root().render(ConfigRenderOptions.concise().setFormatted(true)));
   }
 
   /**

@@ -32,6 +32,28 @@ class StartSettingsTest {
   }
 
   @Test
+  void settings_that_may_hold_a_key_are_written_for_their_owner_only() throws Exception {
+    // A key set in the environment (MEMESCOPE_SERVING_ADMIN_KEY, as the README says) went into
+    // the serving process's settings and its start record, readable by everyone, until
+    // 2026-12-07.
+    LocalStack stack = stack(Map.of("serving.admin-key", "s3cret-key-of-the-admin-0123456789"));
+    Service serving = started(stack, "serving");
+    Files.createDirectories(serving.confDir());
+    serving.prepare(ProgressListener.SILENT);
+    for (Path file :
+        List.of(
+            serving.dataDir().resolve("started-with.conf"),
+            serving.confDir().resolve("memescope.conf"))) {
+      assertThat(Files.readString(file)).as(file.toString()).contains("s3cret-key-of-the-admin");
+      assertThat(
+              java.nio.file.attribute.PosixFilePermissions.toString(
+                  Files.getPosixFilePermissions(file)))
+          .as(file.toString())
+          .isEqualTo("rw-------");
+    }
+  }
+
+  @Test
   void each_changed_setting_of_a_running_service_is_named_with_its_old_and_new_value()
       throws Exception {
     LocalStack before = stack(Map.of("kafka.heap", "512m", "serving.rate-limit", "50"));
