@@ -313,7 +313,20 @@ public final class ImageDecoder {
     return new WellFormed(width, height, channels, orientation, coefficientBytes);
   }
 
+  /**
+   * The longest side taken, JPEG's own limit. A longer one, however few its pixels (a PNG of 30
+   * million by 1 is a few kilobytes), made the perceptual hash's Lanczos weights take about 24
+   * bytes per pixel of that side, none of it in the decode's budget: 720 MB at 30 million (until
+   * 2026-12-07).
+   */
+  static final int MAX_SIDE = 65_535;
+
   private void checkPixels(long width, long height) throws ImageDecodeException {
+    if (width > MAX_SIDE || height > MAX_SIDE) {
+      throw new ImageDecodeException(
+          ImageDecodeException.Reason.TOO_MANY_PIXELS,
+          width + "x" + height + " pixels has a side longer than " + MAX_SIDE);
+    }
     if (width * height > maxPixels) {
       throw new ImageDecodeException(
           ImageDecodeException.Reason.TOO_MANY_PIXELS,

@@ -134,6 +134,22 @@ class ImageDecoderTest {
   }
 
   @Test
+  void a_side_longer_than_jpegs_limit_is_refused_however_few_its_pixels() throws Exception {
+    // 100,000 x 1: far under the pixel limit, but the hash's filter weights grow with the side.
+    BufferedImage strip = new BufferedImage(100_000, 1, BufferedImage.TYPE_INT_RGB);
+    assertThatThrownBy(() -> decoder.decode(encode(strip, "png")))
+        .isInstanceOfSatisfying(
+            ImageDecodeException.class,
+            e -> {
+              assertThat(e.reason()).isEqualTo(ImageDecodeException.Reason.TOO_MANY_PIXELS);
+              assertThat(e).hasMessageContaining("a side longer than 65535");
+            });
+    BufferedImage atTheLimit =
+        new BufferedImage(1, ImageDecoder.MAX_SIDE, BufferedImage.TYPE_INT_RGB);
+    assertThat(decoder.decode(encode(atTheLimit, "png")).height()).isEqualTo(ImageDecoder.MAX_SIDE);
+  }
+
+  @Test
   void a_decompression_bomb_is_refused_from_its_header_alone() throws Exception {
     byte[] png = png(8, 8);
     // Claim 60000 x 60000 in IHDR (with a valid CRC): 3.6 billion pixels, a few bytes of input.
