@@ -9,10 +9,8 @@ import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
-import java.util.Deque;
+import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -51,21 +49,48 @@ final class LogsCommand implements Callable<Integer> {
     if (!Files.exists(log)) {
       throw new StackException(service + ": no log yet at " + StackLayout.show(log));
     }
-    Deque<String> tail = new ArrayDeque<>();
-    try (Stream<String> all = Files.lines(log, StandardCharsets.UTF_8)) {
-      all.forEach(
-          line -> {
-            tail.addLast(line);
-            if (tail.size() > lines) {
-              tail.removeFirst();
-            }
-          });
-    }
-    tail.forEach(System.out::println);
+    lastLines(log, lines).forEach(System.out::println);
     if (follow) {
       follow(log);
     }
     return 0;
+  }
+
+  /**
+   * The last {@code n} lines of {@code log}, read from its end (not the whole file, which grows for
+   * as long as the stack runs), bytes that are not UTF-8 shown as U+FFFD: until 2026-12-07 one such
+   * byte anywhere in the log made the command fail with "Input length = 1".
+   */
+  static List<String> lastLines(Path log, int n) throws IOException {
+    if (n == 0) {
+      return List.of();
+    }
+    try (RandomAccessFile file = new RandomAccessFile(log.toFile(), "r")) {
+      long end = file.length();
+      long start = 0;
+      long position = end;
+      int newlines = 0;
+      byte[] chunk = new byte[64 * 1024];
+      search:
+      while (position > 0) {
+        int length = (int) Math.min(chunk.length, position);
+        position -= length;
+        file.seek(position);
+        file.readFully(chunk, 0, length);
+        for (int i = length - 1; i >= 0; i--) {
+          // A newline ends the line before it; the one ending the file starts no line after it.
+          if (chunk[i] == '\n' && position + i != end - 1 && ++newlines == n) {
+            start = position + i + 1;
+            break search;
+          }
+        }
+      }
+      byte[] text = new byte[(int) (end - start)];
+      file.seek(start);
+      file.readFully(text);
+      List<String> all = new String(text, StandardCharsets.UTF_8).lines().toList();
+      return all.subList(Math.max(0, all.size() - n), all.size());
+    }
   }
 
   private static void follow(Path log) throws IOException, InterruptedException {

@@ -297,6 +297,7 @@ public final class LocalStack {
     StackLayout.createDirectories(service.dataDir());
     StackLayout.createDirectories(service.confDir());
     StackLayout.createDirectories(service.logFile().getParent());
+    rotate(service.logFile());
     service.prepare(progress);
     service.recordStartSettings();
     progress.step(service.name(), "starting (log " + StackLayout.show(service.logFile()) + ")");
@@ -432,5 +433,21 @@ public final class LocalStack {
         "another memescope command is starting or stopping the stack in "
             + StackLayout.show(layout.home())
             + "; wait for it to finish");
+  }
+
+  /** A log past this size is set aside (as {@code <name>.log.1}) when its service starts. */
+  static final long ROTATE_BYTES = 64L << 20;
+
+  /**
+   * Sets a long log aside, replacing the one set aside before: logs were appended to for good
+   * (Flink logs every checkpoint), megabytes a day (until 2026-12-07).
+   */
+  static void rotate(Path log) throws IOException {
+    if (java.nio.file.Files.isRegularFile(log) && java.nio.file.Files.size(log) > ROTATE_BYTES) {
+      java.nio.file.Files.move(
+          log,
+          log.resolveSibling(log.getFileName() + ".1"),
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
   }
 }

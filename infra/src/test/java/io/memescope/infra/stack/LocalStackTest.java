@@ -106,6 +106,35 @@ class LocalStackTest {
   }
 
   @Test
+  void a_log_past_64_mib_is_set_aside_when_its_service_starts() throws IOException {
+    // Logs were appended to for good (Flink logs every checkpoint) until 2026-12-07.
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    MemescopeConfig config = new ConfigLoader().optOverride("home", home.toString()).load();
+    int free = port;
+    Service[] made = new Service[1];
+    LocalStack stack =
+        new LocalStack(
+            config,
+            layout -> List.of(made[0] = new SlowToPrepare(config, layout, free)),
+            layout -> List.of());
+    Path log = made[0].logFile();
+    java.nio.file.Files.createDirectories(log.getParent());
+    try (var file = new java.io.RandomAccessFile(log.toFile(), "rw")) {
+      file.setLength(LocalStack.ROTATE_BYTES + 1); // sparse: takes no room
+    }
+    try {
+      stack.up(List.of(), ProgressListener.SILENT);
+      assertThat(log.resolveSibling(log.getFileName() + ".1")).hasSize(LocalStack.ROTATE_BYTES + 1);
+      assertThat(java.nio.file.Files.size(log)).isLessThan(1 << 20);
+    } finally {
+      stack.down(List.of(), ProgressListener.SILENT);
+    }
+  }
+
+  @Test
   void a_process_that_only_names_the_data_directory_is_not_the_service() throws Exception {
     MemescopeConfig config = new ConfigLoader().optOverride("home", home.toString()).load();
     int port = freePort();
