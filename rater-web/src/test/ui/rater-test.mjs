@@ -9,7 +9,8 @@
 // ending with a double click (whose second click must not choose on the next pair), skips one
 // pair with Space right after a mouse click on the outbox button (which must not keep the focus and
 // take the Space), ends one rating with two keys queued at once (the second must not choose on the
-// next pair, which was not on screen when it was pressed), ends one with Enter on a focused
+// next pair, which was not on screen when it was pressed), types one on a Cyrillic layout (the
+// keys' places decide), ends one with Enter on a focused
 // button held down (its repeats must not choose on the next pair), undoes a rating whose reply
 // was lost (it must go from the server too; that pair is left unrated), has one rating refused (the
 // notice must stay while the rater skips the next pair), checks a second tab is told
@@ -41,6 +42,9 @@ const SKIP_AT = 9; // Space on the pair shown after the 9th rating
 const DOUBLE_CLICK_AT = 14; // the 15th rating ends with a double click on its last value
 const QUEUED_KEY_AT = 16; // the 17th rating's last key has a second key queued behind it
 const FOCUSED_ENTER_AT = 18; // the 19th rating ends with Enter on a focused button, held down
+const CYRILLIC_AT = 12; // the 13th rating is typed on a Cyrillic layout (e.key 'й' on the Q key)
+// What a Russian (ЙЦУКЕН) layout gives on the keys that carry these Latin letters.
+const CYRILLIC = Object.fromEntries([...'qwertyuiopasdfghjklzxcvbnm'].map((c, i) => [c, 'йцукенгшщзфывапролдячсмить'[i]]));
 mkdirSync(OUT, { recursive: true });
 
 const browser = await launch(NAME, opts.chromium, BASE);
@@ -145,6 +149,19 @@ try {
       }, [keys[last][scores[last]].key, keys[DIMENSIONS[0]][2].key]);
       check(seqs.between > seqs.before,
         `the next pair was not on screen when the queued key was handled (seq ${seqs.before} then ${seqs.between}): this check tests nothing`);
+    } else if (ratings.length === CYRILLIC_AT) {
+      const presses = DIMENSIONS.map((d) => {
+        const k = keys[d][scores[d]].key.toLowerCase();
+        return [CYRILLIC[k], `Key${k.toUpperCase()}`];
+      });
+      await page.evaluate((all) => {
+        for (const [key, code] of all) {
+          document.body.dispatchEvent(new KeyboardEvent('keydown', { key, code, bubbles: true, cancelable: true }));
+        }
+      }, presses);
+      await page.waitForFunction((seq) => Number(document.getElementById('pair').dataset.seq) > seq, shown.seq, { timeout: 5000 })
+        .catch(() => check(false, `keys typed on a Cyrillic layout (${JSON.stringify(presses)}) did not rate the pair`));
+      step('a rating typed on a Cyrillic layout went by the keys\' places');
     } else if (ratings.length === FOCUSED_ENTER_AT) {
       // A keyboard rater who tabbed to a point button: Enter presses it and completes the pair,
       // and the focus stays on the button over the next pair.

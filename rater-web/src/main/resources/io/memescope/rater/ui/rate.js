@@ -848,7 +848,12 @@ function onKey(e) {
     }
     return;
   }
-  const hit = keyMap.get(k.length === 1 ? k.toLowerCase() : '');
+  // A layout without Latin letters (Cyrillic, Greek) gives 'й' where the key marked Q is: then
+  // the key's place decides (e.code). Until 2026-12-07 only Space and Backspace worked there.
+  // Latin layouts keep their letters (AZERTY's A is the binding shown as A).
+  const hit = keyMap.get(k.length === 1 ? k.toLowerCase() : '')
+    || (k.length === 1 && !/^[\x20-\x7e]$/.test(k) && /^Key[A-Z]$/.test(e.code || '')
+      ? keyMap.get(e.code.slice(3).toLowerCase()) : undefined);
   if (hit) {
     e.preventDefault();
     if (!e.repeat && !early) choose(hit.dim, hit.value, e.timeStamp);
