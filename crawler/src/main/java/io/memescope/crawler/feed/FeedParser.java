@@ -88,20 +88,11 @@ public final class FeedParser {
       }
     }
     if (entry.getModule(MediaModule.URI) instanceof MediaEntryModule media) {
-      for (MediaContent content : media.getMediaContents()) {
-        boolean image =
-            "image".equals(content.getMedium())
-                || (content.getType() != null && content.getType().startsWith("image/"))
-                || (content.getReference() != null
-                    && IMAGE_URL.matcher(content.getReference().toString()).matches());
-        if (image && content.getReference() != null) {
-          add(urls, resolve(base, content.getReference().toString()));
-        }
-      }
-      if (media.getMetadata() != null) {
-        for (Thumbnail thumbnail : media.getMetadata().getThumbnail()) {
-          add(urls, resolve(base, thumbnail.getUrl().toString()));
-        }
+      mediaImages(media.getMediaContents(), media.getMetadata(), base, urls);
+      // Alternatives of one item (sizes, formats) come wrapped in <media:group>: until
+      // 2026-12-07 such items were skipped as no_image.
+      for (com.rometools.modules.mediarss.types.MediaGroup group : media.getMediaGroups()) {
+        mediaImages(group.getContents(), group.getMetadata(), base, urls);
       }
     }
     List<SyndContent> html = new ArrayList<>(entry.getContents());
@@ -114,6 +105,28 @@ public final class FeedParser {
       }
     }
     return urls;
+  }
+
+  private static void mediaImages(
+      MediaContent[] contents,
+      com.rometools.modules.mediarss.types.Metadata metadata,
+      String base,
+      List<String> urls) {
+    for (MediaContent content : contents) {
+      boolean image =
+          "image".equals(content.getMedium())
+              || (content.getType() != null && content.getType().startsWith("image/"))
+              || (content.getReference() != null
+                  && IMAGE_URL.matcher(content.getReference().toString()).matches());
+      if (image && content.getReference() != null) {
+        add(urls, resolve(base, content.getReference().toString()));
+      }
+    }
+    if (metadata != null) {
+      for (Thumbnail thumbnail : metadata.getThumbnail()) {
+        add(urls, resolve(base, thumbnail.getUrl().toString()));
+      }
+    }
   }
 
   private static void add(List<String> urls, String url) {

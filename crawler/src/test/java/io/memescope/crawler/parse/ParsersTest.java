@@ -31,6 +31,10 @@ class ParsersTest {
             <item><title>Inline</title><link>https://memes.example/p/3</link>
               <description>&lt;p&gt;look &lt;img src="/img/3.gif"&gt;&lt;/p&gt;</description></item>
             <item><title>Text only</title><link>https://memes.example/p/4</link><description>none</description></item>
+            <item><title>Grouped</title><link>https://memes.example/p/5</link>
+              <media:group><media:content url="https://cdn.example/5-small.jpg" medium="image"/>
+                <media:content url="https://cdn.example/5.jpg" type="image/jpeg"/>
+                <media:thumbnail url="https://cdn.example/5-thumb.jpg"/></media:group></item>
           </channel>
         </rss>
         """;
@@ -44,7 +48,11 @@ class ParsersTest {
             "https://cdn.example/1.jpg",
             "https://cdn.example/2.png",
             "https://cdn.example/2-thumb.png",
-            "https://memes.example/img/3.gif");
+            "https://memes.example/img/3.gif",
+            // <media:group> (until 2026-12-07: skipped as no_image)
+            "https://cdn.example/5-small.jpg",
+            "https://cdn.example/5.jpg",
+            "https://cdn.example/5-thumb.jpg");
     assertThat(page.records().get(0).title()).isEqualTo("Enclosed");
     assertThat(page.records().get(0).page()).isEqualTo("https://memes.example/p/1");
     assertThat(page.skipped()).containsEntry("no_image", 1);
