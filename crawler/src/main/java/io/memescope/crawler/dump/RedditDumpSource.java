@@ -51,6 +51,11 @@ public final class RedditDumpSource implements PagedSource, AutoCloseable {
   private long lastFrom = -1;
   private String lastStamp;
   private SourcePage lastPage;
+  // The file as it was when it was read to its end: a dump is a fixed backfill, and the next pass
+  // over the same file gives nothing. Until 2026-12-07 every poll decompressed and looked up the
+  // whole file again, to skip all of it as already published. Kept in memory: after a restart a
+  // finished dump is read once more.
+  private String finished;
 
   public RedditDumpSource(
       String id, Path file, int pageLines, RedditListingParser parser, Clock clock) {
@@ -71,6 +76,9 @@ public final class RedditDumpSource implements PagedSource, AutoCloseable {
     long from = cursor.map(Long::parseLong).orElse(0L);
     // The file as it is now: a dump replaced at the same path is read afresh.
     String stamp = stamp();
+    if (from == 0 && stamp.equals(finished)) {
+      return new SourcePage(List.of(), Map.of(), Optional.empty());
+    }
     if (lastPage != null && from == lastFrom && stamp.equals(lastStamp)) {
       return lastPage;
     }
@@ -101,6 +109,7 @@ public final class RedditDumpSource implements PagedSource, AutoCloseable {
       reader.reset();
       if (!more) {
         close();
+        finished = stamp;
       }
     } catch (IOException e) {
       close();
@@ -144,6 +153,9 @@ public final class RedditDumpSource implements PagedSource, AutoCloseable {
 
   @Override
   public synchronized java.util.OptionalDouble progress() {
+    if (reader == null && finished != null) {
+      return java.util.OptionalDouble.of(1.0); // read to its end (the bar of `crawl` ends full)
+    }
     if (reader == null || size == 0) {
       return java.util.OptionalDouble.empty();
     }

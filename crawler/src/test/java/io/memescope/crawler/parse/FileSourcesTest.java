@@ -357,6 +357,17 @@ class FileSourcesTest {
     SourcePage third = source.fetch(second.after());
     assertThat(third.records()).hasSize(5);
     assertThat(third.after()).isEmpty();
+    assertThat(source.progress()).hasValue(1.0);
+    // The next pass over the same file: nothing, without reading it (until 2026-12-07 every poll
+    // decompressed the whole dump again to skip it all as already published).
+    SourcePage again = source.fetch(Optional.empty());
+    assertThat(again.records()).isEmpty();
+    assertThat(again.after()).isEmpty();
+    // A dump replaced at its path is read from its start.
+    writeDump(dump, 500, 2);
+    assertThat(source.fetch(Optional.empty()).records())
+        .extracting(CrawlRecord::url)
+        .containsExactly("https://i.redd.it/500.jpg", "https://i.redd.it/501.jpg");
   }
 
   @Test
