@@ -261,11 +261,11 @@ public final class ImageDecoder {
 
   /**
    * What OpenCV decodes: a well-formed 8-bit JPEG (grey or YCbCr, its frame header found as libjpeg
-   * finds it ({@link JpegHeader}), ending in its EOI marker) or PNG (grey, RGB or RGBA, not
-   * animated, without a tRNS chunk, ending in IEND), whose samples come in the mode Pillow opens it
-   * in; null for anything else, which ImageIO then decodes or explains. A truncated file never ends
-   * in its end marker, so it always takes ImageIO's path, which refuses it as Pillow does rather
-   * than filling the missing rows with grey as libjpeg does.
+   * finds it ({@link JpegHeader}), its scans ending in an EOI marker, {@link JpegHeader#scansEnd})
+   * or PNG (grey, RGB or RGBA, not animated, without a tRNS chunk, ending in IEND), whose samples
+   * come in the mode Pillow opens it in; null for anything else, which ImageIO then decodes or
+   * explains. A truncated file never reaches its end marker, so it always takes ImageIO's path,
+   * which refuses it as Pillow does rather than filling the missing rows with grey as libjpeg does.
    */
   private WellFormed wellFormed(byte[] bytes, int orientation) throws ImageDecodeException {
     if (!NativeCodecs.available()) {
@@ -277,7 +277,7 @@ public final class ImageDecoder {
     long coefficientBytes = 0;
     if (isJpeg(bytes)) {
       JpegHeader jpeg = JpegHeader.read(bytes);
-      if (jpeg == null || !endsWith(bytes, 0xff, 0xd9) || jpeg.precision() != 8) {
+      if (jpeg == null || !JpegHeader.scansEnd(bytes) || jpeg.precision() != 8) {
         return null;
       }
       width = jpeg.width();
@@ -336,10 +336,6 @@ public final class ImageDecoder {
 
   static boolean isJpeg(byte[] b) {
     return b.length > 3 && (b[0] & 0xff) == 0xff && (b[1] & 0xff) == 0xd8 && (b[2] & 0xff) == 0xff;
-  }
-
-  private static boolean endsWith(byte[] b, int first, int second) {
-    return b.length >= 2 && (b[b.length - 2] & 0xff) == first && (b[b.length - 1] & 0xff) == second;
   }
 
   private Read read(byte[] bytes, int orientation, UseCost cost) throws ImageDecodeException {

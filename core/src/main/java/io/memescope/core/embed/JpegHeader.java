@@ -57,6 +57,48 @@ record JpegHeader(int precision, int width, int height, int components, long coe
         wholeImage ? coefficientBytes(b, at + 10, components, width, height) : 0);
   }
 
+  /**
+   * Whether the file's scans end in an EOI marker: walked from the first scan through the
+   * entropy-coded data (stuffed bytes and restart markers) and the segments between scans, so that
+   * an EOI inside a table or a thumbnail before the scans does not count, and bytes after the EOI
+   * (a phone's trailer, a motion photo's video, padding) do not hide it. Until 2026-12-07 only a
+   * file ending in EOI counted as complete, and such photos took ImageIO's path, which reads their
+   * colour profile (Pillow does not) and reserves no native memory for a progressive decode.
+   */
+  static boolean scansEnd(byte[] b) {
+    int at = 2;
+    boolean scanned = false;
+    while (at + 1 < b.length) {
+      if ((b[at] & 0xff) != 0xff) {
+        if (!scanned) {
+          return false; // garbage before the first scan
+        }
+        at++; // entropy-coded data
+        continue;
+      }
+      int marker = b[at + 1] & 0xff;
+      if (marker == 0xd9) {
+        return scanned;
+      }
+      if (marker == 0xff) {
+        at++; // fill
+      } else if (marker == 0x00 || (marker >= 0xd0 && marker <= 0xd7) || marker == 0x01) {
+        at += 2; // a stuffed 0xFF, a restart marker, TEM
+      } else {
+        if (at + 4 > b.length) {
+          return false;
+        }
+        int length = u16(b, at + 2);
+        if (length < 2) {
+          return false;
+        }
+        scanned |= marker == 0xda;
+        at += 2 + length; // a segment: its data is skipped, whatever bytes it holds
+      }
+    }
+    return false;
+  }
+
   /** Whether {@code marker} starts a frame (SOFn; not DHT, JPG or DAC, which share the range). */
   private static boolean frame(int marker) {
     return marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc;

@@ -108,6 +108,26 @@ class ImageDecoderTest {
   }
 
   @Test
+  void a_jpeg_with_bytes_after_its_end_is_decoded_by_opencv_as_without_them() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        NativeCodecs.available(), () -> "no OpenCV here: " + NativeCodecs.problem());
+    // A Samsung trailer, a motion photo's video: until 2026-12-07 such a photo took ImageIO's
+    // path (its colour profile applied, which Pillow ignores; no native memory reserved).
+    BufferedImage image = new BufferedImage(200, 150, BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < 150; y++) {
+      for (int x = 0; x < 200; x++) {
+        image.setRGB(x, y, (x * 40) << 16 | (y * 40) << 8 | 128);
+      }
+    }
+    byte[] plain = encode(image, "jpg");
+    byte[] trailed = Arrays.copyOf(plain, plain.length + 2048);
+    Arrays.fill(trailed, plain.length, trailed.length, (byte) 0x5a);
+    assertThat(decoder.wellFormed(trailed)).as("OpenCV's").isNotNull();
+    assertThat(decoder.decode(trailed).pixels()).isEqualTo(decoder.decode(plain).pixels());
+    assertThat(decoder.wellFormed(Arrays.copyOf(plain, plain.length - 100))).isNull();
+  }
+
+  @Test
   void truncated_png_is_corrupt() throws Exception {
     byte[] png = png(64, 48);
     assertThatThrownBy(() -> decoder.decode(Arrays.copyOf(png, png.length / 2)))

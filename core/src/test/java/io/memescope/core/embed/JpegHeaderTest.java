@@ -29,6 +29,41 @@ class JpegHeaderTest {
         .isEqualTo((126L * 76 + 2L * 63 * 38) * 128);
   }
 
+  @Test
+  void the_scans_end_in_eoi_whatever_follows_it_and_a_cut_file_never_does() throws Exception {
+    BufferedImage image = new BufferedImage(300, 200, BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < 200; y++) {
+      for (int x = 0; x < 300; x++) {
+        image.setRGB(x, y, (x * 7) << 16 | (y * 11) << 8 | (x ^ y));
+      }
+    }
+    for (boolean progressive : new boolean[] {false, true}) {
+      byte[] plain = encode(image, progressive);
+      assertThat(JpegHeader.scansEnd(plain)).as("progressive " + progressive).isTrue();
+      // A phone's trailer or a motion photo's video after the EOI, EOI-like bytes and all.
+      byte[] trailer = new byte[4096];
+      new java.util.Random(7).nextBytes(trailer);
+      trailer[100] = (byte) 0xff;
+      trailer[101] = (byte) 0xd9;
+      byte[] trailed = Arrays.copyOf(plain, plain.length + trailer.length);
+      System.arraycopy(trailer, 0, trailed, plain.length, trailer.length);
+      assertThat(JpegHeader.scansEnd(trailed)).isTrue();
+      for (int cut : new int[] {plain.length - 2, plain.length / 2, 200}) {
+        assertThat(JpegHeader.scansEnd(Arrays.copyOf(plain, cut))).as("cut at " + cut).isFalse();
+      }
+    }
+    // An EOI in a segment before the scans (an EXIF thumbnail's) ends nothing.
+    byte[] plain = encode(image, false);
+    byte[] app1 = {
+      (byte) 0xff, (byte) 0xe1, 0, 6, (byte) 0xff, (byte) 0xd9, (byte) 0xff, (byte) 0xd9
+    };
+    byte[] withThumb = new byte[plain.length / 2 + app1.length];
+    System.arraycopy(plain, 0, withThumb, 0, 2);
+    System.arraycopy(app1, 0, withThumb, 2, app1.length);
+    System.arraycopy(plain, 2, withThumb, 2 + app1.length, plain.length / 2 - 2);
+    assertThat(JpegHeader.scansEnd(withThumb)).isFalse();
+  }
+
   /** A sequential file whose first scan carries luma alone is decoded from a whole buffer too. */
   @Test
   void a_first_scan_without_every_component_needs_the_whole_buffer() throws Exception {
