@@ -54,7 +54,12 @@ final class ModelCommand {
       MemescopeConfig config = model.parent.config();
       Path root = Runtimes.root();
       Path venv = config.home().toAbsolutePath().resolve("export-venv");
-      Path target = out != null ? out : Path.of("models", name + "-" + pretrained);
+      // By default under the repository's models/, where a relative model.dir points from any
+      // folder (until 2026-12-07 under the folder the command ran in, where nothing read it).
+      Path target =
+          (out != null ? out : root.resolve("models").resolve(name + "-" + pretrained))
+              .toAbsolutePath()
+              .normalize();
       String python = config.milvus().python();
       // Made again when its Python does not run pip (a venv half made before python3-venv was
       // installed): until 2026-12-06 every later install failed until it was deleted by hand.
@@ -93,7 +98,7 @@ final class ModelCommand {
               + target);
       Console.line(
           "Use it with model.dir = \""
-              + target
+              + (target.startsWith(root) ? root.relativize(target) : target)
               + "\" in memescope.conf. A stack that has indexed with another model needs a new"
               + " index first: README.md, \"The embedding model\".");
       return 0;

@@ -57,4 +57,34 @@ class ModelInstallTest {
     assertThat(Files.readString(calls)).contains("-m venv --clear " + venv.toAbsolutePath());
     assertThat(outcome.err()).doesNotContain("pip install");
   }
+
+  @Test
+  void the_default_target_is_the_repositorys_models_folder_wherever_the_command_runs()
+      throws Exception {
+    // A relative model.dir is the repository's; until 2026-12-07 the install wrote under the
+    // folder the command ran in, where nothing read it.
+    Path calls = tools.resolve("calls.txt");
+    Path python =
+        script(
+            tools.resolve("python3"),
+            "if [ \"$1\" = -m ] && [ \"$2\" = venv ]; then\n"
+                + "  for last; do :; done\n"
+                + "  mkdir -p \"$last/bin\"\n"
+                + "  printf '#!/bin/sh\\necho \"$@\" >> "
+                + calls
+                + "\\nexit 0\\n' > \"$last/bin/python\"\n"
+                + "  chmod +x \"$last/bin/python\"\n"
+                + "fi\n");
+    Cli.run(
+        home,
+        "--set",
+        "milvus.python=" + python,
+        "model",
+        "install",
+        "ViT-B-32",
+        "--pretrained",
+        "x");
+    Path root = Path.of(System.getProperty("memescope.root")).toAbsolutePath().normalize();
+    assertThat(Files.readString(calls)).contains("--out " + root.resolve("models/ViT-B-32-x"));
+  }
 }
