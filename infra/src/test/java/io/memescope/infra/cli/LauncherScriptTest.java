@@ -44,11 +44,15 @@ class LauncherScriptTest {
     Files.createDirectories(root.resolve("infra/target"));
   }
 
-  /** A build made here at {@code at}: its classpath file, and where it was made. */
+  /** A build made in {@code where} at {@code at}: its classpath names a module jar there. */
   private void builtIn(Path where, Instant at) throws IOException {
+    Path jar = where.resolve("core/target/core.jar");
+    if (where.equals(root)) {
+      Files.createDirectories(jar.getParent());
+      Files.write(jar, new byte[] {1});
+    }
     Path stamp = root.resolve("infra/target/classpath.txt");
-    Files.writeString(stamp, where + "/core/target/core.jar");
-    Files.writeString(root.resolve("infra/target/built-in"), where.toString());
+    Files.writeString(stamp, "/usr:" + jar + "\n");
     Files.setLastModifiedTime(stamp, FileTime.from(at));
   }
 
@@ -101,6 +105,8 @@ class LauncherScriptTest {
   void a_build_made_in_another_place_is_built_again_even_for_down() throws Exception {
     // A checkout moved or renamed keeps its target/ folders, whose classpath names the old
     // place: until 2026-12-07 every command failed on a missing class instead of building.
+    // (The build of a whole checkout names its modules' jars by path; one of a single module
+    // names them in the Maven repository, and stays usable.)
     Instant built = Instant.now().minusSeconds(3600);
     builtIn(dir.resolve("old-place"), built);
     edited(built.minusSeconds(60));
