@@ -139,15 +139,18 @@ final class MilvusService extends Service {
   }
 
   /**
-   * The version in the own environment's {@code pyvenv.cfg}: the interpreter it was made with; null
-   * if it cannot be read.
+   * The major and minor version in the own environment's {@code pyvenv.cfg}, of the interpreter it
+   * was made with; null if it cannot be read. A patch release keeps the packages' ABI, so only
+   * these two make it again (an upgrade from 3.11.7 to 3.11.9 would otherwise reinstall, and
+   * offline fail).
    */
   private String madeWith() {
     try {
       for (String line : Files.readAllLines(venv().resolve("pyvenv.cfg"))) {
         String[] kv = line.split("=", 2);
         if (kv.length == 2 && kv[0].strip().equals("version")) {
-          return kv[1].strip();
+          String[] parts = kv[1].strip().split("\\.");
+          return parts.length >= 2 ? parts[0] + "." + parts[1] : null;
         }
       }
     } catch (IOException e) {
@@ -157,8 +160,9 @@ final class MilvusService extends Service {
   }
 
   /**
-   * The configured interpreter's version, checked: a clear error if it is missing, too old for the
-   * pinned packages (numpy 2.4 and pandas 3 need 3.11), or cannot make virtual environments.
+   * The configured interpreter's major and minor version, checked: a clear error if it is missing,
+   * too old for the pinned packages (numpy 2.4 and pandas 3 need 3.11), or cannot make virtual
+   * environments.
    */
   private String pythonVersion() {
     String python = milvus.python();
@@ -168,7 +172,8 @@ final class MilvusService extends Service {
                   python,
                   "-c",
                   "import sys, venv, ensurepip, platform; assert sys.version_info >= (3, 11),"
-                      + " 'Python ' + platform.python_version(); print(platform.python_version())")
+                      + " 'Python ' + platform.python_version();"
+                      + " print('%d.%d' % sys.version_info[:2])")
               .redirectErrorStream(true)
               .start();
       String out = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
