@@ -173,7 +173,8 @@ public final class CassandraMigrations {
                 SimpleStatement.newInstance(
                         "SELECT column_name FROM system_schema.columns WHERE keyspace_name = ?"
                             + " AND table_name = ? AND column_name = ?",
-                        settings.keyspace(),
+                        // Unquoted, as the migrations name them: stored in lower case.
+                        settings.keyspace().toLowerCase(java.util.Locale.ROOT),
                         m.group(1).toLowerCase(java.util.Locale.ROOT),
                         m.group(2).toLowerCase(java.util.Locale.ROOT))
                     .setTimeout(settings.requestTimeout()))

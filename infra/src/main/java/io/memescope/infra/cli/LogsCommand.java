@@ -85,6 +85,7 @@ final class LogsCommand implements Callable<Integer> {
           }
         }
       }
+      start = Math.max(start, end - (Integer.MAX_VALUE - 16)); // at most one array's worth
       byte[] text = new byte[(int) (end - start)];
       file.seek(start);
       file.readFully(text);
@@ -94,9 +95,25 @@ final class LogsCommand implements Callable<Integer> {
   }
 
   private static void follow(Path log) throws IOException, InterruptedException {
+    long position = Files.size(log);
+    while (true) {
+      try {
+        position = followOnce(log, position);
+      } catch (java.io.FileNotFoundException e) {
+        Thread.sleep(500); // set aside, the new one not made yet
+      }
+    }
+  }
+
+  /**
+   * Prints what {@code log} gains from {@code position} on, until the file at its path is another
+   * (set aside at a restart past 64 MiB: the new log is then followed from its start).
+   */
+  private static long followOnce(Path log, long position) throws IOException, InterruptedException {
+    Object key = fileKey(log);
     try (RandomAccessFile file = new RandomAccessFile(log.toFile(), "r")) {
-      long position = file.length();
       while (true) {
+        boolean rotated = !java.util.Objects.equals(key, fileKey(log));
         long length = file.length();
         if (length < position) {
           position = 0; // truncated
@@ -109,8 +126,19 @@ final class LogsCommand implements Callable<Integer> {
           System.out.flush();
           position = length;
         }
+        if (rotated) {
+          return 0; // the old file read to its end: the new one from its start
+        }
         Thread.sleep(500);
       }
+    }
+  }
+
+  private static Object fileKey(Path log) {
+    try {
+      return Files.readAttributes(log, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+    } catch (IOException e) {
+      return null; // between the move and the new file
     }
   }
 }

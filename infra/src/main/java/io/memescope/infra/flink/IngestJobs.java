@@ -317,7 +317,15 @@ public final class IngestJobs {
           deleteTree(root.resolve(id));
         }
       }
-      Files.writeString(runsFile(), kept + "\n" + started + "\n", StandardCharsets.UTF_8);
+      // Whole or not at all: a list cut short by a crash would name no run, and the next
+      // submission would start without the state it has to resume.
+      Path tmp = runsFile().resolveSibling(runsFile().getFileName() + ".tmp");
+      Files.writeString(tmp, kept + "\n" + started + "\n", StandardCharsets.UTF_8);
+      Files.move(
+          tmp,
+          runsFile(),
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       Files.deleteIfExists(legacyLastJobFile());
     } catch (IOException | java.io.UncheckedIOException e) {
       // Disk space only: the next submission tries again.
