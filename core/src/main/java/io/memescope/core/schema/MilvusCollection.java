@@ -71,10 +71,52 @@ public final class MilvusCollection {
               + "; re-embedding into a new collection is needed: set milvus.collection to a new"
               + " name, or drop the old collection");
     } else {
-      result = "Milvus collection " + name + " exists (dimension " + dimension + ")";
+      result =
+          "Milvus collection " + name + " exists (dimension " + dimension + ")" + otherIndex(name);
     }
     client.loadCollection(LoadCollectionReq.builder().collectionName(name).build());
     return result;
+  }
+
+  /**
+   * What differs between the existing collection's vector index and the settings, as a clause to
+   * add to {@link #ensure}'s report; empty when they agree. The settings shape an index only when
+   * its collection is made: until 2026-12-07 a changed {@code milvus.index-type} was ignored
+   * without a word, and a changed {@code milvus.metric} surfaced only as refused searches.
+   */
+  private String otherIndex(String name) {
+    io.milvus.v2.service.index.response.DescribeIndexResp.IndexDesc index =
+        client
+            .describeIndex(
+                io.milvus.v2.service.index.request.DescribeIndexReq.builder()
+                    .collectionName(name)
+                    .fieldName(VECTOR)
+                    .build())
+            .getIndexDescByFieldName(VECTOR);
+    if (index == null) {
+      return "";
+    }
+    List<String> differences = new java.util.ArrayList<>();
+    if (index.getIndexType() != null && !index.getIndexType().name().equals(settings.indexType())) {
+      differences.add(
+          "index " + index.getIndexType().name() + ", milvus.index-type " + settings.indexType());
+    }
+    if (index.getMetricType() != null && !index.getMetricType().name().equals(settings.metric())) {
+      throw new SchemaException(
+          "Milvus collection "
+              + name
+              + " measures similarity by "
+              + index.getMetricType().name()
+              + " but milvus.metric is "
+              + settings.metric()
+              + ": searches would be refused. The metric of a collection is fixed when it is made:"
+              + " set milvus.metric back, or set milvus.collection to a new name and re-index");
+    }
+    return differences.isEmpty()
+        ? ""
+        : "; its "
+            + String.join(", ", differences)
+            + ": the setting applies to a new collection only (milvus.collection)";
   }
 
   /** The vector dimension of an existing collection, or empty if there is none by that name. */

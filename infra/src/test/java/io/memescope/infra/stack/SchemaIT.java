@@ -137,6 +137,29 @@ class SchemaIT {
   }
 
   @Test
+  void index_settings_an_existing_collection_was_not_made_with_are_named() throws IOException {
+    // The settings shape the index only when the collection is made: until 2026-12-07 a changed
+    // index type was ignored without a word, and a changed metric surfaced as refused searches.
+    MemescopeConfig config = freshConfig(8, Map.of());
+    Schema.apply(config);
+    String collection = config.milvus().collection();
+    MemescopeConfig flat = TestStack.load(with(config, Map.of("milvus.index-type", "FLAT")));
+    assertThat(Schema.apply(flat))
+        .containsExactly(
+            "Milvus collection "
+                + collection
+                + " exists (dimension 8); its index "
+                + config.milvus().indexType()
+                + ", milvus.index-type FLAT: the setting applies to a new collection only"
+                + " (milvus.collection)");
+    MemescopeConfig l2 = TestStack.load(with(config, Map.of("milvus.metric", "IP")));
+    assertThatThrownBy(() -> Schema.apply(l2))
+        .isInstanceOf(SchemaException.class)
+        .hasMessageContaining("measures similarity by COSINE but milvus.metric is IP");
+    drop(config);
+  }
+
+  @Test
   void an_edited_migration_is_refused() throws IOException {
     MemescopeConfig config = freshConfig(8, Map.of());
     Schema.apply(config);
@@ -165,6 +188,19 @@ class SchemaIT {
     assertThat(Schema.apply(config))
         .anySatisfy(c -> assertThat(c).contains("not checked").contains("metadata.json: missing"));
     dropKeyspace(config);
+  }
+
+  /** The settings of {@code config}'s fresh stores, with {@code more}. */
+  private Map<String, String> with(MemescopeConfig config, Map<String, String> more) {
+    Map<String, String> overrides = new java.util.HashMap<>();
+    for (String key : List.of("crawl-urls", "ingest-indexed", "ingest-rejects", "models")) {
+      overrides.put("kafka.topics." + key + ".name", config.kafka().topic(key).name());
+    }
+    overrides.put("cassandra.keyspace", config.cassandra().keyspace());
+    overrides.put("milvus.collection", config.milvus().collection());
+    overrides.put("model.dir", modelDir.toString());
+    overrides.putAll(more);
+    return overrides;
   }
 
   private MemescopeConfig freshConfig(int dimension, Map<String, String> extra) throws IOException {
