@@ -119,7 +119,9 @@ class SchemaIT {
   void migrations_applied_but_never_recorded_are_applied_again_without_error() throws IOException {
     // A client timeout on a schema change the server made, or a crash between a migration and
     // its record: its ALTER TABLE ... ADD ran again and failed every later `up` until 2026-12-07.
-    MemescopeConfig config = freshConfig(8, Map.of());
+    // A keyspace named in capitals, which Cassandra keeps in lower case (unquoted).
+    MemescopeConfig config =
+        freshConfig(8, Map.of("cassandra.keyspace", "Ks_" + TestStack.uniqueName("m")));
     Schema.apply(config);
     String migrations = config.cassandra().keyspace() + ".schema_migrations";
     try (CqlSession session = Clients.cassandra(config.cassandra())) {
