@@ -27,12 +27,29 @@ import java.util.Set;
 public final class Crawl {
   private final PagedSource pages;
   private final String source;
+  private final String origin;
+
+  /** What a configured source is, for its cursor: its type and location. */
+  public static String origin(io.memescope.core.config.CrawlerSettings.SourceSpec spec) {
+    return spec.type() + " " + spec.location();
+  }
+
   private final CrawlPublisher publisher;
   private final CrawlState state;
   private final Clock clock;
 
   public Crawl(PagedSource pages, CrawlPublisher publisher, CrawlState state, Clock clock) {
+    this(pages, null, publisher, state, clock);
+  }
+
+  /**
+   * @param origin what the source is (its type and location, {@link #origin}): a cursor saved for
+   *     another is not used; null for any
+   */
+  public Crawl(
+      PagedSource pages, String origin, CrawlPublisher publisher, CrawlState state, Clock clock) {
     this.pages = pages;
+    this.origin = origin;
     this.source = pages.id();
     this.publisher = publisher;
     this.state = state;
@@ -63,7 +80,7 @@ public final class Crawl {
     int published = 0;
     Map<String, Integer> skipped = new LinkedHashMap<>();
     List<String> errors = new ArrayList<>();
-    Optional<String> cursor = state.cursor(source);
+    Optional<String> cursor = state.cursor(source, origin);
     boolean end = false;
     java.time.Duration paused = null;
     while (count < maxPages && !end && !stop.getAsBoolean()) {
@@ -97,7 +114,7 @@ public final class Crawl {
       state.markSeen(fresh.stream().map(CrawlRecord::seenKey).toList(), source, clock.instant());
       published += fresh.size();
       cursor = page.after();
-      state.saveCursor(source, cursor, clock.instant());
+      state.saveCursor(source, cursor, origin, clock.instant());
       end = cursor.isEmpty();
       progress.accept(
           new CrawlResult(count, discovered, published, Map.copyOf(skipped), end, List.of()));

@@ -72,7 +72,12 @@ public final class CrawlMain implements Callable<Integer> {
       CrawlResult result;
       try (Progress progress = new Progress(source, pages)) {
         result =
-            new Crawl(pages, publisher, new CrawlState(session), Clock.systemUTC())
+            new Crawl(
+                    pages,
+                    Crawl.origin(spec),
+                    publisher,
+                    new CrawlState(session),
+                    Clock.systemUTC())
                 .run(maxPages, progress::show);
       }
       System.out.printf(

@@ -14,6 +14,7 @@ import java.util.Set;
  * crawl_cursors}) and every URL hash already published ({@code crawl_seen_urls}).
  */
 public final class CrawlState {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(CrawlState.class);
   private final CqlSession session;
   private final PreparedStatement readCursor;
   private final PreparedStatement writeCursor;
@@ -24,10 +25,12 @@ public final class CrawlState {
   /** {@code session} must be bound to Memescope's keyspace. */
   public CrawlState(CqlSession session) {
     this.session = session;
-    this.readCursor = session.prepare("SELECT cursor FROM crawl_cursors WHERE source_id = ?");
+    this.readCursor =
+        session.prepare("SELECT cursor, origin FROM crawl_cursors WHERE source_id = ?");
     this.writeCursor =
         session.prepare(
-            "INSERT INTO crawl_cursors (source_id, cursor, updated_at) VALUES (?, ?, ?)");
+            "INSERT INTO crawl_cursors (source_id, cursor, origin, updated_at)"
+                + " VALUES (?, ?, ?, ?)");
     this.deleteCursor = session.prepare("DELETE FROM crawl_cursors WHERE source_id = ?");
     this.readSeen = session.prepare("SELECT url_hash FROM crawl_seen_urls WHERE url_hash IN ?");
     this.writeSeen =
@@ -36,13 +39,41 @@ public final class CrawlState {
   }
 
   public Optional<String> cursor(String source) {
+    return cursor(source, null);
+  }
+
+  /**
+   * The cursor saved for {@code source}, unless it was saved for another {@code origin} (the
+   * source's type and location; null: any). A source whose id was kept while its type or location
+   * changed read the other one's cursor until 2026-12-07: a dump failed on a list's cursor at every
+   * pass, and a list moved to another file skipped as many lines of it. A cursor saved before
+   * origins were kept is taken as it is.
+   */
+  public Optional<String> cursor(String source, String origin) {
     Row row = session.execute(readCursor.bind(source)).one();
-    return Optional.ofNullable(row).map(r -> r.getString("cursor"));
+    if (row == null) {
+      return Optional.empty();
+    }
+    String savedFor = row.getString("origin");
+    if (origin != null && savedFor != null && !savedFor.equals(origin)) {
+      LOG.info(
+          "{}: its cursor was saved for {}, the source is now {}: it starts over",
+          source,
+          savedFor,
+          origin);
+      return Optional.empty();
+    }
+    return Optional.ofNullable(row.getString("cursor"));
   }
 
   public void saveCursor(String source, Optional<String> cursor, Instant now) {
+    saveCursor(source, cursor, null, now);
+  }
+
+  /** Saves (or, when empty, forgets) the cursor of {@code source}, as that of {@code origin}. */
+  public void saveCursor(String source, Optional<String> cursor, String origin, Instant now) {
     if (cursor.isPresent()) {
-      session.execute(writeCursor.bind(source, cursor.get(), now));
+      session.execute(writeCursor.bind(source, cursor.get(), origin, now));
     } else {
       session.execute(deleteCursor.bind(source));
     }

@@ -401,7 +401,7 @@ public final class CrawlerService implements AutoCloseable {
             LOG.warn("{}: cannot watch {} ({}); polling only", spec.id(), dir.root(), e);
           }
         }
-        crawl = new Crawl(pages, publisher, state, Clock.systemUTC());
+        crawl = new Crawl(pages, Crawl.origin(spec), publisher, state, Clock.systemUTC());
       }
       return crawl;
     }

@@ -128,6 +128,55 @@ class FeedCrawlIT {
     }
   }
 
+  @Test
+  void a_source_id_kept_for_another_type_or_location_starts_over(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    // Until 2026-12-07 the new source read the old one's cursor: a list moved to another file
+    // skipped as many of its lines, and a dump failed on a list's cursor at every pass.
+    MemescopeConfig config = TestStack.config();
+    try (CqlSession plain = Clients.cassandra(config.cassandra())) {
+      new CassandraMigrations(plain, config.cassandra()).apply();
+    }
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    java.nio.file.Path first = dir.resolve("first.txt");
+    java.nio.file.Path second = dir.resolve("second.txt");
+    StringBuilder a = new StringBuilder();
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < 6; i++) {
+      a.append("http://memes.example/").append(run).append("/a/").append(i).append(".jpg\n");
+      b.append("http://memes.example/").append(run).append("/b/").append(i).append(".jpg\n");
+    }
+    java.nio.file.Files.writeString(first, a);
+    java.nio.file.Files.writeString(second, b);
+    String id = TestStack.uniqueName("list");
+    String topic = TestStack.createTopic("lists", 1);
+    try (CqlSession session = Clients.cassandraKeyspace(config.cassandra());
+        CrawlPublisher publisher = new CrawlPublisher(config.kafka().bootstrapServers(), topic)) {
+      CrawlState state = new CrawlState(session);
+      Crawl before =
+          new Crawl(
+              new io.memescope.crawler.list.UrlListSource(id, first, 4, CLOCK),
+              "list " + first,
+              publisher,
+              state,
+              CLOCK);
+      assertThat(before.run(1).published()).isEqualTo(4); // its cursor: line 4 of first.txt
+      Crawl after =
+          new Crawl(
+              new io.memescope.crawler.list.UrlListSource(id, second, 4, CLOCK),
+              "list " + second,
+              publisher,
+              state,
+              CLOCK);
+      CrawlResult moved = after.run(10);
+      assertThat(moved.errors()).isEmpty();
+      assertThat(moved.published()).as("every line of the new file").isEqualTo(6);
+      // A cursor saved before origins were kept is taken as it is.
+      state.saveCursor(id, java.util.Optional.of("4"), CLOCK.instant());
+      assertThat(state.cursor(id, "list " + first)).contains("4");
+    }
+  }
+
   private static String rss(String run, int items) {
     StringBuilder xml =
         new StringBuilder(
