@@ -160,11 +160,18 @@ public final class IngestJobs {
 
   /** The shaded job jar the build makes (flink-jobs/target/*-job.jar). */
   public static Path jobJar() {
-    Path target = Runtimes.root().resolve("flink-jobs/target");
+    return jobJar(Runtimes.root().resolve("flink-jobs/target"));
+  }
+
+  /**
+   * The newest {@code *-job.jar} in {@code target}: after a version change without a clean, the old
+   * version's jar is still there, and the first the listing gave could be it (until 2026-12-07).
+   */
+  static Path jobJar(Path target) {
     try (java.util.stream.Stream<Path> files = Files.list(target)) {
       return files
           .filter(p -> p.getFileName().toString().endsWith("-job.jar"))
-          .findFirst()
+          .max(Comparator.comparing(IngestJobs::modifiedTime))
           .orElseThrow(() -> new StackException("no job jar in " + target + "; run ./memescope"));
     } catch (IOException e) {
       throw new StackException("no job jar in " + target + "; run ./memescope (it builds)");
@@ -378,6 +385,14 @@ public final class IngestJobs {
       return files.map(Path::getParent).toList().stream();
     } catch (IOException e) {
       return Stream.empty();
+    }
+  }
+
+  private static java.nio.file.attribute.FileTime modifiedTime(Path p) {
+    try {
+      return Files.getLastModifiedTime(p);
+    } catch (IOException e) {
+      return java.nio.file.attribute.FileTime.fromMillis(0);
     }
   }
 

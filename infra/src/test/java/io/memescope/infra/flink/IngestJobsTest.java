@@ -201,6 +201,24 @@ class IngestJobsTest {
   }
 
   @Test
+  void the_newest_job_jar_is_submitted_when_an_older_version_is_left_beside_it() throws Exception {
+    java.nio.file.Path target = java.nio.file.Files.createDirectories(home.resolve("target"));
+    java.nio.file.Path old =
+        java.nio.file.Files.write(target.resolve("a-0.1.0-job.jar"), new byte[] {1});
+    java.nio.file.Path now =
+        java.nio.file.Files.write(target.resolve("a-0.2.0-job.jar"), new byte[] {1});
+    java.nio.file.Files.write(target.resolve("a-0.2.0.jar"), new byte[] {1});
+    java.nio.file.Files.setLastModifiedTime(
+        old, java.nio.file.attribute.FileTime.fromMillis(1_000));
+    java.nio.file.Files.setLastModifiedTime(
+        now, java.nio.file.attribute.FileTime.fromMillis(2_000));
+    assertThat(IngestJobs.jobJar(target)).isEqualTo(now);
+    java.nio.file.Files.setLastModifiedTime(
+        old, java.nio.file.attribute.FileTime.fromMillis(3_000));
+    assertThat(IngestJobs.jobJar(target)).isEqualTo(old);
+  }
+
+  @Test
   void a_submission_waits_for_a_run_that_is_ending_and_cancel_stops_every_run() throws Exception {
     java.nio.file.Path jar = java.nio.file.Files.write(home.resolve("job.jar"), new byte[] {1});
     // Two runs at once (two commands submitted together before the lock): both are cancelled.
