@@ -678,7 +678,11 @@ await check('later pages: an error shows at the foot of the wall, and Try again 
   ok(said.includes('broken on purpose'), `the foot of the wall says "${said}"`);
   const before = (await tileIds(page)).length;
   const since = page.searches.length;
-  await page.getByTestId('retry').click();
+  // By keyboard: the button hides with its line, and the focus must not fall to <body>.
+  await page.getByTestId('retry').focus();
+  await page.keyboard.press('Enter');
+  const focused = await page.evaluate(() => document.activeElement?.dataset?.testid || document.activeElement?.tagName);
+  ok(focused === 'result', `after Try again by keyboard the focus is on ${focused}, not on the last image`);
   await searchAnswer(page, (b) => !!b.cursor, { since });
   await page.waitForFunction((n) => document.querySelectorAll('[data-testid="result"]').length > n, before);
   ok(!(await end.isVisible()) || !(await end.textContent()).includes('broken'), 'the error stays after the page loaded');

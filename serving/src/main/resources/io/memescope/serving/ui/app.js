@@ -823,6 +823,11 @@ function showPageError(e, retrying) {
     const generation = search.generation;
     button.addEventListener('click', () => {
       if (generation !== search.generation) return; // another search since
+      // The button hides with its line: a focus left on it fell to <body>, and a keyboard or
+      // screen-reader user lost their place (until 2026-12-07). The last image shown takes it.
+      if (document.activeElement === button) {
+        (ui.wall.querySelector('.tile:last-child') || ui.input).focus();
+      }
       ui.end.hidden = true;
       search.failed = false;
       search.retries = 0;
