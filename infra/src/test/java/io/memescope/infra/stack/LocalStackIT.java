@@ -210,7 +210,7 @@ class LocalStackIT {
         .isInstanceOf(StackException.class)
         .hasMessage(
             "milvus: Python interpreter '/nonexistent/python3' (milvus.python) was not found;"
-                + " install Python 3.10+ with pip and venv, or set milvus.python to its path");
+                + " install Python 3.11+ with pip and venv, or set milvus.python to its path");
     assertThat(stack.status(stack.service("kafka")).healthy()).isTrue();
 
     assertThat(stack.down(List.of(), ProgressListener.SILENT)).containsExactly("kafka");
