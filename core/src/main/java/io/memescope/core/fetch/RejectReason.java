@@ -7,8 +7,9 @@ import java.util.Optional;
 /**
  * Why a URL yielded no usable image. The {@link #code()} is what the rejects topic and the metrics
  * carry, so it is stable: rename a constant and the code must stay. The fetcher produces all but
- * {@link #DECODE_ERROR} and {@link #BOMB}, which belong to the decoding step ({@link
- * #of(ImageDecodeException.Reason)} translates its reasons), so that one topic holds both.
+ * {@link #DECODE_ERROR}, {@link #BOMB} and {@link #EMBED_ERROR}, which belong to the decoding and
+ * embedding steps ({@link #of(ImageDecodeException.Reason)} translates its reasons), so that one
+ * topic holds both.
  */
 public enum RejectReason {
   /** No complete answer within the connect, read or call timeout. */
@@ -23,6 +24,12 @@ public enum RejectReason {
   DECODE_ERROR,
   /** A decompression bomb: more pixels than the decoder allows (set by the decoding step). */
   BOMB,
+  /**
+   * The model gave the image no usable embedding: a value that is not a finite number (an fp16
+   * overflow on a GPU, damaged weights). Set by the embedding step; such a vector stopped the index
+   * sink's commits for good until 2026-12-07.
+   */
+  EMBED_ERROR,
   /** The host is, or a redirect led to, a loopback, private, link-local or metadata address. */
   BLOCKED_ADDRESS,
   /** A final answer other than 2xx; the detail names the status code. */

@@ -73,10 +73,6 @@ public record CrawlRecord(
       throw new IllegalArgumentException(
           "URL is " + urlBytes + " bytes long, at most " + MAX_URL_BYTES + " are taken");
     }
-    Map<String, String> cut = new java.util.LinkedHashMap<>();
-    if (extra != null) {
-      extra.forEach((k, v) -> cut.put(cut(k), cut(v)));
-    }
     return new CrawlRecord(
             VERSION,
             normalisedUrl,
@@ -86,19 +82,39 @@ public record CrawlRecord(
             title,
             page,
             author,
-            cut)
+            extra)
         .withTextBounded();
   }
 
+  /** The most {@link #extra()} entries kept: the first by key. */
+  public static final int MAX_EXTRA = 64;
+
   /**
-   * This record with its title and author cut to {@link #MAX_TEXT} characters (ending in "…") and a
-   * page URL over {@link #MAX_URL_BYTES} dropped; itself where nothing is over.
+   * This record with its title, author and {@link #extra()} keys and values cut to {@link
+   * #MAX_TEXT} characters (ending in "…"), at most {@link #MAX_EXTRA} extra entries, and a page URL
+   * over {@link #MAX_URL_BYTES} dropped; itself where nothing is over.
    */
   public CrawlRecord withTextBounded() {
     String boundedPage = page != null && utf8(page) > MAX_URL_BYTES ? null : page;
     String boundedTitle = cut(title);
     String boundedAuthor = cut(author);
-    if (boundedPage == page && boundedTitle == title && boundedAuthor == author) {
+    Map<String, String> boundedExtra = extra;
+    boolean extraOver =
+        extra.size() > MAX_EXTRA
+            || extra.entrySet().stream()
+                .anyMatch(e -> e.getKey().length() > MAX_TEXT || e.getValue().length() > MAX_TEXT);
+    if (extraOver) {
+      Map<String, String> kept = new java.util.LinkedHashMap<>();
+      extra.keySet().stream()
+          .sorted()
+          .limit(MAX_EXTRA)
+          .forEach(key -> kept.put(cut(key), cut(extra.get(key))));
+      boundedExtra = kept;
+    }
+    if (boundedPage == page
+        && boundedTitle == title
+        && boundedAuthor == author
+        && boundedExtra == extra) {
       return this;
     }
     return new CrawlRecord(
@@ -110,7 +126,7 @@ public record CrawlRecord(
         boundedTitle,
         boundedPage,
         boundedAuthor,
-        extra);
+        boundedExtra);
   }
 
   private static int utf8(String s) {

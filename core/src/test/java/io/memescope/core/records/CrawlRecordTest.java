@@ -42,6 +42,31 @@ class CrawlRecordTest {
   }
 
   @Test
+  void a_record_sent_whole_by_another_producer_is_bounded_in_its_extras_too() {
+    // The ingest job bounds what any producer sends (ParseRecords): extras rode whole in its
+    // state and in-flight data until 2026-12-07.
+    Map<String, String> many = new java.util.HashMap<>();
+    for (int i = 0; i < 1_000; i++) {
+      many.put(String.format("k%04d", i), "v".repeat(i == 5 ? 5_000 : 3));
+    }
+    CrawlRecord whole =
+        new CrawlRecord(
+            CrawlRecord.VERSION,
+            "https://example.com/a.png",
+            UrlHash.of("https://example.com/a.png"),
+            "s",
+            NOW,
+            null,
+            null,
+            null,
+            many);
+    CrawlRecord bounded = whole.withTextBounded();
+    assertThat(bounded.extra()).hasSize(CrawlRecord.MAX_EXTRA).containsKey("k0000");
+    assertThat(bounded.extra()).doesNotContainKey(String.format("k%04d", CrawlRecord.MAX_EXTRA));
+    assertThat(bounded.extra().get("k0005")).hasSize(CrawlRecord.MAX_TEXT);
+  }
+
+  @Test
   void an_ordinary_record_is_kept_as_it_is() {
     CrawlRecord r =
         CrawlRecord.of(

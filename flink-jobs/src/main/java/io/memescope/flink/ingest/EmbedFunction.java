@@ -213,8 +213,31 @@ final class EmbedFunction extends RichAsyncFunction<Candidate, IndexEffect> {
     float[][] vectors = encoder.embedPreprocessed(pixels);
     for (int i = 0; i < batch.size(); i++) {
       Pending p = batch.get(i);
-      p.result().complete(List.of(IndexEffect.created(p.candidate(), vectors[i])));
+      p.result()
+          .complete(
+              List.of(
+                  finite(vectors[i])
+                      ? IndexEffect.created(p.candidate(), vectors[i])
+                      : IndexEffect.rejected(
+                          rejection(
+                              p.candidate(),
+                              RejectReason.EMBED_ERROR,
+                              "the model's embedding holds a value that is not a finite number"))));
     }
+  }
+
+  /**
+   * Whether every value of {@code vector} is a finite number. One that is not could be stored
+   * nowhere: the index sink's JSON refuses NaN, so its commit failed on every retry and held every
+   * later image behind it, for good (until 2026-12-07).
+   */
+  static boolean finite(float[] vector) {
+    for (float v : vector) {
+      if (!Float.isFinite(v)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   @Override
