@@ -200,6 +200,16 @@ public final class QualityService implements AutoCloseable {
         noScore++; // scores only for dimensions no longer rated (rater.dimensions changed)
       }
     }
+    if (comparisons.size() < settings.minRatings()) {
+      // Said before Milvus is asked: with too few ratings it need not be up (until 2026-12-07 a
+      // Milvus away was the error, not the ratings).
+      throw new IllegalStateException(
+          "only "
+              + comparisons.size()
+              + " usable ratings; training needs at least "
+              + settings.minRatings()
+              + " (trainer.min-ratings): rate more pairs first");
+    }
     out.printf(
         "%d ratings on %d images; reading their embeddings from Milvus%n",
         comparisons.size(), ids.size());
@@ -235,7 +245,8 @@ public final class QualityService implements AutoCloseable {
               + settings.minRatings()
               + " (trainer.min-ratings): rate more pairs first");
     }
-    comparisons = usable;
+    // All rated pairs go on to the trainer, which leaves out the same ones and counts them in the
+    // report (missingEmbeddings): handed only the usable ones, it reported 0 (until 2026-12-07).
     List<String> thin = thinDimensions(dimensions, usable);
     if (!thin.isEmpty()) {
       // A dimension no rating scores (one just added to rater.dimensions) trains nothing: its
@@ -303,6 +314,16 @@ public final class QualityService implements AutoCloseable {
             report.metric("log_loss"),
             report.metric("calibration_error"),
             dir);
+        for (String dimension : dimensions) {
+          if (report.validationPairs() > 0
+              && Double.isNaN(report.metric("accuracy." + dimension))) {
+            // No decided pair of it was held out (all ties, or none on that side of the split):
+            // the published metrics left it out without a word until 2026-12-07.
+            out.printf(
+                "warning: no held-out pair decides on %s, so %s's accuracy on it is unknown%n",
+                dimension, version);
+          }
+        }
         if (report.validationPairs() == 0 && settings.validationFraction() > 0) {
           // Nothing was held out (every pair's images joined to the training side): no early
           // stopping, and no figure says whether the model is any good.
@@ -335,7 +356,7 @@ public final class QualityService implements AutoCloseable {
           out.printf(
               "training %s again on all %d usable pairs, each member for the epochs early stopping"
                   + " chose (trainer.refit)%n",
-              version, comparisons.size());
+              version, usable.size());
           refit = new QualityTrainer(options).refit(spec, comparisons, embeddings, report);
         }
         try (QualityTrainer.Result closing = refit) {

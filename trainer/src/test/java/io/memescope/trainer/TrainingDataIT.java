@@ -221,6 +221,8 @@ class TrainingDataIT {
     assertThat(p.report().trainPairs() + p.report().validationPairs() + p.report().droppedPairs())
         .as("every usable rating went into the split, and nothing else")
         .isEqualTo(GOOD);
+    // The report kept with the version says what was left out (it said 0 until 2026-12-07).
+    assertThat(p.report().missingEmbeddings()).isEqualTo(OF_GHOSTS);
   }
 
   @Test
