@@ -9,7 +9,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 mvn -B -q -ntp -Dstyle.color=never -DskipTests -Dspotless.check.skip=true package -pl flink-jobs -am >&2
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(java -version 2>&1 | head -1)"
-JAR="$(ls flink-jobs/target/*-job.jar)"
+JAR="$(ls -t flink-jobs/target/*-job.jar | head -1)" # the newest: an older version's may be left beside it
 CP="flink-jobs/target/test-classes:flink-jobs/target/classes:$(cat flink-jobs/target/test-classpath.txt)"
 # The embedder alone with libtorch's own choice of threads (one per core), for comparison.
 echo "## the embedder alone, libtorch's default threads"

@@ -208,7 +208,18 @@ public final class QualityService implements AutoCloseable {
               + comparisons.size()
               + " usable ratings; training needs at least "
               + settings.minRatings()
-              + " (trainer.min-ratings): rate more pairs first");
+              + " (trainer.min-ratings): rate more pairs first"
+              + (noScore + oneImage + offScale > 0
+                  ? " (left out: "
+                      + noScore
+                      + " with no score on the dimensions rated now ("
+                      + String.join(", ", dimensions)
+                      + "), "
+                      + oneImage
+                      + " of one image against itself, "
+                      + offScale
+                      + " off the scale)"
+                  : ""));
     }
     out.printf(
         "%d ratings on %d images; reading their embeddings from Milvus%n",

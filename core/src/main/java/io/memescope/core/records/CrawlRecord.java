@@ -86,7 +86,7 @@ public record CrawlRecord(
         .withTextBounded();
   }
 
-  /** The most {@link #extra()} entries kept: the first by key. */
+  /** The most {@link #extra()} entries kept: {@link #CONTENT_VERSION}, then the first by key. */
   public static final int MAX_EXTRA = 64;
 
   /**
@@ -105,9 +105,14 @@ public record CrawlRecord(
                 .anyMatch(e -> e.getKey().length() > MAX_TEXT || e.getValue().length() > MAX_TEXT);
     if (extraOver) {
       Map<String, String> kept = new java.util.LinkedHashMap<>();
+      // The content version first: seenKey reads it, and a retry marks itself with it.
+      if (extra.containsKey(CONTENT_VERSION)) {
+        kept.put(CONTENT_VERSION, cut(extra.get(CONTENT_VERSION)));
+      }
       extra.keySet().stream()
+          .filter(key -> !key.equals(CONTENT_VERSION))
           .sorted()
-          .limit(MAX_EXTRA)
+          .limit(MAX_EXTRA - kept.size())
           .forEach(key -> kept.put(cut(key), cut(extra.get(key))));
       boundedExtra = kept;
     }

@@ -85,23 +85,33 @@ public final class MilvusCollection {
    * without a word, and a changed {@code milvus.metric} surfaced only as refused searches.
    */
   private String otherIndex(String name) {
-    io.milvus.v2.service.index.response.DescribeIndexResp.IndexDesc index =
-        client
-            .describeIndex(
-                io.milvus.v2.service.index.request.DescribeIndexReq.builder()
-                    .collectionName(name)
-                    .fieldName(VECTOR)
-                    .build())
-            .getIndexDescByFieldName(VECTOR);
+    io.milvus.v2.service.index.response.DescribeIndexResp.IndexDesc index;
+    try {
+      index =
+          client
+              .describeIndex(
+                  io.milvus.v2.service.index.request.DescribeIndexReq.builder()
+                      .collectionName(name)
+                      .fieldName(VECTOR)
+                      .build())
+              .getIndexDescByFieldName(VECTOR);
+    } catch (io.milvus.v2.exception.MilvusClientException e) {
+      return ""; // no index (a creation cut short): loading it says so
+    }
     if (index == null) {
       return "";
     }
     List<String> differences = new java.util.ArrayList<>();
-    if (index.getIndexType() != null && !index.getIndexType().name().equals(settings.indexType())) {
+    // The SDK fills what the server leaves out with None and INVALID: nothing to compare then.
+    if (index.getIndexType() != null
+        && index.getIndexType() != IndexParam.IndexType.None
+        && !index.getIndexType().name().equals(settings.indexType())) {
       differences.add(
           "index " + index.getIndexType().name() + ", milvus.index-type " + settings.indexType());
     }
-    if (index.getMetricType() != null && !index.getMetricType().name().equals(settings.metric())) {
+    if (index.getMetricType() != null
+        && index.getMetricType() != IndexParam.MetricType.INVALID
+        && !index.getMetricType().name().equals(settings.metric())) {
       throw new SchemaException(
           "Milvus collection "
               + name

@@ -48,7 +48,9 @@ class CrawlRecordTest {
     Map<String, String> many = new java.util.HashMap<>();
     for (int i = 0; i < 1_000; i++) {
       many.put(String.format("k%04d", i), "v".repeat(i == 5 ? 5_000 : 3));
+      many.put(String.format("a%04d", i), "sorts before content-version");
     }
+    many.put(CrawlRecord.CONTENT_VERSION, "retry-1733550000000"); // what seenKey reads
     CrawlRecord whole =
         new CrawlRecord(
             CrawlRecord.VERSION,
@@ -61,9 +63,27 @@ class CrawlRecordTest {
             null,
             many);
     CrawlRecord bounded = whole.withTextBounded();
-    assertThat(bounded.extra()).hasSize(CrawlRecord.MAX_EXTRA).containsKey("k0000");
-    assertThat(bounded.extra()).doesNotContainKey(String.format("k%04d", CrawlRecord.MAX_EXTRA));
-    assertThat(bounded.extra().get("k0005")).hasSize(CrawlRecord.MAX_TEXT);
+    assertThat(bounded.extra())
+        .hasSize(CrawlRecord.MAX_EXTRA)
+        .containsEntry(CrawlRecord.CONTENT_VERSION, "retry-1733550000000")
+        .containsKey("a0000")
+        .doesNotContainKey("k0000");
+    assertThat(bounded.seenKey()).isEqualTo(whole.seenKey());
+    Map<String, String> longValues = new java.util.HashMap<>();
+    longValues.put("k", "v".repeat(5_000));
+    assertThat(whole.withTextBounded().extra()).hasSize(CrawlRecord.MAX_EXTRA);
+    CrawlRecord oneLong =
+        new CrawlRecord(
+            CrawlRecord.VERSION,
+            "https://example.com/a.png",
+            UrlHash.of("https://example.com/a.png"),
+            "s",
+            NOW,
+            null,
+            null,
+            null,
+            longValues);
+    assertThat(oneLong.withTextBounded().extra().get("k")).hasSize(CrawlRecord.MAX_TEXT);
   }
 
   @Test

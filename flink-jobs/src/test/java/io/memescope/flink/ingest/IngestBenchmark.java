@@ -281,7 +281,15 @@ public final class IngestBenchmark {
     try (var files = Files.list(Path.of("flink-jobs/target"))) {
       return files
           .filter(f -> f.getFileName().toString().endsWith("-job.jar"))
-          .findFirst()
+          .max( // the newest: an older version's may be left beside it
+              java.util.Comparator.comparing(
+                  f -> {
+                    try {
+                      return Files.getLastModifiedTime(f);
+                    } catch (java.io.IOException e) {
+                      return java.nio.file.attribute.FileTime.fromMillis(0);
+                    }
+                  }))
           .orElseThrow()
           .toString();
     }
