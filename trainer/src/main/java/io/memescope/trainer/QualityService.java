@@ -200,26 +200,18 @@ public final class QualityService implements AutoCloseable {
         noScore++; // scores only for dimensions no longer rated (rater.dimensions changed)
       }
     }
+    String leftOut =
+        String.format(
+            "%d with no score on the dimensions rated now (%s), %d of one image against itself,"
+                + " %d off the scale",
+            noScore, String.join(", ", dimensions), oneImage, offScale);
     if (comparisons.size() < settings.minRatings()) {
       // Said before Milvus is asked: with too few ratings it need not be up (until 2026-12-07 a
       // Milvus away was the error, not the ratings).
-      throw new IllegalStateException(
-          "only "
-              + comparisons.size()
-              + " usable ratings; training needs at least "
-              + settings.minRatings()
-              + " (trainer.min-ratings): rate more pairs first"
-              + (noScore + oneImage + offScale > 0
-                  ? " (left out: "
-                      + noScore
-                      + " with no score on the dimensions rated now ("
-                      + String.join(", ", dimensions)
-                      + "), "
-                      + oneImage
-                      + " of one image against itself, "
-                      + offScale
-                      + " off the scale)"
-                  : ""));
+      if (noScore + oneImage + offScale > 0) {
+        out.printf("left out: %s%n", leftOut);
+      }
+      throw tooFewRatings(comparisons.size());
     }
     out.printf(
         "%d ratings on %d images; reading their embeddings from Milvus%n",
@@ -236,10 +228,7 @@ public final class QualityService implements AutoCloseable {
     }
     int gone = comparisons.size() - usable.size();
     if (gone + noScore + oneImage + offScale > 0) {
-      out.printf(
-          "left out: %d rating(s) of an image no longer in the index, %d with no score on the"
-              + " dimensions rated now (%s), %d of one image against itself, %d off the scale%n",
-          gone, noScore, String.join(", ", dimensions), oneImage, offScale);
+      out.printf("left out: %d rating(s) of an image no longer in the index, %s%n", gone, leftOut);
     }
     if (usable.isEmpty() && !comparisons.isEmpty()) {
       throw new IllegalStateException(
@@ -249,12 +238,7 @@ public final class QualityService implements AutoCloseable {
               + " images first");
     }
     if (usable.size() < settings.minRatings()) {
-      throw new IllegalStateException(
-          "only "
-              + usable.size()
-              + " usable ratings; training needs at least "
-              + settings.minRatings()
-              + " (trainer.min-ratings): rate more pairs first");
+      throw tooFewRatings(usable.size());
     }
     // All rated pairs go on to the trainer, which leaves out the same ones and counts them in the
     // report (missingEmbeddings): handed only the usable ones, it reported 0 (until 2026-12-07).
@@ -394,6 +378,15 @@ public final class QualityService implements AutoCloseable {
   static final long MAX_PARAMETER_BYTES = 12L << 20;
 
   /** The dimensions with fewer than {@code trainer.min-ratings} scored pairs, with their counts. */
+  private IllegalStateException tooFewRatings(int usable) {
+    return new IllegalStateException(
+        "only "
+            + usable
+            + " usable ratings; training needs at least "
+            + settings.minRatings()
+            + " (trainer.min-ratings): rate more pairs first");
+  }
+
   private List<String> thinDimensions(List<String> dimensions, List<Comparison> usable) {
     List<String> thin = new ArrayList<>();
     for (int d = 0; d < dimensions.size(); d++) {

@@ -51,39 +51,17 @@ class CrawlRecordTest {
       many.put(String.format("a%04d", i), "sorts before content-version");
     }
     many.put(CrawlRecord.CONTENT_VERSION, "retry-1733550000000"); // what seenKey reads
-    CrawlRecord whole =
-        new CrawlRecord(
-            CrawlRecord.VERSION,
-            "https://example.com/a.png",
-            UrlHash.of("https://example.com/a.png"),
-            "s",
-            NOW,
-            null,
-            null,
-            null,
-            many);
-    CrawlRecord bounded = whole.withTextBounded();
+    CrawlRecord sent = whole(many);
+    CrawlRecord bounded = sent.withTextBounded();
     assertThat(bounded.extra())
         .hasSize(CrawlRecord.MAX_EXTRA)
         .containsEntry(CrawlRecord.CONTENT_VERSION, "retry-1733550000000")
         .containsKey("a0000")
         .doesNotContainKey("k0000");
-    assertThat(bounded.seenKey()).isEqualTo(whole.seenKey());
+    assertThat(bounded.seenKey()).isEqualTo(sent.seenKey());
     Map<String, String> longValues = new java.util.HashMap<>();
     longValues.put("k", "v".repeat(5_000));
-    assertThat(whole.withTextBounded().extra()).hasSize(CrawlRecord.MAX_EXTRA);
-    CrawlRecord oneLong =
-        new CrawlRecord(
-            CrawlRecord.VERSION,
-            "https://example.com/a.png",
-            UrlHash.of("https://example.com/a.png"),
-            "s",
-            NOW,
-            null,
-            null,
-            null,
-            longValues);
-    assertThat(oneLong.withTextBounded().extra().get("k")).hasSize(CrawlRecord.MAX_TEXT);
+    assertThat(whole(longValues).withTextBounded().extra().get("k")).hasSize(CrawlRecord.MAX_TEXT);
   }
 
   @Test
@@ -94,5 +72,19 @@ class CrawlRecordTest {
     assertThat(r.withTextBounded()).isSameAs(r);
     assertThat(r.title()).isEqualTo("title");
     assertThat(r.extra()).containsExactly(Map.entry("k", "v"));
+  }
+
+  /** A record built whole with {@code extra}, as another producer may send it. */
+  private static CrawlRecord whole(Map<String, String> extra) {
+    return new CrawlRecord(
+        CrawlRecord.VERSION,
+        "https://example.com/a.png",
+        UrlHash.of("https://example.com/a.png"),
+        "s",
+        NOW,
+        null,
+        null,
+        null,
+        extra);
   }
 }

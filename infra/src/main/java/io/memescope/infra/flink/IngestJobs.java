@@ -321,7 +321,7 @@ public final class IngestJobs {
           continue;
         }
         for (Path root : checkpointRoots()) {
-          deleteTree(root.resolve(id));
+          io.memescope.infra.stack.StagedClasspath.deleteTree(root.resolve(id));
         }
       }
       // Whole or not at all: a list cut short by a crash would name no run, and the next
@@ -337,17 +337,6 @@ public final class IngestJobs {
     } catch (IOException | java.io.UncheckedIOException e) {
       // Disk space only: the next submission tries again.
       System.err.println("memescope: could not delete old ingest checkpoints: " + e);
-    }
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    if (!Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-      return;
-    }
-    try (Stream<Path> all = Files.walk(dir)) {
-      for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
     }
   }
 
