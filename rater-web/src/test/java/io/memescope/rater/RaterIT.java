@@ -346,16 +346,13 @@ class RaterIT {
             rating(ivy.next().path("lease").asText(), SCORES));
     assertThat(unknownZone.statusCode()).as(unknownZone.body()).isEqualTo(201);
     assertThat(ratingsOf("ivy")).hasSize(1);
-    // (ivy's pairs are random ones, so that no queue entry stays leased for later tests.)
     // A lease two days old whose release (from another device) was written a day after it: the
     // INSERT's cells have expired and the UPDATE's have not, so the row reads with a null pair.
     // Rating or skipping it was a 500 until 2026-12-07, retried by the page at the head of its
-    // outbox, with every later rating queued behind it, for up to two more days.
-    String old = ivy.next().path("lease").asText();
-    cql.execute(
-        "DELETE pair_key, left_id, right_id, origin, queue, rank, iteration, ratings_wanted"
-            + " FROM rater_leases WHERE rater = 'ivy' AND lease = ?",
-        java.util.UUID.fromString(old));
+    // outbox, with every later rating queued behind it, for up to two more days. Such a row is
+    // written here as the UPDATE alone leaves it: no pair is leased for it, so no queue entry
+    // stays leased for later tests.
+    String old = com.datastax.oss.driver.api.core.uuid.Uuids.timeBased().toString();
     cql.execute(
         "UPDATE rater_leases SET released = true WHERE rater = 'ivy' AND lease = ?",
         java.util.UUID.fromString(old));
