@@ -38,10 +38,6 @@ public final class CrawlState {
             "INSERT INTO crawl_seen_urls (url_hash, source, first_seen) VALUES (?, ?, ?)");
   }
 
-  public Optional<String> cursor(String source) {
-    return cursor(source, null);
-  }
-
   /**
    * The cursor saved for {@code source}, unless it was saved for another {@code origin} (the
    * source's type and location; null: any). A source whose id was kept while its type or location

@@ -29,25 +29,11 @@ class FeedCrawlIT {
   @Test
   void a_feed_is_published_once_and_a_malformed_one_is_reported_without_losing_the_source()
       throws Exception {
-    MemescopeConfig config = TestStack.config();
-    try (CqlSession plain = Clients.cassandra(config.cassandra())) {
-      new CassandraMigrations(plain, config.cassandra()).apply();
-    }
+    MemescopeConfig config = migrated();
     String run = UUID.randomUUID().toString().substring(0, 8);
     String[] body = {rss(run, 30)};
-    HttpServer server =
-        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    server.createContext(
-        "/feed.xml",
-        exchange -> {
-          byte[] bytes = body[0].getBytes(StandardCharsets.UTF_8);
-          exchange.getResponseHeaders().add("Content-Type", "application/rss+xml");
-          exchange.sendResponseHeaders(200, bytes.length);
-          exchange.getResponseBody().write(bytes);
-          exchange.close();
-        });
-    server.start();
-    String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/feed.xml";
+    HttpServer server = serveFeed(() -> body[0].getBytes(StandardCharsets.UTF_8));
+    String url = feedUrl(server);
     String source = TestStack.uniqueName("feed");
     String topic = TestStack.createTopic("feedtopic", 1);
     try (CqlSession session = Clients.cassandraKeyspace(config.cassandra());
@@ -89,24 +75,11 @@ class FeedCrawlIT {
     // The seen-marks of a page were sent all at once until 2026-12-07: past the driver's 1,024
     // requests a connection they failed, the pass with them, and the next pass published the
     // items again.
-    MemescopeConfig config = TestStack.config();
-    try (CqlSession plain = Clients.cassandra(config.cassandra())) {
-      new CassandraMigrations(plain, config.cassandra()).apply();
-    }
+    MemescopeConfig config = migrated();
     String run = UUID.randomUUID().toString().substring(0, 8);
     byte[] bytes = rss(run, 3_000).getBytes(StandardCharsets.UTF_8);
-    HttpServer server =
-        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    server.createContext(
-        "/feed.xml",
-        exchange -> {
-          exchange.getResponseHeaders().add("Content-Type", "application/rss+xml");
-          exchange.sendResponseHeaders(200, bytes.length);
-          exchange.getResponseBody().write(bytes);
-          exchange.close();
-        });
-    server.start();
-    String url = "http://127.0.0.1:" + server.getAddress().getPort() + "/feed.xml";
+    HttpServer server = serveFeed(() -> bytes);
+    String url = feedUrl(server);
     String topic = TestStack.createTopic("bigfeed", 1);
     try (CqlSession session = Clients.cassandraKeyspace(config.cassandra());
         CrawlPublisher publisher = new CrawlPublisher(config.kafka().bootstrapServers(), topic)) {
@@ -133,10 +106,7 @@ class FeedCrawlIT {
       @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
     // Until 2026-12-07 the new source read the old one's cursor: a list moved to another file
     // skipped as many of its lines, and a dump failed on a list's cursor at every pass.
-    MemescopeConfig config = TestStack.config();
-    try (CqlSession plain = Clients.cassandra(config.cassandra())) {
-      new CassandraMigrations(plain, config.cassandra()).apply();
-    }
+    MemescopeConfig config = migrated();
     String run = UUID.randomUUID().toString().substring(0, 8);
     java.nio.file.Path first = dir.resolve("first.txt");
     java.nio.file.Path second = dir.resolve("second.txt");
@@ -175,6 +145,36 @@ class FeedCrawlIT {
       state.saveCursor(id, java.util.Optional.of("4"), CLOCK.instant());
       assertThat(state.cursor(id, "list " + first)).contains("4");
     }
+  }
+
+  /** The test stack's settings, with the keyspace's migrations applied. */
+  private static MemescopeConfig migrated() {
+    MemescopeConfig config = TestStack.config();
+    try (CqlSession plain = Clients.cassandra(config.cassandra())) {
+      new CassandraMigrations(plain, config.cassandra()).apply();
+    }
+    return config;
+  }
+
+  /** A loopback server answering /feed.xml with the body {@code body} gives at each request. */
+  private static HttpServer serveFeed(java.util.function.Supplier<byte[]> body) throws Exception {
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext(
+        "/feed.xml",
+        exchange -> {
+          byte[] bytes = body.get();
+          exchange.getResponseHeaders().add("Content-Type", "application/rss+xml");
+          exchange.sendResponseHeaders(200, bytes.length);
+          exchange.getResponseBody().write(bytes);
+          exchange.close();
+        });
+    server.start();
+    return server;
+  }
+
+  private static String feedUrl(HttpServer server) {
+    return "http://127.0.0.1:" + server.getAddress().getPort() + "/feed.xml";
   }
 
   private static String rss(String run, int items) {

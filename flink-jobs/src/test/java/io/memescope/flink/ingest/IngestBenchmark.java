@@ -277,22 +277,8 @@ public final class IngestBenchmark {
     throw new IllegalStateException("the job's tasks did not all start within 2 minutes");
   }
 
-  private static String jobJar() throws Exception {
-    try (var files = Files.list(Path.of("flink-jobs/target"))) {
-      return files
-          .filter(f -> f.getFileName().toString().endsWith("-job.jar"))
-          .max( // the newest: an older version's may be left beside it
-              java.util.Comparator.comparing(
-                  f -> {
-                    try {
-                      return Files.getLastModifiedTime(f);
-                    } catch (java.io.IOException e) {
-                      return java.nio.file.attribute.FileTime.fromMillis(0);
-                    }
-                  }))
-          .orElseThrow()
-          .toString();
-    }
+  private static String jobJar() {
+    return IngestJobs.jobJar(Path.of("flink-jobs/target")).toString();
   }
 
   private static String torchThreads(String env) {

@@ -167,7 +167,7 @@ public final class IngestJobs {
    * The newest {@code *-job.jar} in {@code target}: after a version change without a clean, the old
    * version's jar is still there, and the first the listing gave could be it (until 2026-12-07).
    */
-  static Path jobJar(Path target) {
+  public static Path jobJar(Path target) {
     try (java.util.stream.Stream<Path> files = Files.list(target)) {
       return files
           .filter(p -> p.getFileName().toString().endsWith("-job.jar"))
@@ -364,7 +364,7 @@ public final class IngestJobs {
         .flatMap(id -> roots.stream().map(root -> root.resolve(id)))
         .filter(Files::isDirectory)
         .flatMap(IngestJobs::completed)
-        .max(Comparator.comparing(IngestJobs::modified));
+        .max(Comparator.comparing(run -> modifiedTime(run.resolve("_metadata"))));
   }
 
   /** The run's checkpoint folders that hold a {@code _metadata} file (completed ones). */
@@ -380,14 +380,6 @@ public final class IngestJobs {
   private static java.nio.file.attribute.FileTime modifiedTime(Path p) {
     try {
       return Files.getLastModifiedTime(p);
-    } catch (IOException e) {
-      return java.nio.file.attribute.FileTime.fromMillis(0);
-    }
-  }
-
-  private static java.nio.file.attribute.FileTime modified(Path p) {
-    try {
-      return Files.getLastModifiedTime(p.resolve("_metadata"));
     } catch (IOException e) {
       return java.nio.file.attribute.FileTime.fromMillis(0);
     }

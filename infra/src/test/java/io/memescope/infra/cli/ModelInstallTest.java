@@ -20,6 +20,25 @@ class ModelInstallTest {
     return file;
   }
 
+  /**
+   * A stand-in for the configured interpreter: runs {@code first}, then, asked for a venv, makes
+   * one whose Python runs {@code venvPython} (a printf format: lines end in an escaped newline) and
+   * exits 0, pip and everything else.
+   */
+  private Path interpreter(String first, String venvPython) throws Exception {
+    return script(
+        tools.resolve("python3"),
+        first
+            + "if [ \"$1\" = -m ] && [ \"$2\" = venv ]; then\n"
+            + "  for last; do :; done\n"
+            + "  mkdir -p \"$last/bin\"\n"
+            + "  printf '#!/bin/sh\\n"
+            + venvPython
+            + "exit 0\\n' > \"$last/bin/python\"\n"
+            + "  chmod +x \"$last/bin/python\"\n"
+            + "fi\n");
+  }
+
   @Test
   void an_export_environment_without_pip_is_made_again() throws Exception {
     // What Debian's python3 leaves without python3-venv: bin/python, and no pip in it. Until
@@ -28,20 +47,8 @@ class ModelInstallTest {
     Path venv = home.resolve("export-venv");
     script(venv.resolve("bin/python"), "exit 1\n");
     Path calls = tools.resolve("calls.txt");
-    // The configured interpreter: records its arguments; asked for a venv, makes one whose
-    // Python runs pip and everything else.
-    Path python =
-        script(
-            tools.resolve("python3"),
-            "echo \"$@\" >> '"
-                + calls
-                + "'\n"
-                + "if [ \"$1\" = -m ] && [ \"$2\" = venv ]; then\n"
-                + "  for last; do :; done\n"
-                + "  mkdir -p \"$last/bin\"\n"
-                + "  printf '#!/bin/sh\\nexit 0\\n' > \"$last/bin/python\"\n"
-                + "  chmod +x \"$last/bin/python\"\n"
-                + "fi\n");
+    // The configured interpreter records its arguments.
+    Path python = interpreter("echo \"$@\" >> '" + calls + "'\n", "");
     Outcome outcome =
         Cli.run(
             home,
@@ -64,17 +71,7 @@ class ModelInstallTest {
     // A relative model.dir is the repository's; until 2026-12-07 the install wrote under the
     // folder the command ran in, where nothing read it.
     Path calls = tools.resolve("calls.txt");
-    Path python =
-        script(
-            tools.resolve("python3"),
-            "if [ \"$1\" = -m ] && [ \"$2\" = venv ]; then\n"
-                + "  for last; do :; done\n"
-                + "  mkdir -p \"$last/bin\"\n"
-                + "  printf '#!/bin/sh\\necho \"$@\" >> "
-                + calls
-                + "\\nexit 0\\n' > \"$last/bin/python\"\n"
-                + "  chmod +x \"$last/bin/python\"\n"
-                + "fi\n");
+    Path python = interpreter("", "echo \"$@\" >> " + calls + "\\n");
     Cli.run(
         home,
         "--set",
