@@ -87,7 +87,9 @@ final class Catalog {
       PreparedStatement deleteImage,
       PreparedStatement deleteThumbs,
       PreparedStatement urlHashes,
-      PreparedStatement deleteUrl) {}
+      PreparedStatement deleteUrl,
+      PreparedStatement takedownIds,
+      PreparedStatement imageIds) {}
 
   /** A summary and when it was read ({@link System#nanoTime}). */
   private record Cached(Summary summary, long readAt) {}
@@ -292,7 +294,9 @@ final class Catalog {
               s.prepare("DELETE FROM images WHERE id = ?"),
               s.prepare("DELETE FROM image_thumbnails WHERE image_id = ?"),
               s.prepare("SELECT url_hash FROM image_urls WHERE image_id = ?"),
-              s.prepare("DELETE FROM image_urls WHERE url_hash = ?"));
+              s.prepare("DELETE FROM image_urls WHERE url_hash = ?"),
+              s.prepare("SELECT image_id FROM takedowns_by_image"),
+              s.prepare("SELECT id FROM images WHERE id IN ?"));
       statements = st;
     }
     return st;
@@ -406,12 +410,51 @@ final class Catalog {
         });
   }
 
+  /**
+   * Every image id with a takedown on record ({@code takedowns_by_image}, read whole, page by
+   * page).
+   */
+  List<String> takedownIds() {
+    return stores.cassandra(
+        s -> {
+          List<String> ids = new ArrayList<>();
+          for (Row r : s.execute(statements(s).takedownIds().bind())) {
+            ids.add(r.getString("image_id"));
+          }
+          return ids;
+        });
+  }
+
+  /** Ids at a time in {@link #withImageRow}'s reads. */
+  static final int IDS_PER_READ = 100;
+
+  /** Which of {@code ids} still have an image row, complete or not. */
+  Set<String> withImageRow(Collection<String> ids) {
+    if (ids.isEmpty()) {
+      return Set.of();
+    }
+    return stores.cassandra(
+        s -> {
+          Statements st = statements(s);
+          List<String> all = List.copyOf(ids);
+          List<CompletableFuture<List<Row>>> reads = new ArrayList<>();
+          for (int i = 0; i < all.size(); i += IDS_PER_READ) {
+            List<String> chunk = all.subList(i, Math.min(all.size(), i + IDS_PER_READ));
+            reads.add(all(s.executeAsync(st.imageIds().bind(chunk))));
+          }
+          Set<String> out = new java.util.HashSet<>();
+          for (var read : reads) {
+            read.join().forEach(r -> out.add(r.getString("id")));
+          }
+          return out;
+        });
+  }
+
   /** Deletes a taken-down image's rows: its URLs, its thumbnails, and its image row last. */
-  void deleteRows(Detail d) {
+  void deleteRows(String id) {
     stores.cassandra(
         s -> {
           Statements st = statements(s);
-          String id = d.summary().id();
           List<String> hashes = new ArrayList<>();
           for (Row r : s.execute(st.urlHashes().bind(id))) {
             hashes.add(r.getString("url_hash"));

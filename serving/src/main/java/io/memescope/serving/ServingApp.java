@@ -236,6 +236,7 @@ public final class ServingApp implements AutoCloseable {
             });
     app.start(host, port);
     stats.start();
+    takedowns.start(settings.takedownRepair());
     return app.port();
   }
 

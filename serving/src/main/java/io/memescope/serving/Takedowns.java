@@ -4,11 +4,17 @@ import io.memescope.core.config.KafkaSettings;
 import io.memescope.core.records.Json;
 import io.memescope.core.records.Takedown;
 import io.memescope.core.schema.Clients;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -27,6 +33,13 @@ import org.slf4j.LoggerFactory;
  * the takedown either sees the record or happened before the deletes (docs/ARCHITECTURE.md,
  * "Takedowns and the index sink"). Each step is idempotent and the image row is what makes the
  * image findable, so a takedown that failed half-way is finished by repeating the request.
+ *
+ * <p>Or without it: {@link #repair} finishes every takedown on record whose image row is still
+ * there. A takedown that failed on this replica is retried every {@link #TICK} until it is
+ * finished, and all takedowns on record are looked through at start-up and every {@code
+ * serving.takedown-repair-interval}, which finishes those another replica or a process that was
+ * stopped left half-done. Until 2026-12-07 nothing did: once this replica's 10-minute mark ran out,
+ * an image whose Milvus delete had failed was back in every answer.
  */
 final class Takedowns implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Takedowns.class);
@@ -36,10 +49,97 @@ final class Takedowns implements AutoCloseable {
   private final KafkaSettings kafka;
   private volatile KafkaProducer<String, byte[]> producer;
 
+  /** How often a takedown that failed on this replica is tried again, at most. */
+  static final Duration TICK = Duration.ofSeconds(30);
+
+  /** Ids whose takedown failed here after it was recorded, until a repair finishes them. */
+  private final Set<String> pending = ConcurrentHashMap.newKeySet();
+
+  private final ScheduledExecutorService repairs =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "takedown-repair");
+            t.setDaemon(true);
+            return t;
+          });
+
+  /** Ids whose takedown request is running here: the repair leaves them to it. */
+  private final Set<String> inProgress = ConcurrentHashMap.newKeySet();
+
+  /** How often this replica's failed takedowns are tried again ({@link #start}). */
+  private volatile Duration tick = TICK;
+
+  /** When the next look through every takedown on record is due ({@link System#nanoTime}). */
+  private long nextFullRepair;
+
   Takedowns(Catalog catalog, Index index, KafkaSettings kafka) {
     this.catalog = catalog;
     this.index = index;
     this.kafka = kafka;
+  }
+
+  /**
+   * Starts the repairs: every takedown on record looked through now and every {@code interval},
+   * this replica's failed ones every {@link #TICK} (or {@code interval}, if shorter).
+   */
+  void start(Duration interval) {
+    tick = interval.compareTo(TICK) < 0 ? interval : TICK;
+    nextFullRepair = System.nanoTime();
+    repairs.scheduleWithFixedDelay(
+        () -> {
+          boolean full = System.nanoTime() - nextFullRepair >= 0;
+          if (full) {
+            nextFullRepair = System.nanoTime() + interval.toNanos();
+          }
+          if (full || !pending.isEmpty()) {
+            repair(full);
+          }
+        },
+        0,
+        tick.toMillis(),
+        TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Finishes takedowns that were recorded but not finished: the image is left out of every answer
+   * of this replica from now on, deleted from Milvus, and its rows deleted, the image row last. A
+   * takedown is unfinished while its image row is there (it goes last).
+   *
+   * @param all every takedown on record ({@code takedowns_by_image}), not only this replica's
+   *     failed ones
+   * @return how many were finished
+   */
+  int repair(boolean all) {
+    int finished = 0;
+    pending.forEach(catalog::forget); // hidden while it is pending, beyond the 10-minute mark
+    try {
+      Set<String> ids = new HashSet<>(pending);
+      if (all) {
+        ids.addAll(catalog.takedownIds());
+      }
+      Set<String> unfinished = new HashSet<>(catalog.withImageRow(ids));
+      unfinished.removeAll(inProgress);
+      pending.retainAll(unfinished);
+      for (String id : unfinished) {
+        catalog.forget(id);
+        pending.add(id);
+      }
+      for (String id : unfinished) {
+        index.delete(id);
+        catalog.deleteRows(id);
+        pending.remove(id);
+        finished++;
+        LOG.info("finished the takedown of image {}, left half-done before", id);
+      }
+    } catch (RuntimeException e) {
+      LOG.warn(
+          "finishing takedowns failed ({} finished, {} left), next try within {} s: {}",
+          finished,
+          pending.size(),
+          Math.max(1, tick.toSeconds()),
+          e.toString());
+    }
+    return finished;
   }
 
   Map<String, Object> takedown(String id, String reason) {
@@ -58,10 +158,22 @@ final class Takedowns implements AutoCloseable {
     } catch (Exception e) {
       throw ApiException.unavailable("Kafka", e);
     }
+    // Nothing is deleted before the record is written: failing here, the request is to be
+    // repeated (a record written all the same is found by the next look through all of them).
     catalog.recordTakedown(d, reason, at);
-    catalog.forget(id); // left out of answers from here on, before any delete
-    index.delete(id);
-    catalog.deleteRows(d);
+    inProgress.add(id);
+    try {
+      catalog.forget(id); // left out of answers from here on, before any delete
+      index.delete(id);
+      catalog.deleteRows(id);
+    } catch (RuntimeException e) {
+      // Recorded, not finished: the repair tries it again from the next tick on, and the request
+      // may be repeated.
+      pending.add(id);
+      throw e;
+    } finally {
+      inProgress.remove(id);
+    }
     LOG.info("took down image {} (sha256 {}): {}", id, d.sha256(), reason);
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("id", id);
@@ -91,6 +203,7 @@ final class Takedowns implements AutoCloseable {
 
   @Override
   public synchronized void close() {
+    repairs.shutdownNow();
     if (producer != null) {
       producer.close();
     }

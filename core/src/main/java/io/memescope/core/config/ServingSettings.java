@@ -22,6 +22,8 @@ import java.util.List;
  * @param trustedProxies addresses of reverse proxies whose {@code X-Forwarded-For} names the client
  *     (normalised IP literals)
  * @param modelWait the longest a search waits for its turn of the model before a 503
+ * @param takedownRepair how often the server looks for takedowns that were recorded but not
+ *     finished (Milvus or Cassandra away half-way, on any replica) and finishes them
  */
 public record ServingSettings(
     boolean enabled,
@@ -41,7 +43,8 @@ public record ServingSettings(
     int qualitySortWindow,
     boolean gzipLoopback,
     java.util.Set<String> trustedProxies,
-    Duration modelWait) {
+    Duration modelWait,
+    Duration takedownRepair) {
 
   /**
    * Where the stack keeps the admin key it generates when {@code serving.admin-key} is empty:
@@ -85,6 +88,7 @@ public record ServingSettings(
         r.intInRange("serving.quality-sort-window", 1, 16_384),
         r.bool("serving.gzip-loopback"),
         r.ipAddresses("serving.trusted-proxies"),
-        r.positiveDurationAtMost("serving.model-wait", Duration.ofMinutes(10)));
+        r.positiveDurationAtMost("serving.model-wait", Duration.ofMinutes(10)),
+        r.positiveDurationAtMost("serving.takedown-repair-interval", Duration.ofDays(1)));
   }
 }
