@@ -12,13 +12,17 @@ import java.util.function.Supplier;
  * server's threads waited and even {@code /api/stats} and the search page went unanswered. A
  * request that does not get its turn within {@code serving.model-wait} is answered 503 with
  * Retry-After; the rest of the API stays responsive. Requests whose terms are all cached never come
- * here.
+ * here. The memory waiting requests hold is bounded too (a quarter of the heap by default): a
+ * search with a large upload that would go past it is a 503 at once.
  */
 final class ModelGate {
   private final Semaphore turns;
   private final int size;
   private final Duration wait;
   private final int maxWaiting;
+  private final long maxWaitingBytes;
+  private final java.util.concurrent.atomic.AtomicLong waitingBytes =
+      new java.util.concurrent.atomic.AtomicLong();
   private final java.util.concurrent.atomic.AtomicInteger asking =
       new java.util.concurrent.atomic.AtomicInteger();
 
@@ -31,7 +35,11 @@ final class ModelGate {
    * @param wait the longest a request waits for its turn
    */
   ModelGate(int size, Duration wait) {
-    this(size, wait, Math.min(size * WAITING_PER_TURN, MAX_WAITING));
+    this(
+        size,
+        wait,
+        Math.min(size * WAITING_PER_TURN, MAX_WAITING),
+        Runtime.getRuntime().maxMemory() / 4);
   }
 
   /** Waiting requests at most, whatever the turns: well within the server's request threads. */
@@ -44,6 +52,15 @@ final class ModelGate {
    *     of the API
    */
   ModelGate(int size, Duration wait, int maxWaiting) {
+    this(size, wait, maxWaiting, Long.MAX_VALUE);
+  }
+
+  /**
+   * @param maxWaitingBytes memory that requests waiting for a turn may hold together (their
+   *     uploaded images, as {@link #run(Supplier, long)} is told); one more is answered 503 at
+   *     once, unless it is the only one waiting
+   */
+  ModelGate(int size, Duration wait, int maxWaiting, long maxWaitingBytes) {
     if (size < 1) {
       throw new IllegalArgumentException("size " + size + " is under 1");
     }
@@ -51,27 +68,54 @@ final class ModelGate {
     this.turns = new Semaphore(size, true); // fair: first come, first served
     this.wait = wait;
     this.maxWaiting = maxWaiting;
+    this.maxWaitingBytes = maxWaitingBytes;
+  }
+
+  /**
+   * Runs {@code work} in a turn of the model's, as {@link #run(Supplier, long)} holding nothing.
+   */
+  <T> T run(Supplier<T> work) {
+    return run(work, 0);
   }
 
   /**
    * Runs {@code work} in a turn of the model's.
    *
-   * @throws ApiException 503 with Retry-After when no turn came within the wait, or the request's
-   *     thread was interrupted while waiting
+   * @param holding the memory the request holds while it waits (an uploaded image, its request body
+   *     and what was parsed from it): waiting requests hold at most {@code maxWaitingBytes}
+   *     together. Until 2026-12-07 only their number was bounded, and 32 searches with an 8 MiB
+   *     image each, waiting at once, held about a gigabyte, twice the local server's heap.
+   * @throws ApiException 503 with Retry-After when no turn came within the wait, the line or its
+   *     memory is full, or the request's thread was interrupted while waiting
    */
-  <T> T run(Supplier<T> work) {
+  <T> T run(Supplier<T> work, long holding) {
     // In the gate: running or waiting.
     if (asking.incrementAndGet() > size + maxWaiting) {
       asking.decrementAndGet();
       throw busy(": " + maxWaiting + " queries are waiting for it already", null);
     }
+    long held = 0;
     try {
+      if (holding > 0) {
+        held = holding;
+        long together = waitingBytes.addAndGet(holding);
+        if (together > maxWaitingBytes && together > holding) {
+          throw busy(
+              ": queries holding "
+                  + ((together - holding) >> 20)
+                  + " MiB of images are waiting for it already",
+              null);
+        }
+      }
       boolean got;
       try {
         got = turns.tryAcquire(wait.toNanos(), TimeUnit.NANOSECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw busy(e);
+      } finally {
+        waitingBytes.addAndGet(-held); // no longer waiting: in a turn, or refused
+        held = 0;
       }
       if (!got) {
         throw busy(null);
@@ -82,6 +126,7 @@ final class ModelGate {
         turns.release();
       }
     } finally {
+      waitingBytes.addAndGet(-held);
       asking.decrementAndGet();
     }
   }
@@ -106,6 +151,11 @@ final class ModelGate {
   /** Requests using the model now. */
   int inUse() {
     return size - turns.availablePermits();
+  }
+
+  /** The memory that requests waiting for a turn hold now, as they said. */
+  long waitingBytes() {
+    return waitingBytes.get();
   }
 
   /** Requests waiting for a turn now. */

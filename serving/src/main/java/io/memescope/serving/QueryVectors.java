@@ -123,6 +123,12 @@ final class QueryVectors {
     return out;
   }
 
+  /**
+   * What a search holds while it waits for the model, per byte of an uploaded image: the request
+   * body (base64, 4/3), the parsed JSON's string (4/3 again) and the decoded bytes, rounded up.
+   */
+  static final int HELD_PER_BYTE = 4;
+
   /** How many of {@code terms}' uploaded images have no cached vector (distinct contents). */
   int imagesToEmbed(List<SearchRequest.Term> terms) {
     java.util.Set<String> uncached = new java.util.HashSet<>();
@@ -151,7 +157,8 @@ final class QueryVectors {
               } catch (ImageDecodeException e) {
                 throw ApiException.badRequest(field, "cannot be used: " + e.getMessage());
               }
-            });
+            },
+            HELD_PER_BYTE * bytes.length);
     embedded.accept("image");
     images.put(key, v);
     return v;

@@ -84,6 +84,48 @@ class ModelGateTest {
     threads.shutdown();
   }
 
+  @Test
+  void past_the_memory_waiting_requests_may_hold_a_large_upload_gets_503_at_once()
+      throws Exception {
+    ModelGate gate = new ModelGate(1, Duration.ofSeconds(30), 8, 100 << 20);
+    java.util.concurrent.ExecutorService threads =
+        java.util.concurrent.Executors.newFixedThreadPool(3);
+    CountDownLatch inside = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    CompletableFuture<Boolean> holder =
+        CompletableFuture.supplyAsync(() -> hold(gate, inside, release), threads);
+    CompletableFuture<String> large = null;
+    CompletableFuture<String> small = null;
+    try {
+      assertThat(inside.await(10, TimeUnit.SECONDS)).isTrue();
+      // Alone in the line, a request may hold more than all of it: it would never be served.
+      large = CompletableFuture.supplyAsync(() -> gate.run(() -> "large", 60L << 20), threads);
+      awaitWaiting(gate, 1);
+      assertBusy(() -> gate.run(() -> "too much", 60L << 20), "MiB of images are waiting");
+      assertThat(gate.waitingBytes()).as("the refused one's bytes went").isEqualTo(60L << 20);
+      small = CompletableFuture.supplyAsync(() -> gate.run(() -> "small", 30L << 20), threads);
+      awaitWaiting(gate, 2);
+      assertThat(large).isNotDone();
+    } finally {
+      release.countDown();
+    }
+    assertThat(holder.get(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(large.get(10, TimeUnit.SECONDS)).isEqualTo("large");
+    assertThat(small.get(10, TimeUnit.SECONDS)).isEqualTo("small");
+    assertThat(gate.waitingBytes()).isZero();
+    // A single upload larger than the whole budget waits when nobody else does.
+    assertThat(gate.run(() -> "alone", 500L << 20)).isEqualTo("alone");
+    threads.shutdown();
+  }
+
+  private static void awaitWaiting(ModelGate gate, int n) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (gate.waiting() < n) {
+      assertThat(System.nanoTime()).as("%s in the line within 10 s", n).isLessThan(deadline);
+      Thread.sleep(10);
+    }
+  }
+
   /**
    * Takes a turn of {@code gate} and keeps it until {@code release}, saying so on {@code inside}.
    */
