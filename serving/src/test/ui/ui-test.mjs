@@ -792,6 +792,63 @@ await check('detail: → while a busy next page waits to be asked again says so,
   return `"${said}", then result ${answer.results.length + 1}`;
 });
 
+await check('the ends: ← on the first result and → past the last say so; a result dropped twice is said to be in the query', async () => {
+  const page = await openPage();
+  // One short page: the answer's first three results and no cursor, so the third is the end.
+  await page.route('**/api/search', async (route) => {
+    const answer = await (await route.fetch()).json();
+    return route.fulfill({ json: { ...answer, results: answer.results.slice(0, 3), cursor: null } });
+  });
+  await page.goto(`/?q=${encodeURIComponent(QUERY)}`);
+  await searchAnswer(page, (b) => !b.cursor);
+  const tiles = page.getByTestId('result');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="result"]').length === 3);
+  const lastId = await tiles.nth(2).getAttribute('data-id');
+  await tiles.first().focus();
+  await page.keyboard.press('Enter');
+  const dialog = page.getByTestId('detail');
+  const said = page.getByTestId('detail-error');
+  await dialog.waitFor({ state: 'visible' });
+  await page.keyboard.press('ArrowLeft');
+  await said.waitFor({ state: 'visible' }).catch(() => { throw new Error('← on the first result said nothing'); });
+  ok(/first result/.test(await said.textContent()), `← on the first result said "${await said.textContent()}"`);
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowRight');
+  await page.waitForFunction((id) => document.querySelector('[data-testid="detail"]').dataset.id === id, lastId);
+  ok(await said.isHidden(), 'the message stayed on the next result');
+  const searches = page.searches.length;
+  await page.keyboard.press('ArrowRight');
+  await said.waitFor({ state: 'visible' }).catch(() => { throw new Error('→ on the last result said nothing'); });
+  ok(/last result/.test(await said.textContent()), `→ on the last result said "${await said.textContent()}"`);
+  ok(await dialog.getAttribute('data-id') === lastId, 'the detail left the last result');
+  ok(page.searches.length === searches, `→ on the last result asked ${page.searches.length - searches} page(s)`);
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'hidden' });
+
+  // A result dragged onto the page becomes an imageId term; dragged again, the status says it is
+  // in the query already (until 2026-12-07 the second drop did nothing at all).
+  const id = await tiles.nth(1).getAttribute('data-id');
+  const drop = () => page.evaluate((id) => {
+    const data = new DataTransfer();
+    data.setData('application/x-memescope-image-id', id);
+    for (const name of ['dragenter', 'dragover', 'drop']) {
+      document.body.dispatchEvent(new DragEvent(name, { dataTransfer: data, bubbles: true, cancelable: true }));
+    }
+  }, id);
+  const before = page.searches.length;
+  await drop();
+  await searchAnswer(page, (b) => !b.cursor && (b.terms ?? []).some((t) => t.imageId === id), { since: before });
+  await page.waitForFunction(() => !/Searching/.test(document.querySelector('[data-testid="status"]').textContent));
+  const after = page.searches.length;
+  await drop();
+  await page.waitForFunction(() => /in the query already/.test(document.querySelector('[data-testid="status"]').textContent))
+    .catch(() => { throw new Error('a result dropped again said nothing'); });
+  ok(await page.getByTestId('term').count() === 1, `${await page.getByTestId('term').count()} term chips after dropping one result twice`);
+  await page.waitForTimeout(300);
+  ok(page.searches.length === after, `dropping it again ran ${page.searches.length - after} search(es)`);
+  return '← on the first and → past the last said so; the second drop of one result said so';
+});
+
 await check('filters: a half-typed since date is an error, not a search without the date', async () => {
   const page = await openPage();
   await page.goto(`/?q=${encodeURIComponent(QUERY)}`);

@@ -557,7 +557,10 @@ document.addEventListener('drop', (e) => {
   if (ui.detail.open) return;
   const id = e.dataTransfer.getData(TILE_TYPE);
   if (id) {
+    // A result already in the query: said, as the detail's "Add to query" says it (until
+    // 2026-12-07 the drop did nothing).
     if (addTerm({ kind: 'imageId', value: id })) scheduleSearch(0);
+    else setStatus('This image is in the query already.');
   } else {
     addImages(e.dataTransfer.files);
   }
@@ -1244,6 +1247,11 @@ ui.detail.addEventListener('keydown', (e) => {
       ui.detailError.textContent = 'The next results are on their way: they are asked for again in a moment.';
       ui.detailError.hidden = false;
     } else loadPage(); // or the page in flight, which looks at wantNext when it is in
+  } else {
+    // Before the first result or past the very last: said, not nothing (until 2026-12-07).
+    e.preventDefault();
+    ui.detailError.textContent = e.key === 'ArrowLeft' ? 'This is the first result.' : 'That is all: this is the last result.';
+    ui.detailError.hidden = false;
   }
 });
 
