@@ -144,6 +144,11 @@ public final class RaterApp implements AutoCloseable {
             HandlerType.GET, "/health", Access.PUBLIC, ctx -> json(ctx, Map.of("status", "ok"))));
   }
 
+  /** The ratings, for tests that fail an undo half-way ({@link Ratings#midUndo}). */
+  Ratings ratings() {
+    return ratings;
+  }
+
   /** Starts on {@code port} (0: any free port) and returns the port. */
   public int start(String host, int port) {
     app =

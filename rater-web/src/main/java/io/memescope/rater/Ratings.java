@@ -290,6 +290,12 @@ final class Ratings {
           if (rating.ratedAt().isBefore(Instant.now().minus(settings.undoWindow()))) {
             return Optional.empty();
           }
+          // The pair is handed back before the rating goes: an undo that fails between its writes
+          // (Cassandra away) leaves the rating stored and the pair held for the rater, and the
+          // undo sent again finishes it on the same lease. Until 2026-12-07 the rating went first,
+          // and a failure before the pair was put back lost a queued pair from the queue for good.
+          Pairs.Lease lease = handedBack(s, rating).orElseGet(() -> handBack(s, rater, rating));
+          midUndo.run();
           // Compare-and-set, as every write there (claimPair): the row goes only if it is this
           // rating's (a rating of the pair stored twice before 2026-12-06 keeps the other's).
           s.execute(
@@ -306,34 +312,70 @@ final class Ratings {
           s.execute(
               db.prepare(s, "DELETE FROM rater_leases WHERE rater = ? AND lease = ?")
                   .bind(rater, rating.lease()));
-          Pairs.Lease lease;
-          if (Pairs.QUEUE.equals(rating.origin())) {
-            // An entry an admin cleared from the queue: the pair is handed back (the rater means
-            // to rate it again), but not put back into the queue the admin emptied.
-            boolean cleared =
-                new RatingQueue(s)
-                    .clearedAt(rating.queue())
-                    .filter(t -> clearedBefore(rating, t))
-                    .isPresent();
-            long rank = cleared ? rating.rank() : requeue(s, rating);
-            lease =
-                pairs.record(
-                    s,
-                    rater,
-                    rating.left(),
-                    rating.right(),
-                    Pairs.QUEUE,
-                    rating.queue(),
-                    rank,
-                    rating.iteration(),
-                    rating.ratingsWanted());
-          } else {
-            lease =
-                pairs.record(
-                    s, rater, rating.left(), rating.right(), rating.origin(), null, null, null, 1);
-          }
           return Optional.of(new Undone(rating, lease));
         });
+  }
+
+  /** Runs between an undo's hand-back and its deletes; a test fails it there. */
+  volatile Runnable midUndo = () -> {};
+
+  /**
+   * The lease an earlier try of this undo handed the pair back on, if it failed before deleting the
+   * rating: a lease of the rater's for the same pair, made after the rating, unused.
+   */
+  private Optional<Pairs.Lease> handedBack(CqlSession s, Stored rating) {
+    long ratedAt = rating.ratedAt().toEpochMilli();
+    Pairs.Lease found = null;
+    for (Row r :
+        s.execute(
+            db.prepare(s, "SELECT * FROM rater_leases WHERE rater = ?").bind(rating.rater()))) {
+      if (r.isNull("pair_key")) {
+        continue; // expired cell by cell (Pairs#lease)
+      }
+      Pairs.Lease l = Pairs.toLease(r);
+      if (l.pairKey().equals(rating.pairKey())
+          && !l.id().equals(rating.lease())
+          && l.ratingId() == null
+          && !l.released()
+          && Uuids.unixTimestamp(l.id()) >= ratedAt
+          && (found == null || Uuids.unixTimestamp(l.id()) > Uuids.unixTimestamp(found.id()))) {
+        found = l;
+      }
+    }
+    return Optional.ofNullable(found);
+  }
+
+  /**
+   * Puts an undone rating's pair back (a queued one into its queue) on a new lease of the rater.
+   */
+  private Pairs.Lease handBack(CqlSession s, String rater, Stored rating) {
+    Pairs.Lease lease;
+    if (Pairs.QUEUE.equals(rating.origin())) {
+      // An entry an admin cleared from the queue: the pair is handed back (the rater means
+      // to rate it again), but not put back into the queue the admin emptied.
+      boolean cleared =
+          new RatingQueue(s)
+              .clearedAt(rating.queue())
+              .filter(t -> clearedBefore(rating, t))
+              .isPresent();
+      long rank = cleared ? rating.rank() : requeue(s, rating);
+      lease =
+          pairs.record(
+              s,
+              rater,
+              rating.left(),
+              rating.right(),
+              Pairs.QUEUE,
+              rating.queue(),
+              rank,
+              rating.iteration(),
+              rating.ratingsWanted());
+    } else {
+      lease =
+          pairs.record(
+              s, rater, rating.left(), rating.right(), rating.origin(), null, null, null, 1);
+    }
+    return lease;
   }
 
   /**

@@ -762,6 +762,66 @@ class RaterIT {
 
   @Test
   @Order(14)
+  void an_undo_that_fails_half_way_keeps_the_rating_and_the_pair_and_sent_again_finishes()
+      throws Exception {
+    // A queued pair rated as often as it wanted has left the queue. Until 2026-12-07 an undo
+    // deleted the rating first and put the pair back after: failing in between (Cassandra away),
+    // it lost the pair for good (the rating gone, the queue without it, and the undo sent again
+    // a 409). Now the pair is handed back first.
+    Session admin = signIn("admin", ADMIN_PASSWORD);
+    createRater(admin, "mia", "mia-q");
+    HttpResponse<String> enqueued =
+        admin.send(
+            "POST",
+            "/api/admin/queues/mia-q/pairs",
+            "{\"iteration\":\"al-12\",\"pairs\":[{\"left\":\""
+                + images.get(34)
+                + "\",\"right\":\""
+                + images.get(35)
+                + "\"}]}");
+    assertThat(enqueued.statusCode()).as(enqueued.body()).isBetween(200, 299);
+    Session mia = signIn("mia", PASSWORD);
+    JsonNode p = mia.reset();
+    String lease = p.path("lease").asText();
+    assertThat(mia.send("POST", "/api/ratings", rating(lease, SCORES)).statusCode()).isEqualTo(201);
+    assertThat(new RatingQueue(cql).depth("mia-q")).isZero();
+
+    app.ratings().midUndo =
+        () -> {
+          throw new IllegalStateException("the undo fails half-way, on purpose");
+        };
+    String undo = "{\"lease\":\"" + lease + "\"}";
+    HttpResponse<String> failed;
+    try {
+      failed = mia.send("POST", "/api/ratings/undo", undo);
+    } finally {
+      app.ratings().midUndo = () -> {};
+    }
+    assertThat(failed.statusCode()).as(failed.body()).isGreaterThanOrEqualTo(500);
+    assertThat(ratingsOf("mia")).as("the rating, not undone yet").hasSize(1);
+    List<Row> entries =
+        cql.execute("SELECT pair_key, leased_by FROM rating_queue WHERE queue = 'mia-q'").all();
+    assertThat(entries).as("the pair, back in its queue once, held for mia").hasSize(1);
+    assertThat(entries.get(0).getString("pair_key")).isEqualTo(key(p));
+    assertThat(entries.get(0).getString("leased_by")).isEqualTo("mia");
+
+    HttpResponse<String> again = mia.send("POST", "/api/ratings/undo", undo);
+    assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+    JsonNode back = Json.mapper().readTree(again.body()).path("pair");
+    assertThat(key(back)).isEqualTo(key(p));
+    assertThat(ratingsOf("mia")).isEmpty();
+    assertThat(cql.execute("SELECT pair_key FROM rating_queue WHERE queue = 'mia-q'").all())
+        .as("still once: the undo sent again used the hand-back of the first")
+        .hasSize(1);
+    assertThat(
+            mia.send("POST", "/api/ratings", rating(back.path("lease").asText(), SCORES))
+                .statusCode())
+        .isEqualTo(201);
+    assertThat(new RatingQueue(cql).depth("mia-q")).isZero();
+  }
+
+  @Test
+  @Order(14)
   void an_undo_leaves_a_pair_another_rater_holds_with_them_and_a_cleared_queue_empty()
       throws Exception {
     Session admin = signIn("admin", ADMIN_PASSWORD);
