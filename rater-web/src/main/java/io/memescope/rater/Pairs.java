@@ -156,6 +156,26 @@ final class Pairs {
       Long rank,
       String iteration,
       int wanted) {
+    return record(s, rater, left, right, origin, queue, rank, iteration, wanted, null);
+  }
+
+  /**
+   * Records a lease of the pair for {@code rater}.
+   *
+   * @param handedBackFor the rating an undo hands the pair back for (null: none), by which a retry
+   *     of the undo finds this lease
+   */
+  Lease record(
+      CqlSession s,
+      String rater,
+      String left,
+      String right,
+      String origin,
+      String queue,
+      Long rank,
+      String iteration,
+      int wanted,
+      UUID handedBackFor) {
     Lease l =
         new Lease(
             rater,
@@ -174,9 +194,20 @@ final class Pairs {
         db.prepare(
                 s,
                 "INSERT INTO rater_leases (rater, lease, pair_key, left_id, right_id, origin,"
-                    + " queue, rank, iteration, ratings_wanted, released)"
-                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, false)")
-            .bind(rater, l.id(), l.pairKey(), left, right, origin, queue, rank, iteration, wanted));
+                    + " queue, rank, iteration, ratings_wanted, released, handed_back_for)"
+                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, false, ?)")
+            .bind(
+                rater,
+                l.id(),
+                l.pairKey(),
+                left,
+                right,
+                origin,
+                queue,
+                rank,
+                iteration,
+                wanted,
+                handedBackFor));
     return l;
   }
 

@@ -258,8 +258,9 @@ final class Ratings {
   }
 
   /**
-   * Undoes the rater's latest rating if it is younger than {@code rater.undo-window}: deletes it,
-   * puts a queued pair back in its queue, and hands the pair back to the rater on a new lease.
+   * Undoes the rater's latest rating if it is younger than {@code rater.undo-window}: hands the
+   * pair back to the rater on a new lease (a queued pair back in its queue), then deletes the
+   * rating.
    *
    * @param expected the lease of the rating the caller means to undo, or null: whichever is the
    *     latest. When given and the latest rating is another (this one was undone already by a
@@ -294,8 +295,8 @@ final class Ratings {
           // (Cassandra away) leaves the rating stored and the pair held for the rater, and the
           // undo sent again finishes it on the same lease. Until 2026-12-07 the rating went first,
           // and a failure before the pair was put back lost a queued pair from the queue for good.
-          Pairs.Lease lease = handedBack(s, rating).orElseGet(() -> handBack(s, rater, rating));
-          midUndo.run();
+          Pairs.Lease lease = handBack(s, rater, rating);
+          midUndo.accept("deletes");
           // Compare-and-set, as every write there (claimPair): the row goes only if it is this
           // rating's (a rating of the pair stored twice before 2026-12-06 keeps the other's).
           s.execute(
@@ -316,64 +317,82 @@ final class Ratings {
         });
   }
 
-  /** Runs between an undo's hand-back and its deletes; a test fails it there. */
-  volatile Runnable midUndo = () -> {};
+  /**
+   * Runs inside an undo, told where: "queue" after the hand-back's lease is written and before the
+   * queue's writes, "deletes" before the rating is deleted. Tests fail the undo there.
+   */
+  volatile java.util.function.Consumer<String> midUndo = stage -> {};
 
   /**
-   * The lease an earlier try of this undo handed the pair back on, if it failed before deleting the
-   * rating: a lease of the rater's for the same pair, made after the rating, unused.
+   * The lease an earlier try of this undo handed the pair back on (it names the rating), if that
+   * try failed before the rating was deleted; released or not.
    */
   private Optional<Pairs.Lease> handedBack(CqlSession s, Stored rating) {
-    long ratedAt = rating.ratedAt().toEpochMilli();
     Pairs.Lease found = null;
     for (Row r :
         s.execute(
             db.prepare(s, "SELECT * FROM rater_leases WHERE rater = ?").bind(rating.rater()))) {
-      if (r.isNull("pair_key")) {
-        continue; // expired cell by cell (Pairs#lease)
-      }
-      Pairs.Lease l = Pairs.toLease(r);
-      if (l.pairKey().equals(rating.pairKey())
-          && !l.id().equals(rating.lease())
-          && l.ratingId() == null
-          && !l.released()
-          && Uuids.unixTimestamp(l.id()) >= ratedAt
-          && (found == null || Uuids.unixTimestamp(l.id()) > Uuids.unixTimestamp(found.id()))) {
-        found = l;
+      if (!r.isNull("pair_key") && rating.id().equals(r.getUuid("handed_back_for"))) {
+        Pairs.Lease l = Pairs.toLease(r);
+        if (found == null || Uuids.unixTimestamp(l.id()) > Uuids.unixTimestamp(found.id())) {
+          found = l;
+        }
       }
     }
     return Optional.ofNullable(found);
   }
 
   /**
-   * Puts an undone rating's pair back (a queued one into its queue) on a new lease of the rater.
+   * Hands an undone rating's pair back on a new lease that names the rating, and puts a queued pair
+   * back into its queue. The lease is written first, with the queue place chosen for the pair: an
+   * undo sent again after a failure anywhere here finds it, and makes the queue's writes again at
+   * that place (each is idempotent), never a second place. A lease released in between (the page
+   * reloaded) is replaced by another at the same place.
    */
   private Pairs.Lease handBack(CqlSession s, String rater, Stored rating) {
-    Pairs.Lease lease;
-    if (Pairs.QUEUE.equals(rating.origin())) {
-      // An entry an admin cleared from the queue: the pair is handed back (the rater means
-      // to rate it again), but not put back into the queue the admin emptied.
-      boolean cleared =
-          new RatingQueue(s)
-              .clearedAt(rating.queue())
-              .filter(t -> clearedBefore(rating, t))
-              .isPresent();
-      long rank = cleared ? rating.rank() : requeue(s, rating);
-      lease =
-          pairs.record(
-              s,
-              rater,
-              rating.left(),
-              rating.right(),
-              Pairs.QUEUE,
-              rating.queue(),
-              rank,
-              rating.iteration(),
-              rating.ratingsWanted());
-    } else {
-      lease =
-          pairs.record(
-              s, rater, rating.left(), rating.right(), rating.origin(), null, null, null, 1);
+    Optional<Pairs.Lease> earlier = handedBack(s, rating);
+    Optional<Pairs.Lease> held = earlier.filter(l -> !l.released());
+    if (!Pairs.QUEUE.equals(rating.origin())) {
+      return held.orElseGet(
+          () ->
+              pairs.record(
+                  s,
+                  rater,
+                  rating.left(),
+                  rating.right(),
+                  rating.origin(),
+                  null,
+                  null,
+                  null,
+                  1,
+                  rating.id()));
+    }
+    // An entry an admin cleared from the queue: the pair is handed back (the rater means to rate
+    // it again), but not put back into the queue the admin emptied.
+    boolean cleared =
+        new RatingQueue(s)
+            .clearedAt(rating.queue())
+            .filter(t -> clearedBefore(rating, t))
+            .isPresent();
+    long rank =
+        earlier.map(Pairs.Lease::rank).orElseGet(() -> cleared ? rating.rank() : place(s, rating));
+    Pairs.Lease lease =
+        held.orElseGet(
+            () ->
+                pairs.record(
+                    s,
+                    rater,
+                    rating.left(),
+                    rating.right(),
+                    Pairs.QUEUE,
+                    rating.queue(),
+                    rank,
+                    rating.iteration(),
+                    rating.ratingsWanted(),
+                    rating.id()));
+    midUndo.accept("queue");
+    if (!cleared) {
+      requeue(s, rating, rank);
     }
     return lease;
   }
@@ -393,20 +412,20 @@ final class Ratings {
   }
 
   /**
-   * Puts an undone queued pair back, held by its rater, without their rating, and returns its new
-   * rank. It goes at the end of the queue, not at its old rank: raters' marks ({@code
-   * rater_queue_marks}) may have passed the old one while the entry could not be taken (rated by
-   * this rater, or rated as often as it wanted and deleted), and would hide it from them.
+   * Where an undone queued pair goes back: at the end of the queue, not at its old rank: raters'
+   * marks ({@code rater_queue_marks}) may have passed the old one while the entry could not be
+   * taken (rated by this rater, or rated as often as it wanted and deleted), and would hide it from
+   * them.
    *
    * <p>Except while another rater holds the entry (a pair wanted more than once): it stays where it
-   * is, theirs, and only this rater comes off its {@code rated_by}; their rating of it will be
-   * recorded on it (through the fallback of {@code rated}). Until 2026-12-06 the entry was moved
-   * from under them, and their rating, recorded on an entry that was gone, never counted, so the
-   * pair always went to one rater more than it wanted. It still can, less often: this rater's lease
-   * is not marked on the entry, so once the other rater is done, a third may take it before this
-   * one rates it again.
+   * is, theirs (its rank is returned), and only this rater comes off its {@code rated_by}; their
+   * rating of it will be recorded on it (through the fallback of {@code rated}). Until 2026-12-06
+   * the entry was moved from under them, and their rating, recorded on an entry that was gone,
+   * never counted, so the pair always went to one rater more than it wanted. It still can, less
+   * often: this rater's lease is not marked on the entry, so once the other rater is done, a third
+   * may take it before this one rates it again.
    */
-  private long requeue(CqlSession s, Stored r) {
+  private long place(CqlSession s, Stored r) {
     Instant now = Instant.now();
     Row old =
         s.execute(
@@ -421,14 +440,29 @@ final class Ratings {
         && !old.getString("leased_by").equals(r.rater())
         && old.getInstant("lease_until") != null
         && old.getInstant("lease_until").isAfter(now)) {
+      return r.rank();
+    }
+    return new RatingQueue(s).nextRank(r.queue(), now);
+  }
+
+  /**
+   * Puts an undone queued pair back at {@code rank} ({@link #place}), held by its rater, without
+   * their rating; at its old rank, takes only this rater off its {@code rated_by}. Each write may
+   * be made again: the new entry is inserted only if it is not there (a retry must not take it from
+   * a rater who leased it since), and the old one deleted after it, so the pair is never out of the
+   * queue.
+   */
+  private void requeue(CqlSession s, Stored r, long rank) {
+    if (rank == r.rank()) {
       s.execute(
           db.prepare(
                   s,
                   "UPDATE rating_queue SET rated_by = rated_by - ?"
                       + " WHERE queue = ? AND rank = ? AND pair_key = ? IF EXISTS")
               .bind(Set.of(r.rater()), r.queue(), r.rank(), r.pairKey()));
-      return r.rank();
+      return;
     }
+    Instant now = Instant.now();
     Set<String> others = new HashSet<>();
     for (Row row :
         s.execute(
@@ -437,14 +471,12 @@ final class Ratings {
       others.add(row.getString("rater"));
     }
     others.remove(r.rater());
-    long rank = new RatingQueue(s).nextRank(r.queue(), now);
-    // The new entry first, then the old one goes: the pair is never out of the queue.
     s.execute(
         db.prepare(
                 s,
                 "INSERT INTO rating_queue (queue, rank, pair_key, left_id, right_id, iteration,"
                     + " ratings_wanted, rated_by, leased_by, lease_until, enqueued_at)"
-                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) IF NOT EXISTS")
             .bind(
                 r.queue(),
                 rank,
@@ -460,7 +492,6 @@ final class Ratings {
     s.execute(
         db.prepare(s, "DELETE FROM rating_queue WHERE queue = ? AND rank = ? AND pair_key = ?")
             .bind(r.queue(), r.rank(), r.pairKey()));
-    return rank;
   }
 
   /** The rater's ratings since the start of today in {@code zone}, and in all. */

@@ -786,17 +786,13 @@ class RaterIT {
     assertThat(mia.send("POST", "/api/ratings", rating(lease, SCORES)).statusCode()).isEqualTo(201);
     assertThat(new RatingQueue(cql).depth("mia-q")).isZero();
 
-    app.ratings().midUndo =
-        () -> {
-          throw new IllegalStateException("the undo fails half-way, on purpose");
-        };
     String undo = "{\"lease\":\"" + lease + "\"}";
-    HttpResponse<String> failed;
-    try {
-      failed = mia.send("POST", "/api/ratings/undo", undo);
-    } finally {
-      app.ratings().midUndo = () -> {};
-    }
+    // First it fails after writing the hand-back's lease, before the queue's writes; sent again,
+    // after the queue's writes, before the rating is deleted.
+    HttpResponse<String> failed = failUndoAt(mia, undo, "queue");
+    assertThat(failed.statusCode()).as(failed.body()).isGreaterThanOrEqualTo(500);
+    assertThat(ratingsOf("mia")).as("the rating, not undone yet").hasSize(1);
+    failed = failUndoAt(mia, undo, "deletes");
     assertThat(failed.statusCode()).as(failed.body()).isGreaterThanOrEqualTo(500);
     assertThat(ratingsOf("mia")).as("the rating, not undone yet").hasSize(1);
     List<Row> entries =
@@ -804,6 +800,8 @@ class RaterIT {
     assertThat(entries).as("the pair, back in its queue once, held for mia").hasSize(1);
     assertThat(entries.get(0).getString("pair_key")).isEqualTo(key(p));
     assertThat(entries.get(0).getString("leased_by")).isEqualTo("mia");
+    // The page reloads after the error: what mia held is released (the hand-back's lease too).
+    mia.reset();
 
     HttpResponse<String> again = mia.send("POST", "/api/ratings/undo", undo);
     assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
@@ -811,7 +809,7 @@ class RaterIT {
     assertThat(key(back)).isEqualTo(key(p));
     assertThat(ratingsOf("mia")).isEmpty();
     assertThat(cql.execute("SELECT pair_key FROM rating_queue WHERE queue = 'mia-q'").all())
-        .as("still once: the undo sent again used the hand-back of the first")
+        .as("still once: the undos sent again used the place the first one chose")
         .hasSize(1);
     assertThat(
             mia.send("POST", "/api/ratings", rating(back.path("lease").asText(), SCORES))
@@ -1130,6 +1128,22 @@ class RaterIT {
                     back)
                 .one())
         .isNull();
+  }
+
+  /** Sends {@code body} to undo, failing the undo at {@code stage} ({@link Ratings#midUndo}). */
+  private HttpResponse<String> failUndoAt(Session page, String body, String stage)
+      throws Exception {
+    app.ratings().midUndo =
+        at -> {
+          if (at.equals(stage)) {
+            throw new IllegalStateException("the undo fails at " + stage + ", on purpose");
+          }
+        };
+    try {
+      return page.send("POST", "/api/ratings/undo", body);
+    } finally {
+      app.ratings().midUndo = at -> {};
+    }
   }
 
   /** What a page opened afresh asks first: a pair, keeping none of what the rater held. */
