@@ -294,7 +294,7 @@ final class Catalog {
               s.prepare("DELETE FROM images WHERE id = ?"),
               s.prepare("DELETE FROM image_thumbnails WHERE image_id = ?"),
               s.prepare("SELECT url_hash FROM image_urls WHERE image_id = ?"),
-              s.prepare("DELETE FROM image_urls WHERE url_hash = ?"),
+              s.prepare("DELETE FROM image_urls WHERE url_hash = ? IF image_id = ?"),
               s.prepare("SELECT image_id FROM takedowns_by_image"),
               s.prepare("SELECT id FROM images WHERE id IN ?"));
       statements = st;
@@ -425,8 +425,10 @@ final class Catalog {
         });
   }
 
-  /** Ids at a time in {@link #withImageRow}'s reads. */
+  /** Ids at a time in {@link #withImageRow}'s reads, and reads in flight at once. */
   static final int IDS_PER_READ = 100;
+
+  static final int READS_AT_ONCE = 4;
 
   /** Which of {@code ids} still have an image row, complete or not. */
   Set<String> withImageRow(Collection<String> ids) {
@@ -437,35 +439,47 @@ final class Catalog {
         s -> {
           Statements st = statements(s);
           List<String> all = List.copyOf(ids);
-          List<CompletableFuture<List<Row>>> reads = new ArrayList<>();
-          for (int i = 0; i < all.size(); i += IDS_PER_READ) {
-            List<String> chunk = all.subList(i, Math.min(all.size(), i + IDS_PER_READ));
-            reads.add(all(s.executeAsync(st.imageIds().bind(chunk))));
-          }
           Set<String> out = new java.util.HashSet<>();
-          for (var read : reads) {
-            read.join().forEach(r -> out.add(r.getString("id")));
+          // READS_AT_ONCE reads in flight at most: this shares the session with searches, and
+          // takedowns only grow.
+          int step = IDS_PER_READ * READS_AT_ONCE;
+          for (int from = 0; from < all.size(); from += step) {
+            List<CompletableFuture<List<Row>>> reads = new ArrayList<>();
+            for (int i = from; i < Math.min(all.size(), from + step); i += IDS_PER_READ) {
+              List<String> chunk = all.subList(i, Math.min(all.size(), i + IDS_PER_READ));
+              reads.add(all(s.executeAsync(st.imageIds().bind(chunk))));
+            }
+            for (var read : reads) {
+              read.join().forEach(r -> out.add(r.getString("id")));
+            }
           }
           return out;
         });
   }
+
+  /** Conditional deletes of a taken-down image's URL rows in flight at once. */
+  static final int URL_DELETES_AT_ONCE = 64;
 
   /** Deletes a taken-down image's rows: its URLs, its thumbnails, and its image row last. */
   void deleteRows(String id) {
     stores.cassandra(
         s -> {
           Statements st = statements(s);
-          List<String> hashes = new ArrayList<>();
+          // One conditional delete per URL, URL_DELETES_AT_ONCE at a time. Until 2026-12-07 they
+          // went as one unlogged batch: past some 500 URLs (a meme reposted that often) Cassandra
+          // refused it as too large (batch_size_fail_threshold, 50 KiB), and the image could not
+          // be taken down; and a URL listed since for another, live image lost its row.
+          List<CompletableFuture<AsyncResultSet>> deletes = new ArrayList<>();
           for (Row r : s.execute(st.urlHashes().bind(id))) {
-            hashes.add(r.getString("url_hash"));
+            deletes.add(
+                s.executeAsync(st.deleteUrl().bind(r.getString("url_hash"), id))
+                    .toCompletableFuture());
+            if (deletes.size() == URL_DELETES_AT_ONCE) {
+              deletes.forEach(CompletableFuture::join);
+              deletes.clear();
+            }
           }
-          BatchStatement batch = BatchStatement.newInstance(BatchType.UNLOGGED);
-          for (String h : hashes) {
-            batch = batch.add(st.deleteUrl().bind(h));
-          }
-          if (!hashes.isEmpty()) {
-            s.execute(batch);
-          }
+          deletes.forEach(CompletableFuture::join);
           s.execute(st.deleteThumbs().bind(id));
           s.execute(st.deleteImage().bind(id));
           forget(id);

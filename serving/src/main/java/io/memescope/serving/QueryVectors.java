@@ -57,6 +57,11 @@ final class QueryVectors {
 
   float[] combine(List<SearchRequest.Term> terms) {
     Map<String, float[]> textVectors = textVectors(terms);
+    // While one image waits for the model, the request holds all of them (and its body).
+    long uploaded = 0;
+    for (SearchRequest.Term t : terms) {
+      uploaded += t.image() == null ? 0 : t.image().length;
+    }
     float[] sum = new float[dimension];
     for (int i = 0; i < terms.size(); i++) {
       SearchRequest.Term t = terms.get(i);
@@ -65,7 +70,7 @@ final class QueryVectors {
       if (t.text() != null) {
         v = textVectors.get(t.text());
       } else if (t.image() != null) {
-        v = image(t.image(), field + ".image");
+        v = image(t.image(), field + ".image", HELD_PER_BYTE * uploaded);
       } else if (t.imageId() != null) {
         v =
             index
@@ -143,7 +148,11 @@ final class QueryVectors {
     return uncached.size();
   }
 
-  private float[] image(byte[] bytes, String field) {
+  /**
+   * @param holding what the request holds while it waits for the model ({@link ModelGate#run(
+   *     java.util.function.Supplier, long)})
+   */
+  private float[] image(byte[] bytes, String field, long holding) {
     String key = key(bytes);
     float[] cached = images.getIfPresent(key);
     if (cached != null) {
@@ -158,7 +167,7 @@ final class QueryVectors {
                 throw ApiException.badRequest(field, "cannot be used: " + e.getMessage());
               }
             },
-            HELD_PER_BYTE * bytes.length);
+            holding);
     embedded.accept("image");
     images.put(key, v);
     return v;

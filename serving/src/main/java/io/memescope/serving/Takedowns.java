@@ -80,19 +80,27 @@ final class Takedowns implements AutoCloseable {
 
   /**
    * Starts the repairs: every takedown on record looked through now and every {@code interval},
-   * this replica's failed ones every {@link #TICK} (or {@code interval}, if shorter).
+   * this replica's failed ones every {@link #TICK} (or {@code interval}, if shorter, but at least a
+   * second). A look through all of them that failed (Cassandra away at start-up) is tried again at
+   * the next tick, not an interval later.
    */
   void start(Duration interval) {
+    Duration shortest = Duration.ofSeconds(1);
     tick = interval.compareTo(TICK) < 0 ? interval : TICK;
+    if (tick.compareTo(shortest) < 0) {
+      tick = shortest;
+    }
     nextFullRepair = System.nanoTime();
     repairs.scheduleWithFixedDelay(
         () -> {
-          boolean full = System.nanoTime() - nextFullRepair >= 0;
-          if (full) {
-            nextFullRepair = System.nanoTime() + interval.toNanos();
-          }
-          if (full || !pending.isEmpty()) {
-            repair(full);
+          long now = System.nanoTime();
+          if (now - nextFullRepair >= 0) {
+            nextFullRepair = now + interval.toNanos();
+            if (!repair(true)) {
+              nextFullRepair = now; // the look failed: again at the next tick
+            }
+          } else if (!pending.isEmpty()) {
+            repair(false);
           }
         },
         0,
@@ -103,43 +111,62 @@ final class Takedowns implements AutoCloseable {
   /**
    * Finishes takedowns that were recorded but not finished: the image is left out of every answer
    * of this replica from now on, deleted from Milvus, and its rows deleted, the image row last. A
-   * takedown is unfinished while its image row is there (it goes last).
+   * takedown is unfinished while its image row is there (it goes last). One that fails is left for
+   * the next try and the others go on.
    *
    * @param all every takedown on record ({@code takedowns_by_image}), not only this replica's
    *     failed ones
-   * @return how many were finished
+   * @return whether the look itself worked (those it found and could not finish stay pending, and
+   *     are tried again at every tick)
    */
-  int repair(boolean all) {
+  boolean repair(boolean all) {
     int finished = 0;
+    int failed = 0;
+    boolean looked = false;
+    RuntimeException first = null;
     pending.forEach(catalog::forget); // hidden while it is pending, beyond the 10-minute mark
     try {
       Set<String> ids = new HashSet<>(pending);
       if (all) {
         ids.addAll(catalog.takedownIds());
       }
-      Set<String> unfinished = new HashSet<>(catalog.withImageRow(ids));
+      Set<String> withRow = catalog.withImageRow(ids);
+      looked = true;
+      // Only what was looked at and found finished: a takedown that failed meanwhile, or one
+      // whose request is running, stays pending.
+      pending.removeIf(id -> ids.contains(id) && !withRow.contains(id));
+      Set<String> unfinished = new HashSet<>(withRow);
       unfinished.removeAll(inProgress);
-      pending.retainAll(unfinished);
       for (String id : unfinished) {
         catalog.forget(id);
         pending.add(id);
       }
       for (String id : unfinished) {
-        index.delete(id);
-        catalog.deleteRows(id);
-        pending.remove(id);
-        finished++;
-        LOG.info("finished the takedown of image {}, left half-done before", id);
+        try {
+          index.delete(id);
+          catalog.deleteRows(id);
+          pending.remove(id);
+          finished++;
+          LOG.info("finished the takedown of image {}, left half-done before", id);
+        } catch (RuntimeException e) {
+          failed++;
+          first = first == null ? e : first;
+        }
       }
     } catch (RuntimeException e) {
-      LOG.warn(
-          "finishing takedowns failed ({} finished, {} left), next try within {} s: {}",
-          finished,
-          pending.size(),
-          Math.max(1, tick.toSeconds()),
-          e.toString());
+      failed++;
+      first = e;
     }
-    return finished;
+    if (first != null) {
+      LOG.warn(
+          "finishing takedowns: {} finished, {} failed ({} pending), next try within {} s: {}",
+          finished,
+          failed,
+          pending.size(),
+          tick.toSeconds(),
+          first.toString());
+    }
+    return looked;
   }
 
   Map<String, Object> takedown(String id, String reason) {
@@ -204,6 +231,12 @@ final class Takedowns implements AutoCloseable {
   @Override
   public synchronized void close() {
     repairs.shutdownNow();
+    try {
+      // A repair under way ends before the stores it uses are closed.
+      repairs.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     if (producer != null) {
       producer.close();
     }

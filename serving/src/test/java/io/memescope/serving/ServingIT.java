@@ -1180,6 +1180,49 @@ class ServingIT {
     assertThat(ids(search(terms(term), 100, null))).doesNotContain(id);
   }
 
+  @Test
+  @Order(32)
+  void an_image_listed_under_thousands_of_urls_is_taken_down_with_all_of_them() throws Exception {
+    // A meme reposted thousands of times. Until 2026-12-07 its URL rows were deleted in one
+    // unlogged batch, which Cassandra refuses past 50 KiB (some 500 URLs): the takedown failed
+    // every time it was sent.
+    String id = someHttpImage();
+    int urls = 2_000;
+    try (CqlSession cql = Clients.cassandraKeyspace(config.cassandra())) {
+      var insert =
+          cql.prepare(
+              "INSERT INTO image_urls (url_hash, url, image_id, source, title, page, first_seen)"
+                  + " VALUES (?, ?, ?, 'it', 'a repost', null, ?)");
+      List<java.util.concurrent.CompletableFuture<?>> writes = new ArrayList<>();
+      for (int i = 0; i < urls; i++) {
+        String url = "http://reposts.example/" + id + "/" + i + ".png";
+        writes.add(
+            cql.executeAsync(insert.bind(sha256(url.getBytes()), url, id, Instant.now()))
+                .toCompletableFuture());
+        if (writes.size() == 100) {
+          writes.forEach(java.util.concurrent.CompletableFuture::join);
+          writes.clear();
+        }
+      }
+      writes.forEach(java.util.concurrent.CompletableFuture::join);
+    }
+    HttpResponse<String> ok =
+        http.send(
+            HttpRequest.newBuilder(URI.create(base + "/api/images/" + id + "?reason=reposts"))
+                .header("Authorization", "Bearer " + adminKey)
+                .DELETE()
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+    assertThat(imageRow(id)).isFalse();
+    assertThat(inMilvus(id)).isFalse();
+    try (CqlSession cql = Clients.cassandraKeyspace(config.cassandra())) {
+      assertThat(cql.execute("SELECT url_hash FROM image_urls WHERE image_id = ?", id).all().size())
+          .as("URL rows left of %s", id)
+          .isZero();
+    }
+  }
+
   /** Waits up to 60 s for {@code id}'s image row to go, then checks Milvus has it no more. */
   private void awaitFinished(String id) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
