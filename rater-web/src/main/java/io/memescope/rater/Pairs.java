@@ -145,20 +145,6 @@ final class Pairs {
             .bind(l.rater(), l.id()));
   }
 
-  /** Records a new lease of {@code rater} on a pair. */
-  Lease record(
-      CqlSession s,
-      String rater,
-      String left,
-      String right,
-      String origin,
-      String queue,
-      Long rank,
-      String iteration,
-      int wanted) {
-    return record(s, rater, left, right, origin, queue, rank, iteration, wanted, null);
-  }
-
   /**
    * Records a lease of the pair for {@code rater}.
    *
@@ -341,7 +327,8 @@ final class Pairs {
                     queue,
                     rank,
                     r.getString("iteration"),
-                    Math.max(1, r.getInt("ratings_wanted"))));
+                    Math.max(1, r.getInt("ratings_wanted")),
+                    null));
         break;
       }
     }
@@ -387,7 +374,7 @@ final class Pairs {
       String b = pair.get().get(1);
       String key = PairKey.of(a, b);
       if (!held.contains(key) && !seenBefore(s, rater, key)) {
-        return Optional.of(record(s, rater, a, b, RANDOM, null, null, null, 1));
+        return Optional.of(record(s, rater, a, b, RANDOM, null, null, null, 1, null));
       }
     }
     return Optional.empty();

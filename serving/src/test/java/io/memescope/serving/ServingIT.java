@@ -1083,13 +1083,7 @@ class ServingIT {
                     HttpResponse.BodyHandlers.ofString())
                 .statusCode())
         .isEqualTo(403);
-    HttpResponse<String> ok =
-        http.send(
-            HttpRequest.newBuilder(URI.create(base + "/api/images/" + id + "?reason=test"))
-                .header("Authorization", "Bearer " + adminKey)
-                .DELETE()
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> ok = takedown(id, "test");
     assertThat(ok.statusCode()).isEqualTo(200);
     assertValid("Takedown", Json.mapper().readTree(ok.body()));
 
@@ -1206,13 +1200,7 @@ class ServingIT {
       }
       writes.forEach(java.util.concurrent.CompletableFuture::join);
     }
-    HttpResponse<String> ok =
-        http.send(
-            HttpRequest.newBuilder(URI.create(base + "/api/images/" + id + "?reason=reposts"))
-                .header("Authorization", "Bearer " + adminKey)
-                .DELETE()
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> ok = takedown(id, "reposts");
     assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
     assertThat(imageRow(id)).isFalse();
     assertThat(inMilvus(id)).isFalse();
@@ -1221,6 +1209,16 @@ class ServingIT {
           .as("URL rows left of %s", id)
           .isZero();
     }
+  }
+
+  /** Takes {@code id} down with the admin key. */
+  private HttpResponse<String> takedown(String id, String reason) throws Exception {
+    return http.send(
+        HttpRequest.newBuilder(URI.create(base + "/api/images/" + id + "?reason=" + reason))
+            .header("Authorization", "Bearer " + adminKey)
+            .DELETE()
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   /** Waits up to 60 s for {@code id}'s image row to go, then checks Milvus has it no more. */
@@ -1344,13 +1342,7 @@ class ServingIT {
     // by itself: until 2026-12-07 the image came back after 10 minutes unless the request was
     // repeated.
     String halfDone = someHttpImage();
-    HttpResponse<String> takedown =
-        http.send(
-            HttpRequest.newBuilder(URI.create(base + "/api/images/" + halfDone + "?reason=down"))
-                .header("Authorization", "Bearer " + adminKey)
-                .DELETE()
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> takedown = takedown(halfDone, "down");
     assertThat(takedown.statusCode()).as(takedown.body()).isEqualTo(503);
     assertThat(imageRow(halfDone)).isTrue();
     assertThat(get("/api/images/" + halfDone).statusCode()).isEqualTo(404);
