@@ -344,28 +344,31 @@ final class Ratings {
 
   /**
    * Hands an undone rating's pair back on a new lease that names the rating, and puts a queued pair
-   * back into its queue. The lease is written first, with the queue place chosen for the pair: an
-   * undo sent again after a failure anywhere here finds it, and makes the queue's writes again at
-   * that place (each is idempotent), never a second place. A lease released in between (the page
-   * reloaded) is replaced by another at the same place.
+   * back into its queue. The lease is written first, with the queue place chosen for the pair, so
+   * that an undo sent again after a failure here finds it. The place an earlier try chose is kept
+   * only if that try wrote the pair's entry there (each of the queue's writes may then be made
+   * again); otherwise it is chosen again from the queue as it is now (another rater may have taken
+   * or rated the old entry meanwhile). A lease released in between (the page reloaded) is replaced
+   * by another at the same place, which takes the entry back for the rater if it is free.
    */
   private Pairs.Lease handBack(CqlSession s, String rater, Stored rating) {
     Optional<Pairs.Lease> earlier = handedBack(s, rating);
-    Optional<Pairs.Lease> held = earlier.filter(l -> !l.released());
     if (!Pairs.QUEUE.equals(rating.origin())) {
-      return held.orElseGet(
-          () ->
-              pairs.record(
-                  s,
-                  rater,
-                  rating.left(),
-                  rating.right(),
-                  rating.origin(),
-                  null,
-                  null,
-                  null,
-                  1,
-                  rating.id()));
+      return earlier
+          .filter(l -> !l.released())
+          .orElseGet(
+              () ->
+                  pairs.record(
+                      s,
+                      rater,
+                      rating.left(),
+                      rating.right(),
+                      rating.origin(),
+                      null,
+                      null,
+                      null,
+                      1,
+                      rating.id()));
     }
     // An entry an admin cleared from the queue: the pair is handed back (the rater means to rate
     // it again), but not put back into the queue the admin emptied.
@@ -374,27 +377,59 @@ final class Ratings {
             .clearedAt(rating.queue())
             .filter(t -> clearedBefore(rating, t))
             .isPresent();
-    long rank =
-        earlier.map(Pairs.Lease::rank).orElseGet(() -> cleared ? rating.rank() : place(s, rating));
-    Pairs.Lease lease =
-        held.orElseGet(
-            () ->
-                pairs.record(
-                    s,
-                    rater,
-                    rating.left(),
-                    rating.right(),
-                    Pairs.QUEUE,
-                    rating.queue(),
-                    rank,
-                    rating.iteration(),
-                    rating.ratingsWanted(),
-                    rating.id()));
+    Long kept =
+        earlier
+            .map(Pairs.Lease::rank)
+            .filter(r -> !cleared && !r.equals(rating.rank()) && entryAt(s, rating, r))
+            .orElse(null);
+    long rank = kept != null ? kept : cleared ? rating.rank() : place(s, rating);
+    Pairs.Lease lease;
+    if (earlier.isPresent()
+        && !earlier.get().released()
+        && Long.valueOf(rank).equals(earlier.get().rank())) {
+      lease = earlier.get();
+    } else {
+      lease =
+          pairs.record(
+              s,
+              rater,
+              rating.left(),
+              rating.right(),
+              Pairs.QUEUE,
+              rating.queue(),
+              rank,
+              rating.iteration(),
+              rating.ratingsWanted(),
+              rating.id());
+      if (kept != null) {
+        pairs.claim(
+            s,
+            rating.queue(),
+            rank,
+            rating.pairKey(),
+            rater,
+            Instant.now().plus(settings.lease()),
+            null,
+            null);
+      }
+    }
     midUndo.accept("queue");
     if (!cleared) {
       requeue(s, rating, rank);
     }
     return lease;
+  }
+
+  /** Whether {@code rating}'s pair has an entry at {@code rank} of its queue. */
+  private boolean entryAt(CqlSession s, Stored rating, long rank) {
+    return s.execute(
+                db.prepare(
+                        s,
+                        "SELECT left_id FROM rating_queue"
+                            + " WHERE queue = ? AND rank = ? AND pair_key = ?")
+                    .bind(rating.queue(), rank, rating.pairKey()))
+            .one()
+        != null;
   }
 
   /**

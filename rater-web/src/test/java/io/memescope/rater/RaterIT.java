@@ -812,10 +812,54 @@ class RaterIT {
         .as("still once: the undos sent again used the place the first one chose")
         .hasSize(1);
     assertThat(
+            cql.execute("SELECT leased_by FROM rating_queue WHERE queue = 'mia-q'")
+                .one()
+                .getString("leased_by"))
+        .as("held for mia again")
+        .isEqualTo("mia");
+    assertThat(
             mia.send("POST", "/api/ratings", rating(back.path("lease").asText(), SCORES))
                 .statusCode())
         .isEqualTo(201);
     assertThat(new RatingQueue(cql).depth("mia-q")).isZero();
+
+    // A pair wanted twice, whose entry stays after mia's rating. Her undo fails before the
+    // queue's writes, ned takes the entry, and the undo is sent again: the entry stays where it
+    // is, ned's, without mia's rating (the place the first try chose, at the queue's end, had no
+    // entry yet and is given up). A first version of this change wrote the pair there and deleted
+    // ned's entry from under him.
+    createRater(admin, "ned", "mia-q");
+    HttpResponse<String> twice =
+        admin.send(
+            "POST",
+            "/api/admin/queues/mia-q/pairs",
+            "{\"iteration\":\"al-12\",\"ratingsWanted\":2,\"pairs\":[{\"left\":\""
+                + images.get(36)
+                + "\",\"right\":\""
+                + images.get(37)
+                + "\"}]}");
+    assertThat(twice.statusCode()).as(twice.body()).isBetween(200, 299);
+    JsonNode q = mia.next();
+    assertThat(q.path("iteration").asText()).isEqualTo("al-12");
+    String qLease = q.path("lease").asText();
+    assertThat(mia.send("POST", "/api/ratings", rating(qLease, SCORES)).statusCode())
+        .isEqualTo(201);
+    String qUndo = "{\"lease\":\"" + qLease + "\"}";
+    failed = failUndoAt(mia, qUndo, "queue");
+    assertThat(failed.statusCode()).as(failed.body()).isGreaterThanOrEqualTo(500);
+    Session ned = signIn("ned", PASSWORD);
+    assertThat(key(ned.next())).as("ned takes the entry").isEqualTo(key(q));
+    HttpResponse<String> finished = mia.send("POST", "/api/ratings/undo", qUndo);
+    assertThat(finished.statusCode()).as(finished.body()).isEqualTo(200);
+    List<Row> left =
+        cql.execute(
+                "SELECT leased_by, rated_by FROM rating_queue WHERE queue = 'mia-q'"
+                    + " AND pair_key = ? ALLOW FILTERING",
+                key(q))
+            .all();
+    assertThat(left).as("the pair, once").hasSize(1);
+    assertThat(left.get(0).getString("leased_by")).as("still ned's").isEqualTo("ned");
+    assertThat(left.get(0).getSet("rated_by", String.class)).doesNotContain("mia");
   }
 
   @Test
