@@ -319,7 +319,8 @@ final class Ratings {
 
   /**
    * Runs inside an undo, told where: "queue" after the hand-back's lease is written and before the
-   * queue's writes, "deletes" before the rating is deleted. Tests fail the undo there.
+   * queue's writes, "requeued" after the pair's new entry is written and before its old one is
+   * deleted, "deletes" before the rating is deleted. Tests fail the undo there.
    */
   volatile java.util.function.Consumer<String> midUndo = stage -> {};
 
@@ -524,9 +525,19 @@ final class Ratings {
                 r.rater(),
                 now.plus(settings.lease()),
                 now));
+    midUndo.accept("requeued");
+    // Only while no one holds the old entry: another rater may have taken it between the choice of
+    // the new place and here, or between a failure here and the undo sent again (it is free once
+    // rated). Until 2026-12-07 it was deleted from under them, and their rating never counted on
+    // any entry. Left to them, the pair is queued twice for a while, with this rater still on the
+    // old entry's rated_by: it leaves the queue once they rate it, and the new entry wants one
+    // rating more than its share, so the pair may get one rating more than it wanted.
     s.execute(
-        db.prepare(s, "DELETE FROM rating_queue WHERE queue = ? AND rank = ? AND pair_key = ?")
-            .bind(r.queue(), r.rank(), r.pairKey()));
+        db.prepare(
+                s,
+                "DELETE FROM rating_queue WHERE queue = ? AND rank = ? AND pair_key = ?"
+                    + " IF lease_until < ?")
+            .bind(r.queue(), r.rank(), r.pairKey(), now));
   }
 
   /** The rater's ratings since the start of today in {@code zone}, and in all. */

@@ -782,16 +782,7 @@ class RaterIT {
     // a 409). Now the pair is handed back first.
     Session admin = signIn("admin", ADMIN_PASSWORD);
     createRater(admin, "mia", "mia-q");
-    HttpResponse<String> enqueued =
-        admin.send(
-            "POST",
-            "/api/admin/queues/mia-q/pairs",
-            "{\"iteration\":\"al-12\",\"pairs\":[{\"left\":\""
-                + images.get(34)
-                + "\",\"right\":\""
-                + images.get(35)
-                + "\"}]}");
-    assertThat(enqueued.statusCode()).as(enqueued.body()).isBetween(200, 299);
+    enqueue(admin, "mia-q", "al-12", 34, 35);
     Session mia = signIn("mia", PASSWORD);
     JsonNode p = mia.reset();
     String lease = p.path("lease").asText();
@@ -841,16 +832,7 @@ class RaterIT {
     // entry yet and is given up). A first version of this change wrote the pair there and deleted
     // ned's entry from under him.
     createRater(admin, "ned", "mia-q");
-    HttpResponse<String> twice =
-        admin.send(
-            "POST",
-            "/api/admin/queues/mia-q/pairs",
-            "{\"iteration\":\"al-12\",\"ratingsWanted\":2,\"pairs\":[{\"left\":\""
-                + images.get(36)
-                + "\",\"right\":\""
-                + images.get(37)
-                + "\"}]}");
-    assertThat(twice.statusCode()).as(twice.body()).isBetween(200, 299);
+    enqueue(admin, "mia-q", "al-12", 2, 36, 37);
     JsonNode q = mia.next();
     assertThat(q.path("iteration").asText()).isEqualTo("al-12");
     String qLease = q.path("lease").asText();
@@ -872,6 +854,48 @@ class RaterIT {
     assertThat(left).as("the pair, once").hasSize(1);
     assertThat(left.get(0).getString("leased_by")).as("still ned's").isEqualTo("ned");
     assertThat(left.get(0).getSet("rated_by", String.class)).doesNotContain("mia");
+
+    // Another pair wanted twice. Mia's undo fails after the pair's new entry is written, before
+    // the old one is deleted; ona takes the old entry (free once rated), and the undo is sent
+    // again: ona's entry stays hers. Until 2026-12-07 the undo deleted it from under her, and her
+    // rating never counted on any entry.
+    createRater(admin, "ona", "mia-q");
+    enqueue(admin, "mia-q", "al-12", 2, 46, 47);
+    JsonNode o = mia.reset();
+    assertThat(key(o)).isEqualTo(PairKey.of(images.get(46), images.get(47)));
+    String oLease = o.path("lease").asText();
+    assertThat(mia.send("POST", "/api/ratings", rating(oLease, SCORES)).statusCode())
+        .isEqualTo(201);
+    String oUndo = "{\"lease\":\"" + oLease + "\"}";
+    failed = failUndoAt(mia, oUndo, "requeued");
+    assertThat(failed.statusCode()).as(failed.body()).isGreaterThanOrEqualTo(500);
+    Session ona = signIn("ona", PASSWORD);
+    JsonNode onas = ona.next();
+    assertThat(key(onas)).as("ona takes the old entry").isEqualTo(key(o));
+    HttpResponse<String> oDone = mia.send("POST", "/api/ratings/undo", oUndo);
+    assertThat(oDone.statusCode()).as(oDone.body()).isEqualTo(200);
+    JsonNode oBack = Json.mapper().readTree(oDone.body()).path("pair");
+    String entriesOfO =
+        "SELECT leased_by, rated_by FROM rating_queue WHERE queue = 'mia-q' AND pair_key = ?"
+            + " ALLOW FILTERING";
+    assertThat(cql.execute(entriesOfO, key(o)).all())
+        .as("ona's entry and mia's new one")
+        .extracting(r -> r.getString("leased_by"))
+        .containsExactlyInAnyOrder("ona", "mia");
+    // Ona's rating counts on her entry, which leaves the queue with two names on it (mia's is
+    // still there); mia's new entry wants one rating more than hers: the pair gets one more than
+    // it wanted, the cost of a race the undo does not take the entry from ona for.
+    assertThat(
+            ona.send("POST", "/api/ratings", rating(onas.path("lease").asText(), SCORES))
+                .statusCode())
+        .isEqualTo(201);
+    assertThat(
+            mia.send("POST", "/api/ratings", rating(oBack.path("lease").asText(), SCORES))
+                .statusCode())
+        .isEqualTo(201);
+    List<Row> leftOfO = cql.execute(entriesOfO, key(o)).all();
+    assertThat(leftOfO).hasSize(1);
+    assertThat(leftOfO.get(0).getSet("rated_by", String.class)).containsExactly("mia");
   }
 
   @Test
@@ -881,16 +905,7 @@ class RaterIT {
     Session admin = signIn("admin", ADMIN_PASSWORD);
     createRater(admin, "kit", "two-q");
     createRater(admin, "lev", "two-q");
-    HttpResponse<String> added =
-        admin.send(
-            "POST",
-            "/api/admin/queues/two-q/pairs",
-            "{\"iteration\":\"al-2x\",\"ratingsWanted\":2,\"pairs\":[{\"left\":\""
-                + images.get(32)
-                + "\",\"right\":\""
-                + images.get(33)
-                + "\"}]}");
-    assertThat(added.statusCode()).as(added.body()).isEqualTo(201);
+    enqueue(admin, "two-q", "al-2x", 2, 32, 33);
     Session kit = signIn("kit", PASSWORD);
     Session lev = signIn("lev", PASSWORD);
     JsonNode kits = kit.reset();
@@ -1654,9 +1669,14 @@ class RaterIT {
 
   // ---- helpers ------------------------------------------------------------------------------
 
-  /** An account for {@code name} rating from {@code queue}, created by the admin (201). */
-  /** Queues one pair of the test images (by index) under {@code iteration}. */
+  /** Queues one pair of the test images (by index) under {@code iteration}, wanted once. */
   private void enqueue(Session admin, String queue, String iteration, int left, int right)
+      throws Exception {
+    enqueue(admin, queue, iteration, 1, left, right);
+  }
+
+  /** Queues one pair of the test images (by index) under {@code iteration}, wanted {@code n}. */
+  private void enqueue(Session admin, String queue, String iteration, int n, int left, int right)
       throws Exception {
     HttpResponse<String> added =
         admin.send(
@@ -1664,7 +1684,9 @@ class RaterIT {
             "/api/admin/queues/" + queue + "/pairs",
             "{\"iteration\":\""
                 + iteration
-                + "\",\"pairs\":[{\"left\":\""
+                + "\",\"ratingsWanted\":"
+                + n
+                + ",\"pairs\":[{\"left\":\""
                 + images.get(left)
                 + "\",\"right\":\""
                 + images.get(right)
@@ -1672,6 +1694,7 @@ class RaterIT {
     assertThat(added.statusCode()).as(added.body()).isEqualTo(201);
   }
 
+  /** An account for {@code name} rating from {@code queue}, created by the admin (201). */
   private void createRater(Session admin, String name, String queue) throws Exception {
     String body =
         "{\"username\":\""
