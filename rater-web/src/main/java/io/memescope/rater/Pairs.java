@@ -1,6 +1,7 @@
 package io.memescope.rater;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import com.datastax.oss.driver.api.core.cql.ResultSet;
 import com.datastax.oss.driver.api.core.cql.Row;
 import com.datastax.oss.driver.api.core.uuid.Uuids;
@@ -176,7 +177,7 @@ final class Pairs {
             wanted,
             null,
             false);
-    s.execute(
+    BoundStatement insert =
         db.prepare(
                 s,
                 "INSERT INTO rater_leases (rater, lease, pair_key, left_id, right_id, origin,"
@@ -193,7 +194,16 @@ final class Pairs {
                 rank,
                 iteration,
                 wanted,
-                handedBackFor));
+                handedBackFor);
+    // What is absent (no queue for a random pair, no rating handed back for) is left unset, not
+    // bound as null: a null is written as a tombstone, one or more for every lease row, on the
+    // path of every /api/pairs/next.
+    for (int i = 0; i < insert.size(); i++) {
+      if (insert.isNull(i)) {
+        insert = insert.unset(i);
+      }
+    }
+    s.execute(insert);
     return l;
   }
 
