@@ -94,13 +94,20 @@ final class Takedowns implements AutoCloseable {
     repairs.scheduleWithFixedDelay(
         () -> {
           long now = System.nanoTime();
-          if (now - nextFullRepair >= 0) {
-            nextFullRepair = now + interval.toNanos();
-            if (!repair(true)) {
-              nextFullRepair = now; // the look failed: again at the next tick
+          // Anything thrown out of here would end the schedule without a word (the executor keeps
+          // it in a future no one reads), and no takedown would be finished again until a restart.
+          try {
+            if (now - nextFullRepair >= 0) {
+              nextFullRepair = now + interval.toNanos();
+              if (!repair(true)) {
+                nextFullRepair = now; // the look failed: again at the next tick
+              }
+            } else if (!pending.isEmpty()) {
+              repair(false);
             }
-          } else if (!pending.isEmpty()) {
-            repair(false);
+          } catch (RuntimeException | Error e) {
+            nextFullRepair = now;
+            LOG.error("finishing takedowns failed; again at the next tick", e);
           }
         },
         0,
