@@ -65,11 +65,7 @@ class ModelGateTest {
       assertThat(inside.await(10, TimeUnit.SECONDS)).isTrue();
       first = CompletableFuture.supplyAsync(() -> gate.run(() -> "first"), threads);
       second = CompletableFuture.supplyAsync(() -> gate.run(() -> "second"), threads);
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (gate.waiting() < 2) {
-        assertThat(System.nanoTime()).as("both in the line within 10 s").isLessThan(deadline);
-        Thread.sleep(10);
-      }
+      awaitWaiting(gate, 2);
       // The line is full: no 30 s wait for this one, and the two in line are still there.
       assertBusy(() -> gate.run(() -> "third"), "2 queries are waiting");
       assertThat(first).isNotDone();
