@@ -30,13 +30,42 @@ public final class ImageLinks {
     // 2026-12-07.
     java.util.Set<String> urls = new java.util.LinkedHashSet<>();
     for (Element meta : doc.select("meta[property=og:image], meta[name=twitter:image]")) {
-      addIfAbsent(urls, meta.absUrl("content"));
+      addIfAbsent(urls, ofMeta(meta));
     }
     for (Element img : doc.select("img")) {
-      largestFromSrcset(img)
-          .ifPresentOrElse(u -> addIfAbsent(urls, u), () -> addIfAbsent(urls, src(img)));
+      addIfAbsent(urls, ofImg(img));
     }
     return List.copyOf(urls);
+  }
+
+  /**
+   * The image a {@code <meta>} names (og:image, twitter:image; in any case, as jsoup's selector
+   * {@code [property=og:image]} matches), absolute; null for any other meta or element.
+   */
+  public static String ofMeta(Element meta) {
+    boolean image =
+        meta.nameIs("meta")
+            && (meta.attr("property").equalsIgnoreCase("og:image")
+                || meta.attr("name").equalsIgnoreCase("twitter:image"));
+    return image ? meta.absUrl("content") : null;
+  }
+
+  /**
+   * An {@code <img>}'s image, absolute: the widest candidate of its srcset, else its src (lazy
+   * loaders' data attributes first); null for another element, or none.
+   */
+  public static String ofImg(Element img) {
+    if (!img.nameIs("img")) {
+      return null;
+    }
+    return largestFromSrcset(img).orElseGet(() -> src(img));
+  }
+
+  /** Adds {@code url} unless it is null, empty or a data: URI. */
+  public static void addIfAbsent(java.util.Set<String> urls, String url) {
+    if (url != null && !url.isEmpty() && !url.startsWith("data:")) {
+      urls.add(url);
+    }
   }
 
   /**
@@ -135,12 +164,6 @@ public final class ImageLinks {
       return java.net.URI.create(base).resolve(relative.replace(" ", "%20")).toString();
     } catch (IllegalArgumentException e) {
       return null;
-    }
-  }
-
-  private static void addIfAbsent(java.util.Set<String> urls, String url) {
-    if (url != null && !url.isEmpty() && !url.startsWith("data:")) {
-      urls.add(url);
     }
   }
 
