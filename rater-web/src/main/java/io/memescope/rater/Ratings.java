@@ -532,12 +532,25 @@ final class Ratings {
     // any entry. Left to them, the pair is queued twice for a while, with this rater still on the
     // old entry's rated_by: it leaves the queue once they rate it, and the new entry wants one
     // rating more than its share, so the pair may get one rating more than it wanted.
-    s.execute(
-        db.prepare(
-                s,
-                "DELETE FROM rating_queue WHERE queue = ? AND rank = ? AND pair_key = ?"
-                    + " IF lease_until < ?")
-            .bind(r.queue(), r.rank(), r.pairKey(), now));
+    boolean deleted =
+        s.execute(
+                db.prepare(
+                        s,
+                        "DELETE FROM rating_queue WHERE queue = ? AND rank = ? AND pair_key = ?"
+                            + " IF lease_until < ?")
+                    .bind(r.queue(), r.rank(), r.pairKey(), now))
+            .wasApplied();
+    if (!deleted) {
+      // Held by this rater still (the rating's last write, which frees the entry, failed): it
+      // goes all the same, or another rater would take it once the lease ran out, and the pair
+      // be queued and rated twice.
+      s.execute(
+          db.prepare(
+                  s,
+                  "DELETE FROM rating_queue WHERE queue = ? AND rank = ? AND pair_key = ?"
+                      + " IF leased_by = ?")
+              .bind(r.queue(), r.rank(), r.pairKey(), r.rater()));
+    }
   }
 
   /** The rater's ratings since the start of today in {@code zone}, and in all. */

@@ -896,6 +896,39 @@ class RaterIT {
     List<Row> leftOfO = cql.execute(entriesOfO, key(o)).all();
     assertThat(leftOfO).hasSize(1);
     assertThat(leftOfO.get(0).getSet("rated_by", String.class)).containsExactly("mia");
+
+    // A rating whose last write failed: the entry is still held by mia, without her name. Her
+    // undo moves the pair to the queue's end and deletes the old entry all the same (a first
+    // version of the delete above left it, for another rater to take once her lease ran out).
+    enqueue(admin, "mia-q", "al-12", 48, 49);
+    JsonNode h = mia.next();
+    assertThat(key(h)).isEqualTo(PairKey.of(images.get(48), images.get(49)));
+    Row held =
+        cql.execute(
+                "SELECT rank, left_id, right_id, ratings_wanted, lease_until, enqueued_at"
+                    + " FROM rating_queue WHERE queue = 'mia-q' AND pair_key = ? ALLOW FILTERING",
+                key(h))
+            .one();
+    String hLease = h.path("lease").asText();
+    assertThat(mia.send("POST", "/api/ratings", rating(hLease, SCORES)).statusCode())
+        .isEqualTo(201);
+    cql.execute(
+        "INSERT INTO rating_queue (queue, rank, pair_key, left_id, right_id, iteration,"
+            + " ratings_wanted, rated_by, leased_by, lease_until, enqueued_at)"
+            + " VALUES ('mia-q', ?, ?, ?, ?, 'al-12', ?, {}, 'mia', ?, ?)",
+        held.getLong("rank"),
+        key(h),
+        held.getString("left_id"),
+        held.getString("right_id"),
+        held.getInt("ratings_wanted"),
+        held.getInstant("lease_until"),
+        held.getInstant("enqueued_at"));
+    HttpResponse<String> hUndo =
+        mia.send("POST", "/api/ratings/undo", "{\"lease\":\"" + hLease + "\"}");
+    assertThat(hUndo.statusCode()).as(hUndo.body()).isEqualTo(200);
+    List<Row> leftOfH = cql.execute(entriesOfO, key(h)).all();
+    assertThat(leftOfH).as("the pair, once, at the queue's end, held for mia").hasSize(1);
+    assertThat(leftOfH.get(0).getString("leased_by")).isEqualTo("mia");
   }
 
   @Test
