@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.jsoup.Jsoup;
+import org.jsoup.internal.StringUtil;
 import org.jsoup.nodes.Document;
 import org.jsoup.nodes.Element;
 
@@ -30,35 +31,46 @@ public final class ImageLinks {
     // 2026-12-07.
     java.util.Set<String> urls = new java.util.LinkedHashSet<>();
     for (Element meta : doc.select("meta[property=og:image], meta[name=twitter:image]")) {
-      addIfAbsent(urls, ofMeta(meta));
+      addIfAbsent(urls, ofMeta(meta, meta.baseUri()));
     }
     for (Element img : doc.select("img")) {
-      addIfAbsent(urls, ofImg(img));
+      addIfAbsent(urls, ofImg(img, img.baseUri()));
     }
     return List.copyOf(urls);
   }
 
   /**
    * The image a {@code <meta>} names (og:image, twitter:image; in any case, as jsoup's selector
-   * {@code [property=og:image]} matches), absolute; null for any other meta or element.
+   * {@code [property=og:image]} matches), resolved against {@code base}; null for any other meta or
+   * element.
    */
-  public static String ofMeta(Element meta) {
+  public static String ofMeta(Element meta, String base) {
     boolean image =
         meta.nameIs("meta")
             && (meta.attr("property").equalsIgnoreCase("og:image")
                 || meta.attr("name").equalsIgnoreCase("twitter:image"));
-    return image ? meta.absUrl("content") : null;
+    return image ? absolute(meta, "content", base) : null;
   }
 
   /**
-   * An {@code <img>}'s image, absolute: the widest candidate of its srcset, else its src (lazy
-   * loaders' data attributes first); null for another element, or none.
+   * An {@code <img>}'s image, resolved against {@code base}: the widest candidate of its srcset,
+   * else its src (lazy loaders' data attributes first); null for another element, or none.
    */
-  public static String ofImg(Element img) {
+  public static String ofImg(Element img, String base) {
     if (!img.nameIs("img")) {
       return null;
     }
-    return largestFromSrcset(img).orElseGet(() -> src(img));
+    return largestFromSrcset(img, base).orElseGet(() -> src(img, base));
+  }
+
+  /**
+   * {@code e}'s attribute {@code key} resolved against {@code base} as jsoup's {@code absUrl}
+   * resolves it against the element's own base URI ("" without the attribute). The base is given so
+   * that a page read as a stream resolves every URL against the page's one {@code <base>}, wherever
+   * it is, and elements the parser has set apart (misnested markup) too.
+   */
+  public static String absolute(Element e, String key, String base) {
+    return e.hasAttr(key) ? StringUtil.resolve(base, e.attr(key)) : "";
   }
 
   /** Adds {@code url} unless it is null, empty or a data: URI. */
@@ -78,17 +90,17 @@ public final class ImageLinks {
   private static final List<String> SRCSET = List.of("data-srcset", "data-lazy-srcset");
 
   /** The img's image URL, absolute (jsoup resolves it as a browser would). */
-  private static String src(Element img) {
+  private static String src(Element img, String base) {
     for (String attr : SRC) {
       if (!img.attr(attr).isBlank() && !img.attr(attr).strip().startsWith("data:")) {
-        return img.absUrl(attr);
+        return absolute(img, attr, base);
       }
     }
-    return img.absUrl("src");
+    return absolute(img, "src", base);
   }
 
   /** The widest candidate of an img's srcset ("a.jpg 480w, b.jpg 1080w" gives b.jpg). */
-  static Optional<String> largestFromSrcset(Element img) {
+  static Optional<String> largestFromSrcset(Element img, String base) {
     String srcset = img.attr("srcset");
     for (String attr : SRCSET) {
       if (!img.attr(attr).isBlank()) {
@@ -118,7 +130,7 @@ public final class ImageLinks {
     if (best == null) {
       return Optional.empty();
     }
-    return Optional.ofNullable(resolve(img.baseUri(), best)).filter(s -> !s.isEmpty());
+    return Optional.ofNullable(resolve(base, best)).filter(s -> !s.isEmpty());
   }
 
   /**

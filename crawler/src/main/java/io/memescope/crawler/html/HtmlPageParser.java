@@ -21,6 +21,7 @@ import java.util.Optional;
 import java.util.Set;
 import okhttp3.MediaType;
 import org.jsoup.Jsoup;
+import org.jsoup.nodes.Document;
 import org.jsoup.nodes.Element;
 import org.jsoup.nodes.Node;
 import org.jsoup.parser.Parser;
@@ -58,71 +59,18 @@ public final class HtmlPageParser {
       pageUrl = lenient.uri().toString();
     }
     String host = lenient == null ? null : lenient.host();
-    // Streamed: each element is read as it closes and then dropped, so that a page's size in
-    // memory is its bytes and what it yields, not its whole tree. Until 2026-12-07 the page was
-    // parsed into one tree: a 16 MB page (crawler.max-response-bytes) of small elements took
-    // about ten times that, more than the crawler service's heap, and its source failed on it with
-    // an OutOfMemoryError at every pass.
-    boolean titled = false;
-    String ogTitle = null;
-    Set<String> metaImages = new LinkedHashSet<>();
-    Set<String> images = new LinkedHashSet<>();
-    Set<String> links = new LinkedHashSet<>();
-    try (StreamParser stream =
-        new StreamParser(Parser.htmlParser()).parse(reader(body, contentType, pageUrl), pageUrl)) {
-      for (Iterator<Element> it = stream.iterator(); it.hasNext(); ) {
-        Element e = it.next();
-        switch (e.normalName()) {
-          case "meta" -> {
-            ImageLinks.addIfAbsent(metaImages, ImageLinks.ofMeta(e));
-            if (ogTitle == null
-                && e.attr("property").equalsIgnoreCase("og:title")
-                && e.hasAttr("content")) {
-              ogTitle = e.attr("content");
-            }
-          }
-          case "img" -> ImageLinks.addIfAbsent(images, ImageLinks.ofImg(e));
-          case "title" -> {
-            // The document's title is the first in <head>: kept, for jsoup's Document.title().
-            if (!titled && e.closest("head") != null) {
-              titled = true;
-              continue;
-            }
-          }
-          case "a" -> {
-            String link = sameHostLink(e.absUrl("href"), host);
-            if (link != null) {
-              links.add(link);
-            }
-          }
-          case "html", "head" -> {
-            continue; // the title's place (their other elements are gone by now)
-          }
-          default -> {}
-        }
-        // The text and comments before it go too, last first (cheap, at the end of the parent's
-        // children): left, a page of 16 MB of "<br>x" kept millions of them under <body>, and
-        // each element's removal, which reindexes its parent's children, took hours in all.
-        for (Node before = e.previousSibling();
-            before != null && !(before instanceof Element);
-            before = e.previousSibling()) {
-          before.remove();
-        }
-        e.remove();
-      }
-      if (ogTitle == null || ogTitle.isBlank()) {
-        ogTitle = stream.document().title();
-      }
-    }
-    metaImages.addAll(images);
+    Found found =
+        body.length <= WHOLE_TREE_BYTES
+            ? whole(body, contentType, pageUrl, host)
+            : streamed(body, contentType, pageUrl, host);
     Map<String, Integer> skipped = new LinkedHashMap<>();
     SourcePage page =
         new SourcePage(
             ImageLinks.records(
-                List.copyOf(metaImages),
+                found.images(),
                 source,
                 now,
-                ogTitle.isBlank() ? null : ogTitle.strip(),
+                found.title().isBlank() ? null : found.title().strip(),
                 pageUrl,
                 null,
                 Map.of(),
@@ -130,7 +78,160 @@ public final class HtmlPageParser {
                 false),
             skipped,
             Optional.empty());
-    return new Parsed(page, List.copyOf(links));
+    return new Parsed(page, found.links());
+  }
+
+  /**
+   * Pages up to this size are parsed into one tree; larger ones as a stream ({@link #streamed}). A
+   * tree takes some ten times the page's bytes, up to 20 times for pages of tiny elements.
+   */
+  static final int WHOLE_TREE_BYTES = 2 << 20;
+
+  /** What a page gives: its images in document order, og:image first, title, same-host links. */
+  record Found(List<String> images, String title, List<String> links) {}
+
+  /** The page parsed into one tree. */
+  static Found whole(byte[] body, String contentType, String pageUrl, String host) {
+    Document doc;
+    try {
+      String declared = charset(contentType);
+      doc = Jsoup.parse(new ByteArrayInputStream(body), declared, pageUrl);
+      if (declared == null && LATIN1_OR_ASCII.contains(doc.charset())) {
+        // The page's own <meta charset="iso-8859-1">: read as browsers read it, too.
+        doc = Jsoup.parse(new ByteArrayInputStream(body), WINDOWS_1252, pageUrl);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a byte array does not fail to read
+    }
+    String title = doc.select("meta[property=og:title]").attr("content");
+    if (title.isBlank()) {
+      title = doc.title();
+    }
+    Set<String> links = new LinkedHashSet<>();
+    for (Element a : doc.select("a[href]")) {
+      String link = sameHostLink(a.absUrl("href"), host);
+      if (link != null) {
+        links.add(link);
+      }
+    }
+    return new Found(ImageLinks.inDocument(doc), title, List.copyOf(links));
+  }
+
+  /**
+   * The page read as a stream: each element as it closes, then dropped, so that its size in memory
+   * is its bytes and what it yields, not its tree. Until 2026-12-07 every page was parsed into one
+   * tree: 16 MB (crawler.max-response-bytes) of small elements did not fit in the crawler service's
+   * heap, and the source failed on that page with an OutOfMemoryError at every pass.
+   *
+   * <p>It gives what the tree gives, with two differences: elements the parser moves out of a table
+   * (foster parenting) come last, and a page in a charset Java decodes but cannot encode
+   * (ISO-2022-CN) named only by an XML declaration is read as UTF-8.
+   */
+  static Found streamed(byte[] body, String contentType, String pageUrl, String host) {
+    Charset charset = streamCharset(body, contentType, pageUrl);
+    // Every URL resolves against the page's first <base href>, wherever it is (as in the tree),
+    // so it is looked for first: one more pass, cheap (everything is dropped as it is read).
+    String base = pageUrl;
+    try (StreamParser stream =
+        new StreamParser(Parser.htmlParser()).parse(reader(body, charset), pageUrl)) {
+      for (Iterator<Element> it = stream.iterator(); it.hasNext(); ) {
+        Element e = it.next();
+        if (e.nameIs("base") && !ImageLinks.absolute(e, "href", pageUrl).isEmpty()) {
+          break;
+        }
+        drop(e);
+      }
+      base = stream.document().baseUri(); // as the parser set it, from the first <base href>
+    }
+    boolean titled = false;
+    String ogTitle = null;
+    Set<String> metaImages = new LinkedHashSet<>();
+    Set<String> images = new LinkedHashSet<>();
+    Set<String> links = new LinkedHashSet<>();
+    try (StreamParser stream =
+        new StreamParser(Parser.htmlParser()).parse(reader(body, charset), pageUrl)) {
+      for (Iterator<Element> it = stream.iterator(); it.hasNext(); ) {
+        Element e = it.next();
+        switch (e.normalName()) {
+          case "title" -> {
+            // The document's title is the first in <head>: kept, for jsoup's Document.title().
+            if (!titled && e.closest("head") != null) {
+              titled = true;
+              continue;
+            }
+          }
+          case "html", "head", "#root" -> {
+            continue; // the title's place (their other elements are gone by now)
+          }
+          default -> ogTitle = read(e, base, host, ogTitle, metaImages, images, links);
+        }
+        // Elements under it that the parser never handed out (those it moved out of a table,
+        // before it) are read before they go with it; a misnested one handed out while still
+        // open may be read twice, which the sets absorb.
+        if (e.childrenSize() > 0) {
+          for (Element under : e.select("meta, img, a")) {
+            if (under != e) {
+              ogTitle = read(under, base, host, ogTitle, metaImages, images, links);
+            }
+          }
+        }
+        drop(e);
+      }
+      // And those left under <html> and <head>.
+      for (Element e : stream.document().select("meta, img, a")) {
+        ogTitle = read(e, base, host, ogTitle, metaImages, images, links);
+      }
+      if (ogTitle == null || ogTitle.isBlank()) {
+        ogTitle = stream.document().title();
+      }
+    }
+    metaImages.addAll(images);
+    return new Found(List.copyOf(metaImages), ogTitle, List.copyOf(links));
+  }
+
+  /** Takes what {@code e} gives; returns the og:title, the first found. */
+  private static String read(
+      Element e,
+      String base,
+      String host,
+      String ogTitle,
+      Set<String> metaImages,
+      Set<String> images,
+      Set<String> links) {
+    switch (e.normalName()) {
+      case "meta" -> {
+        ImageLinks.addIfAbsent(metaImages, ImageLinks.ofMeta(e, base));
+        if (ogTitle == null
+            && e.attr("property").equalsIgnoreCase("og:title")
+            && e.hasAttr("content")) {
+          return e.attr("content");
+        }
+      }
+      case "img" -> ImageLinks.addIfAbsent(images, ImageLinks.ofImg(e, base));
+      case "a" -> {
+        String link = sameHostLink(ImageLinks.absolute(e, "href", base), host);
+        if (link != null) {
+          links.add(link);
+        }
+      }
+      default -> {}
+    }
+    return ogTitle;
+  }
+
+  /**
+   * Drops a read element, and the text and comments before it, last first (cheap, at the end of the
+   * parent's children): left, 16 MB of "<br>
+   * x" kept millions of them under <body>, and each element's removal, which reindexes its parent's
+   * children, took hours in all.
+   */
+  private static void drop(Element e) {
+    for (Node before = e.previousSibling();
+        before != null && !(before instanceof Element);
+        before = e.previousSibling()) {
+      before.remove();
+    }
+    e.remove();
   }
 
   /**
@@ -150,27 +251,78 @@ public final class HtmlPageParser {
   }
 
   /**
-   * The page's characters: decoded by the charset of {@code contentType}, else of a byte-order mark
-   * or the page's own {@code <meta charset>} (jsoup's detection, which reads only the first 5 KB,
-   * so only those are parsed for it), else UTF-8; Latin-1 and ASCII as windows-1252. A byte-order
-   * mark wins over the header, as in jsoup and browsers, and is not part of the text.
+   * The charset of a streamed page, as the tree's parse chooses it: a byte-order mark's, else
+   * {@code contentType}'s, else the page's own {@code <meta charset>} or http-equiv in its first 5
+   * KB (where jsoup looks), else jsoup's detection there (an XML declaration), else UTF-8; Latin-1
+   * and ASCII as windows-1252.
    */
-  private static Reader reader(byte[] body, String contentType, String pageUrl) {
-    String declared = charset(contentType);
-    Charset charset;
-    try {
-      charset =
-          Jsoup.parse(
-                  new ByteArrayInputStream(body, 0, Math.min(body.length, DETECTION_BYTES)),
-                  declared,
-                  pageUrl)
-              .charset();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e); // a byte array does not fail to read
+  static Charset streamCharset(byte[] body, String contentType, String pageUrl) {
+    Charset found = bom(body);
+    if (found == null && charset(contentType) != null) {
+      found = Charset.forName(charset(contentType));
     }
-    if (LATIN1_OR_ASCII.contains(charset)) {
-      charset = Charset.forName(WINDOWS_1252);
+    if (found == null) {
+      Document first;
+      try {
+        first =
+            Jsoup.parse(
+                new ByteArrayInputStream(body, 0, Math.min(body.length, DETECTION_BYTES)),
+                null,
+                pageUrl);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e); // a byte array does not fail to read
+      }
+      for (Element meta : first.select("meta[http-equiv=content-type], meta[charset]")) {
+        String name =
+            meta.hasAttr("http-equiv")
+                ? charset(meta.attr("content"))
+                : charset("text/html; charset=" + meta.attr("charset").strip());
+        if (name != null) {
+          found = Charset.forName(name);
+          break;
+        }
+      }
+      if (found == null) {
+        found = first.charset();
+      }
     }
+    return LATIN1_OR_ASCII.contains(found) ? Charset.forName(WINDOWS_1252) : found;
+  }
+
+  /** The charset a byte-order mark at the start of {@code body} names, or null. */
+  private static Charset bom(byte[] b) {
+    if (starts(b, 0x00, 0x00, 0xFE, 0xFF)) {
+      return Charset.forName("UTF-32BE");
+    }
+    if (starts(b, 0xFF, 0xFE, 0x00, 0x00)) {
+      return Charset.forName("UTF-32LE");
+    }
+    if (starts(b, 0xFE, 0xFF)) {
+      return StandardCharsets.UTF_16BE;
+    }
+    if (starts(b, 0xFF, 0xFE)) {
+      return StandardCharsets.UTF_16LE;
+    }
+    if (starts(b, 0xEF, 0xBB, 0xBF)) {
+      return StandardCharsets.UTF_8;
+    }
+    return null;
+  }
+
+  private static boolean starts(byte[] b, int... prefix) {
+    if (b.length < prefix.length) {
+      return false;
+    }
+    for (int i = 0; i < prefix.length; i++) {
+      if ((b[i] & 0xFF) != prefix[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The page's characters in {@code charset}, without a byte-order mark. */
+  private static Reader reader(byte[] body, Charset charset) {
     BufferedReader reader =
         new BufferedReader(new InputStreamReader(new ByteArrayInputStream(body), charset));
     try {

@@ -3,16 +3,14 @@ package io.memescope.crawler.html;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.memescope.core.records.CrawlRecord;
-import io.memescope.crawler.ImageLinks;
 import java.io.ByteArrayOutputStream;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.jsoup.Jsoup;
-import org.jsoup.nodes.Document;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -22,10 +20,10 @@ class HtmlPageParserTest {
   static final Instant NOW = Instant.parse("2026-12-07T12:00:00Z");
 
   @Test
-  void a_page_read_element_by_element_gives_what_its_whole_tree_gives() {
-    // The parser reads a page as a stream, each element as it closes, and drops it (below). What
-    // it finds must be what the page's whole tree gives: images in document order, og:image
-    // first, resolved against <base>, a title from <head> only.
+  void a_page_read_as_a_stream_gives_what_its_whole_tree_gives() {
+    // Pages over WHOLE_TREE_BYTES are read as a stream, each element as it closes, and dropped.
+    // What they give must be what the page's tree gives: images in document order, og:image
+    // first, resolved against the first <base>, a title from <head> only.
     String url = "https://site.example/dir/page.html";
     String html =
         """
@@ -42,12 +40,8 @@ class HtmlPageParserTest {
         <a href="https://other.example/x">elsewhere</a><a href="mailto:a@site.example">m</a>
         <title>a title in the body</title>
         """;
-    HtmlPageParser.Parsed parsed =
-        new HtmlPageParser("html:site").parseWithLinks(html.getBytes(), null, url, NOW);
-
-    Document tree = Jsoup.parse(html, url);
-    List<String> expected = ImageLinks.inDocument(tree);
-    assertThat(expected)
+    HtmlPageParser.Found tree = same(html, url);
+    assertThat(tree.images())
         .containsExactly(
             "https://site.example/b/og.jpg",
             "https://site.example/tw.png",
@@ -56,12 +50,96 @@ class HtmlPageParserTest {
             "https://site.example/b/cell.png",
             "https://site.example/b/deep.gif",
             "https://site.example/b/tpl.jpg");
-    assertThat(parsed.page().records()).extracting(CrawlRecord::url).isEqualTo(expected);
-    // The first og:title with a content attribute is empty: the <head>'s title, as the tree's.
+    // The first og:title with a content attribute is empty: the <head>'s title.
     assertThat(tree.title()).isEqualTo("First title");
-    assertThat(parsed.page().records()).allMatch(r -> r.title().equals("First title"));
-    assertThat(parsed.sameHostLinks())
+    assertThat(tree.links())
         .containsExactly("https://site.example/p/1", "https://site.example/p/2");
+
+    // What a first streamed version lost (a reviewer's examples): elements the parser moves out
+    // of a table before it, and never hands out as closed; an element handed out while still
+    // open (misnested markup), whose later content then had no base URI to resolve against; and
+    // URLs before a <base>, resolved against the page's own URL.
+    assertThat(
+            same(
+                    "<table><img src=foster.jpg><tr><td><img src=cell.jpg></table>"
+                        + "<table><a href=/p/3>x</a><tr><td>y</table>",
+                    url)
+                .links())
+        .containsExactly("https://site.example/p/3");
+    assertThat(
+            same("<a href=/x><span><div>t</a></a><img src=rel.jpg><a href=/y>y</a></div>", url)
+                .images())
+        .containsExactly("https://site.example/dir/rel.jpg");
+    assertThat(
+            same(
+                    "<meta property=og:image content=og.jpg><meta charset=utf-8>"
+                        + "<base href=https://cdn.example/b/><img src=i.jpg>",
+                    url)
+                .images())
+        .containsExactly("https://cdn.example/b/og.jpg", "https://cdn.example/b/i.jpg");
+  }
+
+  @Test
+  void a_page_read_as_a_stream_is_decoded_as_its_whole_tree_is() {
+    Charset cp1252 = Charset.forName("windows-1252");
+    String page =
+        "<html><head>%s<title>Caf\u00e9 \u2013 m\u00eames</title></head>"
+            + "<body><img src='/m/caf\u00e9.jpg'></body></html>";
+    String url = "https://site.example/";
+    byte[] withMeta = String.format(page, "<meta charset=\"windows-1252\">").getBytes(cp1252);
+    byte[] bare = String.format(page, "").getBytes(cp1252);
+    String japanese = "<html><head><title>\u30df\u30fc\u30e0</title></head><body>x</body></html>";
+    Object[][] cases = {
+      {withMeta, null},
+      {
+        String.format(
+                page,
+                "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=iso-8859-1\">")
+            .getBytes(cp1252),
+        "text/html"
+      },
+      {
+        String.format(page, "<meta charset=\"utf-8\">").getBytes(cp1252),
+        "text/html; charset=cp1252"
+      },
+      {bare, "text/html;charset=\"ISO-8859-1\""},
+      {withMeta, "text/html; charset=x-no-such"},
+      {("\ufeff" + String.format(page, "")).getBytes(StandardCharsets.UTF_16BE), "text/html"},
+      {
+        ("\ufeff" + String.format(page, "")).getBytes(StandardCharsets.UTF_8),
+        "text/html; charset=cp1252"
+      },
+      {String.format(page, "").getBytes(StandardCharsets.UTF_8), null},
+      // Decoded by Java, but not encoded: jsoup's Document.charset() would say UTF-8.
+      {japanese.getBytes(Charset.forName("ISO-2022-JP")), "text/html; charset=x-JISAutoDetect"},
+    };
+    for (Object[] c : cases) {
+      byte[] body = (byte[]) c[0];
+      String type = (String) c[1];
+      HtmlPageParser.Found tree = HtmlPageParser.whole(body, type, url, "site.example");
+      HtmlPageParser.Found stream = HtmlPageParser.streamed(body, type, url, "site.example");
+      assertThat(stream).as("%s", type).isEqualTo(tree);
+      assertThat(tree.title())
+          .as("%s", type)
+          .isIn("Caf\u00e9 \u2013 m\u00eames", "\u30df\u30fc\u30e0");
+    }
+  }
+
+  /**
+   * What {@code html} gives read as a stream, which must be what its tree gives (in another order
+   * only where the parser moves elements out of a table).
+   */
+  private static HtmlPageParser.Found same(String html, String url) {
+    byte[] body = html.getBytes(StandardCharsets.UTF_8);
+    HtmlPageParser.Found tree = HtmlPageParser.whole(body, null, url, "site.example");
+    HtmlPageParser.Found stream = HtmlPageParser.streamed(body, null, url, "site.example");
+    assertThat(stream.images()).containsExactlyInAnyOrderElementsOf(tree.images());
+    assertThat(stream.links()).containsExactlyInAnyOrderElementsOf(tree.links());
+    assertThat(stream.title()).isEqualTo(tree.title());
+    if (!html.contains("<table>")) {
+      assertThat(stream).isEqualTo(tree);
+    }
+    return tree;
   }
 
   @ParameterizedTest
