@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.jsoup.Jsoup;
-import org.jsoup.internal.StringUtil;
 import org.jsoup.nodes.Document;
 import org.jsoup.nodes.Element;
 
@@ -31,53 +30,13 @@ public final class ImageLinks {
     // 2026-12-07.
     java.util.Set<String> urls = new java.util.LinkedHashSet<>();
     for (Element meta : doc.select("meta[property=og:image], meta[name=twitter:image]")) {
-      addIfAbsent(urls, ofMeta(meta, meta.baseUri()));
+      addIfAbsent(urls, meta.absUrl("content"));
     }
     for (Element img : doc.select("img")) {
-      addIfAbsent(urls, ofImg(img, img.baseUri()));
+      largestFromSrcset(img)
+          .ifPresentOrElse(u -> addIfAbsent(urls, u), () -> addIfAbsent(urls, src(img)));
     }
     return List.copyOf(urls);
-  }
-
-  /**
-   * The image a {@code <meta>} names (og:image, twitter:image; in any case, as jsoup's selector
-   * {@code [property=og:image]} matches), resolved against {@code base}; null for any other meta or
-   * element.
-   */
-  public static String ofMeta(Element meta, String base) {
-    boolean image =
-        meta.nameIs("meta")
-            && (meta.attr("property").equalsIgnoreCase("og:image")
-                || meta.attr("name").equalsIgnoreCase("twitter:image"));
-    return image ? absolute(meta, "content", base) : null;
-  }
-
-  /**
-   * An {@code <img>}'s image, resolved against {@code base}: the widest candidate of its srcset,
-   * else its src (lazy loaders' data attributes first); null for another element, or none.
-   */
-  public static String ofImg(Element img, String base) {
-    if (!img.nameIs("img")) {
-      return null;
-    }
-    return largestFromSrcset(img, base).orElseGet(() -> src(img, base));
-  }
-
-  /**
-   * {@code e}'s attribute {@code key} resolved against {@code base} as jsoup's {@code absUrl}
-   * resolves it against the element's own base URI ("" without the attribute). The base is given so
-   * that a page read as a stream resolves every URL against the page's one {@code <base>}, wherever
-   * it is, and elements the parser has set apart (misnested markup) too.
-   */
-  public static String absolute(Element e, String key, String base) {
-    return e.hasAttr(key) ? StringUtil.resolve(base, e.attr(key)) : "";
-  }
-
-  /** Adds {@code url} unless it is null, empty or a data: URI. */
-  public static void addIfAbsent(java.util.Set<String> urls, String url) {
-    if (url != null && !url.isEmpty() && !url.startsWith("data:")) {
-      urls.add(url);
-    }
   }
 
   /**
@@ -90,17 +49,17 @@ public final class ImageLinks {
   private static final List<String> SRCSET = List.of("data-srcset", "data-lazy-srcset");
 
   /** The img's image URL, absolute (jsoup resolves it as a browser would). */
-  private static String src(Element img, String base) {
+  private static String src(Element img) {
     for (String attr : SRC) {
       if (!img.attr(attr).isBlank() && !img.attr(attr).strip().startsWith("data:")) {
-        return absolute(img, attr, base);
+        return img.absUrl(attr);
       }
     }
-    return absolute(img, "src", base);
+    return img.absUrl("src");
   }
 
   /** The widest candidate of an img's srcset ("a.jpg 480w, b.jpg 1080w" gives b.jpg). */
-  static Optional<String> largestFromSrcset(Element img, String base) {
+  static Optional<String> largestFromSrcset(Element img) {
     String srcset = img.attr("srcset");
     for (String attr : SRCSET) {
       if (!img.attr(attr).isBlank()) {
@@ -130,7 +89,7 @@ public final class ImageLinks {
     if (best == null) {
       return Optional.empty();
     }
-    return Optional.ofNullable(resolve(base, best)).filter(s -> !s.isEmpty());
+    return Optional.ofNullable(resolve(img.baseUri(), best)).filter(s -> !s.isEmpty());
   }
 
   /**
@@ -176,6 +135,12 @@ public final class ImageLinks {
       return java.net.URI.create(base).resolve(relative.replace(" ", "%20")).toString();
     } catch (IllegalArgumentException e) {
       return null;
+    }
+  }
+
+  private static void addIfAbsent(java.util.Set<String> urls, String url) {
+    if (url != null && !url.isEmpty() && !url.startsWith("data:")) {
+      urls.add(url);
     }
   }
 
