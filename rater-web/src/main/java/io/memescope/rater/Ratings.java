@@ -529,9 +529,10 @@ final class Ratings {
     // Only while no one holds the old entry: another rater may have taken it between the choice of
     // the new place and here, or between a failure here and the undo sent again (it is free once
     // rated). Until 2026-12-07 it was deleted from under them, and their rating never counted on
-    // any entry. Left to them, the pair is queued twice for a while, with this rater still on the
-    // old entry's rated_by: it leaves the queue once they rate it, and the new entry wants one
-    // rating more than its share, so the pair may get one rating more than it wanted.
+    // any entry. Left to them, the pair is queued twice, with this rater still on the old entry's
+    // rated_by (its rating undone) and the new entry not counting those who rate the old one from
+    // now on: the pair gets more ratings than it wanted, one more when it wanted two, up to
+    // wanted - 1 more (fewer for each rater who had rated it before this undo).
     boolean deleted =
         s.execute(
                 db.prepare(
