@@ -9,6 +9,7 @@ import io.memescope.core.quality.QualitySpec;
 import io.memescope.core.quality.ScoreQuantiles;
 import io.memescope.core.rating.PairKey;
 import io.memescope.core.rating.RatingQueue;
+import io.memescope.core.records.Json;
 import io.memescope.core.schema.Clients;
 import io.memescope.infra.flink.IngestJobs;
 import io.memescope.trainer.data.IndexEmbeddings;
@@ -165,6 +166,9 @@ public final class QualityService implements AutoCloseable {
    * @param progress draw a progress bar
    */
   public Published train(Path runs, boolean publish, boolean progress) throws Exception {
+    // Why the trained model could not be published, found on the way: with publish each is an
+    // error, without it a warning, and a model with one is not kept in its run folder.
+    List<String> unpublishable = new ArrayList<>();
     if (publish) {
       checkCanPublish("not trained, since it could not be published");
     }
@@ -260,6 +264,7 @@ public final class QualityService implements AutoCloseable {
                 + "; rate pairs on it, or take it out of rater.dimensions, first");
       }
       out.printf("warning: %s%n", why);
+      unpublishable.add(why);
     }
     int dim = embeddings.values().iterator().next().length;
     if (publish) {
@@ -285,6 +290,7 @@ public final class QualityService implements AutoCloseable {
         throw new IllegalStateException("this model cannot be published: " + why);
       }
       out.printf("warning: this model could not be published: %s%n", why);
+      unpublishable.add(why);
     }
     TrainingOptions options =
         TrainingOptions.from(settings).withProgress(progress && settings.progress());
@@ -334,16 +340,25 @@ public final class QualityService implements AutoCloseable {
                     + "); rate more pairs, or set trainer.validation-fraction = 0 to publish"
                     + " models trained on every pair");
           }
+          unpublishable.add("no pair was held out to measure it");
         }
-        if (report.validationPairs() > 0 && Double.isNaN(report.metric("accuracy")) && publish) {
-          throw new IllegalStateException(
-              version
-                  + " is not published: every held-out pair is a tie, so its accuracy is unknown"
-                  + " (report in "
-                  + dir
-                  + "); rate more pairs first");
+        if (report.validationPairs() > 0 && Double.isNaN(report.metric("accuracy"))) {
+          if (publish) {
+            throw new IllegalStateException(
+                version
+                    + " is not published: every held-out pair is a tie, so its accuracy is unknown"
+                    + " (report in "
+                    + dir
+                    + "); rate more pairs first");
+          }
+          unpublishable.add("every held-out pair is a tie, so its accuracy is unknown");
         }
-        if (!publish) {
+        if (!unpublishable.isEmpty()) {
+          // Kept, it could be published later (`train publish`) past the checks that refuse it
+          // now; the report stays to be read.
+          out.printf(
+              "%s is not kept, as it could not be published: %s%n",
+              version, String.join("; ", unpublishable));
           return new Published(version, dir, report, false, null);
         }
         QualityTrainer.Result refit = null;
@@ -360,6 +375,19 @@ public final class QualityService implements AutoCloseable {
             writing(dir.resolve("report.json"), version, report::writeJson);
           }
           QualityModel model = refit != null ? refit.model() : result.model();
+          // The model that publishing takes, kept whether or not it is published now: a run
+          // trained to read its report first is published later as it is (`train publish`).
+          // Until 2026-12-07 a run without --publish kept no model, and publishing meant
+          // training anew.
+          byte[] params = model.save();
+          writing(dir.resolve(MODEL_PARAMS), version, f -> RunFolder.writeWhole(f, params));
+          writing(dir.resolve(MODEL_SPEC), version, f -> RunFolder.writeWhole(f, Json.write(spec)));
+          if (!publish) {
+            out.printf(
+                "kept %s's model in %s: `memescope train publish %s` publishes it%n",
+                version, dir, version);
+            return new Published(version, dir, report, false, null);
+          }
           return publish(version, dir, report, spec, model, dimensions, index, now);
         }
       } catch (Throwable e) {
@@ -424,9 +452,13 @@ public final class QualityService implements AutoCloseable {
             Runtime.getRuntime().maxMemory());
     float[][] raw = model.scores(sample.values().toArray(new float[0][]));
     ScoreQuantiles quantiles = ScoreQuantiles.of(dimensions, raw);
-    writing(
+    writeRunFile(
         dir.resolve("score-distribution.png"),
-        version,
+        "version "
+            + version
+            + " was not published; make room and `memescope train publish "
+            + version
+            + "` publishes it",
         png -> ScoreDistribution.write(dimensions, raw, png));
     Map<String, Double> metrics = new LinkedHashMap<>();
     report.metrics().forEach((k, v) -> metrics.put(k, Double.isFinite(v) ? v : null));
@@ -464,6 +496,14 @@ public final class QualityService implements AutoCloseable {
    * disk names no file ("No space left on device"), and the command said only that.
    */
   static void writing(Path file, String version, RunFile write) throws IOException {
+    writeRunFile(
+        file,
+        "version " + version + " was trained but not published; make room and train again",
+        write);
+  }
+
+  /** Writes {@code file}; a failure names it and why, then says {@code ifFailed}. */
+  static void writeRunFile(Path file, String ifFailed, RunFile write) throws IOException {
     try {
       write.write(file);
     } catch (IOException e) {
@@ -471,15 +511,7 @@ public final class QualityService implements AutoCloseable {
           e instanceof java.nio.file.FileSystemException f && f.getReason() != null
               ? f.getReason()
               : e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
-      throw new IOException(
-          "cannot write "
-              + file
-              + " ("
-              + why
-              + "): version "
-              + version
-              + " was trained but not published; make room and train again",
-          e);
+      throw new IOException("cannot write " + file + " (" + why + "): " + ifFailed, e);
     }
   }
 
@@ -500,13 +532,29 @@ public final class QualityService implements AutoCloseable {
                         "version "
                             + version
                             + " is not in the registry (memescope train versions lists them)"));
+    checkUsable(version, old.spec(), old.params(), "it is not published again");
+    // Stamped anew, after the newest version: the ingest job and the re-scoring job follow it.
+    new ModelPublisher(config, registry).publish(old);
+    out.printf(
+        "published %s again: it is the newest version, and the ingest job scores new images with"
+            + " it from now on%n",
+        version);
+    return new Published(version, null, null, true, rescore(version));
+  }
+
+  /**
+   * Refuses a model that the stack cannot use: dimensions other than {@code rater.dimensions}, an
+   * embedding size other than the index's, or parameters that do not load. Announced, such a model
+   * would fail every ingest subtask's load every 10 s and the re-scoring job would give up.
+   */
+  private void checkUsable(String version, QualitySpec spec, byte[] params, String refused) {
     List<String> dimensions = config.rater().dimensions();
-    if (!old.spec().dimensions().equals(dimensions)) {
+    if (!spec.dimensions().equals(dimensions)) {
       throw new IllegalStateException(
           "version "
               + version
               + " scores "
-              + old.spec().dimensions()
+              + spec.dimensions()
               + ", but the raters now rate "
               + dimensions
               + " (rater.dimensions): train a new version instead");
@@ -516,20 +564,18 @@ public final class QualityService implements AutoCloseable {
             .dimensionOf(config.milvus().collection());
     if (index.isPresent()) {
       int dim = index.get();
-      if (dim != old.spec().embeddingDim()) {
+      if (dim != spec.embeddingDim()) {
         throw new IllegalStateException(
             "version "
                 + version
                 + " takes embeddings of "
-                + old.spec().embeddingDim()
+                + spec.embeddingDim()
                 + " dimensions, but the index holds "
                 + dim
                 + " (another embedding model): train a new version instead");
       }
     }
-    // Its parameters must load, as the ingest and re-scoring jobs will load them: announced
-    // unreadable, every ingest subtask would fail to load it every 10 s, and re-scoring give up.
-    try (QualityModel model = QualityModel.load(old.spec(), old.params())) {
+    try (QualityModel model = QualityModel.load(spec, params)) {
       java.util.Objects.requireNonNull(model);
     } catch (IOException | RuntimeException e) {
       throw new IllegalStateException(
@@ -537,16 +583,107 @@ public final class QualityService implements AutoCloseable {
               + version
               + "'s parameters cannot be loaded ("
               + e.getMessage()
-              + "): it is not published again; train a new version instead",
+              + "): "
+              + refused
+              + "; train a new version instead",
           e);
     }
-    // Stamped anew, after the newest version: the ingest job and the re-scoring job follow it.
-    new ModelPublisher(config, registry).publish(old);
-    out.printf(
-        "published %s again: it is the newest version, and the ingest job scores new images with"
-            + " it from now on%n",
-        version);
-    return new Published(version, null, null, true, rescore(version));
+  }
+
+  /** The parameters of the model a run kept ({@link QualityModel#save()}), in its folder. */
+  static final String MODEL_PARAMS = "model.params";
+
+  /** The shape of the model a run kept ({@link QualitySpec} as JSON), in its folder. */
+  static final String MODEL_SPEC = "model-spec.json";
+
+  /**
+   * Publishes {@code version}: a registered one again ({@link #republish}), or else the model that
+   * run {@code version} kept in {@code runs} (`train run` without --publish), registered now. A
+   * path to a run's folder names that run.
+   */
+  public Published publish(String version, Path runs) throws IOException {
+    Path folder;
+    String name;
+    Path asPath;
+    try {
+      asPath = version.isBlank() ? null : Path.of(version);
+    } catch (java.nio.file.InvalidPathException e) {
+      asPath = null; // not a path, so only a registered version
+    }
+    if (asPath != null && asPath.getNameCount() > 1 && Files.isDirectory(asPath)) {
+      folder = asPath;
+      name = asPath.getFileName().toString();
+    } else {
+      name = version;
+      // Only a plain name is looked up among the runs: not "..", not a path.
+      boolean plain =
+          asPath != null
+              && asPath.getNameCount() == 1
+              && !version.equals(".")
+              && !version.equals("..")
+              && !version.contains("/")
+              && !version.contains(java.io.File.separator);
+      folder = plain ? runs.resolve(name) : null;
+    }
+    if (new QualityRegistry(session).get(name).isPresent()) {
+      return republish(name);
+    }
+    if (folder != null && Files.isRegularFile(folder.resolve(MODEL_PARAMS))) {
+      return publishRun(name, folder);
+    }
+    if (folder != null && Files.isRegularFile(folder.resolve("report.json"))) {
+      throw new IllegalStateException(
+          "run "
+              + name
+              + " in "
+              + folder
+              + " kept no model: it was trained before 2026-12-07 or could not be published (the"
+              + " run said why); train a new version with `memescope train run`");
+    }
+    throw new IllegalStateException(
+        "version "
+            + name
+            + " is not in the registry (memescope train versions lists them)"
+            + (folder != null ? ", and " + folder + " holds no run" : ""));
+  }
+
+  /**
+   * Publishes the model kept in run folder {@code dir}: score percentiles from the index as it is
+   * now, registered and announced as {@code train run --publish} would have, and the index
+   * re-scored.
+   */
+  private Published publishRun(String version, Path dir) throws IOException {
+    checkCanPublish("run " + version + " is not published");
+    QualitySpec spec;
+    byte[] params;
+    TrainingReport report;
+    try {
+      spec = Json.read(Files.readAllBytes(dir.resolve(MODEL_SPEC)), QualitySpec.class);
+      params = Files.readAllBytes(dir.resolve(MODEL_PARAMS));
+      report = TrainingReport.readJson(dir.resolve("report.json"));
+    } catch (IOException e) {
+      throw new IllegalStateException(
+          "run "
+              + version
+              + " in "
+              + dir
+              + " cannot be read ("
+              + (e instanceof com.fasterxml.jackson.core.JsonProcessingException j
+                  ? Json.describe(j)
+                  : e.toString())
+              + "): it is not published; train a new version instead",
+          e);
+    }
+    checkUsable(version, spec, params, "it is not published");
+    IndexEmbeddings index = new IndexEmbeddings(milvus(), config.milvus().collection());
+    IndexEmbeddings.checkMemory(
+        Math.min(settings.quantileSample(), index.size()),
+        spec.embeddingDim(),
+        "trainer.quantile-sample",
+        Runtime.getRuntime().maxMemory());
+    try (QualityModel model = QualityModel.load(spec, params)) {
+      return publish(version, dir, report, spec, model, spec.dimensions(), index, Instant.now());
+    }
   }
 
   /** Starts re-scoring the index with {@code version}, if the settings say so; the job's id. */

@@ -43,6 +43,29 @@ final class RunFolder implements AutoCloseable {
     }
   }
 
+  /**
+   * Writes {@code file} whole or not at all: through a file beside it, moved over it, so that a
+   * full disk leaves an earlier version of it as it was rather than cut short.
+   */
+  static void writeWhole(Path file, byte[] bytes) throws IOException {
+    Path part = file.resolveSibling(file.getFileName() + ".part");
+    try {
+      Files.write(part, bytes);
+      Files.move(
+          part,
+          file,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      try {
+        Files.deleteIfExists(part);
+      } catch (IOException left) {
+        e.addSuppressed(left);
+      }
+      throw e;
+    }
+  }
+
   /** The run is over: the folder stays as it is (the caller removes it if the run failed). */
   @Override
   public void close() {

@@ -45,7 +45,8 @@ import picocli.CommandLine.Spec;
       "  memescope train run --publish      train on every rating, publish, re-score the index",
       "  memescope train select -n 200      queue the most informative pairs for the raters",
       "  memescope train versions           what was published",
-      "  memescope train publish VERSION    make a registered version live again (a rollback)"
+      "  memescope train publish VERSION    publish a trained run, or make a registered version"
+          + " live again (a rollback)"
     })
 public final class TrainMain implements Callable<Integer> {
 
@@ -111,12 +112,18 @@ public final class TrainMain implements Callable<Integer> {
     }
   }
 
+  /** Where run directories go unless told: {@code <home>/trainer/runs}. */
+  static Path defaultRuns(MemescopeConfig config) {
+    return config.home().resolve("trainer").resolve("runs");
+  }
+
   @Command(
       name = "run",
       mixinStandardHelpOptions = true,
       description = {
         "Train a new version on every stored rating, embeddings from the index. Writes"
-            + " report.json and learning-curve.png into a directory of its own.",
+            + " report.json, learning-curve.png and the model (model.params, model-spec.json)"
+            + " into a directory of its own; `train publish VERSION` publishes it later.",
         "With --publish: register it, announce it on the models topic (the running ingest job"
             + " scores new images with it) and start re-scoring the index."
       })
@@ -138,19 +145,25 @@ public final class TrainMain implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
       MemescopeConfig config = settings.load();
-      Path runs = out != null ? out : config.home().resolve("trainer").resolve("runs");
+      Path runs = out != null ? out : defaultRuns(config);
       java.nio.file.Files.createDirectories(runs); // an unwritable --out fails now, not after
       try (QualityService service = new QualityService(config)) {
         QualityService.Published p = service.train(runs, publish, !noProgress);
         System.out.println(
             p.published()
                 ? "version " + p.version() + " is live"
-                : "version "
-                    + p.version()
-                    + " trained, not published; report in "
-                    + p.runDir()
-                    + ". Its weights are not kept: `train run --publish` trains and publishes"
-                    + " a new version");
+                : java.nio.file.Files.isRegularFile(p.runDir().resolve(QualityService.MODEL_PARAMS))
+                    ? "version "
+                        + p.version()
+                        + " trained, not published; report and model in "
+                        + p.runDir()
+                        + ". `memescope train publish "
+                        + p.version()
+                        + "` publishes it"
+                    : "version "
+                        + p.version()
+                        + " trained, not published and not kept (see above); report in "
+                        + p.runDir());
       }
       return 0;
     }
@@ -263,10 +276,11 @@ public final class TrainMain implements Callable<Integer> {
       name = "publish",
       mixinStandardHelpOptions = true,
       description = {
-        "Publish a registered version again: it becomes the newest (live) version, the running"
+        "Publish a version: a registered one again, or the model a `train run` without --publish"
+            + " kept in its run directory. It becomes the newest (live) version, the running"
             + " ingest job scores new images with it, and the index is re-scored with it.",
-        "Finishes a publication whose announcement or re-scoring job failed, or goes back to an"
-            + " older version."
+        "Publishes a run after its report was read, finishes a publication whose announcement or"
+            + " re-scoring job failed, or goes back to an older version."
       })
   static final class Publish implements Callable<Integer> {
     @Mixin Settings settings;
@@ -274,14 +288,22 @@ public final class TrainMain implements Callable<Integer> {
     @CommandLine.Parameters(
         index = "0",
         paramLabel = "VERSION",
-        description = "A version as `memescope train versions` lists it.")
+        description =
+            "A version as `memescope train versions` lists it, a run's version, or the path of a"
+                + " run's directory.")
     String version;
+
+    @Option(
+        names = "--runs",
+        paramLabel = "DIR",
+        description = "Where run directories are (default: <home>/trainer/runs, as for run).")
+    Path runs;
 
     @Override
     public Integer call() throws Exception {
       MemescopeConfig config = settings.load();
       try (QualityService service = new QualityService(config)) {
-        service.republish(version);
+        service.publish(version, runs != null ? runs : defaultRuns(config));
         System.out.println("version " + version + " is live");
       }
       return 0;

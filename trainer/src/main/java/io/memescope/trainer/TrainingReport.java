@@ -81,23 +81,8 @@ public record TrainingReport(
    * so that a full disk leaves an earlier report as it was rather than cut short.
    */
   public void writeJson(Path file) throws IOException {
-    byte[] json = Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(this);
-    Path part = file.resolveSibling(file.getFileName() + ".part");
-    try {
-      Files.write(part, json);
-      Files.move(
-          part,
-          file,
-          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      try {
-        Files.deleteIfExists(part);
-      } catch (IOException left) {
-        e.addSuppressed(left);
-      }
-      throw e;
-    }
+    RunFolder.writeWhole(
+        file, Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(this));
   }
 
   public static TrainingReport readJson(Path file) throws IOException {

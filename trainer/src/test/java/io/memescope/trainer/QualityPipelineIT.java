@@ -394,7 +394,13 @@ class QualityPipelineIT {
       assertThatThrownBy(() -> service.republish("q-20000101T000000Z-0000"))
           .isInstanceOf(IllegalStateException.class)
           .hasMessageContaining("is not in the registry");
-      second = service.train(runs, true, false);
+      // Trained alone first, its report read, then published from its kept model: the same
+      // announcement and re-scoring as `run --publish`.
+      QualityService.Published trained = service.train(runs, false, false);
+      assertThat(trained.published()).isFalse();
+      second = service.publish(trained.version(), runs);
+      assertThat(second.version()).isEqualTo(trained.version());
+      assertThat(second.rescoreJob()).isNotNull();
     }
     QualityRegistry registry = new QualityRegistry(cql);
     assertThat(registry.latest().orElseThrow().version()).isEqualTo(second.version());

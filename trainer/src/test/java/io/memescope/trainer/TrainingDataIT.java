@@ -362,10 +362,79 @@ class TrainingDataIT {
       assertThat(new QualityRegistry(cql).versions()).as("nothing registered").isEmpty();
       QualityService.Published trained = service.train(runs, false, false);
       assertThat(trained.published()).isFalse();
+      // Not kept either, so that it cannot be published later past the check that refused it.
+      assertThat(trained.runDir().resolve("report.json")).exists();
+      assertThat(trained.runDir().resolve(QualityService.MODEL_PARAMS)).doesNotExist();
+      assertThatThrownBy(() -> service.publish(trained.version(), runs))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("run " + trained.version())
+          .hasMessageContaining("kept no model");
+      assertThat(new QualityRegistry(cql).versions()).as("nothing registered").isEmpty();
     }
     assertThat(printed.toString(StandardCharsets.UTF_8))
         .contains("warning: too few rated pairs on humor (0)")
+        .contains("is not kept, as it could not be published: too few rated pairs on humor (0)")
         .doesNotContain("usefulness (");
+  }
+
+  @Test
+  void a_run_without_publish_keeps_its_model_and_publishing_it_later_registers_that_model()
+      throws Exception {
+    QualityRegistry registry = new QualityRegistry(cql);
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    try (QualityService service =
+        new QualityService(
+            config, config.trainer(), new PrintStream(printed, true, StandardCharsets.UTF_8))) {
+      QualityService.Published trained = service.train(runs, false, false);
+      String version = trained.version();
+      Path dir = trained.runDir();
+      assertThat(trained.published()).isFalse();
+      assertThat(registry.get(version)).as("training alone registers nothing").isEmpty();
+      // The model publishing takes: refitted on every usable pair (trainer.refit), as
+      // `run --publish` would publish it.
+      assertThat(trained.report().refitPairs()).isEqualTo(GOOD);
+      byte[] params = Files.readAllBytes(dir.resolve(QualityService.MODEL_PARAMS));
+      QualitySpec spec =
+          io.memescope.core.records.Json.read(
+              Files.readAllBytes(dir.resolve(QualityService.MODEL_SPEC)), QualitySpec.class);
+      assertThat(spec.dimensions()).isEqualTo(config.rater().dimensions());
+      assertThat(spec.embeddingDim()).isEqualTo(dim);
+      assertThat(printed.toString(StandardCharsets.UTF_8))
+          .contains("kept " + version + "'s model in " + dir)
+          .contains("`memescope train publish " + version + "` publishes it");
+
+      // Only a registered version or a run's folder is published: not another name, and not a
+      // path made of one.
+      assertThatThrownBy(() -> service.publish("q-20000101T000000Z-0000", runs))
+          .hasMessageContaining("is not in the registry")
+          .hasMessageContaining(runs.resolve("q-20000101T000000Z-0000") + " holds no run");
+      assertThatThrownBy(() -> service.publish("../" + runs.getFileName() + "/" + version, runs))
+          .hasMessageContaining("is not in the registry")
+          .hasMessageNotContaining("holds no run");
+      assertThat(registry.get(version)).isEmpty();
+
+      // By the path of its folder, as `train run` prints it.
+      QualityService.Published p = service.publish(dir.toString(), runs);
+      assertThat(p.published()).isTrue();
+      assertThat(p.version()).isEqualTo(version);
+      QualityRegistry.Entry entry = registry.get(version).orElseThrow();
+      assertThat(entry.params()).as("the kept parameters, not another training").isEqualTo(params);
+      assertThat(entry.spec()).isEqualTo(spec);
+      assertThat(entry.trainingPairs()).isEqualTo(GOOD);
+      assertThat(entry.metrics()).containsKey("accuracy");
+      assertThat(registry.latest().orElseThrow().version()).isEqualTo(version);
+      assertThat(service.announced().orElseThrow().version()).isEqualTo(version);
+      assertThat(dir.resolve("score-distribution.png")).exists();
+      // Once registered, the registry's row is the one published again (its percentiles too).
+      printed.reset();
+      assertThat(service.publish(version, runs).published()).isTrue();
+      assertThat(printed.toString(StandardCharsets.UTF_8))
+          .contains("published " + version + " again");
+    } finally {
+      for (QualityRegistry.Published p : registry.published()) {
+        cql.execute("DELETE FROM quality_models WHERE version = ?", p.version());
+      }
+    }
   }
 
   @Test
