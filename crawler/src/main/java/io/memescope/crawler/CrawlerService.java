@@ -84,7 +84,11 @@ public final class CrawlerService implements AutoCloseable {
     this.discovered = counter("memescope_crawl_discovered", "Image URLs found", "source");
     this.published = counter("memescope_crawl_published", "Records published to Kafka", "source");
     this.skipped =
-        counter("memescope_crawl_skipped", "URLs skipped, by reason", "source", "reason");
+        counter(
+            "memescope_crawl_skipped",
+            "URLs and pages skipped or cut, by reason (page_* for pages)",
+            "source",
+            "reason");
     this.errors = counter("memescope_crawl_errors", "Failed passes", "source");
     this.paused =
         counter(

@@ -127,7 +127,10 @@ public final class HtmlPageParser {
    */
   static final int MAX_PARSED_BYTES = 2 << 20;
 
-  /** Held while a page's tree is built: at most one such tree (some 90 MB at most) at a time. */
+  /**
+   * Held for a page's whole parse, while its tree is built and while images and links are read out
+   * of it: at most one such tree (some 90 MB at most) at a time.
+   */
   private static final ReentrantLock PARSING = new ReentrantLock(true);
 
   /**
