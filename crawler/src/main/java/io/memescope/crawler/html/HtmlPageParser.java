@@ -44,16 +44,26 @@ public final class HtmlPageParser {
    *     {@code <meta charset>} does, and UTF-8 where there is neither
    */
   public Parsed parseWithLinks(byte[] body, String contentType, String pageUrl, Instant now) {
+    return parseWithLinks(body, contentType, pageUrl, now, false);
+  }
+
+  /**
+   * As {@link #parseWithLinks(byte[], String, String, Instant)}, for a body that is only the start
+   * of its page when {@code cut} (the download stopped there): counted as {@code page_cut}.
+   */
+  public Parsed parseWithLinks(
+      byte[] body, String contentType, String pageUrl, Instant now, boolean cut) {
     // One page's tree at a time in a process: the crawler service reads four sources at once.
     PARSING.lock();
     try {
-      return parseAlone(body, contentType, pageUrl, now);
+      return parseAlone(body, contentType, pageUrl, now, cut);
     } finally {
       PARSING.unlock();
     }
   }
 
-  private Parsed parseAlone(byte[] body, String contentType, String pageUrl, Instant now) {
+  private Parsed parseAlone(
+      byte[] body, String contentType, String pageUrl, Instant now, boolean cut) {
     // Where a redirect led can carry characters java.net.URI refuses (?tags=a|b, {id}, [0]):
     // OkHttp follows such a Location as it is. Read as OkHttp reads it, encoded, it parses
     // everywhere below; until 2026-12-07 it stopped the page, and its source, for good.
@@ -63,7 +73,7 @@ public final class HtmlPageParser {
     }
     Map<String, Integer> skipped = new LinkedHashMap<>();
     int read = Math.min(body.length, MAX_PARSED_BYTES);
-    if (read < body.length) {
+    if (read < body.length || cut) {
       skipped.put("page_cut", 1);
     }
     Document doc;

@@ -99,11 +99,16 @@ public final class HtmlPageSource implements PagedSource {
     SourcePage page;
     try {
       // Links are relative to where the page was found after redirects (/memes → /memes/).
-      PoliteClient.Page fetched = http.page(next.url());
+      // Only what is parsed is downloaded: a longer page is cut, not refused.
+      PoliteClient.Page fetched = http.page(next.url(), HtmlPageParser.MAX_PARSED_BYTES);
       HtmlPageParser.Parsed parsed =
           new HtmlPageParser(id)
               .parseWithLinks(
-                  fetched.body(), fetched.contentType(), fetched.url(), clock.instant());
+                  fetched.body(),
+                  fetched.contentType(),
+                  fetched.url(),
+                  clock.instant(),
+                  fetched.cut());
       page = parsed.page();
       if (next.depth() < depth) {
         LinkedHashSet<String> queued = new LinkedHashSet<>();

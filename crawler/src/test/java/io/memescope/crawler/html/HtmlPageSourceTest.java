@@ -141,6 +141,52 @@ class HtmlPageSourceTest {
         .containsExactly(base + "/legacy/caf%C3%A9.jpg");
   }
 
+  /**
+   * A start page of 24 MiB, over the crawler's 16 MiB limit, with an image at its start and one at
+   * its end: its first 2 MiB (what is parsed) are read and kept, and the page is counted as cut.
+   * Until 2026-12-07 such a page was refused (too large), and its source's pass failed; under 16
+   * MiB it was held whole to parse its first 2 MiB.
+   */
+  @org.junit.jupiter.params.ParameterizedTest(name = "length declared: {0}")
+  @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+  void a_page_over_the_largest_response_is_cut_and_read_not_refused(boolean declared)
+      throws Exception {
+    int size = 24 << 20;
+    server.createContext(
+        "/huge/",
+        e -> {
+          byte[] start =
+              "<html><head><title>huge</title></head><body><img src='first.jpg'>"
+                  .getBytes(StandardCharsets.UTF_8);
+          byte[] end = "<img src='late.jpg'></body></html>".getBytes(StandardCharsets.UTF_8);
+          byte[] filler = "<p>filler</p>\n".repeat(4096).getBytes(StandardCharsets.UTF_8);
+          try {
+            e.sendResponseHeaders(200, declared ? size : 0);
+            var out = e.getResponseBody();
+            out.write(start);
+            long left = size - start.length - end.length;
+            while (left > 0) {
+              int n = (int) Math.min(left, filler.length);
+              out.write(filler, 0, n);
+              left -= n;
+            }
+            out.write(end);
+            e.close();
+          } catch (java.io.IOException gone) {
+            // the crawler closed the connection: the rest of the page is not sent
+          }
+        });
+    PoliteClient http = new PoliteClient(Set.of("127.0.0.1"), 16 << 20, 2, Duration.ofMillis(10));
+    SourcePage page =
+        new HtmlPageSource("huge", base + "/huge/", http, Clock.systemUTC(), 0, 1)
+            .fetch(Optional.empty());
+    assertThat(page.records())
+        .extracting(CrawlRecord::url)
+        .containsExactly(base + "/huge/first.jpg");
+    assertThat(page.records()).extracting(CrawlRecord::title).containsExactly("huge");
+    assertThat(page.skipped()).isEqualTo(Map.of("page_cut", 1));
+  }
+
   @Test
   void slow_robots_txt_of_image_hosts_hold_a_page_no_longer_than_its_budget() throws Exception {
     // Three image hosts whose robots.txt takes 1.5 s each. Until 2026-12-06 a page waited for

@@ -338,6 +338,28 @@ class PoliteClientTest {
   }
 
   @Test
+  void the_start_of_an_oversized_response_is_kept_when_only_the_start_is_wanted() throws Exception {
+    PoliteClient client = client(Duration.ZERO);
+    // /big sends 5000 bytes, over the client's 1000: cut where asked, or at the client's limit.
+    PoliteClient.Page start = client.page(base + "/big", 100);
+    assertThat(start.body()).hasSize(100).containsOnly((byte) 'x');
+    assertThat(start.cut()).isTrue();
+    PoliteClient.Page limited = client.page(base + "/big", 1 << 20);
+    assertThat(limited.body()).hasSize(1000);
+    assertThat(limited.cut()).isTrue();
+    assertThat(client.page(base + "/big", 5000).cut()).as("5000 > the client's 1000").isTrue();
+    // Exactly as long as asked, or shorter: whole, not cut.
+    PoliteClient.Page whole = client.page(base + "/public/ok", 1000);
+    assertThat(whole.cut()).isFalse();
+    assertThat(whole.body()).isEqualTo(client.get(base + "/public/ok"));
+    PoliteClient.Page exact = client.page(base + "/public/ok", whole.body().length);
+    assertThat(exact.cut()).isFalse();
+    assertThat(exact.body()).isEqualTo(whole.body());
+    assertThat(client.page(base + "/public/ok", whole.body().length - 1).cut()).isTrue();
+    assertThat(failures).as("a cut body is not a failure").isEmpty();
+  }
+
+  @Test
   void a_used_up_rate_limit_pauses_the_host_until_its_reset() throws Exception {
     PoliteClient client = client(Duration.ZERO);
     client.get(base + "/limited");
