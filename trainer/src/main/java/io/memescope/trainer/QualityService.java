@@ -379,16 +379,17 @@ public final class QualityService implements AutoCloseable {
           // trained to read its report first is published later as it is (`train publish`).
           // Until 2026-12-07 a run without --publish kept no model, and publishing meant
           // training anew.
+          // The parameters last: they are what marks a run as kept.
           byte[] params = model.save();
-          writing(dir.resolve(MODEL_PARAMS), version, f -> RunFolder.writeWhole(f, params));
           writing(dir.resolve(MODEL_SPEC), version, f -> RunFolder.writeWhole(f, Json.write(spec)));
+          writing(dir.resolve(MODEL_PARAMS), version, f -> RunFolder.writeWhole(f, params));
           if (!publish) {
             out.printf(
                 "kept %s's model in %s: `memescope train publish %s` publishes it%n",
-                version, dir, version);
+                version, dir, dir.toAbsolutePath());
             return new Published(version, dir, report, false, null);
           }
-          return publish(version, dir, report, spec, model, dimensions, index, now);
+          return publish(version, dir, report, spec, model, params, dimensions, index, now);
         }
       } catch (Throwable e) {
         // A run that failed before writing anything (no pairs left to train on, a diverged loss)
@@ -437,6 +438,7 @@ public final class QualityService implements AutoCloseable {
       TrainingReport report,
       QualitySpec spec,
       QualityModel model,
+      byte[] params,
       List<String> dimensions,
       IndexEmbeddings index,
       Instant now)
@@ -457,7 +459,7 @@ public final class QualityService implements AutoCloseable {
         "version "
             + version
             + " was not published; make room and `memescope train publish "
-            + version
+            + dir.toAbsolutePath()
             + "` publishes it",
         png -> ScoreDistribution.write(dimensions, raw, png));
     Map<String, Double> metrics = new LinkedHashMap<>();
@@ -470,7 +472,7 @@ public final class QualityService implements AutoCloseable {
             // version: "newest" must mean "published last", which is what the topic keeps.
             Instant.now(),
             spec,
-            model.save(),
+            params, // as kept in the run's folder
             quantiles,
             metrics,
             report.refitPairs() > 0 ? report.refitPairs() : report.trainPairs(),
@@ -602,28 +604,40 @@ public final class QualityService implements AutoCloseable {
    * path to a run's folder names that run.
    */
   public Published publish(String version, Path runs) throws IOException {
-    Path folder;
-    String name;
     Path asPath;
     try {
-      asPath = version.isBlank() ? null : Path.of(version);
+      asPath = version.isBlank() ? null : Path.of(version).normalize();
     } catch (java.nio.file.InvalidPathException e) {
       asPath = null; // not a path, so only a registered version
     }
-    if (asPath != null && asPath.getNameCount() > 1 && Files.isDirectory(asPath)) {
-      folder = asPath;
-      name = asPath.getFileName().toString();
-    } else {
+    Path folder;
+    String name;
+    if (asPath == null) {
       name = version;
-      // Only a plain name is looked up among the runs: not "..", not a path.
-      boolean plain =
-          asPath != null
-              && asPath.getNameCount() == 1
-              && !version.equals(".")
-              && !version.equals("..")
-              && !version.contains("/")
-              && !version.contains(java.io.File.separator);
-      folder = plain ? runs.resolve(name) : null;
+      folder = null;
+    } else if (asPath.getNameCount() == 1
+        && !asPath.isAbsolute()
+        && !asPath.toString().equals("..")) {
+      // A name ("q-...", or "q-.../" as a shell completes it): registered, or one of the runs.
+      name = asPath.toString();
+      folder = runs.resolve(name);
+    } else {
+      // A path: a run's folder, whose name is its version (a renamed folder is not published
+      // under another name).
+      folder = asPath.toAbsolutePath().normalize();
+      if (!Files.isDirectory(folder)) {
+        throw new IllegalStateException(
+            version
+                + " is not a run's directory, nor a version's name (memescope train versions"
+                + " lists them)");
+      }
+      name = folder.getFileName() == null ? "" : folder.getFileName().toString();
+      if (QualityRegistry.trainedAt(name).isEmpty()) {
+        throw new IllegalStateException(
+            folder
+                + " is not a run's directory: a run's is named after its version (such as"
+                + " q-20261207T151500Z-0a1b) and is published under that name");
+      }
     }
     if (new QualityRegistry(session).get(name).isPresent()) {
       return republish(name);
@@ -637,8 +651,9 @@ public final class QualityService implements AutoCloseable {
               + name
               + " in "
               + folder
-              + " kept no model: it was trained before 2026-12-07 or could not be published (the"
-              + " run said why); train a new version with `memescope train run`");
+              + " kept no model: it could not be published (the run said why), it failed or was"
+              + " stopped before its model was written, or it was trained before 2026-12-07;"
+              + " train a new version with `memescope train run`");
     }
     throw new IllegalStateException(
         "version "
@@ -674,6 +689,16 @@ public final class QualityService implements AutoCloseable {
               + "): it is not published; train a new version instead",
           e);
     }
+    if (params.length > MAX_PARAMETER_BYTES) {
+      throw new IllegalStateException(
+          "run "
+              + version
+              + "'s parameters take "
+              + params.length
+              + " bytes, over the "
+              + (MAX_PARAMETER_BYTES >> 20)
+              + " MiB one registry row holds: it is not published");
+    }
     checkUsable(version, spec, params, "it is not published");
     IndexEmbeddings index = new IndexEmbeddings(milvus(), config.milvus().collection());
     IndexEmbeddings.checkMemory(
@@ -682,7 +707,8 @@ public final class QualityService implements AutoCloseable {
         "trainer.quantile-sample",
         Runtime.getRuntime().maxMemory());
     try (QualityModel model = QualityModel.load(spec, params)) {
-      return publish(version, dir, report, spec, model, spec.dimensions(), index, Instant.now());
+      return publish(
+          version, dir, report, spec, model, params, spec.dimensions(), index, Instant.now());
     }
   }
 

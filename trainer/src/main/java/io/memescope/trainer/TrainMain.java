@@ -158,7 +158,7 @@ public final class TrainMain implements Callable<Integer> {
                         + " trained, not published; report and model in "
                         + p.runDir()
                         + ". `memescope train publish "
-                        + p.version()
+                        + p.runDir().toAbsolutePath()
                         + "` publishes it"
                     : "version "
                         + p.version()
@@ -303,8 +303,9 @@ public final class TrainMain implements Callable<Integer> {
     public Integer call() throws Exception {
       MemescopeConfig config = settings.load();
       try (QualityService service = new QualityService(config)) {
-        service.publish(version, runs != null ? runs : defaultRuns(config));
-        System.out.println("version " + version + " is live");
+        QualityService.Published p =
+            service.publish(version, runs != null ? runs : defaultRuns(config));
+        System.out.println("version " + p.version() + " is live");
       }
       return 0;
     }

@@ -252,6 +252,18 @@ class TrainingDataIT {
         .contains("held out no pair")
         .contains("accuracy is unknown");
     assertThat(new QualityRegistry(cql).versions()).as("nothing registered").isEmpty();
+    // Trained alone, it keeps no model, which could be published later past this check.
+    printed.reset();
+    try (QualityService service =
+        new QualityService(
+            small, small.trainer(), new PrintStream(printed, true, StandardCharsets.UTF_8))) {
+      QualityService.Published trained = service.train(runs, false, false);
+      assertThat(trained.runDir().resolve(QualityService.MODEL_PARAMS)).doesNotExist();
+      assertThatThrownBy(() -> service.publish(trained.version(), runs))
+          .hasMessageContaining("kept no model");
+    }
+    assertThat(printed.toString(StandardCharsets.UTF_8))
+        .contains("is not kept, as it could not be published: no pair was held out");
   }
 
   @Test
@@ -401,7 +413,7 @@ class TrainingDataIT {
       assertThat(spec.embeddingDim()).isEqualTo(dim);
       assertThat(printed.toString(StandardCharsets.UTF_8))
           .contains("kept " + version + "'s model in " + dir)
-          .contains("`memescope train publish " + version + "` publishes it");
+          .contains("`memescope train publish " + dir.toAbsolutePath() + "` publishes it");
 
       // Only a registered version or a run's folder is published: not another name, and not a
       // path made of one.
@@ -409,12 +421,20 @@ class TrainingDataIT {
           .hasMessageContaining("is not in the registry")
           .hasMessageContaining(runs.resolve("q-20000101T000000Z-0000") + " holds no run");
       assertThatThrownBy(() -> service.publish("../" + runs.getFileName() + "/" + version, runs))
-          .hasMessageContaining("is not in the registry")
-          .hasMessageNotContaining("holds no run");
+          .hasMessageContaining("is not a run's directory, nor a version's name");
+      // A copy under another name is not published under that name.
+      Path renamed = Files.createDirectories(runs.resolve("best"));
+      for (String f :
+          List.of("report.json", QualityService.MODEL_SPEC, QualityService.MODEL_PARAMS)) {
+        Files.copy(dir.resolve(f), renamed.resolve(f));
+      }
+      assertThatThrownBy(() -> service.publish(renamed.toString(), runs))
+          .hasMessageContaining("is not a run's directory: a run's is named after its version");
       assertThat(registry.get(version)).isEmpty();
+      assertThat(registry.get("best")).isEmpty();
 
-      // By the path of its folder, as `train run` prints it.
-      QualityService.Published p = service.publish(dir.toString(), runs);
+      // By its name as a shell completes it, from the runs' folder.
+      QualityService.Published p = service.publish(version + "/", runs);
       assertThat(p.published()).isTrue();
       assertThat(p.version()).isEqualTo(version);
       QualityRegistry.Entry entry = registry.get(version).orElseThrow();
@@ -425,9 +445,10 @@ class TrainingDataIT {
       assertThat(registry.latest().orElseThrow().version()).isEqualTo(version);
       assertThat(service.announced().orElseThrow().version()).isEqualTo(version);
       assertThat(dir.resolve("score-distribution.png")).exists();
-      // Once registered, the registry's row is the one published again (its percentiles too).
+      // Once registered, the registry's row is the one published again (its percentiles too),
+      // named by the run's folder too, as `train run` prints it.
       printed.reset();
-      assertThat(service.publish(version, runs).published()).isTrue();
+      assertThat(service.publish(dir.toAbsolutePath() + "/.", runs).version()).isEqualTo(version);
       assertThat(printed.toString(StandardCharsets.UTF_8))
           .contains("published " + version + " again");
     } finally {

@@ -16,8 +16,8 @@ import java.util.Set;
  * @param patience epochs without a better validation loss before a member stops
  * @param validationFraction share of rated pairs held out, split by image
  * @param bootstrap members train on bootstrap resamples rather than on all pairs
- * @param refit a published model is trained again on every usable pair, each member for the epochs
- *     early stopping chose for it
+ * @param refit a kept (and published) model is trained again on every usable pair, each member for
+ *     the epochs early stopping chose for it
  * @param activeStrategy design, disagreement, uncertainty, information or random
  * @param activeCandidates random pairs sampled and scored per active-learning batch
  * @param activeBatchSize pairs an active-learning batch puts into the rating queue
