@@ -835,22 +835,12 @@ class RaterIT {
     enqueue(admin, "mia-q", "al-12", 2, 36, 37);
     JsonNode q = mia.next();
     assertThat(q.path("iteration").asText()).isEqualTo("al-12");
-    String qLease = q.path("lease").asText();
-    assertThat(mia.send("POST", "/api/ratings", rating(qLease, SCORES)).statusCode())
-        .isEqualTo(201);
-    String qUndo = "{\"lease\":\"" + qLease + "\"}";
-    failed = failUndoAt(mia, qUndo, "queue");
-    assertThat(failed.statusCode()).as(failed.body()).isGreaterThanOrEqualTo(500);
+    String qUndo = rateThenFailUndoAt(mia, q, "queue");
     Session ned = signIn("ned", PASSWORD);
     assertThat(key(ned.next())).as("ned takes the entry").isEqualTo(key(q));
     HttpResponse<String> finished = mia.send("POST", "/api/ratings/undo", qUndo);
     assertThat(finished.statusCode()).as(finished.body()).isEqualTo(200);
-    List<Row> left =
-        cql.execute(
-                "SELECT leased_by, rated_by FROM rating_queue WHERE queue = 'mia-q'"
-                    + " AND pair_key = ? ALLOW FILTERING",
-                key(q))
-            .all();
+    List<Row> left = entriesOf("mia-q", key(q));
     assertThat(left).as("the pair, once").hasSize(1);
     assertThat(left.get(0).getString("leased_by")).as("still ned's").isEqualTo("ned");
     assertThat(left.get(0).getSet("rated_by", String.class)).doesNotContain("mia");
@@ -863,22 +853,14 @@ class RaterIT {
     enqueue(admin, "mia-q", "al-12", 2, 46, 47);
     JsonNode o = mia.reset();
     assertThat(key(o)).isEqualTo(PairKey.of(images.get(46), images.get(47)));
-    String oLease = o.path("lease").asText();
-    assertThat(mia.send("POST", "/api/ratings", rating(oLease, SCORES)).statusCode())
-        .isEqualTo(201);
-    String oUndo = "{\"lease\":\"" + oLease + "\"}";
-    failed = failUndoAt(mia, oUndo, "requeued");
-    assertThat(failed.statusCode()).as(failed.body()).isGreaterThanOrEqualTo(500);
+    String oUndo = rateThenFailUndoAt(mia, o, "requeued");
     Session ona = signIn("ona", PASSWORD);
     JsonNode onas = ona.next();
     assertThat(key(onas)).as("ona takes the old entry").isEqualTo(key(o));
     HttpResponse<String> oDone = mia.send("POST", "/api/ratings/undo", oUndo);
     assertThat(oDone.statusCode()).as(oDone.body()).isEqualTo(200);
     JsonNode oBack = Json.mapper().readTree(oDone.body()).path("pair");
-    String entriesOfO =
-        "SELECT leased_by, rated_by FROM rating_queue WHERE queue = 'mia-q' AND pair_key = ?"
-            + " ALLOW FILTERING";
-    assertThat(cql.execute(entriesOfO, key(o)).all())
+    assertThat(entriesOf("mia-q", key(o)))
         .as("ona's entry and mia's new one")
         .extracting(r -> r.getString("leased_by"))
         .containsExactlyInAnyOrder("ona", "mia");
@@ -893,7 +875,7 @@ class RaterIT {
             mia.send("POST", "/api/ratings", rating(oBack.path("lease").asText(), SCORES))
                 .statusCode())
         .isEqualTo(201);
-    List<Row> leftOfO = cql.execute(entriesOfO, key(o)).all();
+    List<Row> leftOfO = entriesOf("mia-q", key(o));
     assertThat(leftOfO).hasSize(1);
     assertThat(leftOfO.get(0).getSet("rated_by", String.class)).containsExactly("mia");
 
@@ -926,7 +908,7 @@ class RaterIT {
     HttpResponse<String> hUndo =
         mia.send("POST", "/api/ratings/undo", "{\"lease\":\"" + hLease + "\"}");
     assertThat(hUndo.statusCode()).as(hUndo.body()).isEqualTo(200);
-    List<Row> leftOfH = cql.execute(entriesOfO, key(h)).all();
+    List<Row> leftOfH = entriesOf("mia-q", key(h));
     assertThat(leftOfH).as("the pair, once, at the queue's end, held for mia").hasSize(1);
     assertThat(leftOfH.get(0).getString("leased_by")).isEqualTo("mia");
   }
@@ -1232,6 +1214,30 @@ class RaterIT {
                     back)
                 .one())
         .isNull();
+  }
+
+  /**
+   * Rates {@code pair} on {@code page}, then undoes that rating, failing the undo at {@code stage};
+   * the body that sends the undo again.
+   */
+  private String rateThenFailUndoAt(Session page, JsonNode pair, String stage) throws Exception {
+    String lease = pair.path("lease").asText();
+    assertThat(page.send("POST", "/api/ratings", rating(lease, SCORES)).statusCode())
+        .isEqualTo(201);
+    String undo = "{\"lease\":\"" + lease + "\"}";
+    HttpResponse<String> failed = failUndoAt(page, undo, stage);
+    assertThat(failed.statusCode()).as(failed.body()).isGreaterThanOrEqualTo(500);
+    return undo;
+  }
+
+  /** The entries of a pair in a rating queue: who holds each, and who rated it. */
+  private List<Row> entriesOf(String queue, String pairKey) {
+    return cql.execute(
+            "SELECT leased_by, rated_by FROM rating_queue WHERE queue = ? AND pair_key = ?"
+                + " ALLOW FILTERING",
+            queue,
+            pairKey)
+        .all();
   }
 
   /** Sends {@code body} to undo, failing the undo at {@code stage} ({@link Ratings#midUndo}). */
