@@ -18,12 +18,12 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * An HTML page, read whole on every pass; with {@code depth} above 0, also the pages it links to on
- * the same host, breadth first, up to {@code depth} links away and {@code maxPages} pages per pass.
- * Each page is one page of the crawl, and the cursor holds the rest of the walk (the pages queued
- * and those read), so a restart in the middle continues the walk. A linked page that cannot be
- * fetched (a 404, robots.txt) is skipped under {@code page_<reason>}; only the start page failing
- * fails the pass.
+ * An HTML page, read again on every pass (its first 2 MiB, as much as is parsed); with {@code
+ * depth} above 0, also the pages it links to on the same host, breadth first, up to {@code depth}
+ * links away and {@code maxPages} pages per pass. Each page is one page of the crawl, and the
+ * cursor holds the rest of the walk (the pages queued and those read), so a restart in the middle
+ * continues the walk. A linked page that cannot be fetched (a 404, robots.txt) is skipped under
+ * {@code page_<reason>}; only the start page failing fails the pass.
  */
 public final class HtmlPageSource implements PagedSource {
   /** How long one page may spend fetching the robots.txt of its images' origins. */

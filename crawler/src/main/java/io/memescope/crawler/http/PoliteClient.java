@@ -164,9 +164,9 @@ public final class PoliteClient {
   /**
    * The 2xx answer to GET {@code url}, after any redirects, with at most its first {@code atMost}
    * bytes (and never more than the client's largest response): a longer body is cut there, and the
-   * rest not downloaded, rather than refused. For what is read only in part anyway (an HTML page's
-   * start); until 2026-12-07 a page was downloaded whole, up to 16 MiB, and one over that refused,
-   * to parse its first 2 MiB.
+   * call cancelled rather than the rest read, rather than refused. For what is read only in part
+   * anyway (an HTML page's start); until 2026-12-07 a page was downloaded whole, up to 16 MiB, and
+   * one over that refused, to parse its first 2 MiB.
    *
    * @param atMost the most bytes kept; negative: the whole body, refused when over the limit
    */
@@ -281,17 +281,17 @@ public final class PoliteClient {
         if (response.isSuccessful()) {
           String contentType = response.header("Content-Type");
           if (atMost >= 0) {
-            long keep = Math.min(atMost, maxBytes);
+            int keep = (int) Math.min(Math.min(atMost, maxBytes), MAX_KEPT);
             byte[] body = readAtMost(response, keep);
             if (body.length <= keep) {
               return new Hop(body, null, contentType, false);
             }
-            // Cancelled, the connection is dropped: closing the response alone would first read
-            // on, to reuse the connection (OkHttp discards the rest for up to 100 ms). On
-            // loopback, where the kernel's buffers take tens of MiB of the page anyway, this made
-            // no clear difference to what the server got out (measured 2026-12-07).
+            // Cancelled before the response is closed (by the try above), the HTTP/1.1 connection
+            // is dropped, the rest of the body unread: closing the response alone would first read
+            // on and discard it, for up to 100 ms, to reuse the connection. (Over HTTP/2 only the
+            // stream is reset, as closing does.)
             call.cancel();
-            return new Hop(java.util.Arrays.copyOf(body, (int) keep), null, contentType, true);
+            return new Hop(java.util.Arrays.copyOf(body, keep), null, contentType, true);
           }
           return new Hop(read(response, url), null, contentType, false);
         }
@@ -451,14 +451,17 @@ public final class PoliteClient {
             e));
   }
 
+  /** The most bytes one body may be kept with: the largest Java array, less one to know of more. */
+  private static final int MAX_KEPT = Integer.MAX_VALUE - 9;
+
   /**
-   * Up to {@code limit} + 1 bytes of the body, whatever length it declares: one more than the limit
-   * says that there was more.
+   * Up to {@code limit} + 1 bytes of the body ({@code limit} at most {@link #MAX_KEPT}), whatever
+   * length it declares: one more than the limit says that there was more. The body is left open:
+   * the caller cancels the call before the response is closed, for closing it first would read on
+   * to reuse the connection.
    */
-  private static byte[] readAtMost(Response response, long limit) throws IOException {
-    try (InputStream in = response.body().byteStream()) {
-      return in.readNBytes((int) Math.min(limit + 1, Integer.MAX_VALUE - 8));
-    }
+  private static byte[] readAtMost(Response response, int limit) throws IOException {
+    return response.body().byteStream().readNBytes(limit + 1);
   }
 
   private byte[] read(Response response, String url) throws IOException, FetchException {

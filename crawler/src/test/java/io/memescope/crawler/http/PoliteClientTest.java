@@ -24,6 +24,10 @@ class PoliteClientTest {
   final List<Long> sleeps = new CopyOnWriteArrayList<>();
   final AtomicInteger unavailable = new AtomicInteger();
   final List<String> failures = new CopyOnWriteArrayList<>();
+
+  /** The client's port of each request for /big, /huge and /public/: the connection it came on. */
+  final List<Integer> ports = new CopyOnWriteArrayList<>();
+
   HostGate gate = new HostGate(2);
   final AtomicInteger inFlight = new AtomicInteger();
   final AtomicInteger maxInFlight = new AtomicInteger();
@@ -38,9 +42,25 @@ class PoliteClientTest {
           robotsAsked.incrementAndGet();
           send(e, 200, "User-agent: *\nDisallow: /private/\nCrawl-delay: 2\n");
         });
-    server.createContext("/public/", e -> send(e, 200, "ok"));
+    server.createContext(
+        "/public/",
+        e -> {
+          ports.add(e.getRemoteAddress().getPort());
+          send(e, 200, "ok");
+        });
     server.createContext("/private/", e -> send(e, 200, "secret"));
-    server.createContext("/big", e -> send(e, 200, "x".repeat(5000)));
+    server.createContext(
+        "/big",
+        e -> {
+          ports.add(e.getRemoteAddress().getPort());
+          send(e, 200, "x".repeat(5000));
+        });
+    server.createContext(
+        "/huge",
+        e -> {
+          ports.add(e.getRemoteAddress().getPort());
+          send(e, 200, "x".repeat(1 << 20));
+        });
     server.createContext("/missing", e -> send(e, 404, "no"));
     server.createContext(
         "/to-loopback",
@@ -357,6 +377,22 @@ class PoliteClientTest {
     assertThat(exact.body()).isEqualTo(whole.body());
     assertThat(client.page(base + "/public/ok", whole.body().length - 1).cut()).isTrue();
     assertThat(failures).as("a cut body is not a failure").isEmpty();
+  }
+
+  @Test
+  void a_cut_response_drops_its_connection_rather_than_reading_the_rest() throws Exception {
+    PoliteClient client = client(Duration.ZERO);
+    client.get(base + "/public/a");
+    client.get(base + "/public/b");
+    assertThat(ports.get(1))
+        .as("a whole response's connection is used again")
+        .isEqualTo(ports.get(0));
+    // 1 MiB, more than OkHttp reads ahead (8 KiB): a body as short as /big is read whole anyway.
+    assertThat(client.page(base + "/huge", 100).cut()).isTrue();
+    client.get(base + "/public/c");
+    // Closed before the call was cancelled, OkHttp read the rest of /huge to use its connection
+    // again (until the same day).
+    assertThat(ports.get(3)).as("the cut response's connection is not").isNotEqualTo(ports.get(2));
   }
 
   @Test
