@@ -76,6 +76,24 @@ public final class HtmlPageSource implements PagedSource {
     return domain == null || domain.isEmpty() ? host : domain;
   }
 
+  /**
+   * Whether an answer of this {@code Content-Type} may be an HTML page: any but an image, video,
+   * sound, font or 3D model, or a PDF or ZIP (a link to a full-size image from a gallery). Servers
+   * send pages as text/plain or application/octet-stream too, and those are read as browsers may.
+   * Until 2026-12-07 every answer was parsed as HTML: a linked 10 MB photo was downloaded to find
+   * nothing in it.
+   */
+  static boolean mayBeHtml(String contentType) {
+    if (contentType == null) {
+      return true;
+    }
+    String type = contentType.split(";", 2)[0].strip().toLowerCase(java.util.Locale.ROOT);
+    String top = type.split("/", 2)[0];
+    return !(java.util.Set.of("image", "video", "audio", "font", "model").contains(top)
+        || type.equals("application/pdf")
+        || type.equals("application/zip"));
+  }
+
   @Override
   public String id() {
     return id;
@@ -100,7 +118,8 @@ public final class HtmlPageSource implements PagedSource {
     try {
       // Links are relative to where the page was found after redirects (/memes → /memes/).
       // Only what is parsed is downloaded: a longer page is cut, not refused.
-      PoliteClient.Page fetched = http.page(next.url(), HtmlPageParser.MAX_PARSED_BYTES);
+      PoliteClient.Page fetched =
+          http.page(next.url(), HtmlPageParser.MAX_PARSED_BYTES, HtmlPageSource::mayBeHtml);
       HtmlPageParser.Parsed parsed =
           new HtmlPageParser(id)
               .parseWithLinks(

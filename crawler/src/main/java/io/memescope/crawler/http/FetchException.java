@@ -8,6 +8,8 @@ public final class FetchException extends Exception {
     ROBOTS_DISALLOWED,
     HTTP_STATUS,
     TOO_LARGE,
+    /** An answer of a type the caller does not read (an image where a page was expected). */
+    UNWANTED_TYPE,
     TIMEOUT,
     NETWORK,
     /**

@@ -171,13 +171,25 @@ public final class PoliteClient {
    * @param atMost the most bytes kept; negative: the whole body, refused when over the limit
    */
   public Page page(String url, long atMost) throws FetchException {
+    return page(url, atMost, type -> true);
+  }
+
+  /**
+   * As {@link #page(String, long)}, for an answer whose {@code Content-Type} (null when absent)
+   * {@code wanted} accepts: another is refused ({@link FetchException.Reason#UNWANTED_TYPE}) before
+   * its body is read, and its connection dropped.
+   */
+  public Page page(String url, long atMost, java.util.function.Predicate<String> wanted)
+      throws FetchException {
     try {
-      return fetch(url, atMost);
+      return fetch(url, atMost, wanted);
     } catch (FetchException e) {
       HttpUrl parsed = HttpUrl.parse(url);
-      // Statuses are counted as they come; a paused host was not asked at all.
+      // Statuses are counted as they come; a paused host was not asked at all; an answer of
+      // another type is the link's, not the host's, failure.
       if (e.reason() != FetchException.Reason.HTTP_STATUS
-          && e.reason() != FetchException.Reason.HOST_PAUSED) {
+          && e.reason() != FetchException.Reason.HOST_PAUSED
+          && e.reason() != FetchException.Reason.UNWANTED_TYPE) {
         listener.failed(
             parsed == null ? "invalid" : parsed.host(), e.reason().name().toLowerCase());
       }
@@ -188,7 +200,8 @@ public final class PoliteClient {
   private static final int MAX_REDIRECTS = 5;
 
   /** Follows up to {@link #MAX_REDIRECTS} redirects; each hop is a request of its own. */
-  private Page fetch(String url, long atMost) throws FetchException {
+  private Page fetch(String url, long atMost, java.util.function.Predicate<String> wanted)
+      throws FetchException {
     java.util.Set<String> visited = new java.util.HashSet<>();
     String current = url;
     for (int hop = 0; ; hop++) {
@@ -198,7 +211,7 @@ public final class PoliteClient {
             "GET " + url + ": redirect loop or more than " + MAX_REDIRECTS + " redirects",
             null);
       }
-      Hop answer = fetchHop(current, atMost);
+      Hop answer = fetchHop(current, atMost, wanted);
       if (answer.body() != null) {
         return new Page(answer.body(), current, answer.contentType(), answer.cut());
       }
@@ -250,7 +263,8 @@ public final class PoliteClient {
   /** A hop's answer: the body, or where it redirects to. */
   private record Hop(byte[] body, String location, String contentType, boolean cut) {}
 
-  private Hop fetchHop(String url, long atMost) throws FetchException {
+  private Hop fetchHop(String url, long atMost, java.util.function.Predicate<String> wanted)
+      throws FetchException {
     HttpUrl parsed = HttpUrl.parse(url);
     if (parsed == null) {
       throw new FetchException(FetchException.Reason.NETWORK, "not an http(s) URL: " + url, null);
@@ -280,6 +294,13 @@ public final class PoliteClient {
         int code = response.code();
         if (response.isSuccessful()) {
           String contentType = response.header("Content-Type");
+          if (!wanted.test(contentType)) {
+            call.cancel(); // before the response is closed: its body is not read (see below)
+            throw new FetchException(
+                FetchException.Reason.UNWANTED_TYPE,
+                "GET " + url + " answered " + contentType + ", not what was asked for",
+                null);
+          }
           if (atMost >= 0) {
             int keep = (int) Math.min(Math.min(atMost, maxBytes), MAX_KEPT);
             byte[] body = readAtMost(response, keep);

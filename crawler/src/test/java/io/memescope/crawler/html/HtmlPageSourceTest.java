@@ -187,6 +187,86 @@ class HtmlPageSourceTest {
     assertThat(page.skipped()).isEqualTo(Map.of("page_cut", 1));
   }
 
+  /**
+   * A gallery linking its full-size photos: each link is asked, answered as an image, and left
+   * unread (counted as page_unwanted_type), and the walk goes on to the pages. A start URL that is
+   * an image fails its pass, naming the type. Until 2026-12-07 each photo was downloaded and parsed
+   * as HTML, for nothing.
+   */
+  @Test
+  void links_answered_as_images_are_not_read_as_pages() throws Exception {
+    server.createContext(
+        "/gallery/",
+        e -> {
+          String path = e.getRequestURI().getPath();
+          byte[] bytes;
+          if (path.endsWith(".jpg")) {
+            e.getResponseHeaders().add("Content-Type", "image/jpeg");
+            bytes = new byte[3 << 20];
+          } else {
+            e.getResponseHeaders().add("Content-Type", "text/html; charset=utf-8");
+            bytes =
+                (path.endsWith("next.html")
+                        ? "<img src='/img/next.jpg'>"
+                        : "<img src='/img/thumb.jpg'><a href='full.jpg'>full</a>"
+                            + " <a href='next.html'>next</a>")
+                    .getBytes(StandardCharsets.UTF_8);
+          }
+          try {
+            e.sendResponseHeaders(200, bytes.length);
+            for (int off = 0; off < bytes.length; off += 65536) {
+              e.getResponseBody().write(bytes, off, Math.min(65536, bytes.length - off));
+            }
+            e.close();
+          } catch (java.io.IOException gone) {
+            // the crawler dropped the connection
+          }
+        });
+    PoliteClient http = new PoliteClient(Set.of("127.0.0.1"), 16 << 20, 2, Duration.ofMillis(10));
+    Map<String, Integer> skipped = new HashMap<>();
+    List<String> images =
+        walk(
+            new HtmlPageSource("gallery", base + "/gallery/", http, Clock.systemUTC(), 1, 10),
+            skipped);
+    assertThat(images).containsExactly("thumb.jpg", "next.jpg");
+    assertThat(skipped).isEqualTo(Map.of("page_unwanted_type", 1));
+    assertThat(hits).containsKey("/robots.txt");
+
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                new HtmlPageSource(
+                        "photo", base + "/gallery/full.jpg", http, Clock.systemUTC(), 0, 1)
+                    .fetch(Optional.empty()))
+        .isInstanceOfSatisfying(
+            io.memescope.crawler.http.FetchException.class,
+            e ->
+                assertThat(e.reason())
+                    .isEqualTo(io.memescope.crawler.http.FetchException.Reason.UNWANTED_TYPE))
+        .hasMessageContaining("answered image/jpeg");
+  }
+
+  @Test
+  void the_types_that_may_be_html_pages() {
+    for (String page :
+        new String[] {
+          null,
+          "text/html",
+          "text/html; charset=utf-8",
+          "application/xhtml+xml",
+          "text/plain",
+          "application/octet-stream",
+          "TEXT/HTML"
+        }) {
+      assertThat(HtmlPageSource.mayBeHtml(page)).as(page).isTrue();
+    }
+    for (String other :
+        new String[] {
+          "image/jpeg", "Image/PNG; q=1", "video/mp4", "audio/mpeg", "font/woff2", "application/pdf"
+        }) {
+      assertThat(HtmlPageSource.mayBeHtml(other)).as(other).isFalse();
+    }
+  }
+
   @Test
   void slow_robots_txt_of_image_hosts_hold_a_page_no_longer_than_its_budget() throws Exception {
     // Three image hosts whose robots.txt takes 1.5 s each. Until 2026-12-06 a page waited for
