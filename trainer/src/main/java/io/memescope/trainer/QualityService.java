@@ -161,7 +161,8 @@ public final class QualityService implements AutoCloseable {
   /**
    * Trains a new version on every stored rating.
    *
-   * @param runs where each run's directory (report.json, learning-curve.png) goes
+   * @param runs where each run's directory (report.json, learning-curve.png, and the model a run
+   *     keeps: model-spec.json, model.params) goes
    * @param publish register and announce it, and start re-scoring the index
    * @param progress draw a progress bar
    */
@@ -381,6 +382,19 @@ public final class QualityService implements AutoCloseable {
           // training anew.
           // The parameters last: they are what marks a run as kept.
           byte[] params = model.save();
+          if (params.length > MAX_PARAMETER_BYTES) {
+            // Measured as saved (a little over the estimate checked before training), as
+            // `train publish` measures a kept model.
+            String why =
+                String.format(
+                    "its saved parameters take %d bytes, over the %d MiB one registry row holds",
+                    params.length, MAX_PARAMETER_BYTES >> 20);
+            if (publish) {
+              throw new IllegalStateException("this model cannot be published: " + why);
+            }
+            out.printf("%s is not kept, as it could not be published: %s%n", version, why);
+            return new Published(version, dir, report, false, null);
+          }
           writing(dir.resolve(MODEL_SPEC), version, f -> RunFolder.writeWhole(f, Json.write(spec)));
           writing(dir.resolve(MODEL_PARAMS), version, f -> RunFolder.writeWhole(f, params));
           if (!publish) {
@@ -604,27 +618,28 @@ public final class QualityService implements AutoCloseable {
    * path to a run's folder names that run.
    */
   public Published publish(String version, Path runs) throws IOException {
-    Path asPath;
-    try {
-      asPath = version.isBlank() ? null : Path.of(version).normalize();
-    } catch (java.nio.file.InvalidPathException e) {
-      asPath = null; // not a path, so only a registered version
+    if (version.isBlank()) {
+      throw new IllegalStateException("name a version, or the path of a run's directory");
     }
     Path folder;
     String name;
-    if (asPath == null) {
-      name = version;
-      folder = null;
-    } else if (asPath.getNameCount() == 1
-        && !asPath.isAbsolute()
-        && !asPath.toString().equals("..")) {
-      // A name ("q-...", or "q-.../" as a shell completes it): registered, or one of the runs.
-      name = asPath.toString();
+    // Decided on the argument as typed: a bare name ("q-...", or "q-.../" as a shell completes it)
+    // is a registered version or one of the runs; anything else (".", "./q-...", a path) is a
+    // directory, from where the command runs.
+    String bare = version.endsWith("/") ? version.substring(0, version.length() - 1) : version;
+    if (!bare.isEmpty()
+        && !bare.contains("/")
+        && !bare.contains(java.io.File.separator)
+        && !bare.equals(".")
+        && !bare.equals("..")) {
+      name = bare;
       folder = runs.resolve(name);
     } else {
-      // A path: a run's folder, whose name is its version (a renamed folder is not published
-      // under another name).
-      folder = asPath.toAbsolutePath().normalize();
+      try {
+        folder = Path.of(version).toAbsolutePath().normalize();
+      } catch (java.nio.file.InvalidPathException e) {
+        throw new IllegalStateException(version + " is not a path: " + e.getMessage(), e);
+      }
       if (!Files.isDirectory(folder)) {
         throw new IllegalStateException(
             version
@@ -632,20 +647,21 @@ public final class QualityService implements AutoCloseable {
                 + " lists them)");
       }
       name = folder.getFileName() == null ? "" : folder.getFileName().toString();
-      if (QualityRegistry.trainedAt(name).isEmpty()) {
-        throw new IllegalStateException(
-            folder
-                + " is not a run's directory: a run's is named after its version (such as"
-                + " q-20261207T151500Z-0a1b) and is published under that name");
-      }
     }
     if (new QualityRegistry(session).get(name).isPresent()) {
       return republish(name);
     }
-    if (folder != null && Files.isRegularFile(folder.resolve(MODEL_PARAMS))) {
+    if (Files.isRegularFile(folder.resolve(MODEL_PARAMS))) {
+      if (QualityRegistry.trainedAt(name).isEmpty()) {
+        // A copy renamed (runs/best) would be registered and announced under another name.
+        throw new IllegalStateException(
+            folder
+                + " is not a run's directory as training left it: a run's is named after its"
+                + " version (such as q-20261207T151500Z-0a1b) and is published under that name");
+      }
       return publishRun(name, folder);
     }
-    if (folder != null && Files.isRegularFile(folder.resolve("report.json"))) {
+    if (Files.isRegularFile(folder.resolve("report.json"))) {
       throw new IllegalStateException(
           "run "
               + name
@@ -658,8 +674,10 @@ public final class QualityService implements AutoCloseable {
     throw new IllegalStateException(
         "version "
             + name
-            + " is not in the registry (memescope train versions lists them)"
-            + (folder != null ? ", and " + folder + " holds no run" : ""));
+            + " is not in the registry (memescope train versions lists them), and "
+            + folder
+            + " holds no run (--runs DIR says where runs are, or name a run's directory by its"
+            + " path)");
   }
 
   /**

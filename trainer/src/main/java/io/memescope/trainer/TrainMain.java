@@ -157,9 +157,6 @@ public final class TrainMain implements Callable<Integer> {
                         + p.version()
                         + " trained, not published; report and model in "
                         + p.runDir()
-                        + ". `memescope train publish "
-                        + p.runDir().toAbsolutePath()
-                        + "` publishes it"
                     : "version "
                         + p.version()
                         + " trained, not published and not kept (see above); report in "

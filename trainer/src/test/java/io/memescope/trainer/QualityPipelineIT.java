@@ -405,7 +405,9 @@ class QualityPipelineIT {
     QualityRegistry registry = new QualityRegistry(cql);
     assertThat(registry.latest().orElseThrow().version()).isEqualTo(second.version());
     try (QualityService service = new QualityService(config)) {
-      assertThat(service.announced().orElseThrow().previouslyStamped())
+      ModelVersion announced = service.announced().orElseThrow();
+      assertThat(announced.version()).as("the kept run, announced").isEqualTo(second.version());
+      assertThat(announced.previouslyStamped())
           .as("a first publication goes back from nothing")
           .isNull();
     }

@@ -45,7 +45,10 @@ public final class PoliteClient {
   private final HostGate gate;
   private final Listener listener;
 
-  /** Told of every failed request: the host and a reason such as {@code http_429} or timeout. */
+  /**
+   * Told of every request its host failed: the host and a reason such as {@code http_429} or
+   * timeout. An answer of a type the caller does not want is no failure of the host, and not told.
+   */
   public interface Listener {
     Listener NONE = (host, reason) -> {};
 

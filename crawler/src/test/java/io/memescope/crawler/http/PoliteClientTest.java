@@ -380,6 +380,33 @@ class PoliteClientTest {
   }
 
   @Test
+  void an_answer_of_an_unwanted_type_is_refused_unread_and_is_no_failure_of_its_host()
+      throws Exception {
+    PoliteClient client = client(Duration.ZERO);
+    client.get(base + "/public/a");
+    List<String> typesSeen = new CopyOnWriteArrayList<>();
+    assertThatThrownBy(
+            () ->
+                client.page(
+                    base + "/huge",
+                    -1,
+                    type -> {
+                      typesSeen.add(String.valueOf(type));
+                      return false;
+                    }))
+        .isInstanceOfSatisfying(
+            FetchException.class,
+            e -> assertThat(e.reason()).isEqualTo(FetchException.Reason.UNWANTED_TYPE))
+        .hasMessageContaining(base + "/huge");
+    assertThat(typesSeen).hasSize(1);
+    assertThat(failures).as("not the host's failure").isEmpty();
+    // 1 MiB over the client's 1000 bytes, and not refused as too large: it was not read. Nor was
+    // it read on to use its connection again.
+    client.get(base + "/public/b");
+    assertThat(ports.get(2)).isNotEqualTo(ports.get(1));
+  }
+
+  @Test
   void a_cut_response_drops_its_connection_rather_than_reading_the_rest() throws Exception {
     PoliteClient client = client(Duration.ZERO);
     client.get(base + "/public/a");
