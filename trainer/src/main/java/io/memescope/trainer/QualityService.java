@@ -382,13 +382,15 @@ public final class QualityService implements AutoCloseable {
           // training anew.
           // The parameters last: they are what marks a run as kept.
           byte[] params = model.save();
-          if (params.length > MAX_PARAMETER_BYTES) {
-            // Measured as saved (a little over the estimate checked before training), as
-            // `train publish` measures a kept model.
+          if (params.length > MAX_SAVED_BYTES) {
+            // Measured as saved, as `train publish` measures a kept model. The estimate checked
+            // before training keeps a model well under this (the framing is a few KiB): this is
+            // the backstop, not a second, stricter limit.
             String why =
                 String.format(
-                    "its saved parameters take %d bytes, over the %d MiB one registry row holds",
-                    params.length, MAX_PARAMETER_BYTES >> 20);
+                    "its saved parameters take %d bytes, over the %d bytes one registry row"
+                        + " holds: lower trainer.hidden %s or trainer.members %d",
+                    params.length, MAX_SAVED_BYTES, spec.hidden(), spec.members());
             if (publish) {
               throw new IllegalStateException("this model cannot be published: " + why);
             }
@@ -419,6 +421,13 @@ public final class QualityService implements AutoCloseable {
    * mutation, at most half a commit log segment (16 MiB by default), with room left for the rest.
    */
   static final long MAX_PARAMETER_BYTES = 12L << 20;
+
+  /**
+   * The most bytes a model's saved parameters ({@link QualityModel#save()}) may take: {@link
+   * #MAX_PARAMETER_BYTES} of floats and room for the framing (a few KiB), still well under a
+   * mutation's 16 MiB. Checked when a run keeps its model and when a kept model is published.
+   */
+  static final long MAX_SAVED_BYTES = MAX_PARAMETER_BYTES + (1L << 20);
 
   /** The dimensions with fewer than {@code trainer.min-ratings} scored pairs, with their counts. */
   private IllegalStateException tooFewRatings(int usable) {
@@ -643,10 +652,20 @@ public final class QualityService implements AutoCloseable {
       if (!Files.isDirectory(folder)) {
         throw new IllegalStateException(
             version
-                + " is not a run's directory, nor a version's name (memescope train versions"
+                + " ("
+                + folder
+                + ") is not a run's directory, nor a version's name (memescope train versions"
                 + " lists them)");
       }
       name = folder.getFileName() == null ? "" : folder.getFileName().toString();
+      // Only a run's folder, so that a directory that merely shares a registered version's name
+      // publishes nothing.
+      if (name.isEmpty()
+          || !(Files.isRegularFile(folder.resolve(MODEL_PARAMS))
+              || Files.isRegularFile(folder.resolve("report.json")))) {
+        throw new IllegalStateException(
+            folder + " is no run's directory (it holds no report.json nor " + MODEL_PARAMS + ")");
+      }
     }
     if (new QualityRegistry(session).get(name).isPresent()) {
       return republish(name);
@@ -707,15 +726,15 @@ public final class QualityService implements AutoCloseable {
               + "): it is not published; train a new version instead",
           e);
     }
-    if (params.length > MAX_PARAMETER_BYTES) {
+    if (params.length > MAX_SAVED_BYTES) {
       throw new IllegalStateException(
           "run "
               + version
               + "'s parameters take "
               + params.length
               + " bytes, over the "
-              + (MAX_PARAMETER_BYTES >> 20)
-              + " MiB one registry row holds: it is not published");
+              + MAX_SAVED_BYTES
+              + " one registry row holds: it is not published");
     }
     checkUsable(version, spec, params, "it is not published");
     IndexEmbeddings index = new IndexEmbeddings(milvus(), config.milvus().collection());

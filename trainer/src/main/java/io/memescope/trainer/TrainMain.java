@@ -286,8 +286,9 @@ public final class TrainMain implements Callable<Integer> {
         index = "0",
         paramLabel = "VERSION",
         description =
-            "A version as `memescope train versions` lists it, a run's version, or the path of a"
-                + " run's directory.")
+            "A version as `memescope train versions` lists it, or a run's version (a bare name,"
+                + " looked up under --runs); anything else (., ./q-..., /path/q-...) is the path of"
+                + " a run's directory, from the working directory.")
     String version;
 
     @Option(

@@ -416,7 +416,8 @@ class TrainingDataIT {
           .contains("`memescope train publish " + dir.toAbsolutePath() + "` publishes it");
 
       // Only a registered version or a run's folder is published: not another name, and not a
-      // path made of one.
+      // path that is no directory from where the command runs (a run's path relative to the runs'
+      // folder is not looked up there).
       assertThatThrownBy(() -> service.publish("q-20000101T000000Z-0000", runs))
           .hasMessageContaining("is not in the registry")
           .hasMessageContaining(runs.resolve("q-20000101T000000Z-0000") + " holds no run");
@@ -436,7 +437,9 @@ class TrainingDataIT {
       }
       assertThatThrownBy(() -> service.publish(".", runs))
           .as("the working directory, no run's")
-          .hasMessageContaining("holds no run");
+          .hasMessageContaining("is no run's directory");
+      assertThatThrownBy(() -> service.publish("/", runs))
+          .hasMessageContaining("is no run's directory");
       assertThat(registry.get(version)).isEmpty();
       assertThat(registry.get("best")).isEmpty();
 
@@ -497,7 +500,8 @@ class TrainingDataIT {
     }
     assertThat(printed.toString(StandardCharsets.UTF_8)).doesNotContain("trained q-");
 
-    // The limit is one Cassandra takes: a row with parameters of exactly that size is stored.
+    // The limit is one Cassandra takes: a row with saved parameters of the most a model may take
+    // (the 12 MiB of floats and room for the framing) is stored.
     QualityRegistry registry = new QualityRegistry(cql);
     QualitySpec spec = new QualitySpec(config.rater().dimensions(), dim, List.of(4), 2, 0.0);
     try {
@@ -506,13 +510,13 @@ class TrainingDataIT {
               "q-largest",
               Instant.parse("2026-01-01T00:00:00Z"),
               spec,
-              new byte[(int) QualityService.MAX_PARAMETER_BYTES],
+              new byte[(int) QualityService.MAX_SAVED_BYTES],
               ScoreQuantiles.of(spec.dimensions(), new float[10][spec.outputs()]),
               Map.of(),
               10,
               "{}"));
       assertThat(registry.get("q-largest").orElseThrow().params())
-          .hasSize((int) QualityService.MAX_PARAMETER_BYTES);
+          .hasSize((int) QualityService.MAX_SAVED_BYTES);
     } finally {
       cql.execute("DELETE FROM quality_models WHERE version = 'q-largest'");
     }
