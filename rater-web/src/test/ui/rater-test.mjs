@@ -27,7 +27,7 @@
 // fails it. Exit status: 0 passed, 1 failed (the reason on stderr), 2 could not run.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { options, launch, watch, check, signIn, keyMap, pairShown, pressed, outboxEmpty } from './lib.mjs';
+import { options, launch, watch, check, signIn, keyMap, pairShown, pressed, outboxEmpty, sleep } from './lib.mjs';
 
 const NAME = 'rater-test';
 const { values: opts } = options(NAME, { out: { type: 'string', required: true } },
@@ -314,8 +314,15 @@ try {
     other.on('request', (r) => {
       if (r.method() === 'POST' && new URL(r.url()).pathname === '/api/ratings/undo') undos.push(r.postData());
     });
+    // Pairs the page was handed (the one on screen, then those fetched ahead).
+    let leased = 0;
+    other.on('requestfinished', async (r) => {
+      if (new URL(r.url()).pathname !== '/api/pairs/next') return;
+      const answer = await r.response().catch(() => null);
+      if (answer && answer.status() === 200) leased++;
+    });
     await signIn(other, BASE, opts.user, opts.password);
-    return { device, deviceProblems, other, undos };
+    return { device, deviceProblems, other, undos, leased: () => leased };
   };
 
   // The same rater on another device (a context of its own: its own storage and tab lock). Once
@@ -385,9 +392,15 @@ try {
   // in a new tab, and sends the rating once the session is back. On a device of its own; the
   // rating is then undone, so that the first device's 20 stay the only ones.
   {
-    const { device, deviceProblems, other, undos } = await openDevice();
+    const { device, deviceProblems, other, undos, leased } = await openDevice();
     try {
       const first = await pairShown(other, { timeout: TIMEOUT });
+      // The next pair fetched ahead before the session ends (every API call answered 401 from
+      // then on): on a loaded machine its request was once still in flight, and no next pair came.
+      for (const until = Date.now() + TIMEOUT; leased() < 2;) {
+        check(Date.now() < until, `the page fetched no pair ahead of the first in ${TIMEOUT} ms`);
+        await sleep(50);
+      }
       await other.evaluate(() => {
         const real = Storage.prototype.setItem;
         Storage.prototype.setItem = function setItem(key, value) {
