@@ -16,6 +16,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import okhttp3.MediaType;
 
 /**
  * An HTML page, read again on every pass (its first 2 MiB, as much as is parsed); with {@code
@@ -76,6 +77,13 @@ public final class HtmlPageSource implements PagedSource {
     return domain == null || domain.isEmpty() ? host : domain;
   }
 
+  /** Top-level media types that are never a page (RFC 6838's registries). */
+  private static final java.util.Set<String> UNWANTED_TOP_TYPES =
+      java.util.Set.of("image", "video", "audio", "font", "model");
+
+  /** Subtypes of {@code application/} that are never a page. */
+  private static final java.util.Set<String> UNWANTED_APPLICATIONS = java.util.Set.of("pdf", "zip");
+
   /**
    * Whether an answer of this {@code Content-Type} may be an HTML page: any but an image, video,
    * sound, font or 3D model, or a PDF or ZIP (a link to a full-size image from a gallery). Servers
@@ -84,14 +92,14 @@ public final class HtmlPageSource implements PagedSource {
    * nothing in it.
    */
   static boolean mayBeHtml(String contentType) {
-    if (contentType == null) {
+    // OkHttp's parser: parameters, quoting and case as RFC 9110 has them. A header it cannot read
+    // is no claim that the answer is something else, so the body is parsed as before.
+    MediaType type = contentType == null ? null : MediaType.parse(contentType);
+    if (type == null) {
       return true;
     }
-    String type = contentType.split(";", 2)[0].strip().toLowerCase(java.util.Locale.ROOT);
-    String top = type.split("/", 2)[0];
-    return !(java.util.Set.of("image", "video", "audio", "font", "model").contains(top)
-        || type.equals("application/pdf")
-        || type.equals("application/zip"));
+    return !(UNWANTED_TOP_TYPES.contains(type.type())
+        || type.type().equals("application") && UNWANTED_APPLICATIONS.contains(type.subtype()));
   }
 
   @Override

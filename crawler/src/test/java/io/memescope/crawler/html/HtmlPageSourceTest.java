@@ -118,19 +118,30 @@ class HtmlPageSourceTest {
     return images.stream().map(u -> u.substring(u.lastIndexOf('/') + 1)).toList();
   }
 
+  /** Answers {@code bytes} as {@code type}; a client that hangs up part-way is no failure here. */
+  private static void answer(com.sun.net.httpserver.HttpExchange e, String type, byte[] bytes) {
+    try {
+      e.getResponseHeaders().add("Content-Type", type);
+      e.sendResponseHeaders(200, bytes.length);
+      for (int off = 0; off < bytes.length; off += 65536) {
+        e.getResponseBody().write(bytes, off, Math.min(65536, bytes.length - off));
+      }
+      e.close();
+    } catch (java.io.IOException gone) {
+      // the crawler dropped the connection
+    }
+  }
+
   @Test
   void a_page_served_in_latin1_is_read_by_the_charset_its_header_names() throws Exception {
     server.createContext(
         "/legacy/",
-        e -> {
-          byte[] bytes =
-              "<html><head><title>Caf\u00e9</title></head><body><img src='caf\u00e9.jpg'></body>"
-                  .getBytes(StandardCharsets.ISO_8859_1);
-          e.getResponseHeaders().add("Content-Type", "text/html; charset=ISO-8859-1");
-          e.sendResponseHeaders(200, bytes.length);
-          e.getResponseBody().write(bytes);
-          e.close();
-        });
+        e ->
+            answer(
+                e,
+                "text/html; charset=ISO-8859-1",
+                "<html><head><title>Caf\u00e9</title></head><body><img src='caf\u00e9.jpg'></body>"
+                    .getBytes(StandardCharsets.ISO_8859_1)));
     PoliteClient http = new PoliteClient(Set.of("127.0.0.1"), 1 << 20, 2, Duration.ofMillis(10));
     SourcePage page =
         new HtmlPageSource("legacy", base + "/legacy/", http, Clock.systemUTC(), 0, 1)
@@ -199,27 +210,17 @@ class HtmlPageSourceTest {
         "/gallery/",
         e -> {
           String path = e.getRequestURI().getPath();
-          byte[] bytes;
           if (path.endsWith(".jpg")) {
-            e.getResponseHeaders().add("Content-Type", "image/jpeg");
-            bytes = new byte[3 << 20];
+            answer(e, "image/jpeg", new byte[3 << 20]);
           } else {
-            e.getResponseHeaders().add("Content-Type", "text/html; charset=utf-8");
-            bytes =
+            answer(
+                e,
+                "text/html; charset=utf-8",
                 (path.endsWith("next.html")
                         ? "<img src='/img/next.jpg'>"
                         : "<img src='/img/thumb.jpg'><a href='full.jpg'>full</a>"
                             + " <a href='next.html'>next</a>")
-                    .getBytes(StandardCharsets.UTF_8);
-          }
-          try {
-            e.sendResponseHeaders(200, bytes.length);
-            for (int off = 0; off < bytes.length; off += 65536) {
-              e.getResponseBody().write(bytes, off, Math.min(65536, bytes.length - off));
-            }
-            e.close();
-          } catch (java.io.IOException gone) {
-            // the crawler dropped the connection
+                    .getBytes(StandardCharsets.UTF_8));
           }
         });
     PoliteClient http = new PoliteClient(Set.of("127.0.0.1"), 16 << 20, 2, Duration.ofMillis(10));
@@ -255,13 +256,24 @@ class HtmlPageSourceTest {
           "application/xhtml+xml",
           "text/plain",
           "application/octet-stream",
-          "TEXT/HTML"
+          "TEXT/HTML",
+          "not a media type",
+          "image/",
+          "\"image/jpeg\""
         }) {
       assertThat(HtmlPageSource.mayBeHtml(page)).as(page).isTrue();
     }
     for (String other :
         new String[] {
-          "image/jpeg", "Image/PNG; q=1", "video/mp4", "audio/mpeg", "font/woff2", "application/pdf"
+          "image/jpeg",
+          "Image/PNG; q=1",
+          "image/webp; charset=\"x;y\"",
+          "video/mp4",
+          "audio/mpeg",
+          "font/woff2",
+          "model/gltf-binary",
+          "application/pdf",
+          "APPLICATION/ZIP"
         }) {
       assertThat(HtmlPageSource.mayBeHtml(other)).as(other).isFalse();
     }
