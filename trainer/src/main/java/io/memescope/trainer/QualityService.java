@@ -357,10 +357,7 @@ public final class QualityService implements AutoCloseable {
         if (!unpublishable.isEmpty()) {
           // Kept, it could be published later (`train publish`) past the checks that refuse it
           // now; the report stays to be read.
-          out.printf(
-              "%s is not kept, as it could not be published: %s%n",
-              version, String.join("; ", unpublishable));
-          return new Published(version, dir, report, false, null);
+          return notKept(version, dir, report, String.join("; ", unpublishable));
         }
         QualityTrainer.Result refit = null;
         if (settings.refit() && report.validationPairs() + report.droppedPairs() > 0) {
@@ -380,7 +377,6 @@ public final class QualityService implements AutoCloseable {
           // trained to read its report first is published later as it is (`train publish`).
           // Until 2026-12-07 a run without --publish kept no model, and publishing meant
           // training anew.
-          // The parameters last: they are what marks a run as kept.
           byte[] params = model.save();
           if (params.length > MAX_SAVED_BYTES) {
             // Measured as saved, as `train publish` measures a kept model. The estimate checked
@@ -394,10 +390,10 @@ public final class QualityService implements AutoCloseable {
             if (publish) {
               throw new IllegalStateException("this model cannot be published: " + why);
             }
-            out.printf("%s is not kept, as it could not be published: %s%n", version, why);
-            return new Published(version, dir, report, false, null);
+            return notKept(version, dir, report, why);
           }
           writing(dir.resolve(MODEL_SPEC), version, f -> RunFolder.writeWhole(f, Json.write(spec)));
+          // The parameters last: they are what marks a run as kept.
           writing(dir.resolve(MODEL_PARAMS), version, f -> RunFolder.writeWhole(f, params));
           if (!publish) {
             out.printf(
@@ -414,6 +410,12 @@ public final class QualityService implements AutoCloseable {
         throw e;
       }
     }
+  }
+
+  /** A run that keeps no model, as it could not be published; its report stays to be read. */
+  private Published notKept(String version, Path dir, TrainingReport report, String why) {
+    out.printf("%s is not kept, as it could not be published: %s%n", version, why);
+    return new Published(version, dir, report, false, null);
   }
 
   /**
@@ -557,7 +559,7 @@ public final class QualityService implements AutoCloseable {
                         "version "
                             + version
                             + " is not in the registry (memescope train versions lists them)"));
-    checkUsable(version, old.spec(), old.params(), "it is not published again");
+    loadUsable(version, old.spec(), old.params(), "it is not published again").close();
     // Stamped anew, after the newest version: the ingest job and the re-scoring job follow it.
     new ModelPublisher(config, registry).publish(old);
     out.printf(
@@ -571,8 +573,10 @@ public final class QualityService implements AutoCloseable {
    * Refuses a model that the stack cannot use: dimensions other than {@code rater.dimensions}, an
    * embedding size other than the index's, or parameters that do not load. Announced, such a model
    * would fail every ingest subtask's load every 10 s and the re-scoring job would give up.
+   *
+   * @return the model, loaded; the caller closes it
    */
-  private void checkUsable(String version, QualitySpec spec, byte[] params, String refused) {
+  private QualityModel loadUsable(String version, QualitySpec spec, byte[] params, String refused) {
     List<String> dimensions = config.rater().dimensions();
     if (!spec.dimensions().equals(dimensions)) {
       throw new IllegalStateException(
@@ -600,8 +604,8 @@ public final class QualityService implements AutoCloseable {
                 + " (another embedding model): train a new version instead");
       }
     }
-    try (QualityModel model = QualityModel.load(spec, params)) {
-      java.util.Objects.requireNonNull(model);
+    try {
+      return QualityModel.load(spec, params);
     } catch (IOException | RuntimeException e) {
       throw new IllegalStateException(
           "version "
@@ -736,14 +740,13 @@ public final class QualityService implements AutoCloseable {
               + MAX_SAVED_BYTES
               + " one registry row holds: it is not published");
     }
-    checkUsable(version, spec, params, "it is not published");
-    IndexEmbeddings index = new IndexEmbeddings(milvus(), config.milvus().collection());
-    IndexEmbeddings.checkMemory(
-        Math.min(settings.quantileSample(), index.size()),
-        spec.embeddingDim(),
-        "trainer.quantile-sample",
-        Runtime.getRuntime().maxMemory());
-    try (QualityModel model = QualityModel.load(spec, params)) {
+    try (QualityModel model = loadUsable(version, spec, params, "it is not published")) {
+      IndexEmbeddings index = new IndexEmbeddings(milvus(), config.milvus().collection());
+      IndexEmbeddings.checkMemory(
+          Math.min(settings.quantileSample(), index.size()),
+          spec.embeddingDim(),
+          "trainer.quantile-sample",
+          Runtime.getRuntime().maxMemory());
       return publish(
           version, dir, report, spec, model, params, spec.dimensions(), index, Instant.now());
     }
