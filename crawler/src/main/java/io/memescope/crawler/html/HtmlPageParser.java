@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.locks.ReentrantLock;
 import okhttp3.MediaType;
 import org.jsoup.Jsoup;
 import org.jsoup.nodes.Document;
@@ -53,13 +52,9 @@ public final class HtmlPageParser {
    */
   public Parsed parseWithLinks(
       byte[] body, String contentType, String pageUrl, Instant now, boolean cut) {
-    // One page's tree at a time in a process: the crawler service reads four sources at once.
-    PARSING.lock();
-    try {
-      return parseAlone(body, contentType, pageUrl, now, cut);
-    } finally {
-      PARSING.unlock();
-    }
+    // One tree at a time in a process: the crawler service reads four sources at once.
+    return io.memescope.crawler.ParseTurns.alone(
+        () -> parseAlone(body, contentType, pageUrl, now, cut));
   }
 
   private Parsed parseAlone(
@@ -136,12 +131,6 @@ public final class HtmlPageParser {
    * titles than the tree on misnested markup, and its removals turned quadratic on hostile pages.
    */
   static final int MAX_PARSED_BYTES = 2 << 20;
-
-  /**
-   * Held for a page's whole parse, while its tree is built and while images and links are read out
-   * of it: at most one such tree (some 90 MB at most) at a time.
-   */
-  private static final ReentrantLock PARSING = new ReentrantLock(true);
 
   /**
    * The charset a {@code Content-Type} header names, if this JVM knows it; else null. Latin-1 and

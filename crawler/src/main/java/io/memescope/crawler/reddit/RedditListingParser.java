@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.memescope.core.records.CrawlRecord;
 import io.memescope.core.records.Json;
 import io.memescope.core.records.UrlNormalizer;
+import io.memescope.crawler.ParseTurns;
 import io.memescope.crawler.SourcePage;
 import java.io.IOException;
 import java.time.Instant;
@@ -36,8 +37,15 @@ public final class RedditListingParser {
     this.allowNsfw = allowNsfw;
   }
 
-  /** Parses one page; malformed JSON or a page that is not a listing is an {@link IOException}. */
+  /**
+   * Parses one page; malformed JSON or a page that is not a listing is an {@link IOException}. Its
+   * tree is built when no other tree is ({@link ParseTurns}).
+   */
   public SourcePage parse(byte[] body, Instant now) throws IOException {
+    return ParseTurns.alone(() -> parseAlone(body, now));
+  }
+
+  private SourcePage parseAlone(byte[] body, Instant now) throws IOException {
     JsonNode root;
     try {
       root = Json.mapper().readTree(body);
