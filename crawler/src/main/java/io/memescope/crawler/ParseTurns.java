@@ -5,9 +5,10 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * One document tree at a time in this process: an HTML page, an RSS or Atom feed, or a Reddit
  * listing. A tree takes 10 to 40 times its document's bytes (an HTML page's first 2 MiB up to about
- * 90 MB, a 4 MiB feed about 80 MB, 16 MiB of feed about 200 MB), and the crawler service reads its
- * sources on four threads at once: trees built side by side took more than its heap (256 MB on the
- * local stack), and the {@link OutOfMemoryError} could strike any of its threads.
+ * 90 MB, a feed's 10 to 20 times its bytes: 16 MiB of feed up to about 200 MB), and the crawler
+ * service reads its sources on four threads at once: trees built side by side took more than its
+ * heap (256 MB on the local stack), and the {@link OutOfMemoryError} could strike any of its
+ * threads.
  *
  * <p>Fair, so that a source waiting is not overtaken for ever. Parsing is short next to the polite
  * pauses between requests, so the turns cost the crawl little.

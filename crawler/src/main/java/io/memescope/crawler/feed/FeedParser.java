@@ -42,7 +42,7 @@ public final class FeedParser {
 
   /**
    * One page: a feed is read whole; malformed XML is an {@link IOException} that says so. Its tree
-   * (Rome's, about 20 times the feed's bytes) is built when no other tree is ({@link ParseTurns}).
+   * (Rome's, 10 to 20 times the feed's bytes) is built when no other tree is ({@link ParseTurns}).
    */
   public SourcePage parse(byte[] body, String feedUrl, Instant now) throws IOException {
     return ParseTurns.alone(() -> parseAlone(body, feedUrl, now));

@@ -2,6 +2,7 @@ package io.memescope.crawler.html;
 
 import io.memescope.core.records.UrlNormalizer;
 import io.memescope.crawler.ImageLinks;
+import io.memescope.crawler.ParseTurns;
 import io.memescope.crawler.SourcePage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -53,8 +54,7 @@ public final class HtmlPageParser {
   public Parsed parseWithLinks(
       byte[] body, String contentType, String pageUrl, Instant now, boolean cut) {
     // One tree at a time in a process: the crawler service reads four sources at once.
-    return io.memescope.crawler.ParseTurns.alone(
-        () -> parseAlone(body, contentType, pageUrl, now, cut));
+    return ParseTurns.alone(() -> parseAlone(body, contentType, pageUrl, now, cut));
   }
 
   private Parsed parseAlone(

@@ -16,7 +16,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import okhttp3.MediaType;
 
 /**
  * An HTML page, read again on every pass (its first 2 MiB, as much as is parsed); with {@code
@@ -92,14 +91,18 @@ public final class HtmlPageSource implements PagedSource {
    * nothing in it.
    */
   static boolean mayBeHtml(String contentType) {
-    // OkHttp's parser: parameters, quoting and case as RFC 9110 has them. A header it cannot read
-    // is no claim that the answer is something else, so the body is parsed as before.
-    MediaType type = contentType == null ? null : MediaType.parse(contentType);
-    if (type == null) {
+    if (contentType == null) {
       return true;
     }
-    return !(UNWANTED_TOP_TYPES.contains(type.type())
-        || type.type().equals("application") && UNWANTED_APPLICATIONS.contains(type.subtype()));
+    // By hand, not with OkHttp's MediaType.parse: that one gives up on forms RFC 9110 allows or
+    // servers send (a space before ';', an unquoted value with spaces or commas), and a header it
+    // cannot read would then be taken for a page. Only the type before the parameters matters.
+    String type = contentType.split(";", 2)[0].strip().toLowerCase(java.util.Locale.ROOT);
+    String[] parts = type.split("/", 2);
+    return !(UNWANTED_TOP_TYPES.contains(parts[0])
+        || parts[0].equals("application")
+            && parts.length == 2
+            && UNWANTED_APPLICATIONS.contains(parts[1]));
   }
 
   @Override

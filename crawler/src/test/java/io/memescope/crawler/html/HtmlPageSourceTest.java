@@ -257,8 +257,8 @@ class HtmlPageSourceTest {
           "text/plain",
           "application/octet-stream",
           "TEXT/HTML",
+          "text/html ; charset=utf-8",
           "not a media type",
-          "image/",
           "\"image/jpeg\""
         }) {
       assertThat(HtmlPageSource.mayBeHtml(page)).as(page).isTrue();
@@ -268,6 +268,13 @@ class HtmlPageSourceTest {
           "image/jpeg",
           "Image/PNG; q=1",
           "image/webp; charset=\"x;y\"",
+          // Forms OkHttp's MediaType.parse gives up on, which would then pass for pages.
+          "image/png ; q=1",
+          "image/jpeg; charset=",
+          "video/mp4; codecs=avc1.42E01E, mp4a.40.2",
+          "image/jpeg; name=my photo.jpg",
+          "image/",
+          "image",
           "video/mp4",
           "audio/mpeg",
           "font/woff2",
