@@ -28,8 +28,8 @@ import java.util.regex.Pattern;
  */
 final class Accounts {
   static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
-  static final int MIN_PASSWORD = 10;
-  static final int MAX_PASSWORD = 1024;
+  static final int MIN_PASSWORD = io.memescope.core.config.RaterSettings.MIN_PASSWORD;
+  static final int MAX_PASSWORD = io.memescope.core.config.RaterSettings.MAX_PASSWORD;
 
   /**
    * Argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane); stored hashes carry their

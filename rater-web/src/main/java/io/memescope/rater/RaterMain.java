@@ -45,6 +45,16 @@ public final class RaterMain {
         case PRESENT -> {}
       }
     } catch (ApiException e) {
+      if ("password".equals(e.field())) {
+        // The configured one is checked when the settings load; this is the password file,
+        // edited by hand. An app that started anyway would let no one sign in.
+        LOG.error(
+            "the admin password in {} cannot be an account's ({}): set one there or in"
+                + " rater.admin-password, and start again",
+            RaterSettings.adminPasswordFile(config.home()),
+            e.getMessage());
+        System.exit(2);
+      }
       // Cassandra is not reachable yet: the next start checks again.
       LOG.warn("could not check for an admin account: {}", e.getMessage());
     }

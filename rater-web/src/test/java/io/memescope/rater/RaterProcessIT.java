@@ -1,6 +1,7 @@
 package io.memescope.rater;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.memescope.core.config.MemescopeConfig;
 import io.memescope.core.config.RaterSettings;
@@ -57,6 +58,30 @@ class RaterProcessIT {
       assertThat(page.body()).contains("/ui/");
     } finally {
       stack.down(List.of("rater"), (s, m) -> {});
+    }
+    assertThat(stack.status(stack.service("rater")).healthy()).isFalse();
+  }
+
+  /**
+   * A first admin's password too short for an account, put in the password file by hand: the app
+   * stops at start and says which file. Until 2026-12-07 it logged a warning as if Cassandra were
+   * away and started with no admin, so no one could sign in.
+   */
+  @Test
+  void a_password_file_too_short_for_an_account_stops_the_app_naming_the_file() throws Exception {
+    MemescopeConfig config = RaterFixture.config(Map.of("rater.enabled", "true"));
+    LocalStack stack = new LocalStack(config);
+    Path file = RaterSettings.adminPasswordFile(config.home());
+    Files.createDirectories(file.getParent());
+    Files.writeString(file, "short\n");
+    try {
+      assertThatThrownBy(() -> stack.up(List.of("rater"), (s, m) -> {}))
+          .hasMessageContaining("rater exited during start-up")
+          .hasMessageContaining("rater-admin-password")
+          .hasMessageContaining("cannot be an account's");
+    } finally {
+      stack.down(List.of("rater"), (s, m) -> {});
+      Files.deleteIfExists(file); // the next start generates one again
     }
     assertThat(stack.status(stack.service("rater")).healthy()).isFalse();
   }

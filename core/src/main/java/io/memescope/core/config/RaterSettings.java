@@ -46,6 +46,12 @@ public record RaterSettings(
   /** Names of dimensions and queues: what a URL, a map key and a CQL value can all carry. */
   public static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,31}");
 
+  /** The shortest password an account may have, in characters. */
+  public static final int MIN_PASSWORD = 10;
+
+  /** The longest password an account may have, in characters. */
+  public static final int MAX_PASSWORD = 1024;
+
   /**
    * Where the stack keeps the first admin's password when {@code rater.admin-password} is empty:
    * {@code <home>/conf/rater-admin-password}; the admin account is {@code admin}.
@@ -106,6 +112,21 @@ public record RaterSettings(
     if (overlap < 0 || overlap > 1) {
       r.problem("rater.overlap", "must be between 0 and 1");
     }
+    String adminPassword = r.string("rater.admin-password");
+    int length = adminPassword.strip().length();
+    if (length > 0 && (length < MIN_PASSWORD || length > MAX_PASSWORD)) {
+      // Checked here as well as where accounts are made: there it only failed the first admin's
+      // creation, logged, and the app started with no one able to sign in.
+      r.problem(
+          "rater.admin-password",
+          "must be empty or at least "
+              + MIN_PASSWORD
+              + " and at most "
+              + MAX_PASSWORD
+              + " characters (it has "
+              + length
+              + ")");
+    }
     return new RaterSettings(
         r.bool("rater.enabled"),
         r.host("rater.host"),
@@ -119,7 +140,7 @@ public record RaterSettings(
         overlap,
         r.nonNegativeDuration("rater.undo-window"),
         thumbnail,
-        r.string("rater.admin-password"),
+        adminPassword,
         r.intInRange("rater.login-attempts", 1, 1000),
         r.ipAddresses("rater.trusted-proxies"));
   }

@@ -10,7 +10,7 @@ import java.util.List;
  * @param adminKey the admin endpoints' key; empty means the stack's generated key file
  * @param rateLimit read requests per second per client
  * @param rateBurst requests a client may make at once above the rate
- * @param maxUploadBytes largest query image, decoded
+ * @param maxUploadBytes the most query-image bytes of one search, all its images together, decoded
  * @param fileRoots directories originals may be served from; empty means the ingest job's
  * @param searchEf HNSW search breadth
  * @param metadataCache how long search results reuse an image's metadata before reading it again in
