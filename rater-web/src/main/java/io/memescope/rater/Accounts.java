@@ -28,8 +28,8 @@ import java.util.regex.Pattern;
  */
 final class Accounts {
   static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
-  static final int MIN_PASSWORD = io.memescope.core.config.RaterSettings.MIN_PASSWORD;
-  static final int MAX_PASSWORD = io.memescope.core.config.RaterSettings.MAX_PASSWORD;
+  static final int MIN_PASSWORD = RaterSettings.MIN_PASSWORD;
+  static final int MAX_PASSWORD = RaterSettings.MAX_PASSWORD;
 
   /**
    * Argon2id with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane); stored hashes carry their
@@ -361,7 +361,18 @@ final class Accounts {
      */
     RESTORED,
     /** No enabled admin, and no password to give one: nothing was changed. */
-    NO_PASSWORD
+    NO_PASSWORD,
+    /**
+     * There were raters but no enabled admin, and the password cannot be an account's (under {@link
+     * RaterSettings#MIN_PASSWORD} or over {@link RaterSettings#MAX_PASSWORD} characters): nothing
+     * was changed. The raters can still rate; no one can manage accounts.
+     */
+    UNUSABLE_PASSWORD,
+    /**
+     * There were no raters at all, and the password cannot be an account's: nothing was created,
+     * and no one can sign in.
+     */
+    UNUSABLE_PASSWORD_NO_ACCOUNTS
   }
 
   /**
@@ -379,6 +390,13 @@ final class Accounts {
     }
     if (password.isBlank()) {
       return AdminCheck.NO_PASSWORD;
+    }
+    if (password.length() < MIN_PASSWORD || password.length() > MAX_PASSWORD) {
+      // Until 2026-12-07 this failed as a bad request, which the app's start logged as Cassandra
+      // being away, and it started with no one able to sign in.
+      return everyone.isEmpty()
+          ? AdminCheck.UNUSABLE_PASSWORD_NO_ACCOUNTS
+          : AdminCheck.UNUSABLE_PASSWORD;
     }
     if (everyone.stream().noneMatch(r -> r.username().equals(FIRST_ADMIN))) {
       try {

@@ -42,24 +42,47 @@ public final class RaterMain {
                 "no enabled admin, and no admin password to create one with (rater.admin-password"
                     + " or {})",
                 RaterSettings.adminPasswordFile(config.home()));
+        case UNUSABLE_PASSWORD ->
+            LOG.error(
+                "the admin password in {} cannot be an account's ({} to {} characters), and no"
+                    + " enabled admin is left: the raters can rate, but no one can manage accounts;"
+                    + " {}",
+                passwordSource(config),
+                RaterSettings.MIN_PASSWORD,
+                RaterSettings.MAX_PASSWORD,
+                passwordFix(config));
+        case UNUSABLE_PASSWORD_NO_ACCOUNTS -> {
+          // Started, the app would let no one sign in.
+          LOG.error(
+              "the admin password in {} cannot be an account's ({} to {} characters): {}",
+              passwordSource(config),
+              RaterSettings.MIN_PASSWORD,
+              RaterSettings.MAX_PASSWORD,
+              passwordFix(config));
+          System.exit(2);
+        }
         case PRESENT -> {}
       }
     } catch (ApiException e) {
-      if ("password".equals(e.field())) {
-        // The configured one is checked when the settings load; this is the password file,
-        // edited by hand. An app that started anyway would let no one sign in.
-        LOG.error(
-            "the admin password in {} cannot be an account's ({}): set one there or in"
-                + " rater.admin-password, and start again",
-            RaterSettings.adminPasswordFile(config.home()),
-            e.getMessage());
-        System.exit(2);
-      }
       // Cassandra is not reachable yet: the next start checks again.
       LOG.warn("could not check for an admin account: {}", e.getMessage());
     }
     int port = app.start(config.rater().host(), config.rater().port());
     LOG.info("rater app on http://{}:{}/", config.rater().host(), port);
+  }
+
+  /** Where the first admin's password comes from, for messages: the setting or the file. */
+  static String passwordSource(MemescopeConfig config) {
+    return config.rater().adminPassword().isBlank()
+        ? RaterSettings.adminPasswordFile(config.home()).toString()
+        : "rater.admin-password";
+  }
+
+  /** How to give the first admin a usable password, for messages. */
+  static String passwordFix(MemescopeConfig config) {
+    return config.rater().adminPassword().isBlank()
+        ? "delete the file, and `memescope up` generates a new one"
+        : "set another there and start the app again";
   }
 
   static String adminPassword(MemescopeConfig config) throws IOException {

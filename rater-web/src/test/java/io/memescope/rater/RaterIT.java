@@ -68,6 +68,10 @@ class RaterIT {
     cql = Clients.cassandraKeyspace(config.cassandra());
     app = new RaterApp(config);
     base = "http://127.0.0.1:" + app.start("127.0.0.1", 0);
+    // A password no account may have (under 10 characters) creates nothing: RaterMain then stops.
+    assertThat(app.ensureAdmin("short"))
+        .isEqualTo(Accounts.AdminCheck.UNUSABLE_PASSWORD_NO_ACCOUNTS);
+    assertThat(cql.execute("SELECT username FROM raters").all()).isEmpty();
     assertThat(app.ensureAdmin(ADMIN_PASSWORD)).isEqualTo(Accounts.AdminCheck.CREATED);
     assertThat(app.ensureAdmin("another admin password"))
         .as("only when there is no admin")
@@ -1685,6 +1689,10 @@ class RaterIT {
     assertThat(app.ensureAdmin(""))
         .as("nothing to restore it with")
         .isEqualTo(Accounts.AdminCheck.NO_PASSWORD);
+    assertThat(app.ensureAdmin("x".repeat(1025)))
+        .as("a password no account may have: nothing restored, the raters rate on")
+        .isEqualTo(Accounts.AdminCheck.UNUSABLE_PASSWORD);
+    assertThat(roleOf("admin")).isEqualTo("rater");
     String operators = "the operator's new admin password";
     assertThat(app.ensureAdmin(operators)).isEqualTo(Accounts.AdminCheck.RESTORED);
     assertThat(roleOf("admin")).isEqualTo("admin");

@@ -17,6 +17,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The rater process as {@code ./memescope up} runs it: its own JVM and directory, the settings
@@ -63,21 +65,32 @@ class RaterProcessIT {
   }
 
   /**
-   * A first admin's password too short for an account, put in the password file by hand: the app
-   * stops at start and says which file. Until 2026-12-07 it logged a warning as if Cassandra were
-   * away and started with no admin, so no one could sign in.
+   * A first admin's password too short for an account, in the password file (edited by hand) or in
+   * {@code rater.admin-password}, with no accounts yet: the app stops at start and says where the
+   * password came from. Until 2026-12-07 it logged a warning as if Cassandra were away and started
+   * with no admin, so no one could sign in.
    */
-  @Test
-  void a_password_file_too_short_for_an_account_stops_the_app_naming_the_file() throws Exception {
-    MemescopeConfig config = RaterFixture.config(Map.of("rater.enabled", "true"));
+  @ParameterizedTest(name = "from {0}")
+  @ValueSource(strings = {"file", "setting"})
+  void a_password_too_short_for_an_account_stops_the_app_naming_its_source(String source)
+      throws Exception {
+    MemescopeConfig config =
+        RaterFixture.config(
+            source.equals("file")
+                ? Map.of("rater.enabled", "true")
+                : Map.of("rater.enabled", "true", "rater.admin-password", "short"));
     LocalStack stack = new LocalStack(config);
     Path file = RaterSettings.adminPasswordFile(config.home());
-    Files.createDirectories(file.getParent());
-    Files.writeString(file, "short\n");
+    Files.deleteIfExists(file);
+    if (source.equals("file")) {
+      Files.createDirectories(file.getParent());
+      Files.writeString(file, "short\n");
+    }
     try {
       assertThatThrownBy(() -> stack.up(List.of("rater"), (s, m) -> {}))
           .hasMessageContaining("rater exited during start-up")
-          .hasMessageContaining("rater-admin-password")
+          .hasMessageContaining(
+              source.equals("file") ? "rater-admin-password" : "rater.admin-password")
           .hasMessageContaining("cannot be an account's");
     } finally {
       stack.down(List.of("rater"), (s, m) -> {});

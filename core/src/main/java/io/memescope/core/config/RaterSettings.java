@@ -112,21 +112,6 @@ public record RaterSettings(
     if (overlap < 0 || overlap > 1) {
       r.problem("rater.overlap", "must be between 0 and 1");
     }
-    String adminPassword = r.string("rater.admin-password");
-    int length = adminPassword.strip().length();
-    if (length > 0 && (length < MIN_PASSWORD || length > MAX_PASSWORD)) {
-      // Checked here as well as where accounts are made: there it only failed the first admin's
-      // creation, logged, and the app started with no one able to sign in.
-      r.problem(
-          "rater.admin-password",
-          "must be empty or at least "
-              + MIN_PASSWORD
-              + " and at most "
-              + MAX_PASSWORD
-              + " characters (it has "
-              + length
-              + ")");
-    }
     return new RaterSettings(
         r.bool("rater.enabled"),
         r.host("rater.host"),
@@ -140,7 +125,7 @@ public record RaterSettings(
         overlap,
         r.nonNegativeDuration("rater.undo-window"),
         thumbnail,
-        adminPassword,
+        r.string("rater.admin-password"),
         r.intInRange("rater.login-attempts", 1, 1000),
         r.ipAddresses("rater.trusted-proxies"));
   }
