@@ -3,10 +3,11 @@ package io.memescope.crawler.html;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.memescope.core.records.CrawlRecord;
+import io.memescope.crawler.ServiceHeapJvm;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,7 +15,6 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -53,34 +53,11 @@ class HtmlPageParserTest {
     // <b>s, parsed by four threads (the crawler service's sources) in a JVM with its heap (256 MB,
     // serial GC). Until 2026-12-07 a page was parsed whole into a tree of millions of elements,
     // which did not fit even alone: an OutOfMemoryError, at every pass of its source.
-    String java = ProcessHandle.current().info().command().orElseThrow();
-    Path said = dir.resolve("said.txt");
-    Path errors = dir.resolve("errors.txt");
-    ProcessBuilder builder =
-        new ProcessBuilder(
-                java,
-                "-Xmx256m",
-                "-XX:+UseSerialGC",
-                "-cp",
-                System.getProperty("java.class.path"),
-                BigPages.class.getName(),
-                unit)
-            .redirectOutput(said.toFile())
-            .redirectError(errors.toFile());
-    // Options the environment may carry would replace the heap given here.
-    builder
-        .environment()
-        .keySet()
-        .removeAll(List.of("JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS"));
-    Process p = builder.start();
-    boolean ended = p.waitFor(120, TimeUnit.SECONDS);
-    if (!ended) {
-      p.destroyForcibly().waitFor();
-    }
-    String out = Files.readString(said) + Files.readString(errors);
-    assertThat(ended).as("parsed within two minutes: %s", out).isTrue();
-    assertThat(p.exitValue()).as(out).isZero();
-    assertThat(Files.readString(said).strip().lines())
+    ServiceHeapJvm.Run run = ServiceHeapJvm.run(dir, Duration.ofSeconds(120), BigPages.class, unit);
+    String out = run.out();
+    assertThat(run.ended()).as("parsed within two minutes: %s", out).isTrue();
+    assertThat(run.exitValue()).as(out).isZero();
+    assertThat(run.said().strip().lines())
         .containsExactly(
             "https://site.example/og.jpg | A long page | {page_cut=1}",
             "https://site.example/og.jpg | A long page | {page_cut=1}",

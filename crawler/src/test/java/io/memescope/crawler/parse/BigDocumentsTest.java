@@ -2,12 +2,13 @@ package io.memescope.crawler.parse;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.memescope.crawler.ServiceHeapJvm;
 import io.memescope.crawler.SourcePage;
 import io.memescope.crawler.feed.FeedParser;
 import io.memescope.crawler.reddit.RedditListingParser;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,7 +18,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorCompletionService;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -44,36 +44,13 @@ class BigDocumentsTest {
   @ValueSource(strings = {"feed", "listing"})
   void four_large_documents_parsed_at_once_fit_the_services_heap(String kind, @TempDir Path dir)
       throws Exception {
-    String java = ProcessHandle.current().info().command().orElseThrow();
-    Path said = dir.resolve("said.txt");
-    Path errors = dir.resolve("errors.txt");
-    ProcessBuilder builder =
-        new ProcessBuilder(
-                java,
-                "-Xmx256m",
-                "-XX:+UseSerialGC",
-                "-cp",
-                System.getProperty("java.class.path"),
-                FourAtOnce.class.getName(),
-                kind)
-            .redirectOutput(said.toFile())
-            .redirectError(errors.toFile());
-    // Options the environment may carry would replace the heap given here.
-    builder
-        .environment()
-        .keySet()
-        .removeAll(List.of("JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS"));
-    Process p = builder.start();
-    boolean ended = p.waitFor(180, TimeUnit.SECONDS);
-    if (!ended) {
-      p.destroyForcibly().waitFor();
-    }
-    String out = Files.readString(said) + Files.readString(errors);
-    assertThat(ended).as("parsed within three minutes: %s", out).isTrue();
-    assertThat(p.exitValue()).as(out).isZero();
+    ServiceHeapJvm.Run run =
+        ServiceHeapJvm.run(dir, Duration.ofSeconds(180), FourAtOnce.class, kind);
+    String out = run.out();
+    assertThat(run.ended()).as("parsed within three minutes: %s", out).isTrue();
+    assertThat(run.exitValue()).as(out).isZero();
     // (Logback's start-up notes go to the same output.)
-    List<String> lines =
-        Files.readString(said).lines().filter(l -> l.contains(" records, first ")).toList();
+    List<String> lines = run.said().lines().filter(l -> l.contains(" records, first ")).toList();
     assertThat(lines).as(out).hasSize(4);
     int items = Integer.parseInt(lines.get(0).split(" ")[0]);
     assertThat(items).as(out).isGreaterThan(10_000);
