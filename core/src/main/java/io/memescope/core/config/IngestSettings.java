@@ -18,6 +18,8 @@ import java.util.Set;
  *     for the model, so that its forward passes never wait for them
  * @param nearDuplicateDistance the largest Hamming distance between two 64-bit perceptual hashes
  *     that makes them one image; 0 turns near-duplicate detection off
+ * @param fetchHeldBytes the bytes of fetched images a fetch subtask holds at once, read or being
+ *     read, until they have been decoded; a URL waits to be requested while they are over it
  * @param refusedRobotsDirectives {@code X-Robots-Tag} directives that make an image answer a {@code
  *     robots_tag} rejection; empty: the header is ignored
  */
@@ -34,6 +36,7 @@ public record IngestSettings(
     long maxBytes,
     int maxRedirects,
     int fetchConcurrency,
+    long fetchHeldBytes,
     Set<String> allowPrivateHosts,
     List<String> fileRoots,
     Set<String> refusedRobotsDirectives,
@@ -73,6 +76,7 @@ public record IngestSettings(
         r.megabytesBetween("ingest.fetch.max-bytes", 1, 2047) << 20,
         r.intInRange("ingest.fetch.max-redirects", 0, 20),
         r.intInRange("ingest.fetch.concurrency", 1, 10_000),
+        r.megabytesBetween("ingest.fetch.held-bytes", 1, 2047) << 20,
         hosts,
         roots,
         robots,

@@ -27,6 +27,9 @@ final class Analyze extends ProcessFunction<Fetched, Candidate> {
   private transient ImageDecoder decoder;
   private transient Counters rejects;
 
+  /** The chained fetch stage's budget, which each body read goes back to once analysed. */
+  private transient HeldBodies held;
+
   @Override
   public void open(org.apache.flink.api.common.functions.OpenContext context) {
     decoder = new ImageDecoder(maxPixels);
@@ -57,6 +60,25 @@ final class Analyze extends ProcessFunction<Fetched, Candidate> {
       reject(ctx, fetched.rejection());
       return;
     }
+    if (held == null) {
+      held = HeldBodies.ofThisThread();
+      if (held == null) {
+        // Without it the fetch would stop for good once its budget filled.
+        throw new IllegalStateException(
+            "the fetch stage is not chained to this one, so the fetched bodies it holds would never"
+                + " be given back: the ingest job needs operator chaining"
+                + " (pipeline.operator-chaining) on");
+      }
+    }
+    try {
+      analyze(fetched, ctx, out);
+    } finally {
+      // Handed on (a copy into the network buffers, or rejected): the fetch may read another.
+      held.release(fetched.bytes().length);
+    }
+  }
+
+  private void analyze(Fetched fetched, Context ctx, Collector<Candidate> out) {
     UrlInfo info = fetched.info();
     ImageAnalysis image;
     try {

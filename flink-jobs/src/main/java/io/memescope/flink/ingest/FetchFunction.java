@@ -6,23 +6,29 @@ import io.memescope.core.fetch.FetchSettings;
 import io.memescope.core.fetch.ImageFetcher;
 import io.memescope.core.fetch.RejectReason;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 
 /**
  * Fetches image URLs with Flink's async I/O: many requests in flight per subtask, none blocking the
  * task thread. Every outcome is an element (the bytes, or a {@link Rejection}); a request that
- * outlives the operator's timeout is a {@code timeout} rejection, never a failed job.
+ * outlives the operator's timeout is a {@code timeout} rejection, never a failed job. A URL starts
+ * only while the bodies this subtask holds fit {@code ingest.fetch.held-bytes} ({@link
+ * HeldBodies}); {@link Analyze}, chained behind, gives them back.
  */
 final class FetchFunction extends RichAsyncFunction<UrlInfo, Fetched> {
   private final IngestSettings settings;
   private transient ImageFetcher fetcher;
+  private transient HeldBodies held;
 
-  /** Each element's fetch, until it completes: what {@link #timeout} cancels. */
-  private transient java.util.Map<
-          ResultFuture<Fetched>, java.util.concurrent.CompletableFuture<FetchOutcome>>
-      inFlight;
+  /** Each element until it completes: what {@link #timeout} finds by its result. */
+  private transient Map<ResultFuture<Fetched>, Element> elements;
 
   FetchFunction(IngestSettings settings) {
     this.settings = settings;
@@ -60,34 +66,89 @@ final class FetchFunction extends RichAsyncFunction<UrlInfo, Fetched> {
   @Override
   public void open(OpenContext context) {
     fetcher = new ImageFetcher(fetchSettings(settings));
-    inFlight = new java.util.concurrent.ConcurrentHashMap<>();
+    elements = new java.util.concurrent.ConcurrentHashMap<>();
+    held = new HeldBodies(settings.fetchHeldBytes());
+    held.bindToThisThread();
+    if (context != null) { // null where a unit test opens the function alone
+      MetricGroup metrics = getRuntimeContext().getMetricGroup();
+      metrics.gauge("fetch_held_bytes", (Gauge<Long>) held::held);
+      metrics.gauge("fetch_waiting_for_memory", (Gauge<Integer>) held::waiting);
+    }
+  }
+
+  /** One URL: waiting for room among the held bodies, then its request. */
+  private final class Element extends HeldBodies.Ticket {
+    final UrlInfo info;
+    final ResultFuture<Fetched> result;
+
+    /** Whoever completes the result first: the request's end, or Flink's timeout. */
+    final AtomicBoolean done = new AtomicBoolean();
+
+    volatile CompletableFuture<FetchOutcome> fetch;
+
+    Element(UrlInfo info, ResultFuture<Fetched> result) {
+      this.info = info;
+      this.result = result;
+    }
+
+    @Override
+    void start() {
+      CompletableFuture<FetchOutcome> request = fetcher.fetch(info.url());
+      fetch = request;
+      if (done.get()) {
+        request.cancel(false); // timed out as it started
+      }
+      request.whenComplete(this::end);
+    }
+
+    private void end(FetchOutcome outcome, Throwable error) {
+      if (!done.compareAndSet(false, true)) {
+        return; // Flink's timeout came first and ended the ticket
+      }
+      elements.remove(result);
+      if (error == null && outcome instanceof FetchOutcome.Fetched f) {
+        held.read(this, f.bytes().length); // until Analyze has decoded it
+        result.complete(List.of(new Fetched(info, f.finalUrl(), f.bytes(), f.format(), null)));
+        return;
+      }
+      held.ended(this);
+      if (error != null) {
+        result.complete(List.of(reject(info, RejectReason.NETWORK, error.toString())));
+      } else if (outcome instanceof FetchOutcome.Rejected r) {
+        result.complete(List.of(reject(info, r.reason(), r.detail())));
+      }
+    }
   }
 
   @Override
   public void asyncInvoke(UrlInfo info, ResultFuture<Fetched> result) {
-    java.util.concurrent.CompletableFuture<FetchOutcome> fetch = fetcher.fetch(info.url());
-    inFlight.put(result, fetch);
-    fetch.whenComplete(
-        (outcome, error) -> {
-          inFlight.remove(result);
-          if (error != null) {
-            result.complete(List.of(reject(info, RejectReason.NETWORK, error.toString())));
-          } else if (outcome instanceof FetchOutcome.Fetched f) {
-            result.complete(List.of(new Fetched(info, f.finalUrl(), f.bytes(), f.format(), null)));
-          } else if (outcome instanceof FetchOutcome.Rejected r) {
-            result.complete(List.of(reject(info, r.reason(), r.detail())));
-          }
-        });
+    Element element = new Element(info, result);
+    elements.put(result, element);
+    held.admit(element);
   }
 
   @Override
   public void timeout(UrlInfo info, ResultFuture<Fetched> result) {
-    // The request ends too (completing its future cancels the call), so that it no longer holds
-    // one of its host's slots.
+    Element element = elements.get(result);
+    if (element == null) {
+      return; // ended as the timer fired
+    }
+    if (!held.started(element)) {
+      // Still waiting for the bodies before it to be decoded: it has not been asked for, and is
+      // not rejected. Its request, once started, ends within the fetcher's own timeout.
+      return;
+    }
+    if (!element.done.compareAndSet(false, true)) {
+      return;
+    }
+    elements.remove(result);
+    held.ended(element);
     result.complete(List.of(reject(info, RejectReason.TIMEOUT, "no answer in time")));
-    var fetch = inFlight.remove(result);
+    // The request ends too (cancelling its future cancels the call), so that it no longer holds
+    // one of its host's slots.
+    CompletableFuture<FetchOutcome> fetch = element.fetch;
     if (fetch != null) {
-      fetch.cancel(false); // its own completion of result is then ignored: Flink takes the first
+      fetch.cancel(false);
     }
   }
 

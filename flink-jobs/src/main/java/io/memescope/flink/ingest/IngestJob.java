@@ -128,6 +128,8 @@ public final class IngestJob {
                 s.fetchConcurrency())
             .uid("fetch")
             .name("fetch");
+    // Chained to the fetch (same parallelism, forward), on its task's thread: Analyze gives each
+    // body back to the fetch's budget of held bytes (HeldBodies), and fails if it is not chained.
     SingleOutputStreamOperator<Candidate> analyzed =
         fetched
             .process(new Analyze(config.model().maxPixels()))

@@ -2,10 +2,15 @@ package io.memescope.flink.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.net.httpserver.HttpServer;
 import io.memescope.core.config.ConfigLoader;
 import io.memescope.core.config.IngestSettings;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
@@ -13,8 +18,10 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import javax.imageio.ImageIO;
 import org.apache.flink.streaming.api.functions.async.CollectionSupplier;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.junit.jupiter.api.Test;
@@ -89,15 +96,88 @@ class FetchFunctionTest {
     }
   }
 
+  @Test
+  void a_url_waiting_for_memory_when_flink_times_it_out_is_fetched_later_not_rejected()
+      throws Exception {
+    BufferedImage noise = new BufferedImage(600, 600, BufferedImage.TYPE_INT_RGB);
+    Random random = new Random(3);
+    for (int y = 0; y < 600; y++) {
+      for (int x = 0; x < 600; x++) {
+        noise.setRGB(x, y, random.nextInt(1 << 24));
+      }
+    }
+    ByteArrayOutputStream png = new ByteArrayOutputStream();
+    ImageIO.write(noise, "png", png);
+    byte[] image = png.toByteArray(); // about 1.1 MB: over the 1 MB held
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext(
+        "/",
+        exchange -> {
+          exchange.getResponseHeaders().set("Content-Type", "image/png");
+          exchange.sendResponseHeaders(200, image.length);
+          try (OutputStream out = exchange.getResponseBody()) {
+            out.write(image);
+          }
+        });
+    server.start();
+    FetchFunction fetch =
+        new FetchFunction(
+            ingest(
+                Map.of(
+                    "ingest.fetch.allow-private-hosts", "[localhost]",
+                    "ingest.fetch.held-bytes", "1m")));
+    fetch.open(null);
+    try {
+      String base = "http://localhost:" + server.getAddress().getPort();
+      UrlInfo first = new UrlInfo(base + "/1.png", "h", "k", "it", null, null, null, 0L, Map.of());
+      UrlInfo second = new UrlInfo(base + "/2.png", "h", "k", "it", null, null, null, 0L, Map.of());
+      Recorded firstResult = new Recorded();
+      Recorded secondResult = new Recorded();
+      fetch.asyncInvoke(first, firstResult);
+      fetch.asyncInvoke(second, secondResult); // waits: the first counts 1 MB until read
+      firstResult.await();
+      assertThat(firstResult.first)
+          .singleElement()
+          .satisfies(f -> assertThat(f.bytes()).hasSize(image.length));
+      // Its 1.1 MB are held until analysed: the second still waits, and Flink's timeout of it
+      // leaves it waiting.
+      fetch.timeout(second, secondResult);
+      Thread.sleep(500);
+      assertThat(secondResult.first).as("neither started nor rejected").isNull();
+      // The first analysed (as Analyze, chained on the same thread, gives it back).
+      HeldBodies.ofThisThread().release(image.length);
+      secondResult.await();
+      assertThat(secondResult.first)
+          .singleElement()
+          .satisfies(
+              f -> {
+                assertThat(f.rejection()).isNull();
+                assertThat(f.bytes()).hasSize(image.length);
+              });
+      HeldBodies.ofThisThread().release(image.length);
+      assertThat(HeldBodies.ofThisThread().held()).isZero();
+    } finally {
+      fetch.close();
+      server.stop(0);
+    }
+  }
+
   /** What Flink keeps of an element's results: the first completion only. */
   private static final class Recorded implements ResultFuture<Fetched> {
-    List<Fetched> first;
+    volatile List<Fetched> first;
+    private final CompletableFuture<Void> completed = new CompletableFuture<>();
 
     @Override
     public synchronized void complete(Collection<Fetched> results) {
       if (first == null) {
         first = new ArrayList<>(results);
+        completed.complete(null);
       }
+    }
+
+    void await() throws Exception {
+      completed.get(30, TimeUnit.SECONDS);
     }
 
     @Override

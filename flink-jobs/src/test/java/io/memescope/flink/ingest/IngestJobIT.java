@@ -108,6 +108,11 @@ class IngestJobIT {
           .as("flink.taskmanager.native-image-memory, given to the TaskManager's JVM")
           .isEqualTo(config.flink().taskManagerNativeImageMegabytes() * 1024.0 * 1024.0);
       assertThat(metrics).containsPattern("decode_native_reserved_bytes\\{[^}]*\\} 0\\.0");
+      // Every fetched body given back once analysed, the timed-out and rejected ones included.
+      assertThat(metrics)
+          .containsPattern("fetch_held_bytes\\{[^}]*\\} 0\\.0")
+          .doesNotContainPattern("fetch_held_bytes\\{[^}]*\\} [1-9]")
+          .containsPattern("fetch_waiting_for_memory\\{[^}]*\\} 0\\.0");
       assertThat(metrics)
           .containsPattern("rejects_timeout\\{[^}]*\\} 1\\.0")
           .containsPattern("indexed_near_duplicate\\{")

@@ -36,6 +36,17 @@ class IngestJobTopologyTest {
   }
 
   @Test
+  void the_fetch_and_the_analysis_run_chained_in_one_task() {
+    // Analyze gives the fetched bodies back to the fetch's budget (HeldBodies) on the task's
+    // thread: in another task they would never be given back.
+    var job = graph(Map.of()).getJobGraph();
+    assertThat(job.getVertices())
+        .filteredOn(v -> v.getName().contains("fetch"))
+        .singleElement()
+        .satisfies(v -> assertThat(v.getName()).contains("decode, hash, thumbnail"));
+  }
+
+  @Test
   void checkpoints_are_exactly_once_and_turn_unaligned_when_a_barrier_waits() {
     StreamGraph graph = graph(Map.of("ingest.checkpoint-interval", "7s"));
     var checkpoints = graph.getCheckpointConfig();
