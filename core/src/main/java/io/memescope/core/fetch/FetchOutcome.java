@@ -8,7 +8,8 @@ import java.util.Objects;
  * than an exception so that the Flink job can route each result with a switch and failures never
  * escape an async operator as errors that would restart the job.
  */
-public sealed interface FetchOutcome permits FetchOutcome.Fetched, FetchOutcome.Rejected {
+public sealed interface FetchOutcome
+    permits FetchOutcome.Fetched, FetchOutcome.Rejected, FetchOutcome.Deferred {
 
   /** The URL as asked for. */
   String url();
@@ -77,4 +78,15 @@ public sealed interface FetchOutcome permits FetchOutcome.Fetched, FetchOutcome.
       Objects.requireNonNull(detail, "detail");
     }
   }
+
+  /**
+   * Not read, for now: the answer declared a body the caller's {@link ImageFetcher.BodyRoom} had no
+   * room for. Nothing was read past the headers and the connection was dropped; fetch the URL again
+   * once there is room for {@code declared} bytes.
+   *
+   * @param url the URL as asked for
+   * @param declared the body's size as the answer declared it (its Content-Length, or a file's
+   *     size); -1 where it declared none
+   */
+  record Deferred(String url, long declared) implements FetchOutcome {}
 }

@@ -73,7 +73,8 @@ import okhttp3.ResponseBody;
  *   <li>The connect and read timeouts bound each wait and the call timeout the whole fetch, body
  *       included: a server that drips a byte at a time ends as {@link RejectReason#TIMEOUT}. It
  *       counts from the moment the first request starts; waiting for a free slot in the dispatcher
- *       does not count (Flink's own async timeout covers that queue).
+ *       does not count (Flink's own async timeout covers that queue, but not a URL the ingest job
+ *       holds back for memory before it asks for it).
  *   <li>A Content-Length over {@link FetchSettings#maxBytes()} is {@link RejectReason#TOO_LARGE}
  *       before a byte is read; a body without one is read into a buffer that never exceeds the cap
  *       and abandoned as soon as it would (see {@link CappedRead}). With OkHttp's transparent gzip
@@ -191,7 +192,28 @@ public final class ImageFetcher implements AutoCloseable {
    * #GRACE}) of the fetch starting.
    */
   public CompletableFuture<FetchOutcome> fetch(String url) {
-    Attempt attempt = new Attempt(url);
+    return fetch(url, declared -> true);
+  }
+
+  /**
+   * Where the caller counts the bodies it holds: asked, before a body is read, whether there is
+   * room for it. Called at most once a fetch, on one of the fetcher's threads.
+   */
+  @FunctionalInterface
+  public interface BodyRoom {
+    /**
+     * Whether to read a body of {@code declared} bytes (its Content-Length, or a file's size; -1
+     * where the answer declares none) now; false makes the fetch {@link FetchOutcome.Deferred}.
+     */
+    boolean take(long declared);
+  }
+
+  /**
+   * {@link #fetch(String)}, reading the body only if {@code room} takes it: otherwise the outcome
+   * is {@link FetchOutcome.Deferred}, with nothing read past the headers.
+   */
+  public CompletableFuture<FetchOutcome> fetch(String url, BodyRoom room) {
+    Attempt attempt = new Attempt(url, room);
     try {
       if (closed) {
         attempt.reject(RejectReason.NETWORK, "the fetcher is closed");
@@ -285,6 +307,9 @@ public final class ImageFetcher implements AutoCloseable {
             } catch (Refusal r) {
               attempt.reject(r.reason(), r.detail());
               return;
+            } catch (NoRoom n) {
+              attempt.defer(n.declared);
+              return;
             } catch (IOException e) {
               attempt.reject(failure(attempt, url, e));
               return;
@@ -302,6 +327,16 @@ public final class ImageFetcher implements AutoCloseable {
         });
   }
 
+  /** The caller's {@link BodyRoom} has no room for this body now. */
+  private static final class NoRoom extends Exception {
+    final long declared;
+
+    NoRoom(long declared) {
+      super(null, null, false, false);
+      this.declared = declared;
+    }
+  }
+
   /** An image, or where a redirect leads. */
   private record Answer(HttpUrl redirect, Fetched image) {}
 
@@ -309,7 +344,7 @@ public final class ImageFetcher implements AutoCloseable {
    * The image in a response, or the URL a redirect leads to. Runs on a dispatcher thread and reads
    * the body there (see the class comment).
    */
-  private Answer respond(Call call, Response response) throws IOException, Refusal {
+  private Answer respond(Call call, Response response) throws IOException, Refusal, NoRoom {
     Attempt attempt = response.request().tag(Attempt.class);
     HttpUrl here = response.request().url();
     int code = response.code();
@@ -353,6 +388,9 @@ public final class ImageFetcher implements AutoCloseable {
                 + " bytes, over the cap of "
                 + settings.maxBytes());
       }
+      if (declared != 0 && !attempt.room.take(declared)) {
+        throw new NoRoom(declared);
+      }
       bytes =
           declared == 0
               ? new byte[0]
@@ -362,7 +400,7 @@ public final class ImageFetcher implements AutoCloseable {
                   declared,
                   head -> sniff(head, "GET " + here, contentType),
                   "GET " + here);
-    } catch (Refusal r) {
+    } catch (Refusal | NoRoom r) {
       // Drop the connection: closing the response would otherwise drain the rest of the body, for
       // up to 100 ms, to reuse it, which for a 50 MB answer is tens of megabytes read for nothing.
       call.cancel();
@@ -502,6 +540,10 @@ public final class ImageFetcher implements AutoCloseable {
             RejectReason.TOO_LARGE,
             real + " has " + attributes.size() + " bytes, over the cap of " + settings.maxBytes());
       }
+      if (!attempt.room.take(attributes.size())) {
+        attempt.defer(attributes.size());
+        return;
+      }
       byte[] bytes;
       // NOFOLLOW_LINKS: should the file have been swapped for a link since it was resolved.
       try (InputStream in =
@@ -624,14 +666,16 @@ public final class ImageFetcher implements AutoCloseable {
    */
   private final class Attempt {
     final String url;
+    final BodyRoom room;
     final CompletableFuture<FetchOutcome> result = new CompletableFuture<>();
     final AtomicReference<Call> call = new AtomicReference<>();
     final Set<HttpUrl> visited = new LinkedHashSet<>(); // touched by one hop at a time
     private final AtomicBoolean started = new AtomicBoolean();
     private volatile long deadline;
 
-    Attempt(String url) {
+    Attempt(String url, BodyRoom room) {
       this.url = url;
+      this.room = room;
       // Whoever completes the future first (the caller cancelling, the backstop timing out) ends
       // the request; our own completions clear the call before completing.
       result.whenComplete(
@@ -678,6 +722,11 @@ public final class ImageFetcher implements AutoCloseable {
     void reject(Rejected rejected) {
       call.set(null);
       result.complete(rejected);
+    }
+
+    void defer(long declared) {
+      call.set(null);
+      result.complete(new FetchOutcome.Deferred(url, declared));
     }
   }
 }

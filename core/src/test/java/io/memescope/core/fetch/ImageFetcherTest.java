@@ -291,6 +291,59 @@ class ImageFetcherTest {
   }
 
   @Test
+  void a_body_the_callers_room_cannot_take_is_deferred_unread_with_its_declared_size()
+      throws Exception {
+    try (ImageFetcher fetcher = new ImageFetcher(settings())) {
+      List<Long> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+      FetchOutcome no =
+          fetcher
+              .fetch(
+                  url("/good.png"),
+                  declared -> {
+                    asked.add(declared);
+                    return false;
+                  })
+              .get(30, TimeUnit.SECONDS);
+      assertThat(no).isEqualTo(new FetchOutcome.Deferred(url("/good.png"), png.length));
+      // Asked again, with room: read as ever.
+      FetchOutcome yes =
+          fetcher
+              .fetch(
+                  url("/good.png"),
+                  declared -> {
+                    asked.add(declared);
+                    return true;
+                  })
+              .get(30, TimeUnit.SECONDS);
+      assertThat(fetched(yes).bytes()).isEqualTo(png);
+      // Undeclared (chunked, and only then too large): -1. A redirect's own answer is not asked.
+      FetchOutcome chunked =
+          fetcher
+              .fetch(
+                  url("/huge-chunked"),
+                  declared -> {
+                    asked.add(declared);
+                    return false;
+                  })
+              .get(30, TimeUnit.SECONDS);
+      assertThat(chunked).isEqualTo(new FetchOutcome.Deferred(url("/huge-chunked"), -1));
+      fetched(fetcher.fetch(url("/relative"), d -> asked.add(d)).get(30, TimeUnit.SECONDS));
+      String file = root.resolve("a.png").toUri().toString();
+      assertThat(fetcher.fetch(file, d -> asked.add(d) && false).get(30, TimeUnit.SECONDS))
+          .isEqualTo(new FetchOutcome.Deferred(file, png.length));
+      assertThat(asked)
+          .containsExactly(
+              (long) png.length, (long) png.length, -1L, (long) png.length, (long) png.length);
+      // A declared size over the cap is too_large before the room is asked.
+      List<Long> none = new java.util.concurrent.CopyOnWriteArrayList<>();
+      rejected(
+          fetcher.fetch(url("/huge-declared"), d -> none.add(d)).get(30, TimeUnit.SECONDS),
+          RejectReason.TOO_LARGE);
+      assertThat(none).isEmpty();
+    }
+  }
+
+  @Test
   void the_magic_bytes_decide_not_the_content_type() throws Exception {
     Fetched p = fetched(get(url("/png-as-text")));
     assertThat(p.format()).isEqualTo("png");

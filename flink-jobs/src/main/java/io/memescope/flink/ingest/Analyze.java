@@ -67,7 +67,7 @@ final class Analyze extends ProcessFunction<Fetched, Candidate> {
         throw new IllegalStateException(
             "the fetch stage is not chained to this one, so the fetched bodies it holds would never"
                 + " be given back: the ingest job needs operator chaining"
-                + " (pipeline.operator-chaining) on");
+                + " (pipeline.operator-chaining.enabled) on");
       }
     }
     try {

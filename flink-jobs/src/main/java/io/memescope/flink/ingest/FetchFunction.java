@@ -72,7 +72,9 @@ final class FetchFunction extends RichAsyncFunction<UrlInfo, Fetched> {
     if (context != null) { // null where a unit test opens the function alone
       MetricGroup metrics = getRuntimeContext().getMetricGroup();
       metrics.gauge("fetch_held_bytes", (Gauge<Long>) held::held);
+      metrics.gauge("fetch_held_bytes_peak", (Gauge<Long>) held::peak);
       metrics.gauge("fetch_waiting_for_memory", (Gauge<Integer>) held::waiting);
+      metrics.gauge("fetch_deferred_for_memory", (Gauge<Long>) held::deferrals);
     }
   }
 
@@ -93,15 +95,25 @@ final class FetchFunction extends RichAsyncFunction<UrlInfo, Fetched> {
 
     @Override
     void start() {
-      CompletableFuture<FetchOutcome> request = fetcher.fetch(info.url());
-      fetch = request;
-      if (done.get()) {
-        request.cancel(false); // timed out as it started
+      try {
+        CompletableFuture<FetchOutcome> request =
+            fetcher.fetch(info.url(), declared -> held.declared(this, declared));
+        fetch = request;
+        if (done.get()) {
+          request.cancel(false); // timed out as it started
+        }
+        request.whenComplete(this::end);
+      } catch (RuntimeException e) {
+        end(null, e); // never left started and uncompleted
       }
-      request.whenComplete(this::end);
     }
 
     private void end(FetchOutcome outcome, Throwable error) {
+      if (error == null && outcome instanceof FetchOutcome.Deferred d) {
+        // No room for its body: asked for again once there is (unless it timed out meanwhile).
+        held.deferred(this, d.declared());
+        return;
+      }
       if (!done.compareAndSet(false, true)) {
         return; // Flink's timeout came first and ended the ticket
       }

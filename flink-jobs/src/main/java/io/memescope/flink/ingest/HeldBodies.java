@@ -6,21 +6,36 @@ import java.util.ArrayDeque;
  * The bytes of fetched images one fetch subtask holds: being read, read and waiting in Flink's
  * async queue, or being decoded by {@link Analyze}. Under backpressure (the embedder slower than
  * the fetch, as it usually is) the async queue fills with read bodies that cannot be emitted;
- * without a bound, {@code ingest.fetch.concurrency} (64) of them, 320 MB of 5 MB photos and 2 GB at
- * the 32 MB cap, sat on a TaskManager heap of 736 MB per subtask.
+ * without a bound, {@code ingest.fetch.concurrency} (64) of them could sit on the heap per subtask:
+ * 320 MB of 5 MB photos, 2 GB at the 32 MB cap, against a local TaskManager heap of 736 MB.
  *
- * <p>A URL's request starts only while what is held is under the capacity; until then the URL waits
- * here, in order. A request counts the running average size of bodies from its start, and its
- * body's real size once read, until {@link Analyze} has done with it (the two are chained, on the
- * task's thread: {@link #ofThisThread}). Nothing is refused: a body larger than all of the capacity
- * starts when what is held drops under it, so at most the capacity plus the bodies of the requests
- * already running when it filled are held.
+ * <p>A URL's request starts while what is held is under the capacity, counting {@link #forHeaders}
+ * (about the average body, but at most a 32nd of the capacity, so that slow hosts cannot take it
+ * all) until its answer's headers come. Its body is read only if its declared size (Content-Length)
+ * fits beside what is held ({@link #declared}); otherwise the request is dropped after the headers
+ * and the URL waits at the head of the queue until that size fits, then is asked for again,
+ * counting it from the start. A body of undeclared size counts the running average of body sizes
+ * until read. Once read, a body counts its real size until {@link Analyze} has handed the image on
+ * (the two are chained, on the task's thread: {@link #ofThisThread}). Nothing is refused: a body
+ * larger than the whole capacity is read when nothing else is held. So the most held is the
+ * capacity, or one body larger than it, give or take bodies whose size was not declared or was
+ * declared wrong.
  */
 final class HeldBodies {
-  /** What a request counts until its body is read, before any has been: a large meme. */
+  /** The least a request counts until its answer's headers say how large its body is. */
+  static final long WAITING_FOR_HEADERS = 64L << 10;
+
+  /**
+   * A request waiting for its headers counts at most this share of the capacity, however large the
+   * bodies read so far: at least 32 such requests fit, more than one host may have at once (a
+   * quarter of 64), so slow hosts cannot hold the whole budget.
+   */
+  static final int HEADER_SHARE = 32;
+
+  /** What a body of undeclared size counts until read, before any body has been read. */
   static final long FIRST_ESTIMATE = 1L << 20;
 
-  /** The least a request counts before its body is read, whatever the average. */
+  /** The least a body of undeclared size counts, whatever the average. */
   static final long LEAST_ESTIMATE = 64L << 10;
 
   private static final ThreadLocal<HeldBodies> OF_THREAD = new ThreadLocal<>();
@@ -28,9 +43,13 @@ final class HeldBodies {
   /** A URL waiting for room, then its request until the body is read or it ends otherwise. */
   abstract static class Ticket {
     private boolean started;
+    private boolean finished;
     private long counted;
 
-    /** Starts the request: called once, outside the lock, on whichever thread made room. */
+    /** The room a deferred request needs before it is asked for again; 0: unknown. */
+    private long needs;
+
+    /** Starts the request: called outside the lock, on whichever thread made room. */
     abstract void start();
   }
 
@@ -39,6 +58,7 @@ final class HeldBodies {
   private long held;
   private long peak;
   private long estimate = FIRST_ESTIMATE;
+  private long deferrals;
 
   HeldBodies(long capacity) {
     if (capacity < 1) {
@@ -60,7 +80,7 @@ final class HeldBodies {
   /** Starts the ticket's request now if there is room, or once there is. */
   void admit(Ticket ticket) {
     synchronized (this) {
-      if (!waiting.isEmpty() || held >= capacity) {
+      if (!waiting.isEmpty() || !fits(ticket)) {
         waiting.add(ticket);
         return;
       }
@@ -75,6 +95,48 @@ final class HeldBodies {
   }
 
   /**
+   * The ticket's answer declares a body of {@code bytes} (-1: undeclared): whether to read it now.
+   * Yes if it fits beside what the others hold, or they hold nothing; it then counts that size (an
+   * undeclared one the running average). No for a ticket that has ended meanwhile.
+   */
+  boolean declared(Ticket ticket, long bytes) {
+    boolean read;
+    synchronized (this) {
+      if (ticket.finished) {
+        return false;
+      }
+      long size = bytes < 0 ? Math.max(estimate, ticket.counted) : bytes;
+      long others = held - ticket.counted;
+      read = size <= ticket.counted || others <= 0 || others + size <= capacity;
+      if (read) {
+        add(size - ticket.counted);
+        ticket.counted = size;
+      }
+    }
+    startWaiting(); // a body smaller than counted leaves room
+    return read;
+  }
+
+  /**
+   * The ticket's body was not read ({@link #declared} said no): it waits at the head of the queue
+   * until {@code bytes} fit, and then counts them from the start of its next request.
+   */
+  void deferred(Ticket ticket, long bytes) {
+    synchronized (this) {
+      if (ticket.finished) {
+        return;
+      }
+      add(-ticket.counted);
+      ticket.counted = 0;
+      ticket.started = false;
+      ticket.needs = Math.max(bytes < 0 ? estimate : bytes, WAITING_FOR_HEADERS);
+      waiting.addFirst(ticket);
+      deferrals++;
+    }
+    startWaiting();
+  }
+
+  /**
    * The ticket's body is read: from now on it counts its real size, which {@link #release} gives
    * back when the body has been analysed.
    */
@@ -82,6 +144,7 @@ final class HeldBodies {
     synchronized (this) {
       add(bytes - ticket.counted);
       ticket.counted = 0;
+      ticket.finished = true;
       estimate = Math.max(LEAST_ESTIMATE, estimate + (bytes - estimate) / 8);
     }
     startWaiting();
@@ -92,6 +155,8 @@ final class HeldBodies {
     synchronized (this) {
       add(-ticket.counted);
       ticket.counted = 0;
+      ticket.finished = true;
+      waiting.remove(ticket);
     }
     startWaiting();
   }
@@ -117,14 +182,32 @@ final class HeldBodies {
     return waiting.size();
   }
 
+  /** Requests dropped after their headers for want of room, since this budget was made. */
+  synchronized long deferrals() {
+    return deferrals;
+  }
+
   long capacity() {
     return capacity;
   }
 
+  private boolean fits(Ticket ticket) {
+    return ticket.needs == 0 ? held < capacity : held <= 0 || held + ticket.needs <= capacity;
+  }
+
   private void begin(Ticket ticket) {
     ticket.started = true;
-    ticket.counted = estimate;
-    add(estimate);
+    ticket.counted = ticket.needs > 0 ? ticket.needs : forHeaders();
+    add(ticket.counted);
+  }
+
+  /**
+   * What a request counts until its headers come: the running average of body sizes, so that
+   * requests start about as fast as their bodies fit (each one that does not is asked for again),
+   * within {@link #WAITING_FOR_HEADERS} and a {@link #HEADER_SHARE}th of the capacity.
+   */
+  synchronized long forHeaders() {
+    return Math.max(WAITING_FOR_HEADERS, Math.min(estimate, capacity / HEADER_SHARE));
   }
 
   private void add(long bytes) {
@@ -132,11 +215,12 @@ final class HeldBodies {
     peak = Math.max(peak, held);
   }
 
+  /** Starts the waiting requests that now fit, in order; each outside the lock. */
   private void startWaiting() {
     while (true) {
       Ticket next;
       synchronized (this) {
-        if (waiting.isEmpty() || held >= capacity) {
+        if (waiting.isEmpty() || !fits(waiting.peek())) {
           return;
         }
         next = waiting.poll();
