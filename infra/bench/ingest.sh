@@ -4,6 +4,7 @@
 # ./memescope --home .memescope-test --config infra/src/test/resources/test-stack.conf down).
 #   infra/bench/ingest.sh [IMAGES [WARMUP]]   defaults 10000 and 1000 (other images indexed before
 #                                             the timed run; 0 times a freshly submitted job)
+# Environment: HELD_BYTES (e.g. 2047m) sets the job's ingest.fetch.held-bytes, to compare.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -19,4 +20,5 @@ env -u OMP_NUM_THREADS java -Dmemescope.root="$ROOT" -Dmemescope.bench.alone-onl
 # the benchmark warns when the TaskManager's differ).
 echo "## the embedder alone and the job, the stack's libtorch threads"
 OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" java -Dmemescope.root="$ROOT" -Dmemescope.jobJar="$JAR" \
+  ${HELD_BYTES:+-Dmemescope.bench.held-bytes="$HELD_BYTES"} \
   -cp "$CP" io.memescope.flink.ingest.IngestBenchmark "${1:-10000}" "${2:-1000}"

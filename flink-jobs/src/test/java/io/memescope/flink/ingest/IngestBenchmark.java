@@ -31,6 +31,16 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * <pre>{@code infra/bench/ingest.sh [IMAGES [WARMUP]]}</pre>
  */
 public final class IngestBenchmark {
+  /** {@code overrides} and the key-value pairs given. */
+  private static java.util.Map<String, String> with(
+      java.util.Map<String, String> overrides, String... pairs) {
+    java.util.Map<String, String> all = new java.util.HashMap<>(overrides);
+    for (int i = 0; i < pairs.length; i += 2) {
+      all.put(pairs[i], pairs[i + 1]);
+    }
+    return all;
+  }
+
   public static void main(String[] args) throws Exception {
     int images = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
     // Images indexed before the timed run, as the embedder alone is warmed up before its own: a
@@ -39,9 +49,18 @@ public final class IngestBenchmark {
     int warmup = args.length > 1 ? Integer.parseInt(args[1]) : 1_000;
     MemescopeConfig stack = TestStack.config();
     String run = TestStack.uniqueName("bench");
+    // -Dmemescope.bench.held-bytes=2047m: the fetch's budget of held bytes (64m by default) out of
+    // the way, to compare.
+    java.util.Map<String, String> overrides = new java.util.HashMap<>();
+    String held = System.getProperty("memescope.bench.held-bytes");
+    if (held != null) {
+      overrides.put("ingest.fetch.held-bytes", held);
+      System.out.println("ingest.fetch.held-bytes = " + held);
+    }
     MemescopeConfig config =
         TestStack.load(
-            java.util.Map.of(
+            with(
+                overrides,
                 "kafka.topics.crawl-urls.name",
                 run + ".crawl.urls",
                 "kafka.topics.ingest-indexed.name",
