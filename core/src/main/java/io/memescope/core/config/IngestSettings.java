@@ -19,8 +19,8 @@ import java.util.Set;
  * @param nearDuplicateDistance the largest Hamming distance between two 64-bit perceptual hashes
  *     that makes them one image; 0 turns near-duplicate detection off
  * @param fetchHeldBytes the bytes of fetched images a fetch subtask holds at once, read or being
- *     read, until they have been decoded; a URL waits to be asked for while they reach it, and a
- *     body is read only if its declared size fits beside them
+ *     read, until they have been decoded; a URL waits to be asked for until a body of the average
+ *     size fits beside them, and a body is read only if its declared size does
  * @param refusedRobotsDirectives {@code X-Robots-Tag} directives that make an image answer a {@code
  *     robots_tag} rejection; empty: the header is ignored
  */

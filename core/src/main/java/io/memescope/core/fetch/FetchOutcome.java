@@ -4,9 +4,10 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * What fetching one URL gave: the image's bytes or the reason there are none. A sealed pair rather
- * than an exception so that the Flink job can route each result with a switch and failures never
- * escape an async operator as errors that would restart the job.
+ * What fetching one URL gave: the image's bytes, the reason there are none, or (for a caller that
+ * counts the bodies it holds) that it is to be asked for again. A sealed type rather than an
+ * exception so that the Flink job can route each result with a switch and failures never escape an
+ * async operator as errors that would restart the job.
  */
 public sealed interface FetchOutcome
     permits FetchOutcome.Fetched, FetchOutcome.Rejected, FetchOutcome.Deferred {

@@ -54,7 +54,8 @@ import okhttp3.ResponseBody;
  * Fetches image bytes for the ingest job, which calls it from Flink's async I/O operator: {@link
  * #fetch} returns at once and never blocks the caller, is safe to call from any number of threads,
  * and its future always completes normally, with {@link Fetched} or a {@link Rejected} that says
- * why ({@link RejectReason}), never exceptionally.
+ * why ({@link RejectReason}) (or {@link FetchOutcome.Deferred}, where the caller's {@link BodyRoom}
+ * has no room for the body), never exceptionally.
  *
  * <p>Every URL comes from the internet, so the fetcher trusts nothing about the answer:
  *

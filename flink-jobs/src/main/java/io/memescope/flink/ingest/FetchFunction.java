@@ -18,20 +18,31 @@ import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 /**
  * Fetches image URLs with Flink's async I/O: many requests in flight per subtask, none blocking the
  * task thread. Every outcome is an element (the bytes, or a {@link Rejection}); a request that
- * outlives the operator's timeout is a {@code timeout} rejection, never a failed job. A URL starts
- * only while the bodies this subtask holds fit {@code ingest.fetch.held-bytes} ({@link
- * HeldBodies}); {@link Analyze}, chained behind, gives them back.
+ * outlives its backstop ({@link #asyncTimeout}, from its start) is a {@code timeout} rejection,
+ * never a failed job. A URL starts only while the bodies this subtask holds fit {@code
+ * ingest.fetch.held-bytes} ({@link HeldBodies}); {@link Analyze}, chained behind, gives them back.
  */
 final class FetchFunction extends RichAsyncFunction<UrlInfo, Fetched> {
   private final IngestSettings settings;
+  private final java.time.Duration backstop;
   private transient ImageFetcher fetcher;
+  private transient java.util.concurrent.ScheduledExecutorService expiries;
   private transient HeldBodies held;
 
   /** Each element until it completes: what {@link #timeout} finds by its result. */
   private transient Map<ResultFuture<Fetched>, Element> elements;
 
   FetchFunction(IngestSettings settings) {
+    this(settings, asyncTimeout(settings));
+  }
+
+  /**
+   * @param backstop how long after a request starts it is given up as {@code timeout} if the
+   *     fetcher has not ended it (it always should, within its own timeout)
+   */
+  FetchFunction(IngestSettings settings, java.time.Duration backstop) {
     this.settings = settings;
+    this.backstop = backstop;
   }
 
   static FetchSettings fetchSettings(IngestSettings s) {
@@ -50,13 +61,14 @@ final class FetchFunction extends RichAsyncFunction<UrlInfo, Fetched> {
   }
 
   /**
-   * Flink's timeout of one URL, a backstop only: the fetcher bounds each request itself, but its
-   * clock starts when the request does, and a URL may first wait behind others to its host (at most
-   * {@code perHost} at once). With every slot of the operator taken by one slow host, the last URL
-   * waits for ⌈capacity / perHost⌉ − 1 rounds of requests that each end within the fetch timeout
-   * (and the fetcher's grace second) before its own. A timeout counted from {@code asyncInvoke} of
-   * the fetch timeout alone rejected such URLs as {@code timeout} before they were ever asked for,
-   * and they were then seen URLs, dropped when crawled again.
+   * The backstop of one request, from its start ({@link #expire}): the fetcher bounds each request
+   * itself, but its clock starts when the HTTP call does, and a request may first wait behind
+   * others to its host (at most {@code perHost} at once). With every slot of the operator taken by
+   * one slow host, the last waits for ⌈capacity / perHost⌉ − 1 rounds of requests that each end
+   * within the fetch timeout (and the fetcher's grace second) before its own. A timeout of the
+   * fetch timeout alone rejected such URLs as {@code timeout} before they were ever asked for, and
+   * they were then seen URLs, dropped when crawled again. (It counted from when the URL entered the
+   * operator, Flink's timeout, until URLs could wait there for memory first.)
    */
   static java.time.Duration asyncTimeout(IngestSettings s) {
     int rounds = (s.fetchConcurrency() + perHost(s) - 1) / perHost(s);
@@ -69,6 +81,16 @@ final class FetchFunction extends RichAsyncFunction<UrlInfo, Fetched> {
     elements = new java.util.concurrent.ConcurrentHashMap<>();
     held = new HeldBodies(settings.fetchHeldBytes());
     held.bindToThisThread();
+    var timer =
+        new java.util.concurrent.ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, "fetch-backstop");
+              t.setDaemon(true);
+              return t;
+            });
+    timer.setRemoveOnCancelPolicy(true);
+    expiries = timer;
     if (context != null) { // null where a unit test opens the function alone
       MetricGroup metrics = getRuntimeContext().getMetricGroup();
       metrics.gauge("fetch_held_bytes", (Gauge<Long>) held::held);
@@ -88,6 +110,11 @@ final class FetchFunction extends RichAsyncFunction<UrlInfo, Fetched> {
 
     volatile CompletableFuture<FetchOutcome> fetch;
 
+    /** This request's backstop ({@link #expire}), and which start it belongs to. */
+    volatile java.util.concurrent.ScheduledFuture<?> expiry;
+
+    volatile int starts;
+
     Element(UrlInfo info, ResultFuture<Fetched> result) {
       this.info = info;
       this.result = result;
@@ -96,6 +123,12 @@ final class FetchFunction extends RichAsyncFunction<UrlInfo, Fetched> {
     @Override
     void start() {
       try {
+        int start = ++starts; // one thread at a time: a start follows its admission or deferral
+        expiry =
+            expiries.schedule(
+                () -> expire(this, start),
+                backstop.toNanos(),
+                java.util.concurrent.TimeUnit.NANOSECONDS);
         CompletableFuture<FetchOutcome> request =
             fetcher.fetch(info.url(), declared -> held.declared(this, declared));
         fetch = request;
@@ -108,15 +141,25 @@ final class FetchFunction extends RichAsyncFunction<UrlInfo, Fetched> {
       }
     }
 
+    private void cancelExpiry() {
+      java.util.concurrent.ScheduledFuture<?> e = expiry;
+      if (e != null) {
+        e.cancel(false);
+      }
+    }
+
     private void end(FetchOutcome outcome, Throwable error) {
       if (error == null && outcome instanceof FetchOutcome.Deferred d) {
-        // No room for its body: asked for again once there is (unless it timed out meanwhile).
+        // No room for its body: asked for again once there is (unless it expired meanwhile), with
+        // a backstop of its own from that start.
+        cancelExpiry();
         held.deferred(this, d.declared());
         return;
       }
       if (!done.compareAndSet(false, true)) {
-        return; // Flink's timeout came first and ended the ticket
+        return; // the backstop came first and ended the ticket
       }
+      cancelExpiry();
       elements.remove(result);
       if (error == null && outcome instanceof FetchOutcome.Fetched f) {
         held.read(this, f.bytes().length); // until Analyze has decoded it
@@ -139,25 +182,31 @@ final class FetchFunction extends RichAsyncFunction<UrlInfo, Fetched> {
     held.admit(element);
   }
 
+  /**
+   * Flink's timeout, counted from when the URL entered the operator, does nothing: a URL may wait
+   * here for memory first ({@link HeldBodies}), and rejected as {@code timeout} shortly after it
+   * started it would then be a seen URL, dropped when crawled again. Each request has a backstop
+   * counted from its own start instead ({@link #expire}).
+   */
   @Override
-  public void timeout(UrlInfo info, ResultFuture<Fetched> result) {
-    Element element = elements.get(result);
-    if (element == null) {
-      return; // ended as the timer fired
-    }
-    if (!held.started(element)) {
-      // Still waiting for the bodies before it to be decoded: it has not been asked for, and is
-      // not rejected. Its request, once started, ends within the fetcher's own timeout.
-      return;
+  public void timeout(UrlInfo info, ResultFuture<Fetched> result) {}
+
+  /**
+   * A request that has run {@code backstop} since its start: ended as {@code timeout}, its call
+   * cancelled so that it no longer holds a slot of its host. The fetcher's own timeout ends every
+   * request well before; the backstop is for a fetch that would never end.
+   */
+  private void expire(Element element, int start) {
+    if (element.starts != start || !held.started(element)) {
+      return; // deferred (and waiting, or started again) since
     }
     if (!element.done.compareAndSet(false, true)) {
       return;
     }
-    elements.remove(result);
+    elements.remove(element.result);
     held.ended(element);
-    result.complete(List.of(reject(info, RejectReason.TIMEOUT, "no answer in time")));
-    // The request ends too (cancelling its future cancels the call), so that it no longer holds
-    // one of its host's slots.
+    element.result.complete(
+        List.of(reject(element.info, RejectReason.TIMEOUT, "no answer in time")));
     CompletableFuture<FetchOutcome> fetch = element.fetch;
     if (fetch != null) {
       fetch.cancel(false);
@@ -170,6 +219,12 @@ final class FetchFunction extends RichAsyncFunction<UrlInfo, Fetched> {
 
   @Override
   public void close() throws Exception {
+    if (expiries != null) {
+      expiries.shutdownNow();
+    }
+    if (held != null) {
+      held.unbindFromThisThread();
+    }
     if (fetcher != null) {
       fetcher.close();
     }

@@ -9,17 +9,17 @@ import java.util.ArrayDeque;
  * without a bound, {@code ingest.fetch.concurrency} (64) of them could sit on the heap per subtask:
  * 320 MB of 5 MB photos, 2 GB at the 32 MB cap, against a local TaskManager heap of 736 MB.
  *
- * <p>A URL's request starts while what is held is under the capacity, counting {@link #forHeaders}
- * (about the average body, but at most a 32nd of the capacity, so that slow hosts cannot take it
- * all) until its answer's headers come. Its body is read only if its declared size (Content-Length)
- * fits beside what is held ({@link #declared}); otherwise the request is dropped after the headers
- * and the URL waits at the head of the queue until that size fits, then is asked for again,
- * counting it from the start. A body of undeclared size counts the running average of body sizes
- * until read. Once read, a body counts its real size until {@link Analyze} has handed the image on
- * (the two are chained, on the task's thread: {@link #ofThisThread}). Nothing is refused: a body
- * larger than the whole capacity is read when nothing else is held. So the most held is the
- * capacity, or one body larger than it, give or take bodies whose size was not declared or was
- * declared wrong.
+ * <p>A URL's request starts while a body of the average size read so far would fit beside what is
+ * held, and counts {@link #forHeaders} (that average, but at most a 32nd of the capacity, so that
+ * requests to slow hosts hold less) until its answer's headers come. Its body is read only if its
+ * declared size (Content-Length) fits beside what is held ({@link #declared}); otherwise the
+ * request is dropped after the headers and the URL waits at the head of the queue until that size
+ * fits, then is asked for again, counting it from the start. A body of undeclared size counts the
+ * running average of body sizes until read. Once read, a body counts its real size until {@link
+ * Analyze} has handed the image on (the two are chained, on the task's thread: {@link
+ * #ofThisThread}). Nothing is refused: a body larger than the whole capacity is read when nothing
+ * else is held. So the most held is the capacity, or one body larger than it, give or take bodies
+ * whose size was not declared or was declared wrong.
  */
 final class HeldBodies {
   /** The least a request counts until its answer's headers say how large its body is. */
@@ -27,8 +27,8 @@ final class HeldBodies {
 
   /**
    * A request waiting for its headers counts at most this share of the capacity, however large the
-   * bodies read so far: at least 32 such requests fit, more than one host may have at once (a
-   * quarter of 64), so slow hosts cannot hold the whole budget.
+   * bodies read so far, so that requests to a slow host hold less of it. (They can still hold all
+   * of it: a request counts from its start, also while it waits behind others to its host.)
    */
   static final int HEADER_SHARE = 32;
 
@@ -70,6 +70,13 @@ final class HeldBodies {
   /** Makes this the budget that {@link Analyze}, chained behind the fetch, releases into. */
   void bindToThisThread() {
     OF_THREAD.set(this);
+  }
+
+  /** Undoes {@link #bindToThisThread}, if this is still the budget bound to this thread. */
+  void unbindFromThisThread() {
+    if (OF_THREAD.get() == this) {
+      OF_THREAD.remove();
+    }
   }
 
   /** The budget of the fetch stage chained in front, on this task's thread; null if none is. */
@@ -191,8 +198,15 @@ final class HeldBodies {
     return capacity;
   }
 
+  /**
+   * Whether the ticket's request may start: nothing is held, or there is room for the body it needs
+   * (a deferred one), else for a body of the average size. A request then counts less than that
+   * until its headers come ({@link #forHeaders}), but starting only as bodies fit keeps most bodies
+   * from being refused at their headers and asked for again.
+   */
   private boolean fits(Ticket ticket) {
-    return ticket.needs == 0 ? held < capacity : held <= 0 || held + ticket.needs <= capacity;
+    long room = ticket.needs > 0 ? ticket.needs : Math.min(estimate, capacity);
+    return held <= 0 || held + room <= capacity;
   }
 
   private void begin(Ticket ticket) {

@@ -108,6 +108,7 @@ class FetchMemoryTest {
    */
   public static final class Peaks implements MetricReporterFactory, MetricReporter {
     static final List<Gauge<?>> GAUGES = Collections.synchronizedList(new ArrayList<>());
+    static final List<Gauge<?>> DEFERRED = Collections.synchronizedList(new ArrayList<>());
 
     @Override
     public MetricReporter createMetricReporter(Properties properties) {
@@ -124,11 +125,20 @@ class FetchMemoryTest {
     public void notifyOfAddedMetric(Metric metric, String name, MetricGroup group) {
       if (name.equals("fetch_held_bytes_peak")) {
         GAUGES.add((Gauge<?>) metric);
+      } else if (name.equals("fetch_deferred_for_memory")) {
+        DEFERRED.add((Gauge<?>) metric);
       }
     }
 
     @Override
     public void notifyOfRemovedMetric(Metric metric, String name, MetricGroup group) {}
+
+    /** Requests dropped after their headers, for want of room, in all fetch subtasks. */
+    static long deferred() {
+      synchronized (DEFERRED) {
+        return DEFERRED.stream().mapToLong(g -> (Long) g.getValue()).sum();
+      }
+    }
 
     /** The most any fetch subtask held at once. */
     static long peak() {
@@ -141,6 +151,7 @@ class FetchMemoryTest {
 
   private static StreamExecutionEnvironment environment() {
     Peaks.GAUGES.clear();
+    Peaks.DEFERRED.clear();
     Configuration conf = new Configuration();
     conf.setString("metrics.reporter.peaks.factory.class", Peaks.class.getName());
     return StreamExecutionEnvironment.createLocalEnvironment(conf);
@@ -172,7 +183,16 @@ class FetchMemoryTest {
     String base = "http://localhost:" + server.getAddress().getPort();
     for (int i = 0; i < IMAGES; i++) {
       urls.add(
-          new UrlInfo(base + "/" + i + ".png", "h", "k", "it", null, null, null, 0L, Map.of()));
+          new UrlInfo(
+              base + "/" + folder + "/" + i + ".png",
+              "h",
+              "k",
+              "it",
+              null,
+              null,
+              null,
+              0L,
+              Map.of()));
     }
     DataStream<Fetched> fetched =
         AsyncDataStream.unorderedWait(
@@ -194,7 +214,10 @@ class FetchMemoryTest {
     // A body is read only if it fits beside what is held, and a request waiting for its headers
     // counts at most a 32nd of the budget; 8 MiB holds 7 of these 1.1 MB images.
     long peak = Peaks.peak();
-    System.out.printf("1.1 MB images: the fetch held at most %d bytes%n", peak);
+    System.out.printf(
+        "1.1 MB images: the fetch held at most %d bytes; %d requests dropped after their"
+            + " headers%n",
+        peak, Peaks.deferred());
     assertThat(peak).isBetween(6 * (long) small.length, (8L << 20) * 33 / 32);
   }
 
@@ -206,7 +229,10 @@ class FetchMemoryTest {
     List<Long> arrivals = job(environment(), "8m", "large").executeAndCollect(IMAGES + 1);
     assertThat(arrivals).as("every image reached the slow stage").hasSize(IMAGES);
     long peak = Peaks.peak();
-    System.out.printf("3.3 MB images: the fetch held at most %d bytes%n", peak);
+    System.out.printf(
+        "3.3 MB images: the fetch held at most %d bytes; %d requests dropped after their"
+            + " headers%n",
+        peak, Peaks.deferred());
     assertThat(peak).isBetween(2 * (long) large.length, (8L << 20) * 33 / 32);
   }
 

@@ -37,14 +37,26 @@ class HeldBodiesTest {
   }
 
   @Test
-  void a_request_waiting_for_its_headers_counts_little_so_slow_hosts_do_not_fill_the_budget() {
-    HeldBodies held = new HeldBodies(MB);
+  void requests_start_as_bodies_of_the_average_size_fit_and_count_less_until_their_headers() {
+    HeldBodies held = new HeldBodies(64 * MB);
     List<String> started = new ArrayList<>();
-    assertThat(held.forHeaders()).isEqualTo(HeldBodies.WAITING_FOR_HEADERS); // a 32nd: less
-    admit(held, 20, started);
-    assertThat(started).hasSize(16); // of 64 KiB
-    assertThat(held.waiting()).isEqualTo(4);
-    assertThat(held.held()).isEqualTo(MB);
+    // Bodies of 16 MB, one at a time: the average read moves towards it, to 15 MB after 20.
+    for (int i = 0; i < 20; i++) {
+      Url url = new Url("big" + i, started);
+      held.admit(url);
+      assertThat(held.declared(url, 16 * MB)).isTrue();
+      held.read(url, 16 * MB);
+      held.release(16 * MB);
+    }
+    assertThat(started).hasSize(20);
+    started.clear();
+    // A request waiting for its headers counts 2 MB (a 32nd of 64), not 15; they start while a
+    // 15 MB body would still fit: 25 of them (48 MB, and 15 more would not fit).
+    assertThat(held.forHeaders()).isEqualTo(2 * MB);
+    admit(held, 40, started);
+    assertThat(started).hasSize(25);
+    assertThat(held.held()).isEqualTo(50 * MB);
+    assertThat(held.waiting()).isEqualTo(15);
   }
 
   @Test
@@ -73,13 +85,17 @@ class HeldBodiesTest {
     held.read(urls.get(3), MB);
     assertThat(held.held()).isEqualTo(7 * MB);
     held.release(3 * MB); // u0 analysed: 4 MB held, and 3 MB fit
-    assertThat(started).containsExactly("u0", "u1", "u2", "u3", "u2", "late");
-    // Asked for again, it counts its 3 MB from the start, and its body is read.
-    // "late" counts the average body size read (1.4 MB), but at most a 32nd of 8 MB.
-    assertThat(held.held()).isEqualTo(7 * MB + headers);
+    // Asked for again, it counts its 3 MB from the start, and its body is read. "late" waits: a
+    // body of the average size read so far (1.4 MB) would not fit beside the 7 MB.
+    assertThat(started).containsExactly("u0", "u1", "u2", "u3", "u2");
+    assertThat(held.held()).isEqualTo(7 * MB);
     assertThat(held.declared(urls.get(2), 3 * MB)).isTrue();
     assertThat(held.deferrals()).isEqualTo(1);
-    assertThat(held.peak()).isEqualTo(7 * MB + headers);
+    held.read(urls.get(2), 3 * MB);
+    held.release(3 * MB);
+    assertThat(started).endsWith("late");
+    assertThat(held.held()).isEqualTo(4 * MB + headers);
+    assertThat(held.peak()).isEqualTo(7 * MB);
   }
 
   @Test
@@ -124,16 +140,17 @@ class HeldBodiesTest {
   void a_request_that_ended_meanwhile_reads_nothing_and_leaves_nothing_counted() {
     HeldBodies held = new HeldBodies(MB);
     List<String> started = new ArrayList<>();
-    List<Url> urls = admit(held, 18, started);
-    // Flink's timeout ends one that is running, and one still waiting.
+    // 1 MB holds one body of the first estimate: one starts, two wait.
+    List<Url> urls = admit(held, 3, started);
+    assertThat(started).containsExactly("u0");
+    // Its backstop ends the one running, then its late answer comes: ignored.
     held.ended(urls.get(0));
     assertThat(held.declared(urls.get(0), 100)).isFalse();
-    held.deferred(urls.get(0), 100); // its late answer: ignored
-    held.ended(urls.get(17));
-    assertThat(started).hasSize(17).doesNotContain("u17");
-    for (int i = 1; i < 17; i++) {
-      held.ended(urls.get(i));
-    }
+    held.deferred(urls.get(0), 100);
+    assertThat(started).containsExactly("u0", "u1");
+    held.ended(urls.get(2)); // one still waiting
+    held.ended(urls.get(1));
+    assertThat(started).containsExactly("u0", "u1");
     assertThat(held.held()).isZero();
     assertThat(held.waiting()).isZero();
   }
