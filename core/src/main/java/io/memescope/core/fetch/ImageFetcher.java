@@ -74,8 +74,7 @@ import okhttp3.ResponseBody;
  *   <li>The connect and read timeouts bound each wait and the call timeout the whole fetch, body
  *       included: a server that drips a byte at a time ends as {@link RejectReason#TIMEOUT}. It
  *       counts from the moment the first request starts; waiting for a free slot in the dispatcher
- *       does not count (Flink's own async timeout covers that queue, but not a URL the ingest job
- *       holds back for memory before it asks for it).
+ *       does not count (the ingest job's fetch function has a backstop of its own that does).
  *   <li>A Content-Length over {@link FetchSettings#maxBytes()} is {@link RejectReason#TOO_LARGE}
  *       before a byte is read; a body without one is read into a buffer that never exceeds the cap
  *       and abandoned as soon as it would (see {@link CappedRead}). With OkHttp's transparent gzip

@@ -6,7 +6,6 @@ import io.memescope.core.fetch.FetchSettings;
 import io.memescope.core.fetch.ImageFetcher;
 import io.memescope.core.fetch.RejectReason;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -28,9 +27,6 @@ final class FetchFunction extends RichAsyncFunction<UrlInfo, Fetched> {
   private transient ImageFetcher fetcher;
   private transient java.util.concurrent.ScheduledExecutorService expiries;
   private transient HeldBodies held;
-
-  /** Each element until it completes: what {@link #timeout} finds by its result. */
-  private transient Map<ResultFuture<Fetched>, Element> elements;
 
   FetchFunction(IngestSettings settings) {
     this(settings, asyncTimeout(settings));
@@ -78,7 +74,6 @@ final class FetchFunction extends RichAsyncFunction<UrlInfo, Fetched> {
   @Override
   public void open(OpenContext context) {
     fetcher = new ImageFetcher(fetchSettings(settings));
-    elements = new java.util.concurrent.ConcurrentHashMap<>();
     held = new HeldBodies(settings.fetchHeldBytes());
     held.bindToThisThread();
     var timer =
@@ -91,6 +86,18 @@ final class FetchFunction extends RichAsyncFunction<UrlInfo, Fetched> {
             });
     timer.setRemoveOnCancelPolicy(true);
     expiries = timer;
+    // Requests slow to answer stop keeping room for their bodies a second after they start.
+    expiries.scheduleWithFixedDelay(
+        () -> {
+          try {
+            held.recheck();
+          } catch (RuntimeException e) {
+            // a start fails into its own element; nothing must end this schedule
+          }
+        },
+        250,
+        250,
+        java.util.concurrent.TimeUnit.MILLISECONDS);
     if (context != null) { // null where a unit test opens the function alone
       MetricGroup metrics = getRuntimeContext().getMetricGroup();
       metrics.gauge("fetch_held_bytes", (Gauge<Long>) held::held);
@@ -105,7 +112,7 @@ final class FetchFunction extends RichAsyncFunction<UrlInfo, Fetched> {
     final UrlInfo info;
     final ResultFuture<Fetched> result;
 
-    /** Whoever completes the result first: the request's end, or Flink's timeout. */
+    /** Whoever completes the result first: the request's end, or its backstop. */
     final AtomicBoolean done = new AtomicBoolean();
 
     volatile CompletableFuture<FetchOutcome> fetch;
@@ -160,7 +167,6 @@ final class FetchFunction extends RichAsyncFunction<UrlInfo, Fetched> {
         return; // the backstop came first and ended the ticket
       }
       cancelExpiry();
-      elements.remove(result);
       if (error == null && outcome instanceof FetchOutcome.Fetched f) {
         held.read(this, f.bytes().length); // until Analyze has decoded it
         result.complete(List.of(new Fetched(info, f.finalUrl(), f.bytes(), f.format(), null)));
@@ -177,9 +183,7 @@ final class FetchFunction extends RichAsyncFunction<UrlInfo, Fetched> {
 
   @Override
   public void asyncInvoke(UrlInfo info, ResultFuture<Fetched> result) {
-    Element element = new Element(info, result);
-    elements.put(result, element);
-    held.admit(element);
+    held.admit(new Element(info, result));
   }
 
   /**
@@ -203,7 +207,6 @@ final class FetchFunction extends RichAsyncFunction<UrlInfo, Fetched> {
     if (!element.done.compareAndSet(false, true)) {
       return;
     }
-    elements.remove(element.result);
     held.ended(element);
     element.result.complete(
         List.of(reject(element.info, RejectReason.TIMEOUT, "no answer in time")));

@@ -10,8 +10,10 @@ import java.util.ArrayDeque;
  * 320 MB of 5 MB photos, 2 GB at the 32 MB cap, against a local TaskManager heap of 736 MB.
  *
  * <p>A URL's request starts while a body of the average size read so far would fit beside what is
- * held, and counts {@link #forHeaders} (that average, but at most a 32nd of the capacity, so that
- * requests to slow hosts hold less) until its answer's headers come. Its body is read only if its
+ * held and what the requests started in the last second keep for theirs (that average each), and
+ * counts {@link #forHeaders} (the average, but at most a 32nd of the capacity) until its answer's
+ * headers come. A request that has waited longer for them is taken for a slow host and keeps only
+ * what it counts, so that such requests do not stop the others. Its body is read only if its
  * declared size (Content-Length) fits beside what is held ({@link #declared}); otherwise the
  * request is dropped after the headers and the URL waits at the head of the queue until that size
  * fits, then is asked for again, counting it from the start. A body of undeclared size counts the
@@ -49,11 +51,27 @@ final class HeldBodies {
     /** The room a deferred request needs before it is asked for again; 0: unknown. */
     private long needs;
 
+    /** When it started, while it waits for its headers (in {@code awaiting}). */
+    private long startedNanos;
+
     /** Starts the request: called outside the lock, on whichever thread made room. */
     abstract void start();
   }
 
+  /**
+   * How long a request waiting for its headers is expected to answer within. Until then it keeps
+   * room for a body of the average size when others are admitted, so that requests start about as
+   * fast as their bodies fit; past it, it is taken for a slow host and keeps only what it counts,
+   * so that requests to slow hosts cannot stop the others.
+   */
+  static final long ANSWERS_WITHIN_NANOS = 1_000_000_000L;
+
   private final long capacity;
+  private final java.util.function.LongSupplier nanos;
+
+  /** Started requests waiting for their headers, oldest first. */
+  private final java.util.LinkedHashSet<Ticket> awaiting = new java.util.LinkedHashSet<>();
+
   private final ArrayDeque<Ticket> waiting = new ArrayDeque<>();
   private long held;
   private long peak;
@@ -61,10 +79,16 @@ final class HeldBodies {
   private long deferrals;
 
   HeldBodies(long capacity) {
+    this(capacity, System::nanoTime);
+  }
+
+  /** With the clock {@code nanos} (tests move it by hand). */
+  HeldBodies(long capacity, java.util.function.LongSupplier nanos) {
     if (capacity < 1) {
       throw new IllegalArgumentException("capacity must be positive, not " + capacity);
     }
     this.capacity = capacity;
+    this.nanos = nanos;
   }
 
   /** Makes this the budget that {@link Analyze}, chained behind the fetch, releases into. */
@@ -112,6 +136,7 @@ final class HeldBodies {
       if (ticket.finished) {
         return false;
       }
+      awaiting.remove(ticket);
       long size = bytes < 0 ? Math.max(estimate, ticket.counted) : bytes;
       long others = held - ticket.counted;
       read = size <= ticket.counted || others <= 0 || others + size <= capacity;
@@ -149,6 +174,7 @@ final class HeldBodies {
    */
   void read(Ticket ticket, long bytes) {
     synchronized (this) {
+      awaiting.remove(ticket);
       add(bytes - ticket.counted);
       ticket.counted = 0;
       ticket.finished = true;
@@ -164,6 +190,7 @@ final class HeldBodies {
       ticket.counted = 0;
       ticket.finished = true;
       waiting.remove(ticket);
+      awaiting.remove(ticket);
     }
     startWaiting();
   }
@@ -205,14 +232,39 @@ final class HeldBodies {
    * from being refused at their headers and asked for again.
    */
   private boolean fits(Ticket ticket) {
-    long room = ticket.needs > 0 ? ticket.needs : Math.min(estimate, capacity);
-    return held <= 0 || held + room <= capacity;
+    if (held <= 0) {
+      return true;
+    }
+    if (ticket.needs > 0) {
+      return held + ticket.needs <= capacity;
+    }
+    long body = Math.min(estimate, capacity);
+    long kept = 0; // what requests still expected to answer soon keep besides what they count
+    long now = nanos.getAsLong();
+    for (Ticket t : awaiting) {
+      if (now - t.startedNanos < ANSWERS_WITHIN_NANOS) {
+        kept += Math.max(0, body - t.counted);
+      }
+    }
+    return held + kept + body <= capacity;
+  }
+
+  /**
+   * Starts what now fits: for the requests that have waited longer than {@link
+   * #ANSWERS_WITHIN_NANOS} for their headers, room they no longer keep. Called now and then.
+   */
+  void recheck() {
+    startWaiting();
   }
 
   private void begin(Ticket ticket) {
     ticket.started = true;
     ticket.counted = ticket.needs > 0 ? ticket.needs : forHeaders();
     add(ticket.counted);
+    if (ticket.needs == 0) {
+      ticket.startedNanos = nanos.getAsLong();
+      awaiting.add(ticket);
+    }
   }
 
   /**

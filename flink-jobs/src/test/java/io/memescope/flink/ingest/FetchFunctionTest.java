@@ -32,7 +32,7 @@ class FetchFunctionTest {
   }
 
   @Test
-  void flinks_timeout_outlasts_a_url_waiting_behind_every_other_slot_to_its_host() {
+  void the_backstop_outlasts_a_request_waiting_behind_every_other_slot_to_its_host() {
     // 64 in flight, 16 per host: the last URL to one slow host waits three rounds of 31 s (the
     // fetch timeout and the fetcher's grace second) before its own starts.
     IngestSettings defaults = ingest(Map.of());
@@ -146,8 +146,8 @@ class FetchFunctionTest {
       assertThat(firstResult.first)
           .singleElement()
           .satisfies(f -> assertThat(f.bytes()).hasSize(image.length));
-      // Its 1.1 MB are held until analysed: the second still waits, and Flink's timeout of it
-      // leaves it waiting.
+      // Its 1.1 MB are held until analysed: the second still waits, and Flink's timeout (which
+      // does nothing) leaves it waiting.
       fetch.timeout(second, secondResult);
       Thread.sleep(500);
       assertThat(secondResult.first).as("neither started nor rejected").isNull();

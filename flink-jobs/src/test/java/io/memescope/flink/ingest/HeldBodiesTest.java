@@ -10,6 +10,10 @@ import org.junit.jupiter.api.Test;
 class HeldBodiesTest {
   private static final long MB = 1L << 20;
 
+  /** The budget's clock, moved by hand. */
+  private final java.util.concurrent.atomic.AtomicLong clock =
+      new java.util.concurrent.atomic.AtomicLong();
+
   /** A ticket that records each time it was started. */
   private static final class Url extends HeldBodies.Ticket {
     final String name;
@@ -37,8 +41,8 @@ class HeldBodiesTest {
   }
 
   @Test
-  void requests_start_as_bodies_of_the_average_size_fit_and_count_less_until_their_headers() {
-    HeldBodies held = new HeldBodies(64 * MB);
+  void requests_start_as_their_bodies_would_fit_and_ones_slow_to_answer_do_not_stop_the_others() {
+    HeldBodies held = new HeldBodies(64 * MB, clock::get);
     List<String> started = new ArrayList<>();
     // Bodies of 16 MB, one at a time: the average read moves towards it, to 15 MB after 20.
     for (int i = 0; i < 20; i++) {
@@ -48,20 +52,25 @@ class HeldBodiesTest {
       held.read(url, 16 * MB);
       held.release(16 * MB);
     }
-    assertThat(started).hasSize(20);
     started.clear();
-    // A request waiting for its headers counts 2 MB (a 32nd of 64), not 15; they start while a
-    // 15 MB body would still fit: 25 of them (48 MB, and 15 more would not fit).
+    // A request waiting for its headers counts 2 MB (a 32nd of 64), but keeps room for a 15 MB
+    // body: four start, as four such bodies fit in 64 MB.
     assertThat(held.forHeaders()).isEqualTo(2 * MB);
     admit(held, 40, started);
-    assertThat(started).hasSize(25);
-    assertThat(held.held()).isEqualTo(50 * MB);
-    assertThat(held.waiting()).isEqualTo(15);
+    assertThat(started).hasSize(4);
+    assertThat(held.held()).isEqualTo(8 * MB);
+    // A second on, with no headers yet, they are taken for slow hosts: they keep only their 2 MB,
+    // and three more start (each again keeping room for a body while it is new).
+    clock.addAndGet(HeldBodies.ANSWERS_WITHIN_NANOS);
+    held.recheck();
+    assertThat(started).hasSize(7);
+    assertThat(held.held()).isEqualTo(14 * MB);
+    assertThat(held.waiting()).isEqualTo(33);
   }
 
   @Test
   void a_body_is_read_only_if_its_declared_size_fits_else_it_waits_at_the_head_for_that_room() {
-    HeldBodies held = new HeldBodies(8 * MB);
+    HeldBodies held = new HeldBodies(8 * MB, clock::get);
     long headers = held.forHeaders();
     assertThat(headers).as("a 32nd of 8 MB, under the first estimate").isEqualTo(MB / 4);
     List<String> started = new ArrayList<>();
@@ -100,7 +109,7 @@ class HeldBodiesTest {
 
   @Test
   void a_body_larger_than_the_whole_capacity_is_read_when_nothing_else_is_held() {
-    HeldBodies held = new HeldBodies(2 * MB);
+    HeldBodies held = new HeldBodies(2 * MB, clock::get);
     List<String> started = new ArrayList<>();
     List<Url> urls = admit(held, 2, started);
     assertThat(held.declared(urls.get(0), MB)).isTrue();
@@ -123,7 +132,7 @@ class HeldBodiesTest {
 
   @Test
   void a_body_of_undeclared_size_counts_the_running_average_of_sizes_read() {
-    HeldBodies held = new HeldBodies(64 * MB);
+    HeldBodies held = new HeldBodies(64 * MB, clock::get);
     List<String> started = new ArrayList<>();
     List<Url> urls = admit(held, 3, started);
     assertThat(held.forHeaders()).isEqualTo(HeldBodies.FIRST_ESTIMATE);
@@ -138,7 +147,7 @@ class HeldBodiesTest {
 
   @Test
   void a_request_that_ended_meanwhile_reads_nothing_and_leaves_nothing_counted() {
-    HeldBodies held = new HeldBodies(MB);
+    HeldBodies held = new HeldBodies(MB, clock::get);
     List<String> started = new ArrayList<>();
     // 1 MB holds one body of the first estimate: one starts, two wait.
     List<Url> urls = admit(held, 3, started);
@@ -157,6 +166,6 @@ class HeldBodiesTest {
 
   @Test
   void a_capacity_must_be_positive() {
-    assertThatThrownBy(() -> new HeldBodies(0)).hasMessageContaining("positive");
+    assertThatThrownBy(() -> new HeldBodies(0, () -> 0L)).hasMessageContaining("positive");
   }
 }
