@@ -91,8 +91,8 @@ final class FetchFunction extends RichAsyncFunction<UrlInfo, Fetched> {
         () -> {
           try {
             held.recheck();
-          } catch (RuntimeException e) {
-            // a start fails into its own element; nothing must end this schedule
+          } catch (Throwable e) {
+            // a start fails into its own element; nothing may end this schedule silently
           }
         },
         250,
@@ -143,8 +143,8 @@ final class FetchFunction extends RichAsyncFunction<UrlInfo, Fetched> {
           request.cancel(false); // timed out as it started
         }
         request.whenComplete(this::end);
-      } catch (RuntimeException e) {
-        end(null, e); // never left started and uncompleted
+      } catch (Throwable e) { // an Error too: never left started, counted and uncompleted
+        end(null, e);
       }
     }
 

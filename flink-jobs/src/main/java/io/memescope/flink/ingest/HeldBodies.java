@@ -37,10 +37,13 @@ final class HeldBodies {
   /** What a body of undeclared size counts until read, before any body has been read. */
   static final long FIRST_ESTIMATE = 1L << 20;
 
-  /** The least a body of undeclared size counts, whatever the average. */
+  /** The least the running average of body sizes falls to, however small the bodies read. */
   static final long LEAST_ESTIMATE = 64L << 10;
 
   private static final ThreadLocal<HeldBodies> OF_THREAD = new ThreadLocal<>();
+
+  /** Whether this thread is in {@link #startWaiting} already. */
+  private static final ThreadLocal<Boolean> STARTING = ThreadLocal.withInitial(() -> false);
 
   /** A URL waiting for room, then its request until the body is read or it ends otherwise. */
   abstract static class Ticket {
@@ -270,7 +273,8 @@ final class HeldBodies {
   /**
    * What a request counts until its headers come: the running average of body sizes, so that
    * requests start about as fast as their bodies fit (each one that does not is asked for again),
-   * within {@link #WAITING_FOR_HEADERS} and a {@link #HEADER_SHARE}th of the capacity.
+   * but at most a {@link #HEADER_SHARE}th of the capacity and at least {@link
+   * #WAITING_FOR_HEADERS}.
    */
   synchronized long forHeaders() {
     return Math.max(WAITING_FOR_HEADERS, Math.min(estimate, capacity / HEADER_SHARE));
@@ -283,6 +287,20 @@ final class HeldBodies {
 
   /** Starts the waiting requests that now fit, in order; each outside the lock. */
   private void startWaiting() {
+    if (STARTING.get()) {
+      // A start that ended at once (a bad URL) made room: the loop below, further up this
+      // thread's stack, starts what fits, rather than a nested loop per such start.
+      return;
+    }
+    STARTING.set(true);
+    try {
+      startFitting();
+    } finally {
+      STARTING.set(false);
+    }
+  }
+
+  private void startFitting() {
     while (true) {
       Ticket next;
       synchronized (this) {

@@ -82,16 +82,18 @@ class FetchFunctionTest {
         String url = "http://localhost:" + server.getLocalPort() + "/slow.png";
         UrlInfo info = new UrlInfo(url, "h", "k", "it", null, null, null, 0L, Map.of());
         Recorded result = new Recorded();
+        long start = System.nanoTime();
         fetch.asyncInvoke(info, result);
         accepted.get(10, TimeUnit.SECONDS);
         // Flink's timer, counted from when the URL came in, leaves a started request alone.
         fetch.timeout(info, result);
-        Thread.sleep(500);
-        assertThat(result.first).isNull();
         assertThat(closedByClient.get(10, TimeUnit.SECONDS))
             .as("the request ended with its 2 s backstop, not 60 s later")
             .isTrue();
         result.await();
+        assertThat(Duration.ofNanos(result.at - start))
+            .as("completed by the backstop, not by Flink's timeout")
+            .isGreaterThanOrEqualTo(Duration.ofMillis(1900));
         assertThat(result.first)
             .singleElement()
             .satisfies(f -> assertThat(f.rejection().reason()).isEqualTo("timeout"));
@@ -172,11 +174,13 @@ class FetchFunctionTest {
   /** What Flink keeps of an element's results: the first completion only. */
   private static final class Recorded implements ResultFuture<Fetched> {
     volatile List<Fetched> first;
+    volatile long at; // System.nanoTime() of the first completion
     private final CompletableFuture<Void> completed = new CompletableFuture<>();
 
     @Override
     public synchronized void complete(Collection<Fetched> results) {
       if (first == null) {
+        at = System.nanoTime();
         first = new ArrayList<>(results);
         completed.complete(null);
       }
