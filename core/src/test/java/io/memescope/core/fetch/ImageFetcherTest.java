@@ -262,6 +262,19 @@ class ImageFetcherTest {
     }
   }
 
+  /** Fetches {@code url} with a room that notes each size asked for and answers {@code take}. */
+  private static FetchOutcome withRoom(
+      ImageFetcher fetcher, String url, List<Long> asked, boolean take) throws Exception {
+    return fetcher
+        .fetch(
+            url,
+            declared -> {
+              asked.add(declared);
+              return take;
+            })
+        .get(30, TimeUnit.SECONDS);
+  }
+
   private static Rejected rejected(FetchOutcome outcome, RejectReason reason) {
     assertThat(outcome).isInstanceOf(Rejected.class);
     Rejected rejected = (Rejected) outcome;
@@ -295,37 +308,13 @@ class ImageFetcherTest {
       throws Exception {
     try (ImageFetcher fetcher = new ImageFetcher(settings())) {
       List<Long> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
-      FetchOutcome no =
-          fetcher
-              .fetch(
-                  url("/good.png"),
-                  declared -> {
-                    asked.add(declared);
-                    return false;
-                  })
-              .get(30, TimeUnit.SECONDS);
+      FetchOutcome no = withRoom(fetcher, url("/good.png"), asked, false);
       assertThat(no).isEqualTo(new FetchOutcome.Deferred(url("/good.png"), png.length));
       // Asked again, with room: read as ever.
-      FetchOutcome yes =
-          fetcher
-              .fetch(
-                  url("/good.png"),
-                  declared -> {
-                    asked.add(declared);
-                    return true;
-                  })
-              .get(30, TimeUnit.SECONDS);
+      FetchOutcome yes = withRoom(fetcher, url("/good.png"), asked, true);
       assertThat(fetched(yes).bytes()).isEqualTo(png);
       // Undeclared (chunked, and only then too large): -1. A redirect's own answer is not asked.
-      FetchOutcome chunked =
-          fetcher
-              .fetch(
-                  url("/huge-chunked"),
-                  declared -> {
-                    asked.add(declared);
-                    return false;
-                  })
-              .get(30, TimeUnit.SECONDS);
+      FetchOutcome chunked = withRoom(fetcher, url("/huge-chunked"), asked, false);
       assertThat(chunked).isEqualTo(new FetchOutcome.Deferred(url("/huge-chunked"), -1));
       // The connection was dropped, not drained: the server got only as far as the socket buffers
       // let it.

@@ -224,10 +224,6 @@ final class HeldBodies {
     return deferrals;
   }
 
-  long capacity() {
-    return capacity;
-  }
-
   /**
    * Whether the ticket's request may start: nothing is held, or there is room for the body it needs
    * (a deferred one), else for a body of the average size. A request then counts less than that

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.sun.net.httpserver.HttpServer;
 import io.memescope.core.config.ConfigLoader;
 import io.memescope.core.config.IngestSettings;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -18,10 +16,8 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import javax.imageio.ImageIO;
 import org.apache.flink.streaming.api.functions.async.CollectionSupplier;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.junit.jupiter.api.Test;
@@ -106,16 +102,7 @@ class FetchFunctionTest {
   @Test
   void a_url_waiting_for_memory_when_flink_times_it_out_is_fetched_later_not_rejected()
       throws Exception {
-    BufferedImage noise = new BufferedImage(600, 600, BufferedImage.TYPE_INT_RGB);
-    Random random = new Random(3);
-    for (int y = 0; y < 600; y++) {
-      for (int x = 0; x < 600; x++) {
-        noise.setRGB(x, y, random.nextInt(1 << 24));
-      }
-    }
-    ByteArrayOutputStream png = new ByteArrayOutputStream();
-    ImageIO.write(noise, "png", png);
-    byte[] image = png.toByteArray();
+    byte[] image = FetchMemoryTest.noisePng(600, 3);
     assertThat(image.length).as("over the 1 MiB held").isGreaterThan(1 << 20);
     HttpServer server =
         HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);

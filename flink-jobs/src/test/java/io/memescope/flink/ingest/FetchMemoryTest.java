@@ -53,7 +53,8 @@ class FetchMemoryTest {
   private static byte[] small;
   private static byte[] large;
 
-  private static byte[] noisePng(int side, long seed) throws java.io.IOException {
+  /** A PNG of random pixels, {@code side} square: PNG cannot shrink it. */
+  static byte[] noisePng(int side, long seed) throws java.io.IOException {
     BufferedImage noise = new BufferedImage(side, side, BufferedImage.TYPE_INT_RGB);
     Random random = new Random(seed);
     for (int y = 0; y < side; y++) {
@@ -208,17 +209,25 @@ class FetchMemoryTest {
         .process(new Slow());
   }
 
-  @Test
-  void behind_a_slow_stage_the_fetch_holds_no_more_than_its_budget() throws Exception {
-    List<Long> arrivals = job(environment(), "8m", "small").executeAndCollect(IMAGES + 1);
+  /**
+   * Runs the job on the images in {@code folder} with an 8 MiB budget, checks that every one got
+   * through, and returns the most the fetch held at once.
+   */
+  private static long mostHeld(String folder, String size) throws Exception {
+    List<Long> arrivals = job(environment(), "8m", folder).executeAndCollect(IMAGES + 1);
     assertThat(arrivals).as("every image reached the slow stage").hasSize(IMAGES);
-    // A body is read only if its declared size fits beside what is held, and a request starts only
-    // while one of the average size would: never more than the 8 MiB (7 of these 1.1 MB images).
     long peak = Peaks.peak();
     System.out.printf(
-        "1.1 MB images: the fetch held at most %d bytes; %d requests dropped after their"
-            + " headers%n",
-        peak, Peaks.deferred());
+        "%s images: the fetch held at most %d bytes; %d requests dropped after their headers%n",
+        size, peak, Peaks.deferred());
+    return peak;
+  }
+
+  @Test
+  void behind_a_slow_stage_the_fetch_holds_no_more_than_its_budget() throws Exception {
+    // A body is read only if its declared size fits beside what is held, and a request starts only
+    // while one of the average size would: never more than the 8 MiB (7 of these 1.1 MB images).
+    long peak = mostHeld("small", "1.1 MB");
     assertThat(peak).isBetween(6 * (long) small.length, 8L << 20);
   }
 
@@ -227,13 +236,7 @@ class FetchMemoryTest {
     // The first requests, before any body has been read, must not all read theirs: they go out
     // expecting 1 MB bodies, and 8 MiB holds two of these. Counted at 1 MB each until read, as a
     // first version of the budget did, they all were.
-    List<Long> arrivals = job(environment(), "8m", "large").executeAndCollect(IMAGES + 1);
-    assertThat(arrivals).as("every image reached the slow stage").hasSize(IMAGES);
-    long peak = Peaks.peak();
-    System.out.printf(
-        "3.3 MB images: the fetch held at most %d bytes; %d requests dropped after their"
-            + " headers%n",
-        peak, Peaks.deferred());
+    long peak = mostHeld("large", "3.3 MB");
     assertThat(peak).isBetween(2 * (long) large.length, 8L << 20);
   }
 
