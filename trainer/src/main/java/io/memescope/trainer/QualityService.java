@@ -401,7 +401,23 @@ public final class QualityService implements AutoCloseable {
                 version, dir, dir.toAbsolutePath());
             return new Published(version, dir, report, false, null);
           }
-          return publish(version, dir, report, spec, model, params, dimensions, index, now);
+          TrainerLease lease;
+          try {
+            lease = takePublishLease();
+          } catch (IllegalStateException e) {
+            throw new IllegalStateException(
+                e.getMessage()
+                    + "; "
+                    + version
+                    + "'s model is kept: `memescope train publish "
+                    + dir.toAbsolutePath()
+                    + "` publishes it",
+                e);
+          }
+          try (lease) {
+            return publish(
+                version, dir, report, spec, model, params, dimensions, index, now, lease);
+          }
         }
       } catch (Throwable e) {
         // A run that failed before writing anything (no pairs left to train on, a diverged loss)
@@ -466,7 +482,8 @@ public final class QualityService implements AutoCloseable {
       byte[] params,
       List<String> dimensions,
       IndexEmbeddings index,
-      Instant now)
+      Instant now,
+      TrainerLease lease)
       throws IOException {
     out.printf(
         "publishing %s: score percentiles from up to %d images of the index%n",
@@ -503,6 +520,7 @@ public final class QualityService implements AutoCloseable {
             report.refitPairs() > 0 ? report.refitPairs() : report.trainPairs(),
             new String(Files.readAllBytes(dir.resolve("report.json")), StandardCharsets.UTF_8));
     out.printf("publishing %s: registering it, and announcing it on the models topic%n", version);
+    lease.ensureHeld();
     new ModelPublisher(config, new QualityRegistry(session)).publish(entry);
     out.printf(
         "published %s (score quantiles from %d images); the ingest job scores new images with"
@@ -548,6 +566,60 @@ public final class QualityService implements AutoCloseable {
    * whose announcement or re-scoring job failed, and goes back to an older version.
    */
   public Published republish(String version) {
+    Instant asked = Instant.now();
+    try (TrainerLease lease = takePublishLease()) {
+      Published meanwhile = publishedMeanwhile(version, asked, lease);
+      return meanwhile != null ? meanwhile : republishHeld(version, lease);
+    }
+  }
+
+  /** The lease that {@link #PUBLISH_LEASE} names, waited for up to {@link #publishLeaseWait}. */
+  private TrainerLease takePublishLease() {
+    return TrainerLease.take(session, PUBLISH_LEASE, publishLeaseWait, out);
+  }
+
+  /**
+   * One publication at a time, whichever command publishes (`train run --publish`, `train
+   * publish`): two at once of the same run each registered it, announced it and started a
+   * re-scoring job of their own, which ran side by side over the whole index (until 2026-12-08).
+   */
+  static final String PUBLISH_LEASE = "train publish";
+
+  /** How long a publication waits for another one to finish. */
+  private Duration publishLeaseWait = Duration.ofMinutes(2);
+
+  /** For tests: how long a publication waits for another one. */
+  void publishLeaseWait(Duration wait) {
+    this.publishLeaseWait = wait;
+  }
+
+  /**
+   * When this command waited for another publication, and that one published {@code version}
+   * (stamped after this command asked, and still the newest): says so and returns it as published,
+   * without a second announcement and re-scoring job. Otherwise null: publishing a registered
+   * version again is a choice (to finish a failed publication, or to roll back), made only by the
+   * command that asks for it while no other publication runs.
+   */
+  private Published publishedMeanwhile(String version, Instant asked, TrainerLease lease) {
+    Optional<String> other = lease.waitedFor();
+    if (other.isEmpty()) {
+      return null;
+    }
+    Optional<QualityRegistry.Published> newest = new QualityRegistry(session).latest();
+    if (newest.isEmpty()
+        || !newest.get().version().equals(version)
+        || newest.get().createdAt().isBefore(asked)) {
+      return null;
+    }
+    out.printf(
+        "%s was published by the other publication this one waited for (%s) at %s: it is the"
+            + " newest version, so it is not announced and re-scored again (`memescope train"
+            + " publish %s` does that, if that one's re-scoring did not start)%n",
+        version, other.get(), newest.get().createdAt(), version);
+    return new Published(version, null, null, true, null);
+  }
+
+  private Published republishHeld(String version, TrainerLease lease) {
     checkCanPublish("version " + version + " is not published again");
     QualityRegistry registry = new QualityRegistry(session);
     QualityRegistry.Entry old =
@@ -561,6 +633,7 @@ public final class QualityService implements AutoCloseable {
                             + " is not in the registry (memescope train versions lists them)"));
     loadUsable(version, old.spec(), old.params(), "it is not published again").close();
     // Stamped anew, after the newest version: the ingest job and the re-scoring job follow it.
+    lease.ensureHeld();
     new ModelPublisher(config, registry).publish(old);
     out.printf(
         "published %s again: it is the newest version, and the ingest job scores new images with"
@@ -671,9 +744,19 @@ public final class QualityService implements AutoCloseable {
             folder + " is no run's directory (it holds no report.json nor " + MODEL_PARAMS + ")");
       }
     }
-    if (new QualityRegistry(session).get(name).isPresent()) {
-      return republish(name);
+    Instant asked = Instant.now();
+    try (TrainerLease lease = takePublishLease()) {
+      // Read with the lease held: a run another command was publishing is registered by now.
+      if (new QualityRegistry(session).get(name).isPresent()) {
+        Published meanwhile = publishedMeanwhile(name, asked, lease);
+        return meanwhile != null ? meanwhile : republishHeld(name, lease);
+      }
+      return publishFolder(name, folder, lease);
     }
+  }
+
+  /** {@link #publish(String, Path)} of a version the registry does not hold: a run's folder. */
+  private Published publishFolder(String name, Path folder, TrainerLease lease) throws IOException {
     if (Files.isRegularFile(folder.resolve(MODEL_PARAMS))) {
       if (QualityRegistry.trainedAt(name).isEmpty()) {
         // A copy renamed (runs/best) would be registered and announced under another name.
@@ -682,7 +765,7 @@ public final class QualityService implements AutoCloseable {
                 + " is not a run's directory as training left it: a run's is named after its"
                 + " version (such as q-20261207T151500Z-0a1b) and is published under that name");
       }
-      return publishRun(name, folder);
+      return publishRun(name, folder, lease);
     }
     if (Files.isRegularFile(folder.resolve("report.json"))) {
       throw new IllegalStateException(
@@ -708,7 +791,7 @@ public final class QualityService implements AutoCloseable {
    * now, registered and announced as {@code train run --publish} would have, and the index
    * re-scored.
    */
-  private Published publishRun(String version, Path dir) throws IOException {
+  private Published publishRun(String version, Path dir, TrainerLease lease) throws IOException {
     checkCanPublish("run " + version + " is not published");
     QualitySpec spec;
     byte[] params;
@@ -748,7 +831,16 @@ public final class QualityService implements AutoCloseable {
           "trainer.quantile-sample",
           Runtime.getRuntime().maxMemory());
       return publish(
-          version, dir, report, spec, model, params, spec.dimensions(), index, Instant.now());
+          version,
+          dir,
+          report,
+          spec,
+          model,
+          params,
+          spec.dimensions(),
+          index,
+          Instant.now(),
+          lease);
     }
   }
 

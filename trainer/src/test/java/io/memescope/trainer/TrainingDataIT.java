@@ -697,6 +697,103 @@ class TrainingDataIT {
   }
 
   @Test
+  void one_publication_at_a_time_and_a_version_published_while_waiting_is_not_published_again()
+      throws Exception {
+    QualityRegistry registry = new QualityRegistry(cql);
+    QualitySpec spec = new QualitySpec(config.rater().dimensions(), dim, List.of(4), 2, 0.0);
+    Instant stamped = Instant.parse("2026-01-01T00:00:00Z");
+    QualityRegistry.Entry entry;
+    try (QualityModel model = QualityModel.create(spec, 1)) {
+      entry =
+          new QualityRegistry.Entry(
+              "q-lease",
+              stamped,
+              spec,
+              model.save(),
+              ScoreQuantiles.of(spec.dimensions(), model.scores(new float[10][dim])),
+              Map.of(),
+              10,
+              "{}");
+    }
+    registry.save(entry);
+    // Another publication holds the lease (as a running `train publish` would).
+    cql.execute(
+        "INSERT INTO trainer_leases (name, holder, since) VALUES ('train publish', 'other', ?)"
+            + " USING TTL 60",
+        Instant.now());
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    try (QualityService service =
+        new QualityService(
+            config, config.trainer(), new PrintStream(printed, true, StandardCharsets.UTF_8))) {
+      service.publishLeaseWait(java.time.Duration.ofSeconds(2));
+      // Neither a registered version nor a new run is published beside it.
+      assertThatThrownBy(() -> service.publish("q-lease", runs))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("another train publish (other, since")
+          .hasMessageContaining("is still running after 2 s");
+      assertThat(registry.get("q-lease").orElseThrow().createdAt()).isEqualTo(stamped);
+      int before = registry.published().size();
+      assertThatThrownBy(() -> service.train(runs, true, false))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("another train publish (other, since")
+          .hasMessageContaining("'s model is kept: `memescope train publish " + runs);
+      assertThat(registry.published()).as("nothing registered").hasSize(before);
+      assertThat(printed.toString(StandardCharsets.UTF_8))
+          .contains("waiting for another train publish (other");
+
+      // The other one publishes q-lease while this one waits, then finishes: this one finds it
+      // published, and neither announces it nor starts its re-scoring again.
+      java.util.concurrent.atomic.AtomicReference<Instant> theirs =
+          new java.util.concurrent.atomic.AtomicReference<>();
+      service.publishLeaseWait(java.time.Duration.ofSeconds(30));
+      Thread other =
+          new Thread(
+              () -> {
+                try {
+                  Thread.sleep(1500);
+                } catch (InterruptedException e) {
+                  return;
+                }
+                theirs.set(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+                registry.save(entry.stampedAt(theirs.get()));
+                cql.execute("DELETE FROM trainer_leases WHERE name = 'train publish'");
+              });
+      cql.execute(
+          "INSERT INTO trainer_leases (name, holder, since) VALUES ('train publish', 'other', ?)"
+              + " USING TTL 60",
+          Instant.now());
+      printed.reset();
+      other.start();
+      QualityService.Published p = service.publish("q-lease", runs);
+      other.join();
+      assertThat(p.published()).isTrue();
+      assertThat(p.rescoreJob()).isNull();
+      assertThat(registry.get("q-lease").orElseThrow().createdAt())
+          .as("not stamped again")
+          .isEqualTo(theirs.get());
+      assertThat(printed.toString(StandardCharsets.UTF_8))
+          .contains("q-lease was published by the other publication this one waited for (other)")
+          .doesNotContain("published q-lease again");
+
+      // Asked for with no other publication running, it is published again: a choice, as when
+      // rolling back.
+      printed.reset();
+      service.publish("q-lease", runs);
+      assertThat(registry.get("q-lease").orElseThrow().createdAt()).isAfter(theirs.get());
+      assertThat(printed.toString(StandardCharsets.UTF_8)).contains("published q-lease again");
+      assertThat(
+              cql.execute("SELECT holder FROM trainer_leases WHERE name = 'train publish'").one())
+          .as("given back")
+          .isNull();
+    } finally {
+      cql.execute("DELETE FROM trainer_leases WHERE name = 'train publish'");
+      for (QualityRegistry.Published v : registry.published()) {
+        cql.execute("DELETE FROM quality_models WHERE version = ?", v.version());
+      }
+    }
+  }
+
+  @Test
   void a_held_lease_is_renewed_past_its_ttl_and_one_taken_over_stops_the_write() throws Exception {
     String name = "it select";
     java.time.Duration ttl = java.time.Duration.ofSeconds(5);

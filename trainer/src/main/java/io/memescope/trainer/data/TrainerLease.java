@@ -34,6 +34,7 @@ public final class TrainerLease implements AutoCloseable {
   private final Thread onExit;
   private volatile boolean lost;
   private volatile Instant validUntil;
+  private String waitedFor; // the live holder this one waited for, if any
 
   private TrainerLease(
       CqlSession session, String name, String holder, Instant since, Duration ttl) {
@@ -78,6 +79,7 @@ public final class TrainerLease implements AutoCloseable {
     String holder = holderOf(ProcessHandle.current()) + "/" + UUID.randomUUID();
     Instant deadline = Instant.now().plus(wait);
     boolean said = false;
+    String waitedFor = null;
     while (true) {
       Instant now = Instant.now();
       Row r =
@@ -91,7 +93,9 @@ public final class TrainerLease implements AutoCloseable {
                   now)
               .one();
       if (r == null || r.getBoolean("[applied]")) {
-        return new TrainerLease(session, name, holder, now, ttl);
+        TrainerLease lease = new TrainerLease(session, name, holder, now, ttl);
+        lease.waitedFor = waitedFor;
+        return lease;
       }
       String other = r.getString("holder");
       Instant otherSince = r.getInstant("since");
@@ -115,6 +119,7 @@ public final class TrainerLease implements AutoCloseable {
         out.printf("waiting for another %s (%s, since %s) to finish%n", name, other, otherSince);
         said = true;
       }
+      waitedFor = other;
       try {
         Thread.sleep(500);
       } catch (InterruptedException e) {
@@ -245,6 +250,14 @@ public final class TrainerLease implements AutoCloseable {
     } catch (java.io.IOException e) {
       return "unknown-host";
     }
+  }
+
+  /**
+   * The holder this one waited for before it got the lease (the last one seen, if several), or
+   * empty when the lease was free (or its holder was taken for dead).
+   */
+  public java.util.Optional<String> waitedFor() {
+    return java.util.Optional.ofNullable(waitedFor);
   }
 
   /** This holder's name in {@code trainer_leases}. */
