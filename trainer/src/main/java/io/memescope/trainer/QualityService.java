@@ -619,18 +619,38 @@ public final class QualityService implements AutoCloseable {
     return new Published(version, null, null, true, null);
   }
 
+  /** Why a registry row cannot be read, from {@link QualityRegistry#get}'s exception. */
+  private static String unreadable(java.io.UncheckedIOException e) {
+    if (e.getCause() instanceof com.fasterxml.jackson.core.JsonProcessingException j) {
+      return Json.describe(j);
+    }
+    Throwable why = e.getCause() != null && e.getCause().getMessage() != null ? e.getCause() : e;
+    return String.valueOf(why.getMessage());
+  }
+
   private Published republishHeld(String version, TrainerLease lease) {
     checkCanPublish("version " + version + " is not published again");
     QualityRegistry registry = new QualityRegistry(session);
+    Optional<QualityRegistry.Entry> row;
+    try {
+      row = registry.get(version);
+    } catch (java.io.UncheckedIOException e) {
+      throw new IllegalStateException(
+          "version "
+              + version
+              + "'s row in the registry cannot be read ("
+              + unreadable(e)
+              + "): it is not published again; publish the run's folder, where its run kept the"
+              + " model, or train a new version",
+          e);
+    }
     QualityRegistry.Entry old =
-        registry
-            .get(version)
-            .orElseThrow(
-                () ->
-                    new IllegalStateException(
-                        "version "
-                            + version
-                            + " is not in the registry (memescope train versions lists them)"));
+        row.orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "version "
+                        + version
+                        + " is not in the registry (memescope train versions lists them)"));
     loadUsable(version, old.spec(), old.params(), "it is not published again").close();
     // Stamped anew, after the newest version: the ingest job and the re-scoring job follow it.
     lease.ensureHeld();
@@ -747,7 +767,31 @@ public final class QualityService implements AutoCloseable {
     Instant asked = Instant.now();
     try (TrainerLease lease = takePublishLease()) {
       // Read with the lease held: a run another command was publishing is registered by now.
-      if (new QualityRegistry(session).get(name).isPresent()) {
+      Optional<QualityRegistry.Entry> registered;
+      try {
+        registered = new QualityRegistry(session).get(name);
+      } catch (java.io.UncheckedIOException e) {
+        String why = unreadable(e);
+        if (!Files.isRegularFile(folder.resolve(MODEL_PARAMS))) {
+          throw new IllegalStateException(
+              "version "
+                  + name
+                  + "'s row in the registry cannot be read ("
+                  + why
+                  + "), and "
+                  + folder
+                  + " holds no model kept by its run to publish instead: train a new version"
+                  + " with `memescope train run`",
+              e);
+        }
+        // Until 2026-12-08 the command failed on the row, though the run it came from was there.
+        out.printf(
+            "version %s's row in the registry cannot be read (%s): publishing the model its run"
+                + " kept in %s instead, which replaces that row%n",
+            name, why, folder);
+        return publishFolder(name, folder, lease);
+      }
+      if (registered.isPresent()) {
         Published meanwhile = publishedMeanwhile(name, asked, lease);
         return meanwhile != null ? meanwhile : republishHeld(name, lease);
       }

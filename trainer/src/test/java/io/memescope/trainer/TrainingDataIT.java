@@ -794,6 +794,53 @@ class TrainingDataIT {
   }
 
   @Test
+  void a_registry_row_that_cannot_be_read_is_replaced_by_publishing_the_model_its_run_kept()
+      throws Exception {
+    QualityRegistry registry = new QualityRegistry(cql);
+    String damage =
+        "INSERT INTO quality_models (version, created_at, spec, params, quantiles, metrics,"
+            + " training_pairs, report) VALUES (?, ?, '{', null, '[', '{}', 0, '{}')";
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    try (QualityService service =
+        new QualityService(
+            config, config.trainer(), new PrintStream(printed, true, StandardCharsets.UTF_8))) {
+      QualityService.Published trained = service.train(runs, false, false);
+      String version = trained.version();
+      byte[] params = Files.readAllBytes(trained.runDir().resolve(QualityService.MODEL_PARAMS));
+      // Its row in the registry damaged (written by hand, or half restored from a backup).
+      cql.execute(damage, version, Instant.now());
+      assertThatThrownBy(() -> registry.get(version))
+          .isInstanceOf(java.io.UncheckedIOException.class);
+      printed.reset();
+      QualityService.Published p = service.publish(version, runs);
+      assertThat(p.published()).isTrue();
+      assertThat(printed.toString(StandardCharsets.UTF_8))
+          .contains("version " + version + "'s row in the registry cannot be read (")
+          .contains("publishing the model its run kept in ")
+          .contains(version + " instead, which replaces that row");
+      assertThat(registry.get(version).orElseThrow().params())
+          .as("the row replaced by the kept model")
+          .isEqualTo(params);
+
+      // A damaged row with no run kept for it is refused, saying why.
+      String lost = "q-20260101T000000Z-dead";
+      cql.execute(damage, lost, Instant.now());
+      assertThatThrownBy(() -> service.publish(lost, runs))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining(lost + "'s row in the registry cannot be read (")
+          .hasMessageContaining("holds no model kept by its run");
+      assertThatThrownBy(() -> service.republish(lost))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining(lost + "'s row in the registry cannot be read (")
+          .hasMessageContaining("it is not published again");
+    } finally {
+      for (QualityRegistry.Published v : registry.published()) {
+        cql.execute("DELETE FROM quality_models WHERE version = ?", v.version());
+      }
+    }
+  }
+
+  @Test
   void a_held_lease_is_renewed_past_its_ttl_and_one_taken_over_stops_the_write() throws Exception {
     String name = "it select";
     java.time.Duration ttl = java.time.Duration.ofSeconds(5);
