@@ -404,7 +404,7 @@ public final class QualityService implements AutoCloseable {
           TrainerLease lease;
           try {
             lease = takePublishLease();
-          } catch (IllegalStateException e) {
+          } catch (RuntimeException e) { // another publication, or Cassandra's error
             throw new IllegalStateException(
                 e.getMessage()
                     + "; "
@@ -566,9 +566,10 @@ public final class QualityService implements AutoCloseable {
    * whose announcement or re-scoring job failed, and goes back to an older version.
    */
   public Published republish(String version) {
-    Instant asked = Instant.now();
+    // Checked before waiting for another publication, and so not while holding the lease.
+    checkCanPublish("version " + version + " is not published again");
     try (TrainerLease lease = takePublishLease()) {
-      Published meanwhile = publishedMeanwhile(version, asked, lease);
+      Published meanwhile = publishedMeanwhile(version, lease);
       return meanwhile != null ? meanwhile : republishHeld(version, lease);
     }
   }
@@ -594,28 +595,44 @@ public final class QualityService implements AutoCloseable {
   }
 
   /**
-   * When this command waited for another publication, and that one published {@code version}
-   * (stamped after this command asked, and still the newest): says so and returns it as published,
-   * without a second announcement and re-scoring job. Otherwise null: publishing a registered
-   * version again is a choice (to finish a failed publication, or to roll back), made only by the
-   * command that asks for it while no other publication runs.
+   * When this command waited for another publication, and {@code version} was published since that
+   * one took the lease (stamped at or after its {@code since}; both times from that publisher's
+   * clock): says so and returns it as published, without a second announcement and re-scoring job;
+   * or refuses, when a newer version has been published after it meanwhile (publishing it again
+   * would roll that one back, which a command started to publish this one did not ask for).
+   * Otherwise null: publishing a registered version again is a choice (to finish a failed
+   * publication, or to roll back), made by the command that asks for it while no other runs.
    */
-  private Published publishedMeanwhile(String version, Instant asked, TrainerLease lease) {
-    Optional<String> other = lease.waitedFor();
-    if (other.isEmpty()) {
+  private Published publishedMeanwhile(String version, TrainerLease lease) {
+    Optional<TrainerLease.Waited> other = lease.waitedFor();
+    if (other.isEmpty() || other.get().since() == null) {
       return null;
     }
-    Optional<QualityRegistry.Published> newest = new QualityRegistry(session).latest();
-    if (newest.isEmpty()
-        || !newest.get().version().equals(version)
-        || newest.get().createdAt().isBefore(asked)) {
+    List<QualityRegistry.Published> all = new QualityRegistry(session).published();
+    Optional<QualityRegistry.Published> mine =
+        all.stream().filter(p -> p.version().equals(version)).findFirst();
+    if (mine.isEmpty() || mine.get().createdAt().isBefore(other.get().since())) {
       return null;
+    }
+    if (!all.get(0).version().equals(version)) {
+      throw new IllegalStateException(
+          String.format(
+              "%s was published by another publication while this one waited (%s, at %s), and %s"
+                  + " has been published after it: %s is not published again over %s (`memescope"
+                  + " train publish %s` does that, if you mean to roll back to it)",
+              version,
+              other.get().holder(),
+              mine.get().createdAt(),
+              all.get(0).version(),
+              version,
+              all.get(0).version(),
+              version));
     }
     out.printf(
-        "%s was published by the other publication this one waited for (%s) at %s: it is the"
+        "%s was published by another publication while this one waited (%s, at %s): it is the"
             + " newest version, so it is not announced and re-scored again (`memescope train"
             + " publish %s` does that, if that one's re-scoring did not start)%n",
-        version, other.get(), newest.get().createdAt(), version);
+        version, other.get().holder(), mine.get().createdAt(), version);
     return new Published(version, null, null, true, null);
   }
 
@@ -628,8 +645,8 @@ public final class QualityService implements AutoCloseable {
     return String.valueOf(why.getMessage());
   }
 
+  /** Publishes registered {@code version} again; {@link #checkCanPublish} was called. */
   private Published republishHeld(String version, TrainerLease lease) {
-    checkCanPublish("version " + version + " is not published again");
     QualityRegistry registry = new QualityRegistry(session);
     Optional<QualityRegistry.Entry> row;
     try {
@@ -764,7 +781,9 @@ public final class QualityService implements AutoCloseable {
             folder + " is no run's directory (it holds no report.json nor " + MODEL_PARAMS + ")");
       }
     }
-    Instant asked = Instant.now();
+    // Checked before waiting for another publication: what is missing is named at once, and the
+    // lease is not held while Kafka is asked.
+    checkCanPublish("version " + name + " is not published");
     try (TrainerLease lease = takePublishLease()) {
       // Read with the lease held: a run another command was publishing is registered by now.
       Optional<QualityRegistry.Entry> registered;
@@ -792,7 +811,7 @@ public final class QualityService implements AutoCloseable {
         return publishFolder(name, folder, lease);
       }
       if (registered.isPresent()) {
-        Published meanwhile = publishedMeanwhile(name, asked, lease);
+        Published meanwhile = publishedMeanwhile(name, lease);
         return meanwhile != null ? meanwhile : republishHeld(name, lease);
       }
       return publishFolder(name, folder, lease);
@@ -836,7 +855,6 @@ public final class QualityService implements AutoCloseable {
    * re-scored.
    */
   private Published publishRun(String version, Path dir, TrainerLease lease) throws IOException {
-    checkCanPublish("run " + version + " is not published");
     QualitySpec spec;
     byte[] params;
     TrainingReport report;

@@ -741,12 +741,54 @@ class TrainingDataIT {
       assertThat(printed.toString(StandardCharsets.UTF_8))
           .contains("waiting for another train publish (other");
 
-      // The other one publishes q-lease while this one waits, then finishes: this one finds it
-      // published, and neither announces it nor starts its re-scoring again.
-      java.util.concurrent.atomic.AtomicReference<Instant> theirs =
-          new java.util.concurrent.atomic.AtomicReference<>();
+      // The other one has registered q-lease already, and still holds the lease (announcing it,
+      // starting its re-scoring) when this one asks: this one waits, finds it published, and
+      // neither announces it nor starts its re-scoring again.
       service.publishLeaseWait(java.time.Duration.ofSeconds(30));
+      cql.execute(
+          "INSERT INTO trainer_leases (name, holder, since) VALUES ('train publish', 'other', ?)"
+              + " USING TTL 60",
+          Instant.now());
+      java.util.concurrent.atomic.AtomicReference<Instant> theirs =
+          new java.util.concurrent.atomic.AtomicReference<>(
+              Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+      registry.save(entry.stampedAt(theirs.get()));
+      Thread.sleep(5); // this command asks after that stamp
       Thread other =
+          new Thread(
+              () -> {
+                try {
+                  Thread.sleep(1500);
+                } catch (InterruptedException e) {
+                  return;
+                }
+                cql.execute("DELETE FROM trainer_leases WHERE name = 'train publish'");
+              });
+      printed.reset();
+      other.start();
+      QualityService.Published p = service.publish("q-lease", runs);
+      other.join();
+      assertThat(p.published()).isTrue();
+      assertThat(registry.get("q-lease").orElseThrow().createdAt())
+          .as("not stamped again")
+          .isEqualTo(theirs.get());
+      assertThat(printed.toString(StandardCharsets.UTF_8))
+          .contains("q-lease was published by another publication while this one waited (other, at")
+          .doesNotContain("published q-lease again");
+
+      // The same, but a newer version is published after it before this one gets the lease:
+      // publishing q-lease again would roll that one back, which this command did not ask for.
+      QualityRegistry.Entry newer =
+          new QualityRegistry.Entry(
+              "q-lease-newer",
+              stamped,
+              entry.spec(),
+              entry.params(),
+              entry.quantiles(),
+              entry.metrics(),
+              entry.trainingPairs(),
+              entry.report());
+      Thread two =
           new Thread(
               () -> {
                 try {
@@ -756,24 +798,22 @@ class TrainingDataIT {
                 }
                 theirs.set(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
                 registry.save(entry.stampedAt(theirs.get()));
+                registry.save(newer.stampedAt(theirs.get().plusMillis(1)));
                 cql.execute("DELETE FROM trainer_leases WHERE name = 'train publish'");
               });
       cql.execute(
           "INSERT INTO trainer_leases (name, holder, since) VALUES ('train publish', 'other', ?)"
               + " USING TTL 60",
           Instant.now());
-      printed.reset();
-      other.start();
-      QualityService.Published p = service.publish("q-lease", runs);
-      other.join();
-      assertThat(p.published()).isTrue();
-      assertThat(p.rescoreJob()).isNull();
-      assertThat(registry.get("q-lease").orElseThrow().createdAt())
-          .as("not stamped again")
-          .isEqualTo(theirs.get());
-      assertThat(printed.toString(StandardCharsets.UTF_8))
-          .contains("q-lease was published by the other publication this one waited for (other)")
-          .doesNotContain("published q-lease again");
+      two.start();
+      assertThatThrownBy(() -> service.publish("q-lease", runs))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("q-lease was published by another publication while this one")
+          .hasMessageContaining("q-lease-newer has been published after it")
+          .hasMessageContaining("`memescope train publish q-lease` does that");
+      two.join();
+      assertThat(registry.get("q-lease").orElseThrow().createdAt()).isEqualTo(theirs.get());
+      assertThat(registry.latest().orElseThrow().version()).isEqualTo("q-lease-newer");
 
       // Asked for with no other publication running, it is published again: a choice, as when
       // rolling back.

@@ -34,7 +34,10 @@ public final class TrainerLease implements AutoCloseable {
   private final Thread onExit;
   private volatile boolean lost;
   private volatile Instant validUntil;
-  private String waitedFor; // the live holder this one waited for, if any
+  private Waited waitedFor; // the first live holder this one waited for, if any
+
+  /** A holder that another one waited for: its name, and since when it held the lease. */
+  public record Waited(String holder, Instant since) {}
 
   private TrainerLease(
       CqlSession session, String name, String holder, Instant since, Duration ttl) {
@@ -79,7 +82,7 @@ public final class TrainerLease implements AutoCloseable {
     String holder = holderOf(ProcessHandle.current()) + "/" + UUID.randomUUID();
     Instant deadline = Instant.now().plus(wait);
     boolean said = false;
-    String waitedFor = null;
+    Waited waitedFor = null;
     while (true) {
       Instant now = Instant.now();
       Row r =
@@ -119,7 +122,9 @@ public final class TrainerLease implements AutoCloseable {
         out.printf("waiting for another %s (%s, since %s) to finish%n", name, other, otherSince);
         said = true;
       }
-      waitedFor = other;
+      if (waitedFor == null) {
+        waitedFor = new Waited(other, otherSince);
+      }
       try {
         Thread.sleep(500);
       } catch (InterruptedException e) {
@@ -253,10 +258,11 @@ public final class TrainerLease implements AutoCloseable {
   }
 
   /**
-   * The holder this one waited for before it got the lease (the last one seen, if several), or
-   * empty when the lease was free (or its holder was taken for dead).
+   * The first holder this one waited for before it got the lease (others may have held it after),
+   * or empty when the lease was free (or its holder was taken for dead). Its {@code since} is the
+   * time of that holder's own clock when it took the lease.
    */
-  public java.util.Optional<String> waitedFor() {
+  public java.util.Optional<Waited> waitedFor() {
     return java.util.Optional.ofNullable(waitedFor);
   }
 
