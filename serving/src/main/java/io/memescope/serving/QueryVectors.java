@@ -56,12 +56,14 @@ final class QueryVectors {
   }
 
   float[] combine(List<SearchRequest.Term> terms) {
-    Map<String, float[]> textVectors = textVectors(terms);
-    // While one image waits for the model, the request holds all of them (and its body).
+    // While it waits for the model, for a text or an image, the request holds all of its images
+    // (and its body), cached ones too. Until 2026-12-08 a wait for a text counted none of them:
+    // searches with one cached 8 MiB image and a new text each could wait by the dozen.
     long uploaded = 0;
     for (SearchRequest.Term t : terms) {
       uploaded += t.image() == null ? 0 : t.image().length;
     }
+    Map<String, float[]> textVectors = textVectors(terms, HELD_PER_BYTE * uploaded);
     float[] sum = new float[dimension];
     for (int i = 0; i < terms.size(); i++) {
       SearchRequest.Term t = terms.get(i);
@@ -105,7 +107,7 @@ final class QueryVectors {
     return unit(v);
   }
 
-  private Map<String, float[]> textVectors(List<SearchRequest.Term> terms) {
+  private Map<String, float[]> textVectors(List<SearchRequest.Term> terms, long holding) {
     Map<String, float[]> out = new LinkedHashMap<>();
     List<String> missing = new ArrayList<>();
     for (SearchRequest.Term t : terms) {
@@ -118,7 +120,7 @@ final class QueryVectors {
       }
     }
     if (!missing.isEmpty()) {
-      float[][] vectors = gate.run(() -> encoder.embedTexts(missing));
+      float[][] vectors = gate.run(() -> encoder.embedTexts(missing), holding);
       missing.forEach(t -> embedded.accept("text"));
       for (int i = 0; i < missing.size(); i++) {
         texts.put(missing.get(i), vectors[i]);
