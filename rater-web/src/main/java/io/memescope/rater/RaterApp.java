@@ -290,7 +290,10 @@ public final class RaterApp implements AutoCloseable {
     }
     if (t0 != null) {
       latency
-          .labelValues(ctx.method().name(), route, Integer.toString(ctx.status().getCode()))
+          .labelValues(
+              io.memescope.core.net.HttpMethods.label(ctx.method().name()),
+              route,
+              Integer.toString(ctx.status().getCode()))
           .observe((System.nanoTime() - t0) / 1e9);
     }
   }

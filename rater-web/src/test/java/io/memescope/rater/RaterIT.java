@@ -1793,6 +1793,21 @@ class RaterIT {
     return send("GET", path, null, cookie == null ? Map.of() : Map.of("Cookie", cookie));
   }
 
+  @Test
+  @Order(42)
+  void a_request_with_a_method_of_its_own_is_counted_as_other_not_as_a_series_of_its_own()
+      throws Exception {
+    for (String method : List.of("FOO1", "FOO2")) {
+      HttpResponse<String> r = send(method, "/api/me", null, Map.of());
+      assertThat(r.statusCode()).as(method).isGreaterThanOrEqualTo(400).isLessThan(500);
+    }
+    String metrics = send("GET", "/metrics", null, Map.of()).body();
+    assertThat(metrics)
+        .doesNotContain("FOO1")
+        .doesNotContain("FOO2")
+        .contains("method=\"OTHER\"");
+  }
+
   private HttpResponse<String> send(
       String method, String path, String body, Map<String, String> headers) throws Exception {
     HttpRequest.Builder b =

@@ -75,6 +75,18 @@ public final class ServingApp implements AutoCloseable {
   private final List<Path> fileRoots;
   private final Cache<String, Bucket> buckets =
       Caffeine.newBuilder().maximumSize(100_000).expireAfterAccess(Duration.ofMinutes(10)).build();
+
+  /** Each client's admin requests refused for the key (missing or wrong). */
+  private final Cache<String, Bucket> keyFailures =
+      Caffeine.newBuilder().maximumSize(100_000).expireAfterAccess(Duration.ofMinutes(10)).build();
+
+  /**
+   * Admin requests a client may have refused for their key in a minute (and at once): past them,
+   * every admin request of that client is a 429 until the minute has given one back, the right key
+   * too, so that guessing goes no faster. Until 2026-12-08 the admin endpoints had no limit at all.
+   */
+  static final int KEY_FAILURES_PER_MINUTE = 10;
+
   private final PrometheusRegistry registry = new PrometheusRegistry();
   private final Counter requests;
   private final Counter errors;
@@ -301,7 +313,7 @@ public final class ServingApp implements AutoCloseable {
               ? "ui"
               : ctx.path().equals("/metrics") ? "/metrics" : "unmatched";
     }
-    String method = ctx.method().name();
+    String method = io.memescope.core.net.HttpMethods.label(ctx.method().name());
     int status = ctx.status().getCode();
     requests.labelValues(method, route, Integer.toString(status)).inc();
     if (status >= 400) {
@@ -357,15 +369,50 @@ public final class ServingApp implements AutoCloseable {
       throw new ApiException(
           403, "admin endpoints are disabled: no admin key is configured", null, 0, null);
     }
+    String client = io.memescope.core.net.ClientAddress.limitKey(client(ctx));
+    Bucket failures =
+        keyFailures.get(
+            client,
+            c ->
+                Bucket.builder()
+                    .addLimit(
+                        l ->
+                            l.capacity(KEY_FAILURES_PER_MINUTE)
+                                .refillGreedy(KEY_FAILURES_PER_MINUTE, Duration.ofMinutes(1)))
+                    .build());
+    io.github.bucket4j.EstimationProbe left = failures.estimateAbilityToConsume(1);
+    if (!left.canBeConsumed()) {
+      int wait = (int) Math.max(1, Math.ceil(left.getNanosToWaitForRefill() / 1e9));
+      throw new ApiException(
+          429,
+          "too many admin requests with a wrong or missing key from "
+              + client
+              + "; retry in "
+              + wait
+              + " s",
+          null,
+          wait,
+          null);
+    }
     String header = ctx.header("Authorization");
     if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      failures.tryConsume(1);
       ctx.header("WWW-Authenticate", "Bearer");
       throw new ApiException(
           401, "this endpoint needs the admin key: Authorization: Bearer <key>", null, 0, null);
     }
-    byte[] given = header.substring(7).strip().getBytes(StandardCharsets.UTF_8);
-    if (!MessageDigest.isEqual(given, adminKey.getBytes(StandardCharsets.UTF_8))) {
+    // Digests of equal length, so that the comparison's time does not tell the key's length.
+    if (!MessageDigest.isEqual(sha256(header.substring(7).strip()), sha256(adminKey))) {
+      failures.tryConsume(1);
       throw new ApiException(403, "wrong admin key", null, 0, null);
+    }
+  }
+
+  private static byte[] sha256(String text) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
     }
   }
 

@@ -1009,8 +1009,22 @@ class ServingIT {
   @Test
   @Order(23)
   void metrics_count_requests_latency_and_errors() throws Exception {
+    // A method of a client's own is one label, OTHER, not a series of its own (until 2026-12-08
+    // each new name added a counter and a histogram for the life of the process).
+    for (String method : List.of("FOO1", "FOO2")) {
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(URI.create(base + "/api/stats"))
+                  .method(method, HttpRequest.BodyPublishers.noBody())
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).as(method).isGreaterThanOrEqualTo(400).isLessThan(500);
+    }
     String metrics = new String(get("/metrics").body());
+    assertThat(metrics).doesNotContain("FOO1").doesNotContain("FOO2");
     assertThat(metrics)
+        .containsPattern(
+            "memescope_http_requests_total\\{method=\"OTHER\",route=\"[^\"]+\",status=\"4\\d\\d\"\\} 2(\\.0)?\n")
         .containsPattern(
             "memescope_http_requests_total\\{method=\"POST\",route=\"/api/search\",status=\"200\"\\} \\d+")
         .containsPattern(
@@ -1068,6 +1082,47 @@ class ServingIT {
   }
 
   // ---- takedown --------------------------------------------------------------------------
+
+  @Test
+  @Order(29)
+  void a_client_sending_wrong_admin_keys_is_held_back_the_right_key_too_once_past_the_limit()
+      throws Exception {
+    String key = "the-right-key-0123456789";
+    try (ServingApp keyed = new ServingApp(config, encoder, key)) {
+      String b = "http://127.0.0.1:" + keyed.start("127.0.0.1", 0);
+      // The takedown of an id that no image has: nothing is taken down, whatever the key.
+      String path = b + "/api/images/" + "0".repeat(32) + "?reason=test";
+      assertThat(deleteWith(path, "Bearer " + key).statusCode()).as("the key works").isEqualTo(404);
+      List<Integer> refused = new ArrayList<>();
+      for (int i = 0; i < ServingApp.KEY_FAILURES_PER_MINUTE; i++) {
+        refused.add(deleteWith(path, i % 2 == 0 ? "Bearer wrong-" + i : null).statusCode());
+      }
+      assertThat(refused).containsOnly(401, 403).contains(401, 403);
+      HttpResponse<String> limited = deleteWith(path, "Bearer wrong-again");
+      assertThat(limited.statusCode()).as(limited.body()).isEqualTo(429);
+      assertThat(limited.headers().firstValue("Retry-After")).isPresent();
+      assertThat(limited.body()).contains("too many admin requests with a wrong or missing key");
+      assertThat(deleteWith(path, "Bearer " + key).statusCode())
+          .as("the right key too, until the minute gives one back: guessing goes no faster")
+          .isEqualTo(429);
+      assertThat(
+              http.send(
+                      HttpRequest.newBuilder(URI.create(b + "/api/stats")).build(),
+                      HttpResponse.BodyHandlers.ofString())
+                  .statusCode())
+          .as("the rest of the API is not held back")
+          .isEqualTo(200);
+    }
+  }
+
+  /** DELETE of {@code url} with {@code authorization} as the header (none when null). */
+  private HttpResponse<String> deleteWith(String url, String authorization) throws Exception {
+    HttpRequest.Builder delete = HttpRequest.newBuilder(URI.create(url)).DELETE();
+    if (authorization != null) {
+      delete.header("Authorization", authorization);
+    }
+    return http.send(delete.build(), HttpResponse.BodyHandlers.ofString());
+  }
 
   @Test
   @Order(30)
