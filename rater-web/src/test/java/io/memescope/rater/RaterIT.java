@@ -1802,10 +1802,7 @@ class RaterIT {
       assertThat(r.statusCode()).as(method).isGreaterThanOrEqualTo(400).isLessThan(500);
     }
     String metrics = send("GET", "/metrics", null, Map.of()).body();
-    assertThat(metrics)
-        .doesNotContain("FOO1")
-        .doesNotContain("FOO2")
-        .contains("method=\"OTHER\"");
+    assertThat(metrics).doesNotContain("FOO1").doesNotContain("FOO2").contains("method=\"OTHER\"");
   }
 
   private HttpResponse<String> send(
