@@ -380,9 +380,11 @@ public final class ServingApp implements AutoCloseable {
                             l.capacity(KEY_FAILURES_PER_MINUTE)
                                 .refillGreedy(KEY_FAILURES_PER_MINUTE, Duration.ofMinutes(1)))
                     .build());
-    io.github.bucket4j.EstimationProbe left = failures.estimateAbilityToConsume(1);
-    if (!left.canBeConsumed()) {
-      int wait = (int) Math.max(1, Math.ceil(left.getNanosToWaitForRefill() / 1e9));
+    // Charged before the key is looked at, and given back when it is right: a check alone let a
+    // burst of guesses sent at once all pass it before the first of them was charged.
+    ConsumptionProbe charged = failures.tryConsumeAndReturnRemaining(1);
+    if (!charged.isConsumed()) {
+      int wait = (int) Math.max(1, Math.ceil(charged.getNanosToWaitForRefill() / 1e9));
       throw new ApiException(
           429,
           "too many admin requests with a wrong or missing key from "
@@ -396,16 +398,15 @@ public final class ServingApp implements AutoCloseable {
     }
     String header = ctx.header("Authorization");
     if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-      failures.tryConsume(1);
       ctx.header("WWW-Authenticate", "Bearer");
       throw new ApiException(
           401, "this endpoint needs the admin key: Authorization: Bearer <key>", null, 0, null);
     }
     // Digests of equal length, so that the comparison's time does not tell the key's length.
     if (!MessageDigest.isEqual(sha256(header.substring(7).strip()), sha256(adminKey))) {
-      failures.tryConsume(1);
       throw new ApiException(403, "wrong admin key", null, 0, null);
     }
+    failures.addTokens(1); // the right key: not a failure
   }
 
   private static byte[] sha256(String text) {

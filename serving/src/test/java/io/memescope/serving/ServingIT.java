@@ -1113,6 +1113,31 @@ class ServingIT {
           .as("the rest of the API is not held back")
           .isEqualTo(200);
     }
+    // Guesses sent all at once: each is charged before its key is looked at, so no more than the
+    // limit get an answer about their key.
+    try (ServingApp keyed = new ServingApp(config, encoder, key)) {
+      String b = "http://127.0.0.1:" + keyed.start("127.0.0.1", 0);
+      List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> burst = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        burst.add(
+            http.sendAsync(
+                HttpRequest.newBuilder(URI.create(b + "/api/images/" + "0".repeat(32)))
+                    .header("Authorization", "Bearer guess-" + i)
+                    .DELETE()
+                    .build(),
+                HttpResponse.BodyHandlers.ofString()));
+      }
+      List<Integer> statuses = new ArrayList<>();
+      for (var f : burst) {
+        statuses.add(f.get(30, java.util.concurrent.TimeUnit.SECONDS).statusCode());
+      }
+      assertThat(statuses).containsOnly(403, 429);
+      // (One more if the burst took 6 s, when the minute gives one back.)
+      assertThat(statuses.stream().filter(c -> c == 403).count())
+          .isBetween(
+              (long) ServingApp.KEY_FAILURES_PER_MINUTE,
+              (long) ServingApp.KEY_FAILURES_PER_MINUTE + 1);
+    }
   }
 
   /** DELETE of {@code url} with {@code authorization} as the header (none when null). */
